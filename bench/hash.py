@@ -1,0 +1,133 @@
+"""Hashing throughput: lccu's one-pass MD5+SHA-1+SHA-256 against hashdeep, and from S3.
+
+    python bench/hash.py [--size-mib 1024] [--s3]
+
+Creates (or reuses) ``bench/out/random-<size>MiB.bin`` of seeded pseudo-random bytes, warms
+the page cache, then in one run hashes it with ``hashdeep -c md5,sha1,sha256`` and with
+``lccu.hashing.hash_stream``, checks that both agree, and prints throughputs and the ratio.
+With ``--s3`` the file is also stored in the S3 evidence store (``LCCU_S3_*`` settings, or
+the test server on 127.0.0.1:8333) and hashed back through the imaging reader; that figure
+is printed as a percentage of the local one. Peak RSS comes from ``resource.getrusage``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from lccu.config import Settings, load_settings
+from lccu.hashing import Digests, hash_stream
+
+OUT = Path(__file__).resolve().parent / "out"
+MIB = 1024 * 1024
+
+
+def make_input(size_mib: int) -> Path:
+    """The seeded test file, written in 8 MiB pieces (never held in memory whole)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"random-{size_mib}MiB.bin"
+    if path.exists() and path.stat().st_size == size_mib * MIB:
+        return path
+    temp = path.with_suffix(".tmp")
+    with temp.open("wb") as fh:
+        for index in range(0, size_mib, 8):
+            fh.write(random.Random(index).randbytes(min(8, size_mib - index) * MIB))
+    temp.replace(path)
+    return path
+
+
+def warm(path: Path) -> None:
+    with path.open("rb", buffering=0) as fh:
+        while fh.read(8 * MIB):
+            pass
+
+
+def run_hashdeep(path: Path) -> tuple[float, Digests]:
+    started = time.perf_counter()
+    out = subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", str(path)], check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    elapsed = time.perf_counter() - started
+    row = next(line for line in out.splitlines() if line and line[0].isdigit())
+    size, md5, sha1, sha256 = row.split(",")[:4]
+    return elapsed, Digests(int(size), md5, sha1, sha256)
+
+
+def run_lccu(path: Path) -> tuple[float, Digests]:
+    started = time.perf_counter()
+    with path.open("rb", buffering=0) as fh:
+        digests = hash_stream(fh)
+    return time.perf_counter() - started, digests
+
+
+def s3_settings() -> Settings:
+    settings = load_settings()
+    if settings.s3_endpoint:
+        return settings
+    try:
+        urllib.request.urlopen("http://127.0.0.1:8333/healthz", timeout=2).close()
+    except OSError:
+        sys.exit("--s3: set LCCU_S3_ENDPOINT/ACCESS_KEY/SECRET_KEY or start the test server "
+                 "(shared/services.md)")  # fmt: skip
+    return dataclasses.replace(
+        settings, s3_endpoint="127.0.0.1:8333", s3_access_key="lccu-access",
+        s3_secret_key="lccu-secret-key", s3_secure=False, s3_bucket="lccu-bench",
+        s3_retention_days=1,
+    )  # fmt: skip
+
+
+def run_s3(path: Path, expected: Digests) -> tuple[float, float]:
+    """(upload seconds, hash-back seconds) through S3Store and the imaging reader."""
+    from lccu.storage.s3 import S3Store
+
+    store = S3Store(s3_settings())
+    key = f"bench/{path.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}"
+    started = time.perf_counter()
+    with path.open("rb") as fh:
+        record = store.put_evidence(key, fh, size=path.stat().st_size)
+    upload = time.perf_counter() - started
+    assert record.digests == expected, "hashes computed during upload differ"
+    started = time.perf_counter()
+    with store.open_evidence(record) as stream:
+        back = hash_stream(stream)
+    elapsed = time.perf_counter() - started
+    assert back == expected, "hashes read back from S3 differ"
+    return upload, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--s3", action="store_true", help="also hash the file back from S3")
+    args = parser.parse_args()
+    path = make_input(args.size_mib)
+    size_mb = path.stat().st_size / 1e6
+    warm(path)
+    print(f"input: {path} ({size_mb:.0f} MB), cpus: {os.cpu_count()},"
+          f" load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    hd_time, hd = run_hashdeep(path)
+    lc_time, lc = run_lccu(path)
+    assert hd == lc, f"hashdeep and lccu disagree: {hd} vs {lc}"
+    hd_rate, lc_rate = size_mb / hd_time, size_mb / lc_time
+    print(f"hashdeep md5+sha1+sha256: {hd_rate:8.1f} MB/s")
+    print(f"lccu hash_stream:         {lc_rate:8.1f} MB/s"
+          f"  ratio lccu/hashdeep {lc_rate / hd_rate:.2f}x")  # fmt: skip
+    if args.s3:
+        upload, back = run_s3(path, lc)
+        s3_rate = size_mb / back
+        print(f"S3 upload (put_evidence, hashing in the same pass): {size_mb / upload:8.1f} MB/s")
+        print(f"S3 hash-back via imaging reader: {s3_rate:8.1f} MB/s"
+              f" = {100 * s3_rate / lc_rate:.0f}% of local")  # fmt: skip
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {peak:.0f} MiB; load now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""`lccu zone` and `lccu user`: the unit's zones and users (operators only, after bootstrap)."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from lccu.cli.app import State, cli, console, emit_json, pass_state, plain
+from lccu.evidence.models import ROLES
+
+
+@cli.group()
+def zone() -> None:
+    """Police zones sharing the unit."""
+
+
+@zone.command("add")
+@click.argument("name")
+@pass_state
+def zone_add(state: State, name: str) -> None:
+    """Create a zone (e.g. "PZ Vlas")."""
+    plain(f"zone {state.lab(need_user=False).add_zone(name)} created")
+
+
+@zone.command("list")
+@pass_state
+def zone_list(state: State) -> None:
+    """List the zones."""
+    for name in state.lab(need_user=False).zones():
+        plain(name)
+
+
+@cli.group()
+def user() -> None:
+    """Users, their zone, role and signing key."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--zone", "zone_name", required=True, help="The user's police zone.")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--full-name", default=None)
+@pass_state
+def user_add(state: State, username: str, zone_name: str, role: str,
+             full_name: str | None) -> None:
+    """Create a user and their Ed25519 signing key (the first user must be an operator)."""
+    info = state.lab(need_user=False).add_user(username, zone_name, role, full_name)
+    plain(f"user {info.username} ({info.role}, {info.zone}) created; signing key "
+          f"{info.key_id}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def user_list(state: State, as_json: bool) -> None:
+    """List users with their key fingerprints."""
+    users = state.lab(need_user=False).users()
+    if as_json:
+        emit_json([u.__dict__ for u in users])
+        return
+    table = Table("user", "zone", "role", "key id")
+    for u in users:
+        table.add_row(u.username, u.zone, u.role, u.key_id[:16] + "...")
+    console.print(table)

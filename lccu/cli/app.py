@@ -1,0 +1,121 @@
+"""The root command group, the acting user, and the one place errors become exit codes.
+
+Exit codes: 0 ok; 1 verification failed or access denied; 2 usage or input error (unknown
+case or user, malformed file, ...); 3 an unexpected internal error (``LCCU_DEBUG=1`` shows the
+traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+
+from lccu import __version__
+from lccu.errors import LccuError
+
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class LccuGroup(click.Group):
+    """A click group that turns lccu errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LccuError as exc:
+            err_console.print(f"lccu: error: {exc}", markup=False)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            err_console.print("lccu: interrupted", markup=False)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("LCCU_DEBUG"):
+                raise
+            err_console.print(f"lccu: internal error: {type(exc).__name__}: {exc} "
+                              "(set LCCU_DEBUG=1 for the traceback)", markup=False)
+            ctx.exit(3)
+
+
+class State:
+    """Per-invocation state: who acts, and the lab opened on first use."""
+
+    def __init__(self, user: str | None) -> None:
+        self.user = user
+        self._lab: Any = None
+
+    def lab(self, *, need_user: bool = True) -> Any:
+        from lccu.evidence.lab import open_lab, require_user
+
+        if self._lab is None:
+            self._lab = open_lab(self.user)
+        if need_user:
+            require_user(self._lab)
+        return self._lab
+
+    def close(self) -> None:
+        if self._lab is not None:
+            self._lab.close()
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(cls=LccuGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--as", "user", envvar="LCCU_USER", metavar="USER",
+              help="Act as this user (default: $LCCU_USER).")
+@click.version_option(__version__, prog_name="lccu")
+@click.pass_context
+def cli(ctx: click.Context, user: str | None) -> None:
+    """lccu: evidence, chain of custody and processing for a Local Computer Crime Unit."""
+    state = State(user)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def plain(text: str) -> None:
+    """Print as is: no markup, no wrapping (evidence names are attacker-controlled and hashes
+    must stay on one line for scripts)."""
+    click.echo(text)
+
+
+def progress_bar(total: int | None, label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
+    """A rich progress bar on a terminal; one line per 10% otherwise."""
+    if sys.stderr.isatty():
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        bar = Progress("[progress.description]{task.description}", BarColumn(),
+                       DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                       console=err_console, transient=False)
+        task = bar.add_task(label, total=total)
+        bar.start()
+        return (lambda n: bar.advance(task, n)), bar.stop
+    done = [0, 0]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        if total:
+            tenth = done[0] * 10 // total
+            if tenth > done[1]:
+                done[1] = tenth
+                click.echo(f"{label}: {tenth * 10}% ({done[0]} of {total} bytes)", err=True)
+
+    return advance, lambda: None

@@ -1,0 +1,47 @@
+"""`lccu audit`: the access log, for the data protection officer."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from lccu.cli.app import State, cli, console, emit_json, err_console, pass_state
+
+
+@cli.command("audit")
+@click.option("--zone", "zone_name", default=None, help="Entries of one zone (its users or "
+                                                          "its cases).")
+@click.option("--limit", type=int, default=None)
+@click.option("--verify", "check", is_flag=True, help="Also verify the audit hash chain.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def audit(state: State, zone_name: str | None, limit: int | None, check: bool,
+          as_json: bool) -> None:
+    """Who read or changed what, allowed or refused (data protection officers only)."""
+    lab = state.lab()
+    entries = lab.audit_log(zone=zone_name, limit=limit)
+    rows = [{"seq": e.seq, "at": e.at, "user": e.username, "zone": e.zone, "role": e.role,
+             "operation": e.operation, "object_type": e.object_type,
+             "object_id": e.object_id, "case_id": e.case_id, "case_zone": e.case_zone,
+             "allowed": e.allowed, "justification": e.justification,
+             "detail": json.loads(e.detail) if e.detail else None} for e in entries]
+    if as_json:
+        emit_json(rows)
+    else:
+        table = Table("#", "at (UTC)", "user", "zone", "operation", "object", "case zone",
+                      "allowed", "justification")
+        for r in rows:
+            table.add_row(str(r["seq"]), r["at"][:19], r["user"], r["zone"] or "",
+                          r["operation"], f"{r['object_type'] or ''} "
+                          f"{(r['object_id'] or '')[:12]}", r["case_zone"] or "",
+                          "yes" if r["allowed"] else "[red]DENIED[/]", r["justification"] or "")
+        console.print(table)
+    if check:
+        problems = lab.verify_audit()
+        for p in problems:
+            err_console.print(f"audit log: {p}", markup=False)
+        if problems:
+            raise SystemExit(1)
+        click.echo("audit log chain verified", err=True)

@@ -1,0 +1,102 @@
+"""`lccu custody`: read, record, export and verify the chain of custody."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from lccu.cli.app import State, cli, console, emit_json, err_console, pass_state, plain
+from lccu.errors import InvalidInput
+from lccu.evidence.chain import ACTIONS, VerifyResult
+
+
+@cli.group()
+def custody() -> None:
+    """The signed, hash-chained custody log of a case."""
+
+
+@custody.command("log")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def custody_log(state: State, case_ref: str, as_json: bool) -> None:
+    """Every custody event of a case, in order."""
+    events = state.lab().custody_log(case_ref)
+    if as_json:
+        emit_json(events)
+        return
+    table = Table("#", "recorded (UTC)", "actor", "zone", "action", "item", "reason", "hash")
+    for e in events:
+        table.add_row(str(e["seq"]), e["recorded_at"][:19], e["actor"], e["actor_zone"] or "",
+                      e["action"], (e["evidence_id"] or "")[:8], e["reason"] or "",
+                      e["event_hash"][:16])
+    console.print(table)
+
+
+@custody.command("record")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--action", required=True, type=click.Choice(ACTIONS))
+@click.option("--item", "item_ref", default=None, help="Evidence item concerned.")
+@click.option("--location", default=None)
+@click.option("--reason", default=None)
+@pass_state
+def custody_record(state: State, case_ref: str, action: str, item_ref: str | None,
+                   location: str | None, reason: str | None) -> None:
+    """Record a handling (transfer, return, note ...) signed with your key."""
+    head = state.lab().record_event(case_ref, action, evidence=item_ref, location=location,
+                                    reason=reason)
+    plain(f"event #{head['seq']} recorded; head {head['event_hash']}")
+
+
+@custody.command("export")
+@click.argument("case_ref", metavar="CASE")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@pass_state
+def custody_export(state: State, case_ref: str, output: Path) -> None:
+    """Write the custody log and the public keys to verify it (JSON Lines)."""
+    result = state.lab().export_custody(case_ref, output)
+    plain(f"exported {result.events_checked} events to {output}")
+    plain(f"head #{result.head_seq} {result.head_hash}  (note this in the proces-verbaal)")
+
+
+def _report(result: VerifyResult, as_json: bool) -> None:
+    if as_json:
+        emit_json({"ok": result.ok, "case_id": result.case_id,
+                   "events": result.events_checked, "head_seq": result.head_seq,
+                   "head_hash": result.head_hash, "anchors_checked": result.anchors_checked,
+                   "problems": [{"seq": p.seq, "reason": p.reason} for p in result.problems]})
+    elif result.ok:
+        plain(result.summary())
+    else:
+        err_console.print(f"[bold red]{result.summary()}[/]", markup=True, highlight=False)
+        for problem in result.problems:
+            err_console.print(f"  {problem}", markup=False)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@custody.command("verify")
+@click.argument("case_ref", metavar="CASE", required=False)
+@click.option("--file", "file_path", type=click.Path(path_type=Path), default=None,
+              help="Verify an export file, with no database.")
+@click.option("--head", "expected_head", default=None,
+              help="Head hash noted earlier (e.g. in the proces-verbaal) that must be present.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def custody_verify(state: State, case_ref: str | None, file_path: Path | None,
+                   expected_head: str | None, as_json: bool) -> None:
+    """Recompute every hash and signature; name the first broken event."""
+    if (case_ref is None) == (file_path is None):
+        raise click.UsageError("give either CASE or --file FILE")
+    if expected_head is not None and len(expected_head.strip()) != 64:
+        raise InvalidInput("--head must be a 64-digit SHA-256 hex value")
+    if file_path is not None:
+        from lccu.evidence.export import verify_export
+
+        result = verify_export(file_path, expected_head=expected_head)
+    else:
+        assert case_ref is not None
+        result = state.lab().verify_custody(case_ref, expected_head=expected_head)
+    _report(result, as_json)

@@ -1,0 +1,128 @@
+"""`lccu evidence`: take in evidence images, show them, re-verify them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from lccu.cli.app import State, cli, emit_json, err_console, pass_state, plain, progress_bar
+from lccu.errors import InvalidInput
+from lccu.evidence.models import ITEM_TYPES
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{option} {value!r} is not an ISO 8601 time") from exc
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{option} needs a UTC offset, e.g. 2026-11-23T09:30:00+01:00")
+    return moment
+
+
+@cli.group()
+def evidence() -> None:
+    """Evidence items: intake into the evidence store, details, verification."""
+
+
+@evidence.command("add")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--description", required=True)
+@click.option("--type", "item_type", type=click.Choice(ITEM_TYPES), default="disk-image",
+              show_default=True)
+@click.option("--seal", "seal_number", default=None, help="Seal or bag number.")
+@click.option("--md5", default=None, help="Declared acquisition MD5.")
+@click.option("--sha1", default=None, help="Declared acquisition SHA-1.")
+@click.option("--sha256", default=None, help="Declared acquisition SHA-256.")
+@click.option("--make", default=None)
+@click.option("--model", default=None)
+@click.option("--serial", default=None)
+@click.option("--acquired-by", default=None)
+@click.option("--acquired-at", default=None, help="ISO 8601 with offset.")
+@click.option("--tool", "acquisition_tool", default=None, help="Acquisition tool.")
+@click.option("--tool-version", "acquisition_tool_version", default=None)
+@click.option("--format", "image_format", default=None, help="raw, E01, ...")
+@click.option("--exhibit", "exhibit_number", default=None)
+@click.option("--location", default=None, help="Where the original is kept.")
+@click.option("--legal-hold", is_flag=True, help="Put the stored object under legal hold.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def evidence_add(state: State, case_ref: str, path: Path, md5: str | None, sha1: str | None,
+                 sha256: str | None, acquired_at: str | None, as_json: bool,
+                 **fields: object) -> None:
+    """Stream PATH into the evidence store, hash it (MD5, SHA-1, SHA-256 in one pass) and
+    record the intake; declared hashes are compared and a mismatch is recorded and reported."""
+    lab = state.lab()
+    size = path.stat().st_size if path.is_file() else None
+    advance, stop = progress_bar(size, f"intake {path.name}")
+    try:
+        info = lab.add_evidence(
+            case_ref, path, declared={"md5": md5 or "", "sha1": sha1 or "",
+                                      "sha256": sha256 or ""},
+            acquired_at=_parse_time(acquired_at, "--acquired-at"), progress=advance,
+            **fields,  # type: ignore[arg-type]
+        )
+    finally:
+        stop()
+    if as_json:
+        emit_json(info.as_dict())
+    else:
+        plain(f"{info.id}\n  exhibit {info.exhibit_number}, {info.size} bytes, stored at "
+              f"{info.storage_uri}\n  md5    {info.md5}\n  sha1   {info.sha1}\n"
+              f"  sha256 {info.sha256}")
+    if info.hash_mismatches:
+        err_console.print(
+            f"[bold red]HASH MISMATCH[/]: declared {', '.join(info.hash_mismatches)} "
+            "differ from the bytes received; this is recorded in the intake event and the "
+            "item is marked hash-mismatch.")
+        raise SystemExit(1)
+
+
+@evidence.command("list")
+@click.argument("case_ref", metavar="CASE")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def evidence_list(state: State, case_ref: str, as_json: bool) -> None:
+    """Evidence items of a case."""
+    items = state.lab().list_evidence(case_ref)
+    if as_json:
+        emit_json([i.as_dict() for i in items])
+        return
+    for i in items:
+        plain(f"{i.exhibit_number}  {i.id}  {i.state}  {i.size}  {i.description}")
+
+
+@evidence.command("show")
+@click.argument("item_ref", metavar="EVIDENCE")
+@pass_state
+def evidence_show(state: State, item_ref: str) -> None:
+    """All recorded details of one item (JSON)."""
+    emit_json(state.lab().get_evidence(item_ref).as_dict())
+
+
+@evidence.command("verify")
+@click.argument("item_ref", metavar="EVIDENCE")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
+    """Re-hash a stored item, compare with intake and record a `verified` event either way."""
+    lab = state.lab()
+    info = lab.get_evidence(item_ref)
+    advance, stop = progress_bar(info.size, f"verify {info.exhibit_number}")
+    try:
+        outcome = lab.verify_evidence(item_ref, progress=advance)
+    finally:
+        stop()
+    if as_json:
+        emit_json(outcome)
+    else:
+        word = "MATCHES" if outcome["match"] else "DOES NOT MATCH"
+        plain(f"{info.exhibit_number} {word} its intake hashes "
+              f"(sha256 {outcome['observed']['sha256']})")
+    if not outcome["match"]:
+        raise SystemExit(1)

@@ -1,0 +1,14 @@
+"""Entry point of the `lccu` console command: registers every command module."""
+
+from __future__ import annotations
+
+from lccu.cli import admin, audit, cases, custody, evidence, report  # noqa: F401  (registers)
+from lccu.cli.app import cli
+
+
+def main() -> None:
+    cli(prog_name="lccu")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""One exception tree for lccu.
+
+Every error an analyst or operator can meet derives from :class:`LccuError`; the CLI is
+the only place where one becomes an exit code and a one-line message. Errors also inherit
+from the matching builtin so that generic handlers (``except PermissionError``) keep working.
+"""
+
+from __future__ import annotations
+
+
+class LccuError(Exception):
+    """Base of every error lccu raises on purpose."""
+
+    exit_code = 2
+
+
+class ConfigError(LccuError, ValueError):
+    """The configuration (environment, TOML file) is missing or inconsistent."""
+
+
+class NotFound(LccuError, LookupError):
+    """A zone, user, case or evidence item that does not exist (or is not visible)."""
+
+
+class AlreadyExists(LccuError, ValueError):
+    """Creating something whose unique name or number is already taken."""
+
+
+class InvalidInput(LccuError, ValueError):
+    """Input that is malformed: a hash of the wrong length, an empty file, a bad name."""
+
+
+class AccessDenied(LccuError, PermissionError):
+    """The acting user may not do this; the refusal itself has been written to the audit log."""
+
+    exit_code = 1
+
+
+class CustodyError(LccuError):
+    """The chain of custody could not be written or read."""
+
+
+class VerificationFailed(CustodyError):
+    """A custody log, export file or evidence hash did not verify."""
+
+    exit_code = 1
+
+
+class KeyStoreError(LccuError):
+    """A signing key is missing, unreadable or has unsafe permissions."""
+
+
+class StorageError(LccuError, OSError):
+    """The evidence store (local directory or S3) failed or refused an operation."""
+
+
+class StoreUnavailable(StorageError):
+    """The store could not be reached after bounded retries; nothing was recorded."""
+
+
+class IntegrityError(StorageError):
+    """Bytes read back do not match the hashes recorded for them."""
+
+    exit_code = 1
+
+
+class ImageFormatError(LccuError, ValueError):
+    """An evidence image is truncated, corrupt or of an unknown format."""
+
+
+class FileSystemError(LccuError):
+    """A volume or file system could not be read."""
+
+
+class CarveError(LccuError):
+    """Carving failed on a segment."""
+
+
+class ScanError(LccuError):
+    """YARA rules could not be compiled or a scan failed."""
+
+
+class RuleError(ScanError):
+    """A YARA rule file is invalid; the message names the file and line."""
+
+
+class TaskError(LccuError):
+    """A processing stage failed."""
+
+
+class PermanentTaskError(TaskError):
+    """A processing stage failed for a reason retrying cannot fix (corrupt image, bad rules)."""

@@ -1,0 +1,11 @@
+"""Cases, evidence items, users and zones, the signed custody chain, access control and audit."""
+
+from __future__ import annotations
+
+from lccu.evidence.chain import VerifyResult
+from lccu.evidence.export import verify_export
+from lccu.evidence.lab import Lab, open_lab
+from lccu.evidence.records import CaseInfo, EvidenceInfo, UserInfo
+
+__all__ = ["CaseInfo", "EvidenceInfo", "Lab", "UserInfo", "VerifyResult", "open_lab",
+           "verify_export"]

@@ -1,0 +1,177 @@
+"""Who may see and do what, and the audit log that records every attempt.
+
+Each police zone is its own data controller (Law Enforcement Directive, Belgian Act of 30
+July 2018): a case is visible to its owning zone and to zones it is shared with while that
+grant is valid; a data protection officer (role ``dpo``) reads the audit log of all zones but
+not case contents. Every read and write of a case or item, allowed or refused, is an audit
+entry; entries are hash-chained so a deleted line shows, and they are written in their own
+transaction so a refusal is logged even though the refused operation raises.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lccu.errors import AccessDenied
+from lccu.evidence.canonical import GENESIS_HASH, canonical_json, format_time, sha256_hex, utc_now
+from lccu.evidence.db import Database
+from lccu.evidence.models import AuditEntry, Case, CaseShare
+
+WRITER_ROLES = frozenset({"investigator", "analyst", "operator"})
+CASE_CREATOR_ROLES = frozenset({"investigator", "analyst"})
+ADMIN_ROLES = frozenset({"operator"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user a library call runs as (or the bootstrap identity before any user exists)."""
+
+    username: str
+    zone: str | None
+    zone_id: int | None
+    role: str | None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    why: str
+    via_share: CaseShare | None = None
+
+
+def active_share(case: Case, zone_id: int | None, now: str) -> CaseShare | None:
+    for share in case.shares:
+        if share.zone_id != zone_id or share.revoked_at is not None:
+            continue
+        if share.valid_until is not None and share.valid_until <= now:
+            continue
+        return share
+    return None
+
+
+def case_access(actor: Actor, case: Case, *, write: bool = False) -> Decision:
+    """May ``actor`` read (or, with ``write``, add to) ``case`` right now?"""
+    if actor.role == "dpo":
+        return Decision(False, "a data protection officer reads the audit log, not case "
+                               "contents")
+    if write and actor.role not in WRITER_ROLES:
+        return Decision(False, f"role {actor.role!r} may not change cases")
+    if actor.zone_id == case.zone_id:
+        return Decision(True, "owning zone")
+    share = active_share(case, actor.zone_id, format_time(utc_now()))
+    if share is None:
+        return Decision(False, f"case {case.number} belongs to {case.zone.name} and is not "
+                               f"shared with {actor.zone}")
+    if write and share.permission != "contribute":
+        return Decision(False, f"case {case.number} is shared with {actor.zone} read-only")
+    return Decision(True, f"shared with {actor.zone}", share)
+
+
+def entry_payload(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at,
+        "username": entry.username,
+        "zone": entry.zone,
+        "role": entry.role,
+        "operation": entry.operation,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "case_id": entry.case_id,
+        "case_zone": entry.case_zone,
+        "allowed": entry.allowed,
+        "justification": entry.justification,
+        "detail": entry.detail,
+        "prev_hash": entry.prev_hash,
+    }
+
+
+class AuditLog:
+    """Writes and reads the audit log through its own transactions."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def write(
+        self,
+        actor: Actor,
+        operation: str,
+        *,
+        allowed: bool,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        case: Case | None = None,
+        justification: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        for _attempt in range(20):
+            try:
+                with self.db.session() as session:
+                    self._append(session, actor, operation, allowed, object_type, object_id,
+                                 case, justification, detail)
+                return
+            except IntegrityError:
+                continue  # another process took this sequence number: chain onto theirs
+        raise AccessDenied("the audit log could not be written; the operation was not done")
+
+    @staticmethod
+    def _append(session: Session, actor: Actor, operation: str, allowed: bool,
+                object_type: str | None, object_id: str | None, case: Case | None,
+                justification: str | None, detail: dict[str, Any] | None) -> None:
+        last = session.execute(
+            select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc())
+            .limit(1)
+        ).first()
+        entry = AuditEntry(
+            seq=(last.seq + 1) if last else 1,
+            at=format_time(utc_now()),
+            username=actor.username,
+            zone=actor.zone,
+            role=actor.role,
+            operation=operation,
+            object_type=object_type,
+            object_id=object_id,
+            case_id=case.id if case is not None else None,
+            case_zone=case.zone.name if case is not None else None,
+            allowed=allowed,
+            justification=justification,
+            detail=json.dumps(detail, sort_keys=True) if detail else None,
+            prev_hash=last.entry_hash if last else GENESIS_HASH,
+        )
+        entry.entry_hash = sha256_hex(canonical_json(entry_payload(entry)))
+        session.add(entry)
+        session.flush()
+
+    def entries(self, session: Session, zone: str | None = None,
+                limit: int | None = None) -> list[AuditEntry]:
+        query = select(AuditEntry).order_by(AuditEntry.seq)
+        if zone is not None:
+            query = query.where((AuditEntry.zone == zone) | (AuditEntry.case_zone == zone))
+        if limit is not None:
+            query = query.limit(limit)
+        return list(session.scalars(query))
+
+    def verify(self, session: Session) -> list[str]:
+        """Problems in the audit chain (empty when intact)."""
+        problems: list[str] = []
+        prev = GENESIS_HASH
+        expected = 1
+        for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
+            if entry.seq != expected:
+                problems.append(f"audit entry {expected} is missing (next is {entry.seq})")
+            if entry.prev_hash != prev:
+                problems.append(f"audit entry {entry.seq}: link to previous entry broken")
+            if sha256_hex(canonical_json(entry_payload(entry))) != entry.entry_hash:
+                problems.append(f"audit entry {entry.seq}: content changed")
+            prev, expected = entry.entry_hash, entry.seq + 1
+        return problems
+
+    def count(self, session: Session) -> int:
+        return int(session.scalar(select(func.count()).select_from(AuditEntry)) or 0)

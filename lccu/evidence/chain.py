@@ -1,0 +1,245 @@
+"""The custody hash chain: how an event is hashed and signed, and how a chain is verified.
+
+An event's hash is SHA-256 over the canonical JSON of every field except the hash and the
+signature; the fields include the previous event's hash and the per-case sequence number, so
+a changed field, a deleted, inserted or reordered event all break the chain at the first
+affected event. The actor signs the 32 raw bytes of that hash with Ed25519; the fingerprint
+of the actor's key (``key_id``) is inside the hashed fields, so a signature made with any
+other key fails. A cut tail leaves a valid but shorter chain: it is caught by comparing the
+chain with a head *anchor* kept outside the database (see :mod:`lccu.evidence.anchors`) or
+with a head hash noted on paper.
+
+This module is pure (no database, no files) so that exactly the same code verifies the
+database and an export file handed to a court.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lccu.evidence.canonical import GENESIS_HASH, canonical_json, parse_time, sha256_hex
+from lccu.evidence.keys import key_id_of, verify_signature
+
+FORMAT_VERSION = 1
+
+ACTIONS = (
+    "acquired",
+    "intake",
+    "transferred",
+    "accessed",
+    "processed",
+    "verified",
+    "exported",
+    "returned",
+    "destroyed",
+    "note",
+)
+DISPOSAL_ACTIONS = frozenset({"returned", "destroyed"})
+AFTER_DISPOSAL_ALLOWED = frozenset({"accessed", "note", "exported"})
+
+HASHED_FIELDS = (
+    "v",
+    "case_id",
+    "seq",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "actor_zone",
+    "actor_role",
+    "key_id",
+    "action",
+    "evidence_id",
+    "location",
+    "reason",
+    "observed_hashes",
+    "details",
+    "prev_hash",
+)
+
+
+def event_payload(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an event that its hash covers."""
+    return {name: event.get(name) for name in HASHED_FIELDS}
+
+
+def compute_event_hash(event: Mapping[str, Any]) -> str:
+    return sha256_hex(canonical_json(event_payload(event)))
+
+
+@dataclass(frozen=True)
+class SignerKey:
+    """A user's public key as the verifier knows it."""
+
+    username: str
+    public_key: str
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_key)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A head (sequence number and hash) recorded outside the database."""
+
+    seq: int
+    head_hash: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"event {self.seq}" if self.seq is not None else "chain"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of a verification; ``ok`` only when no problem at all was found."""
+
+    case_id: str | None
+    events_checked: int = 0
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    problems: list[Problem] = field(default_factory=list)
+    anchors_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_problem(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    def summary(self) -> str:
+        if self.ok:
+            return (
+                f"custody log verified: {self.events_checked} events, head #{self.head_seq} "
+                f"{self.head_hash}"
+            )
+        first = self.first_problem
+        return f"custody log FAILED verification at {first} ({len(self.problems)} problem(s))"
+
+
+def _check_event(
+    event: Mapping[str, Any],
+    expected_seq: int,
+    prev_hash: str,
+    keys: Mapping[str, SignerKey],
+    case_id: str | None,
+) -> list[str]:
+    reasons: list[str] = []
+    seq = event.get("seq")
+    if event.get("v") != FORMAT_VERSION:
+        reasons.append(f"unknown event format version {event.get('v')!r}")
+    if case_id is not None and event.get("case_id") != case_id:
+        reasons.append(f"belongs to case {event.get('case_id')!r}, not {case_id!r}")
+    if seq != expected_seq:
+        if isinstance(seq, int) and seq > expected_seq:
+            reasons.append(
+                f"sequence number jumps from {expected_seq - 1} to {seq}: "
+                f"{seq - expected_seq} event(s) missing (deleted?)"
+            )
+        else:
+            reasons.append(f"sequence number {seq!r} where {expected_seq} was expected "
+                           "(inserted or reordered event?)")
+    if event.get("prev_hash") != prev_hash:
+        reasons.append("previous-hash link does not match the preceding event "
+                       "(event deleted, inserted or reordered before this one)")
+    recomputed = compute_event_hash(event)
+    if recomputed != event.get("event_hash"):
+        reasons.append("content does not match its hash (a field was changed)")
+    key = keys.get(str(event.get("actor")))
+    if key is None:
+        reasons.append(f"no public key known for actor {event.get('actor')!r}")
+    elif key.key_id != event.get("key_id"):
+        reasons.append(f"signed with key {str(event.get('key_id'))[:16]}..., which is not "
+                       f"{event.get('actor')!r}'s key {key.key_id[:16]}...")
+    elif not verify_signature(
+        key.public_key, str(event.get("signature") or ""), bytes.fromhex(recomputed)
+    ):
+        reasons.append(f"signature is not a valid signature by {event.get('actor')!r}")
+    if event.get("action") not in ACTIONS:
+        reasons.append(f"unknown action {event.get('action')!r}")
+    return reasons
+
+
+def verify_events(
+    events: Sequence[Mapping[str, Any]],
+    keys: Mapping[str, SignerKey],
+    *,
+    case_id: str | None = None,
+    anchors: Sequence[Anchor] = (),
+    expected_head: str | None = None,
+) -> VerifyResult:
+    """Verify a case's events in stored order; report every problem, the first one first."""
+    result = VerifyResult(case_id=case_id)
+    prev_hash = GENESIS_HASH
+    prev_recorded = None
+    disposed: dict[str, str] = {}
+    hashes_by_seq: dict[int, str] = {}
+    prev_seq = 0
+    for event in events:
+        expected = prev_seq + 1
+        seq = event.get("seq") if isinstance(event.get("seq"), int) else None
+        for reason in _check_event(event, expected, prev_hash, keys, case_id):
+            result.problems.append(Problem(seq, reason))
+        try:
+            recorded = parse_time(str(event.get("recorded_at")))
+        except ValueError:
+            result.problems.append(Problem(seq, "recorded_at is not an RFC 3339 time"))
+            recorded = None
+        if recorded and prev_recorded and recorded < prev_recorded:
+            result.problems.append(Problem(seq, "recorded time goes back before the previous "
+                                                "event's"))
+        prev_recorded = recorded or prev_recorded
+        item = event.get("evidence_id")
+        action = event.get("action")
+        if item and item in disposed and action not in AFTER_DISPOSAL_ALLOWED:
+            result.problems.append(Problem(seq, f"'{action}' on an item already "
+                                                f"{disposed[item]}"))
+        if item and action in DISPOSAL_ACTIONS:
+            disposed[str(item)] = str(action)
+        prev_hash = str(event.get("event_hash"))
+        prev_seq = seq if seq is not None else expected
+        if seq is not None:
+            hashes_by_seq.setdefault(seq, prev_hash)
+        result.events_checked += 1
+    if events:
+        last = events[-1]
+        result.head_seq = int(last.get("seq") or 0)
+        result.head_hash = str(last.get("event_hash"))
+    for anchor in anchors:
+        result.anchors_checked += 1
+        if anchor.seq > result.head_seq:
+            result.problems.append(Problem(
+                result.head_seq + 1,
+                f"the log ends at event {result.head_seq} but {anchor.source} records a head "
+                f"at event {anchor.seq}: events after {result.head_seq} were removed "
+                "(truncated tail)",
+            ))
+        elif anchor.seq not in hashes_by_seq:
+            result.problems.append(Problem(
+                anchor.seq, f"event {anchor.seq} is missing, but {anchor.source} recorded it "
+                            "(deleted)"))
+        elif hashes_by_seq.get(anchor.seq) != anchor.head_hash:
+            result.problems.append(Problem(
+                anchor.seq,
+                f"hash differs from the head recorded in {anchor.source} "
+                "(history rewritten)",
+            ))
+    if expected_head is not None and expected_head.lower() not in hashes_by_seq.values():
+        result.problems.append(Problem(
+            None,
+            f"the head hash you gave ({expected_head[:16]}...) is not in this log "
+            "(truncated or rewritten)",
+        ))
+    result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    return result

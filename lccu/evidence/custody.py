@@ -1,0 +1,121 @@
+"""Appending signed events to a case's custody log, and reading them back for verification."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lccu.errors import InvalidInput
+from lccu.evidence.access import Actor
+from lccu.evidence.canonical import GENESIS_HASH, canonical_json, format_time, utc_now
+from lccu.evidence.chain import ACTIONS, FORMAT_VERSION, SignerKey, compute_event_hash
+from lccu.evidence.keys import KeyStore
+from lccu.evidence.models import Case, CustodyEvent, User
+
+
+def event_to_dict(event: CustodyEvent) -> dict[str, Any]:
+    """The exchange form of an event: what is hashed, plus the hash and the signature."""
+    return {
+        "v": event.v,
+        "case_id": event.case_id,
+        "seq": event.seq,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "actor": event.actor,
+        "actor_zone": event.actor_zone,
+        "actor_role": event.actor_role,
+        "key_id": event.key_id,
+        "action": event.action,
+        "evidence_id": event.evidence_id,
+        "location": event.location,
+        "reason": event.reason,
+        "observed_hashes": json.loads(event.observed_hashes),
+        "details": json.loads(event.details),
+        "prev_hash": event.prev_hash,
+        "event_hash": event.event_hash,
+        "signature": event.signature,
+    }
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    key_id: str,
+    keys: KeyStore,
+    action: str,
+    *,
+    evidence_id: str | None = None,
+    location: str | None = None,
+    reason: str | None = None,
+    observed_hashes: Mapping[str, str] | None = None,
+    details: Mapping[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> CustodyEvent:
+    """Hash, sign and add the next event of ``case`` (flushed, not committed)."""
+    if action not in ACTIONS:
+        raise InvalidInput(f"unknown custody action {action!r}; use one of {', '.join(ACTIONS)}")
+    locked = session.execute(
+        select(Case).where(Case.id == case.id).with_for_update()
+    ).scalar_one()
+    last = session.execute(
+        select(CustodyEvent.seq, CustodyEvent.event_hash)
+        .where(CustodyEvent.case_id == case.id)
+        .order_by(CustodyEvent.seq.desc())
+        .limit(1)
+    ).first()
+    now = utc_now()
+    record: dict[str, Any] = {
+        "v": FORMAT_VERSION,
+        "case_id": case.id,
+        "seq": (last.seq + 1) if last else 1,
+        "occurred_at": format_time(occurred_at or now),
+        "recorded_at": format_time(now),
+        "actor": actor.username,
+        "actor_zone": actor.zone,
+        "actor_role": actor.role,
+        "key_id": key_id,
+        "action": action,
+        "evidence_id": evidence_id,
+        "location": location,
+        "reason": reason,
+        "observed_hashes": dict(observed_hashes or {}),
+        "details": dict(details or {}),
+        "prev_hash": last.event_hash if last else GENESIS_HASH,
+    }
+    try:
+        canonical_json(record)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"custody event details must be plain JSON values: {exc}") from exc
+    event_hash = compute_event_hash(record)
+    event = CustodyEvent(
+        **{**record,
+           "observed_hashes": canonical_json(record["observed_hashes"]).decode(),
+           "details": canonical_json(record["details"]).decode()},
+        event_hash=event_hash,
+        signature=keys.sign(actor.username, bytes.fromhex(event_hash)),
+    )
+    session.add(event)
+    locked.head_seq = record["seq"]
+    locked.head_hash = event_hash
+    session.flush()
+    return event
+
+
+def load_events(session: Session, case_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(CustodyEvent).where(CustodyEvent.case_id == case_id).order_by(CustodyEvent.seq)
+    )
+    return [event_to_dict(row) for row in rows]
+
+
+def signer_keys(session: Session, usernames: set[str] | None = None) -> dict[str, SignerKey]:
+    query = select(User.username, User.public_key)
+    if usernames is not None:
+        query = query.where(User.username.in_(usernames))
+    return {name: SignerKey(name, key) for name, key in session.execute(query)}

@@ -1,0 +1,648 @@
+"""The library's front door: a :class:`Lab` acting as one user.
+
+Every method checks what the acting user may do, writes an audit entry (allowed or refused)
+and returns detached records. Custody events are appended in the same transaction as the
+change they describe, then anchored outside the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from lccu.config import Settings, load_settings
+from lccu.errors import (
+    AccessDenied,
+    AlreadyExists,
+    ConfigError,
+    InvalidInput,
+    LccuError,
+    NotFound,
+)
+from lccu.evidence.access import (
+    ADMIN_ROLES,
+    CASE_CREATOR_ROLES,
+    Actor,
+    AuditLog,
+    case_access,
+)
+from lccu.evidence.anchors import AnchorJournal
+from lccu.evidence.canonical import GENESIS_HASH, format_time, parse_time, utc_now
+from lccu.evidence.chain import Problem, VerifyResult, verify_events
+from lccu.evidence.custody import append_event, load_events, signer_keys
+from lccu.evidence.db import Database
+from lccu.evidence.keys import KeyStore, check_username, key_id_of
+from lccu.evidence.models import (
+    ITEM_TYPES,
+    ROLES,
+    AuditEntry,
+    Case,
+    CaseShare,
+    EvidenceItem,
+    User,
+    Zone,
+    new_uuid,
+)
+from lccu.evidence.records import CaseInfo, EvidenceInfo, UserInfo
+from lccu.hashing import ALGORITHMS, Digests, normalise_hash
+from lccu.storage.base import StoredEvidence
+
+BOOTSTRAP = Actor(username="bootstrap", zone=None, zone_id=None, role=None)
+Progress = Callable[[int], None]
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _now() -> str:
+    return format_time(utc_now())
+
+
+class Lab:
+    """lccu as seen by one user. Open it with :func:`open_lab`."""
+
+    def __init__(self, settings: Settings, actor: Actor, db: Database) -> None:
+        self.settings = settings
+        self.actor = actor
+        self.db = db
+        self.keys = KeyStore(settings.key_dir)
+        self.anchors = AnchorJournal(settings.anchor_dir)
+        self.audit = AuditLog(db)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _deny(self, operation: str, why: str, *, case: Case | None = None,
+              object_type: str | None = None, object_id: str | None = None) -> AccessDenied:
+        self.audit.write(self.actor, operation, allowed=False, case=case,
+                         object_type=object_type, object_id=object_id, detail={"why": why})
+        return AccessDenied(f"{self.actor.username} may not {operation.replace('.', ' ')}: {why}")
+
+    def _allow(self, operation: str, *, case: Case | None = None, object_type: str | None = None,
+               object_id: str | None = None, justification: str | None = None,
+               detail: dict[str, Any] | None = None) -> None:
+        self.audit.write(self.actor, operation, allowed=True, case=case,
+                         object_type=object_type, object_id=object_id,
+                         justification=justification, detail=detail)
+
+    def _find_case(self, session: Session, ref: str) -> Case:
+        ref = ref.strip()
+        case = session.scalar(select(Case).where(or_(Case.id == ref, Case.number == ref)))
+        if case is None and len(ref) >= 8:
+            found = list(session.scalars(select(Case).where(Case.id.startswith(ref)).limit(2)))
+            case = found[0] if len(found) == 1 else None
+        if case is None:
+            raise NotFound(f"no case {ref!r}")
+        return case
+
+    def _case_for(self, session: Session, ref: str, operation: str, *, write: bool = False,
+                  justification: str | None = None) -> Case:
+        """Load a case and check access; unknown and invisible cases are both audited."""
+        try:
+            case = self._find_case(session, ref)
+        except NotFound:
+            self.audit.write(self.actor, operation, allowed=False, object_type="case",
+                             object_id=ref[:64], detail={"why": "no such case"})
+            raise
+        decision = case_access(self.actor, case, write=write)
+        if not decision.allowed:
+            raise self._deny(operation, decision.why, case=case, object_type="case",
+                             object_id=case.id)
+        why = justification or (decision.via_share.purpose if decision.via_share else None)
+        self._allow(operation, case=case, object_type="case", object_id=case.id,
+                    justification=why, detail={"access": decision.why})
+        return case
+
+    def _find_item(self, session: Session, ref: str) -> EvidenceItem:
+        ref = ref.strip()
+        item = session.get(EvidenceItem, ref)
+        if item is None and len(ref) >= 8:
+            found = list(session.scalars(
+                select(EvidenceItem).where(EvidenceItem.id.startswith(ref)).limit(2)))
+            item = found[0] if len(found) == 1 else None
+        if item is None:
+            self.audit.write(self.actor, "evidence.read", allowed=False,
+                             object_type="evidence", object_id=ref[:64],
+                             detail={"why": "no such evidence item"})
+            raise NotFound(f"no evidence item {ref!r}")
+        return item
+
+    def _item_for(self, session: Session, ref: str, operation: str, *,
+                  write: bool = False) -> tuple[Case, EvidenceItem]:
+        item = self._find_item(session, ref)
+        case = self._find_case(session, item.case_id)
+        decision = case_access(self.actor, case, write=write)
+        if not decision.allowed:
+            raise self._deny(operation, decision.why, case=case, object_type="evidence",
+                             object_id=item.id)
+        self._allow(operation, case=case, object_type="evidence", object_id=item.id,
+                    detail={"access": decision.why})
+        return case, item
+
+    def _signing_key_id(self, session: Session) -> str:
+        if self.actor.user_id is None:
+            raise AccessDenied("custody events need a real user: pass --as USER")
+        user = session.get(User, self.actor.user_id)
+        assert user is not None
+        return user.key_id
+
+    def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:
+        event = append_event(session, case, self.actor, self._signing_key_id(session),
+                             self.keys, action, **fields)
+        return {"case_id": case.id, "seq": event.seq, "event_hash": event.event_hash}
+
+    def _anchor(self, head: dict[str, Any]) -> None:
+        self.anchors.record(head["case_id"], head["seq"], head["event_hash"],
+                            self.actor.username, self.keys)
+
+    # -- zones and users ----------------------------------------------------------------------
+
+    def _require_admin(self, operation: str) -> None:
+        if self.actor is BOOTSTRAP:
+            with self.db.session() as session:
+                users = session.scalar(select(func.count()).select_from(User)) or 0
+            if users == 0:
+                return
+            raise AccessDenied("users exist already: act as an operator (--as USER)")
+        if self.actor.role not in ADMIN_ROLES:
+            raise self._deny(operation, f"only an operator administers zones and users, "
+                                        f"not a {self.actor.role}")
+
+    def add_zone(self, name: str) -> str:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("a zone name must have 1 to 100 characters")
+        self._require_admin("zone.create")
+        with self.db.session() as session:
+            if session.scalar(select(Zone).where(Zone.name == name)):
+                raise AlreadyExists(f"zone {name!r} exists already")
+            session.add(Zone(name=name, created_at=_now()))
+        self._allow("zone.create", object_type="zone", object_id=name[:64])
+        return name
+
+    def zones(self) -> list[str]:
+        with self.db.session() as session:
+            return list(session.scalars(select(Zone.name).order_by(Zone.name)))
+
+    def add_user(self, username: str, zone: str, role: str,
+                 full_name: str | None = None) -> UserInfo:
+        check_username(username)
+        if role not in ROLES:
+            raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        self._require_admin("user.create")
+        if self.actor is BOOTSTRAP and role != "operator":
+            raise InvalidInput("the first user must be an operator (--role operator); that "
+                               "operator then adds the others")
+        with self.db.session() as session:
+            zone_row = session.scalar(select(Zone).where(Zone.name == zone))
+            if zone_row is None:
+                raise NotFound(f"no zone {zone!r}; create it with `lccu zone add`")
+            if session.scalar(select(User).where(User.username == username)):
+                raise AlreadyExists(f"user {username!r} exists already")
+            public = self.keys.create(username)
+            user = User(username=username, full_name=full_name, zone=zone_row, role=role,
+                        public_key=public, key_id=key_id_of(public), created_at=_now())
+            session.add(user)
+            session.flush()
+            info = UserInfo.of(user)
+        self._allow("user.create", object_type="user", object_id=username,
+                    detail={"zone": zone, "role": role, "key_id": info.key_id})
+        return info
+
+    def users(self) -> list[UserInfo]:
+        with self.db.session() as session:
+            return [UserInfo.of(u) for u in session.scalars(select(User).order_by(User.username))]
+
+    # -- cases --------------------------------------------------------------------------------
+
+    def create_case(self, title: str, *, zone: str | None = None, reference: str | None = None,
+                    number: str | None = None) -> CaseInfo:
+        title = title.strip()
+        if not title:
+            raise InvalidInput("a case needs a title")
+        zone = zone or self.actor.zone
+        if self.actor.role not in CASE_CREATOR_ROLES:
+            raise self._deny("case.create", f"a {self.actor.role} does not open cases")
+        if zone != self.actor.zone:
+            raise self._deny("case.create", f"{self.actor.username} belongs to "
+                                            f"{self.actor.zone}, not {zone}")
+        with self.db.session() as session:
+            zone_row = session.scalar(select(Zone).where(Zone.name == zone))
+            if zone_row is None:
+                raise NotFound(f"no zone {zone!r}")
+            if number is None:
+                year = datetime.now(UTC).year
+                count = session.scalar(select(func.count()).select_from(Case)
+                                       .where(Case.number.startswith(f"LCCU-{year}-"))) or 0
+                number = f"LCCU-{year}-{count + 1:05d}"
+            if session.scalar(select(Case).where(Case.number == number)):
+                raise AlreadyExists(f"case number {number!r} is taken")
+            case = Case(number=number, title=title, zone=zone_row, reference=reference,
+                        status="open", created_by=self.actor.user_id, created_at=_now(),
+                        head_seq=0, head_hash=GENESIS_HASH)
+            session.add(case)
+            session.flush()
+            head = self._append(session, case, "note", reason="case opened",
+                                details={"event": "case-opened", "number": number,
+                                         "title": title, "zone": zone,
+                                         "reference": reference})
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        self._allow("case.create", case=case, object_type="case", object_id=info.id,
+                    detail={"number": number, "zone": zone})
+        return info
+
+    def get_case(self, ref: str, *, justification: str | None = None) -> CaseInfo:
+        with self.db.session() as session:
+            return CaseInfo.of(self._case_for(session, ref, "case.read",
+                                              justification=justification))
+
+    def list_cases(self) -> list[CaseInfo]:
+        """Cases of the user's zone and cases shared with it now."""
+        if self.actor.role == "dpo":
+            raise self._deny("case.list", "a data protection officer reads the audit log, "
+                                          "not case contents")
+        now = _now()
+        with self.db.session() as session:
+            shared = select(CaseShare.case_id).where(
+                CaseShare.zone_id == self.actor.zone_id, CaseShare.revoked_at.is_(None),
+                or_(CaseShare.valid_until.is_(None), CaseShare.valid_until > now))
+            cases = session.scalars(select(Case).where(
+                or_(Case.zone_id == self.actor.zone_id, Case.id.in_(shared)))
+                .order_by(Case.created_at))
+            infos = [CaseInfo.of(c) for c in cases]
+        self._allow("case.list", detail={"count": len(infos),
+                                         "cases": [c.id for c in infos][:200]})
+        return infos
+
+    def share_case(self, ref: str, zone: str, *, purpose: str | None = None,
+                   permission: str = "contribute", valid_until: datetime | None = None) -> CaseInfo:
+        if permission not in ("read", "contribute"):
+            raise InvalidInput("permission must be 'read' or 'contribute'")
+        with self.db.session() as session:
+            case = self._case_for(session, ref, "case.share", write=True)
+            if case.zone_id != self.actor.zone_id:
+                raise self._deny("case.share", "only the owning zone shares a case", case=case)
+            target = session.scalar(select(Zone).where(Zone.name == zone))
+            if target is None:
+                raise NotFound(f"no zone {zone!r}")
+            if target.id == case.zone_id:
+                raise InvalidInput(f"case {case.number} already belongs to {zone}")
+            until = format_time(valid_until) if valid_until else None
+            session.add(CaseShare(case=case, zone=target, permission=permission,
+                                  purpose=purpose, granted_by=self.actor.user_id,
+                                  granted_at=_now(), valid_until=until))
+            head = self._append(session, case, "note", reason=purpose or "case shared",
+                                details={"event": "case-shared", "zone": zone,
+                                         "permission": permission, "valid_until": until})
+            session.flush()
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        return info
+
+    def revoke_share(self, ref: str, zone: str, *, reason: str | None = None) -> CaseInfo:
+        with self.db.session() as session:
+            case = self._case_for(session, ref, "case.unshare", write=True)
+            if case.zone_id != self.actor.zone_id:
+                raise self._deny("case.unshare", "only the owning zone revokes a share",
+                                 case=case)
+            now = _now()
+            revoked = 0
+            for share in case.shares:
+                if share.zone.name == zone and share.revoked_at is None:
+                    share.revoked_at = now
+                    revoked += 1
+            if not revoked:
+                raise NotFound(f"case {case.number} is not shared with {zone!r}")
+            head = self._append(session, case, "note", reason=reason or "share revoked",
+                                details={"event": "case-unshared", "zone": zone})
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        return info
+
+    def close_case(self, ref: str, *, reason: str) -> CaseInfo:
+        with self.db.session() as session:
+            case = self._case_for(session, ref, "case.close", write=True)
+            if case.zone_id != self.actor.zone_id:
+                raise self._deny("case.close", "only the owning zone closes a case", case=case)
+            if case.status == "closed":
+                raise InvalidInput(f"case {case.number} is already closed")
+            case.status, case.closed_at = "closed", _now()
+            head = self._append(session, case, "note", reason=reason,
+                                details={"event": "case-closed"})
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        return info
+
+    # -- evidence -----------------------------------------------------------------------------
+
+    def add_evidence(
+        self,
+        case_ref: str,
+        path: str | os.PathLike[str],
+        *,
+        description: str,
+        item_type: str = "disk-image",
+        seal_number: str | None = None,
+        declared: Mapping[str, str] | None = None,
+        make: str | None = None,
+        model: str | None = None,
+        serial: str | None = None,
+        acquired_by: str | None = None,
+        acquired_at: datetime | None = None,
+        acquisition_tool: str | None = None,
+        acquisition_tool_version: str | None = None,
+        image_format: str | None = None,
+        exhibit_number: str | None = None,
+        location: str | None = None,
+        legal_hold: bool = False,
+        progress: Progress | None = None,
+    ) -> EvidenceInfo:
+        """Stream a file into the evidence store, hashing it once, and record the intake.
+
+        Declared acquisition hashes are compared with what was read; a mismatch is stored
+        and recorded (state ``hash-mismatch``, the intake event says which digests differ)
+        rather than refused, because the bytes are what was handed in and the discrepancy
+        itself is evidence.
+        """
+        from lccu.storage import open_store
+
+        if item_type not in ITEM_TYPES:
+            raise InvalidInput(f"unknown item type {item_type!r}; use {', '.join(ITEM_TYPES)}")
+        if not description.strip():
+            raise InvalidInput("an evidence item needs a description")
+        checked = {name: normalise_hash(name, value)
+                   for name, value in (declared or {}).items() if value}
+        unknown = set(checked) - set(ALGORITHMS)
+        if unknown:
+            raise InvalidInput(f"unknown hash algorithm(s): {', '.join(sorted(unknown))}")
+        source = Path(path)
+        if not source.exists():
+            raise InvalidInput(f"{source}: no such file")
+        if not source.is_file():
+            raise InvalidInput(f"{source}: not a regular file (a directory?)")
+        size = source.stat().st_size
+        if size == 0:
+            raise InvalidInput(f"{source}: the file is empty (0 bytes); nothing to take in")
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "evidence.add", write=True)
+            if case.status != "open":
+                raise InvalidInput(f"case {case.number} is closed")
+            case_id = case.id
+        item_id = new_uuid()
+        safe = _SAFE_NAME.sub("_", source.name)[:120] or "image"
+        key = f"cases/{case_id}/{item_id}/{safe}"
+        store = open_store(self.settings)
+        try:
+            with source.open("rb") as fh:
+                stored = store.put_evidence(key, fh, size=size, progress=progress,
+                                            legal_hold=legal_hold)
+        finally:
+            store.close()
+        observed = stored.digests.hashes()
+        mismatches = sorted(n for n, v in checked.items() if observed[n] != v)
+        with self.db.session() as session:
+            case = self._find_case(session, case_id)
+            if exhibit_number is None:
+                count = session.scalar(select(func.count()).select_from(EvidenceItem)
+                                       .where(EvidenceItem.case_id == case.id)) or 0
+                exhibit_number = f"EXH-{count + 1:03d}"
+            item = EvidenceItem(
+                id=item_id, case_id=case.id, exhibit_number=exhibit_number,
+                description=description.strip(), item_type=item_type, make=make, model=model,
+                serial=serial, seal_number=seal_number, acquired_by=acquired_by,
+                acquired_at=format_time(acquired_at) if acquired_at else None,
+                acquisition_tool=acquisition_tool,
+                acquisition_tool_version=acquisition_tool_version, image_format=image_format,
+                declared_md5=checked.get("md5"), declared_sha1=checked.get("sha1"),
+                declared_sha256=checked.get("sha256"), size=stored.size,
+                md5=observed["md5"], sha1=observed["sha1"], sha256=observed["sha256"],
+                storage_uri=stored.uri, storage_bucket=stored.bucket, storage_key=stored.key,
+                storage_version_id=stored.version_id, lock_mode=stored.lock_mode,
+                retain_until=format_time(stored.retain_until) if stored.retain_until else None,
+                legal_hold=stored.legal_hold,
+                state="hash-mismatch" if mismatches else "stored", created_at=_now(),
+            )
+            session.add(item)
+            session.flush()
+            head = self._append(
+                session, case, "intake", evidence_id=item.id, location=location,
+                reason="evidence taken in" + (" WITH HASH MISMATCH" if mismatches else ""),
+                observed_hashes=observed,
+                details={
+                    "exhibit_number": exhibit_number, "source_name": source.name,
+                    "size": stored.size, "declared_hashes": checked,
+                    "hashes_match": not mismatches, "mismatched": mismatches,
+                    "seal_number": seal_number, "storage_uri": stored.uri,
+                    "storage_version_id": stored.version_id, "lock_mode": stored.lock_mode,
+                    "legal_hold": stored.legal_hold,
+                },
+            )
+            info = EvidenceInfo.of(item)
+        self._anchor(head)
+        return info
+
+    def get_evidence(self, ref: str) -> EvidenceInfo:
+        with self.db.session() as session:
+            _case, item = self._item_for(session, ref, "evidence.read")
+            return EvidenceInfo.of(item)
+
+    def list_evidence(self, case_ref: str) -> list[EvidenceInfo]:
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "evidence.list")
+            items = session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id)
+                                    .order_by(EvidenceItem.exhibit_number))
+            return [EvidenceInfo.of(i) for i in items]
+
+    def verify_evidence(self, ref: str, *, progress: Progress | None = None) -> dict[str, Any]:
+        """Re-hash the stored bytes, compare with intake, record a ``verified`` event."""
+        from lccu.hashing import hash_stream
+        from lccu.storage import open_store
+
+        with self.db.session() as session:
+            _case, item = self._item_for(session, ref, "evidence.verify")
+            item_id, case_id = item.id, item.case_id
+            recorded = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}
+            location = item.storage_version_id or item.storage_key
+            ref = stored_ref(item)
+        store = open_store(self.settings)
+        try:
+            with store.open_evidence(ref) as fh:
+                digests = hash_stream(fh, progress=progress)
+        finally:
+            store.close()
+        observed = digests.hashes()
+        differ = sorted(n for n, v in recorded.items() if v and observed[n] != v)
+        with self.db.session() as session:
+            case = self._find_case(session, case_id)
+            item = session.get(EvidenceItem, item_id)
+            assert item is not None
+            item.state = "verified" if not differ else "hash-mismatch"
+            head = self._append(session, case, "verified", evidence_id=item_id,
+                                observed_hashes=observed,
+                                reason="re-hash of the stored copy" + (
+                                    " FAILED" if differ else " matches intake"),
+                                details={"match": not differ, "mismatched": differ,
+                                         "size": digests.size, "stored_object": location})
+        self._anchor(head)
+        return {"evidence_id": item_id, "match": not differ, "mismatched": differ,
+                "observed": observed, "recorded": recorded, "size": digests.size}
+
+    # -- custody ------------------------------------------------------------------------------
+
+    def record_event(self, case_ref: str, action: str, *, evidence: str | None = None,
+                     location: str | None = None, reason: str | None = None,
+                     observed_hashes: Mapping[str, str] | None = None,
+                     details: Mapping[str, Any] | None = None,
+                     occurred_at: datetime | None = None) -> dict[str, Any]:
+        """Append one custody event (a transfer, a check, a note ...) and return the new head."""
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, f"custody.{action}", write=True)
+            item_id = None
+            if evidence is not None:
+                item = self._find_item(session, evidence)
+                if item.case_id != case.id:
+                    raise InvalidInput(f"evidence {evidence} is not part of case {case.number}")
+                item_id = item.id
+                if action in ("returned", "destroyed"):
+                    item.state = action
+            head = self._append(session, case, action, evidence_id=item_id, location=location,
+                                reason=reason, observed_hashes=observed_hashes,
+                                details=details, occurred_at=occurred_at)
+        self._anchor(head)
+        return head
+
+    def custody_log(self, case_ref: str) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "custody.read")
+            return load_events(session, case.id)
+
+    def verify_custody(self, case_ref: str, *, expected_head: str | None = None) -> VerifyResult:
+        """Recompute every hash and signature and compare with the anchors outside the DB."""
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "custody.verify")
+            events = load_events(session, case.id)
+            keys = signer_keys(session)
+            case_id, head_seq, head_hash = case.id, case.head_seq, case.head_hash
+        anchors, complaints = self.anchors.read(case_id, keys)
+        result = verify_events(events, keys, case_id=case_id, anchors=anchors,
+                               expected_head=expected_head)
+        for complaint in complaints:
+            result.problems.append(Problem(None, complaint))
+        if (head_seq, head_hash) != (result.head_seq, result.head_hash) and events:
+            result.problems.append(Problem(
+                result.head_seq, f"case record says head #{head_seq} {head_hash[:16]}..., the "
+                                 f"log ends at #{result.head_seq}"))
+        return result
+
+    def export_custody(self, case_ref: str, path: str | os.PathLike[str]) -> VerifyResult:
+        """Write the case's custody log as JSON Lines with the public keys needed to verify it."""
+        from lccu.evidence.export import write_export
+
+        target = Path(path)
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "custody.export")
+            head = self._append(session, case, "exported", reason="custody log exported",
+                                details={"file": target.name})
+        self._anchor(head)
+        with self.db.session() as session:
+            case = self._find_case(session, head["case_id"])
+            events = load_events(session, case.id)
+            keys = signer_keys(session, {e["actor"] for e in events})
+            anchors, _ = self.anchors.read(case.id, keys)
+            write_export(target, CaseInfo.of(case), events, keys, anchors, self.actor.username)
+        return verify_events(events, keys, case_id=head["case_id"], anchors=anchors)
+
+    def export_case_uco(self, case_ref: str, path: str | os.PathLike[str]) -> Path:
+        """Write the case, its items and custody as CASE/UCO JSON-LD (a disclosure: logged)."""
+        from lccu.report.case_uco import write_case_export
+
+        target = Path(path)
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "case.export")
+            head = self._append(session, case, "exported", reason="CASE/UCO export",
+                                details={"file": target.name, "format": "case-uco"})
+        self._anchor(head)
+        with self.db.session() as session:
+            case = self._find_case(session, head["case_id"])
+            items = [EvidenceInfo.of(i) for i in session.scalars(
+                select(EvidenceItem).where(EvidenceItem.case_id == case.id)
+                .order_by(EvidenceItem.exhibit_number))]
+            return write_case_export(target, CaseInfo.of(case), items,
+                                     load_events(session, case.id))
+
+    # -- audit --------------------------------------------------------------------------------
+
+    def audit_log(self, *, zone: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+        """The audit log: all zones for a data protection officer, nobody else."""
+        if self.actor.role != "dpo":
+            raise self._deny("audit.read", "only a data protection officer reads the audit log")
+        self._allow("audit.read", detail={"zone": zone})
+        with self.db.session() as session:
+            return self.audit.entries(session, zone=zone, limit=limit)
+
+    def verify_audit(self) -> list[str]:
+        if self.actor.role != "dpo":
+            raise self._deny("audit.verify", "only a data protection officer verifies the log")
+        with self.db.session() as session:
+            return self.audit.verify(session)
+
+
+def stored_ref(item: EvidenceItem) -> StoredEvidence:
+    """The store's reference to an item's bytes, pinned to the version taken in."""
+    if item.storage_key is None or item.size is None:
+        raise InvalidInput(f"evidence {item.exhibit_number} has no stored copy")
+    return StoredEvidence(
+        uri=item.storage_uri or "", bucket=item.storage_bucket, key=item.storage_key,
+        version_id=item.storage_version_id, size=item.size,
+        digests=Digests(item.size, item.md5 or "", item.sha1 or "", item.sha256 or ""),
+        lock_mode=item.lock_mode,
+        retain_until=parse_time(item.retain_until) if item.retain_until else None,
+        legal_hold=item.legal_hold, stored_at=parse_time(item.created_at))
+
+
+def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
+    """Open lccu as ``user`` (default ``LCCU_USER``); migrates the database if needed."""
+    settings = settings or load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    username = user or settings.user
+    try:
+        if username is None:
+            return Lab(settings, BOOTSTRAP, db)
+        with db.session() as session:
+            row = session.scalar(select(User).where(User.username == username))
+            if row is None:
+                AuditLog(db).write(Actor(username, None, None, None), "login", allowed=False,
+                                   detail={"why": "unknown user"})
+                raise NotFound(f"no user {username!r}; an operator adds users with "
+                               "`lccu user add`")
+            if not row.active:
+                raise AccessDenied(f"user {username!r} is deactivated")
+            actor = Actor(row.username, row.zone.name, row.zone_id, row.role, row.id)
+        return Lab(settings, actor, db)
+    except LccuError:
+        db.dispose()
+        raise
+
+
+def require_user(lab: Lab) -> None:
+    if lab.actor is BOOTSTRAP:
+        raise ConfigError("no acting user: pass --as USER or set LCCU_USER")

@@ -1,0 +1,38 @@
+"""File-system engine: volumes, recursive listings, file content and offset ownership.
+
+Takes a :class:`lccu.imaging.tsk.TskImage` (any seekable read-only stream) and yields
+typed records; it knows nothing of task queues, object stores or the database.
+"""
+
+from __future__ import annotations
+
+from lccu.fs.content import ContentInfo, ContentReader, identify, open_content
+from lccu.fs.owner import OffsetOwnerIndex, unallocated_ranges
+from lccu.fs.problems import Problem
+from lccu.fs.volumes import (
+    PartitionRow,
+    Volume,
+    fs_type_name,
+    list_partition_table,
+    list_volumes,
+    open_fs,
+)
+from lccu.fs.walk import FileEntry, walk
+
+__all__ = [
+    "ContentInfo",
+    "ContentReader",
+    "FileEntry",
+    "OffsetOwnerIndex",
+    "PartitionRow",
+    "Problem",
+    "Volume",
+    "fs_type_name",
+    "identify",
+    "list_partition_table",
+    "list_volumes",
+    "open_content",
+    "open_fs",
+    "unallocated_ranges",
+    "walk",
+]

@@ -1,0 +1,157 @@
+"""Stream a file's content out of a volume, and identify it (SHA-256, MIME type).
+
+Content is read through TSK in bounded chunks: a file is never held whole in memory. The
+size read is the file's recorded size, capped at the image size, because a corrupt inode
+can claim petabytes and TSK would happily return zero-filled "sparse" data for all of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import magic
+import pytsk3
+
+from lccu.errors import FileSystemError
+from lccu.fs.volumes import Volume, open_fs
+from lccu.fs.walk import FileEntry
+from lccu.imaging.tsk import TskImage
+
+CHUNK = 1024 * 1024
+MAGIC_BYTES = 64 * 1024
+_local = threading.local()
+
+
+class ContentReader(io.RawIOBase):
+    """A read-only, seekable view of one file's default data stream."""
+
+    def __init__(
+        self, tsk_file: pytsk3.File, size: int, where: str, attr: tuple[int, int] | None = None
+    ) -> None:
+        super().__init__()
+        self._attr = attr
+        self._file = tsk_file
+        self._size = size
+        self._pos = 0
+        self._where = where
+        self.capped = False
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        target = base + offset
+        if target < 0:
+            raise ValueError(f"negative seek position {target} in {self._where}")
+        self._pos = target
+        return target
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        want = min(len(buffer), self._size - self._pos, CHUNK)
+        if want <= 0:
+            return 0
+        try:
+            if self._attr is None:
+                data = self._file.read_random(self._pos, want)
+            else:
+                data = self._file.read_random(self._pos, want, self._attr[0], self._attr[1])
+        except (OSError, RuntimeError) as exc:
+            raise FileSystemError(
+                f"reading {self._where} at offset {self._pos} failed: {exc}; the data may be "
+                "overwritten or the image truncated"
+            ) from exc
+        if not data:
+            return 0
+        n = len(data)
+        buffer[:n] = data
+        self._pos += n
+        return n
+
+
+def open_content(
+    img: TskImage,
+    volume: Volume,
+    entry: FileEntry,
+    fs: pytsk3.FS_Info | None = None,
+) -> BinaryIO:
+    """A buffered reader of ``entry``'s content (opened by meta address, like ``icat``).
+
+    For a deleted name whose inode has been reused, this is the *current* owner's data.
+    Raises :class:`FileSystemError` when there is no metadata to read (inode 0, wiped).
+    """
+    where = f"volume {volume.index}:{entry.path} (inode {entry.inode})"
+    if not entry.has_meta:
+        raise FileSystemError(f"{where} has no metadata address; its content is not recoverable")
+    try:
+        if fs is None:
+            fs = open_fs(img, volume.start_offset)
+        tsk_file = fs.open_meta(inode=entry.inode)
+    except (OSError, RuntimeError) as exc:
+        raise FileSystemError(f"cannot open {where}: {exc}") from exc
+    attr: tuple[int, int] | None = None
+    if entry.attr_type is not None and entry.attr_id is not None:
+        attr = (entry.attr_type, entry.attr_id)
+        size = entry.size  # the stream's own size, recorded by the walk
+    else:
+        meta = tsk_file.info.meta
+        size = int(meta.size) if meta is not None else 0
+    limit = img.get_size()
+    raw = ContentReader(tsk_file, max(0, min(size, limit)), where, attr)
+    raw.capped = size > limit
+    return io.BufferedReader(raw, buffer_size=CHUNK)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ContentInfo:
+    """Identification of one file's content."""
+
+    size: int
+    sha256: str
+    mime: str
+    description: str
+
+
+def _magics() -> tuple[magic.Magic, magic.Magic]:
+    """Per-thread libmagic handles (``magic.Magic`` is not thread-safe)."""
+    pair = getattr(_local, "pair", None)
+    if pair is None:
+        pair = (magic.Magic(mime=True), magic.Magic())
+        _local.pair = pair
+    return pair
+
+
+def identify(stream: BinaryIO) -> ContentInfo:
+    """SHA-256 and size of everything left in ``stream``; MIME type from its first 64 KiB."""
+    digest = hashlib.sha256()
+    head = bytearray()
+    size = 0
+    while True:
+        block = stream.read(CHUNK)
+        if not block:
+            break
+        if len(head) < MAGIC_BYTES:
+            head += block[: MAGIC_BYTES - len(head)]
+        digest.update(block)
+        size += len(block)
+    mime_magic, text_magic = _magics()
+    try:
+        mime = mime_magic.from_buffer(bytes(head))
+        description = text_magic.from_buffer(bytes(head))
+    except magic.MagicException as exc:  # libmagic refuses some inputs; keep the hash
+        mime, description = "application/octet-stream", f"unidentified: {exc}"
+    return ContentInfo(size=size, sha256=digest.hexdigest(), mime=mime, description=description)

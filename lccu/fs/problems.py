@@ -1,0 +1,16 @@
+"""A recorded problem: something unreadable that the engine skipped instead of crashing."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What could not be read (``where``: volume/path/inode) and why (``message``)."""
+
+    where: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)

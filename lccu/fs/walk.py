@@ -1,0 +1,315 @@
+"""Recursive listing of one volume, allocated and deleted entries, like ``fls -r -p``.
+
+What is listed (and why): every name TSK returns for a directory except ``.`` and ``..``,
+including deleted names (``allocated=False``) and TSK's virtual entries (``$OrphanFiles``
+and its ``OrphanFile-N`` children; ``$MBR``/``$FAT1``/``$FAT2`` on FAT), because ``fls``
+lists them too and analysts compare against it. Directories are entered once per volume
+(visited set of directory meta addresses), which stops loops in corrupt file systems;
+unreadable directories and entries become :class:`~lccu.fs.problems.Problem` records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytsk3
+
+from lccu.errors import FileSystemError
+from lccu.fs.problems import Problem
+from lccu.fs.volumes import Volume, open_fs
+from lccu.imaging.tsk import TskImage
+
+_T = pytsk3
+_TYPE_LETTERS: dict[int, str] = {
+    int(_T.TSK_FS_META_TYPE_UNDEF): "-",
+    int(_T.TSK_FS_META_TYPE_REG): "r",
+    int(_T.TSK_FS_META_TYPE_DIR): "d",
+    int(_T.TSK_FS_META_TYPE_FIFO): "p",
+    int(_T.TSK_FS_META_TYPE_CHR): "c",
+    int(_T.TSK_FS_META_TYPE_BLK): "b",
+    int(_T.TSK_FS_META_TYPE_LNK): "l",
+    int(_T.TSK_FS_META_TYPE_SHAD): "h",
+    int(_T.TSK_FS_META_TYPE_SOCK): "s",
+    int(_T.TSK_FS_META_TYPE_WHT): "w",
+    int(_T.TSK_FS_META_TYPE_VIRT): "v",
+    int(_T.TSK_FS_META_TYPE_VIRT_DIR): "V",
+}
+_NAME_LETTERS: dict[int, str] = {
+    int(_T.TSK_FS_NAME_TYPE_UNDEF): "-",
+    int(_T.TSK_FS_NAME_TYPE_REG): "r",
+    int(_T.TSK_FS_NAME_TYPE_DIR): "d",
+    int(_T.TSK_FS_NAME_TYPE_FIFO): "p",
+    int(_T.TSK_FS_NAME_TYPE_CHR): "c",
+    int(_T.TSK_FS_NAME_TYPE_BLK): "b",
+    int(_T.TSK_FS_NAME_TYPE_LNK): "l",
+    int(_T.TSK_FS_NAME_TYPE_SHAD): "h",
+    int(_T.TSK_FS_NAME_TYPE_SOCK): "s",
+    int(_T.TSK_FS_NAME_TYPE_WHT): "w",
+    int(_T.TSK_FS_NAME_TYPE_VIRT): "v",
+    int(_T.TSK_FS_NAME_TYPE_VIRT_DIR): "V",
+}
+_KINDS = {"r": "file", "d": "dir", "V": "dir", "l": "link"}
+_DIR_META = {int(_T.TSK_FS_META_TYPE_DIR), int(_T.TSK_FS_META_TYPE_VIRT_DIR)}
+_DATA_ATTR_TYPES = {
+    int(_T.TSK_FS_ATTR_TYPE_DEFAULT),
+    int(_T.TSK_FS_ATTR_TYPE_NTFS_DATA),
+    int(_T.TSK_FS_ATTR_TYPE_HFS_DATA),
+}
+_NONRES = int(_T.TSK_FS_ATTR_NONRES)
+_RUN_SKIP = int(_T.TSK_FS_ATTR_RUN_FLAG_SPARSE) | int(_T.TSK_FS_ATTR_RUN_FLAG_FILLER)
+_NAME_UNALLOC = int(_T.TSK_FS_NAME_FLAG_UNALLOC)
+_NTFS = int(_T.TSK_FS_TYPE_NTFS)
+_NTFS_DATA = int(_T.TSK_FS_ATTR_TYPE_NTFS_DATA)
+_NTFS_IDXROOT = int(_T.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
+MAX_DEPTH = 256  # deeper trees are almost certainly corrupt; TSK's own limit is 128
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One name in a volume's directory tree.
+
+    ``path`` is absolute within the volume (``/a_directory/a_file``); ``inode`` is the
+    meta address the name points to; ``has_meta`` is False when TSK found no metadata
+    for it (deleted names whose link was wiped show inode 0 — but NTFS's $MFT really is 0);
+    ``allocated`` is False when the name is unallocated (deleted; fls's ``*``);
+    ``type_code`` is fls's ``name/meta`` type pair (``r/r``, ``-/r``, ``V/V``);
+    times are ISO 8601 UTC strings or None; ``image_runs`` are ``(absolute image offset,
+    length)`` byte ranges of the default data stream, empty when resident or unknown.
+    """
+
+    volume: int
+    path: str
+    name: str
+    inode: int
+    size: int
+    allocated: bool
+    kind: str
+    type_code: str
+    mtime: str | None = None
+    atime: str | None = None
+    ctime: str | None = None
+    crtime: str | None = None
+    image_runs: list[tuple[int, int]] = field(default_factory=list)
+    has_meta: bool = True
+    stream: str | None = None
+    attr_type: int | None = None
+    attr_id: int | None = None
+
+
+def iso_utc(seconds: int | None, nanos: int | None = 0) -> str | None:
+    """ISO 8601 UTC text of a TSK timestamp; 0 (TSK's "not set") and bad values give None."""
+    if not seconds:
+        return None
+    try:
+        stamp = datetime.fromtimestamp(int(seconds), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    if nanos and 0 < int(nanos) < 1_000_000_000:
+        stamp = stamp.replace(microsecond=int(nanos) // 1000)
+    return stamp.isoformat()
+
+
+def walk(
+    img: TskImage,
+    volume: Volume,
+    errors: list[Problem] | None = None,
+    fs: pytsk3.FS_Info | None = None,
+) -> Iterator[FileEntry]:
+    """Yield every entry of ``volume`` depth-first; problems go to ``errors``, not up.
+
+    Raises :class:`FileSystemError` only if the volume's file system cannot be opened at all.
+    """
+    problems = errors if errors is not None else []
+    if fs is None:
+        try:
+            fs = open_fs(img, volume.start_offset)
+        except OSError as exc:
+            raise FileSystemError(
+                f"cannot open the file system of volume {volume.index} at byte "
+                f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"
+            ) from exc
+    block_size = int(fs.info.block_size)
+    image_size = img.get_size()
+    root = int(fs.info.root_inum)
+    visited: set[int] = {root}
+    stack: list[tuple[int, str, int]] = [(root, "", 0)]
+    while stack:
+        dir_inode, dir_path, depth = stack.pop()
+        children: list[tuple[int, str, int]] = []
+        for entry in _list_dir(fs, volume, dir_inode, dir_path, block_size, image_size, problems):
+            yield entry
+            if entry.stream is not None:
+                continue  # a named stream of a directory is data, not a listing
+            if entry.kind != "dir" or not entry.has_meta or entry.inode in visited:
+                if entry.kind == "dir" and entry.has_meta and entry.inode in visited:
+                    problems.append(Problem(
+                        f"volume {volume.index}:{entry.path}",
+                        f"directory inode {entry.inode} already listed; not entered again",
+                    ))
+                continue
+            if depth + 1 > MAX_DEPTH:
+                problems.append(Problem(f"volume {volume.index}:{entry.path}",
+                                        f"deeper than {MAX_DEPTH} levels; not entered"))
+                continue
+            visited.add(entry.inode)
+            children.append((entry.inode, entry.path, depth + 1))
+        stack.extend(reversed(children))
+
+
+def _list_dir(
+    fs: pytsk3.FS_Info,
+    volume: Volume,
+    inode: int,
+    path: str,
+    block_size: int,
+    image_size: int,
+    problems: list[Problem],
+) -> Iterator[FileEntry]:
+    where = f"volume {volume.index}:{path or '/'} (inode {inode})"
+    try:
+        directory = fs.open_dir(inode=inode)
+    except (OSError, RuntimeError) as exc:
+        problems.append(Problem(where, f"cannot open directory: {_first_line(exc)}"))
+        return
+    iterator = iter(directory)
+    while True:
+        try:
+            tsk_file = next(iterator)
+        except StopIteration:
+            return
+        except (OSError, RuntimeError) as exc:
+            problems.append(Problem(where, f"directory listing stopped: {_first_line(exc)}"))
+            return
+        try:
+            entries = _entries(fs, tsk_file, volume, path, block_size, image_size)
+        except (OSError, RuntimeError, UnicodeError, ValueError) as exc:
+            problems.append(Problem(where, f"unreadable entry skipped: {_first_line(exc)}"))
+            continue
+        yield from entries
+
+
+def _entries(
+    fs: pytsk3.FS_Info,
+    tsk_file: pytsk3.File,
+    volume: Volume,
+    parent: str,
+    block_size: int,
+    image_size: int,
+) -> list[FileEntry]:
+    """The entry for one name; on NTFS one per data stream / index root, as fls prints them."""
+    info = tsk_file.info
+    raw_name = info.name.name
+    name = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else str(raw_name)
+    if name in (".", ".."):
+        return []
+    meta = info.meta
+    meta_addr = int(info.name.meta_addr)
+    if meta is None and meta_addr:
+        # Orphan and some deleted names come without loaded metadata; load it like fls.
+        try:
+            tsk_file = fs.open_meta(inode=meta_addr)
+            meta = tsk_file.info.meta
+        except (OSError, RuntimeError):
+            meta = None
+    name_letter = _NAME_LETTERS.get(int(info.name.type), "-")
+    meta_letter = _TYPE_LETTERS.get(int(meta.type), "-") if meta is not None else "-"
+    kind = _KINDS.get(meta_letter if meta is not None else name_letter, "other")
+    times: dict[str, str | None] = {}
+    if meta is not None:
+        for key in ("mtime", "atime", "ctime", "crtime"):
+            times[key] = iso_utc(getattr(meta, key, 0), getattr(meta, f"{key}_nano", 0))
+
+    def make(
+        size: int,
+        runs: list[tuple[int, int]],
+        stream: str | None = None,
+        attr: tuple[int, int] | None = None,
+    ) -> FileEntry:
+        return FileEntry(
+            volume=volume.index,
+            path=f"{parent}/{name}" + (f":{stream}" if stream else ""),
+            name=name,
+            inode=meta_addr,
+            size=size,
+            allocated=not int(info.name.flags) & _NAME_UNALLOC,
+            kind=kind,
+            type_code=f"{name_letter}/{meta_letter}",
+            image_runs=runs,
+            has_meta=meta is not None,
+            stream=stream,
+            attr_type=attr[0] if attr else None,
+            attr_id=attr[1] if attr else None,
+            **times,
+        )
+
+    if meta is None:
+        return [make(0, [])]
+    if int(fs.info.ftype) == _NTFS:
+        streams = [make(*item) for item in _ntfs_streams(tsk_file, volume, block_size, image_size)]
+        if streams:
+            return streams
+    wants_runs = kind in ("file", "other")
+    data = _data_attr(tsk_file) if wants_runs else None
+    runs = _runs(data, volume, block_size, image_size) if data is not None else []
+    return [make(int(meta.size), runs)]
+
+
+_Stream = tuple[int, list[tuple[int, int]], str | None, tuple[int, int] | None]
+
+
+def _ntfs_streams(
+    tsk_file: pytsk3.File, volume: Volume, block_size: int, image_size: int
+) -> list[_Stream]:
+    """(size, runs, stream name, (attr type, id)) per $DATA and index-root attribute."""
+    out: list[_Stream] = []
+    for attr in tsk_file:
+        atype = int(attr.info.type)
+        if atype not in (_NTFS_DATA, _NTFS_IDXROOT):
+            continue
+        raw = attr.info.name
+        stream = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if atype == _NTFS_IDXROOT and stream == "$I30":
+            stream = None  # a directory's own index: the directory itself
+        runs = _runs(attr, volume, block_size, image_size) if atype == _NTFS_DATA else []
+        if stream:
+            out.append((int(attr.info.size), runs, stream, (atype, int(attr.info.id))))
+        else:  # the default stream: read like icat, without naming the attribute
+            out.append((int(tsk_file.info.meta.size), runs, None, None))
+    return out
+
+
+def _data_attr(tsk_file: pytsk3.File) -> pytsk3.Attribute | None:
+    """The default (unnamed) data attribute, which icat and read_random read."""
+    for attr in tsk_file:
+        if int(attr.info.type) in _DATA_ATTR_TYPES and attr.info.name in (None, b""):
+            return attr
+    return None
+
+
+def _runs(
+    attr: pytsk3.Attribute, volume: Volume, block_size: int, image_size: int
+) -> list[tuple[int, int]]:
+    """Absolute byte ranges of a non-resident attribute, clipped to the image."""
+    if not int(attr.info.flags) & _NONRES:
+        return []
+    runs: list[tuple[int, int]] = []
+    for run in attr:
+        if int(run.flags) & _RUN_SKIP or int(run.len) <= 0:
+            continue
+        start = volume.start_offset + int(run.addr) * block_size
+        length = int(run.len) * block_size
+        if start >= image_size:
+            continue
+        length = min(length, image_size - start)
+        if runs and runs[-1][0] + runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], runs[-1][1] + length)
+        else:
+            runs.append((start, length))
+    return runs
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,207 @@
+"""The case and its chain of custody as a CASE/UCO JSON-LD graph (ontology.caseontology.org).
+
+Shape, following shared/custody-model.md: an ``Investigation`` holding every custody event as
+an ``InvestigativeAction`` (performer, time, location, wasInformedBy the previous action);
+each evidence item is a ``uco-observable:File`` with its hashes in a ``ContentDataFacet``;
+every action on an item takes the item's latest ``ProvenanceRecord`` and produces the next
+one, so the custody chain reads as a provenance chain. The ``@context`` is inline (a remote
+one breaks offline validation), every node id ends in a UUID (derived deterministically, so
+the same log always gives the same graph), and there are no blank nodes. Seal numbers and
+the custody hashes have no CASE property and go in lccu's own namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lccu import __version__
+from lccu.evidence.records import CaseInfo, EvidenceInfo
+
+NAMESPACE = uuid.UUID("6f1c9a3e-2b7d-4e0a-9c51-7d3f8e2a1b40")
+CONTEXT = {
+    "kb": "http://example.org/kb/",
+    "lccu": "https://lccu.example.org/ontology/lccu/",
+    "case-investigation": "https://ontology.caseontology.org/case/investigation/",
+    "uco-action": "https://ontology.unifiedcyberontology.org/uco/action/",
+    "uco-core": "https://ontology.unifiedcyberontology.org/uco/core/",
+    "uco-identity": "https://ontology.unifiedcyberontology.org/uco/identity/",
+    "uco-location": "https://ontology.unifiedcyberontology.org/uco/location/",
+    "uco-observable": "https://ontology.unifiedcyberontology.org/uco/observable/",
+    "uco-tool": "https://ontology.unifiedcyberontology.org/uco/tool/",
+    "uco-types": "https://ontology.unifiedcyberontology.org/uco/types/",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+HASH_METHODS = (("md5", "MD5"), ("sha1", "SHA1"), ("sha256", "SHA256"))
+
+
+def node_id(kind: str, *parts: str) -> str:
+    """A stable IRI ending in a UUID derived from what the node stands for."""
+    return f"kb:{kind}-{uuid.uuid5(NAMESPACE, '|'.join((kind, *parts)))}"
+
+
+def ref(identifier: str) -> dict[str, str]:
+    return {"@id": identifier}
+
+
+def when(value: str) -> dict[str, str]:
+    return {"@type": "xsd:dateTime", "@value": value}
+
+
+def _hashes(case_id: str, item: EvidenceInfo) -> list[dict[str, Any]]:
+    return [
+        {
+            "@id": node_id("hash", case_id, item.id, name),
+            "@type": "uco-types:Hash",
+            "uco-types:hashMethod": method,
+            "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": value},
+        }
+        for name, method in HASH_METHODS
+        if (value := getattr(item, name))
+    ]
+
+
+def _item_nodes(case: CaseInfo, item: EvidenceInfo) -> list[dict[str, Any]]:
+    facets: list[dict[str, Any]] = [
+        {
+            "@id": node_id("file-facet", case.id, item.id),
+            "@type": "uco-observable:FileFacet",
+            "uco-observable:fileName": f"{item.exhibit_number}",
+            **({"uco-observable:sizeInBytes": item.size} if item.size is not None else {}),
+        }
+    ]
+    hashes = _hashes(case.id, item)
+    if hashes:
+        facets.append(
+            {
+                "@id": node_id("content-data-facet", case.id, item.id),
+                "@type": "uco-observable:ContentDataFacet",
+                "uco-observable:hash": hashes,
+            }
+        )
+    if item.seal_number:
+        facets.append(
+            {
+                "@id": node_id("seal-facet", case.id, item.id),
+                "@type": ["uco-core:Facet", "lccu:SealFacet"],
+                "lccu:sealNumber": item.seal_number,
+            }
+        )
+    return [
+        {
+            "@id": node_id("evidence-file", case.id, item.id),
+            "@type": "uco-observable:File",
+            "uco-core:description": item.description,
+            "uco-core:hasFacet": facets,
+        }
+    ]
+
+
+def build_graph(
+    case: CaseInfo, items: Sequence[EvidenceInfo], events: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    graph: list[dict[str, Any]] = []
+    actions: list[dict[str, str]] = []
+    people: dict[str, str] = {}
+    places: dict[str, str] = {}
+    by_id = {item.id: item for item in items}
+    provenance: dict[str, str] = {}
+    investigation: dict[str, Any] = {
+        "@id": node_id("investigation", case.id),
+        "@type": "case-investigation:Investigation",
+        "uco-core:name": case.number,
+        "uco-core:description": case.title,
+        "case-investigation:investigationStatus": case.status,
+        "uco-core:object": actions,
+    }
+    graph.append(investigation)
+    if case.reference:
+        auth = node_id("authorization", case.id)
+        graph.append(
+            {
+                "@id": auth,
+                "@type": "case-investigation:Authorization",
+                "case-investigation:authorizationIdentifier": case.reference,
+            }
+        )
+        investigation["case-investigation:relevantAuthorization"] = ref(auth)
+    for item in items:
+        graph.extend(_item_nodes(case, item))
+    tool = node_id("tool", "lccu", __version__)
+    graph.append(
+        {
+            "@id": tool,
+            "@type": "uco-tool:AnalyticTool",
+            "uco-core:name": "lccu",
+            "uco-tool:version": __version__,
+        }
+    )
+    previous_action: str | None = None
+    for event in events:
+        actor = f"{event['actor']} ({event['actor_zone']}, {event['actor_role']})"
+        if actor not in people:
+            people[actor] = node_id("person", event["actor"])
+            graph.append(
+                {"@id": people[actor], "@type": "uco-identity:Person", "uco-core:name": actor}
+            )
+        action_id = node_id("action", case.id, str(event["seq"]), event["event_hash"])
+        action: dict[str, Any] = {
+            "@id": action_id,
+            "@type": "case-investigation:InvestigativeAction",
+            "uco-core:name": event["action"],
+            "uco-action:startTime": when(event["occurred_at"]),
+            "uco-action:performer": ref(people[actor]),
+            "uco-action:instrument": ref(tool),
+            "lccu:custodySequence": event["seq"],
+            "lccu:custodyEventHash": event["event_hash"],
+        }
+        if event.get("reason"):
+            action["uco-core:description"] = event["reason"]
+        if event.get("location"):
+            place = event["location"]
+            if place not in places:
+                places[place] = node_id("location", place)
+                graph.append(
+                    {"@id": places[place], "@type": "uco-location:Location", "uco-core:name": place}
+                )
+            action["uco-action:location"] = ref(places[place])
+        if previous_action:
+            action["case-investigation:wasInformedBy"] = ref(previous_action)
+        item = by_id.get(event.get("evidence_id") or "")
+        if item is not None:
+            record = node_id("provenance-record", case.id, item.id, str(event["seq"]))
+            graph.append(
+                {
+                    "@id": record,
+                    "@type": "case-investigation:ProvenanceRecord",
+                    "case-investigation:exhibitNumber": f"{case.number}/{item.exhibit_number}",
+                    "case-investigation:rootExhibitNumber": f"{case.number}/{item.exhibit_number}",
+                    "uco-core:object": ref(node_id("evidence-file", case.id, item.id)),
+                }
+            )
+            earlier = provenance.get(item.id)
+            if earlier:
+                action["uco-action:object"] = ref(earlier)
+            action["uco-action:result"] = [
+                ref(record),
+                ref(node_id("evidence-file", case.id, item.id)),
+            ]
+            provenance[item.id] = record
+        graph.append(action)
+        actions.append(ref(action_id))
+        previous_action = action_id
+    return {"@context": CONTEXT, "@graph": graph}
+
+
+def write_case_export(
+    path: Path, case: CaseInfo, items: Sequence[EvidenceInfo], events: Sequence[dict[str, Any]]
+) -> Path:
+    graph = build_graph(case, items, events)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(graph, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    return path

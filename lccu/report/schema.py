@@ -1,0 +1,117 @@
+"""The versioned schema of report.json and its validation.
+
+The schema is a JSON Schema (draft 2020-12) document shipped beside this module
+(``report.schema.json``) so that other tools can validate our reports without lccu; lccu
+checks it with :mod:`lccu.report.checker` (fast, no dependency). On top of it,
+:func:`validate_report` checks what JSON Schema cannot say: the summary agrees with the
+lists, files point at existing volumes, YARA hits name the thing they matched in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lccu.errors import InvalidInput, LccuError
+from lccu.report.checker import Check, compile_schema
+from lccu.report.summary import summarize
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_RESOURCE = "report.schema.json"
+_MAX_LISTED = 10  # errors quoted in one message; the rest are counted
+
+
+@cache
+def _schema_text() -> str:
+    try:
+        text = resources.files("lccu.report").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    except FileNotFoundError as exc:  # a wheel built without the package data
+        raise LccuError(
+            f"lccu/report/{SCHEMA_RESOURCE} is missing from the installed package; "
+            "reinstall lccu (package data must include **/*.json)"
+        ) from exc
+    return text
+
+
+def load_schema() -> dict[str, Any]:
+    """Return the JSON Schema document for report.json (a fresh copy the caller may edit)."""
+    schema: dict[str, Any] = json.loads(_schema_text())
+    return schema
+
+
+def _where(path: Any) -> str:
+    """Render a path such as ``("files", 3, "mtime")`` as ``files[3].mtime``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+@cache
+def _compiled() -> Check:
+    return compile_schema(load_schema())
+
+
+def _schema_problems(report: Mapping[str, Any]) -> list[str]:
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    _compiled()(report, (), found)
+    return [f"{_where(path)}: {message}" for path, message in found]
+
+
+def _consistency_problems(report: Mapping[str, Any]) -> list[str]:
+    """Cross-field rules; only called on a report that already matches the schema."""
+    problems: list[str] = []
+    expected = summarize(report)
+    for key, value in expected.items():
+        if report["summary"][key] != value:
+            problems.append(
+                f"summary.{key}: says {report['summary'][key]} but the report lists {value}"
+            )
+    indices = [v["index"] for v in report["volumes"]]
+    if len(set(indices)) != len(indices):
+        problems.append("volumes: index values are not unique")
+    known = set(indices)
+    for i, f in enumerate(report["files"]):
+        if known and f["volume"] not in known:
+            problems.append(f"files[{i}].volume: no volume with index {f['volume']}")
+    offsets = {c["offset"] for c in report["carved"]}
+    for i, c in enumerate(report["carved"]):
+        dup = c["duplicate_of"]
+        if dup is not None and (dup not in offsets or dup == c["offset"]):
+            problems.append(f"carved[{i}].duplicate_of: no other carved item at offset {dup}")
+    for i, hit in enumerate(report["yara"]):
+        source = hit["source"]
+        if (hit["file"] is not None) != (source == "file"):
+            problems.append(f"yara[{i}].file: must be set exactly when source is 'file'")
+        if (hit["carved_offset"] is not None) != (source == "carved"):
+            problems.append(f"yara[{i}].carved_offset: must be set exactly when source is 'carved'")
+        elif source == "carved" and hit["carved_offset"] not in offsets:
+            problems.append(f"yara[{i}].carved_offset: no carved item at {hit['carved_offset']}")
+    return problems
+
+
+def report_problems(report: Any) -> list[str]:
+    """List every way ``report`` breaks the schema; empty when it is valid."""
+    if not isinstance(report, Mapping):
+        return [f"(top level): a report must be a JSON object, not {type(report).__name__}"]
+    problems = _schema_problems(report)
+    return problems or _consistency_problems(report)
+
+
+def validate_report(report: Any) -> None:
+    """Raise :class:`InvalidInput` naming each problem if ``report`` is not a valid 1.0 report."""
+    problems = report_problems(report)
+    if not problems:
+        return
+    shown = problems[:_MAX_LISTED]
+    more = len(problems) - len(shown)
+    tail = f"\n  ... and {more} more" if more else ""
+    raise InvalidInput(
+        f"report does not match report.json schema {SCHEMA_VERSION} "
+        f"({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n  "
+        + "\n  ".join(shown)
+        + tail
+    )

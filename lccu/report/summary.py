@@ -1,0 +1,27 @@
+"""Counts for the ``summary`` block of report.json, derived from the lists themselves.
+
+The summary is redundant on purpose: a reader (or a human skimming the JSON) sees the totals
+without counting, and :func:`lccu.report.schema.validate_report` checks that they agree with
+the lists, so a truncated or hand-edited report is caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def summarize(report: Mapping[str, Any]) -> dict[str, int]:
+    """Return the ``summary`` block that matches the lists in ``report``."""
+    files = list(report.get("files") or [])
+    carved = list(report.get("carved") or [])
+    return {
+        "volumes": len(report.get("volumes") or []),
+        "files": len(files),
+        "deleted_files": sum(1 for f in files if not f.get("allocated", True)),
+        "exported_files": sum(1 for f in files if f.get("exported")),
+        "carved": len(carved),
+        "carved_validated": sum(1 for c in carved if c.get("validated")),
+        "yara_hits": len(report.get("yara") or []),
+        "errors": len(report.get("errors") or []),
+    }

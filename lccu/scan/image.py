@@ -1,0 +1,192 @@
+"""Scan a whole image with YARA in overlapping segments, in parallel threads, in bounded memory.
+
+Why segments: a 2 TB image cannot be read into memory, and yara-python releases the GIL
+while it scans a buffer, so ``workers`` threads scan separate segments at once.
+
+The overlap contract. Segment *i* owns the bytes ``[start, end)`` but is scanned as
+``[start - LOOKBEHIND, end + overlap)``; a hit is kept only if its offset lies in the owned
+part. A match that starts in the owned part and is at most ``overlap`` bytes long is
+therefore wholly inside the scanned buffer and found exactly once; a match starting in the
+overlap belongs to the next segment. The look-behind gives ``fullword`` and ``\\b`` the
+byte before a segment so they do not see a false word boundary. ``overlap`` defaults to the
+longest match the rules can have (:mod:`lccu.scan.lengths`).
+
+Limits. A string with no bound (``*``, ``+``, ``{n,}``, an open hex jump ``[4-]``) may be
+longer than any overlap: such rules get ``UNBOUNDED_OVERLAP`` (256 KiB), and a longer match
+crossing a segment edge is missed. (YARA itself stops regular expressions after about
+4 KiB, so only open hex jumps are really at risk.) Conditions are evaluated per segment:
+rules that count matches (``#a > 3``, ``2 of them``), use ``filesize``, ``at``/``in`` with
+absolute offsets, entry points or modules describe files, not images, and belong to
+per-file scans (:mod:`lccu.scan.files`); image hits are string matches only, and a rule
+that matched on its condition alone is not reported for an image.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import BinaryIO
+
+import yara
+
+from lccu.errors import InvalidInput, ScanError
+from lccu.scan.matching import to_hits, too_many_matches_collector
+from lccu.scan.records import Hit, ScanProblem
+from lccu.scan.rules import RuleSet
+
+MiB = 1024 * 1024
+DEFAULT_SEGMENT = 32 * MiB
+UNBOUNDED_OVERLAP = 256 * 1024
+LOOKBEHIND = 256
+DEFAULT_TIMEOUT = 120
+DEFAULT_MAX_HITS = 100_000
+
+
+def choose_overlap(rules: RuleSet, overlap: int | None) -> int:
+    """The overlap to use: the rules' longest match, or the caller's if at least as long."""
+    longest = rules.longest_match
+    if overlap is None:
+        return UNBOUNDED_OVERLAP if longest is None else max(longest, 1)
+    if longest is not None and overlap < longest:
+        raise InvalidInput(
+            f"overlap {overlap} is shorter than the longest match the rules allow ({longest} "
+            "bytes); hits at segment edges would be lost: use a larger overlap or the default"
+        )
+    return overlap
+
+
+def _read_exact(stream: BinaryIO, lock: threading.Lock, offset: int, length: int) -> bytes:
+    """Read ``length`` bytes at ``offset`` (fewer only at end of data); seek+read under a lock."""
+    parts: list[bytes] = []
+    got = 0
+    with lock:
+        stream.seek(offset)
+        while got < length:
+            chunk = stream.read(length - got)
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+    return b"".join(parts)
+
+
+def scan_stream(
+    stream: BinaryIO,
+    size: int,
+    rules: RuleSet,
+    *,
+    segment_size: int = DEFAULT_SEGMENT,
+    overlap: int | None = None,
+    workers: int = 2,
+    timeout: int = DEFAULT_TIMEOUT,
+    max_hits: int | None = DEFAULT_MAX_HITS,
+    errors: list[ScanProblem] | None = None,
+    target: str = "image",
+) -> Iterator[Hit]:
+    """Yield every string hit in ``stream[0:size]``, in offset order, at most ``max_hits``.
+
+    A segment that times out, a short read or a string that hits YARA's match limit becomes
+    a :class:`ScanProblem` appended to ``errors``; with ``errors=None`` it raises
+    :class:`ScanError` instead. Beyond ``max_hits`` hits are counted, not yielded, and the
+    total is reported as a ``max_hits`` problem. ``timeout`` is in whole seconds per segment.
+    """
+    if size < 0 or segment_size <= 0 or workers < 1 or timeout < 1:
+        raise InvalidInput(
+            f"scan of {target}: size, segment_size, workers and timeout must be positive "
+            f"(got size={size}, segment_size={segment_size}, workers={workers}, "
+            f"timeout={timeout})"
+        )
+    if not (stream.readable() and stream.seekable()):
+        raise InvalidInput(f"scan of {target}: the image stream must be readable and seekable")
+    ov = choose_overlap(rules, overlap)
+    return _scan(stream, size, rules, segment_size, ov, workers, timeout, max_hits, errors, target)
+
+
+def _scan(
+    stream: BinaryIO,
+    size: int,
+    rules: RuleSet,
+    segment_size: int,
+    overlap: int,
+    workers: int,
+    timeout: int,
+    max_hits: int | None,
+    errors: list[ScanProblem] | None,
+    target: str,
+) -> Iterator[Hit]:
+    lock = threading.Lock()
+
+    def report(problem: ScanProblem) -> None:
+        if errors is None:
+            raise ScanError(problem.message)
+        errors.append(problem)
+
+    def scan_segment(start: int, end: int) -> tuple[list[Hit], list[ScanProblem]]:
+        lo, hi = max(0, start - LOOKBEHIND), min(size, end + overlap)
+        where = f"{target} [{start:#x}, {end:#x})"
+        data = _read_exact(stream, lock, lo, hi - lo)
+        problems = []
+        if len(data) < min(end, size) - lo:
+            problems.append(ScanProblem(
+                "read_error", target,
+                f"{where}: image ended at {lo + len(data):#x}, before its stated size "
+                f"{size:#x}; the rest was not scanned (check the image is complete)",
+                lo + len(data), end))
+        noted, callback = too_many_matches_collector()
+        try:
+            matches = rules.compiled.match(data=data, timeout=timeout, warnings_callback=callback)
+        except yara.TimeoutError:
+            problems.append(ScanProblem(
+                "timeout", target,
+                f"{where} was not scanned: YARA gave up after {timeout} s, so hits in this "
+                "range are missing; rescan it with a longer timeout or without the slow rule",
+                start, end, details={"timeout": timeout}))
+            return [], problems
+        except yara.Error as exc:
+            problems.append(ScanProblem(
+                "scan_error", target, f"{where} was not scanned: YARA failed: {exc}", start, end))
+            return [], problems
+        finally:
+            del data
+        for name in noted:
+            problems.append(ScanProblem(
+                "too_many_matches", target,
+                f"{where}: string {name} reached YARA's limit of matches per scan; later "
+                "matches of it in this range are not reported", start, end,
+                details={"string": name}))
+        hits = to_hits(matches, source="image", base=lo, keep=lambda o: start <= o < end,
+                       keep_stringless=False)
+        return hits, problems
+
+    total = 0
+    yielded = 0
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lccu-yara")
+    pending: deque[Future[tuple[list[Hit], list[ScanProblem]]]] = deque()
+    starts = iter(range(0, size, segment_size))
+    try:
+        while True:
+            # keep at most two segments per worker queued: each holds one buffer when running
+            while len(pending) < 2 * workers:
+                start = next(starts, None)
+                if start is None:
+                    break
+                pending.append(pool.submit(scan_segment, start, min(start + segment_size, size)))
+            if not pending:
+                break
+            hits, problems = pending.popleft().result()
+            for problem in problems:
+                report(problem)
+            for hit in hits:
+                total += 1
+                if max_hits is None or yielded < max_hits:
+                    yielded += 1
+                    yield hit
+        if max_hits is not None and total > max_hits:
+            report(ScanProblem(
+                "max_hits", target,
+                f"{target}: {total} hits found, only the first {max_hits} kept; narrow the "
+                "rules or raise max_hits", count=total, details={"kept": max_hits}))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

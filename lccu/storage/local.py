@@ -1,0 +1,197 @@
+"""A directory evidence store: the embedded default when no S3 server is configured.
+
+Layout under the root: ``<key>`` for evidence, ``derived/<key>`` for derived data and
+``.lccu-holds/<key>`` as legal-hold markers. Evidence is written to a temporary name in the
+target directory, fsynced, made read-only (0o444) and only then hard-linked to its final
+name; ``link`` fails if the name exists, so an existing item is never replaced and an
+interrupted write never leaves a file under an evidence name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from lccu.errors import AlreadyExists, IntegrityError, NotFound, StorageError
+from lccu.hashing import DEFAULT_BLOCK, MultiHasher
+from lccu.imaging.raw import FileSource
+from lccu.imaging.stream import ImageStream
+from lccu.storage.base import (
+    DERIVED_PREFIX,
+    EvidenceInfo,
+    EvidenceRef,
+    HashingReader,
+    Progress,
+    StoredEvidence,
+    check_key,
+    ref_key,
+    refuse_delete,
+)
+
+_HOLDS = ".lccu-holds"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalStore:
+    """Evidence in a local directory (one machine, embedded mode)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create evidence directory {self.root}: {exc}") from exc
+        if not self.root.is_dir():
+            raise StorageError(f"evidence directory {self.root} is not a directory")
+
+    def _path(self, key: str) -> Path:
+        return self.root / key
+
+    def _uri(self, path: Path) -> str:
+        return path.as_uri()
+
+    def _write_temp(self, final: Path, stream: BinaryIO, reader: HashingReader | None) -> Path:
+        """Copy ``stream`` to a fresh temporary file beside ``final``; returns its path."""
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temp = final.parent / f".lccu-partial-{uuid.uuid4().hex}"
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        source = reader if reader is not None else stream
+        try:
+            with os.fdopen(fd, "wb", buffering=0) as out:
+                while block := source.read(DEFAULT_BLOCK):
+                    view = memoryview(block)
+                    while view:
+                        view = view[out.write(view) :]
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+        return temp
+
+    def put_evidence(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        progress: Progress | None = None,
+        legal_hold: bool = False,
+    ) -> StoredEvidence:
+        """Copy, hash (same pass), fsync, set 0o444 and link into place; never replaces."""
+        check_key(key)
+        final = self._path(key)
+        if final.exists():
+            raise AlreadyExists(f"evidence {key!r} already exists in {self.root}; choose a new key")
+        try:
+            with MultiHasher() as hasher:
+                reader = HashingReader(stream, hasher, key, size, progress)
+                temp = self._write_temp(final, stream, reader)
+                digests = hasher.digests()
+            try:
+                os.chmod(temp, 0o444)
+                os.link(temp, final)
+            except FileExistsError as exc:
+                raise AlreadyExists(
+                    f"evidence {key!r} appeared in {self.root} while it was being written;"
+                    " the new copy was discarded"
+                ) from exc
+            finally:
+                with contextlib.suppress(OSError):
+                    temp.unlink()
+            _fsync_dir(final.parent)
+        except OSError as exc:
+            raise StorageError(f"writing evidence {key!r} under {self.root} failed: {exc}") from exc
+        if legal_hold:
+            self.set_legal_hold(key, True)
+        return StoredEvidence(
+            uri=self._uri(final), bucket=None, key=key, version_id=None, size=digests.size,
+            digests=digests, lock_mode=None, retain_until=None, legal_hold=legal_hold,
+            stored_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    def _existing(self, ref: EvidenceRef) -> tuple[str, Path]:
+        key, _ = ref_key(ref)
+        path = self._path(key)
+        if not path.is_file():
+            raise NotFound(f"evidence {key!r} is not in {self.root}")
+        return key, path
+
+    def open_evidence(self, ref: EvidenceRef) -> ImageStream:
+        key, path = self._existing(ref)
+        source = FileSource(path, allow_empty=True)
+        if isinstance(ref, StoredEvidence) and source.size != ref.size:
+            source.close()
+            raise IntegrityError(
+                f"evidence {key!r} is {source.size} bytes on disk but {ref.size} were recorded"
+                " at intake; stop and report it to the evidence officer"
+            )
+        return ImageStream(source)
+
+    def stat(self, ref: EvidenceRef) -> EvidenceInfo:
+        key, path = self._existing(ref)
+        info = path.stat()
+        return EvidenceInfo(
+            uri=self._uri(path), key=key, version_id=None, size=info.st_size, lock_mode=None,
+            retain_until=None, legal_hold=self.legal_hold(key),
+            modified=datetime.fromtimestamp(info.st_mtime, UTC),
+        )  # fmt: skip
+
+    def exists(self, key: str) -> bool:
+        return self._path(check_key(key)).is_file()
+
+    def delete_evidence(self, ref: EvidenceRef) -> None:
+        refuse_delete(ref)
+
+    def _hold_path(self, key: str) -> Path:
+        return self.root / _HOLDS / key
+
+    def set_legal_hold(self, ref: EvidenceRef, on: bool) -> None:
+        key, _ = self._existing(ref)
+        marker = self._hold_path(key)
+        if on:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(datetime.now(UTC).isoformat())
+        else:
+            marker.unlink(missing_ok=True)
+
+    def legal_hold(self, ref: EvidenceRef) -> bool:
+        key, _ = ref_key(ref)
+        return self._hold_path(key).is_file()
+
+    def put_derived(self, key: str, stream: BinaryIO) -> str:
+        check_key(key, derived=True)
+        final = self.root / DERIVED_PREFIX / key
+        try:
+            temp = self._write_temp(final, stream, None)
+            os.replace(temp, final)
+        except OSError as exc:
+            raise StorageError(f"writing derived file {key!r} failed: {exc}") from exc
+        return self._uri(final)
+
+    def open_derived(self, key: str) -> ImageStream:
+        path = self.root / DERIVED_PREFIX / check_key(key, derived=True)
+        if not path.is_file():
+            raise NotFound(f"derived file {key!r} is not in {self.root}")
+        return ImageStream(FileSource(path, allow_empty=True))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __repr__(self) -> str:
+        return f"<LocalStore {self.root}>"
+
+
+__all__ = ["LocalStore"]

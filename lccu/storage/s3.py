@@ -1,0 +1,341 @@
+"""Evidence in S3 with object lock, through the minio SDK only.
+
+Production runs MinIO; the tests run SeaweedFS; Ceph RGW and AWS S3 speak the same API.
+The evidence bucket is created with object lock (which turns versioning on); each evidence
+object is written once with a retention period (GOVERNANCE by default, COMPLIANCE if
+configured) and optionally a legal hold, and its version id is kept so every later read is
+pinned to exactly the bytes that were hashed at intake. Derived data goes under
+``derived/`` (or its own bucket) without retention, so lccu can replace its own outputs.
+
+A server without object lock is refused at start-up with :class:`StorageError`: an evidence
+store that cannot refuse deletion must not pretend to be one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO, TypeVar
+
+from lccu.config import Settings
+from lccu.errors import (
+    AlreadyExists,
+    ConfigError,
+    IntegrityError,
+    InvalidInput,
+    LccuError,
+    NotFound,
+    StorageError,
+    StoreUnavailable,
+)
+from lccu.hashing import MultiHasher
+from lccu.imaging.raw import S3ObjectSource
+from lccu.imaging.stream import ImageStream
+from lccu.storage.base import (
+    DERIVED_PREFIX,
+    EvidenceInfo,
+    EvidenceRef,
+    HashingReader,
+    Progress,
+    StoredEvidence,
+    check_key,
+    ref_key,
+    refuse_delete,
+)
+
+PART_SIZE = 16 * 1024 * 1024
+READ_BLOCK = 8 * 1024 * 1024
+READ_CACHE_BLOCKS = 16
+READ_AHEAD = 3
+CONNECT_TIMEOUT = 3.0
+READ_TIMEOUT = 60.0
+RETRIES = 2
+
+T = TypeVar("T")
+
+
+def make_client(settings: Settings) -> Any:
+    """A minio client whose HTTP pool has timeouts and a small retry budget with backoff."""
+    import urllib3
+    from minio import Minio
+
+    if not settings.s3_endpoint:
+        raise ConfigError("LCCU_S3_ENDPOINT is not set; there is no S3 store to open")
+    if not settings.s3_access_key or not settings.s3_secret_key:
+        raise ConfigError("LCCU_S3_ACCESS_KEY and LCCU_S3_SECRET_KEY must both be set")
+    retry = urllib3.Retry(
+        total=RETRIES, connect=RETRIES, read=RETRIES, backoff_factor=0.25,
+        status_forcelist=(500, 502, 503, 504), allowed_methods=None,
+        raise_on_status=False,
+    )  # fmt: skip
+    http = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        retries=retry, maxsize=READ_AHEAD + 4, cert_reqs="CERT_REQUIRED",
+    )  # fmt: skip
+    endpoint = settings.s3_endpoint.removeprefix("https://").removeprefix("http://")
+    return Minio(
+        endpoint.rstrip("/"), access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key, secure=settings.s3_secure,
+        region=settings.s3_region or "us-east-1", http_client=http,
+    )  # fmt: skip
+
+
+class S3Store:
+    """Write-once evidence in an object-lock bucket; replaceable derived data beside it."""
+
+    def __init__(self, settings: Settings, client: Any | None = None) -> None:
+        from minio.error import S3Error
+        from urllib3.exceptions import HTTPError
+
+        self._s3_error, self._http_error = S3Error, HTTPError
+        self.settings = settings
+        self.endpoint = settings.s3_endpoint
+        self.bucket = settings.s3_bucket
+        self.derived_bucket = settings.s3_derived_bucket or settings.s3_bucket
+        self.retention_mode = settings.s3_retention_mode
+        self.retention_days = settings.s3_retention_days
+        self.client = client if client is not None else make_client(settings)
+        self._check_ready()
+
+    # Error translation at the boundary -----------------------------------------------
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except LccuError:
+            raise
+        except self._s3_error as exc:
+            code = getattr(exc, "code", "")
+            if code in ("NoSuchKey", "NoSuchVersion", "NoSuchBucket"):
+                raise NotFound(f"{action}: {code} on {self.endpoint}") from exc
+            if code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"):
+                raise StorageError(
+                    f"{action}: the S3 server refused our credentials or their rights ({code});"
+                    " check LCCU_S3_ACCESS_KEY, LCCU_S3_SECRET_KEY and the identity's policy"
+                ) from exc
+            raise StorageError(f"{action}: the S3 server refused it: {code}: {exc}") from exc
+        except self._http_error as exc:
+            raise StoreUnavailable(
+                f"{action}: S3 server {self.endpoint} unreachable after {RETRIES} retries with"
+                f" backoff ({type(exc).__name__}); nothing was recorded. Check that it runs"
+                " and LCCU_S3_ENDPOINT / LCCU_S3_SECURE are right"
+            ) from exc
+
+    def _call(self, action: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._errors(action):
+            return func(*args, **kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _optional(
+        self, action: str, absent: tuple[str, ...], func: Callable[..., T], *args: Any,
+        **kwargs: Any,
+    ) -> T | None:
+        """``func(...)``, or None when the server answers that the setting is absent."""
+        try:
+            return func(*args, **kwargs)
+        except self._s3_error as exc:
+            if getattr(exc, "code", "") in absent:
+                return None
+            with self._errors(action):
+                raise
+        except self._http_error:
+            with self._errors(action):
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_ready(self) -> None:
+        """Create the buckets if needed; refuse a bucket or server without object lock."""
+        action = f"opening evidence bucket {self.bucket!r} on {self.endpoint}"
+        if not self._call(action, self.client.bucket_exists, self.bucket):
+            self._call(action, self.client.make_bucket, self.bucket, object_lock=True)
+        try:
+            lock = self._call(action, self.client.get_object_lock_config, self.bucket)
+        except StorageError as exc:
+            if isinstance(exc, StoreUnavailable):
+                raise
+            raise StorageError(
+                f"evidence bucket {self.bucket!r} on {self.endpoint} has no object lock"
+                f" ({exc}); evidence must be stored write-once. Use a new bucket name"
+                " (LCCU_S3_BUCKET) for lccu to create with object lock, or a server that"
+                " supports it (MinIO)"
+            ) from exc
+        versioning = self._call(action, self.client.get_bucket_versioning, self.bucket)
+        if getattr(versioning, "status", None) != "Enabled":
+            raise StorageError(
+                f"evidence bucket {self.bucket!r} has object lock but versioning is"
+                f" {getattr(versioning, 'status', None)!r}; the server is misconfigured"
+            )
+        self.lock_config = lock
+        if self.derived_bucket != self.bucket and not self._call(
+            action, self.client.bucket_exists, self.derived_bucket
+        ):
+            self._call(action, self.client.make_bucket, self.derived_bucket)
+
+    def _uri(self, bucket: str, key: str, version_id: str | None) -> str:
+        return f"s3://{bucket}/{key}" + (f"?versionId={version_id}" if version_id else "")
+
+    def _any_version(self, key: str) -> bool:
+        objects = self.client.list_objects(
+            self.bucket, prefix=key, include_version=True, recursive=True
+        )
+        return any(obj.object_name == key for obj in objects)
+
+    # Evidence ----------------------------------------------------------------------------
+    def put_evidence(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        progress: Progress | None = None,
+        legal_hold: bool = False,
+    ) -> StoredEvidence:
+        """Multipart-upload with retention, hashing in the same pass; refuses existing keys.
+
+        Parts are uploaded one at a time (``num_parallel_uploads=1``): the SDK's parallel
+        mode queues parts without bound, which would break the bounded-memory rule. If the
+        source fails mid-way the SDK aborts the multipart upload, so no object appears.
+        """
+        from minio.retention import Retention
+
+        check_key(key)
+        action = f"storing evidence {key!r} in {self.bucket!r}"
+        if self._call(action, self._any_version, key):
+            raise AlreadyExists(
+                f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key"
+            )
+        retain_until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(
+            microsecond=0
+        )
+        retention = Retention(self.retention_mode, retain_until)
+        with MultiHasher() as hasher:
+            reader = HashingReader(stream, hasher, key, size, progress)
+            result = self._call(
+                action, self.client.put_object, self.bucket, key, reader, length=-1,
+                part_size=PART_SIZE, num_parallel_uploads=1, retention=retention,
+                legal_hold=legal_hold,
+            )  # fmt: skip
+            digests = hasher.digests()
+        version_id = result.version_id
+        versions = self._call(action, lambda: [
+            obj.version_id
+            for obj in self.client.list_objects(self.bucket, prefix=key, include_version=True)
+            if obj.object_name == key
+        ])  # fmt: skip
+        if len(versions) > 1:
+            raise AlreadyExists(
+                f"evidence {key!r} was written by another intake at the same time; this upload"
+                f" (version {version_id}) is locked but is not the evidence item: record the"
+                " earlier version and tell the evidence officer"
+            )
+        info = self.stat(StoredEvidence(
+            uri="", bucket=self.bucket, key=key, version_id=version_id, size=digests.size,
+            digests=digests, lock_mode=None, retain_until=None, legal_hold=False,
+            stored_at=datetime.now(UTC),
+        ))  # fmt: skip
+        if info.size != digests.size:
+            raise IntegrityError(
+                f"evidence {key!r}: the store holds {info.size} bytes but {digests.size} were"
+                " sent; report this and re-acquire the upload"
+            )
+        if version_id is None or info.lock_mode is None:
+            raise StorageError(
+                f"evidence {key!r} was stored without a version id or retention; the server"
+                " ignores object lock, so it is not a safe evidence store"
+            )
+        return StoredEvidence(
+            uri=self._uri(self.bucket, key, version_id), bucket=self.bucket, key=key,
+            version_id=version_id, size=digests.size, digests=digests,
+            lock_mode=info.lock_mode, retain_until=info.retain_until,
+            legal_hold=info.legal_hold, stored_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    def _pinned(self, ref: EvidenceRef) -> tuple[str, str | None]:
+        key, version_id = ref_key(ref)
+        return key, version_id
+
+    def open_evidence(self, ref: EvidenceRef) -> ImageStream:
+        """A seekable stream of one pinned version, read with ranged GETs and read-ahead."""
+        key, version_id = self._pinned(ref)
+        size = ref.size if isinstance(ref, StoredEvidence) else None
+        with self._errors(f"opening evidence {key!r}"):
+            try:
+                source = S3ObjectSource(
+                    self.client, self.bucket, key, version_id=version_id, size=size
+                )
+            except LccuError as exc:
+                if isinstance(exc, InvalidInput):
+                    raise NotFound(f"evidence {key!r} is not in bucket {self.bucket!r}") from exc
+                raise
+        return ImageStream(source, block_size=READ_BLOCK, cache_blocks=READ_CACHE_BLOCKS,
+                           read_ahead=READ_AHEAD)  # fmt: skip
+
+    def stat(self, ref: EvidenceRef) -> EvidenceInfo:
+        key, version_id = self._pinned(ref)
+        action = f"reading the state of evidence {key!r}"
+        info = self._call(action, self.client.stat_object, self.bucket, key, version_id=version_id)
+        version_id = info.version_id or version_id
+        retention = self._optional(
+            action, ("NoSuchObjectLockConfiguration",), self.client.get_object_retention,
+            self.bucket, key, version_id=version_id,
+        )  # fmt: skip
+        hold = self._optional(
+            action, ("NoSuchObjectLegalHold", "NoSuchObjectLockConfiguration"),
+            self.client.is_object_legal_hold_enabled, self.bucket, key, version_id=version_id,
+        )  # fmt: skip
+        return EvidenceInfo(
+            uri=self._uri(self.bucket, key, version_id), key=key, version_id=version_id,
+            size=int(info.size or 0), lock_mode=getattr(retention, "mode", None),
+            retain_until=getattr(retention, "retain_until_date", None), legal_hold=bool(hold),
+            modified=info.last_modified,
+        )  # fmt: skip
+
+    def exists(self, key: str) -> bool:
+        check_key(key)
+        try:
+            self._call(f"looking up {key!r}", self.client.stat_object, self.bucket, key)
+        except NotFound:
+            return False
+        return True
+
+    def delete_evidence(self, ref: EvidenceRef) -> None:
+        refuse_delete(ref)
+
+    def set_legal_hold(self, ref: EvidenceRef, on: bool) -> None:
+        key, version_id = self._pinned(ref)
+        if version_id is None:
+            version_id = self.stat(key).version_id
+        func = self.client.enable_object_legal_hold if on else self.client.disable_object_legal_hold
+        self._call(f"setting legal hold on {key!r}", func, self.bucket, key, version_id=version_id)
+
+    def legal_hold(self, ref: EvidenceRef) -> bool:
+        return self.stat(ref).legal_hold
+
+    # Derived data ------------------------------------------------------------------------
+    def put_derived(self, key: str, stream: BinaryIO) -> str:
+        """Store derived bytes without retention (lccu may replace its own outputs)."""
+        name = DERIVED_PREFIX + check_key(key, derived=True)
+        result = self._call(
+            f"storing derived file {key!r}", self.client.put_object, self.derived_bucket, name,
+            stream, length=-1, part_size=PART_SIZE, num_parallel_uploads=1,
+        )  # fmt: skip
+        return self._uri(self.derived_bucket, name, result.version_id)
+
+    def open_derived(self, key: str) -> ImageStream:
+        name = DERIVED_PREFIX + check_key(key, derived=True)
+        with self._errors(f"opening derived file {key!r}"):
+            try:
+                source = S3ObjectSource(self.client, self.derived_bucket, name)
+            except LccuError as exc:
+                if isinstance(exc, InvalidInput):
+                    raise NotFound(f"derived file {key!r} is not in the store") from exc
+                raise
+        return ImageStream(source, block_size=READ_BLOCK, cache_blocks=READ_CACHE_BLOCKS,
+                           read_ahead=READ_AHEAD)  # fmt: skip
+
+    def close(self) -> None:
+        """Nothing to release: connections are pooled by the client and closed with it."""
+
+    def __repr__(self) -> str:
+        return f"<S3Store {self.endpoint}/{self.bucket}>"

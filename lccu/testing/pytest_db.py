@@ -1,0 +1,87 @@
+"""Pytest fixtures for a throw-away case database: SQLite, and PostgreSQL in its own schema.
+
+``database_url`` is parametrised over both engines, so every test that uses it runs twice.
+PostgreSQL comes from ``LCCU_TEST_DATABASE_URL`` (default: the server on this machine); when
+it cannot be reached the test fails rather than skips, because server mode must stay tested.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from lccu.config import Settings, load_settings
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+ZONES = ("PZ Vlas", "PZ Westkust", "PZ Polder", "PZ RIHO")
+
+
+def _pg_base() -> str:
+    return os.environ.get("LCCU_TEST_DATABASE_URL", DEFAULT_PG)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new schema on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'lccu.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    base = _pg_base()
+    schema = f"lccu_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # the server is part of what we test: fail, never skip
+        pytest.fail(f"PostgreSQL at {base} is not reachable ({exc}); start it or set "
+                    "LCCU_TEST_DATABASE_URL")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def lab_settings(tmp_path: Path, database_url: str) -> Settings:
+    """Embedded settings (local evidence store) on the parametrised database."""
+    home = tmp_path / "home"
+    env = {"LCCU_HOME": str(home), "LCCU_DATABASE_URL": database_url}
+    return dataclasses.replace(load_settings(env))
+
+
+@pytest.fixture
+def make_lab(lab_settings: Settings) -> Iterator[Callable[..., object]]:
+    """``make_lab(user)`` opens a Lab as that user; the unit is bootstrapped with four zones,
+    an operator ``op`` (PZ Vlas), investigators ``vlas_inv``/``polder_inv``, an analyst
+    ``polder_an`` and a data protection officer ``dpo`` (PZ RIHO)."""
+    from lccu.evidence.lab import Lab, open_lab
+
+    opened: list[Lab] = []
+
+    def make(user: str | None = None) -> Lab:
+        lab = open_lab(user, settings=lab_settings)
+        opened.append(lab)
+        return lab
+
+    boot = make()
+    for zone in ZONES:
+        boot.add_zone(zone)
+    boot.add_user("op", "PZ Vlas", "operator")
+    op = make("op")
+    op.add_user("vlas_inv", "PZ Vlas", "investigator")
+    op.add_user("polder_inv", "PZ Polder", "investigator")
+    op.add_user("polder_an", "PZ Polder", "analyst")
+    op.add_user("dpo", "PZ RIHO", "dpo")
+    yield make
+    for lab in opened:
+        lab.close()

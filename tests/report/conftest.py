@@ -1,0 +1,239 @@
+"""A realistic scan report and its output folder, built fresh for each test.
+
+The listing follows the pytsk ext2 test image (../shared/corpus/pytsk/GROUND_TRUTH.md:
+names, inodes, sizes, image hashes as read by The Sleuth Kit), plus exported pictures
+written as real PNG and JPEG files so thumbnails can be checked end to end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_pictures import jpeg_bytes, png_bytes
+
+from lccu.report import summarize
+
+MAGENTA = (255, 0, 255)  # the exported PNG of a deleted file
+ORANGE = (230, 120, 20)  # the carved JPEG
+TEAL = (0, 150, 136)  # the allocated PNG
+
+
+def _export(out_dir: Path, rel: str, data: bytes) -> str:
+    target = out_dir / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file(path: str, inode: int | None, size: int | None, **extra: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "volume": 0,
+        "path": path,
+        "inode": inode,
+        "size": size,
+        "allocated": True,
+        "kind": "file",
+        "mtime": "2012-05-25T15:58:51+00:00",
+        "atime": "2012-05-25T15:58:51+00:00",
+        "ctime": "2012-05-25T15:58:51+00:00",
+        "crtime": None,
+        "sha256": None,
+        "mime": "text/plain",
+        "description": "ASCII text",
+        "exported": None,
+    }
+    entry.update(extra)
+    return entry
+
+
+def build_report(out_dir: Path) -> dict[str, Any]:
+    """Return a valid report whose exported files exist under ``out_dir``."""
+    deleted_png = png_bytes(24, 24, MAGENTA)
+    live_png = png_bytes(32, 16, TEAL)
+    carved_jpeg = jpeg_bytes(32, 32, ORANGE)
+    files = [
+        _file("/lost+found", 11, 12288, kind="directory", mime=None, description=None),
+        _file("/a_directory", 12, 1024, kind="directory", mime=None, description=None),
+        _file("/a_directory/a_file", 14, 53),
+        _file("/passwords.txt", 15, 116, mime="text/csv", description="CSV text"),
+        _file("/a_directory/another_file", 16, 22),
+        _file(
+            "/passwords.txt~",
+            None,
+            None,
+            allocated=False,
+            mime=None,
+            description=None,
+            mtime=None,
+            atime=None,
+            ctime=None,
+        ),
+        _file(
+            "/a_directory/.another_file.swp",
+            None,
+            None,
+            allocated=False,
+            mime=None,
+            description=None,
+            mtime=None,
+            atime=None,
+            ctime=None,
+        ),
+        _file(
+            "/$OrphanFiles/OrphanFile-13",
+            13,
+            0,
+            allocated=False,
+            mime="application/x-empty",
+            description="empty",
+            mtime="2012-05-25T16:00:53+00:00",
+        ),
+        _file(
+            "/DCIM/holiday.png",
+            18,
+            len(live_png),
+            mime="image/png",
+            description="PNG image data, 32 x 16, 8-bit/color RGB",
+            sha256=_export(out_dir, "files/vol0/18-holiday.png", live_png),
+            exported="files/vol0/18-holiday.png",
+        ),
+        _file(
+            "/DCIM/.trash/IMG_0001.png",
+            19,
+            len(deleted_png),
+            allocated=False,
+            mime="image/png",
+            description="PNG image data, 24 x 24, 8-bit/color RGB",
+            sha256=_export(out_dir, "files/vol0/19-IMG_0001.png", deleted_png),
+            exported="files/vol0/19-IMG_0001.png",
+            crtime="2012-05-25T15:59:00.250000+00:00",
+        ),
+    ]
+    for i in range(4):
+        files.append(
+            _file(
+                f"/Documents/report-{i}.pdf",
+                20 + i,
+                40_000 + i,
+                mime="application/pdf",
+                description="PDF document, version 1.4",
+            )
+        )
+    carved = [
+        {
+            "offset": 0x7C00,
+            "length": len(carved_jpeg),
+            "type": "jpeg",
+            "sha256": _export(out_dir, "carved/00031744.jpg", carved_jpeg),
+            "validated": True,
+            "confidence": 0.97,
+            "duplicate_of": None,
+            "exported": "carved/00031744.jpg",
+        },
+        {
+            "offset": 0x9000,
+            "length": len(carved_jpeg),
+            "type": "jpeg",
+            "sha256": hashlib.sha256(carved_jpeg).hexdigest(),
+            "validated": True,
+            "confidence": 0.97,
+            "duplicate_of": 0x7C00,
+            "exported": None,
+        },
+        {
+            "offset": 0xB000,
+            "length": 4096,
+            "type": "zip",
+            "sha256": None,
+            "validated": False,
+            "confidence": 0.2,
+            "duplicate_of": None,
+            "exported": None,
+        },
+    ]
+    yara = [
+        {
+            "rule": "credentials_csv",
+            "namespace": "lccu",
+            "tags": ["credentials"],
+            "meta": {"author": "LCCU", "severity": 3},
+            "string": "$header",
+            "offset": 0,
+            "matched": b"place,user,passw".hex(),
+            "file": "/passwords.txt",
+            "carved_offset": None,
+            "source": "file",
+        },
+        {
+            "rule": "credentials_csv",
+            "namespace": "lccu",
+            "tags": ["credentials"],
+            "meta": {"author": "LCCU", "severity": 3},
+            "string": "$header",
+            "offset": 0x5800,
+            "matched": b"place,user,passw".hex(),
+            "file": None,
+            "carved_offset": None,
+            "source": "image",
+        },
+        {
+            "rule": "jfif_marker",
+            "namespace": "lccu",
+            "tags": [],
+            "meta": {},
+            "string": "$jfif",
+            "offset": 6,
+            "matched": b"JFIF\x00".hex(),
+            "file": None,
+            "carved_offset": 0x7C00,
+            "source": "carved",
+        },
+    ]
+    report: dict[str, Any] = {
+        "schema_version": "1.0",
+        "tool": {"name": "lccu", "version": "0.1.0"},
+        "generated_at": "2026-11-23T10:00:00Z",
+        "case": {"number": "LCCU-2026-0042", "title": "Fraude bancaire", "zone": "Zone Ouest"},
+        "evidence": {"id": "EV-0042-01", "description": "USB stick, 100 KiB ext2"},
+        "image": {
+            "path": "image.raw",
+            "size": 102400,
+            "md5": "d73c51f10c7ee6a681b7b619ccc6f1c4",
+            "sha1": None,
+            "sha256": "a9c0220b1dadd1812fc4bbe137f495d2c3b88c7b33b5a4de545d201fd31b3bc0",
+            "format": "raw",
+        },
+        "volumes": [
+            {
+                "index": 0,
+                "start_offset": 0,
+                "length": 102400,
+                "description": "whole image (no partition table)",
+                "fs_type": "ext2",
+            }
+        ],
+        "files": files,
+        "carved": carved,
+        "yara": yara,
+        "errors": [{"where": "volume 0 inode 17", "message": "$OrphanFiles: 1 orphan inode"}],
+        "summary": {},
+    }
+    report["summary"] = summarize(report)
+    return report
+
+
+@pytest.fixture
+def out_dir(tmp_path: Path) -> Path:
+    """An empty scan output folder."""
+    path = tmp_path / "scan-out"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def report(out_dir: Path) -> dict[str, Any]:
+    """A valid report with its exported files written under ``out_dir``."""
+    return build_report(out_dir)
