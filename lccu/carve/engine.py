@@ -6,16 +6,19 @@ its file *starts* (``start <= offset < start + segment_size``), so every file is
 exactly once, however the edges fall. Validators read past the segment through the stream
 (bounded by each format's ``max_size``), so a file may be longer than a segment.
 
-Concurrency: up to ``workers`` segments are read and searched at the same time in threads
-(``os.pread`` and YARA both release the GIL); validation and hashing run in the caller's
-thread in offset order. Memory is about ``workers * (segment_size + overlap)`` plus a few
-small windows, whatever the image size.
+Concurrency: up to ``workers`` segments are searched, validated and hashed at the same time
+in threads; the signature search (YARA), ``pread`` and SHA-256 release the GIL, so two
+threads use two cores. A regular file is memory-mapped one segment at a time (no copy);
+other streams are read. The caller's thread only merges the per-segment results in offset
+order and applies the cross-segment rules. Memory is about ``workers * (segment_size +
+overlap)`` plus small read windows (256 KiB) and hash pieces (4 MiB), whatever the image
+size: measured peak RSS ~170 MiB with the defaults (see docs/benchmarks.md).
 
 Headers inside an already validated file whose format checks the bytes in between (an EXIF
-thumbnail in a JPEG, an image in a ZIP or PDF) are skipped unless ``nested=True``: the
-container holds them. Inside formats that only declare a size (``Format.opaque_interior``:
-BMP, WAV, SQLite, MP4, 7z, EVTX) headers are still carved, with a note naming the
-container, because an overwritten tail looks just like content there.
+thumbnail in a JPEG; JPEG, PNG, GIF) are skipped unless ``nested=True``: the file holds
+them. Inside the other formats (``Format.opaque_interior``: BMP, WAV, SQLite, MP4, ZIP, RAR,
+7z, PDF, EVTX) headers are still carved, with a note naming the container, because an
+overwritten stretch looks just like content there (and embedded files are evidence too).
 """
 
 from __future__ import annotations
@@ -80,8 +83,9 @@ def _segments(spans: list[tuple[int, int]], segment_size: int) -> Iterator[tuple
 def _scan(reader: Reader, start: int, end: int, overlap: int,
           formats: tuple[Format, ...]) -> list[tuple[int, int]]:
     """Header starts owned by ``[start, end)``; the segment buffer is freed on return."""
-    data = reader.pread(start, end - start + overlap)
-    return [(start + rel, fi) for rel, fi in find_headers(data, formats) if 0 <= rel < end - start]
+    with reader.view(start, end - start + overlap) as data:
+        hits = find_headers(data, formats)
+    return [(start + rel, fi) for rel, fi in hits if 0 <= rel < end - start]
 
 
 def _sha256(reader: Reader, offset: int, length: int) -> str:
@@ -164,7 +168,7 @@ def carve(
     reader = Reader(stream, size)
     jobs = _segments(_normalise(ranges, size), segment_size)
     covered = -1
-    opaque: tuple[int, int, str] = (-1, -1, "")  # last validated size-only file
+    opaque: tuple[int, int, str] = (-1, -1, "")  # outermost validated opaque-interior file
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="carve") as pool:
         pending: deque[Future[list[tuple[CarvedFile, bool]]]] = deque()
 
@@ -190,7 +194,8 @@ def carve(
                     note = f"{record.note}; {inside}" if record.note else inside
                     record = replace(record, note=note)
                 if record.validated and size_only:
-                    opaque = (offset, offset + record.length, record.type)
+                    if offset >= opaque[1]:  # keep naming the outermost container
+                        opaque = (offset, offset + record.length, record.type)
                 elif record.validated:
                     covered = max(covered, offset + record.length)
                 yield record

@@ -66,4 +66,5 @@ FORMAT = Format(
     signatures=(Signature(_HEAD),),
     max_size=64 * MiB,
     validate=validate,
+    opaque_interior=True,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lccu.carve import bmp, evtx, gif, jpeg, mp4, pdf, png, riff, sevenzip, sqlite, zip
+from lccu.carve import bmp, evtx, gif, jpeg, mp4, pdf, png, rar, riff, sevenzip, sqlite, zip
 from lccu.carve.base import Format
 from lccu.errors import InvalidInput
 
@@ -20,6 +20,7 @@ FORMATS: tuple[Format, ...] = (
     evtx.FORMAT,
     riff.FORMAT,
     sevenzip.FORMAT,
+    rar.FORMAT,
 )
 _ALIASES = {"jpg": "jpeg", "docx": "zip", "xlsx": "zip", "odt": "zip", "mov": "mp4",
             "wav": "riff", "avi": "riff", "sevenzip": "7z", "db": "sqlite"}

@@ -107,13 +107,15 @@ def validate(cur: Cursor) -> Verdict | None:
     total, size, offset, clen = struct.unpack_from("<HIIH", end, 10)
     if not cur.skip(clen):
         return truncated(good, "EOCD comment runs past the bound")
+    if offset != 0xFFFFFFFF and cd_at - offset < start:
+        return None  # a later entry of an archive that starts earlier: that one is carved
     consistent = (
         (total in (records, 0xFFFF))
         and (size in (cd_size, 0xFFFFFFFF))
         and (offset in (cd_at - start, 0xFFFFFFFF))
     )
     if not consistent:
-        return truncated(good, "EOCD does not match the central directory (not this archive's)")
+        return truncated(good, "EOCD does not match the central directory walked")
     kind = kind or "zip"
     return Verdict(cur.offset, True, "high", kind=kind, extension=kind)
 
@@ -124,4 +126,5 @@ FORMAT = Format(
     signatures=(Signature(LOCAL),),
     max_size=4 * GiB,
     validate=validate,
+    opaque_interior=True,
 )

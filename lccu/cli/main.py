@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lccu.cli import admin, audit, cases, custody, evidence, report  # noqa: F401  (registers)
+from lccu.cli import admin, audit, cases, custody, evidence, report, scan  # noqa: F401
 from lccu.cli.app import cli
 
 

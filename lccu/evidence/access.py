@@ -56,8 +56,16 @@ def active_share(case: Case, zone_id: int | None, now: str) -> CaseShare | None:
     return None
 
 
-def case_access(actor: Actor, case: Case, *, write: bool = False) -> Decision:
-    """May ``actor`` read (or, with ``write``, add to) ``case`` right now?"""
+def case_access(actor: Actor, case: Case, *, write: bool = False,
+                processing: bool = False) -> Decision:
+    """May ``actor`` read (or, with ``write``, add to) ``case`` right now?
+
+    ``processing`` is the workers' path: the unit's processing servers serve every zone, so
+    an operator may read evidence bytes and record processing of any case for that purpose
+    (audited as such), though not browse or list other zones' cases.
+    """
+    if processing and actor.role == "operator":
+        return Decision(True, "unit processing by an operator")
     if actor.role == "dpo":
         return Decision(False, "a data protection officer reads the audit log, not case "
                                "contents")

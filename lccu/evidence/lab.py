@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ class Lab:
         return case
 
     def _case_for(self, session: Session, ref: str, operation: str, *, write: bool = False,
-                  justification: str | None = None) -> Case:
+                  justification: str | None = None, processing: bool = False) -> Case:
         """Load a case and check access; unknown and invisible cases are both audited."""
         try:
             case = self._find_case(session, ref)
@@ -117,7 +118,7 @@ class Lab:
             self.audit.write(self.actor, operation, allowed=False, object_type="case",
                              object_id=ref[:64], detail={"why": "no such case"})
             raise
-        decision = case_access(self.actor, case, write=write)
+        decision = case_access(self.actor, case, write=write, processing=processing)
         if not decision.allowed:
             raise self._deny(operation, decision.why, case=case, object_type="case",
                              object_id=case.id)
@@ -141,10 +142,10 @@ class Lab:
         return item
 
     def _item_for(self, session: Session, ref: str, operation: str, *,
-                  write: bool = False) -> tuple[Case, EvidenceItem]:
+                  write: bool = False, processing: bool = False) -> tuple[Case, EvidenceItem]:
         item = self._find_item(session, ref)
         case = self._find_case(session, item.case_id)
-        decision = case_access(self.actor, case, write=write)
+        decision = case_access(self.actor, case, write=write, processing=processing)
         if not decision.allowed:
             raise self._deny(operation, decision.why, case=case, object_type="evidence",
                              object_id=item.id)
@@ -459,9 +460,9 @@ class Lab:
         self._anchor(head)
         return info
 
-    def get_evidence(self, ref: str) -> EvidenceInfo:
+    def get_evidence(self, ref: str, *, processing: bool = False) -> EvidenceInfo:
         with self.db.session() as session:
-            _case, item = self._item_for(session, ref, "evidence.read")
+            _case, item = self._item_for(session, ref, "evidence.read", processing=processing)
             return EvidenceInfo.of(item)
 
     def list_evidence(self, case_ref: str) -> list[EvidenceInfo]:
@@ -470,6 +471,30 @@ class Lab:
             items = session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id)
                                     .order_by(EvidenceItem.exhibit_number))
             return [EvidenceInfo.of(i) for i in items]
+
+    @contextmanager
+    def open_evidence_image(self, ref: str, *, purpose: str,
+                            processing: bool = False) -> Iterator[tuple[Any, str]]:
+        """The stored bytes of an item as a read-only image stream; the access is recorded
+        as an ``accessed`` custody event (with ``purpose``) and in the audit log.
+        ``processing=True`` is the workers' path (see :func:`lccu.evidence.access.case_access`).
+        """
+        from lccu.imaging import open_image
+        from lccu.storage import open_store
+
+        with self.db.session() as session:
+            case, item = self._item_for(session, ref, "evidence.access", processing=processing)
+            stored = stored_ref(item)
+            label = f"{case.number}/{item.exhibit_number}"
+            head = self._append(session, case, "accessed", evidence_id=item.id,
+                                reason=purpose, details={"purpose": purpose})
+        self._anchor(head)
+        store = open_store(self.settings)
+        try:
+            with store.open_evidence(stored) as raw, open_image(raw) as image:
+                yield image, label
+        finally:
+            store.close()
 
     def verify_evidence(self, ref: str, *, progress: Progress | None = None) -> dict[str, Any]:
         """Re-hash the stored bytes, compare with intake, record a ``verified`` event."""
@@ -511,10 +536,16 @@ class Lab:
                      location: str | None = None, reason: str | None = None,
                      observed_hashes: Mapping[str, str] | None = None,
                      details: Mapping[str, Any] | None = None,
-                     occurred_at: datetime | None = None) -> dict[str, Any]:
-        """Append one custody event (a transfer, a check, a note ...) and return the new head."""
+                     occurred_at: datetime | None = None,
+                     processing: bool = False) -> dict[str, Any]:
+        """Append one custody event (a transfer, a check, a note ...) and return the new head.
+
+        ``processing=True`` (workers, operators only) allows only ``processed`` events."""
+        if processing and action != "processed":
+            raise InvalidInput("the processing path records only 'processed' events")
         with self.db.session() as session:
-            case = self._case_for(session, case_ref, f"custody.{action}", write=True)
+            case = self._case_for(session, case_ref, f"custody.{action}", write=True,
+                                  processing=processing)
             item_id = None
             if evidence is not None:
                 item = self._find_item(session, evidence)

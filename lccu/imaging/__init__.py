@@ -7,10 +7,11 @@ names, trying raw last, and returns an :class:`ImageStream`. The registry is the
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from lccu.errors import ImageFormatError, InvalidInput
 from lccu.imaging.stream import ImageStream, RangeSource
@@ -20,7 +21,8 @@ __all__ = ["FORMATS", "ImageStream", "RangeSource", "detect_format", "open_image
 #: Formats tried in order; raw is last because any bytes are a valid raw image.
 FORMATS = ("ewf", "split", "raw")
 
-ImageInput = str | os.PathLike[str] | RangeSource | BinaryIO | Sequence[BinaryIO]
+Segment = IO[bytes] | io.RawIOBase | io.BufferedIOBase
+ImageInput = str | os.PathLike[str] | RangeSource | Segment | Sequence[Segment]
 
 
 def _head(stream: BinaryIO, length: int = 8) -> bytes:
@@ -53,13 +55,14 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     return "raw"
 
 
-def open_image(source: ImageInput, **stream_options: int) -> ImageStream:
+def open_image(source: ImageInput, **stream_options: Any) -> ImageStream:
     """Open an image for reading: a local path, a :class:`RangeSource`, or binary stream(s).
 
     A path is detected by signature and segment names. One binary stream (for example
     ``store.open_evidence(...)``) is EWF if it starts with the EVF signature, else raw. A
     list of streams is the ordered segments of one image: EWF if the first starts with the
-    signature, else split raw. ``stream_options`` go to :class:`ImageStream` (block_size,
+    signature, else split raw (a single raw :class:`ImageStream`, such as a store's, is
+    returned as it is). ``stream_options`` go to :class:`ImageStream` (block_size,
     cache_blocks, read_ahead).
     """
     from lccu.imaging.ewf import EVF_SIGNATURE, EwfSource, open_ewf
@@ -77,8 +80,8 @@ def open_image(source: ImageInput, **stream_options: int) -> ImageStream:
         return ImageStream(FileSource(source), **stream_options)
     if isinstance(source, RangeSource) and not hasattr(source, "read"):
         return ImageStream(source, **stream_options)
-    streams: list[BinaryIO] = (
-        list(source) if isinstance(source, Sequence) else [source]  # type: ignore[list-item]
+    streams = cast(
+        list[BinaryIO], list(source) if isinstance(source, Sequence) else [source]
     )
     if not streams:
         raise InvalidInput("open_image needs at least one segment")
@@ -88,8 +91,12 @@ def open_image(source: ImageInput, **stream_options: int) -> ImageStream:
     name = str(getattr(streams[0], "name", "image"))
     if head == EVF_SIGNATURE:
         return ImageStream(EwfSource(streams, name), **stream_options)
+    if len(streams) == 1 and isinstance(streams[0], ImageStream):
+        return streams[0]  # already a cached, read-only raw stream: no second cache on top
     from lccu.imaging.split import SplitSource
+    from lccu.imaging.stream import share_one_cache
 
+    share_one_cache(list(streams))
     sources = [_StreamSource(s) for s in streams]
     if len(sources) == 1:
         return ImageStream(sources[0], **stream_options)

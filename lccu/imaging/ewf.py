@@ -74,14 +74,31 @@ class EwfInfo:
 class EwfSource:
     """The media inside an EWF container, as a :class:`~lccu.imaging.stream.RangeSource`."""
 
-    def __init__(self, segments: Sequence[BinaryIO], name: str) -> None:
+    def __init__(
+        self,
+        segments: Sequence[BinaryIO] = (),
+        name: str = "EWF image",
+        *,
+        filenames: Sequence[str] = (),
+    ) -> None:
+        """Open from segment streams (S3) or, for local files, from ``filenames``.
+
+        Local files go through libewf's own file pool, which keeps only a few segments open
+        at once (a 2 TB image has over a thousand segments); streams share one block cache.
+        """
+        from lccu.imaging.stream import share_one_cache
+
         pyewf = _pyewf()
         self.name = name
         self._segments = list(segments)
+        share_one_cache(list(self._segments))
         self._lock = threading.Lock()  # libewf handles are not safe for concurrent reads
         self._handle = pyewf.handle()
         try:
-            self._handle.open_file_objects(self._segments, "r")
+            if filenames:
+                self._handle.open(list(filenames), "r")
+            else:
+                self._handle.open_file_objects(self._segments, "r")
             self.size = int(self._handle.get_media_size())
         except (OSError, ValueError, TypeError) as exc:
             self._close_segments()
@@ -144,25 +161,17 @@ def open_ewf(
     first: str | os.PathLike[str] | Sequence[BinaryIO], name: str | None = None
 ) -> EwfSource:
     """The EWF image whose first local segment is ``first``, or given segment streams."""
-    from lccu.imaging.raw import FileSource
-    from lccu.imaging.stream import ImageStream
-
     if isinstance(first, str | os.PathLike):
-        names = ewf_segment_names(str(first), lambda n: Path(n).is_file())
-        streams: list[BinaryIO] = []
-        try:
-            for segment in names:
-                # small cache, no read-ahead: libewf seeks around its tables
-                streams.append(ImageStream(FileSource(segment), block_size=64 * 1024,
-                                           cache_blocks=64, read_ahead=0))  # fmt: skip
-        except Exception:
-            for stream in streams:
-                stream.close()
-            raise
-        return EwfSource(streams, name or f"{first}")
+        path = Path(first)
+        if path.is_dir():
+            raise InvalidInput(f"{path} is a directory, not an EWF image; name the .E01 file")
+        if not path.is_file():
+            raise InvalidInput(f"{path}: no such image file; check the path")
+        names = ewf_segment_names(str(path), lambda n: Path(n).is_file())
+        return EwfSource(name=name or str(path), filenames=names)
     if not first:
         raise InvalidInput("an EWF image needs at least one segment")
-    return EwfSource(list(first), name or getattr(first[0], "name", "EWF image"))
+    return EwfSource(list(first), name or str(getattr(first[0], "name", "EWF image")))
 
 
 @dataclass(frozen=True)
@@ -189,7 +198,7 @@ def verify(source: EwfSource, progress: Callable[[int], None] | None = None) -> 
 
     stream = ImageStream(source, close_source=False)
     try:
-        computed = hash_stream(stream, progress=progress)
+        computed = hash_stream(stream, progress=progress)  # ImageStream satisfies SupportsRead
     finally:
         stream.close()
     return EwfVerification(info=source.info(), computed=computed)

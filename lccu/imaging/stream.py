@@ -37,6 +37,56 @@ class RangeSource(Protocol):
     def close(self) -> None: ...
 
 
+class BlockCache:
+    """A least-recently-used set of blocks under a byte budget, shareable by many streams.
+
+    Sharing matters for multi-segment images (split E01 in S3): each segment is its own
+    stream, and one budget for all of them keeps memory bounded however many segments
+    there are. Entries are futures so a block being prefetched is fetched only once.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        if max_bytes <= 0:
+            raise InvalidInput("a block cache needs a positive byte budget")
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[tuple[int, int], tuple[Future[bytes], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def lookup(self, owner: int, index: int, cost: int) -> tuple[Future[bytes], bool]:
+        """The cached future for a block, or a new pending one (``True``) the caller fills."""
+        key = (owner, index)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry[0], False
+            future: Future[bytes] = Future()
+            self._entries[key] = (future, cost)
+            self.bytes += cost
+            while self.bytes > self.max_bytes and len(self._entries) > 1:
+                _, (_, freed) = self._entries.popitem(last=False)
+                self.bytes -= freed
+            return future, True
+
+    def discard(self, owner: int, index: int, future: Future[bytes]) -> None:
+        """Forget a block (a failed read is not cached; a retry may succeed)."""
+        with self._lock:
+            entry = self._entries.get((owner, index))
+            if entry is not None and entry[0] is future:
+                del self._entries[(owner, index)]
+                self.bytes -= entry[1]
+
+    def drop(self, owner: int) -> None:
+        """Forget every block of one stream (when it closes)."""
+        with self._lock:
+            for key in [k for k in self._entries if k[0] == owner]:
+                self.bytes -= self._entries.pop(key)[1]
+
+
 class ImageStream(io.RawIOBase):
     """Read-only, seekable view of a :class:`RangeSource` with an LRU cache and read-ahead.
 
@@ -62,13 +112,11 @@ class ImageStream(io.RawIOBase):
         self.name = source.name
         self.size = int(source.size)
         self.block_size = block_size
-        self._cache_blocks = cache_blocks
         self._read_ahead = read_ahead
         self._close_source = close_source
         self._pos = 0
         self._last_block = -2
-        self._cache: OrderedDict[int, Future[bytes]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.cache = BlockCache(cache_blocks * block_size)
         self._pool: ThreadPoolExecutor | None = None
         if read_ahead:
             self._pool = ThreadPoolExecutor(max_workers=read_ahead, thread_name_prefix="readahead")
@@ -129,8 +177,7 @@ class ImageStream(io.RawIOBase):
             return
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-        with self._lock:
-            self._cache.clear()
+        self.cache.drop(id(self))
         if self._close_source:
             self.source.close()
         super().close()
@@ -153,9 +200,7 @@ class ImageStream(io.RawIOBase):
             try:
                 block = future.result()
             except BaseException:
-                with self._lock:  # do not keep a failure cached; a retry may succeed
-                    if self._cache.get(index) is future:
-                        del self._cache[index]
+                self.cache.discard(id(self), index, future)  # a retry may succeed
                 raise
             start = offset - index * self.block_size if index == first else 0
             stop = end - index * self.block_size if index == last else len(block)
@@ -170,15 +215,10 @@ class ImageStream(io.RawIOBase):
             done: Future[bytes] = Future()
             done.set_result(b"")
             return done
-        with self._lock:
-            future = self._cache.get(index)
-            if future is not None:
-                self._cache.move_to_end(index)
-                return future
-            future = Future()
-            self._cache[index] = future
-            while len(self._cache) > self._cache_blocks:
-                self._cache.popitem(last=False)
+        cost = min(self.block_size, self.size - index * self.block_size)
+        future, fresh = self.cache.lookup(id(self), index, cost)
+        if not fresh:
+            return future
         if prefetch and self._pool is not None:
             self._pool.submit(self._fill, index, future)
         else:
@@ -203,9 +243,30 @@ class ImageStream(io.RawIOBase):
             wrapped.__cause__ = exc
             future.set_exception(wrapped)
 
+    def share_cache(self, cache: BlockCache) -> None:
+        """Use ``cache`` (shared with other streams) instead of this stream's own budget."""
+        if (self._read_ahead + 1) * self.block_size > cache.max_bytes:
+            raise InvalidInput("a shared cache must hold at least read_ahead + 1 blocks")
+        self.cache.drop(id(self))
+        self.cache = cache
+
     def _check_open(self) -> None:
         if self.closed:
             raise ValueError("I/O operation on closed image stream")
 
     def __repr__(self) -> str:
         return f"<ImageStream {self.name!r} size={self.size}>"
+
+
+SHARED_CACHE_BYTES = 96 * 1024 * 1024
+
+
+def share_one_cache(streams: list[object], max_bytes: int = SHARED_CACHE_BYTES) -> None:
+    """Put every :class:`ImageStream` among ``streams`` (segments of one image) on one budget."""
+    image_streams = [s for s in streams if isinstance(s, ImageStream)]
+    if len(image_streams) < 2:
+        return
+    needed = max((s._read_ahead + 1) * s.block_size for s in image_streams)
+    cache = BlockCache(max(max_bytes, needed))
+    for stream in image_streams:
+        stream.share_cache(cache)

@@ -134,23 +134,80 @@ def compile_schema(node: Mapping[str, Any], root: Mapping[str, Any] | None = Non
 
         checks.append(check_items)
     if "anyOf" in node:
-        options_c = [compile_schema(sub, root) for sub in node["anyOf"]]
-
-        def check_any(v: Any, p: Path, e: list[tuple[Path, str]]) -> None:
-            for option in options_c:
-                scratch: list[tuple[Path, str]] = []
-                option(v, p, scratch)
-                if not scratch:
-                    return
-            e.append((p, f"{_short(v)} is not valid under any of the given schemas"))
-
-        checks.append(check_any)
+        checks.append(_compile_any_of(node["anyOf"], root))
 
     def check_all(v: Any, p: Path, e: list[tuple[Path, str]]) -> None:
         for c in checks:
             c(v, p, e)
 
     return checks[0] if len(checks) == 1 else check_all
+
+
+def _plain(node: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    while "$ref" in node:
+        node = _resolve(node, root)
+    return node
+
+
+def _describe(node: Mapping[str, Any]) -> str:
+    """A short name for what a subschema accepts: ``object``, ``'unallocated'``, ``null``."""
+    if "const" in node:
+        return repr(node["const"])
+    if "enum" in node:
+        return "one of " + ", ".join(map(repr, node["enum"]))
+    if "type" in node:
+        names = [node["type"]] if isinstance(node["type"], str) else list(node["type"])
+        return " or ".join(names)
+    return "a schema"
+
+
+def _kind_test(node: Mapping[str, Any]) -> Callable[[Any], bool]:
+    """Whether a value is of the kind a subschema is about (its type, const or enum)."""
+    if "type" in node:
+        names = [node["type"]] if isinstance(node["type"], str) else list(node["type"])
+        return lambda v: any(_is_type(v, n) for n in names)
+    if "const" in node:
+        const = node["const"]
+        return lambda v: v == const and isinstance(v, bool) == isinstance(const, bool)
+    if "enum" in node:
+        options = list(node["enum"])
+        return lambda v: any(v == o and isinstance(v, bool) == isinstance(o, bool) for o in options)
+    return lambda v: True
+
+
+def _relative(path: Path, base: Path) -> str:
+    rest = path[len(base) :]
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in rest)
+
+
+def _compile_any_of(subschemas: list[Mapping[str, Any]], root: Mapping[str, Any]) -> Check:
+    """``anyOf``: one error at the value's own path (as jsonschema reports it).
+
+    The message lists the accepted shapes and, when exactly one of them is of the value's
+    kind (an object where an object or null is allowed), says what is wrong inside it.
+    """
+    plain = [_plain(sub, root) for sub in subschemas]
+    options = [(compile_schema(sub, root), _kind_test(sub)) for sub in plain]
+    accepted = ", ".join(_describe(sub) for sub in plain)
+
+    def check_any(v: Any, p: Path, e: list[tuple[Path, str]]) -> None:
+        near: list[list[tuple[Path, str]]] = []
+        for option, same_kind in options:
+            scratch: list[tuple[Path, str]] = []
+            option(v, p, scratch)
+            if not scratch:
+                return
+            if same_kind(v):
+                near.append(scratch)
+        message = f"{_short(v)} is not valid under any of the given schemas ({accepted})"
+        if len(near) == 1:
+            message += ": " + "; ".join(
+                f"{_relative(sub_path, p).lstrip('.') + ': ' if sub_path != p else ''}{text}"
+                for sub_path, text in near[0]
+            )
+        e.append((p, message))
+
+    return check_any
 
 
 def _compile_object(node: Mapping[str, Any], root: Mapping[str, Any]) -> Check:

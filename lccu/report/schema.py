@@ -4,7 +4,8 @@ The schema is a JSON Schema (draft 2020-12) document shipped beside this module
 (``report.schema.json``) so that other tools can validate our reports without lccu; lccu
 checks it with :mod:`lccu.report.checker` (fast, no dependency). On top of it,
 :func:`validate_report` checks what JSON Schema cannot say: the summary agrees with the
-lists, files point at existing volumes, YARA hits name the thing they matched in.
+lists, files point at existing volumes, file references (``carved[].duplicate_of``,
+``yara[].file``) name a listed file, YARA hits name the thing they matched in.
 """
 
 from __future__ import annotations
@@ -77,19 +78,50 @@ def _consistency_problems(report: Mapping[str, Any]) -> list[str]:
     for i, f in enumerate(report["files"]):
         if known and f["volume"] not in known:
             problems.append(f"files[{i}].volume: no volume with index {f['volume']}")
+    listed = {_file_key(f) for f in report["files"]}
     offsets = {c["offset"] for c in report["carved"]}
     for i, c in enumerate(report["carved"]):
         dup = c["duplicate_of"]
-        if dup is not None and (dup not in offsets or dup == c["offset"]):
-            problems.append(f"carved[{i}].duplicate_of: no other carved item at offset {dup}")
+        if dup is not None and _file_key(dup) not in listed:
+            problems.append(f"carved[{i}].duplicate_of: {_no_such_file(dup)}")
     for i, hit in enumerate(report["yara"]):
-        source = hit["source"]
-        if (hit["file"] is not None) != (source == "file"):
-            problems.append(f"yara[{i}].file: must be set exactly when source is 'file'")
-        if (hit["carved_offset"] is not None) != (source == "carved"):
-            problems.append(f"yara[{i}].carved_offset: must be set exactly when source is 'carved'")
-        elif source == "carved" and hit["carved_offset"] not in offsets:
-            problems.append(f"yara[{i}].carved_offset: no carved item at {hit['carved_offset']}")
+        problems.extend(_yara_problems(f"yara[{i}]", hit, listed, offsets))
+    return problems
+
+
+FileKey = tuple[Any, Any, Any]
+
+
+def _file_key(entry: Mapping[str, Any]) -> FileKey:
+    """What a file reference must match: volume, path and inode of a files[] entry."""
+    return (entry["volume"], entry["path"], entry["inode"])
+
+
+def _no_such_file(ref: Mapping[str, Any]) -> str:
+    return (
+        f"no entry of files[] has volume {ref['volume']}, path {ref['path']!r} "
+        f"and inode {'null' if ref['inode'] is None else ref['inode']}"
+    )
+
+
+def _yara_problems(
+    where: str, hit: Mapping[str, Any], listed: set[FileKey], offsets: set[Any]
+) -> list[str]:
+    problems: list[str] = []
+    source, file, carved_offset = hit["source"], hit["file"], hit["carved_offset"]
+    if source == "file" and not isinstance(file, Mapping):
+        problems.append(
+            f"{where}.file: must name the scanned file ({{volume, path, inode}}) "
+            f"when source is 'file', not {'null' if file is None else repr(file)}"
+        )
+    elif source == "carved" and file is not None:
+        problems.append(f"{where}.file: must be null when source is 'carved'")
+    if isinstance(file, Mapping) and _file_key(file) not in listed:
+        problems.append(f"{where}.file: {_no_such_file(file)}")
+    if (carved_offset is not None) != (source == "carved"):
+        problems.append(f"{where}.carved_offset: must be set exactly when source is 'carved'")
+    elif source == "carved" and carved_offset not in offsets:
+        problems.append(f"{where}.carved_offset: no carved item at {carved_offset}")
     return problems
 
 

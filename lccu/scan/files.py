@@ -93,4 +93,5 @@ def scan_file(
         if errors is None:
             raise ScanError(problem.message)
         errors.append(problem)
-    return to_hits(matches, source=source)
+    hits, _total = to_hits(matches, source=source)
+    return hits

@@ -123,11 +123,18 @@ def _scan(
             raise ScanError(problem.message)
         errors.append(problem)
 
-    def scan_segment(start: int, end: int) -> tuple[list[Hit], list[ScanProblem]]:
+    def scan_segment(start: int, end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
         lo, hi = max(0, start - LOOKBEHIND), min(size, end + overlap)
         where = f"{target} [{start:#x}, {end:#x})"
-        data = _read_exact(stream, lock, lo, hi - lo)
-        problems = []
+        problems: list[ScanProblem] = []
+        try:
+            data = _read_exact(stream, lock, lo, hi - lo)
+        except OSError as exc:  # includes lccu StorageError: record it, scan the rest
+            problems.append(ScanProblem(
+                "read_error", target,
+                f"{where} was not scanned: reading the image failed ({exc}); hits in this "
+                "range are missing, check the store and rescan", start, end))
+            return [], 0, problems
         if len(data) < min(end, size) - lo:
             problems.append(ScanProblem(
                 "read_error", target,
@@ -143,11 +150,11 @@ def _scan(
                 f"{where} was not scanned: YARA gave up after {timeout} s, so hits in this "
                 "range are missing; rescan it with a longer timeout or without the slow rule",
                 start, end, details={"timeout": timeout}))
-            return [], problems
+            return [], 0, problems
         except yara.Error as exc:
             problems.append(ScanProblem(
                 "scan_error", target, f"{where} was not scanned: YARA failed: {exc}", start, end))
-            return [], problems
+            return [], 0, problems
         finally:
             del data
         for name in noted:
@@ -156,14 +163,16 @@ def _scan(
                 f"{where}: string {name} reached YARA's limit of matches per scan; later "
                 "matches of it in this range are not reported", start, end,
                 details={"string": name}))
-        hits = to_hits(matches, source="image", base=lo, keep=lambda o: start <= o < end,
-                       keep_stringless=False)
-        return hits, problems
+        # no segment needs more than max_hits records: only the first max_hits are yielded
+        hits, count = to_hits(matches, source="image", base=lo,
+                              keep=lambda o: start <= o < end, keep_stringless=False,
+                              limit=max_hits)
+        return hits, count, problems
 
     total = 0
     yielded = 0
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lccu-yara")
-    pending: deque[Future[tuple[list[Hit], list[ScanProblem]]]] = deque()
+    pending: deque[Future[tuple[list[Hit], int, list[ScanProblem]]]] = deque()
     starts = iter(range(0, size, segment_size))
     try:
         while True:
@@ -175,14 +184,15 @@ def _scan(
                 pending.append(pool.submit(scan_segment, start, min(start + segment_size, size)))
             if not pending:
                 break
-            hits, problems = pending.popleft().result()
+            hits, count, problems = pending.popleft().result()
             for problem in problems:
                 report(problem)
+            total += count
             for hit in hits:
-                total += 1
-                if max_hits is None or yielded < max_hits:
-                    yielded += 1
-                    yield hit
+                if max_hits is not None and yielded >= max_hits:
+                    break
+                yielded += 1
+                yield hit
         if max_hits is not None and total > max_hits:
             report(ScanProblem(
                 "max_hits", target,

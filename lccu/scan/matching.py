@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import heapq
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import yara
 
 from lccu.scan.records import MATCHED_BYTES, Hit, Source
+
+# lccu keeps only MATCHED_BYTES of each match, so libyara need not copy its default 512
+# bytes per match: with a million matches that is the difference between 64 MB and 512 MB.
+# (Process-wide setting; matched_length still reports the full length.)
+yara.set_config(max_match_data=MATCHED_BYTES)
 
 
 def to_hits(
@@ -17,33 +23,51 @@ def to_hits(
     base: int = 0,
     keep: Callable[[int], bool] | None = None,
     keep_stringless: bool = True,
-) -> list[Hit]:
-    """One hit per string instance, offsets shifted by ``base``, filtered by ``keep(offset)``.
+    limit: int | None = None,
+) -> tuple[list[Hit], int]:
+    """Hits sorted by offset (at most ``limit``, the lowest offsets) and how many there were.
 
+    One hit per string instance, offsets shifted by ``base``, filtered by ``keep(offset)``.
     Rules matching without any string instance give one hit with ``offset=None`` when
     ``keep_stringless`` (per-file scans); image scans leave them out (see image.py).
+    ``limit`` keeps a segment with a million matches from becoming a million records.
     """
-    hits: list[Hit] = []
-    for m in matches:
-        tags = tuple(m.tags)
-        meta = dict(m.meta)
-        instances = [(s.identifier, i) for s in m.strings for i in s.instances]
-        if not instances:
-            if keep_stringless:
-                hits.append(Hit(m.rule, m.namespace, tags, meta, None, None, "", 0, None, source))
-            continue
-        for ident, inst in instances:
-            offset = base + inst.offset
-            if keep is not None and not keep(offset):
+    found: list[tuple[int, str, str, str, int, Any]] = []  # offset, ns, rule, ident, idx, inst
+    shared: list[tuple[str, str, tuple[str, ...], dict[str, Any]]] = []
+    stringless: list[Hit] = []
+    total = 0
+
+    def candidates() -> Iterator[tuple[int, str, str, str, int, Any]]:
+        nonlocal total
+        for m in matches:
+            idx = len(shared)
+            shared.append((m.rule, m.namespace, tuple(m.tags), dict(m.meta)))
+            if not any(s.instances for s in m.strings):
+                if keep_stringless:
+                    total += 1
+                    stringless.append(
+                        Hit(m.rule, m.namespace, *shared[idx][2:], None, None, "", 0, None, source)
+                    )
                 continue
-            matched = bytes(inst.matched_data[:MATCHED_BYTES]).hex()
-            hits.append(
-                Hit(m.rule, m.namespace, tags, meta, ident, offset, matched,
-                    inst.matched_length, None, source)
-            )
-    hits.sort(key=lambda h: (h.offset if h.offset is not None else -1, h.namespace, h.rule,
-                             h.string or ""))
-    return hits
+            for s in m.strings:
+                for inst in s.instances:
+                    offset = base + inst.offset
+                    if keep is None or keep(offset):
+                        total += 1
+                        yield (offset, m.namespace, m.rule, s.identifier, idx, inst)
+
+    if limit is None:
+        found = sorted(candidates(), key=lambda c: c[:4])
+    else:
+        found = heapq.nsmallest(limit, candidates(), key=lambda c: c[:4])
+    hits = list(stringless if limit is None else stringless[:limit])
+    room = None if limit is None else limit - len(hits)
+    for offset, _ns, _rule, ident, idx, inst in found[:room]:
+        rule, namespace, tags, meta = shared[idx]
+        matched = bytes(inst.matched_data[:MATCHED_BYTES]).hex()
+        hits.append(Hit(rule, namespace, tags, meta, ident, offset, matched,
+                        inst.matched_length, None, source))
+    return hits, total
 
 
 def too_many_matches_collector() -> tuple[list[str], Callable[[int, Any], int]]:

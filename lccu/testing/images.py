@@ -134,6 +134,7 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
         "/data/blob.bin": (rng.randbytes(100_000), False),
         "/secret.txt": (_text(rng, 40), True),
         "/data/old.bin": (rng.randbytes(50_000), True),
+        "/trash/letter.txt": (_text(rng, 25), True),  # whole directory deleted (mdeltree)
     }
     ext_files = {
         "/notes.txt": (_text(rng, 30), False),
@@ -141,6 +142,7 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
         "/dir/picture.png": (minimal_png(rng), False),
         "/dir/gone.bin": (rng.randbytes(65_536), True),
         "/gone.txt": (_text(rng, 10), True),
+        "/olddir/draft.txt": (_text(rng, 12), True),  # file and then its directory removed
     }
     tail = [("carve_me.jpg", minimal_jpeg(rng)), ("carve_me.png", minimal_png(rng, 32, 32))]
     with tempfile.TemporaryDirectory(prefix="lccu-img-") as tmp_name:
@@ -160,8 +162,9 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
             src.write_bytes(content)
             _run(["mcopy", "-i", str(fat), str(src), f"::{fpath}"])
         for fpath, (_c, deleted) in fat_files.items():
-            if deleted:
+            if deleted and not fpath.startswith("/trash/"):
                 _run(["mdel", "-i", str(fat), f"::{fpath}"])
+        _run(["mdeltree", "-i", str(fat), "::/trash"])
 
         tree = tmp / "tree"
         for fpath, (content, _deleted) in ext_files.items():
@@ -177,6 +180,7 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
         for fpath, (_c, deleted) in ext_files.items():
             if deleted:
                 _run(["debugfs", "-w", "-R", f"rm {fpath}", str(ext)])
+        _run(["debugfs", "-w", "-R", "rmdir /olddir", str(ext)])
 
         with out.open("wb") as disk:
             disk.truncate(DISK_SIZE)
@@ -203,3 +207,23 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
                 fpath.rsplit("/", 1)[1], hashlib.sha256(content).hexdigest(), len(content),
                 deleted, fs_type=fs_type, partition_offset=start, path=fpath))
     return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lccu.testing.images OUT.img``: build the sample disk and list what it holds."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m lccu.testing.images OUT.img", file=sys.stderr)
+        return 2
+    manifest = build_mbr_fat32_ext4(args[0])
+    for planted in manifest.files:
+        where = planted.path or f"raw offset {planted.raw_offset}"
+        state = "deleted" if planted.deleted else "present"
+        print(f"{planted.sha256}  {planted.fs_type or 'unpartitioned'} {where} ({state})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

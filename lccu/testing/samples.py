@@ -227,9 +227,45 @@ def seven_zip(rng: random.Random, packed: int = 4000) -> bytes:
             + next_header)
 
 
+def _vint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _rar5_block(kind: int, flags: int, fields: bytes, data: bytes = b"") -> bytes:
+    body = _vint(kind) + _vint(flags) + fields
+    sized = _vint(len(body)) + body
+    return struct.pack("<I", zlib.crc32(sized)) + sized + data
+
+
+def _rar4_block(kind: int, flags: int, fields: bytes, data: bytes = b"") -> bytes:
+    header = struct.pack("<BHH", kind, flags, 7 + len(fields)) + fields
+    return struct.pack("<H", zlib.crc32(header) & 0xFFFF) + header + data
+
+
+def rar(rng: random.Random, version: int = 5, packed: int = 4000) -> bytes:
+    """A RAR archive (4.x or 5.x block layout, every header CRC set) with one stored file."""
+    data = rng.randbytes(packed)
+    name = b"evidence.bin"
+    if version == 4:
+        file_fields = struct.pack("<IIBIIBBHI", len(data), len(data), 2, zlib.crc32(data),
+                                  0, 29, 0x30, len(name), 0x20) + name
+        return (b"Rar!\x1a\x07\x00" + _rar4_block(0x73, 0, bytes(6))
+                + _rar4_block(0x74, 0x8000, file_fields, data) + _rar4_block(0x7B, 0x4000, b""))
+    file_fields = (_vint(len(data)) + _vint(0) + _vint(0x20) + _vint(0) + _vint(0)
+                   + _vint(len(name)) + name)
+    return (b"Rar!\x1a\x07\x01\x00" + _rar5_block(1, 0, _vint(0))
+            + _rar5_block(2, 0x0002, file_fields, data) + _rar5_block(5, 0, _vint(0)))
+
+
 BUILDERS: dict[str, Callable[[random.Random], bytes]] = {
     "jpeg": jpeg, "png": png, "gif": gif, "bmp": bmp, "pdf": pdf, "zip": zip_archive,
-    "sqlite": sqlite_db, "mp4": mp4, "evtx": evtx, "riff": wav, "7z": seven_zip,
+    "sqlite": sqlite_db, "mp4": mp4, "evtx": evtx, "riff": wav, "7z": seven_zip, "rar": rar,
 }
 
 

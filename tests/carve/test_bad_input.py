@@ -6,6 +6,7 @@ import hashlib
 import io
 import random
 import time
+from pathlib import Path
 
 import pytest
 
@@ -79,11 +80,17 @@ def test_dense_signatures_finish_quickly(pattern: bytes, carve_bytes) -> None:
     assert [c for c in records if c.validated] == []
 
 
-def test_size_larger_than_stream_does_not_crash(rng: random.Random) -> None:
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_size_larger_than_stream_does_not_crash(
+    on_disk: bool, rng: random.Random, tmp_path: Path
+) -> None:
     """A size claiming more bytes than the stream holds still yields the planted file."""
     data = samples.png(rng)
     image, _ = samples.plant(rng, 20_000, [(10, "png", data)])
-    records = list(carve(io.BytesIO(image), 10 * len(image)))
+    path = tmp_path / "short.dd"
+    path.write_bytes(image)
+    with path.open("rb") if on_disk else io.BytesIO(image) as stream:
+        records = list(carve(stream, 10 * len(image)))
     assert [(c.offset, c.sha256) for c in records] == [(10, hashlib.sha256(data).hexdigest())]
 
 
@@ -128,3 +135,15 @@ def test_mutated_headers_never_crash(kind: str, rng: random.Random, caplog) -> N
         assert all(r.offset + r.length <= len(image) for r in records)
     assert time.monotonic() - started < 30
     assert "dropped" not in caplog.text
+
+
+def test_truncated_jpeg_followed_by_zeros_stops_at_the_zeros(
+    rng: random.Random, carve_bytes
+) -> None:
+    """A JPEG cut short and followed by wiped (zero) space is not extended over the zeros."""
+    data = samples.jpeg(rng, 50_000)
+    cut = data[:30_000]
+    image = rng.randbytes(100) + cut + bytes(2_000_000)
+    [record] = [c for c in carve_bytes(image) if c.offset == 100]
+    assert record.validated is False
+    assert record.length <= len(cut)

@@ -114,3 +114,22 @@ def test_large_pdf_and_zip_span_many_read_windows(rng: random.Random, carve_byte
                                                     (1_000_000, "zip", big_zip)])
     got = {(c.offset, c.sha256) for c in carve_bytes(image) if c.validated}
     assert got == set(samples.keys(planted))
+
+
+def test_rar4_archive(rng: random.Random, carve_bytes) -> None:
+    """A RAR 4.x archive is walked block by block to its end-of-archive block."""
+    data = samples.rar(rng, version=4)
+    image, _ = samples.plant(rng, 30_000, [(700, "rar", data)])
+    [record] = [c for c in carve_bytes(image) if c.offset == 700]
+    assert (record.length, record.validated) == (len(data), True)
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_zip_entry_headers_inside_an_archive_are_not_reported(
+    rng: random.Random, carve_bytes
+) -> None:
+    """Later local headers of a ZIP are not carved as archives of their own."""
+    data = samples.zip_archive(rng, "docx")
+    assert data.count(b"PK\x03\x04") >= 3
+    image, planted = samples.plant(rng, 30_000, [(64, "zip", data)])
+    assert {(c.offset, c.sha256) for c in carve_bytes(image)} == set(samples.keys(planted))

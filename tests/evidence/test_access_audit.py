@@ -168,3 +168,24 @@ def test_private_key_permissions(make_lab: Callable[..., Lab]) -> None:
     key_file.chmod(0o640)
     with pytest.raises(KeyStoreError, match="chmod 600"):
         lab.create_case("should not be opened")
+
+
+def test_operator_processing_path(make_lab: Callable[..., Lab], tmp_path: Path) -> None:
+    """An operator (the workers' identity) may read any zone's evidence and record
+    `processed` for it, audited as processing, but may not list or browse the case."""
+    polder = make_lab("polder_inv")
+    case = polder.create_case("Processed elsewhere")
+    image = tmp_path / "p.bin"
+    image.write_bytes(b"p" * 8192)
+    item = polder.add_evidence(case.id, image, description="d")
+    op = make_lab("op")
+    assert op.get_evidence(item.id, processing=True).sha256 == item.sha256
+    head = op.record_event(case.id, "processed", evidence=item.id, processing=True,
+                           details={"stage": "hash"})
+    assert head["seq"] == 3
+    with pytest.raises(InvalidInput):
+        op.record_event(case.id, "transferred", evidence=item.id, processing=True)
+    with pytest.raises(AccessDenied):
+        op.get_case(case.id)
+    assert case.id not in [c.id for c in op.list_cases()]
+    assert polder.verify_custody(case.id).ok

@@ -73,7 +73,7 @@ def test_cache_is_bounded_and_reused(sample: tuple[Path, bytes]) -> None:
         for offset in range(0, len(data), 4096):
             s.seek(offset)
             assert s.read(4096) == data[offset : offset + 4096]
-            assert len(s._cache) <= 4
+            assert len(s.cache) <= 4 and s.cache.bytes <= 4 * 4096
         fetched = len(source.calls)
         s.seek(len(data) - 4096)
         s.read(100)
@@ -124,3 +124,20 @@ def test_pytsk3_lists_e01_like_fls(corpus: Path) -> None:
             if entry.info.name.name not in (b".", b"..")
         )
     assert names == expected
+
+
+def test_segments_share_one_bounded_cache(sample: tuple[Path, bytes], tmp_path: Path) -> None:
+    """Segments opened as separate streams read as one image and share one cache budget."""
+    _, data = sample
+    parts = []
+    for index in range(4):
+        part = tmp_path / f"seg.{index:03d}"
+        part.write_bytes(data[index * 300_000 : (index + 1) * 300_000 if index < 3 else None])
+        parts.append(ImageStream(FileSource(part), block_size=65536, cache_blocks=8,
+                                 read_ahead=2))  # fmt: skip
+    with open_image(parts) as image:
+        assert hashlib.sha256(image.read()).digest() == hashlib.sha256(data).digest()
+    caches = {id(part.cache) for part in parts}
+    assert len(caches) == 1
+    shared = parts[0].cache
+    assert shared.bytes <= shared.max_bytes

@@ -21,6 +21,11 @@ ORANGE = (230, 120, 20)  # the carved JPEG
 TEAL = (0, 150, 136)  # the allocated PNG
 
 
+# File references ({volume, path, inode}) to entries of the sample's files[].
+PASSWORDS_REF: dict[str, Any] = {"volume": 0, "path": "/passwords.txt", "inode": 15}
+HOLIDAY_REF: dict[str, Any] = {"volume": 0, "path": "/DCIM/holiday.png", "inode": 18}
+
+
 def _export(out_dir: Path, rel: str, data: bytes) -> str:
     target = out_dir / rel
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,12 +140,12 @@ def build_report(out_dir: Path) -> dict[str, Any]:
         },
         {
             "offset": 0x9000,
-            "length": len(carved_jpeg),
-            "type": "jpeg",
-            "sha256": hashlib.sha256(carved_jpeg).hexdigest(),
+            "length": len(live_png),
+            "type": "png",
+            "sha256": hashlib.sha256(live_png).hexdigest(),
             "validated": True,
             "confidence": 0.97,
-            "duplicate_of": 0x7C00,
+            "duplicate_of": dict(HOLIDAY_REF),  # the data of an allocated file: not counted twice
             "exported": None,
         },
         {
@@ -163,7 +168,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             "string": "$header",
             "offset": 0,
             "matched": b"place,user,passw".hex(),
-            "file": "/passwords.txt",
+            "file": dict(PASSWORDS_REF),  # a scan of the extracted file: offset is in the file
             "carved_offset": None,
             "source": "file",
         },
@@ -175,7 +180,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             "string": "$header",
             "offset": 0x5800,
             "matched": b"place,user,passw".hex(),
-            "file": None,
+            "file": dict(PASSWORDS_REF),  # the allocated file owning image offset 0x5800
             "carved_offset": None,
             "source": "image",
         },
@@ -190,6 +195,18 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             "file": None,
             "carved_offset": 0x7C00,
             "source": "carved",
+        },
+        {
+            "rule": "credentials_csv",
+            "namespace": "lccu",
+            "tags": ["credentials"],
+            "meta": {"author": "LCCU", "severity": 3},
+            "string": "$header",
+            "offset": 0x11000,
+            "matched": b"place,user,passw".hex(),
+            "file": "unallocated",  # no allocated file owns image offset 0x11000
+            "carved_offset": None,
+            "source": "image",
         },
     ]
     report: dict[str, Any] = {

@@ -41,7 +41,8 @@ def _small(report: dict[str, Any]) -> dict[str, Any]:
     small = copy.deepcopy(report)
     small["files"] = [small["files"][9]]
     small["carved"] = small["carved"][:2]
-    small["yara"] = [small["yara"][0], small["yara"][2]]
+    # A per-file hit (file reference), a carved hit (null) and an image hit ("unallocated").
+    small["yara"] = [small["yara"][0], small["yara"][2], small["yara"][3]]
     small["summary"] = summarize(small)
     return small
 
@@ -77,6 +78,76 @@ def test_agrees_with_jsonschema_on_every_mutation(report: dict[str, Any]) -> Non
         compared += 1
         invalid += bool(expected)
     assert compared > 400 and invalid > 250  # the mutations really exercised the schema
+
+
+_REF = {"volume": 0, "path": "/passwords.txt", "inode": 15}
+INTEGRAL_INODE = {**_REF, "inode": 15.0}  # an integral float is an integer to both
+# Wrong shapes for the two file-reference fields, beyond the generic WRONG_VALUES.
+FILE_REF_BREAKS: list[Any] = [
+    0x7C00,  # pre-1.0 duplicate_of: an offset
+    "/passwords.txt",  # pre-1.0 yara file: a bare path
+    "unallocated",
+    "Unallocated",
+    "unallocated ",
+    {},
+    [_REF],
+    {**_REF, "extra": None},
+    {"volume": 0, "path": "/passwords.txt"},
+    {"path": "/passwords.txt", "inode": 15},
+    {"volume": 0, "inode": 15},
+    {**_REF, "volume": None},
+    {**_REF, "volume": -1},
+    {**_REF, "volume": 0.5},
+    {**_REF, "volume": False},
+    {**_REF, "path": ""},
+    {**_REF, "path": None},
+    {**_REF, "path": 3},
+    {**_REF, "inode": -1},
+    {**_REF, "inode": "15"},
+    {**_REF, "inode": True},
+    INTEGRAL_INODE,
+    {"volume": 0, "path": "", "inode": -1, "x": 1},  # several errors inside one anyOf branch
+]
+
+
+@pytest.mark.parametrize("value", FILE_REF_BREAKS, ids=repr)
+@pytest.mark.parametrize(
+    "target", [("carved", 1, "duplicate_of"), ("yara", 0, "file"), ("yara", 2, "file")]
+)
+def test_agrees_with_jsonschema_on_file_references(
+    report: dict[str, Any], target: tuple[Any, ...], value: Any
+) -> None:
+    """carved[].duplicate_of and yara[].file: both validators find the same paths."""
+    schema = load_schema()
+    mutant = _set(copy.deepcopy(report), target, copy.deepcopy(value))
+    expected = {tuple(e.absolute_path) for e in Draft202012Validator(schema).iter_errors(mutant)}
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    compile_schema(schema)(mutant, (), found)
+    assert {p for p, _ in found} == expected
+    # Only the schema is checked here: which source a shape fits is a consistency rule.
+    accepted = (value == "unallocated" and target[-1] == "file") or repr(value) == repr(
+        INTEGRAL_INODE
+    )
+    assert expected == (set() if accepted else {target})
+    for _, message in found:
+        assert "is not valid under any of the given schemas" in message
+
+
+def test_any_of_message_explains_the_matching_branch() -> None:
+    """An object that fails the only object branch of an anyOf says why, in field terms."""
+    schema = load_schema()
+    check = compile_schema(schema["$defs"]["carved"]["properties"]["duplicate_of"], schema)
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    check({"volume": 0, "path": "", "inode": -1, "x": 1}, ("d",), found)
+    assert found == [
+        (
+            ("d",),
+            "{'volume': 0, 'path': '', 'inode': -1, 'x': 1} is not valid under any of the "
+            "given schemas (object, null): path: '' should be non-empty; "
+            "inode: -1 is less than the minimum of 0; "
+            "Additional properties are not allowed ('x' unexpected)",
+        )
+    ]
 
 
 def test_refuses_unknown_keywords() -> None:

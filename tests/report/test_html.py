@@ -71,6 +71,50 @@ def test_hostile_file_name_is_text(report: dict[str, Any], out_dir: Path) -> Non
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+def _cells(page: str, section: str, column: int) -> list[str]:
+    """The text of one column of a section's table, markup stripped."""
+    body = page[page.index(f'<section id="{section}"') :]
+    body = body[: body.index("</section>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)[1:]  # skip the header row
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S) for row in rows]
+    return [re.sub(r"<[^>]+>", "", c[column]) for c in cells]
+
+
+def test_carved_duplicate_shows_allocated_file(report: dict[str, Any], out_dir: Path) -> None:
+    """The carved table names the allocated file a carved item copies as volume:path, inode."""
+    report["carved"][2]["duplicate_of"] = {"volume": 0, "path": "/passwords.txt~", "inode": None}
+    assert _cells(render_html(report, out_dir), "carved", 6) == [
+        "",
+        "0:/DCIM/holiday.png, inode 18",
+        "0:/passwords.txt~",  # no inode: none shown
+    ]
+
+
+def test_yara_where_column(report: dict[str, Any], out_dir: Path) -> None:
+    """YARA hits show the owning or scanned file, "unallocated", or the carved item."""
+    report["yara"].append({**report["yara"][3], "file": None})
+    assert _cells(render_html(report, out_dir), "yara", 2) == [
+        "0:/passwords.txt, inode 15 (file scan)",
+        "0:/passwords.txt, inode 15 (image scan)",
+        "carved item at 31,744",
+        "unallocated (image scan)",
+        "no file system read (image scan)",
+    ]
+
+
+def test_hostile_file_reference_is_text(report: dict[str, Any], out_dir: Path) -> None:
+    """A hostile path in duplicate_of or yara[].file is escaped and made visible."""
+    hostile = f"/{HOSTILE}\u202e.png"
+    report["carved"][1]["duplicate_of"]["path"] = hostile
+    report["yara"][0]["file"]["path"] = hostile
+    report["yara"][1]["file"]["path"] = hostile
+    page = render_html(report, out_dir)
+    assert "script" not in {t for t, _ in _parse(page).tags}
+    assert "\u202e" not in page
+    shown = "/&lt;script&gt;alert(1)&lt;/script&gt;\u27e8U+202E\u27e9.png"
+    assert page.count(shown) == 3
+
+
 def test_bidi_and_control_characters_are_shown(report: dict[str, Any], out_dir: Path) -> None:
     """A right-to-left override or newline in a name is made visible, not applied."""
     report["files"].append(_deleted("/invoice\u202egpj.exe"))

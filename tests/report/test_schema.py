@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,13 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from lccu.errors import InvalidInput
-from lccu.report import SCHEMA_VERSION, load_schema, report_problems, validate_report
+from lccu.report import (
+    SCHEMA_VERSION,
+    load_schema,
+    report_problems,
+    summarize,
+    validate_report,
+)
 
 SCHEMA_FILE = Path(__file__).parents[2] / "lccu" / "report" / "report.schema.json"
 
@@ -97,17 +104,135 @@ def test_summary_must_match_lists(report: dict[str, Any]) -> None:
 
 
 def test_cross_references_are_checked(report: dict[str, Any]) -> None:
-    """Unknown volumes, dangling duplicate_of and incoherent YARA sources are all reported."""
-    report["files"][3]["volume"] = 7
-    report["carved"][1]["duplicate_of"] = 12345
+    """Unknown volumes, dangling file references and incoherent YARA sources are all reported."""
+    report["files"][2]["volume"] = 7
+    report["carved"][1]["duplicate_of"]["inode"] = 99
     report["yara"][0]["file"] = None
+    report["yara"][1]["file"]["path"] = "/gone.txt"
     report["yara"][2]["carved_offset"] = 999
     problems = report_problems(report)
     assert problems == [
-        "files[3].volume: no volume with index 7",
-        "carved[1].duplicate_of: no other carved item at offset 12345",
-        "yara[0].file: must be set exactly when source is 'file'",
+        "files[2].volume: no volume with index 7",
+        "carved[1].duplicate_of: no entry of files[] has volume 0, path '/DCIM/holiday.png' "
+        "and inode 99",
+        "yara[0].file: must name the scanned file ({volume, path, inode}) when source is "
+        "'file', not null",
+        "yara[1].file: no entry of files[] has volume 0, path '/gone.txt' and inode 15",
         "yara[2].carved_offset: no carved item at 999",
+    ]
+
+
+DELETED_NO_INODE = {"volume": 0, "path": "/passwords.txt~", "inode": None}  # files[5]
+
+
+@pytest.mark.parametrize(
+    ("target", "value"),
+    [
+        (("carved", 1, "duplicate_of"), None),
+        (("carved", 1, "duplicate_of"), DELETED_NO_INODE),  # inode null matches null
+        (("yara", 1, "file"), "unallocated"),
+        (("yara", 1, "file"), None),  # image hit when no file system could be read
+        (("yara", 3, "file"), {"volume": 0, "path": "/DCIM/holiday.png", "inode": 18}),
+        (("yara", 0, "file"), DELETED_NO_INODE),  # a scanned file without an inode
+    ],
+)
+def test_file_reference_shapes_accepted(
+    report: dict[str, Any], target: tuple[str, int, str], value: Any
+) -> None:
+    """duplicate_of and yara[].file accept each shape the 1.0 definitions allow."""
+    report[target[0]][target[1]][target[2]] = copy.deepcopy(value)
+    assert report_problems(report) == []
+
+
+REF = {"volume": 0, "path": "/passwords.txt", "inode": 15}
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "message"),
+    [
+        # The pre-1.0 shapes: an offset, a bare path.
+        (("carved", 1, "duplicate_of"), 0x7C00, "carved[1].duplicate_of: 31744 is not valid"),
+        (("yara", 0, "file"), "/passwords.txt", "yara[0].file: '/passwords.txt' is not valid"),
+        (("carved", 1, "duplicate_of"), "unallocated", "carved[1].duplicate_of: 'unallocated'"),
+        (("yara", 3, "file"), "Unallocated", "yara[3].file: 'Unallocated' is not valid"),
+        (("yara", 3, "file"), "", "yara[3].file: '' is not valid"),
+        (("yara", 3, "file"), [], "yara[3].file: [] is not valid"),
+        (("yara", 3, "file"), True, "yara[3].file: True is not valid"),
+        (
+            ("carved", 1, "duplicate_of"),
+            {"volume": 0, "path": "/DCIM/holiday.png"},
+            "carved[1].duplicate_of: {'volume': 0, 'path': '/DCIM/holiday.png'} is not valid "
+            "under any of the given schemas (object, null): 'inode' is a required property",
+        ),
+        (
+            ("carved", 1, "duplicate_of"),
+            {**REF, "sha256": None},
+            "carved[1].duplicate_of: ",
+        ),
+        (("yara", 0, "file"), {**REF, "volume": -1}, "volume: -1 is less than the minimum"),
+        (("yara", 0, "file"), {**REF, "volume": "0"}, "volume: '0' is not of type 'integer'"),
+        (("yara", 1, "file"), {**REF, "path": ""}, "yara[1].file: "),
+        (("yara", 1, "file"), {**REF, "inode": -3}, "inode: -3 is less than the minimum"),
+        (("yara", 1, "file"), {**REF, "inode": "15"}, "inode: '15' is not of type"),
+        (("yara", 0, "file"), {**REF, "inode": True}, "inode: True is not of type"),
+    ],
+)
+def test_file_reference_wrong_shape_is_named(
+    report: dict[str, Any], target: tuple[str, int, str], value: Any, message: str
+) -> None:
+    """Each wrong duplicate_of / yara[].file shape is refused by the schema, naming the field."""
+    report[target[0]][target[1]][target[2]] = copy.deepcopy(value)
+    problems = report_problems(report)
+    where = f"{target[0]}[{target[1]}].{target[2]}: "
+    assert len(problems) == 1 and problems[0].startswith(where), problems
+    assert message in problems[0]
+    with pytest.raises(InvalidInput, match=re.escape(where)):
+        validate_report(report)
+
+
+@pytest.mark.parametrize(
+    ("index", "source", "file", "carved_offset", "expected"),
+    [
+        (0, "file", "unallocated", None, "yara[0].file: must name the scanned file"),
+        (0, "file", None, None, "yara[0].file: must name the scanned file"),
+        (2, "carved", "unallocated", 0x7C00, "yara[2].file: must be null when source is 'carved'"),
+        (2, "carved", REF, 0x7C00, "yara[2].file: must be null when source is 'carved'"),
+        (1, "image", REF, 0x7C00, "yara[1].carved_offset: must be set exactly when source is"),
+        (2, "carved", None, None, "yara[2].carved_offset: must be set exactly when source is"),
+    ],
+)
+def test_yara_file_must_fit_source(
+    report: dict[str, Any],
+    index: int,
+    source: str,
+    file: Any,
+    carved_offset: int | None,
+    expected: str,
+) -> None:
+    """yara[].file and carved_offset must have the shape the hit's source calls for."""
+    hit = report["yara"][index]
+    hit.update(source=source, file=copy.deepcopy(file), carved_offset=carved_offset)
+    problems = report_problems(report)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+@pytest.mark.parametrize("field", ["volume", "path", "inode"])
+@pytest.mark.parametrize("target", [("carved", 1, "duplicate_of"), ("yara", 0, "file")])
+def test_dangling_file_reference_is_reported(
+    report: dict[str, Any], target: tuple[str, int, str], field: str
+) -> None:
+    """A file reference must match volume, path AND inode of one files[] entry."""
+    ref = report[target[0]][target[1]][target[2]]
+    wrong = {"volume": 1, "path": "/DCIM/other.png", "inode": None}[field]
+    ref[field] = wrong
+    if field == "volume":
+        report["volumes"].append({**report["volumes"][0], "index": 1})
+        report["summary"] = summarize(report)
+    problems = report_problems(report)
+    assert problems == [
+        f"{target[0]}[{target[1]}].{target[2]}: no entry of files[] has volume "
+        f"{ref['volume']}, path {ref['path']!r} and inode "
+        f"{'null' if ref['inode'] is None else ref['inode']}"
     ]
 
 

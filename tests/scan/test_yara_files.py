@@ -122,3 +122,14 @@ def test_file_name_externals_are_set_from_the_path(tmp_path: Path, cache_dir: Pa
     rules = load_rules([rule], bundled=False, cache_dir=cache_dir)
     assert [h.rule for h in scan_file(exe, rules)] == ["named_exe"]
     assert [h.rule for h in scan_file(io.BytesIO(b"MZ"), rules)] == ["anonymous"]
+
+
+def test_records_serialise_to_json(cache_dir: Path) -> None:
+    """Hit.to_dict() carries the truncated hex of the match and round-trips through JSON."""
+    target = corpus_file("yara-tests", "eicar.com")
+    hit = scan_file(target, load_rules([], cache_dir=cache_dir))[0]
+    raw = json.loads(json.dumps(hit.to_dict()))
+    assert bytes.fromhex(raw["matched"]) == target.read_bytes()[:64]
+    assert raw["length"] == 68 and raw["offset"] == 0 and raw["source"] == "file"
+    problem = ScanProblem("timeout", "x", "m", 0, 1, details={"timeout": 1})
+    assert json.loads(json.dumps(problem.to_dict()))["kind"] == "timeout"

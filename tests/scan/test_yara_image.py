@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from lccu.errors import InvalidInput, ScanError
 from lccu.scan import ScanProblem, load_rules, scan_stream
+from lccu.scan.image import LOOKBEHIND
 from lccu.testing.corpus import corpus_file
 
 KiB = 1024
@@ -168,3 +170,50 @@ def test_memory_is_bounded_by_segments_not_image(tmp_path: Path, cache_dir: Path
         tracemalloc.stop()
     assert hits == []
     assert peak < 6 * 2 * MiB  # at most 2 workers x 2 queued segments, plus slack
+
+
+def test_yara_match_limit_is_reported_like_cli(tmp_path: Path, cache_dir: Path) -> None:
+    """Over a million matches of one string: the CLI warns, lccu records too_many_matches."""
+    rule = tmp_path / "many.yar"
+    rule.write_text('rule many { strings: $a = "abab" condition: $a }\n')
+    image = tmp_path / "many.raw"
+    image.write_bytes(b"ab" * 1_100_000)
+    cli = subprocess.run(["yara", "-s", str(rule), str(image)], capture_output=True, text=True)
+    cli_count = sum(1 for line in cli.stdout.splitlines() if line.startswith("0x"))
+    assert "too many matches" in cli.stderr
+    errors: list[ScanProblem] = []
+    hits = _scan_file_as_image(image, load_rules([rule], bundled=False, cache_dir=cache_dir),
+                               max_hits=10, errors=errors)
+    assert [h.offset for h in hits] == list(range(0, 20, 2))
+    kinds = {e.kind: e for e in errors}
+    assert set(kinds) == {"too_many_matches", "max_hits"}
+    assert kinds["too_many_matches"].details["string"] == "many:many:$a"
+    assert kinds["max_hits"].count == cli_count
+
+
+class _FailingStream(io.BytesIO):
+    """A stream whose store fails for reads past ``bad_from`` (a flaky S3 range, say)."""
+
+    def __init__(self, data: bytes, bad_from: int) -> None:
+        super().__init__(data)
+        self.bad_from = bad_from
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.tell() >= self.bad_from:
+            raise OSError("simulated I/O error")
+        return super().read(size)
+
+
+def test_read_failure_is_recorded_and_other_segments_still_scanned(
+    cache_dir: Path, artefacts: list[bytes]
+) -> None:
+    """An I/O error in one segment becomes a read_error record; hits elsewhere are still found."""
+    seg = 64 * KiB
+    data = bytearray(3 * seg)
+    data[10 : 10 + len(artefacts[0])] = artefacts[0]
+    errors: list[ScanProblem] = []
+    hits = list(scan_stream(_FailingStream(bytes(data), 2 * seg - LOOKBEHIND), len(data),
+                            load_rules([], cache_dir=cache_dir), segment_size=seg,
+                            errors=errors))
+    assert [h.offset for h in hits] == [10]
+    assert [(e.kind, e.start, e.end) for e in errors] == [("read_error", 2 * seg, 3 * seg)]

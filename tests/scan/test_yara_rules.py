@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,49 @@ def test_longest_match_equals_cli_length_of_a_maximal_instance(tmp_path: Path) -
     ours = {ident: length for _rule, ident, length in string_lengths(rule.read_text())}
     assert ours["$u"] is None
     assert {k: v for k, v in ours.items() if k != "$u"} == {k: cli[k] for k in ("$t", "$h", "$r")}
+
+
+def test_include_and_namespace_clash_are_refused(tmp_path: Path, cache_dir: Path) -> None:
+    """A file using include, or two files with the same namespace, raise RuleError naming them."""
+    (tmp_path / "other.yar").write_text(GOOD)
+    inc = tmp_path / "inc.yar"
+    inc.write_text(f'include "{tmp_path / "other.yar"}"\n')
+    with pytest.raises(RuleError, match=r"inc\.yar"):
+        load_rules([inc], bundled=False, cache_dir=cache_dir)
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        (d / "zone").mkdir(parents=True)
+        (d / "zone" / "x.yar").write_text(GOOD)
+    with pytest.raises(RuleError, match="namespace"):
+        load_rules([a / "zone", b / "zone"], bundled=False, cache_dir=cache_dir)
+
+
+def test_default_cache_lives_under_lccu_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without cache_dir the compiled rules are saved as <LCCU_HOME>/cache/yara/<identity>.yarc."""
+    monkeypatch.setenv("LCCU_HOME", str(tmp_path / "home"))
+    rules = load_rules([], bundled=True)
+    assert (tmp_path / "home" / "cache" / "yara" / f"{rules.identity}.yarc").is_file()
+    assert load_rules([], bundled=True).from_cache
+
+
+def test_bundled_strings_are_bounded_and_cover_cli_lengths(
+    tmp_path: Path, cache_dir: Path, bundled_files: list[tuple[str, Path]],
+    yara_cli: Callable[..., tuple[set, set]],  # type: ignore[type-arg]
+    image_builder: Callable[..., Path], artefacts: list[bytes],
+) -> None:
+    """Every bundled string has a bound, and no match the CLI reports is longer than it."""
+    bounds = {}
+    for ns, path in bundled_files:
+        for rule, ident, length in string_lengths(path.read_text()):
+            assert length is not None, (rule, ident)
+            bounds[(ns, rule, ident)] = length
+    rules = load_rules([], cache_dir=cache_dir)
+    assert rules.longest_match == max(bounds.values())
+    image = image_builder(tmp_path / "a.raw", 64 * 1024,
+                          {1000 + i * 400: blob for i, blob in enumerate(artefacts)})
+    _rules, instances = yara_cli(bundled_files, image)
+    assert instances
+    for ns, rule, ident, _offset, length in instances:
+        assert length <= bounds[(ns, rule, ident)]

@@ -109,3 +109,23 @@ def test_concurrent_intake_of_one_key_is_detected(s3_settings: Settings) -> None
 
     with pytest.raises(AlreadyExists, match="at the same time"):
         store.put_evidence("race.raw", RacingSource())
+
+
+def test_compliance_mode_is_applied(s3_settings: Settings) -> None:
+    """With LCCU_S3_RETENTION_MODE=COMPLIANCE the server reports COMPLIANCE retention."""
+    store = S3Store(dataclasses.replace(s3_settings, s3_retention_mode="COMPLIANCE"))
+    record = store.put_evidence("compliance.raw", io.BytesIO(b"c"))
+    retention = store.client.get_object_retention(store.bucket, "compliance.raw",
+                                                  version_id=record.version_id)  # fmt: skip
+    assert record.lock_mode == retention.mode == "COMPLIANCE"
+
+
+def test_unversioned_delete_does_not_lose_pinned_evidence(s3_settings: Settings) -> None:
+    """A plain DELETE only adds a delete marker: the recorded version still reads intact."""
+    store = S3Store(s3_settings)
+    record = store.put_evidence("marker.raw", io.BytesIO(b"still here"))
+    store.client.remove_object(store.bucket, "marker.raw")
+    with store.open_evidence(record) as stream:
+        assert stream.read() == b"still here"
+    with pytest.raises(AlreadyExists):
+        store.put_evidence("marker.raw", io.BytesIO(b"new"))

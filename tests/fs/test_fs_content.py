@@ -84,16 +84,22 @@ def test_planted_files_come_back_with_exact_sha256(open_image, built_disk) -> No
                     info = identify(stream)
                 found[(volume.start_offset, entry.path)] = (info.sha256, entry.allocated, info.mime)
     for planted in (f for f in built_disk.files if f.partition_offset is not None):
-        parent, name = planted.path.rsplit("/", 1)
         if planted.deleted and planted.fs_type == "fat32":
-            # FAT overwrites a deleted short name's first character with 0xE5 (TSK shows '_').
             matches = [k for k in found if k[0] == planted.partition_offset
-                       and k[1].lower() == f"{parent}/_{name[1:]}".lower()]
+                       and _fat_deleted_path_matches(k[1], planted.path)]
         else:
             matches = [k for k in found if k == (planted.partition_offset, planted.path)]
         assert len(matches) == 1, planted
         sha256, allocated, _mime = found[matches[0]]
         assert (sha256, allocated) == (planted.sha256, not planted.deleted), planted
+
+
+def _fat_deleted_path_matches(found: str, planted: str) -> bool:
+    """FAT overwrites a deleted short name's first character with 0xE5 (TSK shows '_')."""
+    ours, theirs = found.lower().split("/"), planted.lower().split("/")
+    return len(ours) == len(theirs) and all(
+        a == b or (a[:1] == "_" and a[1:] == b[1:]) for a, b in zip(ours, theirs, strict=True)
+    )
 
 
 def test_magic_identifies_planted_images(open_image, built_disk) -> None:
@@ -130,3 +136,37 @@ def test_concurrent_reads_share_one_image(open_image, built_disk) -> None:
     planted = {k: v for k, v in results.items() if k in expected}
     assert len(planted) >= 5
     assert planted == {k: expected[k] for k in planted}
+
+
+def test_kernel_style_ext4_deletion_is_listed_but_not_recoverable(tmp_path, open_image,
+                                                                  built_disk) -> None:
+    """After a kernel-style unlink (size 0, extents cleared) the name stays, the content is gone."""
+    from tsk_oracle import fls
+
+    ext = next(p for p in built_disk.partitions if p["fs_type"] == "ext4")
+    base = int(ext["start_offset"])
+    data = bytearray(built_disk.image.read_bytes())
+    img0 = open_image(built_disk.image)
+    volume0 = next(v for v in list_volumes(img0) if v.start_offset == base)
+    gone = next(e for e in walk(img0, volume0) if e.path == "/dir/gone.bin")
+    # ext4 on-disk layout: 1 KiB blocks (builder's -b 1024), superblock at +1024, GDT at +2048.
+    inode_size = int.from_bytes(data[base + 1024 + 88 : base + 1024 + 90], "little")
+    per_group = int.from_bytes(data[base + 1024 + 40 : base + 1024 + 44], "little")
+    assert gone.inode <= per_group  # group 0, so the first descriptor applies
+    table = int.from_bytes(data[base + 2048 + 8 : base + 2048 + 12], "little")
+    at = base + table * 1024 + (gone.inode - 1) * inode_size
+    data[at + 4 : at + 8] = bytes(4)  # i_size_lo
+    data[at + 108 : at + 112] = bytes(4)  # i_size_high
+    data[at + 40 + 2 : at + 40 + 4] = bytes(2)  # extent header: zero entries
+    path = tmp_path / "unlinked.img"
+    path.write_bytes(bytes(data))
+    img = open_image(path)
+    volume = next(v for v in list_volumes(img) if v.start_offset == base)
+    entries = list(walk(img, volume))
+    rows = {(e.inode, e.path[1:], not e.allocated) for e in entries}
+    assert rows == fls(path, base // 512)
+    after = next(e for e in entries if e.path == "/dir/gone.bin")
+    assert (after.inode, after.allocated) == (gone.inode, False)
+    assert (after.size, after.image_runs) == (0, [])
+    with open_content(img, volume, after) as stream:
+        assert identify(stream).sha256 == hashlib.sha256(b"").hexdigest()

@@ -1,0 +1,152 @@
+"""`lccu scan`, `lccu hash` and `lccu yara`: the engines on a local image, no servers needed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from lccu.cli.app import cli, emit_json, err_console, plain
+
+
+def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[[], None]]:
+    """A rich display with one line per stage on a terminal, one line per stage otherwise."""
+    labels = {"hash": "hashing image", "files": "file systems (files)",
+              "carve": "carving (files)", "yara": "YARA (targets)"}
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        bar = Progress("{task.description}", BarColumn(), MofNCompleteColumn(),
+                       TimeElapsedColumn(), console=err_console)
+        tasks: dict[str, int] = {}
+        bar.start()
+
+        def update(stage: str, n: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+            bar.advance(tasks[stage], n)
+
+        return update, bar.stop
+    seen: set[str] = set()
+
+    def announce(stage: str, _n: int, _total: int | None) -> None:
+        if stage not in seen:
+            seen.add(stage)
+            click.echo(f"scan: {labels.get(stage, stage)} ...", err=True)
+
+    return announce, lambda: None
+
+
+@cli.command("scan")
+@click.argument("image", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output directory: files/, carved/, report.json, report.html.")
+@click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path),
+              help="Extra YARA rule file or directory (repeatable; adds to the bundled set).")
+@click.option("--no-yara", is_flag=True, help="Skip the YARA stage.")
+@click.option("--carve", "carve_scope", type=click.Choice(["all", "unallocated", "none"]),
+              default="all", show_default=True, help="Where to carve.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
+def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
+         carve_scope: str, as_json: bool) -> None:
+    """Hash, list file systems (deleted files too), extract, carve and YARA-scan IMAGE."""
+    from lccu.config import load_settings
+    from lccu.pipeline import ScanOptions, run_scan
+
+    extra = tuple(load_settings().rules) + rules
+    update, stop = _stage_progress()
+    try:
+        report = run_scan(image, out_dir, ScanOptions(rules=extra, yara=not no_yara,
+                                                      carve=carve_scope), update)
+    finally:
+        stop()
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    s = report["summary"]
+    plain(f"image   {report['image']['path']} ({report['image']['size']} bytes)\n"
+          f"sha256  {report['image']['sha256']}\n"
+          f"volumes {s['volumes']}, files {s['files']} ({s['deleted_files']} deleted, "
+          f"{s['exported_files']} exported), carved {s['carved']} "
+          f"({s['carved_validated']} validated), YARA hits {s['yara_hits']}, "
+          f"errors {s['errors']}\n"
+          f"report  {out_dir / 'report.html'}")
+
+
+@cli.command("hash")
+@click.argument("target", metavar="PATH_OR_EVIDENCE")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def hash_command(ctx: click.Context, target: str, as_json: bool) -> None:
+    """MD5, SHA-1, SHA-256 and size in one pass (a local file or a stored evidence item);
+    for E01 also the media hashes stored in the container and whether they match."""
+    from lccu.cli.app import progress_bar
+    from lccu.cli.sources import open_target
+    from lccu.hashing import hash_stream
+
+    with open_target(ctx, target) as (image, label):
+        advance, stop = progress_bar(image.size, f"hash {label}")
+        try:
+            digests = hash_stream(image, progress=advance)
+        finally:
+            stop()
+        result: dict[str, object] = {"target": label, **digests.as_dict()}
+        stored = getattr(image.source, "info", None)
+        if callable(stored):
+            info = stored()
+            container = {"md5": info.stored_md5, "sha1": info.stored_sha1}
+            result["container_hashes"] = container
+            result["container_hashes_match"] = all(
+                v is None or v == getattr(digests, k) for k, v in container.items())
+    if as_json:
+        emit_json(result)
+    else:
+        plain(f"{label}\n  size   {digests.size}\n  md5    {digests.md5}\n"
+              f"  sha1   {digests.sha1}\n  sha256 {digests.sha256}")
+        if "container_hashes" in result:
+            word = "match" if result["container_hashes_match"] else "DO NOT MATCH"
+            plain(f"  E01 stored hashes {result['container_hashes']} {word}")
+    if result.get("container_hashes_match") is False:
+        raise SystemExit(1)
+
+
+@cli.command("yara")
+@click.argument("target", metavar="IMAGE_OR_EVIDENCE")
+@click.option("--rules", "rules", multiple=True, type=click.Path(path_type=Path),
+              help="Extra rule file or directory (repeatable; adds to the bundled set).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def yara_command(ctx: click.Context, target: str, rules: tuple[Path, ...],
+                 as_json: bool) -> None:
+    """YARA over the whole image only; each hit names the file that holds it (deleted files
+    too) or "unallocated"."""
+    from lccu.cli.sources import open_target
+    from lccu.config import load_settings
+    from lccu.fs import Problem as FsProblem
+    from lccu.fs import list_volumes, walk
+    from lccu.imaging.tsk import TskImage
+    from lccu.pipeline.yarascan import scan_all
+    from lccu.scan import load_rules
+
+    ruleset = load_rules(list(load_settings().rules) + list(rules))
+    with open_target(ctx, target, purpose="yara") as (image, label):
+        tsk = TskImage(image, image.size, name=label)
+        problems: list[FsProblem] = []
+        entries = [e for v in list_volumes(tsk, problems) for e in walk(tsk, v, problems)]
+        tsk.clear_cache()
+        hits, errors = scan_all(image, image.size, ruleset, entries, [], [], None)
+    errors += [{"where": p.where, "message": p.message} for p in problems]
+    if as_json:
+        emit_json({"target": label, "rules": ruleset.identity, "hits": hits, "errors": errors})
+        return
+    for hit in hits:
+        owner = hit["file"]
+        where = (f"{owner['volume']}:{owner['path']} (inode {owner['inode']})"
+                 if isinstance(owner, dict) else str(owner))
+        plain(f"{hit['offset']:>12}  {hit['namespace']}:{hit['rule']}  {hit['string']}  {where}")
+    for error in errors:
+        err_console.print(f"warning: {error['where']}: {error['message']}", markup=False)
+    click.echo(f"{len(hits)} hit(s), rules {ruleset.identity[:16]}...", err=True)

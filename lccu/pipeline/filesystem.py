@@ -1,0 +1,109 @@
+"""Stage: list every volume and file (deleted ones too), extract readable content, identify it.
+
+Content is read once: a tee writes it to ``files/vol<V>/<inode><ext>`` while it is hashed
+(SHA-256) and its first bytes are given to libmagic. Names that share an inode (hard links,
+a deleted name whose inode is still in use) are extracted once and share the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, cast
+
+from lccu.errors import FileSystemError, LccuError
+from lccu.fs import FileEntry, Problem, Volume, identify, list_volumes, open_content, walk
+from lccu.imaging.tsk import TskImage
+from lccu.pipeline.sink import DirectorySink, safe_extension
+
+KINDS = {"file": "file", "dir": "directory", "link": "symlink"}
+Tick = Callable[[int], None]
+
+
+class _Tee:
+    """Reads from ``source`` and writes every byte read to ``target``."""
+
+    def __init__(self, source: BinaryIO, target: BinaryIO) -> None:
+        self._source, self._target = source, target
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size)
+        if data:
+            self._target.write(data)
+        return data
+
+
+@dataclass
+class FileSystemResult:
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[FileEntry] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def file_ref(entry: FileEntry) -> dict[str, Any]:
+    """How the report names a file: volume, path, inode."""
+    return {"volume": entry.volume, "path": entry.path,
+            "inode": entry.inode if entry.has_meta else None}
+
+
+def _extract(img: TskImage, volume: Volume, entry: FileEntry, sink: DirectorySink | None,
+             relative: str) -> dict[str, Any]:
+    stream = open_content(img, volume, entry)
+    if sink is None:
+        info = identify(stream)
+        return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
+                "exported": None}
+    with sink.create(relative) as out:
+        info = identify(cast(BinaryIO, _Tee(stream, out)))
+    return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
+            "exported": relative}
+
+
+def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
+                     tick: Tick | None = None) -> FileSystemResult:
+    """Walk every volume; extract (when ``sink`` is given) and identify every readable file."""
+    result = FileSystemResult()
+    problems: list[Problem] = []
+    volumes = list_volumes(img, problems)
+    done: dict[tuple[int, int, int | None, int | None], dict[str, Any]] = {}
+    for volume in volumes:
+        result.volumes.append({"index": volume.index, "start_offset": volume.start_offset,
+                               "length": volume.length, "description": volume.description,
+                               "fs_type": volume.fs_type})
+        try:
+            entries = list(walk(img, volume, problems))
+        except FileSystemError as exc:
+            problems.append(Problem(f"volume {volume.index}", str(exc)))
+            continue
+        for entry in entries:
+            result.entries.append(entry)
+            record: dict[str, Any] = {
+                "volume": entry.volume, "path": entry.path,
+                "inode": entry.inode if entry.has_meta else None, "size": entry.size,
+                "allocated": entry.allocated, "kind": KINDS.get(entry.kind, "other"),
+                "mtime": entry.mtime, "atime": entry.atime, "ctime": entry.ctime,
+                "crtime": entry.crtime, "sha256": None, "mime": None, "description": None,
+                "exported": None,
+            }
+            if entry.kind == "file" and entry.has_meta:
+                key = (entry.volume, entry.inode, entry.attr_type, entry.attr_id)
+                if key not in done:
+                    stream_part = (f"-{entry.attr_type}-{entry.attr_id}"
+                                   if entry.attr_type is not None and entry.stream else "")
+                    relative = (f"files/vol{entry.volume:02d}/{entry.inode}{stream_part}"
+                                f"{safe_extension(entry.name)}")
+                    try:
+                        done[key] = _extract(img, volume, entry,
+                                             sink if entry.size > 0 else None, relative)
+                    except (LccuError, OSError) as exc:
+                        done[key] = {}
+                        problems.append(Problem(f"volume {volume.index}:{entry.path} "
+                                                f"(inode {entry.inode})",
+                                                f"content not readable: {exc}"))
+                record.update(done[key])
+                if tick is not None:
+                    tick(1)
+            result.files.append(record)
+    result.errors = [{"where": p.where, "message": p.message} for p in problems]
+    return result

@@ -1,0 +1,120 @@
+"""``lccu scan``: the whole job on one machine, from an image file to ``report.json/html``.
+
+Order: hash the image (one sequential pass, MD5+SHA-1+SHA-256), list and extract file
+systems, carve, YARA, then write the reports. A stage that fails puts its problem in
+``errors`` and the others still run; only an image that cannot be read at all raises.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lccu import __version__
+from lccu.errors import LccuError
+from lccu.evidence.canonical import format_time, utc_now
+from lccu.hashing import hash_stream
+from lccu.imaging import ImageStream, open_image
+from lccu.imaging.tsk import TskImage
+from lccu.pipeline.carving import carve_image
+from lccu.pipeline.filesystem import list_and_extract
+from lccu.pipeline.sink import DirectorySink
+from lccu.pipeline.yarascan import scan_all
+from lccu.report import summarize, write_reports
+
+#: progress(stage, advance, total): advance units of work done in stage (total may be None)
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    rules: Sequence[Path] = ()
+    yara: bool = True
+    carve: str = "all"  # "all", "unallocated" or "none"
+    case: dict[str, Any] | None = None
+    evidence: dict[str, Any] | None = None
+    extra_errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def _noop(_stage: str, _n: int, _total: int | None) -> None:
+    return None
+
+
+def image_format(stream: ImageStream) -> str:
+    name = type(stream.source).__name__.lower()
+    if "ewf" in name:
+        return "ewf"
+    if "split" in name:
+        return "split-raw"
+    return "raw"
+
+
+def build_report(image: ImageStream, label: str, out: DirectorySink, options: ScanOptions,
+                 progress: Progress = _noop) -> dict[str, Any]:
+    """Run every stage over an open image; return the report dictionary (not yet written)."""
+    errors: list[dict[str, str]] = list(options.extra_errors)
+    digests = hash_stream(image, progress=lambda n: progress("hash", n, image.size))
+    image.seek(0)
+    tsk = TskImage(image, image.size, name=label)
+    try:
+        fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None))
+    finally:
+        tsk.clear_cache()
+    errors += fs.errors
+    carved: list[dict[str, Any]] = []
+    if options.carve != "none":
+        ranges = None
+        if options.carve == "unallocated":
+            from lccu.fs import list_partition_table, unallocated_ranges
+
+            ranges = unallocated_ranges(image.size, list_partition_table(tsk), fs.entries)
+        carved, carve_errors = carve_image(image, image.size, out, fs.entries, ranges=ranges,
+                                           tick=lambda n: progress("carve", n, None))
+        errors += carve_errors
+    hits: list[dict[str, Any]] = []
+    if options.yara:
+        try:
+            from lccu.scan import load_rules
+
+            rules = load_rules(list(options.rules))
+        except LccuError as exc:
+            errors.append({"where": "yara rules", "message": str(exc)})
+        else:
+            errors += [{"where": f"yara rules {e.path}", "message": e.message}
+                       for e in rules.errors]
+            hits, yara_errors = scan_all(image, image.size, rules, fs.entries, fs.files, carved,
+                                         out, tick=lambda n: progress("yara", n, None))
+            errors += yara_errors
+    report: dict[str, Any] = {
+        "schema_version": "1.0",
+        "tool": {"name": "lccu", "version": __version__},
+        "generated_at": format_time(utc_now()),
+        "image": {"path": label, "size": digests.size, "md5": digests.md5,
+                  "sha1": digests.sha1, "sha256": digests.sha256,
+                  "format": image_format(image)},
+        "volumes": fs.volumes,
+        "files": fs.files,
+        "carved": carved,
+        "yara": hits,
+        "errors": errors,
+    }
+    if options.case:
+        report["case"] = options.case
+    if options.evidence:
+        report["evidence"] = options.evidence
+    report["summary"] = summarize(report)
+    return report
+
+
+def run_scan(image_path: str | os.PathLike[str], out_dir: Path,
+             options: ScanOptions | None = None, progress: Progress = _noop) -> dict[str, Any]:
+    """Scan a local image (raw, split raw or E01) into ``out_dir``; returns the report."""
+    options = options or ScanOptions()
+    out = DirectorySink(out_dir)
+    with open_image(image_path) as image:
+        report = build_report(image, str(image_path), out, options, progress)
+    write_reports(report, out.root)
+    return report

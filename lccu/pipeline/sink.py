@@ -1,0 +1,77 @@
+"""Where derived files go: a directory whose layout no name from the evidence can escape.
+
+Paths inside the sink are built by lccu from numbers (volume, inode, offset) and a
+sanitised extension only; the evidence's own file names never become path components, so
+``../`` or absurd names in a hostile file system cannot collide or write outside the root.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from lccu.errors import InvalidInput, StorageError
+
+_EXTENSION = re.compile(r"^[A-Za-z0-9]{1,10}$")
+
+
+def safe_extension(name: str | None) -> str:
+    """``.jpg`` for ``holiday.JPG``; empty when the name has no plain short extension."""
+    if not name or "." not in name:
+        return ""
+    ext = name.rsplit(".", 1)[1]
+    return f".{ext.lower()}" if _EXTENSION.match(ext) else ""
+
+
+class DirectorySink:
+    """Derived files under one output directory (the embedded ``lccu scan --out DIR``)."""
+
+    def __init__(self, root: Path) -> None:
+        if root.exists() and not root.is_dir():
+            raise InvalidInput(f"--out {root} exists and is not a directory")
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root.resolve()
+
+    def _target(self, relative: str) -> Path:
+        target = (self.root / relative).resolve()
+        if self.root not in target.parents:
+            raise InvalidInput(f"refusing to write {relative!r} outside {self.root}")
+        return target
+
+    @contextmanager
+    def create(self, relative: str) -> Iterator[BinaryIO]:
+        """Write ``relative`` atomically: the name appears only once it is complete."""
+        target = self._target(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                yield fh
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def path(self, relative: str) -> Path:
+        return self._target(relative)
+
+    def exists(self, relative: str) -> bool:
+        return self._target(relative).is_file()
+
+
+def copy_stream(source: BinaryIO, target: BinaryIO, chunk: int = 4 * 1024 * 1024) -> int:
+    total = 0
+    while True:
+        block = source.read(chunk)
+        if not block:
+            return total
+        try:
+            target.write(block)
+        except OSError as exc:
+            raise StorageError(f"cannot write a derived file: {exc}") from exc
+        total += len(block)
