@@ -209,6 +209,31 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
     return manifest
 
 
+def build_ext2_directory_loop(path: str | os.PathLike[str]) -> Path:
+    """Copy the pytsk corpus ext2 image with ``/a_directory/another_file`` edited into a
+    directory entry pointing at ``a_directory`` itself (inode 12): a directory loop."""
+    import struct
+
+    from lccu.testing.corpus import corpus_file
+
+    data = bytearray(corpus_file("pytsk", "image.raw").read_bytes())
+    # a_directory (inode 12) lives in block 21 (GROUND_TRUTH: sleuthkit image.dd.json).
+    block = 21 * 1024
+    pos = data.find(b"another_file", block, block + 1024)
+    while pos != -1:
+        inode, _rec_len, name_len, _ftype = struct.unpack_from("<IHBB", data, pos - 8)
+        if inode == 16 and name_len == len(b"another_file"):
+            break
+        pos = data.find(b"another_file", pos + 1, block + 1024)
+    if pos == -1:
+        raise ValueError("the corpus image does not have the expected layout")
+    struct.pack_into("<I", data, pos - 8, 12)  # inode -> 12 (a_directory itself)
+    data[pos - 1] = 2  # file type: directory
+    out = Path(path)
+    out.write_bytes(bytes(data))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m lccu.testing.images OUT.img``: build the sample disk and list what it holds."""
     import sys

@@ -46,8 +46,8 @@ def test_changed_field_detected(busy_case: tuple[Lab, str]) -> None:
 def test_changed_hash_and_field_together_detected(busy_case: tuple[Lab, str]) -> None:
     """Recomputing the edited event's hash does not help: the signature and the next link
     break."""
-    from lccu.evidence.custody import load_events
     from lccu.evidence.chain import compute_event_hash
+    from lccu.evidence.custody import load_events
 
     lab, case_id = busy_case
     with lab.db.session() as session:

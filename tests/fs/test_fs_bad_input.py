@@ -11,6 +11,7 @@ from lccu.errors import FileSystemError, ImageFormatError
 from lccu.fs import identify, list_volumes, open_content, walk
 from lccu.imaging.tsk import TskImage
 from lccu.testing.corpus import corpus_file
+from lccu.testing.images import build_ext2_directory_loop
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -74,20 +75,7 @@ def test_corrupt_partition_table_is_a_recorded_problem(tmp_path, open_image, bui
 
 def test_directory_loop_terminates(tmp_path, open_image) -> None:
     """An ext2 directory entry edited to point at its own directory is listed once, not entered."""
-    data = bytearray(corpus_file("pytsk", "image.raw").read_bytes())
-    # a_directory (inode 12) lives in block 21 (GROUND_TRUTH: sleuthkit image.dd.json, same layout).
-    block = 21 * 1024
-    pos = data.find(b"another_file", block, block + 1024)
-    while pos != -1:
-        inode, _rec_len, name_len, _ftype = struct.unpack_from("<IHBB", data, pos - 8)
-        if inode == 16 and name_len == len(b"another_file"):
-            break
-        pos = data.find(b"another_file", pos + 1, block + 1024)
-    assert pos != -1
-    struct.pack_into("<I", data, pos - 8, 12)  # inode -> 12 (a_directory itself)
-    data[pos - 1] = 2  # file type: directory
-    path = tmp_path / "loop.img"
-    path.write_bytes(bytes(data))
+    path = build_ext2_directory_loop(tmp_path / "loop.img")
     img = open_image(path)
     errors: list = []
     entries = list(walk(img, list_volumes(img)[0], errors))

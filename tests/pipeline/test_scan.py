@@ -15,7 +15,7 @@ import pytest
 from lccu.errors import LccuError
 from lccu.pipeline import ScanOptions, run_scan
 from lccu.report import validate_report
-from lccu.testing.images import PlantedManifest
+from lccu.testing.images import PlantedManifest, build_ext2_directory_loop
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +46,8 @@ def _same_path(listed: str, planted: str, deleted: bool) -> bool:
     if not deleted:
         return listed == planted
     a, b = listed.split("/"), planted.split("/")
-    return len(a) == len(b) and all(x[1:].lower() == y[1:].lower() for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        x[1:].lower() == y[1:].lower() for x, y in zip(a, b, strict=True))
 
 
 def test_every_planted_file_recovered_exactly(scanned: tuple[dict, Path],
@@ -136,6 +137,16 @@ def test_bad_images_finish_with_errors(kind: str, planted_disk: PlantedManifest,
     assert (tmp_path / "out" / "report.json").is_file()
     if kind == "truncated":
         assert report["volumes"], "the intact FAT partition is still listed"
+
+
+def test_directory_loop_scan_finishes(tmp_path: Path) -> None:
+    """A file system with a directory loop: the scan ends, lists the rest, reports the loop."""
+    image = build_ext2_directory_loop(tmp_path / "loop.img")
+    report = run_scan(image, tmp_path / "out", ScanOptions(yara=False, carve="none"))
+    paths = [f["path"] for f in report["files"]]
+    assert "/a_directory/another_file" in paths
+    assert not any(p.startswith("/a_directory/another_file/") for p in paths)
+    assert any("already listed" in e["message"] for e in report["errors"])
 
 
 def test_zero_byte_image_is_refused(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from lccu.evidence.models import Base
+import lccu.tasks.state  # noqa: F401,E402  (processing run tables, migration 0002)
 
 config = context.config
 connection = config.attributes.get("connection")
