@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lccu.cli import admin, audit, cases, custody, evidence, report, scan  # noqa: F401
+from lccu.cli import process  # noqa: F401  (processing runs and workers)
 from lccu.cli.app import cli
 
 

@@ -55,7 +55,7 @@ class StageRun(Base):
     claim_seq: Mapped[int | None] = mapped_column(BigInteger)  # global turn counter (fairness)
     claim_token: Mapped[str | None] = mapped_column(String(36))
     worker_host: Mapped[str | None] = mapped_column(String(200))
-    lease_until: Mapped[float | None] = mapped_column(BigInteger)  # unix seconds
+    lease_until: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds
     heartbeat_at: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     progress_done: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,154 @@
+"""`lccu process`, `lccu status`, `lccu results` and `lccu worker`: processing runs.
+
+With ``LCCU_REDIS_URL`` set, ``process`` queues work tokens for the workers (``lccu
+worker`` on the unit's servers); without it the same stages run in this process.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lccu.cli.app import State, cli, emit_json, pass_state, plain
+from lccu.errors import InvalidInput, NotFound
+
+
+def _show(status: dict[str, Any]) -> None:
+    plain(f"run {status['run']}  evidence {status['evidence']}  zone {status['zone']}  "
+          f"{status['priority']}  {status['state']}"
+          + (f"  ({status['reason']})" if status["reason"] else ""))
+    for s in status["stages"]:
+        done, total = s["progress"]
+        progress = f"{done}/{total}" if total else (str(done) if done else "")
+        name = s["stage"] + (f"#{s['segment']}" if s["stage"] in ("carve", "yara") else "")
+        extra = " (reused)" if s["reused"] else ""
+        reason = f"  {s['reason']}" if s["state"] == "failed" and s["reason"] else ""
+        plain(f"  {name:<14} {s['state']:<8} {progress:<20} {s['worker'] or ''}{extra}{reason}")
+
+
+def _wait(lab: Any, run_id: str, interval: float = 1.0) -> dict[str, Any]:
+    from lccu.tasks import run_status
+
+    while True:
+        status = run_status(lab, run_id)
+        if status["state"] in ("done", "failed"):
+            return status
+        time.sleep(interval)
+
+
+@cli.command("process")
+@click.argument("evidence")
+@click.option("--priority", type=click.Choice(["urgent", "normal"]), default="normal",
+              show_default=True, help="urgent items are served before normal ones.")
+@click.option("--wait", is_flag=True, help="With workers: wait until the run has finished.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's status as JSON.")
+@pass_state
+def process(state: State, evidence: str, priority: str, wait: bool, as_json: bool) -> None:
+    """Process EVIDENCE: hash, file systems, carving, YARA, report (on workers or here)."""
+    from lccu.tasks import drain, run_status, submit
+
+    lab = state.lab()
+    submitted = submit(lab, evidence, priority=priority)
+    if lab.settings.redis_url:
+        from lccu.tasks.broker import declare, make_broker
+
+        broker = make_broker(lab.settings)
+        actor = declare(broker)
+        for _ in range(submitted.queued):
+            actor.send(submitted.run_id)
+        broker.close()
+        status = _wait(lab, submitted.run_id) if wait else run_status(lab, submitted.run_id)
+    else:
+        from lccu.storage import open_store
+
+        store = open_store(lab.settings)
+        try:
+            drain(lab, store, on_stage=lambda label: click.echo(f"process: {label} done",
+                                                                err=True))
+        finally:
+            store.close()
+        status = run_status(lab, submitted.run_id)
+    if as_json:
+        emit_json(status)
+    else:
+        _show(status)
+    if status["state"] == "failed":
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("status")
+@click.argument("evidence", required=False)
+@click.option("--watch", is_flag=True, help="Refresh every 2 seconds until every run ends.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def status(state: State, evidence: str | None, watch: bool, as_json: bool) -> None:
+    """Progress of each stage of the processing runs of EVIDENCE (default: your zone's)."""
+    from lccu.tasks import run_status, runs_of
+
+    lab = state.lab()
+    while True:
+        runs = [run_status(lab, r) for r in runs_of(lab, evidence)]
+        if as_json:
+            emit_json(runs)
+        else:
+            for run in runs:
+                _show(run)
+            if not runs:
+                plain("no processing runs")
+        if not watch or all(r["state"] in ("done", "failed") for r in runs):
+            return
+        time.sleep(2)
+        click.clear()
+
+
+@cli.command("results")
+@click.argument("evidence")
+@click.option("--run", "run_id", help="A specific run (default: the newest finished one).")
+@click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json",
+              show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@pass_state
+def results(state: State, evidence: str, run_id: str | None, fmt: str, output: Path) -> None:
+    """Write the report of a processing run of EVIDENCE (exported paths are relative to
+    derived/<evidence id>/ in the evidence store)."""
+    from lccu.storage import open_store
+    from lccu.tasks import run_status, runs_of
+
+    lab = state.lab()
+    candidates = [run_status(lab, r) for r in ([run_id] if run_id else runs_of(lab, evidence))]
+    done = [r for r in candidates if r["state"] == "done" and r["report"]]
+    if not done:
+        raise NotFound(f"no finished processing run for {evidence}; see `lccu status {evidence}`")
+    key = done[0]["report"]
+    if fmt == "html":
+        key = key.rsplit("/", 1)[0] + "/report.html"
+    if output.is_dir():
+        raise InvalidInput(f"-o {output} is a directory; give a file name")
+    store = open_store(lab.settings)
+    try:
+        with store.open_derived(key) as fh:
+            output.write_bytes(fh.read())
+    finally:
+        store.close()
+    plain(f"wrote {fmt} report of run {done[0]['run']} to {output}")
+
+
+@cli.command("worker")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              envvar="LCCU_WORKER_PROCESSES", help="Worker processes ($LCCU_WORKER_PROCESSES).")
+@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True,
+              envvar="LCCU_WORKER_THREADS", help="Threads per process ($LCCU_WORKER_THREADS).")
+@click.option("--queues", multiple=True, default=("lccu",), show_default=True,
+              help="Dramatiq queues to consume (repeatable).")
+def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
+    """Take processing work from Redis (needs LCCU_REDIS_URL, LCCU_USER = an operator)."""
+    from lccu.config import load_settings
+    from lccu.tasks.worker import run_processes, run_worker
+
+    if processes > 1:
+        raise click.exceptions.Exit(run_processes(processes, threads, queues))
+    run_worker(load_settings(), threads=threads, queues=queues,
+               log=lambda line: click.echo(line, err=True))

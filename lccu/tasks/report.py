@@ -1,0 +1,56 @@
+"""The report stage: merge the stage results of a run into one report (same schema as
+``lccu scan``), validate it, and store ``report.json`` and ``report.html``.
+
+A failed stage does not stop the report: its reason becomes an ``errors`` entry. Only a
+failed hash stage does, since the report must name the image it describes.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lccu import __version__
+from lccu.errors import PermanentTaskError
+from lccu.evidence.canonical import format_time, utc_now
+from lccu.report import summarize, validate_report, write_reports
+
+
+def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
+    inputs: dict[str, list[dict[str, Any]]] = ctx.inputs
+    errors: list[dict[str, str]] = []
+    for name, items in inputs.items():
+        if name.endswith(":failed"):
+            errors += [{"where": f"stage {i['stage']} segment {i['segment']}",
+                        "message": f"stage failed: {i['reason']}"} for i in items]
+    if not inputs.get("hash"):
+        raise PermanentTaskError(f"no report for evidence {claim.evidence_id}: the hash stage "
+                                 "failed, see `lccu status`")
+    files = inputs.get("files") or [{"volumes": [], "files": [], "errors": []}]
+    for part in ("hash", "files", "carve", "yara", "yara-files"):
+        for result in inputs.get(part, []):
+            errors += result.get("errors", [])
+    carved = sorted((c for r in inputs.get("carve", []) for c in r["carved"]),
+                    key=lambda c: c["offset"])
+    hits = [h for part in ("yara", "yara-files") for r in inputs.get(part, []) for h in r["yara"]]
+    evidence = lab.get_evidence(claim.evidence_id, processing=True)
+    report: dict[str, Any] = {
+        "schema_version": "1.0",
+        "tool": {"name": "lccu", "version": __version__},
+        "generated_at": format_time(utc_now()),
+        "image": {"path": evidence.exhibit_number, **inputs["hash"][0]["image"]},
+        "volumes": files[0]["volumes"],
+        "files": files[0]["files"],
+        "carved": carved,
+        "yara": hits,
+        "errors": errors,
+    }
+    report["summary"] = summarize(report)
+    validate_report(report)
+    with tempfile.TemporaryDirectory(prefix="lccu-report-") as tmp:
+        _json_path, html_path = write_reports(report, Path(tmp))
+        ctx.store.put_derived(f"{claim.evidence_id}/{claim.run_id}/report.html",
+                              io.BytesIO(html_path.read_bytes()))
+    return report

@@ -1,0 +1,174 @@
+"""One work token: claim the fairest runnable stage, run it, record it exactly once.
+
+Exactly once: the result is stored first (under a key derived from its cache key, so a
+redo overwrites the same objects), then the ``processed`` custody event is appended unless
+one for this stage of this run exists (its ``reason`` names the stage run), then the stage
+is marked done while the claim still holds. A worker killed at any point leaves a running
+stage whose lease expires; whoever claims it next finds the stored result or the event and
+finishes the bookkeeping instead of redoing the work twice.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from lccu.errors import (
+    AccessDenied,
+    ImageFormatError,
+    InvalidInput,
+    NotFound,
+    PermanentTaskError,
+    RuleError,
+)
+from lccu.evidence.models import CustodyEvent
+from lccu.tasks import queue
+from lccu.tasks.report import merge_report
+from lccu.tasks.stages import STAGES, StageContext
+from lccu.tasks.versions import cache_key, canonical, digest, tool_versions, worker_host
+
+#: errors that retrying cannot fix: the stage fails with the reason, the run goes on
+PERMANENT = (PermanentTaskError, ImageFormatError, AccessDenied, NotFound, InvalidInput,
+             RuleError)
+Enqueue = Callable[[int], None]
+
+
+def stage_reason(claim: queue.Claim) -> str:
+    return f"stage {claim.stage} segment {claim.segment} of processing run {claim.run_id}"
+
+
+class _Beat(threading.Thread):
+    """Renews the lease and publishes progress while a stage runs."""
+
+    def __init__(self, lab: Any, claim: queue.Claim, every: float) -> None:
+        super().__init__(daemon=True, name=f"lccu-heartbeat-{claim.stage_id}")
+        self.lab, self.claim, self.every = lab, claim, every
+        self.done: int = 0
+        self.total: int | None = None
+        self.stopped = threading.Event()
+
+    def tick(self, n: int, total: int | None) -> None:
+        self.done += n
+        self.total = total
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                with self.lab.db.session() as session:
+                    queue.heartbeat(session, self.claim, self.done, self.total)
+            except Exception:
+                continue
+
+
+def _recorded(lab: Any, claim: queue.Claim) -> bool:
+    with lab.db.session() as session:
+        return session.scalar(select(CustodyEvent.id).where(
+            CustodyEvent.evidence_id == claim.evidence_id,
+            CustodyEvent.action == "processed",
+            CustodyEvent.reason == stage_reason(claim)).limit(1)) is not None
+
+
+def _inputs(lab: Any, store: Any, claim: queue.Claim) -> dict[str, list[dict[str, Any]]]:
+    with lab.db.session() as session:
+        rows = queue.stage_results(session, claim.run_id)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for stage in queue.DEPENDS[claim.stage]:
+        for row in rows.get(stage, []):
+            if row.state == "done" and row.result_key:
+                with store.open_derived(row.result_key) as fh:
+                    out.setdefault(stage, []).append(json.loads(fh.read()))
+            else:
+                out.setdefault(f"{stage}:failed", []).append(
+                    {"stage": stage, "segment": row.segment, "reason": row.reason})
+    return out
+
+
+def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
+             beat: _Beat) -> tuple[str, str]:
+    """Run the stage (or reuse a cached result); returns (result key, result digest)."""
+    with lab.db.session() as session:
+        hit = queue.cached(session, key) if claim.stage != "report" else None
+        if hit is not None:
+            return hit.result_key, hit.result_digest
+    ctx = StageContext(lab, store, claim.evidence_id, claim.stage, claim.seg_start,
+                       claim.seg_end, key[:16], claim.options, _inputs(lab, store, claim),
+                       beat.tick)
+    if claim.stage == "report":
+        result = merge_report(ctx, lab, claim)
+        result_key = f"{claim.evidence_id}/{claim.run_id}/report.json"
+    else:
+        result = STAGES[claim.stage](ctx)
+        result_key = f"{claim.evidence_id}/{key[:16]}/result.json"
+    store.put_derived(result_key, io.BytesIO(canonical(result)))
+    return result_key, digest(result)
+
+
+def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
+    """Do one unit of work; returns the stage run ('hash', 'carve#2', ...) or None if idle.
+
+    Transient errors propagate after the stage is released (Dramatiq retries the token with
+    backoff); permanent ones fail the stage with the reason."""
+    with lab.db.session() as session:
+        claim = queue.claim(session, worker_host())
+    if claim is None:
+        return None
+    label = claim.stage if claim.stage in ("hash", "files", "yara-files", "report") \
+        else f"{claim.stage}#{claim.segment}"
+    sha256 = lab.get_evidence(claim.evidence_id, processing=True).sha256 or ""
+    key = cache_key(sha256, claim.stage, claim.seg_start, claim.seg_end, claim.options)
+    if claim.stage == "report":
+        key = digest({"report": claim.run_id})
+    beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
+    beat.start()
+    try:
+        reused = False
+        if claim.result_key:  # a previous holder stored the result, then died
+            result_key = claim.result_key
+            with store.open_derived(result_key) as fh:
+                result_digest = digest(json.loads(fh.read()))
+        else:
+            with lab.db.session() as session:
+                reused = queue.cached(session, key) is not None and claim.stage != "report"
+            result_key, result_digest = _execute(lab, store, claim, key, beat)
+        _record(lab, claim, result_key, result_digest, reused)
+        with lab.db.session() as session:
+            queued = queue.finish(session, claim, state="done", cache_key=key,
+                                  result_key=result_key, result_digest=result_digest,
+                                  reused=reused, evidence_sha256=sha256,
+                                  versions=tool_versions())
+    except PERMANENT as exc:
+        with lab.db.session() as session:
+            queued = queue.finish(session, claim, state="failed",
+                                  reason=f"{type(exc).__name__}: {exc}")
+    except BaseException as exc:
+        with lab.db.session() as session:
+            queue.release(session, claim, f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        beat.stopped.set()
+    if queued > 0:
+        enqueue(queued)
+    return label
+
+
+def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
+            reused: bool) -> None:
+    with lab.db.session() as session:
+        row = queue.holds(session, claim)
+        if row is None:
+            raise PermanentTaskError(f"{stage_reason(claim)}: lease lost before recording")
+        row.result_key = result_key  # a successor finishes from here, without redoing
+    if _recorded(lab, claim):
+        return
+    details = {"stage": claim.stage, "segment": claim.segment,
+               "range": [claim.seg_start, claim.seg_end], "run": claim.run_id,
+               "worker_host": worker_host(), "versions": tool_versions(),
+               "rules": claim.options.get("rules_identity"), "result": result_key,
+               "result_digest": result_digest, "reused": reused}
+    lab.record_event(claim.case_id, "processed", evidence=claim.evidence_id,
+                     reason=stage_reason(claim), details=details, processing=True)

@@ -1,0 +1,224 @@
+"""The work of each stage, on a worker: ids in, a JSON result and derived files out.
+
+Each function gets a :class:`StageContext` and returns the stage's result dictionary. The
+engines are the very ones ``lccu scan`` uses (:mod:`lccu.pipeline`), so results match the
+embedded scan. Derived files are uploaded under ``derived/<evidence id>/<stage dir>/``;
+``exported`` paths in results are relative to ``derived/<evidence id>/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from lccu.errors import PermanentTaskError
+from lccu.fs import FileEntry, Problem, list_volumes, walk
+from lccu.hashing import hash_stream
+from lccu.imaging.tsk import TskImage
+from lccu.pipeline.carving import carve_image
+from lccu.pipeline.filesystem import list_and_extract
+from lccu.pipeline.scan import image_format
+from lccu.pipeline.sink import DirectorySink
+from lccu.pipeline.yarascan import _record, owner_lookup
+from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_file, scan_stream
+
+Tick = Callable[[int, int | None], None]
+
+
+@dataclass
+class StageContext:
+    """What a stage may touch: the lab (as operator), the store, its own segment."""
+
+    lab: Any
+    store: Any
+    evidence_id: str
+    stage: str
+    seg_start: int
+    seg_end: int
+    stage_dir: str  # <cache key prefix>: where this stage's derived files go
+    options: dict[str, Any]
+    inputs: dict[str, list[dict[str, Any]]]  # results of finished stages (report, yara-files)
+    tick: Tick
+
+    @contextmanager
+    def image(self) -> Iterator[tuple[Any, str]]:
+        with self.lab.open_evidence_image(self.evidence_id, purpose=f"processing: {self.stage}",
+                                          processing=True) as (image, label):
+            yield image, label
+
+    def upload(self, sink: DirectorySink, relative: str | None) -> str | None:
+        """Copy one derived file to the store; returns its path below derived/<evidence>/."""
+        if not relative:
+            return None
+        name = f"{self.stage_dir}/{relative}"
+        with sink.path(relative).open("rb") as fh:
+            self.store.put_derived(f"{self.evidence_id}/{name}", fh)
+        return name
+
+    def rules(self) -> RuleSet:
+        paths = [Path(p) for p in self.options.get("rules", [])]
+        rules = load_rules(paths)
+        if rules.identity != self.options.get("rules_identity"):
+            raise PermanentTaskError(
+                f"the YARA rules on this worker ({rules.identity[:12]}) differ from the ones "
+                f"the run was submitted with ({str(self.options.get('rules_identity'))[:12]}); "
+                "deploy the same rule files on every worker and resubmit")
+        return rules
+
+
+def entries_of(image: Any, label: str) -> list[FileEntry]:
+    """File system entries (metadata only): carving and YARA need them to name owners."""
+    tsk = TskImage(image, image.size, name=label)
+    problems: list[Problem] = []
+    try:
+        return [e for v in list_volumes(tsk, problems) for e in walk(tsk, v, problems)]
+    finally:
+        tsk.clear_cache()
+
+
+def run_hash(ctx: StageContext) -> dict[str, Any]:
+    with ctx.image() as (image, _label):
+        digests = hash_stream(image, progress=lambda n: ctx.tick(n, image.size))
+        fmt = image_format(image)
+    recorded = ctx.lab.get_evidence(ctx.evidence_id, processing=True)
+    observed = {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
+    differ = sorted(k for k, v in observed.items() if getattr(recorded, k) not in (None, v))
+    errors = [{"where": "hash", "message": f"{', '.join(differ)} differ from intake: the stored "
+               "copy changed; verify the evidence (`lccu evidence verify`)"}] if differ else []
+    return {"image": {"size": digests.size, **observed, "format": fmt},
+            "matches_intake": not differ, "errors": errors}
+
+
+def run_files(ctx: StageContext) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="lccu-files-") as tmp, ctx.image() as (image, label):
+        sink = DirectorySink(Path(tmp))
+        tsk = TskImage(image, image.size, name=label)
+        try:
+            fs = list_and_extract(tsk, sink, tick=lambda n: ctx.tick(n, None))
+        finally:
+            tsk.clear_cache()
+        uploaded: dict[str, str | None] = {}
+        for record in fs.files:
+            rel = record["exported"]
+            if rel and rel not in uploaded:
+                uploaded[rel] = ctx.upload(sink, rel)
+            record["exported"] = uploaded.get(rel) if rel else None
+    return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors}
+
+
+def run_carve(ctx: StageContext) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="lccu-carve-") as tmp, ctx.image() as (image, label):
+        sink = DirectorySink(Path(tmp))
+        entries = entries_of(image, label)
+        carved, errors = carve_image(image, image.size, sink, entries,
+                                     ranges=[(ctx.seg_start, ctx.seg_end)],
+                                     tick=lambda n: ctx.tick(n, None))
+        for item in carved:
+            item["exported"] = ctx.upload(sink, item["exported"])
+    return {"carved": carved, "errors": errors}
+
+
+class _Window(io.RawIOBase):
+    """A read-only view of ``[lo, hi)`` of an image, so YARA scans one segment."""
+
+    def __init__(self, image: BinaryIO, lo: int, hi: int) -> None:
+        self._image, self._lo, self._hi, self._pos = image, lo, hi, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._hi - self._lo}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._hi - self._lo - self._pos)
+        if want <= 0:
+            return 0
+        self._image.seek(self._lo + self._pos)
+        data = self._image.read(want)
+        buffer[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def run_yara(ctx: StageContext) -> dict[str, Any]:
+    """Scan image bytes ``[seg_start, seg_end)``; the window reaches ``overlap`` bytes past the
+    end so a match starting in this segment is whole, and hits starting outside are dropped
+    (the neighbouring segment owns them), exactly like the in-process scanner's segments."""
+    rules = ctx.rules()
+    problems: list[ScanProblem] = []
+    with ctx.image() as (image, label):
+        overlap = rules.longest_match or 256 * 1024
+        lo, hi = ctx.seg_start, min(image.size, ctx.seg_end + max(overlap, 1))
+        window = cast(BinaryIO, _Window(image, lo, hi))
+        found = []
+        for hit in scan_stream(window, hi - lo, rules, segment_size=max(hi - lo, 1),
+                               overlap=max(overlap, 1), workers=1, errors=problems):
+            if hit.offset is not None and hit.offset + lo >= ctx.seg_end:
+                continue
+            found.append(dataclasses.replace(
+                hit, offset=None if hit.offset is None else hit.offset + lo))
+        entries = entries_of(image, label) if found else []
+    hits = []
+    for hit in map_hits(found, owner_lookup(entries)):
+        owner = hit.file
+        if isinstance(owner, dict):
+            owner = {"volume": owner["volume"], "path": owner["path"], "inode": owner["inode"]}
+        hits.append(_record(hit, file=owner if entries else None))
+    ctx.tick(1, 1)
+    return {"yara": hits, "errors": [{"where": f"yara {p.target}", "message": p.message}
+                                     for p in problems]}
+
+
+def run_yara_files(ctx: StageContext) -> dict[str, Any]:
+    """YARA over every extracted and carved file (read back from the store)."""
+    rules = ctx.rules()
+    hits: list[dict[str, Any]] = []
+    problems: list[ScanProblem] = []
+    seen: set[str] = set()
+    for result in ctx.inputs.get("files", []):
+        for record in result["files"]:
+            key = record.get("exported")
+            if not key or key in seen:
+                continue
+            seen.add(key)
+            with ctx.store.open_derived(f"{ctx.evidence_id}/{key}") as fh:
+                for hit in scan_file(fh, rules, source="file", name=record["path"],
+                                     errors=problems):
+                    hits.append(_record(hit, file={"volume": record["volume"],
+                                                   "path": record["path"],
+                                                   "inode": record["inode"]}))
+            ctx.tick(1, None)
+    for result in ctx.inputs.get("carve", []):
+        for item in result["carved"]:
+            if not item.get("exported"):
+                continue
+            with ctx.store.open_derived(f"{ctx.evidence_id}/{item['exported']}") as fh:
+                for hit in scan_file(fh, rules, source="carved", errors=problems):
+                    hits.append(_record(hit, carved_offset=item["offset"]))
+            ctx.tick(1, None)
+    return {"yara": hits, "errors": [{"where": f"yara {p.target}", "message": p.message}
+                                     for p in problems]}
+
+
+STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
+    "hash": run_hash,
+    "files": run_files,
+    "carve": run_carve,
+    "yara": run_yara,
+    "yara-files": run_yara_files,
+}

@@ -1,0 +1,118 @@
+"""Submitting a processing run, and reading its state back for ``lccu status``.
+
+A run is planned in full when submitted: one row per stage, one per segment for carving and
+YARA over the image, so any free worker can take any segment. Hashing stays one sequential
+pass (MD5, SHA-1 and SHA-256 need the bytes in order).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from lccu.errors import InvalidInput
+from lccu.tasks import queue
+from lccu.tasks.state import PRIORITIES, ProcessingRun, StageRun
+
+DEFAULT_SEGMENT = 256 * 1024 * 1024
+SEGMENTED = ("carve", "yara")
+
+
+def segment_size() -> int:
+    value = os.environ.get("LCCU_SEGMENT_SIZE", str(DEFAULT_SEGMENT))
+    try:
+        size = int(value)
+    except ValueError as exc:
+        raise InvalidInput(f"LCCU_SEGMENT_SIZE must be a number of bytes, not {value!r}") \
+            from exc
+    if size < 1024 * 1024:
+        raise InvalidInput("LCCU_SEGMENT_SIZE must be at least 1 MiB")
+    return size
+
+
+@dataclass(frozen=True)
+class Submitted:
+    run_id: str
+    evidence_id: str
+    queued: int  # stages runnable now: one work token each
+
+
+def plan(size: int, seg: int) -> list[tuple[str, int, int, int]]:
+    """(stage, segment, start, end) rows of a run over an image of ``size`` bytes."""
+    bounds = [(i, s, min(size, s + seg)) for i, s in enumerate(range(0, max(size, 1), seg))]
+    rows = [("hash", 0, 0, size), ("files", 0, 0, size)]
+    rows += [(stage, i, s, e) for stage in SEGMENTED for i, s, e in bounds]
+    return [*rows, ("yara-files", 0, 0, size), ("report", 0, 0, size)]
+
+
+def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
+           rules: list[Path] | None = None) -> Submitted:
+    """Queue a run for one evidence item, as the acting user (their zone is the submitter)."""
+    from lccu.scan import load_rules
+
+    if priority not in PRIORITIES:
+        raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}")
+    evidence = lab.get_evidence(evidence_ref)
+    if evidence.size is None or not evidence.storage_uri:
+        raise InvalidInput(f"evidence {evidence.exhibit_number} has no stored image to process")
+    paths = [p.resolve() for p in (rules if rules is not None else lab.settings.rules)]
+    ruleset = load_rules(paths)
+    seg = segment_size()
+    options = {"rules": [str(p) for p in paths], "rules_identity": ruleset.identity,
+               "segment_size": seg}
+    now = queue.now_text()
+    with lab.db.session() as session:
+        queue.lock_queue(session)
+        run = ProcessingRun(evidence_id=evidence.id, case_id=evidence.case_id,
+                            zone=lab.actor.zone or "", priority=PRIORITIES[priority],
+                            state="queued", submitted_by=lab.actor.username, submitted_at=now,
+                            options=json.dumps(options, sort_keys=True))
+        session.add(run)
+        session.flush()
+        queued = 0
+        for stage, segment, start, end in plan(evidence.size, seg):
+            ready = not queue.DEPENDS[stage]
+            queued += ready
+            session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
+                                 seg_end=end, zone=run.zone, priority=run.priority,
+                                 state="queued" if ready else "waiting", queued_at=now,
+                                 attempts=0, progress_done=0, reused=0))
+        return Submitted(run.id, evidence.id, queued)
+
+
+def run_status(lab: Any, run_id: str) -> dict[str, Any]:
+    """A run and its stages as plain data (what ``lccu status --json`` prints)."""
+    with lab.db.session() as session:
+        run = session.get(ProcessingRun, run_id)
+        if run is None:
+            raise InvalidInput(f"no processing run {run_id!r}")
+        stages = session.scalars(select(StageRun).where(StageRun.run_id == run_id)
+                                 .order_by(StageRun.id))
+        return {
+            "run": run.id, "evidence": run.evidence_id, "zone": run.zone, "state": run.state,
+            "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
+            "submitted_by": run.submitted_by, "submitted_at": run.submitted_at,
+            "finished_at": run.finished_at, "reason": run.reason, "report": run.report_key,
+            "stages": [{"stage": s.stage, "segment": s.segment, "range": [s.seg_start, s.seg_end],
+                        "state": s.state, "progress": [s.progress_done, s.progress_total],
+                        "worker": s.worker_host, "attempts": s.attempts, "reason": s.reason,
+                        "started_at": s.started_at, "finished_at": s.finished_at,
+                        "reused": bool(s.reused)} for s in stages],
+        }
+
+
+def runs_of(lab: Any, evidence_ref: str | None) -> list[str]:
+    """Run ids, newest first: of one evidence item, or every run of the acting user's zone."""
+    with lab.db.session() as session:
+        query = select(ProcessingRun.id).order_by(ProcessingRun.submitted_at.desc())
+        if evidence_ref is not None:
+            evidence = lab.get_evidence(evidence_ref, processing=lab.actor.role == "operator")
+            query = query.where(ProcessingRun.evidence_id == evidence.id)
+        elif lab.actor.role != "operator":
+            query = query.where(ProcessingRun.zone == lab.actor.zone)
+        return list(session.scalars(query))

@@ -1,0 +1,52 @@
+"""The embedded mode: no Redis, the same stages in this process, same report as lccu scan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lccu.pipeline import ScanOptions, run_scan
+from lccu.storage import open_store
+from lccu.tasks import drain, run_status, submit
+from lccu.testing.images import PlantedManifest
+from tests.tasks.conftest import Unit
+from tests.tasks.helpers import (
+    carved_set,
+    file_set,
+    load_report,
+    processed_events,
+    result_rows,
+    yara_set,
+)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifest,
+                                        tmp_path: Path) -> None:
+    """Without Redis, a run processed in-process (4 carve and 4 YARA segments) reports the
+    same files, carved files and YARA hits as `lccu scan`, and a second run reuses every
+    stage result instead of redoing it."""
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    store = open_store(lab.settings)
+    first = submit(lab, evidence, rules=[unit.rules])
+    assert drain(lab, store) == 2 + 4 + 4 + 2
+    status = run_status(lab, first.run_id)
+    assert status["state"] == "done", status
+    got = load_report(lab, status["report"])
+    want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules]))
+    assert got["image"]["sha256"] == want["image"]["sha256"]
+    assert file_set(got) == file_set(want)
+    assert carved_set(got) == carved_set(want)
+    assert yara_set(got) == yara_set(want)
+    assert {h["source"] for h in got["yara"]} == {"image", "file", "carved"}
+    assert got["summary"] == want["summary"]
+
+    second = submit(lab, evidence, rules=[unit.rules])
+    drain(lab, store)
+    again = run_status(lab, second.run_id)
+    assert again["state"] == "done"
+    assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 11
+    assert result_rows(lab, got["image"]["sha256"]) == 11 + 2  # + one report per run
+    assert len(processed_events(lab, evidence)) == 2 * 12

@@ -1,0 +1,156 @@
+"""Runs on real `lccu worker` processes over the real Redis broker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lccu.imaging.ewf import EVF_SIGNATURE
+from lccu.pipeline import ScanOptions, run_scan
+from lccu.tasks import run_status, submit
+from lccu.testing.images import PlantedManifest
+from tests.tasks.conftest import Unit, send_tokens, wait_runs
+from tests.tasks.helpers import (
+    carved_set,
+    file_set,
+    load_report,
+    processed_events,
+    result_rows,
+    yara_set,
+)
+
+
+def lccu(unit: Unit, *args: str, user: str = "vlas_inv") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **unit.env, "LCCU_USER": user}
+    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManifest,
+                                 tmp_path: Path) -> None:
+    """`lccu process --wait` on two worker processes gives the report `lccu scan` gives
+    (files, carved, YARA), one signed `processed` event per stage with tool versions and a
+    verifying custody chain; `lccu status --json` and `lccu results` read it back."""
+    workers()
+    workers()
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    done = lccu(unit, "process", evidence, "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["state"] == "done" and status["zone"] == "PZ Vlas"
+    assert {s["worker"] for s in status["stages"]} != {None}
+    lab = unit.lab("vlas_inv")
+    got = load_report(lab, status["report"])
+    want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules]))
+    assert (file_set(got), carved_set(got), yara_set(got)) == \
+        (file_set(want), carved_set(want), yara_set(want))
+    events = processed_events(lab, evidence)
+    assert len(events) == len(status["stages"]) == 12
+    details = events[0]["details"]
+    assert set(details["versions"]) == {"lccu", "tsk", "libyara", "libmagic"}
+    assert details["rules"] and len(details["result_digest"]) == 64
+    assert lab.verify_custody(unit.cases["vlas_inv"]).ok
+
+    listed = lccu(unit, "status", evidence, "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [r["run"] for r in json.loads(listed.stdout)] == [status["run"]]
+    out = tmp_path / "report.json"
+    written = lccu(unit, "results", evidence, "--format", "json", "-o", str(out))
+    assert written.returncode == 0, written.stderr
+    assert json.loads(out.read_text())["image"]["sha256"] == want["image"]["sha256"]
+
+
+def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,
+                                                     tmp_path: Path) -> None:
+    """Zone A queues twenty items, zone B one item afterwards: B's run starts before A's
+    twentieth and finishes before A's last item is even started (a FIFO queue would serve
+    B last)."""
+    images = []
+    for i in range(21):
+        path = tmp_path / f"item{i}.raw"
+        path.write_bytes(os.urandom(64 * 1024) + b"\xff\xd8\xff" + bytes(2 * 1024 * 1024))
+        images.append(path)
+    vlas = [unit.add_image("vlas_inv", p, f"A{i}") for i, p in enumerate(images[:20])]
+    polder = unit.add_image("polder_inv", images[20], "B1")
+    lab_a, lab_b = unit.lab("vlas_inv"), unit.lab("polder_inv")
+    workers()
+    runs_a = []
+    for evidence in vlas:
+        sub = submit(lab_a, evidence, rules=[unit.rules])
+        send_tokens(unit, sub.run_id, sub.queued)
+        runs_a.append(sub.run_id)
+    sub_b = submit(lab_b, polder, rules=[unit.rules])
+    send_tokens(unit, sub_b.run_id, sub_b.queued)
+    states = wait_runs(lab_a, [*runs_a, sub_b.run_id], timeout=150)
+    assert all(s["state"] == "done" for s in states)
+    a_last, b = states[19], states[20]
+    a_last_start = min(s["started_at"] for s in a_last["stages"])
+    assert min(s["started_at"] for s in b["stages"]) < a_last_start
+    assert b["finished_at"] < a_last_start
+
+
+def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
+                                                planted_disk: PlantedManifest) -> None:
+    """A worker SIGKILLed while a stage runs: its token is redelivered / its lease expires,
+    another worker finishes the run, and every stage has exactly one `processed` event and
+    one stored result."""
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    victim = workers()
+    sub = submit(lab, evidence, rules=[unit.rules])
+    send_tokens(unit, sub.run_id, sub.queued)
+    killed = None
+    for _ in range(3000):
+        running = [s for s in run_status(lab, sub.run_id)["stages"] if s["state"] == "running"]
+        if running:
+            killed = running[0]
+            victim.kill()
+            break
+    assert killed is not None, "the worker never started a stage"
+    victim.wait(timeout=10)
+    workers()
+    [status] = wait_runs(lab, [sub.run_id], timeout=90)
+    assert status["state"] == "done"
+    again = next(s for s in status["stages"]
+                 if (s["stage"], s["segment"]) == (killed["stage"], killed["segment"]))
+    assert again["attempts"] == 2
+    events = processed_events(lab, evidence)
+    assert sorted(e["reason"] for e in events) == sorted(set(e["reason"] for e in events))
+    assert len(events) == 12
+    sha256 = lab.get_evidence(evidence).sha256
+    assert result_rows(lab, sha256) == 11 + 1
+    assert lab.verify_custody(unit.cases["vlas_inv"]).ok
+
+
+def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
+                                                           tmp_path: Path) -> None:
+    """A corrupt E01 fails each stage with the ImageFormatError recorded (no retries), the
+    run is failed with the stages named, and a good item queued behind it completes."""
+    bad = tmp_path / "bad.E01"
+    bad.write_bytes(EVF_SIGNATURE + os.urandom(512 * 1024))
+    good = tmp_path / "good.raw"
+    good.write_bytes(b"\xff\xd8\xff" + bytes(1024 * 1024))
+    bad_id = unit.add_image("vlas_inv", bad, "BAD")
+    good_id = unit.add_image("polder_inv", good, "GOOD")
+    lab_a, lab_b = unit.lab("vlas_inv"), unit.lab("polder_inv")
+    workers()
+    bad_run = submit(lab_a, bad_id, rules=[unit.rules])
+    send_tokens(unit, bad_run.run_id, bad_run.queued)
+    good_run = submit(lab_b, good_id, rules=[unit.rules])
+    send_tokens(unit, good_run.run_id, good_run.queued)
+    failed, done = wait_runs(lab_a, [bad_run.run_id, good_run.run_id])
+    assert done["state"] == "done"
+    assert failed["state"] == "failed"
+    assert failed["reason"] == "failed stages: carve, files, hash, report, yara"
+    by_stage = {s["stage"]: s for s in failed["stages"]}
+    for stage in ("hash", "files", "carve", "yara"):
+        assert by_stage[stage]["attempts"] == 1
+        assert "ImageFormatError" in by_stage[stage]["reason"]
+        assert "not a readable EWF image" in by_stage[stage]["reason"]
+    assert "hash stage failed" in by_stage["report"]["reason"]
+    assert len(processed_events(lab_a, bad_id)) == 1  # yara-files: nothing to scan, done
