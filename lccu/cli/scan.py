@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import click
 
@@ -17,11 +18,17 @@ def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[
     labels = {"hash": "hashing image", "files": "file systems (files)",
               "carve": "carving (files)", "yara": "YARA (targets)"}
     if sys.stderr.isatty():
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskID,
+            TimeElapsedColumn,
+        )
 
         bar = Progress("{task.description}", BarColumn(), MofNCompleteColumn(),
                        TimeElapsedColumn(), console=err_console)
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
         bar.start()
 
         def update(stage: str, n: int, total: int | None) -> None:
@@ -133,11 +140,12 @@ def yara_command(ctx: click.Context, target: str, rules: tuple[Path, ...],
 
     ruleset = load_rules(list(load_settings().rules) + list(rules))
     with open_target(ctx, target, purpose="yara") as (image, label):
-        tsk = TskImage(image, image.size, name=label)
+        stream = cast(BinaryIO, image)
+        tsk = TskImage(stream, image.size, name=label)
         problems: list[FsProblem] = []
         entries = [e for v in list_volumes(tsk, problems) for e in walk(tsk, v, problems)]
         tsk.clear_cache()
-        hits, errors = scan_all(image, image.size, ruleset, entries, [], [], None)
+        hits, errors = scan_all(stream, image.size, ruleset, entries, [], [], None)
     errors += [{"where": p.where, "message": p.message} for p in problems]
     if as_json:
         emit_json({"target": label, "rules": ruleset.identity, "hits": hits, "errors": errors})

@@ -29,7 +29,7 @@ EXPORT_FORMAT = "lccu-custody-export/1"
 def write_export(path: Path, case: CaseInfo, events: Sequence[dict[str, Any]],
                  keys: dict[str, SignerKey], anchors: Sequence[Anchor], exported_by: str) -> None:
     """Write atomically: a failed export leaves no partial file behind."""
-    header = {
+    header: dict[str, Any] = {
         "type": "header",
         "format": EXPORT_FORMAT,
         "case": {"id": case.id, "number": case.number, "title": case.title, "zone": case.zone,

@@ -506,10 +506,10 @@ class Lab:
             item_id, case_id = item.id, item.case_id
             recorded = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}
             location = item.storage_version_id or item.storage_key
-            ref = stored_ref(item)
+            stored = stored_ref(item)
         store = open_store(self.settings)
         try:
-            with store.open_evidence(ref) as fh:
+            with store.open_evidence(stored) as fh:
                 digests = hash_stream(fh, progress=progress)
         finally:
             store.close()
@@ -517,9 +517,9 @@ class Lab:
         differ = sorted(n for n, v in recorded.items() if v and observed[n] != v)
         with self.db.session() as session:
             case = self._find_case(session, case_id)
-            item = session.get(EvidenceItem, item_id)
-            assert item is not None
-            item.state = "verified" if not differ else "hash-mismatch"
+            row = session.get(EvidenceItem, item_id)
+            assert row is not None
+            row.state = "verified" if not differ else "hash-mismatch"
             head = self._append(session, case, "verified", evidence_id=item_id,
                                 observed_hashes=observed,
                                 reason="re-hash of the stored copy" + (

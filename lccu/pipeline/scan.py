@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from lccu import __version__
 from lccu.errors import LccuError
@@ -58,7 +58,8 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
     errors: list[dict[str, str]] = list(options.extra_errors)
     digests = hash_stream(image, progress=lambda n: progress("hash", n, image.size))
     image.seek(0)
-    tsk = TskImage(image, image.size, name=label)
+    stream = cast(BinaryIO, image)  # ImageStream is a read-only, seekable binary stream
+    tsk = TskImage(stream, image.size, name=label)
     try:
         fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None))
     finally:
@@ -71,7 +72,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
             from lccu.fs import list_partition_table, unallocated_ranges
 
             ranges = unallocated_ranges(image.size, list_partition_table(tsk), fs.entries)
-        carved, carve_errors = carve_image(image, image.size, out, fs.entries, ranges=ranges,
+        carved, carve_errors = carve_image(stream, image.size, out, fs.entries, ranges=ranges,
                                            tick=lambda n: progress("carve", n, None))
         errors += carve_errors
     hits: list[dict[str, Any]] = []
@@ -85,7 +86,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         else:
             errors += [{"where": f"yara rules {e.path}", "message": e.message}
                        for e in rules.errors]
-            hits, yara_errors = scan_all(image, image.size, rules, fs.entries, fs.files, carved,
+            hits, yara_errors = scan_all(stream, image.size, rules, fs.entries, fs.files, carved,
                                          out, tick=lambda n: progress("yara", n, None))
             errors += yara_errors
     report: dict[str, Any] = {

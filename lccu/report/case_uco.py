@@ -170,26 +170,27 @@ def build_graph(
             action["uco-action:location"] = ref(places[place])
         if previous_action:
             action["case-investigation:wasInformedBy"] = ref(previous_action)
-        item = by_id.get(event.get("evidence_id") or "")
-        if item is not None:
-            record = node_id("provenance-record", case.id, item.id, str(event["seq"]))
+        subject = by_id.get(event.get("evidence_id") or "")
+        if subject is not None:
+            record = node_id("provenance-record", case.id, subject.id, str(event["seq"]))
+            exhibit = f"{case.number}/{subject.exhibit_number}"
             graph.append(
                 {
                     "@id": record,
                     "@type": "case-investigation:ProvenanceRecord",
-                    "case-investigation:exhibitNumber": f"{case.number}/{item.exhibit_number}",
-                    "case-investigation:rootExhibitNumber": f"{case.number}/{item.exhibit_number}",
-                    "uco-core:object": ref(node_id("evidence-file", case.id, item.id)),
+                    "case-investigation:exhibitNumber": exhibit,
+                    "case-investigation:rootExhibitNumber": exhibit,
+                    "uco-core:object": ref(node_id("evidence-file", case.id, subject.id)),
                 }
             )
-            earlier = provenance.get(item.id)
+            earlier = provenance.get(subject.id)
             if earlier:
                 action["uco-action:object"] = ref(earlier)
             action["uco-action:result"] = [
                 ref(record),
-                ref(node_id("evidence-file", case.id, item.id)),
+                ref(node_id("evidence-file", case.id, subject.id)),
             ]
-            provenance[item.id] = record
+            provenance[subject.id] = record
         graph.append(action)
         actions.append(ref(action_id))
         previous_action = action_id

@@ -126,12 +126,23 @@ def heartbeat(session: Session, claim: Claim, done: int, total: int | None) -> b
     return True
 
 
-def release(session: Session, claim: Claim, reason: str) -> None:
-    """Give a stage back to the queue after a transient error (the retry claims anew)."""
+def max_attempts() -> int:
+    return int(os.environ.get("LCCU_MAX_ATTEMPTS", "8"))
+
+
+def release(session: Session, claim: Claim, reason: str) -> int:
+    """Give a stage back to the queue after a transient error (a token claims it anew), or
+    fail it after ``LCCU_MAX_ATTEMPTS`` claims. Returns stages queued by that failure, -1
+    when the stage went back to the queue (the caller re-raises so Dramatiq backs off)."""
     lock_queue(session)
     row = holds(session, claim)
-    if row is not None:
-        row.state, row.claim_token, row.reason = "queued", None, f"retrying: {reason}"
+    if row is None:
+        return 0
+    if row.attempts >= max_attempts():
+        return finish(session, claim, state="failed",
+                      reason=f"gave up after {row.attempts} attempts: {reason}")
+    row.state, row.claim_token, row.reason = "queued", None, f"retrying: {reason}"
+    return -1
 
 
 def finish(session: Session, claim: Claim, *, state: str, reason: str | None = None,

@@ -119,13 +119,13 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
         return None
     label = claim.stage if claim.stage in ("hash", "files", "yara-files", "report") \
         else f"{claim.stage}#{claim.segment}"
-    sha256 = lab.get_evidence(claim.evidence_id, processing=True).sha256 or ""
-    key = cache_key(sha256, claim.stage, claim.seg_start, claim.seg_end, claim.options)
-    if claim.stage == "report":
-        key = digest({"report": claim.run_id})
     beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
     beat.start()
     try:
+        sha256 = lab.get_evidence(claim.evidence_id, processing=True).sha256 or ""
+        key = cache_key(sha256, claim.stage, claim.seg_start, claim.seg_end, claim.options)
+        if claim.stage == "report":
+            key = digest({"report": claim.run_id})
         reused = False
         if claim.result_key:  # a previous holder stored the result, then died
             result_key = claim.result_key
@@ -147,8 +147,9 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
                                   reason=f"{type(exc).__name__}: {exc}")
     except BaseException as exc:
         with lab.db.session() as session:
-            queue.release(session, claim, f"{type(exc).__name__}: {exc}")
-        raise
+            queued = queue.release(session, claim, f"{type(exc).__name__}: {exc}")
+        if queued < 0 or not isinstance(exc, Exception):
+            raise
     finally:
         beat.stopped.set()
     if queued > 0:

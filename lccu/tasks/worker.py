@@ -3,8 +3,9 @@
 Each process opens the lab once as the operator in ``LCCU_USER`` and runs ``threads``
 Dramatiq worker threads. ``processes > 1`` starts that many child processes (each a
 ``lccu worker --processes 1``) so a SIGKILL takes down one process, never all of them.
-On start a worker sends one token per queued stage: tokens lost with a Redis that restarted
-without persistence are made good (extra tokens find nothing and are dropped).
+A janitor thread in every worker returns stages whose lease expired to the queue and sends
+tokens for them, and makes good tokens lost with a Redis that restarted without
+persistence (extra tokens find nothing to do and are dropped).
 """
 
 from __future__ import annotations
@@ -18,17 +19,40 @@ from typing import Any
 from sqlalchemy import func, select
 
 from lccu.config import Settings
+from lccu.tasks import queue
 from lccu.tasks.broker import QUEUE, declare, make_broker
 from lccu.tasks.state import StageRun
 
 
-def _requeue_tokens(lab: Any, actor: Any) -> int:
+def top_up(lab: Any, broker: Any, actor: Any) -> int:
+    """Make sure every queued or running stage has a token in Redis; returns tokens sent.
+
+    Expired leases go back to the queue first. A token stays in Redis (``<queue>.msgs`` or
+    the delay queue ``<queue>.DQ.msgs``) until a worker acknowledges it, so fewer tokens
+    than stages means some were lost (a Redis restarted without persistence)."""
     with lab.db.session() as session:
-        count = session.scalar(select(func.count()).select_from(StageRun)
-                               .where(StageRun.state.in_(("queued", "running")))) or 0
-    for _ in range(count):
+        queue.recover(session)
+    with lab.db.session() as session:
+        needed = session.scalar(select(func.count()).select_from(StageRun)
+                                .where(StageRun.state.in_(("queued", "running")))) or 0
+    ns = f"{broker.namespace}:{QUEUE}"
+    outstanding = int(broker.client.hlen(f"{ns}.msgs")) + int(broker.client.hlen(f"{ns}.DQ.msgs"))
+    missing = max(0, int(needed) - outstanding)
+    for _ in range(missing):
         actor.send("recovery")
-    return int(count)
+    return missing
+
+
+def _janitor(lab: Any, broker: Any, actor: Any, stop: threading.Event, log: Any) -> None:
+    every = max(1.0, queue.lease_seconds() / 2)
+    while not stop.wait(every):
+        try:
+            sent = top_up(lab, broker, actor)
+        except Exception as exc:  # Redis or the database away: try again next round
+            log(f"lccu worker: janitor: {type(exc).__name__}: {exc}")
+            continue
+        if sent:
+            log(f"lccu worker: sent {sent} token(s) for expired leases or lost tokens")
 
 
 def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] = (QUEUE,),
@@ -41,14 +65,15 @@ def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] 
     broker = make_broker(settings)
     actor = declare(broker)
     lab, _store = _operator()
-    sent = _requeue_tokens(lab, actor)
     worker = Worker(broker, queues=set(queues), worker_threads=threads)
     worker.start()
-    log(f"lccu worker: {threads} thread(s) on {', '.join(queues)} as {lab.actor.username} "
-        f"({sent} recovery token(s) sent)")
+    log(f"lccu worker: {threads} thread(s) on {', '.join(queues)} as {lab.actor.username}")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    janitor = threading.Thread(target=_janitor, args=(lab, broker, actor, stop, log),
+                               daemon=True, name="lccu-janitor")
+    janitor.start()
     stop.wait()
     worker.stop()
     broker.close()

@@ -50,3 +50,33 @@ def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifes
     assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 11
     assert result_rows(lab, got["image"]["sha256"]) == 11 + 2  # + one report per run
     assert len(processed_events(lab, evidence)) == 2 * 12
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_urgent_item_is_served_before_queued_normal_ones(unit: Unit, tmp_path: Path) -> None:
+    """An urgent item submitted after three normal ones of the same zone has all its stages
+    run before any further normal stage, and is done first."""
+    lab = unit.lab("vlas_inv")
+    ids = []
+    for i in range(4):
+        path = tmp_path / f"item{i}.raw"
+        path.write_bytes(bytes([i]) * (1024 * 1024))
+        ids.append(unit.add_image("vlas_inv", path, f"N{i}"))
+    normal = [submit(lab, e, rules=[unit.rules]).run_id for e in ids[:3]]
+    urgent = submit(lab, ids[3], priority="urgent", rules=[unit.rules]).run_id
+    store = open_store(lab.settings)
+    drain(lab, store)
+    finished = {r: run_status(lab, r)["finished_at"] for r in [*normal, urgent]}
+    assert all(finished[urgent] < finished[r] for r in normal)
+    urgent_stages = run_status(lab, urgent)["stages"]
+    first_normal = min(s["started_at"] for r in normal for s in run_status(lab, r)["stages"])
+    assert max(s["started_at"] for s in urgent_stages) < first_normal
+
+
+def test_unknown_priority_is_refused(unit: Unit, planted_disk: PlantedManifest) -> None:
+    """A priority other than urgent/normal is bad input, refused before anything is queued."""
+    from lccu.errors import InvalidInput
+
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    with pytest.raises(InvalidInput, match="priority must be one of urgent, normal"):
+        submit(unit.lab("vlas_inv"), evidence, priority="asap")

@@ -24,6 +24,10 @@ from tests.tasks.helpers import (
     yara_set,
 )
 
+#: the claim path on PostgreSQL is covered by test_workers_match_lccu_scan; the rest is
+#: engine-independent, and the suite must stay within a few minutes on two shared cores
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
 
 def lccu(unit: Unit, *args: str, user: str = "vlas_inv") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **unit.env, "LCCU_USER": user}
@@ -65,6 +69,7 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert json.loads(out.read_text())["image"]["sha256"] == want["image"]["sha256"]
 
 
+@SQLITE_ONLY
 def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,
                                                      tmp_path: Path) -> None:
     """Zone A queues twenty items, zone B one item afterwards: B's run starts before A's
@@ -94,6 +99,7 @@ def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,
     assert b["finished_at"] < a_last_start
 
 
+@SQLITE_ONLY
 def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
                                                 planted_disk: PlantedManifest) -> None:
     """A worker SIGKILLed while a stage runs: its token is redelivered / its lease expires,
@@ -127,6 +133,7 @@ def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
 
 
+@SQLITE_ONLY
 def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
                                                            tmp_path: Path) -> None:
     """A corrupt E01 fails each stage with the ImageFormatError recorded (no retries), the
