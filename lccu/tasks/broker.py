@@ -29,10 +29,12 @@ _process: dict[str, Any] = {}
 def make_broker(settings: Settings) -> RedisBroker:
     """A Redis broker; ``LCCU_BROKER_HEARTBEAT_MS`` sets how soon a dead worker's unacked
     tokens are requeued (default 60 s), ``LCCU_BROKER_MAINTENANCE`` how often (per million
-    commands) the broker looks for them."""
+    commands) the broker looks for them, ``LCCU_BROKER_NAMESPACE`` the Redis key prefix
+    (default ``dramatiq``; give separate units or benchmarks sharing a Redis their own)."""
     if not settings.redis_url:
         raise ConfigError("no broker: set LCCU_REDIS_URL (redis://host:6379/0) to run workers")
     return RedisBroker(url=settings.redis_url,
+                       namespace=os.environ.get("LCCU_BROKER_NAMESPACE", "dramatiq"),
                        heartbeat_timeout=int(os.environ.get("LCCU_BROKER_HEARTBEAT_MS", "60000")),
                        maintenance_chance=int(os.environ.get("LCCU_BROKER_MAINTENANCE", "1000")))
 

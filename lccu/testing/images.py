@@ -143,6 +143,9 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
         "/dir/gone.bin": (rng.randbytes(65_536), True),
         "/gone.txt": (_text(rng, 10), True),
         "/olddir/draft.txt": (_text(rng, 12), True),  # file and then its directory removed
+        # a YARA lead for the demo: the (public) Bitcoin genesis address in a deleted note
+        "/payment.txt": (b"send to 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa before friday\n"
+                         + _text(rng, 5), True),
     }
     tail = [("carve_me.jpg", minimal_jpeg(rng)), ("carve_me.png", minimal_png(rng, 32, 32))]
     with tempfile.TemporaryDirectory(prefix="lccu-img-") as tmp_name:

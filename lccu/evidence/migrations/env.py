@@ -6,6 +6,7 @@ from alembic import context
 
 from lccu.evidence.models import Base
 import lccu.tasks.state  # noqa: F401,E402  (processing run tables, migration 0002)
+import lccu.web.models  # noqa: F401,E402  (web credentials, sessions, API tokens: 0003)
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -1,0 +1,243 @@
+"""Passwords, browser sessions, API tokens and the login rate limit.
+
+A session cookie carries a random secret signed with the server key; the database keeps
+only its SHA-256, so logout (``revoked_at``) really ends it and a stolen database row cannot
+be replayed. A new secret is issued at every login (no session fixation).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, TimestampSigner
+from sqlalchemy import select
+
+from lccu.errors import AccessDenied, InvalidInput, NotFound
+from lccu.evidence.access import Actor, AuditLog
+from lccu.evidence.canonical import format_time, utc_now
+from lccu.evidence.db import Database
+from lccu.evidence.models import User
+from lccu.web.models import ApiToken, WebCredential, WebSession
+
+MIN_PASSWORD = 12
+_hasher = PasswordHasher()
+# verified when the user is unknown, so that both paths take the same time
+_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.username, user.zone.name, user.zone_id, user.role, user.id)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts as, and how it authenticated."""
+
+    actor: Actor
+    via: str  # "session" or "token"
+    csrf_token: str | None = None
+    session_hash: str | None = None
+
+
+def set_password(db: Database, by: Actor, username: str, password: str) -> None:
+    """Store an argon2 hash; only the user or an operator may set it (audited)."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
+    audit = AuditLog(db)
+    if by.role != "operator" and by.username != username:
+        audit.write(by, "password.set", allowed=False, object_type="user",
+                    object_id=username[:64], detail={"why": "not the user nor an operator"})
+        raise AccessDenied(f"{by.username} may not set the password of {username}")
+    now = format_time(utc_now())
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        row = session.get(WebCredential, user.id)
+        digest = _hasher.hash(password)
+        if row is None:
+            session.add(WebCredential(user_id=user.id, password_hash=digest, created_at=now,
+                                      changed_at=now))
+        else:
+            row.password_hash, row.changed_at = digest, now
+        # a new password ends every open session of that user
+        for open_session in session.scalars(select(WebSession).where(
+                WebSession.user_id == user.id, WebSession.revoked_at.is_(None))):
+            open_session.revoked_at = now
+    audit.write(by, "password.set", allowed=True, object_type="user", object_id=username)
+
+
+def check_password(db: Database, username: str, password: str) -> Actor | None:
+    """The user's actor when the password is right and the user active, else None."""
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        cred = session.get(WebCredential, user.id) if user is not None else None
+        digest = cred.password_hash if cred is not None else _DUMMY_HASH
+        try:
+            _hasher.verify(digest, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if user is None or cred is None or not user.active:
+            return None
+        if _hasher.check_needs_rehash(digest):
+            cred.password_hash = _hasher.hash(password)
+        return actor_of(user)
+
+
+class Sessions:
+    """Server-side sessions behind signed cookies."""
+
+    def __init__(self, db: Database, secret_key: str, hours: int) -> None:
+        self.db = db
+        self.signer = TimestampSigner(secret_key, salt="lccu-session")
+        self.hours = hours
+        self.csrf_key = hashlib.sha256(b"lccu-csrf:" + secret_key.encode()).digest()
+
+    def create(self, actor: Actor, client_ip: str | None, replaces: str | None) -> str:
+        """A fresh session for ``actor``; the cookie value it returns is never reused."""
+        if replaces:
+            self.revoke(replaces)
+        raw = secrets.token_urlsafe(32)
+        now = utc_now()
+        with self.db.session() as session:
+            session.add(WebSession(
+                id_hash=_sha256(raw), user_id=actor.user_id, csrf_token=secrets.token_hex(32),
+                client_ip=(client_ip or "")[:64], created_at=format_time(now),
+                expires_at=format_time(now + timedelta(hours=self.hours)), revoked_at=None))
+        return self.signer.sign(raw).decode()
+
+    def _raw(self, cookie: str | None) -> str | None:
+        if not cookie:
+            return None
+        try:
+            return self.signer.unsign(cookie, max_age=self.hours * 3600).decode()
+        except (BadSignature, UnicodeDecodeError):
+            return None
+
+    def lookup(self, cookie: str | None) -> Principal | None:
+        raw = self._raw(cookie)
+        if raw is None:
+            return None
+        now = format_time(utc_now())
+        with self.db.session() as session:
+            row = session.get(WebSession, _sha256(raw))
+            if row is None or row.revoked_at is not None or row.expires_at <= now:
+                return None
+            user = session.get(User, row.user_id)
+            if user is None or not user.active:
+                return None
+            return Principal(actor_of(user), "session", row.csrf_token, row.id_hash)
+
+    def revoke(self, cookie: str | None) -> None:
+        raw = self._raw(cookie)
+        if raw is None:
+            return
+        with self.db.session() as session:
+            row = session.get(WebSession, _sha256(raw))
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = format_time(utc_now())
+
+
+def csrf_matches(principal: Principal | None, submitted: str | None) -> bool:
+    if principal is None or principal.csrf_token is None or not submitted:
+        return False
+    return hmac.compare_digest(principal.csrf_token, submitted)
+
+
+class Tokens:
+    """API tokens for scripts: shown once, stored as SHA-256, revocable."""
+
+    PREFIX = "lccu_"
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, actor: Actor, name: str) -> tuple[str, str]:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("a token name must have 1 to 100 characters")
+        token = self.PREFIX + secrets.token_urlsafe(32)
+        token_id = str(uuid.uuid4())
+        with self.db.session() as session:
+            session.add(ApiToken(id=token_id, user_id=actor.user_id, name=name,
+                                 token_hash=_sha256(token), created_at=format_time(utc_now()),
+                                 last_used_at=None, revoked_at=None))
+        AuditLog(self.db).write(actor, "token.create", allowed=True, object_type="token",
+                                object_id=token_id, detail={"name": name})
+        return token_id, token
+
+    def list(self, actor: Actor) -> list[dict[str, str | None]]:
+        with self.db.session() as session:
+            rows = session.scalars(select(ApiToken).where(ApiToken.user_id == actor.user_id)
+                                   .order_by(ApiToken.created_at))
+            return [{"id": r.id, "name": r.name, "created_at": r.created_at,
+                     "last_used_at": r.last_used_at, "revoked_at": r.revoked_at}
+                    for r in rows]
+
+    def revoke(self, actor: Actor, token_id: str) -> None:
+        with self.db.session() as session:
+            row = session.get(ApiToken, token_id[:36])
+            if row is None or row.user_id != actor.user_id:
+                raise NotFound(f"no token {token_id[:36]!r}")
+            if row.revoked_at is None:
+                row.revoked_at = format_time(utc_now())
+        AuditLog(self.db).write(actor, "token.revoke", allowed=True, object_type="token",
+                                object_id=token_id[:36])
+
+    def lookup(self, token: str) -> Principal | None:
+        if not token.startswith(self.PREFIX) or len(token) > 100:
+            return None
+        with self.db.session() as session:
+            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
+            if row is None or row.revoked_at is not None:
+                return None
+            user = session.get(User, row.user_id)
+            if user is None or not user.active:
+                return None
+            row.last_used_at = format_time(utc_now())
+            return Principal(actor_of(user), "token")
+
+
+class LoginLimiter:
+    """At most ``limit`` failed logins per user and address within ``window`` seconds.
+
+    Kept in memory: one server process per unit; a restart forgets (the audit log does not).
+    """
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.setdefault(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def blocked(self, username: str, ip: str) -> bool:
+        with self._lock:
+            return len(self._recent((username, ip), time.monotonic())) >= self.limit
+
+    def failed(self, username: str, ip: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._recent((username, ip), now).append(now)
+
+    def succeeded(self, username: str, ip: str) -> None:
+        with self._lock:
+            self._failures.pop((username, ip), None)

@@ -1,0 +1,58 @@
+"""Settings of the web layer, read from ``LCCU_WEB_*`` variables (the library's Settings
+stay untouched)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lccu.config import Settings
+from lccu.errors import ConfigError
+
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+DEFAULT_MAX_UPLOAD = 64 * 1024**3  # a large disk image; the chunks stream to disk
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    secret_key: str
+    secure_cookies: bool = True
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD
+    session_hours: int = 10
+    login_failures: int = 5
+    login_window_seconds: int = 300
+
+
+def _secret(settings: Settings, env: Mapping[str, str]) -> str:
+    """The cookie signing key: ``LCCU_WEB_SECRET`` or a random key kept in LCCU_HOME."""
+    if env.get("LCCU_WEB_SECRET"):
+        return env["LCCU_WEB_SECRET"]
+    path = Path(settings.home) / "web" / "secret"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_web_config(settings: Settings, *, host: str | None = None,
+                    env: Mapping[str, str] | None = None) -> WebConfig:
+    """Secure cookies are on unless serving on loopback, or ``LCCU_WEB_SECURE_COOKIES``."""
+    environ = os.environ if env is None else env
+    secure = host not in LOOPBACK if host else True
+    flag = environ.get("LCCU_WEB_SECURE_COOKIES", "").strip().lower()
+    if flag:
+        if flag not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
+            raise ConfigError("LCCU_WEB_SECURE_COOKIES must be true or false")
+        secure = flag in {"1", "true", "yes", "on"}
+    try:
+        max_upload = int(environ.get("LCCU_WEB_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD)
+    except ValueError as exc:
+        raise ConfigError("LCCU_WEB_MAX_UPLOAD_BYTES must be a whole number of bytes") from exc
+    return WebConfig(secret_key=_secret(settings, environ), secure_cookies=secure,
+                     max_upload_bytes=max_upload)

@@ -1,0 +1,117 @@
+"""Every interface string, in Dutch (the unit's language, default) and English."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("nl", "en")
+DEFAULT = "nl"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "app_name": {"nl": "LCCU dossierbeheer", "en": "LCCU case management"},
+    "skip": {"nl": "Naar de inhoud", "en": "Skip to content"},
+    "login": {"nl": "Aanmelden", "en": "Log in"},
+    "logout": {"nl": "Afmelden", "en": "Log out"},
+    "username": {"nl": "Gebruikersnaam", "en": "Username"},
+    "password": {"nl": "Wachtwoord", "en": "Password"},
+    "login_failed": {"nl": "Gebruikersnaam of wachtwoord onjuist.",
+                     "en": "Wrong username or password."},
+    "login_blocked": {"nl": "Te veel mislukte pogingen. Probeer het over enkele minuten "
+                            "opnieuw.",
+                      "en": "Too many failed attempts. Try again in a few minutes."},
+    "logged_in_as": {"nl": "Aangemeld als", "en": "Logged in as"},
+    "cases": {"nl": "Dossiers", "en": "Cases"},
+    "no_cases": {"nl": "Geen dossiers zichtbaar voor uw zone.",
+                 "en": "No cases visible to your zone."},
+    "new_case": {"nl": "Nieuw dossier", "en": "New case"},
+    "create": {"nl": "Aanmaken", "en": "Create"},
+    "number": {"nl": "Nummer", "en": "Number"},
+    "title": {"nl": "Titel", "en": "Title"},
+    "zone": {"nl": "Zone", "en": "Zone"},
+    "status": {"nl": "Status", "en": "Status"},
+    "reference": {"nl": "Referentie (PV / magistraat)", "en": "Reference (PV / magistrate)"},
+    "shared": {"nl": "gedeeld", "en": "shared"},
+    "evidence": {"nl": "Overtuigingsstukken", "en": "Evidence items"},
+    "no_evidence": {"nl": "Nog geen stukken.", "en": "No items yet."},
+    "exhibit": {"nl": "Stuk", "en": "Exhibit"},
+    "description": {"nl": "Omschrijving", "en": "Description"},
+    "state": {"nl": "Toestand", "en": "State"},
+    "size": {"nl": "Grootte (bytes)", "en": "Size (bytes)"},
+    "hashes": {"nl": "Hashes", "en": "Hashes"},
+    "seal": {"nl": "Zegelnummer", "en": "Seal number"},
+    "mismatch": {"nl": "HASH KOMT NIET OVEREEN", "en": "HASH MISMATCH"},
+    "declared": {"nl": "opgegeven", "en": "declared"},
+    "custody": {"nl": "Bewaringsketen", "en": "Chain of custody"},
+    "when": {"nl": "Tijdstip", "en": "When"},
+    "who": {"nl": "Wie", "en": "Who"},
+    "action": {"nl": "Handeling", "en": "Action"},
+    "reason": {"nl": "Reden", "en": "Reason"},
+    "verify_custody": {"nl": "Bewaringsketen controleren", "en": "Verify custody"},
+    "verify_ok": {"nl": "Bewaringsketen in orde. Noteer in het PV de kop-hash:",
+                  "en": "Chain of custody OK. Note the head hash in the PV:"},
+    "verify_failed": {"nl": "Bewaringsketen NIET in orde. Eerste probleem:",
+                      "en": "Chain of custody FAILED. First problem:"},
+    "events": {"nl": "gebeurtenissen", "en": "events"},
+    "upload": {"nl": "Stuk opladen", "en": "Upload evidence"},
+    "file": {"nl": "Bestand", "en": "File"},
+    "declared_hashes": {"nl": "Opgegeven hashes (van de acquisitie, optioneel)",
+                        "en": "Declared hashes (from the acquisition, optional)"},
+    "start_upload": {"nl": "Opladen", "en": "Upload"},
+    "upload_progress": {"nl": "Voortgang", "en": "Progress"},
+    "upload_done": {"nl": "Opgeladen en geregistreerd als", "en": "Uploaded and recorded as"},
+    "upload_retry": {"nl": "Verbinding onderbroken, hervatten...",
+                     "en": "Connection interrupted, resuming..."},
+    "upload_failed": {"nl": "Opladen mislukt; er is niets geregistreerd:",
+                      "en": "Upload failed; nothing was recorded:"},
+    "upload_mismatch": {"nl": "Geregistreerd MET HASHAFWIJKING:",
+                        "en": "Recorded WITH HASH MISMATCH:"},
+    "max_size": {"nl": "Maximale grootte", "en": "Maximum size"},
+    "justify_title": {"nl": "Raadpleging van een dossier van een andere zone",
+                      "en": "Consulting another zone's case"},
+    "justify_text": {"nl": "Dit dossier behoort niet tot uw zone. Geef de reden van uw "
+                           "raadpleging op; ze wordt gelogd.",
+                     "en": "This case does not belong to your zone. State why you consult "
+                           "it; the reason is logged."},
+    "justification": {"nl": "Rechtvaardiging", "en": "Justification"},
+    "consult": {"nl": "Raadplegen", "en": "Consult"},
+    "audit": {"nl": "Auditlog", "en": "Audit log"},
+    "user": {"nl": "Gebruiker", "en": "User"},
+    "allowed": {"nl": "Toegestaan", "en": "Allowed"},
+    "denied": {"nl": "Geweigerd", "en": "Denied"},
+    "all": {"nl": "Alle", "en": "All"},
+    "filter": {"nl": "Filteren", "en": "Filter"},
+    "operation": {"nl": "Handeling", "en": "Operation"},
+    "object": {"nl": "Object", "en": "Object"},
+    "detail": {"nl": "Details", "en": "Detail"},
+    "yes": {"nl": "ja", "en": "yes"},
+    "no": {"nl": "nee", "en": "no"},
+    "error": {"nl": "Fout", "en": "Error"},
+    "back": {"nl": "Terug naar de dossiers", "en": "Back to the cases"},
+    "not_found": {"nl": "Niet gevonden", "en": "Not found"},
+    "forbidden": {"nl": "Geen toegang", "en": "Access denied"},
+    "invalid": {"nl": "Ongeldige invoer", "en": "Invalid input"},
+    "csrf": {"nl": "Het formulier is verlopen of ongeldig; laad de pagina opnieuw.",
+             "en": "The form expired or is invalid; reload the page."},
+    "language": {"nl": "Taal", "en": "Language"},
+}
+
+
+def pick(lang: str | None) -> str:
+    return lang if lang in LANGUAGES else DEFAULT
+
+
+class Translator(Mapping[str, str]):
+    """``t["key"]`` in templates; a missing key shows itself instead of failing the page."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = pick(lang)
+
+    def __getitem__(self, key: str) -> str:
+        entry = STRINGS.get(key)
+        return entry[self.lang] if entry else key
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(STRINGS)
+
+    def __len__(self) -> int:
+        return len(STRINGS)
