@@ -53,10 +53,11 @@ def custody_record(state: State, case_ref: str, action: str, item_ref: str | Non
 @custody.command("export")
 @click.argument("case_ref", metavar="CASE")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@click.option("--recipient", default=None, help="Who receives it (court, defence ...); logged.")
 @pass_state
-def custody_export(state: State, case_ref: str, output: Path) -> None:
+def custody_export(state: State, case_ref: str, output: Path, recipient: str | None) -> None:
     """Write the custody log and the public keys to verify it (JSON Lines)."""
-    result = state.lab().export_custody(case_ref, output)
+    result = state.lab().export_custody(case_ref, output, recipient=recipient)
     plain(f"exported {result.events_checked} events to {output}")
     plain(f"head #{result.head_seq} {result.head_hash}  (note this in the proces-verbaal)")
 

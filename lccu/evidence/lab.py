@@ -583,15 +583,19 @@ class Lab:
                                  f"log ends at #{result.head_seq}"))
         return result
 
-    def export_custody(self, case_ref: str, path: str | os.PathLike[str]) -> VerifyResult:
-        """Write the case's custody log as JSON Lines with the public keys needed to verify it."""
+    def export_custody(self, case_ref: str, path: str | os.PathLike[str], *,
+                       recipient: str | None = None) -> VerifyResult:
+        """Write the case's custody log as JSON Lines with the public keys needed to verify it.
+
+        An export is a disclosure: ``recipient`` (court, defence, magistrate) goes into the
+        audit entry and the ``exported`` custody event."""
         from lccu.evidence.export import write_export
 
         target = Path(path)
         with self.db.session() as session:
-            case = self._case_for(session, case_ref, "custody.export")
+            case = self._case_for(session, case_ref, "custody.export", justification=recipient)
             head = self._append(session, case, "exported", reason="custody log exported",
-                                details={"file": target.name})
+                                details={"file": target.name, "recipient": recipient})
         self._anchor(head)
         with self.db.session() as session:
             case = self._find_case(session, head["case_id"])
@@ -601,15 +605,18 @@ class Lab:
             write_export(target, CaseInfo.of(case), events, keys, anchors, self.actor.username)
         return verify_events(events, keys, case_id=head["case_id"], anchors=anchors)
 
-    def export_case_uco(self, case_ref: str, path: str | os.PathLike[str]) -> Path:
-        """Write the case, its items and custody as CASE/UCO JSON-LD (a disclosure: logged)."""
+    def export_case_uco(self, case_ref: str, path: str | os.PathLike[str], *,
+                        recipient: str | None = None) -> Path:
+        """Write the case, its items and custody as CASE/UCO JSON-LD (a disclosure: logged
+        with its ``recipient``)."""
         from lccu.report.case_uco import write_case_export
 
         target = Path(path)
         with self.db.session() as session:
-            case = self._case_for(session, case_ref, "case.export")
+            case = self._case_for(session, case_ref, "case.export", justification=recipient)
             head = self._append(session, case, "exported", reason="CASE/UCO export",
-                                details={"file": target.name, "format": "case-uco"})
+                                details={"file": target.name, "format": "case-uco",
+                                         "recipient": recipient})
         self._anchor(head)
         with self.db.session() as session:
             case = self._find_case(session, head["case_id"])

@@ -189,3 +189,15 @@ def test_operator_processing_path(make_lab: Callable[..., Lab], tmp_path: Path) 
         op.get_case(case.id)
     assert case.id not in [c.id for c in op.list_cases()]
     assert polder.verify_custody(case.id).ok
+
+
+def test_export_records_recipient(make_lab: Callable[..., Lab], tmp_path: Path) -> None:
+    """A custody export names its recipient in the audit entry and the custody event."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Disclosure")
+    lab.export_custody(case.id, tmp_path / "c.jsonl", recipient="Rechtbank Brugge")
+    assert lab.custody_log(case.id)[-1]["details"]["recipient"] == "Rechtbank Brugge"
+    with lab.db.engine.connect() as conn:
+        justification = conn.execute(text(
+            "SELECT justification FROM audit_log WHERE operation='custody.export'")).scalar_one()
+    assert justification == "Rechtbank Brugge"
