@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from lccu.cli import admin, audit, cases, custody, evidence, report, scan  # noqa: F401
-from lccu.cli import process  # noqa: F401  (processing runs and workers)
+from lccu.cli import (  # noqa: F401  (each module registers its commands)
+    admin,
+    audit,
+    cases,
+    custody,
+    evidence,
+    process,
+    report,
+    scan,
+    serve,
+)
 from lccu.cli.app import cli
 
 

@@ -1,4 +1,5 @@
-"""`lccu process`, `lccu status`, `lccu results` and `lccu worker`: processing runs.
+"""`lccu process`, `lccu status` and `lccu worker`: processing runs (`lccu report` writes
+their reports).
 
 With ``LCCU_REDIS_URL`` set, ``process`` queues work tokens for the workers (``lccu
 worker`` on the unit's servers); without it the same stages run in this process.
@@ -104,20 +105,15 @@ def status(state: State, evidence: str | None, watch: bool, as_json: bool) -> No
         click.clear()
 
 
-@cli.command("results")
-@click.argument("evidence")
-@click.option("--run", "run_id", help="A specific run (default: the newest finished one).")
-@click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json",
-              show_default=True)
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
-@pass_state
-def results(state: State, evidence: str, run_id: str | None, fmt: str, output: Path) -> None:
-    """Write the report of a processing run of EVIDENCE (exported paths are relative to
-    derived/<evidence id>/ in the evidence store)."""
+def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
+                     output: Path) -> str:
+    """Copy the report of a finished processing run of ``evidence`` to ``output``; returns
+    the run id (exported paths in it are relative to derived/<evidence id>/ in the store)."""
+    import shutil
+
     from lccu.storage import open_store
     from lccu.tasks import run_status, runs_of
 
-    lab = state.lab()
     candidates = [run_status(lab, r) for r in ([run_id] if run_id else runs_of(lab, evidence))]
     done = [r for r in candidates if r["state"] == "done" and r["report"]]
     if not done:
@@ -129,11 +125,11 @@ def results(state: State, evidence: str, run_id: str | None, fmt: str, output: P
         raise InvalidInput(f"-o {output} is a directory; give a file name")
     store = open_store(lab.settings)
     try:
-        with store.open_derived(key) as fh:
-            output.write_bytes(fh.read())
+        with store.open_derived(key) as fh, output.open("wb") as out:
+            shutil.copyfileobj(fh, out, 4 * 1024 * 1024)
     finally:
         store.close()
-    plain(f"wrote {fmt} report of run {done[0]['run']} to {output}")
+    return str(done[0]["run"])
 
 
 @cli.command("worker")

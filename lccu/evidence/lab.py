@@ -46,6 +46,7 @@ from lccu.evidence.models import (
     AuditEntry,
     Case,
     CaseShare,
+    CustodyEvent,
     EvidenceItem,
     User,
     Zone,
@@ -126,6 +127,27 @@ class Lab:
         self._allow(operation, case=case, object_type="case", object_id=case.id,
                     justification=why, detail={"access": decision.why})
         return case
+
+    def resolve(self, ref: str) -> str:
+        """``"case"`` or ``"evidence"``: what ``ref`` names (access is checked when it is
+        used). Raises :class:`NotFound` for neither."""
+        ref = ref.strip()
+        with self.db.session() as session:
+            if session.scalar(select(Case.id).where(or_(Case.id == ref, Case.number == ref))):
+                return "case"
+            if session.get(EvidenceItem, ref) is not None:
+                return "evidence"
+            if len(ref) >= 8:
+                if len(list(session.scalars(select(Case.id).where(Case.id.startswith(ref))
+                                            .limit(2)))) == 1:
+                    return "case"
+                if len(list(session.scalars(select(EvidenceItem.id)
+                                            .where(EvidenceItem.id.startswith(ref))
+                                            .limit(2)))) == 1:
+                    return "evidence"
+        self.audit.write(self.actor, "resolve", allowed=False, object_id=ref[:64],
+                         detail={"why": "no such case or evidence item"})
+        raise NotFound(f"no case or evidence item {ref!r}")
 
     def _find_item(self, session: Session, ref: str) -> EvidenceItem:
         ref = ref.strip()
@@ -537,12 +559,19 @@ class Lab:
                      observed_hashes: Mapping[str, str] | None = None,
                      details: Mapping[str, Any] | None = None,
                      occurred_at: datetime | None = None,
-                     processing: bool = False) -> dict[str, Any]:
+                     processing: bool = False,
+                     once: bool = False) -> dict[str, Any]:
         """Append one custody event (a transfer, a check, a note ...) and return the new head.
 
-        ``processing=True`` (workers, operators only) allows only ``processed`` events."""
+        ``processing=True`` (workers, operators only) allows only ``processed`` events.
+        ``once=True`` makes the append idempotent: if the case already has an event with
+        this action, item and ``reason``, nothing is appended and that event is returned.
+        The check and the append happen under the case row's lock in one transaction, so
+        two workers finishing the same stage record it once."""
         if processing and action != "processed":
             raise InvalidInput("the processing path records only 'processed' events")
+        if once and not reason:
+            raise InvalidInput("once=True needs a reason that identifies the event")
         with self.db.session() as session:
             case = self._case_for(session, case_ref, f"custody.{action}", write=True,
                                   processing=processing)
@@ -554,6 +583,18 @@ class Lab:
                 item_id = item.id
                 if action in ("returned", "destroyed"):
                     item.state = action
+            if once:
+                session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+                existing = session.execute(
+                    select(CustodyEvent.seq, CustodyEvent.event_hash).where(
+                        CustodyEvent.case_id == case.id, CustodyEvent.action == action,
+                        CustodyEvent.reason == reason,
+                        CustodyEvent.evidence_id.is_(None) if item_id is None
+                        else CustodyEvent.evidence_id == item_id)
+                    .order_by(CustodyEvent.seq).limit(1)).first()
+                if existing is not None:
+                    return {"case_id": case.id, "seq": existing.seq,
+                            "event_hash": existing.event_hash, "existing": True}
             head = self._append(session, case, action, evidence_id=item_id, location=location,
                                 reason=reason, observed_hashes=observed_hashes,
                                 details=details, occurred_at=occurred_at)

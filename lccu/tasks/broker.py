@@ -11,6 +11,7 @@ transient errors (store, Redis or database briefly unavailable); permanent error
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 import dramatiq
@@ -24,6 +25,7 @@ ACTOR = "lccu_work"
 TIME_LIMIT_MS = 6 * 3600 * 1000
 
 _process: dict[str, Any] = {}
+_opening = threading.Lock()  # worker threads may take their first token together
 
 
 def make_broker(settings: Settings) -> RedisBroker:
@@ -41,6 +43,11 @@ def make_broker(settings: Settings) -> RedisBroker:
 
 def _operator() -> tuple[Any, Any]:
     """This process's lab (as the operator in LCCU_USER) and store, opened once."""
+    with _opening:
+        return _open_operator()
+
+
+def _open_operator() -> tuple[Any, Any]:
     if "lab" not in _process:
         from lccu.evidence.lab import open_lab, require_user
         from lccu.storage import open_store

@@ -2,7 +2,8 @@
 
 Exactly once: the result is stored first (under a key derived from its cache key, so a
 redo overwrites the same objects), then the ``processed`` custody event is appended unless
-one for this stage of this run exists (its ``reason`` names the stage run), then the stage
+one for this stage of this run exists (its ``reason`` names the stage run; the library
+checks and appends under the case row's lock, ``record_event(once=True)``), then the stage
 is marked done while the claim still holds. A worker killed at any point leaves a running
 stage whose lease expires; whoever claims it next finds the stored result or the event and
 finishes the bookkeeping instead of redoing the work twice.
@@ -172,4 +173,4 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
                "rules": claim.options.get("rules_identity"), "result": result_key,
                "result_digest": result_digest, "reused": reused}
     lab.record_event(claim.case_id, "processed", evidence=claim.evidence_id,
-                     reason=stage_reason(claim), details=details, processing=True)
+                     reason=stage_reason(claim), details=details, processing=True, once=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -155,6 +156,12 @@ class _Window(io.RawIOBase):
         return len(data)
 
 
+def yara_threads() -> int:
+    """Threads one YARA segment job uses (``LCCU_YARA_THREADS``, default 2 like ``lccu
+    scan``); with several worker processes per server, 1 avoids oversubscribing cores."""
+    return max(1, int(os.environ.get("LCCU_YARA_THREADS", "2")))
+
+
 def run_yara(ctx: StageContext) -> dict[str, Any]:
     """Scan image bytes ``[seg_start, seg_end)``; the window reaches ``overlap`` bytes past the
     end so a match starting in this segment is whole, and hits starting outside are dropped
@@ -166,8 +173,8 @@ def run_yara(ctx: StageContext) -> dict[str, Any]:
         lo, hi = ctx.seg_start, min(image.size, ctx.seg_end + max(overlap, 1))
         window = cast(BinaryIO, _Window(image, lo, hi))
         found = []
-        for hit in scan_stream(window, hi - lo, rules, segment_size=max(hi - lo, 1),
-                               overlap=max(overlap, 1), workers=1, errors=problems):
+        for hit in scan_stream(window, hi - lo, rules, overlap=max(overlap, 1),
+                               workers=yara_threads(), errors=problems):
             if hit.offset is not None and hit.offset + lo >= ctx.seg_end:
                 continue
             found.append(dataclasses.replace(

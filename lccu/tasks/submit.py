@@ -19,7 +19,7 @@ from lccu.errors import InvalidInput
 from lccu.tasks import queue
 from lccu.tasks.state import PRIORITIES, ProcessingRun, StageRun
 
-DEFAULT_SEGMENT = 256 * 1024 * 1024
+DEFAULT_SEGMENT = 1024 * 1024 * 1024
 SEGMENTED = ("carve", "yara")
 
 

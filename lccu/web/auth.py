@@ -43,6 +43,15 @@ def actor_of(user: User) -> Actor:
     return Actor(user.username, user.zone.name, user.zone_id, user.role, user.id)
 
 
+def actor_by_name(db: Database, username: str) -> Actor:
+    """Who a login attempt names, for the audit log (zone known when the user exists)."""
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.username == username[:64]))
+        if user is None:
+            return Actor(username[:64], None, None, None)
+        return actor_of(user)
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who a request acts as, and how it authenticated."""
@@ -237,6 +246,9 @@ class LoginLimiter:
         with self._lock:
             now = time.monotonic()
             self._recent((username, ip), now).append(now)
+            if len(self._failures) > 10000:  # random usernames must not fill the memory
+                for key in [k for k in self._failures if not self._recent(k, now)]:
+                    del self._failures[key]
 
     def succeeded(self, username: str, ip: str) -> None:
         with self._lock:

@@ -93,6 +93,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "csrf": {"nl": "Het formulier is verlopen of ongeldig; laad de pagina opnieuw.",
              "en": "The form expired or is invalid; reload the page."},
     "language": {"nl": "Taal", "en": "Language"},
+    "tokens": {"nl": "API-tokens", "en": "API tokens"},
+    "token_intro": {"nl": "Tokens laten scripts de API gebruiken als u "
+                          "(Authorization: Bearer ...). Het geheim wordt maar één keer getoond.",
+                    "en": "Tokens let scripts use the API as you (Authorization: Bearer ...). "
+                          "The secret is shown only once."},
+    "token_name": {"nl": "Naam (waarvoor dient het?)", "en": "Name (what is it for?)"},
+    "token_new": {"nl": "Nieuw token", "en": "New token"},
+    "token_created": {"nl": "Nieuw token; kopieer het nu, het wordt niet meer getoond:",
+                      "en": "New token; copy it now, it will not be shown again:"},
+    "created": {"nl": "Aangemaakt", "en": "Created"},
+    "last_used": {"nl": "Laatst gebruikt", "en": "Last used"},
+    "revoked": {"nl": "Ingetrokken", "en": "Revoked"},
+    "revoke": {"nl": "Intrekken", "en": "Revoke"},
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -62,6 +63,7 @@ class UploadArea:
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self._lock = threading.Lock()  # check-offset-then-write must not interleave
 
     def _dir(self, upload_id: str) -> Path:
         if not _ID.match(upload_id):
@@ -98,20 +100,24 @@ class UploadArea:
         return upload
 
     def received(self, upload: Upload) -> int:
-        return (self._dir(upload.id) / "data").stat().st_size
+        data = self._dir(upload.id) / "data"
+        if not data.exists():
+            raise NotFound("no such upload")
+        return data.stat().st_size
 
     def append(self, upload: Upload, offset: int, chunk: bytes) -> int:
         """Append ``chunk`` if it starts where the data ends; answer the next offset."""
-        have = self.received(upload)
-        if offset != have:
-            raise UploadConflict(f"expected offset {have}, not {offset}", have)
-        if have + len(chunk) > upload.size:
-            self.discard(upload.id)
-            raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
-                                 "discarded, nothing recorded")
-        with (self._dir(upload.id) / "data").open("ab") as fh:
-            fh.write(chunk)
-        return have + len(chunk)
+        with self._lock:
+            have = self.received(upload)
+            if offset != have:
+                raise UploadConflict(f"expected offset {have}, not {offset}", have)
+            if have + len(chunk) > upload.size:
+                self.discard(upload.id)
+                raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
+                                     "discarded, nothing recorded")
+            with (self._dir(upload.id) / "data").open("ab") as fh:
+                fh.write(chunk)
+            return have + len(chunk)
 
     def complete_path(self, upload: Upload) -> Path:
         """The finished data file, renamed to its safe original name for the intake record."""
@@ -123,6 +129,10 @@ class UploadArea:
         target.parent.mkdir(exist_ok=True)
         (folder / "data").rename(target)
         return target
+
+    def restore(self, upload: Upload, path: Path) -> None:
+        """Put the data back after a failed intake so the client may simply retry."""
+        path.rename(self._dir(upload.id) / "data")
 
     def discard(self, upload_id: str) -> None:
         shutil.rmtree(self._dir(upload_id), ignore_errors=True)

@@ -201,3 +201,22 @@ def test_export_records_recipient(make_lab: Callable[..., Lab], tmp_path: Path) 
         justification = conn.execute(text(
             "SELECT justification FROM audit_log WHERE operation='custody.export'")).scalar_one()
     assert justification == "Rechtbank Brugge"
+
+
+def test_idempotent_processed_event(make_lab: Callable[..., Lab], tmp_path: Path) -> None:
+    """record_event(once=True) with the same reason appends one event, however often."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Once")
+    image = tmp_path / "o.bin"
+    image.write_bytes(b"o" * 4096)
+    item = lab.add_evidence(case.id, image, description="d")
+    op = make_lab("op")
+    first = op.record_event(case.id, "processed", evidence=item.id, reason="run 1 stage hash",
+                            processing=True, once=True)
+    again = op.record_event(case.id, "processed", evidence=item.id, reason="run 1 stage hash",
+                            processing=True, once=True)
+    other = op.record_event(case.id, "processed", evidence=item.id, reason="run 1 stage files",
+                            processing=True, once=True)
+    assert again["seq"] == first["seq"] and other["seq"] == first["seq"] + 1
+    assert [e["action"] for e in lab.custody_log(case.id)].count("processed") == 2
+    assert lab.verify_custody(case.id).ok

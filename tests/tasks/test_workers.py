@@ -64,12 +64,11 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert listed.returncode == 0, listed.stderr
     assert [r["run"] for r in json.loads(listed.stdout)] == [status["run"]]
     out = tmp_path / "report.json"
-    written = lccu(unit, "results", evidence, "--format", "json", "-o", str(out))
+    written = lccu(unit, "report", evidence, "--format", "json", "-o", str(out))
     assert written.returncode == 0, written.stderr
     assert json.loads(out.read_text())["image"]["sha256"] == want["image"]["sha256"]
 
 
-@SQLITE_ONLY
 def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,
                                                      tmp_path: Path) -> None:
     """Zone A queues twenty items, zone B one item afterwards: B's run starts before A's

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
+# Every module that adds tables to Base.metadata, so autogenerate sees the whole schema.
+import lccu.tasks.state  # processing runs: migration 0002
+import lccu.web.models  # noqa: F401  (web credentials, sessions, API tokens: 0003)
 from lccu.evidence.models import Base
-import lccu.tasks.state  # noqa: F401,E402  (processing run tables, migration 0002)
-import lccu.web.models  # noqa: F401,E402  (web credentials, sessions, API tokens: 0003)
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -1,0 +1,40 @@
+"""`lccu serve` (the web interface and REST API) and `lccu user password`."""
+
+from __future__ import annotations
+
+import click
+
+from lccu.cli.admin import user
+from lccu.cli.app import State, cli, pass_state, plain
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; secure cookies are on unless it is loopback.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Serve the web interface and the API (/api/v1, schema at /api/v1/openapi.json)."""
+    import uvicorn
+
+    from lccu.config import load_settings
+    from lccu.web.app import create_app
+    from lccu.web.config import load_web_config
+
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, load_web_config(settings, host=host))
+    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+
+
+@user.command("password")
+@click.argument("username")
+@click.password_option("--password", prompt="New password",
+                       confirmation_prompt="Repeat the password", hide_input=True)
+@pass_state
+def user_password(state: State, username: str, password: str) -> None:
+    """Set a user's web password (yourself, or anyone as an operator); ends their sessions."""
+    from lccu.web.auth import set_password
+
+    lab = state.lab()
+    set_password(lab.db, lab.actor, username, password)
+    plain(f"password of {username} set")

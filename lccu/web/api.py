@@ -1,0 +1,212 @@
+"""REST API under /api/v1: the same operations as the pages, for scripts (bearer tokens)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+
+from lccu.evidence.chain import VerifyResult
+from lccu.evidence.models import ITEM_TYPES
+from lccu.web.auth import Principal
+from lccu.web.deps import api_user, web
+from lccu.web.state import WebState
+from lccu.web.uploads import UploadTooLarge
+
+MAX_CHUNK = 32 * 1024 * 1024
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+User = Annotated[Principal, Depends(api_user)]
+State = Annotated[WebState, Depends(web)]
+
+
+class NewCase(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class NewUpload(BaseModel):
+    filename: str = Field(min_length=1, max_length=255)
+    size: int = Field(gt=0)
+    description: str = Field(min_length=1, max_length=1000)
+    item_type: str = Field(default="other", pattern="^(" + "|".join(ITEM_TYPES) + ")$")
+    seal_number: str | None = Field(default=None, max_length=100)
+    md5: str | None = Field(default=None, max_length=64)
+    sha1: str | None = Field(default=None, max_length=64)
+    sha256: str | None = Field(default=None, max_length=64)
+
+
+class NewToken(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+def verify_dict(result: VerifyResult) -> dict[str, Any]:
+    first = result.first_problem
+    return {"ok": result.ok, "events_checked": result.events_checked,
+            "head_seq": result.head_seq, "head_hash": result.head_hash,
+            "problems": [str(p) for p in result.problems],
+            "first_problem": str(first) if first else None}
+
+
+@router.get("/cases")
+def list_cases(user: User, state: State) -> list[dict[str, Any]]:
+    return [c.as_dict() for c in state.lab(user.actor).list_cases()]
+
+
+@router.post("/cases", status_code=201)
+def create_case(body: NewCase, user: User, state: State) -> dict[str, Any]:
+    return state.lab(user.actor).create_case(body.title, reference=body.reference).as_dict()
+
+
+@router.get("/cases/{ref}")
+def get_case(ref: str, user: User, state: State,
+             justification: Annotated[str | None, Query(max_length=500)] = None
+             ) -> dict[str, Any]:
+    """A case; consulting another zone's shared case should state a justification."""
+    return state.lab(user.actor).get_case(ref[:100], justification=justification).as_dict()
+
+
+@router.get("/cases/{ref}/evidence")
+def list_evidence(ref: str, user: User, state: State) -> list[dict[str, Any]]:
+    return [i.as_dict() for i in state.lab(user.actor).list_evidence(ref[:100])]
+
+
+@router.get("/evidence/{item_id}")
+def get_evidence(item_id: str, user: User, state: State) -> dict[str, Any]:
+    return state.lab(user.actor).get_evidence(item_id[:100]).as_dict()
+
+
+@router.get("/cases/{ref}/custody")
+def custody_log(ref: str, user: User, state: State) -> list[dict[str, Any]]:
+    return state.lab(user.actor).custody_log(ref[:100])
+
+
+@router.post("/cases/{ref}/custody/verify")
+def verify_custody(ref: str, user: User, state: State) -> dict[str, Any]:
+    return verify_dict(state.lab(user.actor).verify_custody(ref[:100]))
+
+
+@router.post("/cases/{ref}/custody/export")
+def export_custody(ref: str, user: User, state: State,
+                   recipient: Annotated[str | None, Query(max_length=200)] = None
+                   ) -> FileResponse:
+    """The custody log as JSON Lines with the keys to verify it (a disclosure: recorded with
+    its recipient)."""
+    lab = state.lab(user.actor)
+    case = lab.get_case(ref[:100])
+    folder = Path(tempfile.mkdtemp(prefix="export-", dir=_scratch(state)))
+    target = folder / f"custody-{case.number}.jsonl"
+    lab.export_custody(case.id, target, recipient=recipient)
+    return FileResponse(target, media_type="application/x-ndjson", filename=target.name,
+                        background=BackgroundTask(_remove, folder))
+
+
+def _scratch(state: WebState) -> Path:
+    path = Path(state.settings.home) / "web" / "scratch"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _remove(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@router.post("/cases/{ref}/uploads", status_code=201)
+def start_upload(ref: str, body: NewUpload, user: User, state: State) -> dict[str, Any]:
+    """Begin a resumable upload; send chunks with PUT /uploads/{id}?offset=N."""
+    case = state.lab(user.actor).get_case(ref[:100])
+    declared = {"md5": body.md5 or "", "sha1": body.sha1 or "", "sha256": body.sha256 or ""}
+    upload = state.uploads.start(
+        user_id=user.actor.user_id or 0, case_id=case.id, filename=body.filename,
+        size=body.size, description=body.description, seal_number=body.seal_number,
+        item_type=body.item_type, declared=declared)
+    return state.uploads.as_dict(upload)
+
+
+@router.get("/uploads/{upload_id}")
+def upload_status(upload_id: str, user: User, state: State) -> dict[str, Any]:
+    """Where to resume: ``offset`` is the next byte the server expects."""
+    return state.uploads.as_dict(state.uploads.get(upload_id, user.actor.user_id or 0))
+
+
+@router.put("/uploads/{upload_id}", openapi_extra={"requestBody": {
+    "required": True, "content": {"application/octet-stream": {"schema": {
+        "type": "string", "format": "binary"}}}}})
+async def upload_chunk(upload_id: str, request: Request, user: User, state: State,
+                       offset: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
+    """Append one chunk at ``offset``; a wrong offset gets 409 with the expected one."""
+    upload = state.uploads.get(upload_id, user.actor.user_id or 0)
+    limit = min(MAX_CHUNK, upload.size - offset)
+    parts: list[bytes] = []
+    length = 0
+    async for part in request.stream():
+        length += len(part)
+        if length > limit:
+            if offset + length > upload.size:
+                state.uploads.discard(upload.id)
+                raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
+                                     "discarded, nothing recorded")
+            raise HTTPException(413, f"a chunk may carry at most {MAX_CHUNK} bytes")
+        parts.append(part)
+    return {"upload_id": upload.id,
+            "offset": state.uploads.append(upload, offset, b"".join(parts))}
+
+
+@router.post("/uploads/{upload_id}/complete", status_code=201)
+def complete_upload(upload_id: str, user: User, state: State) -> dict[str, Any]:
+    """Take the complete upload in as evidence (hashed, stored, custody recorded)."""
+    upload = state.uploads.get(upload_id, user.actor.user_id or 0)
+    path = state.uploads.complete_path(upload)
+    try:
+        info = state.lab(user.actor).add_evidence(
+            upload.case_id, path, description=upload.description,
+            item_type=upload.item_type, seal_number=upload.seal_number,
+            declared=upload.declared)
+    except Exception:
+        state.uploads.restore(upload, path)
+        raise
+    state.uploads.discard(upload.id)
+    return info.as_dict()
+
+
+@router.delete("/uploads/{upload_id}", status_code=204)
+def cancel_upload(upload_id: str, user: User, state: State) -> Response:
+    upload = state.uploads.get(upload_id, user.actor.user_id or 0)
+    state.uploads.discard(upload.id)
+    return Response(status_code=204)
+
+
+@router.get("/audit")
+def audit(user: User, state: State, zone: str | None = None, username: str | None = None,
+          allowed: bool | None = None,
+          limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[dict[str, Any]]:
+    """The audit log, for a data protection officer only; newest first."""
+    from lccu.web.audit_view import audit_rows
+
+    return audit_rows(state.lab(user.actor), zone=zone, username=username, allowed=allowed,
+                      limit=limit)
+
+
+@router.get("/tokens")
+def list_tokens(user: User, state: State) -> list[dict[str, str | None]]:
+    return state.tokens.list(user.actor)
+
+
+@router.post("/tokens", status_code=201)
+def create_token(body: NewToken, user: User, state: State) -> dict[str, str]:
+    """A new API token; the secret is shown only in this answer."""
+    token_id, token = state.tokens.create(user.actor, body.name)
+    return {"id": token_id, "name": body.name.strip(), "token": token}
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(token_id: str, user: User, state: State) -> Response:
+    state.tokens.revoke(user.actor, token_id)
+    return Response(status_code=204)

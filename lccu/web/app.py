@@ -1,0 +1,109 @@
+"""The FastAPI application: ``create_app(settings)`` wires the state, routes and errors."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from lccu.config import Settings
+from lccu.errors import (
+    AccessDenied,
+    AlreadyExists,
+    InvalidInput,
+    LccuError,
+    NotFound,
+    StorageError,
+)
+from lccu.web import api, pages
+from lccu.web.config import WebConfig, load_web_config
+from lccu.web.deps import LANG_COOKIE, LoginRequired
+from lccu.web.i18n import LANGUAGES, Translator, pick
+from lccu.web.state import WebState
+from lccu.web.uploads import UploadConflict, UploadTooLarge
+
+_STATUS: list[tuple[type[Exception], int, str]] = [
+    (NotFound, 404, "not_found"),
+    (AccessDenied, 403, "forbidden"),
+    (UploadConflict, 409, "invalid"),
+    (UploadTooLarge, 413, "invalid"),
+    (InvalidInput, 422, "invalid"),
+    (AlreadyExists, 409, "invalid"),
+    (StorageError, 503, "error"),
+]
+
+
+def _status_of(exc: Exception) -> tuple[int, str]:
+    for kind, status, key in _STATUS:
+        if isinstance(exc, kind):
+            return status, key
+    return 400, "error"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
+    """The app for one unit; opens (and migrates) its case database once."""
+    state = WebState.build(settings, config or load_web_config(settings))
+    app = FastAPI(title="lccu", version="1", summary="LCCU case management API",
+                  docs_url="/api/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app.state.web = state
+
+    @app.middleware("http")
+    async def language_and_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        asked = request.query_params.get("lang")
+        request.state.lang = pick(asked or request.cookies.get(LANG_COOKIE))
+        response: Response = await call_next(request)
+        if asked in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, asked, samesite="strict", httponly=True,
+                                max_age=365 * 86400)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")  # case data, tokens
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "frame-ancestors 'none'; form-action 'self'")
+        return response
+
+    @app.exception_handler(LccuError)
+    async def lccu_error(request: Request, exc: LccuError) -> Response:
+        status, key = _status_of(exc)
+        if _wants_json(request):
+            body: dict[str, object] = {"detail": str(exc)}
+            if isinstance(exc, UploadConflict):
+                body["expected_offset"] = exc.expected
+            return JSONResponse(body, status_code=status)
+        return _error_page(request, status, key, str(exc))
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+    @app.exception_handler(pages.CsrfFailed)
+    async def csrf_failed(request: Request, exc: pages.CsrfFailed) -> Response:
+        return _error_page(request, 403, "forbidden", Translator(request.state.lang)["csrf"])
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_json(request) or exc.status_code == 405:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=exc.headers)
+        return _error_page(request, exc.status_code, "error", str(exc.detail))
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def _error_page(request: Request, status: int, key: str, message: str) -> HTMLResponse:
+    return pages.render(request, "error.html", {"status": status, "heading": key,
+                                                "message": message}, status)

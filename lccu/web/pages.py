@@ -1,0 +1,244 @@
+"""Server-rendered pages (Jinja2, plain forms); every action goes through the Lab."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import or_, select
+
+from lccu.evidence.access import Actor, AuditLog
+from lccu.evidence.chain import VerifyResult
+from lccu.evidence.models import Case
+from lccu.web.audit_view import audit_rows
+from lccu.web.auth import Principal, actor_by_name, check_password, csrf_matches
+from lccu.web.deps import (
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    client_ip,
+    page_user,
+    web,
+)
+from lccu.web.i18n import Translator
+from lccu.web.state import WebState
+
+router = APIRouter(include_in_schema=False)
+User = Annotated[Principal, Depends(page_user)]
+State = Annotated[WebState, Depends(web)]
+
+
+class CsrfFailed(Exception):
+    """A form arrived without the token of the session it claims to come from."""
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
+           user: Principal | None = None) -> HTMLResponse:
+    state = web(request)
+    lang = request.state.lang
+    ctx = {"t": Translator(lang), "lang": lang, "user": user,
+           "csrf": user.csrf_token if user else None, **context}
+    return state.templates.TemplateResponse(request, name, ctx, status_code=status)
+
+
+def _check_csrf(user: Principal, token: str | None) -> None:
+    if not csrf_matches(user, token):
+        raise CsrfFailed()
+
+
+_LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9/_.~%?=&-]*\Z")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a plain local path: no scheme, host, backslash or whitespace (open redirects)."""
+    return target if target and _LOCAL_PATH.match(target) else "/cases"
+
+
+# -- login -----------------------------------------------------------------------------------
+
+def _login_page(request: Request, error: str | None = None, status: int = 200,
+                next_url: str = "/cases") -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "login.html", {"login_csrf": token, "error": error,
+                                              "next": next_url}, status)
+    config = web(request).config
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=config.secure_cookies, path="/login")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None) -> HTMLResponse:
+    return _login_page(request, next_url=_safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, state: State, username: Annotated[str, Form(max_length=64)],
+          password: Annotated[str, Form(max_length=1000)],
+          csrf: Annotated[str, Form(max_length=200)] = "",
+          next: Annotated[str, Form(max_length=500)] = "/cases") -> Response:
+    """Check the password (rate-limited per user and address) and start a fresh session."""
+    t = Translator(request.state.lang)
+    cookie_token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not csrf or not secrets.compare_digest(csrf, cookie_token):
+        return _login_page(request, t["csrf"], 403, _safe_next(next))
+    ip = client_ip(request)
+    audit = AuditLog(state.db)
+    named = actor_by_name(state.db, username)
+    if state.limiter.blocked(username, ip):
+        audit.write(named, "login", allowed=False, detail={"why": "rate limited", "ip": ip})
+        return _login_page(request, t["login_blocked"], 429, _safe_next(next))
+    actor = check_password(state.db, username, password)
+    if actor is None:
+        state.limiter.failed(username, ip)
+        audit.write(named, "login", allowed=False, detail={"why": "wrong credentials",
+                                                           "ip": ip})
+        return _login_page(request, t["login_failed"], 401, _safe_next(next))
+    state.limiter.succeeded(username, ip)
+    cookie = state.sessions.create(actor, ip, replaces=request.cookies.get(SESSION_COOKIE))
+    audit.write(actor, "login", allowed=True, detail={"ip": ip, "via": "web"})
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict",
+                        secure=state.config.secure_cookies, path="/",
+                        max_age=state.config.session_hours * 3600)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: User, state: State,
+           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    _check_csrf(user, csrf)
+    state.sessions.revoke(request.cookies.get(SESSION_COOKIE))
+    AuditLog(state.db).write(user.actor, "logout", allowed=True)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- cases -----------------------------------------------------------------------------------
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return RedirectResponse("/cases", status_code=303)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases(request: Request, user: User, state: State) -> Response:
+    if user.actor.role == "dpo":
+        return RedirectResponse("/audit", status_code=303)
+    return render(request, "cases.html", {"cases": state.lab(user.actor).list_cases()},
+                  user=user)
+
+
+@router.get("/cases/new", response_class=HTMLResponse)
+def new_case_form(request: Request, user: User) -> HTMLResponse:
+    return render(request, "case_new.html", {"error": None}, user=user)
+
+
+@router.post("/cases/new")
+def new_case(request: Request, user: User, state: State,
+             title: Annotated[str, Form(max_length=300)],
+             reference: Annotated[str, Form(max_length=200)] = "",
+             csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    _check_csrf(user, csrf)
+    info = state.lab(user.actor).create_case(title, reference=reference.strip() or None)
+    return RedirectResponse(f"/cases/{quote(info.id)}", status_code=303)
+
+
+def _own_zone(state: WebState, actor: Actor, ref: str) -> bool:
+    """Whether ``ref`` names a case of the user's own zone (no justification needed).
+
+    Unknown and foreign references look the same here, so the question itself leaks nothing.
+    """
+    with state.db.session() as session:
+        found = session.scalar(select(Case.id).where(
+            or_(Case.id == ref, Case.number == ref), Case.zone_id == actor.zone_id))
+    return found is not None
+
+
+def _case_page(request: Request, user: User, state: WebState, ref: str,
+               justification: str | None, verify: VerifyResult | None = None) -> Response:
+    ref = ref.strip()[:100]
+    if not justification and not _own_zone(state, user.actor, ref):
+        return render(request, "justify.html", {"ref": ref}, user=user)
+    lab = state.lab(user.actor)
+    info = lab.get_case(ref, justification=justification or None)
+    items = lab.list_evidence(info.id)
+    return render(request, "case.html", {
+        "case": info, "items": items, "exhibits": {i.id: i.exhibit_number for i in items},
+        "events": lab.custody_log(info.id), "verify": verify,
+        "justification": justification or "",
+    }, user=user)
+
+
+@router.get("/cases/{ref}", response_class=HTMLResponse)
+def case_page(request: Request, ref: str, user: User, state: State,
+              justification: str | None = None) -> Response:
+    return _case_page(request, user, state, ref, (justification or "").strip()[:500])
+
+
+@router.post("/cases/{ref}/verify", response_class=HTMLResponse)
+def verify(request: Request, ref: str, user: User, state: State,
+           csrf: Annotated[str, Form(max_length=200)] = "",
+           justification: Annotated[str, Form(max_length=500)] = "") -> Response:
+    _check_csrf(user, csrf)
+    result = state.lab(user.actor).verify_custody(ref.strip()[:100])
+    return _case_page(request, user, state, ref, justification.strip(), result)
+
+
+@router.get("/cases/{ref}/upload", response_class=HTMLResponse)
+def upload_page(request: Request, ref: str, user: User, state: State) -> HTMLResponse:
+    info = state.lab(user.actor).get_case(ref.strip()[:100])
+    return render(request, "upload.html", {"case": info,
+                                           "max_bytes": state.config.max_upload_bytes,
+                                           "chunk_bytes": state.config.upload_chunk_bytes},
+                  user=user)
+
+
+# -- audit (dpo) -----------------------------------------------------------------------------
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit(request: Request, user: User, state: State, zone: str = "", username: str = "",
+          allowed: str = "") -> HTMLResponse:
+    lab = state.lab(user.actor)
+    flag = {"yes": True, "no": False}.get(allowed)
+    rows = audit_rows(lab, zone=zone[:100] or None, username=username[:64] or None,
+                      allowed=flag, limit=500)
+    return render(request, "audit.html", {
+        "rows": rows, "zones": lab.zones(),
+        "filters": {"zone": zone, "username": username, "allowed": allowed}}, user=user)
+
+
+# -- API tokens ------------------------------------------------------------------------------
+
+def _tokens_page(request: Request, user: Principal, state: WebState,
+                 created: str | None = None) -> HTMLResponse:
+    return render(request, "tokens.html", {"tokens": state.tokens.list(user.actor),
+                                           "created": created}, user=user)
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+def tokens(request: Request, user: User, state: State) -> HTMLResponse:
+    return _tokens_page(request, user, state)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+def create_token(request: Request, user: User, state: State,
+                 name: Annotated[str, Form(max_length=100)],
+                 csrf: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
+    """Shows the new secret once, in the answer to the POST (never in a URL)."""
+    _check_csrf(user, csrf)
+    _, token = state.tokens.create(user.actor, name)
+    return _tokens_page(request, user, state, created=token)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: str, user: User, state: State,
+                 csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    _check_csrf(user, csrf)
+    state.tokens.revoke(user.actor, token_id)
+    return RedirectResponse("/tokens", status_code=303)

@@ -1,0 +1,46 @@
+"""What the app shares between requests: one Database, the settings and the web services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
+
+from lccu.config import Settings
+from lccu.evidence.access import Actor
+from lccu.evidence.db import Database
+from lccu.evidence.lab import Lab
+from lccu.web.auth import LoginLimiter, Sessions, Tokens
+from lccu.web.config import WebConfig
+from lccu.web.uploads import UploadArea
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class WebState:
+    settings: Settings
+    config: WebConfig
+    db: Database
+    sessions: Sessions
+    tokens: Tokens
+    limiter: LoginLimiter
+    uploads: UploadArea
+    templates: Jinja2Templates
+
+    @classmethod
+    def build(cls, settings: Settings, config: WebConfig) -> WebState:
+        db = Database(settings.database_url)
+        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
+        templates = Jinja2Templates(env=env)
+        return cls(settings, config, db,
+                   Sessions(db, config.secret_key, config.session_hours), Tokens(db),
+                   LoginLimiter(config.login_failures, config.login_window_seconds),
+                   UploadArea(Path(settings.home) / "uploads", config.max_upload_bytes),
+                   templates)
+
+    def lab(self, actor: Actor) -> Lab:
+        """A Lab for one request; it shares the app's Database (never closed per request)."""
+        return Lab(self.settings, actor, self.db)

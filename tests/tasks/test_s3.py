@@ -1,0 +1,154 @@
+"""Workers with the S3 evidence store (SeaweedFS here, MinIO in production)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lccu.config import Settings
+from lccu.pipeline import ScanOptions, run_scan
+from lccu.storage import open_store
+from lccu.tasks import run_status, submit
+from lccu.testing.images import PlantedManifest
+from lccu.testing.pytest_services import S3Endpoint
+from tests.tasks.conftest import Unit, send_tokens, wait_runs
+from tests.tasks.helpers import carved_set, file_set, load_report, processed_events, yara_set
+
+
+@pytest.fixture
+def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
+    """The unit's settings with the evidence store on the test S3 server."""
+    return dataclasses.replace(
+        lab_settings, s3_endpoint=s3_settings.s3_endpoint,
+        s3_access_key=s3_settings.s3_access_key, s3_secret_key=s3_settings.s3_secret_key,
+        s3_secure=s3_settings.s3_secure, s3_bucket=s3_settings.s3_bucket,
+        s3_retention_days=1)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_workers_on_s3_store_match_lccu_scan(unit: Unit, workers, s3_endpoint: S3Endpoint,
+                                             planted_disk: PlantedManifest,
+                                             tmp_path: Path) -> None:
+    """With evidence in S3, two workers read it through ranged GETs and store every derived
+    file and the report under derived/<evidence id>/ in S3; the report equals `lccu scan`'s
+    and each exported file in S3 has the SHA-256 the report gives."""
+    settings = unit.settings
+    unit.env.update({"LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
+                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
+                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
+                     "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
+                     "LCCU_S3_BUCKET": settings.s3_bucket, "LCCU_S3_RETENTION_DAYS": "1"})
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    assert lab.get_evidence(evidence).storage_uri.startswith("s3://")
+    workers()
+    workers()
+    sub = submit(lab, evidence, rules=[unit.rules])
+    send_tokens(unit, sub.run_id, sub.queued)
+    [status] = wait_runs(lab, [sub.run_id])
+    assert status["state"] == "done", status
+    got = load_report(lab, status["report"])
+    want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules]))
+    assert (file_set(got), carved_set(got), yara_set(got)) == \
+        (file_set(want), carved_set(want), yara_set(want))
+    store = open_store(lab.settings)
+    exported = [f for f in got["files"] if f["exported"]] + \
+        [c for c in got["carved"] if c["exported"]]
+    assert exported
+    for record in exported:
+        with store.open_derived(f"{evidence}/{record['exported']}") as fh:
+            assert hashlib.sha256(fh.read()).hexdigest() == record["sha256"]
+    assert got["summary"] == want["summary"]
+
+
+class TcpGate:
+    """A TCP forwarder in front of the S3 server that can be closed and reopened: a real
+    network outage as the workers see it (the shared S3 server itself is never stopped)."""
+
+    def __init__(self, target: str) -> None:
+        host, port = target.rsplit(":", 1)
+        self.target = (host, int(port))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.listener: socket.socket | None = None
+        self.conns: list[socket.socket] = []
+
+    def open(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+        self.conns.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                return
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_survives_s3_outage(unit: Unit, workers, s3_endpoint: S3Endpoint,
+                                planted_disk: PlantedManifest) -> None:
+    """S3 unreachable for 3 s mid-run: the stages that hit it are put back and retried with
+    backoff (attempts > 1, nothing failed) and the run completes with one event per stage."""
+    gate = TcpGate(str(unit.settings.s3_endpoint))
+    gate.open()
+    settings = unit.settings
+    unit.env.update({"LCCU_S3_ENDPOINT": f"127.0.0.1:{gate.port}",
+                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
+                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
+                     "LCCU_S3_SECURE": "false", "LCCU_S3_BUCKET": settings.s3_bucket,
+                     "LCCU_S3_RETENTION_DAYS": "1"})
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    workers()
+    sub = submit(lab, evidence, rules=[unit.rules])
+    send_tokens(unit, sub.run_id, sub.queued)
+    try:
+        for _ in range(3000):
+            if any(s["state"] == "done" for s in run_status(lab, sub.run_id)["stages"]):
+                break
+            time.sleep(0.01)
+        gate.close()
+        time.sleep(3)
+        assert run_status(lab, sub.run_id)["state"] == "running"
+        gate.open()
+        [status] = wait_runs(lab, [sub.run_id], timeout=120)
+    finally:
+        gate.close()
+    assert status["state"] == "done", status
+    assert max(s["attempts"] for s in status["stages"]) > 1
+    assert len(processed_events(lab, evidence)) == 12

@@ -1,0 +1,56 @@
+"""Fixtures for the web layer: a bootstrapped unit with passwords, the app and clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from lccu.config import Settings
+from lccu.web.app import create_app
+from lccu.web.auth import set_password
+from lccu.web.config import WebConfig
+from tests.web.helpers import MAX_UPLOAD, PASSWORD
+
+USERS = ("op", "vlas_inv", "polder_inv", "polder_an", "dpo")
+
+
+
+@pytest.fixture
+def unit(make_lab: Callable[..., object], lab_settings: Settings) -> Settings:
+    """The bootstrapped unit of ``make_lab`` where every user has the password PASSWORD."""
+    op = make_lab("op")
+    for name in USERS:
+        set_password(op.db, op.actor, name, PASSWORD)  # type: ignore[attr-defined]
+    return lab_settings
+
+
+@pytest.fixture
+def app(unit: Settings) -> Iterator[FastAPI]:
+    config = WebConfig(secret_key="test-key-" + "x" * 40, secure_cookies=False,
+                       max_upload_bytes=MAX_UPLOAD, upload_chunk_bytes=128)
+    application = create_app(unit, config)
+    yield application
+    application.state.web.db.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def new_client(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
+    """Extra independent browsers (own cookie jars) on the same app."""
+    made: list[TestClient] = []
+
+    def make() -> TestClient:
+        made.append(TestClient(app, base_url="http://127.0.0.1"))
+        return made[-1]
+
+    yield make
+    for test_client in made:
+        test_client.close()

@@ -1,0 +1,52 @@
+"""Helpers the web tests share: logging in through the form and uploading in chunks."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery staple"
+MAX_UPLOAD = 1024 * 1024
+
+
+def login_csrf(client: TestClient) -> str:
+    page = client.get("/login")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def login(client: TestClient, user: str, password: str = PASSWORD) -> str:
+    """Log in through the form; returns the session's CSRF token."""
+    answer = client.post("/login", data={"username": user, "password": password,
+                                         "csrf": login_csrf(client)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return session_csrf(client)
+
+
+def session_csrf(client: TestClient) -> str:
+    page = client.get("/cases/new")
+    found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert found, page.text
+    return found.group(1)
+
+
+def upload_file(client: TestClient, csrf: str, case_id: str, data: bytes, *,
+                chunk: int = 1000, filename: str = "image.dd",
+                declared: dict[str, str] | None = None, complete: bool = True,
+                ) -> tuple[str, object]:
+    """Start an upload, send it in chunks and (optionally) complete it through the API."""
+    headers = {"X-CSRF-Token": csrf}
+    start = client.post(f"/api/v1/cases/{case_id}/uploads", headers=headers, json={
+        "filename": filename, "size": len(data), "description": "test image",
+        **(declared or {})})
+    assert start.status_code == 201, start.text
+    upload_id = start.json()["upload_id"]
+    for offset in range(0, len(data), chunk):
+        sent = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": offset},
+                          content=data[offset:offset + chunk], headers=headers)
+        assert sent.status_code == 200, sent.text
+    if not complete:
+        return upload_id, None
+    return upload_id, client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)

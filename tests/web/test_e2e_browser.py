@@ -1,0 +1,158 @@
+"""End to end in headless Chromium against a real uvicorn server on a loopback port."""
+
+from __future__ import annotations
+
+import hashlib
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from tests.web.helpers import PASSWORD
+
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+              pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def tiny_png(width: int = 16, height: int = 16) -> bytes:
+    """A small valid PNG (a red-blue gradient), made here rather than shipped."""
+    rows = b"".join(b"\x00" + b"".join(bytes((x * 16, 0, y * 16)) for x in range(width))
+                    for y in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            lifespan="off")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
+    """An investigator logs in, opens a case, uploads an image through the page (surviving a
+    lost answer and a lost chunk), sees its hashes and verifies custody, in a real browser."""
+    from playwright.sync_api import Route, expect, sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    image = tmp_path / "photo.png"
+    image.write_bytes(tiny_png())
+    sha256 = hashlib.sha256(image.read_bytes()).hexdigest()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.set_default_timeout(15000)
+        page.goto(f"{server}/cases")
+        expect(page).to_have_url(f"{server}/login?next=%2Fcases")
+        page.screenshot(path=str(ARTIFACTS / "01-login.png"), full_page=True)
+        page.get_by_label("Gebruikersnaam").fill("vlas_inv")
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Aanmelden").click()
+        expect(page.get_by_role("heading", name="Dossiers")).to_be_visible()
+
+        page.get_by_role("link", name="Nieuw dossier").click()
+        page.get_by_label("Titel").fill("Sextortion PZ Vlas")
+        page.get_by_label("Referentie").fill("PV KO.12.L1.000123/2026")
+        page.screenshot(path=str(ARTIFACTS / "02-new-case.png"), full_page=True)
+        page.get_by_role("button", name="Aanmaken").click()
+        expect(page.get_by_role("heading", name="Sextortion PZ Vlas")).to_be_visible()
+        case_url = page.url
+
+        lost: list[str] = []
+
+        def flaky_network(route: Route) -> None:
+            """Lose the answer to the 2nd chunk (the server did store it) and the 3rd chunk."""
+            request = route.request
+            if request.method == "PUT" and "offset=128" in request.url and not lost:
+                route.fetch()
+                lost.append("answer")
+                route.abort()
+            elif request.method == "PUT" and "offset=256" in request.url and len(lost) == 1:
+                lost.append("chunk")
+                route.abort()
+            else:
+                route.continue_()
+
+        page.route("**/api/v1/uploads/**", flaky_network)
+        page.get_by_role("link", name="Stuk opladen").click()
+        page.get_by_label("Bestand").set_input_files(str(image))
+        page.get_by_label("Omschrijving").fill("Screenshot from the victim's phone")
+        page.get_by_label("Zegelnummer").fill("Z-0042")
+        page.get_by_label("SHA-256").fill(sha256)
+        page.get_by_role("button", name="Opladen", exact=True).click()
+        expect(page.locator("#result")).to_contain_text("EXH-001")
+        expect(page.locator("#percent")).to_have_text("100%")
+        page.screenshot(path=str(ARTIFACTS / "03-upload.png"), full_page=True)
+        page.unroute("**/api/v1/uploads/**")
+        assert lost == ["answer", "chunk"]
+
+        page.goto(case_url)
+        evidence = page.locator("#evidence")
+        expect(evidence).to_contain_text("EXH-001")
+        expect(evidence).to_contain_text(sha256)
+        expect(evidence).to_contain_text("stored")
+        page.get_by_role("button", name="Bewaringsketen controleren").click()
+        expect(page.locator("#verify-result")).to_contain_text("in orde")
+        page.screenshot(path=str(ARTIFACTS / "04-case-verified.png"), full_page=True)
+
+        page.get_by_role("link", name="Stuk opladen").click()  # now with a wrong hash
+        page.get_by_label("Bestand").set_input_files(str(image))
+        page.get_by_label("Omschrijving").fill("Same file, wrong declared hash")
+        page.get_by_label("SHA-256").fill("ab" * 32)
+        page.get_by_role("button", name="Opladen", exact=True).click()
+        expect(page.locator("#result.bad")).to_contain_text("HASHAFWIJKING")
+        page.goto(case_url)
+        expect(page.locator("#evidence .bad").first).to_contain_text("HASH KOMT NIET OVEREEN")
+        page.screenshot(path=str(ARTIFACTS / "05-case-mismatch.png"), full_page=True)
+
+        page.goto(f"{server}/cases")
+        expect(page.locator("table")).to_contain_text("Sextortion PZ Vlas")
+        page.screenshot(path=str(ARTIFACTS / "06-case-list.png"), full_page=True)
+        page.get_by_role("link", name="API-tokens").click()
+        page.get_by_label("Naam").fill("nightly export script")
+        page.get_by_role("button", name="Nieuw token").click()
+        expect(page.locator("#new-token")).to_contain_text("lccu_")
+        page.screenshot(path=str(ARTIFACTS / "08-tokens.png"), full_page=True)
+        page.get_by_role("button", name="Afmelden").click()
+        expect(page).to_have_url(f"{server}/login")
+
+        page.get_by_label("Gebruikersnaam").fill("dpo")
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Aanmelden").click()
+        expect(page.get_by_role("heading", name="Auditlog")).to_be_visible()
+        expect(page.locator("#audit")).to_contain_text("evidence.add")
+        page.screenshot(path=str(ARTIFACTS / "07-audit.png"))
+        browser.close()
