@@ -45,14 +45,18 @@ def _wait(lab: Any, run_id: str, interval: float = 1.0) -> dict[str, Any]:
 @click.option("--priority", type=click.Choice(["urgent", "normal"]), default="normal",
               show_default=True, help="urgent items are served before normal ones.")
 @click.option("--wait", is_flag=True, help="With workers: wait until the run has finished.")
+@click.option("--no-yara", is_flag=True, help="Skip YARA (over the image and over files).")
+@click.option("--carve", type=click.Choice(["all", "unallocated", "none"]), default="all",
+              show_default=True, help="Carve the whole image, only unallocated space, or not.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's status as JSON.")
 @pass_state
-def process(state: State, evidence: str, priority: str, wait: bool, as_json: bool) -> None:
+def process(state: State, evidence: str, priority: str, wait: bool, no_yara: bool, carve: str,
+            as_json: bool) -> None:
     """Process EVIDENCE: hash, file systems, carving, YARA, report (on workers or here)."""
     from lccu.tasks import drain, run_status, submit
 
     lab = state.lab()
-    submitted = submit(lab, evidence, priority=priority)
+    submitted = submit(lab, evidence, priority=priority, yara=not no_yara, carve=carve)
     if lab.settings.redis_url:
         from lccu.tasks.broker import declare, make_broker
 
@@ -108,7 +112,8 @@ def status(state: State, evidence: str | None, watch: bool, as_json: bool) -> No
 def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
                      output: Path) -> str:
     """Copy the report of a finished processing run of ``evidence`` to ``output``; returns
-    the run id (exported paths in it are relative to derived/<evidence id>/ in the store)."""
+    the run id (exported paths in it are relative to derived/<evidence id>/ in the store,
+    where the report itself is stored; the HTML page embeds its thumbnails)."""
     import shutil
 
     from lccu.storage import open_store
@@ -119,8 +124,8 @@ def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
     if not done:
         raise NotFound(f"no finished processing run for {evidence}; see `lccu status {evidence}`")
     key = done[0]["report"]
-    if fmt == "html":
-        key = key.rsplit("/", 1)[0] + "/report.html"
+    if fmt == "html":  # report-<run>.json (or, for older runs, <run>/report.json)
+        key = key.removesuffix(".json") + ".html"
     if output.is_dir():
         raise InvalidInput(f"-o {output} is a directory; give a file name")
     store = open_store(lab.settings)

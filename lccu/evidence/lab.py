@@ -495,11 +495,14 @@ class Lab:
             return [EvidenceInfo.of(i) for i in items]
 
     @contextmanager
-    def open_evidence_image(self, ref: str, *, purpose: str,
-                            processing: bool = False) -> Iterator[tuple[Any, str]]:
+    def open_evidence_image(self, ref: str, *, purpose: str, processing: bool = False,
+                            once: bool = False) -> Iterator[tuple[Any, str]]:
         """The stored bytes of an item as a read-only image stream; the access is recorded
         as an ``accessed`` custody event (with ``purpose``) and in the audit log.
         ``processing=True`` is the workers' path (see :func:`lccu.evidence.access.case_access`).
+        ``once=True`` records the ``accessed`` event only if none with this purpose exists
+        (checked and appended under the case row's lock): thousands of segment jobs of one
+        processing stage then leave one custody event; each access is still audited.
         """
         from lccu.imaging import open_image
         from lccu.storage import open_store
@@ -508,9 +511,18 @@ class Lab:
             case, item = self._item_for(session, ref, "evidence.access", processing=processing)
             stored = stored_ref(item)
             label = f"{case.number}/{item.exhibit_number}"
-            head = self._append(session, case, "accessed", evidence_id=item.id,
-                                reason=purpose, details={"purpose": purpose})
-        self._anchor(head)
+            head: dict[str, Any] | None = None
+            if once:
+                session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+                seen = session.execute(select(CustodyEvent.seq).where(
+                    CustodyEvent.case_id == case.id, CustodyEvent.action == "accessed",
+                    CustodyEvent.evidence_id == item.id, CustodyEvent.reason == purpose)
+                    .limit(1)).first()
+            if not once or seen is None:
+                head = self._append(session, case, "accessed", evidence_id=item.id,
+                                    reason=purpose, details={"purpose": purpose})
+        if head is not None:
+            self._anchor(head)
         store = open_store(self.settings)
         try:
             with store.open_evidence(stored) as raw, open_image(raw) as image:

@@ -173,10 +173,11 @@ def finish(session: Session, claim: Claim, *, state: str, reason: str | None = N
 
 def _promote(session: Session, run_id: str) -> int:
     stages = list(session.scalars(select(StageRun).where(StageRun.run_id == run_id)))
-    finished = {s.stage for s in stages} - {s.stage for s in stages if s.state not in TERMINAL}
+    # a dependency without rows (``--carve none``, ``--no-yara``) is satisfied
+    pending = {s.stage for s in stages if s.state not in TERMINAL}
     queued = 0
     for s in stages:
-        if s.state == "waiting" and all(d in finished for d in DEPENDS[s.stage]):
+        if s.state == "waiting" and not pending.intersection(DEPENDS[s.stage]):
             s.state, s.queued_at = "queued", now_text()
             queued += 1
     run = session.get(ProcessingRun, run_id)

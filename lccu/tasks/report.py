@@ -1,5 +1,6 @@
 """The report stage: merge the stage results of a run into one report (same schema as
-``lccu scan``), validate it, and store ``report.json`` and ``report.html``.
+``lccu scan``), validate it, and store ``report-<run id>.json`` and ``.html`` in
+``derived/<evidence id>/``, where the exported files' relative links resolve.
 
 A failed stage does not stop the report: its reason becomes an ``errors`` entry. Only a
 failed hash stage does, since the report must name the image it describes.
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from lccu import __version__
-from lccu.errors import PermanentTaskError
+from lccu.errors import LccuError, PermanentTaskError
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.report import summarize, validate_report, write_reports
+from lccu.report.thumbnails import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, _candidates, _lexically_safe
 
 
 def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
@@ -50,7 +52,36 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
     report["summary"] = summarize(report)
     validate_report(report)
     with tempfile.TemporaryDirectory(prefix="lccu-report-") as tmp:
+        fetch_pictures(ctx.store, claim.evidence_id, report, Path(tmp))
         _json_path, html_path = write_reports(report, Path(tmp))
-        ctx.store.put_derived(f"{claim.evidence_id}/{claim.run_id}/report.html",
+        ctx.store.put_derived(report_key(claim.evidence_id, claim.run_id, "html"),
                               io.BytesIO(html_path.read_bytes()))
     return report
+
+
+def report_key(evidence_id: str, run_id: str, fmt: str) -> str:
+    """Where a run's report is stored: beside the stage folders, so the ``exported`` paths in
+    it (relative to ``derived/<evidence id>/``) are also relative to the report itself."""
+    return f"{evidence_id}/report-{run_id}.{fmt}"
+
+
+def fetch_pictures(store: Any, evidence_id: str, report: dict[str, Any], out_dir: Path) -> int:
+    """Copy the exported pictures the HTML page would embed from the store into ``out_dir``
+    (the renderer reads them from there only); returns how many. Paths are checked like the
+    renderer checks them, and pictures over its size limit are not fetched at all."""
+    count = 0
+    for _label, _origin, _deleted, exported in _candidates(report)[:DEFAULT_LIMIT]:
+        if not _lexically_safe(exported):
+            continue
+        target = out_dir / exported
+        try:
+            with store.open_derived(f"{evidence_id}/{exported}") as fh:
+                data = fh.read(DEFAULT_MAX_BYTES + 1)
+        except (LccuError, OSError):
+            continue  # the renderer counts it as missing
+        if len(data) > DEFAULT_MAX_BYTES:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        count += 1
+    return count

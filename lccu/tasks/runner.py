@@ -29,7 +29,7 @@ from lccu.errors import (
 )
 from lccu.evidence.models import CustodyEvent
 from lccu.tasks import queue
-from lccu.tasks.report import merge_report
+from lccu.tasks.report import merge_report, report_key
 from lccu.tasks.stages import STAGES, StageContext
 from lccu.tasks.versions import cache_key, canonical, digest, tool_versions, worker_host
 
@@ -98,10 +98,10 @@ def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
             return hit.result_key, hit.result_digest
     ctx = StageContext(lab, store, claim.evidence_id, claim.stage, claim.seg_start,
                        claim.seg_end, key[:16], claim.options, _inputs(lab, store, claim),
-                       beat.tick)
+                       beat.tick, run_id=claim.run_id)
     if claim.stage == "report":
         result = merge_report(ctx, lab, claim)
-        result_key = f"{claim.evidence_id}/{claim.run_id}/report.json"
+        result_key = report_key(claim.evidence_id, claim.run_id, "json")
     else:
         result = STAGES[claim.stage](ctx)
         result_key = f"{claim.evidence_id}/{key[:16]}/result.json"

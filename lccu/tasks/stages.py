@@ -46,11 +46,21 @@ class StageContext:
     options: dict[str, Any]
     inputs: dict[str, list[dict[str, Any]]]  # results of finished stages (report, yara-files)
     tick: Tick
+    run_id: str = ""
+
+    @property
+    def purpose(self) -> str:
+        """The ``accessed`` event's reason: one per run and stage kind, not per segment."""
+        return f"processing run {self.run_id}: {self.stage}"
 
     @contextmanager
     def image(self) -> Iterator[tuple[Any, str]]:
-        with self.lab.open_evidence_image(self.evidence_id, purpose=f"processing: {self.stage}",
-                                          processing=True) as (image, label):
+        """The evidence image, through the library's processing path. Custody says once that
+        this stage of this run read the item (``once=True``: up to thousands of segment
+        jobs, one ``accessed`` event); each segment's own ``processed`` event names its
+        byte range, and every open is audited."""
+        with self.lab.open_evidence_image(self.evidence_id, purpose=self.purpose,
+                                          processing=True, once=True) as (image, label):
             yield image, label
 
     def upload(self, sink: DirectorySink, relative: str | None) -> str | None:
@@ -113,12 +123,37 @@ def run_files(ctx: StageContext) -> dict[str, Any]:
     return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors}
 
 
+def intersect(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """The parts of ``ranges`` inside ``[lo, hi)``: a segment's share of unallocated space."""
+    return [(max(s, lo), min(e, hi)) for s, e in ranges if max(s, lo) < min(e, hi)]
+
+
+def carve_ranges(image: Any, label: str, entries: list[FileEntry], mode: str, lo: int,
+                 hi: int) -> list[tuple[int, int]]:
+    """Where headers may start in this segment: all of it, or (``--carve unallocated``) only
+    its unallocated part, computed exactly as ``lccu scan`` does over the whole image."""
+    if mode != "unallocated":
+        return [(lo, hi)]
+    from lccu.fs import list_partition_table, unallocated_ranges
+
+    tsk = TskImage(image, image.size, name=label)
+    try:
+        table = list_partition_table(tsk)
+    finally:
+        tsk.clear_cache()
+    return intersect(unallocated_ranges(image.size, table, entries), lo, hi)
+
+
 def run_carve(ctx: StageContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lccu-carve-") as tmp, ctx.image() as (image, label):
         sink = DirectorySink(Path(tmp))
         entries = entries_of(image, label)
-        carved, errors = carve_image(image, image.size, sink, entries,
-                                     ranges=[(ctx.seg_start, ctx.seg_end)],
+        ranges = carve_ranges(image, label, entries, str(ctx.options.get("carve", "all")),
+                              ctx.seg_start, ctx.seg_end)
+        if not ranges:
+            ctx.tick(1, 1)
+            return {"carved": [], "errors": []}
+        carved, errors = carve_image(image, image.size, sink, entries, ranges=ranges,
                                      tick=lambda n: ctx.tick(n, None))
         for item in carved:
             item["exported"] = ctx.upload(sink, item["exported"])

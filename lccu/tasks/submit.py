@@ -42,29 +42,44 @@ class Submitted:
     queued: int  # stages runnable now: one work token each
 
 
-def plan(size: int, seg: int) -> list[tuple[str, int, int, int]]:
-    """(stage, segment, start, end) rows of a run over an image of ``size`` bytes."""
+CARVE_MODES = ("all", "unallocated", "none")
+
+
+def plan(size: int, seg: int, *, yara: bool = True,
+         carve: str = "all") -> list[tuple[str, int, int, int]]:
+    """(stage, segment, start, end) rows of a run over an image of ``size`` bytes; a disabled
+    stage (``carve="none"``, ``yara=False``) gets no rows at all, so nothing waits for it."""
     bounds = [(i, s, min(size, s + seg)) for i, s in enumerate(range(0, max(size, 1), seg))]
+    enabled = [s for s in SEGMENTED if (s != "carve" or carve != "none") and (s != "yara" or yara)]
     rows = [("hash", 0, 0, size), ("files", 0, 0, size)]
-    rows += [(stage, i, s, e) for stage in SEGMENTED for i, s, e in bounds]
-    return [*rows, ("yara-files", 0, 0, size), ("report", 0, 0, size)]
+    rows += [(stage, i, s, e) for stage in enabled for i, s, e in bounds]
+    if yara:
+        rows.append(("yara-files", 0, 0, size))
+    return [*rows, ("report", 0, 0, size)]
 
 
 def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
-           rules: list[Path] | None = None) -> Submitted:
-    """Queue a run for one evidence item, as the acting user (their zone is the submitter)."""
+           rules: list[Path] | None = None, yara: bool = True,
+           carve: str = "all") -> Submitted:
+    """Queue a run for one evidence item, as the acting user (their zone is the submitter).
+
+    ``yara`` and ``carve`` are ``lccu scan``'s options: they are stored in the run's options,
+    shape the plan and (carve) the stage cache keys."""
     from lccu.scan import load_rules
 
     if priority not in PRIORITIES:
         raise InvalidInput(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}")
+    if carve not in CARVE_MODES:
+        raise InvalidInput(f"carve must be one of {', '.join(CARVE_MODES)}, not {carve!r}")
     evidence = lab.get_evidence(evidence_ref)
     if evidence.size is None or not evidence.storage_uri:
         raise InvalidInput(f"evidence {evidence.exhibit_number} has no stored image to process")
-    paths = [p.resolve() for p in (rules if rules is not None else lab.settings.rules)]
-    ruleset = load_rules(paths)
+    paths = [p.resolve() for p in (rules if rules is not None else lab.settings.rules)] \
+        if yara else []
+    identity = load_rules(paths).identity if yara else None
     seg = segment_size()
-    options = {"rules": [str(p) for p in paths], "rules_identity": ruleset.identity,
-               "segment_size": seg}
+    options = {"rules": [str(p) for p in paths], "rules_identity": identity,
+               "segment_size": seg, "yara": yara, "carve": carve}
     now = queue.now_text()
     with lab.db.session() as session:
         queue.lock_queue(session)
@@ -75,7 +90,7 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
         session.add(run)
         session.flush()
         queued = 0
-        for stage, segment, start, end in plan(evidence.size, seg):
+        for stage, segment, start, end in plan(evidence.size, seg, yara=yara, carve=carve):
             ready = not queue.DEPENDS[stage]
             queued += ready
             session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
@@ -91,6 +106,7 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
         run = session.get(ProcessingRun, run_id)
         if run is None:
             raise InvalidInput(f"no processing run {run_id!r}")
+        options = json.loads(run.options or "{}")  # runs from before the options: defaults
         stages = session.scalars(select(StageRun).where(StageRun.run_id == run_id)
                                  .order_by(StageRun.id))
         return {
@@ -98,6 +114,7 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
             "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
             "submitted_by": run.submitted_by, "submitted_at": run.submitted_at,
             "finished_at": run.finished_at, "reason": run.reason, "report": run.report_key,
+            "options": {"yara": options.get("yara", True), "carve": options.get("carve", "all")},
             "stages": [{"stage": s.stage, "segment": s.segment, "range": [s.seg_start, s.seg_end],
                         "state": s.state, "progress": [s.progress_done, s.progress_total],
                         "worker": s.worker_host, "attempts": s.attempts, "reason": s.reason,

@@ -1,7 +1,8 @@
 """What a stage result depends on besides the evidence bytes: tool versions and rules.
 
 The cache key of a stage is the SHA-256 of (evidence SHA-256, stage, segment range,
-versions, rule set identity): equal keys mean equal work, so a rerun reuses the result.
+versions, segment size, and the rule set identity and carve mode for the stages they
+affect): equal keys mean equal work, so a rerun reuses the result.
 """
 
 from __future__ import annotations
@@ -54,8 +55,21 @@ def digest(value: Any) -> str:
     return hashlib.sha256(canonical(value)).hexdigest()
 
 
+#: stages whose result depends on the YARA rules
+RULE_DEPENDENT = ("yara", "yara-files")
+#: stages whose result depends on the carve mode (yara-files scans the carved files)
+CARVE_DEPENDENT = ("carve", "yara-files")
+
+
 def cache_key(evidence_sha256: str, stage: str, seg_start: int, seg_end: int,
               options: dict[str, Any]) -> str:
-    return digest({"evidence": evidence_sha256, "stage": stage, "range": [seg_start, seg_end],
-                   "versions": tool_versions(), "rules": options.get("rules_identity"),
-                   "segment_size": options.get("segment_size")})
+    """Equal keys mean equal work; the carve mode is part of the key of the stages it
+    changes, so a ``--carve unallocated`` result is never reused for ``--carve all``."""
+    parts: dict[str, Any] = {
+        "evidence": evidence_sha256, "stage": stage, "range": [seg_start, seg_end],
+        "versions": tool_versions(), "segment_size": options.get("segment_size")}
+    if stage in RULE_DEPENDENT:  # a --no-yara run still reuses hash, files and carve
+        parts["rules"] = options.get("rules_identity")
+    if stage in CARVE_DEPENDENT:
+        parts["carve"] = options.get("carve", "all")
+    return digest(parts)

@@ -14,7 +14,9 @@ from starlette.background import BackgroundTask
 from lccu.evidence.chain import VerifyResult
 from lccu.evidence.models import ITEM_TYPES
 from lccu.web.auth import Principal
+from lccu.web.caselist import MAX_PER_PAGE, PER_PAGE, list_cases_page
 from lccu.web.deps import api_user, web
+from lccu.web.processing import processing_view
 from lccu.web.state import WebState
 from lccu.web.uploads import UploadTooLarge
 
@@ -41,6 +43,10 @@ class NewUpload(BaseModel):
     sha256: str | None = Field(default=None, max_length=64)
 
 
+class NewRun(BaseModel):
+    priority: str = Field(default="normal", pattern="^(urgent|normal)$")
+
+
 class NewToken(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
@@ -54,8 +60,11 @@ def verify_dict(result: VerifyResult) -> dict[str, Any]:
 
 
 @router.get("/cases")
-def list_cases(user: User, state: State) -> list[dict[str, Any]]:
-    return [c.as_dict() for c in state.lab(user.actor).list_cases()]
+def list_cases(user: User, state: State, page: Annotated[int, Query(ge=1)] = 1,
+               per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE
+               ) -> dict[str, Any]:
+    """Visible cases, oldest first, one page: ``{total, page, per_page, pages, cases}``."""
+    return list_cases_page(state.lab(user.actor), page, per_page).as_dict()
 
 
 @router.post("/cases", status_code=201)
@@ -79,6 +88,21 @@ def list_evidence(ref: str, user: User, state: State) -> list[dict[str, Any]]:
 @router.get("/evidence/{item_id}")
 def get_evidence(item_id: str, user: User, state: State) -> dict[str, Any]:
     return state.lab(user.actor).get_evidence(item_id[:100]).as_dict()
+
+
+@router.get("/evidence/{item_id}/processing")
+def processing(item_id: str, user: User, state: State) -> dict[str, Any]:
+    """The item's processing runs, newest first, with per-stage state, progress and ETA
+    (seconds; null until a running stage has progress)."""
+    return processing_view(state.lab(user.actor), item_id[:100])
+
+
+@router.post("/evidence/{item_id}/processing", status_code=202)
+def start_processing(item_id: str, body: NewRun, user: User, state: State) -> dict[str, Any]:
+    """Submit a processing run; it runs on the workers, or in the server without Redis.
+    Answers at once: follow it with GET on the same path."""
+    run_id = state.processor.submit(state.lab(user.actor), item_id[:100], body.priority)
+    return {"run": run_id, "evidence": item_id[:100], "priority": body.priority}
 
 
 @router.get("/cases/{ref}/custody")

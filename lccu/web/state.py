@@ -14,6 +14,7 @@ from lccu.evidence.db import Database
 from lccu.evidence.lab import Lab
 from lccu.web.auth import LoginLimiter, Sessions, Tokens
 from lccu.web.config import WebConfig
+from lccu.web.processing import Processor
 from lccu.web.uploads import UploadArea
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -29,6 +30,7 @@ class WebState:
     limiter: LoginLimiter
     uploads: UploadArea
     templates: Jinja2Templates
+    processor: Processor
 
     @classmethod
     def build(cls, settings: Settings, config: WebConfig) -> WebState:
@@ -39,7 +41,7 @@ class WebState:
                    Sessions(db, config.secret_key, config.session_hours), Tokens(db),
                    LoginLimiter(config.login_failures, config.login_window_seconds),
                    UploadArea(Path(settings.home) / "uploads", config.max_upload_bytes),
-                   templates)
+                   templates, Processor(lambda actor: Lab(settings, actor, db)))
 
     def lab(self, actor: Actor) -> Lab:
         """A Lab for one request; it shares the app's Database (never closed per request)."""

@@ -160,3 +160,39 @@ def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
         assert "not a readable EWF image" in by_stage[stage]["reason"]
     assert "hash stage failed" in by_stage["report"]["reason"]
     assert len(processed_events(lab_a, bad_id)) == 1  # yara-files: nothing to scan, done
+
+
+@SQLITE_ONLY
+def test_worker_run_with_carve_unallocated(unit: Unit, workers, planted_disk: PlantedManifest,
+                                           tmp_path: Path) -> None:
+    """On a worker, `lccu process --carve unallocated` carves what `lccu scan --carve
+    unallocated` carves, stores a report.html with the same thumbnails, and appends one
+    `accessed` event per stage kind."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from lccu.evidence.models import CustodyEvent
+    from lccu.storage import open_store
+
+    workers()
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    done = lccu(unit, "process", evidence, "--carve", "unallocated", "--wait", "--json")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["state"] == "done", status
+    lab = unit.lab("vlas_inv")
+    got = load_report(lab, status["report"])
+    want = run_scan(planted_disk.image, tmp_path / "scan",
+                    ScanOptions(rules=[unit.rules], carve="unallocated"))
+    assert carved_set(got) == carved_set(want)
+    assert not any(c["duplicate_of"] for c in got["carved"])
+    with open_store(lab.settings).open_derived(status["report"][:-5] + ".html") as fh:
+        page = fh.read().decode()
+    thumbs = (tmp_path / "scan" / "report.html").read_text().count("data:image/")
+    assert thumbs >= 4 and page.count("data:image/") == thumbs
+    with lab.db.session() as session:
+        accessed = Counter(session.scalars(select(CustodyEvent.reason).where(
+            CustodyEvent.evidence_id == evidence, CustodyEvent.action == "accessed")))
+    assert accessed == Counter({f"processing run {status['run']}: {stage}": 1
+                                for stage in ("hash", "files", "carve", "yara")})

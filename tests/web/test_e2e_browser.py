@@ -8,13 +8,15 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from lccu.evidence.lab import Lab
+from lccu.testing.images import PlantedManifest
 from tests.web.helpers import PASSWORD
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
@@ -156,3 +158,38 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         expect(page.locator("#audit")).to_contain_text("evidence.add")
         page.screenshot(path=str(ARTIFACTS / "07-audit.png"))
         browser.close()
+
+
+def test_browser_processing_page_follows_run(server: str, app: FastAPI,
+                                             make_lab: Callable[..., Lab],
+                                             planted_disk: PlantedManifest) -> None:
+    """From the case page an investigator opens an item's processing page, starts an urgent
+    run, and the self-refreshing page reaches "klaar" for the run and every stage."""
+    from playwright.sync_api import expect, sync_playwright
+
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Processing in the browser")
+    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.set_default_timeout(15000)
+        page.goto(f"{server}/cases/{case.id}")
+        page.get_by_label("Gebruikersnaam").fill("vlas_inv")
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Aanmelden").click()
+        page.get_by_role("link", name="Verwerking").click()
+        expect(page).to_have_url(f"{server}/evidence/{item.id}/processing")
+        expect(page.get_by_text("Dit stuk werd nog niet verwerkt.")).to_be_visible()
+        page.get_by_label("Prioriteit").select_option("urgent")
+        page.get_by_role("button", name="Verwerken").click()
+        run = page.locator("section.run")
+        expect(run).to_have_count(1)
+        expect(run).to_have_attribute("data-state", "done", timeout=90000)
+        expect(run.locator("tbody tr")).to_have_count(6)
+        expect(run.locator("tbody td", has_text="klaar")).to_have_count(6)
+        expect(run.get_by_text("dringend")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "10-processing-done.png"), full_page=True)
+        browser.close()
+    assert app.state.web.processor.wait(30)

@@ -22,7 +22,7 @@ def test_web_tables_and_login_on_both_engines(client: TestClient) -> None:
     made = client.post("/api/v1/cases", json={"title": "engine check"},
                        headers={"X-CSRF-Token": csrf})
     assert made.status_code == 201
-    assert [c["title"] for c in client.get("/api/v1/cases").json()] == ["engine check"]
+    assert [c["title"] for c in client.get("/api/v1/cases").json()["cases"]] == ["engine check"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

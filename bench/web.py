@@ -1,0 +1,256 @@
+"""Web targets of issue #7, side by side in one run: upload throughput and case-list latency.
+
+    python bench/web.py [--size-mib 256] [--s3] [--cases 10000]
+
+(a) Upload: the same seeded file (``bench/out/random-<size>MiB.bin``) is stored once with a
+    direct ``put_evidence`` into the evidence store, and once through ``lccu serve``
+    (uvicorn, its own process): ``POST /uploads``, 32 MiB ``PUT`` chunks, ``POST /complete``
+    (which hashes it into the store and records custody). Target: web >= 70% of direct. The store is
+    local by default, S3 with ``--s3`` (``LCCU_S3_*`` settings, or the test server on
+    127.0.0.1:8333).
+(b) Case list: ``--cases`` cases bulk-inserted into a fresh PostgreSQL schema
+    (``LCCU_BENCH_PG``, default ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), then
+    the median of 20 ``GET /api/v1/cases`` and 20 ``GET /cases`` for a user of the zone.
+    Target: < 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, insert, select, text
+
+# bench/ holds yara.py, which would shadow the yara module: load hash.py by path instead
+BENCH = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+_spec = importlib.util.spec_from_file_location("bench_hash", BENCH / "hash.py")
+assert _spec and _spec.loader
+bench_hash = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench_hash)
+MIB, make_input, s3_settings, warm = (bench_hash.MIB, bench_hash.make_input,
+                                      bench_hash.s3_settings, bench_hash.warm)
+
+from lccu.config import Settings, load_settings  # noqa: E402
+from lccu.evidence.lab import open_lab  # noqa: E402
+from lccu.evidence.models import Case, User  # noqa: E402
+
+PG = os.environ.get("LCCU_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+CHUNK = 32 * MIB
+REPEAT = 20
+SECRET = "bench-" + "x" * 40
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A database URL on a new PostgreSQL schema, dropped afterwards."""
+    schema = f"lccu_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{PG}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def bootstrap(settings: Settings) -> str:
+    """Zones, an operator and an investigator; returns an API token of the investigator."""
+    boot = open_lab(None, settings=settings)
+    boot.add_zone("PZ Vlas")
+    boot.add_zone("PZ Polder")
+    boot.add_user("op", "PZ Vlas", "operator")
+    boot.close()
+    op = open_lab("op", settings=settings)
+    op.add_user("vlas_inv", "PZ Vlas", "investigator")
+    op.close()
+    inv = open_lab("vlas_inv", settings=settings)
+    from lccu.web.auth import Tokens
+
+    _, token = Tokens(inv.db).create(inv.actor, "bench")
+    inv.close()
+    return token
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes ``lccu serve`` see exactly ``settings``."""
+    env = {**os.environ, "LCCU_HOME": str(settings.home),
+           "LCCU_DATABASE_URL": settings.database_url, "LCCU_WEB_SECRET": SECRET,
+           "LCCU_WEB_SECURE_COOKIES": "false"}
+    if settings.s3_endpoint:
+        env.update(LCCU_S3_ENDPOINT=settings.s3_endpoint,
+                   LCCU_S3_ACCESS_KEY=settings.s3_access_key or "",
+                   LCCU_S3_SECRET_KEY=settings.s3_secret_key or "",
+                   LCCU_S3_SECURE=str(settings.s3_secure).lower(),
+                   LCCU_S3_BUCKET=settings.s3_bucket,
+                   LCCU_S3_RETENTION_DAYS=str(settings.s3_retention_days))
+    env.pop("LCCU_REDIS_URL", None)
+    return env
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """``lccu serve`` (uvicorn) as its own process, as deployed; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-c", "from lccu.cli.main import main; main()", "serve",
+               "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(command, env=settings_env(settings),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/login", timeout=1)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"lccu serve did not start: {proc.stderr.read().decode()[-2000:]}"
+                             if proc.stderr else "lccu serve did not start")
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def direct_put(settings: Settings, path: Path) -> float:
+    from lccu.storage import open_store
+
+    store = open_store(settings)
+    key = f"bench/direct-{uuid.uuid4().hex}"
+    started = time.perf_counter()
+    with path.open("rb") as fh:
+        store.put_evidence(key, fh, size=path.stat().st_size)
+    elapsed = time.perf_counter() - started
+    store.close()
+    return elapsed
+
+
+def web_upload(base: str, token: str, path: Path) -> tuple[float, float, str]:
+    """Seconds from the first request to the recorded item, seconds of the final
+    ``complete`` alone, and the recorded SHA-256."""
+    headers = {"Authorization": f"Bearer {token}"}
+    size = path.stat().st_size
+    with httpx.Client(base_url=base, headers=headers, timeout=600) as client:
+        case = client.post("/api/v1/cases", json={"title": "upload bench"}).json()["id"]
+        started = time.perf_counter()
+        upload = client.post(f"/api/v1/cases/{case}/uploads", json={
+            "filename": path.name, "size": size, "description": "bench"}).json()["upload_id"]
+        with path.open("rb") as fh:
+            for offset in range(0, size, CHUNK):
+                answer = client.put(f"/api/v1/uploads/{upload}", params={"offset": offset},
+                                    content=fh.read(CHUNK))
+                answer.raise_for_status()
+        sent = time.perf_counter()
+        done = client.post(f"/api/v1/uploads/{upload}/complete")
+        done.raise_for_status()
+        end = time.perf_counter()
+        return end - started, end - sent, str(done.json()["sha256"])
+
+
+def insert_cases(settings: Settings, count: int) -> None:
+    """``count`` cases of the investigator's zone in one bulk INSERT (no custody rows)."""
+    engine = create_engine(settings.database_url)
+    with engine.begin() as conn:
+        user, zone = conn.execute(select(User.id, User.zone_id)
+                                  .where(User.username == "vlas_inv")).one()
+        rows = [{"id": str(uuid.uuid4()), "number": f"BENCH-{i:06d}",
+                 "title": f"Bench case {i}", "zone_id": zone, "reference": f"PV {i}",
+                 "status": "open", "created_by": user,
+                 "created_at": f"2026-01-01T00:00:{i % 60:02d}.{i:06d}+00:00",
+                 "head_seq": 0, "head_hash": "0" * 64} for i in range(count)]
+        conn.execute(insert(Case), rows)
+    engine.dispose()
+
+
+def median_ms(client: httpx.Client, url: str) -> tuple[float, int]:
+    times = []
+    size = 0
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        answer = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        answer.raise_for_status()
+        size = len(answer.content)
+    return statistics.median(times), size
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=256)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--s3", action="store_true", help="S3 evidence store, not local")
+    args = parser.parse_args()
+    path = make_input(args.size_mib)
+    warm(path)
+    size_mb = path.stat().st_size / 1e6
+    print(f"cpus: {os.cpu_count()}, load: {load()}")
+    with tempfile.TemporaryDirectory(prefix="lccu-bench-web-") as home, \
+            fresh_schema() as url:
+        settings = dataclasses.replace(load_settings(
+            {"LCCU_HOME": home, "LCCU_DATABASE_URL": url}))
+        if args.s3:
+            s3 = s3_settings()
+            settings = dataclasses.replace(settings, **{
+                f: getattr(s3, f) for f in ("s3_endpoint", "s3_access_key", "s3_secret_key",
+                                            "s3_secure", "s3_bucket", "s3_retention_days")})
+        token = bootstrap(settings)
+        store = "S3" if args.s3 else "local"
+        with serve(settings) as base:
+            direct = direct_put(settings, path)
+            web, complete, _sha = web_upload(base, token, path)
+            print(f"(a) upload {size_mb:.0f} MB into the {store} store")
+            print(f"    direct put_evidence: {size_mb / direct:8.1f} MB/s ({direct:.2f} s)")
+            print(f"    web chunked upload:  {size_mb / web:8.1f} MB/s ({web:.2f} s)"
+                  f" = {100 * direct / web:.0f}% of direct (target >= 70%)")
+            print(f"    of which chunks {web - complete:.2f} s, complete {complete:.2f} s")
+            insert_cases(settings, args.cases)
+            headers = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+                listed = client.get("/api/v1/cases").json()
+                total = listed.get("total") if isinstance(listed, dict) else len(listed)
+                api, api_bytes = median_ms(client, "/api/v1/cases")
+            from lccu.web.auth import Sessions
+
+            lab = open_lab("vlas_inv", settings=settings)
+            cookie = Sessions(lab.db, SECRET, 1).create(lab.actor, "127.0.0.1", None)
+            lab.close()
+            with httpx.Client(base_url=base, cookies={"lccu_session": cookie},
+                              timeout=60) as client:
+                page, page_bytes = median_ms(client, "/cases")
+            print(f"(b) case list, {args.cases} cases of the zone in PostgreSQL "
+                  f"(total reported: {total}), median of {REPEAT}:")
+            print(f"    GET /api/v1/cases: {api:7.1f} ms ({api_bytes} bytes)")
+            print(f"    GET /cases:        {page:7.1f} ms ({page_bytes} bytes)"
+                  f"  (target < 100 ms)")
+    print(f"load now: {load()}")
+
+
+if __name__ == "__main__":
+    main()
