@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, insert, select
 
 # bench/ holds yara.py, which would shadow the yara module: load hash.py by path instead
 BENCH = Path(__file__).resolve().parent
@@ -47,6 +47,7 @@ MIB, make_input, s3_settings, warm = (bench_hash.MIB, bench_hash.make_input,
 from lccu.config import Settings, load_settings  # noqa: E402
 from lccu.evidence.lab import open_lab  # noqa: E402
 from lccu.evidence.models import Case, User  # noqa: E402
+from lccu.testing.postgres import temporary_schema  # noqa: E402
 
 PG = os.environ.get("LCCU_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHUNK = 32 * MIB
@@ -58,21 +59,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    """A database URL on a new PostgreSQL schema, dropped afterwards."""
-    schema = f"lccu_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def bootstrap(settings: Settings) -> str:
@@ -212,7 +198,7 @@ def main() -> None:
     size_mb = path.stat().st_size / 1e6
     print(f"cpus: {os.cpu_count()}, load: {load()}")
     with tempfile.TemporaryDirectory(prefix="lccu-bench-web-") as home, \
-            fresh_schema() as url:
+            temporary_schema(PG, "lccu_bench") as url:
         settings = dataclasses.replace(load_settings(
             {"LCCU_HOME": home, "LCCU_DATABASE_URL": url}))
         if args.s3:

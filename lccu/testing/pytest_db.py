@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -31,24 +31,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'lccu.sqlite3'}"
         return
-    from sqlalchemy import create_engine, text
+    from lccu.testing.postgres import temporary_schema
 
     base = _pg_base()
-    schema = f"lccu_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as exc:  # the server is part of what we test: fail, never skip
-        pytest.fail(f"PostgreSQL at {base} is not reachable ({exc}); start it or set "
-                    "LCCU_TEST_DATABASE_URL")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with ExitStack() as stack:
+        try:
+            url = stack.enter_context(temporary_schema(base, "lccu_test"))
+        except Exception as exc:  # the server is part of what we test: fail, never skip
+            pytest.fail(f"PostgreSQL at {base} is not reachable ({exc}); start it or set "
+                        "LCCU_TEST_DATABASE_URL")
+        yield url
 
 
 @pytest.fixture
