@@ -14,7 +14,7 @@ from starlette.background import BackgroundTask
 from lccu.evidence.chain import VerifyResult
 from lccu.evidence.models import ITEM_TYPES
 from lccu.web.auth import Principal
-from lccu.web.caselist import MAX_PER_PAGE, PER_PAGE, list_cases_page
+from lccu.web.caselist import MAX_PAGE, MAX_PER_PAGE, PER_PAGE, list_cases_page
 from lccu.web.deps import api_user, web
 from lccu.web.processing import processing_view
 from lccu.web.state import WebState
@@ -60,7 +60,7 @@ def verify_dict(result: VerifyResult) -> dict[str, Any]:
 
 
 @router.get("/cases")
-def list_cases(user: User, state: State, page: Annotated[int, Query(ge=1)] = 1,
+def list_cases(user: User, state: State, page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
                per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE
                ) -> dict[str, Any]:
     """Visible cases, oldest first, one page: ``{total, page, per_page, pages, cases}``."""

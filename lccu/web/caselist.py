@@ -17,6 +17,9 @@ from lccu.evidence.records import CaseInfo
 
 PER_PAGE = 100
 MAX_PER_PAGE = 500
+#: page numbers beyond this are refused (API) or clamped (pages): an offset must fit the
+#: database's 64-bit integers (schemathesis found a 500 on SQLite with a huge page number)
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ def list_cases_page(lab: Lab, page: int = 1, per_page: int = PER_PAGE) -> CasePa
     """Cases of the user's zone and those shared with it now, oldest first, one page."""
     if lab.actor.role == "dpo":
         lab.list_cases()  # refuses and audits the refusal exactly as the library does
-    page, per_page = max(1, page), min(max(1, per_page), MAX_PER_PAGE)
+    page, per_page = min(max(1, page), MAX_PAGE), min(max(1, per_page), MAX_PER_PAGE)
     now = format_time(utc_now())
     with lab.db.session() as session:
         shared = select(CaseShare.case_id).where(

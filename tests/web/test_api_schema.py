@@ -33,7 +33,9 @@ def test_no_server_errors_for_generated_requests(app: FastAPI) -> None:
     failures: list[str] = []
     statuses: list[int] = []
     def exercise(operation: Any) -> None:
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+        # derandomize: the same examples on every run, so CI is reproducible; a different
+        # seed once found a 500 (huge page number), fixed and pinned in test_case_list.py
+        @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(data=st.data())
         def run(data: st.DataObject) -> None:
