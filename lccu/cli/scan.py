@@ -133,19 +133,16 @@ def yara_command(ctx: click.Context, target: str, rules: tuple[Path, ...],
     from lccu.cli.sources import open_target
     from lccu.config import load_settings
     from lccu.fs import Problem as FsProblem
-    from lccu.fs import list_volumes, walk
-    from lccu.imaging.tsk import TskImage
+    from lccu.pipeline.filesystem import list_entries
     from lccu.pipeline.yarascan import scan_all
     from lccu.scan import load_rules
 
     ruleset = load_rules(list(load_settings().rules) + list(rules))
     with open_target(ctx, target, purpose="yara") as (image, label):
-        stream = cast(BinaryIO, image)
-        tsk = TskImage(stream, image.size, name=label)
         problems: list[FsProblem] = []
-        entries = [e for v in list_volumes(tsk, problems) for e in walk(tsk, v, problems)]
-        tsk.clear_cache()
-        hits, errors = scan_all(stream, image.size, ruleset, entries, [], [], None)
+        entries = list_entries(image, label, problems)
+        hits, errors = scan_all(cast(BinaryIO, image), image.size, ruleset, entries, [], [],
+                                None)
     errors += [{"where": p.where, "message": p.message} for p in problems]
     if as_json:
         emit_json({"target": label, "rules": ruleset.identity, "hits": hits, "errors": errors})

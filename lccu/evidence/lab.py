@@ -101,13 +101,9 @@ class Lab:
                          justification=justification, detail=detail)
 
     def _find_case(self, session: Session, ref: str) -> Case:
-        ref = ref.strip()
-        case = session.scalar(select(Case).where(or_(Case.id == ref, Case.number == ref)))
-        if case is None and len(ref) >= 8:
-            found = list(session.scalars(select(Case).where(Case.id.startswith(ref)).limit(2)))
-            case = found[0] if len(found) == 1 else None
+        case = _lookup_case(session, ref)
         if case is None:
-            raise NotFound(f"no case {ref!r}")
+            raise NotFound(f"no case {ref.strip()!r}")
         return case
 
     def _case_for(self, session: Session, ref: str, operation: str, *, write: bool = False,
@@ -131,31 +127,18 @@ class Lab:
     def resolve(self, ref: str) -> str:
         """``"case"`` or ``"evidence"``: what ``ref`` names (access is checked when it is
         used). Raises :class:`NotFound` for neither."""
-        ref = ref.strip()
         with self.db.session() as session:
-            if session.scalar(select(Case.id).where(or_(Case.id == ref, Case.number == ref))):
+            if _lookup_case(session, ref) is not None:
                 return "case"
-            if session.get(EvidenceItem, ref) is not None:
+            if _lookup_item(session, ref) is not None:
                 return "evidence"
-            if len(ref) >= 8:
-                if len(list(session.scalars(select(Case.id).where(Case.id.startswith(ref))
-                                            .limit(2)))) == 1:
-                    return "case"
-                if len(list(session.scalars(select(EvidenceItem.id)
-                                            .where(EvidenceItem.id.startswith(ref))
-                                            .limit(2)))) == 1:
-                    return "evidence"
         self.audit.write(self.actor, "resolve", allowed=False, object_id=ref[:64],
                          detail={"why": "no such case or evidence item"})
         raise NotFound(f"no case or evidence item {ref!r}")
 
     def _find_item(self, session: Session, ref: str) -> EvidenceItem:
         ref = ref.strip()
-        item = session.get(EvidenceItem, ref)
-        if item is None and len(ref) >= 8:
-            found = list(session.scalars(
-                select(EvidenceItem).where(EvidenceItem.id.startswith(ref)).limit(2)))
-            item = found[0] if len(found) == 1 else None
+        item = _lookup_item(session, ref)
         if item is None:
             self.audit.write(self.actor, "evidence.read", allowed=False,
                              object_type="evidence", object_id=ref[:64],
@@ -512,13 +495,8 @@ class Lab:
             stored = stored_ref(item)
             label = f"{case.number}/{item.exhibit_number}"
             head: dict[str, Any] | None = None
-            if once:
-                session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-                seen = session.execute(select(CustodyEvent.seq).where(
-                    CustodyEvent.case_id == case.id, CustodyEvent.action == "accessed",
-                    CustodyEvent.evidence_id == item.id, CustodyEvent.reason == purpose)
-                    .limit(1)).first()
-            if not once or seen is None:
+            if not once or _recorded_event(session, case, "accessed", item.id,
+                                           purpose) is None:
                 head = self._append(session, case, "accessed", evidence_id=item.id,
                                     reason=purpose, details={"purpose": purpose})
         if head is not None:
@@ -596,14 +574,7 @@ class Lab:
                 if action in ("returned", "destroyed"):
                     item.state = action
             if once:
-                session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-                existing = session.execute(
-                    select(CustodyEvent.seq, CustodyEvent.event_hash).where(
-                        CustodyEvent.case_id == case.id, CustodyEvent.action == action,
-                        CustodyEvent.reason == reason,
-                        CustodyEvent.evidence_id.is_(None) if item_id is None
-                        else CustodyEvent.evidence_id == item_id)
-                    .order_by(CustodyEvent.seq).limit(1)).first()
+                existing = _recorded_event(session, case, action, item_id, reason)
                 if existing is not None:
                     return {"case_id": case.id, "seq": existing.seq,
                             "event_hash": existing.event_hash, "existing": True}
@@ -694,6 +665,43 @@ class Lab:
             raise self._deny("audit.verify", "only a data protection officer verifies the log")
         with self.db.session() as session:
             return self.audit.verify(session)
+
+
+def _unique_prefix(session: Session, column: Any, ref: str) -> Any:
+    """The one row whose ``column`` starts with ``ref`` (at least 8 characters), else None:
+    lets people type the start of a UUID, never guessing between two candidates."""
+    if len(ref) < 8:
+        return None
+    found = list(session.scalars(select(column.class_).where(column.startswith(ref)).limit(2)))
+    return found[0] if len(found) == 1 else None
+
+
+def _lookup_case(session: Session, ref: str) -> Case | None:
+    """A case by id, number or unique id prefix (no access check, no audit)."""
+    ref = ref.strip()
+    case = session.scalar(select(Case).where(or_(Case.id == ref, Case.number == ref)))
+    return case if case is not None else _unique_prefix(session, Case.id, ref)
+
+
+def _lookup_item(session: Session, ref: str) -> EvidenceItem | None:
+    """An evidence item by id or unique id prefix (no access check, no audit)."""
+    ref = ref.strip()
+    item = session.get(EvidenceItem, ref)
+    return item if item is not None else _unique_prefix(session, EvidenceItem.id, ref)
+
+
+def _recorded_event(session: Session, case: Case, action: str, item_id: str | None,
+                    reason: str | None) -> Any:
+    """The first event of ``case`` with this action, item and reason, looked up under the
+    case row's lock, so that check-then-append is one step (``once=True``)."""
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    item_match = (CustodyEvent.evidence_id.is_(None) if item_id is None
+                  else CustodyEvent.evidence_id == item_id)
+    return session.execute(
+        select(CustodyEvent.seq, CustodyEvent.event_hash).where(
+            CustodyEvent.case_id == case.id, CustodyEvent.action == action,
+            CustodyEvent.reason == reason, item_match)
+        .order_by(CustodyEvent.seq).limit(1)).first()
 
 
 def stored_ref(item: EvidenceItem) -> StoredEvidence:

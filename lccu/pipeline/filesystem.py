@@ -107,3 +107,15 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
             result.files.append(record)
     result.errors = [{"where": p.where, "message": p.message} for p in problems]
     return result
+
+
+def list_entries(image: Any, label: str,
+                 problems: list[Problem] | None = None) -> list[FileEntry]:
+    """Every volume's entries, metadata only (no content read): what carving and YARA need
+    to name the file that owns an image offset."""
+    tsk = TskImage(image, image.size, name=label)
+    found = problems if problems is not None else []
+    try:
+        return [e for v in list_volumes(tsk, found) for e in walk(tsk, v, found)]
+    finally:
+        tsk.clear_cache()

@@ -52,12 +52,8 @@ def scan_all(stream: BinaryIO, size: int, rules: RuleSet, entries: Sequence[File
     errors: list[dict[str, str]] = []
     try:
         image_hits = scan_stream(stream, size, rules, errors=problems)
-        for hit in map_hits(image_hits, owner_lookup(entries)):
-            owner = hit.file
-            if isinstance(owner, dict):
-                owner = {"volume": owner["volume"], "path": owner["path"],
-                         "inode": owner["inode"]}
-            hits.append(_record(hit, file=owner if entries else None))
+        # map_hits names the owner {volume, path, inode}, or "unallocated"
+        hits.extend(_record(hit) for hit in map_hits(image_hits, owner_lookup(entries)))
     except LccuError as exc:
         errors.append({"where": "yara image", "message": str(exc)})
     if tick is not None:

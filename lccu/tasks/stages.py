@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from lccu.errors import PermanentTaskError
-from lccu.fs import FileEntry, Problem, list_volumes, walk
+from lccu.fs import FileEntry
 from lccu.hashing import hash_stream
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.carving import carve_image
-from lccu.pipeline.filesystem import list_and_extract
+from lccu.pipeline.filesystem import list_and_extract, list_entries
 from lccu.pipeline.scan import image_format
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import _record, owner_lookup
@@ -83,16 +83,6 @@ class StageContext:
         return rules
 
 
-def entries_of(image: Any, label: str) -> list[FileEntry]:
-    """File system entries (metadata only): carving and YARA need them to name owners."""
-    tsk = TskImage(image, image.size, name=label)
-    problems: list[Problem] = []
-    try:
-        return [e for v in list_volumes(tsk, problems) for e in walk(tsk, v, problems)]
-    finally:
-        tsk.clear_cache()
-
-
 def run_hash(ctx: StageContext) -> dict[str, Any]:
     with ctx.image() as (image, _label):
         digests = hash_stream(image, progress=lambda n: ctx.tick(n, image.size))
@@ -147,7 +137,7 @@ def carve_ranges(image: Any, label: str, entries: list[FileEntry], mode: str, lo
 def run_carve(ctx: StageContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lccu-carve-") as tmp, ctx.image() as (image, label):
         sink = DirectorySink(Path(tmp))
-        entries = entries_of(image, label)
+        entries = list_entries(image, label)
         ranges = carve_ranges(image, label, entries, str(ctx.options.get("carve", "all")),
                               ctx.seg_start, ctx.seg_end)
         if not ranges:
@@ -214,7 +204,7 @@ def run_yara(ctx: StageContext) -> dict[str, Any]:
                 continue
             found.append(dataclasses.replace(
                 hit, offset=None if hit.offset is None else hit.offset + lo))
-        entries = entries_of(image, label) if found else []
+        entries = list_entries(image, label) if found else []
     hits = []
     for hit in map_hits(found, owner_lookup(entries)):
         owner = hit.file
