@@ -64,6 +64,21 @@ class IntegrityError(StorageError):
     exit_code = 1
 
 
+class DeclaredHashMismatch(LccuError, ValueError):
+    """The bytes handed in do not hash to the acquisition hashes declared for them.
+
+    Raised before the store commits, so nothing was stored: the copy handed in is not the
+    acquired image (a broken transfer, the wrong file) and must not become evidence.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, mismatched: list[str], declared: dict[str, str],
+                 observed: dict[str, str]) -> None:
+        super().__init__(message)
+        self.mismatched, self.declared, self.observed = mismatched, declared, observed
+
+
 class ImageFormatError(LccuError, ValueError):
     """An evidence image is truncated, corrupt or of an unknown format."""
 

@@ -3,7 +3,9 @@
 
 Written from the format description in docs/custody.md, independently of lccu's own
 verifier, so that a court expert or the defence can check a chain of custody with code
-they can read in one sitting. Usage:
+they can read in one sitting. It checks the integrity of the log (sequence, links, hashes,
+signatures, recorded times, heads), not the custody rules (custodian, place, seal, disposal)
+that `lccu custody verify --file` also checks; see docs/custody.md. Usage:
 
     python3 verify_custody_export.py custody.jsonl [--head HEAD_HASH_NOTED_IN_THE_PV]
 

@@ -39,14 +39,35 @@ def custody_log(state: State, case_ref: str, as_json: bool) -> None:
 @click.argument("case_ref", metavar="CASE")
 @click.option("--action", required=True, type=click.Choice(ACTIONS))
 @click.option("--item", "item_ref", default=None, help="Evidence item concerned.")
-@click.option("--location", default=None)
+@click.option("--location", default=None, help="Where the item is (after a hand-over: where "
+              "it went).")
 @click.option("--reason", default=None)
+@click.option("--released-by", default=None, metavar="USER",
+              help="Hand-overs: who released the item (default: you; must be its custodian).")
+@click.option("--received-by", default=None, metavar="USER",
+              help="Hand-overs: who received it (left out: you keep custody, only the place "
+                   "changes).")
+@click.option("--witness", default=None, help="Hand-overs: who witnessed it.")
+@click.option("--from-location", default=None, help="Where the item was taken from.")
+@click.option("--to-location", default=None, help="Where the item went.")
+@click.option("--seal-before", default=None, help="Seal number as found.")
+@click.option("--seal-after", default=None, help="Seal number as left (resealed: the new one).")
+@click.option("--seal-intact/--seal-not-intact", default=None,
+              help="Whether the seal was found intact (not intact records a seal break).")
 @pass_state
 def custody_record(state: State, case_ref: str, action: str, item_ref: str | None,
-                   location: str | None, reason: str | None) -> None:
-    """Record a handling (transfer, return, note ...) signed with your key."""
+                   location: str | None, reason: str | None, released_by: str | None,
+                   received_by: str | None, witness: str | None, from_location: str | None,
+                   to_location: str | None, seal_before: str | None, seal_after: str | None,
+                   seal_intact: bool | None) -> None:
+    """Record a handling (transfer, check-out/in, seal break, reseal, return, note ...)
+    signed with your key; refused if it contradicts the item's custodian, place or seal."""
+    given = {"released_by": released_by, "received_by": received_by, "witness": witness,
+             "from_location": from_location, "to_location": to_location,
+             "seal_before": seal_before, "seal_after": seal_after, "seal_intact": seal_intact}
+    details = {name: value for name, value in given.items() if value is not None}
     head = state.lab().record_event(case_ref, action, evidence=item_ref, location=location,
-                                    reason=reason)
+                                    reason=reason, details=details or None)
     plain(f"event #{head['seq']} recorded; head {head['event_hash']}")
 
 
@@ -67,13 +88,21 @@ def _report(result: VerifyResult, as_json: bool) -> None:
         emit_json({"ok": result.ok, "case_id": result.case_id,
                    "events": result.events_checked, "head_seq": result.head_seq,
                    "head_hash": result.head_hash, "anchors_checked": result.anchors_checked,
-                   "problems": [{"seq": p.seq, "reason": p.reason} for p in result.problems]})
+                   "problems": [{"seq": p.seq, "reason": p.reason} for p in result.problems],
+                   "violations": [{"seq": v.seq, "evidence_id": v.evidence_id, "rule": v.rule,
+                                   "reason": v.reason} for v in result.violations]})
     elif result.ok:
         plain(result.summary())
     else:
         err_console.print(f"[bold red]{result.summary()}[/]", markup=True, highlight=False)
+        if result.problems:
+            err_console.print("integrity:", markup=False)
         for problem in result.problems:
             err_console.print(f"  {problem}", markup=False)
+        if result.violations:
+            err_console.print("custody rules:", markup=False)
+        for violation in result.violations:
+            err_console.print(f"  {violation}", markup=False)
     if not result.ok:
         raise SystemExit(1)
 
@@ -88,7 +117,8 @@ def _report(result: VerifyResult, as_json: bool) -> None:
 @pass_state
 def custody_verify(state: State, case_ref: str | None, file_path: Path | None,
                    expected_head: str | None, as_json: bool) -> None:
-    """Recompute every hash and signature; name the first broken event."""
+    """Recompute every hash and signature and check the custody rules (custodian, place,
+    seal, disposal); name each broken event."""
     if (case_ref is None) == (file_path is None):
         raise click.UsageError("give either CASE or --file FILE")
     if expected_head is not None and len(expected_head.strip()) != 64:

@@ -39,6 +39,9 @@ def evidence() -> None:
 @click.option("--md5", default=None, help="Declared acquisition MD5.")
 @click.option("--sha1", default=None, help="Declared acquisition SHA-1.")
 @click.option("--sha256", default=None, help="Declared acquisition SHA-256.")
+@click.option("--accept-mismatch", is_flag=True,
+              help="Take the copy in even if it does not match the declared hashes (marked "
+                   "hash-mismatch); without it a mismatch stores nothing.")
 @click.option("--make", default=None)
 @click.option("--model", default=None)
 @click.option("--serial", default=None)
@@ -56,7 +59,8 @@ def evidence_add(state: State, case_ref: str, path: Path, md5: str | None, sha1:
                  sha256: str | None, acquired_at: str | None, as_json: bool,
                  **fields: object) -> None:
     """Stream PATH into the evidence store, hash it (MD5, SHA-1, SHA-256 in one pass) and
-    record the intake; declared hashes are compared and a mismatch is recorded and reported."""
+    record the intake. Declared hashes are checked before anything is committed: a mismatch
+    stores nothing (exit 1) unless --accept-mismatch, which records it loudly."""
     lab = state.lab()
     size = path.stat().st_size if path.is_file() else None
     advance, stop = progress_bar(size, f"intake {path.name}")

@@ -94,19 +94,30 @@ def status(state: State, evidence: str | None, watch: bool, as_json: bool) -> No
     from lccu.tasks import run_status, runs_of
 
     lab = state.lab()
-    while True:
-        runs = [run_status(lab, r) for r in runs_of(lab, evidence)]
-        if as_json:
-            emit_json(runs)
-        else:
-            for run in runs:
-                _show(run)
-            if not runs:
-                plain("no processing runs")
-        if not watch or all(r["state"] in ("done", "failed") for r in runs):
-            return
-        time.sleep(2)
-        click.clear()
+    # EVIDENCE is resolved (access-checked and audited) once, not at every refresh
+    run_ids = runs_of(lab, evidence)
+    try:
+        while True:
+            runs = [run_status(lab, r) for r in run_ids]
+            if as_json:
+                emit_json(runs)
+            else:
+                for run in runs:
+                    _show(run)
+                if not runs:
+                    plain("no processing runs")
+            if not watch or all(r["state"] in ("done", "failed") for r in runs):
+                return
+            time.sleep(2)
+            click.clear()
+            if evidence is None:  # your zone's runs: new ones appear
+                run_ids = runs_of(lab, None)
+    except KeyboardInterrupt:
+        if not watch:
+            raise
+        click.echo("lccu status: stopped watching (Ctrl-C); the runs go on without it",
+                   err=True)
+        raise click.exceptions.Exit(130) from None
 
 
 def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,

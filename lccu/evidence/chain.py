@@ -10,7 +10,9 @@ chain with a head *anchor* kept outside the database (see :mod:`lccu.evidence.an
 with a head hash noted on paper.
 
 This module is pure (no database, no files) so that exactly the same code verifies the
-database and an export file handed to a court.
+database and an export file handed to a court. Beyond integrity, :func:`verify_events` also
+checks the custody rules of :mod:`lccu.evidence.invariants` (custodian, place, seal,
+disposal) and reports their violations separately from the integrity problems.
 """
 
 from __future__ import annotations
@@ -20,6 +22,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lccu.evidence.canonical import GENESIS_HASH, canonical_json, parse_time, sha256_hex
+from lccu.evidence.invariants import (
+    AFTER_DISPOSAL_ALLOWED,
+    DISPOSAL_ACTIONS,
+    Violation,
+    check_invariants,
+)
 from lccu.evidence.keys import key_id_of, verify_signature
 
 FORMAT_VERSION = 1
@@ -28,6 +36,10 @@ ACTIONS = (
     "acquired",
     "intake",
     "transferred",
+    "checked_out",
+    "checked_in",
+    "seal_broken",
+    "resealed",
     "accessed",
     "processed",
     "verified",
@@ -36,8 +48,8 @@ ACTIONS = (
     "destroyed",
     "note",
 )
-DISPOSAL_ACTIONS = frozenset({"returned", "destroyed"})
-AFTER_DISPOSAL_ALLOWED = frozenset({"accessed", "note", "exported"})
+__all__ = ["ACTIONS", "AFTER_DISPOSAL_ALLOWED", "DISPOSAL_ACTIONS", "Anchor", "Problem",
+           "SignerKey", "VerifyResult", "Violation", "compute_event_hash", "verify_events"]
 
 HASHED_FIELDS = (
     "v",
@@ -101,7 +113,12 @@ class Problem:
 
 @dataclass
 class VerifyResult:
-    """Outcome of a verification; ``ok`` only when no problem at all was found."""
+    """Outcome of a verification; ``ok`` only when no problem at all was found.
+
+    ``problems`` are breaks of integrity (hashes, links, signatures, anchors);
+    ``violations`` are breaks of the custody rules by an intact log (a hand-over by someone
+    who did not hold the item, an item in two places, a seal that changed unbroken, handling
+    after disposal)."""
 
     case_id: str | None
     events_checked: int = 0
@@ -109,14 +126,19 @@ class VerifyResult:
     head_hash: str = GENESIS_HASH
     problems: list[Problem] = field(default_factory=list)
     anchors_checked: int = 0
+    violations: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.violations
 
     @property
     def first_problem(self) -> Problem | None:
         return self.problems[0] if self.problems else None
+
+    @property
+    def first_violation(self) -> Violation | None:
+        return self.violations[0] if self.violations else None
 
     def summary(self) -> str:
         if self.ok:
@@ -124,8 +146,14 @@ class VerifyResult:
                 f"custody log verified: {self.events_checked} events, head #{self.head_seq} "
                 f"{self.head_hash}"
             )
-        first = self.first_problem
-        return f"custody log FAILED verification at {first} ({len(self.problems)} problem(s))"
+        rules = (f"{len(self.violations)} custody rule violation(s), the first at "
+                 f"{self.first_violation}")
+        if self.problems:
+            text = (f"custody log FAILED verification at {self.first_problem} "
+                    f"({len(self.problems)} problem(s))")
+            return text + (f"; {rules}" if self.violations else "")
+        return (f"custody log intact ({self.events_checked} events, head #{self.head_seq}) "
+                f"but FAILED the custody rules: {rules}")
 
 
 def _check_event(
@@ -183,7 +211,6 @@ def verify_events(
     result = VerifyResult(case_id=case_id)
     prev_hash = GENESIS_HASH
     prev_recorded = None
-    disposed: dict[str, str] = {}
     hashes_by_seq: dict[int, str] = {}
     prev_seq = 0
     for event in events:
@@ -200,13 +227,6 @@ def verify_events(
             result.problems.append(Problem(seq, "recorded time goes back before the previous "
                                                 "event's"))
         prev_recorded = recorded or prev_recorded
-        item = event.get("evidence_id")
-        action = event.get("action")
-        if item and item in disposed and action not in AFTER_DISPOSAL_ALLOWED:
-            result.problems.append(Problem(seq, f"'{action}' on an item already "
-                                                f"{disposed[item]}"))
-        if item and action in DISPOSAL_ACTIONS:
-            disposed[str(item)] = str(action)
         prev_hash = str(event.get("event_hash"))
         prev_seq = seq if seq is not None else expected
         if seq is not None:
@@ -242,4 +262,5 @@ def verify_events(
             "(truncated or rewritten)",
         ))
     result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    result.violations = check_invariants(events)
     return result

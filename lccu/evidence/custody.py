@@ -1,4 +1,9 @@
-"""Appending signed events to a case's custody log, and reading them back for verification."""
+"""Appending signed events to a case's custody log, and reading them back for verification.
+
+Before an event about an item is appended, the item's earlier events are read under the case
+row's lock and the custody rules of :mod:`lccu.evidence.invariants` are checked: an event that
+would break them is refused with :class:`InvalidInput` and nothing is appended.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from lccu.errors import InvalidInput
 from lccu.evidence.access import Actor
 from lccu.evidence.canonical import GENESIS_HASH, canonical_json, format_time, utc_now
 from lccu.evidence.chain import ACTIONS, FORMAT_VERSION, SignerKey, compute_event_hash
+from lccu.evidence.invariants import MOVEMENT_ACTIONS, check_new_event
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.models import Case, CustodyEvent, User
 
@@ -69,11 +75,14 @@ def append_event(
         .order_by(CustodyEvent.seq.desc())
         .limit(1)
     ).first()
+    seq = (last.seq + 1) if last else 1
+    _refuse_rule_breaks(session, case, seq, actor.username, action, evidence_id, location,
+                        details)
     now = utc_now()
     record: dict[str, Any] = {
         "v": FORMAT_VERSION,
         "case_id": case.id,
-        "seq": (last.seq + 1) if last else 1,
+        "seq": seq,
         "occurred_at": format_time(occurred_at or now),
         "recorded_at": format_time(now),
         "actor": actor.username,
@@ -105,6 +114,32 @@ def append_event(
     locked.head_hash = event_hash
     session.flush()
     return event
+
+
+def _refuse_rule_breaks(session: Session, case: Case, seq: int, actor: str, action: str,
+                        evidence_id: str | None, location: str | None,
+                        details: Mapping[str, Any] | None) -> None:
+    """Raise :class:`InvalidInput` if the event would break a custody rule (called with the
+    case row locked, so two hand-overs of one item cannot both pass)."""
+    fields = dict(details or {})
+    candidate = {"seq": seq, "actor": actor, "action": action, "evidence_id": evidence_id,
+                 "location": location, "details": fields}
+    history: list[dict[str, Any]] = []
+    if evidence_id is not None:
+        history = [event_to_dict(row) for row in session.scalars(
+            select(CustodyEvent).where(CustodyEvent.case_id == case.id,
+                                       CustodyEvent.evidence_id == evidence_id)
+            .order_by(CustodyEvent.seq))]
+    reasons = check_new_event(history, candidate)
+    if action in MOVEMENT_ACTIONS:
+        named = {str(fields[name]) for name in ("released_by", "received_by")
+                 if fields.get(name) is not None}
+        known = set(session.scalars(select(User.username).where(User.username.in_(named))))
+        reasons += [f"no user {name!r}: released_by and received_by are lccu usernames"
+                    for name in sorted(named - known)]
+    if reasons:
+        raise InvalidInput(f"event not recorded, it would break the chain of custody: "
+                           f"{'; '.join(reasons)}")
 
 
 def load_events(session: Session, case_id: str) -> list[dict[str, Any]]:

@@ -4,9 +4,10 @@ One JSON object a line: a ``header`` (case identity, head, who exported), one ``
 signer (username and Ed25519 public key; its fingerprint must equal the events' ``key_id``),
 every ``event`` in order, and the ``anchor`` lines recorded outside the database. The same
 :func:`lccu.evidence.chain.verify_events` checks the file as checks the database, so any
-edit, deletion, insertion, reordering or cut tail in the file is found. A verifier who noted
-the head hash from the proces-verbaal passes it as ``expected_head``: that also catches a
-file rewritten wholesale with new keys.
+edit, deletion, insertion, reordering or cut tail in the file is found, and the same custody
+rules (custodian, place, seal, disposal; ``VerifyResult.violations``) are checked. A
+verifier who noted the head hash from the proces-verbaal passes it as ``expected_head``: that
+also catches a file rewritten wholesale with new keys.
 """
 
 from __future__ import annotations

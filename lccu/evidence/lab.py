@@ -8,7 +8,6 @@ change they describe, then anchored outside the database.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -39,9 +38,10 @@ from lccu.evidence.canonical import GENESIS_HASH, format_time, parse_time, utc_n
 from lccu.evidence.chain import Problem, VerifyResult, verify_events
 from lccu.evidence.custody import append_event, load_events, signer_keys
 from lccu.evidence.db import Database
+from lccu.evidence.intake import PIPE_BYTES, ItemFacts, StreamingIntake
+from lccu.evidence.intake import prepare as prepare_intake
 from lccu.evidence.keys import KeyStore, check_username, key_id_of
 from lccu.evidence.models import (
-    ITEM_TYPES,
     ROLES,
     AuditEntry,
     Case,
@@ -50,15 +50,13 @@ from lccu.evidence.models import (
     EvidenceItem,
     User,
     Zone,
-    new_uuid,
 )
 from lccu.evidence.records import CaseInfo, EvidenceInfo, UserInfo
-from lccu.hashing import ALGORITHMS, Digests, normalise_hash
+from lccu.hashing import Digests
 from lccu.storage.base import StoredEvidence
 
 BOOTSTRAP = Actor(username="bootstrap", zone=None, zone_id=None, role=None)
 Progress = Callable[[int], None]
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _now() -> str:
@@ -368,6 +366,7 @@ class Lab:
         item_type: str = "disk-image",
         seal_number: str | None = None,
         declared: Mapping[str, str] | None = None,
+        accept_mismatch: bool = False,
         make: str | None = None,
         model: str | None = None,
         serial: str | None = None,
@@ -383,87 +382,43 @@ class Lab:
     ) -> EvidenceInfo:
         """Stream a file into the evidence store, hashing it once, and record the intake.
 
-        Declared acquisition hashes are compared with what was read; a mismatch is stored
-        and recorded (state ``hash-mismatch``, the intake event says which digests differ)
-        rather than refused, because the bytes are what was handed in and the discrepancy
-        itself is evidence.
+        Declared acquisition hashes are checked before the store commits: a mismatch raises
+        :class:`~lccu.errors.DeclaredHashMismatch`, stores nothing and is audited. With
+        ``accept_mismatch=True`` the copy is taken in anyway, marked ``hash-mismatch``,
+        and the intake event names the digests that differ (when the discrepancy itself
+        is evidence). See :mod:`lccu.evidence.intake`.
         """
-        from lccu.storage import open_store
-
-        if item_type not in ITEM_TYPES:
-            raise InvalidInput(f"unknown item type {item_type!r}; use {', '.join(ITEM_TYPES)}")
-        if not description.strip():
-            raise InvalidInput("an evidence item needs a description")
-        checked = {name: normalise_hash(name, value)
-                   for name, value in (declared or {}).items() if value}
-        unknown = set(checked) - set(ALGORITHMS)
-        if unknown:
-            raise InvalidInput(f"unknown hash algorithm(s): {', '.join(sorted(unknown))}")
         source = Path(path)
         if not source.exists():
             raise InvalidInput(f"{source}: no such file")
         if not source.is_file():
             raise InvalidInput(f"{source}: not a regular file (a directory?)")
-        size = source.stat().st_size
-        if size == 0:
-            raise InvalidInput(f"{source}: the file is empty (0 bytes); nothing to take in")
-        with self.db.session() as session:
-            case = self._case_for(session, case_ref, "evidence.add", write=True)
-            if case.status != "open":
-                raise InvalidInput(f"case {case.number} is closed")
-            case_id = case.id
-        item_id = new_uuid()
-        safe = _SAFE_NAME.sub("_", source.name)[:120] or "image"
-        key = f"cases/{case_id}/{item_id}/{safe}"
-        store = open_store(self.settings)
-        try:
-            with source.open("rb") as fh:
-                stored = store.put_evidence(key, fh, size=size, progress=progress,
-                                            legal_hold=legal_hold)
-        finally:
-            store.close()
-        observed = stored.digests.hashes()
-        mismatches = sorted(n for n, v in checked.items() if observed[n] != v)
-        with self.db.session() as session:
-            case = self._find_case(session, case_id)
-            if exhibit_number is None:
-                count = session.scalar(select(func.count()).select_from(EvidenceItem)
-                                       .where(EvidenceItem.case_id == case.id)) or 0
-                exhibit_number = f"EXH-{count + 1:03d}"
-            item = EvidenceItem(
-                id=item_id, case_id=case.id, exhibit_number=exhibit_number,
-                description=description.strip(), item_type=item_type, make=make, model=model,
-                serial=serial, seal_number=seal_number, acquired_by=acquired_by,
-                acquired_at=format_time(acquired_at) if acquired_at else None,
-                acquisition_tool=acquisition_tool,
-                acquisition_tool_version=acquisition_tool_version, image_format=image_format,
-                declared_md5=checked.get("md5"), declared_sha1=checked.get("sha1"),
-                declared_sha256=checked.get("sha256"), size=stored.size,
-                md5=observed["md5"], sha1=observed["sha1"], sha256=observed["sha256"],
-                storage_uri=stored.uri, storage_bucket=stored.bucket, storage_key=stored.key,
-                storage_version_id=stored.version_id, lock_mode=stored.lock_mode,
-                retain_until=format_time(stored.retain_until) if stored.retain_until else None,
-                legal_hold=stored.legal_hold,
-                state="hash-mismatch" if mismatches else "stored", created_at=_now(),
-            )
-            session.add(item)
-            session.flush()
-            head = self._append(
-                session, case, "intake", evidence_id=item.id, location=location,
-                reason="evidence taken in" + (" WITH HASH MISMATCH" if mismatches else ""),
-                observed_hashes=observed,
-                details={
-                    "exhibit_number": exhibit_number, "source_name": source.name,
-                    "size": stored.size, "declared_hashes": checked,
-                    "hashes_match": not mismatches, "mismatched": mismatches,
-                    "seal_number": seal_number, "storage_uri": stored.uri,
-                    "storage_version_id": stored.version_id, "lock_mode": stored.lock_mode,
-                    "legal_hold": stored.legal_hold,
-                },
-            )
-            info = EvidenceInfo.of(item)
-        self._anchor(head)
-        return info
+        facts = ItemFacts(
+            description=description, item_type=item_type, seal_number=seal_number, make=make,
+            model=model, serial=serial, acquired_by=acquired_by, acquired_at=acquired_at,
+            acquisition_tool=acquisition_tool,
+            acquisition_tool_version=acquisition_tool_version, image_format=image_format,
+            exhibit_number=exhibit_number, location=location)
+        pending = prepare_intake(self, case_ref, source_name=source.name,
+                                 size=source.stat().st_size, facts=facts, declared=declared,
+                                 accept_mismatch=accept_mismatch, legal_hold=legal_hold)
+        with source.open("rb") as fh:
+            stored = pending.put(fh, progress)
+        return pending.record(stored)
+
+    def begin_intake(self, case_ref: str, *, source_name: str, size: int, facts: ItemFacts,
+                     declared: Mapping[str, str] | None = None,
+                     accept_mismatch: bool = False, legal_hold: bool = False,
+                     buffer_bytes: int = PIPE_BYTES) -> StreamingIntake:
+        """An intake fed with :meth:`StreamingIntake.write` and ended with ``finish()``.
+
+        For bytes that arrive in pieces (web uploads): they stream into the store as they
+        come, hashed on the way, never copied to local disk; access, the declared-hash
+        check and the custody record are the same as :meth:`add_evidence`."""
+        pending = prepare_intake(self, case_ref, source_name=source_name, size=size,
+                                 facts=facts, declared=declared,
+                                 accept_mismatch=accept_mismatch, legal_hold=legal_hold)
+        return StreamingIntake(pending, buffer_bytes=buffer_bytes)
 
     def get_evidence(self, ref: str, *, processing: bool = False) -> EvidenceInfo:
         with self.db.session() as session:
@@ -553,6 +508,15 @@ class Lab:
                      once: bool = False) -> dict[str, Any]:
         """Append one custody event (a transfer, a check, a note ...) and return the new head.
 
+        An event that would break a custody rule (see :mod:`lccu.evidence.invariants`: a
+        hand-over by someone who is not the custodian, a place or seal that contradicts the
+        item's earlier events, handling after disposal) is refused with
+        :class:`InvalidInput` and nothing is appended. On a hand-over (``transferred``,
+        ``checked_out``, ``checked_in``) ``details`` may carry ``released_by`` (default: the
+        acting user), ``received_by``, ``witness``, ``from_location``, ``to_location``
+        (default: ``location``), ``seal_before``, ``seal_after`` and ``seal_intact``;
+        :meth:`transfer` spells them out as parameters.
+
         ``processing=True`` (workers, operators only) allows only ``processed`` events.
         ``once=True`` makes the append idempotent: if the case already has an event with
         this action, item and ``reason``, nothing is appended and that event is returned.
@@ -562,6 +526,9 @@ class Lab:
             raise InvalidInput("the processing path records only 'processed' events")
         if once and not reason:
             raise InvalidInput("once=True needs a reason that identifies the event")
+        from lccu.evidence.invariants import complete_new_event
+
+        location, filled = complete_new_event(action, self.actor.username, location, details)
         with self.db.session() as session:
             case = self._case_for(session, case_ref, f"custody.{action}", write=True,
                                   processing=processing)
@@ -580,9 +547,56 @@ class Lab:
                             "event_hash": existing.event_hash, "existing": True}
             head = self._append(session, case, action, evidence_id=item_id, location=location,
                                 reason=reason, observed_hashes=observed_hashes,
-                                details=details, occurred_at=occurred_at)
+                                details=filled, occurred_at=occurred_at)
         self._anchor(head)
         return head
+
+    def transfer(self, case_ref: str, evidence: str, *, received_by: str | None = None,
+                 released_by: str | None = None, witness: str | None = None,
+                 from_location: str | None = None, to_location: str | None = None,
+                 seal_before: str | None = None, seal_after: str | None = None,
+                 seal_intact: bool | None = None, reason: str | None = None,
+                 occurred_at: datetime | None = None,
+                 action: str = "transferred") -> dict[str, Any]:
+        """Record a hand-over of an item: custody passes from ``released_by`` (default: you,
+        who must be the current custodian) to ``received_by`` (left out: the releaser keeps
+        custody and only the place changes). ``action`` is ``transferred``, ``checked_out``
+        or ``checked_in``. Refused (:class:`InvalidInput`) if it contradicts the item's
+        custodian, place or seal as the earlier events record them."""
+        from lccu.evidence.invariants import MOVEMENT_ACTIONS
+
+        if action not in MOVEMENT_ACTIONS:
+            raise InvalidInput(f"a hand-over is one of {', '.join(sorted(MOVEMENT_ACTIONS))}, "
+                               f"not {action!r}")
+        given = {"released_by": released_by, "received_by": received_by, "witness": witness,
+                 "from_location": from_location, "to_location": to_location,
+                 "seal_before": seal_before, "seal_after": seal_after,
+                 "seal_intact": seal_intact}
+        return self.record_event(case_ref, action, evidence=evidence, reason=reason,
+                                 occurred_at=occurred_at,
+                                 details={k: v for k, v in given.items() if v is not None})
+
+    def check_out(self, case_ref: str, evidence: str, **fields: Any) -> dict[str, Any]:
+        """:meth:`transfer` out of the evidence store (e.g. to an examiner)."""
+        return self.transfer(case_ref, evidence, action="checked_out", **fields)
+
+    def check_in(self, case_ref: str, evidence: str, **fields: Any) -> dict[str, Any]:
+        """:meth:`transfer` back into the evidence store."""
+        return self.transfer(case_ref, evidence, action="checked_in", **fields)
+
+    def break_seal(self, case_ref: str, evidence: str, *, seal: str, reason: str,
+                   occurred_at: datetime | None = None) -> dict[str, Any]:
+        """Record that the item's current seal ``seal`` is broken (the item is then unsealed
+        until :meth:`reseal`)."""
+        return self.record_event(case_ref, "seal_broken", evidence=evidence, reason=reason,
+                                 occurred_at=occurred_at,
+                                 details={"seal_before": seal, "seal_intact": False})
+
+    def reseal(self, case_ref: str, evidence: str, *, seal: str, reason: str | None = None,
+               occurred_at: datetime | None = None) -> dict[str, Any]:
+        """Record the new seal ``seal`` put on an item whose seal was broken."""
+        return self.record_event(case_ref, "resealed", evidence=evidence, reason=reason,
+                                 occurred_at=occurred_at, details={"seal_after": seal})
 
     def custody_log(self, case_ref: str) -> list[dict[str, Any]]:
         with self.db.session() as session:
@@ -590,7 +604,8 @@ class Lab:
             return load_events(session, case.id)
 
     def verify_custody(self, case_ref: str, *, expected_head: str | None = None) -> VerifyResult:
-        """Recompute every hash and signature and compare with the anchors outside the DB."""
+        """Recompute every hash and signature, compare with the anchors outside the DB and
+        check the custody rules (``result.violations``; ``ok`` is false if there are any)."""
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "custody.verify")
             events = load_events(session, case.id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lccu.fs.content import ContentInfo, ContentReader, identify, open_content
 from lccu.fs.owner import OffsetOwnerIndex, unallocated_ranges
-from lccu.fs.problems import Problem
+from lccu.fs.problems import OutOfTime, Problem
 from lccu.fs.volumes import (
     PartitionRow,
     Volume,
@@ -17,13 +17,15 @@ from lccu.fs.volumes import (
     list_volumes,
     open_fs,
 )
-from lccu.fs.walk import FileEntry, walk
+from lccu.fs.walk import Budget, FileEntry, walk
 
 __all__ = [
+    "Budget",
     "ContentInfo",
     "ContentReader",
     "FileEntry",
     "OffsetOwnerIndex",
+    "OutOfTime",
     "PartitionRow",
     "Problem",
     "Volume",

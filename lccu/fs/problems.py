@@ -14,3 +14,8 @@ class Problem:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class OutOfTime(Problem):
+    """A listing stopped because its time budget ran out: what was listed is partial."""

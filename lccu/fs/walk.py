@@ -6,10 +6,16 @@ and its ``OrphanFile-N`` children; ``$MBR``/``$FAT1``/``$FAT2`` on FAT), because
 lists them too and analysts compare against it. Directories are entered once per volume
 (visited set of directory meta addresses), which stops loops in corrupt file systems;
 unreadable directories and entries become :class:`~lccu.fs.problems.Problem` records.
+
+A :class:`Budget` bounds a walk in wall-clock time, checked between TSK calls (Python cannot
+interrupt one: a corrupt ext2 inode claiming 4 GiB keeps TSK busy 15-80 s in a single call).
+When it runs out the walk stops with an :class:`~lccu.fs.problems.OutOfTime` problem; the
+overrun is at most one TSK call.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +23,7 @@ from datetime import UTC, datetime
 import pytsk3
 
 from lccu.errors import FileSystemError
-from lccu.fs.problems import Problem
+from lccu.fs.problems import OutOfTime, Problem
 from lccu.fs.volumes import Volume, open_fs
 from lccu.imaging.tsk import TskImage
 
@@ -98,6 +104,25 @@ class FileEntry:
     attr_id: int | None = None
 
 
+@dataclass
+class Budget:
+    """Wall-clock seconds a listing may take, from when it was made; shared by the walks of
+    every volume of one image (a volume reached after it ran out is not listed)."""
+
+    seconds: float
+    started: float = field(default_factory=time.monotonic)
+
+    def spent(self) -> float:
+        return time.monotonic() - self.started
+
+    def over(self) -> bool:
+        return self.spent() > self.seconds
+
+
+class _Stopped(Exception):
+    """Raised between TSK calls when the budget ran out."""
+
+
 def iso_utc(seconds: int | None, nanos: int | None = 0) -> str | None:
     """ISO 8601 UTC text of a TSK timestamp; 0 (TSK's "not set") and bad values give None."""
     if not seconds:
@@ -116,12 +141,38 @@ def walk(
     volume: Volume,
     errors: list[Problem] | None = None,
     fs: pytsk3.FS_Info | None = None,
+    budget: Budget | None = None,
 ) -> Iterator[FileEntry]:
     """Yield every entry of ``volume`` depth-first; problems go to ``errors``, not up.
 
+    With a ``budget``, the walk stops when it has run out (checked before each TSK call)
+    and says so in ``errors`` with an :class:`OutOfTime` problem: the listing is partial.
     Raises :class:`FileSystemError` only if the volume's file system cannot be opened at all.
     """
     problems = errors if errors is not None else []
+    listed = 0
+    try:
+        for entry in _walk(img, volume, problems, fs, budget):
+            listed += 1
+            yield entry
+    except _Stopped:
+        assert budget is not None
+        problems.append(OutOfTime(
+            f"volume {volume.index}",
+            f"listing stopped after {budget.spent():.1f} s (time budget {budget.seconds:g} s, "
+            f"LCCU_FS_BUDGET_SECONDS): partial, {listed} entries of this volume listed; a "
+            "corrupt file system can keep The Sleuth Kit busy for a long time"))
+
+
+def _walk(
+    img: TskImage,
+    volume: Volume,
+    problems: list[Problem],
+    fs: pytsk3.FS_Info | None,
+    budget: Budget | None,
+) -> Iterator[FileEntry]:
+    if budget is not None and budget.over():
+        raise _Stopped
     if fs is None:
         try:
             fs = open_fs(img, volume.start_offset)
@@ -138,7 +189,8 @@ def walk(
     while stack:
         dir_inode, dir_path, depth = stack.pop()
         children: list[tuple[int, str, int]] = []
-        for entry in _list_dir(fs, volume, dir_inode, dir_path, block_size, image_size, problems):
+        for entry in _list_dir(fs, volume, dir_inode, dir_path, block_size, image_size, problems,
+                               budget):
             yield entry
             if entry.stream is not None:
                 continue  # a named stream of a directory is data, not a listing
@@ -166,8 +218,11 @@ def _list_dir(
     block_size: int,
     image_size: int,
     problems: list[Problem],
+    budget: Budget | None = None,
 ) -> Iterator[FileEntry]:
     where = f"volume {volume.index}:{path or '/'} (inode {inode})"
+    if budget is not None and budget.over():
+        raise _Stopped
     try:
         directory = fs.open_dir(inode=inode)
     except (OSError, RuntimeError) as exc:
@@ -175,6 +230,8 @@ def _list_dir(
         return
     iterator = iter(directory)
     while True:
+        if budget is not None and budget.over():
+            raise _Stopped
         try:
             tsk_file = next(iterator)
         except StopIteration:

@@ -3,21 +3,51 @@
 Content is read once: a tee writes it to ``files/vol<V>/<inode><ext>`` while it is hashed
 (SHA-256) and its first bytes are given to libmagic. Names that share an inode (hard links,
 a deleted name whose inode is still in use) are extracted once and share the result.
+
+Listing is bounded in wall-clock time (:func:`listing_budget`, ``LCCU_FS_BUDGET_SECONDS``,
+default 1800 s): checked between TSK calls, so a corrupt file system that keeps TSK busy
+gives a partial listing with a "listing stopped" error instead of a stage that runs for
+hours. Only what was listed is extracted.
 """
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
-from lccu.errors import FileSystemError, LccuError
-from lccu.fs import FileEntry, Problem, Volume, identify, list_volumes, open_content, walk
+from lccu.errors import FileSystemError, InvalidInput, LccuError
+from lccu.fs import (
+    Budget,
+    FileEntry,
+    Problem,
+    Volume,
+    identify,
+    list_volumes,
+    open_content,
+    walk,
+)
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.sink import DirectorySink, safe_extension
 
 KINDS = {"file": "file", "dir": "directory", "link": "symlink"}
 Tick = Callable[[int], None]
+DEFAULT_BUDGET = 1800.0
+
+
+def listing_budget(seconds: float | None = None) -> Budget:
+    """A budget for listing one image's file systems, starting now: ``seconds``, else
+    ``LCCU_FS_BUDGET_SECONDS`` (default 1800; 0 means none)."""
+    if seconds is None:
+        value = os.environ.get("LCCU_FS_BUDGET_SECONDS", str(DEFAULT_BUDGET))
+        try:
+            seconds = float(value)
+        except ValueError as exc:
+            raise InvalidInput(f"LCCU_FS_BUDGET_SECONDS must be a number of seconds, not "
+                               f"{value!r}") from exc
+    return Budget(seconds if seconds > 0 else math.inf)
 
 
 class _Tee:
@@ -61,10 +91,13 @@ def _extract(img: TskImage, volume: Volume, entry: FileEntry, sink: DirectorySin
 
 
 def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
-                     tick: Tick | None = None) -> FileSystemResult:
-    """Walk every volume; extract (when ``sink`` is given) and identify every readable file."""
+                     tick: Tick | None = None, budget: float | None = None) -> FileSystemResult:
+    """Walk every volume; extract (when ``sink`` is given) and identify every readable file.
+
+    ``budget``: seconds the listing may take (default :func:`listing_budget`'s)."""
     result = FileSystemResult()
     problems: list[Problem] = []
+    clock = listing_budget(budget)
     volumes = list_volumes(img, problems)
     done: dict[tuple[int, int, int | None, int | None], dict[str, Any]] = {}
     for volume in volumes:
@@ -72,7 +105,7 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
                                "length": volume.length, "description": volume.description,
                                "fs_type": volume.fs_type})
         try:
-            entries = list(walk(img, volume, problems))
+            entries = list(walk(img, volume, problems, budget=clock))
         except FileSystemError as exc:
             problems.append(Problem(f"volume {volume.index}", str(exc)))
             continue
@@ -109,13 +142,14 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
     return result
 
 
-def list_entries(image: Any, label: str,
-                 problems: list[Problem] | None = None) -> list[FileEntry]:
+def list_entries(image: Any, label: str, problems: list[Problem] | None = None,
+                 budget: float | None = None) -> list[FileEntry]:
     """Every volume's entries, metadata only (no content read): what carving and YARA need
-    to name the file that owns an image offset."""
+    to name the file that owns an image offset. ``budget`` as for :func:`list_and_extract`."""
     tsk = TskImage(image, image.size, name=label)
     found = problems if problems is not None else []
+    clock = listing_budget(budget)
     try:
-        return [e for v in list_volumes(tsk, found) for e in walk(tsk, v, found)]
+        return [e for v in list_volumes(tsk, found) for e in walk(tsk, v, found, budget=clock)]
     finally:
         tsk.clear_cache()

@@ -9,13 +9,13 @@ replaced. Every implementation passes the same contract suite (``tests/storage``
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from lccu.errors import InvalidInput, StorageError
-from lccu.hashing import Digests
+from lccu.errors import DeclaredHashMismatch, InvalidInput, StorageError
+from lccu.hashing import Digests, MultiHasher
 from lccu.imaging.stream import ImageStream
 
 DERIVED_PREFIX = "derived/"
@@ -69,8 +69,13 @@ class EvidenceStore(Protocol):
         size: int | None = None,
         progress: Progress | None = None,
         legal_hold: bool = False,
+        expected: Mapping[str, str] | None = None,
     ) -> StoredEvidence:
-        """Stream ``stream`` in, hashing it in the same pass; refuse an existing key."""
+        """Stream ``stream`` in, hashing it in the same pass; refuse an existing key.
+
+        With ``expected`` (algorithm -> lower-case hex), the digests are compared when the
+        last byte has been read and *before* the store commits; a difference raises
+        :class:`DeclaredHashMismatch` and nothing is stored."""
         ...
 
     def open_evidence(self, ref: EvidenceRef) -> ImageStream:
@@ -135,28 +140,36 @@ class HashingReader:
 
     Reads return the full requested length except at the end, so SDKs that concatenate
     reads do no extra copying. At the end of the stream, a declared ``size`` that does not
-    match raises, which aborts the upload before anything is committed.
+    match raises, and so do ``expected`` digests that differ: the raise happens inside the
+    store's read loop, which aborts the upload before anything is committed.
     """
 
-    def __init__(self, stream: BinaryIO, hasher: object, key: str,
-                 size: int | None, progress: Progress | None) -> None:  # fmt: skip
+    def __init__(self, stream: BinaryIO, hasher: MultiHasher, key: str,
+                 size: int | None, progress: Progress | None,
+                 expected: Mapping[str, str] | None = None) -> None:  # fmt: skip
         self._stream, self._hasher, self._key = stream, hasher, key
         self._size, self._progress = size, progress
+        self._expected = dict(expected or {})
         self.count = 0
 
     def read(self, length: int = -1) -> bytes:
         if length is None or length < 0:
             length = 8 * 1024 * 1024
         pieces, wanted = [], length
-        while wanted > 0:
+        # stop at the declared size: a pipe fed by an upload only ends when told to
+        left = None if self._size is None else max(self._size - self.count, 0)
+        while wanted > 0 and left != 0:
             chunk = self._stream.read(wanted)
             if not chunk:
                 break
             pieces.append(bytes(chunk))
             wanted -= len(chunk)
+            left = None if left is None else max(left - len(chunk), 0)
+        if not pieces and left == 0 and self._stream.read(1):
+            self.count += 1  # asked past the declared end, and the source goes on
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if data:
-            self._hasher.update(data)  # type: ignore[attr-defined]
+            self._hasher.update(data)
             self.count += len(data)
             if self._progress is not None:
                 self._progress(len(data))
@@ -168,4 +181,20 @@ class HashingReader:
                 f" gave {self.count}{' or more' if self.count > self._size else ''};"
                 " nothing was stored"
             )
+        if self._expected and (self.count == self._size or len(data) < length):
+            self._check_expected()
         return data
+
+    def _check_expected(self) -> None:
+        """Compare once, at the end of the stream, while the store can still back out."""
+        expected, self._expected = self._expected, {}
+        observed = self._hasher.digests().hashes()
+        differ = sorted(name for name, value in expected.items() if observed[name] != value)
+        if differ:
+            raise DeclaredHashMismatch(
+                f"evidence {self._key!r}: the {self.count} bytes received hash to "
+                + ", ".join(f"{n.upper()} {observed[n]}" for n in differ)
+                + " but " + ", ".join(f"{n.upper()} {expected[n]}" for n in differ)
+                + " was declared; nothing was stored (re-send the image, or take it in with"
+                " accept_mismatch if the difference itself is to be recorded)",
+                mismatched=differ, declared=expected, observed=observed)

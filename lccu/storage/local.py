@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -89,6 +90,7 @@ class LocalStore:
         size: int | None = None,
         progress: Progress | None = None,
         legal_hold: bool = False,
+        expected: Mapping[str, str] | None = None,
     ) -> StoredEvidence:
         """Copy, hash (same pass), fsync, set 0o444 and link into place; never replaces."""
         check_key(key)
@@ -97,7 +99,7 @@ class LocalStore:
             raise AlreadyExists(f"evidence {key!r} already exists in {self.root}; choose a new key")
         try:
             with MultiHasher() as hasher:
-                reader = HashingReader(stream, hasher, key, size, progress)
+                reader = HashingReader(stream, hasher, key, size, progress, expected)
                 temp = self._write_temp(final, stream, reader)
                 digests = hasher.digests()
             try:

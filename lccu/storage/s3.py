@@ -13,7 +13,7 @@ store that cannot refuse deletion must not pretend to be one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, TypeVar
@@ -190,6 +190,7 @@ class S3Store:
         size: int | None = None,
         progress: Progress | None = None,
         legal_hold: bool = False,
+        expected: Mapping[str, str] | None = None,
     ) -> StoredEvidence:
         """Multipart-upload with retention, hashing in the same pass; refuses existing keys.
 
@@ -210,7 +211,7 @@ class S3Store:
         )
         retention = Retention(self.retention_mode, retain_until)
         with MultiHasher() as hasher:
-            reader = HashingReader(stream, hasher, key, size, progress)
+            reader = HashingReader(stream, hasher, key, size, progress, expected)
             result = self._call(
                 action, self.client.put_object, self.bucket, key, reader, length=-1,
                 part_size=PART_SIZE, num_parallel_uploads=1, retention=retention,

@@ -3,7 +3,8 @@
 The actor ``lccu_work`` receives a *work token* carrying only a run id (for logs); what it
 runs is chosen from the database (:mod:`lccu.tasks.queue`). Options stated here:
 ``time_limit`` 6 h (Dramatiq cannot interrupt a C call: YARA has its own per-segment
-timeout, TSK walks are bounded by the image), ``max_retries`` 20 with 1 s..5 min backoff for
+timeout, file-system listings a wall-clock budget checked between TSK calls,
+``LCCU_FS_BUDGET_SECONDS``), ``max_retries`` 20 with 1 s..5 min backoff for
 transient errors (store, Redis or database briefly unavailable); permanent errors
 (:data:`lccu.tasks.runner.PERMANENT`) fail the stage inside the actor and are never retried.
 """

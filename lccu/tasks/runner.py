@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -169,7 +170,8 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
         return
     details = {"stage": claim.stage, "segment": claim.segment,
                "range": [claim.seg_start, claim.seg_end], "run": claim.run_id,
-               "worker_host": worker_host(), "versions": tool_versions(),
+               "worker_host": worker_host(), "worker_pid": os.getpid(),
+               "versions": tool_versions(),
                "rules": claim.options.get("rules_identity"), "result": result_key,
                "result_digest": result_digest, "reused": reused}
     lab.record_event(claim.case_id, "processed", evidence=claim.evidence_id,

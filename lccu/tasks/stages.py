@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from lccu.errors import PermanentTaskError
-from lccu.fs import FileEntry
+from lccu.fs import FileEntry, OutOfTime, Problem
 from lccu.hashing import hash_stream
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.carving import carve_image
@@ -134,20 +134,29 @@ def carve_ranges(image: Any, label: str, entries: list[FileEntry], mode: str, lo
     return intersect(unallocated_ranges(image.size, table, entries), lo, hi)
 
 
+def stopped_listing(problems: list[Problem], use: str) -> list[dict[str, str]]:
+    """The "listing stopped" errors of a segment job's own walk (its other problems are the
+    files stage's to report): the owners it names may be incomplete."""
+    return [{"where": p.where, "message": f"{use}: {p.message}"}
+            for p in problems if isinstance(p, OutOfTime)]
+
+
 def run_carve(ctx: StageContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lccu-carve-") as tmp, ctx.image() as (image, label):
         sink = DirectorySink(Path(tmp))
-        entries = list_entries(image, label)
+        problems: list[Problem] = []
+        entries = list_entries(image, label, problems)
+        stopped = stopped_listing(problems, "owners of carved data")
         ranges = carve_ranges(image, label, entries, str(ctx.options.get("carve", "all")),
                               ctx.seg_start, ctx.seg_end)
         if not ranges:
             ctx.tick(1, 1)
-            return {"carved": [], "errors": []}
+            return {"carved": [], "errors": stopped}
         carved, errors = carve_image(image, image.size, sink, entries, ranges=ranges,
                                      tick=lambda n: ctx.tick(n, None))
         for item in carved:
             item["exported"] = ctx.upload(sink, item["exported"])
-    return {"carved": carved, "errors": errors}
+    return {"carved": carved, "errors": [*stopped, *errors]}
 
 
 class _Window(io.RawIOBase):
@@ -204,7 +213,8 @@ def run_yara(ctx: StageContext) -> dict[str, Any]:
                 continue
             found.append(dataclasses.replace(
                 hit, offset=None if hit.offset is None else hit.offset + lo))
-        entries = list_entries(image, label) if found else []
+        walked: list[Problem] = []
+        entries = list_entries(image, label, walked) if found else []
     hits = []
     for hit in map_hits(found, owner_lookup(entries)):
         owner = hit.file
@@ -212,8 +222,9 @@ def run_yara(ctx: StageContext) -> dict[str, Any]:
             owner = {"volume": owner["volume"], "path": owner["path"], "inode": owner["inode"]}
         hits.append(_record(hit, file=owner if entries else None))
     ctx.tick(1, 1)
-    return {"yara": hits, "errors": [{"where": f"yara {p.target}", "message": p.message}
-                                     for p in problems]}
+    return {"yara": hits, "errors": [*stopped_listing(walked, "owners of YARA hits"),
+                                     *({"where": f"yara {p.target}", "message": p.message}
+                                       for p in problems)]}
 
 
 def run_yara_files(ctx: StageContext) -> dict[str, Any]:

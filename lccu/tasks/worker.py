@@ -10,10 +10,13 @@ persistence (extra tokens find nothing to do and are dropped).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -79,18 +82,56 @@ def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] 
     broker.close()
 
 
+def _die_with_parent(parent: int) -> Callable[[], None]:
+    """For a child, before exec: the kernel sends it SIGTERM when ``parent`` dies (Linux
+    ``PR_SET_PDEATHSIG``), so a parent killed with SIGKILL leaves no orphan workers."""
+
+    def arm() -> None:
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):  # not Linux: SIGTERM still works
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(0)
+
+    return arm
+
+
+def exit_status(codes: list[int], stopping: bool) -> int:
+    """One exit status for the children's: 0 when each exited 0 (or, after a stop was
+    asked, died of that SIGTERM/SIGINT before it could handle it), else the first other
+    status, a death by signal N as 128 + N like a shell."""
+    stops = (-signal.SIGTERM, -signal.SIGINT, -signal.SIGKILL) if stopping else ()
+    for code in codes:
+        if code != 0 and code not in stops:
+            return 128 - code if code < 0 else code
+    return 0
+
+
 def run_processes(count: int, threads: int, queues: tuple[str, ...]) -> int:
-    """Start ``count`` single-process workers and wait; SIGTERM is passed on to them."""
+    """Start ``count`` single-process workers and wait for all of them.
+
+    SIGTERM or SIGINT is passed on as SIGTERM (each child finishes its current stage, then
+    exits); a second one kills the children at once (their stages are taken over when
+    their leases expire). Children get SIGTERM from the kernel if this process dies."""
     args = [sys.executable, "-m", "lccu.cli.main", "worker", "--processes", "1",
             "--threads", str(threads)]
     for q in queues:
         args += ["--queues", q]
-    children = [subprocess.Popen(args) for _ in range(count)]
+    children: list[subprocess.Popen[bytes]] = []
+    asked: list[int] = []
 
-    def forward(*_: object) -> None:
+    def forward(signum: int, _frame: object) -> None:
+        asked.append(signum)
         for child in children:
-            child.terminate()
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM if len(asked) == 1 else signal.SIGKILL)
 
+    # before the first child exists, so a stop during start-up is never lost
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    return max(child.wait() for child in children)
+    for _ in range(count):
+        if asked:
+            break
+        children.append(subprocess.Popen(args, preexec_fn=_die_with_parent(os.getpid())))
+    return exit_status([child.wait() for child in children], bool(asked))

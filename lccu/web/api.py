@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from lccu.evidence.chain import VerifyResult
+from lccu.evidence.intake import ItemFacts
 from lccu.evidence.models import ITEM_TYPES
 from lccu.web.auth import Principal
 from lccu.web.caselist import MAX_PAGE, MAX_PER_PAGE, PER_PAGE, list_cases_page
@@ -144,19 +146,22 @@ def _remove(folder: Path) -> None:
 
 @router.post("/cases/{ref}/uploads", status_code=201)
 def start_upload(ref: str, body: NewUpload, user: User, state: State) -> dict[str, Any]:
-    """Begin a resumable upload; send chunks with PUT /uploads/{id}?offset=N."""
-    case = state.lab(user.actor).get_case(ref[:100])
+    """Begin a resumable upload; send chunks with PUT /uploads/{id}?offset=N.
+
+    The bytes stream into the evidence store as they arrive; only ``complete`` after the
+    last byte, with matching declared hashes, makes them evidence."""
     declared = {"md5": body.md5 or "", "sha1": body.sha1 or "", "sha256": body.sha256 or ""}
     upload = state.uploads.start(
-        user_id=user.actor.user_id or 0, case_id=case.id, filename=body.filename,
-        size=body.size, description=body.description, seal_number=body.seal_number,
-        item_type=body.item_type, declared=declared)
+        state.lab(user.actor), user_id=user.actor.user_id or 0, case_id=ref[:100],
+        filename=body.filename, size=body.size, declared=declared,
+        facts=ItemFacts(description=body.description, item_type=body.item_type,
+                        seal_number=body.seal_number or None))
     return state.uploads.as_dict(upload)
 
 
 @router.get("/uploads/{upload_id}")
 def upload_status(upload_id: str, user: User, state: State) -> dict[str, Any]:
-    """Where to resume: ``offset`` is the next byte the server expects."""
+    """Where to resume: ``offset`` is the next byte the server expects (410 once ended)."""
     return state.uploads.as_dict(state.uploads.get(upload_id, user.actor.user_id or 0))
 
 
@@ -165,7 +170,10 @@ def upload_status(upload_id: str, user: User, state: State) -> dict[str, Any]:
         "type": "string", "format": "binary"}}}}})
 async def upload_chunk(upload_id: str, request: Request, user: User, state: State,
                        offset: Annotated[int, Query(ge=0)]) -> dict[str, Any]:
-    """Append one chunk at ``offset``; a wrong offset gets 409 with the expected one."""
+    """Append one chunk at ``offset``; a wrong offset gets 409 with the expected one.
+
+    The chunk is read whole before it is handed on, so a request cut off half-way adds
+    nothing; handing on waits (in a worker thread) while the store catches up."""
     upload = state.uploads.get(upload_id, user.actor.user_id or 0)
     limit = min(MAX_CHUNK, upload.size - offset)
     parts: list[bytes] = []
@@ -174,36 +182,28 @@ async def upload_chunk(upload_id: str, request: Request, user: User, state: Stat
         length += len(part)
         if length > limit:
             if offset + length > upload.size:
-                state.uploads.discard(upload.id)
+                state.uploads.discard(upload, "sent more bytes than it declared")
                 raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
                                      "discarded, nothing recorded")
             raise HTTPException(413, f"a chunk may carry at most {MAX_CHUNK} bytes")
         parts.append(part)
-    return {"upload_id": upload.id,
-            "offset": state.uploads.append(upload, offset, b"".join(parts))}
+    chunk = parts[0] if len(parts) == 1 else b"".join(parts)
+    done = await run_in_threadpool(state.uploads.append, upload, offset, chunk)
+    return {"upload_id": upload.id, "offset": done}
 
 
 @router.post("/uploads/{upload_id}/complete", status_code=201)
 def complete_upload(upload_id: str, user: User, state: State) -> dict[str, Any]:
-    """Take the complete upload in as evidence (hashed, stored, custody recorded)."""
+    """Take the complete upload in as evidence: wait for the store to commit (declared
+    hashes checked first: a mismatch stores nothing, 422) and record custody."""
     upload = state.uploads.get(upload_id, user.actor.user_id or 0)
-    path = state.uploads.complete_path(upload)
-    try:
-        info = state.lab(user.actor).add_evidence(
-            upload.case_id, path, description=upload.description,
-            item_type=upload.item_type, seal_number=upload.seal_number,
-            declared=upload.declared)
-    except Exception:
-        state.uploads.restore(upload, path)
-        raise
-    state.uploads.discard(upload.id)
-    return info.as_dict()
+    return state.uploads.complete(upload).as_dict()
 
 
 @router.delete("/uploads/{upload_id}", status_code=204)
 def cancel_upload(upload_id: str, user: User, state: State) -> Response:
     upload = state.uploads.get(upload_id, user.actor.user_id or 0)
-    state.uploads.discard(upload.id)
+    state.uploads.discard(upload, "was cancelled by its sender; nothing stored")
     return Response(status_code=204)
 
 

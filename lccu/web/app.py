@@ -10,23 +10,27 @@ from lccu.config import Settings
 from lccu.errors import (
     AccessDenied,
     AlreadyExists,
+    DeclaredHashMismatch,
     InvalidInput,
     LccuError,
     NotFound,
     StorageError,
 )
-from lccu.web import api, pages
+from lccu.web import api, case_actions, pages
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.deps import LANG_COOKIE, LoginRequired
 from lccu.web.i18n import LANGUAGES, Translator, pick
 from lccu.web.state import WebState
-from lccu.web.uploads import UploadConflict, UploadTooLarge
+from lccu.web.uploads import UploadConflict, UploadGone, UploadsBusy, UploadTooLarge
 
 _STATUS: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "not_found"),
     (AccessDenied, 403, "forbidden"),
     (UploadConflict, 409, "invalid"),
     (UploadTooLarge, 413, "invalid"),
+    (UploadGone, 410, "invalid"),
+    (UploadsBusy, 503, "error"),
+    (DeclaredHashMismatch, 422, "invalid"),
     (InvalidInput, 422, "invalid"),
     (AlreadyExists, 409, "invalid"),
     (StorageError, 503, "error"),
@@ -100,7 +104,9 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
         return _error_page(request, exc.status_code, "error", str(exc.detail))
 
     app.include_router(api.router)
+    app.include_router(case_actions.api)
     app.include_router(pages.router)
+    app.include_router(case_actions.pages)
     return app
 
 

@@ -108,12 +108,18 @@ def check_password(db: Database, username: str, password: str) -> Actor | None:
 
 
 class Sessions:
-    """Server-side sessions behind signed cookies."""
+    """Server-side sessions behind signed cookies, ended after ``hours`` in all or after
+    ``idle_minutes`` unused (a workstation left logged in)."""
 
-    def __init__(self, db: Database, secret_key: str, hours: int) -> None:
+    def __init__(self, db: Database, secret_key: str, hours: int,
+                 idle_minutes: float = 30.0) -> None:
         self.db = db
         self.signer = TimestampSigner(secret_key, salt="lccu-session")
         self.hours = hours
+        self.idle = timedelta(minutes=idle_minutes)
+        # last use is written at most this often, not at every request; the idle timeout
+        # is therefore exact to within this interval
+        self.touch_every = min(timedelta(minutes=1), self.idle / 10)
         self.csrf_key = hashlib.sha256(b"lccu-csrf:" + secret_key.encode()).digest()
 
     def create(self, actor: Actor, client_ip: str | None, replaces: str | None) -> str:
@@ -126,7 +132,8 @@ class Sessions:
             session.add(WebSession(
                 id_hash=_sha256(raw), user_id=actor.user_id, csrf_token=secrets.token_hex(32),
                 client_ip=(client_ip or "")[:64], created_at=format_time(now),
-                expires_at=format_time(now + timedelta(hours=self.hours)), revoked_at=None))
+                expires_at=format_time(now + timedelta(hours=self.hours)), revoked_at=None,
+                last_seen_at=format_time(now)))
         return self.signer.sign(raw).decode()
 
     def _raw(self, cookie: str | None) -> str | None:
@@ -141,7 +148,9 @@ class Sessions:
         raw = self._raw(cookie)
         if raw is None:
             return None
-        now = format_time(utc_now())
+        moment = utc_now()
+        now = format_time(moment)  # RFC 3339 UTC text of one width: compares as text
+        idle_actor: Actor | None = None
         with self.db.session() as session:
             row = session.get(WebSession, _sha256(raw))
             if row is None or row.revoked_at is not None or row.expires_at <= now:
@@ -149,7 +158,17 @@ class Sessions:
             user = session.get(User, row.user_id)
             if user is None or not user.active:
                 return None
-            return Principal(actor_of(user), "session", row.csrf_token, row.id_hash)
+            last_seen = row.last_seen_at or row.created_at
+            if last_seen <= format_time(moment - self.idle):
+                row.revoked_at = now
+                idle_actor = actor_of(user)
+            else:
+                if last_seen <= format_time(moment - self.touch_every):
+                    row.last_seen_at = now
+                return Principal(actor_of(user), "session", row.csrf_token, row.id_hash)
+        AuditLog(self.db).write(idle_actor, "logout", allowed=True,
+                                detail={"why": "idle timeout", "last_seen": last_seen})
+        return None
 
     def revoke(self, cookie: str | None) -> None:
         raw = self._raw(cookie)

@@ -3,6 +3,7 @@ stay untouched)."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -13,7 +14,9 @@ from lccu.config import Settings
 from lccu.errors import ConfigError
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
-DEFAULT_MAX_UPLOAD = 64 * 1024**3  # a large disk image; the chunks stream to disk
+DEFAULT_MAX_UPLOAD = 4 * 1024**4  # a large disk image; chunks stream into the store
+DEFAULT_IDLE_MINUTES = 30.0
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -21,10 +24,12 @@ class WebConfig:
     secret_key: str
     secure_cookies: bool = True
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
-    upload_chunk_bytes: int = 4 * 1024 * 1024  # what the upload page sends per request
+    upload_chunk_bytes: int = 8 * 1024 * 1024  # what the upload page sends per request
     session_hours: int = 10
     login_failures: int = 5
     login_window_seconds: int = 300
+    idle_minutes: float = DEFAULT_IDLE_MINUTES  # a session unused this long is ended
+    trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed
 
 
 def _secret(settings: Settings, env: Mapping[str, str]) -> str:
@@ -56,4 +61,30 @@ def load_web_config(settings: Settings, *, host: str | None = None,
     except ValueError as exc:
         raise ConfigError("LCCU_WEB_MAX_UPLOAD_BYTES must be a whole number of bytes") from exc
     return WebConfig(secret_key=_secret(settings, environ), secure_cookies=secure,
-                     max_upload_bytes=max_upload)
+                     max_upload_bytes=max_upload, idle_minutes=_idle_minutes(environ),
+                     trusted_proxies=parse_networks(environ.get("LCCU_WEB_TRUSTED_PROXIES", "")))
+
+
+def _idle_minutes(environ: Mapping[str, str]) -> float:
+    text = environ.get("LCCU_WEB_IDLE_MINUTES", "").strip()
+    try:
+        minutes = float(text) if text else DEFAULT_IDLE_MINUTES
+    except ValueError:
+        minutes = -1.0
+    if not 0 < minutes <= 7 * 24 * 60:
+        raise ConfigError("LCCU_WEB_IDLE_MINUTES must be a number of minutes above 0")
+    return minutes
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """``"10.0.0.1, 192.168.0.0/24"`` as networks (a bare address is a /32 or /128)."""
+    networks: list[Network] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"LCCU_WEB_TRUSTED_PROXIES: {part.strip()!r} is not an IP "
+                              "address or network") from exc
+    return tuple(networks)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
+
 from fastapi import HTTPException, Request
 
 from lccu.web.auth import Principal, csrf_matches
@@ -22,7 +25,45 @@ def web(request: Request) -> WebState:
 
 
 def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address the login limiter and the audit log use. ``X-Forwarded-For`` counts only
+    when the direct peer is a trusted proxy; anyone else could write any address in it."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = web(request).config.trusted_proxies
+    if not proxies or not _trusted(_address(peer), proxies):
+        return peer
+    hops = [hop.strip() for line in request.headers.getlist("x-forwarded-for")
+            for hop in line.split(",")]
+    nearest = peer
+    for hop in reversed(hops):  # right to left: each entry was written by the next hop
+        address = _address(hop)
+        if address is None:
+            return nearest  # garbage: keep the last address a trusted proxy vouched for
+        if not _trusted(address, proxies):
+            return str(address)
+        nearest = str(address)
+    return nearest
+
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _address(text: str) -> IPAddress | None:
+    """An IP address, IPv4-mapped IPv6 as IPv4; None for anything else."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:  # "[2001:db8::1]:443"
+        text = text[1:text.index("]")]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address: IPAddress | None, proxies: Sequence[ipaddress.IPv4Network
+                                                            | ipaddress.IPv6Network]) -> bool:
+    return address is not None and any(address in network for network in proxies)
 
 
 def identify(request: Request) -> Principal | None:

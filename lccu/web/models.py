@@ -31,6 +31,8 @@ class WebSession(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     expires_at: Mapped[str] = mapped_column(String(40))
     revoked_at: Mapped[str | None] = mapped_column(String(40))
+    # migration 0004: for the idle timeout; refreshed at most once a minute, not per request
+    last_seen_at: Mapped[str | None] = mapped_column(String(40))
 
 
 class ApiToken(Base):

@@ -169,14 +169,19 @@ def _case_page(request: Request, user: User, state: WebState, ref: str,
     ref = ref.strip()[:100]
     if not justification and not _own_zone(state, user.actor, ref):
         return render(request, "justify.html", {"ref": ref}, user=user)
+    from lccu.web.case_actions import actions_view, clear_flash  # it imports this module
+
     lab = state.lab(user.actor)
     info = lab.get_case(ref, justification=justification or None)
     items = lab.list_evidence(info.id)
-    return render(request, "case.html", {
+    response = render(request, "case.html", {
         "case": info, "items": items, "exhibits": {i.id: i.exhibit_number for i in items},
         "events": lab.custody_log(info.id), "verify": verify,
         "justification": justification or "",
+        **actions_view(request, state, user, info, items),
     }, user=user)
+    clear_flash(request, response)
+    return response
 
 
 @router.get("/cases/{ref}", response_class=HTMLResponse)

@@ -38,9 +38,10 @@ class WebState:
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
         templates = Jinja2Templates(env=env)
         return cls(settings, config, db,
-                   Sessions(db, config.secret_key, config.session_hours), Tokens(db),
+                   Sessions(db, config.secret_key, config.session_hours,
+                            config.idle_minutes), Tokens(db),
                    LoginLimiter(config.login_failures, config.login_window_seconds),
-                   UploadArea(Path(settings.home) / "uploads", config.max_upload_bytes),
+                   UploadArea(config.max_upload_bytes, chunk_bytes=config.upload_chunk_bytes),
                    templates, Processor(lambda actor: Lab(settings, actor, db)))
 
     def lab(self, actor: Actor) -> Lab:

@@ -1,29 +1,35 @@
-"""Resumable chunked uploads into a scratch area that never counts as evidence.
+"""Resumable chunked uploads that stream straight into the evidence store.
 
-Each upload lives in ``$LCCU_HOME/uploads/<id>/`` (a metadata file and the partial data).
-Chunks must arrive at the offset the server expects; only a complete upload is handed to
-``Lab.add_evidence``, which hashes it into the evidence store and records custody; the
-scratch copy is deleted afterwards. Ids are server-made hex strings and client file names
-are reduced to a safe basename, so no client input reaches a path unsanitised.
+Each upload is a :class:`~lccu.evidence.intake.StreamingIntake`: a chunk that arrives at
+the offset the server expects is handed to the store's single hashing pass (an S3
+multipart upload or a temporary file in the local store) while the browser sends the next
+one. Nothing is written to local scratch disk and nothing is evidence until the last byte
+is in, the declared hashes match and the store has committed; an interrupted, oversized,
+cancelled or mismatching upload is abandoned by the store and leaves no object and no
+record. Upload state lives in this process: after a restart of ``lccu serve`` an upload
+in flight must start again from byte 0 (the page says so). Ids are server-made hex
+strings; client file names are reduced to a safe basename before they reach a store key.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from lccu.errors import InvalidInput, LccuError, NotFound
+from lccu.errors import LccuError, NotFound
+from lccu.evidence.intake import ItemFacts, StreamingIntake
+from lccu.evidence.lab import Lab
+from lccu.evidence.records import EvidenceInfo
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-STALE_SECONDS = 7 * 24 * 3600
+IDLE_SECONDS = 6 * 3600  # an upload untouched this long is abandoned
+GONE_SECONDS = 3600  # how long the reason an upload ended stays answerable
 
 
 class UploadConflict(LccuError):
@@ -36,6 +42,14 @@ class UploadConflict(LccuError):
 
 class UploadTooLarge(LccuError):
     """More bytes than allowed; the upload has been discarded."""
+
+
+class UploadGone(LccuError):
+    """The upload ended without becoming evidence (store failure, cancelled, abandoned)."""
+
+
+class UploadsBusy(LccuError):
+    """Too many uploads in progress on this server; try again later."""
 
 
 def safe_filename(name: str) -> str:
@@ -52,101 +66,106 @@ class Upload:
     case_id: str
     filename: str
     size: int
-    description: str
-    seal_number: str | None
-    item_type: str
-    declared: dict[str, str]
-    created: float
+    intake: StreamingIntake = field(repr=False)
+    touched: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 class UploadArea:
-    def __init__(self, root: Path, max_bytes: int) -> None:
-        self.root = root
-        self.max_bytes = max_bytes
-        self._lock = threading.Lock()  # check-offset-then-write must not interleave
+    """The uploads in progress on this server, each private to the user who started it."""
 
-    def _dir(self, upload_id: str) -> Path:
-        if not _ID.match(upload_id):
-            raise NotFound("no such upload")
-        return self.root / upload_id
+    def __init__(self, max_bytes: int, *, max_active: int = 8, chunk_bytes: int = 8 << 20,
+                 idle_seconds: float = IDLE_SECONDS) -> None:
+        self.max_bytes, self.max_active = max_bytes, max_active
+        self.buffer_bytes = 3 * chunk_bytes  # chunks that may wait for the store
+        self.idle_seconds = idle_seconds
+        self._active: dict[str, Upload] = {}
+        self._gone: dict[str, tuple[int, str, float]] = {}
+        self._lock = threading.Lock()
 
-    def start(self, *, user_id: int, case_id: str, filename: str, size: int,
-              description: str, seal_number: str | None, item_type: str,
-              declared: dict[str, str]) -> Upload:
-        if size <= 0:
-            raise InvalidInput("the file is empty (0 bytes); nothing to take in")
+    def start(self, lab: Lab, *, user_id: int, case_id: str, filename: str, size: int,
+              facts: ItemFacts, declared: Mapping[str, str]) -> Upload:
+        """Check the case, the size and the declared hashes, and open the store's upload."""
         if size > self.max_bytes:
             raise UploadTooLarge(f"{size} bytes is more than the maximum of {self.max_bytes}")
-        if not description.strip():
-            raise InvalidInput("an evidence item needs a description")
         self.sweep()
-        upload = Upload(uuid.uuid4().hex, user_id, case_id, safe_filename(filename), size,
-                        description.strip(), seal_number or None, item_type,
-                        {k: v for k, v in declared.items() if v}, time.time())
-        folder = self._dir(upload.id)
-        folder.mkdir(parents=True, mode=0o700)
-        (folder / "meta.json").write_text(json.dumps(asdict(upload)))
-        (folder / "data").touch(mode=0o600)
+        with self._lock:
+            if len(self._active) >= self.max_active:
+                raise UploadsBusy(f"{self.max_active} uploads are in progress on this server;"
+                                  " try again when one has finished")
+        name = safe_filename(filename)
+        intake = lab.begin_intake(case_id, source_name=name, size=size, facts=facts,
+                                  declared=declared, buffer_bytes=self.buffer_bytes)
+        upload = Upload(uuid.uuid4().hex, user_id, intake.pending.case_id, name, size, intake)
+        with self._lock:
+            self._active[upload.id] = upload
         return upload
 
     def get(self, upload_id: str, user_id: int) -> Upload:
         """The upload, only for the user who started it (others get 'not found')."""
-        meta = self._dir(upload_id) / "meta.json"
-        if not meta.exists():
-            raise NotFound("no such upload")
-        upload = Upload(**json.loads(meta.read_text()))
-        if upload.user_id != user_id:
-            raise NotFound("no such upload")
-        return upload
-
-    def received(self, upload: Upload) -> int:
-        data = self._dir(upload.id) / "data"
-        if not data.exists():
-            raise NotFound("no such upload")
-        return data.stat().st_size
+        with self._lock:
+            upload = self._active.get(upload_id) if _ID.match(upload_id) else None
+            gone = self._gone.get(upload_id)
+        if upload is not None and upload.user_id == user_id:
+            return upload
+        if gone is not None and gone[0] == user_id:
+            raise UploadGone(gone[1])
+        raise NotFound("no such upload (it may have ended, or the server restarted:"
+                       " start the upload again)")
 
     def append(self, upload: Upload, offset: int, chunk: bytes) -> int:
-        """Append ``chunk`` if it starts where the data ends; answer the next offset."""
-        with self._lock:
-            have = self.received(upload)
+        """Hand ``chunk`` to the store if it starts where the data ends; the next offset."""
+        with upload.lock:
+            have = upload.intake.received
             if offset != have:
                 raise UploadConflict(f"expected offset {have}, not {offset}", have)
             if have + len(chunk) > upload.size:
-                self.discard(upload.id)
+                self.discard(upload, "sent more bytes than it declared")
                 raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
                                      "discarded, nothing recorded")
-            with (self._dir(upload.id) / "data").open("ab") as fh:
-                fh.write(chunk)
-            return have + len(chunk)
+            try:
+                done = upload.intake.write(chunk)
+            except LccuError as exc:
+                self.discard(upload, f"failed in the store: {exc}")
+                raise
+            upload.touched = time.monotonic()
+            return done
 
-    def complete_path(self, upload: Upload) -> Path:
-        """The finished data file, renamed to its safe original name for the intake record."""
-        have = self.received(upload)
-        if have != upload.size:
-            raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have)
-        folder = self._dir(upload.id)
-        target = folder / "file" / upload.filename
-        target.parent.mkdir(exist_ok=True)
-        (folder / "data").rename(target)
-        return target
+    def complete(self, upload: Upload) -> EvidenceInfo:
+        """Wait for the store to commit, then record the item; the upload ends either way."""
+        with upload.lock:
+            have = upload.intake.received
+            if have != upload.size:
+                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have)
+            try:
+                info = upload.intake.finish()
+            except LccuError as exc:
+                self.discard(upload, f"was not taken in: {exc}")
+                raise
+            self._end(upload, "was taken in as evidence")
+            return info
 
-    def restore(self, upload: Upload, path: Path) -> None:
-        """Put the data back after a failed intake so the client may simply retry."""
-        path.rename(self._dir(upload.id) / "data")
+    def discard(self, upload: Upload, why: str) -> None:
+        """Abandon the store's upload; nothing of it stays, and it is never evidence."""
+        self._end(upload, why)
+        upload.intake.abort(why)
 
-    def discard(self, upload_id: str) -> None:
-        shutil.rmtree(self._dir(upload_id), ignore_errors=True)
+    def _end(self, upload: Upload, why: str) -> None:
+        with self._lock:
+            self._active.pop(upload.id, None)
+            self._gone[upload.id] = (upload.user_id, f"upload {upload.filename!r} {why}",
+                                     time.monotonic())
 
     def sweep(self) -> None:
-        """Remove abandoned uploads (never evidence) after a week."""
-        if not self.root.exists():
-            return
-        limit = time.time() - STALE_SECONDS
-        for folder in self.root.iterdir():
-            if _ID.match(folder.name) and folder.stat().st_mtime < limit:
-                shutil.rmtree(folder, ignore_errors=True)
+        """Abandon uploads nobody has touched for ``idle_seconds``; forget old endings."""
+        now = time.monotonic()
+        with self._lock:
+            idle = [u for u in self._active.values() if now - u.touched > self.idle_seconds]
+            self._gone = {k: v for k, v in self._gone.items() if now - v[2] < GONE_SECONDS}
+        for upload in idle:
+            self.discard(upload, "was abandoned (no data for a long time); nothing stored")
 
     def as_dict(self, upload: Upload) -> dict[str, Any]:
         return {"upload_id": upload.id, "case_id": upload.case_id,
                 "filename": upload.filename, "size": upload.size,
-                "offset": self.received(upload)}
+                "offset": upload.intake.received}

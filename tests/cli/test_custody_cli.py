@@ -140,3 +140,28 @@ def test_usage_errors_exit_2(unit: tuple[Cli, str, Path]) -> None:
     assert cli("custody", "verify", case_id, "--head", "abc", user="jan").returncode == 2
     assert cli("evidence", "add", case_id, "/nonexistent", "--description", "x",
                user="jan").returncode == 2
+
+
+def test_declared_hash_mismatch_stores_nothing_unless_accepted(
+        unit: tuple[Cli, str, Path]) -> None:
+    """A wrong --sha256: exit 1, one-line error, no new item; with --accept-mismatch the
+    item is taken in marked hash-mismatch and the command still exits 1, loudly."""
+    cli, case_id, home = unit
+    image = home / "other.dd"
+    image.write_bytes(os.urandom(32 * 1024))
+    listed = json.loads(cli("evidence", "list", case_id, "--json", user="jan").stdout)
+    refused = cli("evidence", "add", case_id, str(image), "--description", "copy",
+                  "--sha256", "ab" * 32, user="jan")
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    last = refused.stderr.strip().splitlines()[-1]  # after the progress line
+    assert last.startswith("lccu: error: other.dd: declared SHA256 " + "ab" * 32)
+    assert "nothing was stored" in last
+    after = json.loads(cli("evidence", "list", case_id, "--json", user="jan").stdout)
+    assert len(after) == len(listed)
+    kept = cli("evidence", "add", case_id, str(image), "--description", "copy",
+               "--sha256", "ab" * 32, "--accept-mismatch", "--json", user="jan")
+    assert kept.returncode == 1 and "HASH MISMATCH" in kept.stderr
+    item = json.loads(kept.stdout)
+    assert item["state"] == "hash-mismatch" and item["hash_mismatches"] == ["sha256"]
+    assert len(json.loads(cli("evidence", "list", case_id, "--json",
+                              user="jan").stdout)) == len(listed) + 1

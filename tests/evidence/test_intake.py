@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lccu.errors import InvalidInput
+from lccu.errors import DeclaredHashMismatch, InvalidInput
 from lccu.evidence.lab import Lab
 
 
@@ -38,13 +38,38 @@ def test_intake_matches_hashlib_and_records_event(make_lab: Callable[..., Lab],
     assert intake["details"]["seal_number"] == "S-9"
 
 
-def test_mismatch_is_recorded_not_hidden(make_lab: Callable[..., Lab], image_file: Path) -> None:
-    """A wrong declared SHA-256 marks the item hash-mismatch and the event names it."""
+def test_mismatch_is_refused_and_audited(make_lab: Callable[..., Lab], image_file: Path) -> None:
+    """A wrong declared SHA-256 stores nothing and records no item or event; the refusal,
+    with the declared and observed digests, is in the audit log."""
     lab = make_lab("vlas_inv")
     case = lab.create_case("Mismatch")
     declared = _declared(image_file)
     declared["sha256"] = "0" * 64
-    item = lab.add_evidence(case.id, image_file, description="disk", declared=declared)
+    before = _count_rows(lab)
+    with pytest.raises(DeclaredHashMismatch, match="nothing was stored") as caught:
+        lab.add_evidence(case.id, image_file, description="disk", declared=declared)
+    assert caught.value.mismatched == ["sha256"]
+    assert _count_rows(lab) == before and lab.list_evidence(case.id) == []
+    store_root = lab.settings.evidence_dir
+    assert not store_root.exists() or not any(p.is_file() for p in store_root.rglob("*"))
+    refusal = [e for e in make_lab("dpo").audit_log() if e.operation == "evidence.add"
+               and not e.allowed]
+    assert len(refusal) == 1
+    detail = json.loads(refusal[0].detail or "{}")
+    assert detail["mismatched"] == ["sha256"] and detail["declared"]["sha256"] == "0" * 64
+    assert detail["observed"]["sha256"] == _declared(image_file)["sha256"]
+    assert lab.verify_custody(case.id).ok
+
+
+def test_accepted_mismatch_is_recorded_not_hidden(make_lab: Callable[..., Lab],
+                                                  image_file: Path) -> None:
+    """With accept_mismatch the copy is taken in, marked hash-mismatch, the event names it."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Mismatch kept")
+    declared = _declared(image_file)
+    declared["sha256"] = "0" * 64
+    item = lab.add_evidence(case.id, image_file, description="disk", declared=declared,
+                            accept_mismatch=True)
     assert item.state == "hash-mismatch" and item.hash_mismatches == ("sha256",)
     event = lab.custody_log(case.id)[-1]
     assert event["details"]["mismatched"] == ["sha256"]

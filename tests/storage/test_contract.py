@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from lccu.errors import AlreadyExists, InvalidInput, NotFound, StorageError
+from lccu.errors import (
+    AlreadyExists,
+    DeclaredHashMismatch,
+    InvalidInput,
+    NotFound,
+    StorageError,
+)
 from lccu.storage import EvidenceStore, StoredEvidence
+from lccu.storage.pipe import BytePipe
 
 MIB = 1024 * 1024
 
@@ -156,6 +163,58 @@ def test_declared_size_mismatch_stores_nothing(store: EvidenceStore) -> None:
         store.put_evidence("long.raw", io.BytesIO(b"x" * 100), size=99)
     assert not store.exists("short.raw")
     assert not store.exists("long.raw")
+
+
+def _versions(store: EvidenceStore, key: str) -> list[object]:
+    """Every stored version of ``key`` (S3 lists locked versions too; local has files)."""
+    client = getattr(store, "client", None)
+    if client is not None:
+        bucket = getattr(store, "bucket")  # noqa: B009
+        return [o for o in client.list_objects(bucket, prefix=key, include_version=True)
+                if o.object_name == key]
+    root = Path(getattr(store, "root"))  # noqa: B009
+    return [p for p in root.rglob("*") if p.is_file() and key.split("/")[-1] in p.name]
+
+
+@pytest.mark.parametrize("size", [1000, 20 * MIB + 7])
+def test_declared_hash_mismatch_stores_nothing(store: EvidenceStore, size: int) -> None:
+    """Expected digests that differ abort the store before it commits (single part and
+    multipart): no object, no version, no partial file; the same key then takes the bytes
+    with the right expectation."""
+    data = pseudo_random(size, seed=11)
+    md5, sha1, sha256 = _hashlib(data)
+    with pytest.raises(DeclaredHashMismatch) as caught:
+        store.put_evidence("declared.raw", io.BytesIO(data), size=size,
+                           expected={"md5": md5, "sha256": "0" * 64})
+    assert caught.value.mismatched == ["sha256"]
+    assert caught.value.observed["sha256"] == sha256
+    assert not store.exists("declared.raw")
+    assert _versions(store, "declared.raw") == []
+    record = store.put_evidence("declared.raw", io.BytesIO(data), size=size,
+                                expected={"md5": md5, "sha1": sha1, "sha256": sha256})
+    assert record.digests.hashes() == {"md5": md5, "sha1": sha1, "sha256": sha256}
+
+
+def test_pipe_fed_from_another_thread_stores_exact_bytes(store: EvidenceStore) -> None:
+    """Chunks pushed through a small BytePipe by another thread (the web upload path) end
+    up stored byte for byte, hashed as hashlib hashes them."""
+    import threading
+
+    data = pseudo_random(40 * MIB + 123, seed=12)
+    pipe = BytePipe(len(data), capacity=3 * MIB)
+
+    def feed() -> None:
+        for start in range(0, len(data), 2 * MIB + 1):
+            pipe.write(data[start : start + 2 * MIB + 1])
+        pipe.close()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    record = store.put_evidence("piped.raw", pipe, size=len(data))  # type: ignore[arg-type]
+    feeder.join()
+    assert (record.digests.md5, record.digests.sha1, record.digests.sha256) == _hashlib(data)
+    with store.open_evidence(record) as stream:
+        assert hashlib.sha256(stream.read()).hexdigest() == record.digests.sha256
 
 
 def test_delete_evidence_is_always_refused(store: EvidenceStore) -> None:

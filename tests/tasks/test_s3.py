@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from lccu.pipeline import ScanOptions, run_scan
 from lccu.storage import open_store
 from lccu.tasks import run_status, submit
 from lccu.testing.images import PlantedManifest
+from lccu.testing.netgate import TcpGate
 from lccu.testing.pytest_services import S3Endpoint
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 from tests.tasks.helpers import carved_set, file_set, load_report, processed_events, yara_set
@@ -66,57 +64,6 @@ def test_workers_on_s3_store_match_lccu_scan(unit: Unit, workers, s3_endpoint: S
         with store.open_derived(f"{evidence}/{record['exported']}") as fh:
             assert hashlib.sha256(fh.read()).hexdigest() == record["sha256"]
     assert got["summary"] == want["summary"]
-
-
-class TcpGate:
-    """A TCP forwarder in front of the S3 server that can be closed and reopened: a real
-    network outage as the workers see it (the shared S3 server itself is never stopped)."""
-
-    def __init__(self, target: str) -> None:
-        host, port = target.rsplit(":", 1)
-        self.target = (host, int(port))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.listener: socket.socket | None = None
-        self.conns: list[socket.socket] = []
-
-    def open(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self.listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-
-    def close(self) -> None:
-        if self.listener is not None:
-            self.listener.close()
-            self.listener = None
-        for conn in self.conns:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-            conn.close()
-        self.conns.clear()
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-                upstream = socket.create_connection(self.target)
-            except OSError:
-                return
-            self.conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

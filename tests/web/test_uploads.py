@@ -1,8 +1,9 @@
-"""Chunked uploads: only a complete upload becomes evidence, never silently a bad one."""
+"""Chunked uploads stream into the store: only a complete, matching upload becomes evidence."""
 
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,17 @@ DATA = bytes(range(256)) * 20  # 5120 bytes
 
 
 def scratch_files(settings: Settings) -> list[Path]:
-    root = Path(settings.home) / "uploads"
+    """Files anywhere in LCCU_HOME outside the evidence store, keys, anchors and the DB:
+    an upload must not leave a local copy of the bytes anywhere."""
+    home = Path(settings.home)
+    kept = [Path(settings.evidence_dir), Path(settings.key_dir), Path(settings.anchor_dir),
+            home / "web"]
+    return [p for p in home.rglob("*") if p.is_file() and not p.name.startswith("lccu.db")
+            and not any(k == p or k in p.parents for k in kept)]
+
+
+def evidence_files(settings: Settings) -> list[Path]:
+    root = Path(settings.evidence_dir)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
@@ -95,42 +106,83 @@ def test_oversized_upload_is_refused(client: TestClient, case_id: str,
     over = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": 0}, content=DATA,
                       headers=headers)
     assert over.status_code == 413
-    assert client.post(f"/api/v1/uploads/{upload_id}/complete",
-                       headers=headers).status_code == 404
+    gone = client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
+    assert gone.status_code == 410 and "more bytes than it declared" in gone.json()["detail"]
     assert make_lab("vlas_inv").list_evidence(case_id) == []
-    assert scratch_files(unit) == []
+    assert scratch_files(unit) == [] and evidence_files(unit) == []
 
 
-def test_hash_mismatch_is_recorded_loudly(client: TestClient, case_id: str,
-                                          make_lab: Callable[..., Lab]) -> None:
-    """A wrong declared hash is recorded as state hash-mismatch and shown in red on the page."""
+def test_hash_mismatch_never_becomes_evidence(client: TestClient, case_id: str,
+                                              make_lab: Callable[..., Lab],
+                                              unit: Settings) -> None:
+    """A wrong declared hash: completing answers 422 naming both digests, no item, no
+    custody event, no stored bytes; the refusal is in the audit log; the upload has ended."""
     csrf = login(client, "vlas_inv")
-    _, done = upload_file(client, csrf, case_id, DATA, declared={"sha256": "0" * 64})
-    item = done.json()
-    assert item["state"] == "hash-mismatch" and item["hash_mismatches"] == ["sha256"]
-    events = make_lab("vlas_inv").custody_log(case_id)
-    assert "MISMATCH" in events[-1]["reason"]
-    page = client.get(f"/cases/{case_id}").text
-    assert 'class="bad"' in page and "HASH KOMT NIET OVEREEN" in page
+    events_before = len(make_lab("vlas_inv").custody_log(case_id))
+    upload_id, done = upload_file(client, csrf, case_id, DATA, declared={"sha256": "0" * 64})
+    assert done.status_code == 422, done.text
+    detail = done.json()["detail"]
+    assert "0" * 64 in detail and hashlib.sha256(DATA).hexdigest() in detail
+    assert "nothing was stored" in detail
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+    assert len(make_lab("vlas_inv").custody_log(case_id)) == events_before
+    assert evidence_files(unit) == [] and scratch_files(unit) == []
+    refused = [e for e in make_lab("dpo").audit_log()
+               if e.operation == "evidence.add" and not e.allowed]
+    assert len(refused) == 1 and "declared hash mismatch" in (refused[0].detail or "")
+    again = client.get(f"/api/v1/uploads/{upload_id}")
+    assert again.status_code == 410 and "was not taken in" in again.json()["detail"]
 
 
 def test_upload_file_name_traversal_is_harmless(client: TestClient, case_id: str,
                                                 unit: Settings) -> None:
-    """A file name full of ../ is reduced to a plain name inside the upload folder."""
+    """A file name full of ../ is reduced to a plain name; the bytes land only inside the
+    evidence store, under the case and item."""
     csrf = login(client, "vlas_inv")
     upload_id, _ = upload_file(client, csrf, case_id, DATA,
                                filename="../../../../etc/passwd", complete=False)
-    files = scratch_files(unit)
-    root = (Path(unit.home) / "uploads").resolve()
-    assert files and all(root in p.resolve().parents for p in files)
     status = client.get(f"/api/v1/uploads/{upload_id}").json()
     assert status["filename"] == "passwd"
     done = client.post(f"/api/v1/uploads/{upload_id}/complete",
                        headers={"X-CSRF-Token": csrf})
     assert done.status_code == 201
-    assert not (root.parent / "etc").exists()
+    item = done.json()
+    root = Path(unit.evidence_dir).resolve()
+    assert [p.resolve() for p in evidence_files(unit)] == [
+        root / "cases" / case_id / item["id"] / "passwd"]
+    assert not (Path(unit.home) / "etc").exists() and scratch_files(unit) == []
     for bad_id in ("..", "..%2F..%2Fkeys", "0" * 32):
         assert client.get(f"/api/v1/uploads/{bad_id}").status_code == 404
+
+
+def test_cancelled_upload_leaves_nothing(client: TestClient, case_id: str,
+                                         make_lab: Callable[..., Lab], unit: Settings) -> None:
+    """DELETE half-way: the store abandons its upload; later chunks get 410; nothing stored."""
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+    upload_id, _ = upload_file(client, csrf, case_id, DATA[:3000], complete=False)
+    assert client.delete(f"/api/v1/uploads/{upload_id}", headers=headers).status_code == 204
+    late = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": 3000},
+                      content=b"x", headers=headers)
+    assert late.status_code == 410 and "cancelled" in late.json()["detail"]
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+    assert evidence_files(unit) == [] and scratch_files(unit) == []
+
+
+def test_large_upload_streams_with_bounded_buffer(client: TestClient, case_id: str,
+                                                  app: object, unit: Settings) -> None:
+    """Far more bytes than the in-memory buffer (3 chunks of 128 bytes here) pass through
+    in order: the stored item has hashlib's digests and size."""
+    state = app.state.web  # type: ignore[attr-defined]
+    assert state.uploads.buffer_bytes == 384
+    data = random.Random(7).randbytes(200_000)
+    csrf = login(client, "vlas_inv")
+    _, done = upload_file(client, csrf, case_id, data, chunk=4096,
+                          declared={"sha1": hashlib.sha1(data).hexdigest()})
+    assert done.status_code == 201, done.text
+    item = done.json()
+    assert item["size"] == len(data) and item["sha256"] == hashlib.sha256(data).hexdigest()
+    assert item["md5"] == hashlib.md5(data).hexdigest()
 
 
 def test_uploads_are_private_to_their_user(client: TestClient, case_id: str,

@@ -1,0 +1,310 @@
+"""Case actions for the owning zone: share and revoke, close, record custody events.
+
+Forms on the case page (POST, CSRF, 303 back to the case with a notice) and the same
+operations under /api/v1. Who may do what is the Lab's decision (and its audit entry); the
+page only hides forms a user could not use, and this module checks input the Lab leaves open
+(a required reason, an expiry in the future). The custody rules (who holds an item, where,
+under which seal, nothing after disposal) are the library's: it refuses a breaking event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+
+from lccu.errors import AlreadyExists, InvalidInput, NotFound
+from lccu.evidence.access import WRITER_ROLES
+from lccu.evidence.canonical import format_time, utc_now
+from lccu.evidence.chain import ACTIONS
+from lccu.evidence.lab import Lab
+from lccu.evidence.records import CaseInfo, EvidenceInfo
+from lccu.web.auth import Principal
+from lccu.web.deps import api_user, page_user, web
+from lccu.web.pages import _check_csrf
+from lccu.web.state import WebState
+
+#: acquisition and intake (upload), processing, re-hash and export have their own paths
+#: that record the facts (hashes, versions) those events carry; the rest a person records
+SYSTEM_ACTIONS = frozenset({"acquired", "intake", "processed", "verified", "exported"})
+MANUAL_ACTIONS = tuple(a for a in ACTIONS if a not in SYSTEM_ACTIONS)
+PERMISSIONS = ("read", "contribute")
+FLASH_COOKIE = "lccu_flash"
+MAX_SHARE = timedelta(days=5 * 365)
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["case actions"])
+PageUser = Annotated[Principal, Depends(page_user)]
+ApiUser = Annotated[Principal, Depends(api_user)]
+State = Annotated[WebState, Depends(web)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not allowed (the refusal is in the audit log)"},
+    404: {"description": "no such case, zone, share or evidence item"},
+    422: {"description": "invalid input (missing reason, expiry in the past, ...)"},
+}
+
+
+# -- the operations, shared by forms and API -----------------------------------------------
+
+def _required(value: str | None, what: str) -> str:
+    if not value or not value.strip():
+        raise InvalidInput(f"{what} is required")
+    return value.strip()
+
+
+def share(lab: Lab, ref: str, zone: str, *, permission: str, purpose: str,
+          valid_until: datetime | None) -> CaseInfo:
+    """A share needs a purpose (it is the other zone's justification for reading)."""
+    purpose = _required(purpose, "the purpose of the share")
+    if valid_until is not None:
+        now = utc_now()
+        if not now < valid_until <= now + MAX_SHARE:
+            raise InvalidInput("the expiry must be in the future and within five years")
+    return lab.share_case(ref, _required(zone, "the zone"), purpose=purpose,
+                          permission=permission, valid_until=valid_until)
+
+
+def revoke(lab: Lab, ref: str, zone: str, *, reason: str) -> CaseInfo:
+    return lab.revoke_share(ref, _required(zone, "the zone"),
+                            reason=_required(reason, "the reason"))
+
+
+def close(lab: Lab, ref: str, *, reason: str) -> CaseInfo:
+    return lab.close_case(ref, reason=_required(reason, "the reason"))
+
+
+def record(lab: Lab, ref: str, action: str, *, evidence: str | None, location: str | None,
+           reason: str, details: dict[str, Any] | None = None,
+           occurred_at: datetime | None = None) -> dict[str, Any]:
+    """Append a hand-recorded custody event (the Lab checks access and custody rules)."""
+    if action not in MANUAL_ACTIONS:
+        raise InvalidInput(f"unknown action {action!r}; use one of {', '.join(MANUAL_ACTIONS)}")
+    reason = _required(reason, "the reason")
+    if occurred_at is not None and not EARLIEST <= occurred_at <= utc_now() + CLOCK_SKEW:
+        raise InvalidInput("the time of the event must be after 1990 and not in the future")
+    given = {k: v.strip() if isinstance(v, str) else v for k, v in (details or {}).items()}
+    return lab.record_event(ref, action, evidence=(evidence or "").strip() or None,
+                            location=(location or "").strip() or None, reason=reason,
+                            occurred_at=occurred_at,
+                            details={k: v for k, v in given.items() if v not in (None, "")})
+
+
+def _end_of_day(text: str) -> datetime | None:
+    """A form's ``YYYY-MM-DD``: the share stays valid through that day (UTC)."""
+    if not text.strip():
+        return None
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"{text.strip()!r} is not a date (YYYY-MM-DD)") from exc
+    if day >= date.max:
+        raise InvalidInput("the expiry must be within five years")
+    return datetime.combine(day + timedelta(days=1), time(0), UTC)
+
+
+# -- the case page: what it shows, and one-shot notices -----------------------------------
+
+def _serializer(state: WebState) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(state.config.secret_key, salt="lccu-flash")
+
+
+def _set_flash(response: Response, state: WebState, case_ref: str, kind: str, key: str,
+               detail: str = "") -> None:
+    """The outcome of a form, for the case page the browser is sent back to; signed so that
+    nobody else can make the page show a message."""
+    value = _serializer(state).dumps({"case": case_ref, "kind": kind, "key": key,
+                                      "detail": detail[:500]})
+    response.set_cookie(FLASH_COOKIE, value, max_age=120, path="/cases", httponly=True,
+                        samesite="strict", secure=state.config.secure_cookies)
+
+
+def actions_view(request: Request, state: WebState, user: Principal, case: CaseInfo,
+                 items: list[EvidenceInfo]) -> dict[str, Any]:
+    """Template context for the forms this user can use on ``case``, and the notice left by
+    the last form (shown once: :func:`clear_flash`)."""
+    actor = user.actor
+    now = format_time(utc_now())
+    active = [s for s in case.shares if s.revoked_at is None
+              and (s.valid_until is None or s.valid_until > now)]
+    owner = actor.zone == case.zone and actor.role in WRITER_ROLES
+    contributes = any(s.zone == actor.zone and s.permission == "contribute" for s in active)
+    flash = None
+    cookie = request.cookies.get(FLASH_COOKIE)
+    if cookie:
+        try:
+            data = _serializer(state).loads(cookie, max_age=120)
+        except BadSignature:
+            data = None
+        if isinstance(data, dict) and data.get("case") in (case.id, case.number):
+            flash = data
+    zones = [z for z in state.lab(actor).zones() if z != case.zone] if owner else []
+    return {"actions": {
+        "owner": owner, "can_close": owner and case.status == "open",
+        "can_record": actor.role in WRITER_ROLES and (owner or contributes),
+        "shares": active, "zones": zones, "custody_actions": MANUAL_ACTIONS,
+        "permissions": PERMISSIONS, "evidence_items": items, "flash": flash}}
+
+
+def clear_flash(request: Request, response: Response) -> None:
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/cases")
+
+
+# -- page forms ----------------------------------------------------------------------------
+
+Csrf = Annotated[str, Form(max_length=200)]
+Justification = Annotated[str, Form(max_length=500)]
+
+
+def _form(user: Principal, state: WebState, ref: str, csrf: str, justification: str,
+          done: str, work: Callable[[Lab, str], object]) -> Response:
+    """Run ``work`` and go back to the case page with a notice. Input errors are shown
+    there; a refusal is a 403 page (the Lab has audited it)."""
+    _check_csrf(user, csrf)
+    ref = ref.strip()[:100]
+    query = urlencode({"justification": justification.strip()}) if justification.strip() else ""
+    response = RedirectResponse(f"/cases/{quote(ref, safe='')}" + (f"?{query}" if query else ""),
+                                status_code=303)
+    try:
+        work(state.lab(user.actor), ref)
+    except (InvalidInput, NotFound, AlreadyExists) as exc:
+        _set_flash(response, state, ref, "bad", "action_failed", str(exc))
+        return response
+    _set_flash(response, state, ref, "ok", done)
+    return response
+
+
+@pages.post("/cases/{ref}/share")
+def share_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
+               justification: Justification = "",
+               zone: Annotated[str, Form(max_length=100)] = "",
+               permission: Annotated[str, Form(max_length=20)] = "read",
+               purpose: Annotated[str, Form(max_length=300)] = "",
+               valid_until: Annotated[str, Form(max_length=20)] = "") -> Response:
+    return _form(user, state, ref, csrf, justification, "share_done", lambda lab, r: share(
+        lab, r, zone, permission=permission, purpose=purpose,
+        valid_until=_end_of_day(valid_until)))
+
+
+@pages.post("/cases/{ref}/unshare")
+def revoke_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
+                justification: Justification = "",
+                zone: Annotated[str, Form(max_length=100)] = "",
+                reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    return _form(user, state, ref, csrf, justification, "unshare_done",
+                 lambda lab, r: revoke(lab, r, zone, reason=reason))
+
+
+@pages.post("/cases/{ref}/close")
+def close_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
+               justification: Justification = "",
+               reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    return _form(user, state, ref, csrf, justification, "close_done",
+                 lambda lab, r: close(lab, r, reason=reason))
+
+
+@pages.post("/cases/{ref}/custody")
+def custody_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
+                 justification: Justification = "",
+                 action: Annotated[str, Form(max_length=20)] = "",
+                 evidence: Annotated[str, Form(max_length=100)] = "",
+                 location: Annotated[str, Form(max_length=300)] = "",
+                 reason: Annotated[str, Form(max_length=2000)] = "",
+                 received_by: Annotated[str, Form(max_length=64)] = "",
+                 witness: Annotated[str, Form(max_length=200)] = "",
+                 seal_before: Annotated[str, Form(max_length=100)] = "",
+                 seal_after: Annotated[str, Form(max_length=100)] = "") -> Response:
+    details = {"received_by": received_by, "witness": witness, "seal_before": seal_before,
+               "seal_after": seal_after}
+    return _form(user, state, ref, csrf, justification, "custody_done",
+                 lambda lab, r: record(lab, r, action, evidence=evidence, location=location,
+                                       reason=reason, details=details))
+
+
+# -- REST API ------------------------------------------------------------------------------
+
+class NewShare(BaseModel):
+    zone: str = Field(min_length=1, max_length=100, description="the zone to share with")
+    permission: Literal["read", "contribute"] = Field(
+        default="read", description="read, or contribute (may also add evidence and events)")
+    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                              max_length=300)] = Field(
+        description="why the zone needs the case; its users' reads are justified by it")
+    valid_until: AwareDatetime | None = Field(
+        default=None, description="expiry (with a time zone), at most five years ahead")
+
+
+class ShareRevocation(BaseModel):
+    zone: str = Field(min_length=1, max_length=100)
+    reason: Reason
+
+
+class Closing(BaseModel):
+    reason: Reason
+
+
+class CustodyDetails(BaseModel):
+    """Who handed over to whom, where from and to, and the seal as found and as left (see
+    docs/custody.md); all optional, checked against the item's earlier events."""
+
+    released_by: str | None = Field(default=None, max_length=64,
+                                    description="username; default the caller")
+    received_by: str | None = Field(default=None, max_length=64, description="username")
+    witness: str | None = Field(default=None, max_length=200)
+    from_location: str | None = Field(default=None, max_length=300)
+    to_location: str | None = Field(default=None, max_length=300)
+    seal_before: str | None = Field(default=None, max_length=100)
+    seal_after: str | None = Field(default=None, max_length=100)
+    seal_intact: bool | None = None
+
+
+class NewCustodyEvent(BaseModel):
+    action: str = Field(max_length=30, json_schema_extra={"enum": list(MANUAL_ACTIONS)},
+                        description="what happened; intake, processing, re-hash and export "
+                                    "are recorded by their own endpoints")
+    evidence: str | None = Field(default=None, max_length=100,
+                                 description="evidence item id; none for the case itself")
+    location: str | None = Field(default=None, max_length=300)
+    reason: Reason
+    details: CustodyDetails = Field(default_factory=CustodyDetails)
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="when it happened, if earlier than now")
+
+
+@api.post("/cases/{ref}/shares", status_code=201, responses=ERRORS)
+def api_share(ref: str, body: NewShare, user: ApiUser, state: State) -> dict[str, Any]:
+    """Share a case with another zone (owning zone only); answers the case with its shares."""
+    return share(state.lab(user.actor), ref[:100], body.zone, permission=body.permission,
+                 purpose=body.purpose, valid_until=body.valid_until).as_dict()
+
+
+@api.post("/cases/{ref}/shares/revoke", responses=ERRORS)
+def api_revoke(ref: str, body: ShareRevocation, user: ApiUser, state: State) -> dict[str, Any]:
+    """End a zone's access to a case (owning zone only); the reason goes into custody."""
+    return revoke(state.lab(user.actor), ref[:100], body.zone, reason=body.reason).as_dict()
+
+
+@api.post("/cases/{ref}/close", responses=ERRORS)
+def api_close(ref: str, body: Closing, user: ApiUser, state: State) -> dict[str, Any]:
+    """Close a case (owning zone only): no evidence can be added afterwards."""
+    return close(state.lab(user.actor), ref[:100], reason=body.reason).as_dict()
+
+
+@api.post("/cases/{ref}/custody", status_code=201, responses=ERRORS)
+def api_record(ref: str, body: NewCustodyEvent, user: ApiUser,
+               state: State) -> dict[str, Any]:
+    """Record a custody event on the case or one of its items; answers the new head
+    (``case_id``, ``seq``, ``event_hash``)."""
+    return record(state.lab(user.actor), ref[:100], body.action, evidence=body.evidence,
+                  location=body.location, reason=body.reason,
+                  details=body.details.model_dump(exclude_none=True),
+                  occurred_at=body.occurred_at)
