@@ -6,9 +6,10 @@
     ``--rounds`` rounds, (1) with the minio SDK's own ``fput_object`` (S3 only: the plain
     SDK upload, no hashing, default settings), (2) with ``put_evidence`` (our store: one
     pass with MD5+SHA-1+SHA-256, retention) and (3) through ``lccu serve`` (uvicorn, its own
-    process) as the upload page does it: ``POST /uploads``, 8 MiB ``PUT`` chunks one after
-    the other, ``POST /complete``; the bytes stream into the store while they arrive and
-    the item and its custody event are recorded. The best of the rounds is reported.
+    process) as the upload page does it: ``POST /uploads``, ``PUT`` chunks of the page's
+    size (``WebConfig.upload_chunk_bytes``) one after the other, ``POST /complete``; the
+    bytes stream into the store while they arrive and the item and its custody event are
+    recorded. The best of the rounds is reported.
     Target: web >= 70% of the direct SDK upload. The store is local by default, S3 with
     ``--s3`` (``LCCU_S3_*`` settings, or the test server on 127.0.0.1:8333).
 (b) Case list: ``--cases`` cases bulk-inserted into a fresh PostgreSQL schema
@@ -51,9 +52,10 @@ from lccu.config import Settings, load_settings  # noqa: E402
 from lccu.evidence.lab import open_lab  # noqa: E402
 from lccu.evidence.models import Case, User  # noqa: E402
 from lccu.testing.postgres import temporary_schema  # noqa: E402
+from lccu.web.config import WebConfig  # noqa: E402
 
 PG = os.environ.get("LCCU_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-CHUNK = 8 * MIB  # what the upload page sends (WebConfig.upload_chunk_bytes)
+CHUNK = WebConfig.upload_chunk_bytes  # what the upload page sends per request
 REPEAT = 20
 SECRET = "bench-" + "x" * 40
 
@@ -219,10 +221,14 @@ def main() -> None:
             s3 = s3_settings()
             settings = dataclasses.replace(settings, **{
                 f: getattr(s3, f) for f in ("s3_endpoint", "s3_access_key", "s3_secret_key",
-                                            "s3_secure", "s3_bucket", "s3_retention_days")})
+                                            "s3_secure", "s3_retention_days")},
+                s3_bucket=f"{s3.s3_bucket}-{uuid.uuid4().hex[:8]}")
         token = bootstrap(settings)
         store = "S3" if args.s3 else "local"
         with serve(settings) as base:
+            from lccu.storage import open_store
+
+            open_store(settings).close()  # creates the bucket with object lock first
             sdk, direct, web, complete = [], [], [], []
             for _ in range(args.rounds):
                 if args.s3:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, BinaryIO
@@ -229,7 +229,7 @@ class StreamingIntake:
     def error(self) -> BaseException | None:
         return self._pipe.error
 
-    def write(self, data: bytes, timeout: float | None = None) -> int:
+    def write(self, data: bytes | Sequence[bytes], timeout: float | None = None) -> int:
         """Hand over the next bytes; returns how many have been received in all."""
         return self._pipe.write(data, timeout)
 

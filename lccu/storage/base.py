@@ -152,6 +152,11 @@ class HashingReader:
         self._expected = dict(expected or {})
         self.count = 0
 
+    @property
+    def size(self) -> int | None:
+        """The declared size, if any (the store sizes its parts by it)."""
+        return self._size
+
     def read(self, length: int = -1) -> bytes:
         if length is None or length < 0:
             length = 8 * 1024 * 1024

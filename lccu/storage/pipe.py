@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 
 from lccu.errors import InvalidInput
 
@@ -35,11 +36,14 @@ class BytePipe:
     def error(self) -> BaseException | None:
         return self._error
 
-    def write(self, data: bytes, timeout: float | None = None) -> int:
-        """Queue ``data`` (waits for room); returns the bytes written so far."""
+    def write(self, data: bytes | Sequence[bytes], timeout: float | None = None) -> int:
+        """Queue ``data`` (waits for room); returns the bytes written so far. A list of
+        pieces is queued as it is (no joining copy; the reader joins what it takes)."""
+        pieces = [data] if isinstance(data, bytes) else [bytes(p) for p in data]
+        length = sum(len(p) for p in pieces)
         with self._changed:
-            if self.written + len(data) > self.total:
-                raise InvalidInput(f"{self.written + len(data)} bytes is more than the declared"
+            if self.written + length > self.total:
+                raise InvalidInput(f"{self.written + length} bytes is more than the declared"
                                    f" {self.total}")
             if not self._changed.wait_for(
                 lambda: self._error is not None or self._buffered < self.capacity, timeout
@@ -47,10 +51,10 @@ class BytePipe:
                 raise TimeoutError("the store did not take the data in time")
             if self._error is not None:
                 raise self._error
-            if data:
-                self._pieces.append(bytes(data))
-                self._buffered += len(data)
-                self.written += len(data)
+            if length:
+                self._pieces.extend(p for p in pieces if p)
+                self._buffered += length
+                self.written += length
                 self._changed.notify_all()
             return self.written
 

@@ -13,7 +13,9 @@ store that cannot refuse deletion must not pretend to be one.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, TypeVar
@@ -44,7 +46,12 @@ from lccu.storage.base import (
     refuse_delete,
 )
 
-PART_SIZE = 16 * 1024 * 1024
+MIB = 1024 * 1024
+PART_SIZE = 16 * MIB
+UNKNOWN_SIZE_PART = 64 * MIB
+MAX_PARTS = 10_000
+PARALLEL_PARTS = 3  # parts on their way to S3 while the next one is read and hashed
+IN_FLIGHT_BYTES = 64 * MIB  # ... but no more than this (big images have big parts)
 READ_BLOCK = 8 * 1024 * 1024
 READ_CACHE_BLOCKS = 16
 READ_AHEAD = 3
@@ -79,6 +86,15 @@ def make_client(settings: Settings) -> Any:
         secret_key=settings.s3_secret_key, secure=settings.s3_secure,
         region=settings.s3_region or "us-east-1", http_client=http,
     )  # fmt: skip
+
+
+def part_size_for(size: int | None) -> int:
+    """16 MiB parts, larger when needed to stay within S3's 10,000 parts per object (a
+    2 TB image gets 200 MiB parts); an unknown size gets 64 MiB (objects up to 640 GiB)."""
+    if size is None:
+        return UNKNOWN_SIZE_PART
+    needed = -(-size // MAX_PARTS)
+    return max(PART_SIZE, -(-needed // MIB) * MIB)
 
 
 class S3Store:
@@ -212,13 +228,9 @@ class S3Store:
         retention = Retention(self.retention_mode, retain_until)
         with MultiHasher() as hasher:
             reader = HashingReader(stream, hasher, key, size, progress, expected)
-            result = self._call(
-                action, self.client.put_object, self.bucket, key, reader, length=-1,
-                part_size=PART_SIZE, num_parallel_uploads=1, retention=retention,
-                legal_hold=legal_hold,
-            )  # fmt: skip
+            version_id = self._call(action, self._write_parts, key, reader, retention,
+                                    legal_hold)
             digests = hasher.digests()
-        version_id = result.version_id
         versions = self._call(action, lambda: [
             obj.version_id
             for obj in self.client.list_objects(self.bucket, prefix=key, include_version=True)
@@ -251,6 +263,59 @@ class S3Store:
             lock_mode=info.lock_mode, retain_until=info.retain_until,
             legal_hold=info.legal_hold, stored_at=datetime.now(UTC),
         )  # fmt: skip
+
+    def _write_parts(self, key: str, reader: HashingReader, retention: Any,
+                     legal_hold: bool) -> str | None:
+        """Upload ``reader`` as one object; returns its version id.
+
+        Small objects go in one PUT. Larger ones become a multipart upload whose parts
+        are sent by up to ``PARALLEL_PARTS`` threads (at most ``IN_FLIGHT_BYTES`` of parts)
+        while the next part is read and hashed. The upload is completed only after the source
+        has ended without error (``HashingReader`` raises on a size or declared-hash
+        mismatch at the end, and a streaming intake ends only on its go-ahead); any failure
+        aborts it, so no object version ever appears. The SDK's own ``put_object`` can do
+        parallel parts only with an unbounded queue, hence this loop over its multipart
+        calls (minio 7.x, pinned below 8).
+        """
+        import io
+
+        from minio.datatypes import Part
+        from minio.helpers import genheaders
+
+        headers = genheaders(None, None, None, retention, legal_hold)
+        headers["Content-Type"] = "application/octet-stream"
+        part_size = part_size_for(reader.size)
+        data = reader.read(part_size)
+        if len(data) < part_size:
+            if reader.read(1):  # the end, confirmed (for a streaming intake: its go-ahead)
+                raise StorageError(f"evidence {key!r}: the source went on after it ended")
+            result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                            retention=retention, legal_hold=legal_hold)
+            return result.version_id  # type: ignore[no-any-return]
+        client = self.client
+        parallel = max(1, min(PARALLEL_PARTS, IN_FLIGHT_BYTES // part_size))
+        upload_id = client._create_multipart_upload(self.bucket, key, headers)
+        try:
+            with ThreadPoolExecutor(parallel, thread_name_prefix="s3-part") as pool:
+                sent: list[Future[str]] = []
+                pending: set[Future[str]] = set()
+                while data:
+                    sent.append(pool.submit(client._upload_part, self.bucket, key, data, None,
+                                            upload_id, len(sent) + 1))
+                    pending.add(sent[-1])
+                    data = b""  # the pool holds the part now
+                    if len(pending) >= parallel:
+                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for part in finished:
+                            part.result()  # raises the first failure at once
+                    data = reader.read(part_size)
+                parts = [Part(number, f.result()) for number, f in enumerate(sent, 1)]
+            result = client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client._abort_multipart_upload(self.bucket, key, upload_id)
+            raise
+        return result.version_id  # type: ignore[no-any-return]
 
     def _pinned(self, ref: EvidenceRef) -> tuple[str, str | None]:
         key, version_id = ref_key(ref)

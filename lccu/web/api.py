@@ -187,8 +187,7 @@ async def upload_chunk(upload_id: str, request: Request, user: User, state: Stat
                                      "discarded, nothing recorded")
             raise HTTPException(413, f"a chunk may carry at most {MAX_CHUNK} bytes")
         parts.append(part)
-    chunk = parts[0] if len(parts) == 1 else b"".join(parts)
-    done = await run_in_threadpool(state.uploads.append, upload, offset, chunk)
+    done = await run_in_threadpool(state.uploads.append, upload, offset, parts)
     return {"upload_id": upload.id, "offset": done}
 
 

@@ -18,8 +18,9 @@ from lccu.errors import (
 )
 from lccu.web import api, case_actions, pages
 from lccu.web.config import WebConfig, load_web_config
-from lccu.web.deps import LANG_COOKIE, LoginRequired
-from lccu.web.i18n import LANGUAGES, Translator, pick
+from lccu.web.deps import LoginRequired
+from lccu.web.headers import LanguageAndHeaders
+from lccu.web.i18n import Translator
 from lccu.web.state import WebState
 from lccu.web.uploads import UploadConflict, UploadGone, UploadsBusy, UploadTooLarge
 
@@ -55,25 +56,7 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
                   docs_url="/api/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
     app.state.web = state
 
-    @app.middleware("http")
-    async def language_and_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        asked = request.query_params.get("lang")
-        request.state.lang = pick(asked or request.cookies.get(LANG_COOKIE))
-        response: Response = await call_next(request)
-        if asked in LANGUAGES:
-            response.set_cookie(LANG_COOKIE, asked, samesite="strict", httponly=True,
-                                max_age=365 * 86400)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("Cache-Control", "no-store")  # case data, tokens
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; script-src 'self' 'unsafe-inline'; "
-                "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                "frame-ancestors 'none'; form-action 'self'")
-        return response
+    app.add_middleware(LanguageAndHeaders)
 
     @app.exception_handler(LccuError)
     async def lccu_error(request: Request, exc: LccuError) -> Response:

@@ -24,7 +24,7 @@ class WebConfig:
     secret_key: str
     secure_cookies: bool = True
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
-    upload_chunk_bytes: int = 8 * 1024 * 1024  # what the upload page sends per request
+    upload_chunk_bytes: int = 16 * 1024 * 1024  # what the upload page sends per request
     session_hours: int = 10
     login_failures: int = 5
     login_window_seconds: int = 300

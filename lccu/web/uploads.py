@@ -74,10 +74,10 @@ class Upload:
 class UploadArea:
     """The uploads in progress on this server, each private to the user who started it."""
 
-    def __init__(self, max_bytes: int, *, max_active: int = 8, chunk_bytes: int = 8 << 20,
+    def __init__(self, max_bytes: int, *, max_active: int = 8, chunk_bytes: int = 16 << 20,
                  idle_seconds: float = IDLE_SECONDS) -> None:
         self.max_bytes, self.max_active = max_bytes, max_active
-        self.buffer_bytes = 3 * chunk_bytes  # chunks that may wait for the store
+        self.buffer_bytes = 2 * chunk_bytes  # chunks that may wait for the store
         self.idle_seconds = idle_seconds
         self._active: dict[str, Upload] = {}
         self._gone: dict[str, tuple[int, str, float]] = {}
@@ -113,13 +113,15 @@ class UploadArea:
         raise NotFound("no such upload (it may have ended, or the server restarted:"
                        " start the upload again)")
 
-    def append(self, upload: Upload, offset: int, chunk: bytes) -> int:
-        """Hand ``chunk`` to the store if it starts where the data ends; the next offset."""
+    def append(self, upload: Upload, offset: int, chunk: bytes | list[bytes]) -> int:
+        """Hand ``chunk`` (bytes, or the pieces it arrived in) to the store if it starts
+        where the data ends; returns the next offset."""
+        length = len(chunk) if isinstance(chunk, bytes) else sum(len(p) for p in chunk)
         with upload.lock:
             have = upload.intake.received
             if offset != have:
                 raise UploadConflict(f"expected offset {have}, not {offset}", have)
-            if have + len(chunk) > upload.size:
+            if have + length > upload.size:
                 self.discard(upload, "sent more bytes than it declared")
                 raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
                                      "discarded, nothing recorded")

@@ -129,3 +129,15 @@ def test_unversioned_delete_does_not_lose_pinned_evidence(s3_settings: Settings)
         assert stream.read() == b"still here"
     with pytest.raises(AlreadyExists):
         store.put_evidence("marker.raw", io.BytesIO(b"new"))
+
+
+def test_part_size_keeps_within_ten_thousand_parts() -> None:
+    """A 2 TB image must fit S3's 10,000-part limit: parts grow beyond 16 MiB as needed."""
+    from lccu.storage.s3 import MAX_PARTS, PART_SIZE, part_size_for
+
+    for size in (1, PART_SIZE * MAX_PARTS, PART_SIZE * MAX_PARTS + 1, 2 * 10**12, 5 * 2**40):
+        part = part_size_for(size)
+        assert part >= PART_SIZE and part % (1024 * 1024) == 0
+        assert -(-size // part) <= MAX_PARTS
+    assert part_size_for(PART_SIZE * MAX_PARTS) == PART_SIZE
+    assert part_size_for(None) * MAX_PARTS >= 600 * 2**30
