@@ -17,6 +17,16 @@ from tests.web.helpers import MAX_UPLOAD, PASSWORD
 USERS = ("op", "vlas_inv", "polder_inv", "polder_an", "dpo")
 
 
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id, with its cheapest parameters: at the production cost (about 0.2 s a
+    hash) setting five passwords per test spent over a minute of the suite. The production
+    parameters are checked in test_auth.py."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("lccu.web.auth._hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
 
 @pytest.fixture
 def unit(make_lab: Callable[..., object], lab_settings: Settings) -> Settings:

@@ -206,3 +206,15 @@ def test_token_page_creates_shows_once_and_revokes(client: TestClient, app: Fast
         token_id = re.search(r'action="/tokens/([^/]+)/revoke"', listing).group(1)
         client.post(f"/tokens/{token_id}/revoke", data={"csrf": csrf})
         assert script.get("/api/v1/cases", headers=bearer).status_code == 401
+
+
+def test_production_password_hashing_parameters(monkeypatch: pytest.MonkeyPatch,
+                                                database_url: str) -> None:
+    """The hasher the server uses (the tests swap in a cheap one) is argon2id at or above
+    OWASP's minimum (19 MiB, 2 passes), and its hashes say so."""
+    import lccu.web.auth as auth
+
+    monkeypatch.undo()  # back to the module's own hasher
+    hasher = auth._hasher
+    assert hasher.memory_cost >= 19 * 1024 and hasher.time_cost >= 2
+    assert hasher.hash("x").startswith("$argon2id$")
