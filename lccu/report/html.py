@@ -23,6 +23,7 @@ from lccu.report.thumbnails import (
     DEFAULT_BUDGET,
     DEFAULT_LIMIT,
     DEFAULT_MAX_BYTES,
+    _lexically_safe,
     collect_thumbnails,
 )
 
@@ -60,6 +61,7 @@ def _environment() -> Environment:
     env.filters["utc"] = text.utc_display
     env.filters["preview"] = text.hex_preview
     env.filters["thousands"] = lambda n: f"{n:,}"
+    env.tests["linkable"] = linkable
     return env
 
 
@@ -124,3 +126,12 @@ def _render(
         "max_thumbnail_bytes": max_thumbnail_bytes,
     }
     return _environment().get_template(TEMPLATE).render(**context)
+
+
+def linkable(exported: str | None) -> bool:
+    """Whether an exported path may become a relative link: plain, inside the report's
+    folder, under a ``files`` or ``carved`` folder (``lccu scan``: ``files/...``; a worker
+    run: ``<stage>/files/...``). The template URL-quotes the target."""
+    if not exported or not _lexically_safe(str(exported)) or ":" in str(exported):
+        return False
+    return bool({"files", "carved"} & set(str(exported).split("/")[:2]))

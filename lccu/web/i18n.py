@@ -179,6 +179,8 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "The event has been recorded."},
     "action_failed": {"nl": "De handeling werd niet uitgevoerd:",
                       "en": "The action was not carried out:"},
+    # reports
+    "open_report": {"nl": "Rapport openen", "en": "Open the report"},
 }
 
 

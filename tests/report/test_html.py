@@ -126,13 +126,20 @@ def test_bidi_and_control_characters_are_shown(report: dict[str, Any], out_dir: 
 
 
 def test_page_is_self_contained(report: dict[str, Any], out_dir: Path) -> None:
-    """No script, no external URL: every src is a data: URI and the CSP forbids the network."""
+    """No script, no external URL: every src is a data: URI, every other link an anchor or
+    an exported file of the report (relative, inside its folder), and the CSP forbids the
+    network."""
     parsed = _parse(render_html(report, out_dir))
+    exported = {f["exported"] for f in report["files"] if f.get("exported")} | {
+        c["exported"] for c in report["carved"] if c.get("exported")}
+    links = 0
     for _, attrs in parsed.tags:
-        for name in ("src", "href"):
-            value = attrs.get(name)
-            if value is not None:
-                assert value.startswith(("data:image/", "#")), value
+        assert attrs.get("src") is None or str(attrs["src"]).startswith("data:image/")
+        value = attrs.get("href")
+        if value is not None and not value.startswith("#"):
+            assert value in exported and ":" not in value and ".." not in value, value
+            links += 1
+    assert links > 0
     assert "script" not in {t for t, _ in parsed.tags}
     csp = [a["content"] for t, a in parsed.tags if t == "meta" and a.get("http-equiv")]
     assert csp and "default-src 'none'" in (csp[0] or "")

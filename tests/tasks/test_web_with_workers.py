@@ -1,0 +1,121 @@
+"""The whole investigator path in headless Chromium with real `lccu worker` processes: log
+in, upload an image through the page, start processing, watch Redis-fed workers finish it,
+open the report, download a file it links to, verify custody."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from lccu.testing.images import PlantedManifest
+from lccu.web.app import create_app
+from lccu.web.auth import set_password
+from lccu.web.config import WebConfig
+from tests.tasks.conftest import Unit
+
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+              pytest.mark.slow, pytest.mark.redis]
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def server(unit: Unit) -> Iterator[tuple[str, Any]]:
+    """``lccu serve``'s app on a loopback port, with Redis: runs go to the workers."""
+    settings = dataclasses.replace(unit.settings, redis_url=unit.env["LCCU_REDIS_URL"],
+                                   rules=(unit.rules,))
+    op = unit.lab("op")
+    set_password(op.db, op.actor, "vlas_inv", PASSWORD)
+    app = create_app(settings, WebConfig(secret_key="e2e-" + "k" * 40, secure_cookies=False,
+                                         max_upload_bytes=1 << 30))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                        log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    srv.should_exit = True
+    thread.join(timeout=10)
+    app.state.web.db.dispose()
+
+
+def test_upload_process_with_workers_open_report(
+        unit: Unit, workers: Callable[..., Any], server: tuple[str, Any],
+        planted_disk: PlantedManifest) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, app = server
+    case = unit.lab("vlas_inv").create_case("Workers from the browser")
+    image = planted_disk.image
+    sha256 = hashlib.sha256(image.read_bytes()).hexdigest()
+    workers()
+    workers()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                      accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(20000)
+        page.goto(f"{base}/cases/{case.id}")
+        page.get_by_label("Gebruikersnaam").fill("vlas_inv")
+        page.get_by_label("Wachtwoord").fill(PASSWORD)
+        page.get_by_role("button", name="Aanmelden").click()
+        page.get_by_role("link", name="Stuk opladen").click()
+        page.get_by_label("Bestand").set_input_files(str(image))
+        page.get_by_label("Omschrijving").fill("Planted test disk")
+        page.get_by_label("SHA-256").fill(sha256)
+        page.get_by_role("button", name="Opladen", exact=True).click()
+        expect(page.locator("#result.ok")).to_contain_text("EXH-001", timeout=60000)
+
+        page.goto(f"{base}/cases/{case.id}")
+        page.get_by_role("link", name="Verwerking").click()
+        page.get_by_role("button", name="Verwerken").click()
+        run = page.locator("section.run")
+        expect(run).to_have_attribute("data-state", "done", timeout=120000)
+        workers_seen = {w.strip() for w in run.locator("tbody td:nth-child(5)").all_inner_texts()}
+        page.screenshot(path=str(ARTIFACTS / "11-processed-by-workers.png"), full_page=True)
+
+        page.get_by_role("link", name="Rapport openen").click()
+        expect(page.locator("body")).to_contain_text(sha256)
+        page.screenshot(path=str(ARTIFACTS / "12-report.png"), full_page=True)
+        planted = {f.sha256 for f in planted_disk.files}
+        link = page.locator("#deleted a[download]").first  # a deleted file, exported
+        expect(link).to_be_visible()
+        with page.expect_download() as info:
+            link.click()
+        download = info.value
+        href = link.get_attribute("href") or ""
+        fetched = Path(download.path()).read_bytes()
+        assert download.suggested_filename == href.rsplit("/", 1)[-1]
+        assert hashlib.sha256(fetched).hexdigest() in planted  # a planted file, exactly
+
+        page.goto(f"{base}/cases/{case.id}")
+        page.get_by_role("button", name="Bewaringsketen controleren").click()
+        expect(page.locator("#verify-result")).to_contain_text("in orde")
+        browser.close()
+    assert app.state.web.processor._thread is None  # nothing was processed in the web server
+    processed = [e for e in unit.lab("vlas_inv").custody_log(case.id)
+                 if e["action"] == "processed"]
+    pids = {e["details"].get("worker_pid") for e in processed}
+    assert processed and None not in pids and os.getpid() not in pids
+    assert workers_seen - {""}, "the processing page named no worker"
