@@ -7,16 +7,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
+from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 from lccu.testing.images import PlantedManifest
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
@@ -25,10 +22,7 @@ from tests.tasks.conftest import Unit
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
               pytest.mark.slow, pytest.mark.redis]
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery staple"
 
 
@@ -41,20 +35,8 @@ def server(unit: Unit) -> Iterator[tuple[str, Any]]:
     set_password(op.db, op.actor, "vlas_inv", PASSWORD)
     app = create_app(settings, WebConfig(secret_key="e2e-" + "k" * 40, secure_cookies=False,
                                          max_upload_bytes=1 << 30))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                        log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as base:
+        yield base, app
     app.state.web.db.dispose()
 
 
@@ -71,7 +53,7 @@ def test_upload_process_with_workers_open_report(
     workers()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1200, "height": 900},
                                       accept_downloads=True)
         page = context.new_page()

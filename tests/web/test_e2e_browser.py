@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 import struct
-import threading
-import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from lccu.evidence.lab import Lab
+from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
 from lccu.testing.images import PlantedManifest
 from tests.web.helpers import PASSWORD
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
               pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 
 def tiny_png(width: int = 16, height: int = 16) -> bytes:
@@ -41,27 +35,10 @@ def tiny_png(width: int = 16, height: int = 16) -> bytes:
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(app: FastAPI) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as base:
+        yield base
 
 
 def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
@@ -74,7 +51,7 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
     image.write_bytes(tiny_png())
     sha256 = hashlib.sha256(image.read_bytes()).hexdigest()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 800})
         page.set_default_timeout(15000)
         page.goto(f"{server}/cases")
@@ -176,7 +153,7 @@ def test_browser_processing_page_follows_run(server: str, app: FastAPI,
     item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.set_default_timeout(15000)
         page.goto(f"{server}/cases/{case.id}")
