@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from lccu.cli.app import State, cli, emit_json, pass_state, plain
-from lccu.errors import InvalidInput, NotFound
+from lccu.errors import InvalidInput
 
 
 def _show(status: dict[str, Any]) -> None:
@@ -128,15 +128,9 @@ def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
     import shutil
 
     from lccu.storage import open_store
-    from lccu.tasks import run_status, runs_of
+    from lccu.tasks.report import finished_report
 
-    candidates = [run_status(lab, r) for r in ([run_id] if run_id else runs_of(lab, evidence))]
-    done = [r for r in candidates if r["state"] == "done" and r["report"]]
-    if not done:
-        raise NotFound(f"no finished processing run for {evidence}; see `lccu status {evidence}`")
-    key = done[0]["report"]
-    if fmt == "html":  # report-<run>.json (or, for older runs, <run>/report.json)
-        key = key.removesuffix(".json") + ".html"
+    run, key = finished_report(lab, evidence, run_id, fmt)
     if output.is_dir():
         raise InvalidInput(f"-o {output} is a directory; give a file name")
     store = open_store(lab.settings)
@@ -145,7 +139,7 @@ def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
             shutil.copyfileobj(fh, out, 4 * 1024 * 1024)
     finally:
         store.close()
-    return str(done[0]["run"])
+    return run
 
 
 @cli.command("worker")

@@ -37,3 +37,10 @@ def serve_in_thread(app: Any, start_timeout: float = 20) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def log_in(page: Any, username: str, password: str) -> None:
+    """Fill in and send the (Dutch, the default language) login form on ``page``."""
+    page.get_by_label("Gebruikersnaam").fill(username)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Aanmelden").click()

@@ -20,7 +20,6 @@ from lccu.web.caselist import MAX_PAGE, MAX_PER_PAGE, PER_PAGE, list_cases_page
 from lccu.web.deps import api_user, web
 from lccu.web.processing import processing_view
 from lccu.web.state import WebState
-from lccu.web.uploads import UploadTooLarge
 
 MAX_CHUNK = 32 * 1024 * 1024
 
@@ -182,9 +181,7 @@ async def upload_chunk(upload_id: str, request: Request, user: User, state: Stat
         length += len(part)
         if length > limit:
             if offset + length > upload.size:
-                state.uploads.discard(upload, "sent more bytes than it declared")
-                raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
-                                     "discarded, nothing recorded")
+                raise state.uploads.too_large(upload)
             raise HTTPException(413, f"a chunk may carry at most {MAX_CHUNK} bytes")
         parts.append(part)
     done = await run_in_threadpool(state.uploads.append, upload, offset, parts)

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,6 +39,12 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
 
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def touch_due(last: str | None, now: datetime, every: timedelta) -> bool:
+    """Whether a last-use stamp (RFC 3339 UTC text, which compares as text) is older than
+    ``every``: such stamps are written at most that often, not once per request."""
+    return not last or last <= format_time(now - every)
 
 
 def actor_of(user: User) -> Actor:
@@ -165,7 +171,7 @@ class Sessions:
                 row.revoked_at = now
                 idle_actor = actor_of(user)
             else:
-                if last_seen <= format_time(moment - self.touch_every):
+                if touch_due(last_seen, moment, self.touch_every):
                     row.last_seen_at = now
                 return Principal(actor_of(user), "session", row.csrf_token, row.id_hash)
         AuditLog(self.db).write(idle_actor, "logout", allowed=True,
@@ -239,8 +245,7 @@ class Tokens:
             if user is None or not user.active:
                 return None
             now = utc_now()
-            # a write (and commit) per request slowed chunked uploads: once a minute will do
-            if not row.last_used_at or row.last_used_at <= format_time(now - TOKEN_TOUCH):
+            if touch_due(row.last_used_at, now, TOKEN_TOUCH):  # not a commit per chunk
                 row.last_used_at = format_time(now)
             return Principal(actor_of(user), "token")
 

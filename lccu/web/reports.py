@@ -21,6 +21,7 @@ from lccu.evidence.lab import Lab
 from lccu.report.html import linkable
 from lccu.storage import open_store
 from lccu.storage.base import check_key
+from lccu.tasks.report import finished_report
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.state import WebState
@@ -34,51 +35,36 @@ REPORT_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inlin
               "frame-ancestors 'none'; form-action 'none'")
 
 
-def newest_report(lab: Lab, evidence_ref: str, run_id: str | None = None) -> tuple[str, str]:
-    """The evidence id and the stored key of the report of its newest finished run (or of
-    ``run_id``); access is checked (and audited) by the library first."""
-    from lccu.tasks import run_status, runs_of
-
-    item = lab.get_evidence(evidence_ref)
-    runs = [run_id] if run_id else runs_of(lab, item.id)
-    for status in (run_status(lab, r) for r in runs):
-        if status["state"] == "done" and status["report"]:
-            return item.id, str(status["report"])
-    raise NotFound(f"no finished processing run for {item.exhibit_number}")
-
-
-def _stream(state: WebState, key: str) -> Iterator[bytes]:
+def _opened(state: WebState, key: str) -> Iterator[bytes]:
+    """The derived file's bytes, opened before answering, so that a missing file is a 404
+    and not a broken download."""
     store = open_store(state.settings)
     try:
-        with store.open_derived(key) as fh:
-            while block := fh.read(1024 * 1024):
-                yield block
-    finally:
+        stream = store.open_derived(key)
+    except BaseException:
         store.close()
+        raise
 
+    def blocks() -> Iterator[bytes]:
+        try:
+            with stream:
+                while block := stream.read(1024 * 1024):
+                    yield block
+        finally:
+            store.close()
 
-def _opened(state: WebState, key: str) -> Iterator[bytes]:
-    """Open before answering, so a missing file is a 404 and not a broken download."""
-    stream = _stream(state, key)
-    first = next(stream, b"")
-    return _chain(first, stream)
-
-
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    if first:
-        yield first
-    yield from rest
+    return blocks()
 
 
 def report_response(state: WebState, lab: Lab, item_id: str, fmt: str,
                     run_id: str | None) -> StreamingResponse:
-    evidence_id, key = newest_report(lab, item_id, run_id)
+    item = lab.get_evidence(item_id)  # access checked and audited
+    _run, key = finished_report(lab, item.id, run_id, fmt)
     if fmt == "html":
-        key = key.removesuffix(".json") + ".html"
         return StreamingResponse(_opened(state, key), media_type="text/html; charset=utf-8",
                                  headers={"Content-Security-Policy": REPORT_CSP})
     return StreamingResponse(_opened(state, key), media_type="application/json", headers={
-        "Content-Disposition": f'attachment; filename="report-{evidence_id}.json"'})
+        "Content-Disposition": f'attachment; filename="report-{item.id}.json"'})
 
 
 @pages.get("/evidence/{item_id}/report")

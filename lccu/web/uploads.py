@@ -63,12 +63,21 @@ def safe_filename(name: str) -> str:
 class Upload:
     id: str
     user_id: int
-    case_id: str
-    filename: str
-    size: int
     intake: StreamingIntake = field(repr=False)
     touched: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def case_id(self) -> str:
+        return self.intake.pending.case_id
+
+    @property
+    def filename(self) -> str:
+        return self.intake.pending.source_name
+
+    @property
+    def size(self) -> int:
+        return self.intake.size
 
 
 class UploadArea:
@@ -93,10 +102,10 @@ class UploadArea:
             if len(self._active) >= self.max_active:
                 raise UploadsBusy(f"{self.max_active} uploads are in progress on this server;"
                                   " try again when one has finished")
-        name = safe_filename(filename)
-        intake = lab.begin_intake(case_id, source_name=name, size=size, facts=facts,
-                                  declared=declared, buffer_bytes=self.buffer_bytes)
-        upload = Upload(uuid.uuid4().hex, user_id, intake.pending.case_id, name, size, intake)
+        intake = lab.begin_intake(case_id, source_name=safe_filename(filename), size=size,
+                                  facts=facts, declared=declared,
+                                  buffer_bytes=self.buffer_bytes)
+        upload = Upload(uuid.uuid4().hex, user_id, intake)
         with self._lock:
             self._active[upload.id] = upload
         return upload
@@ -122,9 +131,7 @@ class UploadArea:
             if offset != have:
                 raise UploadConflict(f"expected offset {have}, not {offset}", have)
             if have + length > upload.size:
-                self.discard(upload, "sent more bytes than it declared")
-                raise UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
-                                     "discarded, nothing recorded")
+                raise self.too_large(upload)
             try:
                 done = upload.intake.write(chunk)
             except LccuError as exc:
@@ -146,6 +153,12 @@ class UploadArea:
                 raise
             self._end(upload, "was taken in as evidence")
             return info
+
+    def too_large(self, upload: Upload) -> UploadTooLarge:
+        """End an upload that sent more than it declared; the error to raise."""
+        self.discard(upload, "sent more bytes than it declared")
+        return UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
+                              "discarded, nothing recorded")
 
     def discard(self, upload: Upload, why: str) -> None:
         """Abandon the store's upload; nothing of it stays, and it is never evidence."""

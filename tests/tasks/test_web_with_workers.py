@@ -13,17 +13,17 @@ from typing import Any
 
 import pytest
 
-from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
 from lccu.testing.images import PlantedManifest
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
 from tests.tasks.conftest import Unit
+from tests.web.helpers import PASSWORD
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
               pytest.mark.slow, pytest.mark.redis]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -59,9 +59,7 @@ def test_upload_process_with_workers_open_report(
         page = context.new_page()
         page.set_default_timeout(20000)
         page.goto(f"{base}/cases/{case.id}")
-        page.get_by_label("Gebruikersnaam").fill("vlas_inv")
-        page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.get_by_role("button", name="Aanmelden").click()
+        log_in(page, "vlas_inv", PASSWORD)
         page.get_by_role("link", name="Stuk opladen").click()
         page.get_by_label("Bestand").set_input_files(str(image))
         page.get_by_label("Omschrijving").fill("Planted test disk")

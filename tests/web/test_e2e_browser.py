@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from lccu.evidence.lab import Lab
-from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, serve_in_thread
+from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
 from lccu.testing.images import PlantedManifest
 from tests.web.helpers import PASSWORD
 
@@ -57,9 +57,7 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         page.goto(f"{server}/cases")
         expect(page).to_have_url(f"{server}/login?next=%2Fcases")
         page.screenshot(path=str(ARTIFACTS / "01-login.png"), full_page=True)
-        page.get_by_label("Gebruikersnaam").fill("vlas_inv")
-        page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.get_by_role("button", name="Aanmelden").click()
+        log_in(page, "vlas_inv", PASSWORD)
         expect(page.get_by_role("heading", name="Dossiers")).to_be_visible()
 
         page.get_by_role("link", name="Nieuw dossier").click()
@@ -132,9 +130,7 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         page.get_by_role("button", name="Afmelden").click()
         expect(page).to_have_url(f"{server}/login")
 
-        page.get_by_label("Gebruikersnaam").fill("dpo")
-        page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.get_by_role("button", name="Aanmelden").click()
+        log_in(page, "dpo", PASSWORD)
         expect(page.get_by_role("heading", name="Auditlog")).to_be_visible()
         expect(page.locator("#audit")).to_contain_text("evidence.add")
         page.screenshot(path=str(ARTIFACTS / "07-audit.png"))
@@ -157,9 +153,7 @@ def test_browser_processing_page_follows_run(server: str, app: FastAPI,
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.set_default_timeout(15000)
         page.goto(f"{server}/cases/{case.id}")
-        page.get_by_label("Gebruikersnaam").fill("vlas_inv")
-        page.get_by_label("Wachtwoord").fill(PASSWORD)
-        page.get_by_role("button", name="Aanmelden").click()
+        log_in(page, "vlas_inv", PASSWORD)
         page.get_by_role("link", name="Verwerking").click()
         expect(page).to_have_url(f"{server}/evidence/{item.id}/processing")
         expect(page.get_by_text("Dit stuk werd nog niet verwerkt.")).to_be_visible()
