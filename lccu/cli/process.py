@@ -149,12 +149,31 @@ def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
               envvar="LCCU_WORKER_THREADS", help="Threads per process ($LCCU_WORKER_THREADS).")
 @click.option("--queues", multiple=True, default=("lccu",), show_default=True,
               help="Dramatiq queues to consume (repeatable).")
-def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
-    """Take processing work from Redis (needs LCCU_REDIS_URL, LCCU_USER = an operator)."""
+@click.option("--max-restarts", type=click.IntRange(0, 1000), default=5, show_default=True,
+              envvar="LCCU_WORKER_MAX_RESTARTS",
+              help="With --processes > 1: restarts of a crashing child before it is given up "
+                   "($LCCU_WORKER_MAX_RESTARTS).")
+@click.option("--restart-window", type=click.FloatRange(0, min_open=True), default=60.0,
+              show_default=True, envvar="LCCU_WORKER_RESTART_WINDOW",
+              help="Seconds: crashes closer together than this form a crash loop "
+                   "($LCCU_WORKER_RESTART_WINDOW).")
+@click.option("--restart-delay", type=click.FloatRange(0, min_open=True), default=1.0,
+              show_default=True, envvar="LCCU_WORKER_RESTART_DELAY",
+              help="Seconds before a crashed child is restarted, doubled per crash of a loop "
+                   "up to 30 ($LCCU_WORKER_RESTART_DELAY).")
+def worker(processes: int, threads: int, queues: tuple[str, ...], max_restarts: int,
+           restart_window: float, restart_delay: float) -> None:
+    """Take processing work from Redis (needs LCCU_REDIS_URL, LCCU_USER = an operator).
+
+    With --processes > 1 this process supervises the children: a crashed child is restarted
+    (see --max-restarts), SIGTERM or Ctrl-C stops them all."""
     from lccu.config import load_settings
     from lccu.tasks.worker import run_processes, run_worker
 
     if processes > 1:
-        raise click.exceptions.Exit(run_processes(processes, threads, queues))
+        raise click.exceptions.Exit(run_processes(
+            processes, threads, queues, max_restarts=max_restarts,
+            restart_window=restart_window, restart_delay=restart_delay,
+            log=lambda line: click.echo(line, err=True)))
     run_worker(load_settings(), threads=threads, queues=queues,
                log=lambda line: click.echo(line, err=True))

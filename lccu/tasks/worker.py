@@ -2,7 +2,8 @@
 
 Each process opens the lab once as the operator in ``LCCU_USER`` and runs ``threads``
 Dramatiq worker threads. ``processes > 1`` starts that many child processes (each a
-``lccu worker --processes 1``) so a SIGKILL takes down one process, never all of them.
+``lccu worker --processes 1``) so a SIGKILL takes down one process, never all of them, and
+supervises them: a child that dies is restarted with a backoff, a crash loop is given up.
 A janitor thread in every worker returns stages whose lease expired to the queue and sends
 tokens for them, and makes good tokens lost with a Redis that restarted without
 persistence (extra tokens find nothing to do and are dropped).
@@ -11,12 +12,15 @@ persistence (extra tokens find nothing to do and are dropped).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -108,30 +112,124 @@ def exit_status(codes: list[int], stopping: bool) -> int:
     return 0
 
 
-def run_processes(count: int, threads: int, queues: tuple[str, ...]) -> int:
-    """Start ``count`` single-process workers and wait for all of them.
+#: defaults of ``lccu worker --max-restarts / --restart-window / --restart-delay``
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
+RESTART_DELAY = 1.0
+#: the restart delay doubles with every crash of a crash loop up to this (or the first delay)
+RESTART_DELAY_MAX = 30.0
+_POLL = 0.2  # how often the parent looks at its children (a signal is handled at once)
+
+
+def death(code: int) -> str:
+    """How a child ended, for a log line: ``exited with status 3`` or ``killed by SIGKILL``."""
+    if code >= 0:
+        return f"exited with status {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
+
+
+@dataclass
+class _Slot:
+    """One of the ``count`` places for a child: its process, or when it is restarted next.
+
+    ``streak`` counts the crashes of the current crash loop: crashes less than the restart
+    window apart; one further apart starts a new loop (a child that ran long enough)."""
+
+    number: int
+    proc: subprocess.Popen[bytes] | None = None
+    restart_at: float | None = None
+    streak: int = 0
+    last_crash: float = -math.inf
+    last_code: int = 0
+    gave_up: bool = False
+
+
+def run_processes(count: int, threads: int, queues: tuple[str, ...], *,
+                  max_restarts: int = MAX_RESTARTS, restart_window: float = RESTART_WINDOW,
+                  restart_delay: float = RESTART_DELAY,
+                  log: Callable[[str], Any] = lambda line: print(line, file=sys.stderr,
+                                                                 flush=True)) -> int:
+    """Start ``count`` single-process workers and keep them running until a stop is asked.
+
+    A child that dies without a stop asked (OOM killer, a segfault in a C library on a
+    hostile image, an unexpected exit) is restarted after ``restart_delay`` seconds, doubled
+    per crash of a crash loop up to :data:`RESTART_DELAY_MAX`, so the server keeps its
+    capacity; its Dramatiq token is redelivered and its stage retried once the lease
+    expires. Crashes less than ``restart_window`` seconds apart form a crash loop; a slot
+    whose loop exceeds ``max_restarts`` restarts is given up (a restart cannot fix a broken
+    configuration), and with every slot given up this returns the last child's status
+    (1 if that was 0) instead of restarting forever.
 
     SIGTERM or SIGINT is passed on as SIGTERM (each child finishes its current stage, then
-    exits); a second one kills the children at once (their stages are taken over when
-    their leases expire). Children get SIGTERM from the kernel if this process dies."""
+    exits; nothing is restarted any more); a second one kills the children at once (their
+    stages are taken over when their leases expire). Children get SIGTERM from the kernel
+    if this process dies."""
     args = [sys.executable, "-m", "lccu.cli.main", "worker", "--processes", "1",
             "--threads", str(threads)]
     for q in queues:
         args += ["--queues", q]
-    children: list[subprocess.Popen[bytes]] = []
+    slots = [_Slot(number) for number in range(1, count + 1)]
     asked: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
         asked.append(signum)
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM if len(asked) == 1 else signal.SIGKILL)
+        for slot in slots:
+            if slot.proc is not None and slot.proc.poll() is None:
+                slot.proc.send_signal(signal.SIGTERM if len(asked) == 1 else signal.SIGKILL)
+
+    def start(slot: _Slot) -> int:
+        slot.restart_at = None
+        slot.proc = proc = subprocess.Popen(args, preexec_fn=_die_with_parent(os.getpid()))
+        if asked:  # the stop came while the child was being started: pass it on
+            proc.send_signal(signal.SIGTERM if len(asked) == 1 else signal.SIGKILL)
+        return proc.pid
+
+    def crashed(slot: _Slot, proc: subprocess.Popen[bytes], code: int) -> None:
+        now = time.monotonic()
+        slot.proc, slot.last_code = None, code
+        slot.streak = slot.streak + 1 if now - slot.last_crash < restart_window else 1
+        slot.last_crash = now
+        what = f"lccu worker: child {slot.number} (pid {proc.pid}) {death(code)}"
+        if slot.streak > max_restarts:
+            slot.gave_up = True
+            left = sum(not s.gave_up for s in slots)
+            log(f"{what}; crash loop: {slot.streak} crashes each less than "
+                f"{restart_window:g} s after the previous one (--max-restarts "
+                f"{max_restarts}), not restarting it; {left} of {count} children left")
+            return
+        delay = min(restart_delay * 2 ** (slot.streak - 1), max(RESTART_DELAY_MAX, restart_delay))
+        slot.restart_at = now + delay
+        log(f"{what}; restarting it in {delay:g} s "
+            f"(restart {slot.streak} of {max_restarts} in this crash loop)")
 
     # before the first child exists, so a stop during start-up is never lost
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    for _ in range(count):
+    for slot in slots:
         if asked:
             break
-        children.append(subprocess.Popen(args, preexec_fn=_die_with_parent(os.getpid())))
-    return exit_status([child.wait() for child in children], bool(asked))
+        start(slot)
+    running_at_stop: list[subprocess.Popen[bytes]] | None = None
+    while True:
+        if asked:
+            if running_at_stop is None:  # nothing is started or restarted from now on
+                running_at_stop = [s.proc for s in slots if s.proc is not None]
+            if all(proc.poll() is not None for proc in running_at_stop):
+                return exit_status([proc.wait() for proc in running_at_stop], True)
+        else:
+            for slot in slots:
+                if slot.proc is not None and (code := slot.proc.poll()) is not None and not asked:
+                    crashed(slot, slot.proc, code)
+                if slot.restart_at is not None and time.monotonic() >= slot.restart_at \
+                        and not asked:
+                    log(f"lccu worker: child {slot.number} restarted as pid {start(slot)}")
+            if all(slot.gave_up for slot in slots):
+                last = max(slots, key=lambda slot: slot.last_crash)
+                status = exit_status([last.last_code], False) or 1
+                log(f"lccu worker: every child crashed repeatedly and was given up; "
+                    f"exiting with status {status} (the messages above say how they died)")
+                return status
+        time.sleep(_POLL)

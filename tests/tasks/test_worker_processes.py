@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lccu.pipeline import ScanOptions, run_scan
-from lccu.tasks import submit
+from lccu.tasks import run_status, submit
 from lccu.testing.images import PlantedManifest, build_mbr_fat32_ext4
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 from tests.tasks.helpers import carved_set, file_set, load_report, processed_events, yara_set
@@ -54,6 +54,17 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+def in_session(sid: int) -> set[int]:
+    """Live processes of session ``sid`` (the pool's, started with start_new_session)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and int(fields[3]) == sid and fields[0] not in ("Z", "X"):
+                found.add(int(entry.name))
+    return found
+
+
 def wait_until(check: Callable[[], object], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -63,23 +74,37 @@ def wait_until(check: Callable[[], object], timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def pool(unit: Unit, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    """`lccu worker --processes 2` started now; (its process, its log file)."""
-    log = tmp_path / "pool.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lccu.cli.main", "worker", "--processes", "2"],
-            env={**os.environ, **unit.env}, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
-    try:
-        yield proc, log
-    finally:
+def start_pool(unit: Unit, tmp_path: Path
+               ) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], Path]]]:
+    """``start(*options, **env)`` starts `lccu worker --processes 2 *options` with ``env``
+    over the unit's; (its process, its log file). Killed with its session at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*options: str, **env: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log = tmp_path / f"pool-{len(started)}.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lccu.cli.main", "worker", "--processes", "2", *options],
+                env={**os.environ, **unit.env, **env}, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
+        started.append(proc)
+        return proc, log
+
+    yield start
+    for proc in started:
         if proc.poll() is None:
             proc.kill()
         proc.wait(timeout=10)
         # whatever of this session the test failed to stop (an orphan is a failure anyway)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def pool(start_pool: Callable[..., tuple[subprocess.Popen[bytes], Path]]
+         ) -> tuple[subprocess.Popen[bytes], Path]:
+    """`lccu worker --processes 2` started now; (its process, its log file)."""
+    return start_pool()
 
 
 def ready_children(proc: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> set[int]:
@@ -156,6 +181,86 @@ def test_sigterm_during_start_up_is_a_clean_stop(
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0, log.read_text()
     wait_until(lambda: not any(alive(pid) for pid in children), 10, "both children gone")
+
+
+def _running(lab: object, run_id: str) -> int:
+    return sum(s["state"] == "running" for s in run_status(lab, run_id)["stages"])
+
+
+@SQLITE_ONLY
+def test_a_child_killed_mid_stage_is_restarted_and_the_work_completes(
+        unit: Unit, pool: tuple[subprocess.Popen[bytes], Path],
+        planted_disk: PlantedManifest) -> None:
+    """SIGKILL to one child while both run a stage: the parent stays, says which child died
+    and how, starts a new child within a few seconds, and the run completes with every
+    stage done exactly once (the killed stage on its second attempt)."""
+    proc, log = pool
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    children = ready_children(proc, log)
+    sub = submit(lab, evidence, rules=[unit.rules])
+    send_tokens(unit, sub.run_id, sub.queued)
+    wait_until(lambda: _running(lab, sub.run_id) == 2, 30, "both children running a stage")
+    victim = min(children)
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(children_of(proc.pid) - children) == 1, 10, "a new child")
+    assert proc.poll() is None
+    [new] = children_of(proc.pid) - children
+    assert children_of(proc.pid) == children - {victim} | {new}
+    text = log.read_text()
+    assert f"(pid {victim}) killed by SIGKILL; restarting it in 1 s" in text, text
+    assert f"restarted as pid {new}" in text, text
+
+    [status] = wait_runs(lab, [sub.run_id], timeout=90)
+    assert status["state"] == "done", status
+    assert max(s["attempts"] for s in status["stages"]) == 2  # the killed child's stage
+    events = processed_events(lab, evidence)
+    assert len(events) == len(status["stages"])
+    assert len({e["reason"] for e in events}) == len(events)
+    assert {e["details"]["worker_pid"] for e in events} <= children | {new}
+    assert lab.verify_custody(unit.cases["vlas_inv"]).ok
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0, log.read_text()
+
+
+#: children that fail for a real reason at once: the acting user is not an operator
+NOT_OPERATOR = {"LCCU_USER": "vlas_inv"}
+
+
+@SQLITE_ONLY
+def test_a_crash_loop_is_given_up_with_a_clear_message(
+        unit: Unit, start_pool: Callable[..., tuple[subprocess.Popen[bytes], Path]]) -> None:
+    """Children that cannot start (LCCU_USER is no operator) are restarted up to
+    --max-restarts times, then given up; with none left the parent exits with their status
+    (2) and says why, instead of restarting forever."""
+    proc, log = start_pool("--max-restarts", "1", "--restart-delay", "0.2", **NOT_OPERATOR)
+    code = proc.wait(timeout=60)
+    text = log.read_text()
+    assert code == 2, text
+    assert text.count("workers act as an operator") == 4, text
+    assert text.count("exited with status 2; restarting it in 0.2 s") == 2, text
+    assert text.count("not restarting it") == 2, text
+    assert "1 of 2 children left" in text and "0 of 2 children left" in text, text
+    assert text.rstrip().endswith(
+        "lccu worker: every child crashed repeatedly and was given up; exiting with status 2 "
+        "(the messages above say how they died)"), text
+    assert not in_session(proc.pid)
+
+
+@SQLITE_ONLY
+def test_sigterm_during_a_restart_delay_is_a_clean_stop(
+        unit: Unit, start_pool: Callable[..., tuple[subprocess.Popen[bytes], Path]]) -> None:
+    """SIGTERM while both children wait to be restarted: status 0 at once, nothing restarted."""
+    proc, log = start_pool("--restart-delay", "30", **NOT_OPERATOR)
+    wait_until(lambda: log.read_text().count("restarting it in 30 s") == 2
+               or proc.poll() is not None, 30, "both children waiting to be restarted")
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0, log.read_text()
+    assert time.monotonic() - started < 5
+    assert "restarted as pid" not in log.read_text()
+    assert not in_session(proc.pid)
 
 
 # -- lccu status --watch ---------------------------------------------------------------------
