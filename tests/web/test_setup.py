@@ -62,3 +62,17 @@ def test_secure_cookie_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     key = load_web_config(settings, env={}).secret_key
     assert key == load_web_config(settings, env={}).secret_key  # kept in LCCU_HOME
     assert (tmp_path / "web" / "secret").stat().st_mode & 0o077 == 0
+
+
+def test_serve_raises_uvicorns_body_buffer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lccu serve` lets uvicorn buffer 1 MiB of an upload chunk instead of 64 KiB (fewer
+    event-loop round trips per byte, docs/benchmarks.md). This fails if a uvicorn release
+    renames the limit, which would silently drop the tuning."""
+    from uvicorn.protocols.http import httptools_impl
+
+    from lccu.cli.serve import BODY_HIGH_WATER, larger_body_reads
+
+    monkeypatch.setattr(httptools_impl, "HIGH_WATER_LIMIT", httptools_impl.HIGH_WATER_LIMIT)
+    assert httptools_impl.HIGH_WATER_LIMIT == 64 * 1024
+    larger_body_reads()
+    assert httptools_impl.HIGH_WATER_LIMIT == BODY_HIGH_WATER == 1024 * 1024
