@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -9,7 +10,7 @@ from rich.table import Table
 
 from lccu.cli.app import State, cli, console, emit_json, err_console, pass_state, plain
 from lccu.errors import InvalidInput
-from lccu.evidence.chain import ACTIONS, VerifyResult
+from lccu.evidence.chain import ACTIONS, COUNTERSIGN_ROLES, VerifyResult
 
 
 @cli.group()
@@ -71,6 +72,21 @@ def custody_record(state: State, case_ref: str, action: str, item_ref: str | Non
     plain(f"event #{head['seq']} recorded; head {head['event_hash']}")
 
 
+@custody.command("countersign")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("seq", type=click.IntRange(1, 2**31 - 1))
+@click.option("--as", "--role", "role", type=click.Choice(tuple(COUNTERSIGN_ROLES)),
+              default=None, help="The role the event names you in (default: the one it "
+              "names you in).")
+@pass_state
+def custody_countersign(state: State, case_ref: str, seq: int, role: str | None) -> None:
+    """Countersign hand-over SEQ as its receiver or witness, with your own key: the
+    signature covers the event's hash, which does not change."""
+    signed = state.lab().countersign(case_ref, seq, role=role)
+    plain(f"event #{signed['seq']} countersigned by {signed['signer']} as {signed['role']}; "
+          f"key {signed['key_id'][:16]}...")
+
+
 @custody.command("export")
 @click.argument("case_ref", metavar="CASE")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
@@ -83,16 +99,20 @@ def custody_export(state: State, case_ref: str, output: Path, recipient: str | N
     plain(f"head #{result.head_seq} {result.head_hash}  (note this in the proces-verbaal)")
 
 
+def _pending(result: VerifyResult, say: Callable[[str], object]) -> None:
+    """Hand-over parties who have not countersigned: a status, not a failure."""
+    if result.pending:
+        say("countersignatures (not a failure):")
+    for pending in result.pending:
+        say(f"  {pending}")
+
+
 def _report(result: VerifyResult, as_json: bool) -> None:
     if as_json:
-        emit_json({"ok": result.ok, "case_id": result.case_id,
-                   "events": result.events_checked, "head_seq": result.head_seq,
-                   "head_hash": result.head_hash, "anchors_checked": result.anchors_checked,
-                   "problems": [{"seq": p.seq, "reason": p.reason} for p in result.problems],
-                   "violations": [{"seq": v.seq, "evidence_id": v.evidence_id, "rule": v.rule,
-                                   "reason": v.reason} for v in result.violations]})
+        emit_json(result.as_dict())
     elif result.ok:
         plain(result.summary())
+        _pending(result, plain)
     else:
         err_console.print(f"[bold red]{result.summary()}[/]", markup=True, highlight=False)
         if result.problems:
@@ -103,6 +123,7 @@ def _report(result: VerifyResult, as_json: bool) -> None:
             err_console.print("custody rules:", markup=False)
         for violation in result.violations:
             err_console.print(f"  {violation}", markup=False)
+        _pending(result, lambda line: err_console.print(line, markup=False))
     if not result.ok:
         raise SystemExit(1)
 

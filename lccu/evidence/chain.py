@@ -13,6 +13,12 @@ This module is pure (no database, no files) so that exactly the same code verifi
 database and an export file handed to a court. Beyond integrity, :func:`verify_events` also
 checks the custody rules of :mod:`lccu.evidence.invariants` (custodian, place, seal,
 disposal) and reports their violations separately from the integrity problems.
+
+Hand-overs are also signed by their other parties: a *countersignature* is the receiver's,
+witness's (or, when someone else recorded the event, the releaser's) Ed25519 signature over
+the same 32 raw bytes of the event hash, kept beside the event so that the event and its hash
+never change. :func:`check_countersignatures` checks each one and lists the parties who are
+users but have not signed yet (*pending*: a status, not a failure).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from lccu.evidence.canonical import GENESIS_HASH, canonical_json, parse_time, sh
 from lccu.evidence.invariants import (
     AFTER_DISPOSAL_ALLOWED,
     DISPOSAL_ACTIONS,
+    MOVEMENT_ACTIONS,
     Violation,
     check_invariants,
 )
@@ -48,8 +55,12 @@ ACTIONS = (
     "destroyed",
     "note",
 )
-__all__ = ["ACTIONS", "AFTER_DISPOSAL_ALLOWED", "DISPOSAL_ACTIONS", "Anchor", "Problem",
-           "SignerKey", "VerifyResult", "Violation", "compute_event_hash", "verify_events"]
+#: countersigning role -> the ``details`` field of a hand-over that names that party
+COUNTERSIGN_ROLES = {"receiver": "received_by", "witness": "witness",
+                     "releaser": "released_by"}
+__all__ = ["ACTIONS", "AFTER_DISPOSAL_ALLOWED", "COUNTERSIGN_ROLES", "DISPOSAL_ACTIONS",
+           "Anchor", "PendingSignature", "Problem", "SignerKey", "VerifyResult", "Violation",
+           "check_countersignatures", "compute_event_hash", "named_party", "verify_events"]
 
 HASHED_FIELDS = (
     "v",
@@ -111,6 +122,24 @@ class Problem:
         return f"{where}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class PendingSignature:
+    """A party named in a hand-over who has not countersigned it. ``is_user`` false: the
+    party is no lccu user (a witness's plain name, say) and cannot sign; reported, never a
+    failure."""
+
+    seq: int
+    role: str
+    party: str
+    is_user: bool = True
+
+    def __str__(self) -> str:
+        if self.is_user:
+            return f"event {self.seq}: countersignature of {self.party} as {self.role} pending"
+        return (f"event {self.seq}: not signed by the {self.role} {self.party!r}, who is not "
+                "an lccu user and cannot countersign")
+
+
 @dataclass
 class VerifyResult:
     """Outcome of a verification; ``ok`` only when no problem at all was found.
@@ -127,6 +156,9 @@ class VerifyResult:
     problems: list[Problem] = field(default_factory=list)
     anchors_checked: int = 0
     violations: list[Violation] = field(default_factory=list)
+    countersignatures_checked: int = 0
+    #: hand-over parties who have not countersigned (does not make ``ok`` false)
+    pending: list[PendingSignature] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -140,12 +172,27 @@ class VerifyResult:
     def first_violation(self) -> Violation | None:
         return self.violations[0] if self.violations else None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The result for JSON (CLI ``--json`` and the REST API)."""
+        first = self.first_problem
+        return {"ok": self.ok, "case_id": self.case_id, "events": self.events_checked,
+                "events_checked": self.events_checked, "head_seq": self.head_seq,
+                "head_hash": self.head_hash, "anchors_checked": self.anchors_checked,
+                "first_problem": str(first) if first else None,
+                "problems": [{"seq": p.seq, "reason": p.reason} for p in self.problems],
+                "violations": [{"seq": v.seq, "evidence_id": v.evidence_id, "rule": v.rule,
+                                "reason": v.reason} for v in self.violations],
+                "countersignatures_checked": self.countersignatures_checked,
+                "pending": [{"seq": p.seq, "role": p.role, "party": p.party,
+                             "is_user": p.is_user} for p in self.pending]}
+
     def summary(self) -> str:
         if self.ok:
+            waiting = sum(1 for p in self.pending if p.is_user)
             return (
                 f"custody log verified: {self.events_checked} events, head #{self.head_seq} "
                 f"{self.head_hash}"
-            )
+            ) + (f"; {waiting} countersignature(s) pending" if waiting else "")
         rules = (f"{len(self.violations)} custody rule violation(s), the first at "
                  f"{self.first_violation}")
         if self.problems:
@@ -154,6 +201,91 @@ class VerifyResult:
             return text + (f"; {rules}" if self.violations else "")
         return (f"custody log intact ({self.events_checked} events, head #{self.head_seq}) "
                 f"but FAILED the custody rules: {rules}")
+
+
+def named_party(event: Mapping[str, Any], role: str) -> str | None:
+    """Who ``event`` names in ``role``, or None when it is not a hand-over or names nobody
+    (the releaser of a hand-over is its actor unless ``released_by`` says otherwise)."""
+    if event.get("action") not in MOVEMENT_ACTIONS or role not in COUNTERSIGN_ROLES:
+        return None
+    raw = event.get("details")
+    details: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    value = details.get(COUNTERSIGN_ROLES[role])
+    if value is None and role == "releaser":
+        value = event.get("actor")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def check_countersignatures(
+    events: Sequence[Mapping[str, Any]],
+    countersignatures: Sequence[Mapping[str, Any]],
+    keys: Mapping[str, SignerKey],
+) -> tuple[list[Problem], list[PendingSignature]]:
+    """Every countersignature must be by the party the event names in that role, with that
+    party's registered key, over that very event's hash; a party of a hand-over other than
+    its actor who has not countersigned is *pending*."""
+    by_seq = {e.get("seq"): e for e in events if isinstance(e.get("seq"), int)}
+    problems: list[Problem] = []
+    signed: set[tuple[int, str]] = set()
+    for cs in countersignatures:
+        raw_seq = cs.get("seq")
+        seq = raw_seq if isinstance(raw_seq, int) else None
+        signer, role = str(cs.get("signer")), str(cs.get("role"))
+        who = f"countersignature by {signer} as {role}"
+        event = by_seq.get(seq)
+        if event is None:
+            problems.append(Problem(seq, f"{who} for an event that is not in the log"))
+            continue
+        if seq is not None and (seq, role) in signed:
+            problems.append(Problem(seq, f"{who}: a second countersignature in that role"))
+        if seq is not None:
+            signed.add((seq, role))
+        if role not in COUNTERSIGN_ROLES:
+            problems.append(Problem(seq, f"{who}: unknown countersigning role"))
+            continue
+        named = named_party(event, role)
+        if event.get("action") not in MOVEMENT_ACTIONS:
+            problems.append(Problem(seq, f"{who}, but event {seq} is a "
+                                         f"'{event.get('action')}', not a hand-over"))
+        elif named != signer:
+            problems.append(Problem(seq, f"{who}, but the event names "
+                                         f"{named or 'nobody'} as {role}"))
+        elif signer == event.get("actor"):
+            problems.append(Problem(seq, f"{who}, who is the event's own actor"))
+        event_hash = str(event.get("event_hash"))
+        if cs.get("event_hash") != event_hash:
+            problems.append(Problem(seq, f"{who} covers hash {str(cs.get('event_hash'))[:16]}"
+                                         f"..., not this event's {event_hash[:16]}... "
+                                         "(moved from another event?)"))
+        key = keys.get(signer)
+        if key is None:
+            problems.append(Problem(seq, f"{who}: no public key known for {signer!r}"))
+        elif key.key_id != cs.get("key_id"):
+            problems.append(Problem(seq, f"{who}: made with key {str(cs.get('key_id'))[:16]}"
+                                         f"..., which is not {signer!r}'s key "
+                                         f"{key.key_id[:16]}..."))
+        elif not _hex_signature_ok(key.public_key, cs.get("signature"), event_hash):
+            problems.append(Problem(seq, f"{who} is not a valid signature of this event's "
+                                         f"hash by {signer!r}"))
+    pending: list[PendingSignature] = []
+    for event in events:
+        seq = event.get("seq")
+        if not isinstance(seq, int) or event.get("action") not in MOVEMENT_ACTIONS:
+            continue
+        for role in COUNTERSIGN_ROLES:
+            party = named_party(event, role)
+            if party is None or party == event.get("actor") or (seq, role) in signed:
+                continue
+            pending.append(PendingSignature(seq, role, party, is_user=party in keys))
+    return problems, pending
+
+
+def _hex_signature_ok(public_hex: str, signature: Any, event_hash: str) -> bool:
+    try:
+        message = bytes.fromhex(event_hash)
+    except ValueError:
+        return False
+    return verify_signature(public_hex, str(signature or ""), message)
 
 
 def _check_event(
@@ -206,8 +338,12 @@ def verify_events(
     case_id: str | None = None,
     anchors: Sequence[Anchor] = (),
     expected_head: str | None = None,
+    countersignatures: Sequence[Mapping[str, Any]] = (),
 ) -> VerifyResult:
-    """Verify a case's events in stored order; report every problem, the first one first."""
+    """Verify a case's events in stored order; report every problem, the first one first.
+    ``countersignatures`` are checked against the events (see
+    :func:`check_countersignatures`); hand-over parties who have not signed are listed in
+    ``result.pending``."""
     result = VerifyResult(case_id=case_id)
     prev_hash = GENESIS_HASH
     prev_recorded = None
@@ -261,6 +397,10 @@ def verify_events(
             f"the head hash you gave ({expected_head[:16]}...) is not in this log "
             "(truncated or rewritten)",
         ))
+    signature_problems, result.pending = check_countersignatures(events, countersignatures,
+                                                                 keys)
+    result.problems += signature_problems
+    result.countersignatures_checked = len(countersignatures)
     result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     result.violations = check_invariants(events)
     return result

@@ -21,7 +21,7 @@ from lccu.evidence.canonical import GENESIS_HASH, canonical_json, format_time, u
 from lccu.evidence.chain import ACTIONS, FORMAT_VERSION, SignerKey, compute_event_hash
 from lccu.evidence.invariants import MOVEMENT_ACTIONS, check_new_event
 from lccu.evidence.keys import KeyStore
-from lccu.evidence.models import Case, CustodyEvent, User
+from lccu.evidence.models import Case, CustodyCountersignature, CustodyEvent, User
 
 
 def event_to_dict(event: CustodyEvent) -> dict[str, Any]:
@@ -154,3 +154,17 @@ def signer_keys(session: Session, usernames: set[str] | None = None) -> dict[str
     if usernames is not None:
         query = query.where(User.username.in_(usernames))
     return {name: SignerKey(name, key) for name, key in session.execute(query)}
+
+
+def countersignature_to_dict(row: CustodyCountersignature) -> dict[str, Any]:
+    """The exchange form of a countersignature (database, export file, API)."""
+    return {"case_id": row.case_id, "seq": row.seq, "event_hash": row.event_hash,
+            "signer": row.signer, "role": row.role, "key_id": row.key_id,
+            "signature": row.signature, "signed_at": row.signed_at}
+
+
+def load_countersignatures(session: Session, case_id: str) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(CustodyCountersignature).where(CustodyCountersignature.case_id == case_id)
+        .order_by(CustodyCountersignature.seq, CustodyCountersignature.id))
+    return [countersignature_to_dict(row) for row in rows]

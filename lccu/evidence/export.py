@@ -2,7 +2,9 @@
 
 One JSON object a line: a ``header`` (case identity, head, who exported), one ``key`` line per
 signer (username and Ed25519 public key; its fingerprint must equal the events' ``key_id``),
-every ``event`` in order, and the ``anchor`` lines recorded outside the database. The same
+every ``event`` in order, the ``countersignature`` lines of hand-overs (a receiver's,
+witness's or releaser's signature over the event hash), and the ``anchor`` lines recorded
+outside the database. The same
 :func:`lccu.evidence.chain.verify_events` checks the file as checks the database, so any
 edit, deletion, insertion, reordering or cut tail in the file is found, and the same custody
 rules (custodian, place, seal, disposal; ``VerifyResult.violations``) are checked. A
@@ -28,7 +30,8 @@ EXPORT_FORMAT = "lccu-custody-export/1"
 
 
 def write_export(path: Path, case: CaseInfo, events: Sequence[dict[str, Any]],
-                 keys: dict[str, SignerKey], anchors: Sequence[Anchor], exported_by: str) -> None:
+                 keys: dict[str, SignerKey], anchors: Sequence[Anchor], exported_by: str,
+                 countersignatures: Sequence[dict[str, Any]] = ()) -> None:
     """Write atomically: a failed export leaves no partial file behind."""
     header: dict[str, Any] = {
         "type": "header",
@@ -44,6 +47,7 @@ def write_export(path: Path, case: CaseInfo, events: Sequence[dict[str, Any]],
     lines += [{"type": "key", "username": k.username, "public_key": k.public_key,
                "key_id": k.key_id} for k in sorted(keys.values(), key=lambda k: k.username)]
     lines += [{"type": "event", **event} for event in events]
+    lines += [{"type": "countersignature", **cs} for cs in countersignatures]
     lines += [{"type": "anchor", "seq": a.seq, "head_hash": a.head_hash} for a in anchors]
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -69,6 +73,7 @@ def verify_export(path: str | os.PathLike[str], *,
     header: dict[str, Any] | None = None
     keys: dict[str, SignerKey] = {}
     events: list[dict[str, Any]] = []
+    countersignatures: list[dict[str, Any]] = []
     anchors: list[Anchor] = []
     for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
@@ -88,6 +93,8 @@ def verify_export(path: str | os.PathLike[str], *,
             keys[key.username] = key
         elif kind == "event":
             events.append(record)
+        elif kind == "countersignature":
+            countersignatures.append(record)
         elif kind == "anchor":
             anchors.append(Anchor(int(record["seq"]), str(record["head_hash"]),
                                   f"anchor at line {number}"))
@@ -100,5 +107,5 @@ def verify_export(path: str | os.PathLike[str], *,
     if head.get("seq"):
         anchors.append(Anchor(int(head["seq"]), str(head.get("hash")), "the export header"))
     result = verify_events(events, keys, case_id=case_id, anchors=anchors,
-                           expected_head=expected_head)
+                           expected_head=expected_head, countersignatures=countersignatures)
     return result

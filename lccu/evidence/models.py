@@ -192,3 +192,22 @@ class AuditEntry(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CustodyCountersignature(Base):
+    """A party's own signature over a hand-over event's hash (receiver, witness, or a
+    releaser who did not record the event). Kept beside the event, which is append-only and
+    whose hash must not change; append-only itself (triggers of migration 0005)."""
+
+    __tablename__ = "custody_countersignatures"
+    __table_args__ = (UniqueConstraint("case_id", "seq", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    event_hash: Mapped[str] = mapped_column(String(64))
+    signer: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    signed_at: Mapped[str] = mapped_column(String(40))

@@ -12,7 +12,6 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
-from lccu.evidence.chain import VerifyResult
 from lccu.evidence.intake import ItemFacts
 from lccu.evidence.models import ITEM_TYPES
 from lccu.web.auth import Principal
@@ -50,14 +49,6 @@ class NewRun(BaseModel):
 
 class NewToken(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-
-
-def verify_dict(result: VerifyResult) -> dict[str, Any]:
-    first = result.first_problem
-    return {"ok": result.ok, "events_checked": result.events_checked,
-            "head_seq": result.head_seq, "head_hash": result.head_hash,
-            "problems": [str(p) for p in result.problems],
-            "first_problem": str(first) if first else None}
 
 
 @router.get("/cases")
@@ -113,7 +104,7 @@ def custody_log(ref: str, user: User, state: State) -> list[dict[str, Any]]:
 
 @router.post("/cases/{ref}/custody/verify")
 def verify_custody(ref: str, user: User, state: State) -> dict[str, Any]:
-    return verify_dict(state.lab(user.actor).verify_custody(ref[:100]))
+    return state.lab(user.actor).verify_custody(ref[:100]).as_dict()
 
 
 @router.post("/cases/{ref}/custody/export")

@@ -1,4 +1,5 @@
-"""Case actions for the owning zone: share and revoke, close, record custody events.
+"""Case actions for the owning zone: share and revoke, close, record custody events, and
+countersign a hand-over that names the user (as receiver, witness or releaser).
 
 Forms on the case page (POST, CSRF, 303 back to the case with a notice) and the same
 operations under /api/v1. Who may do what is the Lab's decision (and its audit entry); the
@@ -9,20 +10,21 @@ under which seal, nothing after disposal) are the library's: it refuses a breaki
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Body, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
-from lccu.errors import AlreadyExists, InvalidInput, NotFound
+from lccu.errors import AccessDenied, AlreadyExists, InvalidInput, NotFound
 from lccu.evidence.access import WRITER_ROLES
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.evidence.chain import ACTIONS
+from lccu.evidence.chain import ACTIONS, COUNTERSIGN_ROLES
 from lccu.evidence.lab import Lab
 from lccu.evidence.records import CaseInfo, EvidenceInfo
 from lccu.web.auth import Principal
@@ -39,6 +41,8 @@ FLASH_COOKIE = "lccu_flash"
 MAX_SHARE = timedelta(days=5 * 365)
 CLOCK_SKEW = timedelta(minutes=5)
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+MAX_SEQ = 2**31 - 1
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["case actions"])
@@ -111,6 +115,39 @@ def _end_of_day(text: str) -> datetime | None:
     return datetime.combine(day + timedelta(days=1), time(0), UTC)
 
 
+def _occurred_at(text: str, offset: str) -> datetime | None:
+    """A form's time of the event as an aware datetime. ``datetime-local`` carries no time
+    zone, so the offset comes beside it (filled in by the browser, or typed) or inside the
+    text; a time without one is refused, never guessed, because the log says when in UTC."""
+    text, offset = text.strip(), offset.strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"{text[:40]!r} is not a date and time (YYYY-MM-DDTHH:MM)") from exc
+    if value.tzinfo is not None:
+        return value
+    if not offset:
+        raise InvalidInput("the time of the event needs its time zone offset, e.g. +01:00 "
+                           "(winter) or +02:00 (summer) in Belgium")
+    if offset.upper() == "Z":
+        return value.replace(tzinfo=UTC)
+    found = _OFFSET.match(offset)
+    if not found or int(found[2]) > 14 or int(found[3]) > 59:
+        raise InvalidInput(f"{offset[:10]!r} is not a time zone offset (e.g. +01:00, -05:00, Z)")
+    minutes = int(found[2]) * 60 + int(found[3])
+    return value.replace(tzinfo=timezone(timedelta(
+        minutes=-minutes if found[1] == "-" else minutes)))
+
+
+def countersign(lab: Lab, ref: str, seq: int, *, role: str | None) -> dict[str, Any]:
+    """Countersign hand-over ``seq`` (the Lab checks who the event names, access, the key)."""
+    if role is not None and role not in COUNTERSIGN_ROLES:
+        raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(COUNTERSIGN_ROLES)}")
+    return lab.countersign(ref, seq, role=role)
+
+
 # -- the case page: what it shows, and one-shot notices -----------------------------------
 
 def _serializer(state: WebState) -> URLSafeTimedSerializer:
@@ -147,7 +184,19 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
         if isinstance(data, dict) and data.get("case") in (case.id, case.number):
             flash = data
     zones = [z for z in state.lab(actor).zones() if z != case.zone] if owner else []
+    countersigned: dict[int, list[dict[str, Any]]] = {}
+    to_countersign: dict[int, list[str]] = {}
+    try:
+        status = state.lab(actor).countersign_status(case.id)
+    except (AccessDenied, NotFound):
+        status = {"countersignatures": [], "awaiting": []}
+    for signed in status["countersignatures"]:
+        countersigned.setdefault(signed["seq"], []).append(signed)
+    if actor.role in WRITER_ROLES and (owner or contributes):
+        for waiting in status["awaiting"]:
+            to_countersign.setdefault(waiting["seq"], []).append(waiting["role"])
     return {"actions": {
+        "countersigned": countersigned, "to_countersign": to_countersign,
         "owner": owner, "can_close": owner and case.status == "open",
         "can_record": actor.role in WRITER_ROLES and (owner or contributes),
         "shares": active, "zones": zones, "custody_actions": MANUAL_ACTIONS,
@@ -222,12 +271,27 @@ def custody_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
                  received_by: Annotated[str, Form(max_length=64)] = "",
                  witness: Annotated[str, Form(max_length=200)] = "",
                  seal_before: Annotated[str, Form(max_length=100)] = "",
-                 seal_after: Annotated[str, Form(max_length=100)] = "") -> Response:
+                 seal_after: Annotated[str, Form(max_length=100)] = "",
+                 released_by: Annotated[str, Form(max_length=64)] = "",
+                 from_location: Annotated[str, Form(max_length=300)] = "",
+                 to_location: Annotated[str, Form(max_length=300)] = "",
+                 occurred_at: Annotated[str, Form(max_length=40)] = "",
+                 occurred_offset: Annotated[str, Form(max_length=10)] = "") -> Response:
     details = {"received_by": received_by, "witness": witness, "seal_before": seal_before,
-               "seal_after": seal_after}
+               "seal_after": seal_after, "released_by": released_by,
+               "from_location": from_location, "to_location": to_location}
     return _form(user, state, ref, csrf, justification, "custody_done",
                  lambda lab, r: record(lab, r, action, evidence=evidence, location=location,
-                                       reason=reason, details=details))
+                                       reason=reason, details=details,
+                                       occurred_at=_occurred_at(occurred_at, occurred_offset)))
+
+
+@pages.post("/cases/{ref}/custody/{seq}/countersign")
+def countersign_form(ref: str, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], user: PageUser,
+                     state: State, csrf: Csrf = "", justification: Justification = "",
+                     role: Annotated[str, Form(max_length=20)] = "") -> Response:
+    return _form(user, state, ref, csrf, justification, "countersign_done",
+                 lambda lab, r: countersign(lab, r, seq, role=role.strip() or None))
 
 
 # -- REST API ------------------------------------------------------------------------------
@@ -280,6 +344,12 @@ class NewCustodyEvent(BaseModel):
         default=None, description="when it happened, if earlier than now")
 
 
+class Countersigning(BaseModel):
+    role: Literal["receiver", "witness", "releaser"] | None = Field(
+        default=None, description="the role the event names you in; default: the one it "
+                                  "names you in")
+
+
 @api.post("/cases/{ref}/shares", status_code=201, responses=ERRORS)
 def api_share(ref: str, body: NewShare, user: ApiUser, state: State) -> dict[str, Any]:
     """Share a case with another zone (owning zone only); answers the case with its shares."""
@@ -308,3 +378,13 @@ def api_record(ref: str, body: NewCustodyEvent, user: ApiUser,
                   location=body.location, reason=body.reason,
                   details=body.details.model_dump(exclude_none=True),
                   occurred_at=body.occurred_at)
+
+
+@api.post("/cases/{ref}/custody/{seq}/countersign", status_code=201, responses=ERRORS)
+def api_countersign(ref: str, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], user: ApiUser,
+                    state: State,
+                    body: Annotated[Countersigning | None, Body()] = None) -> dict[str, Any]:
+    """Countersign hand-over ``seq`` as the receiver, witness or releaser it names (with
+    your own key, over the event's hash); answers the countersignature."""
+    return countersign(state.lab(user.actor), ref[:100], seq,
+                       role=body.role if body is not None else None)

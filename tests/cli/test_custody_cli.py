@@ -165,3 +165,27 @@ def test_declared_hash_mismatch_stores_nothing_unless_accepted(
     assert item["state"] == "hash-mismatch" and item["hash_mismatches"] == ["sha256"]
     assert len(json.loads(cli("evidence", "list", case_id, "--json",
                               user="jan").stdout)) == len(listed) + 1
+
+
+
+def test_countersign(unit: tuple[Cli, str, Path]) -> None:
+    """A hand-over to op is pending in `verify` (exit 0) until op countersigns it; a second
+    countersignature is a one-line error (exit 2). Few calls: each is a new process."""
+    cli, case_id, _ = unit
+    item = json.loads(cli("evidence", "list", case_id, "--json", user="jan").stdout)[0]["id"]
+    handed = cli("custody", "record", case_id, "--action", "transferred", "--item", item,
+                 "--received-by", "op", "--to-location", "locker 7", user="jan")
+    assert handed.returncode == 0, handed.stderr
+    seq = handed.stdout.split("#")[1].split()[0]
+    pending = cli("custody", "verify", case_id, user="jan")
+    assert pending.returncode == 0, pending.stderr
+    assert f"event {seq}: countersignature of op as receiver pending" in pending.stdout
+    signed = cli("custody", "countersign", case_id, seq, "--as", "receiver", user="op")
+    assert signed.returncode == 0, signed.stderr
+    assert f"event #{seq} countersigned by op as receiver" in signed.stdout
+    again = cli("custody", "countersign", case_id, seq, user="op")
+    assert again.returncode == 2 and "already countersigned" in again.stderr
+    _one_line_error(again)
+    checked = json.loads(cli("custody", "verify", case_id, "--json", user="jan").stdout)
+    assert checked["ok"] and checked["pending"] == []
+    assert checked["countersignatures_checked"] == 1

@@ -12,16 +12,18 @@ from sqlalchemy import text
 
 from lccu.evidence.lab import Lab
 
+APPEND_ONLY = ("custody_events", "audit_log", "custody_countersignatures")
+
 
 def drop_append_only_guards(lab: Lab) -> None:
     """What an attacker with database-owner rights does first: remove the triggers."""
     with lab.db.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
-            for table in ("custody_events", "audit_log"):
+            for table in APPEND_ONLY:
                 for verb in ("update", "delete"):
                     conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{verb}"))
         else:
-            for table in ("custody_events", "audit_log"):
+            for table in APPEND_ONLY:
                 conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
 
 

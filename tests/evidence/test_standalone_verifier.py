@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,39 @@ def test_standalone_verifier(busy_case: tuple[Lab, str], tmp_path: Path) -> None
     bad = _run(tampered)
     assert bad.returncode == 1
     assert "event 4: content does not match its hash" in bad.stdout
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_standalone_verifier_checks_countersignatures(make_lab: Callable[..., Lab],
+                                                      image_file: Path,
+                                                      tmp_path: Path) -> None:
+    """A countersigned hand-over verifies in both verifiers, the unsigned plain-name witness
+    is reported as pending; an edited countersignature is named by both at its event."""
+    from lccu.evidence.export import verify_export
+
+    vlas, op = make_lab("vlas_inv"), make_lab("op")
+    case = vlas.create_case("Countersigned")
+    item = vlas.add_evidence(case.id, image_file, description="disk")
+    seq = vlas.transfer(case.id, item.id, received_by="op", witness="Jan Peeters",
+                        to_location="locker 1")["seq"]
+    op.countersign(case.id, seq)
+    path = tmp_path / "custody.jsonl"
+    vlas.export_custody(case.id, path)
+    ok = _run(path)
+    assert ok.returncode == 0, ok.stdout
+    assert f"event {seq}: not countersigned by witness Jan Peeters (pending" in ok.stdout
+    assert verify_export(path).ok
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        record = json.loads(line)
+        if record["type"] == "countersignature":
+            record["signature"] = vlas.keys.sign("op", b"\0" * 32)
+            lines[i] = json.dumps(record)
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text("\n".join(lines) + "\n")
+    bad = _run(edited)
+    assert bad.returncode == 1
+    assert f"event {seq}: countersignature by op invalid" in bad.stdout
+    result = verify_export(edited)
+    assert not result.ok and result.first_problem is not None
+    assert result.first_problem.seq == seq

@@ -1,0 +1,26 @@
+"""Reading and verifying the audit log, which only a data protection officer may do."""
+
+from __future__ import annotations
+
+from lccu.evidence.lab_base import LabBase
+from lccu.evidence.models import AuditEntry
+
+
+class LabAudit(LabBase):
+    """The audit log, for the data protection officer."""
+
+    # -- audit --------------------------------------------------------------------------------
+
+    def audit_log(self, *, zone: str | None = None, limit: int | None = None) -> list[AuditEntry]:
+        """The audit log: all zones for a data protection officer, nobody else."""
+        if self.actor.role != "dpo":
+            raise self._deny("audit.read", "only a data protection officer reads the audit log")
+        self._allow("audit.read", detail={"zone": zone})
+        with self.db.session() as session:
+            return self.audit.entries(session, zone=zone, limit=limit)
+
+    def verify_audit(self) -> list[str]:
+        if self.actor.role != "dpo":
+            raise self._deny("audit.verify", "only a data protection officer verifies the log")
+        with self.db.session() as session:
+            return self.audit.verify(session)

@@ -1,0 +1,145 @@
+"""Opening, reading, listing, sharing and closing cases: the case part of
+:class:`~lccu.evidence.lab.Lab`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_, select
+
+from lccu.errors import AlreadyExists, InvalidInput, NotFound
+from lccu.evidence.access import CASE_CREATOR_ROLES
+from lccu.evidence.canonical import GENESIS_HASH, format_time
+from lccu.evidence.lab_base import LabBase, _now
+from lccu.evidence.models import Case, CaseShare, Zone
+from lccu.evidence.records import CaseInfo
+
+
+class LabCases(LabBase):
+    """Cases and their shares with other zones."""
+
+    # -- cases --------------------------------------------------------------------------------
+
+    def create_case(self, title: str, *, zone: str | None = None, reference: str | None = None,
+                    number: str | None = None) -> CaseInfo:
+        title = title.strip()
+        if not title:
+            raise InvalidInput("a case needs a title")
+        zone = zone or self.actor.zone
+        if self.actor.role not in CASE_CREATOR_ROLES:
+            raise self._deny("case.create", f"a {self.actor.role} does not open cases")
+        if zone != self.actor.zone:
+            raise self._deny("case.create", f"{self.actor.username} belongs to "
+                                            f"{self.actor.zone}, not {zone}")
+        with self.db.session() as session:
+            zone_row = session.scalar(select(Zone).where(Zone.name == zone))
+            if zone_row is None:
+                raise NotFound(f"no zone {zone!r}")
+            if number is None:
+                year = datetime.now(UTC).year
+                count = session.scalar(select(func.count()).select_from(Case)
+                                       .where(Case.number.startswith(f"LCCU-{year}-"))) or 0
+                number = f"LCCU-{year}-{count + 1:05d}"
+            if session.scalar(select(Case).where(Case.number == number)):
+                raise AlreadyExists(f"case number {number!r} is taken")
+            case = Case(number=number, title=title, zone=zone_row, reference=reference,
+                        status="open", created_by=self.actor.user_id, created_at=_now(),
+                        head_seq=0, head_hash=GENESIS_HASH)
+            session.add(case)
+            session.flush()
+            head = self._append(session, case, "note", reason="case opened",
+                                details={"event": "case-opened", "number": number,
+                                         "title": title, "zone": zone,
+                                         "reference": reference})
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        self._allow("case.create", case=case, object_type="case", object_id=info.id,
+                    detail={"number": number, "zone": zone})
+        return info
+
+    def get_case(self, ref: str, *, justification: str | None = None) -> CaseInfo:
+        with self.db.session() as session:
+            return CaseInfo.of(self._case_for(session, ref, "case.read",
+                                              justification=justification))
+
+    def list_cases(self) -> list[CaseInfo]:
+        """Cases of the user's zone and cases shared with it now."""
+        if self.actor.role == "dpo":
+            raise self._deny("case.list", "a data protection officer reads the audit log, "
+                                          "not case contents")
+        now = _now()
+        with self.db.session() as session:
+            shared = select(CaseShare.case_id).where(
+                CaseShare.zone_id == self.actor.zone_id, CaseShare.revoked_at.is_(None),
+                or_(CaseShare.valid_until.is_(None), CaseShare.valid_until > now))
+            cases = session.scalars(select(Case).where(
+                or_(Case.zone_id == self.actor.zone_id, Case.id.in_(shared)))
+                .order_by(Case.created_at))
+            infos = [CaseInfo.of(c) for c in cases]
+        self._allow("case.list", detail={"count": len(infos),
+                                         "cases": [c.id for c in infos][:200]})
+        return infos
+
+    def share_case(self, ref: str, zone: str, *, purpose: str | None = None,
+                   permission: str = "contribute", valid_until: datetime | None = None) -> CaseInfo:
+        if permission not in ("read", "contribute"):
+            raise InvalidInput("permission must be 'read' or 'contribute'")
+        with self.db.session() as session:
+            case = self._case_for(session, ref, "case.share", write=True)
+            if case.zone_id != self.actor.zone_id:
+                raise self._deny("case.share", "only the owning zone shares a case", case=case)
+            target = session.scalar(select(Zone).where(Zone.name == zone))
+            if target is None:
+                raise NotFound(f"no zone {zone!r}")
+            if target.id == case.zone_id:
+                raise InvalidInput(f"case {case.number} already belongs to {zone}")
+            until = format_time(valid_until) if valid_until else None
+            session.add(CaseShare(case=case, zone=target, permission=permission,
+                                  purpose=purpose, granted_by=self.actor.user_id,
+                                  granted_at=_now(), valid_until=until))
+            head = self._append(session, case, "note", reason=purpose or "case shared",
+                                details={"event": "case-shared", "zone": zone,
+                                         "permission": permission, "valid_until": until})
+            session.flush()
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        return info
+
+    def revoke_share(self, ref: str, zone: str, *, reason: str | None = None) -> CaseInfo:
+        with self.db.session() as session:
+            case = self._case_for(session, ref, "case.unshare", write=True)
+            if case.zone_id != self.actor.zone_id:
+                raise self._deny("case.unshare", "only the owning zone revokes a share",
+                                 case=case)
+            now = _now()
+            revoked = 0
+            for share in case.shares:
+                if share.zone.name == zone and share.revoked_at is None:
+                    share.revoked_at = now
+                    revoked += 1
+            if not revoked:
+                raise NotFound(f"case {case.number} is not shared with {zone!r}")
+            head = self._append(session, case, "note", reason=reason or "share revoked",
+                                details={"event": "case-unshared", "zone": zone})
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        return info
+
+    def close_case(self, ref: str, *, reason: str) -> CaseInfo:
+        with self.db.session() as session:
+            case = self._case_for(session, ref, "case.close", write=True)
+            if case.zone_id != self.actor.zone_id:
+                raise self._deny("case.close", "only the owning zone closes a case", case=case)
+            if case.status == "closed":
+                raise InvalidInput(f"case {case.number} is already closed")
+            case.status, case.closed_at = "closed", _now()
+            head = self._append(session, case, "note", reason=reason,
+                                details={"event": "case-closed"})
+            session.refresh(case)
+            info = CaseInfo.of(case)
+        self._anchor(head)
+        return info

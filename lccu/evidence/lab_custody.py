@@ -1,0 +1,145 @@
+"""Recording custody events (hand-overs, seals, notes), reading the log and verifying it:
+the custody part of :class:`~lccu.evidence.lab.Lab`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from lccu.errors import InvalidInput
+from lccu.evidence.chain import Problem, VerifyResult, verify_events
+from lccu.evidence.custody import load_countersignatures, load_events, signer_keys
+from lccu.evidence.lab_base import LabBase
+from lccu.evidence.lab_lookup import _recorded_event
+
+
+class LabCustody(LabBase):
+    """The signed custody log of a case."""
+
+    # -- custody ------------------------------------------------------------------------------
+
+    def record_event(self, case_ref: str, action: str, *, evidence: str | None = None,
+                     location: str | None = None, reason: str | None = None,
+                     observed_hashes: Mapping[str, str] | None = None,
+                     details: Mapping[str, Any] | None = None,
+                     occurred_at: datetime | None = None,
+                     processing: bool = False,
+                     once: bool = False) -> dict[str, Any]:
+        """Append one custody event (a transfer, a check, a note ...) and return the new head.
+
+        An event that would break a custody rule (see :mod:`lccu.evidence.invariants`: a
+        hand-over by someone who is not the custodian, a place or seal that contradicts the
+        item's earlier events, handling after disposal) is refused with
+        :class:`InvalidInput` and nothing is appended. On a hand-over (``transferred``,
+        ``checked_out``, ``checked_in``) ``details`` may carry ``released_by`` (default: the
+        acting user), ``received_by``, ``witness``, ``from_location``, ``to_location``
+        (default: ``location``), ``seal_before``, ``seal_after`` and ``seal_intact``;
+        :meth:`transfer` spells them out as parameters.
+
+        ``processing=True`` (workers, operators only) allows only ``processed`` events.
+        ``once=True`` makes the append idempotent: if the case already has an event with
+        this action, item and ``reason``, nothing is appended and that event is returned.
+        The check and the append happen under the case row's lock in one transaction, so
+        two workers finishing the same stage record it once."""
+        if processing and action != "processed":
+            raise InvalidInput("the processing path records only 'processed' events")
+        if once and not reason:
+            raise InvalidInput("once=True needs a reason that identifies the event")
+        from lccu.evidence.invariants import complete_new_event
+
+        location, filled = complete_new_event(action, self.actor.username, location, details)
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, f"custody.{action}", write=True,
+                                  processing=processing)
+            item_id = None
+            if evidence is not None:
+                item = self._find_item(session, evidence)
+                if item.case_id != case.id:
+                    raise InvalidInput(f"evidence {evidence} is not part of case {case.number}")
+                item_id = item.id
+                if action in ("returned", "destroyed"):
+                    item.state = action
+            if once:
+                existing = _recorded_event(session, case, action, item_id, reason)
+                if existing is not None:
+                    return {"case_id": case.id, "seq": existing.seq,
+                            "event_hash": existing.event_hash, "existing": True}
+            head = self._append(session, case, action, evidence_id=item_id, location=location,
+                                reason=reason, observed_hashes=observed_hashes,
+                                details=filled, occurred_at=occurred_at)
+        self._anchor(head)
+        return head
+
+    def transfer(self, case_ref: str, evidence: str, *, received_by: str | None = None,
+                 released_by: str | None = None, witness: str | None = None,
+                 from_location: str | None = None, to_location: str | None = None,
+                 seal_before: str | None = None, seal_after: str | None = None,
+                 seal_intact: bool | None = None, reason: str | None = None,
+                 occurred_at: datetime | None = None,
+                 action: str = "transferred") -> dict[str, Any]:
+        """Record a hand-over of an item: custody passes from ``released_by`` (default: you,
+        who must be the current custodian) to ``received_by`` (left out: the releaser keeps
+        custody and only the place changes). ``action`` is ``transferred``, ``checked_out``
+        or ``checked_in``. Refused (:class:`InvalidInput`) if it contradicts the item's
+        custodian, place or seal as the earlier events record them."""
+        from lccu.evidence.invariants import MOVEMENT_ACTIONS
+
+        if action not in MOVEMENT_ACTIONS:
+            raise InvalidInput(f"a hand-over is one of {', '.join(sorted(MOVEMENT_ACTIONS))}, "
+                               f"not {action!r}")
+        given = {"released_by": released_by, "received_by": received_by, "witness": witness,
+                 "from_location": from_location, "to_location": to_location,
+                 "seal_before": seal_before, "seal_after": seal_after,
+                 "seal_intact": seal_intact}
+        return self.record_event(case_ref, action, evidence=evidence, reason=reason,
+                                 occurred_at=occurred_at,
+                                 details={k: v for k, v in given.items() if v is not None})
+
+    def check_out(self, case_ref: str, evidence: str, **fields: Any) -> dict[str, Any]:
+        """:meth:`transfer` out of the evidence store (e.g. to an examiner)."""
+        return self.transfer(case_ref, evidence, action="checked_out", **fields)
+
+    def check_in(self, case_ref: str, evidence: str, **fields: Any) -> dict[str, Any]:
+        """:meth:`transfer` back into the evidence store."""
+        return self.transfer(case_ref, evidence, action="checked_in", **fields)
+
+    def break_seal(self, case_ref: str, evidence: str, *, seal: str, reason: str,
+                   occurred_at: datetime | None = None) -> dict[str, Any]:
+        """Record that the item's current seal ``seal`` is broken (the item is then unsealed
+        until :meth:`reseal`)."""
+        return self.record_event(case_ref, "seal_broken", evidence=evidence, reason=reason,
+                                 occurred_at=occurred_at,
+                                 details={"seal_before": seal, "seal_intact": False})
+
+    def reseal(self, case_ref: str, evidence: str, *, seal: str, reason: str | None = None,
+               occurred_at: datetime | None = None) -> dict[str, Any]:
+        """Record the new seal ``seal`` put on an item whose seal was broken."""
+        return self.record_event(case_ref, "resealed", evidence=evidence, reason=reason,
+                                 occurred_at=occurred_at, details={"seal_after": seal})
+
+    def custody_log(self, case_ref: str) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "custody.read")
+            return load_events(session, case.id)
+
+    def verify_custody(self, case_ref: str, *, expected_head: str | None = None) -> VerifyResult:
+        """Recompute every hash and signature, compare with the anchors outside the DB and
+        check the custody rules (``result.violations``; ``ok`` is false if there are any)."""
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "custody.verify")
+            events = load_events(session, case.id)
+            signatures = load_countersignatures(session, case.id)
+            keys = signer_keys(session)
+            case_id, head_seq, head_hash = case.id, case.head_seq, case.head_hash
+        anchors, complaints = self.anchors.read(case_id, keys)
+        result = verify_events(events, keys, case_id=case_id, anchors=anchors,
+                               expected_head=expected_head, countersignatures=signatures)
+        for complaint in complaints:
+            result.problems.append(Problem(None, complaint))
+        if (head_seq, head_hash) != (result.head_seq, result.head_hash) and events:
+            result.problems.append(Problem(
+                result.head_seq, f"case record says head #{head_seq} {head_hash[:16]}..., the "
+                                 f"log ends at #{result.head_seq}"))
+        return result

@@ -1,0 +1,73 @@
+"""Disclosures: writing a case's custody log or its CASE/UCO export to a file, each recorded
+as an ``exported`` custody event.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lccu.evidence.chain import COUNTERSIGN_ROLES, VerifyResult, named_party, verify_events
+from lccu.evidence.custody import load_countersignatures, load_events, signer_keys
+from lccu.evidence.lab_base import LabBase
+from lccu.evidence.models import EvidenceItem
+from lccu.evidence.records import CaseInfo, EvidenceInfo
+
+
+class LabExport(LabBase):
+    """Exports (disclosures) of a case."""
+
+    # -- exports -------------------------------------------------------------------------
+
+    def export_custody(self, case_ref: str, path: str | os.PathLike[str], *,
+                       recipient: str | None = None) -> VerifyResult:
+        """Write the case's custody log as JSON Lines with the public keys needed to verify it.
+
+        An export is a disclosure: ``recipient`` (court, defence, magistrate) goes into the
+        audit entry and the ``exported`` custody event."""
+        from lccu.evidence.export import write_export
+
+        target = Path(path)
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "custody.export", justification=recipient)
+            head = self._append(session, case, "exported", reason="custody log exported",
+                                details={"file": target.name, "recipient": recipient})
+        self._anchor(head)
+        with self.db.session() as session:
+            case = self._find_case(session, head["case_id"])
+            events = load_events(session, case.id)
+            signatures = load_countersignatures(session, case.id)
+            # actors, countersigners, and every party a hand-over names who is a user: a
+            # party with a key line in the file is a user (pending, not unsignable)
+            wanted = {e["actor"] for e in events} | {c["signer"] for c in signatures}
+            wanted |= {p for e in events for r in COUNTERSIGN_ROLES
+                       if (p := named_party(e, r)) is not None}
+            keys = signer_keys(session, wanted)
+            anchors, _ = self.anchors.read(case.id, keys)
+            write_export(target, CaseInfo.of(case), events, keys, anchors, self.actor.username,
+                         countersignatures=signatures)
+        return verify_events(events, keys, case_id=head["case_id"], anchors=anchors,
+                             countersignatures=signatures)
+
+    def export_case_uco(self, case_ref: str, path: str | os.PathLike[str], *,
+                        recipient: str | None = None) -> Path:
+        """Write the case, its items and custody as CASE/UCO JSON-LD (a disclosure: logged
+        with its ``recipient``)."""
+        from lccu.report.case_uco import write_case_export
+
+        target = Path(path)
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "case.export", justification=recipient)
+            head = self._append(session, case, "exported", reason="CASE/UCO export",
+                                details={"file": target.name, "format": "case-uco",
+                                         "recipient": recipient})
+        self._anchor(head)
+        with self.db.session() as session:
+            case = self._find_case(session, head["case_id"])
+            items = [EvidenceInfo.of(i) for i in session.scalars(
+                select(EvidenceItem).where(EvidenceItem.case_id == case.id)
+                .order_by(EvidenceItem.exhibit_number))]
+            return write_case_export(target, CaseInfo.of(case), items,
+                                     load_events(session, case.id))
