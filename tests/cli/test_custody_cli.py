@@ -167,7 +167,6 @@ def test_declared_hash_mismatch_stores_nothing_unless_accepted(
                               user="jan").stdout)) == len(listed) + 1
 
 
-
 def test_countersign(unit: tuple[Cli, str, Path]) -> None:
     """A hand-over to op is pending in `verify` (exit 0) until op countersigns it; a second
     countersignature is a one-line error (exit 2). Few calls: each is a new process."""
