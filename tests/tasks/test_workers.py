@@ -69,7 +69,8 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert json.loads(out.read_text())["image"]["sha256"] == want["image"]["sha256"]
 
 
-def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the queue decides, not
+def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,  # the database
                                                      tmp_path: Path) -> None:
     """Zone A queues twenty items, zone B one item afterwards: B's run starts before A's
     twentieth and finishes before A's last item is even started (a FIFO queue would serve
