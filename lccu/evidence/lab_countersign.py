@@ -99,8 +99,9 @@ class LabCountersign(LabBase):
         return record
 
     def countersign_status(self, case_ref: str) -> dict[str, Any]:
-        """The case's countersignatures, and the hand-overs that name the acting user and
-        still wait for their countersignature (``awaiting``: ``{"seq", "role"}``)."""
+        """The custody log (``events``, as :meth:`custody_log` gives it) with its
+        countersignatures, and the hand-overs that name the acting user and still wait for
+        their countersignature (``awaiting``: ``{"seq", "role"}``); one audited read."""
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "custody.read")
             events = load_events(session, case.id)
@@ -110,4 +111,4 @@ class LabCountersign(LabBase):
         awaiting = [{"seq": e["seq"], "role": role} for e in events for role in COUNTERSIGN_ROLES
                     if e["actor"] != me and named_party(e, role) == me
                     and (e["seq"], role) not in done]
-        return {"countersignatures": signatures, "awaiting": awaiting}
+        return {"events": events, "countersignatures": signatures, "awaiting": awaiting}

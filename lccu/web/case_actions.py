@@ -11,7 +11,7 @@ under which seal, nothing after disposal) are the library's: it refuses a breaki
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
@@ -21,10 +21,10 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
-from lccu.errors import AccessDenied, AlreadyExists, InvalidInput, NotFound
+from lccu.errors import AlreadyExists, InvalidInput, NotFound
 from lccu.evidence.access import WRITER_ROLES
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.evidence.chain import ACTIONS, COUNTERSIGN_ROLES
+from lccu.evidence.chain import ACTIONS
 from lccu.evidence.lab import Lab
 from lccu.evidence.records import CaseInfo, EvidenceInfo
 from lccu.web.auth import Principal
@@ -141,13 +141,6 @@ def _occurred_at(text: str, offset: str) -> datetime | None:
         minutes=-minutes if found[1] == "-" else minutes)))
 
 
-def countersign(lab: Lab, ref: str, seq: int, *, role: str | None) -> dict[str, Any]:
-    """Countersign hand-over ``seq`` (the Lab checks who the event names, access, the key)."""
-    if role is not None and role not in COUNTERSIGN_ROLES:
-        raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(COUNTERSIGN_ROLES)}")
-    return lab.countersign(ref, seq, role=role)
-
-
 # -- the case page: what it shows, and one-shot notices -----------------------------------
 
 def _serializer(state: WebState) -> URLSafeTimedSerializer:
@@ -165,9 +158,10 @@ def _set_flash(response: Response, state: WebState, case_ref: str, kind: str, ke
 
 
 def actions_view(request: Request, state: WebState, user: Principal, case: CaseInfo,
-                 items: list[EvidenceInfo]) -> dict[str, Any]:
-    """Template context for the forms this user can use on ``case``, and the notice left by
-    the last form (shown once: :func:`clear_flash`)."""
+                 items: list[EvidenceInfo], custody: Mapping[str, Any]) -> dict[str, Any]:
+    """Template context for the forms this user can use on ``case`` (``custody``: what
+    :meth:`Lab.countersign_status` gave the page), and the notice left by the last form
+    (shown once: :func:`clear_flash`)."""
     actor = user.actor
     now = format_time(utc_now())
     active = [s for s in case.shares if s.revoked_at is None
@@ -186,14 +180,10 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
     zones = [z for z in state.lab(actor).zones() if z != case.zone] if owner else []
     countersigned: dict[int, list[dict[str, Any]]] = {}
     to_countersign: dict[int, list[str]] = {}
-    try:
-        status = state.lab(actor).countersign_status(case.id)
-    except (AccessDenied, NotFound):
-        status = {"countersignatures": [], "awaiting": []}
-    for signed in status["countersignatures"]:
+    for signed in custody["countersignatures"]:
         countersigned.setdefault(signed["seq"], []).append(signed)
     if actor.role in WRITER_ROLES and (owner or contributes):
-        for waiting in status["awaiting"]:
+        for waiting in custody["awaiting"]:
             to_countersign.setdefault(waiting["seq"], []).append(waiting["role"])
     return {"actions": {
         "countersigned": countersigned, "to_countersign": to_countersign,
@@ -291,7 +281,7 @@ def countersign_form(ref: str, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], user
                      state: State, csrf: Csrf = "", justification: Justification = "",
                      role: Annotated[str, Form(max_length=20)] = "") -> Response:
     return _form(user, state, ref, csrf, justification, "countersign_done",
-                 lambda lab, r: countersign(lab, r, seq, role=role.strip() or None))
+                 lambda lab, r: lab.countersign(r, seq, role=role.strip() or None))
 
 
 # -- REST API ------------------------------------------------------------------------------
@@ -386,5 +376,5 @@ def api_countersign(ref: str, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], user:
                     body: Annotated[Countersigning | None, Body()] = None) -> dict[str, Any]:
     """Countersign hand-over ``seq`` as the receiver, witness or releaser it names (with
     your own key, over the event's hash); answers the countersignature."""
-    return countersign(state.lab(user.actor), ref[:100], seq,
-                       role=body.role if body is not None else None)
+    return state.lab(user.actor).countersign(ref[:100], seq,
+                                             role=body.role if body is not None else None)

@@ -174,11 +174,12 @@ def _case_page(request: Request, user: User, state: WebState, ref: str,
     lab = state.lab(user.actor)
     info = lab.get_case(ref, justification=justification or None)
     items = lab.list_evidence(info.id)
+    custody = lab.countersign_status(info.id)  # the log and its countersignatures, one read
     response = render(request, "case.html", {
         "case": info, "items": items, "exhibits": {i.id: i.exhibit_number for i in items},
-        "events": lab.custody_log(info.id), "verify": verify,
+        "events": custody["events"], "verify": verify,
         "justification": justification or "",
-        **actions_view(request, state, user, info, items),
+        **actions_view(request, state, user, info, items, custody),
     }, user=user)
     clear_flash(request, response)
     return response
