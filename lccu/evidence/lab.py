@@ -28,19 +28,13 @@ from lccu.evidence.db import Database
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.lab_admin import LabAdmin
 from lccu.evidence.lab_audit import LabAudit
-from lccu.evidence.lab_base import BOOTSTRAP as BOOTSTRAP
-from lccu.evidence.lab_base import Progress as Progress
-from lccu.evidence.lab_base import _now as _now
+from lccu.evidence.lab_base import BOOTSTRAP
 from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
 from lccu.evidence.lab_items import LabItems
-from lccu.evidence.lab_items import stored_ref as stored_ref
-from lccu.evidence.lab_lookup import _lookup_case as _lookup_case
-from lccu.evidence.lab_lookup import _lookup_item as _lookup_item
-from lccu.evidence.lab_lookup import _recorded_event as _recorded_event
-from lccu.evidence.lab_lookup import _unique_prefix as _unique_prefix
+from lccu.evidence.lab_lookup import _lookup_case, _lookup_item
 from lccu.evidence.models import Case, EvidenceItem, User
 
 

@@ -4,7 +4,6 @@ bootstrap actor and clock they use, so that each mixin module type-checks on its
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -19,7 +18,6 @@ from lccu.evidence.keys import KeyStore
 from lccu.evidence.models import Case, EvidenceItem
 
 BOOTSTRAP = Actor(username="bootstrap", zone=None, zone_id=None, role=None)
-Progress = Callable[[int], None]
 
 
 def _now() -> str:

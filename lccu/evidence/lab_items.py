@@ -17,12 +17,12 @@ from lccu.errors import InvalidInput
 from lccu.evidence.canonical import parse_time
 from lccu.evidence.intake import PIPE_BYTES, ItemFacts, StreamingIntake
 from lccu.evidence.intake import prepare as prepare_intake
-from lccu.evidence.lab_base import LabBase, Progress
+from lccu.evidence.lab_base import LabBase
 from lccu.evidence.lab_lookup import _recorded_event
 from lccu.evidence.models import EvidenceItem
 from lccu.evidence.records import EvidenceInfo
 from lccu.hashing import Digests
-from lccu.storage.base import StoredEvidence
+from lccu.storage.base import Progress, StoredEvidence
 
 if TYPE_CHECKING:
     from lccu.evidence.lab import Lab
