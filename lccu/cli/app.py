@@ -11,13 +11,15 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
-from lccu import __version__
 from lccu.errors import LccuError
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -43,6 +45,14 @@ class LccuGroup(click.Group):
             err_console.print(f"lccu: internal error: {type(exc).__name__}: {exc} "
                               "(set LCCU_DEBUG=1 for the traceback)", markup=False)
             ctx.exit(3)
+
+
+def _print_version(ctx: click.Context) -> None:
+    """``lccu --version``: read from the installed distribution only when asked."""
+    import lccu
+
+    click.echo(f"lccu, version {lccu.__version__}")
+    ctx.exit()
 
 
 class State:
@@ -72,13 +82,22 @@ pass_state = click.make_pass_decorator(State)
 @click.group(cls=LccuGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--as", "user", envvar="LCCU_USER", metavar="USER",
               help="Act as this user (default: $LCCU_USER).")
-@click.version_option(__version__, prog_name="lccu")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+              help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, user: str | None) -> None:
     """lccu: evidence, chain of custody and processing for a Local Computer Crime Unit."""
     state = State(user)
     ctx.obj = state
     ctx.call_on_close(state.close)
+
+
+def new_table(*headers: str) -> Table:
+    """A rich table with these column headers (rich.table is imported when one is shown)."""
+    from rich.table import Table
+
+    return Table(*headers)
 
 
 def emit_json(value: Any) -> None:

@@ -63,6 +63,7 @@ class Claim:
     token: str
     options: dict[str, Any]
     result_key: str | None  # set when a previous holder finished the work but not the record
+    reused: bool = False  # that previous holder's result was a stored one, not computed
 
 
 def recover(session: Session) -> int:
@@ -105,7 +106,7 @@ def claim(session: Session, host: str) -> Claim | None:
         run.state = "running"
     return Claim(pick.id, run.id, run.evidence_id, run.case_id, pick.stage, pick.segment,
                  pick.seg_start, pick.seg_end, pick.claim_token, json.loads(run.options),
-                 pick.result_key)
+                 pick.result_key, bool(pick.reused))
 
 
 def holds(session: Session, claim: Claim) -> StageRun | None:
