@@ -27,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 from pydantic.dataclasses import dataclass
 
+from lccu.archive.limits import ExpansionLimits
 from lccu.errors import ConfigError
 
 PREFIX = "LCCU_"
@@ -45,6 +46,7 @@ URLS = frozenset({"database_url", "redis_url"})
 ENVIRONMENT_ONLY = frozenset({"home"})
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MASK = "********"
+_ARCHIVE = ExpansionLimits()  # the archive engine's own defaults
 
 
 @dataclass(frozen=True, config=ConfigDict(extra="forbid"))
@@ -96,6 +98,19 @@ class Settings:
                                          "--restart-window, seconds")
     worker_restart_delay: float = Field(1.0, gt=0, description="lccu worker --restart-delay, "
                                         "seconds")
+    archive_max_depth: int = Field(_ARCHIVE.max_depth, ge=0, description="archive members "
+                                   "of members opened this deep")
+    archive_max_total_bytes: int = Field(_ARCHIVE.max_total_bytes, ge=0, description="bytes "
+                                         "expanded per top-level container")
+    archive_max_members: int = Field(_ARCHIVE.max_members, ge=0, description="members listed "
+                                     "per container")
+    archive_max_ratio: int = Field(_ARCHIVE.max_ratio, ge=0, description="expanded/compressed "
+                                   "size of one member")
+    archive_ratio_floor: int = Field(_ARCHIVE.ratio_floor, ge=0, description="members smaller "
+                                     "than this are never stopped for their ratio")
+    archive_max_member_in_memory: int = Field(_ARCHIVE.max_member_in_memory, ge=0,
+                                              description="largest member read whole (PDF "
+                                              "streams)")
     web_secret: str | None = Field(None, description="cookie signing key (default: a random "
                                    "key kept in LCCU_HOME/web/secret)")
     web_secure_cookies: bool | None = Field(None, description="Secure cookies (default: on "

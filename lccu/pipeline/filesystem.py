@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
+from lccu.archive.names import safe_extension
 from lccu.errors import FileSystemError, LccuError
 from lccu.fs import (
     Budget,
@@ -29,7 +30,7 @@ from lccu.fs import (
     walk,
 )
 from lccu.imaging.tsk import TskImage
-from lccu.pipeline.sink import DirectorySink, safe_extension
+from lccu.pipeline.sink import DirectorySink
 
 KINDS = {"file": "file", "dir": "directory", "link": "symlink"}
 Tick = Callable[[int], None]

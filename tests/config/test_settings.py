@@ -120,8 +120,15 @@ def _reads_lccu_variable(node: ast.AST) -> bool:
         args, reads = [node.slice], isinstance(node.value, ast.Attribute)
     else:
         return False
-    return reads and any(isinstance(a, ast.Constant) and isinstance(a.value, str)
-                         and a.value.startswith("LCCU_") for a in args[:1])
+    return reads and any(_lccu_name(a) for a in args[:1])
+
+
+def _lccu_name(node: ast.AST) -> bool:
+    """A literal ``"LCCU_..."`` or an f-string starting with ``LCCU_``."""
+    if isinstance(node, ast.JoinedStr) and node.values:
+        node = node.values[0]
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) \
+        and node.value.startswith("LCCU_")
 
 
 def test_no_module_reads_settings_from_the_environment_itself() -> None:
