@@ -8,7 +8,6 @@ million-entry archive by the member count. A stop is a finding in the report, ne
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -53,12 +52,16 @@ SETTINGS = {f"archive_{f.name}": f.name for f in fields(ExpansionLimits)}
 
 
 def expansion_limits(values: dict[str, Any] | None = None) -> ExpansionLimits:
-    """The limits from ``values`` (setting name -> value), else from the environment
-    (``LCCU_ARCHIVE_MAX_DEPTH`` ...); unset ones keep their default. A value that is not a
-    whole number is a :class:`ConfigError` naming the setting."""
-    source = values if values is not None else {
-        name: os.environ[f"LCCU_{name.upper()}"] for name in SETTINGS
-        if os.environ.get(f"LCCU_{name.upper()}")}
+    """The limits from ``values`` (setting name -> value), else from lccu's settings
+    (``LCCU_ARCHIVE_MAX_DEPTH`` ..., checked there); unset ones keep their default. A value
+    that is not a whole number is a :class:`ConfigError` naming the setting."""
+    if values is None:
+        from lccu.config import current_settings
+
+        settings = current_settings()
+        return ExpansionLimits(**{field: getattr(settings, name)
+                                  for name, field in SETTINGS.items()})
+    source = values
     chosen: dict[str, int] = {}
     for name, value in source.items():
         if name not in SETTINGS:

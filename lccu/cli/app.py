@@ -8,7 +8,6 @@ traceback).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,8 @@ from lccu.errors import LccuError
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+    from lccu.config import Settings
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -40,7 +41,7 @@ class LccuGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
-            if os.environ.get("LCCU_DEBUG"):
+            if _debug(ctx):
                 raise
             err_console.print(f"lccu: internal error: {type(exc).__name__}: {exc} "
                               "(set LCCU_DEBUG=1 for the traceback)", markup=False)
@@ -55,18 +56,38 @@ def _print_version(ctx: click.Context) -> None:
     ctx.exit()
 
 
+def _debug(ctx: click.Context) -> bool:
+    """``LCCU_DEBUG`` (false when the settings themselves cannot be read)."""
+    state = ctx.find_object(State)
+    try:
+        return bool(state is not None and state.settings.debug)
+    except LccuError:
+        return False
+
+
 class State:
-    """Per-invocation state: who acts, and the lab opened on first use."""
+    """Per-invocation state: the checked settings, who acts, and the lab opened on first use."""
 
     def __init__(self, user: str | None) -> None:
         self.user = user
+        self._settings: Settings | None = None
         self._lab: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings, read and checked on first use: an unknown or bad one is a
+        ConfigError naming it (exit 2); ``--help`` never reads them."""
+        if self._settings is None:
+            from lccu.config import load_settings
+
+            self._settings = load_settings()
+        return self._settings
 
     def lab(self, *, need_user: bool = True) -> Any:
         from lccu.evidence.lab import open_lab, require_user
 
         if self._lab is None:
-            self._lab = open_lab(self.user)
+            self._lab = open_lab(self.user, self.settings)
         if need_user:
             require_user(self._lab)
         return self._lab
@@ -87,7 +108,10 @@ pass_state = click.make_pass_decorator(State)
               help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, user: str | None) -> None:
-    """lccu: evidence, chain of custody and processing for a Local Computer Crime Unit."""
+    """lccu: evidence, chain of custody and processing for a Local Computer Crime Unit.
+
+    Settings come from LCCU_* variables and lccu.toml (`lccu config show`); an unknown or bad
+    one stops a command with exit 2 and its name."""
     state = State(user)
     ctx.obj = state
     ctx.call_on_close(state.close)

@@ -6,6 +6,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     admin,
     audit,
     cases,
+    config,
     custody,
     evidence,
     process,
