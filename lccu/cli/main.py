@@ -8,6 +8,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     cases,
     config,
     custody,
+    db,
     evidence,
     process,
     report,
