@@ -216,12 +216,19 @@ def _extra_formats(folder: Path, work: Path, p: dict[str, bytes],
     _tool("gzip", "-k", "-n", "picture.png", cwd=work)
     shutil.move(work / "picture.png.gz", folder / "picture.png.gz")
     built.append(BuiltArchive("picture.png.gz", "gzip", {"picture.png": h["picture.png"]}))
-    for name, members in (("rar5-zip-in-rar.rar", {
-            "payload/inner.zip -> THIS_IS_INSIDE_THE_ZIP.txt": "", "payload/real_after.txt": ""}),
-            ("rar4-unicode.rar", {})):
+    return built + rar_samples(folder)
+
+
+def rar_samples(folder: Path, names: tuple[str, ...] = ("rar5-zip-in-rar.rar",
+                                                         "rar4-unicode.rar")) -> list[BuiltArchive]:
+    """Copy the RAR samples (libarchive's test files); their members' bytes are checked
+    against The Unarchiver's extraction, so the manifest lists names only."""
+    members = {"rar5-zip-in-rar.rar": {"payload/real_after.txt": "",
+                                       "payload/inner.zip -> THIS_IS_INSIDE_THE_ZIP.txt": ""},
+               "rar4-unicode.rar": {}}
+    for name in names:
         shutil.copyfile(RAR_SAMPLES / name, folder / name)
-        built.append(BuiltArchive(name, "rar", members, notes={"oracle": "lsar"}))
-    return built
+    return [BuiltArchive(name, "rar", members[name], notes={"oracle": "unar"}) for name in names]
 
 
 def build_hostile_set(folder: Path) -> list[BuiltArchive]:
@@ -258,3 +265,56 @@ def build_hostile_set(folder: Path) -> list[BuiltArchive]:
                                            "/tmp/lccu-absolute.txt": sha256(b"absolute\n")}),
         BuiltArchive("links.tar", "tar", {"../up.txt": sha256(b"up one\n")}),
     ]
+
+
+@dataclass
+class ArchiveDisk:
+    """A FAT image holding the archive sets: allocated ones under ``/archive`` and
+    ``/hostile``, a deleted zip, and a zip written after the file system (carved)."""
+
+    image: Path
+    archives: list[BuiltArchive]  # under /archive
+    hostile: list[BuiltArchive]  # under /hostile
+    deleted: BuiltArchive  # /deleted/gone.zip, deleted
+    carved: BuiltArchive
+    carved_offset: int
+
+
+def _mtools(*args: str) -> None:
+    if shutil.which(args[0]) is None:
+        raise ConfigError(f"{args[0]} is not installed; install dosfstools and mtools")
+    subprocess.run(list(args), check=True, capture_output=True, timeout=120,
+                   env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+
+
+def build_archive_disk(path: Path, fs_mib: int = 24) -> ArchiveDisk:
+    """Write the disk to ``path``; the folders it is built from are kept beside it."""
+    base = path.parent / f"{path.name}.src"
+    archives = build_archive_set(base / "archive", extra=False)
+    archives += rar_samples(base / "archive", ("rar5-zip-in-rar.rar",))
+    hostile = build_hostile_set(base / "hostile")
+    payloads = _payloads(20)
+    gone = base / "gone.zip"
+    _zipfile(gone, {"kept/photo.jpg": payloads["photo.jpg"]})
+    deleted = BuiltArchive("gone.zip", "zip", {"kept/photo.jpg": sha256(payloads["photo.jpg"])})
+    tail = base / "tail.zip"
+    _zipfile(tail, {"lost/picture.png": payloads["picture.png"]}, zipfile.ZIP_STORED)
+    carved = BuiltArchive("tail.zip", "zip",
+                          {"lost/picture.png": sha256(payloads["picture.png"])})
+    fs_size = fs_mib * 1024 * 1024
+    path.unlink(missing_ok=True)
+    _mtools("mkfs.vfat", "-C", "-n", "ARCHIVES", "--invariant", str(path), str(fs_mib * 1024))
+    for folder, items in (("archive", archives), ("hostile", hostile)):
+        _mtools("mmd", "-i", str(path), f"::/{folder}")
+        for item in items:
+            _mtools("mcopy", "-i", str(path), str(base / folder / item.name),
+                    f"::/{folder}/{item.name}")
+    _mtools("mmd", "-i", str(path), "::/deleted")
+    _mtools("mcopy", "-i", str(path), str(gone), "::/deleted/gone.zip")
+    _mtools("mdel", "-i", str(path), "::/deleted/gone.zip")
+    offset = fs_size + 64 * 1024
+    with path.open("r+b") as disk:
+        disk.seek(offset)
+        disk.write(tail.read_bytes())
+        disk.write(bytes(64 * 1024))
+    return ArchiveDisk(path, archives, hostile, deleted, carved, offset)
