@@ -7,7 +7,7 @@ record's times say whether the file system stored UTC or local time (:mod:`lccu.
 
 from __future__ import annotations
 
-from lccu.fs.content import ContentInfo, ContentReader, identify, open_content
+from lccu.fs.content import ContentInfo, ContentReader, identify, identify_head, open_content
 from lccu.fs.owner import OffsetOwnerIndex, unallocated_ranges
 from lccu.fs.problems import OutOfTime, Problem
 from lccu.fs.times import FileTimes, FsTime, source_zone
@@ -35,6 +35,7 @@ __all__ = [
     "Volume",
     "fs_type_name",
     "identify",
+    "identify_head",
     "list_partition_table",
     "list_volumes",
     "open_content",

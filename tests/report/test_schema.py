@@ -24,7 +24,8 @@ SCHEMA_FILE = Path(__file__).parents[2] / "lccu" / "report" / "report.schema.jso
 
 
 def test_shipped_schema_is_valid_draft_2020_12() -> None:
-    """The schema file is itself a valid JSON Schema and is what load_schema returns."""
+    """The schema file is itself a valid JSON Schema and is what load_schema returns; it
+    accepts exactly the version lccu writes (2.0 retyped the file-system times)."""
     document = json.loads(SCHEMA_FILE.read_text("utf-8"))
     Draft202012Validator.check_schema(document)
     assert load_schema() == document
