@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import click
 
@@ -37,7 +38,7 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str,
     if str(output) != "-" and output.is_dir():
         raise InvalidInput(f"-o {output} is a directory; name the file to write")
     with open_target(ctx, target, purpose="timeline") as (image, label):
-        tsk = TskImage(image, image.size, name=label)
+        tsk = TskImage(cast(BinaryIO, image), image.size, name=label)
         try:
             if str(output) == "-":
                 stdout = click.get_text_stream("stdout")
