@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from lccu.cli.app import State, cli, console, emit_json, pass_state, plain
+from lccu.cli.app import State, cells, cli, console, emit_json, pass_state, plain
 from lccu.evidence.models import ROLES
 
 
@@ -60,5 +60,5 @@ def user_list(state: State, as_json: bool) -> None:
         return
     table = Table("user", "zone", "role", "key id")
     for u in users:
-        table.add_row(u.username, u.zone, u.role, u.key_id[:16] + "...")
+        table.add_row(*cells(u.username, u.zone, u.role, u.key_id[:16] + "..."))
     console.print(table)

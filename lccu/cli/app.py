@@ -18,6 +18,7 @@ from rich.console import Console
 
 from lccu import __version__
 from lccu.errors import LccuError
+from lccu.textsafe import visible
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -30,7 +31,7 @@ class LccuGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LccuError as exc:
-            err_console.print(f"lccu: error: {exc}", markup=False)
+            err_console.print(f"lccu: error: {visible(exc)}", markup=False)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             err_console.print("lccu: interrupted", markup=False)
@@ -40,7 +41,7 @@ class LccuGroup(click.Group):
         except Exception as exc:
             if os.environ.get("LCCU_DEBUG"):
                 raise
-            err_console.print(f"lccu: internal error: {type(exc).__name__}: {exc} "
+            err_console.print(f"lccu: internal error: {type(exc).__name__}: {visible(exc)} "
                               "(set LCCU_DEBUG=1 for the traceback)", markup=False)
             ctx.exit(3)
 
@@ -86,9 +87,19 @@ def emit_json(value: Any) -> None:
 
 
 def plain(text: str) -> None:
-    """Print as is: no markup, no wrapping (evidence names are attacker-controlled and hashes
-    must stay on one line for scripts)."""
-    click.echo(text)
+    """Print without markup or wrapping (hashes must stay on one line for scripts), every
+    control character but the message's own line breaks shown as ``⟨U+XXXX⟩`` (evidence
+    names are attacker-controlled); a value that must stay on its line goes through
+    :func:`~lccu.textsafe.visible` first."""
+    click.echo(visible(text, keep_newlines=True))
+
+
+def cells(*values: Any) -> list[Any]:
+    """Table cells for rich: through :func:`~lccu.textsafe.visible`, and as Text so that
+    ``[...]`` in a title is never read as markup."""
+    from rich.text import Text
+
+    return [Text(visible(value)) for value in values]
 
 
 def progress_bar(total: int | None, label: str) -> tuple[Callable[[int], None], Callable[[], None]]:

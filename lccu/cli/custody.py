@@ -7,10 +7,21 @@ from pathlib import Path
 
 import click
 from rich.table import Table
+from rich.text import Text
 
-from lccu.cli.app import State, cli, console, emit_json, err_console, pass_state, plain
+from lccu.cli.app import (
+    State,
+    cells,
+    cli,
+    console,
+    emit_json,
+    err_console,
+    pass_state,
+    plain,
+)
 from lccu.errors import InvalidInput
 from lccu.evidence.chain import ACTIONS, COUNTERSIGN_ROLES, VerifyResult
+from lccu.textsafe import visible
 
 
 @cli.group()
@@ -30,9 +41,9 @@ def custody_log(state: State, case_ref: str, as_json: bool) -> None:
         return
     table = Table("#", "recorded (UTC)", "actor", "zone", "action", "item", "reason", "hash")
     for e in events:
-        table.add_row(str(e["seq"]), e["recorded_at"][:19], e["actor"], e["actor_zone"] or "",
-                      e["action"], (e["evidence_id"] or "")[:8], e["reason"] or "",
-                      e["event_hash"][:16])
+        table.add_row(*cells(e["seq"], e["recorded_at"][:19], e["actor"], e["actor_zone"],
+                             e["action"], (e["evidence_id"] or "")[:8], e["reason"],
+                             e["event_hash"][:16]))
     console.print(table)
 
 
@@ -114,16 +125,16 @@ def _report(result: VerifyResult, as_json: bool) -> None:
         plain(result.summary())
         _pending(result, plain)
     else:
-        err_console.print(f"[bold red]{result.summary()}[/]", markup=True, highlight=False)
+        err_console.print(Text(visible(result.summary()), style="bold red"), highlight=False)
         if result.problems:
             err_console.print("integrity:", markup=False)
         for problem in result.problems:
-            err_console.print(f"  {problem}", markup=False)
+            err_console.print(f"  {visible(problem)}", markup=False)
         if result.violations:
             err_console.print("custody rules:", markup=False)
         for violation in result.violations:
-            err_console.print(f"  {violation}", markup=False)
-        _pending(result, lambda line: err_console.print(line, markup=False))
+            err_console.print(f"  {visible(violation)}", markup=False)
+        _pending(result, lambda line: err_console.print(visible(line), markup=False))
     if not result.ok:
         raise SystemExit(1)
 

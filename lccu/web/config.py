@@ -30,6 +30,11 @@ class WebConfig:
     login_window_seconds: int = 300
     idle_minutes: float = DEFAULT_IDLE_MINUTES  # a session unused this long is ended
     trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed
+    token_days: int = 90  # lifetime of a new API token unless it asks for less (1..365)
+    max_uploads: int = 8  # uploads in progress on the server (each buffers up to 2 chunks)
+    uploads_per_user: int = 2
+    uploads_per_zone: int = 4
+    upload_idle_minutes: float = 30.0  # an upload receiving nothing this long is abandoned
 
 
 def _secret(settings: Settings, env: Mapping[str, str]) -> str:
@@ -62,7 +67,29 @@ def load_web_config(settings: Settings, *, host: str | None = None,
         raise ConfigError("LCCU_WEB_MAX_UPLOAD_BYTES must be a whole number of bytes") from exc
     return WebConfig(secret_key=_secret(settings, environ), secure_cookies=secure,
                      max_upload_bytes=max_upload, idle_minutes=_idle_minutes(environ),
-                     trusted_proxies=parse_networks(environ.get("LCCU_WEB_TRUSTED_PROXIES", "")))
+                     trusted_proxies=parse_networks(environ.get("LCCU_WEB_TRUSTED_PROXIES", "")),
+                     token_days=_whole(environ, "LCCU_WEB_TOKEN_DAYS", 90, 1, 365, "days"),
+                     max_uploads=_whole(environ, "LCCU_WEB_MAX_UPLOADS", 8, 1, 1000,
+                                        "uploads"),
+                     uploads_per_user=_whole(environ, "LCCU_WEB_UPLOADS_PER_USER", 2, 1, 1000,
+                                             "uploads"),
+                     uploads_per_zone=_whole(environ, "LCCU_WEB_UPLOADS_PER_ZONE", 4, 1, 1000,
+                                             "uploads"),
+                     upload_idle_minutes=_whole(environ, "LCCU_WEB_UPLOAD_IDLE_MINUTES", 30, 1,
+                                                24 * 60, "minutes"))
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int, low: int, high: int,
+           unit: str) -> int:
+    """A whole-number setting within [low, high], or :class:`ConfigError` naming it."""
+    text = environ.get(name, "").strip()
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number of {unit} from {low} to {high}")
+    return value
 
 
 def _idle_minutes(environ: Mapping[str, str]) -> float:
