@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
-from rich.text import Text
 
 from lccu.cli.app import (
     State,
@@ -16,12 +15,16 @@ from lccu.cli.app import (
     console,
     emit_json,
     err_console,
+    new_table,
     pass_state,
     plain,
 )
 from lccu.errors import InvalidInput
-from lccu.evidence.chain import ACTIONS, COUNTERSIGN_ROLES, VerifyResult
+from lccu.evidence.terms import ACTIONS, COUNTERSIGN_ROLES
 from lccu.textsafe import visible
+
+if TYPE_CHECKING:
+    from lccu.evidence.chain import VerifyResult
 
 
 @cli.group()
@@ -39,7 +42,7 @@ def custody_log(state: State, case_ref: str, as_json: bool) -> None:
     if as_json:
         emit_json(events)
         return
-    table = Table("#", "recorded (UTC)", "actor", "zone", "action", "item", "reason", "hash")
+    table = new_table("#", "recorded (UTC)", "actor", "zone", "action", "item", "reason", "hash")
     for e in events:
         table.add_row(*cells(e["seq"], e["recorded_at"][:19], e["actor"], e["actor_zone"],
                              e["action"], (e["evidence_id"] or "")[:8], e["reason"],
@@ -125,6 +128,8 @@ def _report(result: VerifyResult, as_json: bool) -> None:
         plain(result.summary())
         _pending(result, plain)
     else:
+        from rich.text import Text
+
         err_console.print(Text(visible(result.summary()), style="bold red"), highlight=False)
         if result.problems:
             err_console.print("integrity:", markup=False)

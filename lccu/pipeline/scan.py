@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from lccu import __version__
+from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.hashing import hash_stream
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.tsk import TskImage
+from lccu.pipeline.archives import ExpansionResult, expand_containers, expansion_settings
 from lccu.pipeline.carving import carve_image
 from lccu.pipeline.filesystem import list_and_extract
 from lccu.pipeline.sink import DirectorySink
@@ -37,6 +39,12 @@ class ScanOptions:
     case: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
     extra_errors: list[dict[str, str]] = field(default_factory=list)
+    #: open archives and documents found (``--no-expand`` turns it off)
+    expand: bool = True
+    #: expansion limits; None reads them from the settings (LCCU_ARCHIVE_*)
+    limits: ExpansionLimits | None = None
+    #: the case's password list for encrypted archives: never in a report or a repr
+    passwords: tuple[str, ...] = field(default=(), repr=False)
 
 
 def _noop(_stage: str, _n: int, _total: int | None) -> None:
@@ -75,6 +83,13 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         carved, carve_errors = carve_image(stream, image.size, out, fs.entries, ranges=ranges,
                                            tick=lambda n: progress("carve", n, None))
         errors += carve_errors
+    expanded = ExpansionResult()
+    limits = options.limits or expansion_limits()
+    if options.expand:
+        expanded = expand_containers(fs.files, carved, out, limits=limits,
+                                     passwords=options.passwords,
+                                     tick=lambda n: progress("archives", n, None))
+        errors += expanded.errors
     hits: list[dict[str, Any]] = []
     if options.yara:
         try:
@@ -87,10 +102,11 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
             errors += [{"where": f"yara rules {e.path}", "message": e.message}
                        for e in rules.errors]
             hits, yara_errors = scan_all(stream, image.size, rules, fs.entries, fs.files, carved,
-                                         out, tick=lambda n: progress("yara", n, None))
+                                         out, tick=lambda n: progress("yara", n, None),
+                                         members=expanded.members)
             errors += yara_errors
     report: dict[str, Any] = {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "tool": {"name": "lccu", "version": __version__},
         "generated_at": format_time(utc_now()),
         "image": {"path": label, "size": digests.size, "md5": digests.md5,
@@ -102,6 +118,10 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         "yara": hits,
         "errors": errors,
     }
+    if options.expand:
+        report["members"] = expanded.members
+        report["archives"] = expanded.archives
+        report["expansion"] = expansion_settings(limits, options.passwords)
     if options.case:
         report["case"] = options.case
     if options.evidence:

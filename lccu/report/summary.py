@@ -15,6 +15,12 @@ def summarize(report: Mapping[str, Any]) -> dict[str, int]:
     """Return the ``summary`` block that matches the lists in ``report``."""
     files = list(report.get("files") or [])
     carved = list(report.get("carved") or [])
+    expanded: dict[str, int] = {}
+    if "members" in report or "archives" in report:  # 1.1: archive and document expansion
+        members = list(report.get("members") or [])
+        expanded = {"members": len(members),
+                    "members_exported": sum(1 for m in members if m.get("exported")),
+                    "archives": len(report.get("archives") or [])}
     return {
         "volumes": len(report.get("volumes") or []),
         "files": len(files),
@@ -24,4 +30,5 @@ def summarize(report: Mapping[str, Any]) -> dict[str, int]:
         "carved_validated": sum(1 for c in carved if c.get("validated")),
         "yara_hits": len(report.get("yara") or []),
         "errors": len(report.get("errors") or []),
+        **expanded,
     }
