@@ -111,6 +111,10 @@ class Settings:
     archive_max_member_in_memory: int = Field(_ARCHIVE.max_member_in_memory, ge=0,
                                               description="largest member read whole (PDF "
                                               "streams)")
+    worker_metrics_port: int = Field(0, ge=0, le=65535, description="lccu worker: port of "
+                                     "the Prometheus endpoint (0: none)")
+    worker_metrics_host: str = Field("127.0.0.1", min_length=1, description="lccu worker: "
+                                     "address the Prometheus endpoint listens on")
     web_secret: str | None = Field(None, description="cookie signing key (default: a random "
                                    "key kept in LCCU_HOME/web/secret)")
     web_secure_cookies: bool | None = Field(None, description="Secure cookies (default: on "

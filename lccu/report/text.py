@@ -4,7 +4,13 @@ made safe to look at (:func:`lccu.textsafe.visible`, the page's ``|visible`` fil
 
 from __future__ import annotations
 
+<<<<<<< HEAD
+=======
+import unicodedata
+from collections.abc import Mapping
+>>>>>>> main
 from datetime import datetime
+from typing import Any
 
 from lccu.textsafe import visible
 
@@ -33,6 +39,22 @@ def utc_display(value: str | None) -> str:
         return visible(value)
     suffix = f".{moment.microsecond:06d}" if moment.microsecond else ""
     return moment.strftime("%Y-%m-%d %H:%M:%S") + suffix + " UTC"
+
+
+def fs_time_display(value: Mapping[str, Any] | None) -> str:
+    """A file-system time as a person should read it: UTC when known, and for a local time
+    also the stored wall clock and zone; a local time of unknown zone never says UTC."""
+    if not value:
+        return ""
+    wall = str(value.get("wall_clock") or "").replace("T", " ")
+    if value.get("kind") == "local-unknown":
+        return f"{visible(wall)} (local, zone unknown)"
+    shown = utc_display(value.get("utc"))
+    if value.get("kind") == "local":
+        shown += f" ({visible(wall)} local, {visible(value.get('zone'))})"
+    if value.get("ambiguous"):
+        shown += " (ambiguous: daylight-saving change)"
+    return shown
 
 
 def hex_preview(matched: str | None, limit: int = 48) -> str:

@@ -16,7 +16,7 @@ from lccu.errors import (
     NotFound,
     StorageError,
 )
-from lccu.web import api, case_actions, pages, reports
+from lccu.web import api, case_actions, pages, reports, workers
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.deps import LoginRequired
 from lccu.web.headers import LanguageAndHeaders
@@ -99,6 +99,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(case_actions.pages)
     app.include_router(reports.pages)
     app.include_router(reports.api)
+    app.include_router(workers.pages)
+    app.include_router(workers.api)
     return app
 
 
