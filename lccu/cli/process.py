@@ -228,12 +228,7 @@ def worker(state: State, processes: int | None, threads: int | None, queues: tup
     if processes > 1:
         raise click.exceptions.Exit(run_processes(
             processes, threads, queues, max_restarts=max_restarts,
-<<<<<<< HEAD
-            restart_window=restart_window, restart_delay=restart_delay,
-            log=lambda line: click.echo(visible(line), err=True)))
-=======
             restart_window=restart_window, restart_delay=restart_delay, settings=settings,
-            log=lambda line: click.echo(line, err=True)))
->>>>>>> main
+            log=lambda line: click.echo(visible(line), err=True)))
     run_worker(settings, threads=threads, queues=queues,
                log=lambda line: click.echo(visible(line), err=True))

@@ -4,17 +4,13 @@ made safe to look at (:func:`lccu.textsafe.visible`, the page's ``|visible`` fil
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-=======
-import unicodedata
 from collections.abc import Mapping
->>>>>>> main
 from datetime import datetime
 from typing import Any
 
 from lccu.textsafe import visible
 
-__all__ = ["hex_preview", "human_size", "utc_display", "visible"]
+__all__ = ["fs_time_display", "hex_preview", "human_size", "utc_display", "visible"]
 
 
 def human_size(value: int | None) -> str:

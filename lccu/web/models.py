@@ -1,4 +1,4 @@
-"""Tables the web layer adds (migrations 0003, 0004, 0006): passwords, browser sessions,
+"""Tables the web layer adds (migrations 0003, 0004, 0007): passwords, browser sessions,
 API tokens.
 
 Secrets are never stored: passwords as argon2 hashes, session ids and API tokens as SHA-256
@@ -46,7 +46,7 @@ class ApiToken(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     last_used_at: Mapped[str | None] = mapped_column(String(40))
     revoked_at: Mapped[str | None] = mapped_column(String(40))
-    # migration 0006: a token ends at expires_at, and when its user's password, role or
+    # migration 0007: a token ends at expires_at, and when its user's password, role or
     # zone changes (issued_role / issued_zone_id are what it was issued under)
     expires_at: Mapped[str | None] = mapped_column(String(40))
     issued_role: Mapped[str | None] = mapped_column(String(20))
