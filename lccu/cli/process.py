@@ -15,18 +15,33 @@ import click
 
 from lccu.cli.app import State, cli, emit_json, pass_state, plain
 from lccu.errors import InvalidInput
+from lccu.textsafe import visible
+
+
+def _log_visibly() -> None:
+    """Log warnings and errors (Dramatiq's too) to stderr as Python's default does, with
+    control characters shown: exception messages may carry evidence file names."""
+    import logging
+
+    class Visible(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return visible(super().format(record), keep_newlines=True)
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(Visible("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def _show(status: dict[str, Any]) -> None:
-    plain(f"run {status['run']}  evidence {status['evidence']}  zone {status['zone']}  "
+    plain(f"run {status['run']}  evidence {status['evidence']}  zone {visible(status['zone'])}  "
           f"{status['priority']}  {status['state']}"
-          + (f"  ({status['reason']})" if status["reason"] else ""))
+          + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
     for s in status["stages"]:
         done, total = s["progress"]
         progress = f"{done}/{total}" if total else (str(done) if done else "")
         name = s["stage"] + (f"#{s['segment']}" if s["stage"] in ("carve", "yara") else "")
         extra = " (reused)" if s["reused"] else ""
-        reason = f"  {s['reason']}" if s["state"] == "failed" and s["reason"] else ""
+        reason = f"  {visible(s['reason'])}" if s["state"] == "failed" and s["reason"] else ""
         plain(f"  {name:<14} {s['state']:<8} {progress:<20} {s['worker'] or ''}{extra}{reason}")
 
 
@@ -213,10 +228,11 @@ def worker(state: State, processes: int | None, threads: int | None, queues: tup
     restart_window = (settings.worker_restart_window if restart_window is None
                       else restart_window)
     restart_delay = settings.worker_restart_delay if restart_delay is None else restart_delay
+    _log_visibly()
     if processes > 1:
         raise click.exceptions.Exit(run_processes(
             processes, threads, queues, max_restarts=max_restarts,
             restart_window=restart_window, restart_delay=restart_delay, settings=settings,
-            log=lambda line: click.echo(line, err=True)))
+            log=lambda line: click.echo(visible(line), err=True)))
     run_worker(settings, threads=threads, queues=queues,
-               log=lambda line: click.echo(line, err=True))
+               log=lambda line: click.echo(visible(line), err=True))

@@ -5,6 +5,7 @@ and the web's workers view show the workers and the queue."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import socket
@@ -150,6 +151,12 @@ def test_both_endpoints_move_with_a_run(unit: Unit, supervised: Any, serve: tupl
     assert shown.stdout.count(" alive ") == 2 and worker_url in shown.stdout
     refused = lccu(unit, "--as", "vlas_inv", "status", "--workers")
     assert refused.returncode == 1
+    request = urllib.request.Request(f"{base}/api/v1/workers",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        view = json.loads(response.read())
+    assert sorted(w["alive"] for w in view["workers"]) == [True, True]
+    assert {w["metrics_url"] for w in view["workers"]} == {worker_url}
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
