@@ -50,9 +50,9 @@ def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifes
     drain(lab, store)
     again = run_status(lab, second.run_id)
     assert again["state"] == "done"
-    assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 11
-    assert result_rows(lab, got["image"]["sha256"]) == 11 + 2  # + one report per run
-    assert len(processed_events(lab, evidence)) == 2 * 12
+    assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 12
+    assert result_rows(lab, got["image"]["sha256"]) == 12 + 2  # + one report per run
+    assert len(processed_events(lab, evidence)) == 2 * 13
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

@@ -27,7 +27,7 @@ def test_process_without_carving_or_yara(unit: Unit, planted_disk: PlantedManife
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
-    assert [s["stage"] for s in status["stages"]] == ["hash", "files", "report"]
+    assert [s["stage"] for s in status["stages"]] == ["hash", "files", "timeline", "report"]
     assert status["options"] == {"yara": False, "carve": "none"}
     report = load_report(unit.lab("vlas_inv"), status["report"])
     assert report["files"]
