@@ -54,7 +54,7 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert (file_set(got), carved_set(got), yara_set(got)) == \
         (file_set(want), carved_set(want), yara_set(want))
     events = processed_events(lab, evidence)
-    assert len(events) == len(status["stages"]) == 12
+    assert len(events) == len(status["stages"]) == 13
     details = events[0]["details"]
     assert set(details["versions"]) == {"lccu", "tsk", "libyara", "libmagic"}
     assert details["rules"] and len(details["result_digest"]) == 64
@@ -127,7 +127,7 @@ def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
     assert again["attempts"] == 2
     events = processed_events(lab, evidence)
     assert sorted(e["reason"] for e in events) == sorted(set(e["reason"] for e in events))
-    assert len(events) == 12
+    assert len(events) == 13
     sha256 = lab.get_evidence(evidence).sha256
     assert result_rows(lab, sha256) == 11 + 1
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
