@@ -177,7 +177,7 @@ def _expand(run: _Run, path: Path, fmt: str, provenance: str, out_dir: Path, dep
     run.result.containers.append(container)
     try:
         with open_container(path, fmt, run.passwords, name_hint, run.limits) as opened:
-            container.filters = list(opened.filters)
+            container.format, container.filters = opened.format, list(opened.filters)
             try:
                 _read_members(run, container, opened, out_dir, ancestors)
             finally:
