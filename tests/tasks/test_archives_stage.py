@@ -30,7 +30,8 @@ def _members(report: dict) -> set[tuple]:
 def test_process_expands_like_scan(unit: Unit, tmp_path: Path) -> None:
     """With the case password list, an embedded run reports the members, containers and
     member YARA hits `lccu scan` reports under the same limits; every member's bytes are in
-    the derived store with its hash; the archives stage's `processed` event records the
+    the derived store with its hash and is linked from the stored HTML report; the
+    archives stage's `processed` event records the
     limits and library versions and that a password list was supplied, and the password
     appears in no custody event, result or report."""
     disk = build_archive_disk(tmp_path / "disk.img")
@@ -57,6 +58,11 @@ def test_process_expands_like_scan(unit: Unit, tmp_path: Path) -> None:
         if member["exported"]:
             with store.open_derived(f"{evidence}/{member['exported']}") as fh:
                 assert hashlib.sha256(fh.read()).hexdigest() == member["sha256"]
+
+    with store.open_derived(status["report"][:-5] + ".html") as fh:
+        page = fh.read().decode()
+    exported = next(m["exported"] for m in got["members"] if m["exported"])
+    assert f'href="{exported}" download' in page  # members link to the web download route
 
     (event,) = [e for e in processed_events(lab, evidence) if e["details"]["stage"] == "archives"]
     expansion = event["details"]["expansion"]
