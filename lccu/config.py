@@ -111,6 +111,10 @@ class Settings:
     archive_max_member_in_memory: int = Field(_ARCHIVE.max_member_in_memory, ge=0,
                                               description="largest member read whole (PDF "
                                               "streams)")
+    worker_metrics_port: int = Field(0, ge=0, le=65535, description="lccu worker: port of "
+                                     "the Prometheus endpoint (0: none)")
+    worker_metrics_host: str = Field("127.0.0.1", min_length=1, description="lccu worker: "
+                                     "address the Prometheus endpoint listens on")
     web_secret: str | None = Field(None, description="cookie signing key (default: a random "
                                    "key kept in LCCU_HOME/web/secret)")
     web_secure_cookies: bool | None = Field(None, description="Secure cookies (default: on "
@@ -120,6 +124,16 @@ class Settings:
                                     "unused this long is ended")
     web_trusted_proxies: tuple[Network, ...] = Field(
         (), description="peers whose X-Forwarded-For is believed (comma-separated)")
+    web_token_days: int = Field(90, ge=1, le=365, description="lifetime of a new API token "
+                                "that asks for none")
+    web_max_uploads: int = Field(8, ge=1, le=1000, description="uploads in progress on the "
+                                 "web server")
+    web_uploads_per_user: int = Field(2, ge=1, le=1000, description="uploads in progress per "
+                                      "user")
+    web_uploads_per_zone: int = Field(4, ge=1, le=1000, description="uploads in progress per "
+                                      "zone of the uploader")
+    web_upload_idle_minutes: float = Field(30.0, gt=0, le=24 * 60, description="an upload "
+                                           "receiving nothing this long is abandoned")
 
     @field_validator("rules", mode="before")
     @classmethod

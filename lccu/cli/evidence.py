@@ -10,6 +10,7 @@ import click
 from lccu.cli.app import State, cli, emit_json, err_console, pass_state, plain, progress_bar
 from lccu.errors import InvalidInput
 from lccu.evidence.terms import ITEM_TYPES
+from lccu.textsafe import visible
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:
@@ -76,8 +77,8 @@ def evidence_add(state: State, case_ref: str, path: Path, md5: str | None, sha1:
     if as_json:
         emit_json(info.as_dict())
     else:
-        plain(f"{info.id}\n  exhibit {info.exhibit_number}, {info.size} bytes, stored at "
-              f"{info.storage_uri}\n  md5    {info.md5}\n  sha1   {info.sha1}\n"
+        plain(f"{info.id}\n  exhibit {visible(info.exhibit_number)}, {info.size} bytes, stored at "
+              f"{visible(info.storage_uri)}\n  md5    {info.md5}\n  sha1   {info.sha1}\n"
               f"  sha256 {info.sha256}")
     if info.hash_mismatches:
         err_console.print(
@@ -98,7 +99,7 @@ def evidence_list(state: State, case_ref: str, as_json: bool) -> None:
         emit_json([i.as_dict() for i in items])
         return
     for i in items:
-        plain(f"{i.exhibit_number}  {i.id}  {i.state}  {i.size}  {i.description}")
+        plain(f"{visible(i.exhibit_number)}  {i.id}  {i.state}  {i.size}  {visible(i.description)}")
 
 
 @evidence.command("show")

@@ -11,6 +11,7 @@ from typing import BinaryIO, cast
 import click
 
 from lccu.cli.app import cli, emit_json, err_console, plain
+from lccu.textsafe import visible
 
 
 def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[[], None]]:
@@ -87,7 +88,7 @@ def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
         click.echo(json.dumps(report, indent=2))
         return
     s = report["summary"]
-    plain(f"image   {report['image']['path']} ({report['image']['size']} bytes)\n"
+    plain(f"image   {visible(report['image']['path'])} ({report['image']['size']} bytes)\n"
           f"sha256  {report['image']['sha256']}\n"
           f"volumes {s['volumes']}, files {s['files']} ({s['deleted_files']} deleted, "
           f"{s['exported_files']} exported), carved {s['carved']} "
@@ -95,7 +96,7 @@ def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
           + (f"archives {s['archives']} ({s['members']} members), " if "archives" in s else "")
           + f"YARA hits {s['yara_hits']}, "
           f"errors {s['errors']}\n"
-          f"report  {out_dir / 'report.html'}")
+          f"report  {visible(out_dir / 'report.html')}")
 
 
 @cli.command("hash")
@@ -126,7 +127,7 @@ def hash_command(ctx: click.Context, target: str, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
-        plain(f"{label}\n  size   {digests.size}\n  md5    {digests.md5}\n"
+        plain(f"{visible(label)}\n  size   {digests.size}\n  md5    {digests.md5}\n"
               f"  sha1   {digests.sha1}\n  sha256 {digests.sha256}")
         if "container_hashes" in result:
             word = "match" if result["container_hashes_match"] else "DO NOT MATCH"
@@ -164,9 +165,11 @@ def yara_command(ctx: click.Context, target: str, rules: tuple[Path, ...],
         return
     for hit in hits:
         owner = hit["file"]
-        where = (f"{owner['volume']}:{owner['path']} (inode {owner['inode']})"
-                 if isinstance(owner, dict) else str(owner))
-        plain(f"{hit['offset']:>12}  {hit['namespace']}:{hit['rule']}  {hit['string']}  {where}")
+        where = (f"{owner['volume']}:{visible(owner['path'])} (inode {owner['inode']})"
+                 if isinstance(owner, dict) else visible(owner))
+        plain(f"{hit['offset']:>12}  {visible(hit['namespace'])}:{visible(hit['rule'])}  "
+              f"{visible(hit['string'])}  {where}")
     for error in errors:
-        err_console.print(f"warning: {error['where']}: {error['message']}", markup=False)
+        err_console.print(f"warning: {visible(error['where'])}: {visible(error['message'])}",
+                          markup=False)
     click.echo(f"{len(hits)} hit(s), rules {ruleset.identity[:16]}...", err=True)

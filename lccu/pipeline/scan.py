@@ -17,6 +17,7 @@ from lccu import __version__
 from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
 from lccu.evidence.canonical import format_time, utc_now
+from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import hash_stream
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.tsk import TskImage
@@ -25,7 +26,7 @@ from lccu.pipeline.carving import carve_image
 from lccu.pipeline.filesystem import list_and_extract
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import scan_all
-from lccu.report import summarize, write_reports
+from lccu.report import SCHEMA_VERSION, summarize, write_reports
 
 #: progress(stage, advance, total): advance units of work done in stage (total may be None)
 Progress = Callable[[str, int, int | None], None]
@@ -39,6 +40,7 @@ class ScanOptions:
     case: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
     extra_errors: list[dict[str, str]] = field(default_factory=list)
+    timezone: str | None = None  # IANA zone of the source machine (FAT/exFAT local times)
     #: open archives and documents found (``--no-expand`` turns it off)
     expand: bool = True
     #: expansion limits; None reads them from the settings (LCCU_ARCHIVE_*)
@@ -64,12 +66,13 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
                  progress: Progress = _noop) -> dict[str, Any]:
     """Run every stage over an open image; return the report dictionary (not yet written)."""
     errors: list[dict[str, str]] = list(options.extra_errors)
+    zone = source_zone(options.timezone)
     digests = hash_stream(image, progress=lambda n: progress("hash", n, image.size))
     image.seek(0)
     stream = cast(BinaryIO, image)  # ImageStream is a read-only, seekable binary stream
     tsk = TskImage(stream, image.size, name=label)
     try:
-        fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None))
+        fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None), zone=zone)
     finally:
         tsk.clear_cache()
     errors += fs.errors
@@ -106,9 +109,10 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
                                          members=expanded.members)
             errors += yara_errors
     report: dict[str, Any] = {
-        "schema_version": "1.1",
+        "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lccu", "version": __version__},
         "generated_at": format_time(utc_now()),
+        "source_timezone": zone_name(zone),
         "image": {"path": label, "size": digests.size, "md5": digests.md5,
                   "sha1": digests.sha1, "sha256": digests.sha256,
                   "format": image_format(image)},

@@ -16,7 +16,7 @@ from typing import Any
 from lccu import __version__
 from lccu.errors import LccuError, NotFound, PermanentTaskError
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.report import summarize, validate_report, write_reports
+from lccu.report import SCHEMA_VERSION, summarize, validate_report, write_reports
 from lccu.report.thumbnails import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, _candidates, _lexically_safe
 
 
@@ -39,9 +39,10 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
     hits = [h for part in ("yara", "yara-files") for r in inputs.get(part, []) for h in r["yara"]]
     evidence = lab.get_evidence(claim.evidence_id, processing=True)
     report: dict[str, Any] = {
-        "schema_version": "1.1",
+        "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lccu", "version": __version__},
         "generated_at": format_time(utc_now()),
+        "source_timezone": files[0].get("source_timezone"),
         "image": {"path": evidence.exhibit_number, **inputs["hash"][0]["image"]},
         "volumes": files[0]["volumes"],
         "files": files[0]["files"],

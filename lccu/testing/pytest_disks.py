@@ -10,6 +10,14 @@ from pathlib import Path
 import pytest
 
 from lccu.testing.images import PlantedManifest, build_mbr_fat32_ext4
+from lccu.testing.time_images import (
+    ExfatImage,
+    FatTimesImage,
+    NtfsStompImage,
+    build_exfat_offsets,
+    build_fat_local_times,
+    build_ntfs_timestomped,
+)
 
 # The EICAR test string, assembled so that this source file itself is not flagged.
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-" + b"TEST-FILE!$H+H*")
@@ -24,6 +32,24 @@ def run(*args: str) -> None:
 def planted_disk(tmp_path_factory: pytest.TempPathFactory) -> PlantedManifest:
     """The MBR disk with FAT32 and ext4 partitions, deleted files and unpartitioned files."""
     return build_mbr_fat32_ext4(tmp_path_factory.mktemp("disk") / "disk.img")
+
+
+@pytest.fixture(scope="session")
+def fat_local_times(tmp_path_factory: pytest.TempPathFactory) -> FatTimesImage:
+    """FAT16 written by mtools at known Europe/Brussels wall clocks (winter, summer)."""
+    return build_fat_local_times(tmp_path_factory.mktemp("fat-times") / "fat.img")
+
+
+@pytest.fixture(scope="session")
+def ntfs_timestomped(tmp_path_factory: pytest.TempPathFactory) -> NtfsStompImage:
+    """NTFS with one file whose $STANDARD_INFORMATION times were set back to 2010."""
+    return build_ntfs_timestomped(tmp_path_factory.mktemp("ntfs-stomp") / "ntfs.img")
+
+
+@pytest.fixture(scope="session")
+def exfat_offsets(tmp_path_factory: pytest.TempPathFactory) -> ExfatImage:
+    """exFAT with the same wall clock stored with and without a UTC offset."""
+    return build_exfat_offsets(tmp_path_factory.mktemp("exfat") / "exfat.img")
 
 
 @pytest.fixture
