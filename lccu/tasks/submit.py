@@ -56,16 +56,19 @@ def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
 
 def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
            rules: list[Path] | None = None, yara: bool = True,
-           carve: str = "all", expand: bool = True,
+           carve: str = "all", timezone: str | None = None, expand: bool = True,
            passwords: Sequence[str] = ()) -> Submitted:
     """Queue a run for one evidence item, as the acting user (their zone is the submitter).
 
     ``yara``, ``carve`` and ``expand`` are ``lccu scan``'s options: they are stored in the
-    run's options, shape the plan and (carve) the stage cache keys. The archive limits are
-    this machine's settings, fixed for the run; ``passwords`` (the case's list for
-    encrypted archives) are kept in the run's options only: never in a result, a report,
-    ``lccu status`` or custody."""
+    run's options, shape the plan and (carve) the stage cache keys. ``timezone`` is the
+    source machine's IANA zone for local file-system times (part of the files stage's cache
+    key); by default the item's (:func:`lccu.evidence.timezones.item_timezone`). The archive
+    limits are this machine's settings, fixed for the run; ``passwords`` (the case's list
+    for encrypted archives) are kept in the run's options only: never in a result, a
+    report, ``lccu status`` or custody."""
     from lccu.archive import expansion_limits
+    from lccu.evidence.timezones import item_timezone, zone_key
     from lccu.scan import load_rules
 
     if priority not in PRIORITIES:
@@ -75,12 +78,14 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
     evidence = lab.get_evidence(evidence_ref)
     if evidence.size is None or not evidence.storage_uri:
         raise InvalidInput(f"evidence {evidence.exhibit_number} has no stored image to process")
+    timezone = zone_key(timezone) if timezone else item_timezone(lab, evidence.id).zone
     paths = [p.resolve() for p in (rules if rules is not None else lab.settings.rules)] \
         if yara else []
     identity = load_rules(paths).identity if yara else None
     seg = segment_size()
-    options: dict[str, Any] = {"rules": [str(p) for p in paths], "rules_identity": identity,
-               "segment_size": seg, "yara": yara, "carve": carve, "expand": expand}
+    options: dict[str, Any] = {
+        "rules": [str(p) for p in paths], "rules_identity": identity, "segment_size": seg,
+        "yara": yara, "carve": carve, "timezone": timezone, "expand": expand}
     if expand:
         options["archive_limits"] = expansion_limits().as_dict()
         options["passwords"] = list(passwords)

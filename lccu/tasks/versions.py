@@ -59,6 +59,8 @@ def digest(value: Any) -> str:
 RULE_DEPENDENT = ("yara", "yara-files")
 #: stages whose result depends on the carve mode (yara-files scans the carved files)
 CARVE_DEPENDENT = ("carve", "archives", "yara-files")
+#: stages whose result depends on the source time zone (local file-system times)
+ZONE_DEPENDENT = ("files", "timeline")
 #: stages whose result depends on the archive limits, libraries and case passwords
 EXPANSION_DEPENDENT = ("archives", "yara-files")
 
@@ -92,4 +94,6 @@ def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int
         parts["carve"] = options.get("carve", "all")
     if stage in EXPANSION_DEPENDENT and options.get("expand"):
         parts["expansion"] = expansion_identity(options)
+    if stage in ZONE_DEPENDENT:
+        parts["timezone"] = options.get("timezone")
     return digest(parts)
