@@ -111,6 +111,11 @@ class Settings:
     archive_max_member_in_memory: int = Field(_ARCHIVE.max_member_in_memory, ge=0,
                                               description="largest member read whole (PDF "
                                               "streams)")
+    source_timezone: str | None = Field(None, description="IANA time zone of source machines "
+                                        "when an item records none (Europe/Brussels)")
+    zone_source_timezones: tuple[tuple[str, str], ...] = Field(
+        (), description="per police zone default source time zone: ZONE=IANA pairs separated "
+        "by ';' (a TOML table in lccu.toml)")
     worker_metrics_port: int = Field(0, ge=0, le=65535, description="lccu worker: port of "
                                      "the Prometheus endpoint (0: none)")
     worker_metrics_host: str = Field("127.0.0.1", min_length=1, description="lccu worker: "
@@ -165,10 +170,45 @@ class Settings:
                                      "network") from None
         return tuple(networks)
 
+    @field_validator("source_timezone")
+    @classmethod
+    def _iana(cls, value: str | None) -> str | None:
+        return _check_zone(value) if value else None
+
+    @field_validator("zone_source_timezones", mode="before")
+    @classmethod
+    def _zone_pairs(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            pairs = list(value.items())
+        elif isinstance(value, str):
+            pairs = []
+            for part in (p for p in value.split(";") if p.strip()):
+                zone, sep, name = part.partition("=")
+                if not sep or not zone.strip():
+                    raise ValueError(f"{part.strip()!r} is not ZONE=IANA")
+                pairs.append((zone.strip(), name.strip()))
+        else:
+            return value
+        return tuple((str(zone), _check_zone(str(name))) for zone, name in pairs)
+
+    def default_timezone(self, zone: str | None) -> str | None:
+        """The source time zone for an item of police ``zone`` that records none."""
+        return dict(self.zone_source_timezones).get(zone or "", self.source_timezone)
+
     @property
     def embedded(self) -> bool:
         """True when no servers are configured: SQLite, local store, in-process actors."""
         return self.s3_endpoint is None and self.redis_url is None
+
+
+def _check_zone(name: str) -> str:
+    from lccu.fs.times import source_zone
+
+    try:
+        source_zone(name)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return name.strip()
 
 
 NAMES = tuple(f.name for f in fields(Settings))

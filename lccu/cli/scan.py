@@ -63,20 +63,27 @@ def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[
 @click.option("--passwords", "password_file", type=click.Path(path_type=Path),
               help="The case's password list for encrypted archives, one per line; never "
                    "written to the report (only that one was used).")
+@click.option("--timezone", "timezone", default=None, metavar="ZONE",
+              help="IANA time zone the source machine's clock was set to (Europe/Brussels), "
+                   "for FAT/exFAT/ISO 9660 local times (default: LCCU_SOURCE_TIMEZONE).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
 def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
          carve_scope: str, no_expand: bool, password_file: Path | None,
-         as_json: bool) -> None:
+         timezone: str | None, as_json: bool) -> None:
     """Hash, list file systems (deleted files too), extract, carve, open archives and
     documents, and YARA-scan IMAGE."""
     from lccu.archive import expansion_limits
     from lccu.archive.passwords import read_password_list
     from lccu.config import load_settings
+    from lccu.fs.times import source_zone
     from lccu.pipeline import ScanOptions, run_scan
 
-    extra = tuple(load_settings().rules) + rules
+    settings = load_settings()
+    source_zone(timezone)  # a bad zone is refused before the scan starts
+    extra = tuple(settings.rules) + rules
     passwords = read_password_list(password_file) if password_file else ()
     options = ScanOptions(rules=extra, yara=not no_yara, carve=carve_scope,
+                          timezone=timezone or settings.source_timezone,
                           expand=not no_expand, limits=expansion_limits(),
                           passwords=passwords)
     update, stop = _stage_progress()

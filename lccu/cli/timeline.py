@@ -18,7 +18,8 @@ from lccu.errors import InvalidInput, StorageError
 @click.argument("target", metavar="IMAGE|EVIDENCE")
 @click.option("--timezone", "timezone", default=None, metavar="ZONE",
               help="IANA time zone the source machine's clock was set to (Europe/Brussels): "
-                   "converts the local times of FAT, exFAT and ISO 9660 volumes.")
+                   "converts the local times of FAT, exFAT and ISO 9660 volumes (default: "
+                   "the item's, or LCCU_SOURCE_TIMEZONE).")
 @click.option("--format", "fmt", type=click.Choice(["bodyfile", "jsonl", "csv"]),
               default="bodyfile", show_default=True,
               help="bodyfile: like fls -m (for mactime); jsonl: Timesketch import; csv.")
@@ -37,6 +38,8 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str,
     zone = source_zone(timezone)
     if str(output) != "-" and output.is_dir():
         raise InvalidInput(f"-o {output} is a directory; name the file to write")
+    if zone is None:
+        zone = source_zone(_default_zone(ctx, target))
     with open_target(ctx, target, purpose="timeline") as (image, label):
         tsk = TskImage(cast(BinaryIO, image), image.size, name=label)
         try:
@@ -53,6 +56,18 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str,
     err_console.print(f"timeline: {result.lines} {fmt} lines from {result.volumes} volume(s) "
                       f"of {label}" + ("" if str(output) == "-" else f" -> {output}"),
                       markup=False)
+
+
+def _default_zone(ctx: click.Context, target: str) -> str | None:
+    """An evidence item's source time zone (recorded, or the settings' default for its
+    police zone); for an image file the unit's default (LCCU_SOURCE_TIMEZONE)."""
+    if Path(target).exists():
+        from lccu.config import load_settings
+
+        return load_settings().source_timezone
+    from lccu.evidence.timezones import item_timezone
+
+    return item_timezone(ctx.obj.lab(), target).zone
 
 
 def _write_file(output: Path, write):  # type: ignore[no-untyped-def]
