@@ -31,7 +31,7 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         raise PermanentTaskError(f"no report for evidence {claim.evidence_id}: the hash stage "
                                  "failed, see `lccu status`")
     files = inputs.get("files") or [{"volumes": [], "files": [], "errors": []}]
-    for part in ("hash", "files", "carve", "yara", "yara-files"):
+    for part in ("hash", "files", "carve", "yara", "archives", "yara-files"):
         for result in inputs.get(part, []):
             errors += result.get("errors", [])
     carved = sorted((c for r in inputs.get("carve", []) for c in r["carved"]),
@@ -50,6 +50,9 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         "yara": hits,
         "errors": errors,
     }
+    for result in inputs.get("archives", [])[:1]:  # one archives stage per run
+        report.update(members=result["members"], archives=result["archives"],
+                      expansion=result["expansion"])
     report["summary"] = summarize(report)
     validate_report(report)
     with tempfile.TemporaryDirectory(prefix="lccu-report-") as tmp:

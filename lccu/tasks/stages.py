@@ -29,6 +29,7 @@ from lccu.pipeline.scan import image_format
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import _record, owner_lookup
 from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_file, scan_stream
+from lccu.tasks.expand import run_archives, scan_member_files
 from lccu.timeline import write_timeline
 
 Tick = Callable[[int, int | None], None]
@@ -283,6 +284,7 @@ def run_yara_files(ctx: StageContext) -> dict[str, Any]:
                 for hit in scan_file(fh, rules, source="carved", errors=problems):
                     hits.append(_record(hit, carved_offset=item["offset"]))
             ctx.tick(1, None)
+    hits += scan_member_files(ctx, rules, problems)
     return {"yara": hits, "errors": [{"where": f"yara {p.target}", "message": p.message}
                                      for p in problems]}
 
@@ -292,6 +294,7 @@ STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "files": run_files,
     "carve": run_carve,
     "yara": run_yara,
+    "archives": run_archives,
     "yara-files": run_yara_files,
     "timeline": run_timeline,
 }
