@@ -31,7 +31,7 @@ def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifes
     lab = unit.lab("vlas_inv")
     store = open_store(lab.settings)
     first = submit(lab, evidence, rules=[unit.rules])
-    assert drain(lab, store) == 2 + 4 + 4 + 3  # + archives, yara-files, report
+    assert drain(lab, store) == 3 + 4 + 4 + 3  # + timeline, archives, yara-files, report
     status = run_status(lab, first.run_id)
     assert status["state"] == "done", status
     got = load_report(lab, status["report"])
