@@ -1,23 +1,35 @@
-"""Benchmark: lccu ``scan_stream`` against the Debian ``yara`` command line on one image.
+"""Benchmark: ``lccu yara`` against the Debian ``yara`` command line on one 1 GiB image.
 
 Both scan the same generated image (pseudo-random bytes with the bundled rules' artefacts
-planted every MiB) with the same rules (lccu's bundled set plus a slice of signature-base
-without module imports), in one run. The script checks both report the same set of
-(namespace, rule, string, offset) hits, then prints each throughput, the ratio and lccu's
-peak RSS. Run once, at the end of a change: ``python bench/yara.py --size-mib 1024``.
+planted every MiB) with the same rule files, each in its own process, one after the other,
+``--repeat`` times; the medians are printed. lccu always adds its bundled set, so the CLI
+gets it too. Two rule sets:
+
+- ``bundled-regex``: the bundled set plus a regex-heavy rule (a regular expression that
+  starts with a character class, the kind libyara tries at very many places);
+- ``sigbase``: the bundled set plus every signature-base file that Debian's yara 4.2.3 also
+  compiles (with the external variables signature-base uses, all empty).
+
+The script checks that both report the same (namespace, rule, string, offset) hits, and
+samples the whole lccu process tree's resident memory (the parent and its YARA-X scanner
+processes, summed) every 20 ms for its peak. lccu's compiled-rules cache is warmed first
+(the first load, which also chooses the engines, is timed separately). Run:
+``python bench/yara.py --size-mib 1024 --set sigbase --repeat 3``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -25,7 +37,8 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from lccu.scan import ScanProblem, load_rules, scan_stream  # noqa: E402
+import psutil  # noqa: E402
+
 from lccu.scan.bundled import bundled_rules_dir  # noqa: E402
 from lccu.testing.corpus import corpus_dir  # noqa: E402
 
@@ -34,7 +47,13 @@ OUT = _HERE / "out"
 EXTERNALS = ("filename", "filepath", "extension", "filetype", "owner")
 DEFINES = [a for e in EXTERNALS for a in ("-d", f"{e}=")]
 HitKey = tuple[str, str, str, int]
-RuleFiles = list[tuple[str, Path]]
+REGEX_RULE = """rule bench_regex_heavy {
+    strings:
+        $addr = /[13][a-km-zA-HJ-NP-Z1-9]{25,34}/ fullword ascii
+    condition:
+        $addr
+}
+"""
 PLANTS = [
     rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*",
     b" 1BoatSLRHtKNngkdXEeobR76b53LETtpyT ",
@@ -64,95 +83,135 @@ def build_image(path: Path, size_mib: int) -> None:
             fh.write(chunk)
 
 
-def rule_files(slice_count: int) -> RuleFiles:
-    """Bundled rules plus up to ``slice_count`` signature-base files that import no module."""
-    files = [(f"lccu.{p.stem}", p) for p in sorted(bundled_rules_dir().glob("*.yar"))]
-    base = sorted((corpus_dir() / "yara-signature-base").glob("*.yar"))
-    plain = [p for p in base if not re.search(rb"^\s*import\s", p.read_bytes(), re.M)]
-    step = max(1, len(plain) // max(slice_count, 1))
-    files += [(f"sigbase.{p.stem}", p) for p in plain[::step][:slice_count]]
-    return files
-
-
 def cli_compiles(path: Path) -> bool:
     """Debian's yara may be older than yara-python: keep only files both can compile."""
     args = ["yara", "-w", *DEFINES, str(path), "/dev/null"]
     return subprocess.run(args, capture_output=True).returncode == 0
 
 
-def run_cli(files: RuleFiles, image: Path) -> tuple[float, set[HitKey]]:
-    args = ["yara", "-w", "-e", "-s", *DEFINES]
-    args += [f"{ns}:{p}" for ns, p in files] + [str(image)]
-    t0 = time.perf_counter()
-    out = subprocess.run(args, capture_output=True, text=True, errors="replace", check=True)
-    elapsed = time.perf_counter() - t0
+def rule_folder(which: str, tmp: Path) -> Path:
+    """The extra rules given to both tools (lccu adds its bundled set itself)."""
+    folder = tmp / "rules"
+    folder.mkdir()
+    if which == "bundled-regex":
+        (folder / "regex_heavy.yar").write_text(REGEX_RULE)
+    else:
+        for p in sorted((corpus_dir() / "yara-signature-base").glob("*.yar")):
+            if cli_compiles(p):
+                shutil.copy(p, folder / p.name)
+    return folder
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(seconds, peak MiB of the process tree's summed RSS, stdout) of one command."""
+    peak = 0.0
+    with tempfile.TemporaryFile() as out_file:
+        started = time.perf_counter()
+        proc = psutil.Popen(args, stdout=out_file, stderr=subprocess.PIPE, env=env)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                try:
+                    tree = [proc, *proc.children(recursive=True)]
+                    peak = max(peak, sum(p.memory_info().rss for p in tree) / MiB)
+                except psutil.Error:
+                    pass
+                done.wait(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        _out, err = proc.communicate()
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        if proc.returncode != 0:
+            raise SystemExit(f"{args[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
+        out_file.seek(0)
+        return elapsed, peak, out_file.read().decode("utf-8", "replace")
+
+
+def cli_args(rules: Path, image: Path) -> list[str]:
+    files = [(f"lccu.{p.stem}", p) for p in sorted(bundled_rules_dir().glob("*.yar"))]
+    files += [(f"{rules.name}.{p.stem}", p) for p in sorted(rules.glob("*.yar"))]
+    return ["yara", "-w", "-s", *DEFINES, *[f"{ns}:{p}" for ns, p in files], str(image)]
+
+
+def cli_hits(stdout: str) -> set[HitKey]:
     hits: set[HitKey] = set()
     current = ("", "")
-    for line in out.stdout.splitlines():
+    for line in stdout.splitlines():
         m = re.match(r"^0x([0-9a-f]+):(\$\w*):", line)
         if m:
             hits.add((*current, m.group(2), int(m.group(1), 16)))
         elif line:
             ns, _, rule = line.split(" ", 1)[0].partition(":")
             current = (ns, rule)
-    return elapsed, hits
+    return hits
 
 
-def run_lccu(
-    files: RuleFiles, image: Path, workers: int
-) -> tuple[float, set[HitKey], list[ScanProblem]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        rule_dir = Path(tmp) / "rules"
-        rule_dir.mkdir()
-        for ns, p in files:  # one directory so namespaces match the CLI's
-            shutil.copy(p, rule_dir / f"{ns}.yar")
-        rules = load_rules([rule_dir], bundled=False, cache_dir=Path(tmp) / "cache")
-        errors: list[ScanProblem] = []
-        t0 = time.perf_counter()
-        with image.open("rb") as fh:
-            hits: set[HitKey] = {
-                (h.namespace.removeprefix("rules."), h.rule, h.string or "", h.offset or 0)
-                for h in scan_stream(fh, image.stat().st_size, rules, workers=workers,
-                                     max_hits=None, errors=errors)
-            }
-        return time.perf_counter() - t0, hits, errors
+def lccu_hits(stdout: str) -> tuple[set[HitKey], list[dict[str, str]], dict[str, int]]:
+    data = json.loads(stdout)
+    engines: dict[str, int] = {}
+    for f in data["yara_rules"]["files"]:
+        label = f"{f['engine']} {f['engine_version']}"
+        engines[label] = engines.get(label, 0) + 1
+    return ({(h["namespace"], h["rule"], h["string"], h["offset"]) for h in data["hits"]},
+            data["errors"], engines)
 
 
-def warm_cache(path: Path) -> None:
-    """Read the image once in 16 MiB chunks so neither tool pays for the first disk read."""
-    with path.open("rb") as fh:
-        while fh.read(16 * MiB):
-            pass
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
-    parser.add_argument("--sigbase-files", type=int, default=60)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--set", choices=["bundled-regex", "sigbase"], default="sigbase")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     image = OUT / f"yara-bench-{args.size_mib}MiB.raw"
     build_image(image, args.size_mib)
-    files = [(ns, p) for ns, p in rule_files(args.sigbase_files) if cli_compiles(p)]
     size = image.stat().st_size
-    warm_cache(image)
-    cli_s, cli_hits = run_cli(files, image)
-    lccu_s, lccu_hits, errors = run_lccu(files, image, args.workers)
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    same = cli_hits == lccu_hits
-    print(f"image: {image} ({size / MiB:.0f} MiB), rule files: {len(files)}, "
-          f"cores: {len(os.sched_getaffinity(0))}, "
-          f"load: {Path('/proc/loadavg').read_text().split()[:3]}")
-    print(f"hits: yara CLI {len(cli_hits)}, lccu {len(lccu_hits)}, identical: {same}, "
-          f"lccu problems: {len(errors)}")
-    print(f"yara CLI {cli_s:.2f} s = {size / MiB / cli_s:.1f} MiB/s")
-    print(f"lccu     {lccu_s:.2f} s = {size / MiB / lccu_s:.1f} MiB/s ({args.workers} workers)")
-    print(f"ratio lccu/CLI: {cli_s / lccu_s:.2f}x; "
-          f"lccu peak RSS (bench process): {rss_mib:.0f} MiB")
-    if not same:
-        print("only CLI:", sorted(cli_hits - lccu_hits)[:10])
-        print("only lccu:", sorted(lccu_hits - cli_hits)[:10])
-    return 0 if same and not errors else 1
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        rules = rule_folder(args.set, tmp)
+        env = {**os.environ, "LCCU_HOME": str(tmp / "home"), "LCCU_RULES": ""}
+        lccu = [sys.executable, "-m", "lccu.cli.main", "yara", str(image), "--rules",
+                str(rules), "--json"]
+        with image.open("rb") as fh:  # page cache warm for both
+            while fh.read(16 * MiB):
+                pass
+        first_s, first_rss, _ = run_measured(
+            [sys.executable, "-c", "import sys; from lccu.scan import load_rules; "
+             f"load_rules([{str(rules)!r}])"], env)
+        print(f"set {args.set}: {len(list(rules.glob('*.yar')))} extra rule files + bundled; "
+              f"first load (compile, choose engines, cache) {first_s:.1f} s, "
+              f"peak {first_rss:.0f} MiB")
+        cli_runs, lccu_runs = [], []
+        for i in range(args.repeat):
+            print(f"run {i + 1}: load before {load()}", flush=True)
+            c_s, c_rss, c_out = run_measured(cli_args(rules, image), env)
+            l_s, l_rss, l_out = run_measured(lccu, env)
+            cli_runs.append((c_s, c_rss))
+            lccu_runs.append((l_s, l_rss))
+            got, errors, engines = lccu_hits(l_out)
+            want = cli_hits(c_out)
+            print(f"  yara CLI {c_s:6.2f} s ({size / MiB / c_s:6.1f} MiB/s, {c_rss:.0f} MiB); "
+                  f"lccu yara {l_s:6.2f} s ({size / MiB / l_s:6.1f} MiB/s, {l_rss:.0f} MiB); "
+                  f"ratio {c_s / l_s:.2f}x; hits {len(want)} / {len(got)} identical: "
+                  f"{got == want}; lccu errors {len(errors)}; engines {engines}; "
+                  f"load after {load()}", flush=True)
+            if got != want:
+                print("  only CLI:", sorted(want - got)[:5], "only lccu:", sorted(got - want)[:5])
+                return 1
+        c_med = statistics.median(s for s, _ in cli_runs)
+        l_med = statistics.median(s for s, _ in lccu_runs)
+        print(f"median: yara CLI {c_med:.2f} s, lccu yara {l_med:.2f} s, ratio "
+              f"{c_med / l_med:.2f}x; lccu peak RSS (process tree) "
+              f"{max(r for _, r in lccu_runs):.0f} MiB")
+    return 0
 
 
 if __name__ == "__main__":

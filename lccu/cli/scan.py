@@ -168,7 +168,8 @@ def yara_command(ctx: click.Context, target: str, rules: tuple[Path, ...],
                                 None)
     errors += [{"where": p.where, "message": p.message} for p in problems]
     if as_json:
-        emit_json({"target": label, "rules": ruleset.identity, "hits": hits, "errors": errors})
+        emit_json({"target": label, "rules": ruleset.identity,
+                   "yara_rules": ruleset.report_record(), "hits": hits, "errors": errors})
         return
     for hit in hits:
         owner = hit["file"]
@@ -179,4 +180,9 @@ def yara_command(ctx: click.Context, target: str, rules: tuple[Path, ...],
     for error in errors:
         err_console.print(f"warning: {visible(error['where'])}: {visible(error['message'])}",
                           markup=False)
-    click.echo(f"{len(hits)} hit(s), rules {ruleset.identity[:16]}...", err=True)
+    engines: dict[str, int] = {}
+    for f in ruleset.files():
+        label_ = f"{f['engine']} {f['engine_version']}"
+        engines[label_] = engines.get(label_, 0) + 1
+    on = ", ".join(f"{n} file(s) on {e}" for e, n in sorted(engines.items()))
+    click.echo(f"{len(hits)} hit(s), rules {ruleset.identity[:16]}... ({on})", err=True)

@@ -94,6 +94,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
                                      tick=lambda n: progress("archives", n, None))
         errors += expanded.errors
     hits: list[dict[str, Any]] = []
+    yara_rules: dict[str, Any] | None = None
     if options.yara:
         try:
             from lccu.scan import load_rules
@@ -104,6 +105,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         else:
             errors += [{"where": f"yara rules {e.path}", "message": e.message}
                        for e in rules.errors]
+            yara_rules = rules.report_record()
             hits, yara_errors = scan_all(stream, image.size, rules, fs.entries, fs.files, carved,
                                          out, tick=lambda n: progress("yara", n, None),
                                          members=expanded.members)
@@ -126,6 +128,8 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         report["members"] = expanded.members
         report["archives"] = expanded.archives
         report["expansion"] = expansion_settings(limits, options.passwords)
+    if yara_rules is not None:
+        report["yara_rules"] = yara_rules
     if options.case:
         report["case"] = options.case
     if options.evidence:

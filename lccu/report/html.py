@@ -122,6 +122,9 @@ def _render(
         "stomped": _table([f for f in files if f.get("timestomp")], max_rows),
         "carved": _table(list(report.get("carved") or []), max_rows),
         "yara": _table(list(report.get("yara") or []), max_rows),
+        "rule_files": _table(list((report.get("yara_rules") or {}).get("files") or []),
+                             max_rows),
+        "engines": engine_counts(report),
         "errors": _table(list(report.get("errors") or []), max_rows),
         "expanded": "members" in report or "archives" in report,
         "archives": _table(list(report.get("archives") or []), max_rows),
@@ -132,6 +135,15 @@ def _render(
         "max_thumbnail_bytes": max_thumbnail_bytes,
     }
     return _environment().get_template(TEMPLATE).render(**context)
+
+
+def engine_counts(report: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """(``yara-x 1.22.1``, number of rule files) for each engine that ran rule files."""
+    counts: dict[str, int] = {}
+    for f in (report.get("yara_rules") or {}).get("files") or []:
+        label = f"{f.get('engine')} {f.get('engine_version')}"
+        counts[label] = counts.get(label, 0) + 1
+    return sorted(counts.items())
 
 
 def linkable(exported: str | None) -> bool:

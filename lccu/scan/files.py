@@ -2,21 +2,21 @@
 
 Unlike image scans, a file is matched as one buffer: ``filesize``, ``#a == 3``, ``pe.*``
 and ``at 0`` mean what the rule author meant, and the result equals the ``yara`` command
-line on the same file. The externals ``filename``, ``filepath`` and ``extension`` are set
-from the path (signature-base rules use them). A path is memory-mapped by YARA; a stream
-is read into memory, so it is refused above ``max_bytes``.
+line on the same file, whichever engine runs each rule file. The externals ``filename``,
+``filepath`` and ``extension`` are set from the path (signature-base rules use them). A path
+is memory-mapped by the engines; a stream is read into memory, so it is refused above
+``max_bytes``.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO
-
-import yara
+from typing import Any, BinaryIO
 
 from lccu.errors import InvalidInput, ScanError
-from lccu.scan.matching import to_hits, too_many_matches_collector
+from lccu.scan.engines import EngineError, Matched, ScanTimeout
+from lccu.scan.matching import to_hits
 from lccu.scan.records import Hit, ScanProblem, Source
 from lccu.scan.rules import EXTERNALS, RuleSet
 
@@ -56,7 +56,7 @@ def scan_file(
         ext_name: str | None = label
         if not path.is_file():
             raise InvalidInput(f"{path} is not a regular file; give an extracted or carved file")
-        target: dict[str, object] = {"filepath": str(path)}
+        target: dict[str, Any] = {"path": str(path)}
     else:
         ext_name = name or getattr(path_or_stream, "name", None)
         label = str(ext_name) if ext_name else "<stream>"
@@ -67,24 +67,21 @@ def scan_file(
                 "or as an image with scan_stream"
             )
         target = {"data": data}
-    noted, callback = too_many_matches_collector()
     problems: list[ScanProblem] = []
     try:
-        matches = rules.compiled.match(
-            **target, externals=_externals(str(ext_name) if ext_name else None), timeout=timeout,
-            warnings_callback=callback,
-        )
-    except yara.TimeoutError:
-        matches = []
+        found = rules.match(**target, externals=_externals(str(ext_name) if ext_name else None),
+                            timeout=timeout)
+    except ScanTimeout:
+        found = Matched()
         problems.append(ScanProblem(
             "timeout", str(label),
             f"{label} was not scanned: YARA gave up after {timeout} s; its hits are missing, "
             "rescan it with a longer timeout or without the slow rule",
             details={"timeout": timeout}))
-    except yara.Error as exc:
-        matches = []
+    except EngineError as exc:
+        found = Matched()
         problems.append(ScanProblem("scan_error", str(label), f"{label}: YARA failed: {exc}"))
-    for string in noted:
+    for string in found.too_many:
         problems.append(ScanProblem(
             "too_many_matches", str(label),
             f"{label}: string {string} reached YARA's limit of matches; later ones are not "
@@ -93,5 +90,16 @@ def scan_file(
         if errors is None:
             raise ScanError(problem.message)
         errors.append(problem)
-    hits, _total = to_hits(matches, source=source)
+    if "data" in target:
+        data = target["data"]
+
+        def read(offset: int, length: int) -> bytes:
+            return data[offset : offset + length]
+    else:
+        def read(offset: int, length: int) -> bytes:
+            with open(target["path"], "rb") as fh:
+                fh.seek(offset)
+                return fh.read(length)
+
+    hits, _total = to_hits(found.rules, source=source, read=read)
     return hits

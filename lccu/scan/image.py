@@ -23,18 +23,19 @@ that matched on its condition alone is not reported for an image.
 
 from __future__ import annotations
 
+import mmap
 import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
-
-import yara
+from typing import Any, BinaryIO
 
 from lccu.errors import InvalidInput, ScanError
-from lccu.scan.matching import to_hits, too_many_matches_collector
+from lccu.scan.engines import EngineError, ScanTimeout, match_libyara, match_yarax
+from lccu.scan.matching import to_hits
 from lccu.scan.records import Hit, ScanProblem
 from lccu.scan.rules import RuleSet
+from lccu.scan.xpool import ScannerPool, ScannerProcess
 
 MiB = 1024 * 1024
 DEFAULT_SEGMENT = 32 * MiB
@@ -57,19 +58,23 @@ def choose_overlap(rules: RuleSet, overlap: int | None) -> int:
     return overlap
 
 
-def _read_exact(stream: BinaryIO, lock: threading.Lock, offset: int, length: int) -> bytes:
-    """Read ``length`` bytes at ``offset`` (fewer only at end of data); seek+read under a lock."""
-    parts: list[bytes] = []
+def _read_into(stream: BinaryIO, lock: threading.Lock, offset: int, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``offset`` (less only at end of data); seek+read under a lock."""
     got = 0
     with lock:
         stream.seek(offset)
-        while got < length:
-            chunk = stream.read(length - got)
-            if not chunk:
+        while got < len(buffer):
+            readinto = getattr(stream, "readinto", None)
+            if readinto is not None:
+                n = readinto(buffer[got:])
+            else:
+                chunk = stream.read(len(buffer) - got)
+                n = len(chunk)
+                buffer[got : got + n] = chunk
+            if not n:
                 break
-            parts.append(chunk)
-            got += len(chunk)
-    return b"".join(parts)
+            got += n
+    return got
 
 
 def scan_stream(
@@ -123,55 +128,89 @@ def _scan(
             raise ScanError(problem.message)
         errors.append(problem)
 
+    buffer_size = segment_size + overlap + LOOKBEHIND
+    use_pool = rules.yarax_blob is not None and workers > 1 and size > segment_size
+    pool = ScannerPool(rules.yarax_blob or b"", workers, buffer_size) if use_pool else None
+
     def scan_segment(start: int, end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
+        if pool is None:
+            return _scan_one(bytearray(buffer_size), None, start, end)
+        with pool.child() as child:
+            return _scan_one(child.memory, child, start, end)
+
+    def _scan_one(memory: bytearray | mmap.mmap, child: ScannerProcess | None, start: int,
+                  end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
         lo, hi = max(0, start - LOOKBEHIND), min(size, end + overlap)
         where = f"{target} [{start:#x}, {end:#x})"
         problems: list[ScanProblem] = []
+        view = memoryview(memory)
         try:
-            data = _read_exact(stream, lock, lo, hi - lo)
+            got = _read_into(stream, lock, lo, view[: hi - lo])
         except OSError as exc:  # includes lccu StorageError: record it, scan the rest
             problems.append(ScanProblem(
                 "read_error", target,
                 f"{where} was not scanned: reading the image failed ({exc}); hits in this "
                 "range are missing, check the store and rescan", start, end))
             return [], 0, problems
-        if len(data) < min(end, size) - lo:
+        if got < min(end, size) - lo:
             problems.append(ScanProblem(
                 "read_error", target,
-                f"{where}: image ended at {lo + len(data):#x}, before its stated size "
+                f"{where}: image ended at {lo + got:#x}, before its stated size "
                 f"{size:#x}; the rest was not scanned (check the image is complete)",
-                lo + len(data), end))
-        noted, callback = too_many_matches_collector()
+                lo + got, end))
+        data = view[:got]
+        request = {"length": got, "base": lo, "start": start, "end": end, "limit": max_hits,
+                   "timeout": timeout}
+        hits: list[Hit] = []
+        count = 0
+        too_many: list[str] = []
         try:
-            matches = rules.compiled.match(data=data, timeout=timeout, warnings_callback=callback)
-        except yara.TimeoutError:
+            if child is not None:
+                child.send(request)  # the child has its copy: libyara may scan alongside
+            elif rules.yarax is not None:
+                part = _yarax_in_thread(rules, bytes(data), request)
+                hits, count, too_many = part
+            if rules.libyara is not None:
+                found = match_libyara(rules.libyara, data=data, timeout=timeout)
+                more, n = to_hits(found.rules, source="image", base=lo,
+                                  keep=lambda o: start <= o < end, keep_stringless=False,
+                                  limit=max_hits)
+                hits, count, too_many = hits + more, count + n, too_many + found.too_many
+            if child is not None:
+                answer = child.result(timeout)
+                if answer.get("error") == "timeout":
+                    raise ScanTimeout(answer["error"])
+                if answer.get("error"):
+                    raise EngineError(answer["error"])
+                hits += [_hit(h) for h in answer["hits"]]
+                count += answer["total"]
+                too_many += answer["too_many"]
+        except ScanTimeout:
             problems.append(ScanProblem(
                 "timeout", target,
                 f"{where} was not scanned: YARA gave up after {timeout} s, so hits in this "
                 "range are missing; rescan it with a longer timeout or without the slow rule",
                 start, end, details={"timeout": timeout}))
             return [], 0, problems
-        except yara.Error as exc:
+        except EngineError as exc:
             problems.append(ScanProblem(
                 "scan_error", target, f"{where} was not scanned: YARA failed: {exc}", start, end))
             return [], 0, problems
         finally:
-            del data
-        for name in noted:
+            del data, view
+        for name in too_many:
             problems.append(ScanProblem(
                 "too_many_matches", target,
                 f"{where}: string {name} reached YARA's limit of matches per scan; later "
                 "matches of it in this range are not reported", start, end,
                 details={"string": name}))
         # no segment needs more than max_hits records: only the first max_hits are yielded
-        hits, count = to_hits(matches, source="image", base=lo,
-                              keep=lambda o: start <= o < end, keep_stringless=False,
-                              limit=max_hits)
-        return hits, count, problems
+        hits.sort(key=lambda h: (h.offset, h.namespace, h.rule, h.string))
+        return (hits if max_hits is None else hits[:max_hits]), count, problems
 
     total = 0
     yielded = 0
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lccu-yara")
+    threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lccu-yara")
     pending: deque[Future[tuple[list[Hit], int, list[ScanProblem]]]] = deque()
     starts = iter(range(0, size, segment_size))
     try:
@@ -181,7 +220,8 @@ def _scan(
                 start = next(starts, None)
                 if start is None:
                     break
-                pending.append(pool.submit(scan_segment, start, min(start + segment_size, size)))
+                pending.append(threads.submit(scan_segment, start,
+                                              min(start + segment_size, size)))
             if not pending:
                 break
             hits, count, problems = pending.popleft().result()
@@ -199,4 +239,24 @@ def _scan(
                 f"{target}: {total} hits found, only the first {max_hits} kept; narrow the "
                 "rules or raise max_hits", count=total, details={"kept": max_hits}))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        threads.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.close()
+
+
+def _yarax_in_thread(rules: RuleSet, data: bytes,
+                     request: dict[str, Any]) -> tuple[list[Hit], int, list[str]]:
+    """YARA-X on one segment in this process (one worker, or a single segment)."""
+    start, end = request["start"], request["end"]
+    found = match_yarax(rules.yarax, data=data, timeout=request["timeout"])
+    hits, count = to_hits(found.rules, source="image", base=request["base"],
+                          keep=lambda o: start <= o < end, keep_stringless=False,
+                          limit=request["limit"], read=lambda off, n: data[off : off + n])
+    return hits, count, found.too_many
+
+
+def _hit(record: dict[str, Any]) -> Hit:
+    """A hit record from a scanner process, back into a :class:`Hit`."""
+    return Hit(record["rule"], record["namespace"], tuple(record["tags"]), record["meta"],
+               record["string"], record["offset"], record["matched"], record["length"],
+               None, record["source"])

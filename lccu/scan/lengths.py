@@ -9,8 +9,11 @@ jumps (``[4-]``, ``[-]``) have no bound: the answer is then None.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
 
 _STRING_DEF = re.compile(r"(\$[A-Za-z0-9_]*)\s*=\s*")
 _RULE = re.compile(r"\brule\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -19,38 +22,24 @@ _MODIFIER = re.compile(
 )
 
 
+# A literal (text string, or a regex after '=' or 'matches') is kept whole, so a '//' inside
+# it is not taken for a comment; comments are blanked.
+_LEXEMES = re.compile(
+    r'(?P<text>"(?:\\.|[^"\\])*")'
+    r"|(?P<regex>(?:=|\bmatches)\s*/(?:\\.|[^/\\\n])*/)"
+    r"|(?P<line>//[^\n]*)"
+    r"|(?P<block>/\*.*?(?:\*/|\Z))",
+    re.S,
+)
+
+
 def _strip_comments(text: str) -> str:
     """Blank out // and /* */ comments, leaving strings and regexes intact."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    last_sig = ""  # last significant character outside literals: tells a regex from division
-    while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i, last_sig = j + 1, '"'
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-            out.append(" ")
-        elif c == "/" and last_sig in ("=", "s"):  # after '=' or 'matches'
-            j = i + 1
-            while j < n and text[j] not in "/\n":
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i, last_sig = j + 1, "/"
-        else:
-            out.append(c)
-            if not c.isspace():
-                last_sig = c
-            i += 1
-    return "".join(out)
+    def keep(m: re.Match[str]) -> str:
+        kind = m.lastgroup
+        return "" if kind == "line" else " " if kind == "block" else m.group(0)
+
+    return _LEXEMES.sub(keep, text)
 
 
 def _text_length(body: str) -> int:
@@ -188,17 +177,51 @@ def _apply_modifiers(length: int | None, modifiers: str) -> int | None:
     return length * 2 if "wide" in words else length
 
 
-def string_lengths(source: str) -> Iterator[tuple[str, str, int | None]]:
-    """Yield (rule, string identifier, longest match or None) for every string in a source."""
+@dataclass(frozen=True)
+class StringDef:
+    """One string definition of a rule, as written: ``kind`` is ``text``, ``hex`` or ``regex``;
+    ``body`` is between the delimiters, ``flags`` the regex flags (``is``), ``modifiers`` the
+    raw modifier text (``wide ascii xor(1-16)``)."""
+
+    rule: str
+    ident: str
+    kind: str
+    body: str
+    flags: str
+    modifiers: str
+
+    @cached_property
+    def words(self) -> set[str]:
+        """The modifier keywords (``{"wide", "ascii", "xor"}``), without their arguments."""
+        found, pos = set(), 0
+        while m := _MODIFIER.match(self.modifiers, pos):
+            found.add(m.group(1))
+            pos = m.end()
+        return found
+
+    def argument(self, word: str) -> str | None:
+        """The parenthesised argument of modifier ``word`` (``1-16`` for ``xor(1-16)``)."""
+        pos = 0
+        while m := _MODIFIER.match(self.modifiers, pos):
+            if m.group(1) == word and m.group(2):
+                return m.group(2).strip()[1:-1].strip()
+            pos = m.end()
+        return None
+
+
+def string_definitions(source: str) -> Iterator[StringDef]:
+    """Every string definition of a rule source, in order, with comments ignored."""
     text = _strip_comments(source)
-    rules = [(m.start(), m.group(1)) for m in _RULE.finditer(text)]
+    found = [(m.start(), m.group(1)) for m in _RULE.finditer(text)]
+    starts = [at for at, _name in found]
     pos = 0
     while True:
         m = _STRING_DEF.search(text, pos)
         if not m:
             return
         start = m.end()
-        rule = next((name for at, name in reversed(rules) if at < m.start()), "")
+        index = bisect.bisect_left(starts, m.start()) - 1
+        rule = found[index][1] if index >= 0 else ""
         opener = text[start : start + 1]
         closer = {'"': '"', "{": "}", "/": "/"}.get(opener)
         if closer is None:
@@ -209,21 +232,30 @@ def string_lengths(source: str) -> Iterator[tuple[str, str, int | None]]:
             j += 2 if text[j] == "\\" and opener != "{" else 1
         body = text[start + 1 : j]
         pos = j + 1
+        flags = ""
         if opener == "/":
-            flags = re.match(r"[is]*", text[pos:])
-            pos += flags.end() if flags else 0
+            fm = re.match(r"[is]*", text[pos:])
+            flags = fm.group(0) if fm else ""
+            pos += len(flags)
         mods_end = pos
         while mm := _MODIFIER.match(text, mods_end):
             mods_end = mm.end()
-        modifiers = text[pos:mods_end]
+        modifiers = text[pos:mods_end].strip()
         pos = mods_end
-        if opener == '"':
-            length: int | None = _text_length(body)
-        elif opener == "{":
-            length = _hex_length(body)
+        kind = {'"': "text", "{": "hex", "/": "regex"}[opener]
+        yield StringDef(rule, m.group(1), kind, body, flags, modifiers)
+
+
+def string_lengths(source: str) -> Iterator[tuple[str, str, int | None]]:
+    """Yield (rule, string identifier, longest match or None) for every string in a source."""
+    for d in string_definitions(source):
+        if d.kind == "text":
+            length: int | None = _text_length(d.body)
+        elif d.kind == "hex":
+            length = _hex_length(d.body)
         else:
-            length = _regex_length(body)
-        yield rule, m.group(1), _apply_modifiers(length, modifiers)
+            length = _regex_length(d.body)
+        yield d.rule, d.ident, _apply_modifiers(length, d.modifiers)
 
 
 def longest_match(source: str) -> int | None:

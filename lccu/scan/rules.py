@@ -1,22 +1,27 @@
 """Load YARA rule files into one compiled, cached, identified rule set.
 
 Each file is its own namespace, so two zones may both have a rule called ``suspicious``.
-Compiling signature-base takes seconds, so the compiled form is saved under
-``<LCCU_HOME>/cache/yara/<identity>.yarc``; the identity is the SHA-256 over the YARA
-version and every (namespace, file SHA-256) pair and is what the custody log records.
-Rules are compiled from the exact bytes hashed (no re-read), and ``include`` is refused
-because an included file would escape the identity.
+Each file also gets its engine, YARA-X or libyara, chosen once when the set is first loaded
+(:mod:`lccu.scan.selection`). Compiling and choosing for signature-base takes seconds, so
+the result is saved under ``<LCCU_HOME>/cache/yara/<key>``: ``.json`` (the engine of each
+file and why, the skipped files), ``.yarc`` (libyara's files) and ``.yarx`` (YARA-X's).
+The identity is the SHA-256 over both engines' versions, the selection scheme's version,
+the externals and every (namespace, file SHA-256) pair: equal identities mean the same
+rules on the same engines, and it is what the custody log records. Rules are compiled from
+the exact bytes hashed (no re-read), and ``include`` is refused because an included file
+would escape the identity.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +31,25 @@ import yara
 
 from lccu.errors import RuleError
 from lccu.scan.bundled import bundled_rules_dir
+from lccu.scan.engines import (
+    LIBYARA,
+    YARA_X,
+    Engine,
+    Matched,
+    compile_libyara,
+    compile_yarax,
+    engine_version,
+    match_libyara,
+    match_yarax,
+)
 from lccu.scan.lengths import longest_match
+from lccu.scan.selection import (
+    SELECTION_VERSION,
+    Candidate,
+    EngineChoice,
+    choose_engines,
+    first_line,
+)
 
 #: External variables some rule sets (signature-base, THOR) expect; empty unless a per-file
 #: scan knows better.
@@ -72,13 +95,46 @@ class RuleFileError:
 
 @dataclass
 class RuleSet:
-    """Compiled rules plus what they were compiled from (for custody and overlap sizing)."""
+    """Compiled rules plus what they were compiled from (for custody and overlap sizing).
 
-    compiled: yara.Rules
+    Each rule file runs on one engine (:mod:`lccu.scan.selection`): ``libyara`` holds the
+    files on libyara, ``yarax_blob`` the serialized YARA-X rules of the others (turned into
+    rules on first use, :attr:`yarax`, and sent as they are to scanner processes).
+    """
+
     sources: tuple[RuleSource, ...]
     identity: str
+    choices: tuple[EngineChoice, ...]
+    libyara: yara.Rules | None = None
+    yarax_blob: bytes | None = field(default=None, repr=False)
     errors: tuple[RuleFileError, ...] = ()
     from_cache: bool = False
+
+    @cached_property
+    def yarax(self) -> Any:
+        """The YARA-X rules (None when every file runs on libyara)."""
+        if self.yarax_blob is None:
+            return None
+        import yara_x
+
+        return yara_x.Rules.deserialize_from(io.BytesIO(self.yarax_blob))
+
+    def match(self, *, data: bytes | None = None, path: str | None = None,
+              externals: Mapping[str, str] | None = None, timeout: int) -> Matched:
+        """Every rule file on its engine, in this thread, over ``data`` or the file ``path``
+        (raises :class:`~lccu.scan.engines.ScanTimeout` / ``EngineError``)."""
+        found = Matched()
+        if self.libyara is not None:
+            found.extend(match_libyara(self.libyara, data=data, path=path, externals=externals,
+                                       timeout=timeout))
+        if self.yarax is not None:
+            found.extend(match_yarax(self.yarax, data=data, path=path, externals=externals,
+                                     timeout=timeout))
+        return found
+
+    def engine_of(self, namespace: str) -> Engine:
+        """The engine that scans rule file ``namespace``."""
+        return next(c.engine for c in self.choices if c.namespace == namespace)
 
     @cached_property
     def longest_match(self) -> int | None:
@@ -91,15 +147,25 @@ class RuleSet:
             longest = max(longest, length)
         return longest
 
+    def files(self) -> list[dict[str, Any]]:
+        """Each rule file: namespace, path, SHA-256, engine, its version, why not YARA-X."""
+        choices = {c.namespace: c for c in self.choices}
+        return [{"namespace": s.namespace, "path": str(s.path), "sha256": s.sha256,
+                 **{k: v for k, v in choices[s.namespace].to_dict().items()
+                    if k != "namespace"}} for s in self.sources]
+
+    def report_record(self) -> dict[str, Any]:
+        """The ``yara_rules`` member of report.json: identity, files with engines, skipped."""
+        return {"identity": self.identity, "files": self.files(),
+                "skipped": [e.to_dict() for e in self.errors]}
+
     def custody(self) -> dict[str, Any]:
-        """What the custody log records about the rules used for a scan."""
+        """What the custody log and the report record about the rules used for a scan."""
         return {
             "identity": self.identity,
             "yara_version": yara.YARA_VERSION,
-            "files": [
-                {"namespace": s.namespace, "path": str(s.path), "sha256": s.sha256}
-                for s in self.sources
-            ],
+            "yara_x_version": engine_version(YARA_X),
+            "files": self.files(),
             "skipped": [e.to_dict() for e in self.errors],
         }
 
@@ -149,18 +215,14 @@ def collect_sources(paths: Iterable[Path | str], *, bundled: bool = True) -> lis
 
 
 def rule_set_identity(sources: Iterable[RuleSource]) -> str:
-    """SHA-256 over the YARA version, the externals and each (namespace, file hash)."""
-    h = hashlib.sha256(f"yara {yara.YARA_VERSION}\n".encode())
+    """SHA-256 over both engines' versions, the way engines are chosen, the externals and each
+    (namespace, file hash): equal identities mean equal engines on equal rules."""
+    h = hashlib.sha256(f"yara {yara.YARA_VERSION}\nyara-x {engine_version(YARA_X)}\n"
+                       f"selection {SELECTION_VERSION}\n".encode())
     h.update(json.dumps(EXTERNALS, sort_keys=True).encode() + b"\n")
     for s in sources:
         h.update(f"{s.namespace}\0{s.sha256}\n".encode())
     return h.hexdigest()
-
-
-def _compile(sources: Iterable[RuleSource]) -> yara.Rules:
-    return yara.compile(
-        sources={s.namespace: s.text for s in sources}, externals=EXTERNALS, includes=False
-    )
 
 
 def _file_error(src: RuleSource, exc: yara.Error) -> RuleFileError:
@@ -170,30 +232,59 @@ def _file_error(src: RuleSource, exc: yara.Error) -> RuleFileError:
     return RuleFileError(src.path, src.namespace, line, text)
 
 
-def _find_broken(sources: list[RuleSource]) -> list[RuleFileError]:
-    """Compile each file alone to name the broken ones."""
-    broken = []
-    for src in sources:
-        try:
-            _compile([src])
-        except yara.Error as exc:
-            broken.append(_file_error(src, exc))
-    return broken
-
-
-def _save_atomically(rules: yara.Rules, target: Path, sidecar: dict[str, Any]) -> None:
+def _save_atomically(target: Path, rules: RuleSet) -> None:
+    """``<key>.yarc`` (libyara files), ``<key>.yarx`` (YARA-X files), then ``<key>.json``,
+    whose presence says the entry is complete."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        rules.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if rules.libyara is not None:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        os.close(fd)
+        try:
+            rules.libyara.save(tmp)
+            os.replace(tmp, target.with_suffix(".yarc"))
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    if rules.yarax_blob is not None:
+        blob_tmp = target.with_suffix(".yarx.tmp")
+        blob_tmp.write_bytes(rules.yarax_blob)
+        os.replace(blob_tmp, target.with_suffix(".yarx"))
+    sidecar = {"identity": rules.identity, "errors": [e.to_dict() for e in rules.errors],
+               "choices": [c.to_dict() for c in rules.choices]}
     meta_tmp = target.with_suffix(".json.tmp")
     meta_tmp.write_text(json.dumps(sidecar, sort_keys=True))
     os.replace(meta_tmp, target.with_suffix(".json"))
+
+
+def _from_cache(entry: Path, sources: list[RuleSource]) -> RuleSet | None:
+    """The cached rule set for ``entry`` (``<cache>/<key>``), or None if absent or damaged."""
+    sidecar_path = entry.with_suffix(".json")
+    if not sidecar_path.exists():
+        return None
+    try:
+        sidecar = json.loads(sidecar_path.read_text())
+        skipped = {e["namespace"] for e in sidecar["errors"]}
+        errors = tuple(RuleFileError(Path(e["path"]), e["namespace"], e["line"], e["message"])
+                       for e in sidecar["errors"])
+        choices = tuple(EngineChoice.from_dict(c) for c in sidecar["choices"])
+        kept = tuple(s for s in sources if s.namespace not in skipped)
+        if {c.namespace for c in choices} != {s.namespace for s in kept}:
+            return None
+        libyara = yara.load(str(entry.with_suffix(".yarc"))) \
+            if any(c.engine == LIBYARA for c in choices) else None
+        blob = entry.with_suffix(".yarx").read_bytes() \
+            if any(c.engine == YARA_X for c in choices) else None
+        rules = RuleSet(kept, sidecar["identity"], choices, libyara, blob, errors,
+                        from_cache=True)
+        if blob is not None:
+            rules.yarax  # noqa: B018 - a damaged blob is found here, not mid-scan
+        return rules
+    except (yara.Error, OSError, ValueError, KeyError, TypeError):
+        return None  # a stale or damaged cache entry is rebuilt
+    except Exception as exc:  # yara_x raises its own IOError type for a damaged blob
+        if type(exc).__module__.startswith("yara_x") or "deserializ" in str(exc).lower():
+            return None
+        raise
 
 
 def default_cache_dir() -> Path:
@@ -221,52 +312,50 @@ def load_rules(
         paths = load_settings().rules
     sources = collect_sources(paths, bundled=bundled)
     key = rule_set_identity(sources) + ("-skip" if skip_invalid else "")
-    cache = (cache_dir or default_cache_dir()) / f"{key}.yarc"
-    sidecar_path = cache.with_suffix(".json")
-    if cache.exists() and sidecar_path.exists():
-        try:
-            compiled = yara.load(str(cache))
-            sidecar = json.loads(sidecar_path.read_text())
-            skipped = {e["namespace"] for e in sidecar["errors"]}
-            errors = tuple(
-                RuleFileError(Path(e["path"]), e["namespace"], e["line"], e["message"])
-                for e in sidecar["errors"]
-            )
-            kept = tuple(s for s in sources if s.namespace not in skipped)
-            return RuleSet(compiled, kept, sidecar["identity"], errors, from_cache=True)
-        except (yara.Error, OSError, ValueError, KeyError):
-            pass  # a stale or damaged cache entry is rebuilt below
-    try:
-        compiled = _compile(sources)
-        kept_list, broken = list(sources), []
-    except yara.Error as exc:
-        broken = _find_broken(sources)
-        if not broken:
-            raise RuleError(
-                f"the rule files compile one by one but not together: {exc}; "
-                "look for a global rule or import shared between files"
-            ) from exc
-        if not skip_invalid:
-            first = broken[0]
-            where = f"{first.path}, line {first.line}" if first.line else str(first.path)
-            raise RuleError(
-                f"{where}: {first.message}; fix the rule, remove the file, or scan with "
-                f"skip_invalid=True ({len(broken)} broken file(s))"
-            ) from exc
-        bad = {b.namespace for b in broken}
-        kept_list = [s for s in sources if s.namespace not in bad]
-        if not kept_list:
-            raise RuleError("every rule file failed to compile; nothing to scan with") from exc
-        try:
-            compiled = _compile(kept_list)
-        except yara.Error as exc2:
-            raise RuleError(f"rules still fail after skipping broken files: {exc2}") from exc2
-    kept = tuple(kept_list)
-    identity = rule_set_identity(kept)
-    errors = tuple(broken)
+    entry = (cache_dir or default_cache_dir()) / key
+    cached = _from_cache(entry, sources)
+    if cached is not None:
+        return cached
+    choices, failed = choose_engines(
+        [Candidate(s.namespace, s.text, s.sha256) for s in sources], EXTERNALS)
+    by_namespace = {s.namespace: s for s in sources}
+    broken = [_file_error(by_namespace[c.namespace], exc) for c, exc in failed]
+    if broken and not skip_invalid:
+        first = broken[0]
+        where = f"{first.path}, line {first.line}" if first.line else str(first.path)
+        raise RuleError(
+            f"{where}: {first.message}; fix the rule, remove the file, or scan with "
+            f"skip_invalid=True ({len(broken)} broken file(s))")
+    bad = {b.namespace for b in broken}
+    kept = tuple(s for s in sources if s.namespace not in bad)
+    if not kept:
+        raise RuleError("every rule file failed to compile; nothing to scan with")
+    rules = RuleSet(kept, rule_set_identity(kept), tuple(choices),
+                    *_compile_by_engine(kept, choices), errors=tuple(broken))
     # the cache is an optimisation; a read-only home must not stop a scan
     with contextlib.suppress(yara.Error, OSError):
-        _save_atomically(
-            compiled, cache, {"identity": identity, "errors": [e.to_dict() for e in errors]}
-        )
-    return RuleSet(compiled, kept, identity, errors, from_cache=False)
+        _save_atomically(entry, rules)
+    return rules
+
+
+def _compile_by_engine(kept: tuple[RuleSource, ...],
+                       choices: list[EngineChoice]) -> tuple[yara.Rules | None, bytes | None]:
+    """libyara rules of the libyara files, serialized YARA-X rules of the others."""
+    import yara_x
+
+    engines = {c.namespace: c.engine for c in choices}
+    on_libyara = {s.namespace: s.text for s in kept if engines[s.namespace] == LIBYARA}
+    on_yarax = {s.namespace: s.text for s in kept if engines[s.namespace] == YARA_X}
+    libyara = blob = None
+    try:
+        if on_libyara:
+            libyara = compile_libyara(on_libyara, EXTERNALS)
+        if on_yarax:
+            out = io.BytesIO()
+            compile_yarax(on_yarax, EXTERNALS).serialize_into(out)
+            blob = out.getvalue()
+    except (yara.Error, yara_x.CompileError) as exc:
+        raise RuleError(
+            f"the rule files compile one by one but not together: {first_line(exc)}; "
+            "look for a global rule or import shared between files") from exc
+    return libyara, blob

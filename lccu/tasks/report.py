@@ -53,6 +53,8 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
     for result in inputs.get("archives", [])[:1]:  # one archives stage per run
         report.update(members=result["members"], archives=result["archives"],
                       expansion=result["expansion"])
+    if claim.options.get("yara_rules"):  # the engines the run's identity stands for
+        report["yara_rules"] = claim.options["yara_rules"]
     report["summary"] = summarize(report)
     validate_report(report)
     with tempfile.TemporaryDirectory(prefix="lccu-report-") as tmp:

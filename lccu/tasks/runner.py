@@ -34,7 +34,14 @@ from lccu.tasks import metrics, queue
 from lccu.tasks.health import worker_id
 from lccu.tasks.report import merge_report, report_key
 from lccu.tasks.stages import STAGES, StageContext
-from lccu.tasks.versions import cache_key, canonical, digest, tool_versions, worker_host
+from lccu.tasks.versions import (
+    RULE_DEPENDENT,
+    cache_key,
+    canonical,
+    digest,
+    tool_versions,
+    worker_host,
+)
 
 #: errors that retrying cannot fix: the stage fails with the reason, the run goes on
 PERMANENT = (PermanentTaskError, ImageFormatError, AccessDenied, NotFound, InvalidInput,
@@ -183,6 +190,11 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
                "versions": tool_versions(),
                "rules": claim.options.get("rules_identity"), "result": result_key,
                "result_digest": result_digest, "reused": reused}
+    if claim.stage in RULE_DEPENDENT and claim.options.get("yara_rules"):
+        # the engine (and version) that ran each rule file; the identity pins them
+        details["rule_engines"] = [
+            {k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason")}
+            for f in claim.options["yara_rules"]["files"]]
     if claim.stage == "archives":  # how expansion ran; never the case passwords themselves
         from lccu.pipeline.archives import expansion_settings
         from lccu.tasks.expand import run_limits

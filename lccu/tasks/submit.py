@@ -81,11 +81,14 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
     timezone = zone_key(timezone) if timezone else item_timezone(lab, evidence.id).zone
     paths = [p.resolve() for p in (rules if rules is not None else lab.settings.rules)] \
         if yara else []
-    identity = load_rules(paths).identity if yara else None
+    ruleset = load_rules(paths) if yara else None
     seg = segment_size()
     options: dict[str, Any] = {
-        "rules": [str(p) for p in paths], "rules_identity": identity, "segment_size": seg,
+        "rules": [str(p) for p in paths],
+        "rules_identity": ruleset.identity if ruleset else None, "segment_size": seg,
         "yara": yara, "carve": carve, "timezone": timezone, "expand": expand}
+    if ruleset is not None:  # equal identities mean equal engines: workers check it
+        options["yara_rules"] = ruleset.report_record()
     if expand:
         options["archive_limits"] = expansion_limits().as_dict()
         options["passwords"] = list(passwords)

@@ -18,7 +18,8 @@ from lccu import __version__
 
 @cache
 def tool_versions() -> dict[str, str]:
-    """lccu, TSK, libyara and libmagic versions of this worker (recorded in custody)."""
+    """lccu, TSK, libyara, YARA-X and libmagic versions of this worker (recorded in
+    custody)."""
     versions = {"lccu": __version__}
     try:
         import pytsk3
@@ -32,6 +33,12 @@ def tool_versions() -> dict[str, str]:
         versions["libyara"] = str(yara.YARA_VERSION)
     except ImportError:  # pragma: no cover
         versions["libyara"] = "unavailable"
+    try:
+        from lccu.scan.engines import YARA_X, engine_version
+
+        versions["yara-x"] = engine_version(YARA_X)
+    except ImportError:  # pragma: no cover
+        versions["yara-x"] = "unavailable"
     try:
         import magic
 

@@ -7,6 +7,7 @@ import subprocess
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,6 +203,11 @@ class _FailingStream(io.BytesIO):
         if self.tell() >= self.bad_from:
             raise OSError("simulated I/O error")
         return super().read(size)
+
+    def readinto(self, buffer: Any) -> int:
+        if self.tell() >= self.bad_from:
+            raise OSError("simulated I/O error")
+        return super().readinto(buffer)
 
 
 def test_read_failure_is_recorded_and_other_segments_still_scanned(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import subprocess
 from collections.abc import Callable
@@ -48,11 +49,12 @@ def test_bundled_rules_have_required_meta_and_compile_with_the_cli(
     for _ns, path in bundled_files:
         proc = subprocess.run(["yara", "-w", str(path), "/dev/null"], capture_output=True)
         assert proc.returncode == 0, proc.stderr
-    rules = load_rules([], bundled=True, cache_dir=cache_dir)
-    for rule in rules.compiled:
+    compiled = yara.compile(filepaths={ns: str(p) for ns, p in bundled_files})
+    for rule in compiled:
         assert {"description", "author", "reference", "severity"} <= set(rule.meta), rule
         assert rule.meta["author"] == "lccu"
         assert rule.tags, rule.identifier
+    rules = load_rules([], bundled=True, cache_dir=cache_dir)
     assert {s.path for s in rules.sources} == {p for _, p in bundled_files}
 
 
@@ -113,22 +115,30 @@ def test_identity_follows_content(tmp_path: Path, cache_dir: Path) -> None:
 
 
 def test_signature_base_compiles_and_second_load_uses_cache(
-    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """signature-base compiles with no file skipped; a second load reads the cache, no compiler."""
-    base = corpus_file("yara-signature-base")
+    """A sixth of signature-base (every sixth file) compiles with no file skipped; a second
+    load reads the cache (engines chosen and both compiled sets), no compiler. (The whole
+    set is loaded by bench/yara_differential.py.)"""
+    base = tmp_path / "sigbase"
+    base.mkdir()
+    for path in sorted(corpus_file("yara-signature-base").glob("*.yar"))[::6]:
+        (base / path.name).write_bytes(path.read_bytes())
     first = load_rules([base], bundled=False, cache_dir=cache_dir)
     assert not first.errors and not first.from_cache
     assert len(first.sources) == len(list(base.glob("*.yar")))
-    names = sorted(r.identifier for r in first.compiled)
 
     def no_compile(*args: object, **kwargs: object) -> None:
-        raise AssertionError("yara.compile called although the cache is current")
+        raise AssertionError("a compiler was called although the cache is current")
 
+    for name in ("compile_libyara", "choose_engines"):
+        monkeypatch.setattr(f"lccu.scan.rules.{name}", no_compile)
     monkeypatch.setattr(yara, "compile", no_compile)
     second = load_rules([base], bundled=False, cache_dir=cache_dir)
     assert second.from_cache and second.identity == first.identity
-    assert sorted(r.identifier for r in second.compiled) == names
+    assert second.choices == first.choices
+    names = sorted(r.identifier for r in first.yarax)
+    assert sorted(r.identifier for r in second.yarax) == names
 
 
 def test_damaged_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
@@ -136,11 +146,14 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
     f = tmp_path / "zone.yar"
     f.write_text(GOOD)
     load_rules([f], bundled=False, cache_dir=cache_dir)
-    for cached in cache_dir.glob("*.yarc"):
+    damaged = [*cache_dir.glob("*.yarc"), *cache_dir.glob("*.yarx")]
+    assert damaged
+    for cached in damaged:
         cached.write_bytes(b"YARA garbage")
     again = load_rules([f], bundled=False, cache_dir=cache_dir)
     assert not again.from_cache
-    assert [r.identifier for r in again.compiled] == ["zone_good"]
+    sample = b"..zone-marker-4711.."
+    assert [h.rule for h in scan_file(io.BytesIO(sample), again)] == ["zone_good"]
 
 
 LENGTH_RULES = r"""
@@ -190,10 +203,11 @@ def test_include_and_namespace_clash_are_refused(tmp_path: Path, cache_dir: Path
 def test_default_cache_lives_under_lccu_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without cache_dir the compiled rules are saved as <LCCU_HOME>/cache/yara/<identity>.yarc."""
+    """Without cache_dir the compiled rules are saved under <LCCU_HOME>/cache/yara/<identity>."""
     monkeypatch.setenv("LCCU_HOME", str(tmp_path / "home"))
     rules = load_rules([], bundled=True)
-    assert (tmp_path / "home" / "cache" / "yara" / f"{rules.identity}.yarc").is_file()
+    entry = tmp_path / "home" / "cache" / "yara" / rules.identity
+    assert entry.with_suffix(".json").is_file() and entry.with_suffix(".yarx").is_file()
     assert load_rules([], bundled=True).from_cache
 
 

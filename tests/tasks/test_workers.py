@@ -54,10 +54,18 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert (file_set(got), carved_set(got), yara_set(got)) == \
         (file_set(want), carved_set(want), yara_set(want))
     events = processed_events(lab, evidence)
-    assert len(events) == len(status["stages"]) == 13
+    assert len(events) == len(status["stages"]) == 14
     details = events[0]["details"]
-    assert set(details["versions"]) == {"lccu", "tsk", "libyara", "libmagic"}
+    assert set(details["versions"]) == {"lccu", "tsk", "libyara", "yara-x", "libmagic"}
     assert details["rules"] and len(details["result_digest"]) == 64
+    # the engine of each rule file, as `lccu scan` chose it, in the report and in custody
+    engines = [{k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason")}
+               for f in want["yara_rules"]["files"]]
+    assert [f["engine"] for f in engines] and got["yara_rules"]["identity"] == \
+        want["yara_rules"]["identity"]
+    for event in events:
+        if event["details"]["stage"] in ("yara", "yara-files"):
+            assert event["details"]["rule_engines"] == engines
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
 
     listed = lccu(unit, "status", evidence, "--json")
