@@ -1,8 +1,9 @@
 """Stage: list every volume and file (deleted ones too), extract readable content, identify it.
 
 Content is read once: a tee writes it to ``files/vol<V>/<inode><ext>`` while it is hashed
-(SHA-256) and its first bytes are given to libmagic. Names that share an inode (hard links,
-a deleted name whose inode is still in use) are extracted once and share the result.
+(MD5, SHA-1 and SHA-256 in the same pass) and its first bytes are given to libmagic. Names
+that share an inode (hard links, a deleted name whose inode is still in use) are extracted
+once and share the result.
 
 Listing is bounded in wall-clock time (:func:`listing_budget`, ``LCCU_FS_BUDGET_SECONDS``,
 default 1800 s): checked between TSK calls, so a corrupt file system that keeps TSK busy
@@ -79,13 +80,14 @@ def _extract(img: TskImage, volume: Volume, entry: FileEntry, sink: DirectorySin
              relative: str) -> dict[str, Any]:
     stream = open_content(img, volume, entry)
     if sink is None:
-        info = identify(stream)
-        return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
-                "exported": None}
-    with sink.create(relative) as out:
-        info = identify(cast(BinaryIO, _Tee(stream, out)))
-    return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
-            "exported": relative}
+        info = identify(stream, entry.size)
+        exported = None
+    else:
+        with sink.create(relative) as out:
+            info = identify(cast(BinaryIO, _Tee(stream, out)), entry.size)
+        exported = relative
+    return {**info.hashes(), "mime": info.mime, "description": info.description,
+            "exported": exported}
 
 
 def file_record(entry: FileEntry, zone: ZoneInfo | None) -> dict[str, Any]:
@@ -98,8 +100,8 @@ def file_record(entry: FileEntry, zone: ZoneInfo | None) -> dict[str, Any]:
         "allocated": entry.allocated, "kind": KINDS.get(entry.kind, "other"),
         **entry.times.to_json(zone),
         "file_name_times": file_name.times.to_json(zone) if file_name else None,
-        "timestomp": entry.timestomp, "sha256": None, "mime": None, "description": None,
-        "exported": None,
+        "timestomp": entry.timestomp, "md5": None, "sha1": None, "sha256": None, "mime": None,
+        "description": None, "exported": None,
     }
 
 
