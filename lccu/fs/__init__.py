@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lccu.fs.content import ContentInfo, ContentReader, identify, open_content
 from lccu.fs.owner import OffsetOwnerIndex, unallocated_ranges
-from lccu.fs.problems import OutOfTime, Problem
+from lccu.fs.problems import Notice, OutOfTime, Problem
 from lccu.fs.volumes import (
     PartitionRow,
     Volume,
@@ -24,6 +24,7 @@ __all__ = [
     "ContentInfo",
     "ContentReader",
     "FileEntry",
+    "Notice",
     "OffsetOwnerIndex",
     "OutOfTime",
     "PartitionRow",

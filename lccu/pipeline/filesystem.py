@@ -22,6 +22,7 @@ from lccu.errors import FileSystemError, InvalidInput, LccuError
 from lccu.fs import (
     Budget,
     FileEntry,
+    Notice,
     Problem,
     Volume,
     identify,
@@ -69,6 +70,7 @@ class FileSystemResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     entries: list[FileEntry] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
 
 def file_ref(entry: FileEntry) -> dict[str, Any]:
@@ -80,14 +82,15 @@ def file_ref(entry: FileEntry) -> dict[str, Any]:
 def _extract(img: TskImage, volume: Volume, entry: FileEntry, sink: DirectorySink | None,
              relative: str) -> dict[str, Any]:
     stream = open_content(img, volume, entry)
+    capped = {"capped": True} if getattr(getattr(stream, "raw", None), "capped", False) else {}
     if sink is None:
         info = identify(stream)
         return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
-                "exported": None}
+                "exported": None, **capped}
     with sink.create(relative) as out:
         info = identify(cast(BinaryIO, _Tee(stream, out)))
     return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
-            "exported": relative}
+            "exported": relative, **capped}
 
 
 def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
@@ -103,7 +106,8 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
     for volume in volumes:
         result.volumes.append({"index": volume.index, "start_offset": volume.start_offset,
                                "length": volume.length, "description": volume.description,
-                               "fs_type": volume.fs_type})
+                               "fs_type": volume.fs_type, "encryption": volume.encryption,
+                               "truncated": volume.truncated})
         try:
             entries = list(walk(img, volume, problems, budget=clock))
         except FileSystemError as exc:
@@ -129,6 +133,12 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
                     try:
                         done[key] = _extract(img, volume, entry,
                                              sink if entry.size > 0 else None, relative)
+                        if done[key].get("capped"):
+                            problems.append(Notice(
+                                f"volume {volume.index}:{entry.path} (inode {entry.inode})",
+                                f"recorded size {entry.size} bytes exceeds what the image can "
+                                f"hold ({img.get_size()} bytes): read and exported capped at "
+                                f"{img.get_size()} bytes"))
                     except (LccuError, OSError) as exc:
                         done[key] = {}
                         problems.append(Problem(f"volume {volume.index}:{entry.path} "
@@ -138,7 +148,8 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
                 if tick is not None:
                     tick(1)
             result.files.append(record)
-    result.errors = [{"where": p.where, "message": p.message} for p in problems]
+    result.errors = [p.as_dict() for p in problems if not isinstance(p, Notice)]
+    result.warnings = [p.as_dict() for p in problems if isinstance(p, Notice)]
     return result
 
 

@@ -121,6 +121,8 @@ def _render(
         "carved": _table(list(report.get("carved") or []), max_rows),
         "yara": _table(list(report.get("yara") or []), max_rows),
         "errors": _table(list(report.get("errors") or []), max_rows),
+        "read_errors": _table(list(report.get("read_errors") or []), max_rows),
+        "warnings": _table(list(report.get("warnings") or []), max_rows),
         "chart": bar_chart(count_by_mime(files)),
         "thumbs": thumbs,
         "max_thumbnail_bytes": max_thumbnail_bytes,

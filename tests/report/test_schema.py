@@ -93,7 +93,7 @@ def test_schema_violation_is_named(report: dict[str, Any], change: str, where: s
     with pytest.raises(InvalidInput) as caught:
         validate_report(_broken(report, change))
     assert where in str(caught.value)
-    assert "report does not match report.json schema 1.0" in str(caught.value)
+    assert "report does not match report.json schema 1.1" in str(caught.value)
 
 
 def test_summary_must_match_lists(report: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from lccu.report import write_reports
 
 
 def test_writes_both_files(report: dict[str, Any], out_dir: Path) -> None:
-    """Both files land in DIR; the JSON reads back equal to the input and names version 1.0."""
+    """Both files land in DIR; the JSON reads back equal to the input."""
     json_path, html_path = write_reports(report, out_dir)
     assert (json_path, html_path) == (out_dir / "report.json", out_dir / "report.html")
     assert json.loads(json_path.read_text("utf-8")) == report
