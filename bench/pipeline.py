@@ -102,7 +102,9 @@ def timed_workers(lab: Any, evidence: str, env: dict[str, str], count: int) -> f
              for _ in range(count)]
     try:
         time.sleep(4)  # worker start-up (imports, broker connection) is not what we measure
-        broker = make_broker(dataclasses.replace(lab.settings, redis_url=env["LCCU_REDIS_URL"]))
+        broker = make_broker(dataclasses.replace(
+            lab.settings, redis_url=env["LCCU_REDIS_URL"],
+            broker_namespace=env["LCCU_BROKER_NAMESPACE"]))
         actor = declare(broker)
         start = time.perf_counter()
         sub = submit(lab, evidence)

@@ -18,6 +18,11 @@ class ConfigError(LccuError, ValueError):
     """The configuration (environment, TOML file) is missing or inconsistent."""
 
 
+class SchemaMismatch(ConfigError):
+    """The case database's schema is older or newer than this lccu: the message names the
+    command that fixes it (``lccu db upgrade``, or installing the matching lccu)."""
+
+
 class NotFound(LccuError, LookupError):
     """A zone, user, case or evidence item that does not exist (or is not visible)."""
 

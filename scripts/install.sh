@@ -14,6 +14,8 @@ APT_PACKAGES=(
   mtools dosfstools e2fsprogs fdisk                              # test image builders
   redis-server postgresql postgresql-client                      # services for server mode
   chromium                                                       # report screenshots in tests
+  libarchive13 zip 7zip gcab xorriso zstd                        # archives: library, test builders
+  libarchive-tools unar poppler-utils                            # archives: oracles, bench peers
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.table import Table
 
-from lccu.cli.app import State, cli, console, emit_json, pass_state, plain
-from lccu.evidence.models import ROLES
+from lccu.cli.app import State, cli, console, emit_json, new_table, pass_state, plain
+from lccu.evidence.terms import ROLES
 
 
 @cli.group()
@@ -58,7 +57,7 @@ def user_list(state: State, as_json: bool) -> None:
     if as_json:
         emit_json([u.__dict__ for u in users])
         return
-    table = Table("user", "zone", "role", "key id")
+    table = new_table("user", "zone", "role", "key id")
     for u in users:
         table.add_row(u.username, u.zone, u.role, u.key_id[:16] + "...")
     console.print(table)

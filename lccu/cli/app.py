@@ -8,16 +8,19 @@ traceback).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
-from lccu import __version__
 from lccu.errors import LccuError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from lccu.config import Settings
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -38,25 +41,53 @@ class LccuGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
-            if os.environ.get("LCCU_DEBUG"):
+            if _debug(ctx):
                 raise
             err_console.print(f"lccu: internal error: {type(exc).__name__}: {exc} "
                               "(set LCCU_DEBUG=1 for the traceback)", markup=False)
             ctx.exit(3)
 
 
+def _print_version(ctx: click.Context) -> None:
+    """``lccu --version``: read from the installed distribution only when asked."""
+    import lccu
+
+    click.echo(f"lccu, version {lccu.__version__}")
+    ctx.exit()
+
+
+def _debug(ctx: click.Context) -> bool:
+    """``LCCU_DEBUG`` (false when the settings themselves cannot be read)."""
+    state = ctx.find_object(State)
+    try:
+        return bool(state is not None and state.settings.debug)
+    except LccuError:
+        return False
+
+
 class State:
-    """Per-invocation state: who acts, and the lab opened on first use."""
+    """Per-invocation state: the checked settings, who acts, and the lab opened on first use."""
 
     def __init__(self, user: str | None) -> None:
         self.user = user
+        self._settings: Settings | None = None
         self._lab: Any = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings, read and checked on first use: an unknown or bad one is a
+        ConfigError naming it (exit 2); ``--help`` never reads them."""
+        if self._settings is None:
+            from lccu.config import load_settings
+
+            self._settings = load_settings()
+        return self._settings
 
     def lab(self, *, need_user: bool = True) -> Any:
         from lccu.evidence.lab import open_lab, require_user
 
         if self._lab is None:
-            self._lab = open_lab(self.user)
+            self._lab = open_lab(self.user, self.settings)
         if need_user:
             require_user(self._lab)
         return self._lab
@@ -72,13 +103,25 @@ pass_state = click.make_pass_decorator(State)
 @click.group(cls=LccuGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--as", "user", envvar="LCCU_USER", metavar="USER",
               help="Act as this user (default: $LCCU_USER).")
-@click.version_option(__version__, prog_name="lccu")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+              help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, user: str | None) -> None:
-    """lccu: evidence, chain of custody and processing for a Local Computer Crime Unit."""
+    """lccu: evidence, chain of custody and processing for a Local Computer Crime Unit.
+
+    Settings come from LCCU_* variables and lccu.toml (`lccu config show`); an unknown or bad
+    one stops a command with exit 2 and its name."""
     state = State(user)
     ctx.obj = state
     ctx.call_on_close(state.close)
+
+
+def new_table(*headers: str) -> Table:
+    """A rich table with these column headers (rich.table is imported when one is shown)."""
+    from rich.table import Table
+
+    return Table(*headers)
 
 
 def emit_json(value: Any) -> None:

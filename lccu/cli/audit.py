@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import click
-from rich.table import Table
 
-from lccu.cli.app import State, cli, console, emit_json, err_console, pass_state
+from lccu.cli.app import State, cli, console, emit_json, err_console, new_table, pass_state
 
 
 @cli.command("audit")
@@ -30,7 +29,7 @@ def audit(state: State, zone_name: str | None, limit: int | None, check: bool,
     if as_json:
         emit_json(rows)
     else:
-        table = Table("#", "at (UTC)", "user", "zone", "operation", "object", "case zone",
+        table = new_table("#", "at (UTC)", "user", "zone", "operation", "object", "case zone",
                       "allowed", "justification")
         for r in rows:
             table.add_row(str(r["seq"]), r["at"][:19], r["user"], r["zone"] or "",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from rich.table import Table
 
-from lccu.cli.app import State, cli, console, emit_json, pass_state, plain
+from lccu.cli.app import State, cli, console, emit_json, new_table, pass_state, plain
 from lccu.errors import InvalidInput
 
 
@@ -39,7 +38,7 @@ def case_list(state: State, as_json: bool) -> None:
     if as_json:
         emit_json([c.as_dict() for c in cases])
         return
-    table = Table("number", "title", "zone", "status", "reference", "id")
+    table = new_table("number", "title", "zone", "status", "reference", "id")
     for c in cases:
         table.add_row(c.number, c.title, c.zone, c.status, c.reference or "", c.id)
     console.print(table)
@@ -64,7 +63,7 @@ def case_show(state: State, case_ref: str, justification: str | None, as_json: b
         state_text = "revoked" if share.revoked_at else "active"
         plain(f"  shared with {share.zone} ({share.permission}, {state_text}): "
               f"{share.purpose or ''}")
-    table = Table("exhibit", "description", "state", "size", "sha256", "id")
+    table = new_table("exhibit", "description", "state", "size", "sha256", "id")
     for i in items:
         table.add_row(i.exhibit_number, i.description, i.state, str(i.size or ""),
                       i.sha256 or "", i.id)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
-from lccu.cli.app import State, cli, console, emit_json, err_console, pass_state, plain
+from lccu.cli.app import State, cli, console, emit_json, err_console, new_table, pass_state, plain
 from lccu.errors import InvalidInput
-from lccu.evidence.chain import ACTIONS, COUNTERSIGN_ROLES, VerifyResult
+from lccu.evidence.terms import ACTIONS, COUNTERSIGN_ROLES
+
+if TYPE_CHECKING:
+    from lccu.evidence.chain import VerifyResult
 
 
 @cli.group()
@@ -28,7 +31,7 @@ def custody_log(state: State, case_ref: str, as_json: bool) -> None:
     if as_json:
         emit_json(events)
         return
-    table = Table("#", "recorded (UTC)", "actor", "zone", "action", "item", "reason", "hash")
+    table = new_table("#", "recorded (UTC)", "actor", "zone", "action", "item", "reason", "hash")
     for e in events:
         table.add_row(str(e["seq"]), e["recorded_at"][:19], e["actor"], e["actor_zone"] or "",
                       e["action"], (e["evidence_id"] or "")[:8], e["reason"] or "",

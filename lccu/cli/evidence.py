@@ -9,7 +9,7 @@ import click
 
 from lccu.cli.app import State, cli, emit_json, err_console, pass_state, plain, progress_bar
 from lccu.errors import InvalidInput
-from lccu.evidence.models import ITEM_TYPES
+from lccu.evidence.terms import ITEM_TYPES
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:

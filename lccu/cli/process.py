@@ -143,37 +143,42 @@ def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
 
 
 @cli.command("worker")
-@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
-              envvar="LCCU_WORKER_PROCESSES", help="Worker processes ($LCCU_WORKER_PROCESSES).")
-@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True,
-              envvar="LCCU_WORKER_THREADS", help="Threads per process ($LCCU_WORKER_THREADS).")
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: LCCU_WORKER_PROCESSES, 1).")
+@click.option("--threads", type=click.IntRange(1, 64), default=None,
+              help="Threads per process (default: LCCU_WORKER_THREADS, 1).")
 @click.option("--queues", multiple=True, default=("lccu",), show_default=True,
               help="Dramatiq queues to consume (repeatable).")
-@click.option("--max-restarts", type=click.IntRange(0, 1000), default=5, show_default=True,
-              envvar="LCCU_WORKER_MAX_RESTARTS",
+@click.option("--max-restarts", type=click.IntRange(0, 1000), default=None,
               help="With --processes > 1: restarts of a crashing child before it is given up "
-                   "($LCCU_WORKER_MAX_RESTARTS).")
-@click.option("--restart-window", type=click.FloatRange(0, min_open=True), default=60.0,
-              show_default=True, envvar="LCCU_WORKER_RESTART_WINDOW",
+                   "(default: LCCU_WORKER_MAX_RESTARTS, 5).")
+@click.option("--restart-window", type=click.FloatRange(0, min_open=True), default=None,
               help="Seconds: crashes closer together than this form a crash loop "
-                   "($LCCU_WORKER_RESTART_WINDOW).")
-@click.option("--restart-delay", type=click.FloatRange(0, min_open=True), default=1.0,
-              show_default=True, envvar="LCCU_WORKER_RESTART_DELAY",
+                   "(default: LCCU_WORKER_RESTART_WINDOW, 60).")
+@click.option("--restart-delay", type=click.FloatRange(0, min_open=True), default=None,
               help="Seconds before a crashed child is restarted, doubled per crash of a loop "
-                   "up to 30 ($LCCU_WORKER_RESTART_DELAY).")
-def worker(processes: int, threads: int, queues: tuple[str, ...], max_restarts: int,
-           restart_window: float, restart_delay: float) -> None:
+                   "up to 30 (default: LCCU_WORKER_RESTART_DELAY, 1).")
+@pass_state
+def worker(state: State, processes: int | None, threads: int | None, queues: tuple[str, ...],
+           max_restarts: int | None, restart_window: float | None,
+           restart_delay: float | None) -> None:
     """Take processing work from Redis (needs LCCU_REDIS_URL, LCCU_USER = an operator).
 
     With --processes > 1 this process supervises the children: a crashed child is restarted
     (see --max-restarts), SIGTERM or Ctrl-C stops them all."""
-    from lccu.config import load_settings
     from lccu.tasks.worker import run_processes, run_worker
 
+    settings = state.settings
+    processes = settings.worker_processes if processes is None else processes
+    threads = settings.worker_threads if threads is None else threads
+    max_restarts = settings.worker_max_restarts if max_restarts is None else max_restarts
+    restart_window = (settings.worker_restart_window if restart_window is None
+                      else restart_window)
+    restart_delay = settings.worker_restart_delay if restart_delay is None else restart_delay
     if processes > 1:
         raise click.exceptions.Exit(run_processes(
             processes, threads, queues, max_restarts=max_restarts,
             restart_window=restart_window, restart_delay=restart_delay,
             log=lambda line: click.echo(line, err=True)))
-    run_worker(load_settings(), threads=threads, queues=queues,
+    run_worker(settings, threads=threads, queues=queues,
                log=lambda line: click.echo(line, err=True))

@@ -16,7 +16,8 @@ from lccu.cli.app import cli, emit_json, err_console, plain
 def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[[], None]]:
     """A rich display with one line per stage on a terminal, one line per stage otherwise."""
     labels = {"hash": "hashing image", "files": "file systems (files)",
-              "carve": "carving (files)", "yara": "YARA (targets)"}
+              "carve": "carving (files)", "archives": "archives (containers)",
+              "yara": "YARA (targets)"}
     if sys.stderr.isatty():
         from rich.progress import (
             BarColumn,
@@ -56,20 +57,32 @@ def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[
 @click.option("--no-yara", is_flag=True, help="Skip the YARA stage.")
 @click.option("--carve", "carve_scope", type=click.Choice(["all", "unallocated", "none"]),
               default="all", show_default=True, help="Where to carve.")
+@click.option("--no-expand", is_flag=True,
+              help="Do not open archives and documents (zip, 7z, RAR, tar, PDF, ...).")
+@click.option("--passwords", "password_file", type=click.Path(path_type=Path),
+              help="The case's password list for encrypted archives, one per line; never "
+                   "written to the report (only that one was used).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
 def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
-         carve_scope: str, as_json: bool) -> None:
-    """Hash, list file systems (deleted files too), extract, carve and YARA-scan IMAGE (raw,
-    split, E01, VMDK, VHD, VHDX, QCOW2). Exit 1 when the media could not be read as acquired
-    (read errors, or hashes stored in the container that differ)."""
+         carve_scope: str, no_expand: bool, password_file: Path | None,
+         as_json: bool) -> None:
+    """Hash, list file systems (deleted files too), extract, carve, open archives and
+    documents, and YARA-scan IMAGE (raw, split, E01, VMDK, VHD, VHDX, QCOW2). Exit 1 when
+    the media could not be read as acquired (read errors, or hashes stored in the container
+    that differ)."""
+    from lccu.archive import expansion_limits
+    from lccu.archive.passwords import read_password_list
     from lccu.config import load_settings
     from lccu.pipeline import ScanOptions, run_scan
 
     extra = tuple(load_settings().rules) + rules
+    passwords = read_password_list(password_file) if password_file else ()
+    options = ScanOptions(rules=extra, yara=not no_yara, carve=carve_scope,
+                          expand=not no_expand, limits=expansion_limits(),
+                          passwords=passwords)
     update, stop = _stage_progress()
     try:
-        report = run_scan(image, out_dir, ScanOptions(rules=extra, yara=not no_yara,
-                                                      carve=carve_scope), update)
+        report = run_scan(image, out_dir, options, update)
     finally:
         stop()
     if as_json:
@@ -97,8 +110,10 @@ def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
           f"sha256  {image['sha256']}\n"
           f"volumes {s['volumes']}, files {s['files']} ({s['deleted_files']} deleted, "
           f"{s['exported_files']} exported), carved {s['carved']} "
-          f"({s['carved_validated']} validated), YARA hits {s['yara_hits']}, "
-          f"errors {s['errors']}, read errors {s['read_errors']}, warnings {s['warnings']}")
+          f"({s['carved_validated']} validated), "
+          + (f"archives {s['archives']} ({s['members']} members), " if "archives" in s else "")
+          + f"YARA hits {s['yara_hits']}, errors {s['errors']}, "
+          f"read errors {s['read_errors']}, warnings {s['warnings']}")
     for fault in report["read_errors"][:20]:
         plain(f"read error at {fault['offset']} ({fault['length']} bytes): {fault['cause']}")
     for entry in [*report["errors"], *report["warnings"]][:20]:

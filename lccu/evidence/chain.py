@@ -36,28 +36,10 @@ from lccu.evidence.invariants import (
     check_invariants,
 )
 from lccu.evidence.keys import key_id_of, verify_signature
+from lccu.evidence.terms import ACTIONS, COUNTERSIGN_ROLES
 
 FORMAT_VERSION = 1
 
-ACTIONS = (
-    "acquired",
-    "intake",
-    "transferred",
-    "checked_out",
-    "checked_in",
-    "seal_broken",
-    "resealed",
-    "accessed",
-    "processed",
-    "verified",
-    "exported",
-    "returned",
-    "destroyed",
-    "note",
-)
-#: countersigning role -> the ``details`` field of a hand-over that names that party
-COUNTERSIGN_ROLES = {"receiver": "received_by", "witness": "witness",
-                     "releaser": "released_by"}
 __all__ = ["ACTIONS", "AFTER_DISPOSAL_ALLOWED", "COUNTERSIGN_ROLES", "DISPOSAL_ACTIONS",
            "Anchor", "PendingSignature", "Problem", "SignerKey", "VerifyResult", "Violation",
            "check_countersignatures", "compute_event_hash", "named_party", "verify_events"]

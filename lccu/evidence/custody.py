@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from lccu.errors import InvalidInput
 from lccu.evidence.access import Actor
 from lccu.evidence.canonical import GENESIS_HASH, canonical_json, format_time, utc_now
+from lccu.evidence.caselock import lock_case
 from lccu.evidence.chain import ACTIONS, FORMAT_VERSION, SignerKey, compute_event_hash
 from lccu.evidence.invariants import MOVEMENT_ACTIONS, check_new_event
 from lccu.evidence.keys import KeyStore
@@ -66,9 +67,7 @@ def append_event(
     """Hash, sign and add the next event of ``case`` (flushed, not committed)."""
     if action not in ACTIONS:
         raise InvalidInput(f"unknown custody action {action!r}; use one of {', '.join(ACTIONS)}")
-    locked = session.execute(
-        select(Case).where(Case.id == case.id).with_for_update()
-    ).scalar_one()
+    locked = lock_case(session, case.id)
     last = session.execute(
         select(CustodyEvent.seq, CustodyEvent.event_hash)
         .where(CustodyEvent.case_id == case.id)

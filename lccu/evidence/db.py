@@ -2,24 +2,27 @@
 
 SQLite is the embedded default; any SQLAlchemy URL (``LCCU_DATABASE_URL``) works, PostgreSQL
 being the server choice. The schema is created and upgraded with Alembic, never with
-``create_all``, so an existing unit's database moves forward with the code.
+``create_all``. A new, empty database is created on first use; an existing one moves forward
+only with ``lccu db upgrade``, and lccu refuses to run against a schema older or newer than
+its code (:func:`check_schema`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lccu.errors import ConfigError
+from lccu.errors import ConfigError, SchemaMismatch
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -54,20 +57,87 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (no-op when it already is)."""
-    cfg = _alembic_config(engine)
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this lccu's migrations."""
+
+    current: str | None  # the Alembic revision recorded in the database, None if none
+    head: str  # the newest revision this code knows
+    known: tuple[str, ...]  # every revision this code knows, oldest first
+    empty: bool  # no tables at all: a new database
+
+    @property
+    def older(self) -> bool:
+        return self.current in self.known and self.current != self.head
+
+    @property
+    def newer(self) -> bool:
+        return self.current is not None and self.current not in self.known
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    """Read the database's revision (without changing anything)."""
+    script = ScriptDirectory.from_config(_alembic_config(engine))
+    known = tuple(reversed([r.revision for r in script.walk_revisions()]))
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
-        if current == head:
-            return
+            empty = current is None and not inspect(conn).get_table_names()
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"cannot open the case database {_shown(engine)}: {exc}") from exc
+    return SchemaState(current, str(script.get_current_head()), known, empty)
+
+
+def _shown(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest revision (no-op when it already is); returns the
+    revisions before and after. Refuses a database newer than the code."""
+    state = schema_state(engine)
+    if state.newer:
+        raise SchemaMismatch(_newer_message(engine, state))
+    if state.current == state.head:
+        return state.current, state.head
+    cfg = _alembic_config(engine)
+    try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise ConfigError(f"cannot open the case database {engine.url!r}: {exc}") from exc
+        raise ConfigError(f"cannot upgrade the case database {_shown(engine)}: {exc}") from exc
+    return state.current, state.head
+
+
+def _newer_message(engine: Engine, state: SchemaState) -> str:
+    return (f"the case database {_shown(engine)} is at schema {state.current}, newer than "
+            f"this lccu knows (its newest is {state.head}): another server upgraded it; "
+            "install the same lccu version as that server here (never run an older lccu "
+            "against it)")
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse a database whose schema is older or newer than the code, naming the command
+    that fixes it; a new, empty database is created (the embedded two-command set-up).
+
+    Upgrading is an operator's decision (back up first, every server on the same version),
+    so it is never done implicitly: ``lccu db upgrade``."""
+    state = schema_state(engine)
+    if state.current == state.head:
+        return
+    if state.empty:
+        upgrade(engine)
+        return
+    if state.newer:
+        raise SchemaMismatch(_newer_message(engine, state))
+    if state.current is None:
+        raise SchemaMismatch(f"the database {_shown(engine)} has tables but no lccu schema "
+                             "version: it is not an lccu case database; check "
+                             "LCCU_DATABASE_URL")
+    raise SchemaMismatch(f"the case database {_shown(engine)} is at schema {state.current}, "
+                         f"this lccu needs {state.head}: back it up, stop the workers and "
+                         "the web server, then run `lccu db upgrade`")
 
 
 class Database:
@@ -76,7 +146,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        upgrade(self.engine)
+        check_schema(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 
 from lccu.errors import DeclaredHashMismatch, InvalidInput, LccuError, StorageError
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.evidence.models import ITEM_TYPES, EvidenceItem, new_uuid
+from lccu.evidence.models import EvidenceItem, new_uuid
 from lccu.evidence.records import EvidenceInfo
+from lccu.evidence.terms import ITEM_TYPES
 from lccu.hashing import ALGORITHMS, normalise_hash
 from lccu.storage import EvidenceStore, StoredEvidence, open_store
 from lccu.storage.pipe import BytePipe

@@ -10,8 +10,9 @@ from lccu.errors import AccessDenied, AlreadyExists, InvalidInput, NotFound
 from lccu.evidence.access import ADMIN_ROLES
 from lccu.evidence.keys import check_username, key_id_of
 from lccu.evidence.lab_base import BOOTSTRAP, LabBase, _now
-from lccu.evidence.models import ROLES, User, Zone
+from lccu.evidence.models import User, Zone
 from lccu.evidence.records import UserInfo
+from lccu.evidence.terms import ROLES
 
 
 class LabAdmin(LabBase):

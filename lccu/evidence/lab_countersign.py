@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lccu.errors import InvalidInput
+from lccu.evidence.caselock import lock_case
 from lccu.evidence.chain import COUNTERSIGN_ROLES, named_party
 from lccu.evidence.custody import (
     countersignature_to_dict,
@@ -20,7 +21,7 @@ from lccu.evidence.custody import (
 from lccu.evidence.invariants import MOVEMENT_ACTIONS
 from lccu.evidence.keys import key_id_of, public_key_hex
 from lccu.evidence.lab_base import LabBase, _now
-from lccu.evidence.models import Case, CustodyCountersignature, CustodyEvent
+from lccu.evidence.models import CustodyCountersignature, CustodyEvent
 
 
 class LabCountersign(LabBase):
@@ -47,7 +48,7 @@ class LabCountersign(LabBase):
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "custody.countersign", write=True)
             registered = self._signing_key_id(session)
-            session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+            lock_case(session, case.id)
             row = session.scalar(select(CustodyEvent).where(CustodyEvent.case_id == case.id,
                                                             CustodyEvent.seq == seq))
             if row is None:

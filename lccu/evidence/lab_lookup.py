@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lccu.evidence.caselock import lock_case
 from lccu.evidence.models import Case, CustodyEvent, EvidenceItem
 
 
@@ -39,7 +40,7 @@ def _recorded_event(session: Session, case: Case, action: str, item_id: str | No
                     reason: str | None) -> Any:
     """The first event of ``case`` with this action, item and reason, looked up under the
     case row's lock, so that check-then-append is one step (``once=True``)."""
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    lock_case(session, case.id)
     item_match = (CustodyEvent.evidence_id.is_(None) if item_id is None
                   else CustodyEvent.evidence_id == item_id)
     return session.execute(

@@ -23,11 +23,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ROLES = ("investigator", "analyst", "operator", "dpo")
-CASE_STATUSES = ("open", "closed")
-ITEM_TYPES = ("disk-image", "memory-image", "phone-extraction", "other")
-ITEM_STATES = ("registered", "stored", "verified", "hash-mismatch", "returned", "destroyed")
-
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

@@ -6,7 +6,7 @@ typed records; it knows nothing of task queues, object stores or the database.
 
 from __future__ import annotations
 
-from lccu.fs.content import ContentInfo, ContentReader, identify, open_content
+from lccu.fs.content import ContentInfo, ContentReader, identify, identify_head, open_content
 from lccu.fs.owner import OffsetOwnerIndex, unallocated_ranges
 from lccu.fs.problems import Notice, OutOfTime, Problem
 from lccu.fs.volumes import (
@@ -32,6 +32,7 @@ __all__ = [
     "Volume",
     "fs_type_name",
     "identify",
+    "identify_head",
     "list_partition_table",
     "list_volumes",
     "open_content",

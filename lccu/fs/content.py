@@ -148,10 +148,14 @@ def identify(stream: BinaryIO) -> ContentInfo:
             head += block[: MAGIC_BYTES - len(head)]
         digest.update(block)
         size += len(block)
+    mime, description = identify_head(bytes(head))
+    return ContentInfo(size=size, sha256=digest.hexdigest(), mime=mime, description=description)
+
+
+def identify_head(head: bytes) -> tuple[str, str]:
+    """libmagic's MIME type and description of a content's first bytes (64 KiB suffice)."""
     mime_magic, text_magic = _magics()
     try:
-        mime = mime_magic.from_buffer(bytes(head))
-        description = text_magic.from_buffer(bytes(head))
+        return mime_magic.from_buffer(head), text_magic.from_buffer(head)
     except magic.MagicException as exc:  # libmagic refuses some inputs; keep the hash
-        mime, description = "application/octet-stream", f"unidentified: {exc}"
-    return ContentInfo(size=size, sha256=digest.hexdigest(), mime=mime, description=description)
+        return "application/octet-stream", f"unidentified: {exc}"

@@ -13,12 +13,12 @@ hours. Only what was listed is extracted.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
-from lccu.errors import FileSystemError, InvalidInput, LccuError
+from lccu.archive.names import safe_extension
+from lccu.errors import FileSystemError, LccuError
 from lccu.fs import (
     Budget,
     FileEntry,
@@ -31,23 +31,19 @@ from lccu.fs import (
     walk,
 )
 from lccu.imaging.tsk import TskImage
-from lccu.pipeline.sink import DirectorySink, safe_extension
+from lccu.pipeline.sink import DirectorySink
 
 KINDS = {"file": "file", "dir": "directory", "link": "symlink"}
 Tick = Callable[[int], None]
-DEFAULT_BUDGET = 1800.0
 
 
 def listing_budget(seconds: float | None = None) -> Budget:
     """A budget for listing one image's file systems, starting now: ``seconds``, else
     ``LCCU_FS_BUDGET_SECONDS`` (default 1800; 0 means none)."""
     if seconds is None:
-        value = os.environ.get("LCCU_FS_BUDGET_SECONDS", str(DEFAULT_BUDGET))
-        try:
-            seconds = float(value)
-        except ValueError as exc:
-            raise InvalidInput(f"LCCU_FS_BUDGET_SECONDS must be a number of seconds, not "
-                               f"{value!r}") from exc
+        from lccu.config import current_settings
+
+        seconds = current_settings().fs_budget_seconds
     return Budget(seconds if seconds > 0 else math.inf)
 
 

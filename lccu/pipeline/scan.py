@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from lccu import __version__
+from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.hashing import Digests, hash_stream
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
+from lccu.pipeline.archives import ExpansionResult, expand_containers, expansion_settings
 from lccu.pipeline.carving import carve_image
 from lccu.pipeline.filesystem import list_and_extract
 from lccu.pipeline.sink import DirectorySink
@@ -38,6 +40,12 @@ class ScanOptions:
     case: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
     extra_errors: list[dict[str, str]] = field(default_factory=list)
+    #: open archives and documents found (``--no-expand`` turns it off)
+    expand: bool = True
+    #: expansion limits; None reads them from the settings (LCCU_ARCHIVE_*)
+    limits: ExpansionLimits | None = None
+    #: the case's password list for encrypted archives: never in a report or a repr
+    passwords: tuple[str, ...] = field(default=(), repr=False)
 
 
 def _noop(_stage: str, _n: int, _total: int | None) -> None:
@@ -82,6 +90,13 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         carved, carve_errors = carve_image(stream, image.size, out, fs.entries, ranges=ranges,
                                            tick=lambda n: progress("carve", n, None))
         errors += carve_errors
+    expanded = ExpansionResult()
+    limits = options.limits or expansion_limits()
+    if options.expand:
+        expanded = expand_containers(fs.files, carved, out, limits=limits,
+                                     passwords=options.passwords,
+                                     tick=lambda n: progress("archives", n, None))
+        errors += expanded.errors
     hits: list[dict[str, Any]] = []
     if options.yara:
         try:
@@ -94,7 +109,8 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
             errors += [{"where": f"yara rules {e.path}", "message": e.message}
                        for e in rules.errors]
             hits, yara_errors = scan_all(stream, image.size, rules, fs.entries, fs.files, carved,
-                                         out, tick=lambda n: progress("yara", n, None))
+                                         out, tick=lambda n: progress("yara", n, None),
+                                         members=expanded.members)
             errors += yara_errors
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -109,6 +125,10 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         "read_errors": media.read_errors(),
         "warnings": fs.warnings,
     }
+    if options.expand:
+        report["members"] = expanded.members
+        report["archives"] = expanded.archives
+        report["expansion"] = expansion_settings(limits, options.passwords)
     if options.case:
         report["case"] = options.case
     if options.evidence:

@@ -8,7 +8,6 @@ sanitised extension only; the evidence's own file names never become path compon
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,16 +15,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lccu.errors import InvalidInput, StorageError
-
-_EXTENSION = re.compile(r"^[A-Za-z0-9]{1,10}$")
-
-
-def safe_extension(name: str | None) -> str:
-    """``.jpg`` for ``holiday.JPG``; empty when the name has no plain short extension."""
-    if not name or "." not in name:
-        return ""
-    ext = name.rsplit(".", 1)[1]
-    return f".{ext.lower()}" if _EXTENSION.match(ext) else ""
 
 
 class DirectorySink:

@@ -45,8 +45,9 @@ def _problems(problems: list[ScanProblem]) -> list[dict[str, str]]:
 def scan_all(stream: BinaryIO, size: int, rules: RuleSet, entries: Sequence[FileEntry],
              files: Sequence[dict[str, Any]], carved: Sequence[dict[str, Any]],
              sink: DirectorySink | None, *,
-             tick: Callable[[int], None] | None = None) -> tuple[list[dict[str, Any]],
-                                                                 list[dict[str, str]]]:
+             tick: Callable[[int], None] | None = None,
+             members: Sequence[dict[str, Any]] = ()) -> tuple[list[dict[str, Any]],
+                                                               list[dict[str, str]]]:
     hits: list[dict[str, Any]] = []
     problems: list[ScanProblem] = []
     errors: list[dict[str, str]] = []
@@ -86,7 +87,33 @@ def scan_all(stream: BinaryIO, size: int, rules: RuleSet, entries: Sequence[File
                 errors.append({"where": f"yara carved {item['offset']}", "message": str(exc)})
             if tick is not None:
                 tick(1)
+        hits += scan_members(members, sink, rules, problems, errors, tick)
     return hits, errors + _problems(problems)
+
+
+def scan_members(members: Sequence[dict[str, Any]], sink: DirectorySink, rules: RuleSet,
+                 problems: list[ScanProblem], errors: list[dict[str, str]],
+                 tick: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Per-file rules over every member read out of an archive or document."""
+    hits: list[dict[str, Any]] = []
+    for member in members:
+        if not member.get("exported"):
+            continue
+        try:
+            for hit in scan_file(sink.path(member["exported"]), rules, source="file",
+                                 name=member["name"], errors=problems):
+                hits.append(member_hit(hit, member["id"]))
+        except LccuError as exc:
+            errors.append({"where": f"yara {member['provenance']}", "message": str(exc)})
+        if tick is not None:
+            tick(1)
+    return hits
+
+
+def member_hit(hit: Hit, member_id: int) -> dict[str, Any]:
+    """A hit in a member: ``source`` member, the member's id, no file or carved offset."""
+    return {**_record(hit), "file": None, "carved_offset": None, "source": "member",
+            "member": member_id}
 
 
 __all__ = ["file_ref", "owner_lookup", "scan_all"]

@@ -20,7 +20,7 @@ from lccu.errors import InvalidInput, LccuError
 from lccu.report.checker import Check, compile_schema
 from lccu.report.summary import outcome, summarize
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"  # writes 1.2; reads 1.0 and 1.1 too (only optional fields were added)
 SCHEMA_RESOURCE = "report.schema.json"
 _MAX_LISTED = 10  # errors quoted in one message; the rest are counted
 
@@ -87,9 +87,53 @@ def _consistency_problems(report: Mapping[str, Any]) -> list[str]:
         dup = c["duplicate_of"]
         if dup is not None and _file_key(dup) not in listed:
             problems.append(f"carved[{i}].duplicate_of: {_no_such_file(dup)}")
+    members = {m["id"] for m in report.get("members", [])}
     for i, hit in enumerate(report["yara"]):
         problems.extend(_yara_problems(f"yara[{i}]", hit, listed, offsets))
+        problems.extend(_yara_member_problems(f"yara[{i}]", hit, members))
+    problems.extend(_member_problems(report, listed, offsets))
     return problems
+
+
+def _origin_problems(where: str, item: Mapping[str, Any], listed: set[FileKey],
+                     offsets: set[Any], ids: set[int]) -> list[str]:
+    """A member or archive names where it came from: a listed file, a carved item or an
+    earlier member, consistently."""
+    problems: list[str] = []
+    file, carved_offset = item["file"], item["carved_offset"]
+    if (file is None) == (carved_offset is None):
+        problems.append(f"{where}: exactly one of file and carved_offset must be set")
+    if isinstance(file, Mapping) and _file_key(file) not in listed:
+        problems.append(f"{where}.file: {_no_such_file(file)}")
+    if carved_offset is not None and carved_offset not in offsets:
+        problems.append(f"{where}.carved_offset: no carved item at {carved_offset}")
+    parent = item.get("parent", item.get("member"))
+    if parent is not None and parent not in ids:
+        problems.append(f"{where}: names member {parent}, which is not listed before it")
+    return problems
+
+
+def _member_problems(report: Mapping[str, Any], listed: set[FileKey],
+                     offsets: set[Any]) -> list[str]:
+    problems: list[str] = []
+    seen: set[int] = set()
+    for i, member in enumerate(report.get("members", [])):
+        problems.extend(_origin_problems(f"members[{i}]", member, listed, offsets, seen))
+        if member["id"] in seen:
+            problems.append(f"members[{i}].id: {member['id']} is not unique")
+        seen.add(member["id"])
+    for i, archive in enumerate(report.get("archives", [])):
+        problems.extend(_origin_problems(f"archives[{i}]", archive, listed, offsets, seen))
+    return problems
+
+
+def _yara_member_problems(where: str, hit: Mapping[str, Any], members: set[int]) -> list[str]:
+    member = hit.get("member")
+    if (member is not None) != (hit["source"] == "member"):
+        return [f"{where}.member: must be set exactly when source is 'member'"]
+    if member is not None and member not in members:
+        return [f"{where}.member: no member with id {member}"]
+    return []
 
 
 FileKey = tuple[Any, Any, Any]
@@ -117,8 +161,8 @@ def _yara_problems(
             f"{where}.file: must name the scanned file ({{volume, path, inode}}) "
             f"when source is 'file', not {'null' if file is None else repr(file)}"
         )
-    elif source == "carved" and file is not None:
-        problems.append(f"{where}.file: must be null when source is 'carved'")
+    elif source in ("carved", "member") and file is not None:
+        problems.append(f"{where}.file: must be null when source is '{source}'")
     if isinstance(file, Mapping) and _file_key(file) not in listed:
         problems.append(f"{where}.file: {_no_such_file(file)}")
     if (carved_offset is not None) != (source == "carved"):

@@ -15,6 +15,12 @@ def summarize(report: Mapping[str, Any]) -> dict[str, int]:
     """Return the ``summary`` block that matches the lists in ``report``."""
     files = list(report.get("files") or [])
     carved = list(report.get("carved") or [])
+    expanded: dict[str, int] = {}
+    if "members" in report or "archives" in report:  # 1.1: archive and document expansion
+        members = list(report.get("members") or [])
+        expanded = {"members": len(members),
+                    "members_exported": sum(1 for m in members if m.get("exported")),
+                    "archives": len(report.get("archives") or [])}
     return {
         "volumes": len(report.get("volumes") or []),
         "files": len(files),
@@ -26,6 +32,7 @@ def summarize(report: Mapping[str, Any]) -> dict[str, int]:
         "errors": len(report.get("errors") or []),
         "read_errors": len(report.get("read_errors") or []),
         "warnings": len(report.get("warnings") or []),
+        **expanded,
     }
 
 

@@ -28,7 +28,7 @@ class Thumbnail:
     """One picture ready for the template."""
 
     label: str
-    origin: str  # "file" or "carved"
+    origin: str  # "file", "carved" or "member"
     deleted: bool
     size: int
     data_uri: str
@@ -124,6 +124,9 @@ def _candidates(report: Mapping[str, Any]) -> list[tuple[str, str, bool, str]]:
             offset = c.get("offset")
             label = f"offset {offset:,}" if isinstance(offset, int) else "unknown offset"
             out.append((label, "carved", True, str(c["exported"])))
+    for m in report.get("members") or []:  # pictures inside archives and documents
+        if m.get("exported") and _looks_like_picture([m.get("mime"), m.get("exported")]):
+            out.append((str(m.get("provenance")), "member", False, str(m["exported"])))
     return out
 
 

@@ -11,7 +11,6 @@ transient errors (store, Redis or database briefly unavailable); permanent error
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -36,10 +35,9 @@ def make_broker(settings: Settings) -> RedisBroker:
     (default ``dramatiq``; give separate units or benchmarks sharing a Redis their own)."""
     if not settings.redis_url:
         raise ConfigError("no broker: set LCCU_REDIS_URL (redis://host:6379/0) to run workers")
-    return RedisBroker(url=settings.redis_url,
-                       namespace=os.environ.get("LCCU_BROKER_NAMESPACE", "dramatiq"),
-                       heartbeat_timeout=int(os.environ.get("LCCU_BROKER_HEARTBEAT_MS", "60000")),
-                       maintenance_chance=int(os.environ.get("LCCU_BROKER_MAINTENANCE", "1000")))
+    return RedisBroker(url=settings.redis_url, namespace=settings.broker_namespace,
+                       heartbeat_timeout=settings.broker_heartbeat_ms,
+                       maintenance_chance=settings.broker_maintenance)
 
 
 def _operator() -> tuple[Any, Any]:

@@ -14,7 +14,6 @@ while the lock is held.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from lccu.config import current_settings
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.tasks.state import TERMINAL, ProcessingRun, StageResult, StageRun
 
@@ -35,7 +35,8 @@ _LOCK_ID = 0x1CC0
 
 
 def lease_seconds() -> int:
-    return int(os.environ.get("LCCU_LEASE_SECONDS", "60"))
+    """A stage's lease (``LCCU_LEASE_SECONDS``)."""
+    return current_settings().lease_seconds
 
 
 def now_text() -> str:
@@ -63,6 +64,7 @@ class Claim:
     token: str
     options: dict[str, Any]
     result_key: str | None  # set when a previous holder finished the work but not the record
+    reused: bool = False  # that previous holder's result was a stored one, not computed
 
 
 def recover(session: Session) -> int:
@@ -105,7 +107,7 @@ def claim(session: Session, host: str) -> Claim | None:
         run.state = "running"
     return Claim(pick.id, run.id, run.evidence_id, run.case_id, pick.stage, pick.segment,
                  pick.seg_start, pick.seg_end, pick.claim_token, json.loads(run.options),
-                 pick.result_key)
+                 pick.result_key, bool(pick.reused))
 
 
 def holds(session: Session, claim: Claim) -> StageRun | None:
@@ -127,7 +129,8 @@ def heartbeat(session: Session, claim: Claim, done: int, total: int | None) -> b
 
 
 def max_attempts() -> int:
-    return int(os.environ.get("LCCU_MAX_ATTEMPTS", "8"))
+    """Claims before a stage with transient errors fails (``LCCU_MAX_ATTEMPTS``)."""
+    return current_settings().max_attempts
 
 
 def release(session: Session, claim: Claim, reason: str) -> int:

@@ -91,12 +91,13 @@ def _inputs(lab: Any, store: Any, claim: queue.Claim) -> dict[str, list[dict[str
 
 
 def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
-             beat: _Beat) -> tuple[str, str]:
-    """Run the stage (or reuse a cached result); returns (result key, result digest)."""
+             beat: _Beat) -> tuple[str, str, bool]:
+    """Run the stage, or reuse the result an earlier run of this item stored under ``key``
+    (the key names the item); returns (result key, result digest, reused)."""
     with lab.db.session() as session:
         hit = queue.cached(session, key) if claim.stage != "report" else None
         if hit is not None:
-            return hit.result_key, hit.result_digest
+            return hit.result_key, hit.result_digest, True
     ctx = StageContext(lab, store, claim.evidence_id, claim.stage, claim.seg_start,
                        claim.seg_end, key[:16], claim.options, _inputs(lab, store, claim),
                        beat.tick, run_id=claim.run_id)
@@ -107,7 +108,7 @@ def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
         result = STAGES[claim.stage](ctx)
         result_key = f"{claim.evidence_id}/{key[:16]}/result.json"
     store.put_derived(result_key, io.BytesIO(canonical(result)))
-    return result_key, digest(result)
+    return result_key, digest(result), False
 
 
 def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
@@ -125,18 +126,16 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
     beat.start()
     try:
         sha256 = lab.get_evidence(claim.evidence_id, processing=True).sha256 or ""
-        key = cache_key(sha256, claim.stage, claim.seg_start, claim.seg_end, claim.options)
+        key = cache_key(claim.evidence_id, sha256, claim.stage, claim.seg_start,
+                        claim.seg_end, claim.options)
         if claim.stage == "report":
             key = digest({"report": claim.run_id})
-        reused = False
-        if claim.result_key:  # a previous holder stored the result, then died
-            result_key = claim.result_key
+        if claim.result_key:  # a previous holder stored (or found) the result, then died
+            result_key, reused = claim.result_key, claim.reused
             with store.open_derived(result_key) as fh:
                 result_digest = digest(json.loads(fh.read()))
         else:
-            with lab.db.session() as session:
-                reused = queue.cached(session, key) is not None and claim.stage != "report"
-            result_key, result_digest = _execute(lab, store, claim, key, beat)
+            result_key, result_digest, reused = _execute(lab, store, claim, key, beat)
         _record(lab, claim, result_key, result_digest, reused)
         with lab.db.session() as session:
             queued = queue.finish(session, claim, state="done", cache_key=key,
@@ -165,7 +164,8 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
         row = queue.holds(session, claim)
         if row is None:
             raise PermanentTaskError(f"{stage_reason(claim)}: lease lost before recording")
-        row.result_key = result_key  # a successor finishes from here, without redoing
+        # a successor finishes from here, without redoing, and says what this holder did
+        row.result_key, row.reused = result_key, int(reused)
     if _recorded(lab, claim):
         return
     details = {"stage": claim.stage, "segment": claim.segment,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from lccu.config import current_settings
 from lccu.errors import PermanentTaskError
 from lccu.fs import FileEntry, OutOfTime, Problem
 from lccu.hashing import hash_stream
@@ -198,7 +198,7 @@ class _Window(io.RawIOBase):
 def yara_threads() -> int:
     """Threads one YARA segment job uses (``LCCU_YARA_THREADS``, default 2 like ``lccu
     scan``); with several worker processes per server, 1 avoids oversubscribing cores."""
-    return max(1, int(os.environ.get("LCCU_YARA_THREADS", "2")))
+    return current_settings().yara_threads
 
 
 def run_yara(ctx: StageContext) -> dict[str, Any]:

@@ -8,31 +8,23 @@ pass (MD5, SHA-1 and SHA-256 need the bytes in order).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from lccu.config import current_settings
 from lccu.errors import InvalidInput
 from lccu.tasks import queue
 from lccu.tasks.state import PRIORITIES, ProcessingRun, StageRun
 
-DEFAULT_SEGMENT = 1024 * 1024 * 1024
 SEGMENTED = ("carve", "yara")
 
 
 def segment_size() -> int:
-    value = os.environ.get("LCCU_SEGMENT_SIZE", str(DEFAULT_SEGMENT))
-    try:
-        size = int(value)
-    except ValueError as exc:
-        raise InvalidInput(f"LCCU_SEGMENT_SIZE must be a number of bytes, not {value!r}") \
-            from exc
-    if size < 1024 * 1024:
-        raise InvalidInput("LCCU_SEGMENT_SIZE must be at least 1 MiB")
-    return size
+    """Carve/YARA segment size of new runs (``LCCU_SEGMENT_SIZE``, checked by the settings)."""
+    return current_settings().segment_size
 
 
 @dataclass(frozen=True)

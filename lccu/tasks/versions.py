@@ -1,6 +1,6 @@
 """What a stage result depends on besides the evidence bytes: tool versions and rules.
 
-The cache key of a stage is the SHA-256 of (evidence SHA-256, stage, segment range,
+The cache key of a stage is the SHA-256 of (evidence item, its SHA-256, stage, segment range,
 versions, segment size, and the rule set identity and carve mode for the stages they
 affect): equal keys mean equal work, so a rerun reuses the result.
 """
@@ -61,12 +61,16 @@ RULE_DEPENDENT = ("yara", "yara-files")
 CARVE_DEPENDENT = ("carve", "yara-files")
 
 
-def cache_key(evidence_sha256: str, stage: str, seg_start: int, seg_end: int,
-              options: dict[str, Any]) -> str:
-    """Equal keys mean equal work; the carve mode is part of the key of the stages it
-    changes, so a ``--carve unallocated`` result is never reused for ``--carve all``."""
+def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int,
+              seg_end: int, options: dict[str, Any]) -> str:
+    """Equal keys mean equal work on the same item; the carve mode is part of the key of
+    the stages it changes, so a ``--carve unallocated`` result is never reused for ``--carve
+    all``. The item is part of the key: a result is reused only by a later run of the item
+    it was computed for (its derived files live in that item's folder, and another item,
+    maybe of another zone, must not learn that it holds the same bytes)."""
     parts: dict[str, Any] = {
-        "evidence": evidence_sha256, "stage": stage, "range": [seg_start, seg_end],
+        "item": evidence_id, "evidence": evidence_sha256, "stage": stage,
+        "range": [seg_start, seg_end],
         "versions": tool_versions(), "segment_size": options.get("segment_size")}
     if stage in RULE_DEPENDENT:  # a --no-yara run still reuses hash, files and carve
         parts["rules"] = options.get("rules_identity")

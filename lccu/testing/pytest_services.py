@@ -98,6 +98,9 @@ def _start_weed() -> None:
         "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
         f"-s3.port={S3_PORT}", "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-s3.config={config}", "-s3.allowDeleteBucketNotEmpty=false",
+        # Every test bucket is a collection holding volumes of its own, and locked objects
+        # keep them alive; the default limit (free disk / 128 MB) runs out on a small disk.
+        "-volume.max=5000",
     ]  # fmt: skip
     with log_path.open("ab") as log:
         proc = subprocess.Popen(

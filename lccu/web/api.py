@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
 from lccu.evidence.intake import ItemFacts
-from lccu.evidence.models import ITEM_TYPES
+from lccu.evidence.terms import ITEM_TYPES
 from lccu.web.auth import Principal
 from lccu.web.caselist import MAX_PAGE, MAX_PER_PAGE, PER_PAGE, list_cases_page
 from lccu.web.deps import api_user, web

@@ -24,9 +24,9 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from lccu.errors import AlreadyExists, InvalidInput, NotFound
 from lccu.evidence.access import WRITER_ROLES
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.evidence.chain import ACTIONS
 from lccu.evidence.lab import Lab
 from lccu.evidence.records import CaseInfo, EvidenceInfo
+from lccu.evidence.terms import ACTIONS
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.pages import _check_csrf

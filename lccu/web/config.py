@@ -1,17 +1,15 @@
-"""Settings of the web layer, read from ``LCCU_WEB_*`` variables (the library's Settings
-stay untouched)."""
+"""Settings of the web layer, taken from the ``web_*`` fields of :class:`lccu.config.Settings`
+(``LCCU_WEB_*``), where they are typed and checked with every other setting."""
 
 from __future__ import annotations
 
 import ipaddress
 import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from lccu.config import Settings
-from lccu.errors import ConfigError
 
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 DEFAULT_MAX_UPLOAD = 4 * 1024**4  # a large disk image; chunks stream into the store
@@ -32,10 +30,10 @@ class WebConfig:
     trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed
 
 
-def _secret(settings: Settings, env: Mapping[str, str]) -> str:
+def _secret(settings: Settings) -> str:
     """The cookie signing key: ``LCCU_WEB_SECRET`` or a random key kept in LCCU_HOME."""
-    if env.get("LCCU_WEB_SECRET"):
-        return env["LCCU_WEB_SECRET"]
+    if settings.web_secret:
+        return settings.web_secret
     path = Path(settings.home) / "web" / "secret"
     if path.exists():
         return path.read_text().strip()
@@ -46,45 +44,12 @@ def _secret(settings: Settings, env: Mapping[str, str]) -> str:
     return path.read_text().strip()
 
 
-def load_web_config(settings: Settings, *, host: str | None = None,
-                    env: Mapping[str, str] | None = None) -> WebConfig:
+def load_web_config(settings: Settings, *, host: str | None = None) -> WebConfig:
     """Secure cookies are on unless serving on loopback, or ``LCCU_WEB_SECURE_COOKIES``."""
-    environ = os.environ if env is None else env
     secure = host not in LOOPBACK if host else True
-    flag = environ.get("LCCU_WEB_SECURE_COOKIES", "").strip().lower()
-    if flag:
-        if flag not in {"0", "1", "true", "false", "yes", "no", "on", "off"}:
-            raise ConfigError("LCCU_WEB_SECURE_COOKIES must be true or false")
-        secure = flag in {"1", "true", "yes", "on"}
-    try:
-        max_upload = int(environ.get("LCCU_WEB_MAX_UPLOAD_BYTES") or DEFAULT_MAX_UPLOAD)
-    except ValueError as exc:
-        raise ConfigError("LCCU_WEB_MAX_UPLOAD_BYTES must be a whole number of bytes") from exc
-    return WebConfig(secret_key=_secret(settings, environ), secure_cookies=secure,
-                     max_upload_bytes=max_upload, idle_minutes=_idle_minutes(environ),
-                     trusted_proxies=parse_networks(environ.get("LCCU_WEB_TRUSTED_PROXIES", "")))
-
-
-def _idle_minutes(environ: Mapping[str, str]) -> float:
-    text = environ.get("LCCU_WEB_IDLE_MINUTES", "").strip()
-    try:
-        minutes = float(text) if text else DEFAULT_IDLE_MINUTES
-    except ValueError:
-        minutes = -1.0
-    if not 0 < minutes <= 7 * 24 * 60:
-        raise ConfigError("LCCU_WEB_IDLE_MINUTES must be a number of minutes above 0")
-    return minutes
-
-
-def parse_networks(text: str) -> tuple[Network, ...]:
-    """``"10.0.0.1, 192.168.0.0/24"`` as networks (a bare address is a /32 or /128)."""
-    networks: list[Network] = []
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        try:
-            networks.append(ipaddress.ip_network(part.strip(), strict=False))
-        except ValueError as exc:
-            raise ConfigError(f"LCCU_WEB_TRUSTED_PROXIES: {part.strip()!r} is not an IP "
-                              "address or network") from exc
-    return tuple(networks)
+    if settings.web_secure_cookies is not None:
+        secure = settings.web_secure_cookies
+    return WebConfig(secret_key=_secret(settings), secure_cookies=secure,
+                     max_upload_bytes=settings.web_max_upload_bytes,
+                     idle_minutes=settings.web_idle_minutes,
+                     trusted_proxies=settings.web_trusted_proxies)

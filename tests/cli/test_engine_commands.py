@@ -13,6 +13,7 @@ import pytest
 
 from lccu.scan.bundled import bundled_rules_dir
 from lccu.testing.corpus import corpus_file
+from lccu.testing.oracles import yara_cli_hits
 
 
 def lccu(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -59,19 +60,6 @@ def test_hash_bad_input(tmp_path: Path) -> None:
         assert result.stderr.strip().startswith("lccu: error:")
 
 
-def _yara_cli(image: Path) -> set[tuple[str, int]]:
-    rules = sorted(str(p) for p in bundled_rules_dir().glob("*.yar"))
-    out = subprocess.run(["yara", "-s", *rules, str(image)], capture_output=True, text=True,
-                         check=True).stdout
-    hits, rule = set(), ""
-    for line in out.splitlines():
-        if line.startswith("0x"):
-            hits.add((rule, int(line.split(":")[0], 16)))
-        else:
-            rule = line.split()[0]
-    return hits
-
-
 @pytest.mark.parametrize("fixture", ["fat_with_deleted_eicar", "ext4_with_deleted_eicar"])
 def test_yara_command_matches_yara_cli(fixture: str, request: pytest.FixtureRequest) -> None:
     """Whole-image hits of `lccu yara` equal the yara command line's (rule, offset) pairs,
@@ -80,6 +68,7 @@ def test_yara_command_matches_yara_cli(fixture: str, request: pytest.FixtureRequ
     result = lccu("yara", str(image), "--json")
     assert result.returncode == 0, result.stderr
     ours = json.loads(result.stdout)
-    assert {(h["rule"], h["offset"]) for h in ours["hits"]} == _yara_cli(image)
+    expected = yara_cli_hits(bundled_rules_dir().glob("*.yar"), image)
+    assert {(h["rule"], h["offset"]) for h in ours["hits"]} == expected
     eicar = [h for h in ours["hits"] if h["rule"] == "lccu_eicar_test_string"]
     assert eicar and isinstance(eicar[0]["file"], dict)

@@ -63,12 +63,12 @@ def test_scan_report_says_the_listing_stopped(tmp_path: Path, planted_disk: Plan
 def test_budget_zero_means_none(tmp_path: Path, planted_disk: PlantedManifest,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """LCCU_FS_BUDGET_SECONDS=0 switches the bound off; a bad value is a clear error."""
-    from lccu.errors import InvalidInput
+    from lccu.errors import ConfigError
     from lccu.pipeline.filesystem import listing_budget
 
     monkeypatch.setenv("LCCU_FS_BUDGET_SECONDS", "0")
     assert listing_budget().seconds == float("inf")
     assert listing_budget(2.5).seconds == 2.5
     monkeypatch.setenv("LCCU_FS_BUDGET_SECONDS", "soon")
-    with pytest.raises(InvalidInput, match="LCCU_FS_BUDGET_SECONDS"):
+    with pytest.raises(ConfigError, match="LCCU_FS_BUDGET_SECONDS"):
         listing_budget()

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from lccu.config import Settings
+from lccu.config import Settings, load_settings
 from lccu.errors import ConfigError
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.lab import Lab
@@ -114,12 +114,12 @@ def test_tiny_idle_timeout_from_config(make_app: Callable[..., FastAPI]) -> None
 @sqlite_only
 def test_web_config_from_environment(lab_settings: Settings) -> None:
     """LCCU_WEB_IDLE_MINUTES and LCCU_WEB_TRUSTED_PROXIES are read, with clear errors."""
-    base = {"LCCU_WEB_SECRET": "s" * 40}
-    config = load_web_config(lab_settings, env=base)
+    base = {"LCCU_HOME": str(lab_settings.home), "LCCU_WEB_SECRET": "s" * 40}
+    config = load_web_config(load_settings(base))
     assert config.idle_minutes == 30 and config.trusted_proxies == ()
-    config = load_web_config(lab_settings, env={
+    config = load_web_config(load_settings({
         **base, "LCCU_WEB_IDLE_MINUTES": "5",
-        "LCCU_WEB_TRUSTED_PROXIES": " 10.0.0.5, 192.168.1.0/24,,2001:db8::/32 "})
+        "LCCU_WEB_TRUSTED_PROXIES": " 10.0.0.5, 192.168.1.0/24,,2001:db8::/32 "}))
     assert config.idle_minutes == 5
     assert config.trusted_proxies == (ipaddress.ip_network("10.0.0.5/32"),
                                       ipaddress.ip_network("192.168.1.0/24"),
@@ -127,7 +127,7 @@ def test_web_config_from_environment(lab_settings: Settings) -> None:
     for name, value in [("LCCU_WEB_IDLE_MINUTES", "0"), ("LCCU_WEB_IDLE_MINUTES", "soon"),
                         ("LCCU_WEB_TRUSTED_PROXIES", "10.0.0.5, proxy.local")]:
         with pytest.raises(ConfigError, match=name):
-            load_web_config(lab_settings, env={**base, name: value})
+            load_settings({**base, name: value})
 
 
 # -- trusted proxies -----------------------------------------------------------------------

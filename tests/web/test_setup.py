@@ -54,13 +54,14 @@ def test_secure_cookie_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     from lccu.config import load_settings
 
     settings = load_settings({"LCCU_HOME": str(tmp_path)})
-    assert load_web_config(settings, host="0.0.0.0", env={}).secure_cookies
-    assert not load_web_config(settings, host="127.0.0.1", env={}).secure_cookies
-    forced = load_web_config(settings, host="127.0.0.1",
-                             env={"LCCU_WEB_SECURE_COOKIES": "true"})
+    assert load_web_config(settings, host="0.0.0.0").secure_cookies
+    assert not load_web_config(settings, host="127.0.0.1").secure_cookies
+    forced = load_web_config(load_settings({"LCCU_HOME": str(tmp_path),
+                                            "LCCU_WEB_SECURE_COOKIES": "true"}),
+                             host="127.0.0.1")
     assert forced.secure_cookies
-    key = load_web_config(settings, env={}).secret_key
-    assert key == load_web_config(settings, env={}).secret_key  # kept in LCCU_HOME
+    key = load_web_config(settings).secret_key
+    assert key == load_web_config(settings).secret_key  # kept in LCCU_HOME
     assert (tmp_path / "web" / "secret").stat().st_mode & 0o077 == 0
 
 

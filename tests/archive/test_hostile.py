@@ -1,0 +1,106 @@
+"""Hostile archives: every attack is stopped by its limit, recorded, and writes nothing
+outside the output folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lccu.archive import ExpansionLimits, expand, expansion_limits
+from lccu.errors import ConfigError
+from lccu.testing.archives import BuiltArchive
+
+MIB = 1024 * 1024
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file() or p.is_symlink()}
+
+
+def _jail(tmp_path: Path) -> tuple[Path, Path]:
+    """An output folder two levels down in an otherwise empty folder we can watch."""
+    jail = tmp_path / "jail"
+    out = jail / "a" / "out"
+    out.mkdir(parents=True)
+    return jail, out
+
+
+def test_names_and_links_recorded_never_followed(hostile_set: tuple[Path, list[BuiltArchive]],
+                                                 tmp_path: Path) -> None:
+    """`../../x`, an absolute name and a symlink member are recorded as such (with the
+    link's target) and every byte written stays inside the output folder."""
+    folder, _ = hostile_set
+    jail, out = _jail(tmp_path)
+    assert not Path("/tmp/lccu-absolute.txt").exists()
+    zipped = expand(folder / "escape.zip", "zip", "escape.zip", out / "z")
+    tarred = expand(folder / "links.tar", "tar", "links.tar", out / "t")
+    findings = {m.entry.name: m.findings for m in zipped.members + tarred.members}
+    assert "path-traversal" in findings["../../x.txt"]
+    assert "absolute-path" in findings["/tmp/lccu-absolute.txt"]
+    assert "path-traversal" in findings["../up.txt"]
+    link = next(m for m in tarred.members if m.entry.name == "shadow-link")
+    assert "symlink" in link.findings and link.entry.link_target == "/etc/shadow"
+    assert link.stored is None
+    written = _files(jail)
+    assert written and all(out in p.parents for p in written)
+    assert not any(p.is_symlink() for p in written)
+    assert not Path("/tmp/lccu-absolute.txt").exists()
+
+
+def test_high_ratio_member_stopped(hostile_set: tuple[Path, list[BuiltArchive]],
+                                   tmp_path: Path) -> None:
+    """A 32 MiB member of zeros (deflate, about 1000:1) stops at a 100:1 ratio limit, early,
+    with a record naming the limit and no partial file left."""
+    folder, _ = hostile_set
+    result = expand(folder / "ratio-bomb.zip", "zip", "ratio-bomb.zip", tmp_path / "out",
+                    limits=ExpansionLimits(max_ratio=100))
+    (member,) = result.members
+    assert member.findings == ["stopped-ratio"] and member.stored is None
+    container = result.containers[0]
+    assert container.stopped == "max_ratio" and not container.complete
+    assert "LCCU_ARCHIVE_MAX_RATIO" in container.problems[0]
+    assert result.written < 4 * MIB and not _files(tmp_path / "out")
+
+
+def test_nested_bomb_stopped_by_byte_budget(hostile_set: tuple[Path, list[BuiltArchive]],
+                                            tmp_path: Path) -> None:
+    """42.zip-style nesting (4 x 4 x 4 zips of 8 MiB zeros, 512 MiB in all) stops at a
+    24 MiB budget: every enclosing container says so, and the disk holds at most that."""
+    folder, _ = hostile_set
+    result = expand(folder / "nest-bomb.zip", "zip", "nest-bomb.zip", tmp_path / "out",
+                    limits=ExpansionLimits(max_total_bytes=24 * MIB, max_ratio=10**6))
+    stopped = [c for c in result.containers if c.stopped == "max_total_bytes"]
+    assert [c.depth for c in stopped] == [0, 1, 2, 3]
+    assert any("stopped-total-bytes" in m.findings for m in result.members)
+    on_disk = sum(p.stat().st_size for p in _files(tmp_path / "out"))
+    assert on_disk <= 24 * MIB and result.written <= 24 * MIB
+
+
+def test_depth_and_member_count_limits(hostile_set: tuple[Path, list[BuiltArchive]],
+                                       tmp_path: Path) -> None:
+    """With depth 2 the zips at depth 2 are listed but not opened; with one member allowed
+    per container the rest are not read and the container says why."""
+    folder, _ = hostile_set
+    shallow = expand(folder / "nest-bomb.zip", "zip", "nest-bomb.zip", tmp_path / "a",
+                     limits=ExpansionLimits(max_depth=2))
+    assert max(m.depth for m in shallow.members) == 2
+    assert all("not-expanded-depth" in m.findings for m in shallow.members if m.depth == 2)
+    narrow = expand(folder / "nest-bomb.zip", "zip", "nest-bomb.zip", tmp_path / "b",
+                    limits=ExpansionLimits(max_members=1, max_ratio=10**6))
+    assert all(c.members <= 1 for c in narrow.containers)
+    assert narrow.containers[0].stopped == "max_members"
+
+
+def test_limits_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each limit reads from LCCU_ARCHIVE_<NAME>; a value that is not a whole number is a
+    ConfigError naming the variable."""
+    monkeypatch.setenv("LCCU_ARCHIVE_MAX_DEPTH", "3")
+    assert expansion_limits().max_depth == 3
+    monkeypatch.setenv("LCCU_ARCHIVE_MAX_RATIO", "lots")
+    with pytest.raises(ConfigError, match="LCCU_ARCHIVE_MAX_RATIO"):
+        expansion_limits()
+    monkeypatch.delenv("LCCU_ARCHIVE_MAX_RATIO")
+    assert os.environ.get("LCCU_ARCHIVE_MAX_RATIO") is None
+    assert expansion_limits().max_ratio == ExpansionLimits().max_ratio
