@@ -28,6 +28,7 @@ COMMANDS = (
     ("--help",),
     ("scan", "--help"),
     ("worker", "--help"),
+    ("config", "show"),
 )
 HEAVY = ("sqlalchemy", "alembic", "fastapi", "starlette", "uvicorn", "yara", "pytsk3",
          "pyewf", "magic", "dramatiq", "minio", "cryptography", "jinja2", "pydantic")

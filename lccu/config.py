@@ -111,6 +111,15 @@ class Settings:
     archive_max_member_in_memory: int = Field(_ARCHIVE.max_member_in_memory, ge=0,
                                               description="largest member read whole (PDF "
                                               "streams)")
+    source_timezone: str | None = Field(None, description="IANA time zone of source machines "
+                                        "when an item records none (Europe/Brussels)")
+    zone_source_timezones: tuple[tuple[str, str], ...] = Field(
+        (), description="per police zone default source time zone: ZONE=IANA pairs separated "
+        "by ';' (a TOML table in lccu.toml)")
+    worker_metrics_port: int = Field(0, ge=0, le=65535, description="lccu worker: port of "
+                                     "the Prometheus endpoint (0: none)")
+    worker_metrics_host: str = Field("127.0.0.1", min_length=1, description="lccu worker: "
+                                     "address the Prometheus endpoint listens on")
     web_secret: str | None = Field(None, description="cookie signing key (default: a random "
                                    "key kept in LCCU_HOME/web/secret)")
     web_secure_cookies: bool | None = Field(None, description="Secure cookies (default: on "
@@ -120,6 +129,16 @@ class Settings:
                                     "unused this long is ended")
     web_trusted_proxies: tuple[Network, ...] = Field(
         (), description="peers whose X-Forwarded-For is believed (comma-separated)")
+    web_token_days: int = Field(90, ge=1, le=365, description="lifetime of a new API token "
+                                "that asks for none")
+    web_max_uploads: int = Field(8, ge=1, le=1000, description="uploads in progress on the "
+                                 "web server")
+    web_uploads_per_user: int = Field(2, ge=1, le=1000, description="uploads in progress per "
+                                      "user")
+    web_uploads_per_zone: int = Field(4, ge=1, le=1000, description="uploads in progress per "
+                                      "zone of the uploader")
+    web_upload_idle_minutes: float = Field(30.0, gt=0, le=24 * 60, description="an upload "
+                                           "receiving nothing this long is abandoned")
 
     @field_validator("rules", mode="before")
     @classmethod
@@ -151,10 +170,45 @@ class Settings:
                                      "network") from None
         return tuple(networks)
 
+    @field_validator("source_timezone")
+    @classmethod
+    def _iana(cls, value: str | None) -> str | None:
+        return _check_zone(value) if value else None
+
+    @field_validator("zone_source_timezones", mode="before")
+    @classmethod
+    def _zone_pairs(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            pairs = list(value.items())
+        elif isinstance(value, str):
+            pairs = []
+            for part in (p for p in value.split(";") if p.strip()):
+                zone, sep, name = part.partition("=")
+                if not sep or not zone.strip():
+                    raise ValueError(f"{part.strip()!r} is not ZONE=IANA")
+                pairs.append((zone.strip(), name.strip()))
+        else:
+            return value
+        return tuple((str(zone), _check_zone(str(name))) for zone, name in pairs)
+
+    def default_timezone(self, zone: str | None) -> str | None:
+        """The source time zone for an item of police ``zone`` that records none."""
+        return dict(self.zone_source_timezones).get(zone or "", self.source_timezone)
+
     @property
     def embedded(self) -> bool:
         """True when no servers are configured: SQLite, local store, in-process actors."""
         return self.s3_endpoint is None and self.redis_url is None
+
+
+def _check_zone(name: str) -> str:
+    from lccu.fs.times import source_zone
+
+    try:
+        source_zone(name)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return name.strip()
 
 
 NAMES = tuple(f.name for f in fields(Settings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lccu.cli.app import State, cli, console, emit_json, new_table, pass_state, plain
+from lccu.cli.app import State, cells, cli, console, emit_json, new_table, pass_state, plain
 from lccu.evidence.terms import ROLES
 
 
@@ -59,5 +59,5 @@ def user_list(state: State, as_json: bool) -> None:
         return
     table = new_table("user", "zone", "role", "key id")
     for u in users:
-        table.add_row(u.username, u.zone, u.role, u.key_id[:16] + "...")
+        table.add_row(*cells(u.username, u.zone, u.role, u.key_id[:16] + "..."))
     console.print(table)

@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 
 from lccu.errors import LccuError
+from lccu.textsafe import visible
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -33,7 +34,7 @@ class LccuGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LccuError as exc:
-            err_console.print(f"lccu: error: {exc}", markup=False)
+            err_console.print(f"lccu: error: {visible(exc)}", markup=False)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             err_console.print("lccu: interrupted", markup=False)
@@ -43,7 +44,7 @@ class LccuGroup(click.Group):
         except Exception as exc:
             if _debug(ctx):
                 raise
-            err_console.print(f"lccu: internal error: {type(exc).__name__}: {exc} "
+            err_console.print(f"lccu: internal error: {type(exc).__name__}: {visible(exc)} "
                               "(set LCCU_DEBUG=1 for the traceback)", markup=False)
             ctx.exit(3)
 
@@ -129,14 +130,27 @@ def emit_json(value: Any) -> None:
 
 
 def plain(text: str) -> None:
-    """Print as is: no markup, no wrapping (evidence names are attacker-controlled and hashes
-    must stay on one line for scripts)."""
-    click.echo(text)
+    """Print without markup or wrapping (hashes must stay on one line for scripts), every
+    control character but the message's own line breaks shown as ``⟨U+XXXX⟩`` (evidence
+    names are attacker-controlled); a value that must stay on its line goes through
+    :func:`~lccu.textsafe.visible` first."""
+    click.echo(visible(text, keep_newlines=True))
+
+
+def cells(*values: Any) -> list[Any]:
+    """Table cells for rich: through :func:`~lccu.textsafe.visible`, and as Text so that
+    ``[...]`` in a title is never read as markup."""
+    from rich.text import Text
+
+    return [Text(visible(value)) for value in values]
 
 
 def progress_bar(total: int | None, label: str) -> tuple[Callable[[int], None], Callable[[], None]]:
-    """A rich progress bar on a terminal; one line per 10% otherwise."""
+    """A rich progress bar on a terminal; one line per 10% otherwise. ``label`` may name an
+    evidence file: it is shown through :func:`~lccu.textsafe.visible`, never as markup."""
+    label = visible(label)
     if sys.stderr.isatty():
+        from rich.markup import escape
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -148,7 +162,7 @@ def progress_bar(total: int | None, label: str) -> tuple[Callable[[int], None], 
         bar = Progress("[progress.description]{task.description}", BarColumn(),
                        DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
                        console=err_console, transient=False)
-        task = bar.add_task(label, total=total)
+        task = bar.add_task(escape(label), total=total)
         bar.start()
         return (lambda n: bar.advance(task, n)), bar.stop
     done = [0, 0]

@@ -6,7 +6,17 @@ import json
 
 import click
 
-from lccu.cli.app import State, cli, console, emit_json, err_console, new_table, pass_state
+from lccu.cli.app import (
+    State,
+    cells,
+    cli,
+    console,
+    emit_json,
+    err_console,
+    new_table,
+    pass_state,
+)
+from lccu.textsafe import visible
 
 
 @cli.command("audit")
@@ -32,15 +42,18 @@ def audit(state: State, zone_name: str | None, limit: int | None, check: bool,
         table = new_table("#", "at (UTC)", "user", "zone", "operation", "object", "case zone",
                       "allowed", "justification")
         for r in rows:
-            table.add_row(str(r["seq"]), r["at"][:19], r["user"], r["zone"] or "",
-                          r["operation"], f"{r['object_type'] or ''} "
-                          f"{(r['object_id'] or '')[:12]}", r["case_zone"] or "",
-                          "yes" if r["allowed"] else "[red]DENIED[/]", r["justification"] or "")
+            row = cells(r["seq"], r["at"][:19], r["user"], r["zone"], r["operation"],
+                        f"{r['object_type'] or ''} {(r['object_id'] or '')[:12]}",
+                        r["case_zone"], "yes" if r["allowed"] else "DENIED",
+                        r["justification"])
+            if not r["allowed"]:
+                row[7].stylize("red")
+            table.add_row(*row)
         console.print(table)
     if check:
         problems = lab.verify_audit()
         for p in problems:
-            err_console.print(f"audit log: {p}", markup=False)
+            err_console.print(f"audit log: {visible(p)}", markup=False)
         if problems:
             raise SystemExit(1)
         click.echo("audit log chain verified", err=True)

@@ -6,8 +6,9 @@ from datetime import datetime
 
 import click
 
-from lccu.cli.app import State, cli, console, emit_json, new_table, pass_state, plain
+from lccu.cli.app import State, cells, cli, console, emit_json, new_table, pass_state, plain
 from lccu.errors import InvalidInput
+from lccu.textsafe import visible
 
 
 @cli.group()
@@ -26,7 +27,7 @@ def case_create(state: State, title: str, zone_name: str | None, reference: str 
     """Open a case; prints its id."""
     info = state.lab().create_case(title, zone=zone_name, reference=reference, number=number)
     plain(info.id)
-    click.echo(f"case {info.number} opened for {info.zone}", err=True)
+    click.echo(f"case {visible(info.number)} opened for {visible(info.zone)}", err=True)
 
 
 @case.command("list")
@@ -40,7 +41,7 @@ def case_list(state: State, as_json: bool) -> None:
         return
     table = new_table("number", "title", "zone", "status", "reference", "id")
     for c in cases:
-        table.add_row(c.number, c.title, c.zone, c.status, c.reference or "", c.id)
+        table.add_row(*cells(c.number, c.title, c.zone, c.status, c.reference, c.id))
     console.print(table)
 
 
@@ -57,16 +58,16 @@ def case_show(state: State, case_ref: str, justification: str | None, as_json: b
     if as_json:
         emit_json({**info.as_dict(), "evidence": [i.as_dict() for i in items]})
         return
-    plain(f"{info.number}  {info.title}\n  id {info.id}\n  zone {info.zone}, {info.status}, "
-          f"reference {info.reference or '-'}\n  custody head #{info.head_seq} {info.head_hash}")
+    plain(f"{visible(info.number)}  {visible(info.title)}\n  id {info.id}\n"
+          f"  zone {visible(info.zone)}, {info.status}, reference "
+          f"{visible(info.reference or '-')}\n  custody head #{info.head_seq} {info.head_hash}")
     for share in info.shares:
         state_text = "revoked" if share.revoked_at else "active"
-        plain(f"  shared with {share.zone} ({share.permission}, {state_text}): "
-              f"{share.purpose or ''}")
+        plain(f"  shared with {visible(share.zone)} ({share.permission}, {state_text}): "
+              f"{visible(share.purpose or '')}")
     table = new_table("exhibit", "description", "state", "size", "sha256", "id")
     for i in items:
-        table.add_row(i.exhibit_number, i.description, i.state, str(i.size or ""),
-                      i.sha256 or "", i.id)
+        table.add_row(*cells(i.exhibit_number, i.description, i.state, i.size, i.sha256, i.id))
     console.print(table)
 
 

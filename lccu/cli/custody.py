@@ -8,9 +8,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lccu.cli.app import State, cli, console, emit_json, err_console, new_table, pass_state, plain
+from lccu.cli.app import (
+    State,
+    cells,
+    cli,
+    console,
+    emit_json,
+    err_console,
+    new_table,
+    pass_state,
+    plain,
+)
 from lccu.errors import InvalidInput
 from lccu.evidence.terms import ACTIONS, COUNTERSIGN_ROLES
+from lccu.textsafe import visible
 
 if TYPE_CHECKING:
     from lccu.evidence.chain import VerifyResult
@@ -33,9 +44,9 @@ def custody_log(state: State, case_ref: str, as_json: bool) -> None:
         return
     table = new_table("#", "recorded (UTC)", "actor", "zone", "action", "item", "reason", "hash")
     for e in events:
-        table.add_row(str(e["seq"]), e["recorded_at"][:19], e["actor"], e["actor_zone"] or "",
-                      e["action"], (e["evidence_id"] or "")[:8], e["reason"] or "",
-                      e["event_hash"][:16])
+        table.add_row(*cells(e["seq"], e["recorded_at"][:19], e["actor"], e["actor_zone"],
+                             e["action"], (e["evidence_id"] or "")[:8], e["reason"],
+                             e["event_hash"][:16]))
     console.print(table)
 
 
@@ -117,16 +128,18 @@ def _report(result: VerifyResult, as_json: bool) -> None:
         plain(result.summary())
         _pending(result, plain)
     else:
-        err_console.print(f"[bold red]{result.summary()}[/]", markup=True, highlight=False)
+        from rich.text import Text
+
+        err_console.print(Text(visible(result.summary()), style="bold red"), highlight=False)
         if result.problems:
             err_console.print("integrity:", markup=False)
         for problem in result.problems:
-            err_console.print(f"  {problem}", markup=False)
+            err_console.print(f"  {visible(problem)}", markup=False)
         if result.violations:
             err_console.print("custody rules:", markup=False)
         for violation in result.violations:
-            err_console.print(f"  {violation}", markup=False)
-        _pending(result, lambda line: err_console.print(line, markup=False))
+            err_console.print(f"  {visible(violation)}", markup=False)
+        _pending(result, lambda line: err_console.print(visible(line), markup=False))
     if not result.ok:
         raise SystemExit(1)
 

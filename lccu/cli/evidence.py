@@ -10,6 +10,7 @@ import click
 from lccu.cli.app import State, cli, emit_json, err_console, pass_state, plain, progress_bar
 from lccu.errors import InvalidInput
 from lccu.evidence.terms import ITEM_TYPES
+from lccu.textsafe import visible
 
 
 def _parse_time(value: str | None, option: str) -> datetime | None:
@@ -53,14 +54,20 @@ def evidence() -> None:
 @click.option("--exhibit", "exhibit_number", default=None)
 @click.option("--location", default=None, help="Where the original is kept.")
 @click.option("--legal-hold", is_flag=True, help="Put the stored object under legal hold.")
+@click.option("--timezone", "timezone", default=None, metavar="ZONE",
+              help="IANA time zone the source machine's clock was set to (Europe/Brussels); "
+                   "recorded in custody, used for FAT/exFAT/ISO 9660 local times.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def evidence_add(state: State, case_ref: str, path: Path, md5: str | None, sha1: str | None,
-                 sha256: str | None, acquired_at: str | None, as_json: bool,
-                 **fields: object) -> None:
+                 sha256: str | None, acquired_at: str | None, timezone: str | None,
+                 as_json: bool, **fields: object) -> None:
     """Stream PATH into the evidence store, hash it (MD5, SHA-1, SHA-256 in one pass) and
     record the intake. Declared hashes are checked before anything is committed: a mismatch
     stores nothing (exit 1) unless --accept-mismatch, which records it loudly."""
+    from lccu.fs.times import source_zone
+
+    source_zone(timezone)  # a bad zone is refused before anything is stored
     lab = state.lab()
     size = path.stat().st_size if path.is_file() else None
     advance, stop = progress_bar(size, f"intake {path.name}")
@@ -73,11 +80,15 @@ def evidence_add(state: State, case_ref: str, path: Path, md5: str | None, sha1:
         )
     finally:
         stop()
+    if timezone:
+        from lccu.evidence.timezones import set_item_timezone
+
+        set_item_timezone(lab, info.id, timezone, reason="source time zone given at intake")
     if as_json:
-        emit_json(info.as_dict())
+        emit_json({**info.as_dict(), "source_timezone": timezone})
     else:
-        plain(f"{info.id}\n  exhibit {info.exhibit_number}, {info.size} bytes, stored at "
-              f"{info.storage_uri}\n  md5    {info.md5}\n  sha1   {info.sha1}\n"
+        plain(f"{info.id}\n  exhibit {visible(info.exhibit_number)}, {info.size} bytes, stored at "
+              f"{visible(info.storage_uri)}\n  md5    {info.md5}\n  sha1   {info.sha1}\n"
               f"  sha256 {info.sha256}")
     if info.hash_mismatches:
         err_console.print(
@@ -98,15 +109,34 @@ def evidence_list(state: State, case_ref: str, as_json: bool) -> None:
         emit_json([i.as_dict() for i in items])
         return
     for i in items:
-        plain(f"{i.exhibit_number}  {i.id}  {i.state}  {i.size}  {i.description}")
+        plain(f"{visible(i.exhibit_number)}  {i.id}  {i.state}  {i.size}  {visible(i.description)}")
 
 
 @evidence.command("show")
 @click.argument("item_ref", metavar="EVIDENCE")
 @pass_state
 def evidence_show(state: State, item_ref: str) -> None:
-    """All recorded details of one item (JSON)."""
-    emit_json(state.lab().get_evidence(item_ref).as_dict())
+    """All recorded details of one item (JSON), with its source time zone and its origin."""
+    from lccu.evidence.timezones import item_timezone
+
+    lab = state.lab()
+    zone = item_timezone(lab, item_ref)
+    emit_json({**lab.get_evidence(item_ref).as_dict(), "source_timezone": zone.zone,
+               "source_timezone_origin": zone.origin})
+
+
+@evidence.command("timezone")
+@click.argument("item_ref", metavar="EVIDENCE")
+@click.argument("zone", metavar="ZONE")
+@click.option("--reason", required=True, help="Why this zone (recorded in custody).")
+@pass_state
+def evidence_timezone(state: State, item_ref: str, zone: str, reason: str) -> None:
+    """Set or change the source time zone of EVIDENCE (an IANA name such as Europe/Brussels),
+    with a signed custody note; later processing and timelines use it."""
+    from lccu.evidence.timezones import change_item_timezone
+
+    head = change_item_timezone(state.lab(), item_ref, zone, reason=reason)
+    plain(f"source time zone of {item_ref} is now {zone} (custody event {head['seq']})")
 
 
 @evidence.command("verify")

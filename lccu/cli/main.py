@@ -14,6 +14,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     report,
     scan,
     serve,
+    timeline,
 )
 from lccu.cli.app import cli
 

@@ -15,18 +15,33 @@ import click
 
 from lccu.cli.app import State, cli, emit_json, pass_state, plain
 from lccu.errors import InvalidInput
+from lccu.textsafe import visible
+
+
+def _log_visibly() -> None:
+    """Log warnings and errors (Dramatiq's too) to stderr as Python's default does, with
+    control characters shown: exception messages may carry evidence file names."""
+    import logging
+
+    class Visible(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return visible(super().format(record), keep_newlines=True)
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(Visible("%(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
 
 def _show(status: dict[str, Any]) -> None:
-    plain(f"run {status['run']}  evidence {status['evidence']}  zone {status['zone']}  "
+    plain(f"run {status['run']}  evidence {status['evidence']}  zone {visible(status['zone'])}  "
           f"{status['priority']}  {status['state']}"
-          + (f"  ({status['reason']})" if status["reason"] else ""))
+          + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
     for s in status["stages"]:
         done, total = s["progress"]
         progress = f"{done}/{total}" if total else (str(done) if done else "")
         name = s["stage"] + (f"#{s['segment']}" if s["stage"] in ("carve", "yara") else "")
         extra = " (reused)" if s["reused"] else ""
-        reason = f"  {s['reason']}" if s["state"] == "failed" and s["reason"] else ""
+        reason = f"  {visible(s['reason'])}" if s["state"] == "failed" and s["reason"] else ""
         plain(f"  {name:<14} {s['state']:<8} {progress:<20} {s['worker'] or ''}{extra}{reason}")
 
 
@@ -48,15 +63,19 @@ def _wait(lab: Any, run_id: str, interval: float = 1.0) -> dict[str, Any]:
 @click.option("--no-yara", is_flag=True, help="Skip YARA (over the image and over files).")
 @click.option("--carve", type=click.Choice(["all", "unallocated", "none"]), default="all",
               show_default=True, help="Carve the whole image, only unallocated space, or not.")
+@click.option("--timezone", "timezone", default=None, metavar="ZONE",
+              help="Source machine's IANA time zone for this run (default: the item's, see "
+                   "`lccu evidence timezone`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's status as JSON.")
 @pass_state
 def process(state: State, evidence: str, priority: str, wait: bool, no_yara: bool, carve: str,
-            as_json: bool) -> None:
+            timezone: str | None, as_json: bool) -> None:
     """Process EVIDENCE: hash, file systems, carving, YARA, report (on workers or here)."""
     from lccu.tasks import drain, run_status, submit
 
     lab = state.lab()
-    submitted = submit(lab, evidence, priority=priority, yara=not no_yara, carve=carve)
+    submitted = submit(lab, evidence, priority=priority, yara=not no_yara, carve=carve,
+                       timezone=timezone)
     if lab.settings.redis_url:
         from lccu.tasks.broker import declare, make_broker
 
@@ -84,16 +103,50 @@ def process(state: State, evidence: str, priority: str, wait: bool, no_yara: boo
         raise click.exceptions.Exit(1)
 
 
+def _show_workers(view: dict[str, Any]) -> None:
+    for w in view["workers"]:
+        word = "alive" if w["alive"] else f"LOST (no heartbeat for {view['alive_seconds']} s)"
+        plain(f"worker {w['id']}  {word}  last heartbeat {w['heartbeat_at'][:19]}Z  "
+              f"{w['threads']} thread(s)  lccu {w['version']}"
+              + (f"  metrics {w['metrics_url']}" if w["metrics_url"] else ""))
+        for s in w["running"]:
+            name = s["stage"] + (f"#{s['segment']}" if s["stage"] in ("carve", "yara") else "")
+            plain(f"  running {name:<12} zone {s['zone']}  evidence {s['evidence']}  "
+                  f"since {(s['started_at'] or '')[:19]}Z")
+    if not view["workers"]:
+        plain("no workers registered")
+    plain("queue (stages): zone, priority: running / queued / waiting")
+    for q in view["queue"]:
+        plain(f"  {q['zone']}, {q['priority']}: {q['running']} / {q['queued']} / {q['waiting']}")
+    if not view["queue"]:
+        plain("  empty")
+
+
 @cli.command("status")
 @click.argument("evidence", required=False)
 @click.option("--watch", is_flag=True, help="Refresh every 2 seconds until every run ends.")
+@click.option("--workers", "workers", is_flag=True,
+              help="Operators: the workers alive, what each runs, and the queue per zone.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def status(state: State, evidence: str | None, watch: bool, as_json: bool) -> None:
+def status(state: State, evidence: str | None, watch: bool, workers: bool,
+           as_json: bool) -> None:
     """Progress of each stage of the processing runs of EVIDENCE (default: your zone's)."""
     from lccu.tasks import run_status, runs_of
 
     lab = state.lab()
+    if workers:
+        from lccu.errors import AccessDenied
+        from lccu.tasks.health import overview
+
+        if lab.actor.role != "operator":
+            raise AccessDenied("only operators see the workers and the queue of every zone")
+        view = overview(lab)
+        if as_json:
+            emit_json(view)
+        else:
+            _show_workers(view)
+        return
     # EVIDENCE is resolved (access-checked and audited) once, not at every refresh
     run_ids = runs_of(lab, evidence)
     try:
@@ -175,10 +228,11 @@ def worker(state: State, processes: int | None, threads: int | None, queues: tup
     restart_window = (settings.worker_restart_window if restart_window is None
                       else restart_window)
     restart_delay = settings.worker_restart_delay if restart_delay is None else restart_delay
+    _log_visibly()
     if processes > 1:
         raise click.exceptions.Exit(run_processes(
             processes, threads, queues, max_restarts=max_restarts,
-            restart_window=restart_window, restart_delay=restart_delay,
-            log=lambda line: click.echo(line, err=True)))
+            restart_window=restart_window, restart_delay=restart_delay, settings=settings,
+            log=lambda line: click.echo(visible(line), err=True)))
     run_worker(settings, threads=threads, queues=queues,
-               log=lambda line: click.echo(line, err=True))
+               log=lambda line: click.echo(visible(line), err=True))

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO, cast
 import click
 
 from lccu.cli.app import cli, emit_json, err_console, plain
+from lccu.textsafe import visible
 
 
 def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[[], None]]:
@@ -62,10 +63,13 @@ def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[
 @click.option("--passwords", "password_file", type=click.Path(path_type=Path),
               help="The case's password list for encrypted archives, one per line; never "
                    "written to the report (only that one was used).")
+@click.option("--timezone", "timezone", default=None, metavar="ZONE",
+              help="IANA time zone the source machine's clock was set to (Europe/Brussels), "
+                   "for FAT/exFAT/ISO 9660 local times (default: LCCU_SOURCE_TIMEZONE).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
 def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
          carve_scope: str, no_expand: bool, password_file: Path | None,
-         as_json: bool) -> None:
+         timezone: str | None, as_json: bool) -> None:
     """Hash, list file systems (deleted files too), extract, carve, open archives and
     documents, and YARA-scan IMAGE (raw, split, E01, VMDK, VHD, VHDX, QCOW2). Exit 1 when
     the media could not be read as acquired (read errors, or hashes stored in the container
@@ -73,11 +77,15 @@ def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
     from lccu.archive import expansion_limits
     from lccu.archive.passwords import read_password_list
     from lccu.config import load_settings
+    from lccu.fs.times import source_zone
     from lccu.pipeline import ScanOptions, run_scan
 
-    extra = tuple(load_settings().rules) + rules
+    settings = load_settings()
+    source_zone(timezone)  # a bad zone is refused before the scan starts
+    extra = tuple(settings.rules) + rules
     passwords = read_password_list(password_file) if password_file else ()
     options = ScanOptions(rules=extra, yara=not no_yara, carve=carve_scope,
+                          timezone=timezone or settings.source_timezone,
                           expand=not no_expand, limits=expansion_limits(),
                           passwords=passwords)
     update, stop = _stage_progress()
@@ -106,7 +114,7 @@ def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
     containers = image.get("containers") or []
     carried = (f", {image['format']} in {len(containers)} file(s)"
                if image["format"] != "raw" else "")
-    plain(f"image   {image['path']} ({image['size']} bytes{carried})\n"
+    plain(f"image   {visible(image['path'])} ({image['size']} bytes{carried})\n"
           f"sha256  {image['sha256']}\n"
           f"volumes {s['volumes']}, files {s['files']} ({s['deleted_files']} deleted, "
           f"{s['exported_files']} exported), carved {s['carved']} "
@@ -115,10 +123,11 @@ def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
           + f"YARA hits {s['yara_hits']}, errors {s['errors']}, "
           f"read errors {s['read_errors']}, warnings {s['warnings']}")
     for fault in report["read_errors"][:20]:
-        plain(f"read error at {fault['offset']} ({fault['length']} bytes): {fault['cause']}")
+        plain(f"read error at {fault['offset']} ({fault['length']} bytes): "
+              f"{visible(fault['cause'])}")
     for entry in [*report["errors"], *report["warnings"]][:20]:
-        plain(f"{entry['where']}: {entry['message']}")
-    plain(f"{report['outcome']}\nreport  {out_dir / 'report.html'}")
+        plain(f"{visible(entry['where'])}: {visible(entry['message'])}")
+    plain(f"{report['outcome']}\nreport  {visible(out_dir / 'report.html')}")
 
 
 @cli.command("hash")
@@ -153,7 +162,7 @@ def hash_command(ctx: click.Context, target: str, as_json: bool) -> None:
     if as_json:
         emit_json(result)
     else:
-        plain(f"{label}\n  size   {digests.size}\n  md5    {digests.md5}\n"
+        plain(f"{visible(label)}\n  size   {digests.size}\n  md5    {digests.md5}\n"
               f"  sha1   {digests.sha1}\n  sha256 {digests.sha256}")
         if "container_hashes" in result:
             word = "match" if result["container_hashes_match"] else "DO NOT MATCH"
@@ -196,9 +205,11 @@ def yara_command(ctx: click.Context, target: str, rules: tuple[Path, ...],
         return
     for hit in hits:
         owner = hit["file"]
-        where = (f"{owner['volume']}:{owner['path']} (inode {owner['inode']})"
-                 if isinstance(owner, dict) else str(owner))
-        plain(f"{hit['offset']:>12}  {hit['namespace']}:{hit['rule']}  {hit['string']}  {where}")
+        where = (f"{owner['volume']}:{visible(owner['path'])} (inode {owner['inode']})"
+                 if isinstance(owner, dict) else visible(owner))
+        plain(f"{hit['offset']:>12}  {visible(hit['namespace'])}:{visible(hit['rule'])}  "
+              f"{visible(hit['string'])}  {where}")
     for error in errors:
-        err_console.print(f"warning: {error['where']}: {error['message']}", markup=False)
+        err_console.print(f"warning: {visible(error['where'])}: {visible(error['message'])}",
+                          markup=False)
     click.echo(f"{len(hits)} hit(s), rules {ruleset.identity[:16]}...", err=True)

@@ -1,4 +1,4 @@
-"""`lccu serve` (the web interface and REST API) and `lccu user password`."""
+"""`lccu serve` (the web interface and REST API), `lccu user password` and `lccu token`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from lccu.cli.admin import user
 from lccu.cli.app import State, cli, pass_state, plain
+from lccu.textsafe import visible
 
 BODY_HIGH_WATER = 1024 * 1024  # request body uvicorn may buffer before it pauses reading
 
@@ -53,3 +54,41 @@ def user_password(state: State, username: str, password: str) -> None:
     lab = state.lab()
     set_password(lab.db, lab.actor, username, password)
     plain(f"password of {username} set")
+
+
+@cli.group("token")
+def token() -> None:
+    """Your API tokens for the REST API (created on the web page or with POST /api/v1/tokens)."""
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_state
+def token_list(state: State, as_json: bool) -> None:
+    """List your tokens: id, state (active, expired, revoked), expiry, last use, name."""
+    from lccu.cli.app import emit_json
+    from lccu.web.auth import Tokens
+
+    lab = state.lab()
+    tokens = Tokens(lab.db).list(lab.actor)
+    if as_json:
+        emit_json(tokens)
+        return
+    if not tokens:
+        plain("no API tokens")
+    for t in tokens:
+        why = f" ({t['revoked_why']})" if t["revoked_why"] else ""
+        plain(f"{t['id']}  {t['state']}{why}  expires {t['expires_at'] or '-'}  "
+              f"last used {t['last_used_at'] or 'never'}  {visible(t['name'])}")
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@pass_state
+def token_revoke(state: State, token_id: str) -> None:
+    """Revoke one of your tokens at once (scripts using it get 401)."""
+    from lccu.web.auth import Tokens
+
+    lab = state.lab()
+    Tokens(lab.db).revoke(lab.actor, token_id)
+    plain(f"token {visible(token_id)} revoked")

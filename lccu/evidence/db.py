@@ -9,10 +9,11 @@ its code (:func:`check_schema`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from lccu.errors import ConfigError, SchemaMismatch
+from lccu.errors import ConfigError, InvalidInput, SchemaMismatch
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -43,6 +44,22 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+def _refuse_nul(_conn: object, _cursor: object, _statement: str, parameters: object,
+                _context: object, _executemany: bool) -> None:
+    """Refuse text holding a NUL character before it reaches the database: PostgreSQL cannot
+    store it (an internal error, 500 or exit 3, for what is bad input) and SQLite would
+    store it where other tools cut the text short. Same answer on both: InvalidInput."""
+    rows: Any = parameters if isinstance(parameters, list | tuple) and parameters and \
+        isinstance(parameters[0], dict | list | tuple) else [parameters]
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row
+        for value in values if isinstance(values, Iterable) and not isinstance(values, str) \
+                else [values]:
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput("text with a NUL character (\\u0000) is refused: lccu "
+                                   "neither stores nor looks up such text; remove it")
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the parent directory is created."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -54,6 +71,7 @@ def make_engine(url: str) -> Engine:
         raise ConfigError(f"cannot use database URL {url!r}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
     return engine
 
 

@@ -1,7 +1,8 @@
 """File-system engine: volumes, recursive listings, file content and offset ownership.
 
 Takes a :class:`lccu.imaging.tsk.TskImage` (any seekable read-only stream) and yields
-typed records; it knows nothing of task queues, object stores or the database.
+typed records; it knows nothing of task queues, object stores or the database. Each
+record's times say whether the file system stored UTC or local time (:mod:`lccu.fs.times`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from lccu.fs.content import ContentInfo, ContentReader, identify, identify_head, open_content
 from lccu.fs.owner import OffsetOwnerIndex, unallocated_ranges
 from lccu.fs.problems import Notice, OutOfTime, Problem
+from lccu.fs.times import FileTimes, FsTime, source_zone
 from lccu.fs.volumes import (
     PartitionRow,
     Volume,
@@ -24,6 +26,8 @@ __all__ = [
     "ContentInfo",
     "ContentReader",
     "FileEntry",
+    "FileTimes",
+    "FsTime",
     "Notice",
     "OffsetOwnerIndex",
     "OutOfTime",
@@ -37,6 +41,7 @@ __all__ = [
     "list_volumes",
     "open_content",
     "open_fs",
+    "source_zone",
     "unallocated_ranges",
     "walk",
 ]

@@ -18,12 +18,19 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import pytsk3
 
 from lccu.errors import FileSystemError
+from lccu.fs.ntfs_times import (
+    FileNameTimes,
+    choose_file_name,
+    parse_standard_information,
+    stomp_reason,
+)
 from lccu.fs.problems import OutOfTime, Problem
+from lccu.fs.times import NO_TIMES, FileTimes, FsTime
+from lccu.fs.volume_times import VolumeTimes
 from lccu.fs.volumes import Volume, open_fs
 from lccu.imaging.tsk import TskImage
 
@@ -69,10 +76,14 @@ _NAME_UNALLOC = int(_T.TSK_FS_NAME_FLAG_UNALLOC)
 _NTFS = int(_T.TSK_FS_TYPE_NTFS)
 _NTFS_DATA = int(_T.TSK_FS_ATTR_TYPE_NTFS_DATA)
 _NTFS_IDXROOT = int(_T.TSK_FS_ATTR_TYPE_NTFS_IDXROOT)
+_NTFS_FNAME = int(_T.TSK_FS_ATTR_TYPE_NTFS_FNAME)
+_NTFS_SI = int(_T.TSK_FS_ATTR_TYPE_NTFS_SI)
+_META_ALLOC = int(_T.TSK_FS_META_FLAG_ALLOC)
+_META_LNK = int(_T.TSK_FS_META_TYPE_LNK)
 MAX_DEPTH = 256  # deeper trees are almost certainly corrupt; TSK's own limit is 128
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     """One name in a volume's directory tree.
 
@@ -81,8 +92,16 @@ class FileEntry:
     for it (deleted names whose link was wiped show inode 0 — but NTFS's $MFT really is 0);
     ``allocated`` is False when the name is unallocated (deleted; fls's ``*``);
     ``type_code`` is fls's ``name/meta`` type pair (``r/r``, ``-/r``, ``V/V``);
-    times are ISO 8601 UTC strings or None; ``image_runs`` are ``(absolute image offset,
-    length)`` byte ranges of the default data stream, empty when resident or unknown.
+    ``times`` are the metadata's times with their kind and resolution
+    (:mod:`lccu.fs.times`); ``image_runs`` are ``(absolute image offset, length)`` byte
+    ranges of the default data stream, empty when resident or unknown (or not asked for).
+
+    The rest is what a bodyfile line needs: ``mode`` (permission bits), ``uid``, ``gid``,
+    ``link`` (a symlink's target), ``meta_allocated`` (the metadata is in use: a deleted
+    name whose inode is reused is ``deleted-realloc``); on NTFS ``ntfs_attr`` is the
+    ``(type, id, size)`` of the attribute this entry stands for, ``file_name`` the
+    ``$FILE_NAME`` times, ``timestomp`` why $SI and $FN disagree, and ``primary`` marks the
+    first entry of a name (the one its ``$FILE_NAME`` line goes with).
     """
 
     volume: int
@@ -93,15 +112,42 @@ class FileEntry:
     allocated: bool
     kind: str
     type_code: str
-    mtime: str | None = None
-    atime: str | None = None
-    ctime: str | None = None
-    crtime: str | None = None
+    times: FileTimes = NO_TIMES
     image_runs: list[tuple[int, int]] = field(default_factory=list)
     has_meta: bool = True
     stream: str | None = None
     attr_type: int | None = None
     attr_id: int | None = None
+    mode: int = 0
+    uid: int = 0
+    gid: int = 0
+    link: str | None = None
+    meta_allocated: bool = False
+    ntfs_attr: tuple[int, int, int] | None = None
+    file_name: FileNameTimes | None = None
+    timestomp: str | None = None
+    primary: bool = True
+
+    @property
+    def name_path(self) -> str:
+        """The path of the name itself, without a ``:stream`` suffix."""
+        return self.path[: -len(self.stream) - 1] if self.stream else self.path
+
+    @property
+    def mtime(self) -> FsTime | None:
+        return self.times.mtime
+
+    @property
+    def atime(self) -> FsTime | None:
+        return self.times.atime
+
+    @property
+    def ctime(self) -> FsTime | None:
+        return self.times.ctime
+
+    @property
+    def crtime(self) -> FsTime | None:
+        return self.times.crtime
 
 
 @dataclass
@@ -123,36 +169,27 @@ class _Stopped(Exception):
     """Raised between TSK calls when the budget ran out."""
 
 
-def iso_utc(seconds: int | None, nanos: int | None = 0) -> str | None:
-    """ISO 8601 UTC text of a TSK timestamp; 0 (TSK's "not set") and bad values give None."""
-    if not seconds:
-        return None
-    try:
-        stamp = datetime.fromtimestamp(int(seconds), tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-    if nanos and 0 < int(nanos) < 1_000_000_000:
-        stamp = stamp.replace(microsecond=int(nanos) // 1000)
-    return stamp.isoformat()
-
-
 def walk(
     img: TskImage,
     volume: Volume,
     errors: list[Problem] | None = None,
     fs: pytsk3.FS_Info | None = None,
     budget: Budget | None = None,
+    *,
+    runs: bool = True,
 ) -> Iterator[FileEntry]:
     """Yield every entry of ``volume`` depth-first; problems go to ``errors``, not up.
 
     With a ``budget``, the walk stops when it has run out (checked before each TSK call)
     and says so in ``errors`` with an :class:`OutOfTime` problem: the listing is partial.
-    Raises :class:`FileSystemError` only if the volume's file system cannot be opened at all.
+    ``runs=False`` skips the data runs (a timeline needs none; it saves a pass over each
+    file's attributes). Raises :class:`FileSystemError` only if the volume's file system
+    cannot be opened at all.
     """
     problems = errors if errors is not None else []
     listed = 0
     try:
-        for entry in _walk(img, volume, problems, fs, budget):
+        for entry in _walk(img, volume, problems, fs, budget, runs):
             listed += 1
             yield entry
     except _Stopped:
@@ -164,12 +201,26 @@ def walk(
             "corrupt file system can keep The Sleuth Kit busy for a long time"))
 
 
+@dataclass
+class _Volume:
+    """What listing one volume needs at every entry."""
+
+    fs: pytsk3.FS_Info
+    volume: Volume
+    block_size: int
+    image_size: int
+    times: VolumeTimes
+    ntfs: bool
+    runs: bool
+
+
 def _walk(
     img: TskImage,
     volume: Volume,
     problems: list[Problem],
     fs: pytsk3.FS_Info | None,
     budget: Budget | None,
+    runs: bool = True,
 ) -> Iterator[FileEntry]:
     if budget is not None and budget.over():
         raise _Stopped
@@ -181,16 +232,16 @@ def _walk(
                 f"cannot open the file system of volume {volume.index} at byte "
                 f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"
             ) from exc
-    block_size = int(fs.info.block_size)
-    image_size = img.get_size()
+    ctx = _Volume(fs, volume, int(fs.info.block_size), img.get_size(),
+                  VolumeTimes(volume.fs_type or "", img.read, volume.start_offset),
+                  int(fs.info.ftype) == _NTFS, runs)
     root = int(fs.info.root_inum)
     visited: set[int] = {root}
     stack: list[tuple[int, str, int]] = [(root, "", 0)]
     while stack:
         dir_inode, dir_path, depth = stack.pop()
         children: list[tuple[int, str, int]] = []
-        for entry in _list_dir(fs, volume, dir_inode, dir_path, block_size, image_size, problems,
-                               budget):
+        for entry in _list_dir(ctx, dir_inode, dir_path, problems, budget):
             yield entry
             if entry.stream is not None:
                 continue  # a named stream of a directory is data, not a listing
@@ -208,23 +259,26 @@ def _walk(
             visited.add(entry.inode)
             children.append((entry.inode, entry.path, depth + 1))
         stack.extend(reversed(children))
+    if ctx.times.fallbacks:
+        problems.append(Problem(
+            f"volume {volume.index}",
+            f"{ctx.times.fallbacks} {volume.fs_type} directory entries could not be read "
+            "directly; their local times were taken from The Sleuth Kit's conversion, "
+            "exact unless they fall in an hour this machine's time zone skips or repeats"))
 
 
 def _list_dir(
-    fs: pytsk3.FS_Info,
-    volume: Volume,
+    ctx: _Volume,
     inode: int,
     path: str,
-    block_size: int,
-    image_size: int,
     problems: list[Problem],
     budget: Budget | None = None,
 ) -> Iterator[FileEntry]:
-    where = f"volume {volume.index}:{path or '/'} (inode {inode})"
+    where = f"volume {ctx.volume.index}:{path or '/'} (inode {inode})"
     if budget is not None and budget.over():
         raise _Stopped
     try:
-        directory = fs.open_dir(inode=inode)
+        directory = ctx.fs.open_dir(inode=inode)
     except (OSError, RuntimeError) as exc:
         problems.append(Problem(where, f"cannot open directory: {_first_line(exc)}"))
         return
@@ -240,25 +294,21 @@ def _list_dir(
             problems.append(Problem(where, f"directory listing stopped: {_first_line(exc)}"))
             return
         try:
-            entries = _entries(fs, tsk_file, volume, path, block_size, image_size)
+            entries = _entries(ctx, tsk_file, path)
         except (OSError, RuntimeError, UnicodeError, ValueError) as exc:
             problems.append(Problem(where, f"unreadable entry skipped: {_first_line(exc)}"))
             continue
         yield from entries
 
 
-def _entries(
-    fs: pytsk3.FS_Info,
-    tsk_file: pytsk3.File,
-    volume: Volume,
-    parent: str,
-    block_size: int,
-    image_size: int,
-) -> list[FileEntry]:
+def _text(raw: object) -> str:
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
+def _entries(ctx: _Volume, tsk_file: pytsk3.File, parent: str) -> list[FileEntry]:
     """The entry for one name; on NTFS one per data stream / index root, as fls prints them."""
     info = tsk_file.info
-    raw_name = info.name.name
-    name = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else str(raw_name)
+    name = _text(info.name.name)
     if name in (".", ".."):
         return []
     meta = info.meta
@@ -266,75 +316,87 @@ def _entries(
     if meta is None and meta_addr:
         # Orphan and some deleted names come without loaded metadata; load it like fls.
         try:
-            tsk_file = fs.open_meta(inode=meta_addr)
+            tsk_file = ctx.fs.open_meta(inode=meta_addr)
             meta = tsk_file.info.meta
         except (OSError, RuntimeError):
             meta = None
     name_letter = _NAME_LETTERS.get(int(info.name.type), "-")
     meta_letter = _TYPE_LETTERS.get(int(meta.type), "-") if meta is not None else "-"
     kind = _KINDS.get(meta_letter if meta is not None else name_letter, "other")
-    times: dict[str, str | None] = {}
-    if meta is not None:
-        for key in ("mtime", "atime", "ctime", "crtime"):
-            times[key] = iso_utc(getattr(meta, key, 0), getattr(meta, f"{key}_nano", 0))
-
-    def make(
-        size: int,
-        runs: list[tuple[int, int]],
-        stream: str | None = None,
-        attr: tuple[int, int] | None = None,
-    ) -> FileEntry:
-        return FileEntry(
-            volume=volume.index,
-            path=f"{parent}/{name}" + (f":{stream}" if stream else ""),
-            name=name,
-            inode=meta_addr,
-            size=size,
-            allocated=not int(info.name.flags) & _NAME_UNALLOC,
-            kind=kind,
-            type_code=f"{name_letter}/{meta_letter}",
-            image_runs=runs,
-            has_meta=meta is not None,
-            stream=stream,
-            attr_type=attr[0] if attr else None,
-            attr_id=attr[1] if attr else None,
-            **times,
-        )
-
+    allocated = not int(info.name.flags) & _NAME_UNALLOC
+    type_code = f"{name_letter}/{meta_letter}"
+    path = f"{parent}/{name}"
     if meta is None:
-        return [make(0, [])]
-    if int(fs.info.ftype) == _NTFS:
-        streams = [make(*item) for item in _ntfs_streams(tsk_file, volume, block_size, image_size)]
-        if streams:
-            return streams
-    wants_runs = kind in ("file", "other")
+        return [FileEntry(ctx.volume.index, path, name, meta_addr, 0, allocated, kind,
+                          type_code, has_meta=False)]
+    link = _text(meta.link) if int(meta.type) == _META_LNK and meta.link else None
+    file_name: FileNameTimes | None = None
+    streams: list[_Stream] = []
+    standard: FileTimes | None = None
+    if ctx.ntfs:
+        streams, file_name, standard = _ntfs_attributes(ctx, tsk_file)
+    times = standard or ctx.times.times(meta, meta_addr, kind == "dir")
+    stomp = stomp_reason(times, file_name.times) if file_name else None
+
+    def make(size: int, runs: list[tuple[int, int]], stream: str | None = None,
+             attr: tuple[int, int] | None = None, attr_size: int = 0,
+             primary: bool = True) -> FileEntry:
+        return FileEntry(
+            ctx.volume.index, path + (f":{stream}" if stream else ""), name, meta_addr, size,
+            allocated, kind, type_code, times=times, image_runs=runs, stream=stream,
+            attr_type=attr[0] if attr and stream else None,
+            attr_id=attr[1] if attr and stream else None,
+            mode=int(meta.mode), uid=int(meta.uid), gid=int(meta.gid), link=link,
+            meta_allocated=bool(int(meta.flags) & _META_ALLOC),
+            ntfs_attr=(*attr, attr_size) if attr else None, file_name=file_name,
+            timestomp=stomp,
+            primary=primary)
+
+    if streams:
+        return [make(size, runs, stream, attr, attr_size, i == 0)
+                for i, (size, runs, stream, attr, attr_size) in enumerate(streams)]
+    wants_runs = ctx.runs and kind in ("file", "other")
     data = _data_attr(tsk_file) if wants_runs else None
-    runs = _runs(data, volume, block_size, image_size) if data is not None else []
+    runs = _runs(data, ctx.volume, ctx.block_size, ctx.image_size) if data is not None else []
     return [make(int(meta.size), runs)]
 
 
-_Stream = tuple[int, list[tuple[int, int]], str | None, tuple[int, int] | None]
+_Stream = tuple[int, list[tuple[int, int]], str | None, tuple[int, int], int]
 
 
-def _ntfs_streams(
-    tsk_file: pytsk3.File, volume: Volume, block_size: int, image_size: int
-) -> list[_Stream]:
-    """(size, runs, stream name, (attr type, id)) per $DATA and index-root attribute."""
+def _ntfs_attributes(
+    ctx: _Volume, tsk_file: pytsk3.File
+) -> tuple[list[_Stream], FileNameTimes | None, FileTimes | None]:
+    """Per $DATA and index-root attribute (size for reading, runs, stream name, (type, id),
+    attribute size), in MFT order; the $FILE_NAME times TSK reports; the
+    $STANDARD_INFORMATION times as stored."""
     out: list[_Stream] = []
+    names: list[tuple[int, int, bytes]] = []
+    standard: FileTimes | None = None
     for attr in tsk_file:
         atype = int(attr.info.type)
+        if atype == _NTFS_SI and standard is None:
+            standard = parse_standard_information(
+                tsk_file.read_random(0, 48, atype, int(attr.info.id)))
+            continue
+        if atype == _NTFS_FNAME:
+            attr_id, size = int(attr.info.id), int(attr.info.size)
+            content = tsk_file.read_random(0, min(size, 1024), atype, attr_id)
+            names.append((attr_id, size, content))
+            continue
         if atype not in (_NTFS_DATA, _NTFS_IDXROOT):
             continue
-        raw = attr.info.name
-        stream = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        stream = _text(attr.info.name) if attr.info.name else None
         if atype == _NTFS_IDXROOT and stream == "$I30":
             stream = None  # a directory's own index: the directory itself
-        runs = _runs(attr, volume, block_size, image_size) if atype == _NTFS_DATA else []
+        runs = (_runs(attr, ctx.volume, ctx.block_size, ctx.image_size)
+                if atype == _NTFS_DATA and ctx.runs else [])
+        ident = (atype, int(attr.info.id))
         if stream:
-            out.append((int(attr.info.size), runs, stream, (atype, int(attr.info.id))))
+            out.append((int(attr.info.size), runs, stream, ident, int(attr.info.size)))
         else:  # the default stream: read like icat, without naming the attribute
-            out.append((int(tsk_file.info.meta.size), runs, None, None))
-    return out
+            out.append((int(tsk_file.info.meta.size), runs, None, ident, int(attr.info.size)))
+    return out, choose_file_name(names), standard
 
 
 def _data_attr(tsk_file: pytsk3.File) -> pytsk3.Attribute | None:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
+from zoneinfo import ZoneInfo
 
 from lccu.archive.names import safe_extension
 from lccu.errors import FileSystemError, LccuError
@@ -30,6 +31,7 @@ from lccu.fs import (
     open_content,
     walk,
 )
+from lccu.fs.volume_times import stores_local
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.sink import DirectorySink
 
@@ -89,21 +91,42 @@ def _extract(img: TskImage, volume: Volume, entry: FileEntry, sink: DirectorySin
             "exported": relative, **capped}
 
 
+def file_record(entry: FileEntry, zone: ZoneInfo | None) -> dict[str, Any]:
+    """A files[] entry of the report, without content fields: local times converted with
+    the source ``zone`` (or marked local, zone unknown)."""
+    file_name = entry.file_name
+    return {
+        "volume": entry.volume, "path": entry.path,
+        "inode": entry.inode if entry.has_meta else None, "size": entry.size,
+        "allocated": entry.allocated, "kind": KINDS.get(entry.kind, "other"),
+        **entry.times.to_json(zone),
+        "file_name_times": file_name.times.to_json(zone) if file_name else None,
+        "timestomp": entry.timestomp, "sha256": None, "mime": None, "description": None,
+        "exported": None,
+    }
+
+
+def volume_record(volume: Volume) -> dict[str, Any]:
+    return {"index": volume.index, "start_offset": volume.start_offset,
+            "length": volume.length, "description": volume.description,
+            "fs_type": volume.fs_type, "times": "local" if stores_local(volume.fs_type)
+            else "utc", "encryption": volume.encryption, "truncated": volume.truncated}
+
+
 def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
-                     tick: Tick | None = None, budget: float | None = None) -> FileSystemResult:
+                     tick: Tick | None = None, budget: float | None = None,
+                     zone: ZoneInfo | None = None) -> FileSystemResult:
     """Walk every volume; extract (when ``sink`` is given) and identify every readable file.
 
-    ``budget``: seconds the listing may take (default :func:`listing_budget`'s)."""
+    ``budget``: seconds the listing may take (default :func:`listing_budget`'s); ``zone``:
+    the source machine's time zone, for file systems that store local time."""
     result = FileSystemResult()
     problems: list[Problem] = []
     clock = listing_budget(budget)
     volumes = list_volumes(img, problems)
     done: dict[tuple[int, int, int | None, int | None], dict[str, Any]] = {}
     for volume in volumes:
-        result.volumes.append({"index": volume.index, "start_offset": volume.start_offset,
-                               "length": volume.length, "description": volume.description,
-                               "fs_type": volume.fs_type, "encryption": volume.encryption,
-                               "truncated": volume.truncated})
+        result.volumes.append(volume_record(volume))
         try:
             entries = list(walk(img, volume, problems, budget=clock))
         except FileSystemError as exc:
@@ -111,14 +134,7 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
             continue
         for entry in entries:
             result.entries.append(entry)
-            record: dict[str, Any] = {
-                "volume": entry.volume, "path": entry.path,
-                "inode": entry.inode if entry.has_meta else None, "size": entry.size,
-                "allocated": entry.allocated, "kind": KINDS.get(entry.kind, "other"),
-                "mtime": entry.mtime, "atime": entry.atime, "ctime": entry.ctime,
-                "crtime": entry.crtime, "sha256": None, "mime": None, "description": None,
-                "exported": None,
-            }
+            record = file_record(entry, zone)
             if entry.kind == "file" and entry.has_meta:
                 key = (entry.volume, entry.inode, entry.attr_type, entry.attr_id)
                 if key not in done:

@@ -17,6 +17,7 @@ from lccu import __version__
 from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
 from lccu.evidence.canonical import format_time, utc_now
+from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import Digests, hash_stream
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.integrity import check_media
@@ -40,6 +41,7 @@ class ScanOptions:
     case: dict[str, Any] | None = None
     evidence: dict[str, Any] | None = None
     extra_errors: list[dict[str, str]] = field(default_factory=list)
+    timezone: str | None = None  # IANA zone of the source machine (FAT/exFAT local times)
     #: open archives and documents found (``--no-expand`` turns it off)
     expand: bool = True
     #: expansion limits; None reads them from the settings (LCCU_ARCHIVE_*)
@@ -69,6 +71,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
                  progress: Progress = _noop) -> dict[str, Any]:
     """Run every stage over an open image; return the report dictionary (not yet written)."""
     errors: list[dict[str, str]] = list(options.extra_errors)
+    zone = source_zone(options.timezone)
     digests = hash_stream(image, progress=lambda n: progress("hash", n, image.size))
     media = check_media(image, digests)  # complete: the hash read every byte
     errors += media.errors()
@@ -76,7 +79,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
     stream = cast(BinaryIO, image)  # ImageStream is a read-only, seekable binary stream
     tsk = TskImage(stream, image.size, name=label)
     try:
-        fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None))
+        fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None), zone=zone)
     finally:
         tsk.clear_cache()
     errors += fs.errors
@@ -116,6 +119,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lccu", "version": __version__},
         "generated_at": format_time(utc_now()),
+        "source_timezone": zone_name(zone),
         "image": {"path": label, **image_fields(image, digests), **media.image_fields()},
         "volumes": fs.volumes,
         "files": fs.files,

@@ -59,6 +59,7 @@ def _environment() -> Environment:
     env.filters["visible"] = text.visible
     env.filters["size"] = text.human_size
     env.filters["utc"] = text.utc_display
+    env.filters["fstime"] = text.fs_time_display
     env.filters["preview"] = text.hex_preview
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.tests["linkable"] = linkable
@@ -118,6 +119,7 @@ def _render(
         "summary": report.get("summary") or {},
         "volumes": _table(list(report.get("volumes") or []), max_rows),
         "deleted": _table(deleted, max_rows),
+        "stomped": _table([f for f in files if f.get("timestomp")], max_rows),
         "carved": _table(list(report.get("carved") or []), max_rows),
         "yara": _table(list(report.get("yara") or []), max_rows),
         "errors": _table(list(report.get("errors") or []), max_rows),

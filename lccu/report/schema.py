@@ -5,7 +5,8 @@ The schema is a JSON Schema (draft 2020-12) document shipped beside this module
 checks it with :mod:`lccu.report.checker` (fast, no dependency). On top of it,
 :func:`validate_report` checks what JSON Schema cannot say: the summary agrees with the
 lists, files point at existing volumes, file references (``carved[].duplicate_of``,
-``yara[].file``) name a listed file, YARA hits name the thing they matched in.
+``yara[].file``) name a listed file, YARA hits name the thing they matched in, and every
+file-system time is what its ``kind`` says (a local time without a zone has no UTC value).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from lccu.errors import InvalidInput, LccuError
 from lccu.report.checker import Check, compile_schema
 from lccu.report.summary import outcome, summarize
 
-SCHEMA_VERSION = "1.2"  # writes 1.2; reads 1.0 and 1.1 too (only optional fields were added)
+SCHEMA_VERSION = "2.1"
 SCHEMA_RESOURCE = "report.schema.json"
 _MAX_LISTED = 10  # errors quoted in one message; the rest are counted
 
@@ -81,6 +82,7 @@ def _consistency_problems(report: Mapping[str, Any]) -> list[str]:
     for i, f in enumerate(report["files"]):
         if known and f["volume"] not in known:
             problems.append(f"files[{i}].volume: no volume with index {f['volume']}")
+        problems.extend(_time_problems(f"files[{i}]", f, report["source_timezone"]))
     listed = {_file_key(f) for f in report["files"]}
     offsets = {c["offset"] for c in report["carved"]}
     for i, c in enumerate(report["carved"]):
@@ -92,6 +94,33 @@ def _consistency_problems(report: Mapping[str, Any]) -> list[str]:
         problems.extend(_yara_problems(f"yara[{i}]", hit, listed, offsets))
         problems.extend(_yara_member_problems(f"yara[{i}]", hit, members))
     problems.extend(_member_problems(report, listed, offsets))
+    return problems
+
+
+_TIME_KEYS = ("mtime", "atime", "ctime", "crtime")
+
+
+def _time_problems(where: str, entry: Mapping[str, Any], zone: str | None) -> list[str]:
+    """A time's fields must agree with its kind: utc has only ``utc``; local has ``utc``,
+    ``wall_clock`` and the report's source zone; local-unknown has no ``utc`` at all."""
+    problems: list[str] = []
+    named = [(key, entry[key]) for key in _TIME_KEYS]
+    if isinstance(entry["file_name_times"], Mapping):
+        named += [(f"file_name_times.{k}", entry["file_name_times"][k]) for k in _TIME_KEYS]
+    for key, value in named:
+        if not isinstance(value, Mapping):
+            continue
+        kind, utc, wall, tz = value["kind"], value["utc"], value["wall_clock"], value["zone"]
+        if kind == "utc" and (utc is None or wall is not None or tz is not None):
+            problems.append(f"{where}.{key}: kind utc needs utc and no wall_clock or zone")
+        elif kind == "local" and (utc is None or wall is None or tz != zone):
+            problems.append(f"{where}.{key}: kind local needs utc, wall_clock and zone equal "
+                            f"to source_timezone ({zone!r}), not {tz!r}")
+        elif kind == "local-unknown" and (utc is not None or wall is None or tz is not None):
+            problems.append(f"{where}.{key}: kind local-unknown must not give a utc value "
+                            "(the zone is unknown) and needs wall_clock")
+        if kind == "local-unknown" and zone is not None:
+            problems.append(f"{where}.{key}: local-unknown although source_timezone is {zone!r}")
     return problems
 
 

@@ -44,6 +44,7 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lccu", "version": __version__},
         "generated_at": format_time(utc_now()),
+        "source_timezone": files[0].get("source_timezone"),
         "image": {"path": evidence.exhibit_number, **inputs["hash"][0]["image"]},
         "volumes": files[0]["volumes"],
         "files": files[0]["files"],

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,8 @@ from lccu.errors import (
     RuleError,
 )
 from lccu.evidence.models import CustodyEvent
-from lccu.tasks import queue
+from lccu.tasks import metrics, queue
+from lccu.tasks.health import worker_id
 from lccu.tasks.report import merge_report, report_key
 from lccu.tasks.stages import STAGES, StageContext
 from lccu.tasks.versions import cache_key, canonical, digest, tool_versions, worker_host
@@ -117,9 +119,10 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
     Transient errors propagate after the stage is released (Dramatiq retries the token with
     backoff); permanent ones fail the stage with the reason."""
     with lab.db.session() as session:
-        claim = queue.claim(session, worker_host())
+        claim = queue.claim(session, worker_id())
     if claim is None:
         return None
+    started, outcome, reused = time.monotonic(), "retried", False
     label = claim.stage if claim.stage in ("hash", "files", "yara-files", "report") \
         else f"{claim.stage}#{claim.segment}"
     beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
@@ -142,17 +145,23 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
                                   result_key=result_key, result_digest=result_digest,
                                   reused=reused, evidence_sha256=sha256,
                                   versions=tool_versions())
+        outcome = "done"
     except PERMANENT as exc:
         with lab.db.session() as session:
             queued = queue.finish(session, claim, state="failed",
                                   reason=f"{type(exc).__name__}: {exc}")
+        outcome = "failed"
     except BaseException as exc:
         with lab.db.session() as session:
             queued = queue.release(session, claim, f"{type(exc).__name__}: {exc}")
+        if queued >= 0:
+            outcome = "failed"  # out of attempts
         if queued < 0 or not isinstance(exc, Exception):
             raise
     finally:
         beat.stopped.set()
+        metrics.observe_stage(claim.stage, outcome, time.monotonic() - started,
+                              claim.seg_end - claim.seg_start, reused)
     if queued > 0:
         enqueue(queued)
     return label

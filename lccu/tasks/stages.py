@@ -20,6 +20,7 @@ from typing import Any, BinaryIO, cast
 from lccu.config import current_settings
 from lccu.errors import PermanentTaskError
 from lccu.fs import FileEntry, OutOfTime, Problem
+from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import hash_stream
 from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
@@ -101,11 +102,12 @@ def run_hash(ctx: StageContext) -> dict[str, Any]:
 
 
 def run_files(ctx: StageContext) -> dict[str, Any]:
+    zone = source_zone(ctx.options.get("timezone"))
     with tempfile.TemporaryDirectory(prefix="lccu-files-") as tmp, ctx.image() as (image, label):
         sink = DirectorySink(Path(tmp))
         tsk = TskImage(image, image.size, name=label)
         try:
-            fs = list_and_extract(tsk, sink, tick=lambda n: ctx.tick(n, None))
+            fs = list_and_extract(tsk, sink, tick=lambda n: ctx.tick(n, None), zone=zone)
         finally:
             tsk.clear_cache()
         uploaded: dict[str, str | None] = {}
@@ -115,7 +117,7 @@ def run_files(ctx: StageContext) -> dict[str, Any]:
                 uploaded[rel] = ctx.upload(sink, rel)
             record["exported"] = uploaded.get(rel) if rel else None
     return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
-            "warnings": fs.warnings}
+            "warnings": fs.warnings, "source_timezone": zone_name(zone)}
 
 
 def intersect(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:

@@ -78,3 +78,21 @@ class StageResult(Base):
     result_key: Mapped[str] = mapped_column(Text)
     result_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[str] = mapped_column(String(40))
+
+
+class WorkerProcess(Base):
+    """One running `lccu worker` process (migration 0006): registered at start, its heartbeat
+    renewed by the janitor, removed on a clean stop (a killed one goes stale)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # host:pid
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(40))
+    threads: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[str] = mapped_column(String(40))
+    heartbeat_at: Mapped[str] = mapped_column(String(40))
+    heartbeat_unix: Mapped[int] = mapped_column(BigInteger, index=True)
+    metrics_url: Mapped[str | None] = mapped_column(Text)

@@ -52,11 +52,14 @@ def plan(size: int, seg: int, *, yara: bool = True,
 
 def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
            rules: list[Path] | None = None, yara: bool = True,
-           carve: str = "all") -> Submitted:
+           carve: str = "all", timezone: str | None = None) -> Submitted:
     """Queue a run for one evidence item, as the acting user (their zone is the submitter).
 
     ``yara`` and ``carve`` are ``lccu scan``'s options: they are stored in the run's options,
-    shape the plan and (carve) the stage cache keys."""
+    shape the plan and (carve) the stage cache keys. ``timezone`` is the source machine's
+    IANA zone for local file-system times (part of the files stage's cache key); by default
+    the item's (:func:`lccu.evidence.timezones.item_timezone`)."""
+    from lccu.evidence.timezones import item_timezone, zone_key
     from lccu.scan import load_rules
 
     if priority not in PRIORITIES:
@@ -66,12 +69,13 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
     evidence = lab.get_evidence(evidence_ref)
     if evidence.size is None or not evidence.storage_uri:
         raise InvalidInput(f"evidence {evidence.exhibit_number} has no stored image to process")
+    timezone = zone_key(timezone) if timezone else item_timezone(lab, evidence.id).zone
     paths = [p.resolve() for p in (rules if rules is not None else lab.settings.rules)] \
         if yara else []
     identity = load_rules(paths).identity if yara else None
     seg = segment_size()
     options = {"rules": [str(p) for p in paths], "rules_identity": identity,
-               "segment_size": seg, "yara": yara, "carve": carve}
+               "segment_size": seg, "yara": yara, "carve": carve, "timezone": timezone}
     now = queue.now_text()
     with lab.db.session() as session:
         queue.lock_queue(session)

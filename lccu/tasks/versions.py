@@ -59,6 +59,8 @@ def digest(value: Any) -> str:
 RULE_DEPENDENT = ("yara", "yara-files")
 #: stages whose result depends on the carve mode (yara-files scans the carved files)
 CARVE_DEPENDENT = ("carve", "yara-files")
+#: stages whose result depends on the source time zone (local file-system times)
+ZONE_DEPENDENT = ("files", "timeline")
 
 
 def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int,
@@ -76,4 +78,6 @@ def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int
         parts["rules"] = options.get("rules_identity")
     if stage in CARVE_DEPENDENT:
         parts["carve"] = options.get("carve", "all")
+    if stage in ZONE_DEPENDENT:
+        parts["timezone"] = options.get("timezone")
     return digest(parts)

@@ -14,19 +14,22 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
 from lccu.config import Settings
-from lccu.tasks import queue
+from lccu.tasks import health, metrics, queue
 from lccu.tasks.broker import QUEUE, declare, make_broker
 from lccu.tasks.state import StageRun
 
@@ -50,9 +53,14 @@ def top_up(lab: Any, broker: Any, actor: Any) -> int:
     return missing
 
 
-def _janitor(lab: Any, broker: Any, actor: Any, stop: threading.Event, log: Any) -> None:
+def _janitor(lab: Any, broker: Any, actor: Any, stop: threading.Event, log: Any,
+             wid: str) -> None:
     every = max(1.0, queue.lease_seconds() / 2)
     while not stop.wait(every):
+        try:
+            health.beat(lab, wid)
+        except Exception as exc:  # the database away: the heartbeat goes stale, not the work
+            log(f"lccu worker: heartbeat: {type(exc).__name__}: {exc}")
         try:
             sent = top_up(lab, broker, actor)
         except Exception as exc:  # Redis or the database away: try again next round
@@ -72,18 +80,66 @@ def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] 
     broker = make_broker(settings)
     actor = declare(broker)
     lab, _store = _operator()
+    url = _metrics_endpoint(lab, settings, log)
+    wid = health.register(lab, threads=threads, metrics_url=url)
     worker = Worker(broker, queues=set(queues), worker_threads=threads)
     worker.start()
-    log(f"lccu worker: {threads} thread(s) on {', '.join(queues)} as {lab.actor.username}")
+    log(f"lccu worker: {threads} thread(s) on {', '.join(queues)} as {lab.actor.username} "
+        f"(registered as {wid})")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    janitor = threading.Thread(target=_janitor, args=(lab, broker, actor, stop, log),
+    janitor = threading.Thread(target=_janitor, args=(lab, broker, actor, stop, log, wid),
                                daemon=True, name="lccu-janitor")
     janitor.start()
     stop.wait()
     worker.stop()
     broker.close()
+    with contextlib.suppress(Exception):  # a killed worker goes stale instead
+        health.unregister(lab, wid)
+
+
+ENDPOINT_FILE = "endpoint"  # in the supervisor's metrics directory: the URL it serves
+
+
+def _metrics_endpoint(lab: Any, settings: Settings, log: Any) -> str | None:
+    """Serve this process's metrics (``LCCU_WORKER_METRICS_PORT``), or, as a supervised
+    child, return the URL its supervisor serves them at."""
+    shared = metrics.multiprocess_dir()
+    if shared is not None:
+        path = os.path.join(shared, ENDPOINT_FILE)
+        return Path(path).read_text().strip() if os.path.exists(path) else None
+    if not settings.worker_metrics_port:
+        return None
+    url = metrics.serve(metrics.registry_for(lab), settings.worker_metrics_host,
+                        settings.worker_metrics_port)
+    log(f"lccu worker: Prometheus metrics at {url}")
+    return url
+
+
+@contextlib.contextmanager
+def _supervisor_metrics(settings: Settings | None, log: Any) -> Iterator[None]:
+    """With ``LCCU_WORKER_METRICS_PORT``: the children write their counters to a private
+    directory (prometheus_client multiprocess mode) and this process serves their sum."""
+    if settings is None or not settings.worker_metrics_port:
+        yield
+        return
+    from lccu.evidence.lab import open_lab
+
+    shared = tempfile.mkdtemp(prefix="lccu-worker-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+    lab = open_lab(settings=settings)
+    try:
+        url = metrics.serve(metrics.registry_for(lab, multiprocess_dir=shared),
+                            settings.worker_metrics_host, settings.worker_metrics_port)
+        with open(os.path.join(shared, ENDPOINT_FILE), "w") as fh:
+            fh.write(url)
+        log(f"lccu worker: Prometheus metrics of every child at {url}")
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        lab.close()
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def _die_with_parent(parent: int) -> Callable[[], None]:
@@ -149,9 +205,19 @@ class _Slot:
 
 def run_processes(count: int, threads: int, queues: tuple[str, ...], *,
                   max_restarts: int = MAX_RESTARTS, restart_window: float = RESTART_WINDOW,
-                  restart_delay: float = RESTART_DELAY,
+                  restart_delay: float = RESTART_DELAY, settings: Settings | None = None,
                   log: Callable[[str], Any] = lambda line: print(line, file=sys.stderr,
                                                                  flush=True)) -> int:
+    """See :func:`_supervise`; with ``settings`` asking for metrics, also serves the sum of
+    the children's."""
+    with _supervisor_metrics(settings, log):
+        return _supervise(count, threads, queues, max_restarts=max_restarts,
+                          restart_window=restart_window, restart_delay=restart_delay, log=log)
+
+
+def _supervise(count: int, threads: int, queues: tuple[str, ...], *, max_restarts: int,
+               restart_window: float, restart_delay: float,
+               log: Callable[[str], Any]) -> int:
     """Start ``count`` single-process workers and keep them running until a stop is asked.
 
     A child that dies without a stop asked (OOM killer, a segfault in a C library on a

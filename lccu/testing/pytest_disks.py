@@ -11,6 +11,14 @@ import pytest
 
 from lccu.testing.formats import BuiltContainers, build_containers
 from lccu.testing.images import PlantedManifest, build_mbr_fat32_ext4
+from lccu.testing.time_images import (
+    ExfatImage,
+    FatTimesImage,
+    NtfsStompImage,
+    build_exfat_offsets,
+    build_fat_local_times,
+    build_ntfs_timestomped,
+)
 
 # The EICAR test string, assembled so that this source file itself is not flagged.
 EICAR = (b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-" + b"TEST-FILE!$H+H*")
@@ -32,6 +40,24 @@ def media_containers(planted_disk: PlantedManifest,
                      tmp_path_factory: pytest.TempPathFactory) -> BuiltContainers:  # fmt: skip
     """The planted MBR disk in every container format (split, E01, VMDK, VHD, VHDX, QCOW2)."""
     return build_containers(planted_disk.image, tmp_path_factory.mktemp("containers"))
+
+
+@pytest.fixture(scope="session")
+def fat_local_times(tmp_path_factory: pytest.TempPathFactory) -> FatTimesImage:
+    """FAT16 written by mtools at known Europe/Brussels wall clocks (winter, summer)."""
+    return build_fat_local_times(tmp_path_factory.mktemp("fat-times") / "fat.img")
+
+
+@pytest.fixture(scope="session")
+def ntfs_timestomped(tmp_path_factory: pytest.TempPathFactory) -> NtfsStompImage:
+    """NTFS with one file whose $STANDARD_INFORMATION times were set back to 2010."""
+    return build_ntfs_timestomped(tmp_path_factory.mktemp("ntfs-stomp") / "ntfs.img")
+
+
+@pytest.fixture(scope="session")
+def exfat_offsets(tmp_path_factory: pytest.TempPathFactory) -> ExfatImage:
+    """exFAT with the same wall clock stored with and without a UTC offset."""
+    return build_exfat_offsets(tmp_path_factory.mktemp("exfat") / "exfat.img")
 
 
 @pytest.fixture

@@ -19,10 +19,11 @@ from lccu.web.caselist import MAX_PAGE, MAX_PER_PAGE, PER_PAGE, list_cases_page
 from lccu.web.deps import api_user, web
 from lccu.web.processing import processing_view
 from lccu.web.state import WebState
+from lccu.web.strictjson import StrictJsonRoute
 
 MAX_CHUNK = 32 * 1024 * 1024
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
 User = Annotated[Principal, Depends(api_user)]
 State = Annotated[WebState, Depends(web)]
 
@@ -49,6 +50,8 @@ class NewRun(BaseModel):
 
 class NewToken(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+    days: int | None = Field(default=None, ge=1, le=365,
+                             description="lifetime in days (default: the server's, 90)")
 
 
 @router.get("/cases")
@@ -142,11 +145,18 @@ def start_upload(ref: str, body: NewUpload, user: User, state: State) -> dict[st
     last byte, with matching declared hashes, makes them evidence."""
     declared = {"md5": body.md5 or "", "sha1": body.sha1 or "", "sha256": body.sha256 or ""}
     upload = state.uploads.start(
-        state.lab(user.actor), user_id=user.actor.user_id or 0, case_id=ref[:100],
+        state.lab(user.actor), user_id=user.actor.user_id or 0, zone=user.actor.zone or "",
+        case_id=ref[:100],
         filename=body.filename, size=body.size, declared=declared,
         facts=ItemFacts(description=body.description, item_type=body.item_type,
                         seal_number=body.seal_number or None))
     return state.uploads.as_dict(upload)
+
+
+@router.get("/uploads")
+def my_uploads(user: User, state: State) -> list[dict[str, Any]]:
+    """Your uploads in progress (each holds one of your upload slots): resume or cancel."""
+    return [state.uploads.as_dict(u) for u in state.uploads.in_progress(user.actor.user_id or 0)]
 
 
 @router.get("/uploads/{upload_id}")
@@ -207,14 +217,18 @@ def audit(user: User, state: State, zone: str | None = None, username: str | Non
 
 @router.get("/tokens")
 def list_tokens(user: User, state: State) -> list[dict[str, str | None]]:
+    """Your API tokens with their state (active, expired, revoked) and expiry."""
     return state.tokens.list(user.actor)
 
 
 @router.post("/tokens", status_code=201)
-def create_token(body: NewToken, user: User, state: State) -> dict[str, str]:
-    """A new API token; the secret is shown only in this answer."""
-    token_id, token = state.tokens.create(user.actor, body.name)
-    return {"id": token_id, "name": body.name.strip(), "token": token}
+def create_token(body: NewToken, user: User, state: State) -> dict[str, str | None]:
+    """A new API token; the secret is shown only in this answer. It ends at ``expires_at``,
+    when revoked, and when your password, role or zone changes."""
+    token_id, token = state.tokens.create(user.actor, body.name, body.days)
+    made = next(t for t in state.tokens.list(user.actor) if t["id"] == token_id)
+    return {"id": token_id, "name": body.name.strip(), "token": token,
+            "expires_at": made["expires_at"]}
 
 
 @router.delete("/tokens/{token_id}", status_code=204)

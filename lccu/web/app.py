@@ -16,13 +16,19 @@ from lccu.errors import (
     NotFound,
     StorageError,
 )
-from lccu.web import api, case_actions, pages, reports
+from lccu.web import api, case_actions, pages, reports, workers
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.deps import LoginRequired
 from lccu.web.headers import LanguageAndHeaders
 from lccu.web.i18n import Translator
 from lccu.web.state import WebState
-from lccu.web.uploads import UploadConflict, UploadGone, UploadsBusy, UploadTooLarge
+from lccu.web.uploads import (
+    UploadConflict,
+    UploadGone,
+    UploadsBusy,
+    UploadSlotsTaken,
+    UploadTooLarge,
+)
 
 _STATUS: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "not_found"),
@@ -30,6 +36,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (UploadConflict, 409, "invalid"),
     (UploadTooLarge, 413, "invalid"),
     (UploadGone, 410, "invalid"),
+    (UploadSlotsTaken, 429, "error"),
     (UploadsBusy, 503, "error"),
     (DeclaredHashMismatch, 422, "invalid"),
     (InvalidInput, 422, "invalid"),
@@ -92,6 +99,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(case_actions.pages)
     app.include_router(reports.pages)
     app.include_router(reports.api)
+    app.include_router(workers.pages)
+    app.include_router(workers.api)
     return app
 
 

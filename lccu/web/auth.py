@@ -2,7 +2,9 @@
 
 A session cookie carries a random secret signed with the server key; the database keeps
 only its SHA-256, so logout (``revoked_at``) really ends it and a stolen database row cannot
-be replayed. A new secret is issued at every login (no session fixation).
+be replayed. A new secret is issued at every login (no session fixation). API tokens are
+stored the same way and end at their expiry, on revocation, and when their user's password,
+role or zone changes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lccu.errors import AccessDenied, InvalidInput, NotFound
 from lccu.evidence.access import Actor, AuditLog
@@ -91,11 +94,13 @@ def set_password(db: Database, by: Actor, username: str, password: str) -> None:
                                       changed_at=now))
         else:
             row.password_hash, row.changed_at = digest, now
-        # a new password ends every open session of that user
+        # a new password ends every open session and every API token of that user
         for open_session in session.scalars(select(WebSession).where(
                 WebSession.user_id == user.id, WebSession.revoked_at.is_(None))):
             open_session.revoked_at = now
-    audit.write(by, "password.set", allowed=True, object_type="user", object_id=username)
+        tokens = revoke_user_tokens(session, user.id, "password changed")
+    audit.write(by, "password.set", allowed=True, object_type="user", object_id=username,
+                detail={"tokens_revoked": tokens} if tokens else None)
 
 
 def check_password(db: Database, username: str, password: str) -> Actor | None:
@@ -194,35 +199,68 @@ def csrf_matches(principal: Principal | None, submitted: str | None) -> bool:
     return hmac.compare_digest(principal.csrf_token, submitted)
 
 
+#: default and longest lifetime of an API token, in days
+TOKEN_DAYS = 90
+TOKEN_MAX_DAYS = 365
+
+
+def token_state(row: ApiToken, now: str) -> str:
+    """``active``, ``expired`` or ``revoked`` (RFC 3339 UTC texts compare as text)."""
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is None or row.expires_at <= now:
+        return "expired"
+    return "active"
+
+
 class Tokens:
-    """API tokens for scripts: shown once, stored as SHA-256, revocable."""
+    """API tokens for scripts: shown once, stored as SHA-256, ending at an expiry, when
+    revoked by their user, and when their user's password, role or zone changes."""
 
     PREFIX = "lccu_"
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, default_days: int = TOKEN_DAYS) -> None:
         self.db = db
+        self.default_days = default_days
 
-    def create(self, actor: Actor, name: str) -> tuple[str, str]:
+    def create(self, actor: Actor, name: str, days: int | None = None) -> tuple[str, str]:
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("a token name must have 1 to 100 characters")
+        days = self.default_days if days is None else days
+        if isinstance(days, bool) or not 1 <= days <= TOKEN_MAX_DAYS:
+            raise InvalidInput(f"a token lives 1 to {TOKEN_MAX_DAYS} days, not {days}")
         token = self.PREFIX + secrets.token_urlsafe(32)
         token_id = str(uuid.uuid4())
+        now = utc_now()
+        expires = format_time(now + timedelta(days=days))
         with self.db.session() as session:
-            session.add(ApiToken(id=token_id, user_id=actor.user_id, name=name,
-                                 token_hash=_sha256(token), created_at=format_time(utc_now()),
-                                 last_used_at=None, revoked_at=None))
+            user = session.get(User, actor.user_id)
+            if user is None:
+                raise NotFound(f"no user {actor.username!r}")
+            session.add(ApiToken(id=token_id, user_id=user.id, name=name,
+                                 token_hash=_sha256(token), created_at=format_time(now),
+                                 last_used_at=None, revoked_at=None, expires_at=expires,
+                                 issued_role=user.role, issued_zone_id=user.zone_id))
         AuditLog(self.db).write(actor, "token.create", allowed=True, object_type="token",
-                                object_id=token_id, detail={"name": name})
+                                object_id=token_id, detail={"name": name, "expires_at": expires})
         return token_id, token
 
     def list(self, actor: Actor) -> list[dict[str, str | None]]:
+        """The user's tokens, oldest first, with their state (never the secret)."""
+        now = format_time(utc_now())
         with self.db.session() as session:
-            rows = session.scalars(select(ApiToken).where(ApiToken.user_id == actor.user_id)
-                                   .order_by(ApiToken.created_at))
+            user = session.get(User, actor.user_id)
+            rows = list(session.scalars(select(ApiToken)
+                                        .where(ApiToken.user_id == actor.user_id)
+                                        .order_by(ApiToken.created_at)))
+            for row in rows:
+                if user is not None and token_state(row, now) == "active":
+                    _end_if_user_changed(row, user, now)
             return [{"id": r.id, "name": r.name, "created_at": r.created_at,
-                     "last_used_at": r.last_used_at, "revoked_at": r.revoked_at}
-                    for r in rows]
+                     "expires_at": r.expires_at, "last_used_at": r.last_used_at,
+                     "revoked_at": r.revoked_at, "revoked_why": r.revoked_why,
+                     "state": token_state(r, now)} for r in rows]
 
     def revoke(self, actor: Actor, token_id: str) -> None:
         with self.db.session() as session:
@@ -230,29 +268,60 @@ class Tokens:
             if row is None or row.user_id != actor.user_id:
                 raise NotFound(f"no token {token_id[:36]!r}")
             if row.revoked_at is None:
-                row.revoked_at = format_time(utc_now())
+                row.revoked_at, row.revoked_why = format_time(utc_now()), "revoked by its user"
         AuditLog(self.db).write(actor, "token.revoke", allowed=True, object_type="token",
                                 object_id=token_id[:36])
 
     def lookup(self, token: str) -> Principal | None:
         if not token.startswith(self.PREFIX) or len(token) > 100:
             return None
+        moment = utc_now()
+        now = format_time(moment)
+        ended: tuple[Actor, str, str] | None = None
         with self.db.session() as session:
             row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(token)))
-            if row is None or row.revoked_at is not None:
+            if row is None or token_state(row, now) != "active":
                 return None
             user = session.get(User, row.user_id)
             if user is None or not user.active:
                 return None
-            now = utc_now()
-            if touch_due(row.last_used_at, now, TOKEN_TOUCH):  # not a commit per chunk
-                row.last_used_at = format_time(now)
-            return Principal(actor_of(user), "token")
+            if _end_if_user_changed(row, user, now):
+                ended = (actor_of(user), row.id, str(row.revoked_why))
+            else:
+                if touch_due(row.last_used_at, moment, TOKEN_TOUCH):  # not a commit per chunk
+                    row.last_used_at = now
+                return Principal(actor_of(user), "token")
+        AuditLog(self.db).write(ended[0], "token.revoke", allowed=True, object_type="token",
+                                object_id=ended[1], detail={"why": ended[2]})
+        return None
+
+
+def _end_if_user_changed(row: ApiToken, user: User, now: str) -> bool:
+    """Revoke a token whose user's role or zone is no longer the one it was issued under
+    (by whatever path the change came: a token never carries powers it was not given)."""
+    if (row.issued_role, row.issued_zone_id) == (user.role, user.zone_id):
+        return False
+    row.revoked_at, row.revoked_why = now, "role or zone of its user changed"
+    return True
+
+
+def revoke_user_tokens(session: Session, user_id: int, why: str) -> int:
+    """End every live token of a user (a new password, a new role); returns how many."""
+    now = format_time(utc_now())
+    count = 0
+    for row in session.scalars(select(ApiToken).where(ApiToken.user_id == user_id,
+                                                      ApiToken.revoked_at.is_(None))):
+        row.revoked_at, row.revoked_why = now, why
+        count += 1
+    return count
 
 
 class LoginLimiter:
     """At most ``limit`` failed logins per user and address within ``window`` seconds.
 
+    An attempt is counted when it arrives, before its password is checked (:meth:`admit`),
+    and only a success takes the count back: so twenty wrong passwords sent at the same
+    moment get ``limit`` checks and ``20 - limit`` refusals, however long each check takes.
     Kept in memory: one server process per unit; a restart forgets (the audit log does not).
     """
 
@@ -267,17 +336,19 @@ class LoginLimiter:
             times.popleft()
         return times
 
-    def blocked(self, username: str, ip: str) -> bool:
-        with self._lock:
-            return len(self._recent((username, ip), time.monotonic())) >= self.limit
-
-    def failed(self, username: str, ip: str) -> None:
+    def admit(self, username: str, ip: str) -> bool:
+        """Count one attempt for (user, address) unless the limit is reached; False means
+        refuse it without checking the password."""
         with self._lock:
             now = time.monotonic()
-            self._recent((username, ip), now).append(now)
+            times = self._recent((username, ip), now)
+            if len(times) >= self.limit:
+                return False
+            times.append(now)  # a failure until the password proves right
             if len(self._failures) > 10000:  # random usernames must not fill the memory
                 for key in [k for k in self._failures if not self._recent(k, now)]:
                     del self._failures[key]
+            return True
 
     def succeeded(self, username: str, ip: str) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.pages import _check_csrf
 from lccu.web.state import WebState
+from lccu.web.strictjson import StrictJsonRoute
 
 #: acquisition and intake (upload), processing, re-hash and export have their own paths
 #: that record the facts (hashes, versions) those events carry; the rest a person records
@@ -45,7 +46,7 @@ MAX_SEQ = 2**31 - 1
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["case actions"])
+api = APIRouter(prefix="/api/v1", tags=["case actions"], route_class=StrictJsonRoute)
 PageUser = Annotated[Principal, Depends(page_user)]
 ApiUser = Annotated[Principal, Depends(api_user)]
 State = Annotated[WebState, Depends(web)]

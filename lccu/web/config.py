@@ -28,6 +28,11 @@ class WebConfig:
     login_window_seconds: int = 300
     idle_minutes: float = DEFAULT_IDLE_MINUTES  # a session unused this long is ended
     trusted_proxies: tuple[Network, ...] = ()  # peers whose X-Forwarded-For is believed
+    token_days: int = 90  # lifetime of a new API token unless it asks for less (1..365)
+    max_uploads: int = 8  # uploads in progress on the server (each buffers up to 2 chunks)
+    uploads_per_user: int = 2
+    uploads_per_zone: int = 4
+    upload_idle_minutes: float = 30.0  # an upload receiving nothing this long is abandoned
 
 
 def _secret(settings: Settings) -> str:
@@ -52,4 +57,8 @@ def load_web_config(settings: Settings, *, host: str | None = None) -> WebConfig
     return WebConfig(secret_key=_secret(settings), secure_cookies=secure,
                      max_upload_bytes=settings.web_max_upload_bytes,
                      idle_minutes=settings.web_idle_minutes,
-                     trusted_proxies=settings.web_trusted_proxies)
+                     trusted_proxies=settings.web_trusted_proxies,
+                     token_days=settings.web_token_days, max_uploads=settings.web_max_uploads,
+                     uploads_per_user=settings.web_uploads_per_user,
+                     uploads_per_zone=settings.web_uploads_per_zone,
+                     upload_idle_minutes=settings.web_upload_idle_minutes)

@@ -1,4 +1,5 @@
-"""Tables the web layer adds (migration 0003): passwords, browser sessions, API tokens.
+"""Tables the web layer adds (migrations 0003, 0004, 0007): passwords, browser sessions,
+API tokens.
 
 Secrets are never stored: passwords as argon2 hashes, session ids and API tokens as SHA-256
 of a 256-bit random value (a fast hash is enough for values nobody can guess).
@@ -6,7 +7,7 @@ of a 256-bit random value (a fast hash is enough for values nobody can guess).
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lccu.evidence.models import Base
@@ -45,3 +46,9 @@ class ApiToken(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     last_used_at: Mapped[str | None] = mapped_column(String(40))
     revoked_at: Mapped[str | None] = mapped_column(String(40))
+    # migration 0007: a token ends at expires_at, and when its user's password, role or
+    # zone changes (issued_role / issued_zone_id are what it was issued under)
+    expires_at: Mapped[str | None] = mapped_column(String(40))
+    issued_role: Mapped[str | None] = mapped_column(String(20))
+    issued_zone_id: Mapped[int | None] = mapped_column(Integer)
+    revoked_why: Mapped[str | None] = mapped_column(String(100))

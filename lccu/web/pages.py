@@ -90,12 +90,11 @@ def login(request: Request, state: State, username: Annotated[str, Form(max_leng
     ip = client_ip(request)
     audit = AuditLog(state.db)
     named = actor_by_name(state.db, username)
-    if state.limiter.blocked(username, ip):
+    if not state.limiter.admit(username, ip):
         audit.write(named, "login", allowed=False, detail={"why": "rate limited", "ip": ip})
         return _login_page(request, t["login_blocked"], 429, _safe_next(next))
     actor = check_password(state.db, username, password)
     if actor is None:
-        state.limiter.failed(username, ip)
         audit.write(named, "login", allowed=False, detail={"why": "wrong credentials",
                                                            "ip": ip})
         return _login_page(request, t["login_failed"], 401, _safe_next(next))
@@ -247,7 +246,8 @@ def audit(request: Request, user: User, state: State, zone: str = "", username: 
 def _tokens_page(request: Request, user: Principal, state: WebState,
                  created: str | None = None) -> HTMLResponse:
     return render(request, "tokens.html", {"tokens": state.tokens.list(user.actor),
-                                           "created": created}, user=user)
+                                           "created": created,
+                                           "token_days": state.tokens.default_days}, user=user)
 
 
 @router.get("/tokens", response_class=HTMLResponse)
@@ -258,10 +258,11 @@ def tokens(request: Request, user: User, state: State) -> HTMLResponse:
 @router.post("/tokens", response_class=HTMLResponse)
 def create_token(request: Request, user: User, state: State,
                  name: Annotated[str, Form(max_length=100)],
+                 days: Annotated[int | None, Form(ge=1, le=365)] = None,
                  csrf: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
     """Shows the new secret once, in the answer to the POST (never in a URL)."""
     _check_csrf(user, csrf)
-    _, token = state.tokens.create(user.actor, name)
+    _, token = state.tokens.create(user.actor, name, days)
     return _tokens_page(request, user, state, created=token)
 
 

@@ -25,9 +25,10 @@ from lccu.tasks.report import finished_report
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.state import WebState
+from lccu.web.strictjson import StrictJsonRoute
 
 pages = APIRouter()
-api = APIRouter(prefix="/api/v1", tags=["api"])
+api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
 State = Annotated[WebState, Depends(web)]
 PageUser = Annotated[Principal, Depends(page_user)]
 ApiUser = Annotated[Principal, Depends(api_user)]

@@ -39,9 +39,13 @@ class WebState:
         templates = Jinja2Templates(env=env)
         return cls(settings, config, db,
                    Sessions(db, config.secret_key, config.session_hours,
-                            config.idle_minutes), Tokens(db),
+                            config.idle_minutes), Tokens(db, config.token_days),
                    LoginLimiter(config.login_failures, config.login_window_seconds),
-                   UploadArea(config.max_upload_bytes, chunk_bytes=config.upload_chunk_bytes),
+                   UploadArea(config.max_upload_bytes, max_active=config.max_uploads,
+                              per_user=config.uploads_per_user,
+                              per_zone=config.uploads_per_zone,
+                              chunk_bytes=config.upload_chunk_bytes,
+                              idle_seconds=config.upload_idle_minutes * 60),
                    templates, Processor(lambda actor: Lab(settings, actor, db)))
 
     def lab(self, actor: Actor) -> Lab:

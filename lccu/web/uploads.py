@@ -9,6 +9,12 @@ cancelled or mismatching upload is abandoned by the store and leaves no object a
 record. Upload state lives in this process: after a restart of ``lccu serve`` an upload
 in flight must start again from byte 0 (the page says so). Ids are server-made hex
 strings; client file names are reduced to a safe basename before they reach a store key.
+
+Uploads in progress hold memory (chunks waiting for the store) and an open store upload, so
+the server has a bounded number of slots, shared fairly: at most ``per_user`` per user and
+``per_zone`` per zone (429 beyond, naming the uploads to finish or cancel), ``max_active``
+in all (503). An upload that receives nothing for ``idle_seconds`` is abandoned and its
+slot freed; a user cannot hold other users' or zones' slots by leaving uploads idle.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from lccu.evidence.records import EvidenceInfo
 
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-IDLE_SECONDS = 6 * 3600  # an upload untouched this long is abandoned
+IDLE_SECONDS = 30 * 60  # an upload that receives nothing this long is abandoned
 GONE_SECONDS = 3600  # how long the reason an upload ended stays answerable
 
 
@@ -52,6 +58,10 @@ class UploadsBusy(LccuError):
     """Too many uploads in progress on this server; try again later."""
 
 
+class UploadSlotsTaken(LccuError):
+    """The user or their zone has as many uploads in progress as it may (HTTP 429)."""
+
+
 def safe_filename(name: str) -> str:
     """A harmless basename: no directories, no dot-files, only plain characters."""
     base = re.split(r"[\\/]", name)[-1]
@@ -63,9 +73,11 @@ def safe_filename(name: str) -> str:
 class Upload:
     id: str
     user_id: int
+    zone: str
     intake: StreamingIntake = field(repr=False)
     touched: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    ended: str | None = None  # why it ended (set under the area's lock)
 
     @property
     def case_id(self) -> str:
@@ -80,38 +92,80 @@ class Upload:
         return self.intake.size
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """An upload slot taken while the store's upload is being opened (not yet an Upload)."""
+
+    user_id: int
+    zone: str
+
+
 class UploadArea:
     """The uploads in progress on this server, each private to the user who started it."""
 
-    def __init__(self, max_bytes: int, *, max_active: int = 8, chunk_bytes: int = 16 << 20,
+    def __init__(self, max_bytes: int, *, max_active: int = 8, per_user: int = 2,
+                 per_zone: int = 4, chunk_bytes: int = 16 << 20,
                  idle_seconds: float = IDLE_SECONDS) -> None:
         self.max_bytes, self.max_active = max_bytes, max_active
+        self.per_user, self.per_zone = per_user, per_zone
         self.buffer_bytes = 2 * chunk_bytes  # chunks that may wait for the store
         self.idle_seconds = idle_seconds
         self._active: dict[str, Upload] = {}
+        self._opening: list[_Slot] = []
         self._gone: dict[str, tuple[int, str, float]] = {}
         self._lock = threading.Lock()
 
-    def start(self, lab: Lab, *, user_id: int, case_id: str, filename: str, size: int,
-              facts: ItemFacts, declared: Mapping[str, str]) -> Upload:
-        """Check the case, the size and the declared hashes, and open the store's upload."""
+    def start(self, lab: Lab, *, user_id: int, zone: str, case_id: str, filename: str,
+              size: int, facts: ItemFacts, declared: Mapping[str, str]) -> Upload:
+        """Take a slot, check the case, the size and the declared hashes, and open the
+        store's upload; the slot is given back if any of that fails."""
         if size > self.max_bytes:
             raise UploadTooLarge(f"{size} bytes is more than the maximum of {self.max_bytes}")
         self.sweep()
+        slot = self._take_slot(user_id, zone)
+        try:
+            intake = lab.begin_intake(case_id, source_name=safe_filename(filename), size=size,
+                                      facts=facts, declared=declared,
+                                      buffer_bytes=self.buffer_bytes)
+            upload = Upload(uuid.uuid4().hex, user_id, zone, intake)
+            with self._lock:
+                self._active[upload.id] = upload
+            return upload
+        finally:
+            with self._lock:
+                self._opening.remove(slot)
+
+    def _take_slot(self, user_id: int, zone: str) -> _Slot:
+        """Count and reserve in one step, so concurrent starts cannot pass the limits."""
         with self._lock:
-            if len(self._active) >= self.max_active:
+            taken = [_Slot(u.user_id, u.zone) for u in self._active.values()] + self._opening
+            mine = [u.id for u in self._active.values() if u.user_id == user_id]
+            if sum(s.user_id == user_id for s in taken) >= self.per_user:
+                raise UploadSlotsTaken(
+                    f"you have {self.per_user} uploads in progress (the most one user may): "
+                    f"finish or cancel one first ({', '.join(mine) or 'being opened'}; "
+                    "cancel with DELETE /api/v1/uploads/<id>); an upload that receives nothing "
+                    f"for {self.idle_seconds / 60:g} minutes is abandoned")
+            if sum(s.zone == zone for s in taken) >= self.per_zone:
+                raise UploadSlotsTaken(
+                    f"{zone} has {self.per_zone} uploads in progress (the most one zone may); "
+                    "try again when one has finished")
+            if len(taken) >= self.max_active:
                 raise UploadsBusy(f"{self.max_active} uploads are in progress on this server;"
                                   " try again when one has finished")
-        intake = lab.begin_intake(case_id, source_name=safe_filename(filename), size=size,
-                                  facts=facts, declared=declared,
-                                  buffer_bytes=self.buffer_bytes)
-        upload = Upload(uuid.uuid4().hex, user_id, intake)
+            slot = _Slot(user_id, zone)
+            self._opening.append(slot)
+            return slot
+
+    def in_progress(self, user_id: int) -> list[Upload]:
+        """The user's own uploads in progress, oldest first (to resume or cancel them)."""
+        self.sweep()
         with self._lock:
-            self._active[upload.id] = upload
-        return upload
+            return [u for u in self._active.values() if u.user_id == user_id]
 
     def get(self, upload_id: str, user_id: int) -> Upload:
         """The upload, only for the user who started it (others get 'not found')."""
+        self.sweep()
         with self._lock:
             upload = self._active.get(upload_id) if _ID.match(upload_id) else None
             gone = self._gone.get(upload_id)
@@ -127,6 +181,9 @@ class UploadArea:
         where the data ends; returns the next offset."""
         length = len(chunk) if isinstance(chunk, bytes) else sum(len(p) for p in chunk)
         with upload.lock:
+            if upload.ended:  # abandoned between the lookup and this chunk
+                raise UploadGone(upload.ended)
+            upload.touched = time.monotonic()  # arriving data is use, however slow the store
             have = upload.intake.received
             if offset != have:
                 raise UploadConflict(f"expected offset {have}, not {offset}", have)
@@ -143,6 +200,8 @@ class UploadArea:
     def complete(self, upload: Upload) -> EvidenceInfo:
         """Wait for the store to commit, then record the item; the upload ends either way."""
         with upload.lock:
+            if upload.ended:
+                raise UploadGone(upload.ended)
             have = upload.intake.received
             if have != upload.size:
                 raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have)
@@ -168,17 +227,25 @@ class UploadArea:
     def _end(self, upload: Upload, why: str) -> None:
         with self._lock:
             self._active.pop(upload.id, None)
-            self._gone[upload.id] = (upload.user_id, f"upload {upload.filename!r} {why}",
-                                     time.monotonic())
+            upload.ended = f"upload {upload.filename!r} {why}"
+            self._gone[upload.id] = (upload.user_id, upload.ended, time.monotonic())
 
     def sweep(self) -> None:
-        """Abandon uploads nobody has touched for ``idle_seconds``; forget old endings."""
+        """Abandon uploads that received nothing for ``idle_seconds`` (one busy handing a
+        chunk to the store is not idle); forget old endings."""
         now = time.monotonic()
         with self._lock:
             idle = [u for u in self._active.values() if now - u.touched > self.idle_seconds]
             self._gone = {k: v for k, v in self._gone.items() if now - v[2] < GONE_SECONDS}
         for upload in idle:
-            self.discard(upload, "was abandoned (no data for a long time); nothing stored")
+            if not upload.lock.acquire(blocking=False):
+                continue  # a chunk is being handed to the store: in use, not idle
+            try:
+                if not upload.ended and time.monotonic() - upload.touched > self.idle_seconds:
+                    self.discard(upload, f"was abandoned: nothing received for "
+                                         f"{self.idle_seconds / 60:g} minutes; nothing stored")
+            finally:
+                upload.lock.release()
 
     def as_dict(self, upload: Upload) -> dict[str, Any]:
         return {"upload_id": upload.id, "case_id": upload.case_id,

@@ -27,7 +27,8 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})), file=sys
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["scan", "--help"],
-                                  ["worker", "--help"], ["custody", "--help"]])
+                                  ["worker", "--help"], ["custody", "--help"],
+                                  ["config", "show"]])
 def test_light_command_imports_no_heavy_library(args: list[str], tmp_path: Path) -> None:
     """`lccu ARGS` runs to completion with none of SQLAlchemy, the web stack, the engines or
     the signing library in sys.modules."""

@@ -154,3 +154,16 @@ def test_every_setting_is_documented() -> None:
                                            *sorted((REPO / "docs").glob("*.md"))])
     missing = [env_name(n) for n in NAMES if env_name(n) not in text]
     assert not missing, f"document these settings in README.md or docs/: {missing}"
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (REPO / "workers").glob("*.env*")))
+def test_shipped_environment_files_hold_valid_settings(example: str) -> None:
+    """The example EnvironmentFiles in workers/ name only real settings with valid values."""
+    from lccu.config import load_settings
+
+    env = {}
+    for line in (REPO / "workers" / example).read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name.strip()] = value.strip()
+    assert env and load_settings(env).home == Path(env["LCCU_HOME"])

@@ -33,6 +33,12 @@ def _export(out_dir: Path, rel: str, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def utc_time(text: str, resolution: float = 1) -> dict[str, Any]:
+    """A file-system time stored as UTC (ext2 stores UTC seconds)."""
+    return {"utc": text, "wall_clock": None, "kind": "utc", "zone": None,
+            "resolution": resolution}
+
+
 def _file(path: str, inode: int | None, size: int | None, **extra: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "volume": 0,
@@ -41,10 +47,12 @@ def _file(path: str, inode: int | None, size: int | None, **extra: Any) -> dict[
         "size": size,
         "allocated": True,
         "kind": "file",
-        "mtime": "2012-05-25T15:58:51+00:00",
-        "atime": "2012-05-25T15:58:51+00:00",
-        "ctime": "2012-05-25T15:58:51+00:00",
+        "mtime": utc_time("2012-05-25T15:58:51+00:00"),
+        "atime": utc_time("2012-05-25T15:58:51+00:00"),
+        "ctime": utc_time("2012-05-25T15:58:51+00:00"),
         "crtime": None,
+        "file_name_times": None,
+        "timestomp": None,
         "sha256": None,
         "mime": "text/plain",
         "description": "ASCII text",
@@ -94,7 +102,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             allocated=False,
             mime="application/x-empty",
             description="empty",
-            mtime="2012-05-25T16:00:53+00:00",
+            mtime=utc_time("2012-05-25T16:00:53+00:00"),
         ),
         _file(
             "/DCIM/holiday.png",
@@ -114,7 +122,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             description="PNG image data, 24 x 24, 8-bit/color RGB",
             sha256=_export(out_dir, "files/vol0/19-IMG_0001.png", deleted_png),
             exported="files/vol0/19-IMG_0001.png",
-            crtime="2012-05-25T15:59:00.250000+00:00",
+            crtime=utc_time("2012-05-25T15:59:00.250000+00:00", 1e-9),
         ),
     ]
     for i in range(4):
@@ -210,9 +218,10 @@ def build_report(out_dir: Path) -> dict[str, Any]:
         },
     ]
     report: dict[str, Any] = {
-        "schema_version": "1.1",
+        "schema_version": "2.1",
         "tool": {"name": "lccu", "version": "0.1.0"},
         "generated_at": "2026-11-23T10:00:00Z",
+        "source_timezone": None,
         "case": {"number": "LCCU-2026-0042", "title": "Fraude bancaire", "zone": "Zone Ouest"},
         "evidence": {"id": "EV-0042-01", "description": "USB stick, 100 KiB ext2"},
         "image": {
@@ -230,6 +239,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
                 "length": 102400,
                 "description": "whole image (no partition table)",
                 "fs_type": "ext2",
+                "times": "utc",
             }
         ],
         "files": files,

@@ -49,6 +49,8 @@ def _deleted(path: str, exported: str | None = None, mime: str = "image/png") ->
         "atime": None,
         "ctime": None,
         "crtime": None,
+        "file_name_times": None,
+        "timestomp": None,
         "sha256": None,
         "mime": mime,
         "description": None,

@@ -25,12 +25,11 @@ SCHEMA_FILE = Path(__file__).parents[2] / "lccu" / "report" / "report.schema.jso
 
 def test_shipped_schema_is_valid_draft_2020_12() -> None:
     """The schema file is itself a valid JSON Schema and is what load_schema returns; it
-    accepts the version lccu writes and the earlier ones (1.1 and 1.2 only added optional
-    fields)."""
+    accepts exactly the version lccu writes (2.0 retyped the file-system times)."""
     document = json.loads(SCHEMA_FILE.read_text("utf-8"))
     Draft202012Validator.check_schema(document)
     assert load_schema() == document
-    assert document["properties"]["schema_version"] == {"enum": ["1.0", "1.1", SCHEMA_VERSION]}
+    assert document["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
 
 
 def test_sample_report_validates(report: dict[str, Any]) -> None:
@@ -49,7 +48,7 @@ def _broken(report: dict[str, Any], change: str) -> dict[str, Any]:
     if change == "missing_tool":
         del bad["tool"]
     elif change == "naive_time":
-        bad["files"][2]["mtime"] = "2012-05-25T15:58:51"
+        bad["files"][2]["mtime"]["utc"] = "2012-05-25T15:58:51"
     elif change == "local_time":
         bad["generated_at"] = "2026-11-23T11:00:00+01:00"
     elif change == "short_md5":
@@ -69,7 +68,7 @@ def _broken(report: dict[str, Any], change: str) -> dict[str, Any]:
     elif change == "exported_absolute":
         bad["carved"][0]["exported"] = "/etc/passwd"
     elif change == "wrong_version":
-        bad["schema_version"] = "2.0"
+        bad["schema_version"] = "1.0"
     return bad
 
 
@@ -77,7 +76,7 @@ def _broken(report: dict[str, Any], change: str) -> dict[str, Any]:
     ("change", "where"),
     [
         ("missing_tool", "(top level): 'tool' is a required property"),
-        ("naive_time", "files[2].mtime"),
+        ("naive_time", "files[2].mtime: {'utc': '2012-05-25T15:58:51'"),
         ("local_time", "generated_at"),
         ("short_md5", "image.md5"),
         ("upper_sha256", "files[8].sha256"),
@@ -254,3 +253,47 @@ def test_non_object_is_refused(value: object) -> None:
     """Something that is not a JSON object gets a clear InvalidInput, not a crash."""
     with pytest.raises(InvalidInput, match="must be a JSON object"):
         validate_report(value)
+
+
+def _local(wall: str, utc: str | None, zone: str | None) -> dict[str, Any]:
+    return {"utc": utc, "wall_clock": wall, "kind": "local" if zone else "local-unknown",
+            "zone": zone, "resolution": 2}
+
+
+@pytest.mark.parametrize(
+    ("source_timezone", "time", "message"),
+    [
+        # a FAT wall clock of unknown zone must not carry a UTC value
+        (None, {**_local("2024-01-15T14:00:00", "2024-01-15T14:00:00+00:00", None)},
+         "kind local-unknown must not give a utc value"),
+        # converted with a zone other than the report's source zone
+        ("Europe/Brussels", _local("2024-01-15T14:00:00", "2024-01-15T13:00:00+00:00",
+                                   "Europe/Paris"), "zone equal to source_timezone"),
+        # kind local without its wall clock
+        ("Europe/Brussels", {**_local("2024-01-15T14:00:00", "2024-01-15T13:00:00+00:00",
+                                      "Europe/Brussels"), "wall_clock": None},
+         "kind local needs utc, wall_clock"),
+        # a UTC time that claims a wall clock
+        (None, {"utc": "2024-01-15T13:00:00+00:00", "wall_clock": "2024-01-15T14:00:00",
+                "kind": "utc", "zone": None, "resolution": 1}, "kind utc needs utc and no"),
+        # the zone is known, so nothing may stay local-unknown
+        ("Europe/Brussels", _local("2024-01-15T14:00:00", None, None),
+         "local-unknown although source_timezone"),
+    ],
+)
+def test_time_kind_must_match_its_fields(report: dict[str, Any], source_timezone: str | None,
+                                         time: dict[str, Any], message: str) -> None:
+    """A file-system time whose fields contradict its kind (a local time of unknown zone
+    shown as UTC, a zone other than the source zone) is refused, naming the field."""
+    report["source_timezone"] = source_timezone
+    report["files"][2]["mtime"] = time
+    problems = report_problems(report)
+    assert any(p.startswith("files[2].mtime:") and message in p for p in problems), problems
+
+
+def test_local_time_with_source_zone_is_valid(report: dict[str, Any]) -> None:
+    """A FAT time converted with the report's source zone validates."""
+    report["source_timezone"] = "Europe/Brussels"
+    report["files"][2]["mtime"] = _local("2024-01-15T14:00:00", "2024-01-15T13:00:00+00:00",
+                                         "Europe/Brussels")
+    assert report_problems(report) == []

@@ -1,0 +1,89 @@
+"""`lccu timeline`: the file-system times of an image or evidence item, as a bodyfile
+(The Sleuth Kit's ``fls -m``), Timesketch JSONL or CSV."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import BinaryIO, cast
+
+import click
+
+from lccu.cli.app import cli, err_console
+from lccu.errors import InvalidInput, StorageError
+
+
+@cli.command("timeline")
+@click.argument("target", metavar="IMAGE|EVIDENCE")
+@click.option("--timezone", "timezone", default=None, metavar="ZONE",
+              help="IANA time zone the source machine's clock was set to (Europe/Brussels): "
+                   "converts the local times of FAT, exFAT and ISO 9660 volumes (default: "
+                   "the item's, or LCCU_SOURCE_TIMEZONE).")
+@click.option("--format", "fmt", type=click.Choice(["bodyfile", "jsonl", "csv"]),
+              default="bodyfile", show_default=True,
+              help="bodyfile: like fls -m (for mactime); jsonl: Timesketch import; csv.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="File to write (replaced only once complete); - for standard output.")
+@click.pass_context
+def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str,
+             output: Path) -> None:
+    """Write the MACB timeline of every file system in TARGET, deleted files included."""
+    from lccu.cli.sources import open_target
+    from lccu.fs.times import source_zone
+    from lccu.imaging.tsk import TskImage
+    from lccu.pipeline.filesystem import listing_budget
+    from lccu.timeline import write_timeline
+
+    zone = source_zone(timezone)
+    if str(output) != "-" and output.is_dir():
+        raise InvalidInput(f"-o {output} is a directory; name the file to write")
+    if zone is None:
+        zone = source_zone(_default_zone(ctx, target))
+    with open_target(ctx, target, purpose="timeline") as (image, label):
+        tsk = TskImage(cast(BinaryIO, image), image.size, name=label)
+        try:
+            if str(output) == "-":
+                stdout = click.get_text_stream("stdout")
+                result = write_timeline(tsk, stdout, fmt, zone, label, budget=listing_budget())
+            else:
+                result = _write_file(output, lambda fh: write_timeline(
+                    tsk, fh, fmt, zone, label, budget=listing_budget()))
+        finally:
+            tsk.clear_cache()
+    for problem in result.problems:
+        err_console.print(f"lccu: warning: {problem.where}: {problem.message}", markup=False)
+    err_console.print(f"timeline: {result.lines} {fmt} lines from {result.volumes} volume(s) "
+                      f"of {label}" + ("" if str(output) == "-" else f" -> {output}"),
+                      markup=False)
+
+
+def _default_zone(ctx: click.Context, target: str) -> str | None:
+    """An evidence item's source time zone (recorded, or the settings' default for its
+    police zone); for an image file the unit's default (LCCU_SOURCE_TIMEZONE)."""
+    if Path(target).exists():
+        from lccu.config import load_settings
+
+        return load_settings().source_timezone
+    from lccu.evidence.timezones import item_timezone
+
+    return item_timezone(ctx.obj.lab(), target).zone
+
+
+def _write_file(output: Path, write):  # type: ignore[no-untyped-def]
+    """Write through a temporary file beside ``output``, renamed into place at the end, so
+    a refused or failed run leaves no partial timeline."""
+    parent = output.parent if str(output.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise StorageError(f"cannot write {output}: {exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="",
+                       errors="surrogateescape") as fh:
+            result = write(fh)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return result
