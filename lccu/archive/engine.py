@@ -111,7 +111,7 @@ def _stop(container: Container, limit: str, message: str) -> None:
 
 def _read_members(run: _Run, container: Container, opened: Opened, out_dir: Path,
                   ancestors: list[str]) -> None:
-    seen = 0
+    seen, made = 0, False
     for entry, pump in opened.members:
         if seen >= run.limits.max_members:
             _stop(container, "max_members", f"more than {run.limits.max_members} members: "
@@ -125,9 +125,12 @@ def _read_members(run: _Run, container: Container, opened: Opened, out_dir: Path
         if pump is None:
             continue
         target = out_dir / f"{seen}{safe_extension(entry.name)}"
+        if not made:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            made = True
         try:
             with MemberWriter(target, run.budget, entry.compressed_size,
-                              opened.consumed) as writer:
+                              opened.consumed, entry.size) as writer:
                 pump(writer.write)
             _identify(member, writer)
         except LimitReached as exc:
@@ -174,7 +177,7 @@ def _expand(run: _Run, path: Path, fmt: str, provenance: str, out_dir: Path, dep
     run.result.containers.append(container)
     try:
         with open_container(path, fmt, run.passwords, name_hint, run.limits) as opened:
-            container.filters = list(opened.filters)
+            container.format, container.filters = opened.format, list(opened.filters)
             try:
                 _read_members(run, container, opened, out_dir, ancestors)
             finally:

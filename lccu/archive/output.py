@@ -18,6 +18,45 @@ from lccu.archive.limits import ExpansionLimits
 from lccu.errors import LccuError
 
 HEAD_BYTES = 64 * 1024
+#: members at least this big (or of unknown size) are hashed by three threads in parallel
+PARALLEL_HASHING = 4 * 1024 * 1024
+
+
+class _InlineHashes:
+    """MD5, SHA-1 and SHA-256 in the calling thread: cheaper than threads for small members."""
+
+    def __init__(self) -> None:
+        self._hashes = (hashlib.md5(), hashlib.sha1(), hashlib.sha256())
+
+    def update(self, chunk: bytes) -> None:
+        for h in self._hashes:
+            h.update(chunk)
+
+    def hexdigests(self) -> tuple[str, str, str]:
+        md5, sha1, sha256 = (h.hexdigest() for h in self._hashes)
+        return md5, sha1, sha256
+
+    def close(self) -> None:
+        return None
+
+
+class _ThreadedHashes:
+    """The three digests on their own threads (:class:`lccu.hashing.MultiHasher`)."""
+
+    def __init__(self) -> None:
+        from lccu.hashing import MultiHasher
+
+        self._hasher = MultiHasher()
+
+    def update(self, chunk: bytes) -> None:
+        self._hasher.update(chunk)
+
+    def hexdigests(self) -> tuple[str, str, str]:
+        d = self._hasher.digests()
+        return d.md5, d.sha1, d.sha256
+
+    def close(self) -> None:
+        self._hasher.close()
 
 
 class LimitReached(LccuError):
@@ -52,7 +91,8 @@ class MemberWriter:
     """
 
     def __init__(self, path: Path, budget: Budget, compressed: int | None = None,
-                 consumed: Callable[[], int] | None = None) -> None:
+                 consumed: Callable[[], int] | None = None,
+                 expected_size: int | None = None) -> None:
         self.path = path
         self.budget = budget
         self.size = 0
@@ -60,9 +100,11 @@ class MemberWriter:
         self._compressed = compressed
         self._consumed = consumed
         self._start = self._consumed() if self._consumed else 0
-        self._hashes = (hashlib.md5(), hashlib.sha1(), hashlib.sha256())
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("xb")  # never overwrite: names are numbers lccu chose
+        self._hashes: _InlineHashes | _ThreadedHashes = (
+            _InlineHashes() if expected_size is not None and expected_size < PARALLEL_HASHING
+            else _ThreadedHashes())
+        # the engine made the folder; "x": never overwrite, names are numbers lccu chose
+        self._file = path.open("xb")
 
     def __enter__(self) -> MemberWriter:
         return self
@@ -70,6 +112,7 @@ class MemberWriter:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._file.close()
+        self._hashes.close()
         if kind is not None:
             self.discard()
 
@@ -103,13 +146,11 @@ class MemberWriter:
         self._ratio_check()
         if len(self.head) < HEAD_BYTES:
             self.head += chunk[: HEAD_BYTES - len(self.head)]
-        for h in self._hashes:
-            h.update(chunk)
+        self._hashes.update(chunk)
         self._file.write(chunk)
 
     def close(self) -> None:
         self._file.close()
 
     def digests(self) -> tuple[str, str, str]:
-        md5, sha1, sha256 = (h.hexdigest() for h in self._hashes)
-        return md5, sha1, sha256
+        return self._hashes.hexdigests()

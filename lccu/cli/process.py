@@ -66,16 +66,25 @@ def _wait(lab: Any, run_id: str, interval: float = 1.0) -> dict[str, Any]:
 @click.option("--timezone", "timezone", default=None, metavar="ZONE",
               help="Source machine's IANA time zone for this run (default: the item's, see "
                    "`lccu evidence timezone`).")
+@click.option("--no-expand", is_flag=True,
+              help="Do not open archives and documents (zip, 7z, RAR, tar, PDF, ...).")
+@click.option("--passwords", "password_file", type=click.Path(path_type=Path),
+              help="The case's password list for encrypted archives, one per line; kept in "
+                   "the run's options only, never in a report or custody.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's status as JSON.")
 @pass_state
 def process(state: State, evidence: str, priority: str, wait: bool, no_yara: bool, carve: str,
-            timezone: str | None, as_json: bool) -> None:
-    """Process EVIDENCE: hash, file systems, carving, YARA, report (on workers or here)."""
+            timezone: str | None, no_expand: bool, password_file: Path | None,
+            as_json: bool) -> None:
+    """Process EVIDENCE: hash, file systems, carving, archives, YARA, report (on workers or
+    here)."""
+    from lccu.archive.passwords import read_password_list
     from lccu.tasks import drain, run_status, submit
 
+    passwords = read_password_list(password_file) if password_file else ()
     lab = state.lab()
     submitted = submit(lab, evidence, priority=priority, yara=not no_yara, carve=carve,
-                       timezone=timezone)
+                       timezone=timezone, expand=not no_expand, passwords=passwords)
     if lab.settings.redis_url:
         from lccu.tasks.broker import declare, make_broker
 

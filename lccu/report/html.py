@@ -139,7 +139,8 @@ def _render(
 def linkable(exported: str | None) -> bool:
     """Whether an exported path may become a relative link: plain, inside the report's
     folder, under a ``files`` or ``carved`` folder (``lccu scan``: ``files/...``; a worker
-    run: ``<stage>/files/...``). The template URL-quotes the target."""
+    run: ``<stage>/files/...``; an archive member of a worker run: ``<archives stage>/
+    <stage>/files/<n>.zip.members/...``). The template URL-quotes the target."""
     if not exported or not _lexically_safe(str(exported)) or ":" in str(exported):
         return False
-    return bool({"files", "carved"} & set(str(exported).split("/")[:2]))
+    return bool({"files", "carved"} & set(str(exported).split("/")[:3]))

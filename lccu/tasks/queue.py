@@ -29,7 +29,9 @@ from lccu.tasks.state import TERMINAL, ProcessingRun, StageResult, StageRun
 #: stage -> the stages that must be finished (done or failed) before it may run
 DEPENDS: dict[str, tuple[str, ...]] = {
     "hash": (), "files": (), "carve": (), "yara": (),
-    "yara-files": ("files", "carve"), "report": ("hash", "files", "carve", "yara", "yara-files"),
+    "archives": ("files", "carve"), "yara-files": ("files", "carve", "archives"),
+    "timeline": ("files",),
+    "report": ("hash", "files", "carve", "yara", "archives", "yara-files", "timeline"),
 }
 _LOCK_ID = 0x1CC0
 

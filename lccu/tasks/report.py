@@ -32,7 +32,7 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
                                  "failed, see `lccu status`")
     files = inputs.get("files") or [{"volumes": [], "files": [], "errors": []}]
     warnings: list[dict[str, str]] = []
-    for part in ("hash", "files", "carve", "yara", "yara-files"):
+    for part in ("hash", "files", "carve", "yara", "archives", "yara-files"):
         for result in inputs.get(part, []):
             errors += result.get("errors", [])
             warnings += result.get("warnings", [])
@@ -54,6 +54,9 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         "read_errors": inputs["hash"][0].get("read_errors", []),
         "warnings": warnings,
     }
+    for result in inputs.get("archives", [])[:1]:  # one archives stage per run
+        report.update(members=result["members"], archives=result["archives"],
+                      expansion=result["expansion"])
     report["summary"] = summarize(report)
     report["outcome"] = outcome(report)
     validate_report(report)

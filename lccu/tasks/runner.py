@@ -123,7 +123,7 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
     if claim is None:
         return None
     started, outcome, reused = time.monotonic(), "retried", False
-    label = claim.stage if claim.stage in ("hash", "files", "yara-files", "report") \
+    label = claim.stage if claim.stage in ("hash", "files", "archives", "yara-files", "report") \
         else f"{claim.stage}#{claim.segment}"
     beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
     beat.start()
@@ -183,5 +183,11 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
                "versions": tool_versions(),
                "rules": claim.options.get("rules_identity"), "result": result_key,
                "result_digest": result_digest, "reused": reused}
+    if claim.stage == "archives":  # how expansion ran; never the case passwords themselves
+        from lccu.pipeline.archives import expansion_settings
+        from lccu.tasks.expand import run_limits
+
+        details["expansion"] = expansion_settings(run_limits(claim.options),
+                                                  claim.options.get("passwords", ()))
     lab.record_event(claim.case_id, "processed", evidence=claim.evidence_id,
                      reason=stage_reason(claim), details=details, processing=True, once=True)

@@ -25,11 +25,13 @@ from lccu.hashing import hash_stream
 from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.carving import carve_image
-from lccu.pipeline.filesystem import list_and_extract, list_entries
+from lccu.pipeline.filesystem import list_and_extract, list_entries, listing_budget
 from lccu.pipeline.scan import image_fields
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import _record, owner_lookup
 from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_file, scan_stream
+from lccu.tasks.expand import run_archives, scan_member_files
+from lccu.timeline import write_timeline
 
 Tick = Callable[[int, int | None], None]
 
@@ -118,6 +120,31 @@ def run_files(ctx: StageContext) -> dict[str, Any]:
             record["exported"] = uploaded.get(rel) if rel else None
     return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
             "warnings": fs.warnings, "source_timezone": zone_name(zone)}
+
+
+def run_timeline(ctx: StageContext) -> dict[str, Any]:
+    """The item's timeline, once per item (not per segment): every file-system time as CSV
+    (local times of an unknown zone kept as such), with the SHA-256 the files stage computed,
+    stored as ``<stage dir>/timeline.csv`` beside the report in derived/<evidence id>/."""
+    zone = source_zone(ctx.options.get("timezone"))
+    hashes = {(r["volume"], r["inode"]): r["sha256"] for result in ctx.inputs.get("files", [])
+              for r in result["files"] if r.get("sha256") and r.get("inode") is not None}
+    name = f"{ctx.stage_dir}/timeline.csv"
+    with tempfile.TemporaryDirectory(prefix="lccu-timeline-") as tmp, \
+            ctx.image() as (image, label):
+        path = Path(tmp) / "timeline.csv"
+        tsk = TskImage(image, image.size, name=label)
+        try:
+            with path.open("w", encoding="utf-8", newline="", errors="surrogateescape") as fh:
+                written = write_timeline(tsk, fh, "csv", zone, label, budget=listing_budget(),
+                                         hashes=hashes)
+        finally:
+            tsk.clear_cache()
+        with path.open("rb") as fh:
+            ctx.store.put_derived(f"{ctx.evidence_id}/{name}", fh)
+    ctx.tick(1, 1)
+    return {"timeline": name, "format": "csv", "events": written.lines,
+            "volumes": written.volumes, "source_timezone": zone_name(zone), "errors": []}
 
 
 def intersect(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
@@ -261,6 +288,7 @@ def run_yara_files(ctx: StageContext) -> dict[str, Any]:
                 for hit in scan_file(fh, rules, source="carved", errors=problems):
                     hits.append(_record(hit, carved_offset=item["offset"]))
             ctx.tick(1, None)
+    hits += scan_member_files(ctx, rules, problems)
     return {"yara": hits, "errors": [{"where": f"yara {p.target}", "message": p.message}
                                      for p in problems]}
 
@@ -270,5 +298,7 @@ STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "files": run_files,
     "carve": run_carve,
     "yara": run_yara,
+    "archives": run_archives,
     "yara-files": run_yara_files,
+    "timeline": run_timeline,
 }

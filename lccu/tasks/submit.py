@@ -8,6 +8,7 @@ pass (MD5, SHA-1 and SHA-256 need the bytes in order).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,14 +38,17 @@ class Submitted:
 CARVE_MODES = ("all", "unallocated", "none")
 
 
-def plan(size: int, seg: int, *, yara: bool = True,
-         carve: str = "all") -> list[tuple[str, int, int, int]]:
+def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
+         expand: bool = True) -> list[tuple[str, int, int, int]]:
     """(stage, segment, start, end) rows of a run over an image of ``size`` bytes; a disabled
-    stage (``carve="none"``, ``yara=False``) gets no rows at all, so nothing waits for it."""
+    stage (``carve="none"``, ``yara=False``, ``expand=False``) gets no rows at all, so
+    nothing waits for it."""
     bounds = [(i, s, min(size, s + seg)) for i, s in enumerate(range(0, max(size, 1), seg))]
     enabled = [s for s in SEGMENTED if (s != "carve" or carve != "none") and (s != "yara" or yara)]
-    rows = [("hash", 0, 0, size), ("files", 0, 0, size)]
+    rows = [("hash", 0, 0, size), ("files", 0, 0, size), ("timeline", 0, 0, size)]
     rows += [(stage, i, s, e) for stage in enabled for i, s, e in bounds]
+    if expand:
+        rows.append(("archives", 0, 0, size))
     if yara:
         rows.append(("yara-files", 0, 0, size))
     return [*rows, ("report", 0, 0, size)]
@@ -52,13 +56,18 @@ def plan(size: int, seg: int, *, yara: bool = True,
 
 def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
            rules: list[Path] | None = None, yara: bool = True,
-           carve: str = "all", timezone: str | None = None) -> Submitted:
+           carve: str = "all", timezone: str | None = None, expand: bool = True,
+           passwords: Sequence[str] = ()) -> Submitted:
     """Queue a run for one evidence item, as the acting user (their zone is the submitter).
 
-    ``yara`` and ``carve`` are ``lccu scan``'s options: they are stored in the run's options,
-    shape the plan and (carve) the stage cache keys. ``timezone`` is the source machine's
-    IANA zone for local file-system times (part of the files stage's cache key); by default
-    the item's (:func:`lccu.evidence.timezones.item_timezone`)."""
+    ``yara``, ``carve`` and ``expand`` are ``lccu scan``'s options: they are stored in the
+    run's options, shape the plan and (carve) the stage cache keys. ``timezone`` is the
+    source machine's IANA zone for local file-system times (part of the files stage's cache
+    key); by default the item's (:func:`lccu.evidence.timezones.item_timezone`). The archive
+    limits are this machine's settings, fixed for the run; ``passwords`` (the case's list
+    for encrypted archives) are kept in the run's options only: never in a result, a
+    report, ``lccu status`` or custody."""
+    from lccu.archive import expansion_limits
     from lccu.evidence.timezones import item_timezone, zone_key
     from lccu.scan import load_rules
 
@@ -74,8 +83,12 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
         if yara else []
     identity = load_rules(paths).identity if yara else None
     seg = segment_size()
-    options = {"rules": [str(p) for p in paths], "rules_identity": identity,
-               "segment_size": seg, "yara": yara, "carve": carve, "timezone": timezone}
+    options: dict[str, Any] = {
+        "rules": [str(p) for p in paths], "rules_identity": identity, "segment_size": seg,
+        "yara": yara, "carve": carve, "timezone": timezone, "expand": expand}
+    if expand:
+        options["archive_limits"] = expansion_limits().as_dict()
+        options["passwords"] = list(passwords)
     now = queue.now_text()
     with lab.db.session() as session:
         queue.lock_queue(session)
@@ -86,7 +99,8 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
         session.add(run)
         session.flush()
         queued = 0
-        for stage, segment, start, end in plan(evidence.size, seg, yara=yara, carve=carve):
+        for stage, segment, start, end in plan(evidence.size, seg, yara=yara, carve=carve,
+                                               expand=expand):
             ready = not queue.DEPENDS[stage]
             queued += ready
             session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
@@ -110,7 +124,8 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
             "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
             "submitted_by": run.submitted_by, "submitted_at": run.submitted_at,
             "finished_at": run.finished_at, "reason": run.reason, "report": run.report_key,
-            "options": {"yara": options.get("yara", True), "carve": options.get("carve", "all")},
+            "options": {"yara": options.get("yara", True), "carve": options.get("carve", "all"),
+                        "expand": options.get("expand", False)},
             "stages": [{"stage": s.stage, "segment": s.segment, "range": [s.seg_start, s.seg_end],
                         "state": s.state, "progress": [s.progress_done, s.progress_total],
                         "worker": s.worker_host, "attempts": s.attempts, "reason": s.reason,

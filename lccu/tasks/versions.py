@@ -58,9 +58,23 @@ def digest(value: Any) -> str:
 #: stages whose result depends on the YARA rules
 RULE_DEPENDENT = ("yara", "yara-files")
 #: stages whose result depends on the carve mode (yara-files scans the carved files)
-CARVE_DEPENDENT = ("carve", "yara-files")
+CARVE_DEPENDENT = ("carve", "archives", "yara-files")
 #: stages whose result depends on the source time zone (local file-system times)
 ZONE_DEPENDENT = ("files", "timeline")
+#: stages whose result depends on the archive limits, libraries and case passwords
+EXPANSION_DEPENDENT = ("archives", "yara-files")
+
+
+def expansion_identity(options: dict[str, Any]) -> dict[str, Any] | None:
+    """What an expansion result depends on besides the bytes: limits, library versions and
+    a digest of the case password list (a new password may open more), or None when the
+    run does not expand."""
+    if not options.get("expand"):
+        return None
+    from lccu.archive import library_versions
+
+    return {"limits": options.get("archive_limits"), "libraries": library_versions(),
+            "passwords": digest(sorted(options.get("passwords", [])))}
 
 
 def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int,
@@ -78,6 +92,8 @@ def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int
         parts["rules"] = options.get("rules_identity")
     if stage in CARVE_DEPENDENT:
         parts["carve"] = options.get("carve", "all")
+    if stage in EXPANSION_DEPENDENT and options.get("expand"):
+        parts["expansion"] = expansion_identity(options)
     if stage in ZONE_DEPENDENT:
         parts["timezone"] = options.get("timezone")
     return digest(parts)

@@ -160,3 +160,20 @@ def test_members_get_yara_and_thumbnails(scanned: tuple[dict[str, Any], Path, Pa
     page = (out / "report.html").read_text("utf-8")
     assert "Inside archives and documents" in page
     assert "Picture inside vol 0 / inode" in page
+
+
+@pytest.mark.parametrize("parts", [("sleuthkit", "image.dd"), ("pytsk", "image.raw"),
+                                   ("dfvfs", "ext2.raw"), ("dfvfs", "iso9660.raw")])
+def test_expansion_adds_and_changes_nothing(parts: tuple[str, str], tmp_path: Path) -> None:
+    """On the shared corpus images the volumes, files, carved items and errors of a scan
+    are the same with archive expansion on and off; expansion only adds its own lists."""
+    from lccu.pipeline import ScanOptions, run_scan
+    from lccu.testing.corpus import corpus_file
+
+    image = corpus_file(*parts)
+    on = run_scan(image, tmp_path / "on", ScanOptions(yara=False))
+    off = run_scan(image, tmp_path / "off", ScanOptions(yara=False, expand=False))
+    for key in ("volumes", "files", "carved"):
+        assert on[key] == off[key], key
+    assert on["errors"][: len(off["errors"])] == off["errors"]
+    assert "members" in on and "members" not in off

@@ -31,14 +31,11 @@ def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifes
     lab = unit.lab("vlas_inv")
     store = open_store(lab.settings)
     first = submit(lab, evidence, rules=[unit.rules])
-    assert drain(lab, store) == 2 + 4 + 4 + 2
+    assert drain(lab, store) == 3 + 4 + 4 + 3  # + timeline, archives, yara-files, report
     status = run_status(lab, first.run_id)
     assert status["state"] == "done", status
     got = load_report(lab, status["report"])
-    # worker runs do not open archives yet (issue 19 step 3): compare with a scan that
-    # does not either, so the summaries have the same keys
-    want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules],
-                                                                       expand=False))
+    want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules]))
     assert got["image"]["sha256"] == want["image"]["sha256"]
     assert file_set(got) == file_set(want)
     assert carved_set(got) == carved_set(want)
@@ -50,9 +47,9 @@ def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifes
     drain(lab, store)
     again = run_status(lab, second.run_id)
     assert again["state"] == "done"
-    assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 11
-    assert result_rows(lab, got["image"]["sha256"]) == 11 + 2  # + one report per run
-    assert len(processed_events(lab, evidence)) == 2 * 12
+    assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 13
+    assert result_rows(lab, got["image"]["sha256"]) == 13 + 2  # + one report per run
+    assert len(processed_events(lab, evidence)) == 2 * 14
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

@@ -27,8 +27,9 @@ def test_process_without_carving_or_yara(unit: Unit, planted_disk: PlantedManife
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
-    assert [s["stage"] for s in status["stages"]] == ["hash", "files", "report"]
-    assert status["options"] == {"yara": False, "carve": "none"}
+    assert [s["stage"] for s in status["stages"]] == ["hash", "files", "timeline", "archives",
+                                                      "report"]
+    assert status["options"] == {"yara": False, "carve": "none", "expand": True}
     report = load_report(unit.lab("vlas_inv"), status["report"])
     assert report["files"]
     assert report["carved"] == []

@@ -53,10 +53,7 @@ def test_workers_on_s3_store_match_lccu_scan(unit: Unit, workers, s3_endpoint: S
     [status] = wait_runs(lab, [sub.run_id])
     assert status["state"] == "done", status
     got = load_report(lab, status["report"])
-    # worker runs do not open archives yet (issue 19 step 3): compare with a scan that
-    # does not either, so the summaries have the same keys
-    want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules],
-                                                                       expand=False))
+    want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules]))
     assert (file_set(got), carved_set(got), yara_set(got)) == \
         (file_set(want), carved_set(want), yara_set(want))
     store = open_store(lab.settings)
@@ -101,4 +98,4 @@ def test_run_survives_s3_outage(unit: Unit, workers, s3_endpoint: S3Endpoint,
         gate.close()
     assert status["state"] == "done", status
     assert max(s["attempts"] for s in status["stages"]) > 1
-    assert len(processed_events(lab, evidence)) == 12
+    assert len(processed_events(lab, evidence)) == 13

@@ -54,7 +54,7 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert (file_set(got), carved_set(got), yara_set(got)) == \
         (file_set(want), carved_set(want), yara_set(want))
     events = processed_events(lab, evidence)
-    assert len(events) == len(status["stages"]) == 12
+    assert len(events) == len(status["stages"]) == 13
     details = events[0]["details"]
     assert set(details["versions"]) == {"lccu", "tsk", "libyara", "libmagic"}
     assert details["rules"] and len(details["result_digest"]) == 64
@@ -127,9 +127,9 @@ def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
     assert again["attempts"] == 2
     events = processed_events(lab, evidence)
     assert sorted(e["reason"] for e in events) == sorted(set(e["reason"] for e in events))
-    assert len(events) == 12
+    assert len(events) == 13
     sha256 = lab.get_evidence(evidence).sha256
-    assert result_rows(lab, sha256) == 11 + 1
+    assert result_rows(lab, sha256) == 12 + 1
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
 
 
@@ -160,7 +160,7 @@ def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
         assert "ImageFormatError" in by_stage[stage]["reason"]
         assert "not a readable EWF image" in by_stage[stage]["reason"]
     assert "hash stage failed" in by_stage["report"]["reason"]
-    assert len(processed_events(lab_a, bad_id)) == 1  # yara-files: nothing to scan, done
+    assert len(processed_events(lab_a, bad_id)) == 2  # archives, yara-files: nothing to do
 
 
 @SQLITE_ONLY

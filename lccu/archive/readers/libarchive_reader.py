@@ -19,6 +19,7 @@ import libarchive.ffi as ffi
 from libarchive.entry import ArchiveEntry
 from libarchive.exception import ArchiveError
 
+from lccu.archive.detect import COMPRESSORS
 from lccu.archive.readers.base import NotDecrypted, Opened, Pump, ReadFailed, Write
 from lccu.archive.readers.metadata import Metadata, rar_metadata, zip_metadata
 from lccu.archive.records import Entry, MemberKind, TimeKind
@@ -166,6 +167,8 @@ def _decode(entry: ArchiveEntry) -> str:
 def _method(fmt: str, opened: Opened) -> str | None:
     if opened.filters:
         return "+".join(opened.filters)
+    if fmt in COMPRESSORS:
+        return fmt
     return {"tar": "stored", "iso9660": "stored"}.get(fmt)
 
 
@@ -203,7 +206,9 @@ def open_libarchive(path: Path, fmt: str, passwords: Sequence[str],
     metadata = _metadata(path, fmt, formats)
     try:
         with _archive(path, formats, filters, passwords) as archive_p:
-            opened = Opened(format=fmt, members=iter(()), filters=list(filters),
+            # a compressed tar is a tar read through a filter; a bare stream is the filter
+            opened = Opened(format="tar" if filters and not raw else fmt, members=iter(()),
+                            filters=[] if raw else list(filters),
                             consumed=lambda: int(ffi.filter_bytes(archive_p, -1)))
             opened.members = _entries(archive_p, opened, fmt, time_kind, metadata, name_hint,
                                       raw)
