@@ -4,7 +4,8 @@
 
 Runs the console script installed beside this interpreter (``<bin>/lccu``, not a pyenv
 shim, whose own start-up would be counted) with each light command, ``--runs`` times after
-one warm-up start, and prints the median, minimum and maximum wall-clock time per command,
+one warm-up start, and prints the median, minimum and maximum wall-clock time and the median
+CPU time per command,
 next to a bare ``python -c pass`` for the interpreter's own share. For each command it also
 lists which heavy libraries the start imported (``-X importtime``), the reason a start is
 slow. Output goes to stdout as a Markdown table for ``docs/benchmarks.md``.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,13 +45,20 @@ def console_script() -> str:
     return found
 
 
-def timed(args: list[str], env: dict[str, str]) -> float:
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one start; CPU time is what to compare
+    on a busy machine, where waiting for a core inflates the wall clock."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(args, env=env, capture_output=True)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode == 2 and b"No such command" in proc.stderr:
+        return float("nan"), float("nan")  # an older lccu without this command
     if proc.returncode != 0:
         sys.exit(f"{' '.join(args)} exited {proc.returncode}: {proc.stderr.decode()[-500:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def heavy_imports(lccu: str, command: tuple[str, ...], env: dict[str, str]) -> list[str]:
@@ -76,14 +85,16 @@ def main() -> None:
         rows += [(f"lccu {' '.join(c)}", [lccu, *c], c) for c in COMMANDS]
         print(f"lccu: {lccu}; python {sys.version.split()[0]}; median of {args.runs} starts "
               f"after one warm-up; load average {os.getloadavg()[0]:.2f}\n")
-        print("| command | median ms | min ms | max ms | heavy imports |")
-        print("| --- | ---: | ---: | ---: | --- |")
+        print("| command | median ms | min ms | max ms | median CPU ms | heavy imports |")
+        print("| --- | ---: | ---: | ---: | ---: | --- |")
         for label, command, sub in rows:
             timed(command, env)
-            times = [timed(command, env) * 1000 for _ in range(args.runs)]
+            runs = [timed(command, env) for _ in range(args.runs)]
+            times = [wall * 1000 for wall, _ in runs]
+            cpu = statistics.median(c * 1000 for _, c in runs)
             heavy = ", ".join(heavy_imports(lccu, sub, env)) if sub else ""
             print(f"| `{label}` | {statistics.median(times):.0f} | {min(times):.0f} | "
-                  f"{max(times):.0f} | {heavy or '-'} |")
+                  f"{max(times):.0f} | {cpu:.0f} | {heavy or '-'} |")
 
 
 if __name__ == "__main__":

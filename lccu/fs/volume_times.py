@@ -81,12 +81,14 @@ class VolumeTimes:
         """The times of the file whose TSK metadata is ``meta`` (meta address ``inode``)."""
         if self.stores_local:
             return self._local_times(meta, inode, is_dir)
-        values: dict[str, FsTime | None] = {}
-        for key in _FIELDS:
-            seconds = int(getattr(meta, key, 0) or 0)
-            values[key] = (FsTime(seconds, _nanos(meta, key), False, self._resolution)
-                           if seconds else None)
-        return FileTimes(**values)
+        step = self._resolution
+        # one read of each field: every pytsk3 attribute access is a C call
+        m, a, c, b = meta.mtime, meta.atime, meta.ctime, meta.crtime
+        return FileTimes(
+            FsTime(m, _valid(meta.mtime_nano), False, step) if m else None,
+            FsTime(a, _valid(meta.atime_nano), False, step) if a else None,
+            FsTime(c, _valid(meta.ctime_nano), False, step) if c else None,
+            FsTime(b, _valid(meta.crtime_nano), False, step) if b else None)
 
     def _local_times(self, meta: Any, inode: int, is_dir: bool) -> FileTimes:
         tsk_set = any(int(getattr(meta, key, 0) or 0) for key in _FIELDS)
@@ -119,5 +121,8 @@ class VolumeTimes:
 
 
 def _nanos(meta: Any, key: str) -> int:
-    value = int(getattr(meta, f"{key}_nano", 0) or 0)
-    return value if 0 <= value < SECOND else 0
+    return _valid(int(getattr(meta, f"{key}_nano", 0) or 0))
+
+
+def _valid(nanos: int) -> int:
+    return nanos if 0 <= nanos < SECOND else 0

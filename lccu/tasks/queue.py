@@ -30,7 +30,8 @@ from lccu.tasks.state import TERMINAL, ProcessingRun, StageResult, StageRun
 DEPENDS: dict[str, tuple[str, ...]] = {
     "hash": (), "files": (), "carve": (), "yara": (),
     "archives": ("files", "carve"), "yara-files": ("files", "carve", "archives"),
-    "report": ("hash", "files", "carve", "yara", "archives", "yara-files"),
+    "timeline": ("files",),
+    "report": ("hash", "files", "carve", "yara", "archives", "yara-files", "timeline"),
 }
 _LOCK_ID = 0x1CC0
 

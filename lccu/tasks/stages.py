@@ -22,14 +22,16 @@ from lccu.errors import PermanentTaskError
 from lccu.fs import FileEntry, OutOfTime, Problem
 from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import hash_stream
+from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.carving import carve_image
-from lccu.pipeline.filesystem import list_and_extract, list_entries
-from lccu.pipeline.scan import image_format
+from lccu.pipeline.filesystem import list_and_extract, list_entries, listing_budget
+from lccu.pipeline.scan import image_fields
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import _record, owner_lookup
 from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_file, scan_stream
 from lccu.tasks.expand import run_archives, scan_member_files
+from lccu.timeline import write_timeline
 
 Tick = Callable[[int, int | None], None]
 
@@ -86,16 +88,19 @@ class StageContext:
 
 
 def run_hash(ctx: StageContext) -> dict[str, Any]:
+    """Hash the media in one pass; the result also says whether it was read as acquired
+    (read errors, hashes stored in the container) and as taken in (intake hashes)."""
     with ctx.image() as (image, _label):
         digests = hash_stream(image, progress=lambda n: ctx.tick(n, image.size))
-        fmt = image_format(image)
+        media = check_media(image, digests)
+        fields = image_fields(image, digests)
     recorded = ctx.lab.get_evidence(ctx.evidence_id, processing=True)
     observed = {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
     differ = sorted(k for k, v in observed.items() if getattr(recorded, k) not in (None, v))
     errors = [{"where": "hash", "message": f"{', '.join(differ)} differ from intake: the stored "
                "copy changed; verify the evidence (`lccu evidence verify`)"}] if differ else []
-    return {"image": {"size": digests.size, **observed, "format": fmt},
-            "matches_intake": not differ, "errors": errors}
+    return {"image": {**fields, **media.image_fields()}, "matches_intake": not differ,
+            "errors": [*media.errors(), *errors], "read_errors": media.read_errors()}
 
 
 def run_files(ctx: StageContext) -> dict[str, Any]:
@@ -114,7 +119,32 @@ def run_files(ctx: StageContext) -> dict[str, Any]:
                 uploaded[rel] = ctx.upload(sink, rel)
             record["exported"] = uploaded.get(rel) if rel else None
     return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
-            "source_timezone": zone_name(zone)}
+            "warnings": fs.warnings, "source_timezone": zone_name(zone)}
+
+
+def run_timeline(ctx: StageContext) -> dict[str, Any]:
+    """The item's timeline, once per item (not per segment): every file-system time as CSV
+    (local times of an unknown zone kept as such), with the SHA-256 the files stage computed,
+    stored as ``<stage dir>/timeline.csv`` beside the report in derived/<evidence id>/."""
+    zone = source_zone(ctx.options.get("timezone"))
+    hashes = {(r["volume"], r["inode"]): r["sha256"] for result in ctx.inputs.get("files", [])
+              for r in result["files"] if r.get("sha256") and r.get("inode") is not None}
+    name = f"{ctx.stage_dir}/timeline.csv"
+    with tempfile.TemporaryDirectory(prefix="lccu-timeline-") as tmp, \
+            ctx.image() as (image, label):
+        path = Path(tmp) / "timeline.csv"
+        tsk = TskImage(image, image.size, name=label)
+        try:
+            with path.open("w", encoding="utf-8", newline="", errors="surrogateescape") as fh:
+                written = write_timeline(tsk, fh, "csv", zone, label, budget=listing_budget(),
+                                         hashes=hashes)
+        finally:
+            tsk.clear_cache()
+        with path.open("rb") as fh:
+            ctx.store.put_derived(f"{ctx.evidence_id}/{name}", fh)
+    ctx.tick(1, 1)
+    return {"timeline": name, "format": "csv", "events": written.lines,
+            "volumes": written.volumes, "source_timezone": zone_name(zone), "errors": []}
 
 
 def intersect(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
@@ -270,4 +300,5 @@ STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "yara": run_yara,
     "archives": run_archives,
     "yara-files": run_yara_files,
+    "timeline": run_timeline,
 }

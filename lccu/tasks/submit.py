@@ -45,7 +45,7 @@ def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
     nothing waits for it."""
     bounds = [(i, s, min(size, s + seg)) for i, s in enumerate(range(0, max(size, 1), seg))]
     enabled = [s for s in SEGMENTED if (s != "carve" or carve != "none") and (s != "yara" or yara)]
-    rows = [("hash", 0, 0, size), ("files", 0, 0, size)]
+    rows = [("hash", 0, 0, size), ("files", 0, 0, size), ("timeline", 0, 0, size)]
     rows += [(stage, i, s, e) for stage in enabled for i, s, e in bounds]
     if expand:
         rows.append(("archives", 0, 0, size))

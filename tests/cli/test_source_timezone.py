@@ -3,6 +3,8 @@ both as signed custody events; processing and timelines of the item use it."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import os
 import shutil
@@ -115,6 +117,16 @@ def test_settings_default_and_processing_use_the_item_zone(
     assert report["source_timezone"] == "Europe/Brussels"
     winter = next(f for f in report["files"] if f["path"] == "/WINTER.TXT")
     assert winter["mtime"]["utc"] == "2024-01-15T13:00:00+00:00"
+    stored = list(Path(cli.env["LCCU_HOME"]).glob("evidence/**/timeline.csv"))
+    assert len(stored) == 1  # the timeline stage's CSV, beside the report in derived/<item>/
+    rows = list(csv.DictReader(stored[0].open()))
+    winter_m = next(r for r in rows if r["path"] == "/WINTER.TXT" and r["macb"] == "m")
+    content = subprocess.run(["mtype", "-i", str(fat_local_times.path), "::/WINTER.TXT"],
+                             capture_output=True, check=True,
+                             env={**os.environ, "MTOOLS_SKIP_CHECK": "1"}).stdout
+    assert (winter_m["utc"], winter_m["zone"]) == ("2024-01-15T13:00:00+00:00",
+                                                   "Europe/Brussels")
+    assert winter_m["sha256"] == hashlib.sha256(content).hexdigest()
     body = tmp_path / "item.body"
     made = cli("timeline", item, "--format", "bodyfile", "-o", str(body))
     assert made.returncode == 0, made.stderr

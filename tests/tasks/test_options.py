@@ -27,7 +27,8 @@ def test_process_without_carving_or_yara(unit: Unit, planted_disk: PlantedManife
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
-    assert [s["stage"] for s in status["stages"]] == ["hash", "files", "archives", "report"]
+    assert [s["stage"] for s in status["stages"]] == ["hash", "files", "timeline", "archives",
+                                                      "report"]
     assert status["options"] == {"yara": False, "carve": "none", "expand": True}
     report = load_report(unit.lab("vlas_inv"), status["report"])
     assert report["files"]

@@ -1,0 +1,102 @@
+"""`lccu timeline --format bodyfile` against The Sleuth Kit's `fls -m / -r` on one image.
+
+    python bench/timeline.py [--files 500000] [--per-dir 1000] [--image PATH] [--keep]
+
+Builds (unless ``--image`` names one) an ext4 image holding ``--files`` empty files in
+directories of ``--per-dir`` with ``mkfs.ext4 -d`` (no mount, no root needed), deletes one
+file in every directory with ``debugfs`` so deleted names are listed too, then runs each
+tool once in its own process and reports wall time, peak resident memory (``wait4``'s
+``ru_maxrss``) and line count, and whether the sorted outputs are equal. Output is a
+Markdown table for ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def build_image(path: Path, files: int, per_dir: int, deleted_per_dir: int = 1) -> None:
+    """ext4 with ``files`` empty files under ``d<N>/f<M>``, one deleted per directory."""
+    with tempfile.TemporaryDirectory(prefix="lccu-bench-tree-") as tmp:
+        tree = Path(tmp)
+        dirs = (files + per_dir - 1) // per_dir
+        for d in range(dirs):
+            folder = tree / f"d{d:05d}"
+            folder.mkdir()
+            for f in range(min(per_dir, files - d * per_dir)):
+                (folder / f"f{f:05d}.txt").touch()
+        inodes = files + dirs + 1024
+        size_mb = max(256, inodes * 512 // (1024 * 1024) + 128)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-N", str(inodes), "-d", str(tree),
+                        str(path), f"{size_mb}M"], check=True, timeout=3600,
+                       env={**os.environ, "E2FSPROGS_FAKE_TIME": "1700000000"})
+    commands = "".join(f"rm /d{d:05d}/f{f:05d}.txt\n" for d in range(dirs)
+                       for f in range(deleted_per_dir))
+    subprocess.run(["debugfs", "-w", "-f", "-", str(path)], input=commands.encode(),
+                   check=True, capture_output=True, timeout=3600)
+
+
+def measure(args: list[str], out: Path) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one process writing its stdout to ``out``."""
+    with out.open("wb") as sink:
+        started = time.perf_counter()
+        proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{args[0]} failed with status {status}")
+    return wall, usage.ru_maxrss
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=500_000)
+    parser.add_argument("--per-dir", type=int, default=1000)
+    parser.add_argument("--image", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the built image")
+    options = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="lccu-bench-timeline-"))
+    try:
+        image = options.image
+        if image is None:
+            image = work / "many.ext4"
+            started = time.perf_counter()
+            build_image(image, options.files, options.per_dir)
+            print(f"built {image} ({options.files} files) in "
+                  f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        fls = shutil.which("fls") or "fls"
+        runs = {
+            "fls -m / -r": [fls, "-m", "/", "-r", str(image)],
+            "lccu timeline --format bodyfile": [
+                sys.executable, "-m", "lccu.cli.main", "timeline", str(image), "--timezone",
+                "UTC", "--format", "bodyfile", "-o", "-"],
+        }
+        results = {}
+        for name, args in runs.items():
+            out = work / (name.split()[0] + ".body")
+            wall, rss = measure(args, out)
+            lines = sorted(out.read_bytes().splitlines())
+            results[name] = (wall, rss, lines)
+        (fls_wall, _, fls_lines), (our_wall, _, our_lines) = results.values()
+        print("| tool | wall s | peak RSS MiB | lines |\n|---|---|---|---|")
+        for name, (wall, rss, lines) in results.items():
+            print(f"| {name} | {wall:.1f} | {rss / 1024:.0f} | {len(lines)} |")
+        print(f"\nratio lccu/fls wall {our_wall / fls_wall:.2f}; outputs equal after sorting: "
+              f"{our_lines == fls_lines}")
+        return 0 if our_lines == fls_lines else 1
+    finally:
+        if options.keep:
+            print(f"kept {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
