@@ -123,6 +123,8 @@ def _render(
         "carved": _table(list(report.get("carved") or []), max_rows),
         "yara": _table(list(report.get("yara") or []), max_rows),
         "errors": _table(list(report.get("errors") or []), max_rows),
+        "read_errors": _table(list(report.get("read_errors") or []), max_rows),
+        "warnings": _table(list(report.get("warnings") or []), max_rows),
         "expanded": "members" in report or "archives" in report,
         "archives": _table(list(report.get("archives") or []), max_rows),
         "members": _table(list(report.get("members") or []), max_rows),

@@ -152,7 +152,7 @@ def test_listing_matches_fls(scanned: tuple[dict, Path], planted_disk: PlantedMa
 def test_bad_images_finish_with_errors(kind: str, planted_disk: PlantedManifest,
                                        tmp_path: Path) -> None:
     """Random bytes, zeros, a truncated disk and a corrupt MBR: scan finishes, writes the
-    report, and puts the problem in errors."""
+    report, and puts the problem in errors (the truncation in warnings)."""
     image = tmp_path / f"{kind}.img"
     if kind == "random":
         image.write_bytes(random.Random(7).randbytes(3 * 1024 * 1024))
@@ -165,10 +165,12 @@ def test_bad_images_finish_with_errors(kind: str, planted_disk: PlantedManifest,
         data[446:510] = random.Random(3).randbytes(64)  # the four partition entries
         image.write_bytes(bytes(data))
     report = run_scan(image, tmp_path / "out", ScanOptions(yara=False))
-    assert report["errors"], "the problem must be reported"
+    assert report["errors" if kind != "truncated" else "warnings"], "it must be reported"
     assert (tmp_path / "out" / "report.json").is_file()
     if kind == "truncated":
         assert report["volumes"], "the intact FAT partition is still listed"
+        assert any(v["truncated"] for v in report["volumes"])
+        assert report["outcome"] == "done with warnings"
 
 
 def test_directory_loop_scan_finishes(tmp_path: Path) -> None:

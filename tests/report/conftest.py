@@ -228,7 +228,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
         },
     ]
     report: dict[str, Any] = {
-        "schema_version": "2.1",
+        "schema_version": "2.2",
         "tool": {"name": "lccu", "version": "0.1.0"},
         "generated_at": "2026-11-23T10:00:00Z",
         "source_timezone": None,
