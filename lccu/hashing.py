@@ -11,6 +11,10 @@ ahead by up to ``QUEUE_DEPTH`` blocks.
 (no allocation, no copy per block): a buffer goes back to the ring when both threads are
 done with it, so memory stays at ``(QUEUE_DEPTH + 2) * block_size`` whatever the input.
 The stream is read exactly once, front to back.
+
+Hashing threads cost more than they save on small content (most files of a disk are a few
+KiB): :func:`content_hasher` picks :class:`InlineHasher`, the same three digests in the
+calling thread, below :data:`PARALLEL_MIN` bytes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ ALGORITHMS = ("md5", "sha1", "sha256")
 HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64}
 DEFAULT_BLOCK = 8 * 1024 * 1024
 QUEUE_DEPTH = 3
+#: content at least this big (or of unknown size) is hashed by three threads in parallel
+PARALLEL_MIN = 4 * 1024 * 1024
 _END = object()
 
 
@@ -149,6 +155,42 @@ class MultiHasher:
         found = {name: h.hexdigest() for w in self._workers for name, h in w.hashers.items()}
         return Digests(size=self.size, md5=found["md5"], sha1=found["sha1"],
                        sha256=found["sha256"])
+
+
+class InlineHasher:
+    """MD5, SHA-1 and SHA-256 updated in the calling thread: the same interface as
+    :class:`MultiHasher` without threads, cheaper for small content."""
+
+    def __init__(self) -> None:
+        self._hashes = (hashlib.md5(), hashlib.sha1(), hashlib.sha256())
+        self.size = 0
+
+    def __enter__(self) -> InlineHasher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        return None
+
+    def update(self, block: bytes | bytearray | memoryview) -> None:
+        self.size += len(block)
+        for digest in self._hashes:
+            digest.update(block)
+
+    def digests(self) -> Digests:
+        md5, sha1, sha256 = (digest.hexdigest() for digest in self._hashes)
+        return Digests(size=self.size, md5=md5, sha1=sha1, sha256=sha256)
+
+
+def content_hasher(expected_size: int | None) -> InlineHasher | MultiHasher:
+    """The cheaper one-pass hasher for content of ``expected_size`` bytes (None: unknown):
+    threads for large or unknown content, the calling thread for small. Close it (or use it
+    as a context manager) when done."""
+    if expected_size is not None and expected_size < PARALLEL_MIN:
+        return InlineHasher()
+    return MultiHasher()
 
 
 def hash_blocks(blocks: Iterable[bytes]) -> Digests:

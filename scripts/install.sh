@@ -10,6 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(
   build-essential python3-dev pkg-config libmagic1 zlib1g-dev   # build pytsk3 / libewf-python
   sleuthkit foremost hashdeep yara ewf-tools testdisk            # reference tools (oracles, bench)
+  qemu-utils cryptsetup                                          # VMDK/VHD/QCOW2 and LUKS test images
   mtools dosfstools e2fsprogs fdisk ntfs-3g exfatprogs            # test image builders
   redis-server postgresql postgresql-client                      # services for server mode
   iproute2 util-linux                                            # ip netns, unshare, runuser: multi-host test

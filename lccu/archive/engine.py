@@ -2,9 +2,10 @@
 
 The engine takes a file lccu has already written (an exported file, a carved item, a
 member) whose format was detected from its content, and an output folder it owns. Every
-member is written there under a number (``3.jpg``, nested ones under ``3-members/``), never
-under its stored name, and hashed in the same pass; a member that is itself a container is
-expanded at once, depth first, until :class:`ExpansionLimits` says stop. Nothing here
+member is written there under a number (``3.jpg``; the members of a nested ``3.zip`` under
+``3.zip.members/``), never under its stored name, and hashed in the same pass; a member
+that is itself a container is expanded at once, depth first, until
+:class:`ExpansionLimits` says stop. Nothing here
 touches a database, a queue or the evidence store.
 """
 
@@ -153,7 +154,8 @@ def _read_members(run: _Run, container: Container, opened: Opened, out_dir: Path
             continue
         if entry.encrypted:
             member.findings.append("password-used")
-        _maybe_expand(run, member, target, out_dir / f"{seen}-members", ancestors)
+        _maybe_expand(run, member, target, target.with_name(f"{target.name}.members"),
+                      ancestors)
 
 
 def _maybe_expand(run: _Run, member: Member, path: Path, out_dir: Path,

@@ -8,7 +8,6 @@ by every member under one top-level container, so nesting cannot multiply it.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -16,47 +15,9 @@ from types import TracebackType
 
 from lccu.archive.limits import ExpansionLimits
 from lccu.errors import LccuError
+from lccu.hashing import content_hasher
 
 HEAD_BYTES = 64 * 1024
-#: members at least this big (or of unknown size) are hashed by three threads in parallel
-PARALLEL_HASHING = 4 * 1024 * 1024
-
-
-class _InlineHashes:
-    """MD5, SHA-1 and SHA-256 in the calling thread: cheaper than threads for small members."""
-
-    def __init__(self) -> None:
-        self._hashes = (hashlib.md5(), hashlib.sha1(), hashlib.sha256())
-
-    def update(self, chunk: bytes) -> None:
-        for h in self._hashes:
-            h.update(chunk)
-
-    def hexdigests(self) -> tuple[str, str, str]:
-        md5, sha1, sha256 = (h.hexdigest() for h in self._hashes)
-        return md5, sha1, sha256
-
-    def close(self) -> None:
-        return None
-
-
-class _ThreadedHashes:
-    """The three digests on their own threads (:class:`lccu.hashing.MultiHasher`)."""
-
-    def __init__(self) -> None:
-        from lccu.hashing import MultiHasher
-
-        self._hasher = MultiHasher()
-
-    def update(self, chunk: bytes) -> None:
-        self._hasher.update(chunk)
-
-    def hexdigests(self) -> tuple[str, str, str]:
-        d = self._hasher.digests()
-        return d.md5, d.sha1, d.sha256
-
-    def close(self) -> None:
-        self._hasher.close()
 
 
 class LimitReached(LccuError):
@@ -100,9 +61,7 @@ class MemberWriter:
         self._compressed = compressed
         self._consumed = consumed
         self._start = self._consumed() if self._consumed else 0
-        self._hashes: _InlineHashes | _ThreadedHashes = (
-            _InlineHashes() if expected_size is not None and expected_size < PARALLEL_HASHING
-            else _ThreadedHashes())
+        self._hashes = content_hasher(expected_size)
         # the engine made the folder; "x": never overwrite, names are numbers lccu chose
         self._file = path.open("xb")
 
@@ -153,4 +112,5 @@ class MemberWriter:
         self._file.close()
 
     def digests(self) -> tuple[str, str, str]:
-        return self._hashes.hexdigests()
+        found = self._hashes.digests()
+        return found.md5, found.sha1, found.sha256

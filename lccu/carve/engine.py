@@ -23,7 +23,6 @@ overwritten stretch looks just like content there (and embedded files are eviden
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import struct
 import zlib
@@ -38,6 +37,7 @@ from lccu.carve.registry import select
 from lccu.carve.search import find_headers
 from lccu.carve.source import Cursor, ImageLike, Reader
 from lccu.errors import CarveError, ImageFormatError, InvalidInput
+from lccu.hashing import Digests, content_hasher
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,12 @@ def _scan(reader: Reader, start: int, end: int, overlap: int,
     return [(start + rel, fi) for rel, fi in hits if 0 <= rel < end - start]
 
 
-def _sha256(reader: Reader, offset: int, length: int) -> str:
-    digest = hashlib.sha256()
-    for at in range(offset, offset + length, _HASH_PIECE):
-        digest.update(reader.pread(at, min(_HASH_PIECE, offset + length - at)))
-    return digest.hexdigest()
+def _digests(reader: Reader, offset: int, length: int) -> Digests:
+    """MD5, SHA-1 and SHA-256 of ``length`` bytes at ``offset``, in one read pass."""
+    with content_hasher(length) as hasher:
+        for at in range(offset, offset + length, _HASH_PIECE):
+            hasher.update(reader.pread(at, min(_HASH_PIECE, offset + length - at)))
+        return hasher.digests()
 
 
 def _segment_job(reader: Reader, start: int, end: int, overlap: int,
@@ -113,7 +114,7 @@ def _segment_job(reader: Reader, start: int, end: int, overlap: int,
             verdict = fmt.validate(Cursor(reader, offset, offset + fmt.max_size))
             if verdict is None or verdict.length <= 0:
                 continue
-            digest = _sha256(reader, offset, verdict.length)
+            digests = _digests(reader, offset, verdict.length)
         except OSError as exc:
             raise CarveError(f"reading the {fmt.name} candidate at {offset} failed: {exc}; "
                              "check that the image is readable") from exc
@@ -130,7 +131,9 @@ def _segment_job(reader: Reader, start: int, end: int, overlap: int,
             extension=verdict.extension or fmt.extension,
             validated=verdict.validated,
             confidence=verdict.confidence,
-            sha256=digest,
+            md5=digests.md5,
+            sha1=digests.sha1,
+            sha256=digests.sha256,
             note=verdict.note,
         )
         out.append((record, fmt.opaque_interior))

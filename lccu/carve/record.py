@@ -26,7 +26,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class CarvedFile:
-    """One carved file: ``length`` bytes at image ``offset``, hashed while carving.
+    """One carved file: ``length`` bytes at image ``offset``, hashed while carving (MD5, SHA-1
+    and SHA-256 in one read pass).
 
     ``validated`` is True only when the format's own structure says where the file ends and
     every check on the way passed; otherwise ``note`` says why (truncated, corrupt).
@@ -40,6 +41,8 @@ class CarvedFile:
     extension: str
     validated: bool
     confidence: Confidence
+    md5: str
+    sha1: str
     sha256: str
     note: str | None = None
     duplicate_of: object | None = None

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import click
 
@@ -71,7 +71,9 @@ def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
          carve_scope: str, no_expand: bool, password_file: Path | None,
          timezone: str | None, as_json: bool) -> None:
     """Hash, list file systems (deleted files too), extract, carve, open archives and
-    documents, and YARA-scan IMAGE."""
+    documents, and YARA-scan IMAGE (raw, split, E01, VMDK, VHD, VHDX, QCOW2). Exit 1 when
+    the media could not be read as acquired (read errors, or hashes stored in the container
+    that differ)."""
     from lccu.archive import expansion_limits
     from lccu.archive.passwords import read_password_list
     from lccu.config import load_settings
@@ -93,17 +95,39 @@ def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
         stop()
     if as_json:
         click.echo(json.dumps(report, indent=2))
-        return
-    s = report["summary"]
-    plain(f"image   {visible(report['image']['path'])} ({report['image']['size']} bytes)\n"
-          f"sha256  {report['image']['sha256']}\n"
+    else:
+        _print_summary(report, out_dir)
+    if not media_as_acquired(report):
+        raise SystemExit(1)
+
+
+def media_as_acquired(report: dict[str, object]) -> bool:
+    """False when the media could not be read as acquired: read errors, or hashes stored in
+    the container that differ (exit 1, like a failed verification)."""
+    image = report["image"]
+    stored = image.get("stored_hashes") if isinstance(image, dict) else None
+    return not report.get("read_errors") and not (stored and stored.get("match") is False)
+
+
+def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
+    s, image = report["summary"], report["image"]
+    containers = image.get("containers") or []
+    carried = (f", {image['format']} in {len(containers)} file(s)"
+               if image["format"] != "raw" else "")
+    plain(f"image   {visible(image['path'])} ({image['size']} bytes{carried})\n"
+          f"sha256  {image['sha256']}\n"
           f"volumes {s['volumes']}, files {s['files']} ({s['deleted_files']} deleted, "
           f"{s['exported_files']} exported), carved {s['carved']} "
           f"({s['carved_validated']} validated), "
           + (f"archives {s['archives']} ({s['members']} members), " if "archives" in s else "")
-          + f"YARA hits {s['yara_hits']}, "
-          f"errors {s['errors']}\n"
-          f"report  {visible(out_dir / 'report.html')}")
+          + f"YARA hits {s['yara_hits']}, errors {s['errors']}, "
+          f"read errors {s['read_errors']}, warnings {s['warnings']}")
+    for fault in report["read_errors"][:20]:
+        plain(f"read error at {fault['offset']} ({fault['length']} bytes): "
+              f"{visible(fault['cause'])}")
+    for entry in [*report["errors"], *report["warnings"]][:20]:
+        plain(f"{visible(entry['where'])}: {visible(entry['message'])}")
+    plain(f"{report['outcome']}\nreport  {visible(out_dir / 'report.html')}")
 
 
 @cli.command("hash")
@@ -111,11 +135,13 @@ def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def hash_command(ctx: click.Context, target: str, as_json: bool) -> None:
-    """MD5, SHA-1, SHA-256 and size in one pass (a local file or a stored evidence item);
-    for E01 also the media hashes stored in the container and whether they match."""
+    """MD5, SHA-1, SHA-256 and size of the media in one pass (a local image or a stored
+    evidence item); for E01 also the hashes stored in the container and whether they match.
+    Exit 1 when they do not, or when part of the media could not be read (read errors)."""
     from lccu.cli.app import progress_bar
     from lccu.cli.sources import open_target
     from lccu.hashing import hash_stream
+    from lccu.imaging.integrity import check_media
 
     with open_target(ctx, target) as (image, label):
         advance, stop = progress_bar(image.size, f"hash {label}")
@@ -123,14 +149,16 @@ def hash_command(ctx: click.Context, target: str, as_json: bool) -> None:
             digests = hash_stream(image, progress=advance)
         finally:
             stop()
-        result: dict[str, object] = {"target": label, **digests.as_dict()}
-        stored = getattr(image.source, "info", None)
-        if callable(stored):
-            info = stored()
-            container = {"md5": info.stored_md5, "sha1": info.stored_sha1}
-            result["container_hashes"] = container
-            result["container_hashes_match"] = all(
-                v is None or v == getattr(digests, k) for k, v in container.items())
+        media = check_media(image, digests)
+        result: dict[str, Any] = {"target": label, **digests.as_dict(),
+                                  "format": image.media.format if image.media else "raw"}
+        if media.stored:
+            result["container_hashes"] = {"md5": media.stored.get("md5"),
+                                          "sha1": media.stored.get("sha1")}
+            result["container_hashes_match"] = media.stored_match
+        result["read_errors"] = media.read_errors()
+        result["unreadable_bytes"] = media.unreadable_bytes
+        result["errors"] = media.errors()
     if as_json:
         emit_json(result)
     else:
@@ -138,8 +166,13 @@ def hash_command(ctx: click.Context, target: str, as_json: bool) -> None:
               f"  sha1   {digests.sha1}\n  sha256 {digests.sha256}")
         if "container_hashes" in result:
             word = "match" if result["container_hashes_match"] else "DO NOT MATCH"
-            plain(f"  E01 stored hashes {result['container_hashes']} {word}")
-    if result.get("container_hashes_match") is False:
+            plain(f"  stored in the container {result['container_hashes']} {word}")
+        for fault in result["read_errors"]:
+            plain(f"  read error at {fault['offset']} ({fault['length']} bytes): "
+                  f"{fault['cause']}")
+        for error in result["errors"]:
+            plain(f"  {error['message']}")
+    if not media.ok:
         raise SystemExit(1)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lccu.fs.content import ContentInfo, ContentReader, identify, identify_head, open_content
 from lccu.fs.owner import OffsetOwnerIndex, unallocated_ranges
-from lccu.fs.problems import OutOfTime, Problem
+from lccu.fs.problems import Notice, OutOfTime, Problem
 from lccu.fs.times import FileTimes, FsTime, source_zone
 from lccu.fs.volumes import (
     PartitionRow,
@@ -28,6 +28,7 @@ __all__ = [
     "FileEntry",
     "FileTimes",
     "FsTime",
+    "Notice",
     "OffsetOwnerIndex",
     "OutOfTime",
     "PartitionRow",

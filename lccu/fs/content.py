@@ -1,4 +1,4 @@
-"""Stream a file's content out of a volume, and identify it (SHA-256, MIME type).
+"""Stream a file's content out of a volume, and identify it (MD5, SHA-1, SHA-256, MIME type).
 
 Content is read through TSK in bounded chunks: a file is never held whole in memory. The
 size read is the file's recorded size, capped at the image size, because a corrupt inode
@@ -7,7 +7,6 @@ can claim petabytes and TSK would happily return zero-filled "sparse" data for a
 
 from __future__ import annotations
 
-import hashlib
 import io
 import threading
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import pytsk3
 from lccu.errors import FileSystemError
 from lccu.fs.volumes import Volume, open_fs
 from lccu.fs.walk import FileEntry
+from lccu.hashing import content_hasher
 from lccu.imaging.tsk import TskImage
 
 CHUNK = 1024 * 1024
@@ -118,12 +118,17 @@ def open_content(
 
 @dataclass(frozen=True)
 class ContentInfo:
-    """Identification of one file's content."""
+    """Identification of one file's content: its three hashes from one read pass."""
 
     size: int
+    md5: str
+    sha1: str
     sha256: str
     mime: str
     description: str
+
+    def hashes(self) -> dict[str, str]:
+        return {"md5": self.md5, "sha1": self.sha1, "sha256": self.sha256}
 
 
 def _magics() -> tuple[magic.Magic, magic.Magic]:
@@ -135,21 +140,23 @@ def _magics() -> tuple[magic.Magic, magic.Magic]:
     return pair
 
 
-def identify(stream: BinaryIO) -> ContentInfo:
-    """SHA-256 and size of everything left in ``stream``; MIME type from its first 64 KiB."""
-    digest = hashlib.sha256()
+def identify(stream: BinaryIO, size: int | None = None) -> ContentInfo:
+    """MD5, SHA-1, SHA-256 and size of everything left in ``stream``, in one read pass;
+    MIME type from its first 64 KiB. ``size``: the expected size, if known (small content
+    is hashed in this thread, large content on three)."""
     head = bytearray()
-    size = 0
-    while True:
-        block = stream.read(CHUNK)
-        if not block:
-            break
-        if len(head) < MAGIC_BYTES:
-            head += block[: MAGIC_BYTES - len(head)]
-        digest.update(block)
-        size += len(block)
+    with content_hasher(size) as hasher:
+        while True:
+            block = stream.read(CHUNK)
+            if not block:
+                break
+            if len(head) < MAGIC_BYTES:
+                head += block[: MAGIC_BYTES - len(head)]
+            hasher.update(block)
+        found = hasher.digests()
     mime, description = identify_head(bytes(head))
-    return ContentInfo(size=size, sha256=digest.hexdigest(), mime=mime, description=description)
+    return ContentInfo(size=found.size, md5=found.md5, sha1=found.sha1, sha256=found.sha256,
+                       mime=mime, description=description)
 
 
 def identify_head(head: bytes) -> tuple[str, str]:

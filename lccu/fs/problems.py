@@ -19,3 +19,10 @@ class Problem:
 @dataclass(frozen=True)
 class OutOfTime(Problem):
     """A listing stopped because its time budget ran out: what was listed is partial."""
+
+
+@dataclass(frozen=True)
+class Notice(Problem):
+    """Something found but analysed only in part, or not at all, for a known reason (an
+    encrypted volume, a partition cut short by the end of the image, a capped file): a
+    report warning, not an error."""

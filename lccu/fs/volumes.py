@@ -9,10 +9,12 @@ system) becomes a :class:`~lccu.fs.problems.Problem`, never an exception.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import pytsk3
 
-from lccu.fs.problems import Problem
+from lccu.fs.partitions import SECTOR, read_dos_partitions
+from lccu.fs.problems import Notice, Problem
 from lccu.imaging.tsk import TskImage
 
 _FS_NAMES: dict[int, str] = {
@@ -78,7 +80,9 @@ class Volume:
     start_offset: int
     length: int
     description: str
-    fs_type: str
+    fs_type: str | None
+    truncated: bool = False
+    encryption: str | None = None
 
 
 def fs_type_name(ftype: int) -> str:
@@ -103,9 +107,14 @@ def list_partition_table(
     try:
         vs = pytsk3.Volume_Info(img)
     except OSError as exc:
+        direct = _rows_from_mbr(img)
         if problems is not None:
-            problems.append(Problem("partition table", f"no readable partition table: {exc}"))
-        return []
+            problems.append(Notice("partition table", (
+                "The Sleuth Kit refused the DOS partition table because a partition lies "
+                "past the end of the image (the image is truncated); the partitions were "
+                "read from the MBR directly")) if direct else
+                Problem("partition table", f"no readable partition table: {exc}"))
+        return direct
     sector_size = int(vs.info.block_size) or 512
     rows: list[PartitionRow] = []
     for part in vs:
@@ -131,15 +140,43 @@ def list_partition_table(
     return rows
 
 
+def _rows_from_mbr(img: TskImage) -> list[PartitionRow]:
+    """The DOS table read directly (see :mod:`lccu.fs.partitions`), numbered like mmls.
+
+    Only for what a truncated image looks like: sane entries (none overlapping, none on the
+    MBR itself), at least one starting inside the image and one running past its end;
+    anything else is ``[]`` (a corrupt table stays an error)."""
+    found = read_dos_partitions(img)
+    size = img.get_size()
+    overlap = any(a.start + a.length > b.start for a, b in pairwise(found))
+    if (overlap or any(p.start < 1 for p in found)  # a corrupt table, not a truncated image
+            or not any(p.start * SECTOR < size for p in found)
+            or not any((p.start + p.length) * SECTOR > size for p in found)):
+        return []
+    rows = [PartitionRow(0, 0, 1, SECTOR, "Primary Table (#0)", "meta")]
+    cursor = 0
+    for part in found:
+        if part.start > cursor:
+            rows.append(PartitionRow(len(rows), cursor, part.start - cursor, SECTOR,
+                                     "Unallocated", "unallocated"))  # fmt: skip
+        rows.append(PartitionRow(len(rows), part.start, part.length, SECTOR, part.description,
+                                 "allocated"))  # fmt: skip
+        cursor = max(cursor, part.start + part.length)
+    return rows
+
+
 def list_volumes(img: TskImage, problems: list[Problem] | None = None) -> list[Volume]:
     """File systems in ``img``: one per allocated partition with a file system, else offset 0.
 
-    Partitions that extend past the end of the image, or that hold no file system TSK
-    recognises, are recorded in ``problems`` (if given) and skipped.
+    A partition that runs past the end of the image (a truncated acquisition) is opened as
+    far as the image goes, marked ``truncated`` and named in a :class:`Notice`; one that
+    starts past the end is a Notice too. Partitions holding no file system TSK recognises
+    are recorded in ``problems`` (if given) and skipped.
     """
     found = problems if problems is not None else []
     table_problems: list[Problem] = []
     rows = list_partition_table(img, table_problems)
+    found.extend(p for p in table_problems if isinstance(p, Notice))
     volumes: list[Volume] = []
     size = img.get_size()
     for row in rows:
@@ -147,18 +184,23 @@ def list_volumes(img: TskImage, problems: list[Problem] | None = None) -> list[V
             continue
         where = f"partition {row.index} ({row.description}) at byte {row.start_offset}"
         if row.start_offset >= size:
-            found.append(Problem(where, f"starts beyond the end of the image ({size} bytes)"))
+            found.append(Notice(where, f"starts beyond the end of the image ({size} bytes): "
+                                "the image is truncated; this volume was not analysed"))
             continue
-        if row.start_offset + row.length > size:
-            found.append(Problem(where, f"extends beyond the end of the image ({size} bytes)"))
+        truncated = row.start_offset + row.length > size
         try:
             fs = open_fs(img, row.start_offset)
         except OSError as exc:
             found.append(Problem(where, f"no recognised file system: {_first_line(exc)}"))
             continue
+        if truncated:
+            found.append(Notice(where, (
+                f"runs past the end of the image: {size - row.start_offset} of its "
+                f"{row.length} bytes are in the image (truncated acquisition); opened as far "
+                "as the image goes, files beyond it are missing or unreadable")))
         volumes.append(
             Volume(row.index, row.start_offset, row.length, row.description,
-                   fs_type_name(fs.info.ftype))
+                   fs_type_name(fs.info.ftype), truncated=truncated)
         )
     if volumes:
         return volumes

@@ -233,7 +233,7 @@ def _walk(
                 f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"
             ) from exc
     ctx = _Volume(fs, volume, int(fs.info.block_size), img.get_size(),
-                  VolumeTimes(volume.fs_type, img.read, volume.start_offset),
+                  VolumeTimes(volume.fs_type or "", img.read, volume.start_offset),
                   int(fs.info.ftype) == _NTFS, runs)
     root = int(fs.info.root_inum)
     visited: set[int] = {root}

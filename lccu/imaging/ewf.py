@@ -8,34 +8,30 @@ The container's stored MD5/SHA-1 (written at acquisition) are exposed, and
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from lccu.errors import ImageFormatError, InvalidInput
 from lccu.hashing import Digests, hash_stream
+from lccu.imaging.ewf_checksums import ChecksumErrors
+from lccu.imaging.faults import ReadFault
+from lccu.imaging.libyal import LibyalSource, load_binding, opening
 
+if TYPE_CHECKING:
+    from lccu.imaging.containers import Containers
+
+KINDS = ("ewf", "ewf2")
 EVF_SIGNATURE = b"EVF\x09\x0d\x0a\xff\x00"
-_SEGMENT = re.compile(r"^(?P<stem>.*\.)(?P<letter>[EeSs])(?P<suffix>[0-9A-Za-z]{2})$")
-
-
-def _pyewf():  # type: ignore[no-untyped-def]
-    try:
-        import pyewf
-    except ImportError as exc:  # a missing optional library fails loudly
-        raise ImageFormatError(
-            "reading E01 images needs libewf's Python binding: pip install libewf-python"
-        ) from exc
-    return pyewf
+_SEGMENT = re.compile(r"^(?P<stem>.*\.)(?P<letter>[EeSs]x?)(?P<suffix>[0-9A-Za-z]{2})$")
 
 
 def ewf_segment_names(first_name: str, exists: Callable[[str], bool]) -> list[str]:
-    """``x.E01`` and the following ``x.E02 .. x.E99, x.EAA ..`` that exist, in order."""
+    """``x.E01`` (or ``x.Ex01``) and the following ``x.E02 .. x.E99, x.EAA ..`` that exist,
+    in order."""
     match = _SEGMENT.match(first_name)
     if match is None or match["suffix"] != "01":
         return [first_name]
@@ -71,8 +67,12 @@ class EwfInfo:
     headers: dict[str, str]
 
 
-class EwfSource:
-    """The media inside an EWF container, as a :class:`~lccu.imaging.stream.RangeSource`."""
+class EwfSource(LibyalSource):
+    """The media inside an EWF container, as a :class:`~lccu.imaging.stream.RangeSource`.
+
+    A chunk that fails its checksum reads as zeros (libewf's behaviour) and is recorded in
+    ``faults`` with its media offset and length, as libewf (and ``ewfverify``) list it.
+    """
 
     def __init__(
         self,
@@ -88,27 +88,39 @@ class EwfSource:
         """
         from lccu.imaging.stream import share_one_cache
 
-        pyewf = _pyewf()
-        self.name = name
-        self._segments = list(segments)
-        share_one_cache(list(self._segments))
-        self._lock = threading.Lock()  # libewf handles are not safe for concurrent reads
-        self._handle = pyewf.handle()
+        pyewf = load_binding("pyewf", "libewf-python", "E01 images")
+        share_one_cache(list(segments))
+        handle = pyewf.handle()
         try:
-            if filenames:
-                self._handle.open(list(filenames), "r")
-            else:
-                self._handle.open_file_objects(self._segments, "r")
-            self.size = int(self._handle.get_media_size())
-        except (OSError, ValueError, TypeError) as exc:
-            self._close_segments()
-            raise ImageFormatError(
-                f"{name}: not a readable EWF image (corrupt, truncated or a segment missing):"
-                f" {exc}"
-            ) from exc
-        if self.size <= 0:
-            self.close()
-            raise ImageFormatError(f"{name}: EWF container reports no media data")
+            with opening(name, "EWF image (corrupt, truncated or a segment missing)"):
+                if filenames:
+                    handle.open(list(filenames), "r")
+                else:
+                    handle.open_file_objects(list(segments), "r")
+                self._checksums = ChecksumErrors(pyewf, handle)
+                self._bytes_per_sector = int(handle.get_bytes_per_sector()) or 512
+        except ImageFormatError:
+            for segment in segments:
+                segment.close()
+            raise
+        self._known_errors = 0
+        super().__init__(handle, name, segments, "ewf")
+
+    def _after_read(self) -> None:
+        """Record the checksum errors libewf met in this read (chunk-sized sector ranges)."""
+        if self._checksums.count() == self._known_errors:
+            return
+        for first, count in self._checksums.ranges(self._known_errors):
+            self.faults.add(ReadFault(
+                first * self._bytes_per_sector, count * self._bytes_per_sector,
+                f"EWF chunk checksum error at sectors {first}-{first + count - 1}: the "
+                "stored data does not match its checksum (corrupt container); read as zeros"))
+            self._known_errors += 1
+
+    def stored_hashes(self) -> dict[str, str]:
+        """The MD5/SHA-1 of the media stored in the container at acquisition (those present)."""
+        info = self.info()
+        return {k: v for k, v in (("md5", info.stored_md5), ("sha1", info.stored_sha1)) if v}
 
     def info(self) -> EwfInfo:
         """Media size, sector size, stored hashes and acquisition header values."""
@@ -120,41 +132,19 @@ class EwfSource:
                 return None
             return result.strip().lower() if result else None
 
-        try:
-            headers = {k: str(v) for k, v in (self._handle.get_header_values() or {}).items()}
-        except OSError:
-            headers = {}
-        return EwfInfo(
-            media_size=self.size,
-            bytes_per_sector=int(self._handle.get_bytes_per_sector()),
-            stored_md5=value(self._handle.get_hash_value, "MD5"),
-            stored_sha1=value(self._handle.get_hash_value, "SHA1"),
-            headers=headers,
-        )
-
-    def read_range(self, offset: int, length: int) -> bytes:
-        length = max(0, min(length, self.size - offset))
-        if length == 0:
-            return b""
         with self._lock:
             try:
-                data = self._handle.read_buffer_at_offset(length, offset)
-            except OSError as exc:
-                raise ImageFormatError(
-                    f"{self.name}: cannot decode {length} bytes at media offset {offset}"
-                    f" (corrupt or truncated chunk): {exc}"
-                ) from exc
-        return bytes(data)
-
-    def _close_segments(self) -> None:
-        for segment in self._segments:
-            segment.close()
-
-    def close(self) -> None:
-        with self._lock:
-            with contextlib.suppress(OSError):
-                self._handle.close()
-            self._close_segments()
+                headers = {k: str(v)
+                           for k, v in (self._handle.get_header_values() or {}).items()}
+            except OSError:
+                headers = {}
+            return EwfInfo(
+                media_size=self.size,
+                bytes_per_sector=self._bytes_per_sector,
+                stored_md5=value(self._handle.get_hash_value, "MD5"),
+                stored_sha1=value(self._handle.get_hash_value, "SHA1"),
+                headers=headers,
+            )
 
 
 def open_ewf(
@@ -176,20 +166,24 @@ def open_ewf(
 
 @dataclass(frozen=True)
 class EwfVerification:
-    """Stored hashes against the hashes of the media as read now."""
+    """Stored hashes against the hashes of the media as read now, and the chunks that
+    failed their checksum on the way."""
 
     info: EwfInfo
     computed: Digests
+    faults: tuple[ReadFault, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when every stored hash is present in the container and matches."""
+        """True when no chunk failed its checksum and every stored hash is present in the
+        container and matches (a corrupt chunk that held zeros changes no hash)."""
         checks = [
             (self.info.stored_md5, self.computed.md5),
             (self.info.stored_sha1, self.computed.sha1),
         ]
         present = [(stored, now) for stored, now in checks if stored]
-        return bool(present) and all(stored == now for stored, now in present)
+        return (not self.faults and bool(present)
+                and all(stored == now for stored, now in present))  # fmt: skip
 
 
 def verify(source: EwfSource, progress: Callable[[int], None] | None = None) -> EwfVerification:
@@ -201,4 +195,15 @@ def verify(source: EwfSource, progress: Callable[[int], None] | None = None) -> 
         computed = hash_stream(stream, progress=progress)  # ImageStream satisfies SupportsRead
     finally:
         stream.close()
-    return EwfVerification(info=source.info(), computed=computed)
+    return EwfVerification(info=source.info(), computed=computed,
+                           faults=tuple(source.faults.faults()))
+
+
+def open_ewf_files(names: Sequence[str], label: str) -> EwfSource:
+    """Local segment files (``names`` in order), read through libewf's own file pool."""
+    return EwfSource(name=label, filenames=list(names))
+
+
+def open_containers(containers: Containers) -> EwfSource:
+    """EWF segment streams, in segment order (libewf also checks the order itself)."""
+    return EwfSource(containers.streams(), containers.label)

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lccu.errors import ImageFormatError, InvalidInput, StorageError, StoreUnavailable
+
+if TYPE_CHECKING:
+    from lccu.imaging.containers import Containers
+
+KINDS: tuple[str, ...] = ()  # raw has no signature: what no other format claims
 
 
 class FileSource:
@@ -112,3 +118,32 @@ class S3ObjectSource:
 
     def close(self) -> None:
         """Nothing to release: the client's connection pool is shared."""
+
+
+class StreamSource:
+    """A seekable binary stream as a :class:`RangeSource` (``pread`` if it has one, else a
+    serialised seek and read)."""
+
+    def __init__(self, stream: BinaryIO, name: str | None = None) -> None:
+        self._stream = stream
+        self.name = name or str(getattr(stream, "name", "stream"))
+        self._lock = threading.Lock()
+        pread = getattr(stream, "pread", None)
+        self._pread = pread if callable(pread) else None
+        self.size = stream.seek(0, os.SEEK_END)
+        stream.seek(0)
+
+    def read_range(self, offset: int, length: int) -> bytes:
+        if self._pread is not None:
+            return bytes(self._pread(offset, length))
+        with self._lock:
+            self._stream.seek(offset)
+            return self._stream.read(length)
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def open_containers(containers: Containers) -> StreamSource:
+    """One raw container file as the media."""
+    return StreamSource(containers.first.stream, containers.label)

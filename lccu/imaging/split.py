@@ -12,10 +12,16 @@ import re
 import string
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lccu.errors import ImageFormatError, InvalidInput
-from lccu.imaging.raw import FileSource
+from lccu.imaging.raw import FileSource, StreamSource
 from lccu.imaging.stream import RangeSource
+
+if TYPE_CHECKING:
+    from lccu.imaging.containers import Containers
+
+KINDS: tuple[str, ...] = ()  # segments of raw data: no signature
 
 _NUMERIC = re.compile(r"^(?P<stem>.*\.)(?P<number>\d{3,})$")
 _TRAILING_A = re.compile(r"a{2,}$")
@@ -132,3 +138,13 @@ def open_split(first: str | os.PathLike[str]) -> SplitSource:
             source.close()
         raise
     return SplitSource(sources, name=f"{first} ({len(sources)} segments)")
+
+
+def open_containers(containers: Containers) -> SplitSource:
+    """Raw segment streams, in the order given, as one media (one cache budget for all)."""
+    from lccu.imaging.stream import share_one_cache
+
+    streams = containers.streams()
+    share_one_cache(list(streams))
+    return SplitSource([StreamSource(s, c.name) for s, c in zip(streams, containers, strict=True)],
+                       name=f"{containers.label} ({len(streams)} segments)")

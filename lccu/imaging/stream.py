@@ -14,9 +14,11 @@ import io
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 from lccu.errors import ImageFormatError, InvalidInput, LccuError
+from lccu.imaging.faults import FaultLog
 
 DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024
 DEFAULT_CACHE_BLOCKS = 32
@@ -35,6 +37,14 @@ class RangeSource(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass
+class MediaInfo:
+    """What carried the media: the format name and the container files (name, size)."""
+
+    format: str
+    containers: list[dict[str, Any]] = field(default_factory=list)
 
 
 class BlockCache:
@@ -102,6 +112,7 @@ class ImageStream(io.RawIOBase):
         cache_blocks: int = DEFAULT_CACHE_BLOCKS,
         read_ahead: int = DEFAULT_READ_AHEAD,
         close_source: bool = True,
+        media: MediaInfo | None = None,
     ) -> None:
         super().__init__()
         if block_size <= 0 or cache_blocks < 1 or read_ahead < 0:
@@ -109,6 +120,7 @@ class ImageStream(io.RawIOBase):
         if read_ahead >= cache_blocks:
             raise InvalidInput("read_ahead must be smaller than cache_blocks")
         self.source = source
+        self.media = media
         self.name = source.name
         self.size = int(source.size)
         self.block_size = block_size
@@ -120,6 +132,13 @@ class ImageStream(io.RawIOBase):
         self._pool: ThreadPoolExecutor | None = None
         if read_ahead:
             self._pool = ThreadPoolExecutor(max_workers=read_ahead, thread_name_prefix="readahead")
+
+    @property
+    def faults(self) -> FaultLog:
+        """The ranges the reader could not read faithfully so far (read as zeros); empty
+        for readers that never substitute data. Complete once every byte has been read."""
+        log = getattr(self.source, "faults", None)
+        return log if isinstance(log, FaultLog) else FaultLog()
 
     # io.RawIOBase contract -------------------------------------------------------------
     def readable(self) -> bool:

@@ -62,7 +62,7 @@ def carve_image(stream: BinaryIO, size: int, sink: DirectorySink | None,
                                "message": f"not exported: {exc}"})
         records.append({
             "offset": item.offset, "length": item.length, "type": item.type,
-            "sha256": item.sha256, "validated": item.validated,
+            "md5": item.md5, "sha1": item.sha1, "sha256": item.sha256, "validated": item.validated,
             "confidence": CONFIDENCE.get(str(item.confidence)),
             "duplicate_of": item.duplicate_of, "exported": exported,
         })

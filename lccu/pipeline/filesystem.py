@@ -1,8 +1,9 @@
 """Stage: list every volume and file (deleted ones too), extract readable content, identify it.
 
 Content is read once: a tee writes it to ``files/vol<V>/<inode><ext>`` while it is hashed
-(SHA-256) and its first bytes are given to libmagic. Names that share an inode (hard links,
-a deleted name whose inode is still in use) are extracted once and share the result.
+(MD5, SHA-1 and SHA-256 in the same pass) and its first bytes are given to libmagic. Names
+that share an inode (hard links, a deleted name whose inode is still in use) are extracted
+once and share the result.
 
 Listing is bounded in wall-clock time (:func:`listing_budget`, ``LCCU_FS_BUDGET_SECONDS``,
 default 1800 s): checked between TSK calls, so a corrupt file system that keeps TSK busy
@@ -23,6 +24,7 @@ from lccu.errors import FileSystemError, LccuError
 from lccu.fs import (
     Budget,
     FileEntry,
+    Notice,
     Problem,
     Volume,
     identify,
@@ -67,6 +69,7 @@ class FileSystemResult:
     files: list[dict[str, Any]] = field(default_factory=list)
     entries: list[FileEntry] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
 
 def file_ref(entry: FileEntry) -> dict[str, Any]:
@@ -78,14 +81,16 @@ def file_ref(entry: FileEntry) -> dict[str, Any]:
 def _extract(img: TskImage, volume: Volume, entry: FileEntry, sink: DirectorySink | None,
              relative: str) -> dict[str, Any]:
     stream = open_content(img, volume, entry)
+    capped = {"capped": True} if getattr(getattr(stream, "raw", None), "capped", False) else {}
     if sink is None:
-        info = identify(stream)
-        return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
-                "exported": None}
-    with sink.create(relative) as out:
-        info = identify(cast(BinaryIO, _Tee(stream, out)))
-    return {"sha256": info.sha256, "mime": info.mime, "description": info.description,
-            "exported": relative}
+        info = identify(stream, entry.size)
+        exported = None
+    else:
+        with sink.create(relative) as out:
+            info = identify(cast(BinaryIO, _Tee(stream, out)), entry.size)
+        exported = relative
+    return {**info.hashes(), "mime": info.mime, "description": info.description,
+            "exported": exported, **capped}
 
 
 def file_record(entry: FileEntry, zone: ZoneInfo | None) -> dict[str, Any]:
@@ -98,8 +103,8 @@ def file_record(entry: FileEntry, zone: ZoneInfo | None) -> dict[str, Any]:
         "allocated": entry.allocated, "kind": KINDS.get(entry.kind, "other"),
         **entry.times.to_json(zone),
         "file_name_times": file_name.times.to_json(zone) if file_name else None,
-        "timestomp": entry.timestomp, "sha256": None, "mime": None, "description": None,
-        "exported": None,
+        "timestomp": entry.timestomp, "md5": None, "sha1": None, "sha256": None, "mime": None,
+        "description": None, "exported": None,
     }
 
 
@@ -107,7 +112,7 @@ def volume_record(volume: Volume) -> dict[str, Any]:
     return {"index": volume.index, "start_offset": volume.start_offset,
             "length": volume.length, "description": volume.description,
             "fs_type": volume.fs_type, "times": "local" if stores_local(volume.fs_type)
-            else "utc"}
+            else "utc", "encryption": volume.encryption, "truncated": volume.truncated}
 
 
 def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
@@ -142,6 +147,12 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
                     try:
                         done[key] = _extract(img, volume, entry,
                                              sink if entry.size > 0 else None, relative)
+                        if done[key].get("capped"):
+                            problems.append(Notice(
+                                f"volume {volume.index}:{entry.path} (inode {entry.inode})",
+                                f"recorded size {entry.size} bytes exceeds what the image can "
+                                f"hold ({img.get_size()} bytes): read and exported capped at "
+                                f"{img.get_size()} bytes"))
                     except (LccuError, OSError) as exc:
                         done[key] = {}
                         problems.append(Problem(f"volume {volume.index}:{entry.path} "
@@ -151,7 +162,8 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
                 if tick is not None:
                     tick(1)
             result.files.append(record)
-    result.errors = [{"where": p.where, "message": p.message} for p in problems]
+    result.errors = [p.as_dict() for p in problems if not isinstance(p, Notice)]
+    result.warnings = [p.as_dict() for p in problems if isinstance(p, Notice)]
     return result
 
 

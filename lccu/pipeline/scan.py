@@ -18,15 +18,16 @@ from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.fs.times import source_zone, zone_name
-from lccu.hashing import hash_stream
+from lccu.hashing import Digests, hash_stream
 from lccu.imaging import ImageStream, open_image
+from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.archives import ExpansionResult, expand_containers, expansion_settings
 from lccu.pipeline.carving import carve_image
 from lccu.pipeline.filesystem import list_and_extract
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import scan_all
-from lccu.report import SCHEMA_VERSION, summarize, write_reports
+from lccu.report import SCHEMA_VERSION, outcome, summarize, write_reports
 
 #: progress(stage, advance, total): advance units of work done in stage (total may be None)
 Progress = Callable[[str, int, int | None], None]
@@ -54,12 +55,16 @@ def _noop(_stage: str, _n: int, _total: int | None) -> None:
 
 
 def image_format(stream: ImageStream) -> str:
-    name = type(stream.source).__name__.lower()
-    if "ewf" in name:
-        return "ewf"
-    if "split" in name:
-        return "split-raw"
-    return "raw"
+    """The container format that carried the media (``raw``, ``split``, ``ewf``, ``vmdk``,
+    ``vhd``, ``vhdx``, ``qcow2``...)."""
+    return stream.media.format if stream.media is not None else "raw"
+
+
+def image_fields(image: ImageStream, digests: Digests) -> dict[str, Any]:
+    """The ``image`` block's media facts: size, hashes, format and container files."""
+    return {"size": digests.size, "md5": digests.md5, "sha1": digests.sha1,
+            "sha256": digests.sha256, "format": image_format(image),
+            "containers": list(image.media.containers) if image.media else []}
 
 
 def build_report(image: ImageStream, label: str, out: DirectorySink, options: ScanOptions,
@@ -68,6 +73,8 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
     errors: list[dict[str, str]] = list(options.extra_errors)
     zone = source_zone(options.timezone)
     digests = hash_stream(image, progress=lambda n: progress("hash", n, image.size))
+    media = check_media(image, digests)  # complete: the hash read every byte
+    errors += media.errors()
     image.seek(0)
     stream = cast(BinaryIO, image)  # ImageStream is a read-only, seekable binary stream
     tsk = TskImage(stream, image.size, name=label)
@@ -115,14 +122,14 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         "tool": {"name": "lccu", "version": __version__},
         "generated_at": format_time(utc_now()),
         "source_timezone": zone_name(zone),
-        "image": {"path": label, "size": digests.size, "md5": digests.md5,
-                  "sha1": digests.sha1, "sha256": digests.sha256,
-                  "format": image_format(image)},
+        "image": {"path": label, **image_fields(image, digests), **media.image_fields()},
         "volumes": fs.volumes,
         "files": fs.files,
         "carved": carved,
         "yara": hits,
         "errors": errors,
+        "read_errors": media.read_errors(),
+        "warnings": fs.warnings,
     }
     if options.expand:
         report["members"] = expanded.members
@@ -135,6 +142,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
     if options.evidence:
         report["evidence"] = options.evidence
     report["summary"] = summarize(report)
+    report["outcome"] = outcome(report)
     return report
 
 

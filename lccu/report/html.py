@@ -126,6 +126,8 @@ def _render(
                              max_rows),
         "engines": engine_counts(report),
         "errors": _table(list(report.get("errors") or []), max_rows),
+        "read_errors": _table(list(report.get("read_errors") or []), max_rows),
+        "warnings": _table(list(report.get("warnings") or []), max_rows),
         "expanded": "members" in report or "archives" in report,
         "archives": _table(list(report.get("archives") or []), max_rows),
         "members": _table(list(report.get("members") or []), max_rows),

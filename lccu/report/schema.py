@@ -19,9 +19,9 @@ from typing import Any
 
 from lccu.errors import InvalidInput, LccuError
 from lccu.report.checker import Check, compile_schema
-from lccu.report.summary import summarize
+from lccu.report.summary import outcome, summarize
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.3"
 SCHEMA_RESOURCE = "report.schema.json"
 _MAX_LISTED = 10  # errors quoted in one message; the rest are counted
 
@@ -68,10 +68,13 @@ def _consistency_problems(report: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     expected = summarize(report)
     for key, value in expected.items():
-        if report["summary"][key] != value:
+        if key in report["summary"] and report["summary"][key] != value:
             problems.append(
                 f"summary.{key}: says {report['summary'][key]} but the report lists {value}"
             )
+    if "outcome" in report and report["outcome"] != outcome(report):
+        problems.append(f"outcome: says {report['outcome']!r} but the lists make it "
+                        f"{outcome(report)!r}")
     indices = [v["index"] for v in report["volumes"]]
     if len(set(indices)) != len(indices):
         problems.append("volumes: index values are not unique")

@@ -30,5 +30,19 @@ def summarize(report: Mapping[str, Any]) -> dict[str, int]:
         "carved_validated": sum(1 for c in carved if c.get("validated")),
         "yara_hits": len(report.get("yara") or []),
         "errors": len(report.get("errors") or []),
+        "read_errors": len(report.get("read_errors") or []),
+        "warnings": len(report.get("warnings") or []),
         **expanded,
     }
+
+
+def outcome(report: Mapping[str, Any]) -> str:
+    """How a run over the image ended: ``done with errors`` when anything could not be read
+    or checked (``errors``, ``read_errors``), ``done with warnings`` when something was
+    found but not analysed (``warnings``: an encrypted volume, a partition cut short, a
+    capped file), else ``done``."""
+    if report.get("errors") or report.get("read_errors"):
+        return "done with errors"
+    if report.get("warnings"):
+        return "done with warnings"
+    return "done"

@@ -16,7 +16,7 @@ from typing import Any
 from lccu import __version__
 from lccu.errors import LccuError, NotFound, PermanentTaskError
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.report import SCHEMA_VERSION, summarize, validate_report, write_reports
+from lccu.report import SCHEMA_VERSION, outcome, summarize, validate_report, write_reports
 from lccu.report.thumbnails import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, _candidates, _lexically_safe
 
 
@@ -31,9 +31,11 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         raise PermanentTaskError(f"no report for evidence {claim.evidence_id}: the hash stage "
                                  "failed, see `lccu status`")
     files = inputs.get("files") or [{"volumes": [], "files": [], "errors": []}]
+    warnings: list[dict[str, str]] = []
     for part in ("hash", "files", "carve", "yara", "archives", "yara-files"):
         for result in inputs.get(part, []):
             errors += result.get("errors", [])
+            warnings += result.get("warnings", [])
     carved = sorted((c for r in inputs.get("carve", []) for c in r["carved"]),
                     key=lambda c: c["offset"])
     hits = [h for part in ("yara", "yara-files") for r in inputs.get(part, []) for h in r["yara"]]
@@ -49,6 +51,8 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         "carved": carved,
         "yara": hits,
         "errors": errors,
+        "read_errors": inputs["hash"][0].get("read_errors", []),
+        "warnings": warnings,
     }
     for result in inputs.get("archives", [])[:1]:  # one archives stage per run
         report.update(members=result["members"], archives=result["archives"],
@@ -56,6 +60,7 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
     if claim.options.get("yara_rules"):  # the engines the run's identity stands for
         report["yara_rules"] = claim.options["yara_rules"]
     report["summary"] = summarize(report)
+    report["outcome"] = outcome(report)
     validate_report(report)
     with tempfile.TemporaryDirectory(prefix="lccu-report-") as tmp:
         fetch_pictures(ctx.store, claim.evidence_id, report, Path(tmp))

@@ -22,10 +22,11 @@ from lccu.errors import PermanentTaskError
 from lccu.fs import FileEntry, OutOfTime, Problem
 from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import hash_stream
+from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.carving import carve_image
 from lccu.pipeline.filesystem import list_and_extract, list_entries, listing_budget
-from lccu.pipeline.scan import image_format
+from lccu.pipeline.scan import image_fields
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import _record, owner_lookup
 from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_file, scan_stream
@@ -87,16 +88,19 @@ class StageContext:
 
 
 def run_hash(ctx: StageContext) -> dict[str, Any]:
+    """Hash the media in one pass; the result also says whether it was read as acquired
+    (read errors, hashes stored in the container) and as taken in (intake hashes)."""
     with ctx.image() as (image, _label):
         digests = hash_stream(image, progress=lambda n: ctx.tick(n, image.size))
-        fmt = image_format(image)
+        media = check_media(image, digests)
+        fields = image_fields(image, digests)
     recorded = ctx.lab.get_evidence(ctx.evidence_id, processing=True)
     observed = {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
     differ = sorted(k for k, v in observed.items() if getattr(recorded, k) not in (None, v))
     errors = [{"where": "hash", "message": f"{', '.join(differ)} differ from intake: the stored "
                "copy changed; verify the evidence (`lccu evidence verify`)"}] if differ else []
-    return {"image": {"size": digests.size, **observed, "format": fmt},
-            "matches_intake": not differ, "errors": errors}
+    return {"image": {**fields, **media.image_fields()}, "matches_intake": not differ,
+            "errors": [*media.errors(), *errors], "read_errors": media.read_errors()}
 
 
 def run_files(ctx: StageContext) -> dict[str, Any]:
@@ -115,7 +119,7 @@ def run_files(ctx: StageContext) -> dict[str, Any]:
                 uploaded[rel] = ctx.upload(sink, rel)
             record["exported"] = uploaded.get(rel) if rel else None
     return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
-            "source_timezone": zone_name(zone)}
+            "warnings": fs.warnings, "source_timezone": zone_name(zone)}
 
 
 def run_timeline(ctx: StageContext) -> dict[str, Any]:

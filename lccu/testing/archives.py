@@ -287,12 +287,13 @@ def _mtools(*args: str) -> None:
                    env={"MTOOLS_SKIP_CHECK": "1", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
 
 
-def build_archive_disk(path: Path, fs_mib: int = 24) -> ArchiveDisk:
-    """Write the disk to ``path``; the folders it is built from are kept beside it."""
+def build_archive_disk(path: Path, fs_mib: int = 24, *, hostile: bool = True) -> ArchiveDisk:
+    """Write the disk to ``path``; the folders it is built from are kept beside it.
+    ``hostile=False`` leaves out ``/hostile`` (the bombs cost time to stop)."""
     base = path.parent / f"{path.name}.src"
     archives = build_archive_set(base / "archive", extra=False)
     archives += rar_samples(base / "archive", ("rar5-zip-in-rar.rar",))
-    hostile = build_hostile_set(base / "hostile")
+    attacks = build_hostile_set(base / "hostile") if hostile else []
     payloads = _payloads(20)
     gone = base / "gone.zip"
     _zipfile(gone, {"kept/photo.jpg": payloads["photo.jpg"]})
@@ -304,7 +305,9 @@ def build_archive_disk(path: Path, fs_mib: int = 24) -> ArchiveDisk:
     fs_size = fs_mib * 1024 * 1024
     path.unlink(missing_ok=True)
     _mtools("mkfs.vfat", "-C", "-n", "ARCHIVES", "--invariant", str(path), str(fs_mib * 1024))
-    for folder, items in (("archive", archives), ("hostile", hostile)):
+    for folder, items in (("archive", archives), ("hostile", attacks)):
+        if not items:
+            continue
         _mtools("mmd", "-i", str(path), f"::/{folder}")
         for item in items:
             _mtools("mcopy", "-i", str(path), str(base / folder / item.name),
@@ -317,4 +320,4 @@ def build_archive_disk(path: Path, fs_mib: int = 24) -> ArchiveDisk:
         disk.seek(offset)
         disk.write(tail.read_bytes())
         disk.write(bytes(64 * 1024))
-    return ArchiveDisk(path, archives, hostile, deleted, carved, offset)
+    return ArchiveDisk(path, archives, attacks, deleted, carved, offset)

@@ -47,6 +47,17 @@ class PlantedFile:
     partition_offset: int | None = None
     path: str | None = None
     raw_offset: int | None = None
+    md5: str = ""
+    sha1: str = ""
+
+    @classmethod
+    def of(cls, name: str, content: bytes, deleted: bool, *, fs_type: str | None = None,
+           partition_offset: int | None = None, path: str | None = None,
+           raw_offset: int | None = None) -> PlantedFile:
+        """A planted file with the hashlib MD5, SHA-1 and SHA-256 of ``content``."""
+        return cls(name, hashlib.sha256(content).hexdigest(), len(content), deleted,
+                   fs_type, partition_offset, path, raw_offset,
+                   md5=hashlib.md5(content).hexdigest(), sha1=hashlib.sha1(content).hexdigest())
 
 
 @dataclass
@@ -197,8 +208,7 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
             for name, content in tail:
                 disk.seek(offset)
                 disk.write(content)
-                manifest.files.append(PlantedFile(name, hashlib.sha256(content).hexdigest(),
-                                                  len(content), False, raw_offset=offset))
+                manifest.files.append(PlantedFile.of(name, content, False, raw_offset=offset))
                 offset += (len(content) + 4095) // 4096 * 4096 + 8192
     manifest.partitions = [
         {"start_offset": FAT_START, "length": FAT_SIZE, "fs_type": "fat32", "mbr_type": 0x0C},
@@ -206,9 +216,9 @@ def build_mbr_fat32_ext4(path: str | os.PathLike[str], seed: int = 1) -> Planted
     ]
     for files, fs_type, start in ((fat_files, "fat32", FAT_START), (ext_files, "ext4", EXT_START)):
         for fpath, (content, deleted) in files.items():
-            manifest.files.append(PlantedFile(
-                fpath.rsplit("/", 1)[1], hashlib.sha256(content).hexdigest(), len(content),
-                deleted, fs_type=fs_type, partition_offset=start, path=fpath))
+            manifest.files.append(PlantedFile.of(
+                fpath.rsplit("/", 1)[1], content, deleted, fs_type=fs_type,
+                partition_offset=start, path=fpath))
     return manifest
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lccu.testing.formats import BuiltContainers, build_containers
 from lccu.testing.images import PlantedManifest, build_mbr_fat32_ext4
 from lccu.testing.time_images import (
     ExfatImage,
@@ -32,6 +33,13 @@ def run(*args: str) -> None:
 def planted_disk(tmp_path_factory: pytest.TempPathFactory) -> PlantedManifest:
     """The MBR disk with FAT32 and ext4 partitions, deleted files and unpartitioned files."""
     return build_mbr_fat32_ext4(tmp_path_factory.mktemp("disk") / "disk.img")
+
+
+@pytest.fixture(scope="session")
+def media_containers(planted_disk: PlantedManifest,
+                     tmp_path_factory: pytest.TempPathFactory) -> BuiltContainers:  # fmt: skip
+    """The planted MBR disk in every container format (split, E01, VMDK, VHD, VHDX, QCOW2)."""
+    return build_containers(planted_disk.image, tmp_path_factory.mktemp("containers"))
 
 
 @pytest.fixture(scope="session")

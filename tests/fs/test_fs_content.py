@@ -6,7 +6,7 @@ import hashlib
 import io
 
 import pytest
-from tsk_oracle import icat_sha256
+from tsk_oracle import icat_hashes
 
 from lccu.errors import FileSystemError
 from lccu.fs import identify, list_volumes, open_content, walk
@@ -21,7 +21,8 @@ CANONICAL_MD5 = {"a_file": "85bebf486af24792085f769afa46717d",
 
 @pytest.mark.parametrize("parts", CORPUS, ids=lambda p: "/".join(p))
 def test_every_regular_file_hashes_like_icat(open_image, parts) -> None:
-    """Every regular file with a meta address streams to the SHA-256 of icat's output."""
+    """Every regular file with a meta address streams to the MD5, SHA-1 and SHA-256
+    hashlib gives over icat's output."""
     path = corpus_file(*parts)
     img = open_image(path)
     volume = list_volumes(img)[0]
@@ -30,7 +31,7 @@ def test_every_regular_file_hashes_like_icat(open_image, parts) -> None:
     for entry in files:
         with open_content(img, volume, entry) as stream:
             info = identify(stream)
-        assert info.sha256 == icat_sha256(path, entry.inode), entry.path
+        assert info.hashes() == icat_hashes(path, entry.inode), entry.path
         assert info.size == entry.size
 
 

@@ -47,14 +47,20 @@ def mmls(image: Path) -> list[tuple[int, int, int, str]]:
     return rows
 
 
-def icat_sha256(image: Path, inode: int, offset_sectors: int = 0) -> str:
-    """SHA-256 of ``icat``'s output for one meta address."""
+def icat(image: Path, inode: int, offset_sectors: int = 0) -> bytes:
+    """``icat``'s output for one meta address."""
     args = [need("icat")]
     if offset_sectors:
         args += ["-o", str(offset_sectors)]
     out = subprocess.run([*args, str(image), str(inode)], capture_output=True, check=True,
                          timeout=60)
-    return hashlib.sha256(out.stdout).hexdigest()
+    return out.stdout
+
+
+def icat_hashes(image: Path, inode: int, offset_sectors: int = 0) -> dict[str, str]:
+    """hashlib's MD5, SHA-1 and SHA-256 of ``icat``'s output for one meta address."""
+    data = icat(image, inode, offset_sectors)
+    return {name: hashlib.new(name, data).hexdigest() for name in ("md5", "sha1", "sha256")}
 
 
 def fls_name(path: str) -> str:

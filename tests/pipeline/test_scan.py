@@ -71,6 +71,38 @@ def test_every_planted_file_recovered_exactly(scanned: tuple[dict, Path],
             assert _sha256(out / carved[0]["exported"]) == planted.sha256
 
 
+def _hashlib(data: bytes) -> dict[str, str]:
+    return {name: hashlib.new(name, data).hexdigest() for name in ("md5", "sha1", "sha256")}
+
+
+def _three(record: dict) -> dict[str, str]:
+    return {name: record[name] for name in ("md5", "sha1", "sha256")}
+
+
+def test_every_file_and_carved_item_has_md5_sha1_sha256(scanned: tuple[dict, Path],
+                                                          planted_disk: PlantedManifest) -> None:
+    """Every file read (allocated or deleted) carries the MD5, SHA-1 and SHA-256 hashlib gives
+    over `icat`'s output; every carved item those of its bytes in the image; every planted
+    file, allocated, deleted or carved, is found with the planted file's three hashes."""
+    report, _ = scanned
+    starts = {v["index"]: v["start_offset"] // 512 for v in report["volumes"]}
+    read = [f for f in report["files"] if f["sha256"] is not None]
+    assert any(not f["allocated"] for f in read)
+    for record in read:
+        data = subprocess.run(["icat", "-o", str(starts[record["volume"]]),
+                               str(planted_disk.image), str(record["inode"])],
+                              capture_output=True, check=True, timeout=60).stdout
+        assert _three(record) == _hashlib(data), record["path"]
+    image = planted_disk.image.read_bytes()
+    assert report["carved"]
+    for item in report["carved"]:
+        assert _three(item) == _hashlib(image[item["offset"]:item["offset"] + item["length"]])
+    found = [_three(r) for r in report["files"] + report["carved"]]
+    for planted in planted_disk.files:
+        assert {"md5": planted.md5, "sha1": planted.sha1, "sha256": planted.sha256} in found, \
+            planted.name
+
+
 def test_carved_copies_of_allocated_files_are_marked(scanned: tuple[dict, Path]) -> None:
     """A picture carved inside a partition names the allocated file it duplicates and is
     not exported twice; the file it names is in files[] with the same hash."""
@@ -120,7 +152,7 @@ def test_listing_matches_fls(scanned: tuple[dict, Path], planted_disk: PlantedMa
 def test_bad_images_finish_with_errors(kind: str, planted_disk: PlantedManifest,
                                        tmp_path: Path) -> None:
     """Random bytes, zeros, a truncated disk and a corrupt MBR: scan finishes, writes the
-    report, and puts the problem in errors."""
+    report, and puts the problem in errors (the truncation in warnings)."""
     image = tmp_path / f"{kind}.img"
     if kind == "random":
         image.write_bytes(random.Random(7).randbytes(3 * 1024 * 1024))
@@ -133,10 +165,12 @@ def test_bad_images_finish_with_errors(kind: str, planted_disk: PlantedManifest,
         data[446:510] = random.Random(3).randbytes(64)  # the four partition entries
         image.write_bytes(bytes(data))
     report = run_scan(image, tmp_path / "out", ScanOptions(yara=False))
-    assert report["errors"], "the problem must be reported"
+    assert report["errors" if kind != "truncated" else "warnings"], "it must be reported"
     assert (tmp_path / "out" / "report.json").is_file()
     if kind == "truncated":
         assert report["volumes"], "the intact FAT partition is still listed"
+        assert any(v["truncated"] for v in report["volumes"])
+        assert report["outcome"] == "done with warnings"
 
 
 def test_directory_loop_scan_finishes(tmp_path: Path) -> None:

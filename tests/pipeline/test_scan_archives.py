@@ -36,7 +36,7 @@ def scanned(disk: ArchiveDisk, tmp_path_factory: pytest.TempPathFactory
     rules.write_bytes(RULE)
     out = work / "jail" / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env.update(LCCU_ARCHIVE_MAX_TOTAL_BYTES=str(40 * MIB), LCCU_ARCHIVE_MAX_RATIO="100")
+    env.update(LCCU_ARCHIVE_MAX_TOTAL_BYTES=str(24 * MIB), LCCU_ARCHIVE_MAX_RATIO="100")
     done = subprocess.run([sys.executable, "-m", "lccu.cli.main", "scan", str(disk.image),
                            "--out", str(out), "--passwords", str(passwords), "--rules",
                            str(rules), "--carve", "unallocated"],
@@ -133,7 +133,7 @@ def test_bombs_stopped_and_nothing_outside_out(scanned: tuple[dict[str, Any], Pa
     assert "path-traversal" in findings["../../x.txt"]
     assert "absolute-path" in findings["/tmp/lccu-absolute.txt"]
     assert "symlink" in findings["shadow-link"]
-    assert report["expansion"]["limits"]["max_total_bytes"] == 40 * MIB
+    assert report["expansion"]["limits"]["max_total_bytes"] == 24 * MIB
     outside = [p for p in (work / "jail").rglob("*") if out not in p.parents and p != out]
     assert outside == []
     assert not Path("/tmp/lccu-absolute.txt").exists()
@@ -177,3 +177,14 @@ def test_expansion_adds_and_changes_nothing(parts: tuple[str, str], tmp_path: Pa
         assert on[key] == off[key], key
     assert on["errors"][: len(off["errors"])] == off["errors"]
     assert "members" in on and "members" not in off
+
+
+def test_unreadable_password_list_is_exit_2(disk: ArchiveDisk, tmp_path: Path) -> None:
+    """`lccu scan --passwords` naming a missing file exits 2 with one line naming it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+    done = subprocess.run([sys.executable, "-m", "lccu.cli.main", "scan", str(disk.image),
+                           "--out", str(tmp_path / "o"), "--passwords",
+                           str(tmp_path / "missing.txt")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "password list" in done.stderr and "missing.txt" in done.stderr

@@ -26,11 +26,17 @@ PASSWORDS_REF: dict[str, Any] = {"volume": 0, "path": "/passwords.txt", "inode":
 HOLIDAY_REF: dict[str, Any] = {"volume": 0, "path": "/DCIM/holiday.png", "inode": 18}
 
 
-def _export(out_dir: Path, rel: str, data: bytes) -> str:
+def _hashes(data: bytes) -> dict[str, str]:
+    return {"md5": hashlib.md5(data).hexdigest(), "sha1": hashlib.sha1(data).hexdigest(),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _export(out_dir: Path, rel: str, data: bytes) -> dict[str, str]:
+    """Write an exported copy; returns its hashes (``**_export(...)`` in a record)."""
     target = out_dir / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+    return _hashes(data)
 
 
 def utc_time(text: str, resolution: float = 1) -> dict[str, Any]:
@@ -53,6 +59,8 @@ def _file(path: str, inode: int | None, size: int | None, **extra: Any) -> dict[
         "crtime": None,
         "file_name_times": None,
         "timestomp": None,
+        "md5": None,
+        "sha1": None,
         "sha256": None,
         "mime": "text/plain",
         "description": "ASCII text",
@@ -110,7 +118,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             len(live_png),
             mime="image/png",
             description="PNG image data, 32 x 16, 8-bit/color RGB",
-            sha256=_export(out_dir, "files/vol0/18-holiday.png", live_png),
+            **_export(out_dir, "files/vol0/18-holiday.png", live_png),
             exported="files/vol0/18-holiday.png",
         ),
         _file(
@@ -120,7 +128,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             allocated=False,
             mime="image/png",
             description="PNG image data, 24 x 24, 8-bit/color RGB",
-            sha256=_export(out_dir, "files/vol0/19-IMG_0001.png", deleted_png),
+            **_export(out_dir, "files/vol0/19-IMG_0001.png", deleted_png),
             exported="files/vol0/19-IMG_0001.png",
             crtime=utc_time("2012-05-25T15:59:00.250000+00:00", 1e-9),
         ),
@@ -140,7 +148,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             "offset": 0x7C00,
             "length": len(carved_jpeg),
             "type": "jpeg",
-            "sha256": _export(out_dir, "carved/00031744.jpg", carved_jpeg),
+            **_export(out_dir, "carved/00031744.jpg", carved_jpeg),
             "validated": True,
             "confidence": 0.97,
             "duplicate_of": None,
@@ -150,7 +158,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             "offset": 0x9000,
             "length": len(live_png),
             "type": "png",
-            "sha256": hashlib.sha256(live_png).hexdigest(),
+            **_hashes(live_png),
             "validated": True,
             "confidence": 0.97,
             "duplicate_of": dict(HOLIDAY_REF),  # the data of an allocated file: not counted twice
@@ -160,6 +168,8 @@ def build_report(out_dir: Path) -> dict[str, Any]:
             "offset": 0xB000,
             "length": 4096,
             "type": "zip",
+            "md5": None,
+            "sha1": None,
             "sha256": None,
             "validated": False,
             "confidence": 0.2,
@@ -218,7 +228,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
         },
     ]
     report: dict[str, Any] = {
-        "schema_version": "2.1",
+        "schema_version": "2.3",
         "tool": {"name": "lccu", "version": "0.1.0"},
         "generated_at": "2026-11-23T10:00:00Z",
         "source_timezone": None,

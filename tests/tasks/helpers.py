@@ -9,12 +9,14 @@ from sqlalchemy import func, select
 
 
 def file_set(report: dict[str, Any]) -> set[tuple[Any, ...]]:
-    return {(f["volume"], f["path"], f["inode"], f["size"], f["allocated"], f["sha256"],
-             f["mime"], f["exported"] is not None) for f in report["files"]}
+    return {(f["volume"], f["path"], f["inode"], f["size"], f["allocated"], f["md5"],
+             f["sha1"], f["sha256"], f["mime"], f["exported"] is not None)
+            for f in report["files"]}
 
 
 def carved_set(report: dict[str, Any]) -> set[tuple[Any, ...]]:
-    return {(c["offset"], c["length"], c["type"], c["sha256"], c["validated"],
+    return {(c["offset"], c["length"], c["type"], c["md5"], c["sha1"], c["sha256"],
+             c["validated"],
              json.dumps(c["duplicate_of"], sort_keys=True), c["exported"] is not None)
             for c in report["carved"]}
 

@@ -1,0 +1,256 @@
+"""Every container format gives the media of the raw disk it was made from, byte for byte.
+
+The containers are made in the test run from one planted raw disk by ewfacquire, split and
+qemu-img (``lccu.testing.formats``); the oracles are hashlib over the raw disk, ``qemu-img
+info``/``convert`` and the file listing of the raw disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import BinaryIO, cast
+
+import pytest
+
+from lccu.config import Settings
+from lccu.errors import ImageFormatError
+from lccu.imaging import ImageStream, open_image
+from lccu.imaging.tsk import TskImage
+from lccu.pipeline.filesystem import list_and_extract
+from lccu.testing.formats import QEMU_FORMATS, BuiltContainers
+
+#: format id (lccu.testing.formats) -> the format name lccu reports
+EXPECTED = {
+    "raw": "raw", "split": "split", "ewf": "ewf", "ewf-deflate": "ewf",
+    "vmdk-sparse": "vmdk", "vmdk-split-sparse": "vmdk", "vmdk-flat": "vmdk",
+    "vmdk-split-flat": "vmdk", "vmdk-stream": "vmdk", "vhd-fixed": "vhd",
+    "vhd-dynamic": "vhd", "vhdx": "vhdx", "qcow2": "qcow2", "qcow2-compressed": "qcow2",
+}
+
+
+def sha256_of(stream: io.RawIOBase) -> str:
+    """SHA-256 of everything the stream yields, read in odd-sized pieces."""
+    digest = hashlib.sha256()
+    while chunk := stream.read(1_000_003):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def qemu_virtual_size(path: Path, fmt: str) -> int:
+    """The disk size qemu-img reports for a container of qemu format ``fmt`` (named, since
+    qemu's probe takes a fixed VHD for raw)."""
+    out = subprocess.run(["qemu-img", "info", "-f", fmt, "--output=json", str(path)],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    return int(json.loads(out)["virtual-size"])
+
+
+@pytest.fixture(scope="module")
+def raw_media(media_containers: BuiltContainers) -> bytes:
+    """The raw disk's bytes (53 MiB, read once per module)."""
+    return media_containers.raw.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def raw_listing(media_containers: BuiltContainers) -> list[dict[str, object]]:
+    """The file list (with content hashes) of the raw disk."""
+    return _listing(media_containers.raw)
+
+
+def _listing(path: Path) -> list[dict[str, object]]:
+    with open_image(path) as image:
+        tsk = TskImage(cast(BinaryIO, image), image.size, name=str(path))
+        try:
+            return list_and_extract(tsk, None).files
+        finally:
+            tsk.clear_cache()
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPECTED))
+def test_read_seek_contract(media_containers: BuiltContainers, raw_media: bytes,
+                            fmt: str) -> None:  # fmt: skip
+    """Each format reads as the raw disk: size (qemu-img agrees), SHA-256, seeks from every
+    whence, reads across segment boundaries and past the end, positional reads."""
+    files = media_containers.formats[fmt]
+    with open_image(files[0]) as image:
+        assert image.media is not None and image.media.format == EXPECTED[fmt]
+        assert [c["name"] for c in image.media.containers] == [p.name for p in files]
+        assert image.size == len(raw_media)
+        if fmt in QEMU_FORMATS:
+            assert qemu_virtual_size(files[0], QEMU_FORMATS[fmt][0]) == image.size
+        assert sha256_of(image) == hashlib.sha256(raw_media).hexdigest()
+        assert image.read(10) == b"" and image.tell() == image.size
+        assert image.seek(-700, io.SEEK_END) == image.size - 700
+        assert image.read(1000) == raw_media[-700:]
+        sizes = [p.stat().st_size for p in files] if fmt == "split" else []
+        edges = [sum(sizes[:i]) - 1 for i in range(1, len(sizes))]  # split segment ends
+        rng = random.Random(fmt)
+        for offset in [0, 511, 4095, *edges, *(rng.randrange(image.size) for _ in range(40))]:
+            image.seek(offset + 3)
+            image.seek(-3, io.SEEK_CUR)
+            assert image.read(4099) == raw_media[offset:offset + 4099], offset
+            assert image.pread(offset, 777) == raw_media[offset:offset + 777]
+
+
+@pytest.mark.parametrize("fmt", sorted(set(EXPECTED) - {"raw"}))
+def test_file_listing_matches_raw(media_containers: BuiltContainers,
+                                  raw_listing: list[dict[str, object]], fmt: str) -> None:
+    """The file list of each format (names, inodes, sizes, times, content hashes) is the
+    raw disk's."""
+    listing = _listing(media_containers.formats[fmt][0])
+    assert len(listing) == len(raw_listing) > 20
+    assert listing == raw_listing
+
+
+@pytest.mark.parametrize("fmt", ["vmdk-split-sparse", "vmdk-split-flat", "vmdk-flat", "ewf"])
+def test_streams_given_in_any_order_or_by_name(media_containers: BuiltContainers,
+                                               raw_media: bytes, fmt: str) -> None:
+    """Container streams handed over as a list (VMDK extents before their descriptor, as a
+    name-sorted store lists them) or as a name -> stream mapping open the same media."""
+    files = media_containers.formats[fmt]
+    ordered = files if fmt == "ewf" else sorted(files, key=lambda p: p.name)
+    with open_image([p.open("rb") for p in ordered]) as image:
+        assert sha256_of(image) == hashlib.sha256(raw_media).hexdigest()
+    with open_image({p.name: p.open("rb") for p in ordered}) as image:
+        assert image.pread(len(raw_media) - 4096, 8192) == raw_media[-4096:]
+
+
+def test_missing_vmdk_extent_is_named(media_containers: BuiltContainers) -> None:
+    """A VMDK descriptor without one of its extents is refused naming the missing file."""
+    descriptor, first, _second, third = media_containers.formats["vmdk-split-flat"]
+    streams = {p.name: p.open("rb") for p in (descriptor, first, third)}
+    with pytest.raises(ImageFormatError, match=r"extent file 'disk-f002.vmdk' is missing"):
+        open_image(streams)
+    assert all(s.closed for s in streams.values())
+
+
+def _gzip(raw: Path, out: Path) -> Path:
+    target = out / "disk.img.gz"
+    with target.open("wb") as fh:
+        subprocess.run(["gzip", "-1", "-c", str(raw)], check=True, stdout=fh, timeout=120)
+    return target
+
+
+def _qemu(raw: Path, out: Path, name: str, *args: str) -> Path:
+    subprocess.run(["qemu-img", *args[:-1], str(raw) if args[-1] == "RAW" else args[-1],
+                    str(out / name)], check=True, capture_output=True, timeout=120)  # fmt: skip
+    return out / name
+
+
+def test_unsupported_containers_are_named(media_containers: BuiltContainers,
+                                          tmp_path: Path) -> None:  # fmt: skip
+    """Containers lccu does not read are refused naming what was found, never read as raw:
+    a VDI, an encrypted QCOW2, a QCOW2 overlay, a VMDK snapshot, a gzip file, a DMG."""
+    raw = media_containers.raw
+    sparse = media_containers.formats["vmdk-sparse"][0]
+    qcow2 = media_containers.formats["qcow2"][0]
+    cases = {
+        "VirtualBox VDI": _qemu(raw, tmp_path, "d.vdi", "convert", "-f", "raw", "-O", "vdi",
+                                "RAW"),
+        r"encrypted \(LUKS\)": _qemu(raw, tmp_path, "enc.qcow2", "convert", "--object",
+                                     "secret,id=s0,data=pw", "-f", "raw", "-O", "qcow2", "-o",
+                                     "encrypt.format=luks,encrypt.key-secret=s0", "RAW"),
+        "overlay: its data continues in the backing file": _qemu(
+            raw, tmp_path, "over.qcow2", "create", "-f", "qcow2", "-F", "qcow2", "-b",
+            str(qcow2)),
+        "VMDK snapshot": _qemu(raw, tmp_path, "delta.vmdk", "create", "-f", "vmdk", "-F",
+                               "vmdk", "-b", str(sparse)),
+        "gzip-compressed": _gzip(raw, tmp_path),
+    }
+    dmg = tmp_path / "disk.dmg"
+    dmg.write_bytes(bytes(4096) + b"koly" + bytes(508))
+    cases["Apple disk image"] = dmg
+    for message, path in cases.items():
+        with pytest.raises(ImageFormatError, match=message):
+            open_image(path)
+        with pytest.raises(ImageFormatError, match=message), path.open("rb") as fh:
+            open_image([fh])
+
+
+def _img_stat_size(listing: Path) -> int:
+    match = re.search(r"Size of data in bytes:\s+(\d+)", listing.read_text())
+    assert match, listing
+    return int(match[1])
+
+
+@pytest.mark.parametrize("name", ["dfvfs/ext2.vmdk", "dfvfs/ext2.qcow2", "dfvfs/ext2.vhd",
+                                  "dfvfs/windows_volume.qcow2", "sleuthkit/image.vmdk",
+                                  "sleuthkit/image.qcow"])
+def test_corpus_containers_decode_like_qemu_img(corpus: Path, tmp_path: Path,
+                                                name: str) -> None:  # fmt: skip
+    """Corpus VMDK, QCOW (v1 and v2) and VHD images decode to the bytes qemu-img converts
+    them to, at the size img_stat reports where the corpus lists it."""
+    image = corpus / name
+    decoded = tmp_path / "decoded.raw"
+    subprocess.run(["qemu-img", "convert", "-O", "raw", str(image), str(decoded)], check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    with open_image(image) as stream:
+        assert stream.size == decoded.stat().st_size
+        listing = image.with_name(image.name + ".tsk.txt")
+        if listing.is_file():
+            assert stream.size == _img_stat_size(listing)
+        assert sha256_of(stream) == hashlib.sha256(decoded.read_bytes()).hexdigest()
+
+
+def test_corpus_vhd_qemu_refuses_decodes_as_published(corpus: Path) -> None:
+    """dfvfs image.vhd (qemu-img refuses its header checksum) decodes to the size and MD5
+    GROUND_TRUTH.md publishes, starting with the pytsk raw image it was made from."""
+    row = next(line for line in (corpus / "dfvfs" / "GROUND_TRUTH.md").read_text().splitlines()
+               if line.startswith("| image.vhd "))
+    size, md5 = re.search(r"virtual (\d+); decoded md5 ([0-9a-f]{32})", row).groups()  # type: ignore[union-attr]
+    source = (corpus / "pytsk" / "image.raw").read_bytes()
+    with open_image(corpus / "dfvfs" / "image.vhd") as stream:
+        assert stream.size == int(size)
+        data = stream.read()
+    assert hashlib.md5(data).hexdigest() == md5
+    assert data[: len(source)] == source
+
+
+@pytest.mark.s3
+def test_containers_read_from_s3(s3_settings: Settings, media_containers: BuiltContainers,
+                                 raw_media: bytes) -> None:  # fmt: skip
+    """A split sparse VMDK and a VHDX stored in S3 open from the store's streams (ranged
+    reads, no local copy) to the raw disk's SHA-256."""
+    from lccu.storage.s3 import S3Store
+
+    store = S3Store(s3_settings)
+    expected = hashlib.sha256(raw_media).hexdigest()
+    for fmt in ("vmdk-split-sparse", "vhdx"):
+        keys = []
+        for path in media_containers.formats[fmt]:
+            keys.append(f"{fmt}/{path.name}")
+            with path.open("rb") as fh:
+                store.put_evidence(keys[-1], fh)
+        streams = [store.open_evidence(key) for key in sorted(keys)]
+        assert all(isinstance(s, ImageStream) for s in streams)
+        with open_image(streams) as image:
+            assert image.media is not None and image.media.format == EXPECTED[fmt]
+            assert sha256_of(image) == expected
+
+
+def _scan(image: Path, out: Path) -> dict[str, object]:
+    subprocess.run([sys.executable, "-m", "lccu.cli.main", "scan", str(image), "--out", str(out),
+                    "--no-yara"], check=True, capture_output=True, timeout=300)  # fmt: skip
+    report: dict[str, object] = json.loads((out / "report.json").read_text())
+    return report
+
+
+def test_lccu_scan_of_a_compressed_qcow2_matches_raw(media_containers: BuiltContainers,
+                                                      tmp_path: Path) -> None:  # fmt: skip
+    """`lccu scan` of the compressed QCOW2 lists the raw disk's volumes, files and carved
+    items, hashes the same media, and names the container format and file."""
+    raw = _scan(media_containers.raw, tmp_path / "raw")
+    qcow = _scan(media_containers.formats["qcow2-compressed"][0], tmp_path / "qcow")
+    for key in ("volumes", "files", "carved"):
+        assert qcow[key] == raw[key], key
+    raw_image, qcow_image = cast(dict[str, object], raw["image"]), cast(dict[str, object],
+                                                                       qcow["image"])
+    for key in ("size", "md5", "sha1", "sha256"):
+        assert qcow_image[key] == raw_image[key]
+    assert qcow_image["format"] == "qcow2"
