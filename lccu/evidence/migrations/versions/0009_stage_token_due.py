@@ -4,8 +4,8 @@ The janitor decides from this column, not from Dramatiq's Redis keys, whether a 
 still waits for a token: a token held by a dead worker never blocks a new one. Rows from
 before this revision have none and count as due.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
