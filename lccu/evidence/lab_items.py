@@ -227,7 +227,7 @@ class _Feed:
 
 def container_refs(item: EvidenceItem) -> list[tuple[str, StoredEvidence]]:
     """The item's stored container files in order, each pinned to the version taken in
-    (an item from before migration 0008: its one stored file)."""
+    (an item from before migration 0011: its one stored file)."""
     if not item.containers:
         return [(Path(item.storage_key or "image").name, stored_ref(item))]
     return [(c.name, StoredEvidence(

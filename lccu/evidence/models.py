@@ -138,10 +138,10 @@ class EvidenceItem(Base):
     state: Mapped[str] = mapped_column(String(20), default="registered")
     created_at: Mapped[str] = mapped_column(String(40))
     #: what carried the media at intake: raw, split, ewf, vmdk, vhd, vhdx, qcow2, ... or
-    #: "file" (taken in as it is); None for items taken in before migration 0008
+    #: "file" (taken in as it is); None for items taken in before migration 0011
     container_format: Mapped[str | None] = mapped_column(String(30))
     #: JSON: the container's stored acquisition hashes against the media read at intake
-    #: (match / mismatch / none) and the ranges that could not be read (migration 0008)
+    #: (match / mismatch / none) and the ranges that could not be read (migration 0011)
     media_check: Mapped[str | None] = mapped_column(Text)
     containers: Mapped[list[EvidenceContainer]] = relationship(
         order_by="EvidenceContainer.seq", lazy="selectin", back_populates="item"
@@ -151,7 +151,7 @@ class EvidenceItem(Base):
 class EvidenceContainer(Base):
     """One stored container file of an item (an E01 segment, a split segment, a VMDK
     extent, the one raw file), with its own hashes and its place in the store; the item's
-    own hashes and size are the media's (migration 0008)."""
+    own hashes and size are the media's (migration 0011)."""
 
     __tablename__ = "evidence_containers"
     __table_args__ = (UniqueConstraint("evidence_id", "seq"),)

@@ -91,7 +91,7 @@ class EvidenceInfo:
     legal_hold: bool
     parent_id: str | None
     created_at: str
-    #: what carried the media (raw, split, ewf, vmdk, ...); None before migration 0008
+    #: what carried the media (raw, split, ewf, vmdk, ...); None before migration 0011
     container_format: str | None = None
     #: the stored container files in order: name, size, md5, sha1, sha256, storage_uri
     containers: tuple[dict[str, Any], ...] = ()

@@ -8,8 +8,8 @@ unreadable ranges). Items taken in before this revision have no rows here: lccu 
 their one stored file (whose hashes were the item's) as their only container, and leaves
 the format unknown.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
