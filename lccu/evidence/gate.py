@@ -64,6 +64,8 @@ _PHRASES = {
     "audit.read": "read the audit log",
     "audit.verify": "verify the audit log",
     "password.set": "set this password",
+    "hashset.import": "import hash sets",
+    "hashset.remove": "remove hash sets",
 }
 
 

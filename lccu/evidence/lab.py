@@ -8,8 +8,8 @@ This module holds the :class:`Lab` itself (constructor, the checks and custody p
 methods share) and :func:`open_lab`; the methods live in one mixin module per concern:
 :mod:`~lccu.evidence.lab_admin`, :mod:`~lccu.evidence.lab_cases`,
 :mod:`~lccu.evidence.lab_items`, :mod:`~lccu.evidence.lab_custody`,
-:mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export` and
-:mod:`~lccu.evidence.lab_audit`.
+:mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export`,
+:mod:`~lccu.evidence.lab_audit` and :mod:`~lccu.evidence.lab_hashsets`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
+from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_runs import LabRuns
@@ -41,7 +42,7 @@ from lccu.evidence.models import Case, EvidenceItem, User
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit):
+          LabAudit, LabHashSets):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
     def __init__(self, settings: Settings, actor: Actor, db: Database) -> None:

@@ -128,9 +128,12 @@ class LabCustody(LabBase):
             case = self._case_for(session, case_ref, "custody.read")
             return load_events(session, case.id)
 
-    def verify_custody(self, case_ref: str, *, expected_head: str | None = None) -> VerifyResult:
+    def verify_custody(self, case_ref: str, *, expected_head: str | None = None,
+                       prefix: bool = False) -> VerifyResult:
         """Recompute every hash and signature, compare with the anchors outside the DB and
-        check the custody rules (``result.violations``; ``ok`` is false if there are any)."""
+        check the custody rules (``result.violations``; ``ok`` is false if there are any).
+        ``expected_head`` (noted in the PV) must be the log's last event unless ``prefix``
+        (then the events after it are listed in ``result.after_head``)."""
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "custody.verify")
             events = load_events(session, case.id)
@@ -139,7 +142,8 @@ class LabCustody(LabBase):
             case_id, head_seq, head_hash = case.id, case.head_seq, case.head_hash
         anchors, complaints = self.anchors.read(case_id, keys)
         result = verify_events(events, keys, case_id=case_id, anchors=anchors,
-                               expected_head=expected_head, countersignatures=signatures)
+                               expected_head=expected_head, countersignatures=signatures,
+                               prefix=prefix)
         for complaint in complaints:
             result.problems.append(Problem(None, complaint))
         if (head_seq, head_hash) != (result.head_seq, result.head_hash) and events:

@@ -23,7 +23,17 @@ class DirectorySink:
     def __init__(self, root: Path) -> None:
         if root.exists() and not root.is_dir():
             raise InvalidInput(f"--out {root} exists and is not a directory")
-        root.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            # /proc, a read-only mount...: fail now, not after hours of hashing
+            fd, probe = tempfile.mkstemp(prefix=".lccu-probe-", dir=root)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise InvalidInput(
+                f"--out {root} cannot be created or written: "
+                f"{exc.strerror or exc}; choose another folder"
+            ) from exc
         self.root = root.resolve()
 
     def _target(self, relative: str) -> Path:

@@ -49,6 +49,26 @@ PERMANENT = (PermanentTaskError, ImageFormatError, AccessDenied, NotFound, Inval
 Enqueue = Callable[[int], None]
 
 
+class _Busy:
+    """How many of this process's threads are running a stage (the janitor sends overdue
+    tokens only for threads that are free to take them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+BUSY = _Busy()
+
+
 def stage_reason(claim: queue.Claim) -> str:
     return f"stage {claim.stage} segment {claim.segment} of processing run {claim.run_id}"
 
@@ -125,6 +145,11 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
 
     Transient errors propagate after the stage is released (Dramatiq retries the token with
     backoff); permanent ones fail the stage with the reason."""
+    with BUSY:
+        return _handle_token(lab, store, enqueue)
+
+
+def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
     with lab.db.session() as session:
         claim = queue.claim(session, worker_id())
     if claim is None:

@@ -107,6 +107,7 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
             session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
                                  seg_end=end, zone=run.zone, priority=run.priority,
                                  state="queued" if ready else "waiting", queued_at=now,
+                                 token_due=queue.token_due() if ready else None,
                                  attempts=0, progress_done=0, reused=0))
         return Submitted(run.id, evidence.id, queued)
 

@@ -135,9 +135,9 @@ def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
     assert again["attempts"] == 2
     events = processed_events(lab, evidence)
     assert sorted(e["reason"] for e in events) == sorted(set(e["reason"] for e in events))
-    assert len(events) == 13
+    assert len(events) == 14
     sha256 = lab.get_evidence(evidence).sha256
-    assert result_rows(lab, sha256) == 12 + 1
+    assert result_rows(lab, sha256) == 13 + 1
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
 
 
@@ -161,7 +161,7 @@ def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
     failed, done = wait_runs(lab_a, [bad_run.run_id, good_run.run_id])
     assert done["state"] == "done"
     assert failed["state"] == "failed"
-    assert failed["reason"] == "failed stages: carve, files, hash, report, yara"
+    assert failed["reason"] == "failed stages: carve, files, hash, report, timeline, yara"
     by_stage = {s["stage"]: s for s in failed["stages"]}
     for stage in ("hash", "files", "carve", "yara"):
         assert by_stage[stage]["attempts"] == 1
@@ -204,4 +204,4 @@ def test_worker_run_with_carve_unallocated(unit: Unit, workers, planted_disk: Pl
         accessed = Counter(session.scalars(select(CustodyEvent.reason).where(
             CustodyEvent.evidence_id == evidence, CustodyEvent.action == "accessed")))
     assert accessed == Counter({f"processing run {status['run']}: {stage}": 1
-                                for stage in ("hash", "files", "carve", "yara")})
+                                for stage in ("hash", "files", "timeline", "carve", "yara")})
