@@ -32,6 +32,8 @@ def _status(run: Any, stages: Any) -> dict[str, Any]:
         "finished_at": run.finished_at,
         "reason": run.reason,
         "report": run.report_key,
+        "outcome": run.outcome if run.state == "done" else None,
+        "findings": json.loads(run.findings) if run.findings else None,
         "options": {
             "yara": options.get("yara", True),
             "carve": options.get("carve", "all"),

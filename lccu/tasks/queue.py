@@ -186,14 +186,22 @@ def release(session: Session, claim: Claim, reason: str) -> int:
 def finish(session: Session, claim: Claim, *, state: str, reason: str | None = None,
            cache_key: str | None = None, result_key: str | None = None,
            result_digest: str | None = None, reused: bool = False,
-           evidence_sha256: str | None = None, versions: dict[str, str] | None = None) -> int:
+           evidence_sha256: str | None = None, versions: dict[str, str] | None = None,
+           findings: dict[str, Any] | None = None) -> int:
     """Mark a held stage done or failed; queue the stages that became runnable.
 
-    Returns how many stages were queued (one token each), or -1 when the claim was lost."""
+    ``findings`` (the report stage's :func:`lccu.report.findings`) are kept on the run for
+    ``lccu status``. Returns how many stages were queued (one token each), or -1 when the
+    claim was lost."""
     lock_queue(session)
     row = holds(session, claim)
     if row is None:
         return -1
+    if findings is not None and row.stage == "report" and state == "done":
+        run = session.get(ProcessingRun, claim.run_id)
+        assert run is not None
+        run.outcome = str(findings["outcome"])
+        run.findings = json.dumps(findings, sort_keys=True)
     row.state, row.reason, row.finished_at = state, reason, now_text()
     row.lease_until = None
     row.result_key, row.result_digest, row.reused = result_key, result_digest, int(reused)

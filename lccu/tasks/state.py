@@ -33,6 +33,9 @@ class ProcessingRun(Base):
     options: Mapped[str] = mapped_column(Text, default="{}")
     report_key: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+    # migration 0010: the report's outcome and findings (lccu.report.findings), as JSON
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    findings: Mapped[str | None] = mapped_column(Text)
 
 
 class StageRun(Base):
