@@ -43,6 +43,12 @@ def _show(status: dict[str, Any]) -> None:
         extra = " (reused)" if s["reused"] else ""
         reason = f"  {visible(s['reason'])}" if s["state"] == "failed" and s["reason"] else ""
         plain(f"  {name:<14} {s['state']:<8} {progress:<20} {s['worker'] or ''}{extra}{reason}")
+    found = status.get("hashsets")
+    if found:  # as soon as the hashsets stage is done, before the report
+        sets = ", ".join(f"{visible(x['name'])} v{x['version']} ({x['kind']})"
+                         for x in found["sets"])
+        word = "NOTABLE" if found["notable"] else "notable"
+        plain(f"  hash sets {sets}: {word} {found['notable']} file(s), known {found['known']}")
 
 
 def _wait(lab: Any, run_id: str, interval: float = 1.0) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from lccu.errors import LccuError
 from lccu.hashsets.store import HashSetStore
 
 LISTS = ("files", "carved", "members")
@@ -85,12 +86,34 @@ def used(sets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def counts(report: Mapping[str, Any]) -> dict[str, int]:
-    """Files (of all three lists) with at least one known / notable entry."""
-    known = notable = 0
-    for key in LISTS:
-        for record in report.get(key) or []:
-            kinds = {h["kind"] for h in record.get("hashsets") or ()}
-            known += "known" in kinds
-            notable += "notable" in kinds
-    return {"known": known, "notable": notable}
+class HashSetLookup:
+    """The set versions a scan looks its files up in, and the store that holds them."""
+
+    def __init__(
+        self,
+        store: HashSetStore,
+        sets: Sequence[dict[str, Any]],
+        warnings: Sequence[dict[str, str]] = (),
+    ) -> None:
+        self.store = store
+        self.sets = list(sets)
+        self.warnings = list(warnings)
+
+    def apply(self, report: dict[str, Any]) -> None:
+        """Mark every record of ``report`` and name the sets used; a set that cannot be
+        read is an ``errors`` entry (its files are then not marked)."""
+        records = [r for key in LISTS for r in report.get(key) or []]
+        hits: dict[bytes, list[dict[str, Any]]] = {}
+        try:
+            hits = match(self.store, self.sets, records)
+        except LccuError as exc:
+            report.setdefault("errors", []).append({"where": "hash sets", "message": str(exc)})
+        annotate(report, hits)
+        report["hashsets"] = used(self.sets)
+        report.setdefault("warnings", []).extend(self.warnings)
+
+
+def no_lookup(report: dict[str, Any]) -> None:
+    """A report of a scan without hash sets still says so: every ``hashsets`` is empty."""
+    annotate(report, {})
+    report["hashsets"] = []

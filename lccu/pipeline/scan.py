@@ -19,6 +19,7 @@ from lccu.errors import LccuError
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import Digests, hash_stream
+from lccu.hashsets.lookup import HashSetLookup, no_lookup
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
@@ -48,6 +49,8 @@ class ScanOptions:
     limits: ExpansionLimits | None = None
     #: the case's password list for encrypted archives: never in a report or a repr
     passwords: tuple[str, ...] = field(default=(), repr=False)
+    #: the hash sets every file is looked up in (None: none, every ``hashsets`` is empty)
+    hashsets: HashSetLookup | None = None
 
 
 def _noop(_stage: str, _n: int, _total: int | None) -> None:
@@ -141,6 +144,12 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
         report["case"] = options.case
     if options.evidence:
         report["evidence"] = options.evidence
+    if options.hashsets is not None:
+        if options.hashsets.sets:
+            progress("hashsets", 0, None)
+        options.hashsets.apply(report)
+    else:
+        no_lookup(report)
     report["summary"] = summarize(report)
     report["outcome"] = outcome(report)
     return report

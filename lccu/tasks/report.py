@@ -32,7 +32,7 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
                                  "failed, see `lccu status`")
     files = inputs.get("files") or [{"volumes": [], "files": [], "errors": []}]
     warnings: list[dict[str, str]] = []
-    for part in ("hash", "files", "carve", "yara", "archives", "yara-files"):
+    for part in ("hash", "files", "carve", "yara", "archives", "yara-files", "hashsets"):
         for result in inputs.get(part, []):
             errors += result.get("errors", [])
             warnings += result.get("warnings", [])
@@ -59,6 +59,7 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
                       expansion=result["expansion"])
     if claim.options.get("yara_rules"):  # the engines the run's identity stands for
         report["yara_rules"] = claim.options["yara_rules"]
+    mark_hashsets(report, inputs.get("hashsets", []))
     report["summary"] = summarize(report)
     report["outcome"] = outcome(report)
     validate_report(report)
@@ -68,6 +69,19 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         ctx.store.put_derived(report_key(claim.evidence_id, claim.run_id, "html"),
                               io.BytesIO(html_path.read_bytes()))
     return report
+
+
+def mark_hashsets(report: dict[str, Any], results: list[dict[str, Any]]) -> None:
+    """Put the hashsets stage's hits on every record (each gets ``hashsets``, empty when
+    none) and name the set versions used; without that stage (no set was active, or it
+    failed: its reason is in ``errors``) every record's list is empty."""
+    from lccu.hashsets.lookup import annotate, no_lookup
+
+    if not results:
+        no_lookup(report)
+        return
+    annotate(report, {bytes.fromhex(k): v for k, v in results[0]["hits"].items()})
+    report["hashsets"] = results[0]["hashsets"]
 
 
 def report_key(evidence_id: str, run_id: str, fmt: str) -> str:

@@ -130,7 +130,8 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
     if claim is None:
         return None
     started, outcome, reused = time.monotonic(), "retried", False
-    label = claim.stage if claim.stage in ("hash", "files", "archives", "yara-files", "report") \
+    label = claim.stage if claim.stage in ("hash", "files", "archives", "yara-files", "hashsets",
+                                           "report") \
         else f"{claim.stage}#{claim.segment}"
     beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
     beat.start()
@@ -146,7 +147,7 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
                 result_digest = digest(json.loads(fh.read()))
         else:
             result_key, result_digest, reused = _execute(lab, store, claim, key, beat)
-        _record(lab, claim, result_key, result_digest, reused)
+        _record(lab, claim, result_key, result_digest, reused, store)
         with lab.db.session() as session:
             queued = queue.finish(session, claim, state="done", cache_key=key,
                                   result_key=result_key, result_digest=result_digest,
@@ -175,7 +176,7 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
 
 
 def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
-            reused: bool) -> None:
+            reused: bool, store: Any = None) -> None:
     with lab.db.session() as session:
         row = queue.holds(session, claim)
         if row is None:
@@ -201,5 +202,11 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
 
         details["expansion"] = expansion_settings(run_limits(claim.options),
                                                   claim.options.get("passwords", ()))
+    if claim.stage == "hashsets" and store is not None:  # the set versions used, and counts
+        with store.open_derived(result_key) as fh:
+            found = json.loads(fh.read())
+        details["hashsets"] = {"sets": [{k: s[k] for k in ("name", "version", "kind")}
+                                        for s in found["hashsets"]],
+                               "known": found["known"], "notable": found["notable"]}
     lab.record_event(claim.case_id, "processed", evidence=claim.evidence_id,
                      reason=stage_reason(claim), details=details, processing=True, once=True)

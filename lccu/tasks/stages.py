@@ -293,6 +293,24 @@ def run_yara_files(ctx: StageContext) -> dict[str, Any]:
                                      for p in problems]}
 
 
+def run_hashsets(ctx: StageContext) -> dict[str, Any]:
+    """Look every file, carved file and archive member the run found up in the hash set
+    versions the run was submitted with (by every hash type each set has); the result holds
+    the hits per digest, which the report stage puts on each record."""
+    from lccu.hashsets.lookup import LISTS, hits_of, match, used
+
+    sets = list(ctx.options.get("hashsets") or [])
+    source = {"files": "files", "carved": "carve", "members": "archives"}
+    records = [r for key in LISTS for result in ctx.inputs.get(source[key], [])
+               for r in result.get(key, [])]
+    hits = match(ctx.lab.hashsets, sets, records)
+    kinds = [{h["kind"] for h in hits_of(r, hits)} for r in records]
+    ctx.tick(1, 1)
+    return {"hashsets": used(sets), "hits": {d.hex(): v for d, v in sorted(hits.items())},
+            "known": sum("known" in k for k in kinds),
+            "notable": sum("notable" in k for k in kinds), "errors": []}
+
+
 STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "hash": run_hash,
     "files": run_files,
@@ -301,4 +319,5 @@ STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "archives": run_archives,
     "yara-files": run_yara_files,
     "timeline": run_timeline,
+    "hashsets": run_hashsets,
 }

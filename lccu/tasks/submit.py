@@ -39,7 +39,7 @@ CARVE_MODES = ("all", "unallocated", "none")
 
 
 def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
-         expand: bool = True) -> list[tuple[str, int, int, int]]:
+         expand: bool = True, hashsets: bool = False) -> list[tuple[str, int, int, int]]:
     """(stage, segment, start, end) rows of a run over an image of ``size`` bytes; a disabled
     stage (``carve="none"``, ``yara=False``, ``expand=False``) gets no rows at all, so
     nothing waits for it."""
@@ -51,6 +51,8 @@ def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
         rows.append(("archives", 0, 0, size))
     if yara:
         rows.append(("yara-files", 0, 0, size))
+    if hashsets:  # only when a hash set is active: lookups of every file in each
+        rows.append(("hashsets", 0, 0, size))
     return [*rows, ("report", 0, 0, size)]
 
 
@@ -92,6 +94,8 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
     if expand:
         options["archive_limits"] = expansion_limits().as_dict()
         options["passwords"] = list(passwords)
+    # the hash set versions active now: the run uses these, whatever is imported meanwhile
+    options["hashsets"] = [s.ref() for s in lab.hashsets.active()]
     now = queue.now_text()
     with lab.db.session() as session:
         queue.lock_queue(session)
@@ -103,7 +107,8 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
         session.flush()
         queued = 0
         for stage, segment, start, end in plan(evidence.size, seg, yara=yara, carve=carve,
-                                               expand=expand):
+                                               expand=expand,
+                                               hashsets=bool(options["hashsets"])):
             ready = not queue.DEPENDS[stage]
             queued += ready
             session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
@@ -122,6 +127,7 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
         options = json.loads(run.options or "{}")  # runs from before the options: defaults
         stages = session.scalars(select(StageRun).where(StageRun.run_id == run_id)
                                  .order_by(StageRun.id))
+        findings = hashset_findings(session, run)
         return {
             "run": run.id, "evidence": run.evidence_id, "zone": run.zone, "state": run.state,
             "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
@@ -134,7 +140,25 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
                         "worker": s.worker_host, "attempts": s.attempts, "reason": s.reason,
                         "started_at": s.started_at, "finished_at": s.finished_at,
                         "reused": bool(s.reused)} for s in stages],
+            "hashsets": findings,
         }
+
+
+def hashset_findings(session: Any, run: ProcessingRun) -> dict[str, Any] | None:
+    """What the run's hashsets stage found (the sets and versions, how many known and
+    notable files), from its ``processed`` custody event, as soon as that stage is done;
+    None before (or when no set was active)."""
+    from lccu.evidence.models import CustodyEvent
+
+    details = session.scalar(select(CustodyEvent.details).where(
+        CustodyEvent.evidence_id == run.evidence_id, CustodyEvent.action == "processed",
+        # lccu.tasks.runner.stage_reason of the one hashsets stage of this run
+        CustodyEvent.reason == f"stage hashsets segment 0 of processing run {run.id}",
+    ).limit(1))
+    if details is None:
+        return None
+    found = json.loads(details).get("hashsets")
+    return found if isinstance(found, dict) else None
 
 
 def runs_of(lab: Any, evidence_ref: str | None) -> list[str]:
