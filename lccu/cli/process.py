@@ -33,9 +33,19 @@ def _log_visibly() -> None:
 
 
 def _show(status: dict[str, Any]) -> None:
+    from lccu.report.summary import finding_lines
+
     plain(f"run {status['run']}  evidence {status['evidence']}  zone {visible(status['zone'])}  "
-          f"{status['priority']}  {status['state']}"
+          f"{status['priority']}  {status.get('outcome') or status['state']}"
           + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
+    for line in finding_lines(status.get("findings") or {}):
+        plain(f"  {visible(line)}")
+    found = status.get("hashsets")
+    if found:  # as soon as the hashsets stage is done, before the report
+        sets = ", ".join(f"{visible(x['name'])} v{x['version']} ({x['kind']})"
+                         for x in found["sets"])
+        word = "NOTABLE" if found["notable"] else "notable"
+        plain(f"  hash sets {sets}: {word} {found['notable']} file(s), known {found['known']}")
     for s in status["stages"]:
         done, total = s["progress"]
         progress = f"{done}/{total}" if total else (str(done) if done else "")
@@ -43,12 +53,6 @@ def _show(status: dict[str, Any]) -> None:
         extra = " (reused)" if s["reused"] else ""
         reason = f"  {visible(s['reason'])}" if s["state"] == "failed" and s["reason"] else ""
         plain(f"  {name:<14} {s['state']:<8} {progress:<20} {s['worker'] or ''}{extra}{reason}")
-    found = status.get("hashsets")
-    if found:  # as soon as the hashsets stage is done, before the report
-        sets = ", ".join(f"{visible(x['name'])} v{x['version']} ({x['kind']})"
-                         for x in found["sets"])
-        word = "NOTABLE" if found["notable"] else "notable"
-        plain(f"  hash sets {sets}: {word} {found['notable']} file(s), known {found['known']}")
 
 
 def _wait(lab: Any, run_id: str, interval: float = 1.0) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from lccu.errors import (
     StorageError,
     StoreUnavailable,
 )
-from lccu.hashing import MultiHasher
+from lccu.hashing import Digests, MultiHasher
 from lccu.imaging.raw import S3ObjectSource
 from lccu.imaging.stream import ImageStream
 from lccu.storage.base import (
@@ -214,23 +214,23 @@ class S3Store:
         mode queues parts without bound, which would break the bounded-memory rule. If the
         source fails mid-way the SDK aborts the multipart upload, so no object appears.
         """
-        from minio.retention import Retention
-
         check_key(key)
         action = f"storing evidence {key!r} in {self.bucket!r}"
         if self._call(action, self._any_version, key):
             raise AlreadyExists(
                 f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key"
             )
-        retain_until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(
-            microsecond=0
-        )
-        retention = Retention(self.retention_mode, retain_until)
+        retention = self._retention()
         with MultiHasher() as hasher:
             reader = HashingReader(stream, hasher, key, size, progress, expected)
             version_id = self._call(action, self._write_parts, key, reader, retention,
                                     legal_hold)
             digests = hasher.digests()
+        return self._committed(key, version_id, digests)
+
+    def _committed(self, key: str, version_id: str | None, digests: Digests) -> StoredEvidence:
+        """Check what the server holds after a commit: one version, the size sent, locked."""
+        action = f"storing evidence {key!r} in {self.bucket!r}"
         versions = self._call(action, lambda: [
             obj.version_id
             for obj in self.client.list_objects(self.bucket, prefix=key, include_version=True)
@@ -264,34 +264,50 @@ class S3Store:
             legal_hold=info.legal_hold, stored_at=datetime.now(UTC),
         )  # fmt: skip
 
-    def _write_parts(self, key: str, reader: HashingReader, retention: Any,
-                     legal_hold: bool) -> str | None:
-        """Upload ``reader`` as one object; returns its version id.
+    def stage_evidence(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        progress: Progress | None = None,
+        legal_hold: bool = False,
+    ) -> S3Staged:
+        """Send every part of a multipart upload (hashing in the same pass) but do not
+        complete it: no object version exists until :meth:`S3Staged.commit`."""
+        check_key(key)
+        action = f"storing evidence {key!r} in {self.bucket!r}"
+        if self._call(action, self._any_version, key):
+            raise AlreadyExists(
+                f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key"
+            )
+        retention = self._retention()
+        with MultiHasher() as hasher:
+            reader = HashingReader(stream, hasher, key, size, progress)
+            data = reader.read(part_size_for(reader.size))
+            upload_id, parts = self._call(action, self._send_parts, key, reader, retention,
+                                          legal_hold, data)
+            digests = hasher.digests()
+        return S3Staged(self, key, upload_id, parts, digests)
 
-        Small objects go in one PUT. Larger ones become a multipart upload whose parts
-        are sent by up to ``PARALLEL_PARTS`` threads (at most ``IN_FLIGHT_BYTES`` of parts)
-        while the next part is read and hashed. The upload is completed only after the source
-        has ended without error (``HashingReader`` raises on a size or declared-hash
-        mismatch at the end, and a streaming intake ends only on its go-ahead); any failure
-        aborts it, so no object version ever appears. The SDK's own ``put_object`` can do
-        parallel parts only with an unbounded queue, hence this loop over its multipart
-        calls (minio 7.x, pinned below 8).
-        """
-        import io
+    def _retention(self) -> Any:
+        from minio.retention import Retention
 
+        retain_until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(
+            microsecond=0
+        )
+        return Retention(self.retention_mode, retain_until)
+
+    def _send_parts(self, key: str, reader: HashingReader, retention: Any, legal_hold: bool,
+                    data: bytes) -> tuple[str, list[Any]]:
+        """A multipart upload of ``data`` and the rest of ``reader``, not completed; any
+        failure aborts it. Parts go up ``PARALLEL_PARTS`` at a time (bounded bytes)."""
         from minio.datatypes import Part
         from minio.helpers import genheaders
 
         headers = genheaders(None, None, None, retention, legal_hold)
         headers["Content-Type"] = "application/octet-stream"
         part_size = part_size_for(reader.size)
-        data = reader.read(part_size)
-        if len(data) < part_size:
-            if reader.read(1):  # the end, confirmed (for a streaming intake: its go-ahead)
-                raise StorageError(f"evidence {key!r}: the source went on after it ended")
-            result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
-                                            retention=retention, legal_hold=legal_hold)
-            return result.version_id  # type: ignore[no-any-return]
         client = self.client
         parallel = max(1, min(PARALLEL_PARTS, IN_FLIGHT_BYTES // part_size))
         upload_id = client._create_multipart_upload(self.bucket, key, headers)
@@ -310,10 +326,41 @@ class S3Store:
                             part.result()  # raises the first failure at once
                     data = reader.read(part_size)
                 parts = [Part(number, f.result()) for number, f in enumerate(sent, 1)]
-            result = client._complete_multipart_upload(self.bucket, key, upload_id, parts)
         except BaseException:
             with contextlib.suppress(Exception):
                 client._abort_multipart_upload(self.bucket, key, upload_id)
+            raise
+        return upload_id, parts
+
+    def _write_parts(self, key: str, reader: HashingReader, retention: Any,
+                     legal_hold: bool) -> str | None:
+        """Upload ``reader`` as one object; returns its version id.
+
+        Small objects go in one PUT. Larger ones become a multipart upload whose parts
+        are sent by up to ``PARALLEL_PARTS`` threads (at most ``IN_FLIGHT_BYTES`` of parts)
+        while the next part is read and hashed. The upload is completed only after the source
+        has ended without error (``HashingReader`` raises on a size or declared-hash
+        mismatch at the end, and a streaming intake ends only on its go-ahead); any failure
+        aborts it, so no object version ever appears. The SDK's own ``put_object`` can do
+        parallel parts only with an unbounded queue, hence this loop over its multipart
+        calls (minio 7.x, pinned below 8).
+        """
+        import io
+
+        part_size = part_size_for(reader.size)
+        data = reader.read(part_size)
+        if len(data) < part_size:
+            if reader.read(1):  # the end, confirmed (for a streaming intake: its go-ahead)
+                raise StorageError(f"evidence {key!r}: the source went on after it ended")
+            result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+                                            retention=retention, legal_hold=legal_hold)
+            return result.version_id  # type: ignore[no-any-return]
+        upload_id, parts = self._send_parts(key, reader, retention, legal_hold, data)
+        try:
+            result = self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.client._abort_multipart_upload(self.bucket, key, upload_id)
             raise
         return result.version_id  # type: ignore[no-any-return]
 
@@ -405,3 +452,36 @@ class S3Store:
 
     def __repr__(self) -> str:
         return f"<S3Store {self.endpoint}/{self.bucket}>"
+
+
+class S3Staged:
+    """A multipart upload with every part sent, not yet completed (no object version)."""
+
+    def __init__(self, store: S3Store, key: str, upload_id: str, parts: list[Any],
+                 digests: Digests) -> None:  # fmt: skip
+        self.store, self.key, self.digests = store, key, digests
+        self._upload_id, self._parts = upload_id, parts
+        self._done = False
+
+    def commit(self) -> StoredEvidence:
+        if self._done:
+            raise StorageError(f"evidence {self.key!r}: already committed or aborted")
+        self._done = True
+        store, key = self.store, self.key
+        action = f"storing evidence {key!r} in {store.bucket!r}"
+        try:
+            result = store._call(action, store.client._complete_multipart_upload, store.bucket,
+                                 key, self._upload_id, self._parts)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.client._abort_multipart_upload(store.bucket, key, self._upload_id)
+            raise
+        return store._committed(key, result.version_id, self.digests)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(Exception):
+            self.store.client._abort_multipart_upload(self.store.bucket, self.key,
+                                                      self._upload_id)

@@ -1,6 +1,7 @@
-"""The report stage: merge the stage results of a run into one report (same schema as
-``lccu scan``), validate it, and store ``report-<run id>.json`` and ``.html`` in
-``derived/<evidence id>/``, where the exported files' relative links resolve.
+"""The report stage: merge the stage results of a run into one report, assembled by the
+function ``lccu scan`` uses (:func:`lccu.pipeline.assemble.assemble_report`); validate it
+and store ``report-<run id>.json`` and ``.html`` in ``derived/<evidence id>/``, where the
+exported files' relative links resolve.
 
 A failed stage does not stop the report: its reason becomes an ``errors`` entry. Only a
 failed hash stage does, since the report must name the image it describes.
@@ -13,10 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lccu import __version__
 from lccu.errors import LccuError, NotFound, PermanentTaskError
-from lccu.evidence.canonical import format_time, utc_now
-from lccu.report import SCHEMA_VERSION, outcome, summarize, validate_report, write_reports
+from lccu.pipeline.assemble import assemble_report
+from lccu.report import validate_report, write_reports
 from lccu.report.thumbnails import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, _candidates, _lexically_safe
 
 
@@ -30,38 +30,10 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
     if not inputs.get("hash"):
         raise PermanentTaskError(f"no report for evidence {claim.evidence_id}: the hash stage "
                                  "failed, see `lccu status`")
-    files = inputs.get("files") or [{"volumes": [], "files": [], "errors": []}]
-    warnings: list[dict[str, str]] = []
-    for part in ("hash", "files", "carve", "yara", "archives", "yara-files", "hashsets"):
-        for result in inputs.get(part, []):
-            errors += result.get("errors", [])
-            warnings += result.get("warnings", [])
-    carved = sorted((c for r in inputs.get("carve", []) for c in r["carved"]),
-                    key=lambda c: c["offset"])
-    hits = [h for part in ("yara", "yara-files") for r in inputs.get(part, []) for h in r["yara"]]
     evidence = lab.get_evidence(claim.evidence_id, processing=True)
-    report: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "lccu", "version": __version__},
-        "generated_at": format_time(utc_now()),
-        "source_timezone": files[0].get("source_timezone"),
-        "image": {"path": evidence.exhibit_number, **inputs["hash"][0]["image"]},
-        "volumes": files[0]["volumes"],
-        "files": files[0]["files"],
-        "carved": carved,
-        "yara": hits,
-        "errors": errors,
-        "read_errors": inputs["hash"][0].get("read_errors", []),
-        "warnings": warnings,
-    }
-    for result in inputs.get("archives", [])[:1]:  # one archives stage per run
-        report.update(members=result["members"], archives=result["archives"],
-                      expansion=result["expansion"])
-    if claim.options.get("yara_rules"):  # the engines the run's identity stands for
-        report["yara_rules"] = claim.options["yara_rules"]
-    mark_hashsets(report, inputs.get("hashsets", []))
-    report["summary"] = summarize(report)
-    report["outcome"] = outcome(report)
+    # the one assembly `lccu scan` uses too; the engines the run's identity stands for
+    report = assemble_report(inputs, label=evidence.exhibit_number, errors=errors,
+                             yara_rules=claim.options.get("yara_rules"))
     validate_report(report)
     with tempfile.TemporaryDirectory(prefix="lccu-report-") as tmp:
         fetch_pictures(ctx.store, claim.evidence_id, report, Path(tmp))
@@ -69,19 +41,6 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
         ctx.store.put_derived(report_key(claim.evidence_id, claim.run_id, "html"),
                               io.BytesIO(html_path.read_bytes()))
     return report
-
-
-def mark_hashsets(report: dict[str, Any], results: list[dict[str, Any]]) -> None:
-    """Put the hashsets stage's hits on every record (each gets ``hashsets``, empty when
-    none) and name the set versions used; without that stage (no set was active, or it
-    failed: its reason is in ``errors``) every record's list is empty."""
-    from lccu.hashsets.lookup import annotate, no_lookup
-
-    if not results:
-        no_lookup(report)
-        return
-    annotate(report, {bytes.fromhex(k): v for k, v in results[0]["hits"].items()})
-    report["hashsets"] = results[0]["hashsets"]
 
 
 def report_key(evidence_id: str, run_id: str, fmt: str) -> str:

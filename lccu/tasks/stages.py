@@ -8,8 +8,6 @@ embedded scan. Derived files are uploaded under ``derived/<evidence id>/<stage d
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -193,37 +191,6 @@ def run_carve(ctx: StageContext) -> dict[str, Any]:
     return {"carved": carved, "errors": [*stopped, *errors]}
 
 
-class _Window(io.RawIOBase):
-    """A read-only view of ``[lo, hi)`` of an image, so YARA scans one segment."""
-
-    def __init__(self, image: BinaryIO, lo: int, hi: int) -> None:
-        self._image, self._lo, self._hi, self._pos = image, lo, hi, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._hi - self._lo}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        want = min(len(buffer), self._hi - self._lo - self._pos)
-        if want <= 0:
-            return 0
-        self._image.seek(self._lo + self._pos)
-        data = self._image.read(want)
-        buffer[:len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
 def yara_threads() -> int:
     """Threads one YARA segment job uses (``LCCU_YARA_THREADS``, default 2 like ``lccu
     scan``); with several worker processes per server, 1 avoids oversubscribing cores."""
@@ -231,22 +198,15 @@ def yara_threads() -> int:
 
 
 def run_yara(ctx: StageContext) -> dict[str, Any]:
-    """Scan image bytes ``[seg_start, seg_end)``; the window reaches ``overlap`` bytes past the
-    end so a match starting in this segment is whole, and hits starting outside are dropped
-    (the neighbouring segment owns them), exactly like the in-process scanner's segments."""
+    """Scan the hits that start in image bytes ``[seg_start, seg_end)``: the very segment
+    scan ``lccu scan`` runs (:func:`lccu.scan.scan_stream` with a ``span``: same
+    look-behind, same overlap reaching into the next segment, which owns the hits there)."""
     rules = ctx.rules()
     problems: list[ScanProblem] = []
     with ctx.image() as (image, label):
-        overlap = rules.longest_match or 256 * 1024
-        lo, hi = ctx.seg_start, min(image.size, ctx.seg_end + max(overlap, 1))
-        window = cast(BinaryIO, _Window(image, lo, hi))
-        found = []
-        for hit in scan_stream(window, hi - lo, rules, overlap=max(overlap, 1),
-                               workers=yara_threads(), errors=problems):
-            if hit.offset is not None and hit.offset + lo >= ctx.seg_end:
-                continue
-            found.append(dataclasses.replace(
-                hit, offset=None if hit.offset is None else hit.offset + lo))
+        found = list(scan_stream(cast(BinaryIO, image), image.size, rules,
+                                 span=(ctx.seg_start, min(ctx.seg_end, image.size)),
+                                 workers=yara_threads(), errors=problems))
         walked: list[Problem] = []
         entries = list_entries(image, label, walked) if found else []
     hits = []
@@ -296,19 +256,13 @@ def run_yara_files(ctx: StageContext) -> dict[str, Any]:
 def run_hashsets(ctx: StageContext) -> dict[str, Any]:
     """Look every file, carved file and archive member the run found up in the hash set
     versions the run was submitted with (by every hash type each set has); the result holds
-    the hits per digest, which the report stage puts on each record."""
-    from lccu.hashsets.lookup import LISTS, hits_of, match, used
+    the hits per digest, which the report puts on each record."""
+    from lccu.hashsets.lookup import records_of, stage_result
 
-    sets = list(ctx.options.get("hashsets") or [])
-    source = {"files": "files", "carved": "carve", "members": "archives"}
-    records = [r for key in LISTS for result in ctx.inputs.get(source[key], [])
-               for r in result.get(key, [])]
-    hits = match(ctx.lab.hashsets, sets, records)
-    kinds = [{h["kind"] for h in hits_of(r, hits)} for r in records]
+    result = stage_result(ctx.lab.hashsets, list(ctx.options.get("hashsets") or []),
+                          records_of(ctx.inputs))
     ctx.tick(1, 1)
-    return {"hashsets": used(sets), "hits": {d.hex(): v for d, v in sorted(hits.items())},
-            "known": sum("known" in k for k in kinds),
-            "notable": sum("notable" in k for k in kinds), "errors": []}
+    return result
 
 
 STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {

@@ -114,6 +114,7 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
             session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
                                  seg_end=end, zone=run.zone, priority=run.priority,
                                  state="queued" if ready else "waiting", queued_at=now,
+                                 token_due=queue.token_due() if ready else None,
                                  attempts=0, progress_done=0, reused=0))
         return Submitted(run.id, evidence.id, queued)
 
@@ -127,12 +128,14 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
         options = json.loads(run.options or "{}")  # runs from before the options: defaults
         stages = session.scalars(select(StageRun).where(StageRun.run_id == run_id)
                                  .order_by(StageRun.id))
-        findings = hashset_findings(session, run)
+        in_sets = hashset_findings(session, run)
         return {
             "run": run.id, "evidence": run.evidence_id, "zone": run.zone, "state": run.state,
             "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
             "submitted_by": run.submitted_by, "submitted_at": run.submitted_at,
             "finished_at": run.finished_at, "reason": run.reason, "report": run.report_key,
+            "outcome": run.outcome if run.state == "done" else None,
+            "findings": json.loads(run.findings) if run.findings else None,
             "options": {"yara": options.get("yara", True), "carve": options.get("carve", "all"),
                         "expand": options.get("expand", False)},
             "stages": [{"stage": s.stage, "segment": s.segment, "range": [s.seg_start, s.seg_end],
@@ -140,7 +143,7 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
                         "worker": s.worker_host, "attempts": s.attempts, "reason": s.reason,
                         "started_at": s.started_at, "finished_at": s.finished_at,
                         "reused": bool(s.reused)} for s in stages],
-            "hashsets": findings,
+            "hashsets": in_sets,
         }
 
 
