@@ -26,9 +26,9 @@ from lccu.pipeline.carving import carve_image
 from lccu.pipeline.filesystem import list_and_extract, list_entries, listing_budget
 from lccu.pipeline.scan import image_fields
 from lccu.pipeline.sink import DirectorySink
-from lccu.pipeline.yarascan import _record, owner_lookup
-from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_file, scan_stream
-from lccu.tasks.expand import run_archives, scan_member_files
+from lccu.pipeline.yarascan import _record, owner_lookup, scan_derived
+from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_stream
+from lccu.tasks.expand import run_archives
 from lccu.timeline import write_timeline
 
 Tick = Callable[[int, int | None], None]
@@ -222,35 +222,17 @@ def run_yara(ctx: StageContext) -> dict[str, Any]:
 
 
 def run_yara_files(ctx: StageContext) -> dict[str, Any]:
-    """YARA over every extracted and carved file (read back from the store)."""
+    """YARA over every extracted and carved file and archive member, read back from the
+    store: ``lccu scan``'s file-level scan (:func:`lccu.pipeline.yarascan.scan_derived`)."""
     rules = ctx.rules()
-    hits: list[dict[str, Any]] = []
-    problems: list[ScanProblem] = []
-    seen: set[str] = set()
-    for result in ctx.inputs.get("files", []):
-        for record in result["files"]:
-            key = record.get("exported")
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            with ctx.store.open_derived(f"{ctx.evidence_id}/{key}") as fh:
-                for hit in scan_file(fh, rules, source="file", name=record["path"],
-                                     errors=problems):
-                    hits.append(_record(hit, file={"volume": record["volume"],
-                                                   "path": record["path"],
-                                                   "inode": record["inode"]}))
-            ctx.tick(1, None)
-    for result in ctx.inputs.get("carve", []):
-        for item in result["carved"]:
-            if not item.get("exported"):
-                continue
-            with ctx.store.open_derived(f"{ctx.evidence_id}/{item['exported']}") as fh:
-                for hit in scan_file(fh, rules, source="carved", errors=problems):
-                    hits.append(_record(hit, carved_offset=item["offset"]))
-            ctx.tick(1, None)
-    hits += scan_member_files(ctx, rules, problems)
-    return {"yara": hits, "errors": [{"where": f"yara {p.target}", "message": p.message}
-                                     for p in problems]}
+    files = [r for result in ctx.inputs.get("files", []) for r in result["files"]]
+    carved = [c for result in ctx.inputs.get("carve", []) for c in result["carved"]]
+    members = [m for result in ctx.inputs.get("archives", []) for m in result["members"]]
+    hits, errors = scan_derived(
+        files, carved, members, rules,
+        lambda relative: ctx.store.open_derived(f"{ctx.evidence_id}/{relative}"),
+        tick=lambda n: ctx.tick(n, None))
+    return {"yara": hits, "errors": errors}
 
 
 def run_hashsets(ctx: StageContext) -> dict[str, Any]:

@@ -27,9 +27,9 @@ def test_embedded_run_marks_planted_files(
 ) -> None:
     notable, known = pick(planted_disk)
     sums, nsrl = write_sets(tmp_path, notable, known)
-    op = unit.lab("op")
-    op.hashset_import("unit notable", sums, kind="notable")
-    op.hashset_import("NSRL", nsrl, kind="known")
+    admin = unit.lab("admin")
+    admin.hashset_import("unit notable", sums, kind="notable")
+    admin.hashset_import("NSRL", nsrl, kind="known")
     bad = op.hashset_import("unit notable", sums, kind="notable")  # version 2 is active
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     lab = unit.lab("vlas_inv")
