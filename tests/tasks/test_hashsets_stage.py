@@ -30,7 +30,7 @@ def test_embedded_run_marks_planted_files(
     admin = unit.lab("admin")
     admin.hashset_import("unit notable", sums, kind="notable")
     admin.hashset_import("NSRL", nsrl, kind="known")
-    bad = op.hashset_import("unit notable", sums, kind="notable")  # version 2 is active
+    bad = admin.hashset_import("unit notable", sums, kind="notable")  # version 2 is active
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     lab = unit.lab("vlas_inv")
     store = open_store(lab.settings)
