@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,6 +127,10 @@ def _report(result: VerifyResult, as_json: bool) -> None:
         emit_json(result.as_dict())
     elif result.ok:
         plain(result.summary())
+        if result.after_head:
+            plain(f"events after the noted head #{result.noted_head_seq} (--prefix):")
+        for after in result.after_head:
+            plain(f"  {visible(after)}")
         _pending(result, plain)
     else:
         from rich.text import Text
@@ -149,22 +154,30 @@ def _report(result: VerifyResult, as_json: bool) -> None:
 @click.option("--file", "file_path", type=click.Path(path_type=Path), default=None,
               help="Verify an export file, with no database.")
 @click.option("--head", "expected_head", default=None,
-              help="Head hash noted earlier (e.g. in the proces-verbaal) that must be present.")
+              help="Head hash noted earlier (e.g. in the proces-verbaal): the log must end "
+                   "there.")
+@click.option("--prefix", is_flag=True,
+              help="With --head: accept a log that extends the noted head (the events after "
+                   "it are listed).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def custody_verify(state: State, case_ref: str | None, file_path: Path | None,
-                   expected_head: str | None, as_json: bool) -> None:
+                   expected_head: str | None, prefix: bool, as_json: bool) -> None:
     """Recompute every hash and signature and check the custody rules (custodian, place,
     seal, disposal); name each broken event."""
     if (case_ref is None) == (file_path is None):
         raise click.UsageError("give either CASE or --file FILE")
-    if expected_head is not None and len(expected_head.strip()) != 64:
+    if expected_head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expected_head.strip()):
         raise InvalidInput("--head must be a 64-digit SHA-256 hex value")
+    if prefix and expected_head is None:
+        raise click.UsageError("--prefix needs --head")
+    expected_head = expected_head.strip() if expected_head else None
     if file_path is not None:
         from lccu.evidence.export import verify_export
 
-        result = verify_export(file_path, expected_head=expected_head)
+        result = verify_export(file_path, expected_head=expected_head, prefix=prefix)
     else:
         assert case_ref is not None
-        result = state.lab().verify_custody(case_ref, expected_head=expected_head)
+        result = state.lab().verify_custody(case_ref, expected_head=expected_head,
+                                            prefix=prefix)
     _report(result, as_json)

@@ -33,9 +33,13 @@ def _log_visibly() -> None:
 
 
 def _show(status: dict[str, Any]) -> None:
+    from lccu.report.summary import finding_lines
+
     plain(f"run {status['run']}  evidence {status['evidence']}  zone {visible(status['zone'])}  "
-          f"{status['priority']}  {status['state']}"
+          f"{status['priority']}  {status.get('outcome') or status['state']}"
           + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
+    for line in finding_lines(status.get("findings") or {}):
+        plain(f"  {visible(line)}")
     for s in status["stages"]:
         done, total = s["progress"]
         progress = f"{done}/{total}" if total else (str(done) if done else "")
@@ -228,9 +232,15 @@ def worker(state: State, processes: int | None, threads: int | None, queues: tup
 
     With --processes > 1 this process supervises the children: a crashed child is restarted
     (see --max-restarts), SIGTERM or Ctrl-C stops them all."""
+    import dataclasses
+    import os
+
     from lccu.tasks.worker import run_processes, run_worker
 
     settings = state.settings
+    if state.user is not None:  # --as: this process, its children and every lab they open
+        os.environ["LCCU_USER"] = state.user
+        settings = dataclasses.replace(settings, user=state.user)
     processes = settings.worker_processes if processes is None else processes
     threads = settings.worker_threads if threads is None else threads
     max_restarts = settings.worker_max_restarts if max_restarts is None else max_restarts

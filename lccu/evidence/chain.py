@@ -122,6 +122,19 @@ class PendingSignature:
                 "an lccu user and cannot countersign")
 
 
+@dataclass(frozen=True)
+class AfterHead:
+    """An event recorded after the head noted outside the system."""
+
+    seq: int | None
+    action: str
+    actor: str
+    recorded_at: str
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} by {self.actor} at {self.recorded_at}"
+
+
 @dataclass
 class VerifyResult:
     """Outcome of a verification; ``ok`` only when no problem at all was found.
@@ -141,6 +154,10 @@ class VerifyResult:
     countersignatures_checked: int = 0
     #: hand-over parties who have not countersigned (does not make ``ok`` false)
     pending: list[PendingSignature] = field(default_factory=list)
+    #: the sequence number of the head noted outside the system, when one was given
+    noted_head_seq: int | None = None
+    #: events after that noted head (a problem unless verified with ``prefix``)
+    after_head: list[AfterHead] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -166,7 +183,10 @@ class VerifyResult:
                                 "reason": v.reason} for v in self.violations],
                 "countersignatures_checked": self.countersignatures_checked,
                 "pending": [{"seq": p.seq, "role": p.role, "party": p.party,
-                             "is_user": p.is_user} for p in self.pending]}
+                             "is_user": p.is_user} for p in self.pending],
+                "noted_head_seq": self.noted_head_seq,
+                "after_head": [{"seq": a.seq, "action": a.action, "actor": a.actor,
+                                "recorded_at": a.recorded_at} for a in self.after_head]}
 
     def summary(self) -> str:
         if self.ok:
@@ -174,7 +194,9 @@ class VerifyResult:
             return (
                 f"custody log verified: {self.events_checked} events, head #{self.head_seq} "
                 f"{self.head_hash}"
-            ) + (f"; {waiting} countersignature(s) pending" if waiting else "")
+            ) + (f"; {waiting} countersignature(s) pending" if waiting else "") + (
+                f"; extends the noted head #{self.noted_head_seq} by {len(self.after_head)} "
+                "event(s)" if self.after_head else "")
         rules = (f"{len(self.violations)} custody rule violation(s), the first at "
                  f"{self.first_violation}")
         if self.problems:
@@ -313,6 +335,30 @@ def _check_event(
     return reasons
 
 
+def _check_noted_head(result: VerifyResult, events: Sequence[Mapping[str, Any]],
+                      noted: str, prefix: bool) -> None:
+    """The noted head is the end of the log (or, with ``prefix``, a point the log passes)."""
+    position = next((i for i, e in enumerate(events) if e.get("event_hash") == noted), None)
+    if position is None:
+        result.problems.append(Problem(
+            None, f"the head hash you gave ({noted[:16]}...) is not in this log "
+                  "(truncated or rewritten)"))
+        return
+    result.noted_head_seq = events[position].get("seq") if isinstance(
+        events[position].get("seq"), int) else None
+    result.after_head = [AfterHead(e.get("seq") if isinstance(e.get("seq"), int) else None,
+                                   str(e.get("action")), str(e.get("actor")),
+                                   str(e.get("recorded_at")))
+                         for e in events[position + 1:]]
+    if result.after_head and not prefix:
+        listed = "; ".join(str(a) for a in result.after_head[:20])
+        more = f" and {len(result.after_head) - 20} more" if len(result.after_head) > 20 else ""
+        result.problems.append(Problem(
+            None, f"the log goes on past the head you gave (#{result.noted_head_seq}): "
+                  f"{len(result.after_head)} event(s) follow it: {listed}{more} (verify with "
+                  "--prefix if this log is meant to extend the noted one)"))
+
+
 def verify_events(
     events: Sequence[Mapping[str, Any]],
     keys: Mapping[str, SignerKey],
@@ -321,11 +367,16 @@ def verify_events(
     anchors: Sequence[Anchor] = (),
     expected_head: str | None = None,
     countersignatures: Sequence[Mapping[str, Any]] = (),
+    prefix: bool = False,
 ) -> VerifyResult:
     """Verify a case's events in stored order; report every problem, the first one first.
     ``countersignatures`` are checked against the events (see
     :func:`check_countersignatures`); hand-over parties who have not signed are listed in
-    ``result.pending``."""
+    ``result.pending``.
+
+    ``expected_head`` is a head noted outside the system (the proces-verbaal): the log must
+    end there. Events after it are listed in ``result.after_head``; they are a problem
+    unless ``prefix`` says the caller checks that the log *extends* what was noted."""
     result = VerifyResult(case_id=case_id)
     prev_hash = GENESIS_HASH
     prev_recorded = None
@@ -373,12 +424,8 @@ def verify_events(
                 f"hash differs from the head recorded in {anchor.source} "
                 "(history rewritten)",
             ))
-    if expected_head is not None and expected_head.lower() not in hashes_by_seq.values():
-        result.problems.append(Problem(
-            None,
-            f"the head hash you gave ({expected_head[:16]}...) is not in this log "
-            "(truncated or rewritten)",
-        ))
+    if expected_head is not None:
+        _check_noted_head(result, events, expected_head.lower(), prefix)
     signature_problems, result.pending = check_countersignatures(events, countersignatures,
                                                                  keys)
     result.problems += signature_problems

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 from lccu.errors import InvalidInput
 from lccu.evidence.canonical import canonical_json, format_time, utc_now
-from lccu.evidence.chain import Anchor, SignerKey, VerifyResult, verify_events
+from lccu.evidence.chain import Anchor, Problem, SignerKey, VerifyResult, verify_events
 from lccu.evidence.records import CaseInfo
 
 EXPORT_FORMAT = "lccu-custody-export/1"
@@ -61,9 +62,87 @@ def write_export(path: Path, case: CaseInfo, events: Sequence[dict[str, Any]],
         raise
 
 
-def verify_export(path: str | os.PathLike[str], *,
-                  expected_head: str | None = None) -> VerifyResult:
-    """Verify an export file on its own (no database, no key store)."""
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_OPTIONAL_TEXT = (str, type(None))
+
+#: the type every field of a line must have; a line that breaks this is malformed (exit 2),
+#: not a broken chain (exit 1): a verifier must never crash on what a file holds
+EVENT_FIELDS: dict[str, tuple[type, ...]] = {
+    "v": (int,), "case_id": (str,), "seq": (int,), "occurred_at": (str,),
+    "recorded_at": (str,), "actor": (str,), "actor_zone": _OPTIONAL_TEXT,
+    "actor_role": _OPTIONAL_TEXT, "key_id": (str,), "action": (str,),
+    "evidence_id": _OPTIONAL_TEXT, "location": _OPTIONAL_TEXT, "reason": _OPTIONAL_TEXT,
+    "observed_hashes": (dict,), "details": (dict,), "prev_hash": (str,),
+    "event_hash": (str,), "signature": (str,)}
+COUNTERSIGNATURE_FIELDS: dict[str, tuple[type, ...]] = {
+    "seq": (int,), "event_hash": (str,), "signer": (str,), "role": (str,),
+    "key_id": (str,), "signature": (str,)}
+KEY_FIELDS: dict[str, tuple[type, ...]] = {"username": (str,), "public_key": (str,)}
+ANCHOR_FIELDS: dict[str, tuple[type, ...]] = {"seq": (int,), "head_hash": (str,)}
+
+
+def _type_names(types: tuple[type, ...]) -> str:
+    names = {int: "an integer", str: "a string", dict: "an object", list: "a list",
+             type(None): "null"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_fields(where: str, record: dict[str, Any],
+                  fields: dict[str, tuple[type, ...]]) -> None:
+    """Raise :class:`InvalidInput` naming the first field that is missing or mistyped."""
+    for name, types in fields.items():
+        if name not in record:
+            raise InvalidInput(f"{where}: field {name!r} is missing")
+        value = record[name]
+        if isinstance(value, bool) or not isinstance(value, types):
+            raise InvalidInput(f"{where}: field {name!r} must be {_type_names(types)}, not "
+                               f"{json.dumps(value)[:40]}")
+
+
+def _parse_line(where: str, line: str) -> dict[str, Any]:
+    try:
+        record = json.loads(line, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"{where}: not a JSON object ({str(exc)[:80]})") from exc
+    if not isinstance(record, dict):
+        raise InvalidInput(f"{where}: not a JSON object")
+    if not isinstance(record.get("type"), str):
+        raise InvalidInput(f"{where}: field 'type' is missing or not a string")
+    return record
+
+
+def _check_header(where: str, record: dict[str, Any]) -> dict[str, Any]:
+    if record.get("format") != EXPORT_FORMAT:
+        raise InvalidInput(f"{where}: unknown export format {str(record.get('format'))[:40]!r}"
+                           f" (this verifier reads {EXPORT_FORMAT})")
+    case = record.get("case")
+    if not isinstance(case, dict):
+        raise InvalidInput(f"{where}: field 'case' must be an object")
+    if not isinstance(case.get("id"), str):
+        raise InvalidInput(f"{where}: field 'case.id' must be a string")
+    head = record.get("head")
+    if not isinstance(head, dict):
+        raise InvalidInput(f"{where}: field 'head' must be an object")
+    seq = head.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise InvalidInput(f"{where}: field 'head.seq' must be a non-negative integer")
+    if not (head.get("hash") is None if seq == 0 else isinstance(head.get("hash"), str)):
+        raise InvalidInput(f"{where}: field 'head.hash' must be a string (null only for an "
+                           "empty log)")
+    return record
+
+
+def verify_export(path: str | os.PathLike[str], *, expected_head: str | None = None,
+                  prefix: bool = False) -> VerifyResult:
+    """Verify an export file on its own (no database, no key store).
+
+    A file that is not a well-formed export (a line that is not a JSON object, a field
+    missing or of the wrong type, NaN, a malformed key) raises :class:`InvalidInput` naming
+    the line and the field; what a well-formed file says is then verified."""
     source = Path(path)
     if not source.is_file():
         raise InvalidInput(f"{source}: no such export file")
@@ -78,34 +157,54 @@ def verify_export(path: str | os.PathLike[str], *,
     for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-            kind = record.pop("type")
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InvalidInput(f"{source}:{number}: not a custody export line ({exc})") from exc
+        where = f"{source}:{number}"
+        record = _parse_line(where, line)
+        kind = record.pop("type")
         if kind == "header":
-            if record.get("format") != EXPORT_FORMAT:
-                raise InvalidInput(f"{source}:{number}: unknown export format "
-                                   f"{record.get('format')!r}")
-            header = record
+            if header is not None:
+                raise InvalidInput(f"{where}: a second header line")
+            header = _check_header(where, record)
         elif kind == "key":
-            key = SignerKey(str(record.get("username")), str(record.get("public_key")))
+            _check_fields(where, record, KEY_FIELDS)
+            if not _HEX64.match(record["public_key"]):
+                raise InvalidInput(f"{where}: field 'public_key' must be 64 lowercase hex "
+                                   "digits (a raw Ed25519 public key)")
+            key = SignerKey(record["username"], record["public_key"])
             keys[key.username] = key
         elif kind == "event":
+            _check_fields(where, record, EVENT_FIELDS)
             events.append(record)
         elif kind == "countersignature":
+            _check_fields(where, record, COUNTERSIGNATURE_FIELDS)
             countersignatures.append(record)
         elif kind == "anchor":
-            anchors.append(Anchor(int(record["seq"]), str(record["head_hash"]),
+            _check_fields(where, record, ANCHOR_FIELDS)
+            anchors.append(Anchor(record["seq"], record["head_hash"],
                                   f"anchor at line {number}"))
         else:
-            raise InvalidInput(f"{source}:{number}: unknown line type {kind!r}")
+            raise InvalidInput(f"{where}: unknown line type {kind[:40]!r}")
     if header is None:
         raise InvalidInput(f"{source}: no header line; this is not a custody export")
-    case_id = header.get("case", {}).get("id")
-    head = header.get("head", {})
-    if head.get("seq"):
-        anchors.append(Anchor(int(head["seq"]), str(head.get("hash")), "the export header"))
+    case_id = header["case"]["id"]
+    head = header["head"]
+    if head["seq"]:
+        anchors.append(Anchor(head["seq"], head["hash"], "the export header"))
     result = verify_events(events, keys, case_id=case_id, anchors=anchors,
-                           expected_head=expected_head, countersignatures=countersignatures)
+                           expected_head=expected_head, countersignatures=countersignatures,
+                           prefix=prefix)
+    _check_header_head(result, events, head)
+    result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return result
+
+
+def _check_header_head(result: VerifyResult, events: Sequence[dict[str, Any]],
+                       head: dict[str, Any]) -> None:
+    """The header's head is the file's last event: an event after it was appended later."""
+    past = [e for e in events if isinstance(e.get("seq"), int) and e["seq"] > head["seq"]]
+    if past:
+        listed = "; ".join(f"#{e['seq']} {e.get('action')} by {e.get('actor')}"
+                           for e in past[:20])
+        result.problems.append(Problem(
+            past[0]["seq"], f"the export header says the log ends at #{head['seq']}, but "
+                            f"{len(past)} event(s) follow it in the file (appended after the "
+                            f"export?): {listed}"))

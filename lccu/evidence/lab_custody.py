@@ -47,17 +47,21 @@ class LabCustody(LabBase):
             raise InvalidInput("the processing path records only 'processed' events")
         if once and not reason:
             raise InvalidInput("once=True needs a reason that identifies the event")
-        from lccu.evidence.invariants import complete_new_event
+        from lccu.evidence.invariants import MOVEMENT_ACTIONS, complete_new_event
 
         location, filled = complete_new_event(action, self.actor.username, location, details)
         with self.db.session() as session:
+            parties = tuple(str(filled[k]) for k in ("received_by",)
+                            if action in MOVEMENT_ACTIONS and filled.get(k))
             case = self._case_for(session, case_ref, f"custody.{action}", write=True,
-                                  processing=processing)
+                                  processing=processing, parties=parties)
             item_id = None
             if evidence is not None:
-                item = self._find_item(session, evidence)
-                if item.case_id != case.id:
-                    raise InvalidInput(f"evidence {evidence} is not part of case {case.number}")
+                found = self.gate.find_item(session, evidence, case=case)
+                if found is None:  # another case's item is "no such item" here too
+                    raise self.gate.missing(f"custody.{action}", "evidence", evidence,
+                                            f"evidence item in case {case.number}")
+                item = found
                 item_id = item.id
                 if action in ("returned", "destroyed"):
                     item.state = action
@@ -124,9 +128,12 @@ class LabCustody(LabBase):
             case = self._case_for(session, case_ref, "custody.read")
             return load_events(session, case.id)
 
-    def verify_custody(self, case_ref: str, *, expected_head: str | None = None) -> VerifyResult:
+    def verify_custody(self, case_ref: str, *, expected_head: str | None = None,
+                       prefix: bool = False) -> VerifyResult:
         """Recompute every hash and signature, compare with the anchors outside the DB and
-        check the custody rules (``result.violations``; ``ok`` is false if there are any)."""
+        check the custody rules (``result.violations``; ``ok`` is false if there are any).
+        ``expected_head`` (noted in the PV) must be the log's last event unless ``prefix``
+        (then the events after it are listed in ``result.after_head``)."""
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "custody.verify")
             events = load_events(session, case.id)
@@ -135,7 +142,8 @@ class LabCustody(LabBase):
             case_id, head_seq, head_hash = case.id, case.head_seq, case.head_hash
         anchors, complaints = self.anchors.read(case_id, keys)
         result = verify_events(events, keys, case_id=case_id, anchors=anchors,
-                               expected_head=expected_head, countersignatures=signatures)
+                               expected_head=expected_head, countersignatures=signatures,
+                               prefix=prefix)
         for complaint in complaints:
             result.problems.append(Problem(None, complaint))
         if (head_seq, head_hash) != (result.head_seq, result.head_hash) and events:
