@@ -40,6 +40,12 @@ def _show(status: dict[str, Any]) -> None:
           + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
     for line in finding_lines(status.get("findings") or {}):
         plain(f"  {visible(line)}")
+    found = status.get("hashsets")
+    if found:  # as soon as the hashsets stage is done, before the report
+        sets = ", ".join(f"{visible(x['name'])} v{x['version']} ({x['kind']})"
+                         for x in found["sets"])
+        word = "NOTABLE" if found["notable"] else "notable"
+        plain(f"  hash sets {sets}: {word} {found['notable']} file(s), known {found['known']}")
     for s in status["stages"]:
         done, total = s["progress"]
         progress = f"{done}/{total}" if total else (str(done) if done else "")
@@ -232,9 +238,15 @@ def worker(state: State, processes: int | None, threads: int | None, queues: tup
 
     With --processes > 1 this process supervises the children: a crashed child is restarted
     (see --max-restarts), SIGTERM or Ctrl-C stops them all."""
+    import dataclasses
+    import os
+
     from lccu.tasks.worker import run_processes, run_worker
 
     settings = state.settings
+    if state.user is not None:  # --as: this process, its children and every lab they open
+        os.environ["LCCU_USER"] = state.user
+        settings = dataclasses.replace(settings, user=state.user)
     processes = settings.worker_processes if processes is None else processes
     threads = settings.worker_threads if threads is None else threads
     max_restarts = settings.worker_max_restarts if max_restarts is None else max_restarts

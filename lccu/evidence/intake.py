@@ -145,11 +145,19 @@ class PendingIntake:
                                 "mismatched": exc.mismatched, "declared": exc.declared,
                                 "observed": exc.observed})
 
+    def recheck(self) -> None:
+        """Access and case state again, just before the commit: a share revoked or the
+        case closed while the bytes were arriving refuses the intake (audited)."""
+        with self.lab.db.session() as session:
+            self.lab._case_for(session, self.case_id, "evidence.add", write=True,
+                               open_case=True)
+
     def record(self, stored: StoredEvidence | Sequence[tuple[str, StoredEvidence]],
-               media: MediaFacts | None = None) -> EvidenceInfo:
+               media: MediaFacts | None = None, *, rechecked: bool = False) -> EvidenceInfo:
         """The item row, its container rows and its signed intake event, in one
         transaction, then anchored. The item's size and hashes are the media's; with no
-        ``media`` (one file streamed in as it is) they are that file's."""
+        ``media`` (one file streamed in as it is) they are that file's. Access and case
+        state are checked again first (unless ``rechecked`` just now)."""
         lab, facts = self.lab, self.facts
         files = ([(self.source_name, stored)] if isinstance(stored, StoredEvidence)
                  else list(stored))  # fmt: skip
@@ -161,7 +169,11 @@ class PendingIntake:
         segments = [{"name": name, "size": s.size, **s.digests.hashes(), "storage_uri": s.uri,
                      "storage_version_id": s.version_id} for name, s in files]
         with lab.db.session() as session:
-            case = lab._find_case(session, self.case_id)
+            if rechecked:
+                case = lab._find_case(session, self.case_id)
+            else:
+                case = lab._case_for(session, self.case_id, "evidence.add", write=True,
+                                     open_case=True)
             exhibit_number = facts.exhibit_number
             if exhibit_number is None:
                 count = session.scalar(select(func.count()).select_from(EvidenceItem)
@@ -241,9 +253,7 @@ def prepare(lab: Lab, case_ref: str, *, source_name: str, size: int, facts: Item
     if size <= 0:
         raise InvalidInput(f"{source_name}: the file is empty (0 bytes); nothing to take in")
     with lab.db.session() as session:
-        case = lab._case_for(session, case_ref, "evidence.add", write=True)
-        if case.status != "open":
-            raise InvalidInput(f"case {case.number} is closed")
+        case = lab._case_for(session, case_ref, "evidence.add", write=True, open_case=True)
         case_id = case.id
     item_id = new_uuid()
     safe = _SAFE_NAME.sub("_", source_name)[:120].lstrip(".") or "image"
@@ -371,6 +381,7 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
                 " files; an examiner who must keep a mismatching copy takes it in"
                 " deliberately with `lccu evidence add --accept-mismatch`)",
                 mismatched=differ, declared=pending.declared, observed=observed)
+        pending.recheck()  # access and case state again, before anything is committed
         committed = []
         for stage in staged:
             committed.append(stage.commit())
@@ -382,7 +393,7 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
         raise
     finally:
         store.close()
-    return pending.record(list(zip(names, committed, strict=True)), media)
+    return pending.record(list(zip(names, committed, strict=True)), media, rechecked=True)
 
 
 class StreamingIntake:
@@ -404,6 +415,7 @@ class StreamingIntake:
         self._info: EvidenceInfo | None = None
         self._finish_lock = threading.Lock()
         self._head, self._tail = b"", b""  # what tells a container from raw bytes
+        self._pipe_closed = False
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"intake-{pending.item_id[:8]}")
         self._thread.start()
@@ -458,19 +470,22 @@ class StreamingIntake:
                 return self._info
             if self.error is None and self.received != self.size:
                 raise InvalidInput(f"intake incomplete: {self.received} of {self.size} bytes")
-            if self.error is None:
+            if self.error is None and not self._pipe_closed:
                 try:
                     self._refuse_container()
-                except InvalidInput as exc:
-                    self.abort(str(exc))
+                    self.pending.recheck()  # before the store may commit anything
+                except LccuError as exc:
+                    self.abort(str(exc) if isinstance(exc, InvalidInput)
+                               else "refused at completion")
                     raise
                 self._pipe.close()  # the go-ahead: the store may now commit
+                self._pipe_closed = True
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise StorageError("the store is still writing the last part; ask again")
             if self._stored is None:
                 raise self.error or StorageError("the store gave no result")
-            self._info = self.pending.record(self._stored)
+            self._info = self.pending.record(self._stored, rechecked=True)
             return self._info
 
     def abort(self, reason: str = "cancelled") -> None:

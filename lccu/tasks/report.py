@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lccu.errors import LccuError, NotFound, PermanentTaskError
+from lccu.errors import LccuError, PermanentTaskError
 from lccu.pipeline.assemble import assemble_report
 from lccu.report import validate_report, write_reports
 from lccu.report.thumbnails import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, _candidates, _lexically_safe
@@ -52,18 +52,10 @@ def report_key(evidence_id: str, run_id: str, fmt: str) -> str:
 def finished_report(lab: Any, evidence_ref: str, run_id: str | None = None,
                     fmt: str = "json") -> tuple[str, str]:
     """The run id and stored key of the ``fmt`` (json or html) report of the newest
-    finished run of an item, or of ``run_id``; :class:`NotFound` when there is none."""
-    from lccu.tasks.submit import run_status, runs_of
-
-    for status in (run_status(lab, r) for r in ([run_id] if run_id else
-                                                 runs_of(lab, evidence_ref))):
-        if status["state"] == "done" and status["report"]:
-            key = str(status["report"])  # report-<run>.json (older runs: <run>/report.json)
-            if fmt == "html":
-                key = key.removesuffix(".json") + ".html"
-            return str(status["run"]), key
-    raise NotFound(f"no finished processing run for {evidence_ref}; see"
-                   f" `lccu status {evidence_ref}`")
+    finished run of an item, or of its run ``run_id``; checked and audited by the gate
+    (:meth:`lccu.evidence.lab.Lab.finished_report`)."""
+    run, key = lab.finished_report(evidence_ref, run_id, fmt)
+    return str(run), str(key)
 
 
 def fetch_pictures(store: Any, evidence_id: str, report: dict[str, Any], out_dir: Path) -> int:
