@@ -12,18 +12,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
+from zoneinfo import ZoneInfo
 
 from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
 from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import Digests, hash_stream
+from lccu.hashsets.lookup import HashSetLookup
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.archives import ExpansionResult, expand_containers, expansion_settings
 from lccu.pipeline.assemble import assemble_report
 from lccu.pipeline.carving import carve_image
-from lccu.pipeline.filesystem import list_and_extract
+from lccu.pipeline.filesystem import FileSystemResult, list_and_extract
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import scan_all
 from lccu.report import write_reports
@@ -47,6 +49,8 @@ class ScanOptions:
     limits: ExpansionLimits | None = None
     #: the case's password list for encrypted archives: never in a report or a repr
     passwords: tuple[str, ...] = field(default=(), repr=False)
+    #: the hash sets every file is looked up in (None: none, every ``hashsets`` is empty)
+    hashsets: HashSetLookup | None = None
 
 
 def _noop(_stage: str, _n: int, _total: int | None) -> None:
@@ -66,26 +70,41 @@ def image_fields(image: ImageStream, digests: Digests) -> dict[str, Any]:
             "containers": list(image.media.containers) if image.media else []}
 
 
+def hash_result(image: ImageStream,
+                progress: Callable[[int], None]) -> tuple[Digests, dict[str, Any]]:
+    """The hash stage's result: one pass for MD5, SHA-1 and SHA-256, and what that pass
+    learned about the media (read errors, hashes stored in the container)."""
+    digests = hash_stream(image, progress=progress)
+    media = check_media(image, digests)  # complete: the hash read every byte
+    return digests, {"image": {**image_fields(image, digests), **media.image_fields()},
+                     "errors": media.errors(), "read_errors": media.read_errors()}
+
+
+def files_result(tsk: TskImage, sink: DirectorySink, zone: ZoneInfo | None,
+                 tick: Callable[[int], None]) -> tuple[FileSystemResult, dict[str, Any]]:
+    """The files stage's result: every volume and file listed, readable ones extracted to
+    ``sink`` (``exported`` relative to it)."""
+    try:
+        fs = list_and_extract(tsk, sink, tick=tick, zone=zone)
+    finally:
+        tsk.clear_cache()
+    return fs, {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
+                "warnings": fs.warnings, "source_timezone": zone_name(zone)}
+
+
 def build_report(image: ImageStream, label: str, out: DirectorySink, options: ScanOptions,
                  progress: Progress = _noop) -> dict[str, Any]:
     """Run every stage over an open image; return the report dictionary (not yet written),
     assembled from the stages' results like a worker run's
     (:func:`lccu.pipeline.assemble.assemble_report`)."""
     zone = source_zone(options.timezone)
-    digests = hash_stream(image, progress=lambda n: progress("hash", n, image.size))
-    media = check_media(image, digests)  # complete: the hash read every byte
-    results: dict[str, list[dict[str, Any]]] = {"hash": [{
-        "image": {**image_fields(image, digests), **media.image_fields()},
-        "errors": media.errors(), "read_errors": media.read_errors()}]}
+    _digests, hashed = hash_result(image, lambda n: progress("hash", n, image.size))
+    results: dict[str, list[dict[str, Any]]] = {"hash": [hashed]}
     image.seek(0)
     stream = cast(BinaryIO, image)  # ImageStream is a read-only, seekable binary stream
     tsk = TskImage(stream, image.size, name=label)
-    try:
-        fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None), zone=zone)
-    finally:
-        tsk.clear_cache()
-    results["files"] = [{"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
-                         "warnings": fs.warnings, "source_timezone": zone_name(zone)}]
+    fs, listed = files_result(tsk, out, zone, lambda n: progress("files", n, None))
+    results["files"] = [listed]
     carved: list[dict[str, Any]] = []
     if options.carve != "none":
         ranges = None
@@ -120,6 +139,10 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
                                          out, tick=lambda n: progress("yara", n, None),
                                          members=expanded.members)
             results["yara"] = [{"yara": hits, "errors": yara_errors}]
+    if options.hashsets is not None:
+        if options.hashsets.sets:
+            progress("hashsets", 0, None)
+        results["hashsets"] = [options.hashsets.result(results)]
     return assemble_report(results, label=label, errors=options.extra_errors,
                            yara_rules=yara_rules, case=options.case, evidence=options.evidence)
 

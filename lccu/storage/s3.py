@@ -55,15 +55,20 @@ IN_FLIGHT_BYTES = 64 * MIB  # ... but no more than this (big images have big par
 READ_BLOCK = 8 * 1024 * 1024
 READ_CACHE_BLOCKS = 16
 READ_AHEAD = 3
-CONNECT_TIMEOUT = 3.0
-READ_TIMEOUT = 60.0
-RETRIES = 2
+CONNECT_TIMEOUT = 3.0  # at most; LCCU_S3_TIMEOUT if smaller
+RETRIES = 2  # refused connections and 5xx answers; a stalled server (read timeout) is not
+# retried: it would only multiply LCCU_S3_TIMEOUT
 
 T = TypeVar("T")
 
 
 def make_client(settings: Settings) -> Any:
-    """A minio client whose HTTP pool has timeouts and a small retry budget with backoff."""
+    """A minio client whose HTTP pool has timeouts and a small retry budget with backoff.
+
+    Every request waits at most ``LCCU_S3_TIMEOUT`` seconds for the server to connect and
+    at most that long for each read; a server that accepts the connection but answers
+    nothing (hung, frozen, overloaded) is not retried, so a stalled store fails the call
+    within about that time instead of hanging an intake or a stage."""
     import urllib3
     from minio import Minio
 
@@ -72,12 +77,13 @@ def make_client(settings: Settings) -> Any:
     if not settings.s3_access_key or not settings.s3_secret_key:
         raise ConfigError("LCCU_S3_ACCESS_KEY and LCCU_S3_SECRET_KEY must both be set")
     retry = urllib3.Retry(
-        total=RETRIES, connect=RETRIES, read=RETRIES, backoff_factor=0.25,
+        total=RETRIES, connect=RETRIES, read=0, backoff_factor=0.25,
         status_forcelist=(500, 502, 503, 504), allowed_methods=None,
         raise_on_status=False,
     )  # fmt: skip
     http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, settings.s3_timeout),
+                                read=settings.s3_timeout),
         retries=retry, maxsize=READ_AHEAD + 4, cert_reqs="CERT_REQUIRED",
     )  # fmt: skip
     endpoint = settings.s3_endpoint.removeprefix("https://").removeprefix("http://")
@@ -86,6 +92,22 @@ def make_client(settings: Settings) -> Any:
         secret_key=settings.s3_secret_key, secure=settings.s3_secure,
         region=settings.s3_region or "us-east-1", http_client=http,
     )  # fmt: skip
+
+
+def stalled(exc: BaseException) -> bool:
+    """Whether an urllib3 error is a timeout (the server accepted but did not answer in
+    time), directly or as the reason of a ``MaxRetryError``."""
+    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None or isinstance(seen, NewConnectionError | ConnectionRefusedError):
+            return False  # refused: a timeout subclass in urllib3 2, but not a stall
+        if isinstance(seen, Urllib3Timeout | TimeoutError):
+            return True
+        seen = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 def part_size_for(size: int | None) -> int:
@@ -132,6 +154,12 @@ class S3Store:
                 ) from exc
             raise StorageError(f"{action}: the S3 server refused it: {code}: {exc}") from exc
         except self._http_error as exc:
+            if stalled(exc):
+                raise StoreUnavailable(
+                    f"{action}: S3 server {self.endpoint} did not answer within"
+                    f" {self.settings.s3_timeout:g} s (LCCU_S3_TIMEOUT): it is stalled or"
+                    " overloaded; nothing was recorded. Check the server, then try again"
+                ) from exc
             raise StoreUnavailable(
                 f"{action}: S3 server {self.endpoint} unreachable after {RETRIES} retries with"
                 f" backoff ({type(exc).__name__}); nothing was recorded. Check that it runs"
@@ -336,7 +364,7 @@ class S3Store:
                      legal_hold: bool) -> str | None:
         """Upload ``reader`` as one object; returns its version id.
 
-        Small objects go in one PUT. Larger ones become a multipart upload whose parts
+        The object is a multipart upload (even of one part) whose parts
         are sent by up to ``PARALLEL_PARTS`` threads (at most ``IN_FLIGHT_BYTES`` of parts)
         while the next part is read and hashed. The upload is completed only after the source
         has ended without error (``HashingReader`` raises on a size or declared-hash
@@ -349,12 +377,13 @@ class S3Store:
 
         part_size = part_size_for(reader.size)
         data = reader.read(part_size)
-        if len(data) < part_size:
-            if reader.read(1):  # the end, confirmed (for a streaming intake: its go-ahead)
-                raise StorageError(f"evidence {key!r}: the source went on after it ended")
-            result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
+        if not data:  # an empty source: nothing that could stall half-way
+            result = self.client.put_object(self.bucket, key, io.BytesIO(data), 0,
                                             retention=retention, legal_hold=legal_hold)
             return result.version_id  # type: ignore[no-any-return]
+        # Even one part goes through a multipart upload: a single PUT whose answer timed out
+        # (a stalled server) may still be completed by the server afterwards, leaving a
+        # locked version no item records; parts become an object only on the final call.
         upload_id, parts = self._send_parts(key, reader, retention, legal_hold, data)
         try:
             result = self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)

@@ -19,12 +19,10 @@ from lccu.config import current_settings
 from lccu.errors import PermanentTaskError
 from lccu.fs import FileEntry, OutOfTime, Problem
 from lccu.fs.times import source_zone, zone_name
-from lccu.hashing import hash_stream
-from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.carving import carve_image
-from lccu.pipeline.filesystem import list_and_extract, list_entries, listing_budget
-from lccu.pipeline.scan import image_fields
+from lccu.pipeline.filesystem import list_entries, listing_budget
+from lccu.pipeline.scan import files_result, hash_result
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import _record, owner_lookup, scan_derived
 from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_stream
@@ -89,16 +87,13 @@ def run_hash(ctx: StageContext) -> dict[str, Any]:
     """Hash the media in one pass; the result also says whether it was read as acquired
     (read errors, hashes stored in the container) and as taken in (intake hashes)."""
     with ctx.image() as (image, _label):
-        digests = hash_stream(image, progress=lambda n: ctx.tick(n, image.size))
-        media = check_media(image, digests)
-        fields = image_fields(image, digests)
+        digests, result = hash_result(image, lambda n: ctx.tick(n, image.size))
     recorded = ctx.lab.get_evidence(ctx.evidence_id, processing=True)
     observed = {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
     differ = sorted(k for k, v in observed.items() if getattr(recorded, k) not in (None, v))
     errors = [{"where": "hash", "message": f"{', '.join(differ)} differ from intake: the stored "
                "copy changed; verify the evidence (`lccu evidence verify`)"}] if differ else []
-    return {"image": {**fields, **media.image_fields()}, "matches_intake": not differ,
-            "errors": [*media.errors(), *errors], "read_errors": media.read_errors()}
+    return {**result, "matches_intake": not differ, "errors": [*result["errors"], *errors]}
 
 
 def run_files(ctx: StageContext) -> dict[str, Any]:
@@ -106,18 +101,14 @@ def run_files(ctx: StageContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lccu-files-") as tmp, ctx.image() as (image, label):
         sink = DirectorySink(Path(tmp))
         tsk = TskImage(image, image.size, name=label)
-        try:
-            fs = list_and_extract(tsk, sink, tick=lambda n: ctx.tick(n, None), zone=zone)
-        finally:
-            tsk.clear_cache()
+        fs, result = files_result(tsk, sink, zone, lambda n: ctx.tick(n, None))
         uploaded: dict[str, str | None] = {}
         for record in fs.files:
             rel = record["exported"]
             if rel and rel not in uploaded:
                 uploaded[rel] = ctx.upload(sink, rel)
             record["exported"] = uploaded.get(rel) if rel else None
-    return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
-            "warnings": fs.warnings, "source_timezone": zone_name(zone)}
+    return result
 
 
 def run_timeline(ctx: StageContext) -> dict[str, Any]:
@@ -235,6 +226,18 @@ def run_yara_files(ctx: StageContext) -> dict[str, Any]:
     return {"yara": hits, "errors": errors}
 
 
+def run_hashsets(ctx: StageContext) -> dict[str, Any]:
+    """Look every file, carved file and archive member the run found up in the hash set
+    versions the run was submitted with (by every hash type each set has); the result holds
+    the hits per digest, which the report puts on each record."""
+    from lccu.hashsets.lookup import records_of, stage_result
+
+    result = stage_result(ctx.lab.hashsets, list(ctx.options.get("hashsets") or []),
+                          records_of(ctx.inputs))
+    ctx.tick(1, 1)
+    return result
+
+
 STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "hash": run_hash,
     "files": run_files,
@@ -243,4 +246,5 @@ STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "archives": run_archives,
     "yara-files": run_yara_files,
     "timeline": run_timeline,
+    "hashsets": run_hashsets,
 }
