@@ -30,8 +30,8 @@ def image_with_edge_word(planted: Path, tmp_path: Path) -> Path:
     the byte before its edge (a window starting at the edge saw a false word boundary)."""
     image = tmp_path / "edge.img"
     data = bytearray(planted.read_bytes())
-    assert data[SEGMENT - 512:SEGMENT + 512] == bytes(1024)
-    data[SEGMENT - 1:SEGMENT + 9] = b"xlccu-edge"
+    assert data[SEGMENT - 512 : SEGMENT + 512] == bytes(1024)
+    data[SEGMENT - 1 : SEGMENT + 9] = b"xlccu-edge"
     image.write_bytes(bytes(data))
     return image
 
@@ -40,8 +40,13 @@ def lccu(unit: Unit, *args: str, **env: str) -> subprocess.CompletedProcess[str]
     """The command line as the investigator runs it, with the unit's settings."""
     full = {**os.environ, **unit.env, "LCCU_USER": "vlas_inv", **env}
     full = {k: v for k, v in full.items() if v != ""}
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=full,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "lccu.cli.main", *args],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +61,8 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_scan_embedded_process_and_worker_give_one_report(
-        unit: Unit, workers, planted_disk: PlantedManifest, tmp_path: Path) -> None:
+    unit: Unit, workers, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
     """The same image (JPEG headers in files, carved and raw bytes; a word that is no whole
     word at a segment edge) through `lccu scan`, `lccu process` without Redis (embedded)
     and a worker process: equal reports but for run metadata and the image's name."""
