@@ -73,6 +73,8 @@ _PHRASES = {
     "audit.verify": "verify the audit log",
     "password.set": "set this password",
     "hashset.import": "import hash sets",
+    "workers.read": "see the workers",
+    "metrics.read": "read the metrics",
     "hashset.remove": "remove hash sets",
 }
 
@@ -104,6 +106,9 @@ class Gate:
     def __init__(self, actor: Actor, audit: AuditLog) -> None:
         self.actor = actor
         self.audit = audit
+        #: runs this gate has let the actor read: polling a run's progress (``lccu status
+        #: --watch``, ``process --wait``) is decided every time but audited once per Lab
+        self._runs_read: set[tuple[str, str]] = set()
 
     # -- verdicts -----------------------------------------------------------------------------
 
@@ -377,9 +382,15 @@ class Gate:
                 detail={"why": why, "evidence": item.id},
             )
             raise NotFound(why)
-        self.allow(
-            operation, case=case, object_type="run", object_id=run.id, detail={"evidence": item.id}
-        )
+        if (operation, run.id) not in self._runs_read:
+            self._runs_read.add((operation, run.id))
+            self.allow(
+                operation,
+                case=case,
+                object_type="run",
+                object_id=run.id,
+                detail={"evidence": item.id},
+            )
         return case, item, run
 
     def run_by_id(
@@ -402,13 +413,15 @@ class Gate:
         decision = self.decide(case, processing=processing)
         if not decision.allowed:
             raise self.deny(operation, decision.why, case=case, object_type="run", object_id=run.id)
-        self.allow(
-            operation,
-            case=case,
-            object_type="run",
-            object_id=run.id,
-            detail={"evidence": item.id, "access": decision.why},
-        )
+        if (operation, run.id) not in self._runs_read:
+            self._runs_read.add((operation, run.id))
+            self.allow(
+                operation,
+                case=case,
+                object_type="run",
+                object_id=run.id,
+                detail={"evidence": item.id, "access": decision.why},
+            )
         return case, item, run
 
     def party_refusal(self, session: Session, case: Case, username: str) -> str | None:
@@ -428,6 +441,20 @@ class Gate:
                 f"share the case with {user.zone.name} first"
             )
         return None
+
+    def unit_view(self, operation: str, *, audit_allowed: bool = True) -> None:
+        """May the actor see the unit's processing (workers, the queue per zone, metrics)?
+        Operators, who run the workers, may; it shows no case contents. A refusal is
+        audited; an allowed look too, unless ``audit_allowed`` is false (a Prometheus
+        scrape every few seconds would bury the log)."""
+        if self.actor.role not in ZONE_ADMIN_ROLES:
+            raise self.deny(
+                operation,
+                f"only operators see the workers and the queue of every zone, not "
+                f"{article(self.actor.role)}",
+            )
+        if audit_allowed:
+            self.allow(operation)
 
     # -- administration -----------------------------------------------------------------------
 
