@@ -180,6 +180,12 @@ def _check_no_gap(paths: Sequence[Path]) -> None:
                 )
 
 
+def check_segment_names(paths: Sequence[Path]) -> None:
+    """Files named one by one follow their series' names (E01, split): nothing skipped, none
+    swapped (names only: the files may not be here, e.g. in an upload)."""
+    _check_given_order(paths)
+
+
 def _check_given_order(paths: Sequence[Path]) -> None:
     """Paths given one by one follow their series' names: nothing skipped, none swapped."""
     given = [p.name for p in paths[1:]]
