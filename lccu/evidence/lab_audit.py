@@ -20,6 +20,7 @@ class LabAudit(LabBase):
             return self.audit.entries(session, zone=zone, limit=limit)
 
     def verify_audit(self) -> list[str]:
+        """Problems in the audit log's hash chain, empty when intact (dpo only)."""
         if self.actor.role != "dpo":
             raise self._deny("audit.verify", "only a data protection officer verifies the log")
         with self.db.session() as session:

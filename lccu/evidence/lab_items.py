@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sqlalchemy import select
 
@@ -23,9 +23,6 @@ from lccu.evidence.models import EvidenceItem
 from lccu.evidence.records import EvidenceInfo
 from lccu.hashing import Digests, MultiHasher
 from lccu.storage.base import Progress, StoredEvidence
-
-if TYPE_CHECKING:
-    from lccu.evidence.lab import Lab
 
 
 class LabItems(LabBase):
@@ -81,8 +78,7 @@ class LabItems(LabBase):
             acquisition_tool=acquisition_tool,
             acquisition_tool_version=acquisition_tool_version, image_format=image_format,
             exhibit_number=exhibit_number, location=location)
-        # a LabItems is only ever part of a Lab, which is what intake expects
-        pending = prepare_intake(cast("Lab", self), case_ref,
+        pending = prepare_intake(self, case_ref,
                                  source_name=acquisition.paths[0].name,
                                  size=acquisition.container_bytes, facts=facts,
                                  declared=declared, accept_mismatch=accept_mismatch,
@@ -106,17 +102,20 @@ class LabItems(LabBase):
             from lccu.evidence.intake import check_upload_files
 
             check_upload_files(files, size)  # before the case is touched or the store opened
-        pending = prepare_intake(cast("Lab", self), case_ref, source_name=source_name, size=size,
+        pending = prepare_intake(self, case_ref, source_name=source_name, size=size,
                                  facts=facts, declared=declared,
                                  accept_mismatch=accept_mismatch, legal_hold=legal_hold)
         return StreamingIntake(pending, buffer_bytes=buffer_bytes, files=files)
 
     def get_evidence(self, ref: str, *, processing: bool = False) -> EvidenceInfo:
+        """An evidence item by id, unique id prefix or exhibit number, through its case's
+        access check (``processing``: the workers' path, operators only)."""
         with self.db.session() as session:
             _case, item = self._item_for(session, ref, "evidence.read", processing=processing)
             return EvidenceInfo.of(item)
 
     def list_evidence(self, case_ref: str) -> list[EvidenceInfo]:
+        """The items of a case, by exhibit number."""
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "evidence.list")
             items = session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id)

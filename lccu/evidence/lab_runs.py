@@ -83,6 +83,13 @@ def _hashset_findings(session: Session, run: Any) -> dict[str, Any] | None:
 class LabRuns(LabBase):
     """Processing runs and reports, behind their item's access check."""
 
+    def check_unit_view(
+        self, operation: str = "workers.read", *, audit_allowed: bool = True
+    ) -> None:
+        """Refuse (audited) anyone but an operator the view of the workers and queues of
+        every zone; audit an operator's look (unless ``audit_allowed`` is false)."""
+        self.gate.unit_view(operation, audit_allowed=audit_allowed)
+
     def run_status(self, run_id: str, *, evidence: str | None = None) -> dict[str, Any]:
         """A run and its stages as plain data (what ``lccu status --json`` prints).
 

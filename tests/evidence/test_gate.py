@@ -96,6 +96,12 @@ def test_another_zones_run_id_is_refused(make_lab: Callable[..., Lab],
         run_status(polder, a_run)  # by id alone: the run's case decides
     # her own run through her own item is fine, and is one allowed entry
     assert finished_report(polder, b_item, two_zones["b_run"])[0] == two_zones["b_run"]
+    # polling a run (status --watch) is decided every time, audited once per Lab
+    watcher = make_lab("polder_inv")
+    before = len(audit_rows(watcher, "polder_inv", "run.read"))
+    for _ in range(3):
+        run_status(watcher, two_zones["b_run"])
+    assert len(audit_rows(watcher, "polder_inv", "run.read")) == before + 1
 
     out = tmp_path / "stolen.json"
     answer = cli(lab_settings, "polder_inv", "report", b_item, "--run", a_run, "-o", str(out))
