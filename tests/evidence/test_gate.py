@@ -263,3 +263,21 @@ def test_worker_honours_as(make_lab: Callable[..., Lab], lab_settings: Settings,
     answer = cli(lab_settings, "vlas_inv", "worker", LCCU_REDIS_URL=redis_url)
     assert answer.returncode == 2
     assert "vlas_inv is investigator" in answer.stderr, answer.stderr
+
+
+def test_read_only_share_cannot_queue_processing(make_lab: Callable[..., Lab],
+                                                 tmp_path: Path) -> None:
+    """Processing appends custody events to the case: a zone with a read-only share may
+    read the item but not queue a run of it (refused, audited once as run.submit)."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Read-only share")
+    image = tmp_path / "i.dd"
+    image.write_bytes(os.urandom(4096))
+    item = vlas.add_evidence(case.id, image, description="stick")
+    vlas.share_case(case.id, "PZ Polder", permission="read", purpose="to look only")
+    polder = make_lab("polder_inv")
+    assert polder.get_evidence(item.id).id == item.id
+    with pytest.raises(AccessDenied, match="read-only"):
+        submit(polder, item.id, yara=False, carve="none", expand=False)
+    assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "run.submit")] == [False]
+    assert polder.runs_of(item.id) == []
