@@ -183,7 +183,8 @@ def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
     intake (and an E01's stored hashes with the media) and record a `verified` event."""
     lab = state.lab()
     info = lab.get_evidence(item_ref)
-    advance, stop = progress_bar(info.size, f"verify {info.exhibit_number}")
+    stored_bytes = sum(int(c["size"]) for c in info.containers) or info.size
+    advance, stop = progress_bar(stored_bytes, f"verify {info.exhibit_number}")
     try:
         outcome = lab.verify_evidence(item_ref, progress=advance)
     finally:
