@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from lccu.errors import CustodyError
 from lccu.evidence.canonical import canonical_json, format_time, utc_now
 from lccu.evidence.chain import Anchor, SignerKey
 from lccu.evidence.keys import KeyStore, verify_signature
+from lccu.evidence.registry import KeyRing
 
 
 class AnchorJournal:
@@ -48,8 +50,10 @@ class AnchorJournal:
             fh.flush()
             os.fsync(fh.fileno())
 
-    def read(self, case_id: str, keys: dict[str, SignerKey]) -> tuple[list[Anchor], list[str]]:
-        """Anchors whose signature verifies, and a list of complaints about the others."""
+    def read(self, case_id: str,
+             keys: Mapping[str, SignerKey] | KeyRing) -> tuple[list[Anchor], list[str]]:
+        """Anchors whose signature verifies (by a key certified for their actor), and a list
+        of complaints about the others."""
         path = self._path(case_id)
         if not path.exists():
             return [], []
@@ -65,10 +69,10 @@ class AnchorJournal:
             except (ValueError, KeyError, TypeError):
                 complaints.append(f"{path}:{number}: unreadable anchor line")
                 continue
-            key = keys.get(str(body["actor"]))
-            if key is None or not verify_signature(
-                key.public_key, str(line.get("signature", "")), canonical_json(body)
-            ):
+            ring = keys if isinstance(keys, KeyRing) else KeyRing.trusting(keys)
+            if not any(verify_signature(period.public_key, str(line.get("signature", "")),
+                                        canonical_json(body))
+                       for period in ring.keys_of(str(body["actor"]))):
                 complaints.append(f"{path}:{number}: anchor signature does not verify")
                 continue
             anchors.append(Anchor(int(body["seq"]), str(body["head_hash"]),

@@ -23,19 +23,20 @@ from lccu.config import Settings, load_settings
 from lccu.errors import AccessDenied, ConfigError, LccuError, NotFound
 from lccu.evidence.access import Actor, AuditLog, case_access
 from lccu.evidence.anchors import AnchorJournal
-from lccu.evidence.custody import append_event
+from lccu.evidence.custody import append_event, load_registry
 from lccu.evidence.db import Database
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.lab_admin import LabAdmin
 from lccu.evidence.lab_audit import LabAudit
-from lccu.evidence.lab_base import BOOTSTRAP
+from lccu.evidence.lab_base import BOOTSTRAP, unit_public_key
 from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case, _lookup_item
-from lccu.evidence.models import Case, EvidenceItem, User
+from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
+from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, LabAudit):
@@ -136,12 +137,28 @@ class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, L
             raise AccessDenied("custody events need a real user: pass --as USER")
         user = session.get(User, self.actor.user_id)
         assert user is not None
+        revoked = session.scalar(select(KeyRegistryEntry.recorded_at).where(
+            KeyRegistryEntry.action == "revoked", KeyRegistryEntry.key_id == user.key_id,
+            KeyRegistryEntry.username == user.username))
+        if revoked is not None:
+            raise AccessDenied(f"{user.username}'s signing key was revoked at {revoked}; an "
+                               "operator gives a new one (`lccu user rotate-key`)")
         return user.key_id
 
     def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:
         event = append_event(session, case, self.actor, self._signing_key_id(session),
                              self.keys, action, **fields)
         return {"case_id": case.id, "seq": event.seq, "event_hash": event.event_hash}
+
+    def _key_ring(self, session: Session,
+                  unit_key: str | None = None) -> tuple[KeyRing, list[str]]:
+        """The keys the unit certified (checked against the unit's public key) and the
+        problems of the registry itself."""
+        public = unit_public_key(self.settings, self.keys, unit_key)
+        if public is None:
+            return KeyRing(), ["no unit public key to check the key registry against: give "
+                               "--unit-key or set LCCU_UNIT_PUBLIC_KEY"]
+        return verify_registry(load_registry(session), public)
 
     def _anchor(self, head: dict[str, Any]) -> None:
         self.anchors.record(head["case_id"], head["seq"], head["event_hash"],

@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from lccu.errors import InvalidInput
 from lccu.evidence.chain import Problem, VerifyResult, verify_events
-from lccu.evidence.custody import load_countersignatures, load_events, signer_keys
+from lccu.evidence.custody import load_countersignatures, load_events
+from lccu.evidence.keys import key_id_of
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.lab_lookup import _recorded_event
+from lccu.evidence.models import User
 
 
 class LabCustody(LabBase):
@@ -125,7 +129,7 @@ class LabCustody(LabBase):
             return load_events(session, case.id)
 
     def verify_custody(self, case_ref: str, *, expected_head: str | None = None,
-                       prefix: bool = False) -> VerifyResult:
+                       prefix: bool = False, unit_key: str | None = None) -> VerifyResult:
         """Recompute every hash and signature, compare with the anchors outside the DB and
         check the custody rules (``result.violations``; ``ok`` is false if there are any).
         ``expected_head`` (noted in the PV) must be the log's last event unless ``prefix``
@@ -134,13 +138,21 @@ class LabCustody(LabBase):
             case = self._case_for(session, case_ref, "custody.verify")
             events = load_events(session, case.id)
             signatures = load_countersignatures(session, case.id)
-            keys = signer_keys(session)
+            keys, registry_problems = self._key_ring(session, unit_key)
             case_id, head_seq, head_hash = case.id, case.head_seq, case.head_hash
+            actors = {e["actor"] for e in events} | {c["signer"] for c in signatures}
+            for user in session.scalars(select(User).where(User.username.in_(actors))):
+                current = keys.current(user.username)
+                if current is not None and current.key_id != key_id_of(user.public_key):
+                    registry_problems.append(
+                        f"users row of {user.username!r} holds key "
+                        f"{key_id_of(user.public_key)[:16]}..., but the key registry "
+                        f"certifies {current.key_id[:16]}... (changed in the database)")
         anchors, complaints = self.anchors.read(case_id, keys)
         result = verify_events(events, keys, case_id=case_id, anchors=anchors,
                                expected_head=expected_head, countersignatures=signatures,
                                prefix=prefix)
-        for complaint in complaints:
+        for complaint in [*registry_problems, *complaints]:
             result.problems.append(Problem(None, complaint))
         if (head_seq, head_hash) != (result.head_seq, result.head_hash) and events:
             result.problems.append(Problem(

@@ -72,7 +72,14 @@ def build_export(root: Path) -> Iterator[UnitExport]:
         lab.export_custody(case.id, path)
         head = lab.get_case(case.id).head_hash
         yield UnitExport(
-            root / "home", labs, case.id, item.id, path, path.read_text().splitlines(), head
+            root / "home",
+            labs,
+            case.id,
+            item.id,
+            path,
+            path.read_text().splitlines(),
+            head,
+            ("--unit-key", labs["op"].unit_key()),
         )
     finally:
         boot.close()
