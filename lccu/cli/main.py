@@ -10,6 +10,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     custody,
     db,
     evidence,
+    hashset,
     process,
     report,
     scan,

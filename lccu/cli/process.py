@@ -33,9 +33,13 @@ def _log_visibly() -> None:
 
 
 def _show(status: dict[str, Any]) -> None:
+    from lccu.report.summary import finding_lines
+
     plain(f"run {status['run']}  evidence {status['evidence']}  zone {visible(status['zone'])}  "
-          f"{status['priority']}  {status['state']}"
+          f"{status['priority']}  {status.get('outcome') or status['state']}"
           + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
+    for line in finding_lines(status.get("findings") or {}):
+        plain(f"  {visible(line)}")
     for s in status["stages"]:
         done, total = s["progress"]
         progress = f"{done}/{total}" if total else (str(done) if done else "")

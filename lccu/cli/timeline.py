@@ -12,6 +12,7 @@ import click
 
 from lccu.cli.app import cli, err_console
 from lccu.errors import InvalidInput, StorageError
+from lccu.textsafe import visible
 
 
 @cli.command("timeline")
@@ -51,11 +52,13 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str,
                     tsk, fh, fmt, zone, label, budget=listing_budget()))
         finally:
             tsk.clear_cache()
-    for problem in result.problems:
-        err_console.print(f"lccu: warning: {problem.where}: {problem.message}", markup=False)
+    for problem in result.problems:  # both may quote the image's file names
+        err_console.print(f"lccu: warning: {visible(problem.where)}: "
+                          f"{visible(problem.message)}", markup=False, highlight=False)
     err_console.print(f"timeline: {result.lines} {fmt} lines from {result.volumes} volume(s) "
-                      f"of {label}" + ("" if str(output) == "-" else f" -> {output}"),
-                      markup=False)
+                      f"of {visible(label)}"
+                      + ("" if str(output) == "-" else f" -> {visible(output)}"),
+                      markup=False, highlight=False)
 
 
 def _default_zone(ctx: click.Context, target: str) -> str | None:

@@ -8,8 +8,8 @@ This module holds the :class:`Lab` itself (constructor, the checks and custody p
 methods share) and :func:`open_lab`; the methods live in one mixin module per concern:
 :mod:`~lccu.evidence.lab_admin`, :mod:`~lccu.evidence.lab_cases`,
 :mod:`~lccu.evidence.lab_items`, :mod:`~lccu.evidence.lab_custody`,
-:mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export` and
-:mod:`~lccu.evidence.lab_audit`.
+:mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export`,
+:mod:`~lccu.evidence.lab_audit` and :mod:`~lccu.evidence.lab_hashsets`.
 """
 
 from __future__ import annotations
@@ -33,13 +33,15 @@ from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
+from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case, _lookup_item
 from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
 from lccu.evidence.registry import KeyRing, verify_registry
 
 
-class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, LabAudit):
+class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, LabAudit,
+          LabHashSets):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
     def __init__(self, settings: Settings, actor: Actor, db: Database) -> None:

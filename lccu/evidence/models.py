@@ -228,3 +228,31 @@ class CustodyCountersignature(Base):
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(128))
     signed_at: Mapped[str] = mapped_column(String(40))
+
+
+class HashSetVersion(Base):
+    """One imported version of a unit-wide hash set. Its hashes live in a table of their
+    own, ``hashset_rows_<id>`` (see :mod:`lccu.hashsets.store`), loaded first and indexed
+    once complete, so that a 40-million-row import stays fast and a removal is one DROP."""
+
+    __tablename__ = "hashset_versions"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # known | notable
+    description: Mapped[str | None] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(Text)  # the imported file's name
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # importing | ready
+    entries: Mapped[int] = mapped_column(BigInteger, default=0)  # rows read
+    hashes: Mapped[int] = mapped_column(BigInteger, default=0)  # digests stored
+    malformed: Mapped[int] = mapped_column(BigInteger, default=0)
+    malformed_examples: Mapped[str] = mapped_column(Text, default="[]")  # JSON
+    hash_types: Mapped[str] = mapped_column(String(40), default="[]")  # JSON list
+    categories: Mapped[str] = mapped_column(Text, default="[]")  # JSON list; index = code
+    imported_by: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[str] = mapped_column(String(40))
+    finished_at: Mapped[str | None] = mapped_column(String(40))

@@ -13,6 +13,7 @@ from itertools import pairwise
 
 import pytsk3
 
+from lccu.fs.encryption import Encryption, looks_random, signature
 from lccu.fs.partitions import SECTOR, read_dos_partitions
 from lccu.fs.problems import Notice, Problem
 from lccu.imaging.tsk import TskImage
@@ -165,15 +166,27 @@ def _rows_from_mbr(img: TskImage) -> list[PartitionRow]:
     return rows
 
 
-def list_volumes(img: TskImage, problems: list[Problem] | None = None) -> list[Volume]:
+def list_volumes(img: TskImage, problems: list[Problem] | None = None,
+                 encrypted: list[Volume] | None = None) -> list[Volume]:  # fmt: skip
     """File systems in ``img``: one per allocated partition with a file system, else offset 0.
 
     A partition that runs past the end of the image (a truncated acquisition) is opened as
     far as the image goes, marked ``truncated`` and named in a :class:`Notice`; one that
-    starts past the end is a Notice too. Partitions holding no file system TSK recognises
-    are recorded in ``problems`` (if given) and skipped.
+    starts past the end is a Notice too. An encrypted volume (BitLocker, LUKS, or a
+    partition TSK cannot open whose bytes look random: :mod:`lccu.fs.encryption`) is not
+    returned: it goes to ``encrypted`` (if given) with its ``encryption`` set, and a Notice
+    names it. Other partitions holding no file system TSK recognises are recorded in
+    ``problems`` (if given) and skipped.
     """
     found = problems if problems is not None else []
+    locked = encrypted if encrypted is not None else []
+
+    def lock(index: int, start: int, length: int, description: str, how: Encryption,
+             where: str, truncated: bool = False) -> None:
+        found.append(Notice(f"volume {index}", how.warning(where)))
+        locked.append(Volume(index, start, length, description, None, truncated=truncated,
+                             encryption=how.scheme))  # fmt: skip
+
     table_problems: list[Problem] = []
     rows = list_partition_table(img, table_problems)
     found.extend(p for p in table_problems if isinstance(p, Notice))
@@ -188,9 +201,19 @@ def list_volumes(img: TskImage, problems: list[Problem] | None = None) -> list[V
                                 "the image is truncated; this volume was not analysed"))
             continue
         truncated = row.start_offset + row.length > size
+        how = signature(img.read(row.start_offset, SECTOR))
+        if how is not None:
+            lock(row.index, row.start_offset, row.length, row.description, how, where, truncated)
+            continue
         try:
             fs = open_fs(img, row.start_offset)
         except OSError as exc:
+            how = looks_random(img.read, row.start_offset,
+                               min(row.length, size - row.start_offset))  # fmt: skip
+            if how is not None:
+                lock(row.index, row.start_offset, row.length, row.description, how, where,
+                     truncated)  # fmt: skip
+                continue
             found.append(Problem(where, f"no recognised file system: {_first_line(exc)}"))
             continue
         if truncated:
@@ -202,8 +225,13 @@ def list_volumes(img: TskImage, problems: list[Problem] | None = None) -> list[V
             Volume(row.index, row.start_offset, row.length, row.description,
                    fs_type_name(fs.info.ftype), truncated=truncated)
         )
-    if volumes:
+    if volumes or locked:
         return volumes
+    how = signature(img.read(0, SECTOR)) if not rows else None
+    if how is not None:  # a bare encrypted volume (only by signature: a random image without
+        # a partition table stays "no file system", it may be anything)
+        lock(0, 0, size, "volume at offset 0", how, "the whole image")
+        return []
     try:
         fs = open_fs(img, 0)
     except OSError as exc:

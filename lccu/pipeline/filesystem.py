@@ -111,8 +111,9 @@ def file_record(entry: FileEntry, zone: ZoneInfo | None) -> dict[str, Any]:
 def volume_record(volume: Volume) -> dict[str, Any]:
     return {"index": volume.index, "start_offset": volume.start_offset,
             "length": volume.length, "description": volume.description,
-            "fs_type": volume.fs_type, "times": "local" if stores_local(volume.fs_type)
-            else "utc", "encryption": volume.encryption, "truncated": volume.truncated}
+            "fs_type": volume.fs_type, "times": None if volume.fs_type is None
+            else "local" if stores_local(volume.fs_type) else "utc",
+            "encryption": volume.encryption, "truncated": volume.truncated}
 
 
 def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
@@ -125,10 +126,12 @@ def list_and_extract(img: TskImage, sink: DirectorySink | None, *,
     result = FileSystemResult()
     problems: list[Problem] = []
     clock = listing_budget(budget)
-    volumes = list_volumes(img, problems)
+    encrypted: list[Volume] = []
+    volumes = list_volumes(img, problems, encrypted)
+    result.volumes = [volume_record(v) for v in sorted([*volumes, *encrypted],
+                                                       key=lambda v: v.start_offset)]
     done: dict[tuple[int, int, int | None, int | None], dict[str, Any]] = {}
     for volume in volumes:
-        result.volumes.append(volume_record(volume))
         try:
             entries = list(walk(img, volume, problems, budget=clock))
         except FileSystemError as exc:

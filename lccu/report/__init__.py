@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from lccu.report.html import render_html
 from lccu.report.schema import SCHEMA_VERSION, load_schema, report_problems, validate_report
-from lccu.report.summary import outcome, summarize
+from lccu.report.summary import finding_lines, findings, outcome, summarize
 from lccu.report.writer import write_reports
 
 __all__ = [
     "SCHEMA_VERSION",
+    "finding_lines",
+    "findings",
     "load_schema",
     "outcome",
     "render_html",

@@ -46,3 +46,47 @@ def outcome(report: Mapping[str, Any]) -> str:
     if report.get("warnings"):
         return "done with warnings"
     return "done"
+
+
+#: entries of each kind a run keeps for ``lccu status`` and the processing page (the
+#: report holds them all)
+FINDINGS_LIMIT = 20
+
+
+def findings(report: Mapping[str, Any], limit: int = FINDINGS_LIMIT) -> dict[str, Any]:
+    """What ``lccu status`` and the processing page show of a finished run's report: its
+    outcome, the first ``limit`` read errors (offset, length, cause), errors and warnings
+    (an encrypted volume, a partition cut short, a capped file) with their totals, and
+    whether the media hashes cover bytes that could not be read or differ from the
+    container's stored hashes."""
+    image = report.get("image") or {}
+    stored = image.get("stored_hashes") or {}
+    kept: dict[str, Any] = {"outcome": outcome(report),
+                            "unreadable_bytes": int(image.get("unreadable_bytes") or 0),
+                            "stored_hashes_match": stored.get("match")}  # fmt: skip
+    for kind in ("read_errors", "errors", "warnings"):
+        entries = list(report.get(kind) or [])
+        kept[kind] = entries[:limit]
+        kept[f"{kind}_total"] = len(entries)
+    return kept
+
+
+def finding_lines(found: Mapping[str, Any]) -> list[str]:
+    """One line per finding, as ``lccu status`` prints them (errors first)."""
+    lines = []
+    if found.get("unreadable_bytes"):
+        lines.append(f"media hashes cover {found['unreadable_bytes']} unreadable bytes (read "
+                     "as zeros): they are not the hashes of the acquired media")  # fmt: skip
+    if found.get("stored_hashes_match") is False:
+        lines.append("media hashes differ from the hashes stored in the container")
+    for fault in found.get("read_errors", []):
+        lines.append(f"read error at {fault['offset']} ({fault['length']} bytes): "
+                     f"{fault['cause']}")  # fmt: skip
+    for kind, word in (("errors", "error"), ("warnings", "warning")):
+        for entry in found.get(kind, []):
+            lines.append(f"{word}: {entry['where']}: {entry['message']}")
+    for kind in ("read_errors", "errors", "warnings"):
+        more = int(found.get(f"{kind}_total") or 0) - len(found.get(kind, []))
+        if more > 0:
+            lines.append(f"... and {more} more {kind.replace('_', ' ')} (see the report)")
+    return lines

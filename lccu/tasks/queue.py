@@ -69,14 +69,46 @@ class Claim:
     reused: bool = False  # that previous holder's result was a stored one, not computed
 
 
+def token_grace() -> int:
+    """How long a queued stage's work token may take to reach a free worker before the
+    janitor sends it another one: half a lease (the janitor's own period)."""
+    return max(1, lease_seconds() // 2)
+
+
+def token_due() -> int:
+    """``token_due`` of a stage queued now, with its token just sent."""
+    return int(time.time()) + token_grace()
+
+
 def recover(session: Session) -> int:
     """Put stages whose lease expired (their worker died or hung) back in the queue;
     returns how many, so the caller sends that many work tokens."""
     lock_queue(session)
     result = session.execute(update(StageRun).where(StageRun.state == "running",
                                                     StageRun.lease_until < int(time.time()))
-                             .values(state="queued", claim_token=None, worker_host=None))
+                             .values(state="queued", claim_token=None, worker_host=None,
+                                     token_due=token_due()))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def due_tokens(session: Session, limit: int) -> int:
+    """Up to ``limit`` queued stages whose token is overdue (sent more than
+    :func:`token_grace` ago and still not claimed: lost with a Redis that restarted empty,
+    or held by a dead or busy worker); marks them as just sent and returns how many tokens
+    the caller must send. Decided from the case database alone, so a dead worker's
+    unacknowledged tokens in Redis never stand in for live ones."""
+    if limit <= 0:
+        return 0
+    lock_queue(session)
+    now = int(time.time())
+    ids = list(session.scalars(
+        select(StageRun.id).where(StageRun.state == "queued",
+                                  (StageRun.token_due.is_(None)) | (StageRun.token_due <= now))
+        .order_by(StageRun.priority, StageRun.id).limit(limit)))
+    if ids:
+        session.execute(update(StageRun).where(StageRun.id.in_(ids))
+                        .values(token_due=now + token_grace()))
+    return len(ids)
 
 
 def queued_count(session: Session) -> int:
@@ -147,20 +179,29 @@ def release(session: Session, claim: Claim, reason: str) -> int:
         return finish(session, claim, state="failed",
                       reason=f"gave up after {row.attempts} attempts: {reason}")
     row.state, row.claim_token, row.reason = "queued", None, f"retrying: {reason}"
+    row.token_due = token_due()
     return -1
 
 
 def finish(session: Session, claim: Claim, *, state: str, reason: str | None = None,
            cache_key: str | None = None, result_key: str | None = None,
            result_digest: str | None = None, reused: bool = False,
-           evidence_sha256: str | None = None, versions: dict[str, str] | None = None) -> int:
+           evidence_sha256: str | None = None, versions: dict[str, str] | None = None,
+           findings: dict[str, Any] | None = None) -> int:
     """Mark a held stage done or failed; queue the stages that became runnable.
 
-    Returns how many stages were queued (one token each), or -1 when the claim was lost."""
+    ``findings`` (the report stage's :func:`lccu.report.findings`) are kept on the run for
+    ``lccu status``. Returns how many stages were queued (one token each), or -1 when the
+    claim was lost."""
     lock_queue(session)
     row = holds(session, claim)
     if row is None:
         return -1
+    if findings is not None and row.stage == "report" and state == "done":
+        run = session.get(ProcessingRun, claim.run_id)
+        assert run is not None
+        run.outcome = str(findings["outcome"])
+        run.findings = json.dumps(findings, sort_keys=True)
     row.state, row.reason, row.finished_at = state, reason, now_text()
     row.lease_until = None
     row.result_key, row.result_digest, row.reused = result_key, result_digest, int(reused)
@@ -173,7 +214,9 @@ def finish(session: Session, claim: Claim, *, state: str, reason: str | None = N
                                 result_key=result_key, result_digest=result_digest,
                                 created_at=now_text()))
     session.flush()
-    return _promote(session, claim.run_id)
+    # this worker's thread is free again: it also takes over one overdue token, so stages
+    # whose tokens were lost follow one another without waiting for the janitor's round
+    return _promote(session, claim.run_id) + due_tokens(session, 1)
 
 
 def _promote(session: Session, run_id: str) -> int:
@@ -183,7 +226,7 @@ def _promote(session: Session, run_id: str) -> int:
     queued = 0
     for s in stages:
         if s.state == "waiting" and not pending.intersection(DEPENDS[s.stage]):
-            s.state, s.queued_at = "queued", now_text()
+            s.state, s.queued_at, s.token_due = "queued", now_text(), token_due()
             queued += 1
     run = session.get(ProcessingRun, run_id)
     assert run is not None

@@ -30,6 +30,7 @@ from lccu.errors import (
     RuleError,
 )
 from lccu.evidence.models import CustodyEvent
+from lccu.report.summary import FINDINGS_LIMIT, findings
 from lccu.tasks import metrics, queue
 from lccu.tasks.health import worker_id
 from lccu.tasks.report import merge_report, report_key
@@ -47,6 +48,26 @@ from lccu.tasks.versions import (
 PERMANENT = (PermanentTaskError, ImageFormatError, AccessDenied, NotFound, InvalidInput,
              RuleError)
 Enqueue = Callable[[int], None]
+
+
+class _Busy:
+    """How many of this process's threads are running a stage (the janitor sends overdue
+    tokens only for threads that are free to take them)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+BUSY = _Busy()
 
 
 def stage_reason(claim: queue.Claim) -> str:
@@ -100,13 +121,14 @@ def _inputs(lab: Any, store: Any, claim: queue.Claim) -> dict[str, list[dict[str
 
 
 def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
-             beat: _Beat) -> tuple[str, str, bool]:
+             beat: _Beat) -> tuple[str, str, bool, dict[str, Any] | None]:
     """Run the stage, or reuse the result an earlier run of this item stored under ``key``
-    (the key names the item); returns (result key, result digest, reused)."""
+    (the key names the item); returns (result key, result digest, reused, the result when
+    it was computed here)."""
     with lab.db.session() as session:
         hit = queue.cached(session, key) if claim.stage != "report" else None
         if hit is not None:
-            return hit.result_key, hit.result_digest, True
+            return hit.result_key, hit.result_digest, True, None
     ctx = StageContext(lab, store, claim.evidence_id, claim.stage, claim.seg_start,
                        claim.seg_end, key[:16], claim.options, _inputs(lab, store, claim),
                        beat.tick, run_id=claim.run_id)
@@ -117,7 +139,7 @@ def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
         result = STAGES[claim.stage](ctx)
         result_key = f"{claim.evidence_id}/{key[:16]}/result.json"
     store.put_derived(result_key, io.BytesIO(canonical(result)))
-    return result_key, digest(result), False
+    return result_key, digest(result), False, result
 
 
 def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
@@ -125,6 +147,11 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
 
     Transient errors propagate after the stage is released (Dramatiq retries the token with
     backoff); permanent ones fail the stage with the reason."""
+    with BUSY:
+        return _handle_token(lab, store, enqueue)
+
+
+def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
     with lab.db.session() as session:
         claim = queue.claim(session, worker_id())
     if claim is None:
@@ -140,18 +167,25 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
                         claim.seg_end, claim.options)
         if claim.stage == "report":
             key = digest({"report": claim.run_id})
+        result: dict[str, Any] | None = None
         if claim.result_key:  # a previous holder stored (or found) the result, then died
             result_key, reused = claim.result_key, claim.reused
             with store.open_derived(result_key) as fh:
-                result_digest = digest(json.loads(fh.read()))
+                result = json.loads(fh.read())
+            result_digest = digest(result)
         else:
-            result_key, result_digest, reused = _execute(lab, store, claim, key, beat)
-        _record(lab, claim, result_key, result_digest, reused)
+            result_key, result_digest, reused, result = _execute(lab, store, claim, key, beat)
+        if result is None and claim.stage in ("hash", "report"):  # reused: read it back
+            with store.open_derived(result_key) as fh:
+                result = json.loads(fh.read())
+        _record(lab, claim, result_key, result_digest, reused, result)
         with lab.db.session() as session:
             queued = queue.finish(session, claim, state="done", cache_key=key,
                                   result_key=result_key, result_digest=result_digest,
                                   reused=reused, evidence_sha256=sha256,
-                                  versions=tool_versions())
+                                  versions=tool_versions(),
+                                  findings=findings(result) if claim.stage == "report"
+                                  and result is not None else None)
         outcome = "done"
     except PERMANENT as exc:
         with lab.db.session() as session:
@@ -175,7 +209,7 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
 
 
 def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
-            reused: bool) -> None:
+            reused: bool, result: dict[str, Any] | None = None) -> None:
     with lab.db.session() as session:
         row = queue.holds(session, claim)
         if row is None:
@@ -195,6 +229,13 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
         details["rule_engines"] = [
             {k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason")}
             for f in claim.options["yara_rules"]["files"]]
+    if claim.stage == "hash" and result is not None:  # read as acquired? facts of the media
+        image = result.get("image", {})
+        faults = result.get("read_errors", [])
+        details["media"] = {"read_errors": faults[:FINDINGS_LIMIT],
+                            "read_errors_total": len(faults),
+                            "unreadable_bytes": image.get("unreadable_bytes", 0),
+                            "stored_hashes": image.get("stored_hashes")}
     if claim.stage == "archives":  # how expansion ran; never the case passwords themselves
         from lccu.pipeline.archives import expansion_settings
         from lccu.tasks.expand import run_limits

@@ -33,6 +33,9 @@ class ProcessingRun(Base):
     options: Mapped[str] = mapped_column(Text, default="{}")
     report_key: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
+    # migration 0010: the report's outcome and findings (lccu.report.findings), as JSON
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    findings: Mapped[str | None] = mapped_column(Text)
 
 
 class StageRun(Base):
@@ -56,6 +59,8 @@ class StageRun(Base):
     claim_token: Mapped[str | None] = mapped_column(String(36))
     worker_host: Mapped[str | None] = mapped_column(String(200))
     lease_until: Mapped[int | None] = mapped_column(BigInteger)  # unix seconds
+    # migration 0009: while queued, when the janitor may send it another token (unix seconds)
+    token_due: Mapped[int | None] = mapped_column(BigInteger)
     heartbeat_at: Mapped[str | None] = mapped_column(String(40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     progress_done: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -109,6 +109,7 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
             session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
                                  seg_end=end, zone=run.zone, priority=run.priority,
                                  state="queued" if ready else "waiting", queued_at=now,
+                                 token_due=queue.token_due() if ready else None,
                                  attempts=0, progress_done=0, reused=0))
         return Submitted(run.id, evidence.id, queued)
 
@@ -127,6 +128,8 @@ def run_status(lab: Any, run_id: str) -> dict[str, Any]:
             "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
             "submitted_by": run.submitted_by, "submitted_at": run.submitted_at,
             "finished_at": run.finished_at, "reason": run.reason, "report": run.report_key,
+            "outcome": run.outcome if run.state == "done" else None,
+            "findings": json.loads(run.findings) if run.findings else None,
             "options": {"yara": options.get("yara", True), "carve": options.get("carve", "all"),
                         "expand": options.get("expand", False)},
             "stages": [{"stage": s.stage, "segment": s.segment, "range": [s.seg_start, s.seg_end],

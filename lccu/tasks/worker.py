@@ -5,8 +5,9 @@ Dramatiq worker threads. ``processes > 1`` starts that many child processes (eac
 ``lccu worker --processes 1``) so a SIGKILL takes down one process, never all of them, and
 supervises them: a child that dies is restarted with a backoff, a crash loop is given up.
 A janitor thread in every worker returns stages whose lease expired to the queue and sends
-tokens for them, and makes good tokens lost with a Redis that restarted without
-persistence (extra tokens find nothing to do and are dropped).
+tokens for them, and re-sends tokens that are overdue by the case database (lost with a
+Redis that restarted without persistence, or held by a dead worker); extra tokens find
+nothing to do and are dropped. See docs/workers.md for the worst-case delays.
 """
 
 from __future__ import annotations
@@ -26,48 +27,50 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from lccu.config import Settings
 from lccu.tasks import health, metrics, queue
 from lccu.tasks.broker import QUEUE, declare, make_broker
-from lccu.tasks.state import StageRun
 
 
-def top_up(lab: Any, broker: Any, actor: Any) -> int:
-    """Make sure every queued or running stage has a token in Redis; returns tokens sent.
+def top_up(lab: Any, actor: Any, idle: int) -> int:
+    """Send the work tokens the case database says are missing; returns how many.
 
-    Expired leases go back to the queue first. A token stays in Redis (``<queue>.msgs`` or
-    the delay queue ``<queue>.DQ.msgs``) until a worker acknowledges it, so fewer tokens
-    than stages means some were lost (a Redis restarted without persistence)."""
+    Stages whose lease expired go back to the queue, each with a new token. Then up to
+    ``idle`` (this process's free threads) queued stages whose token is overdue get another
+    (:func:`lccu.tasks.queue.due_tokens`): lost with a Redis restarted without its data,
+    or held unacknowledged by a dead worker. Nothing is read from Dramatiq's Redis keys;
+    extra tokens find nothing to do and are dropped."""
     with lab.db.session() as session:
-        queue.recover(session)
+        recovered = queue.recover(session)
     with lab.db.session() as session:
-        needed = session.scalar(select(func.count()).select_from(StageRun)
-                                .where(StageRun.state.in_(("queued", "running")))) or 0
-    ns = f"{broker.namespace}:{QUEUE}"
-    outstanding = int(broker.client.hlen(f"{ns}.msgs")) + int(broker.client.hlen(f"{ns}.DQ.msgs"))
-    missing = max(0, int(needed) - outstanding)
-    for _ in range(missing):
+        overdue = queue.due_tokens(session, idle)
+    for _ in range(recovered + overdue):
         actor.send("recovery")
-    return missing
+    return recovered + overdue
 
 
-def _janitor(lab: Any, broker: Any, actor: Any, stop: threading.Event, log: Any,
-             wid: str) -> None:
+def _janitor(lab: Any, actor: Any, stop: threading.Event, log: Any, wid: str,
+             threads: int) -> None:
+    """Every half lease (and once at start, so a fresh worker takes over at once): renew
+    this worker's heartbeat and top up tokens."""
+    from lccu.tasks.runner import BUSY
+
     every = max(1.0, queue.lease_seconds() / 2)
-    while not stop.wait(every):
+    first = True
+    while first or not stop.wait(every):
+        if not first:
+            try:
+                health.beat(lab, wid)
+            except Exception as exc:  # the database away: the heartbeat goes stale
+                log(f"lccu worker: heartbeat: {type(exc).__name__}: {exc}")
+        first = False
         try:
-            health.beat(lab, wid)
-        except Exception as exc:  # the database away: the heartbeat goes stale, not the work
-            log(f"lccu worker: heartbeat: {type(exc).__name__}: {exc}")
-        try:
-            sent = top_up(lab, broker, actor)
+            sent = top_up(lab, actor, max(0, threads - BUSY.count))
         except Exception as exc:  # Redis or the database away: try again next round
             log(f"lccu worker: janitor: {type(exc).__name__}: {exc}")
             continue
         if sent:
-            log(f"lccu worker: sent {sent} token(s) for expired leases or lost tokens")
+            log(f"lccu worker: sent {sent} token(s) for expired leases or overdue tokens")
 
 
 def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] = (QUEUE,),
@@ -89,7 +92,7 @@ def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    janitor = threading.Thread(target=_janitor, args=(lab, broker, actor, stop, log, wid),
+    janitor = threading.Thread(target=_janitor, args=(lab, actor, stop, log, wid, threads),
                                daemon=True, name="lccu-janitor")
     janitor.start()
     stop.wait()

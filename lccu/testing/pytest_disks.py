@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lccu.testing.encrypted import EncryptedDisk, build_encrypted_disk
 from lccu.testing.formats import BuiltContainers, build_containers
 from lccu.testing.images import PlantedManifest, build_mbr_fat32_ext4
 from lccu.testing.time_images import (
@@ -33,6 +34,12 @@ def run(*args: str) -> None:
 def planted_disk(tmp_path_factory: pytest.TempPathFactory) -> PlantedManifest:
     """The MBR disk with FAT32 and ext4 partitions, deleted files and unpartitioned files."""
     return build_mbr_fat32_ext4(tmp_path_factory.mktemp("disk") / "disk.img")
+
+
+@pytest.fixture(scope="session")
+def encrypted_disk(tmp_path_factory: pytest.TempPathFactory) -> EncryptedDisk:
+    """An MBR disk with a FAT volume, a BitLocker, a LUKS2 and a random-bytes volume."""
+    return build_encrypted_disk(tmp_path_factory.mktemp("encrypted") / "disk.img")
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from typing import Any
 
 from lccu.evidence.access import Actor
 from lccu.evidence.lab import Lab
+from lccu.report.summary import finding_lines
 
 log = logging.getLogger(__name__)
 FINISHED = frozenset({"done", "failed"})
@@ -63,6 +64,7 @@ def annotate(status: dict[str, Any], now: datetime) -> dict[str, Any]:
                      label=stage["stage"] + (f" #{stage['segment']}"
                                              if stage["stage"] in ("carve", "yara") else ""))
     status["finished"] = status["state"] in FINISHED
+    status["finding_lines"] = finding_lines(status.get("findings") or {})
     return status
 
 

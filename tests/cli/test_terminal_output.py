@@ -93,3 +93,19 @@ def test_case_evidence_and_custody_listings_escape_hostile_fields(
                    "PV \u27e8U+202E\u27e91")
     assert_escaped(run(home, "evidence", "list", case_id, user="jan"), f"laptop {SHOWN}")
     assert_escaped(run(home, "custody", "log", case_id, user="jan"), "seen")
+
+
+def test_timeline_names_a_hostile_image_file_escaped(tmp_path: Path) -> None:
+    """`lccu timeline` of an image whose own file name holds an OSC title sequence and a
+    carriage return says what it wrote with the name escaped (it was printed raw)."""
+    assert shutil.which("mkfs.ext4"), "mkfs.ext4 is needed (e2fsprogs)"
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.txt").write_bytes(b"a" * 100)
+    image = tmp_path / f"seized {HOSTILE}.img"
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree), str(image), "4M"], check=True,
+                   capture_output=True, timeout=60)
+    result = run(tmp_path / "home", "timeline", str(image), "--format", "csv",
+                 "-o", str(tmp_path / "out.csv"))
+    assert_escaped(result, f"seized {SHOWN}.img")
+    assert "a.txt" in (tmp_path / "out.csv").read_text()

@@ -1,0 +1,381 @@
+"""Hash sets in a database: import in bounded memory, list, remove, look up.
+
+Each imported version gets its own table ``hashset_rows_<id>`` of ``(digest, category)``:
+one row per hash the entry gives (an NSRL row with SHA-1 and MD5 is two rows), the digest
+as raw bytes (16, 20 or 32 of them, so the algorithms never collide), the category as a
+small code into the version's ``categories`` list. The table is filled in batches, each its
+own transaction, and indexed once full: sorting once is far cheaper than keeping a B-tree
+of random keys in order row by row. A version is used only once it is ``ready``; an import
+that fails or is interrupted removes what it wrote.
+
+The same code serves the case database (SQLite embedded, PostgreSQL in server mode) and
+the scratch SQLite database ``lccu scan --hashset FILE`` loads its files into.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lccu.errors import AlreadyExists, InvalidInput, NotFound
+from lccu.evidence.canonical import format_time, utc_now
+from lccu.evidence.models import HashSetVersion
+from lccu.hashsets.formats import Entry, Malformed, Meter, parser_for
+from lccu.textsafe import visible
+
+KINDS = ("known", "notable")
+#: digests written per transaction (and the most the importer holds in memory)
+BATCH = 100_000
+#: malformed rows quoted in the record (all are counted)
+EXAMPLES = 20
+MAX_CATEGORIES = 10_000
+#: digests per lookup query
+LOOKUP_CHUNK = 500
+DIGEST_SIZES = {16: "md5", 20: "sha1", 32: "sha256"}
+
+
+@dataclass(frozen=True)
+class HashSetInfo:
+    """One version of a hash set, as listed and shown."""
+
+    id: int
+    name: str
+    version: int
+    kind: str
+    description: str | None
+    format: str
+    source: str
+    source_sha256: str | None
+    state: str
+    entries: int
+    hashes: int
+    malformed: int
+    malformed_examples: list[dict[str, str]] = field(default_factory=list)
+    hash_types: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    imported_by: str = ""
+    started_at: str = ""
+    finished_at: str | None = None
+    active: bool = False
+
+    @classmethod
+    def of(cls, row: HashSetVersion, active: bool = False) -> HashSetInfo:
+        return cls(
+            row.id,
+            row.name,
+            row.version,
+            row.kind,
+            row.description,
+            row.format,
+            row.source,
+            row.source_sha256,
+            row.state,
+            row.entries,
+            row.hashes,
+            row.malformed,
+            json.loads(row.malformed_examples),
+            json.loads(row.hash_types),
+            json.loads(row.categories),
+            row.imported_by,
+            row.started_at,
+            row.finished_at,
+            active,
+        )
+
+    def ref(self) -> dict[str, Any]:
+        """What a run pins and the report names: the set, its version and kind."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "kind": self.kind,
+            "hash_types": self.hash_types,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def rows_table(set_id: int) -> str:
+    return f"hashset_rows_{int(set_id)}"
+
+
+def check_name(name: str) -> str:
+    cleaned = name.strip()
+    if not cleaned or len(cleaned) > 100 or cleaned != visible(cleaned):
+        raise InvalidInput("a hash set name must have 1 to 100 printable characters")
+    return cleaned
+
+
+class HashSetStore:
+    """Hash sets in the database behind ``engine``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    # -- import ------------------------------------------------------------------------------
+
+    def import_file(
+        self,
+        name: str,
+        path: Path,
+        *,
+        kind: str,
+        fmt: str = "auto",
+        description: str | None = None,
+        imported_by: str,
+        progress: Callable[[int], None] | None = None,
+        batch: int = BATCH,
+    ) -> HashSetInfo:
+        """Import ``path`` as the next version of ``name``; returns the ready version."""
+        name = check_name(name)
+        if kind not in KINDS:
+            raise InvalidInput(f"kind must be known or notable, not {kind!r}")
+        if not path.is_file():
+            raise InvalidInput(f"hash set file {path} does not exist or is not a file")
+        fmt, parse = parser_for(fmt, path)
+        set_id = self._new_version(name, kind, fmt, path, description, imported_by)
+        try:
+            return self._load(set_id, path, parse, progress, batch)
+        except BaseException:
+            self._drop(set_id)
+            raise
+
+    def _new_version(
+        self, name: str, kind: str, fmt: str, path: Path, description: str | None, imported_by: str
+    ) -> int:
+        for _attempt in range(10):
+            try:
+                with self._session() as session, session.begin():
+                    last = (
+                        session.scalar(
+                            select(func.max(HashSetVersion.version)).where(
+                                HashSetVersion.name == name
+                            )
+                        )
+                        or 0
+                    )
+                    row = HashSetVersion(
+                        name=name,
+                        version=last + 1,
+                        kind=kind,
+                        description=description,
+                        format=fmt,
+                        source=path.name,
+                        state="importing",
+                        entries=0,
+                        hashes=0,
+                        malformed=0,
+                        malformed_examples="[]",
+                        hash_types="[]",
+                        categories="[]",
+                        imported_by=imported_by,
+                        started_at=format_time(utc_now()),
+                    )
+                    session.add(row)
+                    session.flush()
+                    set_id = row.id
+            except IntegrityError:
+                continue  # another import of this name took the number
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f"CREATE TABLE {rows_table(set_id)} "
+                    f"(digest {self._blob()} NOT NULL, category INTEGER)"
+                )
+            return set_id
+        raise AlreadyExists(f"hash set {name!r} is being imported by others; try again")
+
+    def _blob(self) -> str:
+        return "BYTEA" if self.engine.dialect.name == "postgresql" else "BLOB"
+
+    def _load(
+        self,
+        set_id: int,
+        path: Path,
+        parse: Any,
+        progress: Callable[[int], None] | None,
+        batch: int,
+    ) -> HashSetInfo:
+        table = rows_table(set_id)
+        insert = f"INSERT INTO {table} (digest, category) VALUES ({self._mark}, {self._mark})"
+        categories: dict[str, int] = {}
+        types: set[str] = set()
+        entries = hashes = malformed = 0
+        examples: list[dict[str, str]] = []
+        pending: list[tuple[bytes, int | None]] = []
+        reported = 0
+        meter = Meter(path)
+        try:
+            for row in parse(path, meter):
+                if isinstance(row, Malformed):
+                    malformed += 1
+                    if len(examples) < EXAMPLES:
+                        examples.append({"where": row.where, "why": visible(row.why)})
+                    continue
+                code = self._category(row, categories)
+                if code is False:
+                    malformed += 1
+                    if len(examples) < EXAMPLES:
+                        examples.append(
+                            {
+                                "where": f"entry {entries + malformed}",
+                                "why": f"more than {MAX_CATEGORIES} categories",
+                            }
+                        )
+                    continue
+                entries += 1
+                for algorithm, value in row.digests():
+                    types.add(algorithm)
+                    pending.append((value, code))
+                if len(pending) >= batch:
+                    hashes += self._write(insert, pending)
+                    if progress is not None:
+                        progress(meter.count - reported)
+                        reported = meter.count
+            hashes += self._write(insert, pending)
+            meter.drain()
+            if progress is not None and meter.count > reported:
+                progress(meter.count - reported)
+            sha256 = meter.sha256()
+        finally:
+            meter.close()
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE INDEX ix_{table}_digest ON {table} (digest)")
+        with self._session() as session, session.begin():
+            version = session.get(HashSetVersion, set_id)
+            assert version is not None
+            version.state = "ready"
+            version.entries, version.hashes, version.malformed = entries, hashes, malformed
+            version.malformed_examples = json.dumps(examples)
+            version.hash_types = json.dumps(sorted(types, key=("md5", "sha1", "sha256").index))
+            version.categories = json.dumps(list(categories))
+            version.source_sha256 = sha256
+            version.finished_at = format_time(utc_now())
+            return HashSetInfo.of(version, active=True)
+
+    @staticmethod
+    def _category(row: Entry, categories: dict[str, int]) -> int | bool | None:
+        if row.category is None:
+            return None
+        code = categories.get(row.category)
+        if code is None:
+            if len(categories) >= MAX_CATEGORIES:
+                return False
+            code = categories[row.category] = len(categories)
+        return code
+
+    def _write(self, insert: str, pending: list[tuple[bytes, int | None]]) -> int:
+        if not pending:
+            return 0
+        count = len(pending)
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(insert, list(pending))
+        pending.clear()
+        return count
+
+    def _drop(self, set_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {rows_table(set_id)}")
+        with self._session() as session, session.begin():
+            session.execute(delete(HashSetVersion).where(HashSetVersion.id == set_id))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def versions(self, name: str | None = None) -> list[HashSetInfo]:
+        """Every version (of ``name``), by name then version; the newest ready version of
+        each name is the active one."""
+        with self._session() as session:
+            query = select(HashSetVersion).order_by(HashSetVersion.name, HashSetVersion.version)
+            if name is not None:
+                query = query.where(HashSetVersion.name == name.strip())
+            rows = list(session.scalars(query))
+        newest = {r.name: r.version for r in rows if r.state == "ready"}
+        return [
+            HashSetInfo.of(r, active=r.state == "ready" and newest[r.name] == r.version)
+            for r in rows
+        ]
+
+    def active(self) -> list[HashSetInfo]:
+        """The sets a new run looks files up in: the newest ready version of each name."""
+        return [v for v in self.versions() if v.active]
+
+    def get(self, name: str, version: int | None = None) -> HashSetInfo:
+        found = self.versions(name)
+        if not found:
+            raise NotFound(f"no hash set {name.strip()!r}; see `lccu hashset list`")
+        if version is None:
+            chosen = [v for v in found if v.active] or found[-1:]
+        else:
+            chosen = [v for v in found if v.version == version]
+            if not chosen:
+                raise NotFound(f"hash set {name.strip()!r} has no version {version}")
+        return chosen[0]
+
+    def remove(self, name: str, version: int | None = None) -> list[HashSetInfo]:
+        """Remove one version of ``name`` or all of them; returns what was removed."""
+        found = self.versions(name)
+        if not found:
+            raise NotFound(f"no hash set {name.strip()!r}; see `lccu hashset list`")
+        chosen = found if version is None else [v for v in found if v.version == version]
+        if not chosen:
+            raise NotFound(f"hash set {name.strip()!r} has no version {version}")
+        for info in chosen:
+            self._drop(info.id)
+        return chosen
+
+    def exists(self, ref: dict[str, Any]) -> bool:
+        with self._session() as session:
+            row = session.get(HashSetVersion, int(ref["id"]))
+            return (
+                row is not None
+                and row.state == "ready"
+                and row.name == ref["name"]
+                and row.version == ref["version"]
+            )
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    def lookup(self, ref: dict[str, Any], digests: Iterable[bytes]) -> dict[bytes, set[str | None]]:
+        """The categories under which each of ``digests`` is in the set version ``ref``
+        (digests not in it are absent). Only the hash types the set has are asked for."""
+        sizes = {n for n, a in DIGEST_SIZES.items() if a in ref.get("hash_types", ())}
+        wanted = sorted({d for d in digests if len(d) in sizes})
+        found: dict[bytes, set[str | None]] = {}
+        if not wanted:
+            return found
+        with self._session() as session:
+            row = session.get(HashSetVersion, int(ref["id"]))
+            if row is None or row.state != "ready":
+                raise NotFound(f"hash set {ref['name']} version {ref['version']} was removed")
+            labels: Sequence[str] = json.loads(row.categories)
+        table = rows_table(int(ref["id"]))
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), LOOKUP_CHUNK):
+                chunk = wanted[start : start + LOOKUP_CHUNK]
+                marks = ", ".join([self._mark] * len(chunk))
+                result = conn.exec_driver_sql(
+                    f"SELECT digest, category FROM {table} WHERE digest IN ({marks})", tuple(chunk)
+                )
+                for value, code in result:
+                    found.setdefault(bytes(value), set()).add(
+                        None if code is None else labels[code]
+                    )
+        return found
+
+
+def ensure_scratch_schema(engine: Engine) -> None:
+    """The versions table in a scratch database (``lccu scan --hashset``), which is not a
+    case database and has no migrations."""
+    HashSetVersion.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]

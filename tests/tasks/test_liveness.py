@@ -1,0 +1,90 @@
+"""A worker SIGKILLed mid-stage with no other worker running, then a fresh one: the run
+completes within the lease plus the janitor's bounded delay (docs/workers.md), whatever the
+dead worker's unacknowledged tokens in Redis say. Dramatiq's own requeueing of a dead
+consumer's tokens is switched off here (heartbeat 10 min, no maintenance), so only lccu's
+janitor, deciding from the case database, can bring the run to its end."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import time
+from datetime import datetime
+
+import pytest
+
+from lccu.config import Settings
+from lccu.tasks import run_status, submit
+from lccu.testing.images import PlantedManifest
+from lccu.testing.pytest_services import S3Endpoint
+from tests.tasks.conftest import Unit, send_tokens, wait_runs
+from tests.tasks.helpers import processed_events
+
+LEASE = 4
+#: docs/workers.md: a stage of a dead worker runs elsewhere at most 2.5 leases after the
+#: death while a worker with a free thread runs; the fresh worker here needs time to start
+BOUND = 2.5 * LEASE + 6
+
+
+@pytest.fixture
+def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
+    """The unit's settings with the evidence store on the test S3 server."""
+    return dataclasses.replace(
+        lab_settings, s3_endpoint=s3_settings.s3_endpoint,
+        s3_access_key=s3_settings.s3_access_key, s3_secret_key=s3_settings.s3_secret_key,
+        s3_secure=s3_settings.s3_secure, s3_bucket=s3_settings.s3_bucket,
+        s3_retention_days=1)
+
+
+def _kill_during(lab: object, run_id: str, stage: str,
+                 victim: subprocess.Popen[bytes]) -> float:
+    """SIGKILL ``victim`` as soon as it holds ``stage``; returns the time of the kill."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        stages = run_status(lab, run_id)["stages"]
+        if any(s["stage"] == stage and s["state"] == "running" for s in stages):
+            victim.kill()
+            killed_at = time.time()
+            victim.wait(timeout=10)
+            return killed_at
+        if any(s["stage"] == stage and s["state"] == "done" for s in stages):
+            pytest.fail(f"the {stage} stage finished before the worker could be killed")
+        time.sleep(0.005)
+    pytest.fail(f"the worker never started the {stage} stage")
+
+
+def _unix(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("stage", ["hash", "carve"])  # files, yara, report: same path, 17 s each
+def test_worker_killed_mid_stage_alone_then_fresh_worker_completes(
+        unit: Unit, workers, s3_endpoint: S3Endpoint, planted_disk: PlantedManifest,
+        stage: str) -> None:
+    settings = unit.settings
+    unit.env.update({"LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
+                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
+                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
+                     "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
+                     "LCCU_S3_BUCKET": settings.s3_bucket, "LCCU_S3_RETENTION_DAYS": "1",
+                     "LCCU_LEASE_SECONDS": str(LEASE),
+                     # Dramatiq never gives the dead worker's tokens back in this test
+                     "LCCU_BROKER_HEARTBEAT_MS": "600000", "LCCU_BROKER_MAINTENANCE": "0"})
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    victim = workers()
+    sub = submit(lab, evidence, rules=[unit.rules])
+    send_tokens(unit, sub.run_id, sub.queued)
+    killed_at = _kill_during(lab, sub.run_id, stage, victim)
+    workers()
+    [status] = wait_runs(lab, [sub.run_id], timeout=BOUND + 60)
+    assert status["state"] == "done", status
+    retried = [s for s in status["stages"] if s["attempts"] == 2]
+    assert [s["stage"] for s in retried] == [stage], status["stages"]
+    # the dead worker's stage ran elsewhere within the documented delay
+    assert _unix(retried[0]["started_at"]) - killed_at <= BOUND, retried
+    events = processed_events(lab, evidence)
+    assert len(events) == len(status["stages"])
+    assert len({e["reason"] for e in events}) == len(events)
+    assert lab.verify_custody(unit.cases["vlas_inv"]).ok
