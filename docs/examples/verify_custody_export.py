@@ -345,6 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     for seq, head in heads:
         if by_seq.get(seq) != head:
             problems.append(f"head #{seq} recorded outside the log is missing or different")
+    # lccu anchors every event it appends: one without an anchor was put there otherwise
+    anchored = {seq for seq, _ in heads}
+    for event in events:
+        if event["seq"] not in anchored:
+            problems.append(f"event {event['seq']}: no anchor line (inserted in the database?)")
     # the header's head is the end of the file's log; the head noted in the PV is the end
     # of the log unless --prefix accepts a log that goes on after it
     appended = [e for e in events if e["seq"] > header["head"]["seq"]]

@@ -240,6 +240,10 @@ def verify_export(path: str | os.PathLike[str], *, expected_head: str | None = N
     result.unit_key_id = key_id_of(trusted) if trusted else None
     result.unit_key_from_file = not unit_key
     _check_header_head(result, events, head)
+    anchored = {a.seq for a in anchors}
+    result.problems += [Problem(e["seq"], f"event {e['seq']} has no anchor line: it was not "
+                                          "appended by lccu (inserted in the database?)")
+                        for e in events if e["seq"] not in anchored]
     result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return result
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from lccu.config import Settings, load_settings
 from lccu.errors import AccessDenied, ConfigError, LccuError, NotFound
 from lccu.evidence.access import Actor, AuditLog, case_access
-from lccu.evidence.anchors import AnchorJournal
+from lccu.evidence.anchors import AnchorJournal, AuditAnchors
 from lccu.evidence.custody import append_event, load_registry
 from lccu.evidence.db import Database
 from lccu.evidence.keys import KeyStore
@@ -50,7 +50,7 @@ class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, L
         self.db = db
         self.keys = KeyStore(settings.key_dir)
         self.anchors = AnchorJournal(settings.anchor_dir)
-        self.audit = AuditLog(db)
+        self.audit = AuditLog(db, AuditAnchors(settings.anchor_dir))
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -164,7 +164,13 @@ class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, L
 
     def _anchor(self, head: dict[str, Any]) -> None:
         self.anchors.record(head["case_id"], head["seq"], head["event_hash"],
-                            self.actor.username, self.keys)
+                            self.actor.username, self.keys, self.settings)
+        if self.settings.s3_endpoint:  # the audit log's head goes under object lock too
+            with self.db.session() as session:
+                audit_head = self.audit.head(session)
+            if audit_head is not None:
+                AuditAnchors(self.settings.anchor_dir).record_remote(*audit_head,
+                                                                     self.settings)
 
 
 def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
@@ -179,7 +185,8 @@ def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
         with db.session() as session:
             row = session.scalar(select(User).where(User.username == username))
             if row is None:
-                AuditLog(db).write(Actor(username, None, None, None), "login", allowed=False,
+                AuditLog(db, AuditAnchors(settings.anchor_dir)).write(
+                    Actor(username, None, None, None), "login", allowed=False,
                                    detail={"why": "unknown user"})
                 raise NotFound(f"no user {username!r}; an operator adds users with "
                                "`lccu user add`")

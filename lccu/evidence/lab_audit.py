@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lccu.evidence.anchors import AuditAnchors
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.models import AuditEntry
 
@@ -20,7 +21,9 @@ class LabAudit(LabBase):
             return self.audit.entries(session, zone=zone, limit=limit)
 
     def verify_audit(self) -> list[str]:
+        """Problems of the audit chain, including a tail cut off after its last anchor."""
         if self.actor.role != "dpo":
             raise self._deny("audit.verify", "only a data protection officer verifies the log")
+        anchors, complaints = AuditAnchors(self.settings.anchor_dir).read(self.settings)
         with self.db.session() as session:
-            return self.audit.verify(session)
+            return complaints + self.audit.verify(session, anchors)

@@ -58,6 +58,10 @@ class LabExport(LabBase):
             keys = signer_keys(session, wanted)
             ring, registry_problems = self._key_ring(session)
             anchors, _ = self.anchors.read(case.id, ring)
+            remote = self.anchors.read_remote(case.id, ring, self.settings)
+            if remote is not None:  # other hosts' anchors too, each sequence number once
+                by_seq = {a.seq: a for a in remote[0]} | {a.seq: a for a in anchors}
+                anchors = sorted(by_seq.values(), key=lambda a: a.seq)
             write_export(target, CaseInfo.of(case), events, keys, anchors, self.actor.username,
                          countersignatures=signatures, registry=load_registry(session),
                          unit_key=unit_public_key(self.settings, self.keys))

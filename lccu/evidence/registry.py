@@ -120,7 +120,8 @@ def verify_registry(entries: Sequence[Mapping[str, Any]],
                     unit_public_key: str) -> tuple[KeyRing, list[str]]:
     """The ring the registry ``entries`` vouch for, checked against the unit's public key,
     and the problems found (an entry that does not verify vouches for nothing)."""
-    ring = KeyRing(unit_key_id=key_id_of(unit_public_key))
+    unit_key_id = key_id_of(unit_public_key)
+    ring = KeyRing(unit_key_id=unit_key_id)
     problems: list[str] = []
     prev_hash, expected = GENESIS_HASH, 1
     for entry in entries:
@@ -140,7 +141,7 @@ def verify_registry(entries: Sequence[Mapping[str, Any]],
             bad = True
         elif not verify_signature(unit_public_key, str(entry.get("signature") or ""),
                                   bytes.fromhex(digest)):
-            problems.append(f"{where}: not signed by the unit key {ring.unit_key_id[:16]}... "
+            problems.append(f"{where}: not signed by the unit key {unit_key_id[:16]}... "
                             "(forged, or signed by another unit key)")
             bad = True
         prev_hash = str(entry.get("entry_hash"))

@@ -48,8 +48,9 @@ def _real_key_appended(export: UnitExport, *, header_too: bool) -> list[dict[str
     records = _records(export)
     last = max(i for i, r in enumerate(records) if r["type"] == "event")
     records.insert(last + 1, {"type": "event", **event})
-    if header_too:
+    if header_too:  # what a genuine later export holds: the new head and its anchor
         records[0]["head"] = {"seq": event["seq"], "hash": event["event_hash"]}
+        records.append({"type": "anchor", "seq": event["seq"], "head_hash": event["event_hash"]})
     return records
 
 
@@ -100,11 +101,13 @@ def test_invented_signer_with_own_key_line(export: UnitExport, tmp_path: Path) -
     mallory = Ed25519PrivateKey.generate()
     public = mallory.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     previous = last_event(export.lines)
-    event = forged_event(previous, "mallory", key_id_of(public),
-                         lambda digest: mallory.sign(digest).hex())
+    event = forged_event(
+        previous, "mallory", key_id_of(public), lambda digest: mallory.sign(digest).hex()
+    )
     records = _records(export)
-    records.insert(1, {"type": "key", "username": "mallory", "public_key": public,
-                       "key_id": key_id_of(public)})
+    records.insert(
+        1, {"type": "key", "username": "mallory", "public_key": public, "key_id": key_id_of(public)}
+    )
     records.append({"type": "event", **event})
     records[0]["head"] = {"seq": event["seq"], "hash": event["event_hash"]}
     path = write_lines(tmp_path / "mallory.jsonl", records)
@@ -146,8 +149,9 @@ def test_registry_rewritten_with_another_unit_key(export: UnitExport, tmp_path: 
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_revoked_key_used_after_revocation(make_lab: Callable[..., Lab], image_file: Path,
-                                           tmp_path: Path) -> None:
+def test_revoked_key_used_after_revocation(
+    make_lab: Callable[..., Lab], image_file: Path, tmp_path: Path
+) -> None:
     """After an operator revokes vlas_inv's key, lccu refuses to sign with it, and an event
     an insider signs with it anyway (in the database, or appended to an export) fails in
     both verifiers, naming the revocation; the events signed before stay valid."""
@@ -165,9 +169,13 @@ def test_revoked_key_used_after_revocation(make_lab: Callable[..., Lab], image_f
     op.export_custody(case.id, after)
     records = [json.loads(line) for line in after.read_text().splitlines()]
     previous = [r for r in records if r["type"] == "event"][-1]
-    event = forged_event(previous, "vlas_inv", previous_key(records, "vlas_inv"),
-                         lambda digest: lab.keys.sign("vlas_inv", digest),
-                         recorded_at=format_time(utc_now()))
+    event = forged_event(
+        previous,
+        "vlas_inv",
+        previous_key(records, "vlas_inv"),
+        lambda digest: lab.keys.sign("vlas_inv", digest),
+        recorded_at=format_time(utc_now()),
+    )
     records.append({"type": "event", **event})
     records[0]["head"] = {"seq": event["seq"], "hash": event["event_hash"]}
     forged = write_lines(tmp_path / "forged.jsonl", records)
@@ -177,29 +185,41 @@ def test_revoked_key_used_after_revocation(make_lab: Callable[..., Lab], image_f
     assert code == 1 and f"event {event['seq']}" in out and "revoked" in out, out
     assert lccu_verify(path, *unit)[0] == 0  # what was signed before still verifies
     # the same event inserted straight into the database
-    columns = {k: (json.dumps(v, sort_keys=True, separators=(",", ":"))
-                   if k in ("details", "observed_hashes") else v)
-               for k, v in event.items()}
-    tamper(lab, "INSERT INTO custody_events (v, case_id, seq, occurred_at, recorded_at, actor, "
-                "actor_zone, actor_role, key_id, action, evidence_id, location, reason, "
-                "observed_hashes, details, prev_hash, event_hash, signature) VALUES (:v, "
-                ":case_id, :seq, :occurred_at, :recorded_at, :actor, :actor_zone, "
-                ":actor_role, :key_id, :action, :evidence_id, :location, :reason, "
-                ":observed_hashes, :details, :prev_hash, :event_hash, :signature)", **columns)
+    columns = {
+        k: (
+            json.dumps(v, sort_keys=True, separators=(",", ":"))
+            if k in ("details", "observed_hashes")
+            else v
+        )
+        for k, v in event.items()
+    }
+    tamper(
+        lab,
+        "INSERT INTO custody_events (v, case_id, seq, occurred_at, recorded_at, actor, "
+        "actor_zone, actor_role, key_id, action, evidence_id, location, reason, "
+        "observed_hashes, details, prev_hash, event_hash, signature) VALUES (:v, "
+        ":case_id, :seq, :occurred_at, :recorded_at, :actor, :actor_zone, "
+        ":actor_role, :key_id, :action, :evidence_id, :location, :reason, "
+        ":observed_hashes, :details, :prev_hash, :event_hash, :signature)",
+        **columns,
+    )
     result = op.verify_custody(case.id)
     assert not result.ok
-    assert any(p.seq == event["seq"] and "revoked" in p.reason for p in result.problems), \
+    assert any(p.seq == event["seq"] and "revoked" in p.reason for p in result.problems), (
         result.problems
+    )
 
 
 def previous_key(records: list[dict[str, Any]], username: str) -> str:
-    return str(next(r["key_id"] for r in records
-                    if r["type"] == "event" and r["actor"] == username))
+    return str(
+        next(r["key_id"] for r in records if r["type"] == "event" and r["actor"] == username)
+    )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_rotation_keeps_old_events_verifiable(make_lab: Callable[..., Lab], image_file: Path,
-                                              tmp_path: Path) -> None:
+def test_rotation_keeps_old_events_verifiable(
+    make_lab: Callable[..., Lab], image_file: Path, tmp_path: Path
+) -> None:
     """A rotated key: the events signed with the old key verify, new events are signed with
     the new one, and the old key cannot sign after the rotation."""
     lab, op = make_lab("vlas_inv"), make_lab("op")
@@ -219,9 +239,13 @@ def test_rotation_keeps_old_events_verifiable(make_lab: Callable[..., Lab], imag
     records = [json.loads(line) for line in path.read_text().splitlines()]
     previous = [r for r in records if r["type"] == "event"][-1]
     old_id = key_id_of(old_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex())
-    event = forged_event(previous, "vlas_inv", old_id,
-                         lambda digest: old_key.sign(digest).hex(),
-                         recorded_at=format_time(utc_now()))
+    event = forged_event(
+        previous,
+        "vlas_inv",
+        old_id,
+        lambda digest: old_key.sign(digest).hex(),
+        recorded_at=format_time(utc_now()),
+    )
     records.append({"type": "event", **event})
     records[0]["head"] = {"seq": event["seq"], "hash": event["event_hash"]}
     forged = write_lines(tmp_path / "old-key.jsonl", records)
