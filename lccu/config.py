@@ -77,6 +77,9 @@ class Settings:
     s3_retention_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
         "GOVERNANCE", description="object-lock mode of evidence objects")
     s3_retention_days: int = Field(3650, ge=1, description="object-lock retention in days")
+    s3_timeout: float = Field(60.0, gt=0, le=3600, description="seconds one S3 request may "
+                              "wait for the server (to connect, for each read) before the "
+                              "server counts as stalled and the request fails (not retried)")
     redis_url: str | None = Field(None, description="Dramatiq broker of shared workers")
     rules: tuple[Path, ...] = Field((), description="extra YARA rule files or directories "
                                     "(:-separated)")

@@ -32,7 +32,8 @@ def evidence() -> None:
 
 @evidence.command("add")
 @click.argument("case_ref", metavar="CASE")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
 @click.option("--description", required=True)
 @click.option("--type", "item_type", type=click.Choice(ITEM_TYPES), default="disk-image",
               show_default=True)
@@ -59,23 +60,35 @@ def evidence() -> None:
                    "recorded in custody, used for FAT/exFAT/ISO 9660 local times.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def evidence_add(state: State, case_ref: str, path: Path, md5: str | None, sha1: str | None,
-                 sha256: str | None, acquired_at: str | None, timezone: str | None,
-                 as_json: bool, **fields: object) -> None:
-    """Stream PATH into the evidence store, hash it (MD5, SHA-1, SHA-256 in one pass) and
-    record the intake. Declared hashes are checked before anything is committed: a mismatch
-    stores nothing (exit 1) unless --accept-mismatch, which records it loudly."""
+def evidence_add(state: State, case_ref: str, paths: tuple[Path, ...], md5: str | None,
+                 sha1: str | None, sha256: str | None, acquired_at: str | None,
+                 timezone: str | None, as_json: bool, **fields: object) -> None:
+    """Take in one acquisition: PATH is the image, or the first file of a multi-file one
+    (disk.E01, disk.001, diskaa, a VMDK descriptor: the segments beside it are taken too),
+    or all its files in order. Every file is streamed into the evidence store with its own
+    MD5, SHA-1 and SHA-256; the item's hashes are those of the media (the disk) inside.
+    A missing or out-of-order segment is refused before anything is stored. Declared
+    hashes (--md5/--sha1/--sha256: the acquired disk's) are compared with the media's
+    before anything is committed: a mismatch stores nothing (exit 1) unless
+    --accept-mismatch, which records it loudly."""
+    from lccu.evidence.acquisition import gather
     from lccu.fs.times import source_zone
 
     source_zone(timezone)  # a bad zone is refused before anything is stored
     lab = state.lab()
-    size = path.stat().st_size if path.is_file() else None
-    advance, stop = progress_bar(size, f"intake {path.name}")
+    acquired = _parse_time(acquired_at, "--acquired-at")
+    item_type = str(fields.get("item_type") or "disk-image")
+    files = gather(paths, item_type=item_type).paths  # refusals before the progress bar
+    if len(files) > 1 and not as_json:
+        err_console.print(f"taking {len(files)} container files: "
+                          + ", ".join(visible(p.name) for p in files))
+    advance, stop = progress_bar(sum(p.stat().st_size for p in files),
+                                 f"intake {files[0].name}")
     try:
         info = lab.add_evidence(
-            case_ref, path, declared={"md5": md5 or "", "sha1": sha1 or "",
-                                      "sha256": sha256 or ""},
-            acquired_at=_parse_time(acquired_at, "--acquired-at"), progress=advance,
+            case_ref, list(files), declared={"md5": md5 or "", "sha1": sha1 or "",
+                                             "sha256": sha256 or ""},
+            acquired_at=acquired, progress=advance,
             **fields,  # type: ignore[arg-type]
         )
     finally:
@@ -87,9 +100,30 @@ def evidence_add(state: State, case_ref: str, path: Path, md5: str | None, sha1:
     if as_json:
         emit_json({**info.as_dict(), "source_timezone": timezone})
     else:
-        plain(f"{info.id}\n  exhibit {visible(info.exhibit_number)}, {info.size} bytes, stored at "
-              f"{visible(info.storage_uri)}\n  md5    {info.md5}\n  sha1   {info.sha1}\n"
-              f"  sha256 {info.sha256}")
+        fmt = info.container_format or "raw"
+        lines = [f"{info.id}", f"  exhibit {visible(info.exhibit_number)}, media {info.size} "
+                 f"bytes ({fmt}, {len(info.containers) or 1} container file(s)), stored at "
+                 f"{visible(info.storage_uri)}",
+                 f"  md5    {info.md5}", f"  sha1   {info.sha1}", f"  sha256 {info.sha256}"]
+        if len(info.containers) > 1 or fmt not in ("raw", "file"):
+            lines.append("  container files:")
+            lines += [f"    {visible(c['name'])}  {c['size']} bytes  sha256 {c['sha256']}"
+                      for c in info.containers]
+        stored = (info.media_check or {}).get("stored_hashes") or {}
+        if stored.get("match") in ("match", "mismatch"):
+            lines.append(f"  hashes stored in the container: {stored['match']}")
+        plain("\n".join(lines))
+    check = info.media_check or {}
+    if (check.get("stored_hashes") or {}).get("match") == "mismatch" or check.get("read_errors"):
+        err_console.print(
+            "[bold red]NOT READ AS ACQUIRED[/]: "
+            + ("the hashes stored in the container differ from the media as read now; "
+               if (check.get("stored_hashes") or {}).get("match") == "mismatch" else "")
+            + (f"{len(check['read_errors'])} range(s) could not be read (read as zeros); "
+               if check.get("read_errors") else "")
+            + "the copy was taken in as received, marked hash-mismatch, and this is recorded "
+            "in the intake event.")
+        raise SystemExit(1)
     if info.hash_mismatches:
         err_console.print(
             f"[bold red]HASH MISMATCH[/]: declared {', '.join(info.hash_mismatches)} "
@@ -144,7 +178,8 @@ def evidence_timezone(state: State, item_ref: str, zone: str, reason: str) -> No
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
-    """Re-hash a stored item, compare with intake and record a `verified` event either way."""
+    """Re-hash a stored item (every container file and the media they carry), compare with
+    intake (and an E01's stored hashes with the media) and record a `verified` event."""
     lab = state.lab()
     info = lab.get_evidence(item_ref)
     advance, stop = progress_bar(info.size, f"verify {info.exhibit_number}")
@@ -156,7 +191,14 @@ def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
         emit_json(outcome)
     else:
         word = "MATCHES" if outcome["match"] else "DOES NOT MATCH"
-        plain(f"{info.exhibit_number} {word} its intake hashes "
-              f"(sha256 {outcome['observed']['sha256']})")
+        lines = [f"{info.exhibit_number} {word} its intake hashes "
+                 f"(media sha256 {outcome['observed']['sha256']})"]
+        for name in outcome["containers_mismatched"]:
+            lines.append(f"  container file {visible(name)} differs from intake")
+        if outcome["stored_hashes"].get("match") == "mismatch":
+            lines.append("  the hashes stored in the container differ from the media as read")
+        if outcome["read_errors"]:
+            lines.append(f"  {len(outcome['read_errors'])} range(s) could not be read")
+        plain("\n".join(lines))
     if not outcome["match"]:
         raise SystemExit(1)

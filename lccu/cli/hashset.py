@@ -73,7 +73,7 @@ def _malformed(info: Any) -> None:
 def hashset_import(
     state: State, name: str, file: Path, kind: str, fmt: str, description: str | None, as_json: bool
 ) -> None:
-    """Import FILE as the next version of the hash set NAME (operators)."""
+    """Import FILE as the next version of the hash set NAME (the unit admin)."""
     from lccu.cli.app import progress_bar
 
     lab = state.lab()
@@ -107,7 +107,7 @@ def hashset_list(state: State, all_versions: bool, as_json: bool) -> None:
         emit_json([s.as_dict() for s in sets])
         return
     if not sets:
-        plain("no hash sets; an operator imports one with `lccu hashset import`")
+        plain("no hash sets; the unit admin imports one with `lccu hashset import`")
         return
     table = new_table(
         "name", "version", "kind", "entries", "hash types", "malformed", "state", "imported"
@@ -179,7 +179,7 @@ def hashset_show(state: State, name: str, version: int | None, as_json: bool) ->
 )
 @pass_state
 def hashset_remove(state: State, name: str, version: int | None) -> None:
-    """Remove a hash set, or one of its versions (operators)."""
+    """Remove a hash set, or one of its versions (the unit admin)."""
     removed = state.lab().hashset_remove(name, version)
     for info in removed:
         plain(

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 WRITER_ROLES = frozenset({"investigator", "analyst", "operator"})
 CASE_CREATOR_ROLES = frozenset({"investigator", "analyst"})
-ADMIN_ROLES = frozenset({"operator"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +72,8 @@ def case_access(actor: Actor, case: Case, *, write: bool = False,
     if actor.role == "dpo":
         return Decision(False, "a data protection officer reads the audit log, not case "
                                "contents")
+    if actor.role == "admin":
+        return Decision(False, "a unit admin administers zones and users, not case contents")
     if write and actor.role not in WRITER_ROLES:
         return Decision(False, f"role {actor.role!r} may not change cases")
     if actor.zone_id == case.zone_id:

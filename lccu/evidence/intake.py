@@ -12,25 +12,28 @@ the mismatching copy in (``accept_mismatch``), in which case the item is marked
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import func, select
 
 from lccu.errors import DeclaredHashMismatch, InvalidInput, LccuError, StorageError
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.evidence.models import EvidenceItem, new_uuid
+from lccu.evidence.models import EvidenceContainer, EvidenceItem, new_uuid
 from lccu.evidence.records import EvidenceInfo
 from lccu.evidence.terms import ITEM_TYPES
-from lccu.hashing import ALGORITHMS, normalise_hash
+from lccu.hashing import ALGORITHMS, Digests, MultiHasher, normalise_hash
 from lccu.storage import EvidenceStore, StoredEvidence, open_store
+from lccu.storage.base import StagedEvidence
 from lccu.storage.pipe import BytePipe
 
 if TYPE_CHECKING:
+    from lccu.evidence.acquisition import LocalAcquisition
     from lccu.evidence.lab import Lab
 
 Progress = Callable[[int], None]
@@ -59,6 +62,37 @@ class ItemFacts:
     image_format: str | None = None
     exhibit_number: str | None = None
     location: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaFacts:
+    """The media (the disk) as the image readers read it at intake: its hashes are the
+    item's. ``stored`` are the acquisition hashes an E01 holds, ``stored_match`` how they
+    compare with the media as read (``match``, ``mismatch`` or ``none`` stored)."""
+
+    format: str | None
+    digests: Digests
+    stored: dict[str, str] = field(default_factory=dict)
+    read_errors: tuple[dict[str, Any], ...] = ()
+    unreadable_bytes: int = 0
+
+    @property
+    def stored_match(self) -> str:
+        if not self.stored:
+            return "none"
+        same = all(getattr(self.digests, a) == v for a, v in self.stored.items())
+        return "match" if same else "mismatch"
+
+    @property
+    def trouble(self) -> bool:
+        """Not read as acquired: a stored hash differs, or ranges could not be read."""
+        return self.stored_match == "mismatch" or bool(self.read_errors)
+
+    def check(self) -> dict[str, Any]:
+        """What the item and the intake event record of this read."""
+        return {"stored_hashes": {**self.stored, "match": self.stored_match},
+                "read_errors": list(self.read_errors),
+                "unreadable_bytes": self.unreadable_bytes}
 
 
 @dataclass
@@ -110,13 +144,35 @@ class PendingIntake:
                                 "mismatched": exc.mismatched, "declared": exc.declared,
                                 "observed": exc.observed})
 
-    def record(self, stored: StoredEvidence) -> EvidenceInfo:
-        """The item row and its signed intake event, in one transaction, then anchored."""
+    def recheck(self) -> None:
+        """Access and case state again, just before the commit: a share revoked or the
+        case closed while the bytes were arriving refuses the intake (audited)."""
+        with self.lab.db.session() as session:
+            self.lab._case_for(session, self.case_id, "evidence.add", write=True,
+                               open_case=True)
+
+    def record(self, stored: StoredEvidence | Sequence[tuple[str, StoredEvidence]],
+               media: MediaFacts | None = None, *, rechecked: bool = False) -> EvidenceInfo:
+        """The item row, its container rows and its signed intake event, in one
+        transaction, then anchored. The item's size and hashes are the media's; with no
+        ``media`` (one file streamed in as it is) they are that file's. Access and case
+        state are checked again first (unless ``rechecked`` just now)."""
         lab, facts = self.lab, self.facts
-        observed = stored.digests.hashes()
+        files = ([(self.source_name, stored)] if isinstance(stored, StoredEvidence)
+                 else list(stored))  # fmt: skip
+        first = files[0][1]
+        if media is None:
+            media = MediaFacts(None, first.digests)
+        observed = media.digests.hashes()
         mismatches = sorted(n for n, v in self.declared.items() if observed[n] != v)
+        segments = [{"name": name, "size": s.size, **s.digests.hashes(), "storage_uri": s.uri,
+                     "storage_version_id": s.version_id} for name, s in files]
         with lab.db.session() as session:
-            case = lab._find_case(session, self.case_id)
+            if rechecked:
+                case = lab._find_case(session, self.case_id)
+            else:
+                case = lab._case_for(session, self.case_id, "evidence.add", write=True,
+                                     open_case=True)
             exhibit_number = facts.exhibit_number
             if exhibit_number is None:
                 count = session.scalar(select(func.count()).select_from(EvidenceItem)
@@ -132,30 +188,49 @@ class PendingIntake:
                 acquisition_tool_version=facts.acquisition_tool_version,
                 image_format=facts.image_format,
                 declared_md5=self.declared.get("md5"), declared_sha1=self.declared.get("sha1"),
-                declared_sha256=self.declared.get("sha256"), size=stored.size,
+                declared_sha256=self.declared.get("sha256"), size=media.digests.size,
                 md5=observed["md5"], sha1=observed["sha1"], sha256=observed["sha256"],
-                storage_uri=stored.uri, storage_bucket=stored.bucket, storage_key=stored.key,
-                storage_version_id=stored.version_id, lock_mode=stored.lock_mode,
-                retain_until=format_time(stored.retain_until) if stored.retain_until else None,
-                legal_hold=stored.legal_hold,
-                state="hash-mismatch" if mismatches else "stored",
-                created_at=format_time(utc_now()),
+                storage_uri=first.uri, storage_bucket=first.bucket, storage_key=first.key,
+                storage_version_id=first.version_id, lock_mode=first.lock_mode,
+                retain_until=format_time(first.retain_until) if first.retain_until else None,
+                legal_hold=first.legal_hold,
+                state="hash-mismatch" if mismatches or media.trouble else "stored",
+                created_at=format_time(utc_now()), container_format=media.format,
+                media_check=json.dumps(media.check(), sort_keys=True),
             )
             session.add(item)
+            for seq, (name, s) in enumerate(files, 1):
+                session.add(EvidenceContainer(
+                    evidence_id=item.id, seq=seq, name=name, size=s.size, md5=s.digests.md5,
+                    sha1=s.digests.sha1, sha256=s.digests.sha256, storage_uri=s.uri,
+                    storage_bucket=s.bucket, storage_key=s.key, storage_version_id=s.version_id,
+                    lock_mode=s.lock_mode,
+                    retain_until=format_time(s.retain_until) if s.retain_until else None,
+                    legal_hold=s.legal_hold))
             session.flush()
+            reason = "evidence taken in"
+            if mismatches:
+                reason += " WITH HASH MISMATCH"
+            if media.stored_match == "mismatch":
+                reason += " WITH A STORED-HASH MISMATCH IN THE CONTAINER"
+            if media.read_errors:
+                reason += f" WITH {len(media.read_errors)} UNREADABLE RANGE(S)"
             head = lab._append(
                 session, case, "intake", evidence_id=item.id, location=facts.location,
-                reason="evidence taken in" + (" WITH HASH MISMATCH" if mismatches else ""),
-                observed_hashes=observed,
+                reason=reason, observed_hashes=observed,
                 details={
                     "exhibit_number": exhibit_number, "source_name": self.source_name,
-                    "size": stored.size, "declared_hashes": self.declared,
+                    "size": media.digests.size, "media_size": media.digests.size,
+                    "container_format": media.format, "segments": segments,
+                    "declared_hashes": self.declared,
                     "hashes_match": not mismatches, "mismatched": mismatches,
-                    "seal_number": facts.seal_number, "storage_uri": stored.uri,
-                    "storage_version_id": stored.version_id, "lock_mode": stored.lock_mode,
-                    "legal_hold": stored.legal_hold,
+                    **media.check(),
+                    "seal_number": facts.seal_number, "storage_uri": first.uri,
+                    "storage_version_id": first.version_id, "lock_mode": first.lock_mode,
+                    "legal_hold": first.legal_hold,
                 },
             )
+            session.refresh(item)
             info = EvidenceInfo.of(item)
         lab._anchor(head)
         return info
@@ -177,9 +252,7 @@ def prepare(lab: Lab, case_ref: str, *, source_name: str, size: int, facts: Item
     if size <= 0:
         raise InvalidInput(f"{source_name}: the file is empty (0 bytes); nothing to take in")
     with lab.db.session() as session:
-        case = lab._case_for(session, case_ref, "evidence.add", write=True)
-        if case.status != "open":
-            raise InvalidInput(f"case {case.number} is closed")
+        case = lab._case_for(session, case_ref, "evidence.add", write=True, open_case=True)
         case_id = case.id
     item_id = new_uuid()
     safe = _SAFE_NAME.sub("_", source_name)[:120].lstrip(".") or "image"
@@ -188,6 +261,137 @@ def prepare(lab: Lab, case_ref: str, *, source_name: str, size: int, facts: Item
                          size=size, facts=facts, declared=checked,
                          accept_mismatch=accept_mismatch, legal_hold=legal_hold,
                          store=open_store(lab.settings))
+
+
+class _Tee:
+    """A file read once for two hashes: its own (the store's pass) and the media's."""
+
+    def __init__(self, stream: BinaryIO, media: MultiHasher) -> None:
+        self._stream, self._media = stream, media
+
+    def read(self, length: int = -1) -> bytes:
+        data = self._stream.read(length)
+        if data:
+            self._media.update(data)
+        return data
+
+
+def _container_keys(pending: PendingIntake, names: Sequence[str]) -> list[str]:
+    """One store key per container file, beside each other under the item's folder."""
+    base = pending.key.rsplit("/", 1)[0]
+    keys: list[str] = []
+    for index, name in enumerate(names):
+        safe = _SAFE_NAME.sub("_", name)[:120].lstrip(".") or f"container-{index + 1}"
+        key = f"{base}/{safe}"
+        keys.append(key if key not in keys else f"{base}/{index + 1:04d}-{safe}")
+    return keys
+
+
+def _read_media(acquisition: LocalAcquisition) -> MediaFacts:
+    """Hash the media through the image readers (one pass; libewf for an E01) and say
+    whether it was read as acquired (stored hashes, unreadable ranges)."""
+    from lccu.evidence.acquisition import open_local_media
+    from lccu.hashing import hash_stream
+    from lccu.imaging.integrity import check_media
+
+    with open_local_media(acquisition) as image:
+        digests = hash_stream(image)
+        check = check_media(image, digests)
+        if digests.size != acquisition.media_size:
+            raise StorageError(f"{acquisition.paths[0].name}: the media read {digests.size} "
+                               f"bytes but is {acquisition.media_size}; nothing was stored")
+        return MediaFacts(acquisition.format, digests, dict(check.stored),
+                          tuple(check.read_errors()), check.unreadable_bytes)
+
+
+def _hint(pending: PendingIntake, staged: Sequence[StagedEvidence]) -> str:
+    """Say so when a declared hash is a container file's rather than the media's."""
+    for container in staged:
+        hashes = container.digests.hashes()
+        if any(hashes[n] == v for n, v in pending.declared.items()):
+            name = container.key.rsplit("/", 1)[-1]
+            return (f" (the declared hash is that of the container file {name}, not of the "
+                    "media it carries: declare the hash of the acquired disk, as the "
+                    "acquisition tool reported it)")
+    return ""
+
+
+def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
+                  progress: Progress | None = None) -> EvidenceInfo:
+    """Stream every container file of ``acquisition`` into the store and record the item.
+
+    Each file is staged (hashed on the way, not yet committed); the media is hashed in
+    the same pass when it is the files' bytes (raw, split) or read through its reader
+    beside the upload (E01, VMDK, ...: the files come from the page cache the second
+    time). Only when everything arrived and the declared hashes match the media are the
+    files committed; any refusal aborts them all and leaves nothing in the store.
+    """
+    store = pending.store
+    names = acquisition.names
+    keys = _container_keys(pending, names)
+    staged: list[StagedEvidence] = []
+    reader: threading.Thread | None = None
+    outcome: dict[str, Any] = {}
+    try:
+        if not acquisition.concatenated:
+            def run() -> None:
+                try:
+                    outcome["media"] = _read_media(acquisition)
+                except BaseException as exc:  # handed to the caller below
+                    outcome["error"] = exc
+
+            reader = threading.Thread(target=run, name=f"media-{pending.item_id[:8]}",
+                                      daemon=True)
+            reader.start()
+        split = len(acquisition.paths) > 1 and acquisition.concatenated
+        with MultiHasher() as media_hasher:
+            for path, key in zip(acquisition.paths, keys, strict=True):
+                if "error" in outcome:
+                    break
+                with path.open("rb") as fh:
+                    source: BinaryIO = _Tee(fh, media_hasher) if split else fh  # type: ignore[assignment]
+                    staged.append(store.stage_evidence(
+                        key, source, size=path.stat().st_size, progress=progress,
+                        legal_hold=pending.legal_hold))
+            if reader is not None:
+                reader.join()
+                if "error" in outcome:
+                    raise outcome["error"]
+                media: MediaFacts = outcome["media"]
+            else:
+                media = MediaFacts(acquisition.format, media_hasher.digests() if split
+                                   else staged[0].digests)
+        observed = media.digests.hashes()
+        differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
+        if differ and not pending.accept_mismatch:
+            exc = DeclaredHashMismatch(
+                "declared mismatch", mismatched=differ, declared=pending.declared,
+                observed=observed)
+            pending._audit_refusal(exc)
+            carried = (f"the {acquisition.format} media in {len(names)} container file(s)"
+                       if acquisition.format not in ("raw", "file") else "the bytes received")
+            raise DeclaredHashMismatch(
+                f"{pending.source_name}: declared "
+                + ", ".join(f"{n.upper()} {pending.declared[n]}" for n in differ)
+                + f" but {carried} hash to "
+                + ", ".join(f"{n.upper()} {observed[n]}" for n in differ)
+                + _hint(pending, staged)
+                + "; nothing was stored and nothing recorded as evidence (send the right"
+                " files; an examiner who must keep a mismatching copy takes it in"
+                " deliberately with `lccu evidence add --accept-mismatch`)",
+                mismatched=differ, declared=pending.declared, observed=observed)
+        committed = []
+        for stage in staged:
+            committed.append(stage.commit())
+    except BaseException:
+        for stage in reversed(staged):  # the last one staged removes no folder still used
+            stage.abort()
+        if reader is not None:
+            reader.join()
+        raise
+    finally:
+        store.close()
+    return pending.record(list(zip(names, committed, strict=True)), media)
 
 
 class StreamingIntake:
@@ -208,6 +412,7 @@ class StreamingIntake:
         self._stored: StoredEvidence | None = None
         self._info: EvidenceInfo | None = None
         self._finish_lock = threading.Lock()
+        self._pipe_closed = False
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"intake-{pending.item_id[:8]}")
         self._thread.start()
@@ -241,14 +446,20 @@ class StreamingIntake:
                 return self._info
             if self.error is None and self.received != self.size:
                 raise InvalidInput(f"intake incomplete: {self.received} of {self.size} bytes")
-            if self.error is None:
+            if self.error is None and not self._pipe_closed:
+                try:
+                    self.pending.recheck()  # before the store may commit anything
+                except LccuError:
+                    self.abort("refused at completion")
+                    raise
                 self._pipe.close()  # the go-ahead: the store may now commit
+                self._pipe_closed = True
             self._thread.join(timeout)
             if self._thread.is_alive():
                 raise StorageError("the store is still writing the last part; ask again")
             if self._stored is None:
                 raise self.error or StorageError("the store gave no result")
-            self._info = self.pending.record(self._stored)
+            self._info = self.pending.record(self._stored, rechecked=True)
             return self._info
 
     def abort(self, reason: str = "cancelled") -> None:

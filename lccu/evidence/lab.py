@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from lccu.config import Settings, load_settings
 from lccu.errors import AccessDenied, ConfigError, LccuError, NotFound
-from lccu.evidence.access import Actor, AuditLog, case_access
+from lccu.evidence.access import Actor, AuditLog
 from lccu.evidence.anchors import AnchorJournal, AuditAnchors
 from lccu.evidence.custody import append_event, load_registry
 from lccu.evidence.db import Database
+from lccu.evidence.gate import Gate
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.lab_admin import LabAdmin
 from lccu.evidence.lab_audit import LabAudit
@@ -35,13 +36,14 @@ from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
 from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
-from lccu.evidence.lab_lookup import _lookup_case, _lookup_item
+from lccu.evidence.lab_lookup import _lookup_case
+from lccu.evidence.lab_runs import LabRuns
 from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
 from lccu.evidence.registry import KeyRing, verify_registry
 
 
-class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, LabAudit,
-          LabHashSets):
+class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
+          LabAudit, LabHashSets):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
     def __init__(self, settings: Settings, actor: Actor, db: Database) -> None:
@@ -51,6 +53,7 @@ class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, L
         self.keys = KeyStore(settings.key_dir)
         self.anchors = AnchorJournal(settings.anchor_dir)
         self.audit = AuditLog(db, AuditAnchors(settings.anchor_dir))
+        self.gate = Gate(actor, self.audit)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -65,16 +68,14 @@ class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, L
 
     def _deny(self, operation: str, why: str, *, case: Case | None = None,
               object_type: str | None = None, object_id: str | None = None) -> AccessDenied:
-        self.audit.write(self.actor, operation, allowed=False, case=case,
-                         object_type=object_type, object_id=object_id, detail={"why": why})
-        return AccessDenied(f"{self.actor.username} may not {operation.replace('.', ' ')}: {why}")
+        return self.gate.deny(operation, why, case=case, object_type=object_type,
+                              object_id=object_id)
 
     def _allow(self, operation: str, *, case: Case | None = None, object_type: str | None = None,
                object_id: str | None = None, justification: str | None = None,
                detail: dict[str, Any] | None = None) -> None:
-        self.audit.write(self.actor, operation, allowed=True, case=case,
-                         object_type=object_type, object_id=object_id,
-                         justification=justification, detail=detail)
+        self.gate.allow(operation, case=case, object_type=object_type, object_id=object_id,
+                        justification=justification, detail=detail)
 
     def _find_case(self, session: Session, ref: str) -> Case:
         case = _lookup_case(session, ref)
@@ -83,22 +84,13 @@ class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, L
         return case
 
     def _case_for(self, session: Session, ref: str, operation: str, *, write: bool = False,
-                  justification: str | None = None, processing: bool = False) -> Case:
-        """Load a case and check access; unknown and invisible cases are both audited."""
-        try:
-            case = self._find_case(session, ref)
-        except NotFound:
-            self.audit.write(self.actor, operation, allowed=False, object_type="case",
-                             object_id=ref[:64], detail={"why": "no such case"})
-            raise
-        decision = case_access(self.actor, case, write=write, processing=processing)
-        if not decision.allowed:
-            raise self._deny(operation, decision.why, case=case, object_type="case",
-                             object_id=case.id)
-        why = justification or (decision.via_share.purpose if decision.via_share else None)
-        self._allow(operation, case=case, object_type="case", object_id=case.id,
-                    justification=why, detail={"access": decision.why})
-        return case
+                  justification: str | None = None, processing: bool = False,
+                  owner: bool = False, open_case: bool = False,
+                  parties: tuple[str, ...] = ()) -> Case:
+        """Load a case and check access through the gate (one audit entry either way)."""
+        return self.gate.case(session, ref, operation, write=write, owner=owner,
+                              open_case=open_case, justification=justification,
+                              processing=processing, parties=parties)
 
     def resolve(self, ref: str) -> str:
         """``"case"`` or ``"evidence"``: what ``ref`` names (access is checked when it is
@@ -106,33 +98,22 @@ class Lab(LabAdmin, LabCases, LabItems, LabCustody, LabCountersign, LabExport, L
         with self.db.session() as session:
             if _lookup_case(session, ref) is not None:
                 return "case"
-            if _lookup_item(session, ref) is not None:
+            if self.gate.find_item(session, ref) is not None:
                 return "evidence"
         self.audit.write(self.actor, "resolve", allowed=False, object_id=ref[:64],
                          detail={"why": "no such case or evidence item"})
         raise NotFound(f"no case or evidence item {ref!r}")
 
-    def _find_item(self, session: Session, ref: str) -> EvidenceItem:
-        ref = ref.strip()
-        item = _lookup_item(session, ref)
+    def _find_item(self, session: Session, ref: str, *,
+                   case: Case | None = None) -> EvidenceItem:
+        item = self.gate.find_item(session, ref, case=case)
         if item is None:
-            self.audit.write(self.actor, "evidence.read", allowed=False,
-                             object_type="evidence", object_id=ref[:64],
-                             detail={"why": "no such evidence item"})
-            raise NotFound(f"no evidence item {ref!r}")
+            raise self.gate.missing("evidence.read", "evidence", ref, "evidence item")
         return item
 
     def _item_for(self, session: Session, ref: str, operation: str, *,
                   write: bool = False, processing: bool = False) -> tuple[Case, EvidenceItem]:
-        item = self._find_item(session, ref)
-        case = self._find_case(session, item.case_id)
-        decision = case_access(self.actor, case, write=write, processing=processing)
-        if not decision.allowed:
-            raise self._deny(operation, decision.why, case=case, object_type="evidence",
-                             object_id=item.id)
-        self._allow(operation, case=case, object_type="evidence", object_id=item.id,
-                    detail={"access": decision.why})
-        return case, item
+        return self.gate.item(session, ref, operation, write=write, processing=processing)
 
     def _signing_key_id(self, session: Session) -> str:
         if self.actor.user_id is None:

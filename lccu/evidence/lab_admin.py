@@ -1,4 +1,5 @@
-"""Administering zones and users (each user with a signing key): the operator's part of
+"""Administering zones and users (each user with a signing key): the admin's and zone
+operators' part of
 :class:`~lccu.evidence.lab.Lab`.
 """
 
@@ -11,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lccu.errors import AccessDenied, AlreadyExists, InvalidInput, KeyStoreError, NotFound
-from lccu.evidence.access import ADMIN_ROLES
 from lccu.evidence.custody import append_registry
 from lccu.evidence.keys import check_username, key_id_of, public_key_hex
 from lccu.evidence.lab_base import BOOTSTRAP, LabBase, _now
@@ -25,27 +25,31 @@ class LabAdmin(LabBase):
 
     # -- zones and users ----------------------------------------------------------------------
 
-    def _require_admin(self, operation: str) -> None:
-        if self.actor is BOOTSTRAP:
-            with self.db.session() as session:
-                users = session.scalar(select(func.count()).select_from(User)) or 0
-            if users == 0:
-                return
-            raise AccessDenied("users exist already: act as an operator (--as USER)")
-        if self.actor.role not in ADMIN_ROLES:
-            raise self._deny(operation, f"only an operator administers zones and users, "
-                                        f"not a {self.actor.role}")
+    def _bootstrapping(self) -> bool:
+        """True while no user exists: the bootstrap identity may then create zones and the
+        first user (a unit admin); once a user exists, everyone acts as a user."""
+        if self.actor is not BOOTSTRAP:
+            return False
+        with self.db.session() as session:
+            users = session.scalar(select(func.count()).select_from(User)) or 0
+        if users == 0:
+            return True
+        raise AccessDenied("users exist already: act as an admin or operator (--as USER)")
 
     def add_zone(self, name: str) -> str:
+        """Create a police zone (unit admins only, or the bootstrap before any user)."""
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInput("a zone name must have 1 to 100 characters")
-        self._require_admin("zone.create")
+        bootstrapping = self._bootstrapping()
         with self.db.session() as session:
             if session.scalar(select(Zone).where(Zone.name == name)):
                 raise AlreadyExists(f"zone {name!r} exists already")
+            if not bootstrapping:
+                self.gate.administer("zone.create", object_id=name[:64])
             session.add(Zone(name=name, created_at=_now()))
-        self._allow("zone.create", object_type="zone", object_id=name[:64])
+        if bootstrapping:
+            self._allow("zone.create", object_type="zone", object_id=name[:64])
         return name
 
     def zones(self) -> list[str]:
@@ -54,17 +58,25 @@ class LabAdmin(LabBase):
 
     def add_user(self, username: str, zone: str, role: str,
                  full_name: str | None = None) -> UserInfo:
+        """Create a user with a signing key. A unit admin creates users of any zone and
+        role; a zone operator creates investigators, analysts and operators of their own
+        zone only; the first user of a new unit (bootstrap) must be an admin."""
         check_username(username)
         if role not in ROLES:
             raise InvalidInput(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-        self._require_admin("user.create")
-        if self.actor is BOOTSTRAP and role != "operator":
-            raise InvalidInput("the first user must be an operator (--role operator); that "
-                               "operator then adds the others")
+        bootstrapping = self._bootstrapping()
+        if bootstrapping and role != "admin":
+            raise InvalidInput("the first user must be the unit's admin (--role admin); that "
+                               "admin then adds the others")
         with self.db.session() as session:
             zone_row = session.scalar(select(Zone).where(Zone.name == zone))
             if zone_row is None:
                 raise NotFound(f"no zone {zone!r}; create it with `lccu zone add`")
+            if not bootstrapping:
+                first_admin = role == "admin" and not session.scalar(
+                    select(func.count()).select_from(User).where(User.role == "admin"))
+                self.gate.administer("user.create", zone=zone, role=role, object_id=username,
+                                     first_admin=first_admin)
             if session.scalar(select(User).where(User.username == username)):
                 raise AlreadyExists(f"user {username!r} exists already")
             sign, unit_key_id = self._unit_signer(session)
@@ -77,8 +89,9 @@ class LabAdmin(LabBase):
                             key_id=user.key_id, public_key=public, valid_from=user.created_at,
                             operator=self.actor.username, reason="user added")
             info = UserInfo.of(user)
-        self._allow("user.create", object_type="user", object_id=username,
-                    detail={"zone": zone, "role": role, "key_id": info.key_id})
+        if bootstrapping:
+            self._allow("user.create", object_type="user", object_id=username,
+                        detail={"zone": zone, "role": role, "key_id": info.key_id})
         return info
 
     def users(self) -> list[UserInfo]:
@@ -113,40 +126,43 @@ class LabAdmin(LabBase):
         """The unit's public key (hex), to note in the unit's procedures and give to
         verifiers (``--unit-key``). Created on first use by an operator."""
         if not self.keys.has_unit_key():
-            self._require_admin("unit.key")
+            bootstrapping = self._bootstrapping()
             with self.db.session() as session:
+                if not bootstrapping:
+                    self.gate.administer("unit.key.create", object_id="unit")
                 self._unit_signer(session)
-            self._allow("unit.key.create", object_type="unit_key")
         public = self.keys.unit_public()
         assert public is not None
         return public
 
     def revoke_key(self, username: str, reason: str) -> dict[str, Any]:
         """Revoke ``username``'s current key from now on (a lost or exposed key): events it
-        signs from now fail verification; earlier ones stay valid. Operators only."""
+        signs from now fail verification; earlier ones stay valid. A unit admin, or the
+        user's zone operator."""
         if not reason.strip():
             raise InvalidInput("give the reason of the revocation")
-        self._require_admin("key.revoke")
         with self.db.session() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
                 raise NotFound(f"no user {username!r}")
+            self.gate.administer("key.revoke", zone=user.zone.name, role=user.role,
+                                 object_id=username)
             sign, unit_key_id = self._unit_signer(session)
             entry = append_registry(session, sign, unit_key_id, action="revoked",
                                     username=username, key_id=user.key_id,
                                     operator=self.actor.username, reason=reason.strip())
-        self._allow("key.revoke", object_type="user", object_id=username,
-                    detail={"key_id": entry["key_id"], "reason": reason.strip()})
         return entry
 
     def rotate_key(self, username: str, reason: str | None = None) -> UserInfo:
         """Give ``username`` a new signing key, certified from now; the old key's events stay
-        verifiable (the registry keeps it with its period). Operators only."""
-        self._require_admin("key.rotate")
+        verifiable (the registry keeps it with its period). A unit admin, or the user's zone
+        operator."""
         with self.db.session() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
                 raise NotFound(f"no user {username!r}")
+            self.gate.administer("key.rotate", zone=user.zone.name, role=user.role,
+                                 object_id=username)
             sign, unit_key_id = self._unit_signer(session)
             self.keys.retire(username, user.key_id)
             public = self.keys.create(username)
@@ -157,6 +173,4 @@ class LabAdmin(LabBase):
                             key_id=user.key_id, public_key=public, valid_from=now,
                             operator=self.actor.username, reason=reason or "key rotated")
             info = UserInfo.of(user)
-        self._allow("key.rotate", object_type="user", object_id=username,
-                    detail={"key_id": info.key_id})
         return info

@@ -14,6 +14,7 @@ from lccu.evidence.access import Actor, AuditLog
 from lccu.evidence.anchors import AnchorJournal
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.db import Database
+from lccu.evidence.gate import Gate
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.models import Case, EvidenceItem
 
@@ -44,6 +45,7 @@ class LabBase:
     keys: KeyStore
     anchors: AnchorJournal
     audit: AuditLog
+    gate: Gate
 
     if TYPE_CHECKING:
         def _deny(self, operation: str, why: str, *, case: Case | None = None,
@@ -59,9 +61,11 @@ class LabBase:
 
         def _case_for(self, session: Session, ref: str, operation: str, *,
                       write: bool = False, justification: str | None = None,
-                      processing: bool = False) -> Case: ...
+                      processing: bool = False, owner: bool = False,
+                      open_case: bool = False, parties: tuple[str, ...] = ()) -> Case: ...
 
-        def _find_item(self, session: Session, ref: str) -> EvidenceItem: ...
+        def _find_item(self, session: Session, ref: str, *,
+                       case: Case | None = None) -> EvidenceItem: ...
 
         def _item_for(self, session: Session, ref: str, operation: str, *,
                       write: bool = False,

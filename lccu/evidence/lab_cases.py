@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from lccu.errors import AlreadyExists, InvalidInput, NotFound
 from lccu.evidence.access import CASE_CREATOR_ROLES
 from lccu.evidence.canonical import GENESIS_HASH, format_time
+from lccu.evidence.gate import article
 from lccu.evidence.lab_base import LabBase, _now
 from lccu.evidence.models import Case, CaseShare, Zone
 from lccu.evidence.records import CaseInfo
@@ -28,7 +30,7 @@ class LabCases(LabBase):
             raise InvalidInput("a case needs a title")
         zone = zone or self.actor.zone
         if self.actor.role not in CASE_CREATOR_ROLES:
-            raise self._deny("case.create", f"a {self.actor.role} does not open cases")
+            raise self._deny("case.create", f"{article(self.actor.role)} does not open cases")
         if zone != self.actor.zone:
             raise self._deny("case.create", f"{self.actor.username} belongs to "
                                             f"{self.actor.zone}, not {zone}")
@@ -66,30 +68,37 @@ class LabCases(LabBase):
 
     def list_cases(self) -> list[CaseInfo]:
         """Cases of the user's zone and cases shared with it now."""
-        if self.actor.role == "dpo":
-            raise self._deny("case.list", "a data protection officer reads the audit log, "
-                                          "not case contents")
-        now = _now()
-        with self.db.session() as session:
-            shared = select(CaseShare.case_id).where(
-                CaseShare.zone_id == self.actor.zone_id, CaseShare.revoked_at.is_(None),
-                or_(CaseShare.valid_until.is_(None), CaseShare.valid_until > now))
-            cases = session.scalars(select(Case).where(
-                or_(Case.zone_id == self.actor.zone_id, Case.id.in_(shared)))
-                .order_by(Case.created_at))
-            infos = [CaseInfo.of(c) for c in cases]
-        self._allow("case.list", detail={"count": len(infos),
-                                         "cases": [c.id for c in infos][:200]})
+        infos, _total = self.cases_page()
         return infos
+
+    def cases_page(self, page: int = 1, per_page: int | None = None
+                   ) -> tuple[list[CaseInfo], int]:
+        """One page (oldest first) of the cases the user's zone owns or is granted now,
+        and how many there are in all; all of them when ``per_page`` is None. The
+        visibility rule is the gate's; audited as ``case.list``."""
+        self.gate.may_list("case.list")
+        with self.db.session() as session:
+            visible = Case.id.in_(self.gate.visible_case_ids())
+            total = session.scalar(select(func.count()).select_from(Case).where(visible)) or 0
+            query = (select(Case).where(visible)
+                     .options(joinedload(Case.zone),
+                              selectinload(Case.shares).joinedload(CaseShare.zone))
+                     .order_by(Case.created_at, Case.id))
+            if per_page is not None:
+                query = query.limit(per_page).offset((page - 1) * per_page)
+            infos = [CaseInfo.of(c) for c in session.scalars(query)]
+        detail: dict[str, object] = {"count": total, "cases": [c.id for c in infos][:200]}
+        if per_page is not None:
+            detail["page"] = page
+        self._allow("case.list", detail=detail)
+        return infos, int(total)
 
     def share_case(self, ref: str, zone: str, *, purpose: str | None = None,
                    permission: str = "contribute", valid_until: datetime | None = None) -> CaseInfo:
         if permission not in ("read", "contribute"):
             raise InvalidInput("permission must be 'read' or 'contribute'")
         with self.db.session() as session:
-            case = self._case_for(session, ref, "case.share", write=True)
-            if case.zone_id != self.actor.zone_id:
-                raise self._deny("case.share", "only the owning zone shares a case", case=case)
+            case = self._case_for(session, ref, "case.share", write=True, owner=True)
             target = session.scalar(select(Zone).where(Zone.name == zone))
             if target is None:
                 raise NotFound(f"no zone {zone!r}")
@@ -110,10 +119,7 @@ class LabCases(LabBase):
 
     def revoke_share(self, ref: str, zone: str, *, reason: str | None = None) -> CaseInfo:
         with self.db.session() as session:
-            case = self._case_for(session, ref, "case.unshare", write=True)
-            if case.zone_id != self.actor.zone_id:
-                raise self._deny("case.unshare", "only the owning zone revokes a share",
-                                 case=case)
+            case = self._case_for(session, ref, "case.unshare", write=True, owner=True)
             now = _now()
             revoked = 0
             for share in case.shares:
@@ -131,9 +137,7 @@ class LabCases(LabBase):
 
     def close_case(self, ref: str, *, reason: str) -> CaseInfo:
         with self.db.session() as session:
-            case = self._case_for(session, ref, "case.close", write=True)
-            if case.zone_id != self.actor.zone_id:
-                raise self._deny("case.close", "only the owning zone closes a case", case=case)
+            case = self._case_for(session, ref, "case.close", write=True, owner=True)
             if case.status == "closed":
                 raise InvalidInput(f"case {case.number} is already closed")
             case.status, case.closed_at = "closed", _now()

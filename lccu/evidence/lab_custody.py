@@ -51,17 +51,21 @@ class LabCustody(LabBase):
             raise InvalidInput("the processing path records only 'processed' events")
         if once and not reason:
             raise InvalidInput("once=True needs a reason that identifies the event")
-        from lccu.evidence.invariants import complete_new_event
+        from lccu.evidence.invariants import MOVEMENT_ACTIONS, complete_new_event
 
         location, filled = complete_new_event(action, self.actor.username, location, details)
         with self.db.session() as session:
+            parties = tuple(str(filled[k]) for k in ("received_by",)
+                            if action in MOVEMENT_ACTIONS and filled.get(k))
             case = self._case_for(session, case_ref, f"custody.{action}", write=True,
-                                  processing=processing)
+                                  processing=processing, parties=parties)
             item_id = None
             if evidence is not None:
-                item = self._find_item(session, evidence)
-                if item.case_id != case.id:
-                    raise InvalidInput(f"evidence {evidence} is not part of case {case.number}")
+                found = self.gate.find_item(session, evidence, case=case)
+                if found is None:  # another case's item is "no such item" here too
+                    raise self.gate.missing(f"custody.{action}", "evidence", evidence,
+                                            f"evidence item in case {case.number}")
+                item = found
                 item_id = item.id
                 if action in ("returned", "destroyed"):
                     item.state = action

@@ -1,5 +1,5 @@
 """The unit's hash sets through the library: importing and removing them is the unit
-administrators' (operators', until the unit-wide administrator role exists) and audited;
+admin's (role ``admin``, see :mod:`lccu.evidence.gate`) and audited;
 every user may list and read them (they are reference data, not case contents)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lccu.errors import AccessDenied
-from lccu.evidence.access import ADMIN_ROLES
+from lccu.evidence.gate import UNIT_ADMIN_ROLES, article
 from lccu.evidence.lab_base import BOOTSTRAP, LabBase
 from lccu.hashsets.store import HashSetInfo, HashSetStore
 
@@ -25,11 +25,11 @@ class LabHashSets(LabBase):
     def _require_hashset_admin(self, operation: str) -> None:
         if self.actor is BOOTSTRAP:
             raise AccessDenied("hash sets are managed by a unit administrator: pass --as USER")
-        if self.actor.role not in ADMIN_ROLES:
+        if self.actor.role not in UNIT_ADMIN_ROLES:
             raise self._deny(
                 operation,
-                "hash sets are managed by the unit's administrators "
-                f"(operators), not a {self.actor.role}",
+                "hash sets are managed by the unit admin (role admin), not "
+                f"{article(self.actor.role)}",
                 object_type="hashset",
             )
 

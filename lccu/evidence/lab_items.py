@@ -5,7 +5,7 @@ it; the evidence part of :class:`~lccu.evidence.lab.Lab`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from lccu.evidence.lab_base import LabBase
 from lccu.evidence.lab_lookup import _recorded_event
 from lccu.evidence.models import EvidenceItem
 from lccu.evidence.records import EvidenceInfo
-from lccu.hashing import Digests
+from lccu.hashing import Digests, MultiHasher
 from lccu.storage.base import Progress, StoredEvidence
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class LabItems(LabBase):
     def add_evidence(
         self,
         case_ref: str,
-        path: str | os.PathLike[str],
+        path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
         *,
         description: str,
         item_type: str = "disk-image",
@@ -56,19 +56,25 @@ class LabItems(LabBase):
         legal_hold: bool = False,
         progress: Progress | None = None,
     ) -> EvidenceInfo:
-        """Stream a file into the evidence store, hashing it once, and record the intake.
+        """Take in one acquisition: every container file streamed into the evidence store,
+        the item's size and hashes those of the media (the disk) they carry.
 
-        Declared acquisition hashes are checked before the store commits: a mismatch raises
+        ``path`` is the image file, or the first of a multi-file one (``disk.E01``,
+        ``disk.001``, a VMDK descriptor: the segments and extents beside it are taken too),
+        or the list of all its files in order. A missing or out-of-order segment is refused
+        (naming it) before anything is stored. Declared acquisition hashes are compared
+        with the media's before the store commits: a mismatch raises
         :class:`~lccu.errors.DeclaredHashMismatch`, stores nothing and is audited. With
         ``accept_mismatch=True`` the copy is taken in anyway, marked ``hash-mismatch``,
         and the intake event names the digests that differ (when the discrepancy itself
-        is evidence). See :mod:`lccu.evidence.intake`.
+        is evidence). An E01's stored hashes are checked against the media and recorded.
+        See :mod:`lccu.evidence.intake` and :mod:`lccu.evidence.acquisition`.
         """
-        source = Path(path)
-        if not source.exists():
-            raise InvalidInput(f"{source}: no such file")
-        if not source.is_file():
-            raise InvalidInput(f"{source}: not a regular file (a directory?)")
+        from lccu.evidence.acquisition import gather
+        from lccu.evidence.intake import take_in_files
+
+        paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+        acquisition = gather([Path(p) for p in paths], item_type=item_type)
         facts = ItemFacts(
             description=description, item_type=item_type, seal_number=seal_number, make=make,
             model=model, serial=serial, acquired_by=acquired_by, acquired_at=acquired_at,
@@ -76,12 +82,12 @@ class LabItems(LabBase):
             acquisition_tool_version=acquisition_tool_version, image_format=image_format,
             exhibit_number=exhibit_number, location=location)
         # a LabItems is only ever part of a Lab, which is what intake expects
-        pending = prepare_intake(cast("Lab", self), case_ref, source_name=source.name,
-                                 size=source.stat().st_size, facts=facts, declared=declared,
-                                 accept_mismatch=accept_mismatch, legal_hold=legal_hold)
-        with source.open("rb") as fh:
-            stored = pending.put(fh, progress)
-        return pending.record(stored)
+        pending = prepare_intake(cast("Lab", self), case_ref,
+                                 source_name=acquisition.paths[0].name,
+                                 size=acquisition.container_bytes, facts=facts,
+                                 declared=declared, accept_mismatch=accept_mismatch,
+                                 legal_hold=legal_hold)
+        return take_in_files(pending, acquisition, progress)
 
     def begin_intake(self, case_ref: str, *, source_name: str, size: int, facts: ItemFacts,
                      declared: Mapping[str, str] | None = None,
@@ -119,12 +125,11 @@ class LabItems(LabBase):
         (checked and appended under the case row's lock): thousands of segment jobs of one
         processing stage then leave one custody event; each access is still audited.
         """
-        from lccu.imaging import open_image
         from lccu.storage import open_store
 
         with self.db.session() as session:
             case, item = self._item_for(session, ref, "evidence.access", processing=processing)
-            stored = stored_ref(item)
+            files = container_refs(item)
             label = f"{case.number}/{item.exhibit_number}"
             head: dict[str, Any] | None = None
             if not once or _recorded_event(session, case, "accessed", item.id,
@@ -135,14 +140,16 @@ class LabItems(LabBase):
             self._anchor(head)
         store = open_store(self.settings)
         try:
-            with store.open_evidence(stored) as raw, open_image(raw) as image:
+            with open_stored_media(store, files) as image:
                 yield image, label
         finally:
             store.close()
 
     def verify_evidence(self, ref: str, *, progress: Progress | None = None) -> dict[str, Any]:
-        """Re-hash the stored bytes, compare with intake, record a ``verified`` event."""
+        """Re-hash every stored container file and the media they carry, compare with
+        intake (and an E01's stored hashes with the media), record a ``verified`` event."""
         from lccu.hashing import hash_stream
+        from lccu.imaging.integrity import check_media
         from lccu.storage import open_store
 
         with self.db.session() as session:
@@ -150,29 +157,104 @@ class LabItems(LabBase):
             item_id, case_id = item.id, item.case_id
             recorded = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}
             location = item.storage_version_id or item.storage_key
-            stored = stored_ref(item)
+            files = container_refs(item)
+            concatenated = item.container_format in ("raw", "split", "file", None)
         store = open_store(self.settings)
+        containers: list[dict[str, Any]] = []
         try:
-            with store.open_evidence(stored) as fh:
-                digests = hash_stream(fh, progress=progress)
+            with MultiHasher() as whole:
+                for name, stored in files:
+                    with store.open_evidence(stored) as fh:
+                        digests = hash_stream(_Feed(fh, whole if concatenated else None),
+                                              progress=progress)
+                    seen = digests.hashes()
+                    containers.append({
+                        "name": name, "size": digests.size, "observed": seen,
+                        "match": seen == stored.digests.hashes()
+                        and digests.size == stored.size})
+                media_digests = whole.digests()
+            stored_check: dict[str, Any] = {"match": "none"}
+            read_errors: list[dict[str, Any]] = []
+            if not concatenated:
+                with open_stored_media(store, files) as image:
+                    media_digests = hash_stream(image)
+                    check = check_media(image, media_digests)
+                    read_errors = check.read_errors()
+                    if check.stored:
+                        stored_check = {**check.stored, "match": "match" if check.stored_match
+                                        else "mismatch"}
         finally:
             store.close()
-        observed = digests.hashes()
+        observed = media_digests.hashes()
         differ = sorted(n for n, v in recorded.items() if v and observed[n] != v)
+        bad_files = [c["name"] for c in containers if not c["match"]]
+        ok = not differ and not bad_files and not read_errors and (
+            stored_check["match"] != "mismatch")
         with self.db.session() as session:
             case = self._find_case(session, case_id)
             row = session.get(EvidenceItem, item_id)
             assert row is not None
-            row.state = "verified" if not differ else "hash-mismatch"
+            row.state = "verified" if ok else "hash-mismatch"
             head = self._append(session, case, "verified", evidence_id=item_id,
                                 observed_hashes=observed,
                                 reason="re-hash of the stored copy" + (
-                                    " FAILED" if differ else " matches intake"),
-                                details={"match": not differ, "mismatched": differ,
-                                         "size": digests.size, "stored_object": location})
+                                    " matches intake" if ok else " FAILED"),
+                                details={"match": ok, "mismatched": differ,
+                                         "size": media_digests.size, "stored_object": location,
+                                         "containers": containers,
+                                         "containers_mismatched": bad_files,
+                                         "stored_hashes": stored_check,
+                                         "read_errors": read_errors})
         self._anchor(head)
-        return {"evidence_id": item_id, "match": not differ, "mismatched": differ,
-                "observed": observed, "recorded": recorded, "size": digests.size}
+        return {"evidence_id": item_id, "match": ok, "mismatched": differ,
+                "observed": observed, "recorded": recorded, "size": media_digests.size,
+                "containers": containers, "containers_mismatched": bad_files,
+                "stored_hashes": stored_check, "read_errors": read_errors}
+
+
+class _Feed:
+    """A stored container read once for its own hash and (raw, split) the media's."""
+
+    def __init__(self, stream: Any, media: MultiHasher | None) -> None:
+        self._stream, self._media = stream, media
+
+    def read(self, length: int = -1) -> bytes:
+        data = self._stream.read(length)
+        if data and self._media is not None:
+            self._media.update(data)
+        return bytes(data)
+
+
+def container_refs(item: EvidenceItem) -> list[tuple[str, StoredEvidence]]:
+    """The item's stored container files in order, each pinned to the version taken in
+    (an item from before migration 0011: its one stored file)."""
+    if not item.containers:
+        return [(Path(item.storage_key or "image").name, stored_ref(item))]
+    return [(c.name, StoredEvidence(
+        uri=c.storage_uri, bucket=c.storage_bucket, key=c.storage_key,
+        version_id=c.storage_version_id, size=c.size,
+        digests=Digests(c.size, c.md5, c.sha1, c.sha256), lock_mode=c.lock_mode,
+        retain_until=parse_time(c.retain_until) if c.retain_until else None,
+        legal_hold=c.legal_hold, stored_at=parse_time(item.created_at)))
+        for c in item.containers]
+
+
+@contextmanager
+def open_stored_media(store: Any, files: Sequence[tuple[str, StoredEvidence]]) -> Iterator[Any]:
+    """The media carried by an item's stored container files, read in ranges from the store
+    (local files or S3 ranged GETs), never copied whole; detected by signature."""
+    from lccu.imaging import open_image
+
+    streams: dict[str, Any] = {}
+    try:
+        for name, stored in files:
+            streams[name] = store.open_evidence(stored)
+    except BaseException:
+        for stream in streams.values():
+            stream.close()
+        raise
+    with open_image(streams) as image:
+        yield image
 
 
 def stored_ref(item: EvidenceItem) -> StoredEvidence:

@@ -137,6 +137,42 @@ class EvidenceItem(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(20), default="registered")
     created_at: Mapped[str] = mapped_column(String(40))
+    #: what carried the media at intake: raw, split, ewf, vmdk, vhd, vhdx, qcow2, ... or
+    #: "file" (taken in as it is); None for items taken in before migration 0011
+    container_format: Mapped[str | None] = mapped_column(String(30))
+    #: JSON: the container's stored acquisition hashes against the media read at intake
+    #: (match / mismatch / none) and the ranges that could not be read (migration 0011)
+    media_check: Mapped[str | None] = mapped_column(Text)
+    containers: Mapped[list[EvidenceContainer]] = relationship(
+        order_by="EvidenceContainer.seq", lazy="selectin", back_populates="item"
+    )
+
+
+class EvidenceContainer(Base):
+    """One stored container file of an item (an E01 segment, a split segment, a VMDK
+    extent, the one raw file), with its own hashes and its place in the store; the item's
+    own hashes and size are the media's (migration 0011)."""
+
+    __tablename__ = "evidence_containers"
+    __table_args__ = (UniqueConstraint("evidence_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    md5: Mapped[str] = mapped_column(String(32))
+    sha1: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_uri: Mapped[str] = mapped_column(Text)
+    storage_bucket: Mapped[str | None] = mapped_column(String(100))
+    storage_key: Mapped[str] = mapped_column(Text)
+    storage_version_id: Mapped[str | None] = mapped_column(String(200))
+    lock_mode: Mapped[str | None] = mapped_column(String(20))
+    retain_until: Mapped[str | None] = mapped_column(String(40))
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    item: Mapped[EvidenceItem] = relationship(back_populates="containers")
 
 
 class CustodyEvent(Base):

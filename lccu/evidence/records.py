@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -90,6 +91,12 @@ class EvidenceInfo:
     legal_hold: bool
     parent_id: str | None
     created_at: str
+    #: what carried the media (raw, split, ewf, vmdk, ...); None before migration 0011
+    container_format: str | None = None
+    #: the stored container files in order: name, size, md5, sha1, sha256, storage_uri
+    containers: tuple[dict[str, Any], ...] = ()
+    #: at intake: the container's stored hashes (E01) against the media, unreadable ranges
+    media_check: dict[str, Any] | None = None
 
     @property
     def hashes_match(self) -> bool:
@@ -115,6 +122,10 @@ class EvidenceInfo:
             item.acquired_at, item.acquisition_tool, item.acquisition_tool_version,
             item.image_format, item.storage_uri, item.storage_version_id, item.lock_mode,
             item.retain_until, item.legal_hold, item.parent_id, item.created_at,
+            item.container_format,
+            tuple({"name": c.name, "size": c.size, "md5": c.md5, "sha1": c.sha1,
+                   "sha256": c.sha256, "storage_uri": c.storage_uri} for c in item.containers),
+            json.loads(item.media_check) if item.media_check else None,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Kept free of imports so that the command line can offer them as choices (``--rol
 
 from __future__ import annotations
 
-ROLES = ("investigator", "analyst", "operator", "dpo")
+ROLES = ("investigator", "analyst", "operator", "dpo", "admin")
 CASE_STATUSES = ("open", "closed")
 ITEM_TYPES = ("disk-image", "memory-image", "phone-extraction", "other")
 ITEM_STATES = ("registered", "stored", "verified", "hash-mismatch", "returned", "destroyed")

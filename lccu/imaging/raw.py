@@ -90,7 +90,11 @@ class S3ObjectSource:
                     raise InvalidInput(f"{self.name}: no such object in the store") from exc
                 raise StorageError(f"{self.name}: stat failed: {exc}") from exc
             except HTTPError as exc:
-                raise StoreUnavailable(f"{self.name}: S3 server unreachable: {exc}") from exc
+                from lccu.storage.s3 import stalled
+
+                why = ("did not answer in time (LCCU_S3_TIMEOUT): stalled or overloaded"
+                       if stalled(exc) else f"unreachable: {exc}")  # fmt: skip
+                raise StoreUnavailable(f"{self.name}: S3 server {why}") from exc
             size = int(info.size or 0)
             self.version_id = version_id = info.version_id or version_id
         self.size = size
@@ -112,8 +116,12 @@ class S3ObjectSource:
                 f"{self.name}: ranged read of {length} bytes at {offset} failed: {exc}"
             ) from exc
         except self._http_error as exc:
+            from lccu.storage.s3 import stalled
+
+            why = ("did not answer in time (LCCU_S3_TIMEOUT): stalled or overloaded"
+                   if stalled(exc) else f"unreachable: {exc}")  # fmt: skip
             raise StoreUnavailable(
-                f"{self.name}: S3 server unreachable reading {length} bytes at {offset}: {exc}"
+                f"{self.name}: S3 server {why}, reading {length} bytes at {offset}"
             ) from exc
 
     def close(self) -> None:

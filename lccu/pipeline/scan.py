@@ -12,22 +12,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
+from zoneinfo import ZoneInfo
 
-from lccu import __version__
 from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
-from lccu.evidence.canonical import format_time, utc_now
 from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import Digests, hash_stream
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.archives import ExpansionResult, expand_containers, expansion_settings
+from lccu.pipeline.assemble import assemble_report
 from lccu.pipeline.carving import carve_image
-from lccu.pipeline.filesystem import list_and_extract
+from lccu.pipeline.filesystem import FileSystemResult, list_and_extract
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import scan_all
-from lccu.report import SCHEMA_VERSION, outcome, summarize, write_reports
+from lccu.report import write_reports
 
 #: progress(stage, advance, total): advance units of work done in stage (total may be None)
 Progress = Callable[[str, int, int | None], None]
@@ -67,22 +67,41 @@ def image_fields(image: ImageStream, digests: Digests) -> dict[str, Any]:
             "containers": list(image.media.containers) if image.media else []}
 
 
+def hash_result(image: ImageStream,
+                progress: Callable[[int], None]) -> tuple[Digests, dict[str, Any]]:
+    """The hash stage's result: one pass for MD5, SHA-1 and SHA-256, and what that pass
+    learned about the media (read errors, hashes stored in the container)."""
+    digests = hash_stream(image, progress=progress)
+    media = check_media(image, digests)  # complete: the hash read every byte
+    return digests, {"image": {**image_fields(image, digests), **media.image_fields()},
+                     "errors": media.errors(), "read_errors": media.read_errors()}
+
+
+def files_result(tsk: TskImage, sink: DirectorySink, zone: ZoneInfo | None,
+                 tick: Callable[[int], None]) -> tuple[FileSystemResult, dict[str, Any]]:
+    """The files stage's result: every volume and file listed, readable ones extracted to
+    ``sink`` (``exported`` relative to it)."""
+    try:
+        fs = list_and_extract(tsk, sink, tick=tick, zone=zone)
+    finally:
+        tsk.clear_cache()
+    return fs, {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
+                "warnings": fs.warnings, "source_timezone": zone_name(zone)}
+
+
 def build_report(image: ImageStream, label: str, out: DirectorySink, options: ScanOptions,
                  progress: Progress = _noop) -> dict[str, Any]:
-    """Run every stage over an open image; return the report dictionary (not yet written)."""
-    errors: list[dict[str, str]] = list(options.extra_errors)
+    """Run every stage over an open image; return the report dictionary (not yet written),
+    assembled from the stages' results like a worker run's
+    (:func:`lccu.pipeline.assemble.assemble_report`)."""
     zone = source_zone(options.timezone)
-    digests = hash_stream(image, progress=lambda n: progress("hash", n, image.size))
-    media = check_media(image, digests)  # complete: the hash read every byte
-    errors += media.errors()
+    _digests, hashed = hash_result(image, lambda n: progress("hash", n, image.size))
+    results: dict[str, list[dict[str, Any]]] = {"hash": [hashed]}
     image.seek(0)
     stream = cast(BinaryIO, image)  # ImageStream is a read-only, seekable binary stream
     tsk = TskImage(stream, image.size, name=label)
-    try:
-        fs = list_and_extract(tsk, out, tick=lambda n: progress("files", n, None), zone=zone)
-    finally:
-        tsk.clear_cache()
-    errors += fs.errors
+    fs, listed = files_result(tsk, out, zone, lambda n: progress("files", n, None))
+    results["files"] = [listed]
     carved: list[dict[str, Any]] = []
     if options.carve != "none":
         ranges = None
@@ -92,15 +111,16 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
             ranges = unallocated_ranges(image.size, list_partition_table(tsk), fs.entries)
         carved, carve_errors = carve_image(stream, image.size, out, fs.entries, ranges=ranges,
                                            tick=lambda n: progress("carve", n, None))
-        errors += carve_errors
+        results["carve"] = [{"carved": carved, "errors": carve_errors}]
     expanded = ExpansionResult()
     limits = options.limits or expansion_limits()
     if options.expand:
         expanded = expand_containers(fs.files, carved, out, limits=limits,
                                      passwords=options.passwords,
                                      tick=lambda n: progress("archives", n, None))
-        errors += expanded.errors
-    hits: list[dict[str, Any]] = []
+        results["archives"] = [{"members": expanded.members, "archives": expanded.archives,
+                                "expansion": expansion_settings(limits, options.passwords),
+                                "errors": expanded.errors}]
     yara_rules: dict[str, Any] | None = None
     if options.yara:
         try:
@@ -108,42 +128,16 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
 
             rules = load_rules(list(options.rules))
         except LccuError as exc:
-            errors.append({"where": "yara rules", "message": str(exc)})
+            results["yara"] = [{"yara": [], "errors": [{"where": "yara rules",
+                                                        "message": str(exc)}]}]
         else:
-            errors += [{"where": f"yara rules {e.path}", "message": e.message}
-                       for e in rules.errors]
             yara_rules = rules.report_record()
             hits, yara_errors = scan_all(stream, image.size, rules, fs.entries, fs.files, carved,
                                          out, tick=lambda n: progress("yara", n, None),
                                          members=expanded.members)
-            errors += yara_errors
-    report: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "lccu", "version": __version__},
-        "generated_at": format_time(utc_now()),
-        "source_timezone": zone_name(zone),
-        "image": {"path": label, **image_fields(image, digests), **media.image_fields()},
-        "volumes": fs.volumes,
-        "files": fs.files,
-        "carved": carved,
-        "yara": hits,
-        "errors": errors,
-        "read_errors": media.read_errors(),
-        "warnings": fs.warnings,
-    }
-    if options.expand:
-        report["members"] = expanded.members
-        report["archives"] = expanded.archives
-        report["expansion"] = expansion_settings(limits, options.passwords)
-    if yara_rules is not None:
-        report["yara_rules"] = yara_rules
-    if options.case:
-        report["case"] = options.case
-    if options.evidence:
-        report["evidence"] = options.evidence
-    report["summary"] = summarize(report)
-    report["outcome"] = outcome(report)
-    return report
+            results["yara"] = [{"yara": hits, "errors": yara_errors}]
+    return assemble_report(results, label=label, errors=options.extra_errors,
+                           yara_rules=yara_rules, case=options.case, evidence=options.evidence)
 
 
 def run_scan(image_path: str | os.PathLike[str], out_dir: Path,

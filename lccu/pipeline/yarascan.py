@@ -8,9 +8,11 @@ files that are copies of an allocated file are not scanned again (their file was
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any, BinaryIO
 
-from lccu.errors import LccuError
+from lccu.errors import LccuError, StorageError
 from lccu.fs import FileEntry, OffsetOwnerIndex
 from lccu.pipeline.filesystem import file_ref
 from lccu.pipeline.sink import DirectorySink
@@ -42,6 +44,16 @@ def _problems(problems: list[ScanProblem]) -> list[dict[str, str]]:
     return [{"where": f"yara {p.target}", "message": p.message} for p in problems]
 
 
+#: opens one derived file by its ``exported`` path: a local path (``lccu scan``'s output
+#: folder) or a stream (a worker reading the store)
+Opener = Callable[[str], AbstractContextManager[Path | BinaryIO]]
+
+
+def local_files(sink: DirectorySink) -> Opener:
+    """:data:`Opener` of the files ``lccu scan`` exported into ``sink``."""
+    return lambda relative: nullcontext(sink.path(relative))
+
+
 def scan_all(stream: BinaryIO, size: int, rules: RuleSet, entries: Sequence[FileEntry],
              files: Sequence[dict[str, Any]], carved: Sequence[dict[str, Any]],
              sink: DirectorySink | None, *,
@@ -59,55 +71,57 @@ def scan_all(stream: BinaryIO, size: int, rules: RuleSet, entries: Sequence[File
         errors.append({"where": "yara image", "message": str(exc)})
     if tick is not None:
         tick(1)
-    if sink is not None:
-        seen: set[str] = set()
-        for record in files:
-            relative = record.get("exported")
-            if not relative or relative in seen:
-                continue
-            seen.add(relative)
-            try:
-                for hit in scan_file(sink.path(relative), rules, source="file",
-                                     name=record["path"], errors=problems):
-                    hits.append(_record(hit, file={"volume": record["volume"],
-                                                   "path": record["path"],
-                                                   "inode": record["inode"]}))
-            except LccuError as exc:
-                errors.append({"where": f"yara {record['path']}", "message": str(exc)})
-            if tick is not None:
-                tick(1)
-        for item in carved:
-            if not item.get("exported"):
-                continue
-            try:
-                for hit in scan_file(sink.path(item["exported"]), rules, source="carved",
-                                     errors=problems):
-                    hits.append(_record(hit, carved_offset=item["offset"]))
-            except LccuError as exc:
-                errors.append({"where": f"yara carved {item['offset']}", "message": str(exc)})
-            if tick is not None:
-                tick(1)
-        hits += scan_members(members, sink, rules, problems, errors, tick)
-    return hits, errors + _problems(problems)
+    if sink is None:
+        return hits, errors + _problems(problems)
+    more, more_errors = scan_derived(files, carved, members, rules, local_files(sink),
+                                     tick=tick)
+    return hits + more, errors + _problems(problems) + more_errors
 
 
-def scan_members(members: Sequence[dict[str, Any]], sink: DirectorySink, rules: RuleSet,
-                 problems: list[ScanProblem], errors: list[dict[str, str]],
-                 tick: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
-    """Per-file rules over every member read out of an archive or document."""
+def scan_derived(files: Sequence[dict[str, Any]], carved: Sequence[dict[str, Any]],
+                 members: Sequence[dict[str, Any]], rules: RuleSet, opener: Opener, *,
+                 tick: Callable[[int], None] | None = None) -> tuple[list[dict[str, Any]],
+                                                                      list[dict[str, str]]]:
+    """Per-file rules over every exported file (once per exported copy), carved item and
+    archive member: the file-level YARA of ``lccu scan`` and the workers' yara-files stage.
+    A file that cannot be scanned (too large, YARA failed) is an error entry and the rest
+    goes on; a store that cannot be read raises (the worker retries the stage)."""
     hits: list[dict[str, Any]] = []
-    for member in members:
-        if not member.get("exported"):
+    problems: list[ScanProblem] = []
+    errors: list[dict[str, str]] = []
+
+    def scan(relative: str, where: str, **kwargs: Any) -> list[Hit]:
+        with opener(relative) as source:
+            try:
+                return scan_file(source, rules, errors=problems, **kwargs)
+            except StorageError:
+                raise
+            except LccuError as exc:
+                errors.append({"where": where, "message": str(exc)})
+                return []
+            finally:
+                if tick is not None:
+                    tick(1)
+
+    seen: set[str] = set()
+    for record in files:
+        relative = record.get("exported")
+        if not relative or relative in seen:
             continue
-        try:
-            for hit in scan_file(sink.path(member["exported"]), rules, source="file",
-                                 name=member["name"], errors=problems):
-                hits.append(member_hit(hit, member["id"]))
-        except LccuError as exc:
-            errors.append({"where": f"yara {member['provenance']}", "message": str(exc)})
-        if tick is not None:
-            tick(1)
-    return hits
+        seen.add(relative)
+        owner = {"volume": record["volume"], "path": record["path"], "inode": record["inode"]}
+        hits += [_record(hit, file=owner) for hit in
+                 scan(relative, f"yara {record['path']}", source="file", name=record["path"])]
+    for item in carved:
+        if item.get("exported"):
+            hits += [_record(hit, carved_offset=item["offset"]) for hit in
+                     scan(item["exported"], f"yara carved {item['offset']}", source="carved")]
+    for member in members:
+        if member.get("exported"):
+            hits += [member_hit(hit, member["id"]) for hit in
+                     scan(member["exported"], f"yara {member['provenance']}", source="file",
+                          name=member["name"])]
+    return hits, _problems(problems) + errors
 
 
 def member_hit(hit: Hit, member_id: int) -> dict[str, Any]:

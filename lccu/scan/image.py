@@ -89,8 +89,13 @@ def scan_stream(
     max_hits: int | None = DEFAULT_MAX_HITS,
     errors: list[ScanProblem] | None = None,
     target: str = "image",
+    span: tuple[int, int] | None = None,
 ) -> Iterator[Hit]:
     """Yield every string hit in ``stream[0:size]``, in offset order, at most ``max_hits``.
+
+    ``span=(start, end)`` yields only the hits that start in ``[start, end)``: one worker's
+    share of an image, scanned with the same segments, look-behind and overlap (reaching
+    past ``end``) as a whole-image scan, so the shares of a run add up to ``lccu scan``.
 
     A segment that times out, a short read or a string that hits YARA's match limit becomes
     a :class:`ScanProblem` appended to ``errors``; with ``errors=None`` it raises
@@ -105,8 +110,13 @@ def scan_stream(
         )
     if not (stream.readable() and stream.seekable()):
         raise InvalidInput(f"scan of {target}: the image stream must be readable and seekable")
+    first, last = span if span is not None else (0, size)
+    if not 0 <= first <= last <= size:
+        raise InvalidInput(f"scan of {target}: span [{first}, {last}) is not inside the "
+                           f"image's {size} bytes")
     ov = choose_overlap(rules, overlap)
-    return _scan(stream, size, rules, segment_size, ov, workers, timeout, max_hits, errors, target)
+    return _scan(stream, size, rules, segment_size, ov, workers, timeout, max_hits, errors,
+                 target, first, last)
 
 
 def _scan(
@@ -120,6 +130,8 @@ def _scan(
     max_hits: int | None,
     errors: list[ScanProblem] | None,
     target: str,
+    first: int,
+    last: int,
 ) -> Iterator[Hit]:
     lock = threading.Lock()
 
@@ -129,7 +141,7 @@ def _scan(
         errors.append(problem)
 
     buffer_size = segment_size + overlap + LOOKBEHIND
-    use_pool = rules.yarax_blob is not None and workers > 1 and size > segment_size
+    use_pool = rules.yarax_blob is not None and workers > 1 and last - first > segment_size
     pool = ScannerPool(rules.yarax_blob or b"", workers, buffer_size) if use_pool else None
 
     def scan_segment(start: int, end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
@@ -212,7 +224,7 @@ def _scan(
     yielded = 0
     threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lccu-yara")
     pending: deque[Future[tuple[list[Hit], int, list[ScanProblem]]]] = deque()
-    starts = iter(range(0, size, segment_size))
+    starts = iter(range(first, last, segment_size))
     try:
         while True:
             # keep at most two segments per worker queued: each holds one buffer when running
@@ -221,7 +233,7 @@ def _scan(
                 if start is None:
                     break
                 pending.append(threads.submit(scan_segment, start,
-                                              min(start + segment_size, size)))
+                                              min(start + segment_size, last)))
             if not pending:
                 break
             hits, count, problems = pending.popleft().result()

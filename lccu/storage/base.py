@@ -58,6 +58,27 @@ EvidenceRef = StoredEvidence | str
 
 
 @runtime_checkable
+class StagedEvidence(Protocol):
+    """Evidence bytes received and hashed but not yet committed under their key.
+
+    An item carried by several container files (E01 segments) is committed only when
+    every file has arrived and the media hash is known: a declared-hash mismatch or a
+    failure in a later file then aborts them all and nothing is stored (an object-lock
+    store could not take back a committed object)."""
+
+    key: str
+    digests: Digests
+
+    def commit(self) -> StoredEvidence:
+        """Make the bytes evidence under ``key`` (write-once; refuses an existing key)."""
+        ...
+
+    def abort(self) -> None:
+        """Discard the bytes; nothing is left in the store (idempotent)."""
+        ...
+
+
+@runtime_checkable
 class EvidenceStore(Protocol):
     """Write-once storage for evidence plus replaceable storage for derived data."""
 
@@ -76,6 +97,19 @@ class EvidenceStore(Protocol):
         With ``expected`` (algorithm -> lower-case hex), the digests are compared when the
         last byte has been read and *before* the store commits; a difference raises
         :class:`DeclaredHashMismatch` and nothing is stored."""
+        ...
+
+    def stage_evidence(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        progress: Progress | None = None,
+        legal_hold: bool = False,
+    ) -> StagedEvidence:
+        """Stream ``stream`` in and hash it, without committing it yet (see
+        :class:`StagedEvidence`); refuses an existing key."""
         ...
 
     def open_evidence(self, ref: EvidenceRef) -> ImageStream:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lccu.errors import AlreadyExists, IntegrityError, NotFound, StorageError
-from lccu.hashing import DEFAULT_BLOCK, MultiHasher
+from lccu.hashing import DEFAULT_BLOCK, Digests, MultiHasher
 from lccu.imaging.raw import FileSource
 from lccu.imaging.stream import ImageStream
 from lccu.storage.base import (
@@ -42,6 +42,66 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """Remove the folders an intake created, deepest first, if nothing else is in them."""
+    for directory in directories:
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+
+class LocalStaged:
+    """A read-only temporary copy beside the evidence name; ``commit`` links it into place."""
+
+    def __init__(self, store: LocalStore, key: str, final: Path, temp: Path, digests: Digests,
+                 legal_hold: bool, created: list[Path]) -> None:  # fmt: skip
+        self.store, self.key, self.digests = store, key, digests
+        self._final, self._temp, self._legal_hold = final, temp, legal_hold
+        self._created = created
+        self._done = False
+
+    def commit(self) -> StoredEvidence:
+        if self._done:
+            raise StorageError(f"evidence {self.key!r}: already committed or aborted")
+        self._done = True
+        key, final = self.key, self._final
+        try:
+            try:
+                os.link(self._temp, final)
+            except FileExistsError as exc:
+                raise AlreadyExists(
+                    f"evidence {key!r} appeared in {self.store.root} while it was being written;"
+                    " the new copy was discarded"
+                ) from exc
+            finally:
+                with contextlib.suppress(OSError):
+                    self._temp.unlink()
+            _fsync_dir(final.parent)
+        except OSError as exc:
+            _remove_empty(self._created)
+            raise StorageError(
+                f"writing evidence {key!r} under {self.store.root} failed: {exc}"
+            ) from exc
+        except BaseException:
+            _remove_empty(self._created)
+            raise
+        if self._legal_hold:
+            self.store.set_legal_hold(key, True)
+        digests = self.digests
+        return StoredEvidence(
+            uri=self.store._uri(final), bucket=None, key=key, version_id=None,
+            size=digests.size, digests=digests, lock_mode=None, retain_until=None,
+            legal_hold=self._legal_hold, stored_at=datetime.now(UTC),
+        )  # fmt: skip
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):
+            self._temp.unlink()
+        _remove_empty(self._created)
 
 
 class LocalStore:
@@ -82,6 +142,47 @@ class LocalStore:
             raise
         return temp
 
+    def _new_dirs(self, final: Path) -> list[Path]:
+        """The directories above ``final`` (below the root) that do not exist yet, deepest
+        first: what to remove again if the intake is refused."""
+        missing = []
+        parent = final.parent
+        while parent != self.root and self.root in parent.parents and not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        return missing
+
+    def stage_evidence(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        progress: Progress | None = None,
+        legal_hold: bool = False,
+        expected: Mapping[str, str] | None = None,
+    ) -> LocalStaged:
+        """Copy and hash (same pass) to a read-only temporary file beside the final name."""
+        check_key(key)
+        final = self._path(key)
+        if final.exists():
+            raise AlreadyExists(f"evidence {key!r} already exists in {self.root}; choose a new key")
+        created = self._new_dirs(final)
+        try:
+            with MultiHasher() as hasher:
+                reader = HashingReader(stream, hasher, key, size, progress, expected)
+                temp = self._write_temp(final, stream, reader)
+                digests = hasher.digests()
+            os.chmod(temp, 0o444)
+        except BaseException as exc:
+            _remove_empty(created)
+            if isinstance(exc, OSError):
+                raise StorageError(
+                    f"writing evidence {key!r} under {self.root} failed: {exc}"
+                ) from exc
+            raise
+        return LocalStaged(self, key, final, temp, digests, legal_hold, created)
+
     def put_evidence(
         self,
         key: str,
@@ -92,37 +193,12 @@ class LocalStore:
         legal_hold: bool = False,
         expected: Mapping[str, str] | None = None,
     ) -> StoredEvidence:
-        """Copy, hash (same pass), fsync, set 0o444 and link into place; never replaces."""
-        check_key(key)
-        final = self._path(key)
-        if final.exists():
-            raise AlreadyExists(f"evidence {key!r} already exists in {self.root}; choose a new key")
-        try:
-            with MultiHasher() as hasher:
-                reader = HashingReader(stream, hasher, key, size, progress, expected)
-                temp = self._write_temp(final, stream, reader)
-                digests = hasher.digests()
-            try:
-                os.chmod(temp, 0o444)
-                os.link(temp, final)
-            except FileExistsError as exc:
-                raise AlreadyExists(
-                    f"evidence {key!r} appeared in {self.root} while it was being written;"
-                    " the new copy was discarded"
-                ) from exc
-            finally:
-                with contextlib.suppress(OSError):
-                    temp.unlink()
-            _fsync_dir(final.parent)
-        except OSError as exc:
-            raise StorageError(f"writing evidence {key!r} under {self.root} failed: {exc}") from exc
-        if legal_hold:
-            self.set_legal_hold(key, True)
-        return StoredEvidence(
-            uri=self._uri(final), bucket=None, key=key, version_id=None, size=digests.size,
-            digests=digests, lock_mode=None, retain_until=None, legal_hold=legal_hold,
-            stored_at=datetime.now(UTC),
-        )  # fmt: skip
+        """Copy, hash (same pass), fsync, set 0o444 and link into place; never replaces.
+        A refusal (declared-hash mismatch, size, a failure) leaves no file and no folder."""
+        staged = self.stage_evidence(
+            key, stream, size=size, progress=progress, legal_hold=legal_hold, expected=expected
+        )
+        return staged.commit()
 
     def _existing(self, ref: EvidenceRef) -> tuple[str, Path]:
         key, _ = ref_key(ref)

@@ -31,7 +31,7 @@ from lccu.errors import (
     StorageError,
     StoreUnavailable,
 )
-from lccu.hashing import MultiHasher
+from lccu.hashing import Digests, MultiHasher
 from lccu.imaging.raw import S3ObjectSource
 from lccu.imaging.stream import ImageStream
 from lccu.storage.base import (
@@ -57,15 +57,20 @@ IN_FLIGHT_BYTES = 64 * MIB  # ... but no more than this (big images have big par
 READ_BLOCK = 8 * 1024 * 1024
 READ_CACHE_BLOCKS = 16
 READ_AHEAD = 3
-CONNECT_TIMEOUT = 3.0
-READ_TIMEOUT = 60.0
-RETRIES = 2
+CONNECT_TIMEOUT = 3.0  # at most; LCCU_S3_TIMEOUT if smaller
+RETRIES = 2  # refused connections and 5xx answers; a stalled server (read timeout) is not
+# retried: it would only multiply LCCU_S3_TIMEOUT
 
 T = TypeVar("T")
 
 
 def make_client(settings: Settings) -> Any:
-    """A minio client whose HTTP pool has timeouts and a small retry budget with backoff."""
+    """A minio client whose HTTP pool has timeouts and a small retry budget with backoff.
+
+    Every request waits at most ``LCCU_S3_TIMEOUT`` seconds for the server to connect and
+    at most that long for each read; a server that accepts the connection but answers
+    nothing (hung, frozen, overloaded) is not retried, so a stalled store fails the call
+    within about that time instead of hanging an intake or a stage."""
     import urllib3
     from minio import Minio
 
@@ -74,12 +79,13 @@ def make_client(settings: Settings) -> Any:
     if not settings.s3_access_key or not settings.s3_secret_key:
         raise ConfigError("LCCU_S3_ACCESS_KEY and LCCU_S3_SECRET_KEY must both be set")
     retry = urllib3.Retry(
-        total=RETRIES, connect=RETRIES, read=RETRIES, backoff_factor=0.25,
+        total=RETRIES, connect=RETRIES, read=0, backoff_factor=0.25,
         status_forcelist=(500, 502, 503, 504), allowed_methods=None,
         raise_on_status=False,
     )  # fmt: skip
     http = urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        timeout=urllib3.Timeout(connect=min(CONNECT_TIMEOUT, settings.s3_timeout),
+                                read=settings.s3_timeout),
         retries=retry, maxsize=READ_AHEAD + 4, cert_reqs="CERT_REQUIRED",
     )  # fmt: skip
     endpoint = settings.s3_endpoint.removeprefix("https://").removeprefix("http://")
@@ -88,6 +94,22 @@ def make_client(settings: Settings) -> Any:
         secret_key=settings.s3_secret_key, secure=settings.s3_secure,
         region=settings.s3_region or "us-east-1", http_client=http,
     )  # fmt: skip
+
+
+def stalled(exc: BaseException) -> bool:
+    """Whether an urllib3 error is a timeout (the server accepted but did not answer in
+    time), directly or as the reason of a ``MaxRetryError``."""
+    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None or isinstance(seen, NewConnectionError | ConnectionRefusedError):
+            return False  # refused: a timeout subclass in urllib3 2, but not a stall
+        if isinstance(seen, Urllib3Timeout | TimeoutError):
+            return True
+        seen = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 def part_size_for(size: int | None) -> int:
@@ -134,6 +156,12 @@ class S3Store:
                 ) from exc
             raise StorageError(f"{action}: the S3 server refused it: {code}: {exc}") from exc
         except self._http_error as exc:
+            if stalled(exc):
+                raise StoreUnavailable(
+                    f"{action}: S3 server {self.endpoint} did not answer within"
+                    f" {self.settings.s3_timeout:g} s (LCCU_S3_TIMEOUT): it is stalled or"
+                    " overloaded; nothing was recorded. Check the server, then try again"
+                ) from exc
             raise StoreUnavailable(
                 f"{action}: S3 server {self.endpoint} unreachable after {RETRIES} retries with"
                 f" backoff ({type(exc).__name__}); nothing was recorded. Check that it runs"
@@ -216,23 +244,23 @@ class S3Store:
         mode queues parts without bound, which would break the bounded-memory rule. If the
         source fails mid-way the SDK aborts the multipart upload, so no object appears.
         """
-        from minio.retention import Retention
-
         check_key(key)
         action = f"storing evidence {key!r} in {self.bucket!r}"
         if self._call(action, self._any_version, key):
             raise AlreadyExists(
                 f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key"
             )
-        retain_until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(
-            microsecond=0
-        )
-        retention = Retention(self.retention_mode, retain_until)
+        retention = self._retention()
         with MultiHasher() as hasher:
             reader = HashingReader(stream, hasher, key, size, progress, expected)
             version_id = self._call(action, self._write_parts, key, reader, retention,
                                     legal_hold)
             digests = hasher.digests()
+        return self._committed(key, version_id, digests)
+
+    def _committed(self, key: str, version_id: str | None, digests: Digests) -> StoredEvidence:
+        """Check what the server holds after a commit: one version, the size sent, locked."""
+        action = f"storing evidence {key!r} in {self.bucket!r}"
         versions = self._call(action, lambda: [
             obj.version_id
             for obj in self.client.list_objects(self.bucket, prefix=key, include_version=True)
@@ -266,34 +294,50 @@ class S3Store:
             legal_hold=info.legal_hold, stored_at=datetime.now(UTC),
         )  # fmt: skip
 
-    def _write_parts(self, key: str, reader: HashingReader, retention: Any,
-                     legal_hold: bool) -> str | None:
-        """Upload ``reader`` as one object; returns its version id.
+    def stage_evidence(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        progress: Progress | None = None,
+        legal_hold: bool = False,
+    ) -> S3Staged:
+        """Send every part of a multipart upload (hashing in the same pass) but do not
+        complete it: no object version exists until :meth:`S3Staged.commit`."""
+        check_key(key)
+        action = f"storing evidence {key!r} in {self.bucket!r}"
+        if self._call(action, self._any_version, key):
+            raise AlreadyExists(
+                f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key"
+            )
+        retention = self._retention()
+        with MultiHasher() as hasher:
+            reader = HashingReader(stream, hasher, key, size, progress)
+            data = reader.read(part_size_for(reader.size))
+            upload_id, parts = self._call(action, self._send_parts, key, reader, retention,
+                                          legal_hold, data)
+            digests = hasher.digests()
+        return S3Staged(self, key, upload_id, parts, digests)
 
-        Small objects go in one PUT. Larger ones become a multipart upload whose parts
-        are sent by up to ``PARALLEL_PARTS`` threads (at most ``IN_FLIGHT_BYTES`` of parts)
-        while the next part is read and hashed. The upload is completed only after the source
-        has ended without error (``HashingReader`` raises on a size or declared-hash
-        mismatch at the end, and a streaming intake ends only on its go-ahead); any failure
-        aborts it, so no object version ever appears. The SDK's own ``put_object`` can do
-        parallel parts only with an unbounded queue, hence this loop over its multipart
-        calls (minio 7.x, pinned below 8).
-        """
-        import io
+    def _retention(self) -> Any:
+        from minio.retention import Retention
 
+        retain_until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(
+            microsecond=0
+        )
+        return Retention(self.retention_mode, retain_until)
+
+    def _send_parts(self, key: str, reader: HashingReader, retention: Any, legal_hold: bool,
+                    data: bytes) -> tuple[str, list[Any]]:
+        """A multipart upload of ``data`` and the rest of ``reader``, not completed; any
+        failure aborts it. Parts go up ``PARALLEL_PARTS`` at a time (bounded bytes)."""
         from minio.datatypes import Part
         from minio.helpers import genheaders
 
         headers = genheaders(None, None, None, retention, legal_hold)
         headers["Content-Type"] = "application/octet-stream"
         part_size = part_size_for(reader.size)
-        data = reader.read(part_size)
-        if len(data) < part_size:
-            if reader.read(1):  # the end, confirmed (for a streaming intake: its go-ahead)
-                raise StorageError(f"evidence {key!r}: the source went on after it ended")
-            result = self.client.put_object(self.bucket, key, io.BytesIO(data), len(data),
-                                            retention=retention, legal_hold=legal_hold)
-            return result.version_id  # type: ignore[no-any-return]
         client = self.client
         parallel = max(1, min(PARALLEL_PARTS, IN_FLIGHT_BYTES // part_size))
         upload_id = client._create_multipart_upload(self.bucket, key, headers)
@@ -312,10 +356,42 @@ class S3Store:
                             part.result()  # raises the first failure at once
                     data = reader.read(part_size)
                 parts = [Part(number, f.result()) for number, f in enumerate(sent, 1)]
-            result = client._complete_multipart_upload(self.bucket, key, upload_id, parts)
         except BaseException:
             with contextlib.suppress(Exception):
                 client._abort_multipart_upload(self.bucket, key, upload_id)
+            raise
+        return upload_id, parts
+
+    def _write_parts(self, key: str, reader: HashingReader, retention: Any,
+                     legal_hold: bool) -> str | None:
+        """Upload ``reader`` as one object; returns its version id.
+
+        The object is a multipart upload (even of one part) whose parts
+        are sent by up to ``PARALLEL_PARTS`` threads (at most ``IN_FLIGHT_BYTES`` of parts)
+        while the next part is read and hashed. The upload is completed only after the source
+        has ended without error (``HashingReader`` raises on a size or declared-hash
+        mismatch at the end, and a streaming intake ends only on its go-ahead); any failure
+        aborts it, so no object version ever appears. The SDK's own ``put_object`` can do
+        parallel parts only with an unbounded queue, hence this loop over its multipart
+        calls (minio 7.x, pinned below 8).
+        """
+        import io
+
+        part_size = part_size_for(reader.size)
+        data = reader.read(part_size)
+        if not data:  # an empty source: nothing that could stall half-way
+            result = self.client.put_object(self.bucket, key, io.BytesIO(data), 0,
+                                            retention=retention, legal_hold=legal_hold)
+            return result.version_id  # type: ignore[no-any-return]
+        # Even one part goes through a multipart upload: a single PUT whose answer timed out
+        # (a stalled server) may still be completed by the server afterwards, leaving a
+        # locked version no item records; parts become an object only on the final call.
+        upload_id, parts = self._send_parts(key, reader, retention, legal_hold, data)
+        try:
+            result = self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.client._abort_multipart_upload(self.bucket, key, upload_id)
             raise
         return result.version_id  # type: ignore[no-any-return]
 
@@ -443,3 +519,36 @@ class S3Store:
 
     def __repr__(self) -> str:
         return f"<S3Store {self.endpoint}/{self.bucket}>"
+
+
+class S3Staged:
+    """A multipart upload with every part sent, not yet completed (no object version)."""
+
+    def __init__(self, store: S3Store, key: str, upload_id: str, parts: list[Any],
+                 digests: Digests) -> None:  # fmt: skip
+        self.store, self.key, self.digests = store, key, digests
+        self._upload_id, self._parts = upload_id, parts
+        self._done = False
+
+    def commit(self) -> StoredEvidence:
+        if self._done:
+            raise StorageError(f"evidence {self.key!r}: already committed or aborted")
+        self._done = True
+        store, key = self.store, self.key
+        action = f"storing evidence {key!r} in {store.bucket!r}"
+        try:
+            result = store._call(action, store.client._complete_multipart_upload, store.bucket,
+                                 key, self._upload_id, self._parts)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.client._abort_multipart_upload(store.bucket, key, self._upload_id)
+            raise
+        return store._committed(key, result.version_id, self.digests)
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(Exception):
+            self.store.client._abort_multipart_upload(self.store.bucket, self.key,
+                                                      self._upload_id)

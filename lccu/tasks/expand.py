@@ -20,8 +20,6 @@ from typing import Any
 from lccu.archive import ExpansionLimits, container_format
 from lccu.pipeline.archives import expand_containers, expansion_settings
 from lccu.pipeline.sink import DirectorySink
-from lccu.pipeline.yarascan import member_hit
-from lccu.scan import ScanProblem, scan_file
 
 #: carved types that can be containers (the carver's names)
 CARVED_CONTAINERS = {"zip", "7z", "rar", "pdf"}
@@ -56,18 +54,3 @@ def run_archives(ctx: Any) -> dict[str, Any]:
             member["exported"] = ctx.upload(sink, member["exported"])
     return {"members": result.members, "archives": result.archives, "errors": result.errors,
             "expansion": expansion_settings(limits, passwords)}
-
-
-def scan_member_files(ctx: Any, rules: Any, problems: list[ScanProblem]) -> list[dict[str, Any]]:
-    """The yara-files stage's share: per-file rules over every member read from the store."""
-    hits: list[dict[str, Any]] = []
-    for result in ctx.inputs.get("archives", []):
-        for member in result["members"]:
-            if not member.get("exported"):
-                continue
-            with ctx.store.open_derived(f"{ctx.evidence_id}/{member['exported']}") as fh:
-                for hit in scan_file(fh, rules, source="file", name=member["name"],
-                                     errors=problems):
-                    hits.append(member_hit(hit, member["id"]))
-            ctx.tick(1, None)
-    return hits

@@ -1,6 +1,7 @@
-"""The report stage: merge the stage results of a run into one report (same schema as
-``lccu scan``), validate it, and store ``report-<run id>.json`` and ``.html`` in
-``derived/<evidence id>/``, where the exported files' relative links resolve.
+"""The report stage: merge the stage results of a run into one report, assembled by the
+function ``lccu scan`` uses (:func:`lccu.pipeline.assemble.assemble_report`); validate it
+and store ``report-<run id>.json`` and ``.html`` in ``derived/<evidence id>/``, where the
+exported files' relative links resolve.
 
 A failed stage does not stop the report: its reason becomes an ``errors`` entry. Only a
 failed hash stage does, since the report must name the image it describes.
@@ -13,10 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lccu import __version__
-from lccu.errors import LccuError, NotFound, PermanentTaskError
-from lccu.evidence.canonical import format_time, utc_now
-from lccu.report import SCHEMA_VERSION, outcome, summarize, validate_report, write_reports
+from lccu.errors import LccuError, PermanentTaskError
+from lccu.pipeline.assemble import assemble_report
+from lccu.report import validate_report, write_reports
 from lccu.report.thumbnails import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, _candidates, _lexically_safe
 
 
@@ -30,37 +30,10 @@ def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
     if not inputs.get("hash"):
         raise PermanentTaskError(f"no report for evidence {claim.evidence_id}: the hash stage "
                                  "failed, see `lccu status`")
-    files = inputs.get("files") or [{"volumes": [], "files": [], "errors": []}]
-    warnings: list[dict[str, str]] = []
-    for part in ("hash", "files", "carve", "yara", "archives", "yara-files"):
-        for result in inputs.get(part, []):
-            errors += result.get("errors", [])
-            warnings += result.get("warnings", [])
-    carved = sorted((c for r in inputs.get("carve", []) for c in r["carved"]),
-                    key=lambda c: c["offset"])
-    hits = [h for part in ("yara", "yara-files") for r in inputs.get(part, []) for h in r["yara"]]
     evidence = lab.get_evidence(claim.evidence_id, processing=True)
-    report: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "lccu", "version": __version__},
-        "generated_at": format_time(utc_now()),
-        "source_timezone": files[0].get("source_timezone"),
-        "image": {"path": evidence.exhibit_number, **inputs["hash"][0]["image"]},
-        "volumes": files[0]["volumes"],
-        "files": files[0]["files"],
-        "carved": carved,
-        "yara": hits,
-        "errors": errors,
-        "read_errors": inputs["hash"][0].get("read_errors", []),
-        "warnings": warnings,
-    }
-    for result in inputs.get("archives", [])[:1]:  # one archives stage per run
-        report.update(members=result["members"], archives=result["archives"],
-                      expansion=result["expansion"])
-    if claim.options.get("yara_rules"):  # the engines the run's identity stands for
-        report["yara_rules"] = claim.options["yara_rules"]
-    report["summary"] = summarize(report)
-    report["outcome"] = outcome(report)
+    # the one assembly `lccu scan` uses too; the engines the run's identity stands for
+    report = assemble_report(inputs, label=evidence.exhibit_number, errors=errors,
+                             yara_rules=claim.options.get("yara_rules"))
     validate_report(report)
     with tempfile.TemporaryDirectory(prefix="lccu-report-") as tmp:
         fetch_pictures(ctx.store, claim.evidence_id, report, Path(tmp))
@@ -79,18 +52,10 @@ def report_key(evidence_id: str, run_id: str, fmt: str) -> str:
 def finished_report(lab: Any, evidence_ref: str, run_id: str | None = None,
                     fmt: str = "json") -> tuple[str, str]:
     """The run id and stored key of the ``fmt`` (json or html) report of the newest
-    finished run of an item, or of ``run_id``; :class:`NotFound` when there is none."""
-    from lccu.tasks.submit import run_status, runs_of
-
-    for status in (run_status(lab, r) for r in ([run_id] if run_id else
-                                                 runs_of(lab, evidence_ref))):
-        if status["state"] == "done" and status["report"]:
-            key = str(status["report"])  # report-<run>.json (older runs: <run>/report.json)
-            if fmt == "html":
-                key = key.removesuffix(".json") + ".html"
-            return str(status["run"]), key
-    raise NotFound(f"no finished processing run for {evidence_ref}; see"
-                   f" `lccu status {evidence_ref}`")
+    finished run of an item, or of its run ``run_id``; checked and audited by the gate
+    (:meth:`lccu.evidence.lab.Lab.finished_report`)."""
+    run, key = lab.finished_report(evidence_ref, run_id, fmt)
+    return str(run), str(key)
 
 
 def fetch_pictures(store: Any, evidence_id: str, report: dict[str, Any], out_dir: Path) -> int:

@@ -8,8 +8,6 @@ embedded scan. Derived files are uploaded under ``derived/<evidence id>/<stage d
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,16 +19,14 @@ from lccu.config import current_settings
 from lccu.errors import PermanentTaskError
 from lccu.fs import FileEntry, OutOfTime, Problem
 from lccu.fs.times import source_zone, zone_name
-from lccu.hashing import hash_stream
-from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.carving import carve_image
-from lccu.pipeline.filesystem import list_and_extract, list_entries, listing_budget
-from lccu.pipeline.scan import image_fields
+from lccu.pipeline.filesystem import list_entries, listing_budget
+from lccu.pipeline.scan import files_result, hash_result
 from lccu.pipeline.sink import DirectorySink
-from lccu.pipeline.yarascan import _record, owner_lookup
-from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_file, scan_stream
-from lccu.tasks.expand import run_archives, scan_member_files
+from lccu.pipeline.yarascan import _record, owner_lookup, scan_derived
+from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_stream
+from lccu.tasks.expand import run_archives
 from lccu.timeline import write_timeline
 
 Tick = Callable[[int, int | None], None]
@@ -91,16 +87,13 @@ def run_hash(ctx: StageContext) -> dict[str, Any]:
     """Hash the media in one pass; the result also says whether it was read as acquired
     (read errors, hashes stored in the container) and as taken in (intake hashes)."""
     with ctx.image() as (image, _label):
-        digests = hash_stream(image, progress=lambda n: ctx.tick(n, image.size))
-        media = check_media(image, digests)
-        fields = image_fields(image, digests)
+        digests, result = hash_result(image, lambda n: ctx.tick(n, image.size))
     recorded = ctx.lab.get_evidence(ctx.evidence_id, processing=True)
     observed = {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
     differ = sorted(k for k, v in observed.items() if getattr(recorded, k) not in (None, v))
     errors = [{"where": "hash", "message": f"{', '.join(differ)} differ from intake: the stored "
                "copy changed; verify the evidence (`lccu evidence verify`)"}] if differ else []
-    return {"image": {**fields, **media.image_fields()}, "matches_intake": not differ,
-            "errors": [*media.errors(), *errors], "read_errors": media.read_errors()}
+    return {**result, "matches_intake": not differ, "errors": [*result["errors"], *errors]}
 
 
 def run_files(ctx: StageContext) -> dict[str, Any]:
@@ -108,18 +101,14 @@ def run_files(ctx: StageContext) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lccu-files-") as tmp, ctx.image() as (image, label):
         sink = DirectorySink(Path(tmp))
         tsk = TskImage(image, image.size, name=label)
-        try:
-            fs = list_and_extract(tsk, sink, tick=lambda n: ctx.tick(n, None), zone=zone)
-        finally:
-            tsk.clear_cache()
+        fs, result = files_result(tsk, sink, zone, lambda n: ctx.tick(n, None))
         uploaded: dict[str, str | None] = {}
         for record in fs.files:
             rel = record["exported"]
             if rel and rel not in uploaded:
                 uploaded[rel] = ctx.upload(sink, rel)
             record["exported"] = uploaded.get(rel) if rel else None
-    return {"volumes": fs.volumes, "files": fs.files, "errors": fs.errors,
-            "warnings": fs.warnings, "source_timezone": zone_name(zone)}
+    return result
 
 
 def run_timeline(ctx: StageContext) -> dict[str, Any]:
@@ -193,37 +182,6 @@ def run_carve(ctx: StageContext) -> dict[str, Any]:
     return {"carved": carved, "errors": [*stopped, *errors]}
 
 
-class _Window(io.RawIOBase):
-    """A read-only view of ``[lo, hi)`` of an image, so YARA scans one segment."""
-
-    def __init__(self, image: BinaryIO, lo: int, hi: int) -> None:
-        self._image, self._lo, self._hi, self._pos = image, lo, hi, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self._pos, 2: self._hi - self._lo}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-    def readinto(self, buffer: Any) -> int:
-        want = min(len(buffer), self._hi - self._lo - self._pos)
-        if want <= 0:
-            return 0
-        self._image.seek(self._lo + self._pos)
-        data = self._image.read(want)
-        buffer[:len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-
 def yara_threads() -> int:
     """Threads one YARA segment job uses (``LCCU_YARA_THREADS``, default 2 like ``lccu
     scan``); with several worker processes per server, 1 avoids oversubscribing cores."""
@@ -231,22 +189,15 @@ def yara_threads() -> int:
 
 
 def run_yara(ctx: StageContext) -> dict[str, Any]:
-    """Scan image bytes ``[seg_start, seg_end)``; the window reaches ``overlap`` bytes past the
-    end so a match starting in this segment is whole, and hits starting outside are dropped
-    (the neighbouring segment owns them), exactly like the in-process scanner's segments."""
+    """Scan the hits that start in image bytes ``[seg_start, seg_end)``: the very segment
+    scan ``lccu scan`` runs (:func:`lccu.scan.scan_stream` with a ``span``: same
+    look-behind, same overlap reaching into the next segment, which owns the hits there)."""
     rules = ctx.rules()
     problems: list[ScanProblem] = []
     with ctx.image() as (image, label):
-        overlap = rules.longest_match or 256 * 1024
-        lo, hi = ctx.seg_start, min(image.size, ctx.seg_end + max(overlap, 1))
-        window = cast(BinaryIO, _Window(image, lo, hi))
-        found = []
-        for hit in scan_stream(window, hi - lo, rules, overlap=max(overlap, 1),
-                               workers=yara_threads(), errors=problems):
-            if hit.offset is not None and hit.offset + lo >= ctx.seg_end:
-                continue
-            found.append(dataclasses.replace(
-                hit, offset=None if hit.offset is None else hit.offset + lo))
+        found = list(scan_stream(cast(BinaryIO, image), image.size, rules,
+                                 span=(ctx.seg_start, min(ctx.seg_end, image.size)),
+                                 workers=yara_threads(), errors=problems))
         walked: list[Problem] = []
         entries = list_entries(image, label, walked) if found else []
     hits = []
@@ -262,35 +213,17 @@ def run_yara(ctx: StageContext) -> dict[str, Any]:
 
 
 def run_yara_files(ctx: StageContext) -> dict[str, Any]:
-    """YARA over every extracted and carved file (read back from the store)."""
+    """YARA over every extracted and carved file and archive member, read back from the
+    store: ``lccu scan``'s file-level scan (:func:`lccu.pipeline.yarascan.scan_derived`)."""
     rules = ctx.rules()
-    hits: list[dict[str, Any]] = []
-    problems: list[ScanProblem] = []
-    seen: set[str] = set()
-    for result in ctx.inputs.get("files", []):
-        for record in result["files"]:
-            key = record.get("exported")
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            with ctx.store.open_derived(f"{ctx.evidence_id}/{key}") as fh:
-                for hit in scan_file(fh, rules, source="file", name=record["path"],
-                                     errors=problems):
-                    hits.append(_record(hit, file={"volume": record["volume"],
-                                                   "path": record["path"],
-                                                   "inode": record["inode"]}))
-            ctx.tick(1, None)
-    for result in ctx.inputs.get("carve", []):
-        for item in result["carved"]:
-            if not item.get("exported"):
-                continue
-            with ctx.store.open_derived(f"{ctx.evidence_id}/{item['exported']}") as fh:
-                for hit in scan_file(fh, rules, source="carved", errors=problems):
-                    hits.append(_record(hit, carved_offset=item["offset"]))
-            ctx.tick(1, None)
-    hits += scan_member_files(ctx, rules, problems)
-    return {"yara": hits, "errors": [{"where": f"yara {p.target}", "message": p.message}
-                                     for p in problems]}
+    files = [r for result in ctx.inputs.get("files", []) for r in result["files"]]
+    carved = [c for result in ctx.inputs.get("carve", []) for c in result["carved"]]
+    members = [m for result in ctx.inputs.get("archives", []) for m in result["members"]]
+    hits, errors = scan_derived(
+        files, carved, members, rules,
+        lambda relative: ctx.store.open_derived(f"{ctx.evidence_id}/{relative}"),
+        tick=lambda n: ctx.tick(n, None))
+    return {"yara": hits, "errors": errors}
 
 
 STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {

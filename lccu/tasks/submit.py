@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from lccu.config import current_settings
 from lccu.errors import InvalidInput
 from lccu.tasks import queue
@@ -114,39 +112,13 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
         return Submitted(run.id, evidence.id, queued)
 
 
-def run_status(lab: Any, run_id: str) -> dict[str, Any]:
-    """A run and its stages as plain data (what ``lccu status --json`` prints)."""
-    with lab.db.session() as session:
-        run = session.get(ProcessingRun, run_id)
-        if run is None:
-            raise InvalidInput(f"no processing run {run_id!r}")
-        options = json.loads(run.options or "{}")  # runs from before the options: defaults
-        stages = session.scalars(select(StageRun).where(StageRun.run_id == run_id)
-                                 .order_by(StageRun.id))
-        return {
-            "run": run.id, "evidence": run.evidence_id, "zone": run.zone, "state": run.state,
-            "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
-            "submitted_by": run.submitted_by, "submitted_at": run.submitted_at,
-            "finished_at": run.finished_at, "reason": run.reason, "report": run.report_key,
-            "outcome": run.outcome if run.state == "done" else None,
-            "findings": json.loads(run.findings) if run.findings else None,
-            "options": {"yara": options.get("yara", True), "carve": options.get("carve", "all"),
-                        "expand": options.get("expand", False)},
-            "stages": [{"stage": s.stage, "segment": s.segment, "range": [s.seg_start, s.seg_end],
-                        "state": s.state, "progress": [s.progress_done, s.progress_total],
-                        "worker": s.worker_host, "attempts": s.attempts, "reason": s.reason,
-                        "started_at": s.started_at, "finished_at": s.finished_at,
-                        "reused": bool(s.reused)} for s in stages],
-        }
+def run_status(lab: Any, run_id: str, evidence: str | None = None) -> dict[str, Any]:
+    """A run and its stages as plain data (what ``lccu status --json`` prints); read
+    through the access gate (:meth:`lccu.evidence.lab.Lab.run_status`)."""
+    return dict(lab.run_status(run_id, evidence=evidence))
 
 
 def runs_of(lab: Any, evidence_ref: str | None) -> list[str]:
-    """Run ids, newest first: of one evidence item, or every run of the acting user's zone."""
-    with lab.db.session() as session:
-        query = select(ProcessingRun.id).order_by(ProcessingRun.submitted_at.desc())
-        if evidence_ref is not None:
-            evidence = lab.get_evidence(evidence_ref, processing=lab.actor.role == "operator")
-            query = query.where(ProcessingRun.evidence_id == evidence.id)
-        elif lab.actor.role != "operator":
-            query = query.where(ProcessingRun.zone == lab.actor.zone)
-        return list(session.scalars(query))
+    """Run ids, newest first: of one evidence item, or every run of the acting user's zone
+    (:meth:`lccu.evidence.lab.Lab.runs_of`)."""
+    return list(lab.runs_of(evidence_ref))

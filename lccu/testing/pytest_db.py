@@ -54,8 +54,9 @@ def lab_settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def make_lab(lab_settings: Settings) -> Iterator[Callable[..., object]]:
     """``make_lab(user)`` opens a Lab as that user; the unit is bootstrapped with four zones,
-    an operator ``op`` (PZ Vlas), investigators ``vlas_inv``/``polder_inv``, an analyst
-    ``polder_an`` and a data protection officer ``dpo`` (PZ RIHO)."""
+    a unit admin ``admin``, an operator ``op`` (PZ Vlas), investigators
+    ``vlas_inv``/``polder_inv``, an analyst ``polder_an`` and a data protection officer
+    ``dpo`` (PZ RIHO)."""
     from lccu.evidence.lab import Lab, open_lab
 
     opened: list[Lab] = []
@@ -68,12 +69,13 @@ def make_lab(lab_settings: Settings) -> Iterator[Callable[..., object]]:
     boot = make()
     for zone in ZONES:
         boot.add_zone(zone)
-    boot.add_user("op", "PZ Vlas", "operator")
-    op = make("op")
-    op.add_user("vlas_inv", "PZ Vlas", "investigator")
-    op.add_user("polder_inv", "PZ Polder", "investigator")
-    op.add_user("polder_an", "PZ Polder", "analyst")
-    op.add_user("dpo", "PZ RIHO", "dpo")
+    boot.add_user("admin", "PZ Vlas", "admin")
+    admin = make("admin")
+    admin.add_user("op", "PZ Vlas", "operator")
+    admin.add_user("vlas_inv", "PZ Vlas", "investigator")
+    admin.add_user("polder_inv", "PZ Polder", "investigator")
+    admin.add_user("polder_an", "PZ Polder", "analyst")
+    admin.add_user("dpo", "PZ RIHO", "dpo")
     yield make
     for lab in opened:
         lab.close()

@@ -7,12 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
-
-from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.lab import Lab
-from lccu.evidence.models import Case, CaseShare
 from lccu.evidence.records import CaseInfo
 
 PER_PAGE = 100
@@ -39,24 +34,8 @@ class CasePage:
 
 
 def list_cases_page(lab: Lab, page: int = 1, per_page: int = PER_PAGE) -> CasePage:
-    """Cases of the user's zone and those shared with it now, oldest first, one page."""
-    if lab.actor.role == "dpo":
-        lab.list_cases()  # refuses and audits the refusal exactly as the library does
+    """Cases of the user's zone and those shared with it now, oldest first, one page
+    (visibility decided and audited by the library's gate)."""
     page, per_page = min(max(1, page), MAX_PAGE), min(max(1, per_page), MAX_PER_PAGE)
-    now = format_time(utc_now())
-    with lab.db.session() as session:
-        shared = select(CaseShare.case_id).where(
-            CaseShare.zone_id == lab.actor.zone_id, CaseShare.revoked_at.is_(None),
-            or_(CaseShare.valid_until.is_(None), CaseShare.valid_until > now))
-        visible = or_(Case.zone_id == lab.actor.zone_id, Case.id.in_(shared))
-        total = session.scalar(select(func.count()).select_from(Case).where(visible)) or 0
-        rows = session.scalars(
-            select(Case).where(visible)
-            .options(joinedload(Case.zone),
-                     selectinload(Case.shares).joinedload(CaseShare.zone))
-            .order_by(Case.created_at, Case.id)
-            .limit(per_page).offset((page - 1) * per_page))
-        cases = [CaseInfo.of(c) for c in rows]
-    lab.audit.write(lab.actor, "case.list", allowed=True,
-                    detail={"count": total, "page": page, "cases": [c.id for c in cases]})
+    cases, total = lab.cases_page(page, per_page)
     return CasePage(cases, total, page, per_page)

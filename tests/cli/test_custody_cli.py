@@ -30,11 +30,12 @@ def unit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, str, Path]:
     home = tmp_path_factory.mktemp("home")
     cli = Cli(home)
     for args in (("zone", "add", "PZ Vlas"), ("zone", "add", "PZ Westkust"),
-                 ("user", "add", "op", "--zone", "PZ Vlas", "--role", "operator")):
+                 ("user", "add", "admin", "--zone", "PZ Vlas", "--role", "admin")):
         assert cli(*args).returncode == 0
-    for name, zone, role in (("jan", "PZ Vlas", "investigator"),
+    for name, zone, role in (("op", "PZ Vlas", "operator"), ("jan", "PZ Vlas", "investigator"),
                              ("els", "PZ Westkust", "analyst"), ("dpo", "PZ Vlas", "dpo")):
-        assert cli("user", "add", name, "--zone", zone, "--role", role, user="op").returncode == 0
+        assert cli("user", "add", name, "--zone", zone, "--role", role,
+                   user="admin").returncode == 0
     created = cli("case", "create", "--title", "Skimming", "--reference", "PV 1", user="jan")
     assert created.returncode == 0, created.stderr
     case_id = created.stdout.strip()

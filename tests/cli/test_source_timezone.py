@@ -34,7 +34,7 @@ def unit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, str]:
     home = tmp_path_factory.mktemp("home")
     cli = Cli(home, LCCU_ZONE_SOURCE_TIMEZONES="PZ Vlas=Europe/Brussels")
     assert cli("zone", "add", "PZ Vlas", user=None).returncode == 0
-    assert cli("user", "add", "op", "--zone", "PZ Vlas", "--role", "operator",
+    assert cli("user", "add", "op", "--zone", "PZ Vlas", "--role", "admin",
                user=None).returncode == 0
     assert cli("user", "add", "jan", "--zone", "PZ Vlas", "--role", "investigator",
                user="op").returncode == 0

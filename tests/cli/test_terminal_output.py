@@ -64,7 +64,7 @@ def hostile_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     hostile description and a hand-over with a hostile reason."""
     home = tmp_path_factory.mktemp("home")
     for args in (("zone", "add", "PZ Vlas"),
-                 ("user", "add", "op", "--zone", "PZ Vlas", "--role", "operator")):
+                 ("user", "add", "op", "--zone", "PZ Vlas", "--role", "admin")):
         assert run(home, *args).returncode == 0
     assert run(home, "user", "add", "jan", "--zone", "PZ Vlas", "--role", "investigator",
                user="op").returncode == 0

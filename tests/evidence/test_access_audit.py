@@ -137,13 +137,17 @@ def test_unknown_case_and_user(make_lab: Callable[..., Lab], lab_settings: objec
     assert _entries(lab, "login", "mallory") == [(False, None)]
 
 
-def test_admin_is_for_operators(make_lab: Callable[..., Lab]) -> None:
-    """Only an operator adds users and zones once the unit is bootstrapped."""
+def test_admin_is_for_admins_and_zone_operators(make_lab: Callable[..., Lab]) -> None:
+    """Once the unit is bootstrapped only the unit admin adds zones; users are added by the
+    admin or by an operator of their own zone."""
     with pytest.raises(AccessDenied):
         make_lab("vlas_inv").add_user("eve", "PZ Vlas", "investigator")
     with pytest.raises(AccessDenied):
         make_lab().add_zone("PZ Antwerpen")  # bootstrap identity, users exist
-    assert make_lab("op").add_zone("PZ Antwerpen") == "PZ Antwerpen"
+    with pytest.raises(AccessDenied, match="only a unit admin"):
+        make_lab("op").add_zone("PZ Antwerpen")
+    assert make_lab("admin").add_zone("PZ Antwerpen") == "PZ Antwerpen"
+    assert make_lab("op").add_user("vlas_two", "PZ Vlas", "analyst").zone == "PZ Vlas"
     with pytest.raises(InvalidInput):
         make_lab("op").add_user("../etc", "PZ Vlas", "analyst")
 

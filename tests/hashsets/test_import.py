@@ -154,7 +154,7 @@ def test_each_format_imports_with_malformed_rows_counted(
     """NSRL 2.x CSV (header, quoted fields with commas), RDSv3 SQLite (FILE table), VICS
     JSON 2.0 and 1.x (categories), md5sum, sha1sum, sha256sum and hashdeep: every good row
     is found by every hash it gives, every bad row is counted, none is dropped silently."""
-    op = make_lab("op")
+    op = make_lab("admin")
     cases = [  # name, file, kind, format detected, entries, malformed, algorithm -> rows
         (
             "nsrl2",
@@ -246,7 +246,7 @@ def test_each_format_imports_with_malformed_rows_counted(
 def test_reimport_is_a_new_version_and_remove(make_lab: Callable[..., Lab], tmp_path: Path) -> None:
     """A re-import is version 2 and becomes the active one; version 1 stays until removed;
     removing drops its hashes table; an unknown set or version is NotFound."""
-    op = make_lab("op")
+    op = make_lab("admin")
     first = op.hashset_import("bad files", _sums(tmp_path / "a.md5", "md5"), kind="notable")
     (tmp_path / "b.md5").write_text(f"{H[4]['md5']}  e.txt\n")
     second = op.hashset_import(
@@ -289,7 +289,7 @@ def test_bad_input_is_refused_and_leaves_nothing(
 ) -> None:
     """A file of no known format, a missing file, a truncated VICS document: InvalidInput,
     and no half-imported version is left behind."""
-    op = make_lab("op")
+    op = make_lab("admin")
     (tmp_path / "junk.bin").write_bytes(b"\x00\x01 nothing to see")
     with pytest.raises(InvalidInput, match="--format"):
         op.hashset_import("junk", tmp_path / "junk.bin", kind="notable")
@@ -323,24 +323,28 @@ def _audit(lab: Lab, operation: str) -> list[tuple[str, bool, str | None]]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_only_operators_manage_sets_and_every_change_is_audited(
+def test_only_the_unit_admin_manages_sets_and_every_change_is_audited(
     make_lab: Callable[..., Lab], tmp_path: Path
 ) -> None:
-    """An investigator may list and read the sets but neither import nor remove one (each
-    refusal audited); the operator's import and removal are audited with the version."""
-    op, inv = make_lab("op"), make_lab("vlas_inv")
+    """An investigator may list and read the sets but neither import nor remove one, nor
+    may a zone operator import one (each refusal audited); the unit admin's import and
+    removal are audited with the version."""
+    op, inv = make_lab("admin"), make_lab("vlas_inv")
     path = _sums(tmp_path / "a.md5", "md5")
     with pytest.raises(AccessDenied):
         inv.hashset_import("mine", path, kind="notable")
+    with pytest.raises(AccessDenied, match="unit admin"):
+        make_lab("op").hashset_import("zone's own", path, kind="notable")
     op.hashset_import("unit", path, kind="notable")
     assert [s.name for s in inv.hashset_list()] == ["unit"]
     with pytest.raises(AccessDenied):
         inv.hashset_remove("unit")
     op.hashset_remove("unit")
     imports = _audit(op, "hashset.import")
-    assert [(u, a) for u, a, _ in imports] == [("vlas_inv", False), ("op", True)]
-    assert json.loads(imports[1][2] or "{}")["version"] == 1
-    assert json.loads(imports[1][2] or "{}")["malformed"] == 1
+    assert [(u, a) for u, a, _ in imports] == [("vlas_inv", False), ("op", False),
+                                               ("admin", True)]
+    assert json.loads(imports[2][2] or "{}")["version"] == 1
+    assert json.loads(imports[2][2] or "{}")["malformed"] == 1
     removes = _audit(op, "hashset.remove")
-    assert [(u, a) for u, a, _ in removes] == [("vlas_inv", False), ("op", True)]
+    assert [(u, a) for u, a, _ in removes] == [("vlas_inv", False), ("admin", True)]
     assert json.loads(removes[1][2] or "{}")["versions"] == [1]

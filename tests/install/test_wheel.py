@@ -146,7 +146,7 @@ def test_process_from_the_wheel(installed: Installed, planted_disk: PlantedManif
 
     run = installed.run
     run("lccu", "zone", "add", "PZ Vlas")
-    run("lccu", "user", "add", "admin", "--zone", "PZ Vlas", "--role", "operator")
+    run("lccu", "user", "add", "admin", "--zone", "PZ Vlas", "--role", "admin")
     run("lccu", "--as", "admin", "user", "add", "jan", "--zone", "PZ Vlas", "--role",
         "investigator")
     case = run("lccu", "--as", "jan", "case", "create", "--zone", "PZ Vlas", "--title", "wheel",

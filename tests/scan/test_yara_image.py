@@ -223,3 +223,32 @@ def test_read_failure_is_recorded_and_other_segments_still_scanned(
                             errors=errors))
     assert [h.offset for h in hits] == [10]
     assert [(e.kind, e.start, e.end) for e in errors] == [("read_error", 2 * seg, 3 * seg)]
+
+
+def test_spans_add_up_to_the_whole_image_scan(tmp_path: Path) -> None:
+    """A worker's YARA segment is ``scan_stream(span=...)``: the hits of adjacent spans are
+    exactly the whole-image hits. A match straddling a span edge belongs to the span it
+    starts in (the overlap reaches past the span); a ``fullword`` string that starts at a
+    span edge right after a letter is no hit in either (the look-behind sees the letter;
+    a window cut at the edge saw a false word boundary there)."""
+    rule = tmp_path / "span.yar"
+    rule.write_text('rule straddle { strings: $s = "LCCU-SPAN-STRADDLES-THE-EDGE" '
+                    'condition: $s }\n'
+                    'rule word { strings: $w = "spanword" fullword condition: $w }\n')
+    rules = load_rules([rule])
+    span = 64 * KiB
+    data = bytearray(b"." * (4 * span))
+    data[span - 10: span - 10 + 28] = b"LCCU-SPAN-STRADDLES-THE-EDGE"
+    data[2 * span - 1: 2 * span + 8] = b"xspanword"  # no word boundary before the edge
+    data[3 * span + 100: 3 * span + 110] = b" spanword "  # a real word inside a span
+    stream = io.BytesIO(bytes(data))
+    whole = list(scan_stream(stream, len(data), rules, segment_size=16 * KiB))
+    parts = [hit for lo in range(0, len(data), span)
+             for hit in scan_stream(stream, len(data), rules, segment_size=16 * KiB,
+                                    span=(lo, lo + span))]
+    assert _instances(parts) == _instances(whole)
+    assert len(parts) == len(whole)
+    assert sorted((h.rule, h.offset) for h in whole) == [("straddle", span - 10),
+                                                         ("word", 3 * span + 101)]
+    with pytest.raises(InvalidInput, match="span"):
+        list(scan_stream(stream, len(data), rules, span=(0, len(data) + 1)))

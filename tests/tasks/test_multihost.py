@@ -58,10 +58,11 @@ def test_two_hosts_one_killed_runs_complete_once(net: Hosts,
 
     for zone in ZONES.values():
         ok(lccu("zone", "add", zone))
-    ok(lccu("user", "add", "op", "--zone", "PZ Vlas", "--role", "operator"))
+    ok(lccu("user", "add", "admin", "--zone", "PZ Vlas", "--role", "admin"))
+    ok(lccu("user", "add", "op", "--zone", "PZ Vlas", "--role", "operator", user="admin"))
     for user, zone in ZONES.items():
         ok(lccu("user", "add", user, "--zone", zone, "--role", "investigator",
-                        user="op"))
+                        user="admin"))
     sha256 = hashlib.sha256(planted_disk.image.read_bytes()).hexdigest()
     items: dict[str, tuple[str, str]] = {}
     for user, zone in ZONES.items():

@@ -4,6 +4,7 @@ the read error, in the hash stage's custody event."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -15,7 +16,13 @@ from sqlalchemy import select
 
 from lccu.evidence.models import CustodyEvent
 from lccu.testing.encrypted import EncryptedDisk
-from tests.imaging.test_imaging_read_errors import _text_disk, ewfverify, flip_chunk
+from lccu.testing.images import PlantedManifest
+from tests.imaging.test_imaging_read_errors import (
+    _text_disk,
+    ewfverify,
+    flip_chunk,
+    wrong_stored_md5,
+)
 from tests.tasks.conftest import Unit
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -85,3 +92,43 @@ def test_corrupt_e01_chunk_in_status_and_custody(unit: Unit, tmp_path: Path) -> 
     (hashed,) = [d for d in details if d.get("stage") == "hash"]
     assert hashed["media"]["unreadable_bytes"] == fault["length"]
     assert [{k: f[k] for k in fault} for f in hashed["media"]["read_errors"]] == [fault]
+
+
+@SQLITE_ONLY
+def test_wrong_stored_md5_in_status(unit: Unit, tmp_path: Path) -> None:
+    """An E01 whose stored MD5 is wrong (the file otherwise sound, ewfverify fails it)
+    processes to "done with errors"; status says the media hashes differ from the stored
+    ones and names both MD5s."""
+    raw = _text_disk(tmp_path / "disk.raw")
+    subprocess.run(["ewfacquire", "-u", "-q", "-c", "none", "-t", str(tmp_path / "ok"),
+                    str(raw)], check=True, capture_output=True, timeout=120)  # fmt: skip
+    wrong = wrong_stored_md5(tmp_path / "ok.E01", tmp_path / "md5.E01")
+    evidence = unit.add_image("vlas_inv", tmp_path / "md5.E01", "MD51")
+    done = lccu(unit, "process", evidence, "--json", "--no-yara", "--carve", "none")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)
+    assert run["outcome"] == "done with errors", run
+    assert run["findings"]["stored_hashes_match"] is False
+    assert run["findings"]["read_errors"] == []
+    status = lccu(unit, "status", evidence).stdout
+    assert "media hashes differ from the hashes stored in the container" in status
+    assert wrong in status and hashlib.md5(raw.read_bytes()).hexdigest() in status
+
+
+@SQLITE_ONLY
+def test_truncated_disk_in_status(unit: Unit, planted_disk: PlantedManifest,
+                                  tmp_path: Path) -> None:  # fmt: skip
+    """A 20 MB cut of the planted disk processes to "done with warnings"; status says the
+    FAT partition runs past the end of the image and the ext4 one starts beyond it."""
+    cut = tmp_path / "cut.img"
+    with planted_disk.image.open("rb") as src:
+        cut.write_bytes(src.read(20_000_000))
+    evidence = unit.add_image("vlas_inv", cut, "CUT1")
+    done = lccu(unit, "process", evidence, "--json", "--no-yara", "--carve", "none")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)
+    assert run["outcome"] == "done with warnings", run
+    status = lccu(unit, "status", evidence).stdout
+    assert status.splitlines()[0].endswith("done with warnings"), status
+    assert "runs past the end of the image" in status
+    assert "starts beyond the end of the image" in status

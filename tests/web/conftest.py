@@ -31,9 +31,9 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def unit(make_lab: Callable[..., object], lab_settings: Settings) -> Settings:
     """The bootstrapped unit of ``make_lab`` where every user has the password PASSWORD."""
-    op = make_lab("op")
+    admin = make_lab("admin")
     for name in USERS:
-        set_password(op.db, op.actor, name, PASSWORD)  # type: ignore[attr-defined]
+        set_password(admin.db, admin.actor, name, PASSWORD)  # type: ignore[attr-defined]
     return lab_settings
 
 

@@ -1,0 +1,456 @@
+"""The access gate: the one place that decides who may see or do what, and audits it.
+
+Every decision about a case, an evidence item, a processing run, its report and derived
+files, or a custody event goes through a :class:`Gate`: it loads the object, asks
+:func:`~lccu.evidence.access.case_access` (plus the owner-only, case-state and
+run-belongs-to-item rules kept here), and writes exactly one audit entry with the verdict
+(one decision, one entry). Code outside :mod:`lccu.evidence` never makes such a decision
+itself; it calls a :class:`~lccu.evidence.lab.Lab` method, which calls the gate.
+
+The unit's roles are scoped (see ``docs/access.md``): an ``admin`` administers the unit
+(zones, users of every zone); an ``operator`` runs workers and administers the users of
+their own zone only; investigators and analysts work on the cases their zone owns or is
+granted; a ``dpo`` reads the audit log, never case contents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from lccu.errors import AccessDenied, InvalidInput, NotFound
+from lccu.evidence.access import Actor, AuditLog, Decision, active_share, case_access
+from lccu.evidence.canonical import format_time, utc_now
+from lccu.evidence.lab_lookup import _lookup_case, _lookup_item, _unique_prefix
+from lccu.evidence.models import Case, EvidenceItem, User
+
+if TYPE_CHECKING:
+    from lccu.tasks.state import ProcessingRun
+
+#: the unit-wide administrator: zones and the users of every zone (few people; audited)
+UNIT_ADMIN_ROLES = frozenset({"admin"})
+#: who administers the users of their own zone
+ZONE_ADMIN_ROLES = frozenset({"operator"})
+#: roles a zone operator may give to users of their zone (dpo and admin are unit-wide)
+ZONE_GRANTABLE_ROLES = frozenset({"investigator", "analyst", "operator"})
+
+#: how an operation reads in "USER may not ...": a verb phrase, never "case create"
+_PHRASES = {
+    "case.create": "create cases",
+    "case.read": "read this case",
+    "case.list": "list cases",
+    "case.share": "share this case",
+    "case.unshare": "revoke a share of this case",
+    "case.close": "close this case",
+    "evidence.add": "add evidence to this case",
+    "evidence.read": "read this evidence item",
+    "evidence.list": "list the evidence of this case",
+    "evidence.access": "open this evidence item",
+    "evidence.verify": "verify this evidence item",
+    "run.read": "read this processing run",
+    "run.list": "list the processing runs of this item",
+    "run.submit": "process this evidence item",
+    "report.read": "read this report",
+    "derived.read": "read this derived file",
+    "custody.read": "read the custody log of this case",
+    "custody.verify": "verify the custody log of this case",
+    "custody.export": "export the custody log of this case",
+    "custody.countersign": "countersign in this case",
+    "zone.create": "create zones",
+    "user.create": "create users",
+    "user.list": "list users",
+    "audit.read": "read the audit log",
+    "audit.verify": "verify the audit log",
+    "password.set": "set this password",
+    "hashset.import": "import hash sets",
+    "hashset.remove": "remove hash sets",
+}
+
+
+def article(word: str | None) -> str:
+    """``"an operator"``, ``"a dpo"``: the role with its article (``"no role"`` for none)."""
+    if not word:
+        return "no role"
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def phrase(operation: str) -> str:
+    """What ``operation`` reads as after "may not"."""
+    if operation in _PHRASES:
+        return _PHRASES[operation]
+    noun, _, verb = operation.partition(".")
+    if noun == "custody" and verb:
+        return f"record a '{verb}' custody event in this case"
+    return f"{verb.replace('_', ' ')} {noun}".strip() if verb else noun
+
+
+def _now() -> str:
+    return format_time(utc_now())
+
+
+class Gate:
+    """Decides and audits every access of one actor (a :class:`Lab` holds one)."""
+
+    def __init__(self, actor: Actor, audit: AuditLog) -> None:
+        self.actor = actor
+        self.audit = audit
+
+    # -- verdicts -----------------------------------------------------------------------------
+
+    def deny(
+        self,
+        operation: str,
+        why: str,
+        *,
+        case: Case | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> AccessDenied:
+        """Audit a refusal (once) and return the error to raise."""
+        self.audit.write(
+            self.actor,
+            operation,
+            allowed=False,
+            case=case,
+            object_type=object_type,
+            object_id=object_id,
+            detail={"why": why, **(detail or {})},
+        )
+        return AccessDenied(f"{self.actor.username} may not {phrase(operation)}: {why}")
+
+    def allow(
+        self,
+        operation: str,
+        *,
+        case: Case | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        justification: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an allowed access (once)."""
+        self.audit.write(
+            self.actor,
+            operation,
+            allowed=True,
+            case=case,
+            object_type=object_type,
+            object_id=object_id,
+            justification=justification,
+            detail=detail,
+        )
+
+    def missing(self, operation: str, object_type: str, ref: str, what: str) -> NotFound:
+        """Audit a reference to nothing (refused) and return the error to raise."""
+        self.audit.write(
+            self.actor,
+            operation,
+            allowed=False,
+            object_type=object_type,
+            object_id=ref[:64],
+            detail={"why": f"no such {what}"},
+        )
+        return NotFound(f"no {what} {ref.strip()!r}")
+
+    # -- decisions ----------------------------------------------------------------------------
+
+    def decide(
+        self, case: Case, *, write: bool = False, owner: bool = False, processing: bool = False
+    ) -> Decision:
+        """The verdict on ``case`` without auditing it: :func:`case_access`, then the
+        owner-only rule (sharing, revoking, closing)."""
+        decision = case_access(self.actor, case, write=write, processing=processing)
+        if not decision.allowed:
+            return decision
+        if owner and case.zone_id != self.actor.zone_id:
+            return Decision(False, f"only the owning zone ({case.zone.name}) may do this")
+        return decision
+
+    def case(
+        self,
+        session: Session,
+        ref: str,
+        operation: str,
+        *,
+        write: bool = False,
+        owner: bool = False,
+        open_case: bool = False,
+        justification: str | None = None,
+        processing: bool = False,
+        parties: tuple[str, ...] = (),
+    ) -> Case:
+        """Load a case and decide; unknown and refused cases are both audited, once.
+        ``parties``: the users receiving or witnessing a hand-over, who must be able to see
+        the case (:meth:`party_refusal`)."""
+        case = _lookup_case(session, ref)
+        if case is None:
+            raise self.missing(operation, "case", ref, "case")
+        decision = self.decide(case, write=write, owner=owner, processing=processing)
+        for party in parties if decision.allowed else ():
+            why = self.party_refusal(session, case, party)
+            if why is not None:
+                decision = Decision(False, why)
+        if not decision.allowed:
+            raise self.deny(
+                operation, decision.why, case=case, object_type="case", object_id=case.id
+            )
+        if open_case and case.status != "open":  # allowed, but not in this state: input
+            why = f"case {case.number} is {case.status}"
+            self.audit.write(
+                self.actor,
+                operation,
+                allowed=False,
+                case=case,
+                object_type="case",
+                object_id=case.id,
+                detail={"why": why},
+            )
+            raise InvalidInput(why)
+        why = justification or (decision.via_share.purpose if decision.via_share else None)
+        self.allow(
+            operation,
+            case=case,
+            object_type="case",
+            object_id=case.id,
+            justification=why,
+            detail={"access": decision.why},
+        )
+        return case
+
+    def find_item(
+        self, session: Session, ref: str, *, case: Case | None = None
+    ) -> EvidenceItem | None:
+        """An item by id, unique id prefix, or exhibit number (``EXH-001``, or
+        ``CASE/EXH-001``). A bare exhibit number is looked up among the items of ``case``,
+        or else of the cases the actor may see: a number that only another zone uses is
+        "no such item", never a hint that it exists."""
+        ref = ref.strip()
+        item = _lookup_item(session, ref)
+        if item is not None:
+            return item if case is None or item.case_id == case.id else None
+        case_ref, slash, exhibit = ref.rpartition("/")
+        if slash and case is None:
+            case = _lookup_case(session, case_ref)
+            if case is None:
+                return None
+            ref = exhibit
+        query = select(EvidenceItem).where(EvidenceItem.exhibit_number == ref)
+        if case is not None:
+            query = query.where(EvidenceItem.case_id == case.id)
+        else:
+            query = query.where(EvidenceItem.case_id.in_(self.visible_case_ids()))
+        found = list(session.scalars(query.limit(2)))
+        return found[0] if len(found) == 1 else None
+
+    def visible_case_ids(self) -> Any:
+        """A subquery of the ids of the cases the actor's zone owns or is granted now."""
+        from lccu.evidence.models import CaseShare
+
+        now = _now()
+        shared = select(CaseShare.case_id).where(
+            CaseShare.zone_id == self.actor.zone_id,
+            CaseShare.revoked_at.is_(None),
+            or_(CaseShare.valid_until.is_(None), CaseShare.valid_until > now),
+        )
+        return select(Case.id).where(or_(Case.zone_id == self.actor.zone_id, Case.id.in_(shared)))
+
+    def may_list(self, operation: str = "case.list") -> None:
+        """Refuse (audited) the roles that list no cases: a dpo reads the audit log and a
+        unit admin administers, neither reads case contents."""
+        if self.actor.role == "dpo":
+            raise self.deny(
+                operation, "a data protection officer reads the audit log, not case contents"
+            )
+        if self.actor.role == "admin":
+            raise self.deny(
+                operation, "a unit admin administers zones and users, not case contents"
+            )
+
+    def item(
+        self,
+        session: Session,
+        ref: str,
+        operation: str,
+        *,
+        write: bool = False,
+        processing: bool = False,
+        case: Case | None = None,
+        audit: bool = True,
+    ) -> tuple[Case, EvidenceItem]:
+        """Load an item (of ``case``, if given) and decide on its case; audited once.
+        With ``audit=False`` the caller audits the decision itself (as a run or report
+        read), so that one decision still makes one entry."""
+        item = self.find_item(session, ref, case=case)
+        if item is None:
+            where = f" in case {case.number}" if case is not None else ""
+            raise self.missing(operation, "evidence", ref, f"evidence item{where}")
+        owning = case if case is not None else session.get(Case, item.case_id)
+        assert owning is not None
+        decision = self.decide(owning, write=write, processing=processing)
+        if not decision.allowed:
+            raise self.deny(
+                operation, decision.why, case=owning, object_type="evidence", object_id=item.id
+            )
+        if audit:
+            self.allow(
+                operation,
+                case=owning,
+                object_type="evidence",
+                object_id=item.id,
+                detail={"access": decision.why},
+            )
+        return owning, item
+
+    def run(
+        self,
+        session: Session,
+        item_ref: str,
+        run_id: str,
+        operation: str = "run.read",
+        *,
+        processing: bool = False,
+    ) -> tuple[Case, EvidenceItem, ProcessingRun]:
+        """A processing run reached through its item: the item's access check, and the run
+        must be one of that item's; a run of another item (of any zone) is refused as
+        "no such run of this item", audited once."""
+        from lccu.tasks.state import ProcessingRun
+
+        case, item = self.item(session, item_ref, operation, processing=processing, audit=False)
+        run = session.get(ProcessingRun, run_id.strip()) if run_id.strip() else None
+        if run is None and len(run_id.strip()) >= 8:
+            prefixed = _unique_prefix(session, ProcessingRun.id, run_id.strip())
+            run = prefixed if isinstance(prefixed, ProcessingRun) else None
+        if run is None or run.evidence_id != item.id:
+            # the same answer whether the run is another item's, another zone's or none
+            why = f"no processing run {run_id.strip()[:64]!r} of evidence {item.exhibit_number}"
+            self.audit.write(
+                self.actor,
+                operation,
+                allowed=False,
+                case=case,
+                object_type="run",
+                object_id=run_id[:64],
+                detail={"why": why, "evidence": item.id},
+            )
+            raise NotFound(why)
+        self.allow(
+            operation, case=case, object_type="run", object_id=run.id, detail={"evidence": item.id}
+        )
+        return case, item, run
+
+    def run_by_id(
+        self,
+        session: Session,
+        run_id: str,
+        operation: str = "run.read",
+        *,
+        processing: bool = False,
+    ) -> tuple[Case, EvidenceItem, ProcessingRun]:
+        """A processing run by its id alone, decided on its item's case; audited once."""
+        from lccu.tasks.state import ProcessingRun
+
+        run = session.get(ProcessingRun, run_id.strip())
+        if run is None:
+            raise self.missing(operation, "run", run_id, "processing run")
+        item = session.get(EvidenceItem, run.evidence_id)
+        case = session.get(Case, run.case_id)
+        assert item is not None and case is not None
+        decision = self.decide(case, processing=processing)
+        if not decision.allowed:
+            raise self.deny(operation, decision.why, case=case, object_type="run", object_id=run.id)
+        self.allow(
+            operation,
+            case=case,
+            object_type="run",
+            object_id=run.id,
+            detail={"evidence": item.id, "access": decision.why},
+        )
+        return case, item, run
+
+    def party_refusal(self, session: Session, case: Case, username: str) -> str | None:
+        """Why ``username`` cannot be a party to a hand-over in ``case`` (receive the item
+        or witness it), or None: they must exist, be active, take custody in their role,
+        and their zone must see the case now (owner, or a valid grant)."""
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            return f"there is no user {username!r}"
+        if not user.active:
+            return f"{username} is deactivated"
+        if user.role not in ("investigator", "analyst", "operator"):
+            return f"{username} is {article(user.role)} and takes no part in hand-overs"
+        if user.zone_id != case.zone_id and active_share(case, user.zone_id, _now()) is None:
+            return (
+                f"{username} ({user.zone.name}) has no access to case {case.number}; "
+                f"share the case with {user.zone.name} first"
+            )
+        return None
+
+    # -- administration -----------------------------------------------------------------------
+
+    def administer(
+        self,
+        operation: str,
+        *,
+        zone: str | None = None,
+        role: str | None = None,
+        object_id: str | None = None,
+        first_admin: bool = False,
+    ) -> None:
+        """May the actor create this zone (``zone`` None) or a user of ``zone`` with
+        ``role``? A unit admin may do both; a zone operator only users of their own zone,
+        with a role of :data:`ZONE_GRANTABLE_ROLES`; in a unit without any admin (made
+        before roles were scoped) an operator may create the first one. Audited once."""
+        actor = self.actor
+        why: str | None = None
+        if actor.role in UNIT_ADMIN_ROLES:
+            why = None
+        elif actor.role in ZONE_ADMIN_ROLES and first_admin and role in UNIT_ADMIN_ROLES:
+            why = None  # a unit from before scoped roles gets its first admin (audited)
+        elif actor.role in ZONE_ADMIN_ROLES and zone is not None:
+            if zone != actor.zone:
+                why = f"an operator of {actor.zone} administers {actor.zone}'s users only"
+            elif role not in ZONE_GRANTABLE_ROLES:
+                why = f"only a unit admin creates {article(role)}"
+        elif actor.role in ZONE_ADMIN_ROLES:
+            why = "only a unit admin (role admin) creates zones"
+        else:
+            why = f"{article(actor.role)} does not administer users or zones"
+        object_type = "zone" if operation.startswith("zone.") else "user"
+        if why is not None:
+            raise self.deny(
+                operation,
+                why,
+                object_type=object_type,
+                object_id=object_id,
+                detail={"zone": zone, "role": role},
+            )
+        self.allow(
+            operation,
+            object_type=object_type,
+            object_id=object_id,
+            detail={
+                "zone": zone,
+                "role": role,
+                "scope": "unit" if actor.role in UNIT_ADMIN_ROLES else "zone",
+            },
+        )
+
+    def credential(self, user: User | None, username: str) -> None:
+        """May the actor set ``username``'s password (someone else's)? A unit admin may;
+        an operator only for a user of their own zone below admin and dpo. A refusal is
+        audited here; the caller audits the change it then makes."""
+        actor = self.actor
+        if actor.role in UNIT_ADMIN_ROLES:
+            return
+        if actor.role not in ZONE_ADMIN_ROLES:
+            why = "not the user, nor an admin or an operator of the user's zone"
+        elif user is not None and user.zone.name != actor.zone:
+            why = f"an operator of {actor.zone} manages {actor.zone}'s users only"
+        elif user is not None and user.role not in ZONE_GRANTABLE_ROLES:
+            why = f"only a unit admin manages {article(user.role)}"
+        else:
+            return
+        raise self.deny("password.set", why, object_type="user", object_id=username[:64])

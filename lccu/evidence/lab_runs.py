@@ -1,0 +1,123 @@
+"""Processing runs and their reports, reached through their evidence item: the runs part
+of :class:`~lccu.evidence.lab.Lab`.
+
+A run, its report and its derived files belong to one item; every read goes through the
+item's access check in the gate (:mod:`lccu.evidence.gate`), a run id that is not one of
+the named item's is "no such run" whatever zone it belongs to, and every read is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from lccu.errors import NotFound
+from lccu.evidence.lab_base import LabBase
+
+
+def _status(run: Any, stages: Any) -> dict[str, Any]:
+    from lccu.tasks.state import PRIORITIES
+
+    options = json.loads(run.options or "{}")  # runs from before the options: defaults
+    return {
+        "run": run.id,
+        "evidence": run.evidence_id,
+        "zone": run.zone,
+        "state": run.state,
+        "priority": next(k for k, v in PRIORITIES.items() if v == run.priority),
+        "submitted_by": run.submitted_by,
+        "submitted_at": run.submitted_at,
+        "finished_at": run.finished_at,
+        "reason": run.reason,
+        "report": run.report_key,
+        "outcome": run.outcome if run.state == "done" else None,
+        "findings": json.loads(run.findings) if run.findings else None,
+        "options": {
+            "yara": options.get("yara", True),
+            "carve": options.get("carve", "all"),
+            "expand": options.get("expand", False),
+        },
+        "stages": [
+            {
+                "stage": s.stage,
+                "segment": s.segment,
+                "range": [s.seg_start, s.seg_end],
+                "state": s.state,
+                "progress": [s.progress_done, s.progress_total],
+                "worker": s.worker_host,
+                "attempts": s.attempts,
+                "reason": s.reason,
+                "started_at": s.started_at,
+                "finished_at": s.finished_at,
+                "reused": bool(s.reused),
+            }
+            for s in stages
+        ],
+    }
+
+
+class LabRuns(LabBase):
+    """Processing runs and reports, behind their item's access check."""
+
+    def run_status(self, run_id: str, *, evidence: str | None = None) -> dict[str, Any]:
+        """A run and its stages as plain data (what ``lccu status --json`` prints).
+
+        With ``evidence`` the run must be one of that item's (else :class:`NotFound`, the
+        same whether the run is another zone's or does not exist); either way the run's
+        case must be visible to the acting user. Audited as ``run.read``."""
+        from lccu.tasks.state import StageRun
+
+        with self.db.session() as session:
+            if evidence is not None:
+                _case, _item, run = self.gate.run(session, evidence, run_id)
+            else:
+                _case, _item, run = self.gate.run_by_id(session, run_id)
+            stages = session.scalars(
+                select(StageRun).where(StageRun.run_id == run.id).order_by(StageRun.id)
+            )
+            return _status(run, stages)
+
+    def runs_of(self, evidence: str | None = None) -> list[str]:
+        """Run ids, newest first: of one evidence item (its access checked and audited as
+        ``run.list``), or of every run submitted from the acting user's zone."""
+        from lccu.tasks.state import ProcessingRun
+
+        with self.db.session() as session:
+            query = select(ProcessingRun.id).order_by(ProcessingRun.submitted_at.desc())
+            if evidence is not None:
+                _case, item = self.gate.item(session, evidence, "run.list")
+                query = query.where(ProcessingRun.evidence_id == item.id)
+            else:
+                query = query.where(ProcessingRun.zone == (self.actor.zone or ""))
+            return list(session.scalars(query))
+
+    def finished_report(
+        self, evidence: str, run_id: str | None = None, fmt: str = "json"
+    ) -> tuple[str, str]:
+        """The run id and stored key of the ``fmt`` (json or html) report of the newest
+        finished run of ``evidence``, or of its run ``run_id`` (which must be one of this
+        item's); :class:`NotFound` when there is none. Audited as ``report.read``."""
+        from lccu.tasks.state import ProcessingRun
+
+        with self.db.session() as session:
+            if run_id is not None:
+                _case, item, run = self.gate.run(session, evidence, run_id, "report.read")
+                runs = [run]
+            else:
+                _case, item = self.gate.item(session, evidence, "report.read")
+                runs = list(
+                    session.scalars(
+                        select(ProcessingRun)
+                        .where(ProcessingRun.evidence_id == item.id)
+                        .order_by(ProcessingRun.submitted_at.desc())
+                    )
+                )
+            for run in runs:
+                if run.state == "done" and run.report_key:
+                    key = str(run.report_key)  # report-<run>.json (older: <run>/report.json)
+                    if fmt == "html":
+                        key = key.removesuffix(".json") + ".html"
+                    return str(run.id), key
+        raise NotFound(f"no finished processing run for {evidence}; see `lccu status {evidence}`")

@@ -1,0 +1,259 @@
+"""The access gate: the cross-zone leaks of issue 14, each through the library and the CLI.
+
+Zone PZ Vlas (vlas_inv) and PZ Polder (polder_inv) each hold an item; runs are processed
+in this process (no Redis) by the unit's operator, as workers do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from lccu.config import Settings
+from lccu.errors import AccessDenied, InvalidInput, NotFound
+from lccu.evidence.lab import Lab
+from lccu.storage import open_store
+from lccu.tasks import drain, run_status, submit
+from lccu.tasks.report import finished_report
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def audit_rows(lab: Lab, user: str, operation: str | None = None) -> list[dict[str, Any]]:
+    query = "SELECT operation, allowed, object_id, detail FROM audit_log WHERE username = :u"
+    params = {"u": user}
+    if operation is not None:
+        query += " AND operation = :o"
+        params["o"] = operation
+    with lab.db.engine.connect() as conn:
+        rows = conn.execute(text(query + " ORDER BY seq"), params)
+        return [{"operation": r[0], "allowed": bool(r[1]), "object_id": r[2],
+                 "detail": json.loads(r[3]) if r[3] else {}} for r in rows]
+
+
+def cli(settings: Settings, user: str | None, *args: str,
+        **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+    env.update(LCCU_HOME=str(settings.home), LCCU_DATABASE_URL=settings.database_url, **extra)
+    who = ["--as", user] if user else []
+    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *who, *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def process(make_lab: Callable[..., Lab], user: str, item: str) -> str:
+    """Submit a light run of ``item`` as ``user`` and run it here as the unit's operator."""
+    sub = submit(make_lab(user), item, yara=False, carve="none", expand=False)
+    op = make_lab("op")
+    store = open_store(op.settings)
+    try:
+        drain(op, store)
+    finally:
+        store.close()
+    assert run_status(make_lab(user), sub.run_id)["state"] == "done"
+    return sub.run_id
+
+
+@pytest.fixture
+def two_zones(make_lab: Callable[..., Lab], planted_disk: Any,
+              tmp_path: Path) -> dict[str, Any]:
+    """One processed item in each zone, byte-identical images (the same SHA-256)."""
+    copy = tmp_path / "copy.img"
+    shutil.copyfile(planted_disk.image, copy)
+    vlas, polder = make_lab("vlas_inv"), make_lab("polder_inv")
+    a_case = vlas.create_case("Vlas case")
+    a_item = vlas.add_evidence(a_case.id, planted_disk.image, description="disk A")
+    b_case = polder.create_case("Polder case")
+    b_item = polder.add_evidence(b_case.id, copy, description="disk B")
+    assert a_item.sha256 == b_item.sha256
+    a_run = process(make_lab, "vlas_inv", a_item.id)
+    b_run = process(make_lab, "polder_inv", b_item.id)
+    return {"a_case": a_case, "a_item": a_item, "a_run": a_run,
+            "b_case": b_case, "b_item": b_item, "b_run": b_run}
+
+
+def test_another_zones_run_id_is_refused(make_lab: Callable[..., Lab],
+                                         two_zones: dict[str, Any],
+                                         lab_settings: Settings, tmp_path: Path) -> None:
+    """polder_inv names her own item with vlas_inv's run: the library, `lccu report --run`
+    and `lccu status` refuse, each attempt audited once as refused, nothing written."""
+    polder = make_lab("polder_inv")
+    b_item, a_run = two_zones["b_item"].id, two_zones["a_run"]
+    with pytest.raises(NotFound, match="no processing run"):
+        finished_report(polder, b_item, a_run, "json")
+    refused = [r for r in audit_rows(polder, "polder_inv", "report.read")
+               if r["object_id"] == a_run]
+    assert [r["allowed"] for r in refused] == [False]
+    with pytest.raises(AccessDenied):
+        run_status(polder, a_run)  # by id alone: the run's case decides
+    # her own run through her own item is fine, and is one allowed entry
+    assert finished_report(polder, b_item, two_zones["b_run"])[0] == two_zones["b_run"]
+
+    out = tmp_path / "stolen.json"
+    answer = cli(lab_settings, "polder_inv", "report", b_item, "--run", a_run, "-o", str(out))
+    assert answer.returncode == 2, answer.stderr
+    assert "no processing run" in answer.stderr and not out.exists()
+    status = cli(lab_settings, "polder_inv", "status", two_zones["a_item"].id)
+    assert status.returncode == 1 and "may not" in status.stderr, status.stderr
+    assert two_zones["a_item"].id not in status.stdout
+
+
+def test_same_image_in_two_zones_shares_nothing(make_lab: Callable[..., Lab],
+                                                two_zones: dict[str, Any]) -> None:
+    """Zone B's custody, report and derived keys hold nothing of zone A's item, though
+    the images are byte-identical and A's was processed first."""
+    polder = make_lab("polder_inv")
+    a_id, b_id = two_zones["a_item"].id, two_zones["b_item"].id
+    log = polder.custody_log(two_zones["b_case"].id)
+    processed = [e for e in log if e["action"] == "processed"]
+    assert processed and a_id not in json.dumps(log)
+    assert all(str(e["details"]["result"]).startswith(f"{b_id}/") for e in processed
+               if e["details"].get("result"))
+    assert not [e for e in processed if e["details"].get("reused")]
+    _run, key = finished_report(polder, b_id)
+    assert key.startswith(f"{b_id}/")
+    store = open_store(polder.settings)
+    try:
+        with store.open_derived(key) as fh:
+            report = fh.read().decode()
+    finally:
+        store.close()
+    assert a_id not in report and two_zones["a_case"].id not in report
+    status = run_status(polder, two_zones["b_run"])
+    assert not [s for s in status["stages"] if s["reused"]]
+
+
+def test_zone_operator_is_refused_on_another_zones_items(
+        make_lab: Callable[..., Lab], two_zones: dict[str, Any], lab_settings: Settings,
+        tmp_path: Path) -> None:
+    """An operator of PZ Polder can neither read PZ Vlas's runs or reports nor add users
+    to PZ Vlas; through the library and the CLI, each refusal audited."""
+    make_lab("admin").add_user("polder_op", "PZ Polder", "operator")
+    op = make_lab("polder_op")
+    a_item, a_run = two_zones["a_item"].id, two_zones["a_run"]
+    with pytest.raises(AccessDenied):
+        finished_report(op, a_item)
+    with pytest.raises(AccessDenied):
+        run_status(op, a_run)
+    with pytest.raises(AccessDenied):
+        op.runs_of(a_item)
+    assert a_run not in op.runs_of(None)
+    with pytest.raises(AccessDenied, match="PZ Polder's users only"):
+        op.add_user("evil2", "PZ Vlas", "investigator")
+    with pytest.raises(AccessDenied, match="only a unit admin"):
+        op.add_user("evil3", "PZ Polder", "admin")
+    assert op.add_user("polder_two", "PZ Polder", "investigator").zone == "PZ Polder"
+    assert [r["allowed"] for r in audit_rows(op, "polder_op", "user.create")] == \
+        [False, False, True]
+
+    out = tmp_path / "r.json"
+    for args in (("report", a_item, "-o", str(out)), ("status", a_item),
+                 ("user", "add", "evil4", "--zone", "PZ Vlas", "--role", "investigator")):
+        answer = cli(lab_settings, "polder_op", *args)
+        assert answer.returncode == 1, (args, answer.stdout, answer.stderr)
+        assert "may not" in answer.stderr
+    assert not out.exists()
+    assert "evil4" not in [u.username for u in make_lab("admin").users()]
+
+
+def test_hand_over_to_a_user_without_access_is_refused(make_lab: Callable[..., Lab],
+                                                       tmp_path: Path) -> None:
+    """A transfer to someone whose zone cannot see the case is refused (audited once, no
+    event); once the case is shared with that zone, the same transfer is recorded."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Hand-over")
+    image = tmp_path / "i.dd"
+    image.write_bytes(os.urandom(4096))
+    item = vlas.add_evidence(case.id, image, description="stick")
+    before = len(vlas.custody_log(case.id))
+    with pytest.raises(AccessDenied, match="no access to case"):
+        vlas.transfer(case.id, item.id, received_by="polder_inv", to_location="Polder")
+    assert len(vlas.custody_log(case.id)) == before
+    refusals = audit_rows(vlas, "vlas_inv", "custody.transferred")
+    assert [r["allowed"] for r in refusals] == [False]
+    vlas.share_case(case.id, "PZ Polder", purpose="examination in Polder")
+    head = vlas.transfer(case.id, item.exhibit_number, received_by="polder_inv",
+                         to_location="Polder")
+    assert head["seq"] == before + 2  # the share, then the hand-over
+
+
+def test_refused_close_is_one_refused_entry(make_lab: Callable[..., Lab],
+                                            lab_settings: Settings) -> None:
+    """A user of a zone the case is shared with may not close it: exactly one audit entry,
+    refused (library and CLI)."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Shared, not closable")
+    vlas.share_case(case.id, "PZ Polder", purpose="help")
+    polder = make_lab("polder_inv")
+    with pytest.raises(AccessDenied, match="only the owning zone"):
+        polder.close_case(case.id, reason="done")
+    assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "case.close")] == [False]
+    answer = cli(lab_settings, "polder_inv", "case", "close", case.id, "--reason", "done")
+    assert answer.returncode == 1, answer.stderr
+    assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "case.close")] == \
+        [False, False]
+    assert vlas.get_case(case.id).status == "open"
+
+
+def test_exhibit_numbers_and_prefixes_name_items(make_lab: Callable[..., Lab],
+                                                 tmp_path: Path) -> None:
+    """An item is found by its exhibit number (alone or as CASE/EXH), or a unique id
+    prefix; another zone's exhibit number is "no such item", never a refusal that shows
+    it exists."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Exhibits")
+    image = tmp_path / "i.dd"
+    image.write_bytes(os.urandom(4096))
+    item = vlas.add_evidence(case.id, image, description="stick", exhibit_number="EXH-917")
+    assert vlas.get_evidence("EXH-917").id == item.id
+    assert vlas.get_evidence(f"{case.number}/EXH-917").id == item.id
+    assert vlas.get_evidence(item.id[:10]).id == item.id
+    assert vlas.resolve("EXH-917") == "evidence"
+    with pytest.raises(NotFound):
+        make_lab("polder_inv").get_evidence("EXH-917")
+
+
+def test_error_messages_read_as_sentences(make_lab: Callable[..., Lab]) -> None:
+    """Refusals say what was refused in words: "may not create cases", "an operator"."""
+    with pytest.raises(AccessDenied) as caught:
+        make_lab("dpo").create_case("x")
+    assert str(caught.value).startswith("dpo may not create cases: a dpo does not")
+    with pytest.raises(AccessDenied) as caught:
+        make_lab("op").create_case("x")
+    assert "an operator does not open cases" in str(caught.value)
+    with pytest.raises(InvalidInput, match="first user must be the unit's admin"):
+        _fresh_bootstrap(make_lab)
+
+
+def _fresh_bootstrap(make_lab: Callable[..., Lab]) -> None:
+    """The first user of an empty unit must be an admin."""
+    import dataclasses
+
+    from lccu.evidence.lab import open_lab
+
+    settings = make_lab("op").settings
+    fresh = dataclasses.replace(settings, database_url=settings.database_url + "-fresh",
+                                home=settings.home.parent / "fresh-home")
+    boot = open_lab(None, settings=fresh)
+    try:
+        boot.add_zone("PZ Vlas")
+        boot.add_user("first", "PZ Vlas", "operator")
+    finally:
+        boot.close()
+
+
+def test_worker_honours_as(make_lab: Callable[..., Lab], lab_settings: Settings,
+                           redis_url: str) -> None:
+    """`lccu --as USER worker` acts as USER (here an investigator: refused as such, not
+    "no acting user")."""
+    answer = cli(lab_settings, "vlas_inv", "worker", LCCU_REDIS_URL=redis_url)
+    assert answer.returncode == 2
+    assert "vlas_inv is investigator" in answer.stderr, answer.stderr

@@ -1,0 +1,305 @@
+"""The evidence item is the media, not the file that carries it (issue 12).
+
+Every container format of the planted disk (made in the test run by ``split``,
+``ewfacquire`` and ``qemu-img``: see ``lccu.testing.formats``) is taken in with the raw
+disk's hashes declared: the item records the media's size and hashes, each container file
+its own (checked against hashlib), and the intake event the format and segments. A missing
+or out-of-order segment and a wrong declared hash store nothing, not even an empty folder;
+a flipped byte inside an E01 segment is reported at intake and by ``evidence verify``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from lccu.errors import DeclaredHashMismatch, InvalidInput
+from lccu.evidence.lab import Lab
+from lccu.evidence.models import EvidenceContainer, EvidenceItem
+from lccu.testing.formats import BuiltContainers
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+FORMATS = (
+    "raw",
+    "split",
+    "ewf",
+    "ewf-deflate",
+    "vmdk-sparse",
+    "vmdk-split-flat",
+    "vhd-fixed",
+    "vhd-dynamic",
+    "vhdx",
+    "qcow2",
+)
+MEDIA_FORMAT = {
+    "raw": "raw",
+    "split": "split",
+    "ewf": "ewf",
+    "ewf-deflate": "ewf",
+    "vmdk-sparse": "vmdk",
+    "vmdk-split-flat": "vmdk",
+    "vhd-fixed": "vhd",
+    "vhd-dynamic": "vhd",
+    "vhdx": "vhdx",
+    "qcow2": "qcow2",
+}
+
+
+def _hashes(path: Path) -> dict[str, str]:
+    digests = {"md5": hashlib.md5(), "sha1": hashlib.sha1(), "sha256": hashlib.sha256()}
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            for digest in digests.values():
+                digest.update(block)
+    return {name: digest.hexdigest() for name, digest in digests.items()}
+
+
+@pytest.fixture(scope="module")
+def media_hashes(media_containers: BuiltContainers) -> dict[str, str]:
+    """The raw disk's hashes: what an acquisition report declares for every container."""
+    return _hashes(media_containers.raw)
+
+
+def _store_files(lab: Lab) -> list[Path]:
+    root = Path(lab.settings.evidence_dir)
+    return sorted(root.rglob("*")) if root.exists() else []
+
+
+def _rows(lab: Lab) -> tuple[int, int]:
+    with lab.db.session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(EvidenceItem)) or 0,
+            session.scalar(select(func.count()).select_from(EvidenceContainer)) or 0,
+        )
+
+
+def _copy(files: list[Path], target: Path, skip: str | None = None) -> list[Path]:
+    target.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for path in files:
+        if path.name != skip:
+            copied.append(Path(shutil.copy2(path, target / path.name)))
+    return copied
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_is_taken_in_as_its_media(
+    make_lab: Callable[..., Lab],
+    media_containers: BuiltContainers,
+    media_hashes: dict[str, str],
+    fmt: str,
+) -> None:
+    """Naming only the first file, with the disk's declared hashes: accepted; the item's
+    size and hashes are the disk's, every container file is stored with its own hashes."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case(f"Intake {fmt}")
+    files = media_containers.formats[fmt]
+    item = lab.add_evidence(case.id, files[0], description=f"disk as {fmt}", declared=media_hashes)
+    assert item.state == "stored" and item.hashes_match
+    assert (item.md5, item.sha1, item.sha256) == (
+        media_hashes["md5"],
+        media_hashes["sha1"],
+        media_hashes["sha256"],
+    )
+    assert item.size == media_containers.raw.stat().st_size
+    assert item.container_format == MEDIA_FORMAT[fmt]
+    assert [c["name"] for c in item.containers] == [p.name for p in files]
+    for container, path in zip(item.containers, files, strict=True):
+        expected = _hashes(path)
+        assert container["size"] == path.stat().st_size
+        assert {k: container[k] for k in expected} == expected
+    intake = lab.custody_log(case.id)[-1]
+    details = intake["details"]
+    assert intake["action"] == "intake" and intake["observed_hashes"] == media_hashes
+    assert details["container_format"] == MEDIA_FORMAT[fmt]
+    assert details["media_size"] == item.size
+    assert [(s["name"], s["sha256"]) for s in details["segments"]] == [
+        (p.name, _hashes(p)["sha256"]) for p in files
+    ]
+    assert details["stored_hashes"]["match"] == ("match" if fmt.startswith("ewf") else "none")
+    assert details["read_errors"] == []
+    outcome = lab.verify_evidence(item.id)
+    assert outcome["match"] and outcome["observed"] == media_hashes
+    assert [c["name"] for c in outcome["containers"] if c["match"]] == [p.name for p in files]
+
+
+@SQLITE_ONLY
+def test_every_segment_named_in_order_is_one_item(
+    make_lab: Callable[..., Lab], media_containers: BuiltContainers, media_hashes: dict[str, str]
+) -> None:
+    """Several paths: the files of one acquisition, in order, become one item."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Named segments")
+    files = media_containers.formats["ewf"]
+    assert len(files) >= 3
+    item = lab.add_evidence(case.id, files, description="disk", declared=media_hashes)
+    assert item.sha256 == media_hashes["sha256"] and len(item.containers) == len(files)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(("fmt", "drop"), [("ewf", 1), ("ewf", -1), ("split", 1)])
+def test_missing_segment_is_refused_naming_it(
+    make_lab: Callable[..., Lab],
+    media_containers: BuiltContainers,
+    tmp_path: Path,
+    fmt: str,
+    drop: int,
+) -> None:
+    """A segment missing in the middle (a gap beside the files) or at the end (an E01
+    whose last segment says more follow): refused naming it, nothing stored."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Missing segment")
+    files = media_containers.formats[fmt]
+    missing = files[drop].name
+    copied = _copy(files, tmp_path / fmt, skip=missing)
+    before = _rows(lab)
+    with pytest.raises(InvalidInput, match=missing.replace(".", r"\.")):
+        lab.add_evidence(case.id, copied[0], description="disk")
+    assert _rows(lab) == before and _store_files(lab) == []
+
+
+@SQLITE_ONLY
+def test_segments_out_of_order_are_refused(
+    make_lab: Callable[..., Lab], media_containers: BuiltContainers, tmp_path: Path
+) -> None:
+    """Segments named in the wrong order, or an E02 that is really another segment: refused
+    before anything is stored."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Out of order")
+    files = media_containers.formats["ewf"]
+    with pytest.raises(InvalidInput, match="out of order"):
+        lab.add_evidence(case.id, [files[0], files[2], files[1]], description="disk")
+    swapped = _copy(files, tmp_path / "swapped")
+    swapped[1].rename(tmp_path / "x")
+    swapped[2].rename(swapped[1])
+    (tmp_path / "x").rename(swapped[2])
+    with pytest.raises(InvalidInput, match="segment 3 of its image"):
+        lab.add_evidence(case.id, swapped[0], description="disk")
+    assert _rows(lab) == (0, 0) and _store_files(lab) == []
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("fmt", ["ewf", "split", "raw"])
+def test_wrong_declared_hash_stores_nothing(
+    make_lab: Callable[..., Lab],
+    media_containers: BuiltContainers,
+    media_hashes: dict[str, str],
+    fmt: str,
+) -> None:
+    """A wrong declared media hash: nothing stored (no object, no empty folder), no item;
+    declaring the container file's hash instead of the disk's is explained."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Wrong hash")
+    files = media_containers.formats[fmt]
+    with pytest.raises(DeclaredHashMismatch, match="nothing was stored"):
+        lab.add_evidence(case.id, files[0], description="disk", declared={"sha256": "ab" * 32})
+    if fmt == "ewf":
+        with pytest.raises(DeclaredHashMismatch, match=r"container file disk\.E01"):
+            lab.add_evidence(
+                case.id,
+                files[0],
+                description="disk",
+                declared={"sha256": _hashes(files[0])["sha256"]},
+            )
+    assert _rows(lab) == (0, 0) and _store_files(lab) == []
+
+
+def _flip_byte(segment: Path) -> int:
+    """Flip one byte of chunk data in an uncompressed E01 segment where the media holds
+    data (not zeros, so the zeros libewf gives for the failed chunk change the hash)."""
+    data = bytearray(segment.read_bytes())
+    offset = 1024 * 1024
+    while sum(1 for b in data[offset : offset + 512] if b) < 400:
+        offset += 512
+    offset += 256
+    data[offset] ^= 0xFF
+    os.chmod(segment, 0o644)
+    segment.write_bytes(bytes(data))
+    return offset
+
+
+@SQLITE_ONLY
+def test_flipped_byte_in_an_e01_segment_is_reported(
+    make_lab: Callable[..., Lab], media_containers: BuiltContainers, tmp_path: Path
+) -> None:
+    """The chunk fails its checksum: intake takes the copy as received but marks it, records
+    the stored-hash mismatch and the unreadable range; `evidence verify` says so too."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Flipped byte")
+    copied = _copy(media_containers.formats["ewf"], tmp_path / "flipped")
+    _flip_byte(copied[0])
+    item = lab.add_evidence(case.id, copied[0], description="disk")
+    assert item.state == "hash-mismatch"
+    check = item.media_check or {}
+    assert check["stored_hashes"]["match"] == "mismatch"
+    assert check["read_errors"] and check["unreadable_bytes"] > 0
+    intake = lab.custody_log(case.id)[-1]
+    assert "STORED-HASH MISMATCH" in intake["reason"]
+    assert intake["details"]["stored_hashes"]["match"] == "mismatch"
+    assert intake["details"]["read_errors"][0]["length"] > 0
+    outcome = lab.verify_evidence(item.id)
+    assert not outcome["match"] and outcome["stored_hashes"]["match"] == "mismatch"
+    assert outcome["read_errors"] and outcome["containers_mismatched"] == []
+
+
+@SQLITE_ONLY
+def test_cli_takes_the_segments_beside_the_first(
+    lab_settings: object,
+    make_lab: Callable[..., Lab],
+    media_containers: BuiltContainers,
+    media_hashes: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """`lccu evidence add CASE disk.E01 --md5 <the disk's MD5>` as a user types it: every
+    segment is listed and stored; a missing segment is exit 2 with one line naming it."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("CLI")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+    env.update(
+        {
+            "LCCU_HOME": str(lab.settings.home),
+            "LCCU_USER": "vlas_inv",
+            "LCCU_DATABASE_URL": str(lab.settings.database_url),
+            "LCCU_EVIDENCE_DIR": str(lab.settings.evidence_dir),
+        }
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lccu.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    files = media_containers.formats["ewf"]
+    added = cli(
+        "evidence",
+        "add",
+        case.id,
+        str(files[0]),
+        "--description",
+        "disk",
+        "--md5",
+        media_hashes["md5"],
+        "--json",
+    )
+    assert added.returncode == 0, added.stderr
+    info = json.loads(added.stdout)
+    assert info["md5"] == media_hashes["md5"] and info["container_format"] == "ewf"
+    assert [c["name"] for c in info["containers"]] == [p.name for p in files]
+    copied = _copy(files, tmp_path / "gap", skip=files[1].name)
+    refused = cli("evidence", "add", case.id, str(copied[0]), "--description", "disk")
+    assert refused.returncode == 2 and files[1].name in refused.stderr
+    assert "Traceback" not in refused.stderr

@@ -1,0 +1,202 @@
+"""A stalled S3 server is a timeout, not a hang.
+
+A private SeaweedFS (ports of its own, never the shared 8333 server) is frozen with SIGSTOP:
+it keeps its sockets, so connections are accepted by the kernel and requests are sent, but
+nothing answers, as with a hung server. With ``LCCU_S3_TIMEOUT=2``, `lccu evidence add`, an
+intake frozen in the middle of its upload and a processing stage each fail within a few
+seconds with a message naming the stall, record nothing and store nothing; after SIGCONT
+the same actions succeed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lccu.config import Settings
+from lccu.errors import StoreUnavailable
+from lccu.storage import open_store
+from lccu.storage.s3 import make_client
+from lccu.testing.weed import PrivateWeed
+
+TIMEOUT = 2.0
+#: what a stalled call may take at most here: the timeout, an abort that stalls as long,
+#: and a loaded machine (before the timeouts, a stalled intake took over 3 minutes)
+BOUND = 6 * TIMEOUT + 6
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="module")
+def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWeed]:
+    server = PrivateWeed(tmp_path_factory.mktemp("weed"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lab_settings(lab_settings: Settings, weed: PrivateWeed, tmp_path: Path) -> Settings:
+    """The unit's settings with the evidence store on the private server, a fresh bucket
+    and a 2 s S3 timeout."""
+    return dataclasses.replace(
+        lab_settings,
+        s3_endpoint=weed.endpoint,
+        s3_access_key=weed.access_key,
+        s3_secret_key=weed.secret_key,
+        s3_secure=False,
+        s3_bucket=f"stall-{os.urandom(6).hex()}",
+        s3_retention_days=1,
+        s3_timeout=TIMEOUT,
+    )
+
+
+@pytest.fixture
+def thawed(weed: PrivateWeed) -> Iterator[PrivateWeed]:
+    """The server, running again at the end of the test whatever happened."""
+    yield weed
+    weed.thaw()
+
+
+def stored_objects(settings: Settings) -> list[str]:
+    """Every object version in the evidence bucket (read with the server running)."""
+    client = make_client(settings)
+    return [
+        f"{o.object_name}@{o.version_id}"
+        for o in client.list_objects(settings.s3_bucket, recursive=True, include_version=True)
+    ]
+
+
+def env_of(settings: Settings, user: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+    env.update(
+        LCCU_HOME=str(settings.home),
+        LCCU_DATABASE_URL=settings.database_url,
+        LCCU_S3_ENDPOINT=str(settings.s3_endpoint),
+        LCCU_S3_ACCESS_KEY=str(settings.s3_access_key),
+        LCCU_S3_SECRET_KEY=str(settings.s3_secret_key),
+        LCCU_S3_SECURE="false",
+        LCCU_S3_BUCKET=settings.s3_bucket,
+        LCCU_S3_RETENTION_DAYS="1",
+        LCCU_S3_TIMEOUT=str(TIMEOUT),
+        LCCU_USER=user,
+    )
+    return env
+
+
+def items_of(lab: Any, case_id: str) -> list[Any]:
+    return list(lab.list_evidence(case_id))
+
+
+@SQLITE_ONLY
+def test_evidence_add_fails_within_the_timeout(
+    make_lab: Callable[..., Any], lab_settings: Settings, thawed: PrivateWeed, tmp_path: Path
+) -> None:
+    """`lccu evidence add` against a frozen server exits 2 within the bound, naming the
+    stall and LCCU_S3_TIMEOUT, no traceback; nothing is recorded or stored; after SIGCONT
+    the same command takes the item in."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("stalled store")
+    open_store(lab_settings)  # the buckets exist: the stall is the server's, not a setup
+    image = tmp_path / "disk.raw"
+    image.write_bytes(os.urandom(3 * 1024 * 1024))
+    command = [
+        sys.executable,
+        "-m",
+        "lccu.cli.main",
+        "evidence",
+        "add",
+        case.id,
+        str(image),
+        "--description",
+        "disk",
+    ]
+    env = env_of(lab_settings, "vlas_inv")
+    thawed.freeze()
+    started = time.monotonic()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    took = time.monotonic() - started
+    thawed.thaw()
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert took < BOUND, took
+    assert "did not answer within 2 s (LCCU_S3_TIMEOUT)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert items_of(lab, case.id) == [] and stored_objects(lab_settings) == []
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert len(items_of(lab, case.id)) == 1 and len(stored_objects(lab_settings)) == 1
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("size", [3 * 1024 * 1024, 40 * 1024 * 1024])
+def test_intake_frozen_mid_upload(
+    make_lab: Callable[..., Any],
+    lab_settings: Settings,
+    thawed: PrivateWeed,
+    tmp_path: Path,
+    size: int,
+) -> None:
+    """The server freezes while an intake streams (one PUT, and a multipart upload): the
+    intake fails within the bound with the stall named, records no item, and once the
+    server runs again no object version has appeared; the retry stores the item."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("stalled upload")
+    image = tmp_path / "disk.raw"
+    image.write_bytes(os.urandom(size))
+    frozen: list[float] = []
+
+    def freeze_once(_n: int) -> None:
+        if not frozen:
+            thawed.freeze()
+            frozen.append(time.monotonic())
+
+    with pytest.raises(StoreUnavailable, match="did not answer within 2 s"):
+        lab.add_evidence(case.id, image, description="disk", progress=freeze_once)
+    took = time.monotonic() - frozen[0]
+    thawed.thaw()
+    assert took < BOUND, took
+    assert items_of(lab, case.id) == []
+    time.sleep(2 * TIMEOUT)  # what the server had buffered is handled now, if ever
+    assert stored_objects(lab_settings) == []
+    item = lab.add_evidence(case.id, image, description="disk")
+    assert item.size == size and len(stored_objects(lab_settings)) == 1
+
+
+@SQLITE_ONLY
+def test_processing_read_fails_within_the_timeout(
+    make_lab: Callable[..., Any], lab_settings: Settings, thawed: PrivateWeed, planted_disk: Any
+) -> None:
+    """A processing stage reading the evidence from a frozen server fails within the bound
+    with the stall named (the stage goes back to the queue, nothing is stored for it);
+    after SIGCONT the run completes."""
+    from lccu.tasks import drain, run_status, submit
+
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("stalled processing")
+    item = lab.add_evidence(case.id, planted_disk.image, description="disk")
+    run = submit(lab, item.id, yara=False, carve="none", expand=False)
+    store = open_store(lab_settings)
+    before = set(stored_objects(lab_settings))
+    thawed.freeze()
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="LCCU_S3_TIMEOUT"):
+        drain(lab, store)
+    took = time.monotonic() - started
+    thawed.thaw()
+    assert took < BOUND, took
+    status = run_status(lab, run.run_id)
+    assert status["state"] != "done" and status["report"] is None
+    assert not any(s["state"] == "done" for s in status["stages"]), status["stages"]
+    assert set(stored_objects(lab_settings)) == before
+    drain(lab, store)
+    status = run_status(lab, run.run_id)
+    assert status["state"] == "done", status
