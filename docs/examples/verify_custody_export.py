@@ -9,7 +9,12 @@ event names, with that party's key, over that event's hash), not the custody rul
 (custodian, place, seal, disposal) that `lccu custody verify --file` also checks; see
 docs/custody.md. Usage:
 
-    python3 verify_custody_export.py custody.jsonl [--head HEAD_HASH_NOTED_IN_THE_PV [--prefix]]
+    python3 verify_custody_export.py custody.jsonl --unit-key UNIT_PUBLIC_KEY \
+        [--head HEAD_HASH_NOTED_IN_THE_PV [--prefix]]
+
+A signature counts only with a key the file's key registry certifies for its signer at that
+time, and the registry only if the unit key (noted in the unit's procedures) signed it.
+Every event must have an anchor line (lccu anchors each event it appends).
 
 The head noted in the PV is the end of the log: events after it are a failure unless
 ``--prefix`` says the file is expected to extend the noted log (they are then listed).
