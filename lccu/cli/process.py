@@ -40,6 +40,12 @@ def _show(status: dict[str, Any]) -> None:
           + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
     for line in finding_lines(status.get("findings") or {}):
         plain(f"  {visible(line)}")
+    found = status.get("hashsets")
+    if found:  # as soon as the hashsets stage is done, before the report
+        sets = ", ".join(f"{visible(x['name'])} v{x['version']} ({x['kind']})"
+                         for x in found["sets"])
+        word = "NOTABLE" if found["notable"] else "notable"
+        plain(f"  hash sets {sets}: {word} {found['notable']} file(s), known {found['known']}")
     for s in status["stages"]:
         done, total = s["progress"]
         progress = f"{done}/{total}" if total else (str(done) if done else "")

@@ -18,7 +18,7 @@ def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[
     """A rich display with one line per stage on a terminal, one line per stage otherwise."""
     labels = {"hash": "hashing image", "files": "file systems (files)",
               "carve": "carving (files)", "archives": "archives (containers)",
-              "yara": "YARA (targets)"}
+              "yara": "YARA (targets)", "hashsets": "hash set lookups"}
     if sys.stderr.isatty():
         from rich.progress import (
             BarColumn,
@@ -66,17 +66,29 @@ def _stage_progress() -> tuple[Callable[[str, int, int | None], None], Callable[
 @click.option("--timezone", "timezone", default=None, metavar="ZONE",
               help="IANA time zone the source machine's clock was set to (Europe/Brussels), "
                    "for FAT/exFAT/ISO 9660 local times (default: LCCU_SOURCE_TIMEZONE).")
+@click.option("--hashset", "hashset_files", multiple=True, metavar="[KIND:]FILE",
+              help="Look every file up in this hash set file (repeatable; any format of "
+                   "`lccu hashset import`; KIND known: or notable:, default known for NSRL, "
+                   "notable otherwise). Without it: the case database's active sets, if any.")
+@click.option("--no-hashsets", is_flag=True,
+              help="Look files up in no hash set (not even the case database's).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout.")
 def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
          carve_scope: str, no_expand: bool, password_file: Path | None,
-         timezone: str | None, as_json: bool) -> None:
+         timezone: str | None, hashset_files: tuple[str, ...], no_hashsets: bool,
+         as_json: bool) -> None:
     """Hash, list file systems (deleted files too), extract, carve, open archives and
     documents, and YARA-scan IMAGE (raw, split, E01, VMDK, VHD, VHDX, QCOW2). Exit 1 when
     the media could not be read as acquired (read errors, or hashes stored in the container
     that differ)."""
+    import dataclasses
+    from contextlib import ExitStack
+
     from lccu.archive import expansion_limits
     from lccu.archive.passwords import read_password_list
+    from lccu.cli.app import progress_bar
     from lccu.config import load_settings
+    from lccu.errors import InvalidInput
     from lccu.fs.times import source_zone
     from lccu.pipeline import ScanOptions, run_scan
 
@@ -88,11 +100,26 @@ def scan(image: Path, out_dir: Path, rules: tuple[Path, ...], no_yara: bool,
                           timezone=timezone or settings.source_timezone,
                           expand=not no_expand, limits=expansion_limits(),
                           passwords=passwords)
-    update, stop = _stage_progress()
-    try:
-        report = run_scan(image, out_dir, options, update)
-    finally:
-        stop()
+    if hashset_files and no_hashsets:
+        raise InvalidInput("--hashset and --no-hashsets exclude each other")
+    with ExitStack() as stack:
+        if hashset_files or not no_hashsets:
+            from lccu.imaging import open_image
+
+            with open_image(image):  # a bad image is refused before any set is loaded
+                pass
+            from lccu.hashsets.scanning import from_database, from_files
+
+            lookup = stack.enter_context(
+                from_files(hashset_files, progress_bar) if hashset_files
+                else from_database(settings, lambda text: err_console.print(text,
+                                                                            markup=False)))
+            options = dataclasses.replace(options, hashsets=lookup)
+        update, stop = _stage_progress()
+        try:
+            report = run_scan(image, out_dir, options, update)
+        finally:
+            stop()
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -120,6 +147,8 @@ def _print_summary(report: dict[str, Any], out_dir: Path) -> None:
           f"{s['exported_files']} exported), carved {s['carved']} "
           f"({s['carved_validated']} validated), "
           + (f"archives {s['archives']} ({s['members']} members), " if "archives" in s else "")
+          + (f"hash sets: {s['notable']} notable, {s['known']} known, " if report.get("hashsets")
+             else "")
           + f"YARA hits {s['yara_hits']}, errors {s['errors']}, "
           f"read errors {s['read_errors']}, warnings {s['warnings']}")
     for fault in report["read_errors"][:20]:

@@ -28,6 +28,7 @@ from lccu.evidence.models import EvidenceContainer, EvidenceItem, new_uuid
 from lccu.evidence.records import EvidenceInfo
 from lccu.evidence.terms import ITEM_TYPES
 from lccu.hashing import ALGORITHMS, Digests, MultiHasher, normalise_hash
+from lccu.imaging.signatures import HEAD_BYTES, TAIL_BYTES
 from lccu.storage import EvidenceStore, StoredEvidence, open_store
 from lccu.storage.base import StagedEvidence
 from lccu.storage.pipe import BytePipe
@@ -380,6 +381,7 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
                 " files; an examiner who must keep a mismatching copy takes it in"
                 " deliberately with `lccu evidence add --accept-mismatch`)",
                 mismatched=differ, declared=pending.declared, observed=observed)
+        pending.recheck()  # access and case state again, before anything is committed
         committed = []
         for stage in staged:
             committed.append(stage.commit())
@@ -391,7 +393,7 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
         raise
     finally:
         store.close()
-    return pending.record(list(zip(names, committed, strict=True)), media)
+    return pending.record(list(zip(names, committed, strict=True)), media, rechecked=True)
 
 
 class StreamingIntake:
@@ -412,6 +414,7 @@ class StreamingIntake:
         self._stored: StoredEvidence | None = None
         self._info: EvidenceInfo | None = None
         self._finish_lock = threading.Lock()
+        self._head, self._tail = b"", b""  # what tells a container from raw bytes
         self._pipe_closed = False
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"intake-{pending.item_id[:8]}")
@@ -437,7 +440,28 @@ class StreamingIntake:
 
     def write(self, data: bytes | Sequence[bytes], timeout: float | None = None) -> int:
         """Hand over the next bytes; returns how many have been received in all."""
+        for piece in [data] if isinstance(data, bytes | bytearray | memoryview) else data:
+            if len(self._head) < HEAD_BYTES:
+                self._head += bytes(piece[: HEAD_BYTES - len(self._head)])
+            self._tail = (self._tail + bytes(piece[-TAIL_BYTES:]))[-TAIL_BYTES:]
         return self._pipe.write(data, timeout)
+
+    def _refuse_container(self) -> None:
+        """One file streamed in is taken as the bytes it is: a disk image in a container
+        (E01, VMDK, VHD, VHDX, QCOW2) must be taken in through its reader, which hashes the
+        media inside and takes every segment, so it is refused here before the store
+        commits (the item would otherwise carry the container's hashes, not the disk's)."""
+        from lccu.imaging.signatures import identify
+
+        found = identify(self._head, self._tail)
+        if found is None or found.unsupported:
+            return
+        raise InvalidInput(
+            f"{self.pending.source_name} is a {found.description}: an evidence item is the "
+            "disk inside it, whose hashes are read through its reader, and every segment "
+            "belongs to the item. Take it in with `lccu evidence add CASE "
+            f"{self.pending.source_name}` (it finds the other segments beside it); nothing "
+            "was stored")
 
     def finish(self, timeout: float | None = None) -> EvidenceInfo:
         """Wait for the store to commit, then record the item (once, however often asked)."""
@@ -448,9 +472,11 @@ class StreamingIntake:
                 raise InvalidInput(f"intake incomplete: {self.received} of {self.size} bytes")
             if self.error is None and not self._pipe_closed:
                 try:
+                    self._refuse_container()
                     self.pending.recheck()  # before the store may commit anything
-                except LccuError:
-                    self.abort("refused at completion")
+                except LccuError as exc:
+                    self.abort(str(exc) if isinstance(exc, InvalidInput)
+                               else "refused at completion")
                     raise
                 self._pipe.close()  # the go-ahead: the store may now commit
                 self._pipe_closed = True

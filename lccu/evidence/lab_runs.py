@@ -12,9 +12,11 @@ import json
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lccu.errors import NotFound
 from lccu.evidence.lab_base import LabBase
+from lccu.evidence.models import CustodyEvent
 
 
 def _status(run: Any, stages: Any) -> dict[str, Any]:
@@ -58,6 +60,26 @@ def _status(run: Any, stages: Any) -> dict[str, Any]:
     }
 
 
+def _hashset_findings(session: Session, run: Any) -> dict[str, Any] | None:
+    """What the run's hashsets stage found (the set versions, how many known and notable
+    files), from its ``processed`` custody event: there as soon as that stage is done,
+    before the report; None before (or when no hash set was active)."""
+    details = session.scalar(
+        select(CustodyEvent.details)
+        .where(
+            CustodyEvent.evidence_id == run.evidence_id,
+            CustodyEvent.action == "processed",
+            # lccu.tasks.runner.stage_reason of the one hashsets stage of this run
+            CustodyEvent.reason == f"stage hashsets segment 0 of processing run {run.id}",
+        )
+        .limit(1)
+    )
+    if details is None:
+        return None
+    found = json.loads(details).get("hashsets")
+    return found if isinstance(found, dict) else None
+
+
 class LabRuns(LabBase):
     """Processing runs and reports, behind their item's access check."""
 
@@ -77,7 +99,7 @@ class LabRuns(LabBase):
             stages = session.scalars(
                 select(StageRun).where(StageRun.run_id == run.id).order_by(StageRun.id)
             )
-            return _status(run, stages)
+            return {**_status(run, stages), "hashsets": _hashset_findings(session, run)}
 
     def runs_of(self, evidence: str | None = None) -> list[str]:
         """Run ids, newest first: of one evidence item (its access checked and audited as

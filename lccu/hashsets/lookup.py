@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from lccu.errors import LccuError
 from lccu.hashsets.store import HashSetStore
 
 LISTS = ("files", "carved", "members")
@@ -85,12 +86,68 @@ def used(sets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def counts(report: Mapping[str, Any]) -> dict[str, int]:
-    """Files (of all three lists) with at least one known / notable entry."""
-    known = notable = 0
-    for key in LISTS:
-        for record in report.get(key) or []:
-            kinds = {h["kind"] for h in record.get("hashsets") or ()}
-            known += "known" in kinds
-            notable += "notable" in kinds
-    return {"known": known, "notable": notable}
+#: where a stage result holds each list of records (stage, key)
+SOURCES = {"files": ("files", "files"), "carved": ("carve", "carved"),
+           "members": ("archives", "members")}
+
+
+def records_of(results: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
+    """Every file, carved file and archive member in a run's stage results."""
+    return [r for stage, key in SOURCES.values() for result in results.get(stage, ())
+            for r in result.get(key, ())]
+
+
+def stage_result(store: HashSetStore, sets: Sequence[dict[str, Any]],
+                 records: Sequence[Mapping[str, Any]],
+                 warnings: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+    """The ``hashsets`` stage's result: the set versions used, the hits per digest (hex;
+    only digests that hit), how many records are known and notable. ``lccu scan`` makes
+    the same one, so both reports come out of one assembly."""
+    hits = match(store, sets, records)
+    kinds = [{h["kind"] for h in hits_of(r, hits)} for r in records]
+    return {"hashsets": used(sets), "hits": {d.hex(): v for d, v in sorted(hits.items())},
+            "known": sum("known" in k for k in kinds),
+            "notable": sum("notable" in k for k in kinds),
+            "errors": [], "warnings": list(warnings)}
+
+
+def mark(report: dict[str, Any], results: Sequence[Mapping[str, Any]]) -> None:
+    """Put a ``hashsets`` stage result's hits on every record of ``report`` (each gets
+    ``hashsets``, empty when none) and name the set versions used; without one (no set
+    was active, or the stage failed: its reason is in ``errors``) every list is empty."""
+    if not results:
+        no_lookup(report)
+        return
+    annotate(report, {bytes.fromhex(k): v for k, v in results[0]["hits"].items()})
+    report["hashsets"] = list(results[0]["hashsets"])
+
+
+class HashSetLookup:
+    """The set versions a scan looks its files up in, and the store that holds them."""
+
+    def __init__(
+        self,
+        store: HashSetStore,
+        sets: Sequence[dict[str, Any]],
+        warnings: Sequence[dict[str, str]] = (),
+    ) -> None:
+        self.store = store
+        self.sets = list(sets)
+        self.warnings = list(warnings)
+
+    def result(self, results: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, Any]:
+        """The scan's ``hashsets`` stage result over its other stages' results; a set
+        that cannot be read is an ``errors`` entry (its files are then not marked)."""
+        records = records_of(results)
+        try:
+            return stage_result(self.store, self.sets, records, self.warnings)
+        except LccuError as exc:
+            return {"hashsets": [], "hits": {}, "known": 0, "notable": 0,
+                    "errors": [{"where": "hash sets", "message": str(exc)}],
+                    "warnings": list(self.warnings)}
+
+
+def no_lookup(report: dict[str, Any]) -> None:
+    """A report of a scan without hash sets still says so: every ``hashsets`` is empty."""
+    annotate(report, {})
+    report["hashsets"] = []

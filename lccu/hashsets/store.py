@@ -97,6 +97,7 @@ class HashSetInfo:
             "version": self.version,
             "kind": self.kind,
             "hash_types": self.hash_types,
+            "source_sha256": self.source_sha256,
         }
 
     def as_dict(self) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Each way of running the stages hands their results here in the shape a worker st
 (``{"image", "errors", "read_errors"}`` for hash, ``{"volumes", "files", "errors",
 "warnings", "source_timezone"}`` for files, ``{"carved", "errors"}`` per carve segment,
 ``{"yara", "errors"}`` per YARA part, ``{"members", "archives", "expansion", "errors"}`` for
-archives), so the same image gives the same report whichever way it ran, apart from run
+archives, ``{"hashsets", "hits", "known", "notable", "errors", "warnings"}`` for hash set
+lookups), so the same image gives the same report whichever way it ran, apart from run
 metadata (when, which lccu, the image's name). The one schema version is
 :data:`lccu.report.SCHEMA_VERSION`.
 """
@@ -16,11 +17,12 @@ from typing import Any
 
 from lccu import __version__
 from lccu.evidence.canonical import format_time, utc_now
+from lccu.hashsets.lookup import mark
 from lccu.report import SCHEMA_VERSION, outcome, summarize
 
 Results = Mapping[str, Sequence[dict[str, Any]]]
 #: the order in which the stages' errors and warnings are listed
-STAGE_ORDER = ("hash", "files", "carve", "archives", "yara", "yara-files")
+STAGE_ORDER = ("hash", "files", "carve", "archives", "yara", "yara-files", "hashsets")
 _NO_FILES: dict[str, Any] = {"volumes": [], "files": [], "errors": [], "warnings": []}
 
 
@@ -75,6 +77,7 @@ def assemble_report(results: Results, *, label: str,
         report["case"] = case
     if evidence:
         report["evidence"] = evidence
+    mark(report, results.get("hashsets", ()))  # every record's hashsets, empty without sets
     report["summary"] = summarize(report)
     report["outcome"] = outcome(report)
     return report

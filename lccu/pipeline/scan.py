@@ -18,6 +18,7 @@ from lccu.archive import ExpansionLimits, expansion_limits
 from lccu.errors import LccuError
 from lccu.fs.times import source_zone, zone_name
 from lccu.hashing import Digests, hash_stream
+from lccu.hashsets.lookup import HashSetLookup
 from lccu.imaging import ImageStream, open_image
 from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
@@ -48,6 +49,8 @@ class ScanOptions:
     limits: ExpansionLimits | None = None
     #: the case's password list for encrypted archives: never in a report or a repr
     passwords: tuple[str, ...] = field(default=(), repr=False)
+    #: the hash sets every file is looked up in (None: none, every ``hashsets`` is empty)
+    hashsets: HashSetLookup | None = None
 
 
 def _noop(_stage: str, _n: int, _total: int | None) -> None:
@@ -136,6 +139,10 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
                                          out, tick=lambda n: progress("yara", n, None),
                                          members=expanded.members)
             results["yara"] = [{"yara": hits, "errors": yara_errors}]
+    if options.hashsets is not None:
+        if options.hashsets.sets:
+            progress("hashsets", 0, None)
+        results["hashsets"] = [options.hashsets.result(results)]
     return assemble_report(results, label=label, errors=options.extra_errors,
                            yara_rules=yara_rules, case=options.case, evidence=options.evidence)
 

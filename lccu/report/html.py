@@ -63,6 +63,7 @@ def _environment() -> Environment:
     env.filters["preview"] = text.hex_preview
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.tests["linkable"] = linkable
+    env.filters["hsclass"] = hashset_class
     return env
 
 
@@ -103,7 +104,7 @@ def _render(
     if not isinstance(report, Mapping):
         raise TypeError(f"a report must be a mapping, not {type(report).__name__}")
     files = list(report.get("files") or [])
-    deleted = [f for f in files if not f.get("allocated", True)]
+    deleted = notable_first([f for f in files if not f.get("allocated", True)])
     thumbs = collect_thumbnails(
         report,
         out_dir,
@@ -120,7 +121,7 @@ def _render(
         "volumes": _table(list(report.get("volumes") or []), max_rows),
         "deleted": _table(deleted, max_rows),
         "stomped": _table([f for f in files if f.get("timestomp")], max_rows),
-        "carved": _table(list(report.get("carved") or []), max_rows),
+        "carved": _table(notable_first(list(report.get("carved") or [])), max_rows),
         "yara": _table(list(report.get("yara") or []), max_rows),
         "rule_files": _table(list((report.get("yara_rules") or {}).get("files") or []),
                              max_rows),
@@ -130,13 +131,47 @@ def _render(
         "warnings": _table(list(report.get("warnings") or []), max_rows),
         "expanded": "members" in report or "archives" in report,
         "archives": _table(list(report.get("archives") or []), max_rows),
-        "members": _table(list(report.get("members") or []), max_rows),
+        "members": _table(notable_first(list(report.get("members") or [])), max_rows),
+        "has_hashsets": "hashsets" in report,
+        "hashsets_used": list(report.get("hashsets") or []),
+        "marked": _table(hashset_rows(report), max_rows),
         "member_names": {m.get("id"): m.get("provenance") for m in report.get("members") or []},
         "chart": bar_chart(count_by_mime(files)),
         "thumbs": thumbs,
         "max_thumbnail_bytes": max_thumbnail_bytes,
     }
     return _environment().get_template(TEMPLATE).render(**context)
+
+
+def hashset_class(record: Mapping[str, Any]) -> str:
+    """``notable`` or ``known`` for a record in a hash set of that kind (notable wins), else
+    empty: the row's CSS class (rows of known files can be hidden)."""
+    kinds = {hit.get("kind") for hit in record.get("hashsets") or ()}
+    return "notable" if "notable" in kinds else "known" if "known" in kinds else ""
+
+
+def notable_first(records: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Records in notable hash sets first, then the others in their order."""
+    return sorted(records, key=lambda r: hashset_class(r) != "notable")
+
+
+def hashset_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every file, carved file and archive member in a hash set, notable first."""
+    rows: list[dict[str, Any]] = []
+    for f in report.get("files") or []:
+        if f.get("hashsets"):
+            origin = "file" if f.get("allocated", True) else "deleted file"
+            rows.append({"origin": origin, "where": f"{f.get('volume')}:{f.get('path')}",
+                         "record": f, "size": f.get("size")})
+    for c in report.get("carved") or []:
+        if c.get("hashsets"):
+            rows.append({"origin": "carved", "where": f"at offset {c.get('offset'):,}",
+                         "record": c, "size": c.get("length")})
+    for m in report.get("members") or []:
+        if m.get("hashsets"):
+            rows.append({"origin": "member", "where": str(m.get("provenance")), "record": m,
+                         "size": m.get("size")})
+    return sorted(rows, key=lambda row: hashset_class(row["record"]) != "notable")
 
 
 def engine_counts(report: Mapping[str, Any]) -> list[tuple[str, int]]:

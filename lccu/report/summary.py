@@ -21,6 +21,14 @@ def summarize(report: Mapping[str, Any]) -> dict[str, int]:
         expanded = {"members": len(members),
                     "members_exported": sum(1 for m in members if m.get("exported")),
                     "archives": len(report.get("archives") or [])}
+    marked: dict[str, int] = {}
+    if "hashsets" in report:  # 2.4: files in known and notable hash sets
+        marked = {"known": 0, "notable": 0}
+        for key in ("files", "carved", "members"):
+            for record in report.get(key) or []:
+                kinds = {hit.get("kind") for hit in record.get("hashsets") or ()}
+                marked["known"] += "known" in kinds
+                marked["notable"] += "notable" in kinds
     return {
         "volumes": len(report.get("volumes") or []),
         "files": len(files),
@@ -33,6 +41,7 @@ def summarize(report: Mapping[str, Any]) -> dict[str, int]:
         "read_errors": len(report.get("read_errors") or []),
         "warnings": len(report.get("warnings") or []),
         **expanded,
+        **marked,
     }
 
 

@@ -31,7 +31,9 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "hash": (), "files": (), "carve": (), "yara": (),
     "archives": ("files", "carve"), "yara-files": ("files", "carve", "archives"),
     "timeline": ("files",),
-    "report": ("hash", "files", "carve", "yara", "archives", "yara-files", "timeline"),
+    "hashsets": ("files", "carve", "archives"),
+    "report": ("hash", "files", "carve", "yara", "archives", "yara-files", "timeline",
+               "hashsets"),
 }
 _LOCK_ID = 0x1CC0
 

@@ -157,7 +157,8 @@ def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
     if claim is None:
         return None
     started, outcome, reused = time.monotonic(), "retried", False
-    label = claim.stage if claim.stage in ("hash", "files", "archives", "yara-files", "report") \
+    label = claim.stage if claim.stage in ("hash", "files", "archives", "yara-files", "hashsets",
+                                           "report") \
         else f"{claim.stage}#{claim.segment}"
     beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
     beat.start()
@@ -175,7 +176,7 @@ def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
             result_digest = digest(result)
         else:
             result_key, result_digest, reused, result = _execute(lab, store, claim, key, beat)
-        if result is None and claim.stage in ("hash", "report"):  # reused: read it back
+        if result is None and claim.stage in ("hash", "report", "hashsets"):  # reused: read it
             with store.open_derived(result_key) as fh:
                 result = json.loads(fh.read())
         _record(lab, claim, result_key, result_digest, reused, result)
@@ -242,5 +243,10 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
 
         details["expansion"] = expansion_settings(run_limits(claim.options),
                                                   claim.options.get("passwords", ()))
+    if claim.stage == "hashsets" and result is not None:  # the set versions used, counts
+        found = result
+        details["hashsets"] = {"sets": [{k: s[k] for k in ("name", "version", "kind")}
+                                        for s in found["hashsets"]],
+                               "known": found["known"], "notable": found["notable"]}
     lab.record_event(claim.case_id, "processed", evidence=claim.evidence_id,
                      reason=stage_reason(claim), details=details, processing=True, once=True)

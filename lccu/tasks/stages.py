@@ -230,6 +230,18 @@ def run_yara_files(ctx: StageContext) -> dict[str, Any]:
     return {"yara": hits, "errors": errors}
 
 
+def run_hashsets(ctx: StageContext) -> dict[str, Any]:
+    """Look every file, carved file and archive member the run found up in the hash set
+    versions the run was submitted with (by every hash type each set has); the result holds
+    the hits per digest, which the report puts on each record."""
+    from lccu.hashsets.lookup import records_of, stage_result
+
+    result = stage_result(ctx.lab.hashsets, list(ctx.options.get("hashsets") or []),
+                          records_of(ctx.inputs))
+    ctx.tick(1, 1)
+    return result
+
+
 STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "hash": run_hash,
     "files": run_files,
@@ -238,4 +250,5 @@ STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "archives": run_archives,
     "yara-files": run_yara_files,
     "timeline": run_timeline,
+    "hashsets": run_hashsets,
 }

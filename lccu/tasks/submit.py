@@ -37,7 +37,7 @@ CARVE_MODES = ("all", "unallocated", "none")
 
 
 def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
-         expand: bool = True) -> list[tuple[str, int, int, int]]:
+         expand: bool = True, hashsets: bool = False) -> list[tuple[str, int, int, int]]:
     """(stage, segment, start, end) rows of a run over an image of ``size`` bytes; a disabled
     stage (``carve="none"``, ``yara=False``, ``expand=False``) gets no rows at all, so
     nothing waits for it."""
@@ -49,6 +49,8 @@ def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
         rows.append(("archives", 0, 0, size))
     if yara:
         rows.append(("yara-files", 0, 0, size))
+    if hashsets:  # only when a hash set is active: lookups of every file in each
+        rows.append(("hashsets", 0, 0, size))
     return [*rows, ("report", 0, 0, size)]
 
 
@@ -90,6 +92,8 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
     if expand:
         options["archive_limits"] = expansion_limits().as_dict()
         options["passwords"] = list(passwords)
+    # the hash set versions active now: the run uses these, whatever is imported meanwhile
+    options["hashsets"] = [s.ref() for s in lab.hashsets.active()]
     now = queue.now_text()
     with lab.db.session() as session:
         queue.lock_queue(session)
@@ -101,7 +105,8 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
         session.flush()
         queued = 0
         for stage, segment, start, end in plan(evidence.size, seg, yara=yara, carve=carve,
-                                               expand=expand):
+                                               expand=expand,
+                                               hashsets=bool(options["hashsets"])):
             ready = not queue.DEPENDS[stage]
             queued += ready
             session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,

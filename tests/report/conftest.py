@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from report_pictures import jpeg_bytes, png_bytes
 
-from lccu.report import summarize
+from lccu.report import SCHEMA_VERSION, summarize
 
 MAGENTA = (255, 0, 255)  # the exported PNG of a deleted file
 ORANGE = (230, 120, 20)  # the carved JPEG
@@ -228,7 +228,7 @@ def build_report(out_dir: Path) -> dict[str, Any]:
         },
     ]
     report: dict[str, Any] = {
-        "schema_version": "2.3",
+        "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lccu", "version": "0.1.0"},
         "generated_at": "2026-11-23T10:00:00Z",
         "source_timezone": None,

@@ -10,11 +10,13 @@ import dataclasses
 import subprocess
 import time
 from datetime import datetime
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from lccu.config import Settings
-from lccu.tasks import run_status, submit
+from lccu.tasks import submit
 from lccu.testing.images import PlantedManifest
 from lccu.testing.pytest_services import S3Endpoint
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
@@ -36,18 +38,22 @@ def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
         s3_retention_days=1)
 
 
-def _kill_during(lab: object, run_id: str, stage: str,
-                 victim: subprocess.Popen[bytes]) -> float:
-    """SIGKILL ``victim`` as soon as it holds ``stage``; returns the time of the kill."""
+def _kill_during(lab: Any, run_id: str, stage: str, victim: subprocess.Popen[bytes]) -> float:
+    """SIGKILL ``victim`` as soon as it holds ``stage``; returns the time of the kill. Reads
+    the stage rows directly (``lccu status`` is audited: a tight poll would flood the log)."""
+    from lccu.tasks.state import StageRun
+
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        stages = run_status(lab, run_id)["stages"]
-        if any(s["stage"] == stage and s["state"] == "running" for s in stages):
+        with lab.db.session() as session:
+            states = set(session.scalars(select(StageRun.state).where(
+                StageRun.run_id == run_id, StageRun.stage == stage)))
+        if "running" in states:
             victim.kill()
             killed_at = time.time()
             victim.wait(timeout=10)
             return killed_at
-        if any(s["stage"] == stage and s["state"] == "done" for s in stages):
+        if "done" in states:
             pytest.fail(f"the {stage} stage finished before the worker could be killed")
         time.sleep(0.005)
     pytest.fail(f"the worker never started the {stage} stage")

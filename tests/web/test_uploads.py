@@ -206,3 +206,19 @@ def test_foreign_case_upload_is_denied(client: TestClient,
     start = client.post(f"/api/v1/cases/{case.id}/uploads", headers={"X-CSRF-Token": csrf},
                         json={"filename": "a", "size": 10, "description": "d"})
     assert start.status_code == 403
+
+
+def test_container_upload_is_sent_to_the_cli(client: TestClient, case_id: str,
+                                             make_lab: Callable[..., Lab],
+                                             unit: Settings) -> None:
+    """An E01 uploaded as one file would carry the container's hashes, not the disk's:
+    completing it is refused (422) naming `lccu evidence add`; nothing stored (issue 12)."""
+    from lccu.testing.corpus import corpus_file
+
+    csrf = login(client, "vlas_inv")
+    data = corpus_file("dfvfs", "ext2.E01").read_bytes()
+    _, done = upload_file(client, csrf, case_id, data, chunk=1 << 20, filename="disk.E01")
+    assert done.status_code == 422, done.text
+    assert "lccu evidence add" in done.json()["detail"]
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+    assert evidence_files(unit) == [] and scratch_files(unit) == []

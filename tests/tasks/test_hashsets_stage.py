@@ -1,0 +1,91 @@
+"""Processing runs look every file up in the unit's active hash sets: the embedded `lccu
+process` path (the very stage code workers run) marks exactly the planted files, the
+``processed`` event of the hashsets stage names the set versions, and `lccu status` shows
+a notable hit as soon as that stage is done, before the report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lccu.storage import open_store
+from lccu.tasks import drain, run_status, submit
+from lccu.testing.images import PlantedManifest
+from tests.hashsets.test_scan_marks import check_marks, pick, write_sets
+from tests.tasks.conftest import Unit
+from tests.tasks.helpers import load_report, processed_events
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_embedded_run_marks_planted_files(
+    unit: Unit, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
+    notable, known = pick(planted_disk)
+    sums, nsrl = write_sets(tmp_path, notable, known)
+    admin = unit.lab("admin")
+    admin.hashset_import("unit notable", sums, kind="notable")
+    admin.hashset_import("NSRL", nsrl, kind="known")
+    bad = admin.hashset_import("unit notable", sums, kind="notable")  # version 2 is active
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    store = open_store(lab.settings)
+    run = submit(lab, evidence, rules=[unit.rules])
+    early: dict[str, Any] = {}
+
+    def on_stage(label: str) -> None:
+        if label == "hashsets":
+            early.update(run_status(lab, run.run_id))
+
+    drain(lab, store, on_stage=on_stage)
+    status = run_status(lab, run.run_id)
+    assert status["state"] == "done", status
+    report = load_report(lab, status["report"])
+    check_marks(report, notable, known)
+    assert {(s["name"], s["version"], s["kind"]) for s in report["hashsets"]} == {
+        ("unit notable", bad.version, "notable"),
+        ("NSRL", 1, "known"),
+    }
+    # shown as soon as the hashsets stage finished, while the report was still to come
+    assert early["hashsets"]["notable"] == report["summary"]["notable"]
+    assert early["hashsets"]["known"] == report["summary"]["known"]
+    assert next(s for s in early["stages"] if s["stage"] == "report")["state"] != "done"
+    events = [e for e in processed_events(lab, evidence) if e["details"]["stage"] == "hashsets"]
+    assert len(events) == 1
+    assert events[0]["details"]["hashsets"]["sets"] == [
+        {"name": "NSRL", "version": 1, "kind": "known"},
+        {"name": "unit notable", "version": 2, "kind": "notable"},
+    ]
+    shown = subprocess.run(
+        [sys.executable, "-m", "lccu.cli.main", "status", evidence],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **unit.env, "LCCU_USER": "vlas_inv"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        f"hash sets NSRL v1 (known), unit notable v2 (notable): NOTABLE "
+        f"{report['summary']['notable']} file(s), known {report['summary']['known']}"
+        in shown.stdout
+    ), shown.stdout
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_run_without_sets_has_no_hashsets_stage(unit: Unit, tmp_path: Path) -> None:
+    """No active set: no hashsets stage, every record's list empty, no set named."""
+    path = tmp_path / "zeros.raw"
+    path.write_bytes(bytes(1024 * 1024))
+    evidence = unit.add_image("vlas_inv", path, "Z1")
+    lab = unit.lab("vlas_inv")
+    run = submit(lab, evidence, rules=[unit.rules])
+    drain(lab, open_store(lab.settings))
+    status = run_status(lab, run.run_id)
+    assert status["state"] == "done" and status["hashsets"] is None
+    assert "hashsets" not in {s["stage"] for s in status["stages"]}
+    report = load_report(lab, status["report"])
+    assert report["hashsets"] == [] and report["summary"]["notable"] == 0
