@@ -155,11 +155,9 @@ def status(state: State, evidence: str | None, watch: bool, workers: bool,
 
     lab = state.lab()
     if workers:
-        from lccu.errors import AccessDenied
         from lccu.tasks.health import overview
 
-        if lab.actor.role != "operator":
-            raise AccessDenied("only operators see the workers and the queue of every zone")
+        lab.check_unit_view("workers.read")  # operators only, decided and audited
         view = overview(lab)
         if as_json:
             emit_json(view)

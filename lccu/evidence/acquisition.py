@@ -19,6 +19,7 @@ only order the segments of a series.
 
 from __future__ import annotations
 
+import stat
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,11 +65,15 @@ class LocalAcquisition:
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise InvalidInput(f"{path}: no such file")
-    if not path.is_file():
-        raise InvalidInput(f"{path}: not a regular file (a directory?)")
-    if path.stat().st_size == 0:
+    """A regular file, or :class:`InvalidInput` naming what it is instead (a FIFO would
+    block the intake, ``/dev/zero`` never end; a directory, a symlink loop)."""
+    from lccu.imaging.containers import check_input_file
+
+    info = check_input_file(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidInput(f"{path} is a block device, not a file: acquire it to an image "
+                           "file first (ewfacquire, dd) and take that in")  # fmt: skip
+    if info.st_size == 0:
         raise InvalidInput(f"{path}: the file is empty (0 bytes); nothing to take in")
 
 

@@ -21,10 +21,18 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lccu.errors import AccessDenied, InvalidInput, NotFound
-from lccu.evidence.access import Actor, AuditLog, Decision, active_share, case_access
+from lccu.evidence.access import (
+    WRITER_ROLES,
+    Actor,
+    AuditLog,
+    Decision,
+    active_share,
+    case_access,
+)
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.lab_lookup import _lookup_case, _lookup_item, _unique_prefix
 from lccu.evidence.models import Case, EvidenceItem, User
+from lccu.evidence.records import CaseInfo
 
 if TYPE_CHECKING:
     from lccu.tasks.state import ProcessingRun
@@ -65,6 +73,8 @@ _PHRASES = {
     "audit.verify": "verify the audit log",
     "password.set": "set this password",
     "hashset.import": "import hash sets",
+    "workers.read": "see the workers",
+    "metrics.read": "read the metrics",
     "hashset.remove": "remove hash sets",
 }
 
@@ -96,6 +106,9 @@ class Gate:
     def __init__(self, actor: Actor, audit: AuditLog) -> None:
         self.actor = actor
         self.audit = audit
+        #: runs this gate has let the actor read: polling a run's progress (``lccu status
+        #: --watch``, ``process --wait``) is decided every time but audited once per Lab
+        self._runs_read: set[tuple[str, str]] = set()
 
     # -- verdicts -----------------------------------------------------------------------------
 
@@ -257,6 +270,39 @@ class Gate:
         )
         return select(Case.id).where(or_(Case.zone_id == self.actor.zone_id, Case.id.in_(shared)))
 
+    def owns(self, session: Session, ref: str) -> bool:
+        """Whether ``ref`` names a case of the actor's own zone (no audit: the web asks it
+        to know whether a justification is needed; unknown and foreign references give the
+        same answer, so the question leaks nothing)."""
+        ref = ref.strip()
+        found = session.scalar(
+            select(Case.id).where(
+                or_(Case.id == ref, Case.number == ref), Case.zone_id == self.actor.zone_id
+            )
+        )
+        return found is not None
+
+    def abilities(self, case: CaseInfo) -> dict[str, bool]:
+        """What the actor's forms on ``case`` may offer (the decisions themselves are
+        made again, and audited, when a form is sent): ``owner`` (share, revoke, close),
+        ``can_record`` (custody events, countersigning), ``can_close``."""
+        now = _now()
+        active = [
+            s
+            for s in case.shares
+            if s.revoked_at is None and (s.valid_until is None or s.valid_until > now)
+        ]
+        writer = self.actor.role in WRITER_ROLES
+        owner = writer and self.actor.zone == case.zone
+        contributes = any(
+            s.zone == self.actor.zone and s.permission == "contribute" for s in active
+        )
+        return {
+            "owner": owner,
+            "can_record": writer and (owner or contributes),
+            "can_close": owner and case.status == "open",
+        }
+
     def may_list(self, operation: str = "case.list") -> None:
         """Refuse (audited) the roles that list no cases: a dpo reads the audit log and a
         unit admin administers, neither reads case contents."""
@@ -336,9 +382,15 @@ class Gate:
                 detail={"why": why, "evidence": item.id},
             )
             raise NotFound(why)
-        self.allow(
-            operation, case=case, object_type="run", object_id=run.id, detail={"evidence": item.id}
-        )
+        if (operation, run.id) not in self._runs_read:
+            self._runs_read.add((operation, run.id))
+            self.allow(
+                operation,
+                case=case,
+                object_type="run",
+                object_id=run.id,
+                detail={"evidence": item.id},
+            )
         return case, item, run
 
     def run_by_id(
@@ -361,22 +413,24 @@ class Gate:
         decision = self.decide(case, processing=processing)
         if not decision.allowed:
             raise self.deny(operation, decision.why, case=case, object_type="run", object_id=run.id)
-        self.allow(
-            operation,
-            case=case,
-            object_type="run",
-            object_id=run.id,
-            detail={"evidence": item.id, "access": decision.why},
-        )
+        if (operation, run.id) not in self._runs_read:
+            self._runs_read.add((operation, run.id))
+            self.allow(
+                operation,
+                case=case,
+                object_type="run",
+                object_id=run.id,
+                detail={"evidence": item.id, "access": decision.why},
+            )
         return case, item, run
 
     def party_refusal(self, session: Session, case: Case, username: str) -> str | None:
         """Why ``username`` cannot be a party to a hand-over in ``case`` (receive the item
-        or witness it), or None: they must exist, be active, take custody in their role,
+        or witness it), or None: they must be active, take custody in their role,
         and their zone must see the case now (owner, or a valid grant)."""
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            return f"there is no user {username!r}"
+            return None  # an unknown receiver is an input error of the custody rules
         if not user.active:
             return f"{username} is deactivated"
         if user.role not in ("investigator", "analyst", "operator"):
@@ -387,6 +441,20 @@ class Gate:
                 f"share the case with {user.zone.name} first"
             )
         return None
+
+    def unit_view(self, operation: str, *, audit_allowed: bool = True) -> None:
+        """May the actor see the unit's processing (workers, the queue per zone, metrics)?
+        Operators, who run the workers, may; it shows no case contents. A refusal is
+        audited; an allowed look too, unless ``audit_allowed`` is false (a Prometheus
+        scrape every few seconds would bury the log)."""
+        if self.actor.role not in ZONE_ADMIN_ROLES:
+            raise self.deny(
+                operation,
+                f"only operators see the workers and the queue of every zone, not "
+                f"{article(self.actor.role)}",
+            )
+        if audit_allowed:
+            self.allow(operation)
 
     # -- administration -----------------------------------------------------------------------
 

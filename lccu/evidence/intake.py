@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from lccu.errors import DeclaredHashMismatch, InvalidInput, LccuError, StorageError
 from lccu.evidence.canonical import format_time, utc_now
+from lccu.evidence.lab_base import LabBase
 from lccu.evidence.models import EvidenceContainer, EvidenceItem, new_uuid
 from lccu.evidence.records import EvidenceInfo
 from lccu.evidence.terms import ITEM_TYPES
@@ -35,7 +36,6 @@ from lccu.storage.pipe import BytePipe
 
 if TYPE_CHECKING:
     from lccu.evidence.acquisition import LocalAcquisition
-    from lccu.evidence.lab import Lab
 
 Progress = Callable[[int], None]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -100,7 +100,7 @@ class MediaFacts:
 class PendingIntake:
     """An intake that has passed every check that can be made before the bytes arrive."""
 
-    lab: Lab
+    lab: LabBase  # the Lab (typed by its base: intake must not import lab.py)
     case_id: str
     item_id: str
     key: str
@@ -237,7 +237,7 @@ class PendingIntake:
         return info
 
 
-def prepare(lab: Lab, case_ref: str, *, source_name: str, size: int, facts: ItemFacts,
+def prepare(lab: LabBase, case_ref: str, *, source_name: str, size: int, facts: ItemFacts,
             declared: Mapping[str, str] | None, accept_mismatch: bool,
             legal_hold: bool) -> PendingIntake:
     """Check everything that can be checked before any byte is stored; open the store."""

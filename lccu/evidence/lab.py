@@ -58,6 +58,7 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
     # -- plumbing ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Release the database connections (the Lab is not used afterwards)."""
         self.db.dispose()
 
     def __enter__(self) -> Lab:

@@ -53,6 +53,7 @@ class LabAdmin(LabBase):
         return name
 
     def zones(self) -> list[str]:
+        """The names of the unit's zones."""
         with self.db.session() as session:
             return list(session.scalars(select(Zone.name).order_by(Zone.name)))
 
@@ -95,6 +96,7 @@ class LabAdmin(LabBase):
         return info
 
     def users(self) -> list[UserInfo]:
+        """Every user with zone, role and key fingerprint (to check signatures by)."""
         with self.db.session() as session:
             return [UserInfo.of(u) for u in session.scalars(select(User).order_by(User.username))]
 

@@ -21,7 +21,8 @@ class LabAudit(LabBase):
             return self.audit.entries(session, zone=zone, limit=limit)
 
     def verify_audit(self) -> list[str]:
-        """Problems of the audit chain, including a tail cut off after its last anchor."""
+        """Problems in the audit log's hash chain, including a tail cut off after its last
+        anchor; empty when intact (dpo only)."""
         if self.actor.role != "dpo":
             raise self._deny("audit.verify", "only a data protection officer verifies the log")
         anchors, complaints = AuditAnchors(self.settings.anchor_dir).read(self.settings)

@@ -25,6 +25,8 @@ class LabCases(LabBase):
 
     def create_case(self, title: str, *, zone: str | None = None, reference: str | None = None,
                     number: str | None = None) -> CaseInfo:
+        """Open a case in the user's zone (investigators and analysts); its first custody
+        event records the opening. ``number`` defaults to the next ``LCCU-<year>-NNNNN``."""
         title = title.strip()
         if not title:
             raise InvalidInput("a case needs a title")
@@ -62,6 +64,9 @@ class LabCases(LabBase):
         return info
 
     def get_case(self, ref: str, *, justification: str | None = None) -> CaseInfo:
+        """A case by id, number or unique id prefix, if the user's zone may see it;
+        ``justification`` is logged with the read (the web asks for it on other zones'
+        cases)."""
         with self.db.session() as session:
             return CaseInfo.of(self._case_for(session, ref, "case.read",
                                               justification=justification))
@@ -93,8 +98,21 @@ class LabCases(LabBase):
         self._allow("case.list", detail=detail)
         return infos, int(total)
 
+    def owns_case(self, ref: str) -> bool:
+        """Whether ``ref`` names a case of the user's own zone (not audited; unknown and
+        foreign references both give False)."""
+        with self.db.session() as session:
+            return self.gate.owns(session, ref)
+
+    def case_abilities(self, case: CaseInfo) -> dict[str, bool]:
+        """What the user's forms on ``case`` may offer (``owner``, ``can_record``,
+        ``can_close``); every action is still decided and audited when it is done."""
+        return self.gate.abilities(case)
+
     def share_case(self, ref: str, zone: str, *, purpose: str | None = None,
                    permission: str = "contribute", valid_until: datetime | None = None) -> CaseInfo:
+        """Grant ``zone`` access to a case (owning zone only) with a ``purpose``, ``read``
+        or ``contribute`` permission, until ``valid_until``; a custody event records it."""
         if permission not in ("read", "contribute"):
             raise InvalidInput("permission must be 'read' or 'contribute'")
         with self.db.session() as session:
@@ -118,6 +136,7 @@ class LabCases(LabBase):
         return info
 
     def revoke_share(self, ref: str, zone: str, *, reason: str | None = None) -> CaseInfo:
+        """End ``zone``'s access to a case (owning zone only); a custody event records it."""
         with self.db.session() as session:
             case = self._case_for(session, ref, "case.unshare", write=True, owner=True)
             now = _now()
@@ -136,6 +155,8 @@ class LabCases(LabBase):
         return info
 
     def close_case(self, ref: str, *, reason: str) -> CaseInfo:
+        """Close a case (owning zone only): a custody event with ``reason``; nothing is
+        added to it afterwards."""
         with self.db.session() as session:
             case = self._case_for(session, ref, "case.close", write=True, owner=True)
             if case.status == "closed":

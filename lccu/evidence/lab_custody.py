@@ -148,6 +148,7 @@ class LabCustody(LabBase):
                              "lccu (inserted in the database?)") for seq in missing]
 
     def custody_log(self, case_ref: str) -> list[dict[str, Any]]:
+        """The case's custody events, oldest first, as plain data (the read is audited)."""
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "custody.read")
             return load_events(session, case.id)

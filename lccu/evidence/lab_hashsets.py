@@ -82,10 +82,12 @@ class LabHashSets(LabBase):
         return versions if all_versions else [v for v in versions if v.active]
 
     def hashset_show(self, name: str, version: int | None = None) -> HashSetInfo:
+        """One set: its newest ready version, or ``version``."""
         self._require_reader()
         return self.hashsets.get(name, version)
 
     def hashset_versions(self, name: str) -> list[HashSetInfo]:
+        """Every version of the set ``name``."""
         self._require_reader()
         return self.hashsets.versions(name)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,9 +24,6 @@ from lccu.evidence.models import CustodyEvent, EvidenceItem
 from lccu.evidence.records import EvidenceInfo
 from lccu.hashing import Digests, MultiHasher
 from lccu.storage.base import Progress, StoredEvidence
-
-if TYPE_CHECKING:
-    from lccu.evidence.lab import Lab
 
 
 class LabItems(LabBase):
@@ -82,8 +79,7 @@ class LabItems(LabBase):
             acquisition_tool=acquisition_tool,
             acquisition_tool_version=acquisition_tool_version, image_format=image_format,
             exhibit_number=exhibit_number, location=location)
-        # a LabItems is only ever part of a Lab, which is what intake expects
-        pending = prepare_intake(cast("Lab", self), case_ref,
+        pending = prepare_intake(self, case_ref,
                                  source_name=acquisition.paths[0].name,
                                  size=acquisition.container_bytes, facts=facts,
                                  declared=declared, accept_mismatch=accept_mismatch,
@@ -99,12 +95,14 @@ class LabItems(LabBase):
         For bytes that arrive in pieces (web uploads): they stream into the store as they
         come, hashed on the way, never copied to local disk; access, the declared-hash
         check and the custody record are the same as :meth:`add_evidence`."""
-        pending = prepare_intake(cast("Lab", self), case_ref, source_name=source_name, size=size,
+        pending = prepare_intake(self, case_ref, source_name=source_name, size=size,
                                  facts=facts, declared=declared,
                                  accept_mismatch=accept_mismatch, legal_hold=legal_hold)
         return StreamingIntake(pending, buffer_bytes=buffer_bytes)
 
     def get_evidence(self, ref: str, *, processing: bool = False) -> EvidenceInfo:
+        """An evidence item by id, unique id prefix or exhibit number, through its case's
+        access check (``processing``: the workers' path, operators only)."""
         with self.db.session() as session:
             _case, item = self._item_for(session, ref, "evidence.read", processing=processing)
             return EvidenceInfo.of(item)
@@ -125,6 +123,7 @@ class LabItems(LabBase):
         return {"hashes": hashes, "tampering": tampering}
 
     def list_evidence(self, case_ref: str) -> list[EvidenceInfo]:
+        """The items of a case, by exhibit number."""
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "evidence.list")
             items = session.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id)

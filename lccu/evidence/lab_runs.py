@@ -83,6 +83,66 @@ def _hashset_findings(session: Session, run: Any) -> dict[str, Any] | None:
 class LabRuns(LabBase):
     """Processing runs and reports, behind their item's access check."""
 
+    def queue_run(
+        self,
+        evidence: str,
+        *,
+        priority: int,
+        options: str,
+        stages: list[tuple[str, int, int, int, bool]],
+        token_due: int | None,
+    ) -> str:
+        """Record a new processing run of ``evidence`` and its stage rows (stage, segment,
+        start, end, runnable now) under the queue lock; returns the run id. The submitter
+        needs to be able to add to the item's case (``run.submit``: processing appends
+        custody events), decided and audited by the gate. The plan itself is
+        :func:`lccu.tasks.submit.submit`'s."""
+        from lccu.tasks.queue import lock_queue, now_text
+        from lccu.tasks.state import ProcessingRun, StageRun
+
+        now = now_text()
+        with self.db.session() as session:
+            case, item = self.gate.item(session, evidence, "run.submit", write=True)
+            lock_queue(session)
+            run = ProcessingRun(
+                evidence_id=item.id,
+                case_id=case.id,
+                zone=self.actor.zone or "",
+                priority=priority,
+                state="queued",
+                submitted_by=self.actor.username,
+                submitted_at=now,
+                options=options,
+            )
+            session.add(run)
+            session.flush()
+            for stage, segment, start, end, ready in stages:
+                session.add(
+                    StageRun(
+                        run_id=run.id,
+                        stage=stage,
+                        segment=segment,
+                        seg_start=start,
+                        seg_end=end,
+                        zone=run.zone,
+                        priority=run.priority,
+                        state="queued" if ready else "waiting",
+                        queued_at=now,
+                        token_due=token_due if ready else None,
+                        attempts=0,
+                        progress_done=0,
+                        reused=0,
+                    )
+                )
+            return str(run.id)
+
+    def check_unit_view(
+        self, operation: str = "workers.read", *, audit_allowed: bool = True
+    ) -> None:
+        """Refuse (audited) anyone but an operator the view of the workers and queues of
+        every zone; audit an operator's look (unless ``audit_allowed`` is false)."""
+        self.gate.unit_view(operation, audit_allowed=audit_allowed)
+
     def run_status(self, run_id: str, *, evidence: str | None = None) -> dict[str, Any]:
         """A run and its stages as plain data (what ``lccu status --json`` prints).
 

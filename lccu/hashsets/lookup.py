@@ -30,25 +30,57 @@ def record_digests(record: Mapping[str, Any]) -> list[bytes]:
     return out
 
 
+#: records looked up per round: memory holds one round's digests (plus the hits)
+RECORDS_PER_ROUND = 50_000
+
+
 def match(
-    store: HashSetStore, sets: Sequence[dict[str, Any]], records: Iterable[Mapping[str, Any]]
+    store: HashSetStore,
+    sets: Sequence[dict[str, Any]],
+    records: Iterable[Mapping[str, Any]],
 ) -> dict[bytes, list[dict[str, Any]]]:
     """Hits per digest: for each digest of ``records`` found in a set version of ``sets``,
-    its ``{name, version, kind, category}`` entries."""
-    digests = {d for record in records for d in record_digests(record)}
+    its ``{name, version, kind, category}`` entries. Records are looked up in rounds of
+    :data:`RECORDS_PER_ROUND`, so memory follows the hits, not the number of files."""
     hits: dict[bytes, list[dict[str, Any]]] = {}
-    for ref in sets:
-        for value, categories in store.lookup(ref, digests).items():
-            for category in sorted(categories, key=lambda c: (c is not None, c or "")):
-                hits.setdefault(value, []).append(
-                    {
+    if not sets:
+        return hits
+    seen: list[set[bytes]] = [set() for _ in sets]  # digests already hit, per set
+    entries: list[dict[str | None, dict[str, Any]]] = [{} for _ in sets]
+    batch: set[bytes] = set()
+    for count, record in enumerate(records, 1):
+        batch.update(record_digests(record))
+        if count % RECORDS_PER_ROUND == 0:
+            _round(store, sets, batch, hits, seen, entries)
+    _round(store, sets, batch, hits, seen, entries)
+    return hits
+
+
+def _round(
+    store: HashSetStore,
+    sets: Sequence[dict[str, Any]],
+    digests: set[bytes],
+    hits: dict[bytes, list[dict[str, Any]]],
+    seen: list[set[bytes]],
+    entries: list[dict[str | None, dict[str, Any]]],
+) -> None:
+    for index, ref in enumerate(sets):
+        found = store.lookup(ref, digests - seen[index])
+        seen[index].update(found)
+        made = entries[index]
+        for value, categories in found.items():
+            listed = hits.setdefault(value, [])
+            for category in categories:
+                entry = made.get(category)
+                if entry is None:  # one (read-only) dict per set and category
+                    entry = made[category] = {
                         "name": ref["name"],
                         "version": ref["version"],
                         "kind": ref["kind"],
                         "category": category,
                     }
-                )
-    return hits
+                listed.append(entry)
+    digests.clear()
 
 
 def hits_of(
@@ -87,28 +119,42 @@ def used(sets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 #: where a stage result holds each list of records (stage, key)
-SOURCES = {"files": ("files", "files"), "carved": ("carve", "carved"),
-           "members": ("archives", "members")}
+SOURCES = {
+    "files": ("files", "files"),
+    "carved": ("carve", "carved"),
+    "members": ("archives", "members"),
+}
 
 
 def records_of(results: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
     """Every file, carved file and archive member in a run's stage results."""
-    return [r for stage, key in SOURCES.values() for result in results.get(stage, ())
-            for r in result.get(key, ())]
+    return [
+        r
+        for stage, key in SOURCES.values()
+        for result in results.get(stage, ())
+        for r in result.get(key, ())
+    ]
 
 
-def stage_result(store: HashSetStore, sets: Sequence[dict[str, Any]],
-                 records: Sequence[Mapping[str, Any]],
-                 warnings: Sequence[dict[str, str]] = ()) -> dict[str, Any]:
+def stage_result(
+    store: HashSetStore,
+    sets: Sequence[dict[str, Any]],
+    records: Sequence[Mapping[str, Any]],
+    warnings: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
     """The ``hashsets`` stage's result: the set versions used, the hits per digest (hex;
     only digests that hit), how many records are known and notable. ``lccu scan`` makes
     the same one, so both reports come out of one assembly."""
     hits = match(store, sets, records)
     kinds = [{h["kind"] for h in hits_of(r, hits)} for r in records]
-    return {"hashsets": used(sets), "hits": {d.hex(): v for d, v in sorted(hits.items())},
-            "known": sum("known" in k for k in kinds),
-            "notable": sum("notable" in k for k in kinds),
-            "errors": [], "warnings": list(warnings)}
+    return {
+        "hashsets": used(sets),
+        "hits": {d.hex(): v for d, v in sorted(hits.items())},
+        "known": sum("known" in k for k in kinds),
+        "notable": sum("notable" in k for k in kinds),
+        "errors": [],
+        "warnings": list(warnings),
+    }
 
 
 def mark(report: dict[str, Any], results: Sequence[Mapping[str, Any]]) -> None:
@@ -142,9 +188,14 @@ class HashSetLookup:
         try:
             return stage_result(self.store, self.sets, records, self.warnings)
         except LccuError as exc:
-            return {"hashsets": [], "hits": {}, "known": 0, "notable": 0,
-                    "errors": [{"where": "hash sets", "message": str(exc)}],
-                    "warnings": list(self.warnings)}
+            return {
+                "hashsets": [],
+                "hits": {},
+                "known": 0,
+                "notable": 0,
+                "errors": [{"where": "hash sets", "message": str(exc)}],
+                "warnings": list(self.warnings),
+            }
 
 
 def no_lookup(report: dict[str, Any]) -> None:

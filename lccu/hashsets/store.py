@@ -212,20 +212,21 @@ class HashSetStore:
         table = rows_table(set_id)
         insert = f"INSERT INTO {table} (digest, category) VALUES ({self._mark}, {self._mark})"
         categories: dict[str, int] = {}
-        types: set[str] = set()
         entries = hashes = malformed = 0
         examples: list[dict[str, str]] = []
         pending: list[tuple[bytes, int | None]] = []
         reported = 0
         meter = Meter(path)
         try:
+            has_md5 = has_sha1 = has_sha256 = False
+            append = pending.append
             for row in parse(path, meter):
-                if isinstance(row, Malformed):
+                if row.__class__ is Malformed:
                     malformed += 1
                     if len(examples) < EXAMPLES:
                         examples.append({"where": row.where, "why": visible(row.why)})
                     continue
-                code = self._category(row, categories)
+                code = None if row.category is None else self._category(row, categories)
                 if code is False:
                     malformed += 1
                     if len(examples) < EXAMPLES:
@@ -237,14 +238,25 @@ class HashSetStore:
                         )
                     continue
                 entries += 1
-                for algorithm, value in row.digests():
-                    types.add(algorithm)
-                    pending.append((value, code))
+                if row.md5 is not None:
+                    has_md5 = True
+                    append((row.md5, code))
+                if row.sha1 is not None:
+                    has_sha1 = True
+                    append((row.sha1, code))
+                if row.sha256 is not None:
+                    has_sha256 = True
+                    append((row.sha256, code))
                 if len(pending) >= batch:
                     hashes += self._write(insert, pending)
                     if progress is not None:
                         progress(meter.count - reported)
                         reported = meter.count
+            types = {
+                a
+                for a, has in (("md5", has_md5), ("sha1", has_sha1), ("sha256", has_sha256))
+                if has
+            }
             hashes += self._write(insert, pending)
             meter.drain()
             if progress is not None and meter.count > reported:
@@ -278,11 +290,18 @@ class HashSetStore:
         return code
 
     def _write(self, insert: str, pending: list[tuple[bytes, int | None]]) -> int:
+        """One batch, one transaction, straight to the driver's ``executemany`` (the rows
+        are bytes and small integers: the engine's per-value text checks have nothing to
+        check, and cost as much as the insert)."""
         if not pending:
             return 0
         count = len(pending)
         with self.engine.begin() as conn:
-            conn.exec_driver_sql(insert, list(pending))
+            cursor = conn.connection.cursor()
+            try:
+                cursor.executemany(insert, pending)
+            finally:
+                cursor.close()
         pending.clear()
         return count
 
@@ -363,16 +382,21 @@ class HashSetStore:
             labels: Sequence[str] = json.loads(row.categories)
         table = rows_table(int(ref["id"]))
         with self.engine.connect() as conn:
-            for start in range(0, len(wanted), LOOKUP_CHUNK):
-                chunk = wanted[start : start + LOOKUP_CHUNK]
-                marks = ", ".join([self._mark] * len(chunk))
-                result = conn.exec_driver_sql(
-                    f"SELECT digest, category FROM {table} WHERE digest IN ({marks})", tuple(chunk)
-                )
-                for value, code in result:
-                    found.setdefault(bytes(value), set()).add(
-                        None if code is None else labels[code]
+            cursor = conn.connection.cursor()  # the driver's: rows come back by the thousand
+            try:
+                for start in range(0, len(wanted), LOOKUP_CHUNK):
+                    chunk = wanted[start : start + LOOKUP_CHUNK]
+                    marks = ", ".join([self._mark] * len(chunk))
+                    cursor.execute(
+                        f"SELECT digest, category FROM {table} WHERE digest IN ({marks})",
+                        chunk,
                     )
+                    for value, code in cursor.fetchall():
+                        found.setdefault(bytes(value), set()).add(
+                            None if code is None else labels[code]
+                        )
+            finally:
+                cursor.close()
         return found
 
 

@@ -28,15 +28,21 @@ _NO_FILES: dict[str, Any] = {"volumes": [], "files": [], "errors": [], "warnings
 
 def rule_errors(yara_rules: Mapping[str, Any] | None) -> list[dict[str, str]]:
     """The rule files that did not compile and were skipped, as report errors."""
-    return [{"where": f"yara rules {e['path']}", "message": e["message"]}
-            for e in (yara_rules or {}).get("skipped", [])]
+    return [
+        {"where": f"yara rules {e['path']}", "message": e["message"]}
+        for e in (yara_rules or {}).get("skipped", [])
+    ]
 
 
-def assemble_report(results: Results, *, label: str,
-                    errors: Sequence[dict[str, str]] = (),
-                    yara_rules: Mapping[str, Any] | None = None,
-                    case: dict[str, Any] | None = None,
-                    evidence: dict[str, Any] | None = None) -> dict[str, Any]:
+def assemble_report(
+    results: Results,
+    *,
+    label: str,
+    errors: Sequence[dict[str, str]] = (),
+    yara_rules: Mapping[str, Any] | None = None,
+    case: dict[str, Any] | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The report of one image from its stages' results (``results["hash"]`` is needed: a
     report must name the media it describes). ``errors`` come first (problems of the run
     itself: failed stages, unreadable rules); a stage that did not run has no entry."""
@@ -50,10 +56,12 @@ def assemble_report(results: Results, *, label: str,
         for result in results.get(stage, ()):
             listed += result.get("errors", [])
             warnings += result.get("warnings", [])
-    carved = sorted((c for r in results.get("carve", ()) for c in r["carved"]),
-                    key=lambda c: c["offset"])
-    hits = [h for stage in ("yara", "yara-files") for r in results.get(stage, ())
-            for h in r["yara"]]
+    carved = sorted(
+        (c for r in results.get("carve", ()) for c in r["carved"]), key=lambda c: c["offset"]
+    )
+    hits = [
+        h for stage in ("yara", "yara-files") for r in results.get(stage, ()) for h in r["yara"]
+    ]
     report: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "lccu", "version": __version__},
@@ -69,8 +77,9 @@ def assemble_report(results: Results, *, label: str,
         "warnings": warnings,
     }
     for result in results.get("archives", ())[:1]:  # one archives stage per run
-        report.update(members=result["members"], archives=result["archives"],
-                      expansion=result["expansion"])
+        report.update(
+            members=result["members"], archives=result["archives"], expansion=result["expansion"]
+        )
     if yara_rules:
         report["yara_rules"] = dict(yara_rules)
     if case:

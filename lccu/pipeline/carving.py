@@ -31,6 +31,31 @@ def _starts_file(index: OffsetOwnerIndex) -> Callable[[int], dict[str, Any] | No
     return owner_of
 
 
+def intersect(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """The parts of ``ranges`` inside ``[lo, hi)``: a segment's share of unallocated space."""
+    return [(max(s, lo), min(e, hi)) for s, e in ranges if max(s, lo) < min(e, hi)]
+
+
+def carve_ranges(image: Any, label: str, entries: Sequence[FileEntry], mode: str,
+                 span: tuple[int, int] | None = None) -> list[tuple[int, int]]:
+    """Where carved headers may start: the whole image or ``span`` (a worker's segment),
+    or with ``--carve unallocated`` only the unallocated part of it (outside every
+    allocated file's data and the file systems' own structures). ``lccu scan`` and the
+    workers' carve stage both ask here."""
+    lo, hi = span if span is not None else (0, image.size)
+    if mode != "unallocated":
+        return [(lo, hi)]
+    from lccu.fs import list_partition_table, unallocated_ranges
+    from lccu.imaging.tsk import TskImage
+
+    tsk = TskImage(image, image.size, name=label)
+    try:
+        table = list_partition_table(tsk)
+    finally:
+        tsk.clear_cache()
+    return intersect(unallocated_ranges(image.size, table, list(entries)), lo, hi)
+
+
 def carve_image(stream: BinaryIO, size: int, sink: DirectorySink | None,
                 entries: Sequence[FileEntry], *,
                 ranges: list[tuple[int, int]] | None = None,

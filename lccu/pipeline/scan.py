@@ -24,7 +24,7 @@ from lccu.imaging.integrity import check_media
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.archives import ExpansionResult, expand_containers, expansion_settings
 from lccu.pipeline.assemble import assemble_report
-from lccu.pipeline.carving import carve_image
+from lccu.pipeline.carving import carve_image, carve_ranges
 from lccu.pipeline.filesystem import FileSystemResult, list_and_extract
 from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import scan_all
@@ -107,11 +107,7 @@ def build_report(image: ImageStream, label: str, out: DirectorySink, options: Sc
     results["files"] = [listed]
     carved: list[dict[str, Any]] = []
     if options.carve != "none":
-        ranges = None
-        if options.carve == "unallocated":
-            from lccu.fs import list_partition_table, unallocated_ranges
-
-            ranges = unallocated_ranges(image.size, list_partition_table(tsk), fs.entries)
+        ranges = carve_ranges(image, label, fs.entries, options.carve)
         carved, carve_errors = carve_image(stream, image.size, out, fs.entries, ranges=ranges,
                                            tick=lambda n: progress("carve", n, None))
         results["carve"] = [{"carved": carved, "errors": carve_errors}]

@@ -17,10 +17,10 @@ from typing import Any, BinaryIO, cast
 
 from lccu.config import current_settings
 from lccu.errors import PermanentTaskError
-from lccu.fs import FileEntry, OutOfTime, Problem
+from lccu.fs import OutOfTime, Problem
 from lccu.fs.times import source_zone, zone_name
 from lccu.imaging.tsk import TskImage
-from lccu.pipeline.carving import carve_image
+from lccu.pipeline.carving import carve_image, carve_ranges
 from lccu.pipeline.filesystem import list_entries, listing_budget
 from lccu.pipeline.scan import files_result, hash_result
 from lccu.pipeline.sink import DirectorySink
@@ -140,27 +140,6 @@ def run_timeline(ctx: StageContext) -> dict[str, Any]:
             "volumes": written.volumes, "source_timezone": zone_name(zone), "errors": []}
 
 
-def intersect(ranges: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
-    """The parts of ``ranges`` inside ``[lo, hi)``: a segment's share of unallocated space."""
-    return [(max(s, lo), min(e, hi)) for s, e in ranges if max(s, lo) < min(e, hi)]
-
-
-def carve_ranges(image: Any, label: str, entries: list[FileEntry], mode: str, lo: int,
-                 hi: int) -> list[tuple[int, int]]:
-    """Where headers may start in this segment: all of it, or (``--carve unallocated``) only
-    its unallocated part, computed exactly as ``lccu scan`` does over the whole image."""
-    if mode != "unallocated":
-        return [(lo, hi)]
-    from lccu.fs import list_partition_table, unallocated_ranges
-
-    tsk = TskImage(image, image.size, name=label)
-    try:
-        table = list_partition_table(tsk)
-    finally:
-        tsk.clear_cache()
-    return intersect(unallocated_ranges(image.size, table, entries), lo, hi)
-
-
 def stopped_listing(problems: list[Problem], use: str) -> list[dict[str, str]]:
     """The "listing stopped" errors of a segment job's own walk (its other problems are the
     files stage's to report): the owners it names may be incomplete."""
@@ -175,7 +154,7 @@ def run_carve(ctx: StageContext) -> dict[str, Any]:
         entries = list_entries(image, label, problems)
         stopped = stopped_listing(problems, "owners of carved data")
         ranges = carve_ranges(image, label, entries, str(ctx.options.get("carve", "all")),
-                              ctx.seg_start, ctx.seg_end)
+                              (ctx.seg_start, ctx.seg_end))
         if not ranges:
             ctx.tick(1, 1)
             return {"carved": [], "errors": stopped}

@@ -16,7 +16,7 @@ from typing import Any
 from lccu.config import current_settings
 from lccu.errors import InvalidInput
 from lccu.tasks import queue
-from lccu.tasks.state import PRIORITIES, ProcessingRun, StageRun
+from lccu.tasks.state import PRIORITIES
 
 SEGMENTED = ("carve", "yara")
 
@@ -94,27 +94,14 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
         options["passwords"] = list(passwords)
     # the hash set versions active now: the run uses these, whatever is imported meanwhile
     options["hashsets"] = [s.ref() for s in lab.hashsets.active()]
-    now = queue.now_text()
-    with lab.db.session() as session:
-        queue.lock_queue(session)
-        run = ProcessingRun(evidence_id=evidence.id, case_id=evidence.case_id,
-                            zone=lab.actor.zone or "", priority=PRIORITIES[priority],
-                            state="queued", submitted_by=lab.actor.username, submitted_at=now,
-                            options=json.dumps(options, sort_keys=True))
-        session.add(run)
-        session.flush()
-        queued = 0
-        for stage, segment, start, end in plan(evidence.size, seg, yara=yara, carve=carve,
-                                               expand=expand,
-                                               hashsets=bool(options["hashsets"])):
-            ready = not queue.DEPENDS[stage]
-            queued += ready
-            session.add(StageRun(run_id=run.id, stage=stage, segment=segment, seg_start=start,
-                                 seg_end=end, zone=run.zone, priority=run.priority,
-                                 state="queued" if ready else "waiting", queued_at=now,
-                                 token_due=queue.token_due() if ready else None,
-                                 attempts=0, progress_done=0, reused=0))
-        return Submitted(run.id, evidence.id, queued)
+    rows = [(stage, segment, start, end, not queue.DEPENDS[stage])
+            for stage, segment, start, end in plan(evidence.size, seg, yara=yara, carve=carve,
+                                                   expand=expand,
+                                                   hashsets=bool(options["hashsets"]))]
+    run_id = lab.queue_run(evidence.id, priority=PRIORITIES[priority],
+                           options=json.dumps(options, sort_keys=True), stages=rows,
+                           token_due=queue.token_due())
+    return Submitted(run_id, evidence.id, sum(1 for row in rows if row[4]))
 
 
 def run_status(lab: Any, run_id: str, evidence: str | None = None) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from lccu.errors import (
 )
 from lccu.web import api, case_actions, pages, reports, workers
 from lccu.web.config import WebConfig, load_web_config
+from lccu.web.csrf import CsrfFailed
 from lccu.web.deps import LoginRequired
 from lccu.web.headers import LanguageAndHeaders
 from lccu.web.i18n import Translator
@@ -82,8 +83,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
 
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
-    @app.exception_handler(pages.CsrfFailed)
-    async def csrf_failed(request: Request, exc: pages.CsrfFailed) -> Response:
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
         return _error_page(request, 403, "forbidden", Translator(request.state.lang)["csrf"])
 
     @app.exception_handler(HTTPException)

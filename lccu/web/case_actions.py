@@ -22,14 +22,13 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from lccu.errors import AlreadyExists, InvalidInput, NotFound
-from lccu.evidence.access import WRITER_ROLES
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.lab import Lab
 from lccu.evidence.records import CaseInfo, EvidenceInfo
 from lccu.evidence.terms import ACTIONS
 from lccu.web.auth import Principal
+from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.pages import _check_csrf
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 
@@ -167,8 +166,8 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
     now = format_time(utc_now())
     active = [s for s in case.shares if s.revoked_at is None
               and (s.valid_until is None or s.valid_until > now)]
-    owner = actor.zone == case.zone and actor.role in WRITER_ROLES
-    contributes = any(s.zone == actor.zone and s.permission == "contribute" for s in active)
+    may = state.lab(actor).case_abilities(case)  # the gate's rule, not a copy of it
+    owner = may["owner"]
     flash = None
     cookie = request.cookies.get(FLASH_COOKIE)
     if cookie:
@@ -183,13 +182,12 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
     to_countersign: dict[int, list[str]] = {}
     for signed in custody["countersignatures"]:
         countersigned.setdefault(signed["seq"], []).append(signed)
-    if actor.role in WRITER_ROLES and (owner or contributes):
+    if may["can_record"]:
         for waiting in custody["awaiting"]:
             to_countersign.setdefault(waiting["seq"], []).append(waiting["role"])
     return {"actions": {
         "countersigned": countersigned, "to_countersign": to_countersign,
-        "owner": owner, "can_close": owner and case.status == "open",
-        "can_record": actor.role in WRITER_ROLES and (owner or contributes),
+        "owner": owner, "can_close": may["can_close"], "can_record": may["can_record"],
         "shares": active, "zones": zones, "custody_actions": MANUAL_ACTIONS,
         "permissions": PERMISSIONS, "evidence_items": items, "flash": flash}}
 
@@ -209,7 +207,7 @@ def _form(user: Principal, state: WebState, ref: str, csrf: str, justification: 
           done: str, work: Callable[[Lab, str], object]) -> Response:
     """Run ``work`` and go back to the case page with a notice. Input errors are shown
     there; a refusal is a 403 page (the Lab has audited it)."""
-    _check_csrf(user, csrf)
+    check_csrf(user, csrf)
     ref = ref.strip()[:100]
     query = urlencode({"justification": justification.strip()}) if justification.strip() else ""
     response = RedirectResponse(f"/cases/{quote(ref, safe='')}" + (f"?{query}" if query else ""),

@@ -9,14 +9,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import or_, select
 
-from lccu.evidence.access import Actor, AuditLog
+from lccu.evidence.access import AuditLog
 from lccu.evidence.chain import VerifyResult
-from lccu.evidence.models import Case
 from lccu.web.audit_view import audit_rows
-from lccu.web.auth import Principal, actor_by_name, check_password, csrf_matches
+from lccu.web.auth import Principal, actor_by_name, check_password
+from lccu.web.case_actions import actions_view, clear_flash
 from lccu.web.caselist import list_cases_page
+from lccu.web.csrf import check_csrf
 from lccu.web.deps import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -33,10 +33,6 @@ User = Annotated[Principal, Depends(page_user)]
 State = Annotated[WebState, Depends(web)]
 
 
-class CsrfFailed(Exception):
-    """A form arrived without the token of the session it claims to come from."""
-
-
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200,
            user: Principal | None = None) -> HTMLResponse:
     state = web(request)
@@ -44,11 +40,6 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     ctx = {"t": Translator(lang), "lang": lang, "user": user,
            "csrf": user.csrf_token if user else None, **context}
     return state.templates.TemplateResponse(request, name, ctx, status_code=status)
-
-
-def _check_csrf(user: Principal, token: str | None) -> None:
-    if not csrf_matches(user, token):
-        raise CsrfFailed()
 
 
 _LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9/_.~%?=&-]*\Z")
@@ -112,7 +103,7 @@ def login(request: Request, state: State, username: Annotated[str, Form(max_leng
 @router.post("/logout")
 def logout(request: Request, user: User, state: State,
            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    _check_csrf(user, csrf)
+    check_csrf(user, csrf)
     state.sessions.revoke(request.cookies.get(SESSION_COOKIE))
     AuditLog(state.db).write(user.actor, "logout", allowed=True)
     response = RedirectResponse("/login", status_code=303)
@@ -147,29 +138,16 @@ def new_case(request: Request, user: User, state: State,
              title: Annotated[str, Form(max_length=300)],
              reference: Annotated[str, Form(max_length=200)] = "",
              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    _check_csrf(user, csrf)
+    check_csrf(user, csrf)
     info = state.lab(user.actor).create_case(title, reference=reference.strip() or None)
     return RedirectResponse(f"/cases/{quote(info.id)}", status_code=303)
-
-
-def _own_zone(state: WebState, actor: Actor, ref: str) -> bool:
-    """Whether ``ref`` names a case of the user's own zone (no justification needed).
-
-    Unknown and foreign references look the same here, so the question itself leaks nothing.
-    """
-    with state.db.session() as session:
-        found = session.scalar(select(Case.id).where(
-            or_(Case.id == ref, Case.number == ref), Case.zone_id == actor.zone_id))
-    return found is not None
 
 
 def _case_page(request: Request, user: User, state: WebState, ref: str,
                justification: str | None, verify: VerifyResult | None = None) -> Response:
     ref = ref.strip()[:100]
-    if not justification and not _own_zone(state, user.actor, ref):
+    if not justification and not state.lab(user.actor).owns_case(ref):
         return render(request, "justify.html", {"ref": ref}, user=user)
-    from lccu.web.case_actions import actions_view, clear_flash  # it imports this module
-
     lab = state.lab(user.actor)
     info = lab.get_case(ref, justification=justification or None)
     items = lab.list_evidence(info.id)
@@ -194,7 +172,7 @@ def case_page(request: Request, ref: str, user: User, state: State,
 def verify(request: Request, ref: str, user: User, state: State,
            csrf: Annotated[str, Form(max_length=200)] = "",
            justification: Annotated[str, Form(max_length=500)] = "") -> Response:
-    _check_csrf(user, csrf)
+    check_csrf(user, csrf)
     result = state.lab(user.actor).verify_custody(ref.strip()[:100])
     return _case_page(request, user, state, ref, justification.strip(), result)
 
@@ -221,7 +199,7 @@ def processing_page(request: Request, item_id: str, user: User, state: State) ->
 def start_processing(request: Request, item_id: str, user: User, state: State,
                      priority: Annotated[str, Form(pattern="^(urgent|normal)$")] = "normal",
                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    _check_csrf(user, csrf)
+    check_csrf(user, csrf)
     ref = item_id.strip()[:100]
     state.processor.submit(state.lab(user.actor), ref, priority)
     return RedirectResponse(f"/evidence/{quote(ref)}/processing", status_code=303)
@@ -261,7 +239,7 @@ def create_token(request: Request, user: User, state: State,
                  days: Annotated[int | None, Form(ge=1, le=365)] = None,
                  csrf: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
     """Shows the new secret once, in the answer to the POST (never in a URL)."""
-    _check_csrf(user, csrf)
+    check_csrf(user, csrf)
     _, token = state.tokens.create(user.actor, name, days)
     return _tokens_page(request, user, state, created=token)
 
@@ -269,6 +247,6 @@ def create_token(request: Request, user: User, state: State,
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(request: Request, token_id: str, user: User, state: State,
                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    _check_csrf(user, csrf)
+    check_csrf(user, csrf)
     state.tokens.revoke(user.actor, token_id)
     return RedirectResponse("/tokens", status_code=303)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from lccu.errors import AccessDenied
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, identify, page_user, web
 from lccu.web.state import WebState
@@ -21,8 +20,7 @@ State = Annotated[WebState, Depends(web)]
 def _operator_view(principal: Principal, state: WebState) -> dict[str, Any]:
     from lccu.tasks.health import overview
 
-    if principal.actor.role != "operator":
-        raise AccessDenied("only operators see the workers and the queue of every zone")
+    state.lab(principal.actor).check_unit_view("workers.read")  # decided and audited
     return overview(state)
 
 
@@ -51,8 +49,8 @@ def prometheus(request: Request, state: State) -> Response:
     if principal is None or principal.via != "token":
         raise HTTPException(401, "metrics need an operator's API token (Authorization: Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
-    if principal.actor.role != "operator":
-        raise HTTPException(403, "metrics are for operators' tokens")
+    # 403 unless an operator (refusals audited; scrapes are too frequent to audit each)
+    state.lab(principal.actor).check_unit_view("metrics.read", audit_allowed=False)
     registry = getattr(request.app.state, "metrics", None)
     if registry is None:
         from lccu.tasks.metrics import registry_for

@@ -7,18 +7,24 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from lccu.config import Settings
 
 #: a command that hangs on its input fails the test this fast, not after minutes
 QUICK = 30
 
 
-def lccu(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``lccu ARGS`` with no acting user and no servers (what a new user types first)."""
+def lccu(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """``lccu ARGS`` with no acting user and no servers (what a new user types first), or
+    with the ``LCCU_*`` ``settings`` given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
     env["LCCU_HOME"] = str(home)
+    env.update(settings)
     return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
                           capture_output=True, text=True, timeout=QUICK)  # fmt: skip
 
@@ -84,3 +90,20 @@ def test_out_folder_that_cannot_be_created(tmp_path: Path, target: str) -> None:
     blocker.write_bytes(b"x")
     out = str(blocker / "out") if target == "file" else target
     refused(lccu(tmp_path / "home", "scan", str(image), "--out", out, "--no-yara"), f"--out {out}")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("kind", ["fifo", "chardev", "dir", "loop"])
+def test_evidence_add_of_not_a_file(
+    inputs: dict[str, Path], make_lab: Callable[..., Any], lab_settings: Settings, kind: str
+) -> None:
+    """`lccu evidence add` of a FIFO, /dev/zero, a directory or a symlink loop exits 2 at
+    once naming what the input is, and takes nothing in."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("not files")
+    result = lccu(
+        lab_settings.home, "evidence", "add", case.id, str(inputs[kind]), "--description", "x",
+        LCCU_DATABASE_URL=lab_settings.database_url, LCCU_USER="vlas_inv",
+    )  # fmt: skip
+    refused(result, *WORDS[kind])
+    assert lab.list_evidence(case.id) == []

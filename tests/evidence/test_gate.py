@@ -96,6 +96,12 @@ def test_another_zones_run_id_is_refused(make_lab: Callable[..., Lab],
         run_status(polder, a_run)  # by id alone: the run's case decides
     # her own run through her own item is fine, and is one allowed entry
     assert finished_report(polder, b_item, two_zones["b_run"])[0] == two_zones["b_run"]
+    # polling a run (status --watch) is decided every time, audited once per Lab
+    watcher = make_lab("polder_inv")
+    before = len(audit_rows(watcher, "polder_inv", "run.read"))
+    for _ in range(3):
+        run_status(watcher, two_zones["b_run"])
+    assert len(audit_rows(watcher, "polder_inv", "run.read")) == before + 1
 
     out = tmp_path / "stolen.json"
     answer = cli(lab_settings, "polder_inv", "report", b_item, "--run", a_run, "-o", str(out))
@@ -257,3 +263,21 @@ def test_worker_honours_as(make_lab: Callable[..., Lab], lab_settings: Settings,
     answer = cli(lab_settings, "vlas_inv", "worker", LCCU_REDIS_URL=redis_url)
     assert answer.returncode == 2
     assert "vlas_inv is investigator" in answer.stderr, answer.stderr
+
+
+def test_read_only_share_cannot_queue_processing(make_lab: Callable[..., Lab],
+                                                 tmp_path: Path) -> None:
+    """Processing appends custody events to the case: a zone with a read-only share may
+    read the item but not queue a run of it (refused, audited once as run.submit)."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Read-only share")
+    image = tmp_path / "i.dd"
+    image.write_bytes(os.urandom(4096))
+    item = vlas.add_evidence(case.id, image, description="stick")
+    vlas.share_case(case.id, "PZ Polder", permission="read", purpose="to look only")
+    polder = make_lab("polder_inv")
+    assert polder.get_evidence(item.id).id == item.id
+    with pytest.raises(AccessDenied, match="read-only"):
+        submit(polder, item.id, yara=False, carve="none", expand=False)
+    assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "run.submit")] == [False]
+    assert polder.runs_of(item.id) == []

@@ -149,12 +149,13 @@ def _lccu(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300)  # fmt: skip
 
 
-def test_scan_and_hash_report_corrupt_chunk(acquisitions: dict[str, Path],
-                                            tmp_path: Path) -> None:  # fmt: skip
-    """`lccu scan` and `lccu hash` of an E01 with a corrupt chunk exit 1 and report the
-    fault (offset, length, cause) in report.json, report.html and the hash output; the
-    run is "done with errors"."""
-    bad = flip_chunk(acquisitions["deflate"], tmp_path / "bad.E01")
+@pytest.mark.parametrize("compression", ["none", "deflate"])
+def test_scan_and_hash_report_corrupt_chunk(acquisitions: dict[str, Path], tmp_path: Path,
+                                            compression: str) -> None:  # fmt: skip
+    """`lccu scan` and `lccu hash` of an E01 with a corrupt chunk (stored plain or
+    compressed) exit 1 and report the fault (offset, length, cause) in report.json,
+    report.html and the hash output; the run is "done with errors"."""
+    bad = flip_chunk(acquisitions[compression], tmp_path / "bad.E01")
     first, last = ewfverify(bad).bad_sectors[0]
     scan = _lccu("scan", str(bad), "--out", str(tmp_path / "out"), "--no-yara", "--carve",
                  "none")

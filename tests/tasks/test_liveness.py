@@ -32,10 +32,14 @@ BOUND = 2.5 * LEASE + 6
 def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
     """The unit's settings with the evidence store on the test S3 server."""
     return dataclasses.replace(
-        lab_settings, s3_endpoint=s3_settings.s3_endpoint,
-        s3_access_key=s3_settings.s3_access_key, s3_secret_key=s3_settings.s3_secret_key,
-        s3_secure=s3_settings.s3_secure, s3_bucket=s3_settings.s3_bucket,
-        s3_retention_days=1)
+        lab_settings,
+        s3_endpoint=s3_settings.s3_endpoint,
+        s3_access_key=s3_settings.s3_access_key,
+        s3_secret_key=s3_settings.s3_secret_key,
+        s3_secure=s3_settings.s3_secure,
+        s3_bucket=s3_settings.s3_bucket,
+        s3_retention_days=1,
+    )
 
 
 def _kill_during(lab: Any, run_id: str, stage: str, victim: subprocess.Popen[bytes]) -> float:
@@ -46,8 +50,11 @@ def _kill_during(lab: Any, run_id: str, stage: str, victim: subprocess.Popen[byt
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with lab.db.session() as session:
-            states = set(session.scalars(select(StageRun.state).where(
-                StageRun.run_id == run_id, StageRun.stage == stage)))
+            states = set(
+                session.scalars(
+                    select(StageRun.state).where(StageRun.run_id == run_id, StageRun.stage == stage)
+                )
+            )
         if "running" in states:
             victim.kill()
             killed_at = time.time()
@@ -66,17 +73,23 @@ def _unix(stamp: str) -> float:
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("stage", ["hash", "carve"])  # files, yara, report: same path, 17 s each
 def test_worker_killed_mid_stage_alone_then_fresh_worker_completes(
-        unit: Unit, workers, s3_endpoint: S3Endpoint, planted_disk: PlantedManifest,
-        stage: str) -> None:
+    unit: Unit, workers, s3_endpoint: S3Endpoint, planted_disk: PlantedManifest, stage: str
+) -> None:
     settings = unit.settings
-    unit.env.update({"LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
-                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
-                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
-                     "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
-                     "LCCU_S3_BUCKET": settings.s3_bucket, "LCCU_S3_RETENTION_DAYS": "1",
-                     "LCCU_LEASE_SECONDS": str(LEASE),
-                     # Dramatiq never gives the dead worker's tokens back in this test
-                     "LCCU_BROKER_HEARTBEAT_MS": "600000", "LCCU_BROKER_MAINTENANCE": "0"})
+    unit.env.update(
+        {
+            "LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
+            "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
+            "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
+            "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
+            "LCCU_S3_BUCKET": settings.s3_bucket,
+            "LCCU_S3_RETENTION_DAYS": "1",
+            "LCCU_LEASE_SECONDS": str(LEASE),
+            # Dramatiq never gives the dead worker's tokens back in this test
+            "LCCU_BROKER_HEARTBEAT_MS": "600000",
+            "LCCU_BROKER_MAINTENANCE": "0",
+        }
+    )
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     lab = unit.lab("vlas_inv")
     victim = workers()

@@ -87,6 +87,7 @@ def test_custody_form_time_places_and_releaser(client: TestClient,
     released by reach the event."""
     vlas = make_lab("vlas_inv")
     case = vlas.create_case("Form fields")
+    vlas.share_case(case.id, "PZ Polder", purpose="the receiver works in Polder")
     item = add_item(make_lab, case.id, tmp_path)
     csrf = login(client, "vlas_inv")
     page = client.get(f"/cases/{case.id}").text

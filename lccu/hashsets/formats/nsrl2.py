@@ -15,7 +15,6 @@ from lccu.hashsets.formats.common import (
     Malformed,
     Meter,
     digest,
-    entry,
     text_lines,
 )
 
@@ -37,19 +36,25 @@ def parse(path: Path, meter: Meter) -> Iterator[Entry | Malformed]:
                 '"SHA-1", "MD5" or "SHA-256" column'
             )
         width = len(header or [])
+        md5, sha1, sha256 = (columns.get(a) for a in ("md5", "sha1", "sha256"))
         for row in rows:
-            where = f"line {rows.line_num}"
             if not row:
                 continue
             if len(row) != width:
-                yield Malformed(where, f"{len(row)} fields, the header has {width}")
+                yield Malformed(
+                    f"line {rows.line_num}", f"{len(row)} fields, the header has {width}"
+                )
                 continue
             try:
-                hashes = {a: digest(a, row[i]) for a, i in columns.items()}
+                found = Entry(
+                    digest("md5", row[md5]) if md5 is not None else None,
+                    digest("sha1", row[sha1]) if sha1 is not None else None,
+                    digest("sha256", row[sha256]) if sha256 is not None else None,
+                )
             except BadHash as exc:
-                yield Malformed(where, str(exc))
+                yield Malformed(f"line {rows.line_num}", str(exc))
                 continue
-            if not any(hashes.values()):
-                yield Malformed(where, "no hash")
+            if found.md5 is None and found.sha1 is None and found.sha256 is None:
+                yield Malformed(f"line {rows.line_num}", "no hash")
                 continue
-            yield entry(hashes)
+            yield found
