@@ -262,8 +262,10 @@ class LabItems(LabBase):
         certified for its actor), and what is wrong with it: the hashes evidence is
         compared with are the ones the intake signed, not the mutable item columns."""
         from lccu.evidence.chain import compute_event_hash
-        from lccu.evidence.custody import event_to_dict
+        from lccu.evidence.custody import event_to_dict, signer_keys
         from lccu.evidence.keys import verify_signature
+        from lccu.evidence.lab_base import unit_public_key
+        from lccu.evidence.registry import KeyRing
 
         row = session.scalar(select(CustodyEvent).where(
             CustodyEvent.case_id == item.case_id, CustodyEvent.evidence_id == item.id,
@@ -276,7 +278,12 @@ class LabItems(LabBase):
         where = f"intake event #{event['seq']}"
         if digest != event["event_hash"]:
             return {}, [f"{where} does not match its hash (changed in the database)"]
-        ring, _ = self._key_ring(session)
+        if unit_public_key(self.settings, self.keys) is None:
+            # a worker host without the unit key (nor LCCU_UNIT_PUBLIC_KEY): the actor's
+            # key as the users table holds it; `custody verify` checks the registry
+            ring = KeyRing.trusting(signer_keys(session, {event["actor"]}))
+        else:
+            ring, _ = self._key_ring(session)
         public, why = ring.check(event["actor"], event["key_id"], event["recorded_at"])
         if public is None:
             return {}, [f"{where}: {why}"]
