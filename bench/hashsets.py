@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -62,8 +63,9 @@ def records(files: int, rows: int, hit_rate: float, seed: int = 7) -> list[dict[
     return out
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (KiB) and stdout of one child process."""
+def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds (user + system: comparable on a busy machine), peak RSS
+    (KiB) and stdout of one child process."""
     started = time.perf_counter()
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE)
     assert proc.stdout is not None
@@ -72,7 +74,7 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{args} failed with status {status}: {out}")
-    return wall, usage.ru_maxrss, out
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, out
 
 
 LOOKUP_CHILD = """
@@ -85,10 +87,11 @@ files, rows, rate = int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 recs = records(files, rows, rate)
 lab = open_lab()
 sets = [s.ref() for s in lab.hashsets.active()]
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 hits = match(lab.hashsets, sets, recs)
 found = sum(1 for r in recs if hits_of(r, hits))
-print(json.dumps({"seconds": time.perf_counter() - started, "found": found}))
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "cpu": time.process_time() - cpu, "found": found}))
 """
 
 
@@ -106,7 +109,7 @@ def baseline(nsrl: Path, db: Path, recs: list[dict[str, str]]) -> dict[str, floa
     conn.execute("CREATE INDEX nsrl_md5 ON nsrl (md5)")
     conn.commit()
     loaded = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     found = 0
     for r in recs:
         if conn.execute("SELECT 1 FROM nsrl WHERE sha1 = ? LIMIT 1", (r["sha1"],)).fetchone() \
@@ -115,7 +118,8 @@ def baseline(nsrl: Path, db: Path, recs: list[dict[str, str]]) -> dict[str, floa
             found += 1
     looked = time.perf_counter() - started
     conn.close()
-    return {"load": loaded, "lookup": looked, "found": found}
+    return {"load": loaded, "lookup": looked, "lookup_cpu": time.process_time() - cpu,
+            "found": found}
 
 
 def main() -> int:
@@ -123,17 +127,24 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=4_000_000)
     parser.add_argument("--files", type=int, default=1_000_000)
     parser.add_argument("--hit-rate", type=float, default=0.5)
-    parser.add_argument("--keep", type=Path, default=None, help="work in this folder, keep it")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this folder and keep it (its NSRL file is reused)")
     args = parser.parse_args()
     repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory(prefix="lccu-bench-hashsets-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        nsrl = work / "NSRLFile.txt"
-        started = time.perf_counter()
-        generate(nsrl, args.rows)
-        print(f"generated {args.rows:,} rows ({nsrl.stat().st_size / 1e9:.2f} GB) in "
-              f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        nsrl, made = work / "NSRLFile.txt", work / "rows.txt"
+        if not (nsrl.exists() and made.exists() and made.read_text() == str(args.rows)):
+            started = time.perf_counter()
+            generate(nsrl, args.rows)
+            made.write_text(str(args.rows))
+            print(f"generated {args.rows:,} rows ({nsrl.stat().st_size / 1e9:.2f} GB) in "
+                  f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        for old in (work / "home", work / "plain.sqlite3"):  # a kept folder's last run
+            if old.is_dir():
+                shutil.rmtree(old)
+            old.unlink(missing_ok=True) if not old.is_dir() else None
         env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
         env |= {"LCCU_HOME": str(work / "home"), "LCCU_USER": "admin",
                 "PYTHONPATH": str(repo)}
@@ -142,10 +153,10 @@ def main() -> int:
                     ["user", "add", "admin", "--zone", "PZ Bench", "--role", "admin"]):
             boot = {k: v for k, v in env.items() if k != "LCCU_USER"}
             subprocess.run(lccu + cmd, env=boot, check=True, capture_output=True)
-        imp_s, imp_kib, out = run_child(
+        imp_s, imp_cpu, imp_kib, out = run_child(
             [*lccu, "hashset", "import", "NSRL", str(nsrl), "--kind", "known"], env)
         print(out.strip(), file=sys.stderr)
-        look_s, look_kib, out = run_child(
+        _look_s, _look_cpu, look_kib, out = run_child(
             [sys.executable, "-c", LOOKUP_CHILD, str(repo), str(args.files), str(args.rows),
              str(args.hit_rate)], env)
         import json
@@ -154,15 +165,15 @@ def main() -> int:
         recs = records(args.files, args.rows, args.hit_rate)
         base = baseline(nsrl, work / "plain.sqlite3", recs)
         db_size = (work / "home" / "lccu.sqlite3").stat().st_size
-        print(f"| rows | file | import (lccu) | peak RSS | database | "
-              f"lookup {args.files:,} files (lccu) | peak RSS | plain SQLite load | "
-              f"plain SQLite lookup | files found (lccu / plain) |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        print(f"| {args.rows:,} | {nsrl.stat().st_size / 1e9:.2f} GB | {imp_s:.0f} s "
-              f"({args.rows / imp_s:,.0f} rows/s) | {imp_kib / 1024:.0f} MiB | "
-              f"{db_size / 1e9:.2f} GB | {looked['seconds']:.1f} s (child {look_s:.0f} s with "
-              f"generating the records) | {look_kib / 1024:.0f} MiB | {base['load']:.0f} s | "
-              f"{base['lookup']:.1f} s | {looked['found']:,} / {base['found']:,} |")
+        print("| rows | file | import (lccu): wall, CPU | peak RSS | database | "
+              f"lookup of {args.files:,} files (lccu): wall, CPU | peak RSS | "
+              "plain SQLite: load, lookup wall, CPU | files found (lccu / plain) |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print(f"| {args.rows:,} | {nsrl.stat().st_size / 1e9:.2f} GB | {imp_s:.0f} s, "
+              f"{imp_cpu:.0f} s ({args.rows / imp_s:,.0f} rows/s) | {imp_kib / 1024:.0f} MiB | "
+              f"{db_size / 1e9:.2f} GB | {looked['seconds']:.1f} s, {looked['cpu']:.1f} s | "
+              f"{look_kib / 1024:.0f} MiB | {base['load']:.0f} s, {base['lookup']:.1f} s, "
+              f"{base['lookup_cpu']:.1f} s | {looked['found']:,} / {base['found']:,} |")
         if looked["found"] != base["found"]:
             print("lccu and the plain lookup found different files", file=sys.stderr)
             return 1

@@ -165,3 +165,29 @@ def test_scan_without_sets_says_so(planted_disk: PlantedManifest, tmp_path: Path
     assert report["hashsets"] == []
     assert all(f["hashsets"] == [] for f in report["files"])
     assert report["summary"]["notable"] == report["summary"]["known"] == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_scan_uses_the_case_databases_active_sets(
+    make_lab: Any, lab_settings: Any, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
+    """Without --hashset, `lccu scan` looks files up in the case database's active sets
+    (the newest version of each), as a processing run would."""
+    from lccu.hashsets.scanning import from_database
+    from lccu.pipeline import ScanOptions, run_scan
+
+    notable, known = pick(planted_disk)
+    sums, nsrl = write_sets(tmp_path, notable, known)
+    admin = make_lab("admin")
+    admin.hashset_import("old list", nsrl, kind="notable")  # version 1, superseded
+    admin.hashset_import("old list", sums, kind="notable")
+    admin.hashset_import("NSRL", nsrl, kind="known")
+    with from_database(lab_settings) as found:
+        assert found is not None
+        report = run_scan(
+            planted_disk.image,
+            tmp_path / "out",
+            ScanOptions(yara=False, expand=False, hashsets=found),
+        )
+    assert [(s["name"], s["version"]) for s in report["hashsets"]] == [("NSRL", 1), ("old list", 2)]
+    check_marks(report, notable, known)
