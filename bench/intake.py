@@ -98,7 +98,7 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
         env.update({"LCCU_HOME": str(home), "PYTHONPATH": str(Path(__file__).parents[1])})
         lccu(env, "zone", "add", "PZ Bench")
-        lccu(env, "user", "add", "admin", "--zone", "PZ Bench", "--role", "operator")
+        lccu(env, "user", "add", "admin", "--zone", "PZ Bench", "--role", "admin")
         env["LCCU_USER"] = "admin"
         lccu(env, "user", "add", "jan", "--zone", "PZ Bench", "--role", "investigator")
         env["LCCU_USER"] = "jan"

@@ -80,8 +80,9 @@ def evidence_add(state: State, case_ref: str, paths: tuple[Path, ...], md5: str 
     item_type = str(fields.get("item_type") or "disk-image")
     files = gather(paths, item_type=item_type).paths  # refusals before the progress bar
     if len(files) > 1 and not as_json:
-        err_console.print(f"taking {len(files)} container files: "
-                          + ", ".join(visible(p.name) for p in files))
+        err_console.print(f"taking {len(files)} container files: "  # names: never markup
+                          + ", ".join(visible(p.name) for p in files), markup=False,
+                          highlight=False)
     advance, stop = progress_bar(sum(p.stat().st_size for p in files),
                                  f"intake {files[0].name}")
     try:
@@ -182,7 +183,8 @@ def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
     intake (and an E01's stored hashes with the media) and record a `verified` event."""
     lab = state.lab()
     info = lab.get_evidence(item_ref)
-    advance, stop = progress_bar(info.size, f"verify {info.exhibit_number}")
+    stored_bytes = sum(int(c["size"]) for c in info.containers) or info.size
+    advance, stop = progress_bar(stored_bytes, f"verify {info.exhibit_number}")
     try:
         outcome = lab.verify_evidence(item_ref, progress=advance)
     finally:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from lccu.errors import ImageFormatError, InvalidInput
 from lccu.imaging.signatures import HEAD_BYTES, TAIL_BYTES, identify
@@ -40,6 +40,8 @@ CONCATENATED = ("raw", "split")
 #: an item taken in as the file it is (not a disk image lccu reads)
 OPAQUE = "file"
 _EWF_SECTION = 76  # an EWF (v1) section descriptor; the last one ends each segment
+#: the intake's media pass reads once from start to end: a small cache is enough
+SEQUENTIAL: dict[str, Any] = {"block_size": 4 * 1024 * 1024, "cache_blocks": 4, "read_ahead": 2}
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,12 @@ def _check_no_gap(paths: Sequence[Path]) -> None:
                 )
 
 
+def check_segment_names(paths: Sequence[Path]) -> None:
+    """Files named one by one follow their series' names (E01, split): nothing skipped, none
+    swapped (names only: the files may not be here, e.g. in an upload)."""
+    _check_given_order(paths)
+
+
 def _check_given_order(paths: Sequence[Path]) -> None:
     """Paths given one by one follow their series' names: nothing skipped, none swapped."""
     given = [p.name for p in paths[1:]]
@@ -284,8 +292,10 @@ def open_local_media(acquisition: LocalAcquisition) -> ImageStream:
         from lccu.imaging.ewf import open_ewf_files
 
         media = MediaInfo("ewf", [{"name": p.name, "size": p.stat().st_size} for p in paths])
-        return ImageStream(open_ewf_files([str(p) for p in paths], str(paths[0])), media=media)
+        return ImageStream(
+            open_ewf_files([str(p) for p in paths], str(paths[0])), media=media, **SEQUENTIAL
+        )
     streams = {p.name: cast(BinaryIO, ImageStream(FileSource(p), block_size=1024 * 1024,
                                                   cache_blocks=4, read_ahead=0))
                for p in paths}  # fmt: skip
-    return open_image(streams)
+    return open_image(streams, **SEQUENTIAL)

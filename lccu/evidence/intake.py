@@ -396,6 +396,90 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
     return pending.record(list(zip(names, committed, strict=True)), media, rechecked=True)
 
 
+class _Part:
+    """The next ``size`` bytes of a pipe (one file of a multi-file upload), teed into the
+    media hasher; ends after them without waiting for the rest of the upload."""
+
+    def __init__(self, pipe: BytePipe, size: int, media: MultiHasher) -> None:
+        self._pipe, self._left, self._media = pipe, size, media
+
+    def read(self, length: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        want = self._left if length is None or length < 0 else min(length, self._left)
+        data = self._pipe.read(want)
+        self._left -= len(data)
+        if data:
+            self._media.update(data)
+        return data
+
+
+def check_upload_files(files: Sequence[tuple[str, int]], total: int) -> None:
+    """The files of a multi-file upload (split raw segments, in order): names in their
+    series, sizes like a split image's, adding up to the upload's size; else InvalidInput."""
+    from pathlib import Path
+
+    from lccu.evidence.acquisition import check_segment_names
+
+    if not files or any(size <= 0 for _name, size in files):
+        raise InvalidInput("each file of the upload needs a name and a size above 0 bytes")
+    if sum(size for _name, size in files) != total:
+        raise InvalidInput(f"the files' sizes add up to {sum(s for _n, s in files)} bytes, "
+                           f"not the upload's {total}")
+    names = [name for name, _size in files]
+    if len(set(names)) != len(names):
+        raise InvalidInput("two files of the upload have the same name")
+    check_segment_names([Path(name) for name in names])
+    first = files[0][1]
+    for index, (name, size) in enumerate(files):
+        if (index < len(files) - 1 and size != first) or size > first:
+            raise InvalidInput(f"{name} is {size} bytes while {files[0][0]} is {first}: "
+                               "segments of a split image are all as long as the first "
+                               "but the last, which is no longer")
+
+
+def put_files(pending: PendingIntake, pipe: BytePipe, files: Sequence[tuple[str, int]]
+              ) -> tuple[list[tuple[str, StoredEvidence]], MediaFacts]:
+    """Stage each file of a multi-file upload (split raw) as its own object while hashing
+    the media (their concatenation) in the same pass; commit them all only after the
+    go-ahead and a declared-hash check against the media."""
+    store = pending.store
+    names = [name for name, _size in files]
+    keys = _container_keys(pending, names)
+    staged: list[StagedEvidence] = []
+    try:
+        with MultiHasher() as media_hasher:
+            for (_name, size), key in zip(files, keys, strict=True):
+                staged.append(store.stage_evidence(
+                    key, _Part(pipe, size, media_hasher), size=size,  # type: ignore[arg-type]
+                    legal_hold=pending.legal_hold))
+            digests = media_hasher.digests()
+        if pipe.read(1):  # waits for the go-ahead (finish) or the abort
+            raise InvalidInput("the upload sent more bytes than its files hold")
+        media = MediaFacts("split" if len(files) > 1 else "raw", digests)
+        observed = digests.hashes()
+        differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
+        if differ and not pending.accept_mismatch:
+            exc = DeclaredHashMismatch("declared mismatch", mismatched=differ,
+                                       declared=pending.declared, observed=observed)
+            pending._audit_refusal(exc)
+            raise DeclaredHashMismatch(
+                f"{pending.source_name}: declared "
+                + ", ".join(f"{n.upper()} {pending.declared[n]}" for n in differ)
+                + f" but the media in {len(files)} files hash to "
+                + ", ".join(f"{n.upper()} {observed[n]}" for n in differ)
+                + "; nothing was stored and nothing recorded as evidence",
+                mismatched=differ, declared=pending.declared, observed=observed)
+        committed = [stage.commit() for stage in staged]
+    except BaseException:
+        for stage in reversed(staged):
+            stage.abort()
+        raise
+    finally:
+        store.close()
+    return list(zip(names, committed, strict=True)), media
+
+
 class StreamingIntake:
     """An intake fed chunk by chunk, stored while it arrives (the web upload path).
 
@@ -408,10 +492,17 @@ class StreamingIntake:
     before the last byte, the upload starts again from byte 0.
     """
 
-    def __init__(self, pending: PendingIntake, *, buffer_bytes: int = PIPE_BYTES) -> None:
+    def __init__(self, pending: PendingIntake, *, buffer_bytes: int = PIPE_BYTES,
+                 files: Sequence[tuple[str, int]] | None = None) -> None:
+        """``files``: the (name, size) of each file when several files of one acquisition
+        (split raw segments, in order) arrive one after the other as one upload."""
         self.pending = pending
         self._pipe = BytePipe(pending.size, buffer_bytes)
-        self._stored: StoredEvidence | None = None
+        self._files = list(files) if files and len(files) > 1 else None
+        if self._files:
+            check_upload_files(self._files, pending.size)
+        self._stored: StoredEvidence | list[tuple[str, StoredEvidence]] | None = None
+        self._media: MediaFacts | None = None
         self._info: EvidenceInfo | None = None
         self._finish_lock = threading.Lock()
         self._head, self._tail = b"", b""  # what tells a container from raw bytes
@@ -422,6 +513,9 @@ class StreamingIntake:
 
     def _run(self) -> None:
         try:
+            if self._files:
+                self._stored, self._media = put_files(self.pending, self._pipe, self._files)
+                return
             self._stored = self.pending.put(self._pipe)  # type: ignore[arg-type]
         except BaseException as exc:  # handed to the writer; nothing was stored
             self._pipe.fail(exc)
@@ -485,7 +579,7 @@ class StreamingIntake:
                 raise StorageError("the store is still writing the last part; ask again")
             if self._stored is None:
                 raise self.error or StorageError("the store gave no result")
-            self._info = self.pending.record(self._stored, rechecked=True)
+            self._info = self.pending.record(self._stored, self._media, rechecked=True)
             return self._info
 
     def abort(self, reason: str = "cancelled") -> None:

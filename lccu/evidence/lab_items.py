@@ -89,16 +89,24 @@ class LabItems(LabBase):
     def begin_intake(self, case_ref: str, *, source_name: str, size: int, facts: ItemFacts,
                      declared: Mapping[str, str] | None = None,
                      accept_mismatch: bool = False, legal_hold: bool = False,
-                     buffer_bytes: int = PIPE_BYTES) -> StreamingIntake:
+                     buffer_bytes: int = PIPE_BYTES,
+                     files: Sequence[tuple[str, int]] | None = None) -> StreamingIntake:
         """An intake fed with :meth:`StreamingIntake.write` and ended with ``finish()``.
 
         For bytes that arrive in pieces (web uploads): they stream into the store as they
         come, hashed on the way, never copied to local disk; access, the declared-hash
-        check and the custody record are the same as :meth:`add_evidence`."""
+        check and the custody record are the same as :meth:`add_evidence`. ``files``
+        (name, size in order) makes one item of several files sent one after the other:
+        the segments of a split raw image, each stored with its own hashes, the item's
+        hashes those of their concatenation (the media)."""
+        if files and len(files) > 1:
+            from lccu.evidence.intake import check_upload_files
+
+            check_upload_files(files, size)  # before the case is touched or the store opened
         pending = prepare_intake(self, case_ref, source_name=source_name, size=size,
                                  facts=facts, declared=declared,
                                  accept_mismatch=accept_mismatch, legal_hold=legal_hold)
-        return StreamingIntake(pending, buffer_bytes=buffer_bytes)
+        return StreamingIntake(pending, buffer_bytes=buffer_bytes, files=files)
 
     def get_evidence(self, ref: str, *, processing: bool = False) -> EvidenceInfo:
         """An evidence item by id, unique id prefix or exhibit number, through its case's

@@ -7,7 +7,7 @@ files that are copies of an allocated file are not scanned again (their file was
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -44,6 +44,13 @@ def _problems(problems: list[ScanProblem]) -> list[dict[str, str]]:
     return [{"where": f"yara {p.target}", "message": p.message} for p in problems]
 
 
+def image_records(found: Iterable[Hit], entries: Sequence[FileEntry]) -> list[dict[str, Any]]:
+    """Report records of image hits, each naming the file whose data holds it
+    ({volume, path, inode}) or ``"unallocated"``: for ``lccu scan`` and the workers' yara
+    segments alike."""
+    return [_record(hit) for hit in map_hits(found, owner_lookup(entries))]
+
+
 #: opens one derived file by its ``exported`` path: a local path (``lccu scan``'s output
 #: folder) or a stream (a worker reading the store)
 Opener = Callable[[str], AbstractContextManager[Path | BinaryIO]]
@@ -64,9 +71,7 @@ def scan_all(stream: BinaryIO, size: int, rules: RuleSet, entries: Sequence[File
     problems: list[ScanProblem] = []
     errors: list[dict[str, str]] = []
     try:
-        image_hits = scan_stream(stream, size, rules, errors=problems)
-        # map_hits names the owner {volume, path, inode}, or "unallocated"
-        hits.extend(_record(hit) for hit in map_hits(image_hits, owner_lookup(entries)))
+        hits.extend(image_records(scan_stream(stream, size, rules, errors=problems), entries))
     except LccuError as exc:
         errors.append({"where": "yara image", "message": str(exc)})
     if tick is not None:

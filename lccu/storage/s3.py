@@ -58,10 +58,29 @@ READ_BLOCK = 8 * 1024 * 1024
 READ_CACHE_BLOCKS = 16
 READ_AHEAD = 3
 CONNECT_TIMEOUT = 3.0  # at most; LCCU_S3_TIMEOUT if smaller
-RETRIES = 2  # refused connections and 5xx answers; a stalled server (read timeout) is not
-# retried: it would only multiply LCCU_S3_TIMEOUT
+RETRIES = 2  # refused or reset connections and 5xx answers; a stalled server (a read
+# timeout) is not retried: it would only multiply LCCU_S3_TIMEOUT
 
 T = TypeVar("T")
+
+
+def _retry_class() -> type[Any]:
+    import urllib3
+    from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+
+    class NoStallRetry(urllib3.Retry):  # type: ignore[misc]
+        """Retries refused or reset connections and 5xx answers, but not a read timeout:
+        a server that accepted the request and did not answer within LCCU_S3_TIMEOUT is
+        stalled, and asking again would only multiply the wait."""
+
+        def increment(self, method: Any = None, url: Any = None, response: Any = None,
+                      error: Any = None, _pool: Any = None,
+                      _stacktrace: Any = None) -> Any:  # fmt: skip
+            if isinstance(error, ReadTimeoutError):
+                raise MaxRetryError(_pool, url or "", error) from error
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    return NoStallRetry
 
 
 def make_client(settings: Settings) -> Any:
@@ -74,12 +93,13 @@ def make_client(settings: Settings) -> Any:
     import urllib3
     from minio import Minio
 
+    _NoStallRetry = _retry_class()
     if not settings.s3_endpoint:
         raise ConfigError("LCCU_S3_ENDPOINT is not set; there is no S3 store to open")
     if not settings.s3_access_key or not settings.s3_secret_key:
         raise ConfigError("LCCU_S3_ACCESS_KEY and LCCU_S3_SECRET_KEY must both be set")
-    retry = urllib3.Retry(
-        total=RETRIES, connect=RETRIES, read=0, backoff_factor=0.25,
+    retry = _NoStallRetry(
+        total=RETRIES, connect=RETRIES, read=RETRIES, backoff_factor=0.25,
         status_forcelist=(500, 502, 503, 504), allowed_methods=None,
         raise_on_status=False,
     )  # fmt: skip

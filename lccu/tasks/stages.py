@@ -24,8 +24,8 @@ from lccu.pipeline.carving import carve_image, carve_ranges
 from lccu.pipeline.filesystem import list_entries, listing_budget
 from lccu.pipeline.scan import files_result, hash_result
 from lccu.pipeline.sink import DirectorySink
-from lccu.pipeline.yarascan import _record, owner_lookup, scan_derived
-from lccu.scan import RuleSet, ScanProblem, load_rules, map_hits, scan_stream
+from lccu.pipeline.yarascan import image_records, scan_derived
+from lccu.scan import RuleSet, ScanProblem, load_rules, scan_stream
 from lccu.tasks.expand import run_archives
 from lccu.timeline import write_timeline
 
@@ -183,16 +183,10 @@ def run_yara(ctx: StageContext) -> dict[str, Any]:
                                  workers=yara_threads(), errors=problems))
         walked: list[Problem] = []
         entries = list_entries(image, label, walked) if found else []
-    hits = []
-    for hit in map_hits(found, owner_lookup(entries)):
-        owner = hit.file
-        if isinstance(owner, dict):
-            owner = {"volume": owner["volume"], "path": owner["path"], "inode": owner["inode"]}
-        hits.append(_record(hit, file=owner if entries else None))
     ctx.tick(1, 1)
-    return {"yara": hits, "errors": [*stopped_listing(walked, "owners of YARA hits"),
-                                     *({"where": f"yara {p.target}", "message": p.message}
-                                       for p in problems)]}
+    errors = [*stopped_listing(walked, "owners of YARA hits"),
+              *({"where": f"yara {p.target}", "message": p.message} for p in problems)]
+    return {"yara": image_records(found, entries), "errors": errors}
 
 
 def run_yara_files(ctx: StageContext) -> dict[str, Any]:

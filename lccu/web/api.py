@@ -33,9 +33,18 @@ class NewCase(BaseModel):
     reference: str | None = Field(default=None, max_length=200)
 
 
+class UploadFile(BaseModel):
+    """One file of a multi-file acquisition (a split raw segment), in order."""
+
+    name: str = Field(min_length=1, max_length=255)
+    size: int = Field(gt=0)
+
+
 class NewUpload(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
     size: int = Field(gt=0)
+    #: several files of one acquisition sent one after the other (split raw, in order)
+    files: list[UploadFile] | None = Field(default=None, max_length=10_000)
     description: str = Field(min_length=1, max_length=1000)
     item_type: str = Field(default="other", pattern="^(" + "|".join(ITEM_TYPES) + ")$")
     seal_number: str | None = Field(default=None, max_length=100)
@@ -142,14 +151,17 @@ def start_upload(ref: str, body: NewUpload, user: User, state: State) -> dict[st
     """Begin a resumable upload; send chunks with PUT /uploads/{id}?offset=N.
 
     The bytes stream into the evidence store as they arrive; only ``complete`` after the
-    last byte, with matching declared hashes, makes them evidence."""
+    last byte, with matching declared hashes, makes them evidence. ``files`` (name, size)
+    sends the segments of a split raw image one after the other as one item: each is
+    stored with its own hashes, the item's are the media's (their concatenation)."""
     declared = {"md5": body.md5 or "", "sha1": body.sha1 or "", "sha256": body.sha256 or ""}
     upload = state.uploads.start(
         state.lab(user.actor), user_id=user.actor.user_id or 0, zone=user.actor.zone or "",
         case_id=ref[:100],
         filename=body.filename, size=body.size, declared=declared,
         facts=ItemFacts(description=body.description, item_type=body.item_type,
-                        seal_number=body.seal_number or None))
+                        seal_number=body.seal_number or None),
+        files=[(f.name, f.size) for f in body.files] if body.files else None)
     return state.uploads.as_dict(upload)
 
 

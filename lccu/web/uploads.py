@@ -116,7 +116,8 @@ class UploadArea:
         self._lock = threading.Lock()
 
     def start(self, lab: Lab, *, user_id: int, zone: str, case_id: str, filename: str,
-              size: int, facts: ItemFacts, declared: Mapping[str, str]) -> Upload:
+              size: int, facts: ItemFacts, declared: Mapping[str, str],
+              files: list[tuple[str, int]] | None = None) -> Upload:
         """Take a slot, check the case, the size and the declared hashes, and open the
         store's upload; the slot is given back if any of that fails."""
         if size > self.max_bytes:
@@ -124,9 +125,10 @@ class UploadArea:
         self.sweep()
         slot = self._take_slot(user_id, zone)
         try:
+            parts = [(safe_filename(name), length) for name, length in files or []]
             intake = lab.begin_intake(case_id, source_name=safe_filename(filename), size=size,
                                       facts=facts, declared=declared,
-                                      buffer_bytes=self.buffer_bytes)
+                                      buffer_bytes=self.buffer_bytes, files=parts or None)
             upload = Upload(uuid.uuid4().hex, user_id, zone, intake)
             with self._lock:
                 self._active[upload.id] = upload

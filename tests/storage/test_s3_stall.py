@@ -200,3 +200,38 @@ def test_processing_read_fails_within_the_timeout(
     drain(lab, store)
     status = run_status(lab, run.run_id)
     assert status["state"] == "done", status
+
+
+def test_silent_server_is_asked_once(s3_settings: Settings) -> None:
+    """A server that accepts connections and never answers (a listening socket nobody
+    reads) fails opening the store after one timeout, not one per retry, and the error
+    names the stall; every request it received is counted."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    port = listener.getsockname()[1]
+    settings = dataclasses.replace(s3_settings, s3_endpoint=f"127.0.0.1:{port}", s3_timeout=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreUnavailable, match="did not answer within 1 s"):
+            open_store(settings)
+        took = time.monotonic() - started
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+    assert 1.0 <= took < 2.5, took
+    assert len(accepted) == 1

@@ -222,3 +222,42 @@ def test_container_upload_is_sent_to_the_cli(client: TestClient, case_id: str,
     assert "lccu evidence add" in done.json()["detail"]
     assert make_lab("vlas_inv").list_evidence(case_id) == []
     assert evidence_files(unit) == [] and scratch_files(unit) == []
+
+
+def test_split_raw_upload_is_one_item(client: TestClient, case_id: str,
+                                      make_lab: Callable[..., Lab], unit: Settings) -> None:
+    """The segments of a split raw image sent one after the other with their `files` list:
+    one item whose hashes are the media's (declared, checked), each segment stored with
+    its own; a wrong declared hash or a missing segment stores nothing (issue 12)."""
+    segments = [("usb.001", DATA), ("usb.002", DATA), ("usb.003", DATA[:1234])]
+    media = b"".join(data for _name, data in segments)
+    files = [{"name": name, "size": len(data)} for name, data in segments]
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+
+    def send(parts: list[dict[str, object]], declared: str) -> object:
+        start = client.post(f"/api/v1/cases/{case_id}/uploads", headers=headers, json={
+            "filename": "usb.001", "size": sum(int(str(p["size"])) for p in parts),
+            "description": "USB stick", "files": parts, "sha256": declared})
+        if start.status_code != 201:
+            return start
+        upload_id = start.json()["upload_id"]
+        for offset in range(0, len(media), 4096):
+            sent = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": offset},
+                              content=media[offset:offset + 4096], headers=headers)
+            assert sent.status_code == 200, sent.text
+        return client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
+
+    gap = send([files[0], files[2]], hashlib.sha256(media).hexdigest())
+    assert gap.status_code == 422 and "usb.002" in gap.text
+    wrong = send(files, "0" * 64)
+    assert wrong.status_code == 422 and "nothing was stored" in wrong.text
+    assert evidence_files(unit) == [] and make_lab("vlas_inv").list_evidence(case_id) == []
+    done = send(files, hashlib.sha256(media).hexdigest())
+    assert done.status_code == 201, done.text
+    item = done.json()
+    assert (item["size"], item["sha256"]) == (len(media), hashlib.sha256(media).hexdigest())
+    assert item["container_format"] == "split"
+    assert [(c["name"], c["sha256"]) for c in item["containers"]] == [
+        (name, hashlib.sha256(data).hexdigest()) for name, data in segments]
+    assert len(evidence_files(unit)) == 3 and scratch_files(unit) == []

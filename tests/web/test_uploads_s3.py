@@ -135,3 +135,36 @@ def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
         gate.open()
     assert make_lab("vlas_inv").list_evidence(case_id) == []
     assert versions(unit) == []
+
+
+@pytest.mark.parametrize("declared_ok", [False, True])
+def test_split_raw_upload_in_s3(client: TestClient, case_id: str, unit: Settings,
+                                make_lab: Callable[..., Lab], declared_ok: bool) -> None:
+    """Three split raw segments (the first two over one S3 part) uploaded as one item: a
+    wrong declared media hash leaves no version at all; a right one leaves one locked
+    version per segment, the item's hashes the media's (issue 12)."""
+    segments = [random.Random(6).randbytes(17 * MIB), random.Random(7).randbytes(17 * MIB),
+                random.Random(8).randbytes(3 * MIB + 5)]
+    media = b"".join(segments)
+    files = [{"name": f"usb.{i:03d}", "size": len(s)} for i, s in enumerate(segments, 1)]
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+    declared = hashlib.sha256(media).hexdigest() if declared_ok else "0" * 64
+    upload_id = client.post(f"/api/v1/cases/{case_id}/uploads", headers=headers, json={
+        "filename": "usb.001", "size": len(media), "description": "USB stick",
+        "files": files, "sha256": declared}).json()["upload_id"]
+    for offset in range(0, len(media), 2 * MIB):
+        sent = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": offset},
+                          content=media[offset:offset + 2 * MIB], headers=headers)
+        assert sent.status_code == 200, sent.text
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
+    if not declared_ok:
+        assert done.status_code == 422, done.text
+        assert versions(unit) == [] and make_lab("vlas_inv").list_evidence(case_id) == []
+        return
+    assert done.status_code == 201, done.text
+    item = done.json()
+    assert item["sha256"] == declared and item["size"] == len(media)
+    assert [c["sha256"] for c in item["containers"]] == [
+        hashlib.sha256(s).hexdigest() for s in segments]
+    assert len(versions(unit)) == 3
