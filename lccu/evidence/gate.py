@@ -35,7 +35,7 @@ from lccu.evidence.models import Case, EvidenceItem, User
 from lccu.evidence.records import CaseInfo
 
 if TYPE_CHECKING:
-    from lccu.tasks.state import ProcessingRun
+    from lccu.evidence.runstate import ProcessingRun
 
 #: the unit-wide administrator: zones and the users of every zone (few people; audited)
 UNIT_ADMIN_ROLES = frozenset({"admin"})
@@ -362,7 +362,7 @@ class Gate:
         """A processing run reached through its item: the item's access check, and the run
         must be one of that item's; a run of another item (of any zone) is refused as
         "no such run of this item", audited once."""
-        from lccu.tasks.state import ProcessingRun
+        from lccu.evidence.runstate import ProcessingRun
 
         case, item = self.item(session, item_ref, operation, processing=processing, audit=False)
         run = session.get(ProcessingRun, run_id.strip()) if run_id.strip() else None
@@ -402,7 +402,7 @@ class Gate:
         processing: bool = False,
     ) -> tuple[Case, EvidenceItem, ProcessingRun]:
         """A processing run by its id alone, decided on its item's case; audited once."""
-        from lccu.tasks.state import ProcessingRun
+        from lccu.evidence.runstate import ProcessingRun
 
         run = session.get(ProcessingRun, run_id.strip())
         if run is None:
