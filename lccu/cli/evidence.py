@@ -201,6 +201,8 @@ def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
             lines.append("  the hashes stored in the container differ from the media as read")
         if outcome["read_errors"]:
             lines.append(f"  {len(outcome['read_errors'])} range(s) could not be read")
+        for finding in outcome.get("tampering", []):
+            lines.append(f"  TAMPERING: {visible(finding)}")
         plain("\n".join(lines))
     if not outcome["match"]:
         raise SystemExit(1)
