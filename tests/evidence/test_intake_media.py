@@ -311,10 +311,12 @@ def test_cli_takes_the_segments_beside_the_first(
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize("first", ["ext2.split.E01", "ext2.splitraw.000", "ext2.qcow2",
-                                   "ext2.E01"])  # ext2.vhd's disk is CHS-rounded: larger
-def test_corpus_images_are_taken_in_as_their_media(make_lab: Callable[..., Lab],
-                                                   first: str) -> None:
+@pytest.mark.parametrize(
+    "first", ["ext2.split.E01", "ext2.splitraw.000", "ext2.qcow2", "ext2.E01"]
+)  # ext2.vhd's disk is CHS-rounded: larger
+def test_corpus_images_are_taken_in_as_their_media(
+    make_lab: Callable[..., Lab], first: str
+) -> None:
     """dfvfs's one ext2 tree in several containers (../shared/corpus/dfvfs): every item's
     hashes are those of ext2.raw, the segments beside the first file are all taken."""
     from lccu.testing.corpus import corpus_file
@@ -322,12 +324,19 @@ def test_corpus_images_are_taken_in_as_their_media(make_lab: Callable[..., Lab],
     raw = corpus_file("dfvfs", "ext2.raw")
     lab = make_lab("vlas_inv")
     case = lab.create_case("Corpus")
-    item = lab.add_evidence(case.id, corpus_file("dfvfs", first), description=first,
-                            declared={"sha256": _hashes(raw)["sha256"]})
+    item = lab.add_evidence(
+        case.id,
+        corpus_file("dfvfs", first),
+        description=first,
+        declared={"sha256": _hashes(raw)["sha256"]},
+    )
     assert (item.size, item.sha256) == (raw.stat().st_size, _hashes(raw)["sha256"])
     stem = first.rsplit(".", 1)[0]
-    beside = sorted(p.name for p in raw.parent.iterdir()
-                    if p.name.startswith(stem + ".") and not p.name.endswith(".txt"))
+    beside = sorted(
+        p.name
+        for p in raw.parent.iterdir()
+        if p.name.startswith(stem + ".") and not p.name.endswith(".txt")
+    )
     assert [c["name"] for c in item.containers] == (beside if "split" in first else [first])
 
 
