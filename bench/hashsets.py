@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -126,17 +127,24 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=4_000_000)
     parser.add_argument("--files", type=int, default=1_000_000)
     parser.add_argument("--hit-rate", type=float, default=0.5)
-    parser.add_argument("--keep", type=Path, default=None, help="work in this folder, keep it")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this folder and keep it (its NSRL file is reused)")
     args = parser.parse_args()
     repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory(prefix="lccu-bench-hashsets-") as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        nsrl = work / "NSRLFile.txt"
-        started = time.perf_counter()
-        generate(nsrl, args.rows)
-        print(f"generated {args.rows:,} rows ({nsrl.stat().st_size / 1e9:.2f} GB) in "
-              f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        nsrl, made = work / "NSRLFile.txt", work / "rows.txt"
+        if not (nsrl.exists() and made.exists() and made.read_text() == str(args.rows)):
+            started = time.perf_counter()
+            generate(nsrl, args.rows)
+            made.write_text(str(args.rows))
+            print(f"generated {args.rows:,} rows ({nsrl.stat().st_size / 1e9:.2f} GB) in "
+                  f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+        for old in (work / "home", work / "plain.sqlite3"):  # a kept folder's last run
+            if old.is_dir():
+                shutil.rmtree(old)
+            old.unlink(missing_ok=True) if not old.is_dir() else None
         env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
         env |= {"LCCU_HOME": str(work / "home"), "LCCU_USER": "admin",
                 "PYTHONPATH": str(repo)}

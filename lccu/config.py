@@ -60,6 +60,10 @@ class Settings:
     database_url: str = Field(description="case database (SQLAlchemy URL)")
     user: str | None = Field(None, description="acting user (or --as)")
     key_dir: Path = Field(Path(), description="private signing keys")
+    unit_public_key: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$", description="the unit key's public half as noted "
+        "in the unit's procedures (`lccu unit key`); custody verify checks the key registry "
+        "against it (default: the unit key in the key directory)")
     anchor_dir: Path = Field(Path(), description="custody head anchors")
     evidence_dir: Path = Field(Path(), description="local evidence store (embedded mode)")
     s3_endpoint: str | None = Field(None, description="S3 evidence store host:port")

@@ -9,7 +9,12 @@ event names, with that party's key, over that event's hash), not the custody rul
 (custodian, place, seal, disposal) that `lccu custody verify --file` also checks; see
 docs/custody.md. Usage:
 
-    python3 verify_custody_export.py custody.jsonl [--head HEAD_HASH_NOTED_IN_THE_PV [--prefix]]
+    python3 verify_custody_export.py custody.jsonl --unit-key UNIT_PUBLIC_KEY \
+        [--head HEAD_HASH_NOTED_IN_THE_PV [--prefix]]
+
+A signature counts only with a key the file's key registry certifies for its signer at that
+time, and the registry only if the unit key (noted in the unit's procedures) signed it.
+Every event must have an anchor line (lccu anchors each event it appends).
 
 The head noted in the PV is the end of the log: events after it are a failure unless
 ``--prefix`` says the file is expected to extend the noted log (they are then listed).
@@ -49,6 +54,8 @@ HASHED = (
     "prev_hash",
 )
 HAND_OVERS = ("transferred", "checked_out", "checked_in")
+REGISTRY = ("seq", "recorded_at", "action", "username", "public_key", "key_id", "valid_from",
+            "reason", "operator", "unit_key_id", "prev_hash")
 ROLES = {"receiver": "received_by", "witness": "witness", "releaser": "released_by"}
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -88,6 +95,21 @@ FIELDS = {  # the type each field of each kind of line must have
         "signature": (TEXT,),
     },
     "key": {"username": (TEXT,), "public_key": (TEXT,)},
+    "registry": {
+        "seq": (INT,),
+        "recorded_at": (TEXT,),
+        "action": (TEXT,),
+        "username": (TEXT,),
+        "public_key": (TEXT, NULL),
+        "key_id": (TEXT,),
+        "valid_from": (TEXT, NULL),
+        "reason": (TEXT, NULL),
+        "operator": (TEXT,),
+        "unit_key_id": (TEXT,),
+        "prev_hash": (TEXT,),
+        "entry_hash": (TEXT,),
+        "signature": (TEXT,),
+    },
     "anchor": {"seq": (INT,), "head_hash": (TEXT,)},
     "header": {"format": (TEXT,), "case": (OBJ,), "head": (OBJ,)},
 }
@@ -131,6 +153,9 @@ def read_lines(path: str) -> list[dict]:
                     raise Malformed(f"{where}: field 'head.seq' is not an integer")
                 if head["seq"] and not isinstance(head.get("hash"), str):
                     raise Malformed(f"{where}: field 'head.hash' is not a string")
+                unit = record.get("unit_key")
+                if unit is not None and not (isinstance(unit, str) and HEX64.match(unit)):
+                    raise Malformed(f"{where}: field 'unit_key' is not 64 hex digits")
             lines.append(record)
     if sum(line["type"] == "header" for line in lines) != 1:
         raise Malformed("the file must have exactly one header line")
@@ -153,6 +178,73 @@ def signed_by(public: str, signature: str, digest: str) -> bool:
     return True
 
 
+def when(text: object) -> datetime | None:
+    """An RFC 3339 time with an offset, or None."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+class Registry:
+    """The unit's key registry: each entry chained and signed by the unit key; per user,
+    each certified key with the time it starts and the time it was replaced or revoked."""
+
+    def __init__(self, entries: list[dict], unit_key: str | None, problems: list[str]):
+        self.periods: dict[str, list[dict]] = {}
+        if unit_key is None:
+            problems.append("no unit key given or named: no key is certified")
+            return
+        prev, expected = "0" * 64, 1
+        for entry in entries:
+            name = f"key registry entry {entry['seq']}"
+            digest = hashlib.sha256(canonical({k: entry.get(k) for k in REGISTRY})).hexdigest()
+            fine = entry["seq"] == expected and entry["prev_hash"] == prev
+            fine = fine and digest == entry["entry_hash"]
+            if not fine or not signed_by(unit_key, entry["signature"], digest):
+                problems.append(f"{name}: broken chain, changed, or not signed by the unit key")
+            else:
+                self.apply(entry)
+            prev, expected = entry["entry_hash"], entry["seq"] + 1
+
+    def apply(self, entry: dict) -> None:
+        mine = self.periods.setdefault(entry["username"], [])
+        if entry["action"] == "certified" and HEX64.match(str(entry["public_key"])):
+            start = entry["valid_from"] or entry["recorded_at"]
+            for period in mine:
+                if period["end"] is None:
+                    period["end"], period["how"] = start, "replaced"
+            key_id = hashlib.sha256(bytes.fromhex(entry["public_key"])).hexdigest()
+            mine.append({"public": entry["public_key"], "key_id": key_id, "start": start,
+                         "end": None, "how": None})
+        elif entry["action"] == "revoked":
+            for period in mine:
+                ended, now = when(period["end"]), when(entry["recorded_at"])
+                if period["key_id"] == entry["key_id"] and (
+                        ended is None or (now is not None and now < ended)):
+                    period["end"], period["how"] = entry["recorded_at"], "revoked"
+
+    def certifies(self, username: str, public: str) -> bool:
+        return any(p["public"] == public for p in self.periods.get(username, []))
+
+    def knows(self, username: object) -> bool:
+        return username in self.periods
+
+    def check(self, username: str, key_id: str, at: object) -> tuple[str | None, str]:
+        """(public key, "") if key_id was username's certified key at time ``at``."""
+        period = next((p for p in self.periods.get(username, []) if p["key_id"] == key_id),
+                      None)
+        if period is None:
+            return None, f"{username}'s key {key_id[:16]}... was never certified by the unit"
+        moment, start, end = when(at), when(period["start"]), when(period["end"])
+        if moment is None or start is None or moment < start:
+            return None, f"signed with {username}'s key before it was certified"
+        if end is not None and moment >= end:
+            return None, f"signed with {username}'s key after it was {period['how']}"
+        return period["public"], ""
+
+
 def party(event: dict, role: str) -> str | None:
     """Who a hand-over names in a role; the releaser is the actor unless named."""
     if event["action"] not in HAND_OVERS:
@@ -162,7 +254,7 @@ def party(event: dict, role: str) -> str | None:
 
 
 def check_countersignatures(
-    lines: list[dict], events: list[dict], keys: dict[str, str], problems: list[str]
+    lines: list[dict], events: list[dict], keys: Registry, problems: list[str]
 ) -> list[str]:
     """Problems go to ``problems``; returns the parties who have not signed (not a failure)."""
     by_seq = {event["seq"]: event for event in events}
@@ -178,9 +270,9 @@ def check_countersignatures(
             problems.append(f"event {seq}: countersigned by {signer}, who is not its {role}")
         if cs["event_hash"] != event["event_hash"]:
             problems.append(f"event {seq}: countersignature covers another event's hash")
-        public = keys.get(signer)
-        if public is None or hashlib.sha256(bytes.fromhex(public)).hexdigest() != cs["key_id"]:
-            problems.append(f"event {seq}: countersignature key is not {signer}'s key")
+        public, why = keys.check(signer, cs["key_id"], cs.get("signed_at"))
+        if public is None:
+            problems.append(f"event {seq}: countersignature by {signer}: {why}")
         elif not signed_by(public, cs["signature"], event["event_hash"]):
             problems.append(f"event {seq}: countersignature by {signer} invalid")
     return [
@@ -201,21 +293,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("export")
     parser.add_argument("--head", help="head hash noted independently (proces-verbaal)")
+    parser.add_argument("--unit-key", help="the unit's public key, noted in its procedures")
     parser.add_argument(
         "--prefix",
         action="store_true",
         help="accept a log that goes on after --head (and list what follows)",
     )
     args = parser.parse_args(argv)
+    if args.unit_key is not None and not HEX64.match(args.unit_key.lower()):
+        print("--unit-key must be 64 hex digits")
+        return 2
     try:
         lines = read_lines(args.export)
     except (Malformed, OSError) as exc:
         print(f"{args.export}: not a well-formed custody export: {exc}")
         return 2
     header = next(line for line in lines if line["type"] == "header")
-    keys = {line["username"]: line["public_key"] for line in lines if line["type"] == "key"}
     events = [line for line in lines if line["type"] == "event"]
     problems: list[str] = []
+    unit_key = (args.unit_key or "").lower() or header.get("unit_key")
+    if not args.unit_key:
+        print("note: no --unit-key given; the unit key named in the file itself is trusted")
+    elif header.get("unit_key") not in (None, unit_key):
+        problems.append("the file names another unit key than the one given")
+    keys = Registry([line for line in lines if line["type"] == "registry"], unit_key, problems)
+    for line in (line for line in lines if line["type"] == "key"):
+        if not keys.certifies(line["username"], line["public_key"]):
+            problems.append(f"key line for {line['username']}: key not certified by the unit")
     prev_hash, prev_seq, prev_time = "0" * 64, 0, None
     for event in events:
         seq = event["seq"]
@@ -227,14 +331,11 @@ def main(argv: list[str] | None = None) -> int:
             problems.append(f"event {seq}: does not link to the previous event")
         if digest != event["event_hash"]:
             problems.append(f"event {seq}: content does not match its hash")
-        public = keys.get(event["actor"])
+        public, why = keys.check(event["actor"], event["key_id"], event["recorded_at"])
         if public is None:
-            problems.append(f"event {seq}: no key for {event['actor']}")
-        else:
-            if hashlib.sha256(bytes.fromhex(public)).hexdigest() != event["key_id"]:
-                problems.append(f"event {seq}: key id is not {event['actor']}'s key")
-            if not signed_by(public, event["signature"], digest):
-                problems.append(f"event {seq}: signature invalid")
+            problems.append(f"event {seq}: {why}")
+        elif not signed_by(public, event["signature"], digest):
+            problems.append(f"event {seq}: signature invalid")
         try:
             recorded = datetime.fromisoformat(event["recorded_at"])
             if prev_time is not None and recorded < prev_time:
@@ -249,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     for seq, head in heads:
         if by_seq.get(seq) != head:
             problems.append(f"head #{seq} recorded outside the log is missing or different")
+    # lccu anchors every event it appends: one without an anchor was put there otherwise
+    anchored = {seq for seq, _ in heads}
+    for event in events:
+        if event["seq"] not in anchored:
+            problems.append(f"event {event['seq']}: no anchor line (inserted in the database?)")
     # the header's head is the end of the file's log; the head noted in the PV is the end
     # of the log unless --prefix accepts a log that goes on after it
     appended = [e for e in events if e["seq"] > header["head"]["seq"]]

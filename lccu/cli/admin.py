@@ -42,7 +42,7 @@ def user() -> None:
 @pass_state
 def user_add(state: State, username: str, zone_name: str, role: str,
              full_name: str | None) -> None:
-    """Create a user and their Ed25519 signing key (the first user must be an operator)."""
+    """Create a user and their Ed25519 signing key (the first user must be the unit admin)."""
     info = state.lab(need_user=False).add_user(username, zone_name, role, full_name)
     plain(f"user {info.username} ({info.role}, {info.zone}) created; signing key "
           f"{info.key_id}")
@@ -61,3 +61,39 @@ def user_list(state: State, as_json: bool) -> None:
     for u in users:
         table.add_row(*cells(u.username, u.zone, u.role, u.key_id[:16] + "..."))
     console.print(table)
+
+
+@user.command("revoke-key")
+@click.argument("username")
+@click.option("--reason", required=True, help="Why (lost laptop, exposed passphrase ...).")
+@pass_state
+def user_revoke_key(state: State, username: str, reason: str) -> None:
+    """Revoke USERNAME's signing key from now on, in the unit's key registry: what it signs
+    later fails verification; what it signed before stays valid."""
+    entry = state.lab().revoke_key(username, reason)
+    plain(f"key {entry['key_id'][:16]}... of {username} revoked (registry entry "
+          f"#{entry['seq']})")
+
+
+@user.command("rotate-key")
+@click.argument("username")
+@click.option("--reason", default=None)
+@pass_state
+def user_rotate_key(state: State, username: str, reason: str | None) -> None:
+    """Give USERNAME a new signing key certified from now; events signed with the old key
+    stay verifiable."""
+    info = state.lab().rotate_key(username, reason)
+    plain(f"new key {info.key_id[:16]}... for {username}")
+
+
+@cli.group()
+def unit() -> None:
+    """The unit's own key, which certifies every user's signing key."""
+
+
+@unit.command("key")
+@pass_state
+def unit_key(state: State) -> None:
+    """Print the unit's public key (created on first use by an operator): note it in the
+    unit's procedures; verifiers pass it as --unit-key."""
+    plain(state.lab(need_user=False).unit_key())

@@ -159,10 +159,14 @@ def _report(result: VerifyResult, as_json: bool) -> None:
 @click.option("--prefix", is_flag=True,
               help="With --head: accept a log that extends the noted head (the events after "
                    "it are listed).")
+@click.option("--unit-key", default=None, metavar="HEX",
+              help="The unit's public key as noted in its procedures (`lccu unit key`): "
+                   "signers' keys count only if its key registry certifies them.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 def custody_verify(state: State, case_ref: str | None, file_path: Path | None,
-                   expected_head: str | None, prefix: bool, as_json: bool) -> None:
+                   expected_head: str | None, prefix: bool, unit_key: str | None,
+                   as_json: bool) -> None:
     """Recompute every hash and signature and check the custody rules (custodian, place,
     seal, disposal); name each broken event."""
     if (case_ref is None) == (file_path is None):
@@ -175,9 +179,16 @@ def custody_verify(state: State, case_ref: str | None, file_path: Path | None,
     if file_path is not None:
         from lccu.evidence.export import verify_export
 
-        result = verify_export(file_path, expected_head=expected_head, prefix=prefix)
+        if unit_key is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", unit_key.strip()):
+            raise InvalidInput("--unit-key must be 64 hex digits (`lccu unit key` prints it)")
+        result = verify_export(file_path, expected_head=expected_head, prefix=prefix,
+                               unit_key=unit_key)
+        if result.unit_key_from_file and not as_json:
+            err_console.print("note: the unit key was taken from the file itself; give "
+                              "--unit-key (noted in the unit's procedures) to check it",
+                              markup=False)
     else:
         assert case_ref is not None
         result = state.lab().verify_custody(case_ref, expected_head=expected_head,
-                                            prefix=prefix)
+                                            prefix=prefix, unit_key=unit_key)
     _report(result, as_json)

@@ -80,8 +80,9 @@ def evidence_add(state: State, case_ref: str, paths: tuple[Path, ...], md5: str 
     item_type = str(fields.get("item_type") or "disk-image")
     files = gather(paths, item_type=item_type).paths  # refusals before the progress bar
     if len(files) > 1 and not as_json:
-        err_console.print(f"taking {len(files)} container files: "
-                          + ", ".join(visible(p.name) for p in files))
+        err_console.print(f"taking {len(files)} container files: "  # names: never markup
+                          + ", ".join(visible(p.name) for p in files), markup=False,
+                          highlight=False)
     advance, stop = progress_bar(sum(p.stat().st_size for p in files),
                                  f"intake {files[0].name}")
     try:
@@ -200,6 +201,8 @@ def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
             lines.append("  the hashes stored in the container differ from the media as read")
         if outcome["read_errors"]:
             lines.append(f"  {len(outcome['read_errors'])} range(s) could not be read")
+        for finding in outcome.get("tampering", []):
+            lines.append(f"  TAMPERING: {visible(finding)}")
         plain("\n".join(lines))
     if not outcome["match"]:
         raise SystemExit(1)

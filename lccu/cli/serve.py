@@ -48,7 +48,8 @@ def serve(host: str, port: int) -> None:
                        confirmation_prompt="Repeat the password", hide_input=True)
 @pass_state
 def user_password(state: State, username: str, password: str) -> None:
-    """Set a user's web password (yourself, or anyone as an operator); ends their sessions."""
+    """Set a user's web password (yourself; as the unit admin anyone's, as an operator your
+    own zone's users'); ends their sessions."""
     from lccu.web.auth import set_password
 
     lab = state.lab()

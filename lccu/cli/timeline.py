@@ -63,8 +63,9 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str,
 
 def _default_zone(ctx: click.Context, target: str) -> str | None:
     """An evidence item's source time zone (recorded, or the settings' default for its
-    police zone); for an image file the unit's default (LCCU_SOURCE_TIMEZONE)."""
-    if Path(target).exists():
+    police zone); for an image file the unit's default (LCCU_SOURCE_TIMEZONE). A name that
+    exists but cannot be followed (a symlink loop) is a path: the image check refuses it."""
+    if os.path.lexists(target):
         from lccu.config import load_settings
 
         return load_settings().source_timezone

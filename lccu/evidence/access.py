@@ -11,8 +11,9 @@ transaction so a refusal is logged even though the refused operation raises.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,9 @@ from lccu.errors import AccessDenied
 from lccu.evidence.canonical import GENESIS_HASH, canonical_json, format_time, sha256_hex, utc_now
 from lccu.evidence.db import Database
 from lccu.evidence.models import AuditEntry, Case, CaseShare
+
+if TYPE_CHECKING:
+    from lccu.evidence.anchors import AuditAnchors
 
 WRITER_ROLES = frozenset({"investigator", "analyst", "operator"})
 CASE_CREATOR_ROLES = frozenset({"investigator", "analyst"})
@@ -105,8 +109,10 @@ def entry_payload(entry: AuditEntry) -> dict[str, Any]:
 class AuditLog:
     """Writes and reads the audit log through its own transactions."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, anchors: AuditAnchors | None = None) -> None:
         self.db = db
+        #: where each new entry's head is also written, outside the database
+        self.anchors = anchors
 
     def write(
         self,
@@ -123,8 +129,11 @@ class AuditLog:
         for _attempt in range(20):
             try:
                 with self.db.session() as session:
-                    self._append(session, actor, operation, allowed, object_type, object_id,
-                                 case, justification, detail)
+                    seq, entry_hash = self._append(session, actor, operation, allowed,
+                                                   object_type, object_id, case,
+                                                   justification, detail)
+                if self.anchors is not None:
+                    self.anchors.record(seq, entry_hash)
                 return
             except IntegrityError:
                 continue  # another process took this sequence number: chain onto theirs
@@ -133,7 +142,7 @@ class AuditLog:
     @staticmethod
     def _append(session: Session, actor: Actor, operation: str, allowed: bool,
                 object_type: str | None, object_id: str | None, case: Case | None,
-                justification: str | None, detail: dict[str, Any] | None) -> None:
+                justification: str | None, detail: dict[str, Any] | None) -> tuple[int, str]:
         last = session.execute(
             select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc())
             .limit(1)
@@ -157,6 +166,12 @@ class AuditLog:
         entry.entry_hash = sha256_hex(canonical_json(entry_payload(entry)))
         session.add(entry)
         session.flush()
+        return entry.seq, entry.entry_hash
+
+    def head(self, session: Session) -> tuple[int, str] | None:
+        last = session.execute(select(AuditEntry.seq, AuditEntry.entry_hash)
+                               .order_by(AuditEntry.seq.desc()).limit(1)).first()
+        return (last.seq, last.entry_hash) if last else None
 
     def entries(self, session: Session, zone: str | None = None,
                 limit: int | None = None) -> list[AuditEntry]:
@@ -167,12 +182,17 @@ class AuditLog:
             query = query.limit(limit)
         return list(session.scalars(query))
 
-    def verify(self, session: Session) -> list[str]:
-        """Problems in the audit chain (empty when intact)."""
+    def verify(self, session: Session,
+               anchors: Sequence[tuple[int, str, str]] = ()) -> list[str]:
+        """Problems in the audit chain (empty when intact), compared with the ``anchors``
+        (``seq, entry_hash, source``) kept outside the database: a cut tail or a changed
+        entry that was re-chained is found there."""
         problems: list[str] = []
         prev = GENESIS_HASH
         expected = 1
+        hashes: dict[int, str] = {}
         for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.seq)):
+            hashes[entry.seq] = entry.entry_hash
             if entry.seq != expected:
                 problems.append(f"audit entry {expected} is missing (next is {entry.seq})")
             if entry.prev_hash != prev:
@@ -180,6 +200,17 @@ class AuditLog:
             if sha256_hex(canonical_json(entry_payload(entry))) != entry.entry_hash:
                 problems.append(f"audit entry {entry.seq}: content changed")
             prev, expected = entry.entry_hash, entry.seq + 1
+        last = max(hashes, default=0)
+        beyond = [a for a in anchors if a[0] > last]
+        if beyond:
+            top = max(beyond)
+            problems.append(f"the audit log ends at entry {last}, but {top[2]} records entry "
+                            f"{top[0]}: {top[0] - last} entries or more were cut from its tail")
+        for seq, entry_hash, source in anchors:
+            if seq <= last and hashes.get(seq) not in (None, entry_hash):
+                problems.append(f"audit entry {seq} differs from {source} (rewritten)")
+            elif seq <= last and seq not in hashes:
+                problems.append(f"audit entry {seq} recorded in {source} is missing")
         return problems
 
     def count(self, session: Session) -> int:

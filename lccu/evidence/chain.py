@@ -36,6 +36,7 @@ from lccu.evidence.invariants import (
     check_invariants,
 )
 from lccu.evidence.keys import key_id_of, verify_signature
+from lccu.evidence.registry import KeyRing
 from lccu.evidence.terms import ACTIONS, COUNTERSIGN_ROLES
 
 FORMAT_VERSION = 1
@@ -158,6 +159,10 @@ class VerifyResult:
     noted_head_seq: int | None = None
     #: events after that noted head (a problem unless verified with ``prefix``)
     after_head: list[AfterHead] = field(default_factory=list)
+    #: fingerprint of the unit key the key registry was checked against
+    unit_key_id: str | None = None
+    #: True when that unit key came from the export file itself, not from the verifier
+    unit_key_from_file: bool = False
 
     @property
     def ok(self) -> bool:
@@ -186,7 +191,8 @@ class VerifyResult:
                              "is_user": p.is_user} for p in self.pending],
                 "noted_head_seq": self.noted_head_seq,
                 "after_head": [{"seq": a.seq, "action": a.action, "actor": a.actor,
-                                "recorded_at": a.recorded_at} for a in self.after_head]}
+                                "recorded_at": a.recorded_at} for a in self.after_head],
+                "unit_key_id": self.unit_key_id, "unit_key_from_file": self.unit_key_from_file}
 
     def summary(self) -> str:
         if self.ok:
@@ -223,11 +229,12 @@ def named_party(event: Mapping[str, Any], role: str) -> str | None:
 def check_countersignatures(
     events: Sequence[Mapping[str, Any]],
     countersignatures: Sequence[Mapping[str, Any]],
-    keys: Mapping[str, SignerKey],
+    keys: Mapping[str, SignerKey] | KeyRing,
 ) -> tuple[list[Problem], list[PendingSignature]]:
-    """Every countersignature must be by the party the event names in that role, with that
-    party's registered key, over that very event's hash; a party of a hand-over other than
-    its actor who has not countersigned is *pending*."""
+    """Every countersignature must be by the party the event names in that role, with a
+    key certified for that party when it signed, over that very event's hash; a party of a
+    hand-over other than its actor who has not countersigned is *pending*."""
+    keys = keys if isinstance(keys, KeyRing) else KeyRing.trusting(keys)
     by_seq = {e.get("seq"): e for e in events if isinstance(e.get("seq"), int)}
     problems: list[Problem] = []
     signed: set[tuple[int, str]] = set()
@@ -261,14 +268,11 @@ def check_countersignatures(
             problems.append(Problem(seq, f"{who} covers hash {str(cs.get('event_hash'))[:16]}"
                                          f"..., not this event's {event_hash[:16]}... "
                                          "(moved from another event?)"))
-        key = keys.get(signer)
-        if key is None:
-            problems.append(Problem(seq, f"{who}: no public key known for {signer!r}"))
-        elif key.key_id != cs.get("key_id"):
-            problems.append(Problem(seq, f"{who}: made with key {str(cs.get('key_id'))[:16]}"
-                                         f"..., which is not {signer!r}'s key "
-                                         f"{key.key_id[:16]}..."))
-        elif not _hex_signature_ok(key.public_key, cs.get("signature"), event_hash):
+        public, why = keys.check(signer, cs.get("key_id"), cs.get("signed_at",
+                                                                  event.get("recorded_at")))
+        if public is None:
+            problems.append(Problem(seq, f"{who}: {why}"))
+        elif not _hex_signature_ok(public, cs.get("signature"), event_hash):
             problems.append(Problem(seq, f"{who} is not a valid signature of this event's "
                                          f"hash by {signer!r}"))
     pending: list[PendingSignature] = []
@@ -280,7 +284,7 @@ def check_countersignatures(
             party = named_party(event, role)
             if party is None or party == event.get("actor") or (seq, role) in signed:
                 continue
-            pending.append(PendingSignature(seq, role, party, is_user=party in keys))
+            pending.append(PendingSignature(seq, role, party, is_user=keys.knows(party)))
     return problems, pending
 
 
@@ -296,7 +300,7 @@ def _check_event(
     event: Mapping[str, Any],
     expected_seq: int,
     prev_hash: str,
-    keys: Mapping[str, SignerKey],
+    keys: KeyRing,
     case_id: str | None,
 ) -> list[str]:
     reasons: list[str] = []
@@ -320,15 +324,12 @@ def _check_event(
     recomputed = compute_event_hash(event)
     if recomputed != event.get("event_hash"):
         reasons.append("content does not match its hash (a field was changed)")
-    key = keys.get(str(event.get("actor")))
-    if key is None:
-        reasons.append(f"no public key known for actor {event.get('actor')!r}")
-    elif key.key_id != event.get("key_id"):
-        reasons.append(f"signed with key {str(event.get('key_id'))[:16]}..., which is not "
-                       f"{event.get('actor')!r}'s key {key.key_id[:16]}...")
-    elif not verify_signature(
-        key.public_key, str(event.get("signature") or ""), bytes.fromhex(recomputed)
-    ):
+    public, why = keys.check(str(event.get("actor")), event.get("key_id"),
+                             event.get("recorded_at"))
+    if public is None:
+        reasons.append(str(why))
+    elif not verify_signature(public, str(event.get("signature") or ""),
+                              bytes.fromhex(recomputed)):
         reasons.append(f"signature is not a valid signature by {event.get('actor')!r}")
     if event.get("action") not in ACTIONS:
         reasons.append(f"unknown action {event.get('action')!r}")
@@ -361,7 +362,7 @@ def _check_noted_head(result: VerifyResult, events: Sequence[Mapping[str, Any]],
 
 def verify_events(
     events: Sequence[Mapping[str, Any]],
-    keys: Mapping[str, SignerKey],
+    keys: Mapping[str, SignerKey] | KeyRing,
     *,
     case_id: str | None = None,
     anchors: Sequence[Anchor] = (),
@@ -376,7 +377,13 @@ def verify_events(
 
     ``expected_head`` is a head noted outside the system (the proces-verbaal): the log must
     end there. Events after it are listed in ``result.after_head``; they are a problem
-    unless ``prefix`` says the caller checks that the log *extends* what was noted."""
+    unless ``prefix`` says the caller checks that the log *extends* what was noted.
+
+    ``keys`` is the :class:`~lccu.evidence.registry.KeyRing` of keys the unit certified
+    (a signature counts only with a key certified for its signer at the signing time, not
+    revoked or replaced before it), or plain ``username -> SignerKey`` pairs trusted as
+    they are."""
+    keys = keys if isinstance(keys, KeyRing) else KeyRing.trusting(keys)
     result = VerifyResult(case_id=case_id)
     prev_hash = GENESIS_HASH
     prev_recorded = None

@@ -8,7 +8,7 @@ would break them is refused with :class:`InvalidInput` and nothing is appended.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,14 @@ from lccu.evidence.caselock import lock_case
 from lccu.evidence.chain import ACTIONS, FORMAT_VERSION, SignerKey, compute_event_hash
 from lccu.evidence.invariants import MOVEMENT_ACTIONS, check_new_event
 from lccu.evidence.keys import KeyStore
-from lccu.evidence.models import Case, CustodyCountersignature, CustodyEvent, User
+from lccu.evidence.models import (
+    Case,
+    CustodyCountersignature,
+    CustodyEvent,
+    KeyRegistryEntry,
+    User,
+)
+from lccu.evidence.registry import registry_entry_hash
 
 
 def event_to_dict(event: CustodyEvent) -> dict[str, Any]:
@@ -167,3 +174,36 @@ def load_countersignatures(session: Session, case_id: str) -> list[dict[str, Any
         select(CustodyCountersignature).where(CustodyCountersignature.case_id == case_id)
         .order_by(CustodyCountersignature.seq, CustodyCountersignature.id))
     return [countersignature_to_dict(row) for row in rows]
+
+
+def registry_to_dict(row: KeyRegistryEntry) -> dict[str, Any]:
+    """The exchange form of a key registry entry (database, export file)."""
+    return {"seq": row.seq, "recorded_at": row.recorded_at, "action": row.action,
+            "username": row.username, "public_key": row.public_key, "key_id": row.key_id,
+            "valid_from": row.valid_from, "reason": row.reason, "operator": row.operator,
+            "unit_key_id": row.unit_key_id, "prev_hash": row.prev_hash,
+            "entry_hash": row.entry_hash, "signature": row.signature}
+
+
+def load_registry(session: Session) -> list[dict[str, Any]]:
+    rows = session.scalars(select(KeyRegistryEntry).order_by(KeyRegistryEntry.seq))
+    return [registry_to_dict(row) for row in rows]
+
+
+def append_registry(session: Session, sign: Callable[[bytes], str], unit_key_id: str, *,
+                    action: str, username: str, key_id: str, operator: str,
+                    public_key: str | None = None, valid_from: str | None = None,
+                    reason: str | None = None) -> dict[str, Any]:
+    """Add one registry entry signed by ``sign`` (the unit key), flushed, not committed."""
+    last = session.execute(select(KeyRegistryEntry.seq, KeyRegistryEntry.entry_hash)
+                           .order_by(KeyRegistryEntry.seq.desc()).limit(1)).first()
+    entry: dict[str, Any] = {
+        "seq": (last.seq + 1) if last else 1, "recorded_at": format_time(utc_now()),
+        "action": action, "username": username, "public_key": public_key, "key_id": key_id,
+        "valid_from": valid_from, "reason": reason, "operator": operator,
+        "unit_key_id": unit_key_id, "prev_hash": last.entry_hash if last else GENESIS_HASH}
+    entry["entry_hash"] = registry_entry_hash(entry)
+    entry["signature"] = sign(bytes.fromhex(entry["entry_hash"]))
+    session.add(KeyRegistryEntry(**entry))
+    session.flush()
+    return entry

@@ -25,15 +25,20 @@ from typing import Any
 from lccu.errors import InvalidInput
 from lccu.evidence.canonical import canonical_json, format_time, utc_now
 from lccu.evidence.chain import Anchor, Problem, SignerKey, VerifyResult, verify_events
+from lccu.evidence.keys import key_id_of
 from lccu.evidence.records import CaseInfo
+from lccu.evidence.registry import KeyRing, verify_registry
 
-EXPORT_FORMAT = "lccu-custody-export/1"
+EXPORT_FORMAT = "lccu-custody-export/2"
 
 
 def write_export(path: Path, case: CaseInfo, events: Sequence[dict[str, Any]],
                  keys: dict[str, SignerKey], anchors: Sequence[Anchor], exported_by: str,
-                 countersignatures: Sequence[dict[str, Any]] = ()) -> None:
-    """Write atomically: a failed export leaves no partial file behind."""
+                 countersignatures: Sequence[dict[str, Any]] = (), *,
+                 registry: Sequence[dict[str, Any]] = (), unit_key: str | None = None) -> None:
+    """Write atomically: a failed export leaves no partial file behind. ``registry`` is the
+    unit's whole key registry (its chain is checked from the first entry) and ``unit_key``
+    the unit's public key as this server knows it (a verifier gives its own)."""
     header: dict[str, Any] = {
         "type": "header",
         "format": EXPORT_FORMAT,
@@ -43,10 +48,12 @@ def write_export(path: Path, case: CaseInfo, events: Sequence[dict[str, Any]],
                  "hash": events[-1]["event_hash"] if events else None},
         "exported_at": format_time(utc_now()),
         "exported_by": exported_by,
+        "unit_key": unit_key,
     }
     lines = [header]
     lines += [{"type": "key", "username": k.username, "public_key": k.public_key,
                "key_id": k.key_id} for k in sorted(keys.values(), key=lambda k: k.username)]
+    lines += [{"type": "registry", **entry} for entry in registry]
     lines += [{"type": "event", **event} for event in events]
     lines += [{"type": "countersignature", **cs} for cs in countersignatures]
     lines += [{"type": "anchor", "seq": a.seq, "head_hash": a.head_hash} for a in anchors]
@@ -79,6 +86,11 @@ COUNTERSIGNATURE_FIELDS: dict[str, tuple[type, ...]] = {
     "key_id": (str,), "signature": (str,)}
 KEY_FIELDS: dict[str, tuple[type, ...]] = {"username": (str,), "public_key": (str,)}
 ANCHOR_FIELDS: dict[str, tuple[type, ...]] = {"seq": (int,), "head_hash": (str,)}
+REGISTRY_LINE_FIELDS: dict[str, tuple[type, ...]] = {
+    "seq": (int,), "recorded_at": (str,), "action": (str,), "username": (str,),
+    "public_key": _OPTIONAL_TEXT, "key_id": (str,), "valid_from": _OPTIONAL_TEXT,
+    "reason": _OPTIONAL_TEXT, "operator": (str,), "unit_key_id": (str,), "prev_hash": (str,),
+    "entry_hash": (str,), "signature": (str,)}
 
 
 def _type_names(types: tuple[type, ...]) -> str:
@@ -133,17 +145,28 @@ def _check_header(where: str, record: dict[str, Any]) -> dict[str, Any]:
     if not (head.get("hash") is None if seq == 0 else isinstance(head.get("hash"), str)):
         raise InvalidInput(f"{where}: field 'head.hash' must be a string (null only for an "
                            "empty log)")
+    unit = record.get("unit_key")
+    if unit is not None and not (isinstance(unit, str) and _HEX64.match(unit)):
+        raise InvalidInput(f"{where}: field 'unit_key' must be 64 lowercase hex digits")
     return record
 
 
 def verify_export(path: str | os.PathLike[str], *, expected_head: str | None = None,
-                  prefix: bool = False) -> VerifyResult:
+                  prefix: bool = False, unit_key: str | None = None) -> VerifyResult:
     """Verify an export file on its own (no database, no key store).
+
+    Signatures count only with keys the file's key registry certifies, and the registry
+    counts only if the unit key signed it: ``unit_key`` is the unit's public key as the
+    verifier knows it (noted in the unit's procedures). Without it the file's own unit key
+    is used and ``result.unit_key_from_file`` says so (a file rewritten with a new unit key
+    is then caught only by the head noted in the PV).
 
     A file that is not a well-formed export (a line that is not a JSON object, a field
     missing or of the wrong type, NaN, a malformed key) raises :class:`InvalidInput` naming
     the line and the field; what a well-formed file says is then verified."""
     source = Path(path)
+    if unit_key is not None and not _HEX64.match(unit_key.strip().lower()):
+        raise InvalidInput("the unit key must be 64 hex digits (`lccu unit key` prints it)")
     if not source.is_file():
         raise InvalidInput(f"{source}: no such export file")
     raw = source.read_bytes()
@@ -154,6 +177,7 @@ def verify_export(path: str | os.PathLike[str], *, expected_head: str | None = N
     events: list[dict[str, Any]] = []
     countersignatures: list[dict[str, Any]] = []
     anchors: list[Anchor] = []
+    registry: list[dict[str, Any]] = []
     for number, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
@@ -174,6 +198,9 @@ def verify_export(path: str | os.PathLike[str], *, expected_head: str | None = N
         elif kind == "event":
             _check_fields(where, record, EVENT_FIELDS)
             events.append(record)
+        elif kind == "registry":
+            _check_fields(where, record, REGISTRY_LINE_FIELDS)
+            registry.append(record)
         elif kind == "countersignature":
             _check_fields(where, record, COUNTERSIGNATURE_FIELDS)
             countersignatures.append(record)
@@ -189,10 +216,34 @@ def verify_export(path: str | os.PathLike[str], *, expected_head: str | None = N
     head = header["head"]
     if head["seq"]:
         anchors.append(Anchor(head["seq"], head["hash"], "the export header"))
-    result = verify_events(events, keys, case_id=case_id, anchors=anchors,
+    trusted = (unit_key or "").strip().lower() or header.get("unit_key")
+    registry_problems: list[str] = []
+    if trusted is None:
+        ring = KeyRing()
+        registry_problems.append("no unit key: the file names none and none was given "
+                                 "(--unit-key), so no signer's key is certified")
+    else:
+        ring, registry_problems = verify_registry(registry, trusted)
+        if unit_key and header.get("unit_key") not in (None, trusted):
+            registry_problems.insert(0, f"the file names unit key {header['unit_key'][:16]}..."
+                                        f", not the unit key you gave ({trusted[:16]}...)")
+    for key in keys.values():
+        period = next((p for p in ring.keys_of(key.username) if p.key_id == key.key_id), None)
+        if period is None:
+            registry_problems.append(f"key line for {key.username!r} (key {key.key_id[:16]}"
+                                     "...) is not certified by the unit's key registry (an "
+                                     "invented signer or key?)")
+    result = verify_events(events, ring, case_id=case_id, anchors=anchors,
                            expected_head=expected_head, countersignatures=countersignatures,
                            prefix=prefix)
+    result.problems += [Problem(None, problem) for problem in registry_problems]
+    result.unit_key_id = key_id_of(trusted) if trusted else None
+    result.unit_key_from_file = not unit_key
     _check_header_head(result, events, head)
+    anchored = {a.seq for a in anchors}
+    result.problems += [Problem(e["seq"], f"event {e['seq']} has no anchor line: it was not "
+                                          "appended by lccu (inserted in the database?)")
+                        for e in events if e["seq"] not in anchored]
     result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
     return result
 

@@ -35,7 +35,7 @@ from lccu.evidence.models import Case, EvidenceItem, User
 from lccu.evidence.records import CaseInfo
 
 if TYPE_CHECKING:
-    from lccu.tasks.state import ProcessingRun
+    from lccu.evidence.runstate import ProcessingRun
 
 #: the unit-wide administrator: zones and the users of every zone (few people; audited)
 UNIT_ADMIN_ROLES = frozenset({"admin"})
@@ -67,6 +67,7 @@ _PHRASES = {
     "custody.export": "export the custody log of this case",
     "custody.countersign": "countersign in this case",
     "zone.create": "create zones",
+    "unit.key.create": "create the unit key",
     "user.create": "create users",
     "user.list": "list users",
     "audit.read": "read the audit log",
@@ -362,7 +363,7 @@ class Gate:
         """A processing run reached through its item: the item's access check, and the run
         must be one of that item's; a run of another item (of any zone) is refused as
         "no such run of this item", audited once."""
-        from lccu.tasks.state import ProcessingRun
+        from lccu.evidence.runstate import ProcessingRun
 
         case, item = self.item(session, item_ref, operation, processing=processing, audit=False)
         run = session.get(ProcessingRun, run_id.strip()) if run_id.strip() else None
@@ -402,7 +403,7 @@ class Gate:
         processing: bool = False,
     ) -> tuple[Case, EvidenceItem, ProcessingRun]:
         """A processing run by its id alone, decided on its item's case; audited once."""
-        from lccu.tasks.state import ProcessingRun
+        from lccu.evidence.runstate import ProcessingRun
 
         run = session.get(ProcessingRun, run_id.strip())
         if run is None:
@@ -483,7 +484,7 @@ class Gate:
             elif role not in ZONE_GRANTABLE_ROLES:
                 why = f"only a unit admin creates {article(role)}"
         elif actor.role in ZONE_ADMIN_ROLES:
-            why = "only a unit admin (role admin) creates zones"
+            why = f"only a unit admin (role admin) may {phrase(operation)}"
         else:
             why = f"{article(actor.role)} does not administer users or zones"
         object_type = "zone" if operation.startswith("zone.") else "user"

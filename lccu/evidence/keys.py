@@ -109,3 +109,54 @@ class KeyStore:
 
     def sign(self, username: str, message: bytes) -> str:
         return self.load(username).sign(message).hex()
+
+    def retire(self, username: str, key_id: str) -> None:
+        """Move ``username``'s key file aside (a rotation): it is no longer used to sign."""
+        path = self._path(username)
+        if path.exists():
+            path.rename(path.with_name(f"{path.name}.{key_id[:16]}.retired"))
+
+    # -- the unit key ---------------------------------------------------------------------
+
+    @property
+    def unit_path(self) -> Path:
+        """The unit key's file: in its own folder, so no user name can collide with it."""
+        return self.directory / "unit" / "unit.ed25519.pem"
+
+    def has_unit_key(self) -> bool:
+        return self.unit_path.exists()
+
+    def create_unit(self) -> str:
+        """Create the unit signing key (once); return its public key (hex)."""
+        folder = self.unit_path.parent
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.directory, 0o700)
+        os.chmod(folder, 0o700)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        fd = os.open(self.unit_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        return public_key_hex(key.public_key())
+
+    def load_unit(self) -> Ed25519PrivateKey:
+        path = self.unit_path
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError as exc:
+            raise KeyStoreError(f"the unit key is not on this machine ({path}): certify keys "
+                                "where the unit's operators keep it") from exc
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyStoreError(f"the unit key {path} is readable by others (mode "
+                                f"{stat.S_IMODE(mode):o}); run chmod 600 on it")
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyStoreError(f"{path} is not an Ed25519 private key")
+        return key
+
+    def unit_public(self) -> str | None:
+        """The unit's public key (hex), or None when this machine has no unit key."""
+        if not self.has_unit_key():
+            return None
+        return public_key_hex(self.load_unit().public_key())

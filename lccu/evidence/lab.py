@@ -22,14 +22,14 @@ from sqlalchemy.orm import Session
 from lccu.config import Settings, load_settings
 from lccu.errors import AccessDenied, ConfigError, LccuError, NotFound
 from lccu.evidence.access import Actor, AuditLog
-from lccu.evidence.anchors import AnchorJournal
-from lccu.evidence.custody import append_event
+from lccu.evidence.anchors import AnchorJournal, AuditAnchors
+from lccu.evidence.custody import append_event, load_registry
 from lccu.evidence.db import Database
 from lccu.evidence.gate import Gate
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.lab_admin import LabAdmin
 from lccu.evidence.lab_audit import LabAudit
-from lccu.evidence.lab_base import BOOTSTRAP
+from lccu.evidence.lab_base import BOOTSTRAP, unit_public_key
 from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
@@ -38,7 +38,8 @@ from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_runs import LabRuns
-from lccu.evidence.models import Case, EvidenceItem, User
+from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
+from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
@@ -51,7 +52,7 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         self.db = db
         self.keys = KeyStore(settings.key_dir)
         self.anchors = AnchorJournal(settings.anchor_dir)
-        self.audit = AuditLog(db)
+        self.audit = AuditLog(db, AuditAnchors(settings.anchor_dir))
         self.gate = Gate(actor, self.audit)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -120,6 +121,12 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
             raise AccessDenied("custody events need a real user: pass --as USER")
         user = session.get(User, self.actor.user_id)
         assert user is not None
+        revoked = session.scalar(select(KeyRegistryEntry.recorded_at).where(
+            KeyRegistryEntry.action == "revoked", KeyRegistryEntry.key_id == user.key_id,
+            KeyRegistryEntry.username == user.username))
+        if revoked is not None:
+            raise AccessDenied(f"{user.username}'s signing key was revoked at {revoked}; an "
+                               "operator gives a new one (`lccu user rotate-key`)")
         return user.key_id
 
     def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:
@@ -127,9 +134,25 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
                              self.keys, action, **fields)
         return {"case_id": case.id, "seq": event.seq, "event_hash": event.event_hash}
 
+    def _key_ring(self, session: Session,
+                  unit_key: str | None = None) -> tuple[KeyRing, list[str]]:
+        """The keys the unit certified (checked against the unit's public key) and the
+        problems of the registry itself."""
+        public = unit_public_key(self.settings, self.keys, unit_key)
+        if public is None:
+            return KeyRing(), ["no unit public key to check the key registry against: give "
+                               "--unit-key or set LCCU_UNIT_PUBLIC_KEY"]
+        return verify_registry(load_registry(session), public)
+
     def _anchor(self, head: dict[str, Any]) -> None:
         self.anchors.record(head["case_id"], head["seq"], head["event_hash"],
-                            self.actor.username, self.keys)
+                            self.actor.username, self.keys, self.settings)
+        if self.settings.s3_endpoint:  # the audit log's head goes under object lock too
+            with self.db.session() as session:
+                audit_head = self.audit.head(session)
+            if audit_head is not None:
+                AuditAnchors(self.settings.anchor_dir).record_remote(*audit_head,
+                                                                     self.settings)
 
 
 def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
@@ -144,10 +167,11 @@ def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
         with db.session() as session:
             row = session.scalar(select(User).where(User.username == username))
             if row is None:
-                AuditLog(db).write(Actor(username, None, None, None), "login", allowed=False,
+                AuditLog(db, AuditAnchors(settings.anchor_dir)).write(
+                    Actor(username, None, None, None), "login", allowed=False,
                                    detail={"why": "unknown user"})
-                raise NotFound(f"no user {username!r}; an operator adds users with "
-                               "`lccu user add`")
+                raise NotFound(f"no user {username!r}; the unit admin or the zone's operator "
+                               "adds users with `lccu user add`")
             if not row.active:
                 raise AccessDenied(f"user {username!r} is deactivated")
             actor = Actor(row.username, row.zone.name, row.zone_id, row.role, row.id)

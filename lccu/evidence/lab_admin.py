@@ -5,12 +5,17 @@ operators' part of
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from collections.abc import Callable
+from typing import Any
 
-from lccu.errors import AccessDenied, AlreadyExists, InvalidInput, NotFound
-from lccu.evidence.keys import check_username, key_id_of
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lccu.errors import AccessDenied, AlreadyExists, InvalidInput, KeyStoreError, NotFound
+from lccu.evidence.custody import append_registry
+from lccu.evidence.keys import check_username, key_id_of, public_key_hex
 from lccu.evidence.lab_base import BOOTSTRAP, LabBase, _now
-from lccu.evidence.models import User, Zone
+from lccu.evidence.models import KeyRegistryEntry, User, Zone
 from lccu.evidence.records import UserInfo
 from lccu.evidence.terms import ROLES
 
@@ -75,11 +80,15 @@ class LabAdmin(LabBase):
                                      first_admin=first_admin)
             if session.scalar(select(User).where(User.username == username)):
                 raise AlreadyExists(f"user {username!r} exists already")
+            sign, unit_key_id = self._unit_signer(session)
             public = self.keys.create(username)
             user = User(username=username, full_name=full_name, zone=zone_row, role=role,
                         public_key=public, key_id=key_id_of(public), created_at=_now())
             session.add(user)
             session.flush()
+            append_registry(session, sign, unit_key_id, action="certified", username=username,
+                            key_id=user.key_id, public_key=public, valid_from=user.created_at,
+                            operator=self.actor.username, reason="user added")
             info = UserInfo.of(user)
         if bootstrapping:
             self._allow("user.create", object_type="user", object_id=username,
@@ -90,3 +99,80 @@ class LabAdmin(LabBase):
         """Every user with zone, role and key fingerprint (to check signatures by)."""
         with self.db.session() as session:
             return [UserInfo.of(u) for u in session.scalars(select(User).order_by(User.username))]
+
+    # -- the unit key and its key registry ---------------------------------------------------
+
+    def _unit_signer(self, session: Session) -> tuple[Callable[[bytes], str], str]:
+        """The unit key's signing function and fingerprint. The first time (no unit key and
+        an empty registry: a new unit, or one upgraded from before the registry) the unit key
+        is created and every existing user's current key certified from its creation."""
+        if not self.keys.has_unit_key():
+            if session.scalar(select(func.count()).select_from(KeyRegistryEntry)):
+                raise KeyStoreError(f"the unit key is not on this machine "
+                                    f"({self.keys.unit_path}) but the key registry has "
+                                    "entries: certify keys where the operators keep it")
+            self.keys.create_unit()
+            key = self.keys.load_unit()
+            unit_key_id = key_id_of(public_key_hex(key.public_key()))
+            for user in session.scalars(select(User).order_by(User.id)):
+                append_registry(session, lambda m: key.sign(m).hex(), unit_key_id,
+                                action="certified", username=user.username,
+                                key_id=user.key_id, public_key=user.public_key,
+                                valid_from=user.created_at, operator=self.actor.username,
+                                reason="key in use when the unit key was created")
+        key = self.keys.load_unit()
+        return (lambda message: key.sign(message).hex(),
+                key_id_of(public_key_hex(key.public_key())))
+
+    def unit_key(self) -> str:
+        """The unit's public key (hex), to note in the unit's procedures and give to
+        verifiers (``--unit-key``). Created on first use by the unit admin."""
+        if not self.keys.has_unit_key():
+            bootstrapping = self._bootstrapping()
+            with self.db.session() as session:
+                if not bootstrapping:
+                    self.gate.administer("unit.key.create", object_id="unit")
+                self._unit_signer(session)
+        public = self.keys.unit_public()
+        assert public is not None
+        return public
+
+    def revoke_key(self, username: str, reason: str) -> dict[str, Any]:
+        """Revoke ``username``'s current key from now on (a lost or exposed key): events it
+        signs from now fail verification; earlier ones stay valid. A unit admin, or the
+        user's zone operator."""
+        if not reason.strip():
+            raise InvalidInput("give the reason of the revocation")
+        with self.db.session() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user {username!r}")
+            self.gate.administer("key.revoke", zone=user.zone.name, role=user.role,
+                                 object_id=username)
+            sign, unit_key_id = self._unit_signer(session)
+            entry = append_registry(session, sign, unit_key_id, action="revoked",
+                                    username=username, key_id=user.key_id,
+                                    operator=self.actor.username, reason=reason.strip())
+        return entry
+
+    def rotate_key(self, username: str, reason: str | None = None) -> UserInfo:
+        """Give ``username`` a new signing key, certified from now; the old key's events stay
+        verifiable (the registry keeps it with its period). A unit admin, or the user's zone
+        operator."""
+        with self.db.session() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise NotFound(f"no user {username!r}")
+            self.gate.administer("key.rotate", zone=user.zone.name, role=user.role,
+                                 object_id=username)
+            sign, unit_key_id = self._unit_signer(session)
+            self.keys.retire(username, user.key_id)
+            public = self.keys.create(username)
+            now = _now()
+            user.public_key, user.key_id = public, key_id_of(public)
+            session.flush()
+            append_registry(session, sign, unit_key_id, action="certified", username=username,
+                            key_id=user.key_id, public_key=public, valid_from=now,
+                            operator=self.actor.username, reason=reason or "key rotated")
+            info = UserInfo.of(user)
+        return info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lccu.evidence.anchors import AuditAnchors
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.models import AuditEntry
 
@@ -20,8 +21,10 @@ class LabAudit(LabBase):
             return self.audit.entries(session, zone=zone, limit=limit)
 
     def verify_audit(self) -> list[str]:
-        """Problems in the audit log's hash chain, empty when intact (dpo only)."""
+        """Problems in the audit log's hash chain, including a tail cut off after its last
+        anchor; empty when intact (dpo only)."""
         if self.actor.role != "dpo":
             raise self._deny("audit.verify", "only a data protection officer verifies the log")
+        anchors, complaints = AuditAnchors(self.settings.anchor_dir).read(self.settings)
         with self.db.session() as session:
-            return self.audit.verify(session)
+            return complaints + self.audit.verify(session, anchors)

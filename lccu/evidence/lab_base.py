@@ -18,11 +18,21 @@ from lccu.evidence.gate import Gate
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.models import Case, EvidenceItem
 
+if TYPE_CHECKING:
+    from lccu.evidence.registry import KeyRing
+
 BOOTSTRAP = Actor(username="bootstrap", zone=None, zone_id=None, role=None)
 
 
 def _now() -> str:
     return format_time(utc_now())
+
+
+def unit_public_key(settings: Settings, keys: KeyStore, given: str | None = None) -> str | None:
+    """The unit public key a verification trusts: the one the verifier gives, else the one
+    noted in the settings, else this machine's unit key."""
+    chosen = given or settings.unit_public_key
+    return chosen.strip().lower() if chosen else keys.unit_public()
 
 
 class LabBase:
@@ -67,3 +77,6 @@ class LabBase:
                     **fields: Any) -> dict[str, Any]: ...
 
         def _anchor(self, head: dict[str, Any]) -> None: ...
+
+        def _key_ring(self, session: Session,
+                      unit_key: str | None = None) -> tuple[KeyRing, list[str]]: ...

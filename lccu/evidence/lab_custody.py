@@ -8,11 +8,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from lccu.errors import InvalidInput
-from lccu.evidence.chain import Problem, VerifyResult, verify_events
-from lccu.evidence.custody import load_countersignatures, load_events, signer_keys
+from lccu.evidence.chain import Anchor, Problem, VerifyResult, verify_events
+from lccu.evidence.custody import load_countersignatures, load_events
+from lccu.evidence.keys import key_id_of
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.lab_lookup import _recorded_event
+from lccu.evidence.models import User
 
 
 class LabCustody(LabBase):
@@ -123,6 +127,26 @@ class LabCustody(LabBase):
         return self.record_event(case_ref, "resealed", evidence=evidence, reason=reason,
                                  occurred_at=occurred_at, details={"seal_after": seal})
 
+    def _unanchored(self, case_id: str, events: list[dict[str, Any]], anchors: list[Anchor],
+                    *, server: bool) -> list[Problem]:
+        """Absence is a finding: every event is anchored when it is appended, so a case with
+        events but no anchors lost them, and an event without its anchor was put in the
+        database some other way."""
+        where = "in S3 (object lock)" if server else f"in {self.anchors.directory}"
+        if not events:
+            return []
+        if not anchors:
+            what = ("no anchor objects" if server else
+                    f"anchor file {self.anchors.directory / (case_id + '.anchors')} is missing"
+                    if not self.anchors.exists(case_id) else "no valid anchor line")
+            return [Problem(None, f"the case has {len(events)} events but {what} {where}: "
+                                  "its anchors were deleted, or the log was made outside "
+                                  "lccu")]
+        anchored = {a.seq for a in anchors}
+        missing = [e["seq"] for e in events if e["seq"] not in anchored]
+        return [Problem(seq, f"event {seq} has no anchor {where}: it was not appended by "
+                             "lccu (inserted in the database?)") for seq in missing]
+
     def custody_log(self, case_ref: str) -> list[dict[str, Any]]:
         """The case's custody events, oldest first, as plain data (the read is audited)."""
         with self.db.session() as session:
@@ -130,7 +154,7 @@ class LabCustody(LabBase):
             return load_events(session, case.id)
 
     def verify_custody(self, case_ref: str, *, expected_head: str | None = None,
-                       prefix: bool = False) -> VerifyResult:
+                       prefix: bool = False, unit_key: str | None = None) -> VerifyResult:
         """Recompute every hash and signature, compare with the anchors outside the DB and
         check the custody rules (``result.violations``; ``ok`` is false if there are any).
         ``expected_head`` (noted in the PV) must be the log's last event unless ``prefix``
@@ -139,14 +163,28 @@ class LabCustody(LabBase):
             case = self._case_for(session, case_ref, "custody.verify")
             events = load_events(session, case.id)
             signatures = load_countersignatures(session, case.id)
-            keys = signer_keys(session)
+            keys, registry_problems = self._key_ring(session, unit_key)
             case_id, head_seq, head_hash = case.id, case.head_seq, case.head_hash
+            actors = {e["actor"] for e in events} | {c["signer"] for c in signatures}
+            for user in session.scalars(select(User).where(User.username.in_(actors))):
+                current = keys.current(user.username)
+                if current is not None and current.key_id != key_id_of(user.public_key):
+                    registry_problems.append(
+                        f"users row of {user.username!r} holds key "
+                        f"{key_id_of(user.public_key)[:16]}..., but the key registry "
+                        f"certifies {current.key_id[:16]}... (changed in the database)")
         anchors, complaints = self.anchors.read(case_id, keys)
+        remote = self.anchors.read_remote(case_id, keys, self.settings)
+        if remote is not None:
+            anchors, complaints = anchors + remote[0], complaints + remote[1]
         result = verify_events(events, keys, case_id=case_id, anchors=anchors,
                                expected_head=expected_head, countersignatures=signatures,
                                prefix=prefix)
-        for complaint in complaints:
+        for complaint in [*registry_problems, *complaints]:
             result.problems.append(Problem(None, complaint))
+        result.problems += self._unanchored(case_id, events, anchors if remote is None
+                                            else remote[0], server=remote is not None)
+        result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
         if (head_seq, head_hash) != (result.head_seq, result.head_hash) and events:
             result.problems.append(Problem(
                 result.head_seq, f"case record says head #{head_seq} {head_hash[:16]}..., the "

@@ -9,9 +9,20 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from lccu.evidence.chain import COUNTERSIGN_ROLES, VerifyResult, named_party, verify_events
-from lccu.evidence.custody import load_countersignatures, load_events, signer_keys
-from lccu.evidence.lab_base import LabBase
+from lccu.evidence.chain import (
+    COUNTERSIGN_ROLES,
+    Problem,
+    VerifyResult,
+    named_party,
+    verify_events,
+)
+from lccu.evidence.custody import (
+    load_countersignatures,
+    load_events,
+    load_registry,
+    signer_keys,
+)
+from lccu.evidence.lab_base import LabBase, unit_public_key
 from lccu.evidence.models import EvidenceItem
 from lccu.evidence.records import CaseInfo, EvidenceInfo
 
@@ -45,11 +56,19 @@ class LabExport(LabBase):
             wanted |= {p for e in events for r in COUNTERSIGN_ROLES
                        if (p := named_party(e, r)) is not None}
             keys = signer_keys(session, wanted)
-            anchors, _ = self.anchors.read(case.id, keys)
+            ring, registry_problems = self._key_ring(session)
+            anchors, _ = self.anchors.read(case.id, ring)
+            remote = self.anchors.read_remote(case.id, ring, self.settings)
+            if remote is not None:  # other hosts' anchors too, each sequence number once
+                by_seq = {a.seq: a for a in remote[0]} | {a.seq: a for a in anchors}
+                anchors = sorted(by_seq.values(), key=lambda a: a.seq)
             write_export(target, CaseInfo.of(case), events, keys, anchors, self.actor.username,
-                         countersignatures=signatures)
-        return verify_events(events, keys, case_id=head["case_id"], anchors=anchors,
-                             countersignatures=signatures)
+                         countersignatures=signatures, registry=load_registry(session),
+                         unit_key=unit_public_key(self.settings, self.keys))
+        result = verify_events(events, ring, case_id=head["case_id"], anchors=anchors,
+                               countersignatures=signatures)
+        result.problems += [Problem(None, problem) for problem in registry_problems]
+        return result
 
     def export_case_uco(self, case_ref: str, path: str | os.PathLike[str], *,
                         recipient: str | None = None) -> Path:

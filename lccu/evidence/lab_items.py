@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lccu.errors import InvalidInput
 from lccu.evidence.canonical import parse_time
@@ -19,7 +20,7 @@ from lccu.evidence.intake import PIPE_BYTES, ItemFacts, StreamingIntake
 from lccu.evidence.intake import prepare as prepare_intake
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.lab_lookup import _recorded_event
-from lccu.evidence.models import EvidenceItem
+from lccu.evidence.models import CustodyEvent, EvidenceItem
 from lccu.evidence.records import EvidenceInfo
 from lccu.hashing import Digests, MultiHasher
 from lccu.storage.base import Progress, StoredEvidence
@@ -114,6 +115,21 @@ class LabItems(LabBase):
             _case, item = self._item_for(session, ref, "evidence.read", processing=processing)
             return EvidenceInfo.of(item)
 
+    def signed_intake_hashes(self, ref: str, *, processing: bool = False) -> dict[str, Any]:
+        """The media hashes the item's signed intake event holds (``hashes``), and the
+        findings when that event is missing, broken, or disagrees with the item's columns
+        (``tampering``): what processing and reports compare the bytes with."""
+        with self.db.session() as session:
+            _case, item = self._item_for(session, ref, "evidence.read", processing=processing)
+            signed, tampering = self._signed_intake(session, item)
+            columns = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}
+        hashes = {n: v for n, v in (signed.get("observed_hashes") or {}).items()
+                  if n in columns and isinstance(v, str)}
+        tampering += [f"evidence_items.{n} is {v}, but the signed intake event says "
+                      f"{hashes[n]}: the column was changed in the database"
+                      for n, v in columns.items() if v and n in hashes and v != hashes[n]]
+        return {"hashes": hashes, "tampering": tampering}
+
     def list_evidence(self, case_ref: str) -> list[EvidenceInfo]:
         """The items of a case, by exhibit number."""
         with self.db.session() as session:
@@ -166,6 +182,27 @@ class LabItems(LabBase):
             location = item.storage_version_id or item.storage_key
             files = container_refs(item)
             concatenated = item.container_format in ("raw", "split", "file", None)
+            signed, tampering = self._signed_intake(session, item)
+        # what the bytes are compared with: the signed intake event, never the columns
+        signed_media = {n: v for n, v in (signed.get("observed_hashes") or {}).items()
+                        if n in recorded and isinstance(v, str)}
+        details = signed.get("details") or {}
+        signed_segments = {str(s.get("name")): s for s in details.get("segments") or []
+                           if isinstance(s, dict)}
+        declared = {n: str(v).lower() for n, v in (details.get("declared_hashes") or {}).items()
+                    if n in recorded and v}
+        tampering += [f"evidence_items.{n} is {v}, but the signed intake event says "
+                      f"{signed_media[n]}: the column was changed in the database"
+                      for n, v in recorded.items() if v and n in signed_media
+                      and v != signed_media[n]]
+        for name, stored in files:
+            seg = signed_segments.get(name)
+            if seg is None:
+                continue
+            for n, v in stored.digests.hashes().items():
+                if v and isinstance(seg.get(n), str) and seg[n] != v:
+                    tampering.append(f"stored file {name}: column {n} is {v}, but the signed "
+                                     f"intake event says {seg[n]}: changed in the database")
         store = open_store(self.settings)
         containers: list[dict[str, Any]] = []
         try:
@@ -175,10 +212,13 @@ class LabItems(LabBase):
                         digests = hash_stream(_Feed(fh, whole if concatenated else None),
                                               progress=progress)
                     seen = digests.hashes()
+                    seg = signed_segments.get(name)
+                    expect = ({n: seg.get(n) for n in seen} if seg is not None
+                              else stored.digests.hashes())
+                    size = seg.get("size") if seg is not None else stored.size
                     containers.append({
                         "name": name, "size": digests.size, "observed": seen,
-                        "match": seen == stored.digests.hashes()
-                        and digests.size == stored.size})
+                        "match": seen == expect and digests.size == size})
                 media_digests = whole.digests()
             stored_check: dict[str, Any] = {"match": "none"}
             read_errors: list[dict[str, Any]] = []
@@ -193,9 +233,11 @@ class LabItems(LabBase):
         finally:
             store.close()
         observed = media_digests.hashes()
-        differ = sorted(n for n, v in recorded.items() if v and observed[n] != v)
+        reference = signed_media or recorded
+        differ = sorted({n for n, v in reference.items() if v and observed[n] != v}
+                        | {n for n, v in declared.items() if observed.get(n) != v})
         bad_files = [c["name"] for c in containers if not c["match"]]
-        ok = not differ and not bad_files and not read_errors and (
+        ok = not differ and not bad_files and not read_errors and not tampering and (
             stored_check["match"] != "mismatch")
         with self.db.session() as session:
             case = self._find_case(session, case_id)
@@ -211,12 +253,51 @@ class LabItems(LabBase):
                                          "containers": containers,
                                          "containers_mismatched": bad_files,
                                          "stored_hashes": stored_check,
-                                         "read_errors": read_errors})
+                                         "read_errors": read_errors,
+                                         "signed_intake_seq": signed.get("seq"),
+                                         "tampering": tampering})
         self._anchor(head)
         return {"evidence_id": item_id, "match": ok, "mismatched": differ,
-                "observed": observed, "recorded": recorded, "size": media_digests.size,
+                "observed": observed, "recorded": recorded, "signed": signed_media,
+                "size": media_digests.size,
                 "containers": containers, "containers_mismatched": bad_files,
-                "stored_hashes": stored_check, "read_errors": read_errors}
+                "stored_hashes": stored_check, "read_errors": read_errors,
+                "tampering": tampering}
+
+    def _signed_intake(self, session: Session,
+                       item: EvidenceItem) -> tuple[dict[str, Any], list[str]]:
+        """The item's intake event, checked (hash, and a signature by a key the unit
+        certified for its actor), and what is wrong with it: the hashes evidence is
+        compared with are the ones the intake signed, not the mutable item columns."""
+        from lccu.evidence.chain import compute_event_hash
+        from lccu.evidence.custody import event_to_dict, signer_keys
+        from lccu.evidence.keys import verify_signature
+        from lccu.evidence.lab_base import unit_public_key
+        from lccu.evidence.registry import KeyRing
+
+        row = session.scalar(select(CustodyEvent).where(
+            CustodyEvent.case_id == item.case_id, CustodyEvent.evidence_id == item.id,
+            CustodyEvent.action == "intake").order_by(CustodyEvent.seq).limit(1))
+        if row is None:
+            return {}, ["the custody log has no intake event for this item: its hashes "
+                        "are not vouched for by any signature"]
+        event = event_to_dict(row)
+        digest = compute_event_hash(event)
+        where = f"intake event #{event['seq']}"
+        if digest != event["event_hash"]:
+            return {}, [f"{where} does not match its hash (changed in the database)"]
+        if unit_public_key(self.settings, self.keys) is None:
+            # a worker host without the unit key (nor LCCU_UNIT_PUBLIC_KEY): the actor's
+            # key as the users table holds it; `custody verify` checks the registry
+            ring = KeyRing.trusting(signer_keys(session, {event["actor"]}))
+        else:
+            ring, _ = self._key_ring(session)
+        public, why = ring.check(event["actor"], event["key_id"], event["recorded_at"])
+        if public is None:
+            return {}, [f"{where}: {why}"]
+        if not verify_signature(public, event["signature"], bytes.fromhex(digest)):
+            return {}, [f"{where}: signature invalid"]
+        return event, []
 
 
 class _Feed:

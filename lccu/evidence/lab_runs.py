@@ -20,7 +20,7 @@ from lccu.evidence.models import CustodyEvent
 
 
 def _status(run: Any, stages: Any) -> dict[str, Any]:
-    from lccu.tasks.state import PRIORITIES
+    from lccu.evidence.runstate import PRIORITIES
 
     options = json.loads(run.options or "{}")  # runs from before the options: defaults
     return {
@@ -97,8 +97,8 @@ class LabRuns(LabBase):
         needs to be able to add to the item's case (``run.submit``: processing appends
         custody events), decided and audited by the gate. The plan itself is
         :func:`lccu.tasks.submit.submit`'s."""
+        from lccu.evidence.runstate import ProcessingRun, StageRun
         from lccu.tasks.queue import lock_queue, now_text
-        from lccu.tasks.state import ProcessingRun, StageRun
 
         now = now_text()
         with self.db.session() as session:
@@ -149,7 +149,7 @@ class LabRuns(LabBase):
         With ``evidence`` the run must be one of that item's (else :class:`NotFound`, the
         same whether the run is another zone's or does not exist); either way the run's
         case must be visible to the acting user. Audited as ``run.read``."""
-        from lccu.tasks.state import StageRun
+        from lccu.evidence.runstate import StageRun
 
         with self.db.session() as session:
             if evidence is not None:
@@ -164,7 +164,7 @@ class LabRuns(LabBase):
     def runs_of(self, evidence: str | None = None) -> list[str]:
         """Run ids, newest first: of one evidence item (its access checked and audited as
         ``run.list``), or of every run submitted from the acting user's zone."""
-        from lccu.tasks.state import ProcessingRun
+        from lccu.evidence.runstate import ProcessingRun
 
         with self.db.session() as session:
             query = select(ProcessingRun.id).order_by(ProcessingRun.submitted_at.desc())
@@ -181,7 +181,7 @@ class LabRuns(LabBase):
         """The run id and stored key of the ``fmt`` (json or html) report of the newest
         finished run of ``evidence``, or of its run ``run_id`` (which must be one of this
         item's); :class:`NotFound` when there is none. Audited as ``report.read``."""
-        from lccu.tasks.state import ProcessingRun
+        from lccu.evidence.runstate import ProcessingRun
 
         with self.db.session() as session:
             if run_id is not None:

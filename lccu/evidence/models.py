@@ -202,6 +202,28 @@ class CustodyEvent(Base):
     signature: Mapped[str] = mapped_column(String(128))
 
 
+class KeyRegistryEntry(Base):
+    """A certification or revocation of a user's key, signed with the unit key; see
+    :mod:`lccu.evidence.registry`."""
+
+    __tablename__ = "key_registry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(20))
+    username: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    valid_from: Mapped[str | None] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(Text)
+    operator: Mapped[str] = mapped_column(String(64))
+    unit_key_id: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
 class AuditEntry(Base):
     """Who did or tried what, when, to which case or item; hash-chained like custody."""
 

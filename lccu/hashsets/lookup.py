@@ -30,8 +30,22 @@ def record_digests(record: Mapping[str, Any]) -> list[bytes]:
     return out
 
 
-#: records looked up per round: memory holds one round's digests (plus the hits)
+#: records looked up per round: memory holds one round's records (plus the hits)
 RECORDS_PER_ROUND = 50_000
+#: the order a file's hashes are asked for: a file found by its SHA-256 (or SHA-1) is not
+#: asked for again by a weaker hash of the same set; one not found is
+STRONGEST_FIRST = ("sha256", "sha1", "md5")
+_HEX = {"md5": 32, "sha1": 40, "sha256": 64}
+
+
+def _digest(record: Mapping[str, Any], algorithm: str) -> bytes | None:
+    value = record.get(algorithm)
+    if not isinstance(value, str) or len(value) != _HEX[algorithm]:
+        return None
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        return None
 
 
 def match(
@@ -40,18 +54,23 @@ def match(
     records: Iterable[Mapping[str, Any]],
 ) -> dict[bytes, list[dict[str, Any]]]:
     """Hits per digest: for each digest of ``records`` found in a set version of ``sets``,
-    its ``{name, version, kind, category}`` entries. Records are looked up in rounds of
-    :data:`RECORDS_PER_ROUND`, so memory follows the hits, not the number of files."""
+    its ``{name, version, kind, category}`` entries.
+
+    Every hash type a set has is used, strongest first: a file whose SHA-1 is in an NSRL
+    set is not also asked for by MD5, a file whose SHA-1 is not is (a row may give only an
+    MD5). Records are looked up in rounds of :data:`RECORDS_PER_ROUND`, so memory follows
+    the hits, not the number of files."""
     hits: dict[bytes, list[dict[str, Any]]] = {}
     if not sets:
         return hits
-    seen: list[set[bytes]] = [set() for _ in sets]  # digests already hit, per set
+    seen: list[set[bytes]] = [set() for _ in sets]  # digests known to be in each set
     entries: list[dict[str | None, dict[str, Any]]] = [{} for _ in sets]
-    batch: set[bytes] = set()
-    for count, record in enumerate(records, 1):
-        batch.update(record_digests(record))
-        if count % RECORDS_PER_ROUND == 0:
+    batch: list[Mapping[str, Any]] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= RECORDS_PER_ROUND:
             _round(store, sets, batch, hits, seen, entries)
+            batch = []
     _round(store, sets, batch, hits, seen, entries)
     return hits
 
@@ -59,28 +78,44 @@ def match(
 def _round(
     store: HashSetStore,
     sets: Sequence[dict[str, Any]],
-    digests: set[bytes],
+    batch: list[Mapping[str, Any]],
     hits: dict[bytes, list[dict[str, Any]]],
     seen: list[set[bytes]],
     entries: list[dict[str | None, dict[str, Any]]],
 ) -> None:
     for index, ref in enumerate(sets):
-        found = store.lookup(ref, digests - seen[index])
-        seen[index].update(found)
+        known = seen[index]
         made = entries[index]
-        for value, categories in found.items():
-            listed = hits.setdefault(value, [])
-            for category in categories:
-                entry = made.get(category)
-                if entry is None:  # one (read-only) dict per set and category
-                    entry = made[category] = {
-                        "name": ref["name"],
-                        "version": ref["version"],
-                        "kind": ref["kind"],
-                        "category": category,
-                    }
-                listed.append(entry)
-    digests.clear()
+        pending = batch
+        for algorithm in (a for a in STRONGEST_FIRST if a in ref.get("hash_types", ())):
+            by_digest: dict[bytes, list[Mapping[str, Any]]] = {}
+            rest: list[Mapping[str, Any]] = []
+            for record in pending:
+                value = _digest(record, algorithm)
+                if value is None:
+                    rest.append(record)
+                else:
+                    by_digest.setdefault(value, []).append(record)
+            found = store.lookup(ref, by_digest.keys() - known)
+            known.update(found)
+            for value, categories in found.items():
+                listed = hits.setdefault(value, [])
+                for category in categories:
+                    entry = made.get(category)
+                    if entry is None:  # one (read-only) dict per set and category
+                        entry = made[category] = {
+                            "name": ref["name"],
+                            "version": ref["version"],
+                            "kind": ref["kind"],
+                            "category": category,
+                        }
+                    listed.append(entry)
+            for value, records in by_digest.items():
+                if value not in known:
+                    rest.extend(records)
+            pending = rest
+            if not pending:
+                break
 
 
 def hits_of(

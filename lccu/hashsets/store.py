@@ -38,6 +38,8 @@ EXAMPLES = 20
 MAX_CATEGORIES = 10_000
 #: digests per lookup query
 LOOKUP_CHUNK = 500
+#: SQLite: bytes of the database file mapped while looking up
+MMAP_SIZE = 1 << 30
 DIGEST_SIZES = {16: "md5", 20: "sha1", 32: "sha256"}
 
 
@@ -383,6 +385,9 @@ class HashSetStore:
         table = rows_table(int(ref["id"]))
         with self.engine.connect() as conn:
             cursor = conn.connection.cursor()  # the driver's: rows come back by the thousand
+            sqlite = self.engine.dialect.name == "sqlite"
+            if sqlite:  # index pages read through a mapping, not one read() per page
+                cursor.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
             try:
                 for start in range(0, len(wanted), LOOKUP_CHUNK):
                     chunk = wanted[start : start + LOOKUP_CHUNK]
@@ -396,6 +401,8 @@ class HashSetStore:
                             None if code is None else labels[code]
                         )
             finally:
+                if sqlite:
+                    cursor.execute("PRAGMA mmap_size=0")
                 cursor.close()
         return found
 

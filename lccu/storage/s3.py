@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 from lccu.config import Settings
 from lccu.errors import (
@@ -47,6 +47,8 @@ from lccu.storage.base import (
 )
 
 MIB = 1024 * 1024
+#: custody and audit heads, each an object under COMPLIANCE retention
+ANCHOR_PREFIX = "anchors/"
 PART_SIZE = 16 * MIB
 UNKNOWN_SIZE_PART = 64 * MIB
 MAX_PARTS = 10_000
@@ -473,6 +475,42 @@ class S3Store:
 
     def legal_hold(self, ref: EvidenceRef) -> bool:
         return self.stat(ref).legal_hold
+
+    # Anchors -----------------------------------------------------------------------------
+    def put_anchor(self, name: str, body: bytes) -> str | None:
+        """Store a custody or audit head as ``anchors/<name>`` under COMPLIANCE retention
+        (nobody, not even the bucket's owner, can delete or shorten it before it expires);
+        return its version id. Refuses a server that stores it without retention."""
+        import io
+
+        from minio.retention import COMPLIANCE, Retention
+
+        key = ANCHOR_PREFIX + name
+        action = f"storing anchor {key!r} in {self.bucket!r}"
+        until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(microsecond=0)
+        result = self._call(action, self.client.put_object, self.bucket, key, io.BytesIO(body),
+                            len(body), content_type="application/json",
+                            retention=Retention(COMPLIANCE, until))
+        return cast(str | None, result.version_id)
+
+    def anchors(self, prefix: str) -> list[tuple[str, bytes]]:
+        """Every stored anchor under ``anchors/<prefix>`` (each version), as name and body."""
+        found: list[tuple[str, bytes]] = []
+        action = f"reading anchors {prefix!r} from {self.bucket!r}"
+        objects = self._call(action, lambda: list(self.client.list_objects(
+            self.bucket, prefix=ANCHOR_PREFIX + prefix, recursive=True, include_version=True)))
+        for obj in objects:
+            if getattr(obj, "is_delete_marker", False):
+                continue
+            response = self._call(action, self.client.get_object, self.bucket,
+                                  obj.object_name, version_id=obj.version_id)
+            try:
+                body = response.read(1 << 20)
+            finally:
+                response.close()
+                response.release_conn()
+            found.append((str(obj.object_name).removeprefix(ANCHOR_PREFIX), body))
+        return found
 
     # Derived data ------------------------------------------------------------------------
     def put_derived(self, key: str, stream: BinaryIO) -> str:

@@ -88,12 +88,16 @@ def run_hash(ctx: StageContext) -> dict[str, Any]:
     (read errors, hashes stored in the container) and as taken in (intake hashes)."""
     with ctx.image() as (image, _label):
         digests, result = hash_result(image, lambda n: ctx.tick(n, image.size))
-    recorded = ctx.lab.get_evidence(ctx.evidence_id, processing=True)
+    # compared with the hashes the intake event signed, never the mutable item columns
+    signed = ctx.lab.signed_intake_hashes(ctx.evidence_id, processing=True)
     observed = {"md5": digests.md5, "sha1": digests.sha1, "sha256": digests.sha256}
-    differ = sorted(k for k, v in observed.items() if getattr(recorded, k) not in (None, v))
+    differ = sorted(k for k, v in observed.items() if signed["hashes"].get(k) not in (None, v))
     errors = [{"where": "hash", "message": f"{', '.join(differ)} differ from intake: the stored "
                "copy changed; verify the evidence (`lccu evidence verify`)"}] if differ else []
-    return {**result, "matches_intake": not differ, "errors": [*result["errors"], *errors]}
+    errors += [{"where": "hash", "message": f"tampering: {finding}"}
+               for finding in signed["tampering"]]
+    return {**result, "matches_intake": not differ and not signed["tampering"],
+            "errors": [*result["errors"], *errors]}
 
 
 def run_files(ctx: StageContext) -> dict[str, Any]:

@@ -64,20 +64,20 @@ WORDS = {
 
 
 @pytest.mark.parametrize("kind", ["fifo", "chardev", "dir", "loop"])
-@pytest.mark.parametrize("command", ["scan", "hash"])
+@pytest.mark.parametrize("command", ["scan", "hash", "timeline"])
 def test_not_a_file_is_refused(
     inputs: dict[str, Path], tmp_path: Path, command: str, kind: str
 ) -> None:
-    """`lccu scan` and `lccu hash` of a FIFO, /dev/zero, a directory or a symlink loop exit 2
-    at once naming what the input is; scan creates no report."""
+    """`lccu scan`, `lccu hash` and `lccu timeline` of a FIFO, /dev/zero, a directory or a
+    symlink loop exit 2 at once naming what the input is; nothing is written."""
     out = tmp_path / "out"
-    args = (
-        ["scan", str(inputs[kind]), "--out", str(out), "--no-yara"]
-        if command == "scan"
-        else ["hash", str(inputs[kind])]
-    )
+    args = {
+        "scan": ["scan", str(inputs[kind]), "--out", str(out), "--no-yara"],
+        "hash": ["hash", str(inputs[kind])],
+        "timeline": ["timeline", str(inputs[kind]), "-o", str(tmp_path / "timeline.csv")],
+    }[command]
     refused(lccu(tmp_path / "home", *args), *WORDS[kind])
-    assert not (out / "report.json").exists()
+    assert not (out / "report.json").exists() and not (tmp_path / "timeline.csv").exists()
 
 
 @pytest.mark.parametrize("target", ["/proc/x", "/proc/x/y", "file"])

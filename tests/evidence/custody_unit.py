@@ -46,10 +46,12 @@ def build_export(root: Path) -> Iterator[UnitExport]:
     try:
         boot.add_zone("PZ Vlas")
         boot.add_zone("PZ Polder")
-        boot.add_user("op", "PZ Vlas", "operator")
+        boot.add_user("admin", "PZ Vlas", "admin")
+        labs["admin"] = open_lab("admin", settings=settings)
+        labs["admin"].add_user("op", "PZ Vlas", "operator")
+        labs["admin"].add_user("vlas_inv", "PZ Vlas", "investigator")
+        labs["admin"].add_user("jan", "PZ Vlas", "investigator")
         labs["op"] = open_lab("op", settings=settings)
-        labs["op"].add_user("vlas_inv", "PZ Vlas", "investigator")
-        labs["op"].add_user("jan", "PZ Vlas", "investigator")
         for name in ("vlas_inv", "jan"):
             labs[name] = open_lab(name, settings=settings)
         lab = labs["vlas_inv"]
@@ -72,7 +74,14 @@ def build_export(root: Path) -> Iterator[UnitExport]:
         lab.export_custody(case.id, path)
         head = lab.get_case(case.id).head_hash
         yield UnitExport(
-            root / "home", labs, case.id, item.id, path, path.read_text().splitlines(), head
+            root / "home",
+            labs,
+            case.id,
+            item.id,
+            path,
+            path.read_text().splitlines(),
+            head,
+            ("--unit-key", labs["op"].unit_key()),
         )
     finally:
         boot.close()

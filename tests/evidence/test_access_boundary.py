@@ -11,14 +11,15 @@ import lccu
 
 ROOT = Path(lccu.__file__).parent
 #: modules that define ORM models
-MODEL_MODULES = ("lccu.evidence.models", "lccu.tasks.state", "lccu.web.models")
+MODEL_MODULES = ("lccu.evidence.models", "lccu.evidence.runstate", "lccu.tasks.state",
+                 "lccu.web.models")
 #: outside lccu/evidence and allowed to: the web's login code (passwords, sessions, tokens)
 LOGIN_CODE = {"lccu/web/auth.py", "lccu/web/models.py"}
 #: still outside, to be moved behind typed services in lccu/evidence (issue 14): the work
 #: queue's own bookkeeping and the hash-set store. Shrink this list; never grow it.
 NOT_YET_MOVED = {
     "lccu/tasks/state.py", "lccu/tasks/queue.py", "lccu/tasks/runner.py",
-    "lccu/tasks/health.py", "lccu/tasks/embedded.py", "lccu/tasks/worker.py",
+    "lccu/tasks/embedded.py", "lccu/tasks/worker.py",
     "lccu/hashsets/store.py",
 }
 

@@ -102,7 +102,7 @@ def test_cut_tail_with_header_rewritten_needs_noted_head(
     kept: list[str] = []
     for line in lines:
         record = json.loads(line)
-        if record["type"] == "anchor" or (record["type"] == "event" and record["seq"] > 5):
+        if record["type"] in ("anchor", "event") and record["seq"] > 5:
             continue
         if record["type"] == "header":
             record["head"] = {"seq": 5, "hash": json.loads(lines[_event_index(lines, 5)])[

@@ -223,7 +223,9 @@ def test_each_format_imports_with_malformed_rows_counted(
     ]
     for name, path, kind, fmt, entries, malformed, present in cases:
         assert detect(path) == fmt, name
-        info = op.hashset_import(name, path, kind=kind)
+        read: list[int] = []
+        info = op.hashset_import(name, path, kind=kind, progress=read.append)
+        assert sum(read) == path.stat().st_size, name  # the progress bar ends at 100%
         assert (info.format, info.entries, info.malformed) == (fmt, entries, malformed), name
         assert info.version == 1 and info.state == "ready" and info.active
         assert info.source_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()

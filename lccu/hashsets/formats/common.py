@@ -88,9 +88,12 @@ class Meter(io.RawIOBase):
         return n
 
     def drain(self) -> None:
-        """Read what the parser left (a trailer) so that the SHA-256 covers the file."""
-        while self.read(1 << 20):
-            pass
+        """Read what the parser left (a trailer; the whole file for an SQLite set, which
+        the parser reads through SQLite) so that the SHA-256 covers the file, and count
+        the bytes up to its end (not twice)."""
+        while block := self._fh.read(1 << 20):
+            self._sha256.update(block)
+        self.count = self._fh.tell()
 
     def sha256(self) -> str:
         return self._sha256.hexdigest()
