@@ -42,7 +42,7 @@ def user() -> None:
 @pass_state
 def user_add(state: State, username: str, zone_name: str, role: str,
              full_name: str | None) -> None:
-    """Create a user and their Ed25519 signing key (the first user must be an operator)."""
+    """Create a user and their Ed25519 signing key (the first user must be the unit admin)."""
     info = state.lab(need_user=False).add_user(username, zone_name, role, full_name)
     plain(f"user {info.username} ({info.role}, {info.zone}) created; signing key "
           f"{info.key_id}")

@@ -197,8 +197,8 @@ def open_lab(user: str | None = None, settings: Settings | None = None,
                 AuditLog(db, AuditAnchors(settings.anchor_dir)).write(
                     Actor(username, None, None, None), "login", allowed=False,
                                    detail={"why": "unknown user"})
-                raise NotFound(f"no user {username!r}; an operator adds users with "
-                               "`lccu user add`")
+                raise NotFound(f"no user {username!r}; the unit admin or the zone's operator "
+                               "adds users with `lccu user add`")
             if not row.active:
                 raise AccessDenied(f"user {username!r} is deactivated")
             actor = Actor(row.username, row.zone.name, row.zone_id, row.role, row.id)

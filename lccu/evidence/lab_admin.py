@@ -126,7 +126,7 @@ class LabAdmin(LabBase):
 
     def unit_key(self) -> str:
         """The unit's public key (hex), to note in the unit's procedures and give to
-        verifiers (``--unit-key``). Created on first use by an operator."""
+        verifiers (``--unit-key``). Created on first use by the unit admin."""
         if not self.keys.has_unit_key():
             bootstrapping = self._bootstrapping()
             with self.db.session() as session:
