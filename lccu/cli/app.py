@@ -88,7 +88,8 @@ class State:
         from lccu.evidence.lab import open_lab, require_user
 
         if self._lab is None:
-            self._lab = open_lab(self.user, self.settings)
+            self._lab = open_lab(self.user, self.settings,
+                                 prompt=ask_passphrase if sys.stdin.isatty() else None)
         if need_user:
             require_user(self._lab)
         return self._lab
@@ -176,3 +177,11 @@ def progress_bar(total: int | None, label: str) -> tuple[Callable[[int], None], 
                 click.echo(f"{label}: {tenth * 10}% ({done[0]} of {total} bytes)", err=True)
 
     return advance, lambda: None
+
+
+def ask_passphrase(question: str, confirm: bool) -> str | None:
+    """Ask a signing key's passphrase in the terminal, hidden (twice for a new one)."""
+    answer = click.prompt(question.capitalize(), hide_input=True,
+                          confirmation_prompt=confirm, default="", show_default=False,
+                          err=True)
+    return str(answer) or None
