@@ -8,6 +8,8 @@ and deflate-compressed, then, on the same files in one run, times:
 
 - ``ewfverify`` (MD5 of the media, its default) and ``ewfverify -d sha1,sha256`` (the three
   digests lccu computes) on each E01;
+- ``lccu hash`` (the media's MD5, SHA-1 and SHA-256 through the reader: what
+  ``ewfverify -d sha1,sha256`` computes) of each;
 - ``lccu evidence add`` (a throw-away home, local evidence store) of the raw disk and of
   each E01: every container file streamed into the store with its own MD5/SHA-1/SHA-256,
   and the media hashed through libewf (raw: the same pass).
@@ -110,6 +112,10 @@ def main() -> int:
                                      ("ewfverify -d sha1,sha256", ["-d", "sha1,sha256"])):
                     wall, rss, _out = measure(["ewfverify", "-q", *extra, str(files[0])])
                     rows.append((f"{name} ({len(files)} segments)", label, wall, rss))
+            wall, rss, _out = measure([sys.executable, "-m", "lccu.cli.main", "hash",
+                                       str(files[0])], env)
+            rows.append((f"{name} ({len(files)} file{'s' if len(files) > 1 else ''})",
+                         "lccu hash (media only)", wall, rss))
             wall, rss, out = measure([sys.executable, "-m", "lccu.cli.main", "evidence", "add",
                                       case, str(files[0]), "--description", name, "--json"],
                                      env)  # fmt: skip

@@ -67,6 +67,7 @@ _PHRASES = {
     "custody.export": "export the custody log of this case",
     "custody.countersign": "countersign in this case",
     "zone.create": "create zones",
+    "unit.key.create": "create the unit key",
     "user.create": "create users",
     "user.list": "list users",
     "audit.read": "read the audit log",
@@ -483,7 +484,7 @@ class Gate:
             elif role not in ZONE_GRANTABLE_ROLES:
                 why = f"only a unit admin creates {article(role)}"
         elif actor.role in ZONE_ADMIN_ROLES:
-            why = "only a unit admin (role admin) creates zones"
+            why = f"only a unit admin (role admin) may {phrase(operation)}"
         else:
             why = f"{article(actor.role)} does not administer users or zones"
         object_type = "zone" if operation.startswith("zone.") else "user"

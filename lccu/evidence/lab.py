@@ -14,6 +14,7 @@ methods share) and :func:`open_lab`; the methods live in one mixin module per co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -46,16 +47,40 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
           LabAudit, LabHashSets):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
-    def __init__(self, settings: Settings, actor: Actor, db: Database) -> None:
+    def __init__(self, settings: Settings, actor: Actor, db: Database,
+                 prompt: Callable[[str, bool], str | None] | None = None) -> None:
         self.settings = settings
         self.actor = actor
         self.db = db
-        self.keys = KeyStore(settings.key_dir)
+        #: asks a passphrase (``prompt(question, confirm)``) when the settings hold none
+        self.prompt = prompt
+        self.keys = KeyStore(settings.key_dir, passphrase=self._passphrase,
+                             kdf=settings.key_kdf)
         self.anchors = AnchorJournal(settings.anchor_dir)
         self.audit = AuditLog(db, AuditAnchors(settings.anchor_dir))
         self.gate = Gate(actor, self.audit)
 
     # -- plumbing ---------------------------------------------------------------------------
+
+    def _passphrase(self, username: str) -> str | None:
+        """The passphrase of ``username``'s key: LCCU_PASSPHRASE, else the prompt (CLI in
+        a terminal); only the acting user's key is ever unlocked this way."""
+        if username != self.actor.username:
+            return None
+        if self.settings.passphrase:
+            return self.settings.passphrase
+        if self.prompt is not None:
+            return self.prompt(f"passphrase of {username}'s signing key", False)
+        return None
+
+    def _new_passphrase(self, username: str) -> str | None:
+        """The passphrase a new key of ``username`` is encrypted with: LCCU_NEW_PASSPHRASE,
+        else the prompt (asked twice); None leaves the key unencrypted."""
+        if self.settings.new_passphrase:
+            return self.settings.new_passphrase
+        if self.prompt is not None:
+            return self.prompt(f"new passphrase for {username}'s signing key", True)
+        return None
 
     def close(self) -> None:
         """Release the database connections (the Lab is not used afterwards)."""
@@ -155,27 +180,29 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
                                                                      self.settings)
 
 
-def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
-    """Open lccu as ``user`` (default ``LCCU_USER``); migrates the database if needed."""
+def open_lab(user: str | None = None, settings: Settings | None = None,
+             prompt: Callable[[str, bool], str | None] | None = None) -> Lab:
+    """Open lccu as ``user`` (default ``LCCU_USER``); migrates the database if needed.
+    ``prompt`` asks for a passphrase the settings do not give (the CLI in a terminal)."""
     settings = settings or load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     username = user or settings.user
     try:
         if username is None:
-            return Lab(settings, BOOTSTRAP, db)
+            return Lab(settings, BOOTSTRAP, db, prompt)
         with db.session() as session:
             row = session.scalar(select(User).where(User.username == username))
             if row is None:
                 AuditLog(db, AuditAnchors(settings.anchor_dir)).write(
                     Actor(username, None, None, None), "login", allowed=False,
                                    detail={"why": "unknown user"})
-                raise NotFound(f"no user {username!r}; an operator adds users with "
-                               "`lccu user add`")
+                raise NotFound(f"no user {username!r}; the unit admin or the zone's operator "
+                               "adds users with `lccu user add`")
             if not row.active:
                 raise AccessDenied(f"user {username!r} is deactivated")
             actor = Actor(row.username, row.zone.name, row.zone_id, row.role, row.id)
-        return Lab(settings, actor, db)
+        return Lab(settings, actor, db, prompt)
     except LccuError:
         db.dispose()
         raise

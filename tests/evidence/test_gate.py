@@ -210,6 +210,7 @@ def test_refused_close_is_one_refused_entry(make_lab: Callable[..., Lab],
 
 
 def test_exhibit_numbers_and_prefixes_name_items(make_lab: Callable[..., Lab],
+                                                 lab_settings: Settings,
                                                  tmp_path: Path) -> None:
     """An item is found by its exhibit number (alone or as CASE/EXH), or a unique id
     prefix; another zone's exhibit number is "no such item", never a refusal that shows
@@ -225,6 +226,14 @@ def test_exhibit_numbers_and_prefixes_name_items(make_lab: Callable[..., Lab],
     assert vlas.resolve("EXH-917") == "evidence"
     with pytest.raises(NotFound):
         make_lab("polder_inv").get_evidence("EXH-917")
+    shown = cli(lab_settings, "vlas_inv", "evidence", "show", "EXH-917")
+    assert shown.returncode == 0 and item.id in shown.stdout, shown.stderr
+    moved = cli(lab_settings, "vlas_inv", "custody", "record", case.number, "--action",
+                "transferred", "--item", "EXH-917", "--to-location", "locker 9")
+    assert moved.returncode == 0, moved.stderr
+    assert vlas.custody_log(case.id)[-1]["evidence_id"] == item.id
+    hidden = cli(lab_settings, "polder_inv", "evidence", "show", "EXH-917")
+    assert hidden.returncode == 2 and "no evidence item" in hidden.stderr
 
 
 def test_error_messages_read_as_sentences(make_lab: Callable[..., Lab]) -> None:

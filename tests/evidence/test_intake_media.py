@@ -311,10 +311,12 @@ def test_cli_takes_the_segments_beside_the_first(
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize("first", ["ext2.split.E01", "ext2.splitraw.000", "ext2.qcow2",
-                                   "ext2.E01"])  # ext2.vhd's disk is CHS-rounded: larger
-def test_corpus_images_are_taken_in_as_their_media(make_lab: Callable[..., Lab],
-                                                   first: str) -> None:
+@pytest.mark.parametrize(
+    "first", ["ext2.split.E01", "ext2.splitraw.000", "ext2.qcow2", "ext2.E01"]
+)  # ext2.vhd's disk is CHS-rounded: larger
+def test_corpus_images_are_taken_in_as_their_media(
+    make_lab: Callable[..., Lab], first: str
+) -> None:
     """dfvfs's one ext2 tree in several containers (../shared/corpus/dfvfs): every item's
     hashes are those of ext2.raw, the segments beside the first file are all taken."""
     from lccu.testing.corpus import corpus_file
@@ -322,10 +324,39 @@ def test_corpus_images_are_taken_in_as_their_media(make_lab: Callable[..., Lab],
     raw = corpus_file("dfvfs", "ext2.raw")
     lab = make_lab("vlas_inv")
     case = lab.create_case("Corpus")
-    item = lab.add_evidence(case.id, corpus_file("dfvfs", first), description=first,
-                            declared={"sha256": _hashes(raw)["sha256"]})
+    item = lab.add_evidence(
+        case.id,
+        corpus_file("dfvfs", first),
+        description=first,
+        declared={"sha256": _hashes(raw)["sha256"]},
+    )
     assert (item.size, item.sha256) == (raw.stat().st_size, _hashes(raw)["sha256"])
     stem = first.rsplit(".", 1)[0]
-    beside = sorted(p.name for p in raw.parent.iterdir()
-                    if p.name.startswith(stem + ".") and not p.name.endswith(".txt"))
+    beside = sorted(
+        p.name
+        for p in raw.parent.iterdir()
+        if p.name.startswith(stem + ".") and not p.name.endswith(".txt")
+    )
     assert [c["name"] for c in item.containers] == (beside if "split" in first else [first])
+
+
+@SQLITE_ONLY
+def test_verify_names_a_stored_segment_that_changed(
+    make_lab: Callable[..., Lab], media_containers: BuiltContainers
+) -> None:
+    """One byte of one stored E01 segment changed in the store after intake: `evidence
+    verify` names that segment, the media no longer matches, the item is hash-mismatch."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Tampered store")
+    files = media_containers.formats["ewf"]
+    item = lab.add_evidence(case.id, files[0], description="disk")
+    stored = sorted(Path(lab.settings.evidence_dir).rglob(files[1].name))
+    assert len(stored) == 1
+    _flip_byte(stored[0])
+    outcome = lab.verify_evidence(item.id)
+    assert outcome["containers_mismatched"] == [files[1].name]
+    assert not outcome["match"] and lab.get_evidence(item.id).state == "hash-mismatch"
+    event = lab.custody_log(case.id)[-1]
+    assert event["action"] == "verified" and event["details"]["containers_mismatched"] == [
+        files[1].name
+    ]

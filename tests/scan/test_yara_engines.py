@@ -46,14 +46,19 @@ def _yarax(files: dict[str, Path]) -> yara_x.Scanner:
     return yara_x.Scanner(compiler.build())
 
 
-def _yarax_instances(path: Path, namespace: str, target: Path,
-                     scanner: yara_x.Scanner | None = None) -> tuple[set[str], set[Instance]]:
+def _yarax_instances(
+    path: Path, namespace: str, target: Path, scanner: yara_x.Scanner | None = None
+) -> tuple[set[str], set[Instance]]:
     """Rules and string instances YARA-X alone reports."""
     scanner = scanner or _yarax({namespace: path})
     results = scanner.scan(target.read_bytes())
     rules = {r.identifier for r in results.matching_rules}
-    found = {(r.namespace, r.identifier, p.identifier, m.offset, m.length)
-             for r in results.matching_rules for p in r.patterns for m in p.matches}
+    found = {
+        (r.namespace, r.identifier, p.identifier, m.offset, m.length)
+        for r in results.matching_rules
+        for p in r.patterns
+        for m in p.matches
+    }
     return rules, found
 
 
@@ -86,18 +91,25 @@ def test_signature_base_sample_hits_equal_libyara(tmp_path: Path, cache_dir: Pat
     for p in sample:
         (folder / p.name).write_bytes(p.read_bytes())
     rules = load_rules([folder], bundled=False, cache_dir=cache_dir)
-    oracle = yara.compile(filepaths={f"sigbase.{p.stem}": str(p) for p in sample},
-                          externals=EXTERNALS)
+    oracle = yara.compile(
+        filepaths={f"sigbase.{p.stem}": str(p) for p in sample}, externals=EXTERNALS
+    )
     forced = _yarax({f"sigbase.{p.stem}": p for p in sample})
     differing: dict[str, set[str]] = {}
     for i, p in enumerate(sample):
         data = tmp_path / f"{p.stem}.bin"
         data.write_bytes(planted(text_strings(p.read_text()), i))
-        want = {(m.namespace, m.rule, s.identifier, inst.offset, inst.matched_length)
-                for m in oracle.match(str(data), externals=EXTERNALS)
-                for s in m.strings for inst in s.instances}
-        got = {(h.namespace, h.rule, h.string, h.offset, h.length)
-               for h in scan_file(data, rules, name="") if h.string}
+        want = {
+            (m.namespace, m.rule, s.identifier, inst.offset, inst.matched_length)
+            for m in oracle.match(str(data), externals=EXTERNALS)
+            for s in m.strings
+            for inst in s.instances
+        }
+        got = {
+            (h.namespace, h.rule, h.string, h.offset, h.length)
+            for h in scan_file(data, rules, name="")
+            if h.string
+        }
         assert got == want, p.name
         _x_rules, x_hits = _yarax_instances(p, "", data, forced)
         for hit in x_hits ^ want:
@@ -115,7 +127,7 @@ def test_file_yarax_rejects_runs_on_libyara_and_reports_name_engines(
     literal) still matches, on libyara; `lccu yara --json` and `lccu scan`'s report.json
     and report.html name each rule file's engine and version."""
     rule = tmp_path / "zone_legacy.yar"
-    rule.write_text('rule zone_brace { strings: $a = /token{/ condition: $a }\n')
+    rule.write_text("rule zone_brace { strings: $a = /token{/ condition: $a }\n")
     try:
         yara_x.compile(rule.read_text())
         raise AssertionError("YARA-X accepted the rule; pick another construct it refuses")
@@ -127,9 +139,13 @@ def test_file_yarax_rejects_runs_on_libyara_and_reports_name_engines(
     data[at : at + 6] = b"token{"
     image.write_bytes(bytes(data))
     env_cache = {"LCCU_HOME": str(tmp_path / "home")}
-    run = subprocess.run([sys.executable, "-m", "lccu.cli.main", "yara", str(image),
-                          "--rules", str(rule), "--json"], capture_output=True, text=True,
-                         env={**os.environ, **env_cache}, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "lccu.cli.main", "yara", str(image), "--rules", str(rule), "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env_cache},
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
     engines = {f["namespace"]: f for f in out["yara_rules"]["files"]}
@@ -141,13 +157,29 @@ def test_file_yarax_rejects_runs_on_libyara_and_reports_name_engines(
     from importlib.metadata import version
 
     assert {f["engine_version"] for f in bundled} == {version("yara-x")}
-    assert [(h["rule"], h["offset"]) for h in out["hits"] if h["namespace"] == "zone_legacy"] \
-        == [("zone_brace", bytes(data).find(b"token{"))]
+    assert [(h["rule"], h["offset"]) for h in out["hits"] if h["namespace"] == "zone_legacy"] == [
+        ("zone_brace", bytes(data).find(b"token{"))
+    ]
 
-    scan = subprocess.run([sys.executable, "-m", "lccu.cli.main", "scan", str(image), "--out",
-                           str(tmp_path / "out"), "--rules", str(rule), "--carve", "none"],
-                          capture_output=True, text=True,
-                          env={**os.environ, **env_cache}, timeout=300)
+    scan = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lccu.cli.main",
+            "scan",
+            str(image),
+            "--out",
+            str(tmp_path / "out"),
+            "--rules",
+            str(rule),
+            "--carve",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env_cache},
+        timeout=300,
+    )
     assert scan.returncode == 0, scan.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["yara_rules"]["files"] == out["yara_rules"]["files"]
@@ -161,8 +193,7 @@ def test_rules_yarax_parts_from_libyara_go_to_libyara(tmp_path: Path, cache_dir:
     delimiters that are letters once XORed, documented by VirusTotal) is run on libyara,
     and the differing rule is named; a plain file beside it stays on YARA-X."""
     odd = tmp_path / "odd.yar"
-    odd.write_text('rule xor_word { strings: $a = "mississippi" xor(1) fullword '
-                   "condition: $a }\n")
+    odd.write_text('rule xor_word { strings: $a = "mississippi" xor(1) fullword condition: $a }\n')
     plain = tmp_path / "plain.yar"
     plain.write_text('rule plain_word { strings: $a = "mississippi" condition: $a }\n')
     data = tmp_path / "data.bin"
@@ -174,3 +205,48 @@ def test_rules_yarax_parts_from_libyara_go_to_libyara(tmp_path: Path, cache_dir:
     assert rules.engine_of("odd") == "libyara" and rules.engine_of("plain") == "yara-x"
     assert rules.files()[0]["differing_rules"] == ["xor_word"]
     assert [h.rule for h in scan_file(data, rules)] == ["xor_word"]
+
+
+def _libyara_instances(path: Path, namespace: str, target: Path) -> tuple[set[str], set[Instance]]:
+    """Rules and string instances yara-python (libyara, compiled here) reports."""
+    oracle = yara.compile(sources={namespace: path.read_text()}, externals=EXTERNALS)
+    matches = oracle.match(str(target), externals=EXTERNALS)
+    return (
+        {m.rule for m in matches},
+        {
+            (m.namespace, m.rule, s.identifier, x.offset, x.matched_length)
+            for m in matches
+            for s in m.strings
+            for x in s.instances
+        },
+    )
+
+
+@pytest.mark.parametrize("rule_file", sorted(_expected()))
+def test_virustotal_rules_lccu_and_yarax_hits_equal_yara_python(
+    rule_file: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    """Each VirusTotal rule file on its test file (EXPECTED.json's rules) and on generated
+    data planted with its strings: lccu's hits (rule, string, offset, length) equal
+    yara-python's; if lccu gives the file to YARA-X, YARA-X's own hits equal them too (a file
+    whose YARA-X hits differ anywhere here must be on libyara)."""
+    entry = _expected()[rule_file]
+    rules_path = corpus_file(*VT, "rules", rule_file)
+    ns = rules_path.stem
+    rules = load_rules([rules_path], bundled=False, cache_dir=cache_dir)
+    planted_data = tmp_path / "planted.bin"
+    planted_data.write_bytes(planted(text_strings(rules_path.read_text()), 21))
+    yarax_differs = False
+    for target in (corpus_file(*VT, str(entry["target"])), planted_data):
+        want_rules, want = _libyara_instances(rules_path, ns, target)
+        if target != planted_data:
+            assert want_rules == set(entry["expected_matching_rules"])  # type: ignore[arg-type]
+        hits = scan_file(target, rules, name="")
+        assert {h.rule for h in hits} == want_rules, target.name
+        assert {
+            (h.namespace, h.rule, h.string, h.offset, h.length) for h in hits if h.string
+        } == want, target.name
+        x_rules, x_hits = _yarax_instances(rules_path, ns, target)
+        yarax_differs |= (x_rules, x_hits) != (want_rules, want)
+    if yarax_differs:
+        assert rules.engine_of(ns) == "libyara", rules.files()

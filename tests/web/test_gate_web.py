@@ -24,6 +24,7 @@ def _refusals(make_lab: Callable[..., Lab], user: str, object_id: str) -> list[b
 
 
 def test_another_zones_run_in_query_is_refused(client: TestClient,
+                                               new_client: Callable[[], TestClient],
                                                make_lab: Callable[..., Lab],
                                                planted_disk: PlantedManifest) -> None:
     """polder_inv asks for her own item's report with vlas_inv's run id: 404 on the page
@@ -49,6 +50,12 @@ def test_another_zones_run_in_query_is_refused(client: TestClient,
     assert _refusals(make_lab, "polder_inv", a_run) == [False, False]
     own = client.get(f"/api/v1/evidence/{b_item.id}/report")
     assert own.status_code == 200 and own.json()["image"]["sha256"] == b_item.sha256
+    # PZ Vlas's operator (who runs the unit's workers) gets no other zone's report or runs
+    operator = new_client()
+    login(operator, "op")
+    for path in (f"/api/v1/evidence/{b_item.id}/report", f"/evidence/{b_item.id}/report",
+                 f"/evidence/{b_item.id}/processing"):
+        assert operator.get(path).status_code == 403, path
 
 
 @pytest.mark.parametrize("change", ["revoke", "close"])
