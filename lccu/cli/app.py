@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from lccu.config import Settings
+    from lccu.evidence.lab import Lab
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -72,7 +73,7 @@ class State:
     def __init__(self, user: str | None) -> None:
         self.user = user
         self._settings: Settings | None = None
-        self._lab: Any = None
+        self._lab: Lab | None = None
 
     @property
     def settings(self) -> Settings:
@@ -84,7 +85,7 @@ class State:
             self._settings = load_settings()
         return self._settings
 
-    def lab(self, *, need_user: bool = True) -> Any:
+    def lab(self, *, need_user: bool = True) -> Lab:
         from lccu.evidence.lab import open_lab, require_user
 
         if self._lab is None:
