@@ -229,6 +229,10 @@ class KeyStore:
     def sign(self, username: str, message: bytes) -> str:
         return self.load(username).sign(message).hex()
 
+    def hold(self, username: str, key: Ed25519PrivateKey) -> None:
+        """Use ``key`` (unlocked elsewhere, e.g. at web login) as ``username``'s key."""
+        self._unlocked[username] = key
+
     def _check_mode(self, path: Path) -> None:
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
