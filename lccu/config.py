@@ -40,7 +40,7 @@ NOT_SETTINGS = {
 }
 HARNESS_PREFIXES = ("LCCU_TEST_", "LCCU_BENCH_")
 #: settings whose value is never printed; URLs have their password masked
-SECRETS = frozenset({"s3_secret_key", "web_secret"})
+SECRETS = frozenset({"s3_secret_key", "web_secret", "passphrase", "new_passphrase"})
 URLS = frozenset({"database_url", "redis_url"})
 #: settings that only the environment can give (the TOML file is found through them)
 ENVIRONMENT_ONLY = frozenset({"home"})
@@ -60,6 +60,14 @@ class Settings:
     database_url: str = Field(description="case database (SQLAlchemy URL)")
     user: str | None = Field(None, description="acting user (or --as)")
     key_dir: Path = Field(Path(), description="private signing keys")
+    passphrase: str | None = Field(None, description="passphrase of the acting user's "
+                                   "signing key (else asked in a terminal)")
+    new_passphrase: str | None = Field(None, description="passphrase a new signing key is "
+                                       "encrypted with (`lccu user add`, `lccu user "
+                                       "rotate-key`, `lccu key passphrase`; else asked)")
+    key_kdf: Literal["standard", "test"] = Field(
+        "standard", description="argon2id cost of new key files: standard, or test (cheap, "
+        "for test suites only)")
     unit_public_key: str | None = Field(
         None, pattern=r"^[0-9a-fA-F]{64}$", description="the unit key's public half as noted "
         "in the unit's procedures (`lccu unit key`); custody verify checks the key registry "

@@ -97,3 +97,18 @@ def unit_key(state: State) -> None:
     """Print the unit's public key (created on first use by an operator): note it in the
     unit's procedures; verifiers pass it as --unit-key."""
     plain(state.lab(need_user=False).unit_key())
+
+
+@cli.group()
+def key() -> None:
+    """Your own signing key."""
+
+
+@key.command("passphrase")
+@pass_state
+def key_passphrase(state: State) -> None:
+    """Encrypt your signing key with a new passphrase (LCCU_NEW_PASSPHRASE, or asked twice);
+    an encrypted key is unlocked first with the current one (LCCU_PASSPHRASE, or asked)."""
+    lab = state.lab()
+    lab.protect_key()
+    plain(f"the signing key of {lab.actor.username} is encrypted with the new passphrase")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from lccu.config import Settings
+    from lccu.evidence.lab import Lab
 
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 220)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -72,7 +73,7 @@ class State:
     def __init__(self, user: str | None) -> None:
         self.user = user
         self._settings: Settings | None = None
-        self._lab: Any = None
+        self._lab: Lab | None = None
 
     @property
     def settings(self) -> Settings:
@@ -84,11 +85,12 @@ class State:
             self._settings = load_settings()
         return self._settings
 
-    def lab(self, *, need_user: bool = True) -> Any:
+    def lab(self, *, need_user: bool = True) -> Lab:
         from lccu.evidence.lab import open_lab, require_user
 
         if self._lab is None:
-            self._lab = open_lab(self.user, self.settings)
+            self._lab = open_lab(self.user, self.settings,
+                                 prompt=ask_passphrase if sys.stdin.isatty() else None)
         if need_user:
             require_user(self._lab)
         return self._lab
@@ -176,3 +178,11 @@ def progress_bar(total: int | None, label: str) -> tuple[Callable[[int], None], 
                 click.echo(f"{label}: {tenth * 10}% ({done[0]} of {total} bytes)", err=True)
 
     return advance, lambda: None
+
+
+def ask_passphrase(question: str, confirm: bool) -> str | None:
+    """Ask a signing key's passphrase in the terminal, hidden (twice for a new one)."""
+    answer = click.prompt(question.capitalize(), hide_input=True,
+                          confirmation_prompt=confirm, default="", show_default=False,
+                          err=True)
+    return str(answer) or None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -31,11 +32,12 @@ def audit(state: State, zone_name: str | None, limit: int | None, check: bool,
     """Who read or changed what, allowed or refused (data protection officers only)."""
     lab = state.lab()
     entries = lab.audit_log(zone=zone_name, limit=limit)
-    rows = [{"seq": e.seq, "at": e.at, "user": e.username, "zone": e.zone, "role": e.role,
-             "operation": e.operation, "object_type": e.object_type,
-             "object_id": e.object_id, "case_id": e.case_id, "case_zone": e.case_zone,
-             "allowed": e.allowed, "justification": e.justification,
-             "detail": json.loads(e.detail) if e.detail else None} for e in entries]
+    rows: list[dict[str, Any]] = [
+        {"seq": e.seq, "at": e.at, "user": e.username, "zone": e.zone, "role": e.role,
+         "operation": e.operation, "object_type": e.object_type,
+         "object_id": e.object_id, "case_id": e.case_id, "case_zone": e.case_zone,
+         "allowed": e.allowed, "justification": e.justification,
+         "detail": json.loads(e.detail) if e.detail else None} for e in entries]
     if as_json:
         emit_json(rows)
     else:

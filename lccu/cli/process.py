@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from lccu.cli.app import State, cli, emit_json, pass_state, plain
 from lccu.errors import InvalidInput
 from lccu.textsafe import visible
+
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
 
 def _log_visibly() -> None:
@@ -55,7 +58,7 @@ def _show(status: dict[str, Any]) -> None:
         plain(f"  {name:<14} {s['state']:<8} {progress:<20} {s['worker'] or ''}{extra}{reason}")
 
 
-def _wait(lab: Any, run_id: str, interval: float = 1.0) -> dict[str, Any]:
+def _wait(lab: Lab, run_id: str, interval: float = 1.0) -> dict[str, Any]:
     from lccu.tasks import run_status
 
     while True:
@@ -190,7 +193,7 @@ def status(state: State, evidence: str | None, watch: bool, workers: bool,
         raise click.exceptions.Exit(130) from None
 
 
-def write_run_report(lab: Any, evidence: str, run_id: str | None, fmt: str,
+def write_run_report(lab: Lab, evidence: str, run_id: str | None, fmt: str,
                      output: Path) -> str:
     """Copy the report of a finished processing run of ``evidence`` to ``output``; returns
     the run id (exported paths in it are relative to derived/<evidence id>/ in the store,

@@ -1,23 +1,33 @@
 """Ed25519 signing keys of users, kept outside the database.
 
-The private key lives in ``<key_dir>/<username>.ed25519.pem`` (PKCS#8, mode 0600 in a 0700
-directory); the database holds only the public key and its fingerprint (``key_id``). Someone
-who can rewrite the database therefore cannot sign as another user, and a file whose
-permissions allow others to read it is refused rather than used.
+The private key lives in ``<key_dir>/<username>.ed25519.key``, encrypted with a key derived
+from the user's passphrase (argon2id, then AES-256-GCM with the user name and public key as
+associated data), mode 0600 in a 0700 directory; the database holds only the public key and
+its fingerprint (``key_id``). Someone who can rewrite the database, or read the key folder,
+therefore cannot sign as another user without that user's passphrase. A key created without
+a passphrase (``<username>.ed25519.pem``, PKCS#8 in clear, as before keys were encrypted)
+still works, readable by the lccu account only, until its owner protects it with ``lccu key
+passphrase``; a file whose permissions allow others to read it is refused rather than used.
+The argon2 cost is stored in each file; ``LCCU_KEY_KDF=test`` makes new files cheap to
+derive, for test suites only.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import secrets
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from lccu.errors import InvalidInput, KeyStoreError
+from lccu.errors import AccessDenied, InvalidInput, KeyStoreError
 from lccu.evidence.canonical import sha256_hex
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -58,37 +68,146 @@ def verify_signature(public_hex: str, signature_hex: str, message: bytes) -> boo
     return True
 
 
-class KeyStore:
-    """Private keys on disk, one file per user, readable by the owner only."""
+#: argon2id cost of new key files: ``standard`` (interactive unlock, ~64 MiB) and ``test``
+#: (negligible; for test suites only, set with LCCU_KEY_KDF=test)
+KDF_COSTS = {"standard": {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 1},
+             "test": {"time_cost": 1, "memory_cost": 8, "parallelism": 1}}
+ENCRYPTED_FORMAT = "lccu-key/1"
+MIN_PASSPHRASE = 8
 
-    def __init__(self, directory: Path) -> None:
+
+class KeyLocked(AccessDenied):
+    """A signing key is encrypted and no passphrase, or a wrong one, was given."""
+
+
+def _derive(passphrase: str, salt: bytes, cost: dict[str, int]) -> bytes:
+    from argon2.low_level import Type, hash_secret_raw
+
+    return hash_secret_raw(passphrase.encode("utf-8"), salt, hash_len=32, type=Type.ID,
+                           time_cost=cost["time_cost"], memory_cost=cost["memory_cost"],
+                           parallelism=cost["parallelism"])
+
+
+def encrypt_key(key: Ed25519PrivateKey, username: str, passphrase: str,
+                kdf: str = "standard") -> dict[str, Any]:
+    """The encrypted key file's content: argon2id(passphrase) -> AES-256-GCM."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise InvalidInput(f"a signing key passphrase needs at least {MIN_PASSPHRASE} "
+                           "characters")
+    cost = KDF_COSTS[kdf]
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    public = public_key_hex(key.public_key())
+    raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                            serialization.NoEncryption())
+    sealed = AESGCM(_derive(passphrase, salt, cost)).encrypt(
+        nonce, raw, f"{username}:{public}".encode())
+    return {"format": ENCRYPTED_FORMAT, "username": username, "public_key": public,
+            "kdf": {"name": "argon2id", **cost, "salt": salt.hex()}, "cipher": "aes-256-gcm",
+            "nonce": nonce.hex(), "ciphertext": sealed.hex()}
+
+
+def decrypt_key(record: dict[str, Any], passphrase: str) -> Ed25519PrivateKey:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        kdf = record["kdf"]
+        cost = {k: int(kdf[k]) for k in ("time_cost", "memory_cost", "parallelism")}
+        secret = _derive(passphrase, bytes.fromhex(kdf["salt"]), cost)
+        raw = AESGCM(secret).decrypt(bytes.fromhex(record["nonce"]),
+                                     bytes.fromhex(record["ciphertext"]),
+                                     f"{record['username']}:{record['public_key']}".encode())
+    except InvalidTag as exc:
+        raise KeyLocked(f"the passphrase does not unlock {record.get('username')}'s signing "
+                        "key") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise KeyStoreError(f"unreadable encrypted key file ({exc})") from exc
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+class KeyStore:
+    """Private keys on disk, one file per user, readable by the owner only and (when
+    created with a passphrase) encrypted with it. ``passphrase(username)`` gives the
+    passphrase that unlocks a user's key (the CLI's prompt or ``LCCU_PASSPHRASE``); an
+    unlocked key is kept for this store's lifetime (one command, one web session)."""
+
+    def __init__(self, directory: Path,
+                 passphrase: Callable[[str], str | None] | None = None,
+                 kdf: str = "standard") -> None:
         self.directory = directory
+        self.passphrase = passphrase
+        self.kdf = kdf
+        self._unlocked: dict[str, Ed25519PrivateKey] = {}
 
     def _path(self, username: str) -> Path:
         return self.directory / f"{check_username(username)}.ed25519.pem"
 
-    def create(self, username: str) -> str:
-        """Create and store a new key for ``username``; return its public key (hex)."""
+    def _sealed_path(self, username: str) -> Path:
+        return self.directory / f"{check_username(username)}.ed25519.key"
+
+    def is_encrypted(self, username: str) -> bool:
+        return self._sealed_path(username).exists()
+
+    def _write_new(self, path: Path, data: bytes) -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+
+    def create(self, username: str, passphrase: str | None = None) -> str:
+        """Create and store a new key for ``username`` (encrypted with ``passphrase`` when
+        one is given); return its public key (hex)."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.directory, 0o700)
         path = self._path(username)
-        if path.exists():
-            raise KeyStoreError(
-                f"a signing key for {username!r} already exists at {path}; "
-                "move it away only if that user is really being re-created"
-            )
+        for existing in (path, self._sealed_path(username)):
+            if existing.exists():
+                raise KeyStoreError(
+                    f"a signing key for {username!r} already exists at {existing}; "
+                    "move it away only if that user is really being re-created"
+                )
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
+        if passphrase:
+            record = encrypt_key(key, username, passphrase, self.kdf)
+            self._write_new(self._sealed_path(username), json.dumps(record).encode())
+        else:
+            self._write_new(path, key.private_bytes(serialization.Encoding.PEM,
+                                                    serialization.PrivateFormat.PKCS8,
+                                                    serialization.NoEncryption()))
         return public_key_hex(key.public_key())
 
+    def protect(self, username: str, new_passphrase: str) -> None:
+        """Encrypt ``username``'s key with ``new_passphrase`` (a clear key, or one already
+        encrypted and unlocked with the current passphrase); the clear file is removed."""
+        key = self.load(username)
+        record = encrypt_key(key, username, new_passphrase, self.kdf)
+        sealed = self._sealed_path(username)
+        tmp = sealed.with_name(sealed.name + ".new")
+        tmp.unlink(missing_ok=True)
+        self._write_new(tmp, json.dumps(record).encode())
+        os.replace(tmp, sealed)
+        self._path(username).unlink(missing_ok=True)
+        self._unlocked[username] = key
+
     def load(self, username: str) -> Ed25519PrivateKey:
+        """``username``'s private key; an encrypted one needs its passphrase, asked once."""
+        if username in self._unlocked:
+            return self._unlocked[username]
+        sealed = self._sealed_path(username)
+        if sealed.exists():
+            self._check_mode(sealed)
+            given = self.passphrase(username) if self.passphrase is not None else None
+            if not given:
+                raise KeyLocked(f"the signing key of {username} is encrypted: give its "
+                                "passphrase (LCCU_PASSPHRASE, or at the prompt in a terminal)")
+            try:
+                record = json.loads(sealed.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise KeyStoreError(f"{sealed}: unreadable key file ({exc})") from exc
+            key = decrypt_key(record, given)
+            self._unlocked[username] = key
+            return key
         path = self._path(username)
         try:
             mode = path.stat().st_mode
@@ -102,19 +221,30 @@ class KeyStore:
                 f"signing key {path} is readable by others (mode {stat.S_IMODE(mode):o}); "
                 "run chmod 600 on it"
             )
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
+        clear = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(clear, Ed25519PrivateKey):
             raise KeyStoreError(f"{path} is not an Ed25519 private key")
-        return key
+        return clear
 
     def sign(self, username: str, message: bytes) -> str:
         return self.load(username).sign(message).hex()
 
+    def hold(self, username: str, key: Ed25519PrivateKey) -> None:
+        """Use ``key`` (unlocked elsewhere, e.g. at web login) as ``username``'s key."""
+        self._unlocked[username] = key
+
+    def _check_mode(self, path: Path) -> None:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyStoreError(f"signing key {path} is readable by others (mode "
+                                f"{stat.S_IMODE(mode):o}); run chmod 600 on it")
+
     def retire(self, username: str, key_id: str) -> None:
         """Move ``username``'s key file aside (a rotation): it is no longer used to sign."""
-        path = self._path(username)
-        if path.exists():
-            path.rename(path.with_name(f"{path.name}.{key_id[:16]}.retired"))
+        for path in (self._path(username), self._sealed_path(username)):
+            if path.exists():
+                path.rename(path.with_name(f"{path.name}.{key_id[:16]}.retired"))
+        self._unlocked.pop(username, None)
 
     # -- the unit key ---------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ methods share) and :func:`open_lab`; the methods live in one mixin module per co
 :mod:`~lccu.evidence.lab_admin`, :mod:`~lccu.evidence.lab_cases`,
 :mod:`~lccu.evidence.lab_items`, :mod:`~lccu.evidence.lab_custody`,
 :mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export`,
-:mod:`~lccu.evidence.lab_audit` and :mod:`~lccu.evidence.lab_hashsets`.
+:mod:`~lccu.evidence.lab_audit`, :mod:`~lccu.evidence.lab_hashsets` and
+:mod:`~lccu.evidence.lab_tags`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -38,24 +40,49 @@ from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_runs import LabRuns
+from lccu.evidence.lab_tags import LabTags
 from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
 from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets):
+          LabAudit, LabHashSets, LabTags):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
-    def __init__(self, settings: Settings, actor: Actor, db: Database) -> None:
+    def __init__(self, settings: Settings, actor: Actor, db: Database,
+                 prompt: Callable[[str, bool], str | None] | None = None) -> None:
         self.settings = settings
         self.actor = actor
         self.db = db
-        self.keys = KeyStore(settings.key_dir)
+        #: asks a passphrase (``prompt(question, confirm)``) when the settings hold none
+        self.prompt = prompt
+        self.keys = KeyStore(settings.key_dir, passphrase=self._passphrase,
+                             kdf=settings.key_kdf)
         self.anchors = AnchorJournal(settings.anchor_dir)
         self.audit = AuditLog(db, AuditAnchors(settings.anchor_dir))
         self.gate = Gate(actor, self.audit)
 
     # -- plumbing ---------------------------------------------------------------------------
+
+    def _passphrase(self, username: str) -> str | None:
+        """The passphrase of ``username``'s key: LCCU_PASSPHRASE, else the prompt (CLI in
+        a terminal); only the acting user's key is ever unlocked this way."""
+        if username != self.actor.username:
+            return None
+        if self.settings.passphrase:
+            return self.settings.passphrase
+        if self.prompt is not None:
+            return self.prompt(f"passphrase of {username}'s signing key", False)
+        return None
+
+    def _new_passphrase(self, username: str) -> str | None:
+        """The passphrase a new key of ``username`` is encrypted with: LCCU_NEW_PASSPHRASE,
+        else the prompt (asked twice); None leaves the key unencrypted."""
+        if self.settings.new_passphrase:
+            return self.settings.new_passphrase
+        if self.prompt is not None:
+            return self.prompt(f"new passphrase for {username}'s signing key", True)
+        return None
 
     def close(self) -> None:
         """Release the database connections (the Lab is not used afterwards)."""
@@ -155,15 +182,17 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
                                                                      self.settings)
 
 
-def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
-    """Open lccu as ``user`` (default ``LCCU_USER``); migrates the database if needed."""
+def open_lab(user: str | None = None, settings: Settings | None = None,
+             prompt: Callable[[str, bool], str | None] | None = None) -> Lab:
+    """Open lccu as ``user`` (default ``LCCU_USER``); migrates the database if needed.
+    ``prompt`` asks for a passphrase the settings do not give (the CLI in a terminal)."""
     settings = settings or load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     username = user or settings.user
     try:
         if username is None:
-            return Lab(settings, BOOTSTRAP, db)
+            return Lab(settings, BOOTSTRAP, db, prompt)
         with db.session() as session:
             row = session.scalar(select(User).where(User.username == username))
             if row is None:
@@ -175,7 +204,7 @@ def open_lab(user: str | None = None, settings: Settings | None = None) -> Lab:
             if not row.active:
                 raise AccessDenied(f"user {username!r} is deactivated")
             actor = Actor(row.username, row.zone.name, row.zone_id, row.role, row.id)
-        return Lab(settings, actor, db)
+        return Lab(settings, actor, db, prompt)
     except LccuError:
         db.dispose()
         raise

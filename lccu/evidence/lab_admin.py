@@ -81,7 +81,7 @@ class LabAdmin(LabBase):
             if session.scalar(select(User).where(User.username == username)):
                 raise AlreadyExists(f"user {username!r} exists already")
             sign, unit_key_id = self._unit_signer(session)
-            public = self.keys.create(username)
+            public = self.keys.create(username, self._new_passphrase(username))
             user = User(username=username, full_name=full_name, zone=zone_row, role=role,
                         public_key=public, key_id=key_id_of(public), created_at=_now())
             session.add(user)
@@ -167,7 +167,7 @@ class LabAdmin(LabBase):
                                  object_id=username)
             sign, unit_key_id = self._unit_signer(session)
             self.keys.retire(username, user.key_id)
-            public = self.keys.create(username)
+            public = self.keys.create(username, self._new_passphrase(username))
             now = _now()
             user.public_key, user.key_id = public, key_id_of(public)
             session.flush()
@@ -176,3 +176,15 @@ class LabAdmin(LabBase):
                             operator=self.actor.username, reason=reason or "key rotated")
             info = UserInfo.of(user)
         return info
+
+    def protect_key(self) -> None:
+        """Encrypt the acting user's signing key with a new passphrase (LCCU_NEW_PASSPHRASE
+        or the prompt); a key already encrypted is first unlocked with the current one."""
+        if self.actor.user_id is None:
+            raise AccessDenied("a signing key belongs to a user: pass --as USER")
+        new = self._new_passphrase(self.actor.username)
+        if not new:
+            raise InvalidInput("give the new passphrase (LCCU_NEW_PASSPHRASE, or at the "
+                               "prompt in a terminal)")
+        self.keys.protect(self.actor.username, new)
+        self._allow("key.passphrase", object_type="user", object_id=self.actor.username)

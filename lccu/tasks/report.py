@@ -12,12 +12,15 @@ from __future__ import annotations
 import io
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lccu.errors import LccuError, PermanentTaskError
 from lccu.pipeline.assemble import assemble_report
 from lccu.report import validate_report, write_reports
 from lccu.report.thumbnails import DEFAULT_LIMIT, DEFAULT_MAX_BYTES, _candidates, _lexically_safe
+
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
 
 def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
@@ -49,13 +52,12 @@ def report_key(evidence_id: str, run_id: str, fmt: str) -> str:
     return f"{evidence_id}/report-{run_id}.{fmt}"
 
 
-def finished_report(lab: Any, evidence_ref: str, run_id: str | None = None,
+def finished_report(lab: Lab, evidence_ref: str, run_id: str | None = None,
                     fmt: str = "json") -> tuple[str, str]:
     """The run id and stored key of the ``fmt`` (json or html) report of the newest
     finished run of an item, or of its run ``run_id``; checked and audited by the gate
     (:meth:`lccu.evidence.lab.Lab.finished_report`)."""
-    run, key = lab.finished_report(evidence_ref, run_id, fmt)
-    return str(run), str(key)
+    return lab.finished_report(evidence_ref, run_id, fmt)
 
 
 def fetch_pictures(store: Any, evidence_id: str, report: dict[str, Any], out_dir: Path) -> int:

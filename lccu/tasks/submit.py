@@ -11,12 +11,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lccu.config import current_settings
 from lccu.errors import InvalidInput
 from lccu.tasks import queue
 from lccu.tasks.state import PRIORITIES
+
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
 SEGMENTED = ("carve", "yara")
 
@@ -54,7 +57,7 @@ def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
     return [*rows, ("report", 0, 0, size)]
 
 
-def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
+def submit(lab: Lab, evidence_ref: str, *, priority: str = "normal",
            rules: list[Path] | None = None, yara: bool = True,
            carve: str = "all", timezone: str | None = None, expand: bool = True,
            passwords: Sequence[str] = ()) -> Submitted:
@@ -104,13 +107,13 @@ def submit(lab: Any, evidence_ref: str, *, priority: str = "normal",
     return Submitted(run_id, evidence.id, sum(1 for row in rows if row[4]))
 
 
-def run_status(lab: Any, run_id: str, evidence: str | None = None) -> dict[str, Any]:
+def run_status(lab: Lab, run_id: str, evidence: str | None = None) -> dict[str, Any]:
     """A run and its stages as plain data (what ``lccu status --json`` prints); read
     through the access gate (:meth:`lccu.evidence.lab.Lab.run_status`)."""
-    return dict(lab.run_status(run_id, evidence=evidence))
+    return lab.run_status(run_id, evidence=evidence)
 
 
-def runs_of(lab: Any, evidence_ref: str | None) -> list[str]:
+def runs_of(lab: Lab, evidence_ref: str | None) -> list[str]:
     """Run ids, newest first: of one evidence item, or every run of the acting user's zone
     (:meth:`lccu.evidence.lab.Lab.runs_of`)."""
-    return list(lab.runs_of(evidence_ref))
+    return lab.runs_of(evidence_ref)

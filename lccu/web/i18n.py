@@ -54,6 +54,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "events": {"nl": "gebeurtenissen", "en": "events"},
     "upload": {"nl": "Stuk opladen", "en": "Upload evidence"},
     "file": {"nl": "Bestand", "en": "File"},
+    "container_files": {"nl": "containerbestanden", "en": "container files"},
+    "stored_hash_mismatch": {"nl": "hash in de container wijkt af van het medium",
+                             "en": "the container's stored hash differs from the media"},
+    "file_hint": {"nl": "Een raw-image, of alle segmenten van één gesplitst raw-image (.001, "
+                        ".002 ...) samen: één stuk overtuiging. E01, VMDK, VHD(X) en QCOW2: "
+                        "lccu evidence add.",
+                  "en": "One raw image, or every segment of one split raw image (.001, "
+                        ".002 ...) together: one evidence item. E01, VMDK, VHD(X) and QCOW2: "
+                        "lccu evidence add."},
     "declared_hashes": {"nl": "Opgegeven hashes (van de acquisitie, optioneel)",
                         "en": "Declared hashes (from the acquisition, optional)"},
     "start_upload": {"nl": "Opladen", "en": "Upload"},

@@ -91,7 +91,9 @@ def login(request: Request, state: State, username: Annotated[str, Form(max_leng
         return _login_page(request, t["login_failed"], 401, _safe_next(next))
     state.limiter.succeeded(username, ip)
     cookie = state.sessions.create(actor, ip, replaces=request.cookies.get(SESSION_COOKIE))
-    audit.write(actor, "login", allowed=True, detail={"ip": ip, "via": "web"})
+    unlocked = state.unlock(actor.username, password)
+    audit.write(actor, "login", allowed=True, detail={"ip": ip, "via": "web",
+                                                      "key_unlocked": unlocked})
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="strict",
                         secure=state.config.secure_cookies, path="/",
@@ -105,6 +107,7 @@ def logout(request: Request, user: User, state: State,
            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(user, csrf)
     state.sessions.revoke(request.cookies.get(SESSION_COOKIE))
+    state.lock(user.actor.username)
     AuditLog(state.db).write(user.actor, "logout", allowed=True)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
@@ -31,6 +32,9 @@ class WebState:
     uploads: UploadArea
     templates: Jinja2Templates
     processor: Processor
+    #: signing keys unlocked at web login with the user's password, held in this server's
+    #: memory only (never written) until logout
+    unlocked: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, settings: Settings, config: WebConfig) -> WebState:
@@ -49,5 +53,28 @@ class WebState:
                    templates, Processor(lambda actor: Lab(settings, actor, db)))
 
     def lab(self, actor: Actor) -> Lab:
-        """A Lab for one request; it shares the app's Database (never closed per request)."""
-        return Lab(self.settings, actor, self.db)
+        """A Lab for one request; it shares the app's Database (never closed per request)
+        and signs with the key the user's login unlocked, if any."""
+        lab = Lab(self.settings, actor, self.db)
+        key = self.unlocked.get(actor.username)
+        if key is not None:
+            lab.keys.hold(actor.username, key)
+        return lab
+
+    def unlock(self, username: str, password: str) -> bool:
+        """At login: unlock the user's encrypted signing key with the password just checked
+        (a key encrypted with another passphrase stays locked: signing is then refused)."""
+        from lccu.evidence.keys import KeyLocked, KeyStore
+
+        keys = KeyStore(self.settings.key_dir, passphrase=lambda _name: password)
+        if not keys.is_encrypted(username):
+            return False
+        try:
+            self.unlocked[username] = keys.load(username)
+        except KeyLocked:
+            return False
+        return True
+
+    def lock(self, username: str) -> None:
+        """At logout: forget the unlocked key."""
+        self.unlocked.pop(username, None)

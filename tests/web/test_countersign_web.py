@@ -119,3 +119,37 @@ def test_custody_form_time_places_and_releaser(client: TestClient,
         "occurred_at": "2026-03-02T08:00-05:00"})
     assert 'class="notice ok"' in back.text, notice(back.text)
     assert vlas.custody_log(case.id)[-1]["occurred_at"].startswith("2026-03-02T13:00:00")
+
+
+def test_web_login_unlocks_the_key_for_countersigning(
+        client: TestClient, make_lab: Callable[..., Lab], new_client: Callable[[], TestClient],
+        tmp_path: Path) -> None:
+    """A key encrypted with the user's web password is unlocked by the login and signs in
+    the browser; a key encrypted with another passphrase stays locked (refused, nothing
+    signed)."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Encrypted countersign")
+    item = add_item(make_lab, case.id, tmp_path)
+    operator = make_lab("op")
+    operator.keys.kdf = "test"  # cheap argon2 in tests (LCCU_KEY_KDF=test)
+    operator.keys.protect("op", PASSWORD)  # op's key: encrypted with the web password
+    operator.add_user("vlas_wit", "PZ Vlas", "investigator")
+    set_password(operator.db, operator.actor, "vlas_wit", PASSWORD)
+    witness_lab = make_lab("vlas_wit")
+    witness_lab.keys.kdf = "test"
+    witness_lab.keys.protect("vlas_wit", "another passphrase entirely")
+    seq = vlas.transfer(case.id, item, received_by="op", witness="vlas_wit",
+                        to_location="locker 2")["seq"]
+    op = new_client()
+    op_csrf = login(op, "op")
+    done = op.post(f"/cases/{case.id}/custody/{seq}/countersign",
+                   data={"csrf": op_csrf, "role": "receiver"}, params={"lang": "en"})
+    assert "countersigned with your key" in notice(done.text)
+    witness = new_client()
+    headers = {"X-CSRF-Token": login(witness, "vlas_wit")}
+    refused = witness.post(f"/api/v1/cases/{case.id}/custody/{seq}/countersign",
+                           headers=headers, json={"role": "witness"})
+    assert refused.status_code == 403, refused.text
+    signatures = vlas.countersign_status(case.id)["countersignatures"]
+    assert [(c["signer"], c["role"]) for c in signatures] == [("op", "receiver")]
+    assert vlas.verify_custody(case.id).ok

@@ -119,6 +119,20 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         expect(page.locator("#evidence")).to_contain_text("EXH-001")
         expect(page.locator("#evidence")).not_to_contain_text("EXH-002")
 
+        # the segments of a split raw image, picked in any order: one item, the media's hash
+        segments = [tmp_path / f"usb.{i:03d}" for i in (3, 1, 2)]
+        for index, path in enumerate(segments):
+            path.write_bytes(bytes([index + 1]) * (300 if path.name != "usb.003" else 100))
+        media = b"".join(p.read_bytes() for p in sorted(segments))
+        page.get_by_role("link", name="Stuk opladen").click()
+        page.get_by_label("Bestand").set_input_files([str(p) for p in segments])
+        page.get_by_label("Omschrijving").fill("USB stick, split raw")
+        page.get_by_label("SHA-256").fill(hashlib.sha256(media).hexdigest())
+        page.get_by_role("button", name="Opladen", exact=True).click()
+        expect(page.locator("#result")).to_contain_text("EXH-002")
+        page.goto(case_url)
+        expect(page.locator("#evidence")).to_contain_text(hashlib.sha256(media).hexdigest())
+
         page.goto(f"{server}/cases")
         expect(page.locator("table")).to_contain_text("Sextortion PZ Vlas")
         page.screenshot(path=str(ARTIFACTS / "06-case-list.png"), full_page=True)
