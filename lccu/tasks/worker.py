@@ -40,10 +40,8 @@ def top_up(lab: Any, actor: Any, idle: int) -> int:
     (:func:`lccu.tasks.queue.due_tokens`): lost with a Redis restarted without its data,
     or held unacknowledged by a dead worker. Nothing is read from Dramatiq's Redis keys;
     extra tokens find nothing to do and are dropped."""
-    with lab.db.session() as session:
-        recovered = queue.recover(session)
-    with lab.db.session() as session:
-        overdue = queue.due_tokens(session, idle)
+    recovered = lab.recover_stages()
+    overdue = lab.overdue_tokens(idle)
     for _ in range(recovered + overdue):
         actor.send("recovery")
     return recovered + overdue
