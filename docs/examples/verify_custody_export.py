@@ -26,6 +26,7 @@ the file is not a well-formed export (the line and field named).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import re
@@ -168,6 +169,7 @@ def canonical(value: object) -> bytes:
     ).encode("utf-8")
 
 
+@functools.lru_cache(maxsize=4096)
 def signed_by(public: str, signature: str, digest: str) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
