@@ -15,6 +15,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     report,
     scan,
     serve,
+    tags,
     timeline,
 )
 from lccu.cli.app import cli

@@ -77,6 +77,9 @@ _PHRASES = {
     "workers.read": "see the workers",
     "metrics.read": "read the metrics",
     "hashset.remove": "remove hash sets",
+    "tag.add": "tag files of this evidence item",
+    "tag.list": "read the tags of this case",
+    "tag.remove": "remove tags in this case",
 }
 
 

@@ -136,6 +136,23 @@ class LabRuns(LabBase):
                 )
             return str(run.id)
 
+    def recover_stages(self) -> int:
+        """Put stages whose lease expired (their worker died or hung, or an interrupted
+        ``lccu process``) back in the queue; returns how many (one work token each).
+        Queue bookkeeping, no case contents: no access decision."""
+        from lccu.tasks.queue import recover
+
+        with self.db.session() as session:
+            return recover(session)
+
+    def overdue_tokens(self, limit: int) -> int:
+        """Up to ``limit`` queued stages whose work token is overdue, marked as sent now;
+        returns how many tokens to send (:func:`lccu.tasks.queue.due_tokens`)."""
+        from lccu.tasks.queue import due_tokens
+
+        with self.db.session() as session:
+            return due_tokens(session, limit)
+
     def check_unit_view(
         self, operation: str = "workers.read", *, audit_allowed: bool = True
     ) -> None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lccu.tasks import queue
 from lccu.tasks.runner import handle_token
 
 
 def drain(lab: Any, store: Any, *, on_stage: Callable[[str], None] | None = None,
           limit: int = 100_000) -> int:
     """Run runnable stages (any run, fairest first) until none is left; returns how many."""
-    with lab.db.session() as session:
-        queue.recover(session)  # stages left running by an interrupted `lccu process`
+    lab.recover_stages()  # stages left running by an interrupted `lccu process`
     done = 0
     while done < limit:
         label = handle_token(lab, store, lambda _n: None)

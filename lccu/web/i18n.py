@@ -54,6 +54,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "events": {"nl": "gebeurtenissen", "en": "events"},
     "upload": {"nl": "Stuk opladen", "en": "Upload evidence"},
     "file": {"nl": "Bestand", "en": "File"},
+    "container_files": {"nl": "containerbestanden", "en": "container files"},
+    "stored_hash_mismatch": {"nl": "hash in de container wijkt af van het medium",
+                             "en": "the container's stored hash differs from the media"},
     "file_hint": {"nl": "Een raw-image, of alle segmenten van één gesplitst raw-image (.001, "
                         ".002 ...) samen: één stuk overtuiging. E01, VMDK, VHD(X) en QCOW2: "
                         "lccu evidence add.",

@@ -261,3 +261,5 @@ def test_split_raw_upload_is_one_item(client: TestClient, case_id: str,
     assert [(c["name"], c["sha256"]) for c in item["containers"]] == [
         (name, hashlib.sha256(data).hexdigest()) for name, data in segments]
     assert len(evidence_files(unit)) == 3 and scratch_files(unit) == []
+    page = client.get(f"/cases/{case_id}")
+    assert "split" in page.text and item["sha256"] in page.text

@@ -1,0 +1,227 @@
+"""Tags and notes on files of processed items: the tagging part of
+:class:`~lccu.evidence.lab.Lab`.
+
+A tag is case data: everyone who may read the case sees it; only those who may add to the
+case (the owning zone, or a zone granted ``contribute``) tag and untag. Every decision goes
+through the item's access check in the gate and is audited once (``tag.add``,
+``tag.list``, ``tag.remove``); adding or removing a tag also appends a ``note`` custody
+event to the item, so the examination shows in the chain of custody. The file is looked up
+in the item's newest finished processing report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lccu.errors import InvalidInput, LccuError, NotFound
+from lccu.evidence.lab_base import LabBase, _now
+from lccu.evidence.lab_lookup import _lookup_case
+from lccu.evidence.models import Case, EvidenceItem, new_uuid
+from lccu.evidence.tags import FileTag, TagInfo, check_label, find_file
+
+#: the fields of a report's file entry a tag keeps (and the court report shows)
+FILE_FIELDS = (
+    "volume",
+    "path",
+    "inode",
+    "size",
+    "allocated",
+    "kind",
+    "mtime",
+    "atime",
+    "ctime",
+    "crtime",
+    "md5",
+    "sha1",
+    "sha256",
+    "mime",
+    "description",
+    "exported",
+)
+
+
+class LabTags(LabBase):
+    """``lab.tag_file``, ``lab.tags``, ``lab.untag``."""
+
+    def _refuse_input(
+        self, operation: str, case: Case, item: EvidenceItem, exc: LccuError
+    ) -> LccuError:
+        """Audit an allowed user's request that cannot be done (bad input), once."""
+        self.audit.write(
+            self.actor,
+            operation,
+            allowed=False,
+            case=case,
+            object_type="evidence",
+            object_id=item.id,
+            detail={"why": str(exc)},
+        )
+        return exc
+
+    def _report_files(self, session: Session, item: EvidenceItem) -> tuple[str, list[Any]]:
+        """The run id and ``files`` of the item's newest finished processing report."""
+        from lccu.evidence.runstate import ProcessingRun
+        from lccu.storage import open_store
+
+        run = session.scalar(
+            select(ProcessingRun)
+            .where(
+                ProcessingRun.evidence_id == item.id,
+                ProcessingRun.state == "done",
+                ProcessingRun.report_key.is_not(None),
+            )
+            .order_by(ProcessingRun.submitted_at.desc())
+            .limit(1)
+        )
+        if run is None or not run.report_key:
+            raise NotFound(
+                f"{item.exhibit_number} has no finished processing run to tag "
+                f"files of; process it first"
+            )
+        store = open_store(self.settings)
+        try:
+            with store.open_derived(str(run.report_key)) as fh:
+                report = json.loads(fh.read())
+        finally:
+            store.close()
+        return str(run.id), list(report.get("files") or [])
+
+    def tag_file(
+        self,
+        evidence: str,
+        file: str,
+        *,
+        label: str,
+        note: str | None = None,
+        volume: int | None = None,
+    ) -> TagInfo:
+        """Tag one file of ``evidence``, named by its path (``/dir/file.txt``; ``volume``
+        when several volumes hold one), inode or SHA-256, as the item's newest finished
+        processing report lists it."""
+        label = check_label(label)
+        note = note.strip() if note and note.strip() else None
+        with self.db.session() as session:
+            case, item = self.gate.item(session, evidence, "tag.add", write=True, audit=False)
+            try:
+                if case.status != "open":
+                    raise InvalidInput(f"case {case.number} is {case.status}")
+                run_id, files = self._report_files(session, item)
+                entry = find_file(files, file, volume, item.exhibit_number)
+            except (InvalidInput, NotFound) as exc:
+                raise self._refuse_input("tag.add", case, item, exc) from None
+            kept = {name: entry.get(name) for name in FILE_FIELDS}
+            tag_id = new_uuid()
+            # audited before the writes: SQLite allows one writer, and this session is it
+            self._allow(
+                "tag.add",
+                case=case,
+                object_type="tag",
+                object_id=tag_id,
+                detail={"evidence": item.id, "path": entry["path"], "label": label, "run": run_id},
+            )
+            tag = FileTag(
+                id=tag_id,
+                case_id=case.id,
+                evidence_id=item.id,
+                run_id=run_id,
+                volume=int(entry.get("volume") or 0),
+                path=str(entry["path"]),
+                inode=entry.get("inode"),
+                sha256=entry.get("sha256"),
+                file=json.dumps(kept, sort_keys=True),
+                label=label,
+                note=note,
+                created_by=self.actor.username,
+                created_at=_now(),
+            )
+            session.add(tag)
+            session.flush()
+            head = self._append(
+                session,
+                case,
+                "note",
+                evidence_id=item.id,
+                reason=f"file tagged {label!r}: {tag.path}",
+                details={
+                    "tag": tag.id,
+                    "label": label,
+                    "note": note,
+                    "volume": tag.volume,
+                    "path": tag.path,
+                    "inode": tag.inode,
+                    "sha256": tag.sha256,
+                    "run": run_id,
+                },
+            )
+            info = TagInfo.of(tag, item.exhibit_number)
+        self._anchor(head)
+        return info
+
+    def tags(self, ref: str, *, include_removed: bool = False) -> list[TagInfo]:
+        """The tags of a case or of one evidence item, oldest first (removed ones only
+        with ``include_removed``)."""
+        with self.db.session() as session:
+            kind = "case" if _lookup_case(session, ref) is not None else "evidence"
+            query = select(FileTag, EvidenceItem.exhibit_number).join(
+                EvidenceItem, EvidenceItem.id == FileTag.evidence_id
+            )
+            if kind == "case":
+                case = self.gate.case(session, ref, "tag.list")
+                query = query.where(FileTag.case_id == case.id)
+            else:
+                _case, item = self.gate.item(session, ref, "tag.list")
+                query = query.where(FileTag.evidence_id == item.id)
+            if not include_removed:
+                query = query.where(FileTag.removed_at.is_(None))
+            rows = session.execute(query.order_by(FileTag.created_at, FileTag.id))
+            return [TagInfo.of(tag, exhibit) for tag, exhibit in rows]
+
+    def untag(self, tag_id: str, *, reason: str | None = None) -> TagInfo:
+        """Remove a tag (stamped as removed, by whom and why; never deleted)."""
+        ref = tag_id.strip()
+        with self.db.session() as session:
+            tag = session.get(FileTag, ref) if ref else None
+            if tag is None and len(ref) >= 8:
+                found = list(
+                    session.scalars(select(FileTag).where(FileTag.id.startswith(ref)).limit(2))
+                )
+                tag = found[0] if len(found) == 1 else None
+            if tag is None or tag.removed_at is not None:
+                raise self.gate.missing("tag.remove", "tag", ref, "tag")
+            case, item = self.gate.item(
+                session, tag.evidence_id, "tag.remove", write=True, audit=False
+            )
+            if case.status != "open":
+                raise self._refuse_input(
+                    "tag.remove", case, item, InvalidInput(f"case {case.number} is {case.status}")
+                )
+            self._allow(
+                "tag.remove",
+                case=case,
+                object_type="tag",
+                object_id=tag.id,
+                detail={"evidence": item.id, "path": tag.path, "label": tag.label},
+            )
+            tag.removed_by = self.actor.username
+            tag.removed_at = _now()
+            tag.removed_reason = reason.strip() if reason and reason.strip() else None
+            head = self._append(
+                session,
+                case,
+                "note",
+                evidence_id=item.id,
+                reason=f"tag {tag.label!r} removed: {tag.path}",
+                details={
+                    "tag": tag.id,
+                    "label": tag.label,
+                    "path": tag.path,
+                    "removed_reason": tag.removed_reason,
+                },
+            )
+            info = TagInfo.of(tag, item.exhibit_number)
+        self._anchor(head)
+        return info

@@ -1,0 +1,119 @@
+"""Tags and notes on files of a processed item, through the command line (issue 20):
+a file named by path, inode or SHA-256, listed per case and item, removed (kept as
+removed), every action audited and noted in the custody log, another zone refused."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lccu.testing.images import PlantedManifest
+from tests.tasks.conftest import Unit
+from tests.tasks.test_cli import SQLITE_ONLY, lccu
+
+
+def processed_item(unit: Unit, image: Path) -> str:
+    """A planted image taken in as E1 of vlas_inv's case and processed in-process."""
+    evidence = unit.add_image("vlas_inv", image, "E1")
+    done = lccu(unit, "process", evidence, "--json", LCCU_REDIS_URL="")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["state"] == "done"
+    return evidence
+
+
+@SQLITE_ONLY
+def test_tag_files_by_path_inode_and_sha256(unit: Unit, planted_disk: PlantedManifest) -> None:
+    """Tag by path, by SHA-256 and by inode; list per case and per item; remove one; a bad
+    file name is exit 2; another zone is refused (exit 1) and the refusal audited."""
+    evidence = processed_item(unit, planted_disk.image)
+    planted = {f.path: f for f in planted_disk.files if f.path}
+    report = planted["/docs/report.txt"]
+    picture = planted["/dir/picture.png"]
+
+    added = lccu(
+        unit,
+        "tag",
+        "add",
+        "E1",
+        "/docs/report.txt",
+        "--label",
+        "relevant",
+        "--note",
+        "payment plan for the deal",
+        "--json",
+    )
+    assert added.returncode == 0, added.stderr
+    first = json.loads(added.stdout)
+    assert first["sha256"] == report.sha256 and first["file"]["md5"] == report.md5
+    assert first["note"] == "payment plan for the deal" and first["created_by"] == "vlas_inv"
+
+    by_hash = lccu(unit, "tag", "add", evidence, picture.sha256, "--label", "to check", "--json")
+    assert by_hash.returncode == 0, by_hash.stderr
+    assert json.loads(by_hash.stdout)["path"] == "/dir/picture.png"
+
+    by_inode = lccu(
+        unit,
+        "tag",
+        "add",
+        "E1",
+        str(first["inode"]),
+        "--volume",
+        str(first["volume"]),
+        "--label",
+        "privileged",
+        "--json",
+    )
+    assert by_inode.returncode == 0, by_inode.stderr
+    assert json.loads(by_inode.stdout)["path"] == "/docs/report.txt"
+
+    missing = lccu(unit, "tag", "add", "E1", "/no/such.txt", "--label", "relevant")
+    assert missing.returncode == 2 and "no file with path /no/such.txt" in missing.stderr
+    bad_label = lccu(unit, "tag", "add", "E1", "/docs/report.txt", "--label", "<b>")
+    assert bad_label.returncode == 2 and "label" in bad_label.stderr
+
+    listed = lccu(unit, "tag", "list", unit.cases["vlas_inv"], "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert [(r["path"], r["label"]) for r in rows] == [
+        ("/docs/report.txt", "relevant"),
+        ("/dir/picture.png", "to check"),
+        ("/docs/report.txt", "privileged"),
+    ]
+    assert {r["exhibit_number"] for r in rows} == {"E1"}
+    table = lccu(unit, "tag", "list", "E1")
+    assert "payment plan for the deal" in table.stdout and picture.sha256 in table.stdout
+
+    removed = lccu(unit, "tag", "remove", rows[2]["id"], "--reason", "not privileged")
+    assert removed.returncode == 0, removed.stderr
+    after = json.loads(lccu(unit, "tag", "list", "E1", "--json").stdout)
+    assert [r["label"] for r in after] == ["relevant", "to check"]
+    everything = json.loads(lccu(unit, "tag", "list", "E1", "--all", "--json").stdout)
+    gone = [r for r in everything if r["id"] == rows[2]["id"]]
+    assert gone[0]["removed_by"] == "vlas_inv" and gone[0]["removed_reason"] == "not privileged"
+    again = lccu(unit, "tag", "remove", rows[2]["id"])
+    assert again.returncode == 2 and "no tag" in again.stderr
+
+    # another zone: refused whether it adds, lists or removes, and audited as refused
+    other = {"LCCU_USER": "polder_inv"}
+    refused = lccu(unit, "tag", "add", evidence, "/docs/report.txt", "--label", "x", **other)
+    assert refused.returncode == 1, refused.stderr
+    assert "may not tag files of this evidence item" in refused.stderr
+    assert lccu(unit, "tag", "list", evidence, **other).returncode == 1
+    assert lccu(unit, "tag", "remove", rows[0]["id"], **other).returncode == 1
+    assert len(json.loads(lccu(unit, "tag", "list", "E1", "--json").stdout)) == 2
+
+    audit = [
+        (e.username, e.operation, e.allowed)
+        for e in unit.lab("dpo").audit_log()
+        if e.operation.startswith("tag.")
+    ]
+    assert audit.count(("vlas_inv", "tag.add", True)) == 3
+    assert ("vlas_inv", "tag.add", False) in audit  # the missing file
+    assert ("vlas_inv", "tag.remove", True) in audit
+    assert {("polder_inv", op, False) for op in ("tag.add", "tag.list", "tag.remove")} <= set(audit)
+
+    # each tag and removal is a note in the item's custody log, naming the tag
+    events = unit.lab("vlas_inv").custody_log(unit.cases["vlas_inv"])
+    notes = [e for e in events if e["action"] == "note" and "tag" in e["details"]]
+    assert [e["details"]["tag"] for e in notes] == [r["id"] for r in rows] + [rows[2]["id"]]
+    assert all(e["evidence_id"] == evidence for e in notes)
