@@ -15,6 +15,7 @@ The PDF is WeasyPrint's rendering of the same HTML (no network: the page embeds 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -212,6 +213,12 @@ def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang:
     if fmt == "html":
         output.write_text(html, encoding="utf-8")
         return output
+    output.write_bytes(pdf_bytes(html))
+    return output
+
+
+def pdf_bytes(html: str) -> bytes:
+    """The court report's HTML as a PDF (WeasyPrint; fetches nothing)."""
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: Pango missing
@@ -219,5 +226,10 @@ def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang:
             f"PDF needs WeasyPrint and Pango ({exc}); install lccu with scripts/install.sh, "
             "or write --format html"
         ) from exc
-    HTML(string=html, url_fetcher=_no_fetch).write_pdf(str(output))
-    return output
+    return bytes(HTML(string=html, url_fetcher=_no_fetch).write_pdf())
+
+
+def file_name(case_number: str, lang: str, fmt: str) -> str:
+    """A download name: ``verslag-LCCU-2026-00001.pdf`` (safe characters only)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", case_number)[:80] or "case"
+    return f"{'verslag' if lang == 'nl' else 'report'}-{safe}.{fmt}"
