@@ -135,7 +135,7 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, st
 def cli_args(rules: Path, image: Path) -> list[str]:
     files = [(f"lccu.{p.stem}", p) for p in sorted(bundled_rules_dir().glob("*.yar"))]
     files += [(f"{rules.name}.{p.stem}", p) for p in sorted(rules.glob("*.yar"))]
-    return ["yara", "-w", "-s", *DEFINES, *[f"{ns}:{p}" for ns, p in files], str(image)]
+    return ["yara", "-w", "-e", "-s", *DEFINES, *[f"{ns}:{p}" for ns, p in files], str(image)]
 
 
 def cli_hits(stdout: str) -> set[HitKey]:
@@ -203,6 +203,8 @@ def main() -> int:
                   f"ratio {c_s / l_s:.2f}x; hits {len(want)} / {len(got)} identical: "
                   f"{got == want}; lccu errors {len(errors)}; engines {engines}; "
                   f"load after {load()}", flush=True)
+            for problem in errors[:3]:
+                print(f"  lccu problem: {problem}")
             if got != want:
                 print("  only CLI:", sorted(want - got)[:5], "only lccu:", sorted(got - want)[:5])
                 return 1

@@ -23,7 +23,7 @@ import functools
 import hashlib
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -135,8 +135,9 @@ class MultiHasher:
             if worker.error is not None:
                 raise worker.error
 
-    def update(self, block: bytes | bytearray | memoryview,
-               released: Callable[[], None] | None = None) -> None:
+    def update(
+        self, block: bytes | bytearray | memoryview, released: Callable[[], None] | None = None
+    ) -> None:
         """Queue ``block`` for all digests (blocks while the slowest digest is behind)."""
         if self._finished:
             raise ValueError("MultiHasher already finished; start a new one")
@@ -153,8 +154,7 @@ class MultiHasher:
         self.close()
         self._raise_errors()
         found = {name: h.hexdigest() for w in self._workers for name, h in w.hashers.items()}
-        return Digests(size=self.size, md5=found["md5"], sha1=found["sha1"],
-                       sha256=found["sha256"])
+        return Digests(size=self.size, md5=found["md5"], sha1=found["sha1"], sha256=found["sha256"])
 
 
 class InlineHasher:
@@ -223,8 +223,14 @@ def hash_stream(
 ) -> Digests:
     """MD5, SHA-1, SHA-256 and size of everything left in ``stream``, in one pass.
 
-    A stream with ``readinto`` is read into a ring of reused buffers (no copy per block);
-    others are read block by block."""
+    A stream that offers ``sequential_blocks()`` (an S3 image: ranged reads prefetched in
+    parallel, :meth:`lccu.imaging.stream.ImageStream.sequential_blocks`) is hashed from those
+    blocks as they arrive; a stream with ``readinto`` is read into a ring of reused buffers
+    (no copy per block); others are read block by block."""
+    sequential = getattr(stream, "sequential_blocks", None)
+    blocks = sequential() if callable(sequential) else None
+    if blocks is not None:
+        return hash_blocks(_reported(blocks, progress))
     readinto = getattr(stream, "readinto", None)
     if readinto is None:
         return hash_blocks(iter_blocks(stream, block_size, progress))
@@ -243,6 +249,14 @@ def hash_stream(
             if got < len(buffer):  # end of data (a short read was retried to fill)
                 break
         return hasher.digests()
+
+
+def _reported(blocks: Iterable[bytes], progress: Callable[[int], None] | None) -> Iterator[bytes]:
+    """``blocks`` as they are, each one's length reported to ``progress`` first."""
+    for block in blocks:
+        if progress is not None:
+            progress(len(block))
+        yield block
 
 
 def _fill(readinto: Callable[[memoryview], int | None], buffer: memoryview) -> int:

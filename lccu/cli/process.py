@@ -240,14 +240,12 @@ def worker(state: State, processes: int | None, threads: int | None, queues: tup
     With --processes > 1 this process supervises the children: a crashed child is restarted
     (see --max-restarts), SIGTERM or Ctrl-C stops them all."""
     import dataclasses
-    import os
 
     from lccu.tasks.worker import run_processes, run_worker
 
     settings = state.settings
-    if state.user is not None:  # --as: this process, its children and every lab they open
-        os.environ["LCCU_USER"] = state.user
-        settings = dataclasses.replace(settings, user=state.user)
+    if state.user is not None:  # --as: this process and every lab it opens; the children
+        settings = dataclasses.replace(settings, user=state.user)  # get --as (run_processes)
     processes = settings.worker_processes if processes is None else processes
     threads = settings.worker_threads if threads is None else threads
     max_restarts = settings.worker_max_restarts if max_restarts is None else max_restarts

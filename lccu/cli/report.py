@@ -1,5 +1,5 @@
-"""`lccu report`: a case for a court or another tool (CASE/UCO JSON-LD), or the processing
-report of an evidence item (JSON or HTML)."""
+"""`lccu report`: a case for a court (HTML or PDF, Dutch or English) or another tool
+(CASE/UCO JSON-LD), or the processing report of an evidence item (JSON or HTML)."""
 
 from __future__ import annotations
 
@@ -8,23 +8,46 @@ from pathlib import Path
 import click
 
 from lccu.cli.app import State, cli, pass_state, plain
-from lccu.errors import InvalidInput
+from lccu.errors import InvalidInput, NotFound
 
 
 @cli.command("report")
 @click.argument("target", metavar="CASE|EVIDENCE")
-@click.option("--format", "fmt", type=click.Choice(["case", "json", "html"]), default=None,
-              help="Default: case for a CASE, json for an EVIDENCE item. "
-                   "case: CASE/UCO JSON-LD of a case with its custody chain as provenance; "
-                   "json/html: the report of an evidence item's newest finished processing "
-                   "run (for a CASE, -o is a directory with one report per item).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["case", "json", "html", "pdf"]),
+    default=None,
+    help="Default: case for a CASE, json for an EVIDENCE item. "
+    "case: CASE/UCO JSON-LD of a case with its custody chain as provenance. "
+    "html/pdf of a CASE: the report for court (exhibits, seals, hashes, "
+    "custody head, method, tagged files, processing runs); with -o an "
+    "existing directory, html writes one processing report per item instead. "
+    "json/html of an EVIDENCE item: its newest finished run's report "
+    "(json of a CASE: one per item into the directory -o).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["nl", "en"]),
+    default="nl",
+    show_default=True,
+    help="Language of the report for court.",
+)
 @click.option("--run", "run_id", default=None, help="With json/html: a specific run.")
 @click.option("--recipient", default=None, help="Who receives it (court, defence ...); logged.")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
 @pass_state
-def report(state: State, target: str, fmt: str | None, run_id: str | None,
-           recipient: str | None, output: Path) -> None:
-    """Export a case (CASE/UCO) or write processing reports (JSON/HTML)."""
+def report(
+    state: State,
+    target: str,
+    fmt: str | None,
+    lang: str,
+    run_id: str | None,
+    recipient: str | None,
+    output: Path,
+) -> None:
+    """Write a case's report for court, export a case (CASE/UCO) or write processing
+    reports (JSON/HTML)."""
     from lccu.cli.process import write_run_report
 
     lab = state.lab()
@@ -37,13 +60,25 @@ def report(state: State, target: str, fmt: str | None, run_id: str | None,
         plain(f"wrote CASE/UCO export to {path}")
         return
     if kind == "evidence":
+        if fmt == "pdf":
+            raise InvalidInput("--format pdf writes a case's report for court: give a CASE")
         run = write_run_report(lab, target, run_id, fmt, output)
         plain(f"wrote {fmt} report of run {run} to {output}")
         return
     if run_id is not None:
         raise InvalidInput("--run names one item's run: give an EVIDENCE id, not a case")
+    if fmt == "pdf" or (fmt == "html" and not output.is_dir()):
+        from lccu.report.court import write_court_report
+
+        written = write_court_report(lab, target, output, fmt=fmt, lang=lang)
+        plain(f"wrote the {fmt} report for court ({lang}) to {written}")
+        return
     output.mkdir(parents=True, exist_ok=True)
     for item in lab.list_evidence(target):
         destination = output / f"{item.exhibit_number}.{fmt}"
-        run = write_run_report(lab, item.id, None, fmt, destination)
+        try:
+            run = write_run_report(lab, item.id, None, fmt, destination)
+        except NotFound:
+            plain(f"{item.exhibit_number} was never processed: no report written for it")
+            continue
         plain(f"wrote {fmt} report of {item.exhibit_number} (run {run}) to {destination}")

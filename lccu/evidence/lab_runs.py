@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from lccu.errors import NotFound
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.models import CustodyEvent
+from lccu.evidence.run_queue import RunQueue
 
 
 def _status(run: Any, stages: Any) -> dict[str, Any]:
@@ -135,6 +136,12 @@ class LabRuns(LabBase):
                     )
                 )
             return str(run.id)
+
+    @property
+    def run_queue(self) -> RunQueue:
+        """The work queue's database steps (:class:`~lccu.evidence.run_queue.RunQueue`),
+        for the workers' runner."""
+        return RunQueue(self.db)
 
     def recover_stages(self) -> int:
         """Put stages whose lease expired (their worker died or hung, or an interrupted

@@ -64,7 +64,17 @@ class FileSource:
 
 
 class S3ObjectSource:
-    """One version of one S3 object, read with ranged GETs through the minio SDK."""
+    """One version of one S3 object, read with ranged GETs through the minio SDK.
+
+    A front-to-back pass (hashing) asks for ``parallel_ranges`` GETs of ``sequential_range``
+    bytes at once (:meth:`ImageStream.sequential_blocks`): one GET at a time leaves the
+    store idle while the block is hashed, and the hash idle while the next one arrives.
+    """
+
+    #: ranged GETs in flight during a sequential pass (bounded memory: these ranges only)
+    parallel_ranges = 4
+    #: bytes per ranged GET of a sequential pass
+    sequential_range = 4 * 1024 * 1024
 
     def __init__(
         self,

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import io
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -246,21 +247,65 @@ class ImageStream(io.RawIOBase):
 
     def _fill(self, index: int, future: Future[bytes]) -> None:
         offset = index * self.block_size
-        length = min(self.block_size, self.size - offset)
         try:
-            data = self.source.read_range(offset, length)
-            if len(data) != length:
-                raise ImageFormatError(
-                    f"{self.name}: expected {length} bytes at offset {offset}, got {len(data)};"
-                    " the image is truncated or changed while being read"
-                )
-            future.set_result(data)
+            future.set_result(self._read_exact(offset, min(self.block_size, self.size - offset)))
         except LccuError as exc:
             future.set_exception(exc)
-        except Exception as exc:  # wrap library errors at the boundary
-            wrapped = ImageFormatError(f"{self.name}: read at offset {offset} failed: {exc}")
-            wrapped.__cause__ = exc
-            future.set_exception(wrapped)
+
+    def _read_exact(self, offset: int, length: int) -> bytes:
+        """Exactly ``length`` bytes at ``offset`` from the source; any failure is an
+        :class:`LccuError` (library errors are wrapped at this boundary)."""
+        try:
+            data = self.source.read_range(offset, length)
+        except LccuError:
+            raise
+        except Exception as exc:
+            raise ImageFormatError(f"{self.name}: read at offset {offset} failed: {exc}") from exc
+        if len(data) != length:
+            raise ImageFormatError(
+                f"{self.name}: expected {length} bytes at offset {offset}, got {len(data)};"
+                " the image is truncated or changed while being read"
+            )
+        return data
+
+    def sequential_blocks(self) -> Iterator[bytes] | None:
+        """The rest of the image from the position, in order, as the source's own blocks, or
+        None when the source does not ask for it (``parallel_ranges``, e.g. S3).
+
+        For a front-to-back pass (hashing): up to ``parallel_ranges`` ranged reads of
+        ``sequential_range`` bytes run ahead of the consumer, so the store never waits on
+        the consumer and the consumer rarely on the store; blocks bypass the LRU cache and
+        are handed over as they arrived (no copy), so memory is those few ranges plus what
+        the consumer holds, whatever the image size. The position advances as blocks are
+        taken.
+        """
+        in_flight = int(getattr(self.source, "parallel_ranges", 0) or 0)
+        if in_flight < 1:
+            return None
+        self._check_open()
+        step = int(getattr(self.source, "sequential_range", 0) or self.block_size)
+        return self._sequential(in_flight, step)
+
+    def _sequential(self, in_flight: int, step: int) -> Iterator[bytes]:
+        pending: deque[Future[bytes]] = deque()
+        pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="sequential")
+        offset = self._pos
+        try:
+            while True:
+                while len(pending) < in_flight and offset < self.size:
+                    length = min(step, self.size - offset)
+                    pending.append(pool.submit(self._read_exact, offset, length))
+                    offset += length
+                if not pending:
+                    return
+                block = pending.popleft().result()
+                self._pos += len(block)
+                yield block
+                del block  # the consumer holds it now, not this frame
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def share_cache(self, cache: BlockCache) -> None:
         """Use ``cache`` (shared with other streams) instead of this stream's own budget."""

@@ -40,18 +40,19 @@ def make_broker(settings: Settings) -> RedisBroker:
                        maintenance_chance=settings.broker_maintenance)
 
 
-def _operator() -> tuple[Any, Any]:
-    """This process's lab (as the operator in LCCU_USER) and store, opened once."""
+def _operator(settings: Settings | None = None) -> tuple[Any, Any]:
+    """This process's lab and store, opened once: as ``settings.user`` (the worker's
+    ``--as``) when the worker opens it first with its settings, else as LCCU_USER."""
     with _opening:
-        return _open_operator()
+        return _open_operator(settings)
 
 
-def _open_operator() -> tuple[Any, Any]:
+def _open_operator(settings: Settings | None) -> tuple[Any, Any]:
     if "lab" not in _process:
         from lccu.evidence.lab import open_lab, require_user
         from lccu.storage import open_store
 
-        lab = open_lab()
+        lab = open_lab(settings=settings)
         require_user(lab)
         if lab.actor.role != "operator":
             raise ConfigError(f"workers act as an operator; {lab.actor.username} is "

@@ -19,8 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
-
 from lccu.errors import (
     AccessDenied,
     ImageFormatError,
@@ -29,7 +27,6 @@ from lccu.errors import (
     PermanentTaskError,
     RuleError,
 )
-from lccu.evidence.models import CustodyEvent
 from lccu.report.summary import FINDINGS_LIMIT, findings
 from lccu.tasks import metrics, queue
 from lccu.tasks.health import worker_id
@@ -91,23 +88,17 @@ class _Beat(threading.Thread):
     def run(self) -> None:
         while not self.stopped.wait(self.every):
             try:
-                with self.lab.db.session() as session:
-                    queue.heartbeat(session, self.claim, self.done, self.total)
+                self.lab.run_queue.heartbeat(self.claim, self.done, self.total)
             except Exception:
                 continue
 
 
 def _recorded(lab: Any, claim: queue.Claim) -> bool:
-    with lab.db.session() as session:
-        return session.scalar(select(CustodyEvent.id).where(
-            CustodyEvent.evidence_id == claim.evidence_id,
-            CustodyEvent.action == "processed",
-            CustodyEvent.reason == stage_reason(claim)).limit(1)) is not None
+    return bool(lab.run_queue.processed_recorded(claim.evidence_id, stage_reason(claim)))
 
 
 def _inputs(lab: Any, store: Any, claim: queue.Claim) -> dict[str, list[dict[str, Any]]]:
-    with lab.db.session() as session:
-        rows = queue.stage_results(session, claim.run_id)
+    rows = lab.run_queue.stage_results(claim.run_id)
     out: dict[str, list[dict[str, Any]]] = {}
     for stage in queue.DEPENDS[claim.stage]:
         for row in rows.get(stage, []):
@@ -125,10 +116,9 @@ def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
     """Run the stage, or reuse the result an earlier run of this item stored under ``key``
     (the key names the item); returns (result key, result digest, reused, the result when
     it was computed here)."""
-    with lab.db.session() as session:
-        hit = queue.cached(session, key) if claim.stage != "report" else None
-        if hit is not None:
-            return hit.result_key, hit.result_digest, True, None
+    hit = lab.run_queue.cached(key) if claim.stage != "report" else None
+    if hit is not None:
+        return hit.result_key, hit.result_digest, True, None
     ctx = StageContext(lab, store, claim.evidence_id, claim.stage, claim.seg_start,
                        claim.seg_end, key[:16], claim.options, _inputs(lab, store, claim),
                        beat.tick, run_id=claim.run_id)
@@ -152,8 +142,7 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
 
 
 def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
-    with lab.db.session() as session:
-        claim = queue.claim(session, worker_id())
+    claim = lab.run_queue.claim(worker_id())
     if claim is None:
         return None
     started, outcome, reused = time.monotonic(), "retried", False
@@ -180,22 +169,19 @@ def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
             with store.open_derived(result_key) as fh:
                 result = json.loads(fh.read())
         _record(lab, claim, result_key, result_digest, reused, result)
-        with lab.db.session() as session:
-            queued = queue.finish(session, claim, state="done", cache_key=key,
-                                  result_key=result_key, result_digest=result_digest,
-                                  reused=reused, evidence_sha256=sha256,
-                                  versions=tool_versions(),
-                                  findings=findings(result) if claim.stage == "report"
-                                  and result is not None else None)
+        queued = lab.run_queue.finish(claim, state="done", cache_key=key,
+                                      result_key=result_key, result_digest=result_digest,
+                                      reused=reused, evidence_sha256=sha256,
+                                      versions=tool_versions(),
+                                      findings=findings(result) if claim.stage == "report"
+                                      and result is not None else None)
         outcome = "done"
     except PERMANENT as exc:
-        with lab.db.session() as session:
-            queued = queue.finish(session, claim, state="failed",
-                                  reason=f"{type(exc).__name__}: {exc}")
+        queued = lab.run_queue.finish(claim, state="failed",
+                                      reason=f"{type(exc).__name__}: {exc}")
         outcome = "failed"
     except BaseException as exc:
-        with lab.db.session() as session:
-            queued = queue.release(session, claim, f"{type(exc).__name__}: {exc}")
+        queued = lab.run_queue.release(claim, f"{type(exc).__name__}: {exc}")
         if queued >= 0:
             outcome = "failed"  # out of attempts
         if queued < 0 or not isinstance(exc, Exception):
@@ -211,12 +197,9 @@ def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
 
 def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
             reused: bool, result: dict[str, Any] | None = None) -> None:
-    with lab.db.session() as session:
-        row = queue.holds(session, claim)
-        if row is None:
-            raise PermanentTaskError(f"{stage_reason(claim)}: lease lost before recording")
-        # a successor finishes from here, without redoing, and says what this holder did
-        row.result_key, row.reused = result_key, int(reused)
+    # a successor finishes from here, without redoing, and says what this holder did
+    if not lab.run_queue.keep_result(claim, result_key, reused):
+        raise PermanentTaskError(f"{stage_reason(claim)}: lease lost before recording")
     if _recorded(lab, claim):
         return
     details = {"stage": claim.stage, "segment": claim.segment,

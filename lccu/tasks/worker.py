@@ -80,7 +80,7 @@ def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] 
 
     broker = make_broker(settings)
     actor = declare(broker)
-    lab, _store = _operator()
+    lab, _store = _operator(settings)
     url = _metrics_endpoint(lab, settings, log)
     wid = health.register(lab, threads=threads, metrics_url=url)
     worker = Worker(broker, queues=set(queues), worker_threads=threads)
@@ -213,12 +213,13 @@ def run_processes(count: int, threads: int, queues: tuple[str, ...], *,
     the children's."""
     with _supervisor_metrics(settings, log):
         return _supervise(count, threads, queues, max_restarts=max_restarts,
-                          restart_window=restart_window, restart_delay=restart_delay, log=log)
+                          restart_window=restart_window, restart_delay=restart_delay, log=log,
+                          user=settings.user if settings is not None else None)
 
 
 def _supervise(count: int, threads: int, queues: tuple[str, ...], *, max_restarts: int,
                restart_window: float, restart_delay: float,
-               log: Callable[[str], Any]) -> int:
+               log: Callable[[str], Any], user: str | None = None) -> int:
     """Start ``count`` single-process workers and keep them running until a stop is asked.
 
     A child that dies without a stop asked (OOM killer, a segfault in a C library on a
@@ -234,7 +235,8 @@ def _supervise(count: int, threads: int, queues: tuple[str, ...], *, max_restart
     exits; nothing is restarted any more); a second one kills the children at once (their
     stages are taken over when their leases expire). Children get SIGTERM from the kernel
     if this process dies."""
-    args = [sys.executable, "-m", "lccu.cli.main", "worker", "--processes", "1",
+    acting = ["--as", user] if user else []  # the children act as the supervisor's user
+    args = [sys.executable, "-m", "lccu.cli.main", *acting, "worker", "--processes", "1",
             "--threads", str(threads)]
     for q in queues:
         args += ["--queues", q]

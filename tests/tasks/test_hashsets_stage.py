@@ -5,6 +5,7 @@ a notable hit as soon as that stage is done, before the report."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -89,3 +90,29 @@ def test_run_without_sets_has_no_hashsets_stage(unit: Unit, tmp_path: Path) -> N
     assert "hashsets" not in {s["stage"] for s in status["stages"]}
     report = load_report(lab, status["report"])
     assert report["hashsets"] == [] and report["summary"]["notable"] == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_workers_mark_planted_files_in_server_mode(
+    unit: Unit, workers: Any, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
+    """A worker process (Redis, PostgreSQL) runs the hashsets stage: the same marks as
+    `lccu scan`, and `lccu status --json` carries what it found."""
+    from tests.tasks.test_workers import lccu
+
+    notable, known = pick(planted_disk)
+    sums, nsrl = write_sets(tmp_path, notable, known)
+    admin = unit.lab("admin")
+    admin.hashset_import("unit notable", sums, kind="notable")
+    admin.hashset_import("NSRL", nsrl, kind="known")
+    workers()
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    done = lccu(unit, "process", evidence, "--wait", "--json", "--no-yara")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["state"] == "done", status
+    hashsets_stage = next(s for s in status["stages"] if s["stage"] == "hashsets")
+    assert hashsets_stage["worker"] is not None
+    report = load_report(unit.lab("vlas_inv"), status["report"])
+    check_marks(report, notable, known)
+    assert status["hashsets"]["notable"] == report["summary"]["notable"]

@@ -159,7 +159,7 @@ def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
     send_tokens(unit, bad_run.run_id, bad_run.queued)
     good_run = submit(lab_b, good_id, rules=[unit.rules])
     send_tokens(unit, good_run.run_id, good_run.queued)
-    [failed] = wait_runs(lab_a, [bad_run.run_id])  # each zone reads its own run only
+    [failed] = wait_runs(lab_a, [bad_run.run_id])  # each zone reads its own runs only
     [done] = wait_runs(lab_b, [good_run.run_id])
     assert done["state"] == "done"
     assert failed["state"] == "failed"

@@ -1,0 +1,116 @@
+"""The report for court of a case (issue 20): `lccu report CASE --format pdf|html --lang
+nl|en`, read back as text (pdftotext) for what a magistrate and the PV need."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import lccu
+from lccu.testing.images import PlantedManifest
+from tests.tasks.conftest import Unit
+from tests.tasks.test_cli import SQLITE_ONLY
+from tests.tasks.test_cli import lccu as run_lccu
+
+
+def pdf_text(path: Path) -> str:
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout
+
+
+@SQLITE_ONLY
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_court_report_pdf_and_html(
+    unit: Unit, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
+    """A case with a processed, tagged exhibit and one never processed: the Dutch PDF
+    names the PV, the exhibit's seal and SHA-256, the tagged files' paths, hashes and
+    notes, the examiner, lccu's version and the custody head; says the second exhibit was
+    never processed (exit 0); the English HTML says the same in English."""
+    lab = unit.lab("vlas_inv")
+    case = lab.create_case("Drugs via Telegram", reference="PV BR.12.L3.004512/2026")
+    item = lab.add_evidence(
+        case.id,
+        planted_disk.image,
+        description="laptop HDD image",
+        exhibit_number="E1",
+        seal_number="SEAL-0042",
+    )
+    unprocessed = tmp_path / "usb.raw"
+    unprocessed.write_bytes(b"\x00" * 65536)
+    lab.add_evidence(
+        case.id, unprocessed, description="USB stick", exhibit_number="E2", seal_number="SEAL-0043"
+    )
+    done = run_lccu(unit, "process", item.id, "--json", LCCU_REDIS_URL="")
+    assert done.returncode == 0, done.stderr
+    planted = {f.path: f for f in planted_disk.files if f.path}
+    notes = {
+        "/docs/report.txt": "betalingsplan voor de levering",
+        "/photos/holiday.jpg": "foto van de verdachte met het pakket",
+    }
+    for path, note in notes.items():
+        tagged = run_lccu(unit, "tag", "add", item.id, path, "--label", "relevant", "--note", note)
+        assert tagged.returncode == 0, tagged.stderr
+
+    out = tmp_path / "verslag.pdf"
+    written = run_lccu(
+        unit, "report", case.number, "--format", "pdf", "--lang", "nl", "-o", str(out)
+    )
+    assert written.returncode == 0, written.stderr
+    assert out.read_bytes().startswith(b"%PDF-")
+    text = pdf_text(out)
+    flat = re.sub(r"\s+", " ", text)
+    head = unit.lab("vlas_inv").get_case(case.id).head_hash
+    for expected in [
+        "Verslag van forensisch onderzoek",
+        case.number,
+        "PV BR.12.L3.004512/2026",
+        "SEAL-0042",
+        "SEAL-0043",
+        item.sha256,
+        "vlas_inv",
+        f"lccu {lccu.__version__}",
+        "Europe/Brussels",
+        "nooit verwerkt",
+        *notes.values(),
+    ]:
+        assert expected in flat, expected
+    for path in notes:
+        assert path in text
+        assert planted[path].sha256 in text and planted[path].md5 in text
+    # the head noted in the PV: the log's head when the report was written (the report's
+    # own reads are audited, not custody events)
+    assert head in text
+
+    html_out = tmp_path / "report.html"
+    english = run_lccu(
+        unit, "report", case.id, "--format", "html", "--lang", "en", "-o", str(html_out)
+    )
+    assert english.returncode == 0, english.stderr
+    page = html_out.read_text()
+    assert "Forensic examination report" in page and "was never processed" in page
+    assert planted["/photos/holiday.jpg"].sha256 in page and "SEAL-0042" in page
+    assert "<script" not in page
+
+    # the item's own report is still what `lccu report EVIDENCE` writes
+    item_html = tmp_path / "item.html"
+    assert (
+        run_lccu(unit, "report", item.id, "--format", "html", "-o", str(item_html)).returncode == 0
+    )
+    assert item.sha256 in item_html.read_text()
+    # a CASE as per-item reports into a folder: the unprocessed one is named, not fatal
+    folder = tmp_path / "items"
+    per_item = run_lccu(unit, "report", case.number, "--format", "json", "-o", str(folder))
+    assert per_item.returncode == 0, per_item.stderr
+    assert "E2 was never processed" in per_item.stdout
+    assert (folder / "E1.json").exists() and not (folder / "E2.json").exists()
