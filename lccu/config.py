@@ -40,7 +40,8 @@ NOT_SETTINGS = {
 }
 HARNESS_PREFIXES = ("LCCU_TEST_", "LCCU_BENCH_")
 #: settings whose value is never printed; URLs have their password masked
-SECRETS = frozenset({"s3_secret_key", "web_secret", "passphrase", "new_passphrase"})
+SECRETS = frozenset({"s3_secret_key", "web_secret", "passphrase", "new_passphrase",
+                     "archive_secret"})
 URLS = frozenset({"database_url", "redis_url"})
 #: settings that only the environment can give (the TOML file is found through them)
 ENVIRONMENT_ONLY = frozenset({"home"})
@@ -123,6 +124,10 @@ class Settings:
                                    "size of one member")
     archive_ratio_floor: int = Field(_ARCHIVE.ratio_floor, ge=0, description="members smaller "
                                      "than this are never stopped for their ratio")
+    archive_secret: str | None = Field(
+        None, pattern=r"^[0-9a-fA-F]{64}$", description="AES-256 key (64 hex digits) sealing a "
+        "run's case password list in the derived store; every worker of the unit needs the "
+        "same (default: a random key kept in LCCU_HOME/archive/secret)")
     archive_max_member_in_memory: int = Field(_ARCHIVE.max_member_in_memory, ge=0,
                                               description="largest member read whole (PDF "
                                               "streams)")

@@ -148,7 +148,8 @@ def expand_containers(files: Sequence[dict[str, Any]], carved: Sequence[dict[str
     return result
 
 
-def expansion_settings(limits: ExpansionLimits, passwords: Sequence[str]) -> dict[str, Any]:
+def expansion_settings(limits: ExpansionLimits,
+                       passwords: Sequence[str] | bool) -> dict[str, Any]:
     """What the report (and the ``processed`` event) say about how expansion ran: limits,
     library versions, and whether a case password list was given (never the passwords)."""
     from lccu.archive import library_versions

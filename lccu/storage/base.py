@@ -134,6 +134,11 @@ class EvidenceStore(Protocol):
 
     def open_derived(self, key: str) -> ImageStream: ...
 
+    def delete_derived(self, key: str) -> None:
+        """Remove derived data, every stored version (a sealed secret must not linger);
+        nothing when it is absent."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -265,6 +265,13 @@ class LocalStore:
             raise NotFound(f"derived file {key!r} is not in {self.root}")
         return ImageStream(FileSource(path, allow_empty=True))
 
+    def delete_derived(self, key: str) -> None:
+        path = self.root / DERIVED_PREFIX / check_key(key, derived=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"deleting derived file {key!r} failed: {exc}") from exc
+
     def close(self) -> None:
         """Nothing to release."""
 

@@ -435,6 +435,17 @@ class S3Store:
         return ImageStream(source, block_size=READ_BLOCK, cache_blocks=READ_CACHE_BLOCKS,
                            read_ahead=READ_AHEAD)  # fmt: skip
 
+    def delete_derived(self, key: str) -> None:
+        name = DERIVED_PREFIX + check_key(key, derived=True)
+        action = f"deleting derived file {key!r}"
+        versions = self._call(action, lambda: [
+            obj.version_id for obj in self.client.list_objects(
+                self.derived_bucket, prefix=name, include_version=True)
+            if obj.object_name == name])
+        for version in versions or [None]:
+            self._call(action, self.client.remove_object, self.derived_bucket, name,
+                       version_id=version)
+
     def stat(self, ref: EvidenceRef) -> EvidenceInfo:
         key, version_id = self._pinned(ref)
         action = f"reading the state of evidence {key!r}"

@@ -6,8 +6,8 @@ Only the candidate containers are fetched from the derived store into a temporar
 same relative paths, so members get the same ``<exported>.members/`` names; members are
 uploaded under this stage's folder. The limits and the case password list come from the
 run's options (set when it was submitted), so every worker expands alike; the passwords
-never leave the options: the result, the report and the ``processed`` event only say
-whether a list was supplied.
+are opened from their sealed object (:mod:`lccu.archive.sealed`) and kept in memory only:
+the result, the report and the ``processed`` event only say whether a list was supplied.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def _fetch(ctx: Any, sink: DirectorySink, relative: str) -> None:
 
 def run_archives(ctx: Any) -> dict[str, Any]:
     limits = run_limits(ctx.options)
-    passwords = tuple(ctx.options.get("passwords", ()))
+    from lccu.archive.sealed import open_passwords
+
+    passwords = open_passwords(ctx.store, ctx.lab.settings, ctx.options)
     files = [r for result in ctx.inputs.get("files", []) for r in result["files"]
              if r.get("exported") and container_format(r.get("mime"))]
     carved = sorted((c for result in ctx.inputs.get("carve", []) for c in result["carved"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import threading
 import time
@@ -23,6 +24,7 @@ from lccu.errors import (
     AccessDenied,
     ImageFormatError,
     InvalidInput,
+    LccuError,
     NotFound,
     PermanentTaskError,
     RuleError,
@@ -45,6 +47,7 @@ from lccu.tasks.versions import (
 PERMANENT = (PermanentTaskError, ImageFormatError, AccessDenied, NotFound, InvalidInput,
              RuleError)
 Enqueue = Callable[[int], None]
+log = logging.getLogger(__name__)
 
 
 class _Busy:
@@ -188,11 +191,24 @@ def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
             raise
     finally:
         beat.stopped.set()
+        if claim.stage == "archives" and outcome in ("done", "failed"):
+            _drop_passwords(store, claim)
         metrics.observe_stage(claim.stage, outcome, time.monotonic() - started,
                               claim.seg_end - claim.seg_start, reused)
     if queued > 0:
         enqueue(queued)
     return label
+
+
+def _drop_passwords(store: Any, claim: queue.Claim) -> None:
+    """The archives stage ended: the run's sealed case password list is no longer needed."""
+    from lccu.archive.sealed import drop_passwords
+
+    try:
+        drop_passwords(store, claim.options)
+    except LccuError as exc:  # the run's result stands; say so, without the list
+        log.warning("run %s: the sealed case password list was not deleted: %s",
+                    claim.run_id, exc)
 
 
 def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
@@ -221,11 +237,12 @@ def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
                             "unreadable_bytes": image.get("unreadable_bytes", 0),
                             "stored_hashes": image.get("stored_hashes")}
     if claim.stage == "archives":  # how expansion ran; never the case passwords themselves
+        from lccu.archive.sealed import REF
         from lccu.pipeline.archives import expansion_settings
         from lccu.tasks.expand import run_limits
 
         details["expansion"] = expansion_settings(run_limits(claim.options),
-                                                  claim.options.get("passwords", ()))
+                                                  bool(claim.options.get(REF)))
     if claim.stage == "hashsets" and result is not None:  # the set versions used, counts
         found = result
         details["hashsets"] = {"sets": [{k: s[k] for k in ("name", "version", "kind")}

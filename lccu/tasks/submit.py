@@ -68,8 +68,8 @@ def submit(lab: Lab, evidence_ref: str, *, priority: str = "normal",
     source machine's IANA zone for local file-system times (part of the files stage's cache
     key); by default the item's (:func:`lccu.evidence.timezones.item_timezone`). The archive
     limits are this machine's settings, fixed for the run; ``passwords`` (the case's list
-    for encrypted archives) are kept in the run's options only: never in a result, a
-    report, ``lccu status`` or custody."""
+    for encrypted archives) are sealed in the derived store (:mod:`lccu.archive.sealed`):
+    never in the database, a result, a report, ``lccu status`` or custody."""
     from lccu.archive import expansion_limits
     from lccu.evidence.timezones import item_timezone, zone_key
     from lccu.scan import load_rules
@@ -94,7 +94,8 @@ def submit(lab: Lab, evidence_ref: str, *, priority: str = "normal",
         options["yara_rules"] = ruleset.report_record()
     if expand:
         options["archive_limits"] = expansion_limits().as_dict()
-        options["passwords"] = list(passwords)
+        if passwords:  # sealed in the derived store: the options (database) keep a reference
+            options.update(_seal(lab, evidence.id, passwords))
     # the hash set versions active now: the run uses these, whatever is imported meanwhile
     options["hashsets"] = [s.ref() for s in lab.hashsets.active()]
     rows = [(stage, segment, start, end, not queue.DEPENDS[stage])
@@ -105,6 +106,17 @@ def submit(lab: Lab, evidence_ref: str, *, priority: str = "normal",
                            options=json.dumps(options, sort_keys=True), stages=rows,
                            token_due=queue.token_due())
     return Submitted(run_id, evidence.id, sum(1 for row in rows if row[4]))
+
+
+def _seal(lab: Lab, evidence_id: str, passwords: Sequence[str]) -> dict[str, str]:
+    from lccu.archive.sealed import seal_passwords
+    from lccu.storage import open_store
+
+    store = open_store(lab.settings)
+    try:
+        return seal_passwords(store, lab.settings, str(evidence_id), passwords)
+    finally:
+        store.close()
 
 
 def run_status(lab: Lab, run_id: str, evidence: str | None = None) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def expansion_identity(options: dict[str, Any]) -> dict[str, Any] | None:
     from lccu.archive import library_versions
 
     return {"limits": options.get("archive_limits"), "libraries": library_versions(),
-            "passwords": digest(sorted(options.get("passwords", [])))}
+            "passwords": options.get("passwords_digest") or digest([])}
 
 
 def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int,

@@ -1,0 +1,92 @@
+"""Issue 19, case passwords: the list given with `lccu process --passwords` opens the
+encrypted archive, yet no password lands in the database (run options, custody, audit), the
+store's derived objects, the report, `lccu status --json` or the worker logs; the list is
+kept sealed in the derived store only while the run needs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select
+
+from lccu.testing.archives import CASE_PASSWORD, ArchiveDisk, build_archive_disk
+from tests.tasks.conftest import Unit
+from tests.tasks.helpers import load_report
+from tests.tasks.test_cli import lccu
+
+SECRET = CASE_PASSWORD.encode()
+MIB = 1024 * 1024
+LIMITS = {"LCCU_ARCHIVE_MAX_TOTAL_BYTES": str(24 * MIB), "LCCU_ARCHIVE_MAX_RATIO": "100"}
+
+
+@pytest.fixture(scope="module")
+def disk(tmp_path_factory: pytest.TempPathFactory) -> ArchiveDisk:
+    built = build_archive_disk(tmp_path_factory.mktemp("pw") / "disk.img", hostile=False)
+    assert SECRET not in built.image.read_bytes()  # the image itself never holds it
+    return built
+
+
+def _database_text(lab: Any) -> str:
+    """Every row of every table (run options, custody, audit, ...), as text."""
+    meta = MetaData()
+    meta.reflect(lab.db.engine)
+    with lab.db.engine.connect() as conn:
+        return "\n".join(repr(row) for table in meta.sorted_tables
+                         for row in conn.execute(select(table)))
+
+
+def _files_holding(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file() and SECRET in p.read_bytes()]
+
+
+def _process(unit: Unit, disk: ArchiveDisk, tmp_path: Path, *args: str,
+             **env: str) -> tuple[Any, str, dict[str, Any]]:
+    listing = tmp_path / "case.txt"
+    listing.write_text(f"wrong-one\n{CASE_PASSWORD}\n", "utf-8")
+    evidence = unit.add_image("vlas_inv", disk.image, "A1")
+    done = lccu(unit, "process", evidence, "--passwords", str(listing), "--carve", "none",
+                "--no-yara", "--json", *args, **LIMITS, **env)
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in (done.stdout + done.stderr).encode()
+    status = json.loads(done.stdout)
+    assert status["state"] == "done", status
+    return unit.lab("vlas_inv"), evidence, status
+
+
+def _check(unit: Unit, disk: ArchiveDisk, lab: Any, evidence: str,
+           status: dict[str, Any]) -> None:
+    report = load_report(lab, status["report"])
+    locked = next(a for a in disk.archives if a.name == "locked.zip")
+    opened = [m for m in report["members"]
+              if m["provenance"].endswith("locked.zip -> photo.jpg")]
+    assert [m["sha256"] for m in opened] == [locked.members["photo.jpg"]]
+    assert opened[0]["exported"]  # the encrypted member was extracted to the store
+    assert SECRET not in json.dumps(report).encode()
+    assert CASE_PASSWORD not in _database_text(lab)
+    again = lccu(unit, "status", evidence, "--json")
+    assert again.returncode == 0 and CASE_PASSWORD not in again.stdout
+    # LCCU_HOME: the SQLite database, the local store (evidence, every derived object, the
+    # HTML report), logs; the sealed list is gone once the archives stage ended
+    assert _files_holding(Path(lab.settings.home)) == []
+    assert not list(Path(lab.settings.home).rglob("*.sealed"))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_embedded_run_keeps_passwords_out(unit: Unit, disk: ArchiveDisk,
+                                          tmp_path: Path) -> None:
+    """Embedded `lccu process --passwords`: the member opens, the password is nowhere."""
+    lab, evidence, status = _process(unit, disk, tmp_path, LCCU_REDIS_URL="")
+    _check(unit, disk, lab, evidence, status)
+
+
+def test_worker_run_keeps_passwords_out(unit: Unit, workers, disk: ArchiveDisk,
+                                        tmp_path: Path) -> None:
+    """The same through a worker process (server mode): its log never holds the password."""
+    workers()
+    lab, evidence, status = _process(unit, disk, tmp_path, "--wait")
+    assert {s["worker"] for s in status["stages"]} != {None}
+    _check(unit, disk, lab, evidence, status)
+    assert _files_holding(tmp_path) == [tmp_path / "case.txt"]  # worker logs are clean
