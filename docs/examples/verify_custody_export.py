@@ -26,6 +26,7 @@ the file is not a well-formed export (the line and field named).
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import re
@@ -54,8 +55,19 @@ HASHED = (
     "prev_hash",
 )
 HAND_OVERS = ("transferred", "checked_out", "checked_in")
-REGISTRY = ("seq", "recorded_at", "action", "username", "public_key", "key_id", "valid_from",
-            "reason", "operator", "unit_key_id", "prev_hash")
+REGISTRY = (
+    "seq",
+    "recorded_at",
+    "action",
+    "username",
+    "public_key",
+    "key_id",
+    "valid_from",
+    "reason",
+    "operator",
+    "unit_key_id",
+    "prev_hash",
+)
 ROLES = {"receiver": "received_by", "witness": "witness", "releaser": "released_by"}
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -168,6 +180,7 @@ def canonical(value: object) -> bytes:
     ).encode("utf-8")
 
 
+@functools.lru_cache(maxsize=4096)
 def signed_by(public: str, signature: str, digest: str) -> bool:
     try:
         Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).verify(
@@ -216,13 +229,21 @@ class Registry:
                 if period["end"] is None:
                     period["end"], period["how"] = start, "replaced"
             key_id = hashlib.sha256(bytes.fromhex(entry["public_key"])).hexdigest()
-            mine.append({"public": entry["public_key"], "key_id": key_id, "start": start,
-                         "end": None, "how": None})
+            mine.append(
+                {
+                    "public": entry["public_key"],
+                    "key_id": key_id,
+                    "start": start,
+                    "end": None,
+                    "how": None,
+                }
+            )
         elif entry["action"] == "revoked":
             for period in mine:
                 ended, now = when(period["end"]), when(entry["recorded_at"])
                 if period["key_id"] == entry["key_id"] and (
-                        ended is None or (now is not None and now < ended)):
+                    ended is None or (now is not None and now < ended)
+                ):
                     period["end"], period["how"] = entry["recorded_at"], "revoked"
 
     def certifies(self, username: str, public: str) -> bool:
@@ -233,8 +254,7 @@ class Registry:
 
     def check(self, username: str, key_id: str, at: object) -> tuple[str | None, str]:
         """(public key, "") if key_id was username's certified key at time ``at``."""
-        period = next((p for p in self.periods.get(username, []) if p["key_id"] == key_id),
-                      None)
+        period = next((p for p in self.periods.get(username, []) if p["key_id"] == key_id), None)
         if period is None:
             return None, f"{username}'s key {key_id[:16]}... was never certified by the unit"
         moment, start, end = when(at), when(period["start"]), when(period["end"])

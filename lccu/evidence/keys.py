@@ -14,6 +14,7 @@ derive, for test suites only.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -60,7 +61,10 @@ def load_public_key(public_hex: str) -> Ed25519PublicKey:
         raise KeyStoreError(f"malformed Ed25519 public key {public_hex[:16]}...") from exc
 
 
+@functools.lru_cache(maxsize=4096)
 def verify_signature(public_hex: str, signature_hex: str, message: bytes) -> bool:
+    """Whether ``signature_hex`` is ``public_hex``'s Ed25519 signature of ``message``
+    (pure, so remembered: a log verified again, or anchors beside their events, cost once)."""
     try:
         load_public_key(public_hex).verify(bytes.fromhex(signature_hex), message)
     except (InvalidSignature, ValueError, KeyStoreError):

@@ -30,8 +30,19 @@ from lccu.evidence.keys import key_id_of, verify_signature
 
 REGISTRY_ACTIONS = ("certified", "revoked")
 #: the fields an entry's hash covers (its hash and the unit's signature are beside them)
-REGISTRY_FIELDS = ("seq", "recorded_at", "action", "username", "public_key", "key_id",
-                   "valid_from", "reason", "operator", "unit_key_id", "prev_hash")
+REGISTRY_FIELDS = (
+    "seq",
+    "recorded_at",
+    "action",
+    "username",
+    "public_key",
+    "key_id",
+    "valid_from",
+    "reason",
+    "operator",
+    "unit_key_id",
+    "prev_hash",
+)
 
 
 def registry_entry_hash(entry: Mapping[str, Any]) -> str:
@@ -72,8 +83,9 @@ class KeyRing:
         callers that did their own checking)."""
         ring = cls()
         for name, key in keys.items():
-            ring.periods[name] = [KeyPeriod(name, key.public_key, key.key_id,
-                                            "0001-01-01T00:00:00+00:00")]
+            ring.periods[name] = [
+                KeyPeriod(name, key.public_key, key.key_id, "0001-01-01T00:00:00+00:00")
+            ]
         return ring
 
     def knows(self, username: str) -> bool:
@@ -97,27 +109,36 @@ class KeyRing:
         if period is None:
             other = self.find(str(key_id))
             if other is not None:
-                return None, (f"signed with key {short}, which the unit certified for "
-                              f"{other.username!r}, not for {username!r}")
-            return None, (f"signed by {username!r} with key {short}, which the unit never "
-                          "certified (an invented signer or key)")
+                return None, (
+                    f"signed with key {short}, which the unit certified for "
+                    f"{other.username!r}, not for {username!r}"
+                )
+            return None, (
+                f"signed by {username!r} with key {short}, which the unit never "
+                "certified (an invented signer or key)"
+            )
         moment = _time(at)
         if moment is None:
             return None, f"signing time {str(at)[:40]!r} is not an RFC 3339 time"
         start = _time(period.valid_from)
         if start is not None and moment < start:
-            return None, (f"signed with {username!r}'s key {short} before the unit certified "
-                          f"it (valid from {period.valid_from})")
+            return None, (
+                f"signed with {username!r}'s key {short} before the unit certified "
+                f"it (valid from {period.valid_from})"
+            )
         end = _time(period.ended_at) if period.ended_at else None
         if end is not None and moment >= end:
             what = "revoked" if period.ended_how == "revoked" else "replaced by a new key"
-            return None, (f"signed with {username!r}'s key {short} at {at}, but that key was "
-                          f"{what} at {period.ended_at}")
+            return None, (
+                f"signed with {username!r}'s key {short} at {at}, but that key was "
+                f"{what} at {period.ended_at}"
+            )
         return period.public_key, None
 
 
-def verify_registry(entries: Sequence[Mapping[str, Any]],
-                    unit_public_key: str) -> tuple[KeyRing, list[str]]:
+def verify_registry(
+    entries: Sequence[Mapping[str, Any]], unit_public_key: str
+) -> tuple[KeyRing, list[str]]:
     """The ring the registry ``entries`` vouch for, checked against the unit's public key,
     and the problems found (an entry that does not verify vouches for nothing)."""
     unit_key_id = key_id_of(unit_public_key)
@@ -129,8 +150,9 @@ def verify_registry(entries: Sequence[Mapping[str, Any]],
         where = f"key registry entry {seq}"
         bad = False
         if seq != expected:
-            problems.append(f"{where}: expected entry {expected} (entry deleted, inserted or "
-                            "reordered)")
+            problems.append(
+                f"{where}: expected entry {expected} (entry deleted, inserted or reordered)"
+            )
             bad = True
         if entry.get("prev_hash") != prev_hash:
             problems.append(f"{where}: does not link to the previous entry")
@@ -139,14 +161,18 @@ def verify_registry(entries: Sequence[Mapping[str, Any]],
         if digest != entry.get("entry_hash"):
             problems.append(f"{where}: content does not match its hash (changed)")
             bad = True
-        elif not verify_signature(unit_public_key, str(entry.get("signature") or ""),
-                                  bytes.fromhex(digest)):
-            problems.append(f"{where}: not signed by the unit key {unit_key_id[:16]}... "
-                            "(forged, or signed by another unit key)")
+        elif not verify_signature(
+            unit_public_key, str(entry.get("signature") or ""), bytes.fromhex(digest)
+        ):
+            problems.append(
+                f"{where}: not signed by the unit key {unit_key_id[:16]}... "
+                "(forged, or signed by another unit key)"
+            )
             bad = True
         prev_hash = str(entry.get("entry_hash"))
-        expected = (seq + 1) if isinstance(seq, int) and not isinstance(seq, bool) else (
-            expected + 1)
+        expected = (
+            (seq + 1) if isinstance(seq, int) and not isinstance(seq, bool) else (expected + 1)
+        )
         if not bad:
             _apply(ring, entry, problems, where)
     return ring, problems
@@ -169,7 +195,8 @@ def _apply(ring: KeyRing, entry: Mapping[str, Any], problems: list[str], where: 
             if period.ended_at is None:
                 period.ended_at, period.ended_how = str(entry.get("valid_from") or at), "replaced"
         ring.periods.setdefault(username, []).append(
-            KeyPeriod(username, public, key_id, str(entry.get("valid_from") or at)))
+            KeyPeriod(username, public, key_id, str(entry.get("valid_from") or at))
+        )
     elif action == "revoked":
         for period in ring.periods.get(username, ()):
             if period.key_id != entry.get("key_id"):

@@ -17,6 +17,9 @@ from lccu.testing.corpus import corpus_file
 from tests.docs.commands import Block, shell_blocks
 
 REPO = Path(__file__).resolve().parents[2]
+#: every documented user's signing key is encrypted (with one passphrase here), cheaply
+DOC_KEYS = {"LCCU_PASSPHRASE": "doc test passphrase", "LCCU_NEW_PASSPHRASE": "doc test passphrase",
+            "LCCU_KEY_KDF": "test"}
 DOCS = [REPO / "README.md", REPO / "workers" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 INDENTED_COMMAND = re.compile(r"\n\n(?: {4}|\t)(?:\$ )?(?:lccu|python3?|bash|export) ")
 
@@ -66,7 +69,7 @@ def run_blocks(blocks: list[Block], name: str, tmp_path: Path, redis_url: str) -
     (tmp_path / "run.sh").write_text(script(blocks, str(trace)))
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
     env |= {"LCCU_HOME": str(tmp_path / "home"), "TEST_REDIS_URL": redis_url,
-            "__logs": str(tmp_path / "logs")}
+            "__logs": str(tmp_path / "logs"), **DOC_KEYS}
     proc = subprocess.run(["bash", str(tmp_path / "run.sh")], cwd=work, env=env,
                           capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL,
                           start_new_session=True)  # no terminal: passwords come from stdin

@@ -254,3 +254,28 @@ def test_rotation_keeps_old_events_verifiable(
     code, out = standalone_verify(forged, *unit)
     assert code == 1 and "replaced" in out, out
     assert head["seq"] == previous["seq"] - 1  # the export event follows the note
+
+
+def test_database_verify_against_the_noted_unit_key(export: UnitExport) -> None:
+    """`lccu custody verify CASE --unit-key`: the registry in the database is checked against
+    the unit key the verifier gives; another key certifies nothing."""
+    from click.testing import CliRunner
+
+    from lccu.cli.main import cli
+
+    env = {
+        "LCCU_HOME": str(export.home),
+        "LCCU_DATABASE_URL": f"sqlite:///{export.home.parent / 'lccu.sqlite3'}",
+        "LCCU_USER": "vlas_inv",
+    }
+    good = CliRunner().invoke(
+        cli, ["custody", "verify", export.case_id, *export.unit_key_option], env=env
+    )
+    assert good.exit_code == 0, good.output
+    other = (
+        Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    )
+    bad = CliRunner().invoke(
+        cli, ["custody", "verify", export.case_id, "--unit-key", other], env=env
+    )
+    assert bad.exit_code == 1 and "not signed by the unit key" in bad.output, bad.output

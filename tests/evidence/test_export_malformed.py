@@ -168,13 +168,14 @@ def mutated_export(draw: st.DrawFn, lines: list[str]) -> bytes:
 
 
 def test_fuzzed_exports_exit_only_0_1_2(export: UnitExport, tmp_path: Path) -> None:
-    """Thousands of mutated exports: both verifiers exit 0, 1 or 2, never crash (bounded:
-    derandomised, no example database, a few seconds)."""
+    """A thousand mutated exports (LCCU_TEST_FUZZ_EXAMPLES for more), each through both
+    verifiers: exit 0, 1 or 2, never a crash (bounded: derandomised, no example database,
+    seconds)."""
     path = tmp_path / "fuzzed.jsonl"
     seen: dict[str, set[int]] = {"lccu": set(), "standalone": set()}
 
     @settings(
-        max_examples=int(os.environ.get("LCCU_FUZZ_EXAMPLES", "2000")),
+        max_examples=int(os.environ.get("LCCU_TEST_FUZZ_EXAMPLES", "1000")),
         deadline=None,
         database=None,
         derandomize=True,
