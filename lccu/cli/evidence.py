@@ -115,6 +115,13 @@ def evidence_add(state: State, case_ref: str, paths: tuple[Path, ...], md5: str 
             lines.append(f"  hashes stored in the container: {stored['match']}")
         plain("\n".join(lines))
     check = info.media_check or {}
+    if check.get("container_unreadable"):
+        err_console.print(
+            "[bold red]CONTAINER CANNOT BE READ[/]: "
+            + visible(str(check["container_unreadable"]))
+            + "; the file was taken in as received (its hashes are the file's, not a disk's),"
+            " marked hash-mismatch, and this is recorded in the intake event.")
+        raise SystemExit(1)
     if (check.get("stored_hashes") or {}).get("match") == "mismatch" or check.get("read_errors"):
         err_console.print(
             "[bold red]NOT READ AS ACQUIRED[/]: "

@@ -51,6 +51,9 @@ class LocalAcquisition:
     paths: tuple[Path, ...]
     format: str  # raw, split, ewf, vmdk, vhd, vhdx, qcow2, ... or OPAQUE
     media_size: int
+    #: a recognised container that its reader cannot open (corrupt, truncated): why. It is
+    #: still taken in as received (as the file it is), loudly, never silently refused
+    unreadable: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -259,16 +262,25 @@ def gather(paths: Sequence[str | Path], *, item_type: str = "disk-image") -> Loc
         _check_given_order(given)
     try:
         used, fmt, media_size = _open_media(given, len(given) == 1)
-    except ImageFormatError:
+    except ImageFormatError as exc:
         head, tail = _head_tail(given[0])
         signature = identify(head, tail[-TAIL_BYTES:])
-        if (
-            item_type != "disk-image"
-            and len(given) == 1
-            and (signature is None or signature.unsupported)
-        ):
+        if len(given) != 1:
+            raise
+        if item_type != "disk-image" and (signature is None or signature.unsupported):
             return LocalAcquisition((given[0],), OPAQUE, given[0].stat().st_size)
-        raise
+        if signature is None or signature.unsupported or signature.kind == "vmdk-descriptor":
+            raise  # unsupported, or a VMDK whose extents are missing: refused, named
+        if signature.kind in ("ewf", "ewf2"):
+            from lccu.imaging.ewf import ewf_segment_names
+
+            names = ewf_segment_names(str(given[0]), lambda n: Path(n).is_file())
+            _check_no_gap([Path(n) for n in names])  # a missing segment: refused, named
+            if len(names) > 1:
+                raise
+        # one damaged container file (a corrupt E01, QCOW2...): the copy as received is
+        # still evidence; taken in as the file it is, marked, never silently
+        return LocalAcquisition((given[0],), OPAQUE, given[0].stat().st_size, str(exc))
     for path in used:
         _check_file(path)
     if fmt in ("ewf", "ewf2", "split", "raw"):

@@ -76,6 +76,8 @@ class MediaFacts:
     stored: dict[str, str] = field(default_factory=dict)
     read_errors: tuple[dict[str, Any], ...] = ()
     unreadable_bytes: int = 0
+    #: the container could not be opened by its reader (corrupt): why
+    unreadable: str | None = None
 
     @property
     def stored_match(self) -> str:
@@ -87,13 +89,17 @@ class MediaFacts:
     @property
     def trouble(self) -> bool:
         """Not read as acquired: a stored hash differs, or ranges could not be read."""
-        return self.stored_match == "mismatch" or bool(self.read_errors)
+        return self.stored_match == "mismatch" or bool(self.read_errors) or bool(
+            self.unreadable)
 
     def check(self) -> dict[str, Any]:
         """What the item and the intake event record of this read."""
-        return {"stored_hashes": {**self.stored, "match": self.stored_match},
-                "read_errors": list(self.read_errors),
-                "unreadable_bytes": self.unreadable_bytes}
+        check = {"stored_hashes": {**self.stored, "match": self.stored_match},
+                 "read_errors": list(self.read_errors),
+                 "unreadable_bytes": self.unreadable_bytes}
+        if self.unreadable:
+            check["container_unreadable"] = self.unreadable
+        return check
 
 
 @dataclass
@@ -216,6 +222,8 @@ class PendingIntake:
                 reason += " WITH A STORED-HASH MISMATCH IN THE CONTAINER"
             if media.read_errors:
                 reason += f" WITH {len(media.read_errors)} UNREADABLE RANGE(S)"
+            if media.unreadable:
+                reason += " AS RECEIVED: THE CONTAINER CANNOT BE READ"
             head = lab._append(
                 session, case, "intake", evidence_id=item.id, location=facts.location,
                 reason=reason, observed_hashes=observed,
@@ -361,7 +369,7 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
                 media: MediaFacts = outcome["media"]
             else:
                 media = MediaFacts(acquisition.format, media_hasher.digests() if split
-                                   else staged[0].digests)
+                                   else staged[0].digests, unreadable=acquisition.unreadable)
         observed = media.digests.hashes()
         differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
         if differ and not pending.accept_mismatch:

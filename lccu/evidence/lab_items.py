@@ -312,6 +312,19 @@ class _Feed:
             self._media.update(data)
         return bytes(data)
 
+    def sequential_blocks(self) -> Iterator[bytes] | None:
+        """The store's prefetched front-to-back pass (S3: parallel ranged GETs, bounded
+        memory), each block also fed to the media's hash; None where the store has none."""
+        sequential = getattr(self._stream, "sequential_blocks", None)
+        blocks = sequential() if callable(sequential) else None
+        return None if blocks is None else self._fed(blocks)
+
+    def _fed(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
+        for block in blocks:
+            if self._media is not None:
+                self._media.update(block)
+            yield block
+
 
 def container_refs(item: EvidenceItem) -> list[tuple[str, StoredEvidence]]:
     """The item's stored container files in order, each pinned to the version taken in

@@ -14,7 +14,9 @@ The PDF is WeasyPrint's rendering of the same HTML (no network: the page embeds 
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
@@ -27,12 +29,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lccu.errors import ConfigError, InvalidInput, LccuError, NotFound
 from lccu.report import text
+from lccu.report.thumbnails import _lexically_safe, sniff_picture
 
 LANGUAGES = ("nl", "en")
 FORMATS = ("html", "pdf")
 ZONE = "Europe/Brussels"
 #: custody actions that are examinations of an item (collapsed in the summary)
 PROCESSING = "processed"
+#: a tagged picture larger than this is listed without its picture
+THUMBNAIL_MAX_BYTES = 2 * 1024 * 1024
 
 
 def local_time(value: str | None) -> str:
@@ -166,6 +171,39 @@ def _examiners(lab: Any, events: list[dict[str, Any]], tags: list[Any]) -> list[
     return [f"{name} ({role})" if role else name for name, role in seen.items()]
 
 
+def _thumbnail(store: Any, evidence_id: str, exported: Any) -> str | None:
+    """A tagged picture as a data: URI, from the file the run exported; None when it is
+    not a picture (sniffed from its bytes), too large, missing or its path unsafe."""
+    if not isinstance(exported, str) or not _lexically_safe(exported):
+        return None
+    try:
+        with store.open_derived(f"{evidence_id}/{exported}") as fh:
+            data = fh.read(THUMBNAIL_MAX_BYTES + 1)
+    except (LccuError, OSError):
+        return None
+    mime = sniff_picture(data[:32])
+    if mime is None or len(data) > THUMBNAIL_MAX_BYTES:
+        return None
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def _tag_rows(lab: Any, tags: list[Any], items: Mapping[str, Any]) -> list[dict[str, Any]]:
+    from lccu.storage import open_store
+
+    store = open_store(lab.settings)
+    try:
+        return [
+            {
+                "tag": t,
+                "item": items.get(t.evidence_id),
+                "thumbnail": _thumbnail(store, t.evidence_id, t.file.get("exported")),
+            }
+            for t in tags
+        ]
+    finally:
+        store.close()
+
+
 def court_report_data(lab: Any, case_ref: str) -> dict[str, Any]:
     """Everything the court report shows, read through ``lab``."""
     import lccu
@@ -181,7 +219,7 @@ def court_report_data(lab: Any, case_ref: str) -> dict[str, Any]:
         "exhibits": exhibits,
         "custody": _custody_summary(lab, case, events),
         "examiners": _examiners(lab, events, tags),
-        "tags": [{"tag": t, "item": by_item.get(t.evidence_id)} for t in tags],
+        "tags": _tag_rows(lab, tags, by_item),
         "lccu_version": lccu.__version__,
         "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "author": lab.actor.username,
@@ -196,11 +234,6 @@ def render_court_html(data: Mapping[str, Any], lang: str) -> str:
     return template.render(lang=lang, strings=f"court_{lang}.j2", **data)
 
 
-def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """The page embeds everything; nothing named in it (evidence text) is ever fetched."""
-    raise ValueError(f"the report for court fetches nothing: {url[:80]}")
-
-
 def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang: str) -> Path:
     """Write the court report of ``case_ref`` as ``fmt`` (html or pdf) to ``output``."""
     if fmt not in FORMATS:
@@ -212,6 +245,12 @@ def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang:
     if fmt == "html":
         output.write_text(html, encoding="utf-8")
         return output
+    output.write_bytes(pdf_bytes(html))
+    return output
+
+
+def pdf_bytes(html: str) -> bytes:
+    """The court report's HTML as a PDF (WeasyPrint; fetches nothing)."""
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: Pango missing
@@ -219,5 +258,14 @@ def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang:
             f"PDF needs WeasyPrint and Pango ({exc}); install lccu with scripts/install.sh, "
             "or write --format html"
         ) from exc
-    HTML(string=html, url_fetcher=_no_fetch).write_pdf(str(output))
-    return output
+    from weasyprint.urls import URLFetcher
+
+    # the page embeds everything (pictures as data: URIs): nothing else is ever fetched
+    fetcher = URLFetcher(allowed_protocols=("data",))
+    return bytes(HTML(string=html, url_fetcher=fetcher).write_pdf())
+
+
+def file_name(case_number: str, lang: str, fmt: str) -> str:
+    """A download name: ``verslag-LCCU-2026-00001.pdf`` (safe characters only)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", case_number)[:80] or "case"
+    return f"{'verslag' if lang == 'nl' else 'report'}-{safe}.{fmt}"

@@ -31,6 +31,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "status": {"nl": "Status", "en": "Status"},
     "reference": {"nl": "Referentie (PV / magistraat)", "en": "Reference (PV / magistrate)"},
     "shared": {"nl": "gedeeld", "en": "shared"},
+    "court_report": {"nl": "Verslag voor de rechtbank (PDF)", "en": "Report for court (PDF)"},
+    "court_report_html": {"nl": "als HTML", "en": "as HTML"},
     "evidence": {"nl": "Overtuigingsstukken", "en": "Evidence items"},
     "no_evidence": {"nl": "Nog geen stukken.", "en": "No items yet."},
     "exhibit": {"nl": "Stuk", "en": "Exhibit"},

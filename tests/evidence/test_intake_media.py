@@ -360,3 +360,21 @@ def test_verify_names_a_stored_segment_that_changed(
     assert event["action"] == "verified" and event["details"]["containers_mismatched"] == [
         files[1].name
     ]
+
+
+@SQLITE_ONLY
+def test_unreadable_e01_is_taken_in_as_received_and_marked(
+    make_lab: Callable[..., Lab], tmp_path: Path
+) -> None:
+    """A file with the EWF signature that libewf cannot open is still the copy received: it
+    is stored as the file it is, the item marked, the intake event says the container
+    cannot be read (never a silent refusal that leaves the exhibit out of custody)."""
+    bad = tmp_path / "bad.E01"
+    bad.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + os.urandom(64 * 1024))
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Corrupt E01")
+    item = lab.add_evidence(case.id, bad, description="damaged E01")
+    assert item.state == "hash-mismatch" and item.container_format == "file"
+    assert item.sha256 == _hashes(bad)["sha256"]
+    assert "EWF" in (item.media_check or {})["container_unreadable"]
+    assert "CANNOT BE READ" in lab.custody_log(case.id)[-1]["reason"]

@@ -88,6 +88,11 @@ def test_court_report_pdf_and_html(
     for path in notes:
         assert path in text
         assert planted[path].sha256 in text and planted[path].md5 in text
+    # the tagged picture is in it (pdfimages lists embedded images: one, the holiday.jpg)
+    images = subprocess.run(
+        ["pdfimages", "-list", str(out)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.splitlines()[2:]
+    assert len(images) == 1 and images[0].split()[3:5] == ["8", "8"]
     # the head noted in the PV: the log's head when the report was written (the report's
     # own reads are audited, not custody events)
     assert head in text

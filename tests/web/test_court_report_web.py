@@ -1,0 +1,74 @@
+"""The case page's button for the report for court (issue 20): a PDF download, in the
+page's language, access checked and audited like every read behind it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lccu.evidence.lab import Lab
+from tests.web.helpers import login
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_case_page_downloads_the_court_report(
+    client: TestClient,
+    new_client: Callable[[], TestClient],
+    make_lab: Callable[..., Lab],
+    tmp_path: Path,
+) -> None:
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Phishing", reference="PV GE.55.L1.000777/2026")
+    disk = tmp_path / "usb.raw"
+    disk.write_bytes(b"\x01" * 65536)
+    item = lab.add_evidence(
+        case.id, disk, description="USB stick", exhibit_number="E7", seal_number="SEAL-7777"
+    )
+    login(client, "vlas_inv")
+    page = client.get(f"/cases/{case.id}")
+    assert f"/cases/{case.id}/court-report?format=pdf" in page.text
+
+    pdf = client.get(f"/cases/{case.id}/court-report", params={"format": "pdf", "lang": "nl"})
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"] == (
+        f'attachment; filename="verslag-{case.number}.pdf"'
+    )
+    (tmp_path / "r.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    for expected in (
+        case.number,
+        "PV GE.55.L1.000777/2026",
+        "SEAL-7777",
+        item.sha256,
+        "vlas_inv",
+        "nooit verwerkt",
+    ):
+        assert expected in text.replace("\n", " "), expected
+
+    html = client.get(f"/cases/{case.id}/court-report", params={"format": "html", "lang": "en"})
+    assert html.status_code == 200 and "Forensic examination report" in html.text
+    assert "script-src" not in html.headers["content-security-policy"]
+    assert client.get(f"/cases/{case.id}/court-report", params={"format": "docx"}).status_code in (
+        400,
+        422,
+    )
+
+    other = new_client()
+    login(other, "polder_inv")
+    assert other.get(f"/cases/{case.id}/court-report").status_code == 403
+    refused = [
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.username == "polder_inv" and not e.allowed and e.case_id == case.id
+    ]
+    assert refused
