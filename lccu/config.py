@@ -41,7 +41,7 @@ NOT_SETTINGS = {
 HARNESS_PREFIXES = ("LCCU_TEST_", "LCCU_BENCH_")
 #: settings whose value is never printed; URLs have their password masked
 SECRETS = frozenset({"s3_secret_key", "web_secret", "passphrase", "new_passphrase",
-                     "archive_secret"})
+                     "unit_passphrase", "archive_secret"})
 URLS = frozenset({"database_url", "redis_url"})
 #: settings that only the environment can give (the TOML file is found through them)
 ENVIRONMENT_ONLY = frozenset({"home"})
@@ -66,6 +66,9 @@ class Settings:
     new_passphrase: str | None = Field(None, description="passphrase a new signing key is "
                                        "encrypted with (`lccu user add`, `lccu user "
                                        "rotate-key`, `lccu key passphrase`; else asked)")
+    unit_passphrase: str | None = Field(None, description="passphrase of the unit key, "
+                                        "held by the unit's admins (else asked in a "
+                                        "terminal; none: the unit key is kept in clear)")
     key_kdf: Literal["standard", "test"] = Field(
         "standard", description="argon2id cost of new key files: standard, or test (cheap, "
         "for test suites only)")

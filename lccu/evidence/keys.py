@@ -139,11 +139,14 @@ class KeyStore:
 
     def __init__(self, directory: Path,
                  passphrase: Callable[[str], str | None] | None = None,
-                 kdf: str = "standard") -> None:
+                 kdf: str = "standard",
+                 unit_passphrase: Callable[[], str | None] | None = None) -> None:
         self.directory = directory
         self.passphrase = passphrase
         self.kdf = kdf
+        self.unit_passphrase = unit_passphrase
         self._unlocked: dict[str, Ed25519PrivateKey] = {}
+        self._unit: Ed25519PrivateKey | None = None
 
     def _path(self, username: str) -> Path:
         return self.directory / f"{check_username(username)}.ed25519.pem"
@@ -254,27 +257,49 @@ class KeyStore:
 
     @property
     def unit_path(self) -> Path:
-        """The unit key's file: in its own folder, so no user name can collide with it."""
+        """The unit key's file (in clear): in its own folder, so no user name can collide."""
         return self.directory / "unit" / "unit.ed25519.pem"
 
-    def has_unit_key(self) -> bool:
-        return self.unit_path.exists()
+    @property
+    def unit_sealed_path(self) -> Path:
+        """The unit key's file when encrypted with the unit passphrase."""
+        return self.directory / "unit" / "unit.ed25519.key"
 
-    def create_unit(self) -> str:
-        """Create the unit signing key (once); return its public key (hex)."""
+    def has_unit_key(self) -> bool:
+        return self.unit_path.exists() or self.unit_sealed_path.exists()
+
+    def create_unit(self, passphrase: str | None = None) -> str:
+        """Create the unit signing key (once), encrypted with ``passphrase`` when one is
+        given (LCCU_UNIT_PASSPHRASE, held by the unit's admins); return its public key."""
         folder = self.unit_path.parent
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.directory, 0o700)
         os.chmod(folder, 0o700)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        fd = os.open(self.unit_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
+        if passphrase:
+            record = encrypt_key(key, "unit", passphrase, self.kdf)
+            self._write_new(self.unit_sealed_path, json.dumps(record).encode())
+        else:
+            self._write_new(self.unit_path, key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption()))
+        self._unit = key
         return public_key_hex(key.public_key())
 
     def load_unit(self) -> Ed25519PrivateKey:
+        """The unit's private key; an encrypted one needs the unit passphrase."""
+        if self._unit is not None:
+            return self._unit
+        sealed = self.unit_sealed_path
+        if sealed.exists():
+            self._check_mode(sealed)
+            given = self.unit_passphrase() if self.unit_passphrase is not None else None
+            if not given:
+                raise KeyLocked("the unit key is encrypted: give the unit passphrase "
+                                "(LCCU_UNIT_PASSPHRASE, or at the prompt in a terminal)")
+            key = decrypt_key(json.loads(sealed.read_text(encoding="utf-8")), given)
+            self._unit = key
+            return key
         path = self.unit_path
         try:
             mode = path.stat().st_mode
@@ -284,13 +309,19 @@ class KeyStore:
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyStoreError(f"the unit key {path} is readable by others (mode "
                                 f"{stat.S_IMODE(mode):o}); run chmod 600 on it")
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
+        clear = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(clear, Ed25519PrivateKey):
             raise KeyStoreError(f"{path} is not an Ed25519 private key")
-        return key
+        return clear
 
     def unit_public(self) -> str | None:
-        """The unit's public key (hex), or None when this machine has no unit key."""
+        """The unit's public key (hex), or None when this machine has no unit key (an
+        encrypted unit key file names its public half in clear)."""
+        if self.unit_sealed_path.exists():
+            try:
+                return str(json.loads(self.unit_sealed_path.read_text())["public_key"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise KeyStoreError(f"{self.unit_sealed_path}: unreadable ({exc})") from exc
         if not self.has_unit_key():
             return None
         return public_key_hex(self.load_unit().public_key())

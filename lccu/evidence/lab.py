@@ -57,7 +57,7 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         #: asks a passphrase (``prompt(question, confirm)``) when the settings hold none
         self.prompt = prompt
         self.keys = KeyStore(settings.key_dir, passphrase=self._passphrase,
-                             kdf=settings.key_kdf)
+                             kdf=settings.key_kdf, unit_passphrase=self._unit_passphrase)
         self.anchors = AnchorJournal(settings.anchor_dir)
         self.audit = AuditLog(db, AuditAnchors(settings.anchor_dir))
         self.gate = Gate(actor, self.audit)
@@ -73,6 +73,14 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
             return self.settings.passphrase
         if self.prompt is not None:
             return self.prompt(f"passphrase of {username}'s signing key", False)
+        return None
+
+    def _unit_passphrase(self) -> str | None:
+        """The unit key's passphrase: LCCU_UNIT_PASSPHRASE, else the prompt."""
+        if self.settings.unit_passphrase:
+            return self.settings.unit_passphrase
+        if self.prompt is not None:
+            return self.prompt("passphrase of the unit key", False)
         return None
 
     def _new_passphrase(self, username: str) -> str | None:

@@ -111,7 +111,8 @@ class LabAdmin(LabBase):
                 raise KeyStoreError(f"the unit key is not on this machine "
                                     f"({self.keys.unit_path}) but the key registry has "
                                     "entries: certify keys where the operators keep it")
-            self.keys.create_unit()
+            self.keys.create_unit(self.settings.unit_passphrase or (
+                self.prompt("new passphrase of the unit key", True) if self.prompt else None))
             key = self.keys.load_unit()
             unit_key_id = key_id_of(public_key_hex(key.public_key()))
             for user in session.scalars(select(User).order_by(User.id)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lccu.evidence.anchors import AuditAnchors
 from lccu.evidence.lab_base import LabBase
-from lccu.evidence.models import AuditEntry
+from lccu.evidence.records import AuditRecord
 
 
 class LabAudit(LabBase):
@@ -12,13 +12,16 @@ class LabAudit(LabBase):
 
     # -- audit --------------------------------------------------------------------------------
 
-    def audit_log(self, *, zone: str | None = None, limit: int | None = None) -> list[AuditEntry]:
-        """The audit log: all zones for a data protection officer, nobody else."""
+    def audit_log(self, *, zone: str | None = None,
+                  limit: int | None = None) -> list[AuditRecord]:
+        """The audit log: all zones for a data protection officer, nobody else (detached
+        records: no database object leaves the library)."""
         if self.actor.role != "dpo":
             raise self._deny("audit.read", "only a data protection officer reads the audit log")
         self._allow("audit.read", detail={"zone": zone})
         with self.db.session() as session:
-            return self.audit.entries(session, zone=zone, limit=limit)
+            return [AuditRecord.of(e) for e in self.audit.entries(session, zone=zone,
+                                                                 limit=limit)]
 
     def verify_audit(self) -> list[str]:
         """Problems in the audit log's hash chain, including a tail cut off after its last

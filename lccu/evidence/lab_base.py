@@ -4,6 +4,7 @@ bootstrap actor and clock they use, so that each mixin module type-checks on its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -45,6 +46,7 @@ class LabBase:
     keys: KeyStore
     anchors: AnchorJournal
     audit: AuditLog
+    prompt: Callable[[str, bool], str | None] | None
     gate: Gate
 
     if TYPE_CHECKING:

@@ -199,6 +199,37 @@ class LabRuns(LabBase):
                 query = query.where(ProcessingRun.zone == (self.actor.zone or ""))
             return list(session.scalars(query))
 
+    def timeline_result(self, evidence: str, run_id: str | None = None) -> tuple[str, str, str]:
+        """The item id, run id and stored stage-result key of the finished ``timeline``
+        stage of the newest run of ``evidence`` that has one (or of its run ``run_id``);
+        :class:`NotFound` when there is none. Audited once as ``derived.read``."""
+        from lccu.evidence.runstate import ProcessingRun, StageRun
+
+        with self.db.session() as session:
+            if run_id is not None:
+                _case, item, run = self.gate.run(session, evidence, run_id, "derived.read")
+                run_ids = [run.id]
+            else:
+                _case, item = self.gate.item(session, evidence, "derived.read")
+                run_ids = list(
+                    session.scalars(
+                        select(ProcessingRun.id)
+                        .where(ProcessingRun.evidence_id == item.id)
+                        .order_by(ProcessingRun.submitted_at.desc())
+                    )
+                )
+            for rid in run_ids:
+                key = session.scalar(
+                    select(StageRun.result_key).where(
+                        StageRun.run_id == rid,
+                        StageRun.stage == "timeline",
+                        StageRun.state == "done",
+                    )
+                )
+                if key:
+                    return str(item.id), str(rid), str(key)
+        raise NotFound(f"no finished timeline for {evidence}; see `lccu status {evidence}`")
+
     def finished_report(
         self, evidence: str, run_id: str | None = None, fmt: str = "json"
     ) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from lccu.errors import InvalidInput, LccuError, NotFound
 from lccu.evidence.lab_base import LabBase, _now
 from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.models import Case, EvidenceItem, new_uuid
-from lccu.evidence.tags import FileTag, TagInfo, check_label, find_file
+from lccu.evidence.tags import FileTag, TagInfo, check_label, check_text, find_file
 
 #: the fields of a report's file entry a tag keeps (and the court report shows)
 FILE_FIELDS = (
@@ -103,7 +103,8 @@ class LabTags(LabBase):
         when several volumes hold one), inode or SHA-256, as the item's newest finished
         processing report lists it."""
         label = check_label(label)
-        note = note.strip() if note and note.strip() else None
+        note = check_text("note", note)
+        check_text("file name", file)
         with self.db.session() as session:
             case, item = self.gate.item(session, evidence, "tag.add", write=True, audit=False)
             try:
@@ -183,6 +184,7 @@ class LabTags(LabBase):
     def untag(self, tag_id: str, *, reason: str | None = None) -> TagInfo:
         """Remove a tag (stamped as removed, by whom and why; never deleted)."""
         ref = tag_id.strip()
+        reason = check_text("reason", reason)
         with self.db.session() as session:
             tag = session.get(FileTag, ref) if ref else None
             if tag is None and len(ref) >= 8:
@@ -208,7 +210,7 @@ class LabTags(LabBase):
             )
             tag.removed_by = self.actor.username
             tag.removed_at = _now()
-            tag.removed_reason = reason.strip() if reason and reason.strip() else None
+            tag.removed_reason = reason
             head = self._append(
                 session,
                 case,

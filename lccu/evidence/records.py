@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from lccu.evidence.models import Case, EvidenceItem, User
+from lccu.evidence.models import AuditEntry, Case, EvidenceItem, User
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,31 @@ class EvidenceInfo:
         data = asdict(self)
         data["hashes_match"] = self.hashes_match
         return data
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit log entry, detached (``detail`` is its JSON text, as hashed)."""
+
+    seq: int
+    at: str
+    username: str
+    zone: str | None
+    role: str | None
+    operation: str
+    object_type: str | None
+    object_id: str | None
+    case_id: str | None
+    case_zone: str | None
+    allowed: bool
+    justification: str | None
+    detail: str | None
+    prev_hash: str
+    entry_hash: str
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditRecord:
+        return cls(entry.seq, entry.at, entry.username, entry.zone, entry.role,
+                   entry.operation, entry.object_type, entry.object_id, entry.case_id,
+                   entry.case_zone, bool(entry.allowed), entry.justification, entry.detail,
+                   entry.prev_hash, entry.entry_hash)

@@ -107,6 +107,16 @@ def check_label(label: str) -> str:
     return label
 
 
+def check_text(name: str, value: str | None) -> str | None:
+    """A note, reason or file name as given, stripped; NUL is refused (no database keeps it
+    the same way)."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        raise InvalidInput(f"the {name} holds a NUL character")
+    return value.strip() or None
+
+
 def parse_file_ref(ref: str) -> tuple[str, str | int]:
     """How a file is named: ``("path", "/dir/f.txt")``, ``("sha256", hex)`` or
     ``("inode", n)``."""

@@ -234,6 +234,31 @@ STRINGS: dict[str, dict[str, str]] = {
                       "en": "The action was not carried out:"},
     # reports
     "open_report": {"nl": "Rapport openen", "en": "Open the report"},
+    # timeline (issue #17)
+    "timeline": {"nl": "Tijdlijn", "en": "Timeline"},
+    "open_timeline": {"nl": "Tijdlijn openen", "en": "Open the timeline"},
+    "source_zone": {"nl": "Tijdzone van de bron", "en": "Source time zone"},
+    "source_zone_unset": {"nl": "niet opgegeven: lokale tijden (FAT, exFAT, ISO 9660) staan "
+                                "als \u201clokaal, zone onbekend\u201d, nooit als UTC",
+                          "en": "not set: local times (FAT, exFAT, ISO 9660) are shown as "
+                                "\u201clocal, zone unknown\u201d, never as UTC"},
+    "time_utc": {"nl": "UTC", "en": "UTC"},
+    "time_local": {"nl": "lokaal", "en": "local"},
+    "time_local_unknown": {"nl": "lokaal, zone onbekend", "en": "local, zone unknown"},
+    "time": {"nl": "Tijd", "en": "Time"},
+    "kind": {"nl": "Soort", "en": "Kind"},
+    "macb_help": {"nl": "M gewijzigd, A geopend, C metadata gewijzigd, B aangemaakt",
+                  "en": "M modified, A accessed, C metadata changed, B born"},
+    "path": {"nl": "Pad", "en": "Path"},
+    "deleted": {"nl": "Verwijderd", "en": "Deleted"},
+    "date_from": {"nl": "Van (datum)", "en": "From (date)"},
+    "date_to": {"nl": "Tot en met (datum)", "en": "To (date, inclusive)"},
+    "path_contains": {"nl": "Pad bevat", "en": "Path contains"},
+    "download_csv": {"nl": "Volledige tijdlijn als CSV", "en": "Full timeline as CSV"},
+    "too_deep": {"nl": "Zo ver bladeren kan niet; verfijn de filters.",
+                 "en": "Paging this far is not possible; narrow the filters."},
+    "no_events": {"nl": "Geen gebeurtenissen voor deze filters.",
+                  "en": "No events for these filters."},
 }
 
 

@@ -19,7 +19,7 @@ from tests.docs.commands import Block, shell_blocks
 REPO = Path(__file__).resolve().parents[2]
 #: every documented user's signing key is encrypted (with one passphrase here), cheaply
 DOC_KEYS = {"LCCU_PASSPHRASE": "doc test passphrase", "LCCU_NEW_PASSPHRASE": "doc test passphrase",
-            "LCCU_KEY_KDF": "test"}
+            "LCCU_UNIT_PASSPHRASE": "doc test unit passphrase", "LCCU_KEY_KDF": "test"}
 DOCS = [REPO / "README.md", REPO / "workers" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 INDENTED_COMMAND = re.compile(r"\n\n(?: {4}|\t)(?:\$ )?(?:lccu|python3?|bash|export) ")
 

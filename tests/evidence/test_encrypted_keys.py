@@ -17,13 +17,18 @@ from lccu.evidence.keys import KeyLocked
 from lccu.evidence.lab import Lab
 
 PASSPHRASE = "correct horse battery staple"
+UNIT_PASSPHRASE = "the unit's own passphrase"
 
 
 @pytest.fixture
 def lab_settings(lab_settings: Settings) -> Settings:
     """Every user's key encrypted with PASSPHRASE (cheap argon2 for tests: LCCU_KEY_KDF)."""
     return dataclasses.replace(
-        lab_settings, passphrase=PASSPHRASE, new_passphrase=PASSPHRASE, key_kdf="test"
+        lab_settings,
+        passphrase=PASSPHRASE,
+        new_passphrase=PASSPHRASE,
+        unit_passphrase=UNIT_PASSPHRASE,
+        key_kdf="test",
     )
 
 
@@ -114,3 +119,50 @@ def test_key_passphrase_protects_a_clear_key(
         lab_settings, "legacy", "case", "create", "--title", "x", LCCU_PASSPHRASE="a new passphrase"
     )
     assert code == 0, out
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_unit_key_encrypted(lab_settings: Settings, make_lab: Callable[..., Lab]) -> None:
+    """The unit key encrypted with the unit passphrase: its public half is printed without
+    it, but certifying a new user's key needs it."""
+    admin = make_lab("admin")
+    sealed = lab_settings.key_dir / "unit" / "unit.ed25519.key"
+    assert sealed.exists() and "PRIVATE KEY" not in sealed.read_text()
+    assert not (lab_settings.key_dir / "unit" / "unit.ed25519.pem").exists()
+    public = admin.unit_key()
+    assert json.loads(sealed.read_text())["public_key"] == public
+    locked = make_lab("admin")
+    locked.settings = dataclasses.replace(lab_settings, unit_passphrase=None)
+    with pytest.raises(KeyLocked, match="unit key is encrypted"):
+        locked.add_user("nobody", "PZ Vlas", "investigator")
+    code, out = _cli(
+        lab_settings,
+        "admin",
+        "user",
+        "add",
+        "newbie",
+        "--zone",
+        "PZ Vlas",
+        "--role",
+        "investigator",
+        LCCU_PASSPHRASE=PASSPHRASE,
+        LCCU_NEW_PASSPHRASE=PASSPHRASE,
+        LCCU_UNIT_PASSPHRASE="wrong unit words",
+    )
+    assert code == 1 and "does not unlock" in out, out
+    code, out = _cli(
+        lab_settings,
+        "admin",
+        "user",
+        "add",
+        "newbie",
+        "--zone",
+        "PZ Vlas",
+        "--role",
+        "investigator",
+        LCCU_PASSPHRASE=PASSPHRASE,
+        LCCU_NEW_PASSPHRASE=PASSPHRASE,
+        LCCU_UNIT_PASSPHRASE=UNIT_PASSPHRASE,
+    )
+    assert code == 0, out
+    assert make_lab("newbie").actor.username == "newbie"

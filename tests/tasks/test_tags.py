@@ -7,6 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from lccu.errors import InvalidInput, NotFound
+from lccu.evidence.tags import find_file
+from lccu.storage import open_store
+from lccu.tasks import drain, submit
 from lccu.testing.images import PlantedManifest
 from tests.tasks.conftest import Unit
 from tests.tasks.test_cli import SQLITE_ONLY, lccu
@@ -117,3 +123,42 @@ def test_tag_files_by_path_inode_and_sha256(unit: Unit, planted_disk: PlantedMan
     notes = [e for e in events if e["action"] == "note" and "tag" in e["details"]]
     assert [e["details"]["tag"] for e in notes] == [r["id"] for r in rows] + [rows[2]["id"]]
     assert all(e["evidence_id"] == evidence for e in notes)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_tags_through_the_library_on_postgresql(unit: Unit, planted_disk: PlantedManifest) -> None:
+    """lab.tag_file / lab.tags / lab.untag on PostgreSQL; a closed case takes no new tags
+    (refused as input, audited)."""
+    evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
+    lab = unit.lab("vlas_inv")
+    submit(lab, evidence, rules=[unit.rules])
+    drain(lab, open_store(lab.settings))
+    tag = lab.tag_file(evidence, "/notes.txt", label="relevant", note="names the buyer")
+    notes = next(f for f in planted_disk.files if f.path == "/notes.txt")
+    assert (tag.sha256, tag.file["md5"], tag.file["size"]) == (notes.sha256, notes.md5, notes.size)
+    assert [t.id for t in lab.tags(unit.cases["vlas_inv"])] == [tag.id]
+    assert lab.untag(tag.id[:12], reason="duplicate").removed_reason == "duplicate"
+    assert lab.tags(evidence) == []
+    lab.close_case(unit.cases["vlas_inv"], reason="judgment")
+    with pytest.raises(InvalidInput, match="is closed"):
+        lab.tag_file(evidence, "/notes.txt", label="relevant")
+    refused = [e for e in unit.lab("dpo").audit_log() if e.operation == "tag.add" and not e.allowed]
+    assert len(refused) == 1 and "is closed" in (refused[0].detail or "")
+
+
+def test_a_file_named_twice_is_refused_listing_both() -> None:
+    """A path held by two volumes (or a SHA-256 by two copies) is ambiguous: refused,
+    listing them, until --volume narrows it; an unknown one is not found."""
+    files = [
+        {"volume": 1, "path": "/a.txt", "inode": 5, "sha256": "ab" * 32},
+        {"volume": 2, "path": "/a.txt", "inode": 9, "sha256": "ab" * 32, "allocated": False},
+    ]
+    with pytest.raises(
+        InvalidInput, match=r"2 files with path /a.txt .*inode 9 /a.txt \(deleted\)"
+    ):
+        find_file(files, "/a.txt", None, "E1")
+    assert find_file(files, "a.txt", 2, "E1")["inode"] == 9
+    assert find_file(files, "9", None, "E1")["volume"] == 2
+    assert find_file(files, "AB" * 32, 1, "E1")["inode"] == 5
+    with pytest.raises(NotFound):
+        find_file(files, "/b.txt", None, "E1")

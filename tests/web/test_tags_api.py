@@ -1,0 +1,95 @@
+"""Tags through the REST API (issue 20): add by path and SHA-256, list per case and item,
+remove; bad input is 4xx, another zone 403, everything audited."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from lccu.evidence.lab import Lab
+from lccu.testing.images import PlantedManifest
+from tests.web.helpers import login
+
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
+
+
+def test_tags_over_rest(
+    client: TestClient,
+    app: FastAPI,
+    make_lab: Callable[..., Lab],
+    new_client: Callable[[], TestClient],
+    planted_disk: PlantedManifest,
+) -> None:
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Tags over REST")
+    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+    before = client.post(
+        f"/api/v1/evidence/{item.id}/tags",
+        headers=headers,
+        json={"file": "/docs/report.txt", "label": "relevant"},
+    )
+    assert before.status_code == 404 and "no finished processing run" in before.text
+    started = client.post(
+        f"/api/v1/evidence/{item.id}/processing", headers=headers, json={"priority": "urgent"}
+    )
+    assert started.status_code == 202, started.text
+    assert app.state.web.processor.wait(120)
+
+    planted = {f.path: f for f in planted_disk.files if f.path}
+    added = client.post(
+        f"/api/v1/evidence/{item.id}/tags",
+        headers=headers,
+        json={"file": "/docs/report.txt", "label": "relevant", "note": "the plan"},
+    )
+    assert added.status_code == 201, added.text
+    assert added.json()["sha256"] == planted["/docs/report.txt"].sha256
+    by_hash = client.post(
+        f"/api/v1/evidence/{item.id}/tags",
+        headers=headers,
+        json={"file": planted["/dir/picture.png"].sha256, "label": "to check"},
+    )
+    assert by_hash.status_code == 201 and by_hash.json()["path"] == "/dir/picture.png"
+    for bad in (
+        {"file": "/docs/report.txt", "label": "<b>"},
+        {"file": "/docs/report.txt", "label": "x", "note": "a\x00b"},
+        {"file": "/docs/report.txt", "label": "x", "volume": -1},
+    ):
+        answer = client.post(f"/api/v1/evidence/{item.id}/tags", headers=headers, json=bad)
+        assert 400 <= answer.status_code < 500, (bad, answer.status_code)
+
+    listed = client.get(f"/api/v1/cases/{case.id}/tags").json()
+    assert [t["label"] for t in listed] == ["relevant", "to check"]
+    assert client.get(f"/api/v1/evidence/{item.id}/tags").json() == listed
+    removed = client.delete(
+        f"/api/v1/tags/{listed[1]['id']}",
+        headers=headers,
+        params={"reason": "not relevant after all"},
+    )
+    assert removed.status_code == 200 and removed.json()["removed_by"] == "vlas_inv"
+    assert [t["label"] for t in client.get(f"/api/v1/cases/{case.id}/tags").json()] == ["relevant"]
+
+    other = new_client()
+    other_csrf = login(other, "polder_inv")
+    assert other.get(f"/api/v1/cases/{case.id}/tags").status_code == 403
+    assert (
+        other.post(
+            f"/api/v1/evidence/{item.id}/tags",
+            headers={"X-CSRF-Token": other_csrf},
+            json={"file": "/docs/report.txt", "label": "x"},
+        ).status_code
+        == 403
+    )
+    assert (
+        other.delete(
+            f"/api/v1/tags/{listed[0]['id']}", headers={"X-CSRF-Token": other_csrf}
+        ).status_code
+        == 403
+    )
+    audit = {(e.username, e.operation, e.allowed) for e in make_lab("dpo").audit_log()}
+    assert {("polder_inv", op, False) for op in ("tag.list", "tag.add", "tag.remove")} <= audit
+    assert ("vlas_inv", "tag.remove", True) in audit

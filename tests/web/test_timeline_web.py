@@ -1,0 +1,116 @@
+"""The item's timeline page (issue #17): the processing run's timeline stage shown paged,
+filtered by kind, date and path, with the source time zone stated; a CSV download; another
+zone refused and audited once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from lccu.evidence.lab import Lab
+from lccu.testing.images import PlantedManifest
+from lccu.web import timeline
+from tests.web.helpers import login
+
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def processed(
+    client: TestClient, app: FastAPI, make_lab: Callable[..., Lab], planted_disk: PlantedManifest
+) -> str:
+    """An item of PZ Vlas processed through the web (in-process, no Redis), no zone set."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Timeline in the browser")
+    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
+    csrf = login(client, "vlas_inv")
+    started = client.post(
+        f"/api/v1/evidence/{item.id}/processing",
+        headers={"X-CSRF-Token": csrf},
+        json={"priority": "urgent"},
+    )
+    assert started.status_code == 202, started.text
+    assert app.state.web.processor.wait(120)
+    return item.id
+
+
+def _total(page: str) -> int:
+    found = re.search(r'<span id="total">(\d+)</span>', page)
+    assert found, page
+    return int(found.group(1))
+
+
+def test_timeline_page_filters_pages_and_downloads(
+    client: TestClient,
+    processed: str,
+    planted_disk: PlantedManifest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    item_id = processed
+    processing = client.get(f"/evidence/{item_id}/processing?lang=en").text
+    link = re.search(r'href="(/evidence/[^"]+/timeline\?run=[^"]+)"', processing)
+    assert link, "no timeline link on the processing page"
+    download = client.get(f"/evidence/{item_id}/timeline.csv")
+    assert download.status_code == 200
+    assert download.headers["content-disposition"].startswith("attachment")
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert rows
+
+    page = client.get(link.group(1) + "&lang=en")
+    assert page.status_code == 200, page.text
+    assert _total(page.text) == len(rows)
+    assert "Source time zone" in page.text and "local, zone unknown" in page.text
+    notes = next(f for f in planted_disk.files if f.path == "/notes.txt")
+    shown = client.get(f"/evidence/{item_id}/timeline", params={"q": "notes.txt"}).text
+    assert notes.path in shown
+    notes_rows = [r for r in rows if r["path"] == notes.path]
+    assert _total(shown) == len(notes_rows) and notes_rows
+    for r in notes_rows:  # ext4 stores UTC: shown as the instant, in UTC
+        assert f"{r['utc']} UTC" in shown
+    readme = [r for r in rows if r["path"] == "/README.TXT"]
+    dutch = client.get(f"/evidence/{item_id}/timeline", params={"q": "readme", "lang": "nl"}).text
+    assert "lokaal, zone onbekend" in dutch and "Tijdlijn" in dutch
+    assert all(f"{r['wall_clock']} <em>(lokaal, zone onbekend)" in dutch for r in readme)
+    assert "+00:00" not in dutch  # FAT wall clocks never shown as UTC
+
+    births = client.get(f"/evidence/{item_id}/timeline", params={"kind": "b"}).text
+    expected_b = [r for r in rows if "b" in r["macb"]]
+    assert 0 < _total(births) == len(expected_b) < len(rows)
+    day = min((r["utc"] or r["wall_clock"])[:10] for r in rows)
+    early = client.get(f"/evidence/{item_id}/timeline", params={"to": day}).text
+    expected_day = [r for r in rows if (r["utc"] or r["wall_clock"])[:10] <= day]
+    assert 0 < _total(early) == len(expected_day) < len(rows)
+
+    monkeypatch.setattr(timeline, "PAGE_SIZE", 7)
+    seen: list[str] = []
+    pages = -(-len(rows) // 7)
+    for number in range(1, pages + 1):
+        text = client.get(f"/evidence/{item_id}/timeline", params={"page": number}).text
+        assert f"Pagina {number} / {pages}" in text
+        seen += re.findall(r'<tr data-macb="', text)
+    assert len(seen) == len(rows)
+    assert client.get(f"/evidence/{item_id}/timeline", params={"from": "x"}).status_code in (
+        400,
+        422,
+    )
+
+
+def test_other_zone_cannot_read_the_timeline(
+    processed: str, new_client: Callable[[], TestClient], make_lab: Callable[..., Lab]
+) -> None:
+    other = new_client()
+    login(other, "polder_inv")
+    answer = other.get(f"/evidence/{processed}/timeline")
+    assert answer.status_code in (403, 404)
+    assert "notes.txt" not in answer.text
+    denied = [
+        e for e in make_lab("dpo").audit_log() if e.username == "polder_inv" and not e.allowed
+    ]
+    assert len(denied) == 1 and denied[0].operation == "derived.read"
+    assert other.get(f"/evidence/{processed}/timeline.csv").status_code in (403, 404)
