@@ -114,3 +114,38 @@ def test_other_zone_cannot_read_the_timeline(
     ]
     assert len(denied) == 1 and denied[0].operation == "derived.read"
     assert other.get(f"/evidence/{processed}/timeline.csv").status_code in (403, 404)
+
+
+def test_timeline_with_a_source_zone_shows_local_times_converted(
+    client: TestClient, make_lab: Callable[..., Lab], planted_disk: PlantedManifest
+) -> None:
+    """Processed with Europe/Brussels: the zone is stated and a FAT wall clock is shown with
+    its UTC instant (the wall clock read in that zone), never as "zone unknown"."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from lccu.storage import open_store
+    from lccu.tasks import drain, submit
+
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Timeline with a zone")
+    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
+    submit(lab, item.id, timezone="Europe/Brussels", yara=False, carve="none")
+    store = open_store(lab.settings)
+    try:
+        drain(lab, store)
+    finally:
+        store.close()
+    login(client, "vlas_inv")
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/evidence/{item.id}/timeline.csv").text)))
+    readme = [r for r in rows if r["path"] == "/README.TXT" and r["macb"] == "m"]
+    assert readme and readme[0]["time_kind"] == "local"
+    wall = datetime.fromisoformat(readme[0]["wall_clock"]).replace(
+        tzinfo=ZoneInfo("Europe/Brussels")
+    )
+    assert datetime.fromisoformat(readme[0]["utc"]) == wall
+    page = client.get(
+        f"/evidence/{item.id}/timeline", params={"q": "README", "kind": "m", "lang": "en"}
+    ).text
+    assert 'data-zone="Europe/Brussels"' in page and "local, zone unknown" not in page
+    assert f"{readme[0]['utc']} UTC <em>(local {readme[0]['wall_clock']}, Europe/Brussels)" in page
