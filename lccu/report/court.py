@@ -122,8 +122,12 @@ def _exhibit(lab: Any, item: Any, events: list[dict[str, Any]]) -> dict[str, Any
             "summary": report.get("summary", {}),
             "outcome": report.get("outcome"),
         }
+    # the media hashes as the signed intake event holds them, never the mutable columns
+    signed = lab.signed_intake_hashes(item.id)
     return {
         "item": item,
+        "signed_hashes": signed["hashes"],
+        "tampering": signed["tampering"],
         "intake": intake,
         "verifications": [e for e in mine if e["action"] == "verified"],
         "runs": runs,

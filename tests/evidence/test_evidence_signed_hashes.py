@@ -80,3 +80,24 @@ def test_swapped_object_and_hash_columns(make_lab: Callable[..., Lab], image_fil
     result = CliRunner().invoke(cli, ["evidence", "verify", item.id], env=env)
     assert result.exit_code == 1, result.output
     assert "DOES NOT MATCH" in result.output and "TAMPERING" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_court_report_shows_the_signed_hashes_and_the_tampering(
+    make_lab: Callable[..., Lab], image_file: Path
+) -> None:
+    """The court report names the media hashes of the signed intake event; hash columns
+    changed in the database do not reach it, and the disagreement is printed as tampering."""
+    from lccu.report.court import court_report_data, render_court_html
+
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Court")
+    item = lab.add_evidence(case.id, image_file, description="disk")
+    original = hashlib.sha256(image_file.read_bytes()).hexdigest()
+    forged = hashlib.sha256(b"other bytes").hexdigest()
+    tamper(lab, "UPDATE evidence_items SET sha256 = :h WHERE id = :i", h=forged, i=item.id)
+    for lang, word in (("en", "Tampering"), ("nl", "Manipulatie")):
+        html = render_court_html(court_report_data(lab, case.id), lang)
+        assert original in html, lang
+        assert f"{word}: evidence_items.sha256 is {forged}" in html, lang
+        assert html.count(forged) == 1, lang  # only inside the tampering finding
