@@ -123,6 +123,9 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+        if engine.dialect.name == "sqlite":  # rows a migration scrubbed (0014): out of the WAL
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     except SQLAlchemyError as exc:
         raise ConfigError(f"cannot upgrade the case database {_shown(engine)}: {exc}") from exc
     return state.current, state.head

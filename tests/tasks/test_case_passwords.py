@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, select, text
 
+from lccu.evidence.db import make_engine
 from lccu.testing.archives import CASE_PASSWORD, ArchiveDisk, build_archive_disk
 from tests.tasks.conftest import Unit
 from tests.tasks.helpers import load_report
@@ -29,13 +30,17 @@ def disk(tmp_path_factory: pytest.TempPathFactory) -> ArchiveDisk:
     return built
 
 
-def _database_text(lab: Any) -> str:
+def _database_text(url: str) -> str:
     """Every row of every table (run options, custody, audit, ...), as text."""
+    engine = make_engine(url)
     meta = MetaData()
-    meta.reflect(lab.db.engine)
-    with lab.db.engine.connect() as conn:
-        return "\n".join(repr(row) for table in meta.sorted_tables
-                         for row in conn.execute(select(table)))
+    meta.reflect(engine)
+    try:
+        with engine.connect() as conn:
+            return "\n".join(repr(row) for table in meta.sorted_tables
+                             for row in conn.execute(select(table)))
+    finally:
+        engine.dispose()
 
 
 def _files_holding(root: Path) -> list[Path]:
@@ -65,7 +70,7 @@ def _check(unit: Unit, disk: ArchiveDisk, lab: Any, evidence: str,
     assert [m["sha256"] for m in opened] == [locked.members["photo.jpg"]]
     assert opened[0]["exported"]  # the encrypted member was extracted to the store
     assert SECRET not in json.dumps(report).encode()
-    assert CASE_PASSWORD not in _database_text(lab)
+    assert CASE_PASSWORD not in _database_text(lab.settings.database_url)
     again = lccu(unit, "status", evidence, "--json")
     assert again.returncode == 0 and CASE_PASSWORD not in again.stdout
     # LCCU_HOME: the SQLite database, the local store (evidence, every derived object, the
@@ -90,3 +95,27 @@ def test_worker_run_keeps_passwords_out(unit: Unit, workers, disk: ArchiveDisk,
     assert {s["worker"] for s in status["stages"]} != {None}
     _check(unit, disk, lab, evidence, status)
     assert _files_holding(tmp_path) == [tmp_path / "case.txt"]  # worker logs are clean
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_upgrade_scrubs_old_plaintext_lists(unit: Unit, disk: ArchiveDisk,
+                                            tmp_path: Path) -> None:
+    """A run stored before migration 0014 with its list in plain text: `lccu db upgrade`
+    removes it from the options (and from the SQLite file's bytes)."""
+    lab, _evidence, status = _process(unit, disk, tmp_path, LCCU_REDIS_URL="")
+    with lab.db.engine.begin() as conn:
+        options = json.loads(conn.execute(text("SELECT options FROM processing_runs WHERE "
+                                               "id = :i"), {"i": status["run"]}).scalar())
+        options.pop("passwords_ref", None)
+        options["passwords"] = ["wrong-one", CASE_PASSWORD]
+        conn.execute(text("UPDATE processing_runs SET options = :o WHERE id = :i"),
+                     {"o": json.dumps(options), "i": status["run"]})
+        conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+    lab.db.dispose()
+    assert CASE_PASSWORD in _database_text(lab.settings.database_url)
+    upgraded = lccu(unit, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert CASE_PASSWORD not in _database_text(lab.settings.database_url)
+    database = Path(lab.settings.database_url.removeprefix("sqlite:///"))
+    assert [p for p in _files_holding(database.parent) if p.name.startswith(database.name)] \
+        == []
