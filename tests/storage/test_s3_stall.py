@@ -68,11 +68,13 @@ def thawed(weed: PrivateWeed) -> Iterator[PrivateWeed]:
 
 
 def stored_objects(settings: Settings) -> list[str]:
-    """Every object version in the evidence bucket (read with the server running)."""
+    """Every evidence object version in the evidence bucket (read with the server running);
+    the custody and audit anchors locked beside them under ``anchors/`` are not evidence."""
     client = make_client(settings)
     return [
         f"{o.object_name}@{o.version_id}"
         for o in client.list_objects(settings.s3_bucket, recursive=True, include_version=True)
+        if not o.object_name.startswith("anchors/")
     ]
 
 

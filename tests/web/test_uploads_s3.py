@@ -50,11 +50,13 @@ def case_id(make_lab: Callable[..., Lab]) -> str:
 
 
 def versions(settings: Settings) -> list[str]:
-    """Every object version in the evidence bucket (locked versions included)."""
+    """Every evidence object version in the evidence bucket (locked versions included); the
+    custody and audit anchors locked beside them under ``anchors/`` are not evidence."""
     store = open_store(settings)
     client = store.client  # type: ignore[attr-defined]
     return [f"{o.object_name}@{o.version_id}" for o in client.list_objects(
-        settings.s3_bucket, include_version=True, recursive=True)]
+        settings.s3_bucket, include_version=True, recursive=True)
+        if not o.object_name.startswith("anchors/")]
 
 
 
