@@ -60,7 +60,7 @@ def evidence() -> None:
                    "recorded in custody, used for FAT/exFAT/ISO 9660 local times.")
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def evidence_add(state: State, case_ref: str, paths: tuple[Path, ...], md5: str | None,
+def evidence_add(state: State, /, case_ref: str, paths: tuple[Path, ...], md5: str | None,
                  sha1: str | None, sha256: str | None, acquired_at: str | None,
                  timezone: str | None, as_json: bool, **fields: object) -> None:
     """Take in one acquisition: PATH is the image, or the first file of a multi-file one
