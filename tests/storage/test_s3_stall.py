@@ -27,6 +27,8 @@ from lccu.storage import open_store
 from lccu.storage.s3 import make_client
 from lccu.testing.weed import PrivateWeed
 
+pytestmark = pytest.mark.xdist_group("timed")  # stalls and restarts: one timed test at once
+
 TIMEOUT = 5.0  # not less: a loaded machine's SeaweedFS may take seconds for a 16 MiB part
 #: what a stalled call may take at most here: the timeout, an abort that stalls as long,
 #: and a loaded machine (before the timeouts, a stalled intake took over 3 minutes)

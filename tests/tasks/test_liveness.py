@@ -22,6 +22,8 @@ from lccu.testing.pytest_services import S3Endpoint
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 from tests.tasks.helpers import processed_events
 
+pytestmark = pytest.mark.xdist_group("timed")  # bounded delays: one timed test at once
+
 LEASE = 4
 #: docs/workers.md: a stage of a dead worker runs elsewhere at most 2.5 leases after the
 #: death while a worker with a free thread runs; the fresh worker here needs time to start
@@ -71,7 +73,7 @@ def _unix(stamp: str) -> float:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@pytest.mark.parametrize("stage", ["hash", "carve"])  # files, yara, report: same path, 17 s each
+@pytest.mark.parametrize("stage", ["hash", "files", "carve", "yara", "report"])
 def test_worker_killed_mid_stage_alone_then_fresh_worker_completes(
     unit: Unit, workers, s3_endpoint: S3Endpoint, planted_disk: PlantedManifest, stage: str
 ) -> None:

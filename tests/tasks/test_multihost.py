@@ -19,7 +19,7 @@ import pytest
 from lccu.testing.hosts import Hosts, hosts, json_of
 from lccu.testing.images import PlantedManifest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timed")]  # one timed test at once
 LEASE = "4"
 SEGMENT = str(16 * 1024 * 1024)
 ZONES = {"vlas_inv": "PZ Vlas", "polder_inv": "PZ Polder"}

@@ -18,6 +18,8 @@ from lccu.testing.images import PlantedManifest
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 from tests.tasks.helpers import processed_events
 
+pytestmark = pytest.mark.xdist_group("timed")  # stalls and restarts: one timed test at once
+
 
 class PrivateRedis:
     """A throw-away redis-server on a free loopback port, restartable on that port."""

@@ -18,6 +18,8 @@ from lccu.testing.images import PlantedManifest
 from lccu.testing.weed import PrivateWeed
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 
+pytestmark = pytest.mark.xdist_group("timed")  # stalls and restarts: one timed test at once
+
 TIMEOUT = 5.0  # not less: a loaded machine's SeaweedFS may take seconds for a 16 MiB part
 
 

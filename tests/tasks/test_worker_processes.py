@@ -25,6 +25,8 @@ from lccu.testing.images import PlantedManifest, build_mbr_fat32_ext4
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 from tests.tasks.helpers import carved_set, file_set, load_report, processed_events, yara_set
 
+pytestmark = pytest.mark.xdist_group("timed")  # signals, killed children: one timed test at a time
+
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 READY = b"lccu worker: 1 thread(s) on lccu"
 
@@ -269,15 +271,16 @@ def test_sigterm_during_a_restart_delay_is_a_clean_stop(
 class _Lines(threading.Thread):
     """Collects a process's stdout lines as they come."""
 
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
+    def __init__(self, proc: subprocess.Popen[str], *, stderr: bool = False) -> None:
         super().__init__(daemon=True)
         self.proc = proc
+        self.stream = proc.stderr if stderr else proc.stdout
         self.lines: list[str] = []
         self.start()
 
     def run(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        assert self.stream is not None
+        for line in self.stream:
             self.lines.append(line)
 
     def headers(self, run_id: str) -> list[str]:
@@ -346,7 +349,7 @@ def test_status_watch_ctrl_c_is_a_message_not_a_traceback(unit: Unit,
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     sub = submit(unit.lab("vlas_inv"), evidence, rules=[unit.rules])
     watch = _watch(unit, evidence)
-    out = _Lines(watch)
+    out, errors = _Lines(watch), _Lines(watch, stderr=True)  # both pipes drained
     wait_until(lambda: out.headers(sub.run_id) or watch.poll() is not None, 30,
                "the first status")
     time.sleep(0.5)  # also while it sleeps between refreshes, not only while it prints
@@ -356,8 +359,8 @@ def test_status_watch_ctrl_c_is_a_message_not_a_traceback(unit: Unit,
     finally:
         if watch.poll() is None:
             watch.kill()
-    assert watch.stderr is not None
-    err = watch.stderr.read()
+    errors.join(timeout=5)
+    err = "".join(errors.lines)
     assert code == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip() == "lccu status: stopped watching (Ctrl-C); the runs go on without it"
