@@ -287,11 +287,18 @@ class _Lines(threading.Thread):
         return [line for line in self.lines if line.startswith(f"run {run_id}")]
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT as a user's terminal delivers it. An ignored SIGINT
+    survives exec, and Python then installs no KeyboardInterrupt handler; the full suite's
+    process can carry one (the watch then never saw Ctrl-C: passes alone, hung in the suite)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _watch(unit: Unit, evidence: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "lccu.cli.main", "status", evidence, "--watch"],
         env={**os.environ, **unit.env, "LCCU_USER": "vlas_inv"}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def _reads(unit: Unit) -> dict[str, int]:
