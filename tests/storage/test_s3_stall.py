@@ -25,6 +25,7 @@ from lccu.config import Settings
 from lccu.errors import StoreUnavailable
 from lccu.storage import open_store
 from lccu.storage.s3 import make_client
+from lccu.testing.keys import KEY_ENV
 from lccu.testing.weed import PrivateWeed
 
 pytestmark = pytest.mark.xdist_group("timed")  # stalls and restarts: one timed test at once
@@ -83,6 +84,7 @@ def stored_objects(settings: Settings) -> list[str]:
 def env_of(settings: Settings, user: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
     env.update(
+        **KEY_ENV,
         LCCU_HOME=str(settings.home),
         LCCU_DATABASE_URL=settings.database_url,
         LCCU_S3_ENDPOINT=str(settings.s3_endpoint),

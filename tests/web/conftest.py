@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import dataclasses
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -26,6 +28,13 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("lccu.web.auth._hasher",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def lab_settings(lab_settings: Settings) -> Settings:
+    """Every user's signing key encrypted with their web password PASSWORD (the usual case:
+    the login unlocks it for the session); tests of another passphrase set one themselves."""
+    return dataclasses.replace(lab_settings, passphrase=PASSWORD, new_passphrase=PASSWORD)
 
 
 @pytest.fixture
