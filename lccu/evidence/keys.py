@@ -288,6 +288,18 @@ class KeyStore:
     def sign(self, username: str, message: bytes) -> str:
         return self.load(username).sign(message).hex()
 
+    def held(self, username: str) -> Ed25519PrivateKey | None:
+        """``username``'s key if unlocked in this store (to hand to work done on their
+        behalf, such as embedded processing started from the web), else None."""
+        return self._unlocked.get(username)
+
+    def forget_unless(self, username: str, key_id: str) -> None:
+        """Drop ``username``'s unlocked key unless it is ``key_id`` (the registered one): a
+        key rotated since it was unlocked (a long web session) must not sign again."""
+        held = self._unlocked.get(username)
+        if held is not None and key_id_of(public_key_hex(held.public_key())) != key_id:
+            del self._unlocked[username]
+
     def is_unlocked(self, username: str) -> bool:
         """Whether ``username``'s key is unlocked in this store (signing asks nothing)."""
         return username in self._unlocked

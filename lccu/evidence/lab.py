@@ -187,8 +187,9 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         return user.key_id
 
     def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:
-        event = append_event(session, case, self.actor, self._signing_key_id(session),
-                             self.keys, action, **fields)
+        key_id = self._signing_key_id(session)
+        self.keys.forget_unless(self.actor.username, key_id)  # rotated since unlocked
+        event = append_event(session, case, self.actor, key_id, self.keys, action, **fields)
         return {"case_id": case.id, "seq": event.seq, "event_hash": event.event_hash}
 
     def _key_ring(self, session: Session,

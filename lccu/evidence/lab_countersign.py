@@ -77,6 +77,7 @@ class LabCountersign(LabBase):
             if earlier is not None:
                 raise InvalidInput(f"event {seq} was already countersigned as {role} by "
                                    f"{earlier.signer} at {earlier.signed_at}")
+            self.keys.forget_unless(me, registered)  # rotated since it was unlocked
             key = self.keys.load(me)
             key_id = key_id_of(public_key_hex(key.public_key()))
             if key_id != registered:

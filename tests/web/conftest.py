@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import dataclasses
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI

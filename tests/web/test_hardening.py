@@ -158,7 +158,7 @@ def test_cli_lists_and_revokes_own_tokens(client: TestClient, app: FastAPI,
         theirs = _new_token(other, login(other, "polder_inv"))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("LCCU_")},
            "LCCU_HOME": str(unit.home), "LCCU_DATABASE_URL": unit.database_url,
-           "LCCU_USER": "vlas_inv", **KEY_ENV}
+           "LCCU_USER": "vlas_inv", **KEY_ENV, "LCCU_PASSPHRASE": PASSWORD}
 
     def lccu(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
