@@ -16,7 +16,16 @@ from lccu.errors import (
     NotFound,
     StorageError,
 )
-from lccu.web import api, case_actions, pages, reports, tags_api, timeline, workers
+from lccu.web import (
+    api,
+    case_actions,
+    pages,
+    reports,
+    tags_api,
+    timeline,
+    workers,
+    xzone_api,
+)
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.csrf import CsrfFailed
 from lccu.web.deps import LoginRequired
@@ -102,6 +111,7 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)
+    app.include_router(xzone_api.api)
     app.include_router(workers.pages)
     app.include_router(workers.api)
     return app
