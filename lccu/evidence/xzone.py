@@ -1,4 +1,4 @@
-"""Cross-zone hit/no-hit (migration 0015): which zones take part, the SHA-256 of the files
+"""Cross-zone hit/no-hit (migration 0016): which zones take part, the SHA-256 of the files
 each case offers for correlation, and the disclosure requests between zones.
 
 Only notable files (a notable hash-set hit in a processing report) and files an

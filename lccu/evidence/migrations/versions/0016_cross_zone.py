@@ -2,8 +2,8 @@
 a legal basis), the SHA-256 of the notable and marked files each case offers for
 correlation, and the disclosure requests between zones (see ``lccu.evidence.xzone``).
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
