@@ -19,6 +19,7 @@ from lccu.errors import (
 from lccu.web import (
     api,
     case_actions,
+    files,
     pages,
     reports,
     tags_api,
@@ -108,6 +109,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(case_actions.pages)
     app.include_router(timeline.pages)
+    app.include_router(files.pages)  # before reports': its /evidence/{item}/{path} route
+    app.include_router(files.api)
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)
