@@ -16,7 +16,16 @@ from lccu.errors import (
     NotFound,
     StorageError,
 )
-from lccu.web import api, case_actions, pages, reports, tags_api, timeline, workers
+from lccu.web import (
+    api,
+    case_actions,
+    case_timeline,
+    pages,
+    reports,
+    tags_api,
+    timeline,
+    workers,
+)
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.csrf import CsrfFailed
 from lccu.web.deps import LoginRequired
@@ -99,6 +108,7 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(case_actions.pages)
     app.include_router(timeline.pages)
+    app.include_router(case_timeline.pages)
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)
