@@ -80,6 +80,8 @@ _PHRASES = {
     "tag.add": "tag files of this evidence item",
     "tag.list": "read the tags of this case",
     "tag.remove": "remove tags in this case",
+    "file.list": "list the files of this evidence item",
+    "file.read": "read files of this evidence item",
 }
 
 

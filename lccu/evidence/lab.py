@@ -10,7 +10,8 @@ methods share) and :func:`open_lab`; the methods live in one mixin module per co
 :mod:`~lccu.evidence.lab_items`, :mod:`~lccu.evidence.lab_custody`,
 :mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export`,
 :mod:`~lccu.evidence.lab_audit`, :mod:`~lccu.evidence.lab_hashsets`,
-:mod:`~lccu.evidence.lab_tags` and :mod:`~lccu.evidence.lab_timelines`.
+:mod:`~lccu.evidence.lab_tags`, :mod:`~lccu.evidence.lab_files` and
+:mod:`~lccu.evidence.lab_timelines`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
+from lccu.evidence.lab_files import LabFiles
 from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
@@ -47,7 +49,7 @@ from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabTags, LabTimelines):
+          LabAudit, LabHashSets, LabTags, LabFiles, LabTimelines):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
     def __init__(self, settings: Settings, actor: Actor, db: Database,

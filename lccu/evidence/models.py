@@ -78,6 +78,8 @@ class Case(Base):
     closed_at: Mapped[str | None] = mapped_column(String(40))
     head_seq: Mapped[int] = mapped_column(Integer, default=0)
     head_hash: Mapped[str] = mapped_column(String(64))
+    # migration 0015: the investigative question asked (court report, CASE/UCO export)
+    question: Mapped[str | None] = mapped_column(Text)
 
     zone: Mapped[Zone] = relationship()
     shares: Mapped[list[CaseShare]] = relationship(back_populates="case")
