@@ -304,6 +304,14 @@ class LabFiles(LabBase):
         at a time (never held whole): a file system's file through The Sleuth Kit by its
         inode, a carved item as its range of the image, an archive member (and an NTFS
         alternate stream) from the run's exported copy. Audited once as ``file.read``."""
+        with self.opened_file(evidence, file) as (_info, stream):
+            yield stream
+
+    @contextmanager
+    def opened_file(self, evidence: str, file: int | FileInfo,
+                    purpose: str = "read") -> Iterator[tuple[FileInfo, BinaryIO]]:
+        """:meth:`open_file` with the file's record (what a download names itself by);
+        ``purpose`` (read, download, preview, thumbnail) goes into the audit entry."""
         from lccu.evidence.file_content import open_content_of
         from lccu.evidence.lab_items import container_refs
         from lccu.storage import open_store
@@ -318,10 +326,10 @@ class LabFiles(LabBase):
             refs = container_refs(item)
             self._allow("file.read", case=case, object_type="evidence", object_id=item.id,
                         detail={"file": row.id, "path": row.path, "run": row.run_id,
-                                "sha256": row.sha256})
+                                "sha256": row.sha256, "purpose": purpose})
         store = open_store(self.settings)
         try:
             with open_content_of(store, refs, info, volumes) as stream:
-                yield stream
+                yield info, stream
         finally:
             store.close()

@@ -20,6 +20,8 @@ from lccu.web import (
     api,
     case_actions,
     case_timeline,
+    files,
+    links,
     pages,
     reports,
     tags_api,
@@ -109,6 +111,9 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(case_actions.pages)
     app.include_router(timeline.pages)
     app.include_router(case_timeline.pages)
+    app.include_router(links.pages)
+    app.include_router(files.pages)  # before reports': its /evidence/{item}/{path} route
+    app.include_router(files.api)
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)

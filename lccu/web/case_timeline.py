@@ -64,7 +64,7 @@ def case_timeline_view(state: WebState, user: Principal, case_ref: str, filters:
         store.close()
     for row in selected.rows:
         row["file_url"] = file_url(row["evidence_id"], row["volume"], row["path"],
-                                   row.get("inode"))
+                                   row.get("inode"), row["run"])
     return {"case_id": found.case_id, "case_number": found.case_number,
             "items": [{"exhibit": s.exhibit, "evidence_id": s.evidence_id, "zone": s.zone,
                        "run": s.run_id} for s in sources],

@@ -120,7 +120,7 @@ def timeline_page_view(
     rows = [row for _when_, _n, row in kept[first:depth]]
     for row in rows:
         row["file_url"] = file_url(item_id, row.get("volume", ""), row.get("path", ""),
-                                   row.get("inode"))
+                                   row.get("inode"), run_id)
     pages_count = max(1, -(-total // PAGE_SIZE))
     return {
         "item_id": item_id,

@@ -105,6 +105,15 @@ def test_case_timeline_merges_counts_and_filters(client: TestClient, case: Case)
     link = re.search(r'<a class="file" href="([^"]+)">/notes.txt</a>', notable)
     assert link and html.unescape(link.group(1)).startswith(
         f"/evidence/{disk}/file?volume={tagged[0]['volume']}&path=%2Fnotes.txt&inode=")
+    # the link leads to the file browser's page of that very file
+    followed = client.get(html.unescape(link.group(1)), follow_redirects=False)
+    assert followed.status_code == 303
+    assert re.fullmatch(rf"/evidence/{disk}/files/\d+", followed.headers["location"])
+    detail = client.get(followed.headers["location"], params={"lang": "en"})
+    assert detail.status_code == 200 and "/notes.txt" in detail.text
+    assert tagged[0]["sha256"] and tagged[0]["sha256"] in detail.text
+    missing = client.get(f"/evidence/{disk}/file", params={"volume": 3, "path": "/nope"})
+    assert missing.status_code == 404
 
     births = client.get(f"/cases/{case.id}/timeline", params={"kind": "b", "q": "txt"}).text
     assert _total(births) == sum("b" in r["macb"] and "txt" in r["path"].casefold()
@@ -166,9 +175,8 @@ def test_browser_case_timeline(app: FastAPI, case: Case) -> None:
         page.get_by_role("button", name="Filteren").click()
         expect(rows.first).to_contain_text("/notes.txt")
         expect(rows.first).to_contain_text("opvallend")
-        # the file's page (lccu.web.links.file_url: the file browser serves it)
-        expect(rows.first.get_by_role("link", name="/notes.txt")).to_have_attribute(
-            "href", re.compile(r"^/evidence/[0-9a-f-]+/file\?volume=\d+&path=%2Fnotes.txt"
-                               r"&inode=\d+$"))
         page.screenshot(path=str(ARTIFACTS / "13-case-timeline-notable.png"), full_page=True)
+        rows.first.get_by_role("link", name="/notes.txt").click()  # the file browser's page
+        expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
+        expect(page.locator("main")).to_contain_text("/notes.txt")
         browser.close()
