@@ -324,8 +324,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "back_to_case": {"nl": "Terug naar het dossier", "en": "Back to the case"},
     "no_timeline_yet": {"nl": "nog geen tijdlijn (nog niet verwerkt)",
                         "en": "no timeline yet (not processed)"},
-    "file_type": {"nl": "Bestandstype", "en": "File type"},
-    "any": {"nl": "alle", "en": "any"},
     "deleted_only": {"nl": "alleen verwijderde", "en": "deleted only"},
     "allocated_only": {"nl": "alleen niet-verwijderde", "en": "not deleted only"},
     "marked": {"nl": "Opvallend of gekend", "en": "Notable or known"},
