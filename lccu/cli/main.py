@@ -18,6 +18,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     serve,
     tags,
     timeline,
+    xzone,
 )
 from lccu.cli.app import cli
 

@@ -27,6 +27,7 @@ from lccu.web import (
     tags_api,
     timeline,
     workers,
+    xzone_api,
 )
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.csrf import CsrfFailed
@@ -117,6 +118,7 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)
+    app.include_router(xzone_api.api)
     app.include_router(workers.pages)
     app.include_router(workers.api)
     return app
