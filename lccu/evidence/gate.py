@@ -83,6 +83,16 @@ _PHRASES = {
     "tag.remove": "remove tags in this case",
     "file.list": "list the files of this evidence item",
     "file.read": "read files of this evidence item",
+    "xzone.enable": "enable cross-zone hit/no-hit",
+    "xzone.disable": "disable cross-zone hit/no-hit",
+    "xzone.zones": "list the zones taking part in cross-zone hit/no-hit",
+    "xzone.offer": "offer files of this case for cross-zone hit/no-hit",
+    "xzone.lookup": "ask other zones about this file",
+    "xzone.hits": "ask other zones about the files of this item",
+    "xzone.request": "request a disclosure from another zone",
+    "xzone.requests": "read cross-zone requests",
+    "xzone.grant": "grant this cross-zone request",
+    "xzone.refuse": "refuse this cross-zone request",
 }
 
 

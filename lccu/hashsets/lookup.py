@@ -233,6 +233,20 @@ class HashSetLookup:
             }
 
 
+def notable_sha256s(report: Mapping[str, Any]) -> list[str]:
+    """The SHA-256 of every file, carved file and member of ``report`` in a notable set:
+    what a case offers for cross-zone hit/no-hit (known files never are)."""
+    found = {
+        str(record["sha256"]).lower()
+        for key in LISTS
+        for record in report.get(key) or []
+        if isinstance(record.get("sha256"), str)
+        and len(record["sha256"]) == _HEX["sha256"]
+        and any(hit.get("kind") == "notable" for hit in record.get("hashsets") or [])
+    }
+    return sorted(found)
+
+
 def no_lookup(report: dict[str, Any]) -> None:
     """A report of a scan without hash sets still says so: every ``hashsets`` is empty."""
     annotate(report, {})

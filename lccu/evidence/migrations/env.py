@@ -8,6 +8,7 @@ from alembic import context
 import lccu.evidence.file_index  # file index: 0015
 import lccu.evidence.runstate  # processing runs: migration 0002; workers: 0006
 import lccu.evidence.tags  # file tags: 0013
+import lccu.evidence.xzone  # cross-zone hit/no-hit: 0016
 import lccu.web.models  # noqa: F401  (web credentials, sessions, API tokens: 0003)
 from lccu.evidence.models import Base
 
