@@ -5,6 +5,7 @@ from __future__ import annotations
 from lccu.cli import (  # noqa: F401  (each module registers its commands)
     admin,
     audit,
+    case_timeline,
     cases,
     config,
     custody,

@@ -11,7 +11,8 @@ methods share) and :func:`open_lab`; the methods live in one mixin module per co
 :mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export`,
 :mod:`~lccu.evidence.lab_audit`, :mod:`~lccu.evidence.lab_hashsets`,
 :mod:`~lccu.evidence.lab_tags`, :mod:`~lccu.evidence.lab_marks`,
-:mod:`~lccu.evidence.lab_files` and :mod:`~lccu.evidence.lab_xzone`.
+:mod:`~lccu.evidence.lab_files`, :mod:`~lccu.evidence.lab_xzone` and
+:mod:`~lccu.evidence.lab_timelines`.
 """
 
 from __future__ import annotations
@@ -44,13 +45,15 @@ from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_marks import LabNotableMarks
 from lccu.evidence.lab_runs import LabRuns
 from lccu.evidence.lab_tags import LabTags
+from lccu.evidence.lab_timelines import LabTimelines
 from lccu.evidence.lab_xzone import LabCrossZone
 from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
 from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabFiles, LabCrossZone):
+          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabFiles, LabCrossZone,
+          LabTimelines):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
     def __init__(self, settings: Settings, actor: Actor, db: Database,

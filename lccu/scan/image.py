@@ -35,7 +35,7 @@ from lccu.scan.engines import EngineError, ScanTimeout, match_libyara, match_yar
 from lccu.scan.matching import to_hits
 from lccu.scan.records import Hit, ScanProblem
 from lccu.scan.rules import RuleSet
-from lccu.scan.xpool import ScannerPool, ScannerProcess
+from lccu.scan.xpool import ScannerProcess, shared_pool
 
 MiB = 1024 * 1024
 DEFAULT_SEGMENT = 32 * MiB
@@ -142,7 +142,8 @@ def _scan(
 
     buffer_size = segment_size + overlap + LOOKBEHIND
     use_pool = rules.yarax_blob is not None and workers > 1 and last - first > segment_size
-    pool = ScannerPool(rules.yarax_blob or b"", workers, buffer_size) if use_pool else None
+    # kept for the next scan with these rules (a worker's next task): see lccu.scan.xpool
+    pool = shared_pool(rules.yarax_blob or b"", workers, buffer_size) if use_pool else None
 
     def scan_segment(start: int, end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
         if pool is None:
@@ -176,9 +177,11 @@ def _scan(
         hits: list[Hit] = []
         count = 0
         too_many: list[str] = []
+        asked = False
         try:
             if child is not None:
-                child.send(request)  # the child has its copy: libyara may scan alongside
+                child.send(request)  # the child scans the memory in place, libyara alongside
+                asked = True
             elif rules.yarax is not None:
                 part = _yarax_in_thread(rules, bytes(data), request)
                 hits, count, too_many = part
@@ -189,6 +192,7 @@ def _scan(
                                   limit=max_hits)
                 hits, count, too_many = hits + more, count + n, too_many + found.too_many
             if child is not None:
+                asked = False
                 answer = child.result(timeout)
                 if answer.get("error") == "timeout":
                     raise ScanTimeout(answer["error"])
@@ -210,6 +214,8 @@ def _scan(
             return [], 0, problems
         finally:
             del data, view
+            if asked and child is not None:
+                child.kill()  # its answer was not collected: a new child takes the next segment
         for name in too_many:
             problems.append(ScanProblem(
                 "too_many_matches", target,
@@ -252,8 +258,6 @@ def _scan(
                 "rules or raise max_hits", count=total, details={"kept": max_hits}))
     finally:
         threads.shutdown(wait=True, cancel_futures=True)
-        if pool is not None:
-            pool.close()
 
 
 def _yarax_in_thread(rules: RuleSet, data: bytes,

@@ -19,7 +19,9 @@ from lccu.errors import (
 from lccu.web import (
     api,
     case_actions,
+    case_timeline,
     files,
+    links,
     pages,
     reports,
     tags_api,
@@ -109,6 +111,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(case_actions.pages)
     app.include_router(timeline.pages)
+    app.include_router(case_timeline.pages)
+    app.include_router(links.pages)
     app.include_router(files.pages)  # before reports': its /evidence/{item}/{path} route
     app.include_router(files.api)
     app.include_router(reports.pages)

@@ -59,11 +59,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "container_files": {"nl": "containerbestanden", "en": "container files"},
     "stored_hash_mismatch": {"nl": "hash in de container wijkt af van het medium",
                              "en": "the container's stored hash differs from the media"},
-    "file_hint": {"nl": "Een raw-image, of alle segmenten van één gesplitst raw-image (.001, "
-                        ".002 ...) samen: één stuk overtuiging. E01, VMDK, VHD(X) en QCOW2: "
+    "file_hint": {"nl": "Alle bestanden van één acquisitie samen: een raw-image, alle segmenten "
+                        "van een gesplitst raw-image (.001, .002 ...) of van een E01 (.E01, "
+                        ".E02 ...), een VMDK (descriptor en extents), VHD, VHDX of QCOW2. Eén "
+                        "stuk overtuiging met de hashes van de schijf erin. Een vaste VHD: "
                         "lccu evidence add.",
-                  "en": "One raw image, or every segment of one split raw image (.001, "
-                        ".002 ...) together: one evidence item. E01, VMDK, VHD(X) and QCOW2: "
+                  "en": "Every file of one acquisition together: a raw image, every segment "
+                        "of a split raw image (.001, .002 ...) or of an E01 (.E01, .E02 ...), "
+                        "a VMDK (descriptor and extents), VHD, VHDX or QCOW2. One evidence "
+                        "item with the hashes of the disk inside. A fixed VHD: "
                         "lccu evidence add."},
     "declared_hashes": {"nl": "Opgegeven hashes (van de acquisitie, optioneel)",
                         "en": "Declared hashes (from the acquisition, optional)"},
@@ -319,6 +323,31 @@ STRINGS: dict[str, dict[str, str]] = {
                  "en": "Paging this far is not possible; narrow the filters."},
     "no_events": {"nl": "Geen gebeurtenissen voor deze filters.",
                   "en": "No events for these filters."},
+    # case timeline (issue #17)
+    "case_timeline": {"nl": "Tijdlijn van het dossier", "en": "Case timeline"},
+    "back_to_case": {"nl": "Terug naar het dossier", "en": "Back to the case"},
+    "no_timeline_yet": {"nl": "nog geen tijdlijn (nog niet verwerkt)",
+                        "en": "no timeline yet (not processed)"},
+    "deleted_only": {"nl": "alleen verwijderde", "en": "deleted only"},
+    "allocated_only": {"nl": "alleen niet-verwijderde", "en": "not deleted only"},
+    "marked": {"nl": "Opvallend of gekend", "en": "Notable or known"},
+    "notable_filter": {"nl": "opvallend (getagd of in een opvallende hashset)",
+                       "en": "notable (tagged or in a notable hash set)"},
+    "known_filter": {"nl": "gekend (in een hashset van gekende bestanden)",
+                     "en": "known (in a hash set of known files)"},
+    "notable_mark": {"nl": "opvallend", "en": "notable"},
+    "known_mark": {"nl": "gekend", "en": "known"},
+    "activity": {"nl": "Activiteit in de tijd", "en": "Activity over time"},
+    "per_day": {"nl": "per dag", "en": "per day"},
+    "per_month": {"nl": "per maand", "en": "per month"},
+    "per_year": {"nl": "per jaar", "en": "per year"},
+    "histogram_help": {"nl": "Klik op een staaf om die periode te tonen.",
+                       "en": "Click a bar to show that period."},
+    "local_unknown_order": {
+        "nl": "gebeurtenissen met een lokale tijd van onbekende zone: gerangschikt en "
+              "gefilterd op hun kloktijd, niet als UTC",
+        "en": "events with a local time of unknown zone: ordered and filtered by their "
+              "wall clock, not as UTC"},
 }
 
 
