@@ -52,6 +52,7 @@ _PHRASES = {
     "case.share": "share this case",
     "case.unshare": "revoke a share of this case",
     "case.close": "close this case",
+    "case.question": "set the question of this case",
     "evidence.add": "add evidence to this case",
     "evidence.read": "read this evidence item",
     "evidence.list": "list the evidence of this case",

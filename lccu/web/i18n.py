@@ -30,6 +30,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "zone": {"nl": "Zone", "en": "Zone"},
     "status": {"nl": "Status", "en": "Status"},
     "reference": {"nl": "Referentie (PV / magistraat)", "en": "Reference (PV / magistrate)"},
+    "question": {"nl": "Gestelde onderzoeksvraag", "en": "Question asked"},
     "shared": {"nl": "gedeeld", "en": "shared"},
     "court_report": {"nl": "Verslag voor de rechtbank (PDF)", "en": "Report for court (PDF)"},
     "court_report_html": {"nl": "als HTML", "en": "as HTML"},
@@ -59,11 +60,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "container_files": {"nl": "containerbestanden", "en": "container files"},
     "stored_hash_mismatch": {"nl": "hash in de container wijkt af van het medium",
                              "en": "the container's stored hash differs from the media"},
-    "file_hint": {"nl": "Een raw-image, of alle segmenten van één gesplitst raw-image (.001, "
-                        ".002 ...) samen: één stuk overtuiging. E01, VMDK, VHD(X) en QCOW2: "
+    "file_hint": {"nl": "Alle bestanden van één acquisitie samen: een raw-image, alle segmenten "
+                        "van een gesplitst raw-image (.001, .002 ...) of van een E01 (.E01, "
+                        ".E02 ...), een VMDK (descriptor en extents), VHD, VHDX of QCOW2. Eén "
+                        "stuk overtuiging met de hashes van de schijf erin. Een vaste VHD: "
                         "lccu evidence add.",
-                  "en": "One raw image, or every segment of one split raw image (.001, "
-                        ".002 ...) together: one evidence item. E01, VMDK, VHD(X) and QCOW2: "
+                  "en": "Every file of one acquisition together: a raw image, every segment "
+                        "of a split raw image (.001, .002 ...) or of an E01 (.E01, .E02 ...), "
+                        "a VMDK (descriptor and extents), VHD, VHDX or QCOW2. One evidence "
+                        "item with the hashes of the disk inside. A fixed VHD: "
                         "lccu evidence add."},
     "declared_hashes": {"nl": "Opgegeven hashes (van de acquisitie, optioneel)",
                         "en": "Declared hashes (from the acquisition, optional)"},
