@@ -31,7 +31,7 @@ from lccu.fs import (
     walk,
 )
 from lccu.fs.volume_times import stores_local
-from lccu.fs.walk import listing_budget
+from lccu.fs.walk import listing_budget as listing_budget  # re-exported (callers import it here)
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.sink import DirectorySink
 
