@@ -14,6 +14,7 @@ the scratch SQLite database ``lccu scan --hashset FILE`` loads its files into.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ class HashSetStore:
         if not path.is_file():
             raise InvalidInput(f"hash set file {path} does not exist or is not a file")
         fmt, parse = parser_for(fmt, path)
-        set_id = self._new_version(name, kind, fmt, path, description, imported_by)
+        set_id = self._new_version(name, kind, fmt, path.name, description, imported_by)
         try:
             return self._load(set_id, path, parse, progress, batch)
         except BaseException:
@@ -157,7 +158,8 @@ class HashSetStore:
             raise
 
     def _new_version(
-        self, name: str, kind: str, fmt: str, path: Path, description: str | None, imported_by: str
+        self, name: str, kind: str, fmt: str, source: str, description: str | None,
+        imported_by: str,
     ) -> int:
         for _attempt in range(10):
             try:
@@ -176,7 +178,7 @@ class HashSetStore:
                         kind=kind,
                         description=description,
                         format=fmt,
-                        source=path.name,
+                        source=source,
                         state="importing",
                         entries=0,
                         hashes=0,
@@ -279,6 +281,84 @@ class HashSetStore:
             version.source_sha256 = sha256
             version.finished_at = format_time(utc_now())
             return HashSetInfo.of(version, active=True)
+
+    def extend(
+        self,
+        name: str,
+        additions: Sequence[tuple[bytes, str | None]],
+        *,
+        entries: int,
+        kind: str = "notable",
+        description: str | None = None,
+        imported_by: str,
+        source: str,
+    ) -> HashSetInfo:
+        """The next version of ``name``: every hash of its active version plus
+        ``additions`` (digest, category), e.g. the files a unit admin approved; ``entries``
+        is how many entries (files) the additions are. A new version, never a change to
+        one a report already names."""
+        name = check_name(name)
+        if kind not in KINDS:
+            raise InvalidInput(f"kind must be known or notable, not {kind!r}")
+        bad = [d for d, _c in additions if len(d) not in DIGEST_SIZES]
+        if bad or not additions:
+            raise InvalidInput("additions must be MD5, SHA-1 or SHA-256 digests")
+        previous = next((v for v in self.versions(name) if v.active), None)
+        if previous is not None and previous.kind != kind:
+            raise InvalidInput(f"hash set {name!r} is a {previous.kind} set, not {kind}")
+        if description is None and previous is not None:
+            description = previous.description
+        set_id = self._new_version(name, kind, "marks", source, description, imported_by)
+        table = rows_table(set_id)
+        try:
+            categories = list(previous.categories) if previous is not None else []
+            types = set(previous.hash_types) if previous is not None else set()
+            if previous is not None:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(
+                        f"INSERT INTO {table} (digest, category) "
+                        f"SELECT digest, category FROM {rows_table(previous.id)}"
+                    )
+            pending: list[tuple[bytes, int | None]] = []
+            for digest, category in additions:
+                code = None
+                if category is not None:
+                    if category not in categories:
+                        categories.append(category)
+                    code = categories.index(category)
+                pending.append((digest, code))
+                types.add(DIGEST_SIZES[len(digest)])
+            self._write(
+                f"INSERT INTO {table} (digest, category) VALUES ({self._mark}, {self._mark})",
+                pending,
+            )
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f"CREATE INDEX ix_{table}_digest ON {table} (digest, category)"
+                )
+                content = hashlib.sha256()
+                for digest, code in conn.exec_driver_sql(
+                    f"SELECT digest, category FROM {table} ORDER BY digest, category"
+                ):
+                    label = "" if code is None else categories[code]
+                    content.update(f"{bytes(digest).hex()},{label}\n".encode())
+                hashes = int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+            with self._session() as session, session.begin():
+                version = session.get(HashSetVersion, set_id)
+                assert version is not None
+                version.state = "ready"
+                version.entries = (previous.entries if previous is not None else 0) + entries
+                version.hashes = hashes
+                version.hash_types = json.dumps(
+                    sorted(types, key=("md5", "sha1", "sha256").index)
+                )
+                version.categories = json.dumps(categories)
+                version.source_sha256 = content.hexdigest()
+                version.finished_at = format_time(utc_now())
+                return HashSetInfo.of(version, active=True)
+        except BaseException:
+            self._drop(set_id)
+            raise
 
     @staticmethod
     def _category(row: Entry, categories: dict[str, int]) -> int | bool | None:

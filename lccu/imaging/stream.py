@@ -177,10 +177,11 @@ class ImageStream(io.RawIOBase):
         return target
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        """Fill ``buffer``: whole blocks straight from a source that can read into memory
-        (``read_into``, a local file), past the cache; the rest a block at a time through
-        it. A large read (a YARA segment, a hash block) thus never exists twice in memory
-        and does not push the blocks a file-system walk reuses out of the cache."""
+        """Fill ``buffer``. A read of at least a block from a source that can read into
+        memory (``read_into``, a local file) goes straight into ``buffer``, past the cache;
+        other reads go a block at a time through the cache. A large read (a YARA segment, a
+        hash block) thus never exists twice in memory and does not fill the cache with
+        blocks nobody reads again (each unaligned segment would leave two)."""
         self._check_open()
         view = memoryview(buffer).cast("B")
         direct = getattr(self.source, "read_into", None)
@@ -188,9 +189,8 @@ class ImageStream(io.RawIOBase):
         while got < len(view) and self._pos < self.size:
             want = min(len(view) - got, self.size - self._pos)
             within = self._pos % self.block_size
-            whole = want - want % self.block_size
-            if direct is not None and within == 0 and whole:
-                n = self._direct(direct, self._pos, view[got : got + whole])
+            if direct is not None and len(view) >= self.block_size:
+                n = self._direct(direct, self._pos, view[got : got + want])
             else:
                 data = self.pread(self._pos, min(want, self.block_size - within))
                 n = len(data)

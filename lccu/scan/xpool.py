@@ -124,17 +124,28 @@ class ScannerProcess:
 
 
 class ScannerPool:
-    """``count`` scanner processes for image scans; each started on first use. A dead child is
-    replaced when it is next needed; a retired pool ends each child as it comes back."""
+    """Up to ``count`` scanner processes for image scans, ``start`` of them allowed at first
+    (:meth:`grow` allows one more); each started on first use. A dead child is replaced when
+    it is next needed; a retired pool ends each child as it comes back."""
 
-    def __init__(self, blob: bytes, count: int, size: int) -> None:
-        self._blob, self._size = blob, size
+    def __init__(self, blob: bytes, count: int, size: int, start: int | None = None) -> None:
+        self._blob, self._size, self._count = blob, size, count
         self._free: queue.Queue[ScannerProcess | None] = queue.Queue()
         self._all: list[ScannerProcess] = []
         self._lock = threading.Lock()
         self._retired = False
-        for _ in range(count):
+        self.places = max(1, min(count, count if start is None else start))
+        for _ in range(self.places):
             self._free.put(None)  # a place for a child, started when first taken
+
+    def grow(self) -> bool:
+        """Allow one more child (up to ``count``); True if allowed."""
+        with self._lock:
+            if self._retired or self.places >= self._count:
+                return False
+            self.places += 1
+        self._free.put(None)
+        return True
 
     @contextmanager
     def child(self) -> Iterator[ScannerProcess]:
@@ -190,9 +201,9 @@ _pools: dict[tuple[str, int, int], ScannerPool] = {}
 _pools_lock = threading.Lock()
 
 
-def shared_pool(blob: bytes, count: int, size: int) -> ScannerPool:
-    """This process's pool for these serialized rules, ``count`` children and segment buffer
-    ``size``, kept for later scans; any other pool is retired."""
+def shared_pool(blob: bytes, count: int, size: int, start: int | None = None) -> ScannerPool:
+    """This process's pool for these serialized rules, up to ``count`` children (``start`` at
+    first) and segment buffer ``size``, kept for later scans; any other pool is retired."""
     key = (hashlib.sha256(blob).hexdigest(), count, size)
     with _pools_lock:
         pool = _pools.get(key)
@@ -200,7 +211,7 @@ def shared_pool(blob: bytes, count: int, size: int) -> ScannerPool:
             for old in _pools.values():
                 old.close()
             _pools.clear()
-            pool = _pools[key] = ScannerPool(blob, count, size)
+            pool = _pools[key] = ScannerPool(blob, count, size, start)
         return pool
 
 

@@ -31,6 +31,8 @@ State = Annotated[WebState, Depends(web)]
 class NewCase(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     reference: str | None = Field(default=None, max_length=200)
+    question: str | None = Field(default=None, max_length=4000,
+                                 description="the investigative question asked")
 
 
 class UploadFile(BaseModel):
@@ -73,7 +75,8 @@ def list_cases(user: User, state: State, page: Annotated[int, Query(ge=1, le=MAX
 
 @router.post("/cases", status_code=201)
 def create_case(body: NewCase, user: User, state: State) -> dict[str, Any]:
-    return state.lab(user.actor).create_case(body.title, reference=body.reference).as_dict()
+    return state.lab(user.actor).create_case(body.title, reference=body.reference,
+                                             question=body.question).as_dict()
 
 
 @router.get("/cases/{ref}")

@@ -30,6 +30,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "zone": {"nl": "Zone", "en": "Zone"},
     "status": {"nl": "Status", "en": "Status"},
     "reference": {"nl": "Referentie (PV / magistraat)", "en": "Reference (PV / magistrate)"},
+    "question": {"nl": "Gestelde onderzoeksvraag", "en": "Question asked"},
     "shared": {"nl": "gedeeld", "en": "shared"},
     "court_report": {"nl": "Verslag voor de rechtbank (PDF)", "en": "Report for court (PDF)"},
     "court_report_html": {"nl": "als HTML", "en": "as HTML"},

@@ -140,9 +140,11 @@ def new_case_form(request: Request, user: User) -> HTMLResponse:
 def new_case(request: Request, user: User, state: State,
              title: Annotated[str, Form(max_length=300)],
              reference: Annotated[str, Form(max_length=200)] = "",
+             question: Annotated[str, Form(max_length=4000)] = "",
              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(user, csrf)
-    info = state.lab(user.actor).create_case(title, reference=reference.strip() or None)
+    info = state.lab(user.actor).create_case(title, reference=reference.strip() or None,
+                                             question=question.strip() or None)
     return RedirectResponse(f"/cases/{quote(info.id)}", status_code=303)
 
 

@@ -169,3 +169,22 @@ def test_large_readinto_makes_no_second_copy(tmp_path: Path, direct: bool) -> No
         assert peak < 6 * 1024 * 1024
         s.seek(len(data) - 10)
         assert s.readinto(buffer) == 10 and buffer[:10] == data[-10:]
+
+
+def test_large_reads_from_a_local_file_leave_the_cache_alone(tmp_path: Path) -> None:
+    """Unaligned segment-sized reads of a local file (YARA's, with their look-behind) put no
+    block in the cache: it keeps what small reads (a file-system walk) put there."""
+    data = random.Random(6).randbytes(9 * 1024 * 1024)
+    path = tmp_path / "seg.raw"
+    path.write_bytes(data)
+    with ImageStream(FileSource(path), block_size=1024 * 1024, cache_blocks=8,
+                     read_ahead=0) as s:
+        s.seek(100)
+        assert s.read(10) == data[100:110]  # a small read is cached
+        assert len(s.cache) == 1
+        buffer = bytearray(3 * 1024 * 1024 + 512)
+        for offset in (1024 * 1024 - 256, 4 * 1024 * 1024 - 256):
+            s.seek(offset)
+            assert s.readinto(buffer) == len(buffer)
+            assert buffer == data[offset : offset + len(buffer)]
+        assert len(s.cache) == 1

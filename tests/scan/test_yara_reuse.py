@@ -99,3 +99,27 @@ def test_scanner_processes_serve_the_next_scan_with_the_same_rules(
     assert started  # the scan ran YARA-X in scanner processes
     assert scan() == [10, 300 * KiB, 700 * KiB]
     assert _xworkers() - before == started  # the same processes, still alive
+
+
+def test_a_pool_grows_one_child_at_a_time_up_to_its_count() -> None:
+    """A pool that starts with one scanner process hands out one at a time until grow()
+    allows another, never more than its count (a mixed rule set starts with one child and
+    grows only when YARA-X is the slower side)."""
+    import queue as queue_module
+
+    from lccu.scan.xpool import ScannerPool
+
+    pool = ScannerPool(b"", 2, 1024, start=1)
+    assert pool.places == 1 and pool._free.qsize() == 1
+    assert pool.grow() and pool.places == 2 and pool._free.qsize() == 2
+    assert not pool.grow() and pool.places == 2
+    pool.close()
+    assert not pool.grow()
+    taken = [pool._free.get_nowait(), pool._free.get_nowait()]
+    assert taken == [None, None]
+    try:
+        pool._free.get_nowait()
+    except queue_module.Empty:
+        pass
+    else:
+        raise AssertionError("more places than the pool's count")

@@ -143,3 +143,17 @@ def test_file_browser_gallery_and_download(
     assert audit.count(("polder_inv", "file.list", False)) == 3
     assert audit.count(("polder_inv", "file.read", False)) == 3
     assert ("polder_inv", "file.read", True) not in audit
+
+
+def test_new_case_form_takes_the_question(client: TestClient,
+                                          make_lab: Callable[..., Lab]) -> None:
+    """The question asked, typed in the new-case form, is the case's and on its page."""
+    csrf = login(client, "vlas_inv")
+    made = client.post("/cases/new", data={"csrf": csrf, "title": "Vraag",
+                                           "question": "Wie <b>verkocht</b> de kaarten?"},
+                       follow_redirects=False)
+    assert made.status_code == 303, made.text
+    page = client.get(made.headers["location"], params={"lang": "nl"}).text
+    assert "Gestelde onderzoeksvraag: Wie &lt;b&gt;verkocht&lt;/b&gt; de kaarten?" in page
+    (case,) = make_lab("vlas_inv").list_cases()
+    assert case.question == "Wie <b>verkocht</b> de kaarten?"
