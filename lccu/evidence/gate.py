@@ -73,6 +73,7 @@ _PHRASES = {
     "user.list": "list users",
     "audit.read": "read the audit log",
     "audit.verify": "verify the audit log",
+    "audit.export": "export the audit log",
     "password.set": "set this password",
     "hashset.import": "import hash sets",
     "workers.read": "see the workers",
