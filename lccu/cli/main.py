@@ -12,6 +12,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     db,
     evidence,
     hashset,
+    notable,
     process,
     report,
     scan,

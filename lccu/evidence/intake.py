@@ -270,6 +270,14 @@ def prepare(lab: LabBase, case_ref: str, *, source_name: str, size: int, facts: 
     with lab.db.session() as session:
         case = lab._case_for(session, case_ref, "evidence.add", write=True, open_case=True)
         case_id = case.id
+        if facts.exhibit_number is not None and session.scalar(
+                select(EvidenceItem.id).where(EvidenceItem.case_id == case_id,
+                                              EvidenceItem.exhibit_number
+                                              == facts.exhibit_number)):
+            # refused before a byte is stored: after the commit it would leave locked
+            # objects no item records
+            raise InvalidInput(f"exhibit number {facts.exhibit_number} is already used in "
+                               "this case; nothing was stored")
     item_id = new_uuid()
     safe = _SAFE_NAME.sub("_", source_name)[:120].lstrip(".") or "image"
     return PendingIntake(lab=lab, case_id=case_id, item_id=item_id,

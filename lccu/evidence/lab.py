@@ -10,8 +10,9 @@ methods share) and :func:`open_lab`; the methods live in one mixin module per co
 :mod:`~lccu.evidence.lab_items`, :mod:`~lccu.evidence.lab_custody`,
 :mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export`,
 :mod:`~lccu.evidence.lab_audit`, :mod:`~lccu.evidence.lab_hashsets`,
-:mod:`~lccu.evidence.lab_tags`, :mod:`~lccu.evidence.lab_files`,
-:mod:`~lccu.evidence.lab_xzone` and :mod:`~lccu.evidence.lab_timelines`.
+:mod:`~lccu.evidence.lab_tags`, :mod:`~lccu.evidence.lab_marks`,
+:mod:`~lccu.evidence.lab_files`, :mod:`~lccu.evidence.lab_xzone` and
+:mod:`~lccu.evidence.lab_timelines`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from lccu.evidence.lab_files import LabFiles
 from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
+from lccu.evidence.lab_marks import LabNotableMarks
 from lccu.evidence.lab_runs import LabRuns
 from lccu.evidence.lab_tags import LabTags
 from lccu.evidence.lab_timelines import LabTimelines
@@ -50,7 +52,8 @@ from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabTags, LabFiles, LabCrossZone, LabTimelines):
+          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabFiles, LabCrossZone,
+          LabTimelines):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
     def __init__(self, settings: Settings, actor: Actor, db: Database,

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -244,7 +245,9 @@ class LabFiles(LabBase):
             total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
             column = getattr(FileRow, sort)
             order = column.desc() if descending else column.asc()
-            rows = list(session.scalars(base.order_by(order, FileRow.id)
+            # files of a notable hash set first (issue 18), then the order asked for
+            notable_first = sql_case((FileRow.hashset == "notable", 0), else_=1)
+            rows = list(session.scalars(base.order_by(notable_first, order, FileRow.id)
                                         .offset(offset).limit(limit)))
             return FilePage(run_id, int(total), offset, self._with_tags(session, item.id, rows))
 

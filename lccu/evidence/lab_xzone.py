@@ -52,6 +52,35 @@ from lccu.evidence.xzone import (
 ASKING = ("xzone.lookup", "xzone.hits")
 
 
+def offer_files(
+    session: Session, case: Case, evidence_id: str, ref: str, sha256s: Sequence[str], source: str
+) -> int:
+    """Record (in ``session``, whose caller decided and audited) the files ``evidence_id``
+    offers for correlation; returns how many were new."""
+    have = set(
+        session.scalars(
+            select(CrossZoneFile.sha256).where(
+                CrossZoneFile.evidence_id == evidence_id, CrossZoneFile.source == source
+            )
+        )
+    )
+    added = sorted({s for s in sha256s if s not in have})
+    now = _now()
+    session.add_all(
+        CrossZoneFile(
+            zone_id=case.zone_id,
+            case_id=case.id,
+            evidence_id=evidence_id,
+            sha256=s,
+            source=source,
+            ref=ref[:64],
+            created_at=now,
+        )
+        for s in added
+    )
+    return len(added)
+
+
 class LabCrossZone(LabBase):
     """``lab.xzone_*``: enable, offer, look up, request, grant, refuse."""
 
@@ -149,28 +178,7 @@ class LabCrossZone(LabBase):
             item = self.gate.find_item(session, evidence, case=case)
             if item is None:
                 raise self.gate.missing("xzone.offer", "evidence", evidence, "evidence item")
-            have = set(
-                session.scalars(
-                    select(CrossZoneFile.sha256).where(
-                        CrossZoneFile.evidence_id == item.id, CrossZoneFile.source == source
-                    )
-                )
-            )
-            added = [s for s in wanted if s not in have]
-            now = _now()
-            session.add_all(
-                CrossZoneFile(
-                    zone_id=case.zone_id,
-                    case_id=case.id,
-                    evidence_id=item.id,
-                    sha256=s,
-                    source=source,
-                    ref=ref[:64],
-                    created_at=now,
-                )
-                for s in added
-            )
-        return len(added)
+            return offer_files(session, case, item.id, ref, wanted, source)
 
     # -- asking ------------------------------------------------------------------------------
 

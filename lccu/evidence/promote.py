@@ -40,7 +40,8 @@ def record_retained(pending: PendingIntake, files: Sequence[tuple[str, StoredEvi
     listing = ", ".join(f"{o['key']} (version {o['storage_version_id']})" for o in objects)
     why = f"{type(cause).__name__}: {cause}"[:1000]
     sentence = (f"refused intake of {pending.source_name!r}: {len(objects)} of its files "
-                f"were already committed and are retained under object lock: {listing}")
+                f"were already committed and are retained (lccu never deletes evidence; on "
+                f"S3 they are under object lock): {listing}")
     try:
         with lab.db.session() as session:
             case = lab._find_case(session, pending.case_id)

@@ -18,6 +18,7 @@ from lccu.errors import (
 )
 from lccu.web import (
     api,
+    audit_view,
     case_actions,
     case_timeline,
     files,
@@ -109,6 +110,7 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(case_actions.api)
     app.include_router(pages.router)
+    app.include_router(audit_view.pages)
     app.include_router(case_actions.pages)
     app.include_router(timeline.pages)
     app.include_router(case_timeline.pages)

@@ -237,6 +237,21 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "The event has been recorded."},
     "action_failed": {"nl": "De handeling werd niet uitgevoerd:",
                       "en": "The action was not carried out:"},
+    # the DPO's audit view (issue 20)
+    "audit_case": {"nl": "Dossier", "en": "Case"},
+    "audit_operation_help": {"nl": "bv. case.read, of case. voor alle handelingen op dossiers",
+                             "en": "e.g. case.read, or case. for every case operation"},
+    "audit_csv": {"nl": "Selectie als CSV", "en": "Selection as CSV"},
+    "audit_verify": {"nl": "Auditketen controleren", "en": "Verify the audit chain"},
+    "audit_chain_ok": {"nl": "De auditketen is intact (hashketen en ankers).",
+                       "en": "The audit chain is intact (hash chain and anchors)."},
+    "audit_chain_broken": {"nl": "De auditketen is NIET intact:",
+                           "en": "The audit chain is NOT intact:"},
+    "audit_entries": {"nl": "Vermeldingen", "en": "Entries"},
+    "audit_times": {"nl": "Tijden in Europe/Brussels, met het verschil met UTC; de datumfilters "
+                          "gelden voor dagen in Europe/Brussels.",
+                    "en": "Times in Europe/Brussels, with the offset from UTC; the date filters "
+                          "are days in Europe/Brussels."},
     # file browser and gallery (issue 20)
     "files": {"nl": "Bestanden", "en": "Files"},
     "open_files": {"nl": "Bestanden bekijken", "en": "Browse the files"},
@@ -271,6 +286,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "no_tags": {"nl": "Geen markeringen.", "en": "No tags."},
     "tag_label": {"nl": "Label", "en": "Label"},
     "tag_note": {"nl": "Notitie", "en": "Note"},
+    "add_tag": {"nl": "Markeren", "en": "Tag the file"},
+    "label_relevant": {"nl": "relevant", "en": "relevant"},
+    "label_to_check": {"nl": "na te kijken", "en": "to check"},
+    "label_privileged": {"nl": "beroepsgeheim", "en": "privileged"},
     "yara_hits": {"nl": "YARA-treffers", "en": "YARA hits"},
     "volume": {"nl": "volume", "en": "volume"},
     "no_files": {"nl": "Geen bestanden voor deze filters.",

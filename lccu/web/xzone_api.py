@@ -1,5 +1,6 @@
-"""Cross-zone hit/no-hit through the REST API (what ``lccu xzone`` does): every call is a
-:class:`~lccu.evidence.lab.Lab` method, checked by the gate and audited for both zones."""
+"""Cross-zone hit/no-hit and notable marks through the REST API (what ``lccu xzone`` and
+``lccu notable`` do): every call is a :class:`~lccu.evidence.lab.Lab` method, checked by the
+gate and audited (cross-zone questions for both zones)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,51 @@ def grant(request_id: str, body: Grant, user: User, state: State) -> dict[str, A
 def refuse(request_id: str, body: Refusal, user: User, state: State) -> dict[str, Any]:
     """Refuse a request to your zone: nothing more is disclosed."""
     return state.lab(user.actor).xzone_refuse(request_id[:100], reason=body.reason).as_dict()
+
+
+class NewMark(BaseModel):
+    file: str = Field(min_length=1, max_length=4096,
+                      description="the file's path (/dir/file.txt), inode or SHA-256")
+    category: str = Field(min_length=1, max_length=60)
+    reason: str = Field(min_length=1, max_length=10_000)
+    volume: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class Decision(BaseModel):
+    set: str = Field(default="unit notable", min_length=1, max_length=100)
+
+
+class Rejection(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@api.post("/evidence/{item_id}/notable", status_code=201)
+def mark(item_id: str, body: NewMark, user: User, state: State) -> dict[str, Any]:
+    """Propose a file of the item's newest finished report for the unit's notable set."""
+    lab = state.lab(user.actor)
+    return lab.mark_notable(item_id[:100], body.file, category=body.category,
+                            reason=body.reason, volume=body.volume).as_dict()
+
+
+@api.get("/evidence/{item_id}/notable")
+def item_marks(item_id: str, user: User, state: State) -> list[dict[str, Any]]:
+    """The notable marks of one item."""
+    return [m.as_dict() for m in state.lab(user.actor).notable_marks(item_id[:100])]
+
+
+@api.get("/notable")
+def unit_marks(user: User, state: State) -> list[dict[str, Any]]:
+    """Every notable mark of the unit, without case, item or path (unit admin)."""
+    return [m.as_dict() for m in state.lab(user.actor).notable_marks()]
+
+
+@api.post("/notable/{mark_id}/approve")
+def approve(mark_id: str, body: Decision, user: User, state: State) -> dict[str, Any]:
+    """Approve a mark: its hashes join the notable set as a new version (unit admin)."""
+    return state.lab(user.actor).approve_mark(mark_id[:100], set_name=body.set).as_dict()
+
+
+@api.post("/notable/{mark_id}/reject")
+def reject(mark_id: str, body: Rejection, user: User, state: State) -> dict[str, Any]:
+    """Reject a mark, with the reason (unit admin)."""
+    return state.lab(user.actor).reject_mark(mark_id[:100], reason=body.reason).as_dict()

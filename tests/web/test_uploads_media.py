@@ -204,3 +204,50 @@ def test_container_upload_rechecks_access_at_commit(
     refused = [e.allowed for e in make_lab("dpo").audit_log()
                if e.username == "polder_inv" and e.operation == "evidence.add"]
     assert refused[0] is True and refused[-1] is False
+
+
+@pytest.mark.parametrize("lab_settings", [pytest.param("s3", marks=pytest.mark.s3)],
+                         indirect=True)
+def test_commit_failing_half_way_names_what_it_left(
+        client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab],
+        small_disk: BuiltContainers, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deliberate failure mid-intake on real S3: every E01 segment checked and staged as
+    evidence, then (just before the commits) the second segment's multipart upload is
+    aborted on the server. The first segment is then committed and locked and cannot be
+    taken back: the answer names it, the audit log has the refused intake listing it, the
+    case's custody has a `note` event naming its key and version, and it is the only
+    object left (no item, no staging copy, no version of the other segments)."""
+    from lccu.evidence.intake import PendingIntake
+
+    e01 = files_of(small_disk, "ewf")
+    raw = small_disk.raw.read_bytes()
+    client_s3 = open_store(unit).client  # type: ignore[attr-defined]
+    original = PendingIntake.recheck
+
+    def recheck_then_lose_segment_2(self: PendingIntake) -> None:
+        original(self)
+        uploads = client_s3._list_multipart_uploads(  # the server's own list
+            unit.s3_bucket, prefix=f"cases/{case_id}/").uploads
+        second = [u for u in uploads if u.object_name.endswith("/" + e01[1][0])]
+        assert len(second) == 1, [u.object_name for u in uploads]
+        client_s3._abort_multipart_upload(unit.s3_bucket, second[0].object_name,
+                                          second[0].upload_id)
+
+    monkeypatch.setattr(PendingIntake, "recheck", recheck_then_lose_segment_2)
+    csrf = login(client, "vlas_inv")
+    done = send(client, csrf, case_id, e01, hashes(raw))
+    assert done.status_code == 503, done.text
+    kept = stored_objects(unit)
+    assert len(kept) == 1 and kept[0].split("@")[0].endswith("/" + e01[0][0])
+    key, version = kept[0].split("@")
+    detail = done.json()["detail"]
+    assert key in detail and version in detail and "retained" in detail
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+    note = make_lab("vlas_inv").custody_log(case_id)[-1]
+    assert note["action"] == "note" and note["evidence_id"] is None
+    assert [(o["key"], o["storage_version_id"], o["sha256"]) for o in
+            note["details"]["retained_objects"]] == [
+        (key, version, hashlib.sha256(e01[0][1]).hexdigest())]
+    refused = [e for e in make_lab("dpo").audit_log()
+               if e.operation == "evidence.add" and not e.allowed]
+    assert refused and key in str(refused[-1].detail)
