@@ -4,7 +4,9 @@
 
 Creates (or reuses) ``bench/out/random-<size>MiB.bin`` of seeded pseudo-random bytes, warms
 the page cache, then in one run hashes it with ``hashdeep -c md5,sha1,sha256`` and with
-``lccu.hashing.hash_stream``, checks that both agree, and prints throughputs and the ratio.
+``lccu.hashing.hash_stream``, and with the whole ``lccu hash --json`` command (its own process:
+start-up, image detection, reading and hashing, as an operator runs it), checks that all
+agree, and prints throughputs and the ratios.
 With ``--s3`` the file is also stored in the S3 evidence store (``LCCU_S3_*`` settings, or
 the test server on 127.0.0.1:8333) and hashed back through the imaging reader; that figure
 is printed as a percentage of the local one, once through the prefetched sequential pass
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import random
 import resource
@@ -53,6 +56,12 @@ def warm(path: Path) -> None:
             pass
 
 
+def cpu_seconds(who: int) -> float:
+    """User + system CPU seconds so far of this process (its threads) or its waited children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_hashdeep(path: Path) -> tuple[float, Digests]:
     started = time.perf_counter()
     out = subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", str(path)], check=True,
@@ -61,6 +70,19 @@ def run_hashdeep(path: Path) -> tuple[float, Digests]:
     row = next(line for line in out.splitlines() if line and line[0].isdigit())
     size, md5, sha1, sha256 = row.split(",")[:4]
     return elapsed, Digests(int(size), md5, sha1, sha256)
+
+
+def run_lccu_command(path: Path) -> tuple[float, Digests]:
+    """The whole ``lccu hash --json PATH`` process, console script beside this interpreter."""
+    script = Path(sys.executable).with_name("lccu")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "lccu.cli.main"]
+    env = {**os.environ, "LCCU_HOME": str(OUT / "home")}
+    started = time.perf_counter()
+    out = subprocess.run([*command, "hash", "--json", str(path)], check=True,
+                         capture_output=True, text=True, env=env).stdout  # fmt: skip
+    elapsed = time.perf_counter() - started
+    data = json.loads(out)
+    return elapsed, Digests(int(data["size"]), data["md5"], data["sha1"], data["sha256"])
 
 
 def run_lccu(path: Path) -> tuple[float, Digests]:
@@ -132,13 +154,23 @@ def main() -> None:
     warm(path)
     print(f"input: {path} ({size_mb:.0f} MB), cpus: {os.cpu_count()},"
           f" load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    cpu0 = cpu_seconds(resource.RUSAGE_CHILDREN)
     hd_time, hd = run_hashdeep(path)
+    cpu1 = cpu_seconds(resource.RUSAGE_CHILDREN)
+    own0 = cpu_seconds(resource.RUSAGE_SELF)
     lc_time, lc = run_lccu(path)
-    assert hd == lc, f"hashdeep and lccu disagree: {hd} vs {lc}"
-    hd_rate, lc_rate = size_mb / hd_time, size_mb / lc_time
-    print(f"hashdeep md5+sha1+sha256: {hd_rate:8.1f} MB/s")
-    print(f"lccu hash_stream:         {lc_rate:8.1f} MB/s"
+    own1 = cpu_seconds(resource.RUSAGE_SELF)
+    cmd_time, cmd = run_lccu_command(path)
+    cpu2 = cpu_seconds(resource.RUSAGE_CHILDREN)
+    hd_cpu, lc_cpu, cmd_cpu = cpu1 - cpu0, own1 - own0, cpu2 - cpu1
+    assert hd == lc == cmd, f"hashdeep and lccu disagree: {hd} vs {lc} vs {cmd}"
+    hd_rate, lc_rate, cmd_rate = size_mb / hd_time, size_mb / lc_time, size_mb / cmd_time
+    print(f"hashdeep md5+sha1+sha256: {hd_rate:8.1f} MB/s ({hd_time:.2f} s, CPU {hd_cpu:.2f} s)")
+    print(f"lccu hash_stream:         {lc_rate:8.1f} MB/s ({lc_time:.2f} s, CPU {lc_cpu:.2f} s)"
           f"  ratio lccu/hashdeep {lc_rate / hd_rate:.2f}x")  # fmt: skip
+    print(f"lccu hash (whole command): {cmd_rate:7.1f} MB/s ({cmd_time:.2f} s, "
+          f"CPU {cmd_cpu:.2f} s)  ratio lccu/hashdeep {cmd_rate / hd_rate:.2f}x, "
+          f"CPU {hd_cpu / cmd_cpu:.2f}x less")
     if args.s3:
         upload, back, by_blocks = run_s3(path, lc)
         s3_rate, block_rate = size_mb / back, size_mb / by_blocks
@@ -148,7 +180,10 @@ def main() -> None:
         print(f"S3 hash-back through the block cache (old path): {block_rate:8.1f} MB/s"
               f" = {100 * block_rate / lc_rate:.0f}% of local")  # fmt: skip
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS: {peak:.0f} MiB; load now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak RSS: {peak:.0f} MiB (this process), {children:.0f} MiB (largest child: "
+          f"hashdeep or the lccu hash command); "
+          f"load now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

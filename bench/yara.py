@@ -11,8 +11,11 @@ gets it too. Two rule sets:
   compiles (with the external variables signature-base uses, all empty).
 
 The script checks that both report the same (namespace, rule, string, offset) hits, and
-samples the whole lccu process tree's resident memory (the parent and its YARA-X scanner
-processes, summed) every 20 ms for its peak. lccu's compiled-rules cache is warmed first
+samples the whole lccu process tree's memory (the parent and its YARA-X scanner processes)
+for its peak: resident memory summed every 20 ms (which counts the segment memory the
+processes share once per process) and proportional memory (PSS, shared pages counted once)
+every 100 ms. CPU seconds (user + system of the whole tree) are printed beside wall time:
+on a shared machine they move less than wall time. lccu's compiled-rules cache is warmed first
 (the first load, which also chooses the engines, is timed separately). Run:
 ``python bench/yara.py --size-mib 1024 --set sigbase --repeat 3``.
 """
@@ -24,6 +27,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -102,22 +106,38 @@ def rule_folder(which: str, tmp: Path) -> Path:
     return folder
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak MiB of the process tree's summed RSS, stdout) of one command."""
-    peak = 0.0
+def pss_mib(pid: int) -> float:
+    """Proportional set size: shared pages (the segment memory the scanner processes share
+    with the parent, libraries) counted once across the tree, not once per process."""
+    with open(f"/proc/{pid}/smaps_rollup") as fh:
+        for line in fh:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float, float, str]:
+    """(seconds, CPU seconds, peak MiB of the process tree's summed RSS, peak summed PSS,
+    stdout) of one command."""
+    peak = peak_pss = 0.0
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile() as out_file:
         started = time.perf_counter()
         proc = psutil.Popen(args, stdout=out_file, stderr=subprocess.PIPE, env=env)
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
+            rounds = 0
             while not done.is_set():
                 try:
                     tree = [proc, *proc.children(recursive=True)]
                     peak = max(peak, sum(p.memory_info().rss for p in tree) / MiB)
-                except psutil.Error:
+                    if rounds % 5 == 0:  # smaps_rollup costs more: every 100 ms
+                        peak_pss = max(peak_pss, sum(pss_mib(p.pid) for p in tree))
+                except (psutil.Error, OSError):
                     pass
+                rounds += 1
                 done.wait(0.02)
 
         sampler = threading.Thread(target=sample)
@@ -126,10 +146,13 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, st
         elapsed = time.perf_counter() - started
         done.set()
         sampler.join()
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime
+                                                            - cpu_before.ru_stime)
         if proc.returncode != 0:
             raise SystemExit(f"{args[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
         out_file.seek(0)
-        return elapsed, peak, out_file.read().decode("utf-8", "replace")
+        return elapsed, cpu, peak, peak_pss, out_file.read().decode("utf-8", "replace")
 
 
 def cli_args(rules: Path, image: Path) -> list[str]:
@@ -183,7 +206,7 @@ def main() -> int:
         with image.open("rb") as fh:  # page cache warm for both
             while fh.read(16 * MiB):
                 pass
-        first_s, first_rss, _ = run_measured(
+        first_s, _cpu, first_rss, _pss, _ = run_measured(
             [sys.executable, "-c", "import sys; from lccu.scan import load_rules; "
              f"load_rules([{str(rules)!r}])"], env)
         print(f"set {args.set}: {len(list(rules.glob('*.yar')))} extra rule files + bundled; "
@@ -192,27 +215,31 @@ def main() -> int:
         cli_runs, lccu_runs = [], []
         for i in range(args.repeat):
             print(f"run {i + 1}: load before {load()}", flush=True)
-            c_s, c_rss, c_out = run_measured(cli_args(rules, image), env)
-            l_s, l_rss, l_out = run_measured(lccu, env)
-            cli_runs.append((c_s, c_rss))
-            lccu_runs.append((l_s, l_rss))
+            c_s, c_cpu, c_rss, _c_pss, c_out = run_measured(cli_args(rules, image), env)
+            l_s, l_cpu, l_rss, l_pss, l_out = run_measured(lccu, env)
+            cli_runs.append((c_s, c_cpu))
+            lccu_runs.append((l_s, l_cpu, l_rss, l_pss))
             got, errors, engines = lccu_hits(l_out)
             want = cli_hits(c_out)
-            print(f"  yara CLI {c_s:6.2f} s ({size / MiB / c_s:6.1f} MiB/s, {c_rss:.0f} MiB); "
-                  f"lccu yara {l_s:6.2f} s ({size / MiB / l_s:6.1f} MiB/s, {l_rss:.0f} MiB); "
-                  f"ratio {c_s / l_s:.2f}x; hits {len(want)} / {len(got)} identical: "
-                  f"{got == want}; lccu errors {len(errors)}; engines {engines}; "
-                  f"load after {load()}", flush=True)
+            print(f"  yara CLI {c_s:6.2f} s ({size / MiB / c_s:6.1f} MiB/s, CPU {c_cpu:.2f} s, "
+                  f"{c_rss:.0f} MiB); lccu yara {l_s:6.2f} s ({size / MiB / l_s:6.1f} MiB/s, "
+                  f"CPU {l_cpu:.2f} s, RSS sum {l_rss:.0f} MiB, PSS sum {l_pss:.0f} MiB); "
+                  f"ratio {c_s / l_s:.2f}x (CPU {c_cpu / l_cpu:.2f}x); hits {len(want)} / "
+                  f"{len(got)} identical: {got == want}; lccu errors {len(errors)}; "
+                  f"engines {engines}; load after {load()}", flush=True)
             for problem in errors[:3]:
                 print(f"  lccu problem: {problem}")
             if got != want:
                 print("  only CLI:", sorted(want - got)[:5], "only lccu:", sorted(got - want)[:5])
                 return 1
-        c_med = statistics.median(s for s, _ in cli_runs)
-        l_med = statistics.median(s for s, _ in lccu_runs)
+        c_med = statistics.median(r[0] for r in cli_runs)
+        l_med = statistics.median(r[0] for r in lccu_runs)
+        c_cpu_med = statistics.median(r[1] for r in cli_runs)
+        l_cpu_med = statistics.median(r[1] for r in lccu_runs)
         print(f"median: yara CLI {c_med:.2f} s, lccu yara {l_med:.2f} s, ratio "
-              f"{c_med / l_med:.2f}x; lccu peak RSS (process tree) "
-              f"{max(r for _, r in lccu_runs):.0f} MiB")
+              f"{c_med / l_med:.2f}x; CPU {c_cpu_med:.2f} s vs {l_cpu_med:.2f} s; lccu peak "
+              f"(process tree) RSS sum {max(r[2] for r in lccu_runs):.0f} MiB, PSS sum "
+              f"{max(r[3] for r in lccu_runs):.0f} MiB")
     return 0
 
 

@@ -21,13 +21,26 @@ def case() -> None:
 @click.option("--zone", "zone_name", default=None, help="Owning zone (default: yours).")
 @click.option("--reference", default=None, help="Proces-verbaal or magistrate reference.")
 @click.option("--number", default=None, help="Case number (default: LCCU-<year>-<n>).")
+@click.option("--question", default=None,
+              help="The investigative question asked (stated in the report for court).")
 @pass_state
 def case_create(state: State, title: str, zone_name: str | None, reference: str | None,
-                number: str | None) -> None:
+                number: str | None, question: str | None) -> None:
     """Open a case; prints its id."""
-    info = state.lab().create_case(title, zone=zone_name, reference=reference, number=number)
+    info = state.lab().create_case(title, zone=zone_name, reference=reference, number=number,
+                                   question=question)
     plain(info.id)
     click.echo(f"case {visible(info.number)} opened for {visible(info.zone)}", err=True)
+
+
+@case.command("question")
+@click.argument("case_ref", metavar="CASE")
+@click.argument("question")
+@pass_state
+def case_question(state: State, case_ref: str, question: str) -> None:
+    """Set the investigative question asked (a custody note keeps each wording)."""
+    info = state.lab().set_question(case_ref, question)
+    click.echo(f"question of case {visible(info.number)} recorded", err=True)
 
 
 @case.command("list")
@@ -61,6 +74,8 @@ def case_show(state: State, case_ref: str, justification: str | None, as_json: b
     plain(f"{visible(info.number)}  {visible(info.title)}\n  id {info.id}\n"
           f"  zone {visible(info.zone)}, {info.status}, reference "
           f"{visible(info.reference or '-')}\n  custody head #{info.head_seq} {info.head_hash}")
+    if info.question:
+        plain(f"  question: {visible(info.question)}")
     for share in info.shares:
         state_text = "revoked" if share.revoked_at else "active"
         plain(f"  shared with {visible(share.zone)} ({share.permission}, {state_text}): "

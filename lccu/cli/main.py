@@ -5,18 +5,21 @@ from __future__ import annotations
 from lccu.cli import (  # noqa: F401  (each module registers its commands)
     admin,
     audit,
+    case_timeline,
     cases,
     config,
     custody,
     db,
     evidence,
     hashset,
+    notable,
     process,
     report,
     scan,
     serve,
     tags,
     timeline,
+    xzone,
 )
 from lccu.cli.app import cli
 

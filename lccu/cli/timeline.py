@@ -32,8 +32,8 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str,
     """Write the MACB timeline of every file system in TARGET, deleted files included."""
     from lccu.cli.sources import open_target
     from lccu.fs.times import source_zone
+    from lccu.fs.walk import listing_budget
     from lccu.imaging.tsk import TskImage
-    from lccu.pipeline.filesystem import listing_budget
     from lccu.timeline import write_timeline
 
     zone = source_zone(timezone)

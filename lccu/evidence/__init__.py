@@ -12,17 +12,20 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from lccu.evidence.chain import VerifyResult
     from lccu.evidence.export import verify_export
+    from lccu.evidence.file_index import FileInfo
     from lccu.evidence.intake import ItemFacts, StreamingIntake
     from lccu.evidence.lab import Lab, open_lab
+    from lccu.evidence.lab_files import FileFilter, FilePage
     from lccu.evidence.records import CaseInfo, EvidenceInfo, UserInfo
 
 _WHERE = {
     "VerifyResult": "chain", "verify_export": "export", "ItemFacts": "intake",
     "StreamingIntake": "intake", "Lab": "lab", "open_lab": "lab", "CaseInfo": "records",
-    "EvidenceInfo": "records", "UserInfo": "records",
+    "EvidenceInfo": "records", "UserInfo": "records", "FileInfo": "file_index",
+    "FileFilter": "lab_files", "FilePage": "lab_files",
 }
-__all__ = ["CaseInfo", "EvidenceInfo", "ItemFacts", "Lab", "StreamingIntake", "UserInfo",
-           "VerifyResult", "open_lab", "verify_export"]
+__all__ = ["CaseInfo", "EvidenceInfo", "FileFilter", "FileInfo", "FilePage", "ItemFacts", "Lab",
+           "StreamingIntake", "UserInfo", "VerifyResult", "open_lab", "verify_export"]
 
 
 def __getattr__(name: str) -> object:

@@ -120,37 +120,44 @@ def _ewf_number(head: bytes) -> int | None:
 
 def _check_ewf(paths: Sequence[Path]) -> None:
     """Segment numbers 1..n in order, and the last segment really is the last."""
-    for index, path in enumerate(paths, 1):
-        head, tail = _head_tail(path)
+    check_ewf_segments([(p.name, *_head_tail(p)) for p in paths])
+
+
+def check_ewf_segments(segments: Sequence[tuple[str, bytes, bytes]]) -> None:
+    """The EWF segments ``(name, head, tail)`` (tail: at least the last section
+    descriptor) numbered 1..n in order by their headers, the last one really the last (no
+    ``next`` section) and none before it a last one (``done``); else InvalidInput naming
+    the file. Works on names and bytes only (local files or an upload's staged copies)."""
+    names = [name for name, _head, _tail in segments]
+    for index, (name, head, tail) in enumerate(segments, 1):
         number = _ewf_number(head)
         if number is None:
             raise InvalidInput(
-                f"{path.name} is not an EWF segment (no EVF signature), but "
-                f"{paths[0].name} is: give only the segments of one image"
+                f"{name} is not an EWF segment (no EVF signature), but "
+                f"{names[0]} is: give only the segments of one image"
             )
         if number != index:
             raise InvalidInput(
-                f"{path.name} is segment {number} of its image by its header, but was given "
+                f"{name} is segment {number} of its image by its header, but was given "
                 f"as segment {index}: segments out of order or from another image; give "
                 "them in order (x.E01, x.E02, ...) or name only the first one"
             )
         if head[:3] != b"EVF" or head[3] != 0x09 or len(tail) < _EWF_SECTION:
             continue  # EWF2 ends differently; libewf and the full read check the rest
         last = tail[-_EWF_SECTION:][:16].rstrip(b"\x00")
-        if index == len(paths) and last == b"next":
-            following = [
-                s[len(paths) - 1] for s in _series(paths[0], len(paths)) if len(s) >= len(paths)
-            ]
-            name = following[0] if following else f"segment {index + 1}"
+        if index == len(segments) and last == b"next":
+            following = [s[len(names) - 1] for s in _series(Path(names[0]), len(names))
+                         if len(s) >= len(names)]
+            missing = following[0] if following else f"segment {index + 1}"
             raise InvalidInput(
-                f"{name} is missing: {path.name} ends with a 'next' section, so segment "
+                f"{missing} is missing: {name} ends with a 'next' section, so segment "
                 f"{index + 1} follows it; nothing was stored. Put every segment beside the "
                 "first (or name them all)"
             )
-        if index < len(paths) and last == b"done":
+        if index < len(segments) and last == b"done":
             raise InvalidInput(
-                f"{path.name} is the last segment of its image (it ends with a 'done' "
-                f"section) but {paths[index].name} follows it; give only one image's segments"
+                f"{name} is the last segment of its image (it ends with a 'done' "
+                f"section) but {names[index]} follows it; give only one image's segments"
             )
 
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from sqlalchemy import func, select
 
@@ -40,6 +40,13 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 PIPE_BYTES = 32 * 1024 * 1024  # what may wait in memory between an upload and the store
+
+
+class Reader(Protocol):
+    """What an intake reads the arriving bytes from (a :class:`BytePipe`, or one with the
+    head already taken off and given back)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class IntakeAborted(LccuError):
@@ -263,6 +270,14 @@ def prepare(lab: LabBase, case_ref: str, *, source_name: str, size: int, facts: 
     with lab.db.session() as session:
         case = lab._case_for(session, case_ref, "evidence.add", write=True, open_case=True)
         case_id = case.id
+        if facts.exhibit_number is not None and session.scalar(
+                select(EvidenceItem.id).where(EvidenceItem.case_id == case_id,
+                                              EvidenceItem.exhibit_number
+                                              == facts.exhibit_number)):
+            # refused before a byte is stored: after the commit it would leave locked
+            # objects no item records
+            raise InvalidInput(f"exhibit number {facts.exhibit_number} is already used in "
+                               "this case; nothing was stored")
     item_id = new_uuid()
     safe = _SAFE_NAME.sub("_", source_name)[:120].lstrip(".") or "image"
     return PendingIntake(lab=lab, case_id=case_id, item_id=item_id,
@@ -285,7 +300,7 @@ class _Tee:
         return data
 
 
-def _container_keys(pending: PendingIntake, names: Sequence[str]) -> list[str]:
+def container_keys(pending: PendingIntake, names: Sequence[str]) -> list[str]:
     """One store key per container file, beside each other under the item's folder."""
     base = pending.key.rsplit("/", 1)[0]
     keys: list[str] = []
@@ -337,7 +352,7 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
     """
     store = pending.store
     names = acquisition.names
-    keys = _container_keys(pending, names)
+    keys = container_keys(pending, names)
     staged: list[StagedEvidence] = []
     reader: threading.Thread | None = None
     outcome: dict[str, Any] = {}
@@ -390,26 +405,30 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
                 " deliberately with `lccu evidence add --accept-mismatch`)",
                 mismatched=differ, declared=pending.declared, observed=observed)
         pending.recheck()  # access and case state again, before anything is committed
-        committed = []
-        for stage in staged:
-            committed.append(stage.commit())
     except BaseException:
         for stage in reversed(staged):  # the last one staged removes no folder still used
             stage.abort()
         if reader is not None:
             reader.join()
+        store.close()
         raise
+    from lccu.evidence.promote import commit_all, record_or_report
+
+    try:
+        committed = commit_all(pending, staged, names)
     finally:
         store.close()
-    return pending.record(list(zip(names, committed, strict=True)), media, rechecked=True)
+    return record_or_report(pending, committed,
+                            lambda: pending.record(committed, media, rechecked=True))
 
 
 class _Part:
     """The next ``size`` bytes of a pipe (one file of a multi-file upload), teed into the
     media hasher; ends after them without waiting for the rest of the upload."""
 
-    def __init__(self, pipe: BytePipe, size: int, media: MultiHasher) -> None:
+    def __init__(self, pipe: Reader, size: int, media: MultiHasher) -> None:
         self._pipe, self._left, self._media = pipe, size, media
+        self.head = b""
 
     def read(self, length: int = -1) -> bytes:
         if self._left <= 0:
@@ -419,12 +438,29 @@ class _Part:
         self._left -= len(data)
         if data:
             self._media.update(data)
+            if len(self.head) < HEAD_BYTES:
+                self.head += data[: HEAD_BYTES - len(self.head)]
         return data
 
 
+class _Prefixed:
+    """A pipe whose first bytes were read to tell the format, given back in front."""
+
+    def __init__(self, head: bytes, pipe: BytePipe) -> None:
+        self._head, self._pipe = head, pipe
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            take = len(self._head) if size is None or size < 0 else size
+            data, self._head = self._head[:take], self._head[take:]
+            return data
+        return self._pipe.read(size)
+
+
 def check_upload_files(files: Sequence[tuple[str, int]], total: int) -> None:
-    """The files of a multi-file upload (split raw segments, in order): names in their
-    series, sizes like a split image's, adding up to the upload's size; else InvalidInput."""
+    """The files of a multi-file upload (E01 or split raw segments, a VMDK descriptor and
+    its extents, in order): names in their series, adding up to the upload's size; else
+    InvalidInput. (Split raw sizes are checked once the bytes say it is split raw.)"""
     from pathlib import Path
 
     from lccu.evidence.acquisition import check_segment_names
@@ -438,6 +474,11 @@ def check_upload_files(files: Sequence[tuple[str, int]], total: int) -> None:
     if len(set(names)) != len(names):
         raise InvalidInput("two files of the upload have the same name")
     check_segment_names([Path(name) for name in names])
+
+
+def check_split_sizes(files: Sequence[tuple[str, int]]) -> None:
+    """Segments of a split raw image are all as long as the first but the last, which is
+    no longer; else InvalidInput naming the segment."""
     first = files[0][1]
     for index, (name, size) in enumerate(files):
         if (index < len(files) - 1 and size != first) or size > first:
@@ -446,21 +487,33 @@ def check_upload_files(files: Sequence[tuple[str, int]], total: int) -> None:
                                "but the last, which is no longer")
 
 
-def put_files(pending: PendingIntake, pipe: BytePipe, files: Sequence[tuple[str, int]]
+def put_files(pending: PendingIntake, pipe: Reader, files: Sequence[tuple[str, int]]
               ) -> tuple[list[tuple[str, StoredEvidence]], MediaFacts]:
     """Stage each file of a multi-file upload (split raw) as its own object while hashing
     the media (their concatenation) in the same pass; commit them all only after the
     go-ahead and a declared-hash check against the media."""
+    from lccu.evidence.promote import commit_all
+    from lccu.evidence.upload_media import read_through
+    from lccu.imaging.signatures import identify
+
     store = pending.store
     names = [name for name, _size in files]
-    keys = _container_keys(pending, names)
+    keys = container_keys(pending, names)
     staged: list[StagedEvidence] = []
     try:
         with MultiHasher() as media_hasher:
-            for (_name, size), key in zip(files, keys, strict=True):
+            for (name, size), key in zip(files, keys, strict=True):
+                part = _Part(pipe, size, media_hasher)
                 staged.append(store.stage_evidence(
-                    key, _Part(pipe, size, media_hasher), size=size,  # type: ignore[arg-type]
+                    key, part, size=size,  # type: ignore[arg-type]
                     legal_hold=pending.legal_hold))
+                found = identify(part.head)
+                if read_through(found):
+                    assert found is not None
+                    raise InvalidInput(
+                        f"{name} is a {found.description} but {names[0]} is not: send the "
+                        "image's first file first (the .E01, the VMDK descriptor); nothing "
+                        "was stored")
             digests = media_hasher.digests()
         if pipe.read(1):  # waits for the go-ahead (finish) or the abort
             raise InvalidInput("the upload sent more bytes than its files hold")
@@ -478,32 +531,37 @@ def put_files(pending: PendingIntake, pipe: BytePipe, files: Sequence[tuple[str,
                 + ", ".join(f"{n.upper()} {observed[n]}" for n in differ)
                 + "; nothing was stored and nothing recorded as evidence",
                 mismatched=differ, declared=pending.declared, observed=observed)
-        committed = [stage.commit() for stage in staged]
     except BaseException:
         for stage in reversed(staged):
             stage.abort()
+        store.close()
         raise
+    try:
+        return commit_all(pending, staged, names), media
     finally:
         store.close()
-    return list(zip(names, committed, strict=True)), media
 
 
 class StreamingIntake:
     """An intake fed chunk by chunk, stored while it arrives (the web upload path).
 
-    A thread runs the store's single hashing pass over a :class:`BytePipe`; :meth:`write`
-    hands it the next chunk (waiting while the pipe is full). The store cannot commit
-    before :meth:`finish` ends the stream, so an upload cancelled after its last byte
-    still leaves nothing; ``finish`` then waits for the commit and records the item. If
-    the store fails (S3 down, a hash mismatch), the next ``write`` or ``finish`` raises
-    that error and nothing has become evidence. The hashing state lives in this process: if it ends
-    before the last byte, the upload starts again from byte 0.
+    A thread reads the arriving bytes from a :class:`BytePipe`; :meth:`write` hands it the
+    next chunk (waiting while the pipe is full). The first bytes decide the way in: raw
+    and split raw stream straight into the store's single hashing pass (the media is the
+    bytes); a container whose media is read through its reader (E01 in segments, VMDK,
+    VHD, VHDX, QCOW2) goes through staging copies (:mod:`lccu.evidence.upload_media`).
+    Nothing is committed before :meth:`finish` ends the stream, so an upload cancelled
+    after its last byte still leaves nothing; ``finish`` then waits for the commit and
+    records the item. If the store fails (S3 down, a hash mismatch), the next ``write`` or
+    ``finish`` raises that error and nothing has become evidence. The state lives in this
+    process: if it ends before the last byte, the upload starts again from byte 0.
     """
 
     def __init__(self, pending: PendingIntake, *, buffer_bytes: int = PIPE_BYTES,
                  files: Sequence[tuple[str, int]] | None = None) -> None:
         """``files``: the (name, size) of each file when several files of one acquisition
-        (split raw segments, in order) arrive one after the other as one upload."""
+        (E01 or split raw segments, a VMDK descriptor and its extents, in order) arrive
+        one after the other as one upload."""
         self.pending = pending
         self._pipe = BytePipe(pending.size, buffer_bytes)
         self._files = list(files) if files and len(files) > 1 else None
@@ -515,18 +573,42 @@ class StreamingIntake:
         self._finish_lock = threading.Lock()
         self._head, self._tail = b"", b""  # what tells a container from raw bytes
         self._pipe_closed = False
+        self._routed = threading.Event()  # the first bytes have decided the way in
+        self._staging = False  # ... through staging copies (a container read through)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"intake-{pending.item_id[:8]}")
         self._thread.start()
 
+    def _first_bytes(self, count: int) -> bytes:
+        head = b""
+        while len(head) < count:
+            data = self._pipe.read(count - len(head))
+            if not data:
+                break
+            head += data
+        return head
+
     def _run(self) -> None:
+        from lccu.evidence.upload_media import read_through, take_in_upload
+        from lccu.imaging.signatures import identify
+
         try:
-            if self._files:
-                self._stored, self._media = put_files(self.pending, self._pipe, self._files)
-                return
-            self._stored = self.pending.put(self._pipe)  # type: ignore[arg-type]
+            files = self._files or [(self.pending.source_name, self.pending.size)]
+            head = self._first_bytes(min(HEAD_BYTES, files[0][1]))
+            source = _Prefixed(head, self._pipe)
+            self._staging = read_through(identify(head))
+            self._routed.set()
+            if self._staging:
+                self._stored, self._media = take_in_upload(self.pending, source, files)
+            elif self._files:
+                check_split_sizes(self._files)
+                self._stored, self._media = put_files(self.pending, source, self._files)
+            else:
+                self._stored = self.pending.put(source)  # type: ignore[arg-type]
         except BaseException as exc:  # handed to the writer; nothing was stored
             self._pipe.fail(exc)
+        finally:
+            self._routed.set()
 
     @property
     def size(self) -> int:
@@ -549,33 +631,37 @@ class StreamingIntake:
         return self._pipe.write(data, timeout)
 
     def _refuse_container(self) -> None:
-        """One file streamed in is taken as the bytes it is: a disk image in a container
-        (E01, VMDK, VHD, VHDX, QCOW2) must be taken in through its reader, which hashes the
-        media inside and takes every segment, so it is refused here before the store
-        commits (the item would otherwise carry the container's hashes, not the disk's)."""
+        """One file streamed in as raw bytes turned out, at its last byte, to be a
+        container known only by its footer (a fixed VHD): its media is not the bytes
+        received, so it is refused here before the store commits (the item would
+        otherwise carry the container's hashes, not the disk's)."""
         from lccu.imaging.signatures import identify
 
         found = identify(self._head, self._tail)
         if found is None or found.unsupported:
             return
         raise InvalidInput(
-            f"{self.pending.source_name} is a {found.description}: an evidence item is the "
-            "disk inside it, whose hashes are read through its reader, and every segment "
-            "belongs to the item. Take it in with `lccu evidence add CASE "
-            f"{self.pending.source_name}` (it finds the other segments beside it); nothing "
-            "was stored")
+            f"{self.pending.source_name} is a {found.description}, known by its footer only "
+            "once the last byte is in: an evidence item is the disk inside it, whose "
+            "hashes are read through its reader. Take it in with `lccu evidence add CASE "
+            f"{self.pending.source_name}`; nothing was stored")
 
     def finish(self, timeout: float | None = None) -> EvidenceInfo:
-        """Wait for the store to commit, then record the item (once, however often asked)."""
+        """Wait for the store to commit, then record the item (once, however often asked).
+        Access is checked again before anything is committed (for a container, after its
+        media has been read and checked, just before the commit)."""
         with self._finish_lock:
             if self._info is not None:
                 return self._info
             if self.error is None and self.received != self.size:
                 raise InvalidInput(f"intake incomplete: {self.received} of {self.size} bytes")
+            self._routed.wait()
             if self.error is None and not self._pipe_closed:
                 try:
-                    self._refuse_container()
-                    self.pending.recheck()  # before the store may commit anything
+                    if not self._staging:
+                        if not self._files:
+                            self._refuse_container()
+                        self.pending.recheck()  # before the store may commit anything
                 except LccuError as exc:
                     self.abort(str(exc) if isinstance(exc, InvalidInput)
                                else "refused at completion")
@@ -587,7 +673,14 @@ class StreamingIntake:
                 raise StorageError("the store is still writing the last part; ask again")
             if self._stored is None:
                 raise self.error or StorageError("the store gave no result")
-            self._info = self.pending.record(self._stored, self._media, rechecked=True)
+            from lccu.evidence.promote import record_or_report
+
+            stored = self._stored
+            files = ([(self.pending.source_name, stored)] if isinstance(stored, StoredEvidence)
+                     else stored)
+            self._info = record_or_report(
+                self.pending, files,
+                lambda: self.pending.record(stored, self._media, rechecked=True))
             return self._info
 
     def abort(self, reason: str = "cancelled") -> None:

@@ -9,8 +9,10 @@ methods share) and :func:`open_lab`; the methods live in one mixin module per co
 :mod:`~lccu.evidence.lab_admin`, :mod:`~lccu.evidence.lab_cases`,
 :mod:`~lccu.evidence.lab_items`, :mod:`~lccu.evidence.lab_custody`,
 :mod:`~lccu.evidence.lab_countersign`, :mod:`~lccu.evidence.lab_export`,
-:mod:`~lccu.evidence.lab_audit`, :mod:`~lccu.evidence.lab_hashsets` and
-:mod:`~lccu.evidence.lab_tags`.
+:mod:`~lccu.evidence.lab_audit`, :mod:`~lccu.evidence.lab_hashsets`,
+:mod:`~lccu.evidence.lab_tags`, :mod:`~lccu.evidence.lab_marks`,
+:mod:`~lccu.evidence.lab_files`, :mod:`~lccu.evidence.lab_xzone` and
+:mod:`~lccu.evidence.lab_timelines`.
 """
 
 from __future__ import annotations
@@ -36,17 +38,22 @@ from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
+from lccu.evidence.lab_files import LabFiles
 from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
+from lccu.evidence.lab_marks import LabNotableMarks
 from lccu.evidence.lab_runs import LabRuns
 from lccu.evidence.lab_tags import LabTags
+from lccu.evidence.lab_timelines import LabTimelines
+from lccu.evidence.lab_xzone import LabCrossZone
 from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
 from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabTags):
+          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabFiles, LabCrossZone,
+          LabTimelines):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
     def __init__(self, settings: Settings, actor: Actor, db: Database,

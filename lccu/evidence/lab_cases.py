@@ -24,12 +24,14 @@ class LabCases(LabBase):
     # -- cases --------------------------------------------------------------------------------
 
     def create_case(self, title: str, *, zone: str | None = None, reference: str | None = None,
-                    number: str | None = None) -> CaseInfo:
+                    number: str | None = None, question: str | None = None) -> CaseInfo:
         """Open a case in the user's zone (investigators and analysts); its first custody
-        event records the opening. ``number`` defaults to the next ``LCCU-<year>-NNNNN``."""
+        event records the opening. ``number`` defaults to the next ``LCCU-<year>-NNNNN``;
+        ``question`` is the investigative question asked (the court report states it)."""
         title = title.strip()
         if not title:
             raise InvalidInput("a case needs a title")
+        question = _check_question(question)
         zone = zone or self.actor.zone
         if self.actor.role not in CASE_CREATOR_ROLES:
             raise self._deny("case.create", f"{article(self.actor.role)} does not open cases")
@@ -50,18 +52,41 @@ class LabCases(LabBase):
                 raise AlreadyExists(f"case number {number!r} is taken")
             case = Case(number=number, title=title, zone=zone_row, reference=reference,
                         status="open", created_by=self.actor.user_id, created_at=_now(),
-                        head_seq=0, head_hash=GENESIS_HASH)
+                        head_seq=0, head_hash=GENESIS_HASH, question=question)
             session.add(case)
             session.flush()
             head = self._append(session, case, "note", reason="case opened",
                                 details={"event": "case-opened", "number": number,
                                          "title": title, "zone": zone,
-                                         "reference": reference})
+                                         "reference": reference,
+                                         **({"question": question} if question else {})})
             session.refresh(case)
             info = CaseInfo.of(case)
         self._anchor(head)
         self._allow("case.create", case=case, object_type="case", object_id=info.id,
                     detail={"number": number, "zone": zone})
+        return info
+
+    def set_question(self, case_ref: str, question: str) -> CaseInfo:
+        """Record the investigative question asked of the unit (as worded by the
+        magistrate or the requesting investigator). A custody ``note`` event keeps each
+        wording, so a changed question shows in the chain; the owning zone or a zone
+        granted ``contribute`` sets it while the case is open. Audited as
+        ``case.question``."""
+        checked = _check_question(question)
+        if checked is None:
+            raise InvalidInput("the question is empty")
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "case.question", write=True,
+                                  open_case=True)
+            earlier = case.question
+            case.question = checked
+            head = self._append(session, case, "note", reason="investigative question set",
+                                details={"event": "question-set", "question": checked,
+                                         "previous": earlier})
+            session.flush()
+            info = CaseInfo.of(case)
+        self._anchor(head)
         return info
 
     def get_case(self, ref: str, *, justification: str | None = None) -> CaseInfo:
@@ -169,3 +194,15 @@ class LabCases(LabBase):
             info = CaseInfo.of(case)
         self._anchor(head)
         return info
+
+
+def _check_question(question: str | None) -> str | None:
+    """A question is plain text of at most 4,000 characters; NUL is refused."""
+    if question is None:
+        return None
+    if "\x00" in question:
+        raise InvalidInput("the question holds a NUL character")
+    question = question.strip()
+    if len(question) > 4000:
+        raise InvalidInput(f"the question is {len(question)} characters; at most 4000")
+    return question or None

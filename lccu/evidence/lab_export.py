@@ -73,8 +73,8 @@ class LabExport(LabBase):
 
     def export_case_uco(self, case_ref: str, path: str | os.PathLike[str], *,
                         recipient: str | None = None) -> Path:
-        """Write the case, its items and custody as CASE/UCO JSON-LD (a disclosure: logged
-        with its ``recipient``)."""
+        """Write the case, its items, custody and the tags on their files as CASE/UCO
+        JSON-LD (a disclosure: logged with its ``recipient``)."""
         from lccu.report.case_uco import write_case_export
 
         target = Path(path)
@@ -90,5 +90,11 @@ class LabExport(LabBase):
             items = [EvidenceInfo.of(i) for i in session.scalars(
                 select(EvidenceItem).where(EvidenceItem.case_id == case.id)
                 .order_by(EvidenceItem.exhibit_number))]
+            from lccu.evidence.tags import FileTag, TagInfo
+
+            by_id = {i.id: i.exhibit_number for i in items}
+            tags = [TagInfo.of(t, by_id.get(t.evidence_id, "")) for t in session.scalars(
+                select(FileTag).where(FileTag.case_id == case.id, FileTag.removed_at.is_(None))
+                .order_by(FileTag.created_at, FileTag.id))]
             return write_case_export(target, CaseInfo.of(case), items,
-                                     load_events(session, case.id))
+                                     load_events(session, case.id), tags)

@@ -45,6 +45,8 @@ class CaseInfo:
     head_seq: int
     head_hash: str
     shares: tuple[ShareInfo, ...] = ()
+    #: the investigative question asked (migration 0015): court report, CASE/UCO export
+    question: str | None = None
 
     @classmethod
     def of(cls, case: Case) -> CaseInfo:
@@ -55,7 +57,7 @@ class CaseInfo:
         )
         return cls(case.id, case.number, case.title, case.zone.name, case.reference,
                    case.status, case.created_at, case.closed_at, case.head_seq, case.head_hash,
-                   shares)
+                   shares, case.question)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

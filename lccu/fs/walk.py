@@ -15,6 +15,7 @@ overrun is at most one TSK call.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -163,6 +164,16 @@ class Budget:
 
     def over(self) -> bool:
         return self.spent() > self.seconds
+
+
+def listing_budget(seconds: float | None = None) -> Budget:
+    """A budget for listing one image's file systems, starting now: ``seconds``, else
+    ``LCCU_FS_BUDGET_SECONDS`` (default 1800; 0 means none)."""
+    if seconds is None:
+        from lccu.config import current_settings
+
+        seconds = current_settings().fs_budget_seconds
+    return Budget(seconds if seconds > 0 else math.inf)
 
 
 class _Stopped(Exception):

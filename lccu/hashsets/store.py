@@ -14,6 +14,7 @@ the scratch SQLite database ``lccu scan --hashset FILE`` loads its files into.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +37,10 @@ BATCH = 100_000
 #: malformed rows quoted in the record (all are counted)
 EXAMPLES = 20
 MAX_CATEGORIES = 10_000
-#: digests per lookup query
+#: digests per SQLite lookup query
 LOOKUP_CHUNK = 500
+#: digests per PostgreSQL lookup query (one array parameter)
+ARRAY_CHUNK = 50_000
 #: SQLite: bytes of the database file mapped while looking up
 MMAP_SIZE = 1 << 30
 DIGEST_SIZES = {16: "md5", 20: "sha1", 32: "sha256"}
@@ -66,6 +69,9 @@ class HashSetInfo:
     started_at: str = ""
     finished_at: str | None = None
     active: bool = False
+    #: the hash-type combinations of its entries (bit masks 1 MD5, 2 SHA-1, 4 SHA-256), or
+    #: None when not known
+    hash_combos: list[int] | None = None
 
     @classmethod
     def of(cls, row: HashSetVersion, active: bool = False) -> HashSetInfo:
@@ -89,6 +95,7 @@ class HashSetInfo:
             row.started_at,
             row.finished_at,
             active,
+            None if row.hash_combos is None else json.loads(row.hash_combos),
         )
 
     def ref(self) -> dict[str, Any]:
@@ -100,6 +107,7 @@ class HashSetInfo:
             "kind": self.kind,
             "hash_types": self.hash_types,
             "source_sha256": self.source_sha256,
+            "hash_combos": self.hash_combos,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -149,7 +157,7 @@ class HashSetStore:
         if not path.is_file():
             raise InvalidInput(f"hash set file {path} does not exist or is not a file")
         fmt, parse = parser_for(fmt, path)
-        set_id = self._new_version(name, kind, fmt, path, description, imported_by)
+        set_id = self._new_version(name, kind, fmt, path.name, description, imported_by)
         try:
             return self._load(set_id, path, parse, progress, batch)
         except BaseException:
@@ -157,7 +165,8 @@ class HashSetStore:
             raise
 
     def _new_version(
-        self, name: str, kind: str, fmt: str, path: Path, description: str | None, imported_by: str
+        self, name: str, kind: str, fmt: str, source: str, description: str | None,
+        imported_by: str,
     ) -> int:
         for _attempt in range(10):
             try:
@@ -176,7 +185,7 @@ class HashSetStore:
                         kind=kind,
                         description=description,
                         format=fmt,
-                        source=path.name,
+                        source=source,
                         state="importing",
                         entries=0,
                         hashes=0,
@@ -221,6 +230,8 @@ class HashSetStore:
         meter = Meter(path)
         try:
             has_md5 = has_sha1 = has_sha256 = False
+            combos: set[int] = set()
+            last_mask = -1
             append = pending.append
             for row in parse(path, meter):
                 if row.__class__ is Malformed:
@@ -240,15 +251,22 @@ class HashSetStore:
                         )
                     continue
                 entries += 1
+                mask = 0
                 if row.md5 is not None:
                     has_md5 = True
+                    mask = 1
                     append((row.md5, code))
                 if row.sha1 is not None:
                     has_sha1 = True
+                    mask |= 2
                     append((row.sha1, code))
                 if row.sha256 is not None:
                     has_sha256 = True
+                    mask |= 4
                     append((row.sha256, code))
+                if mask != last_mask:
+                    combos.add(mask)
+                    last_mask = mask
                 if len(pending) >= batch:
                     hashes += self._write(insert, pending)
                     if progress is not None:
@@ -266,8 +284,8 @@ class HashSetStore:
             sha256 = meter.sha256()
         finally:
             meter.close()
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE INDEX ix_{table}_digest ON {table} (digest)")
+        with self.engine.begin() as conn:  # covering: a hit needs no second seek for its row
+            conn.exec_driver_sql(f"CREATE INDEX ix_{table}_digest ON {table} (digest, category)")
         with self._session() as session, session.begin():
             version = session.get(HashSetVersion, set_id)
             assert version is not None
@@ -275,10 +293,89 @@ class HashSetStore:
             version.entries, version.hashes, version.malformed = entries, hashes, malformed
             version.malformed_examples = json.dumps(examples)
             version.hash_types = json.dumps(sorted(types, key=("md5", "sha1", "sha256").index))
+            version.hash_combos = json.dumps(sorted(combos))
             version.categories = json.dumps(list(categories))
             version.source_sha256 = sha256
             version.finished_at = format_time(utc_now())
             return HashSetInfo.of(version, active=True)
+
+    def extend(
+        self,
+        name: str,
+        additions: Sequence[tuple[bytes, str | None]],
+        *,
+        entries: int,
+        kind: str = "notable",
+        description: str | None = None,
+        imported_by: str,
+        source: str,
+    ) -> HashSetInfo:
+        """The next version of ``name``: every hash of its active version plus
+        ``additions`` (digest, category), e.g. the files a unit admin approved; ``entries``
+        is how many entries (files) the additions are. A new version, never a change to
+        one a report already names."""
+        name = check_name(name)
+        if kind not in KINDS:
+            raise InvalidInput(f"kind must be known or notable, not {kind!r}")
+        bad = [d for d, _c in additions if len(d) not in DIGEST_SIZES]
+        if bad or not additions:
+            raise InvalidInput("additions must be MD5, SHA-1 or SHA-256 digests")
+        previous = next((v for v in self.versions(name) if v.active), None)
+        if previous is not None and previous.kind != kind:
+            raise InvalidInput(f"hash set {name!r} is a {previous.kind} set, not {kind}")
+        if description is None and previous is not None:
+            description = previous.description
+        set_id = self._new_version(name, kind, "marks", source, description, imported_by)
+        table = rows_table(set_id)
+        try:
+            categories = list(previous.categories) if previous is not None else []
+            types = set(previous.hash_types) if previous is not None else set()
+            if previous is not None:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(
+                        f"INSERT INTO {table} (digest, category) "
+                        f"SELECT digest, category FROM {rows_table(previous.id)}"
+                    )
+            pending: list[tuple[bytes, int | None]] = []
+            for digest, category in additions:
+                code = None
+                if category is not None:
+                    if category not in categories:
+                        categories.append(category)
+                    code = categories.index(category)
+                pending.append((digest, code))
+                types.add(DIGEST_SIZES[len(digest)])
+            self._write(
+                f"INSERT INTO {table} (digest, category) VALUES ({self._mark}, {self._mark})",
+                pending,
+            )
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    f"CREATE INDEX ix_{table}_digest ON {table} (digest, category)"
+                )
+                content = hashlib.sha256()
+                for digest, code in conn.exec_driver_sql(
+                    f"SELECT digest, category FROM {table} ORDER BY digest, category"
+                ):
+                    label = "" if code is None else categories[code]
+                    content.update(f"{bytes(digest).hex()},{label}\n".encode())
+                hashes = int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+            with self._session() as session, session.begin():
+                version = session.get(HashSetVersion, set_id)
+                assert version is not None
+                version.state = "ready"
+                version.entries = (previous.entries if previous is not None else 0) + entries
+                version.hashes = hashes
+                version.hash_types = json.dumps(
+                    sorted(types, key=("md5", "sha1", "sha256").index)
+                )
+                version.categories = json.dumps(categories)
+                version.source_sha256 = content.hexdigest()
+                version.finished_at = format_time(utc_now())
+                return HashSetInfo.of(version, active=True)
+        except BaseException:
+            self._drop(set_id)
+            raise
 
     @staticmethod
     def _category(row: Entry, categories: dict[str, int]) -> int | bool | None:
@@ -385,26 +482,52 @@ class HashSetStore:
         table = rows_table(int(ref["id"]))
         with self.engine.connect() as conn:
             cursor = conn.connection.cursor()  # the driver's: rows come back by the thousand
-            sqlite = self.engine.dialect.name == "sqlite"
-            if sqlite:  # index pages read through a mapping, not one read() per page
-                cursor.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
             try:
-                for start in range(0, len(wanted), LOOKUP_CHUNK):
-                    chunk = wanted[start : start + LOOKUP_CHUNK]
-                    marks = ", ".join([self._mark] * len(chunk))
-                    cursor.execute(
-                        f"SELECT digest, category FROM {table} WHERE digest IN ({marks})",
-                        chunk,
+                if self.engine.dialect.name == "sqlite":
+                    rows = _sqlite_in(cursor, table, wanted)
+                else:
+                    rows = _any_array(cursor, table, wanted)
+                for value, code in rows:
+                    found.setdefault(bytes(value), set()).add(
+                        None if code is None else labels[code]
                     )
-                    for value, code in cursor.fetchall():
-                        found.setdefault(bytes(value), set()).add(
-                            None if code is None else labels[code]
-                        )
             finally:
-                if sqlite:
-                    cursor.execute("PRAGMA mmap_size=0")
                 cursor.close()
         return found
+
+
+def _sqlite_in(cursor: Any, table: str, wanted: list[bytes]) -> list[tuple[bytes, Any]]:
+    """SQLite: ``IN`` lists of :data:`LOOKUP_CHUNK` sorted digests, so consecutive seeks
+    share the index pages they read, read through a mapping (no ``read()`` per page).
+    (A temporary table joined with ``CROSS JOIN`` cost more CPU here: filling its B-tree
+    cost more than parsing the statements it saved.)"""
+    cursor.execute(f"PRAGMA mmap_size={MMAP_SIZE}")
+    rows: list[tuple[bytes, Any]] = []
+    try:
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            cursor.execute(
+                f"SELECT digest, category FROM {table} WHERE digest IN "
+                f"({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            rows.extend(cursor.fetchall())
+    finally:
+        cursor.execute("PRAGMA mmap_size=0")
+    return rows
+
+
+def _any_array(cursor: Any, table: str, wanted: list[bytes]) -> list[tuple[bytes, Any]]:
+    """PostgreSQL: the digests as one ``bytea[]`` parameter per :data:`ARRAY_CHUNK`, which
+    the server probes its index with (no statement of thousands of placeholders)."""
+    rows: list[tuple[bytes, Any]] = []
+    for start in range(0, len(wanted), ARRAY_CHUNK):
+        cursor.execute(
+            f"SELECT digest, category FROM {table} WHERE digest = ANY(%s)",
+            (wanted[start : start + ARRAY_CHUNK],),
+        )
+        rows.extend(cursor.fetchall())
+    return rows
 
 
 def ensure_scratch_schema(engine: Engine) -> None:

@@ -57,6 +57,17 @@ class FileSource:
             length -= len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
+    def read_into(self, offset: int, target: memoryview) -> int:
+        """Fill ``target`` from ``offset`` with no intermediate copy (fewer bytes only at the
+        end of the file): how large reads (YARA segments, hash blocks) take local images."""
+        got = 0
+        while got < len(target):
+            n = os.preadv(self._fd, [target[got:]], offset + got)
+            if not n:
+                break
+            got += n
+        return got
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)

@@ -177,9 +177,45 @@ class ImageStream(io.RawIOBase):
         return target
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)
+        """Fill ``buffer``. A read of at least a block from a source that can read into
+        memory (``read_into``, a local file) goes straight into ``buffer``, past the cache;
+        other reads go a block at a time through the cache. A large read (a YARA segment, a
+        hash block) thus never exists twice in memory and does not fill the cache with
+        blocks nobody reads again (each unaligned segment would leave two)."""
+        self._check_open()
+        view = memoryview(buffer).cast("B")
+        direct = getattr(self.source, "read_into", None)
+        got = 0
+        while got < len(view) and self._pos < self.size:
+            want = min(len(view) - got, self.size - self._pos)
+            within = self._pos % self.block_size
+            if direct is not None and len(view) >= self.block_size:
+                n = self._direct(direct, self._pos, view[got : got + want])
+            else:
+                data = self.pread(self._pos, min(want, self.block_size - within))
+                n = len(data)
+                view[got : got + n] = data
+            if not n:
+                break
+            got += n
+            self._pos += n
+        return got
+
+    def _direct(self, read_into: Any, offset: int, target: memoryview) -> int:
+        """``len(target)`` bytes at ``offset`` read by the source into ``target``; a short
+        read is an error, as in :meth:`_read_exact`."""
+        try:
+            n = int(read_into(offset, target))
+        except LccuError:
+            raise
+        except Exception as exc:
+            raise ImageFormatError(f"{self.name}: read at offset {offset} failed: {exc}") from exc
+        if n != len(target):
+            raise ImageFormatError(
+                f"{self.name}: expected {len(target)} bytes at offset {offset}, got {n};"
+                " the image is truncated or changed while being read"
+            )
+        return n
 
     def read(self, size: int | None = -1) -> bytes:
         self._check_open()

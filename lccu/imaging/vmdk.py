@@ -74,5 +74,12 @@ def open_containers(containers: Containers) -> LibyalSource:
                     f"descriptor lists ({', '.join(extent_names(handle))})"
                 )
             extents.append(found.stream)
+        used = {id(stream) for stream in extents} | {id(descriptor.stream)}
+        foreign = [c.name for c in containers if id(c.stream) not in used]
+        if foreign:  # given with the image but not part of it: never silently ignored
+            raise ImageFormatError(
+                f"{', '.join(foreign)}: not part of the VMDK disk that {descriptor.name} "
+                f"describes (its extents: {', '.join(extent_names(handle))}); give only "
+                "one image's files")
         handle.open_extent_data_files_as_file_objects(extents)
         return LibyalSource(handle, name, containers.streams(), "vmdk")

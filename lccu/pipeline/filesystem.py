@@ -13,7 +13,6 @@ hours. Only what was listed is extracted.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
@@ -22,7 +21,6 @@ from zoneinfo import ZoneInfo
 from lccu.archive.names import safe_extension
 from lccu.errors import FileSystemError, LccuError
 from lccu.fs import (
-    Budget,
     FileEntry,
     Notice,
     Problem,
@@ -33,21 +31,12 @@ from lccu.fs import (
     walk,
 )
 from lccu.fs.volume_times import stores_local
+from lccu.fs.walk import listing_budget as listing_budget  # re-exported (callers import it here)
 from lccu.imaging.tsk import TskImage
 from lccu.pipeline.sink import DirectorySink
 
 KINDS = {"file": "file", "dir": "directory", "link": "symlink"}
 Tick = Callable[[int], None]
-
-
-def listing_budget(seconds: float | None = None) -> Budget:
-    """A budget for listing one image's file systems, starting now: ``seconds``, else
-    ``LCCU_FS_BUDGET_SECONDS`` (default 1800; 0 means none)."""
-    if seconds is None:
-        from lccu.config import current_settings
-
-        seconds = current_settings().fs_budget_seconds
-    return Budget(seconds if seconds > 0 else math.inf)
 
 
 class _Tee:

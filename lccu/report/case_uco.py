@@ -8,6 +8,11 @@ one, so the custody chain reads as a provenance chain. The ``@context`` is inlin
 one breaks offline validation), every node id ends in a UUID (derived deterministically, so
 the same log always gives the same graph), and there are no blank nodes. Seal numbers and
 the custody hashes have no CASE property and go in lccu's own namespace.
+
+The investigative question asked is the investigation's ``focus``. Each (not removed) tag
+on a file is a ``uco-core:Annotation`` (label as ``tag``, note as ``statement``, who and
+when) whose object is the tagged file: a ``uco-observable:File`` with its path, size and
+hashes as the processing run found them, ``Contained_Within`` the evidence item.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from lccu import __version__
 from lccu.evidence.records import CaseInfo, EvidenceInfo
+from lccu.evidence.tags import TagInfo
 
 NAMESPACE = uuid.UUID("6f1c9a3e-2b7d-4e0a-9c51-7d3f8e2a1b40")
 CONTEXT = {
@@ -100,8 +106,56 @@ def _item_nodes(case: CaseInfo, item: EvidenceInfo) -> list[dict[str, Any]]:
     ]
 
 
+def _tag_nodes(case: CaseInfo, tag: TagInfo, person: str) -> list[dict[str, Any]]:
+    """The tagged file (once per file), its place in the item, and the annotation."""
+    key = (case.id, tag.evidence_id, str(tag.volume), tag.path, str(tag.inode))
+    file_id = node_id("tagged-file", *key)
+    name = tag.path.rstrip("/").rsplit("/", 1)[-1] or tag.path
+    size = tag.file.get("size")
+    facets: list[dict[str, Any]] = [{
+        "@id": node_id("tagged-file-facet", *key),
+        "@type": "uco-observable:FileFacet",
+        "uco-observable:fileName": name,
+        "uco-observable:filePath": tag.path,
+        **({"uco-observable:sizeInBytes": size} if isinstance(size, int) else {}),
+    }]
+    hashes = [
+        {"@id": node_id("tagged-file-hash", *key, kind),
+         "@type": "uco-types:Hash", "uco-types:hashMethod": method,
+         "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": value}}
+        for kind, method in HASH_METHODS if isinstance(value := tag.file.get(kind), str)
+    ]
+    if hashes:
+        facets.append({"@id": node_id("tagged-file-content", *key),
+                       "@type": "uco-observable:ContentDataFacet",
+                       "uco-observable:hash": hashes})
+    annotation: dict[str, Any] = {
+        "@id": node_id("tag", case.id, tag.id),
+        "@type": "uco-core:Annotation",
+        "uco-core:tag": [tag.label],
+        "uco-core:statement": tag.note or tag.label,
+        "uco-core:object": [ref(file_id)],
+        "uco-core:createdBy": ref(person),
+        "uco-core:objectCreatedTime": when(tag.created_at),
+        "lccu:processingRun": tag.run_id,
+    }
+    return [
+        {"@id": file_id, "@type": "uco-observable:File", "uco-core:hasFacet": facets},
+        {"@id": node_id("tagged-file-in", *key),
+         "@type": "uco-observable:ObservableRelationship",
+         "uco-core:source": [ref(file_id)],
+         "uco-core:target": ref(node_id("evidence-file", case.id, tag.evidence_id)),
+         "uco-core:kindOfRelationship": "Contained_Within",
+         "uco-core:isDirectional": True,
+         "lccu:volume": tag.volume,
+         **({"lccu:inode": tag.inode} if tag.inode is not None else {})},
+        annotation,
+    ]
+
+
 def build_graph(
-    case: CaseInfo, items: Sequence[EvidenceInfo], events: Sequence[dict[str, Any]]
+    case: CaseInfo, items: Sequence[EvidenceInfo], events: Sequence[dict[str, Any]],
+    tags: Sequence[TagInfo] = (),
 ) -> dict[str, Any]:
     graph: list[dict[str, Any]] = []
     actions: list[dict[str, str]] = []
@@ -117,6 +171,8 @@ def build_graph(
         "case-investigation:investigationStatus": case.status,
         "uco-core:object": actions,
     }
+    if case.question:
+        investigation["case-investigation:focus"] = case.question
     graph.append(investigation)
     if case.reference:
         auth = node_id("authorization", case.id)
@@ -194,13 +250,26 @@ def build_graph(
         graph.append(action)
         actions.append(ref(action_id))
         previous_action = action_id
+    shown = {node["@id"] for node in graph}
+    for tag in tags:
+        if tag.removed_at is not None or tag.evidence_id not in by_id:
+            continue
+        person = node_id("person", tag.created_by)
+        if person not in shown:
+            graph.append({"@id": person, "@type": "uco-identity:Person",
+                          "uco-core:name": tag.created_by})
+        for node in _tag_nodes(case, tag, person):
+            if node["@id"] not in shown:  # a file tagged twice is one File node
+                graph.append(node)
+        shown = {node["@id"] for node in graph}
     return {"@context": CONTEXT, "@graph": graph}
 
 
 def write_case_export(
-    path: Path, case: CaseInfo, items: Sequence[EvidenceInfo], events: Sequence[dict[str, Any]]
+    path: Path, case: CaseInfo, items: Sequence[EvidenceInfo], events: Sequence[dict[str, Any]],
+    tags: Sequence[TagInfo] = (),
 ) -> Path:
-    graph = build_graph(case, items, events)
+    graph = build_graph(case, items, events, tags)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(graph, indent=2, ensure_ascii=False), encoding="utf-8")

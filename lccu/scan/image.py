@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import mmap
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,7 +36,7 @@ from lccu.scan.engines import EngineError, ScanTimeout, match_libyara, match_yar
 from lccu.scan.matching import to_hits
 from lccu.scan.records import Hit, ScanProblem
 from lccu.scan.rules import RuleSet
-from lccu.scan.xpool import ScannerPool, ScannerProcess
+from lccu.scan.xpool import ScannerProcess, shared_pool
 
 MiB = 1024 * 1024
 DEFAULT_SEGMENT = 32 * MiB
@@ -142,7 +143,13 @@ def _scan(
 
     buffer_size = segment_size + overlap + LOOKBEHIND
     use_pool = rules.yarax_blob is not None and workers > 1 and last - first > segment_size
-    pool = ScannerPool(rules.yarax_blob or b"", workers, buffer_size) if use_pool else None
+    # Kept for the next scan with these rules (a worker's next task): see lccu.scan.xpool.
+    # With libyara files too, the parent's threads scan them while one child scans the
+    # YARA-X files; a second child (its own rules and segment memory) is started only when
+    # that child turns out to be the slower side (signature-base: it is not).
+    first_children = 1 if rules.libyara is not None else workers
+    pool = (shared_pool(rules.yarax_blob or b"", workers, buffer_size, first_children)
+            if use_pool else None)
 
     def scan_segment(start: int, end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
         if pool is None:
@@ -176,12 +183,15 @@ def _scan(
         hits: list[Hit] = []
         count = 0
         too_many: list[str] = []
+        asked = False
         try:
             if child is not None:
-                child.send(request)  # the child has its copy: libyara may scan alongside
+                child.send(request)  # the child scans the memory in place, libyara alongside
+                asked = True
             elif rules.yarax is not None:
                 part = _yarax_in_thread(rules, bytes(data), request)
                 hits, count, too_many = part
+            lib_started = time.perf_counter()
             if rules.libyara is not None:
                 found = match_libyara(rules.libyara, data=data, timeout=timeout)
                 more, n = to_hits(found.rules, source="image", base=lo,
@@ -189,7 +199,12 @@ def _scan(
                                   limit=max_hits)
                 hits, count, too_many = hits + more, count + n, too_many + found.too_many
             if child is not None:
+                lib_done = time.perf_counter()
+                asked = False
                 answer = child.result(timeout)
+                waited = time.perf_counter() - lib_done
+                if pool is not None and waited > (lib_done - lib_started) / 2:
+                    pool.grow()  # YARA-X is the slower side: let another segment in
                 if answer.get("error") == "timeout":
                     raise ScanTimeout(answer["error"])
                 if answer.get("error"):
@@ -210,6 +225,8 @@ def _scan(
             return [], 0, problems
         finally:
             del data, view
+            if asked and child is not None:
+                child.kill()  # its answer was not collected: a new child takes the next segment
         for name in too_many:
             problems.append(ScanProblem(
                 "too_many_matches", target,
@@ -252,8 +269,6 @@ def _scan(
                 "rules or raise max_hits", count=total, details={"kept": max_hits}))
     finally:
         threads.shutdown(wait=True, cancel_futures=True)
-        if pool is not None:
-            pool.close()
 
 
 def _yarax_in_thread(rules: RuleSet, data: bytes,

@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
+#: Changes when the estimate changes, so a cached estimate of an older scheme is not reused.
+LENGTHS_VERSION = 1
+
 _STRING_DEF = re.compile(r"(\$[A-Za-z0-9_]*)\s*=\s*")
 _RULE = re.compile(r"\brule\s+([A-Za-z_][A-Za-z0-9_]*)")
 _MODIFIER = re.compile(

@@ -10,6 +10,12 @@ the externals and every (namespace, file SHA-256) pair: equal identities mean th
 rules on the same engines, and it is what the custody log records. Rules are compiled from
 the exact bytes hashed (no re-read), and ``include`` is refused because an included file
 would escape the identity.
+
+Within a process a loaded set is kept (:func:`load_rules` keyed by the identity), so a
+worker's tasks and files do not reload signature-base from disk each time; a cached load
+checks the YARA-X blob by its SHA-256 rather than deserializing it (a second of CPU for
+signature-base, which the scanner processes do anyway) and takes the longest match from the
+cache.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import json
 import os
 import re
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -42,7 +50,7 @@ from lccu.scan.engines import (
     match_libyara,
     match_yarax,
 )
-from lccu.scan.lengths import longest_match
+from lccu.scan.lengths import LENGTHS_VERSION, longest_match
 from lccu.scan.selection import (
     SELECTION_VERSION,
     Candidate,
@@ -250,10 +258,16 @@ def _save_atomically(target: Path, rules: RuleSet) -> None:
         blob_tmp.write_bytes(rules.yarax_blob)
         os.replace(blob_tmp, target.with_suffix(".yarx"))
     sidecar = {"identity": rules.identity, "errors": [e.to_dict() for e in rules.errors],
-               "choices": [c.to_dict() for c in rules.choices]}
+               "choices": [c.to_dict() for c in rules.choices],
+               "yarax_sha256": _digest(rules.yarax_blob),
+               "longest_match": [LENGTHS_VERSION, rules.longest_match]}
     meta_tmp = target.with_suffix(".json.tmp")
     meta_tmp.write_text(json.dumps(sidecar, sort_keys=True))
     os.replace(meta_tmp, target.with_suffix(".json"))
+
+
+def _digest(blob: bytes | None) -> str | None:
+    return None if blob is None else hashlib.sha256(blob).hexdigest()
 
 
 def _from_cache(entry: Path, sources: list[RuleSource]) -> RuleSet | None:
@@ -276,8 +290,13 @@ def _from_cache(entry: Path, sources: list[RuleSource]) -> RuleSet | None:
             if any(c.engine == YARA_X for c in choices) else None
         rules = RuleSet(kept, sidecar["identity"], choices, libyara, blob, errors,
                         from_cache=True)
-        if blob is not None:
-            rules.yarax  # noqa: B018 - a damaged blob is found here, not mid-scan
+        if blob is not None and sidecar.get("yarax_sha256") != _digest(blob):
+            if "yarax_sha256" in sidecar:
+                return None  # changed on disk: rebuilt, never trusted
+            rules.yarax  # noqa: B018 - an older entry: a damaged blob is found here
+        version, longest = sidecar.get("longest_match") or (None, None)
+        if version == LENGTHS_VERSION:
+            vars(rules)["longest_match"] = longest  # the cached_property's value
         return rules
     except (yara.Error, OSError, ValueError, KeyError, TypeError):
         return None  # a stale or damaged cache entry is rebuilt
@@ -294,6 +313,19 @@ def default_cache_dir() -> Path:
     return load_settings().home / "cache" / "yara"
 
 
+#: Rule sets loaded in this process, by identity key, cache entry and the files' paths (which
+#: the report names): a few, most recent last.
+_LOADED: OrderedDict[tuple[str, ...], RuleSet] = OrderedDict()
+_LOADED_MAX = 4
+_LOADED_LOCK = threading.Lock()
+
+
+def forget_loaded_rules() -> None:
+    """Drop the rule sets this process keeps (tests of the on-disk cache)."""
+    with _LOADED_LOCK:
+        _LOADED.clear()
+
+
 def load_rules(
     paths: Iterable[Path | str] | None = None,
     *,
@@ -304,7 +336,9 @@ def load_rules(
     """Compile the bundled rules plus ``paths`` (default: LCCU_RULES) once, then reuse the cache.
 
     A file that does not compile raises :class:`RuleError` naming the file and line; with
-    ``skip_invalid=True`` it is left out and listed in ``RuleSet.errors`` instead.
+    ``skip_invalid=True`` it is left out and listed in ``RuleSet.errors`` instead. The files
+    are read and hashed on every call (their identity is what custody records); a set with
+    the same identity already loaded in this process is returned as it is.
     """
     if paths is None:
         from lccu.config import load_settings
@@ -313,9 +347,22 @@ def load_rules(
     sources = collect_sources(paths, bundled=bundled)
     key = rule_set_identity(sources) + ("-skip" if skip_invalid else "")
     entry = (cache_dir or default_cache_dir()) / key
-    cached = _from_cache(entry, sources)
-    if cached is not None:
-        return cached
+    memo = (key, str(entry), *(str(s.path) for s in sources))
+    with _LOADED_LOCK:
+        loaded = _LOADED.get(memo)
+        if loaded is not None:
+            _LOADED.move_to_end(memo)
+            return loaded
+    rules = _from_cache(entry, sources) or _load_fresh(entry, sources, skip_invalid)
+    with _LOADED_LOCK:
+        _LOADED[memo] = rules
+        while len(_LOADED) > _LOADED_MAX:
+            _LOADED.popitem(last=False)
+    return rules
+
+
+def _load_fresh(entry: Path, sources: list[RuleSource], skip_invalid: bool) -> RuleSet:
+    """Choose the engines, compile, and save the result as cache entry ``entry``."""
     choices, failed = choose_engines(
         [Candidate(s.namespace, s.text, s.sha256) for s in sources], EXTERNALS)
     by_namespace = {s.namespace: s for s in sources}

@@ -1,10 +1,12 @@
 """The YARA-X scanner process of :mod:`lccu.scan.xpool` (``python -m lccu.scan.xworker``).
 
 It receives the serialized rules once, then scan requests: the segment is in the shared
-memory file whose descriptor it was given, the request says its length, where it lies in
-the image and which part of it the segment owns. It answers with the hit records (JSON,
-never pickle: a scanner that a hostile image subverted must not be able to run code in
-the parent) and exits when the parent closes the request pipe.
+memory file whose descriptor it was given, cut by the parent to the segment's length, and
+the request says where it lies in the image and which part of it the segment owns. YARA-X
+scans that file in place (``scan_file`` maps it): no private copy of the segment. It
+answers with the hit records (JSON, never pickle: a scanner that a hostile image subverted
+must not be able to run code in the parent) and exits when the parent closes the request
+pipe.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from lccu.scan.engines import EngineError, ScanTimeout, match_yarax
 from lccu.scan.matching import to_hits
 
 
-def serve(requests: Connection, answers: Connection, memory: mmap.mmap) -> None:
+def serve(requests: Connection, answers: Connection, memory: mmap.mmap, path: str) -> None:
     """Answer scan requests until the parent closes the pipe."""
     import yara_x
 
@@ -31,16 +33,14 @@ def serve(requests: Connection, answers: Connection, memory: mmap.mmap) -> None:
             request = json.loads(requests.recv_bytes())
         except EOFError:
             return
-        data = bytes(memory[: request["length"]])  # YARA-X takes bytes only
-        answers.send_bytes(b"copied")  # the parent may fill the memory again
-        answers.send_bytes(json.dumps(scan(rules, data, request)).encode())
+        answers.send_bytes(json.dumps(scan(rules, path, memory, request)).encode())
 
 
-def scan(rules: Any, data: bytes, request: dict[str, Any]) -> dict[str, Any]:
+def scan(rules: Any, path: str, memory: mmap.mmap, request: dict[str, Any]) -> dict[str, Any]:
     """Hits of one segment, kept and limited exactly as the in-process scan keeps them."""
     start, end, base = request["start"], request["end"], request["base"]
     try:
-        found = match_yarax(rules, data=data, externals=request.get("externals"),
+        found = match_yarax(rules, path=path, externals=request.get("externals"),
                             timeout=request["timeout"])
     except ScanTimeout:
         return {"error": "timeout"}
@@ -49,7 +49,7 @@ def scan(rules: Any, data: bytes, request: dict[str, Any]) -> dict[str, Any]:
     hits, total = to_hits(found.rules, source="image", base=base,
                           keep=lambda o: start <= o < end, keep_stringless=False,
                           limit=request.get("limit"),
-                          read=lambda off, n: data[off : off + n])
+                          read=lambda off, n: memory[off : min(off + n, request["length"])])
     return {"hits": [h.to_dict() for h in hits], "total": total, "too_many": found.too_many}
 
 
@@ -57,7 +57,7 @@ def main(argv: list[str]) -> int:
     requests_fd, answers_fd, memory_fd, size = (int(a) for a in argv)
     memory = mmap.mmap(memory_fd, size, prot=mmap.PROT_READ)
     serve(Connection(requests_fd, writable=False), Connection(answers_fd, readable=False),
-          memory)
+          memory, f"/proc/self/fd/{memory_fd}")
     return 0
 
 

@@ -128,8 +128,9 @@ class EvidenceStore(Protocol):
 
     def legal_hold(self, ref: EvidenceRef) -> bool: ...
 
-    def put_derived(self, key: str, stream: BinaryIO) -> str:
-        """Store (or replace) derived data under ``derived/``; returns its URI."""
+    def put_derived(self, key: str, stream: BinaryIO, *, size: int | None = None) -> str:
+        """Store (or replace) derived data under ``derived/``; returns its URI. ``size``,
+        when known, lets a large object be sent in parts sized for it."""
         ...
 
     def open_derived(self, key: str) -> ImageStream: ...

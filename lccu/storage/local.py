@@ -249,7 +249,7 @@ class LocalStore:
         key, _ = ref_key(ref)
         return self._hold_path(key).is_file()
 
-    def put_derived(self, key: str, stream: BinaryIO) -> str:
+    def put_derived(self, key: str, stream: BinaryIO, *, size: int | None = None) -> str:
         check_key(key, derived=True)
         final = self.root / DERIVED_PREFIX / key
         try:

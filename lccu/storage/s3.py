@@ -524,12 +524,13 @@ class S3Store:
         return found
 
     # Derived data ------------------------------------------------------------------------
-    def put_derived(self, key: str, stream: BinaryIO) -> str:
+    def put_derived(self, key: str, stream: BinaryIO, *, size: int | None = None) -> str:
         """Store derived bytes without retention (lccu may replace its own outputs)."""
         name = DERIVED_PREFIX + check_key(key, derived=True)
         result = self._call(
             f"storing derived file {key!r}", self.client.put_object, self.derived_bucket, name,
-            stream, length=-1, part_size=PART_SIZE, num_parallel_uploads=1,
+            stream, length=-1 if size is None else size,
+            part_size=PART_SIZE if size is None else part_size_for(size), num_parallel_uploads=1,
         )  # fmt: skip
         return self._uri(self.derived_bucket, name, result.version_id)
 

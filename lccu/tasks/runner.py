@@ -211,11 +211,24 @@ def _drop_passwords(store: Any, claim: queue.Claim) -> None:
                     claim.run_id, exc)
 
 
+def _offer_notable(lab: Any, claim: queue.Claim, report: dict[str, Any]) -> None:
+    """The report's notable files are offered for cross-zone hit/no-hit (idempotent: a
+    successor finishing this stage offers them again harmlessly)."""
+    from lccu.hashsets.lookup import notable_sha256s
+
+    offered = notable_sha256s(report)
+    if offered:
+        lab.xzone_offer(claim.case_id, claim.evidence_id, claim.run_id, offered,
+                        processing=True)
+
+
 def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
             reused: bool, result: dict[str, Any] | None = None) -> None:
     # a successor finishes from here, without redoing, and says what this holder did
     if not lab.run_queue.keep_result(claim, result_key, reused):
         raise PermanentTaskError(f"{stage_reason(claim)}: lease lost before recording")
+    if claim.stage == "report" and result is not None:
+        _offer_notable(lab, claim, result)
     if _recorded(lab, claim):
         return
     details = {"stage": claim.stage, "segment": claim.segment,

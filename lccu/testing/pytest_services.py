@@ -240,3 +240,15 @@ def s3_settings(s3_endpoint: S3Endpoint, tmp_path: Path) -> Settings:
         s3_bucket=f"lccu-test-{uuid.uuid4().hex[:16]}",
         s3_retention_days=1,
     )
+
+
+def evidence_versions(settings: Settings) -> list[str]:
+    """Every evidence object version (``name@version``) in the evidence bucket, locked ones
+    included, so a test can show that a refusal stored nothing; the custody and audit
+    anchors locked beside them under ``anchors/`` are not evidence."""
+    from lccu.storage.s3 import make_client
+
+    client = make_client(settings)
+    return [f"{o.object_name}@{o.version_id}"
+            for o in client.list_objects(settings.s3_bucket, recursive=True, include_version=True)
+            if not o.object_name.startswith("anchors/")]

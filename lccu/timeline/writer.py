@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from lccu.errors import InvalidInput
-from lccu.fs import Budget, Problem
+from lccu.errors import FileSystemError, InvalidInput
+from lccu.fs import Budget, Problem, Volume, open_fs
+from lccu.fs.fastbody import fast_volume, volume_lines
 from lccu.imaging.tsk import TskImage
 from lccu.timeline.bodyfile import bodyfile_lines
 from lccu.timeline.csvfile import CsvTimeline
@@ -61,14 +62,13 @@ def write_timeline(img: TskImage, out: TextIO, fmt: str, zone: ZoneInfo | None,
             "instants: give --timezone with the source machine's IANA zone (for example "
             "Europe/Brussels, or UTC if its clock ran on UTC), or use --format csv, which "
             "keeps them as local, zone unknown")
+    if fmt == "bodyfile":
+        for volume in volumes:
+            result.lines += _volume_bodyfile(img, volume, out, zone, result.problems, budget)
+        return result
     hashes = hashes or {}
     table = CsvTimeline(out) if fmt == "csv" else None
     for volume, entry in volume_entries(img, volumes, result.problems, budget):
-        if fmt == "bodyfile":
-            for line in bodyfile_lines(entry, zone):
-                out.write(line + "\n")
-                result.lines += 1
-            continue
         sha256 = hashes.get((volume.index, entry.inode)) if entry.has_meta else None
         for event in entry_events(volume, entry):
             if table is not None:
@@ -77,3 +77,24 @@ def write_timeline(img: TskImage, out: TextIO, fmt: str, zone: ZoneInfo | None,
                 out.write(jsonl_line(event, zone, source, sha256) + "\n")
             result.lines += 1
     return result
+
+
+def _volume_bodyfile(img: TskImage, volume: Volume, out: TextIO, zone: ZoneInfo | None,
+                     problems: list[Problem], budget: Budget | None) -> int:
+    """One volume's bodyfile lines: straight from TSK's records where the file system
+    stores UTC and is not NTFS (:mod:`lccu.fs.fastbody`), else through the full walk."""
+    if fast_volume(volume.fs_type):
+        try:
+            fs = open_fs(img, volume.start_offset)
+        except OSError as exc:
+            problems.append(Problem(f"volume {volume.index}", str(FileSystemError(
+                f"cannot open the file system of volume {volume.index} at byte "
+                f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"))))
+            return 0
+        return volume_lines(fs, volume, out.write, problems, budget)
+    lines = 0
+    for _volume, entry in volume_entries(img, [volume], problems, budget):
+        for line in bodyfile_lines(entry, zone):
+            out.write(line + "\n")
+            lines += 1
+    return lines

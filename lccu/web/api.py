@@ -31,6 +31,8 @@ State = Annotated[WebState, Depends(web)]
 class NewCase(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     reference: str | None = Field(default=None, max_length=200)
+    question: str | None = Field(default=None, max_length=4000,
+                                 description="the investigative question asked")
 
 
 class UploadFile(BaseModel):
@@ -73,7 +75,8 @@ def list_cases(user: User, state: State, page: Annotated[int, Query(ge=1, le=MAX
 
 @router.post("/cases", status_code=201)
 def create_case(body: NewCase, user: User, state: State) -> dict[str, Any]:
-    return state.lab(user.actor).create_case(body.title, reference=body.reference).as_dict()
+    return state.lab(user.actor).create_case(body.title, reference=body.reference,
+                                             question=body.question).as_dict()
 
 
 @router.get("/cases/{ref}")
@@ -218,13 +221,25 @@ def cancel_upload(upload_id: str, user: User, state: State) -> Response:
 
 @router.get("/audit")
 def audit(user: User, state: State, zone: str | None = None, username: str | None = None,
-          allowed: bool | None = None,
+          allowed: Annotated[str | None, Query(max_length=10,
+                                               description="yes/no or true/false")] = None,
+          date_from: Annotated[str, Query(alias="from", max_length=10,
+                                          description="first day, YYYY-MM-DD")] = "",
+          date_to: Annotated[str, Query(alias="to", max_length=10,
+                                        description="last day, YYYY-MM-DD")] = "",
+          case: Annotated[str, Query(max_length=100, description="number or id")] = "",
+          operation: Annotated[str, Query(max_length=50,
+                                          description="case.read, or case. for all")] = "",
+          offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
           limit: Annotated[int, Query(ge=1, le=10000)] = 1000) -> list[dict[str, Any]]:
-    """The audit log, for a data protection officer only; newest first."""
-    from lccu.web.audit_view import audit_rows
+    """The audit log, for a data protection officer only; newest first, with case and
+    exhibit numbers and users' names beside the ids (days are Europe/Brussels)."""
+    from lccu.web.audit_view import make_filter
 
-    return audit_rows(state.lab(user.actor), zone=zone, username=username, allowed=allowed,
-                      limit=limit)
+    filt = make_filter(date_from, date_to, case, username or "", zone or "", operation,
+                       allowed)
+    _total, rows = state.lab(user.actor).audit_page(filt, offset=offset, limit=limit)
+    return [r.as_dict() for r in rows]
 
 
 @router.get("/tokens")

@@ -16,7 +16,20 @@ from lccu.errors import (
     NotFound,
     StorageError,
 )
-from lccu.web import api, case_actions, pages, reports, tags_api, timeline, workers
+from lccu.web import (
+    api,
+    audit_view,
+    case_actions,
+    case_timeline,
+    files,
+    links,
+    pages,
+    reports,
+    tags_api,
+    timeline,
+    workers,
+    xzone_api,
+)
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.csrf import CsrfFailed
 from lccu.web.deps import LoginRequired
@@ -97,11 +110,17 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(case_actions.api)
     app.include_router(pages.router)
+    app.include_router(audit_view.pages)
     app.include_router(case_actions.pages)
     app.include_router(timeline.pages)
+    app.include_router(case_timeline.pages)
+    app.include_router(links.pages)
+    app.include_router(files.pages)  # before reports': its /evidence/{item}/{path} route
+    app.include_router(files.api)
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)
+    app.include_router(xzone_api.api)
     app.include_router(workers.pages)
     app.include_router(workers.api)
     return app

@@ -30,6 +30,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "zone": {"nl": "Zone", "en": "Zone"},
     "status": {"nl": "Status", "en": "Status"},
     "reference": {"nl": "Referentie (PV / magistraat)", "en": "Reference (PV / magistrate)"},
+    "question": {"nl": "Gestelde onderzoeksvraag", "en": "Question asked"},
     "shared": {"nl": "gedeeld", "en": "shared"},
     "court_report": {"nl": "Verslag voor de rechtbank (PDF)", "en": "Report for court (PDF)"},
     "court_report_html": {"nl": "als HTML", "en": "as HTML"},
@@ -59,11 +60,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "container_files": {"nl": "containerbestanden", "en": "container files"},
     "stored_hash_mismatch": {"nl": "hash in de container wijkt af van het medium",
                              "en": "the container's stored hash differs from the media"},
-    "file_hint": {"nl": "Een raw-image, of alle segmenten van één gesplitst raw-image (.001, "
-                        ".002 ...) samen: één stuk overtuiging. E01, VMDK, VHD(X) en QCOW2: "
+    "file_hint": {"nl": "Alle bestanden van één acquisitie samen: een raw-image, alle segmenten "
+                        "van een gesplitst raw-image (.001, .002 ...) of van een E01 (.E01, "
+                        ".E02 ...), een VMDK (descriptor en extents), VHD, VHDX of QCOW2. Eén "
+                        "stuk overtuiging met de hashes van de schijf erin. Een vaste VHD: "
                         "lccu evidence add.",
-                  "en": "One raw image, or every segment of one split raw image (.001, "
-                        ".002 ...) together: one evidence item. E01, VMDK, VHD(X) and QCOW2: "
+                  "en": "Every file of one acquisition together: a raw image, every segment "
+                        "of a split raw image (.001, .002 ...) or of an E01 (.E01, .E02 ...), "
+                        "a VMDK (descriptor and extents), VHD, VHDX or QCOW2. One evidence "
+                        "item with the hashes of the disk inside. A fixed VHD: "
                         "lccu evidence add."},
     "declared_hashes": {"nl": "Opgegeven hashes (van de acquisitie, optioneel)",
                         "en": "Declared hashes (from the acquisition, optional)"},
@@ -232,6 +237,85 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "The event has been recorded."},
     "action_failed": {"nl": "De handeling werd niet uitgevoerd:",
                       "en": "The action was not carried out:"},
+    # the DPO's audit view (issue 20)
+    "audit_case": {"nl": "Dossier", "en": "Case"},
+    "audit_operation_help": {"nl": "bv. case.read, of case. voor alle handelingen op dossiers",
+                             "en": "e.g. case.read, or case. for every case operation"},
+    "audit_csv": {"nl": "Selectie als CSV", "en": "Selection as CSV"},
+    "audit_verify": {"nl": "Auditketen controleren", "en": "Verify the audit chain"},
+    "audit_chain_ok": {"nl": "De auditketen is intact (hashketen en ankers).",
+                       "en": "The audit chain is intact (hash chain and anchors)."},
+    "audit_chain_broken": {"nl": "De auditketen is NIET intact:",
+                           "en": "The audit chain is NOT intact:"},
+    "audit_entries": {"nl": "Vermeldingen", "en": "Entries"},
+    "audit_times": {"nl": "Tijden in Europe/Brussels, met het verschil met UTC; de datumfilters "
+                          "gelden voor dagen in Europe/Brussels.",
+                    "en": "Times in Europe/Brussels, with the offset from UTC; the date filters "
+                          "are days in Europe/Brussels."},
+    # file browser and gallery (issue 20)
+    "files": {"nl": "Bestanden", "en": "Files"},
+    "open_files": {"nl": "Bestanden bekijken", "en": "Browse the files"},
+    "gallery": {"nl": "Fotogalerij", "en": "Picture gallery"},
+    "open_gallery": {"nl": "Fotogalerij openen", "en": "Open the picture gallery"},
+    "pictures": {"nl": "Afbeeldingen", "en": "Pictures"},
+    "file_type": {"nl": "Bestandstype", "en": "File type"},
+    "any": {"nl": "alle", "en": "any"},
+    "type_image": {"nl": "afbeeldingen", "en": "pictures"},
+    "type_video": {"nl": "video", "en": "video"},
+    "type_audio": {"nl": "geluid", "en": "audio"},
+    "type_text": {"nl": "tekst", "en": "text"},
+    "type_application_pdf": {"nl": "PDF-documenten", "en": "PDF documents"},
+    "type_application": {"nl": "toepassingsbestanden", "en": "application files"},
+    "filter_deleted": {"nl": "Verwijderd", "en": "Deleted"},
+    "filter_tagged": {"nl": "Gemarkeerd", "en": "Tagged"},
+    "filter_hits": {"nl": "YARA-treffers", "en": "YARA hits"},
+    "file_source": {"nl": "Herkomst", "en": "Origin"},
+    "source_file": {"nl": "bestandssysteem", "en": "file system"},
+    "source_carved": {"nl": "gecarved", "en": "carved"},
+    "source_member": {"nl": "uit een archief", "en": "archive member"},
+    "sort_by": {"nl": "Sorteren op", "en": "Sort by"},
+    "sort_path": {"nl": "pad", "en": "path"},
+    "sort_name": {"nl": "naam", "en": "name"},
+    "sort_size": {"nl": "grootte", "en": "size"},
+    "sort_mtime": {"nl": "gewijzigd", "en": "modified"},
+    "sort_mime": {"nl": "type", "en": "type"},
+    "sort_hits": {"nl": "YARA-treffers", "en": "YARA hits"},
+    "descending": {"nl": "aflopend", "en": "descending"},
+    "modified_utc": {"nl": "Gewijzigd (UTC)", "en": "Modified (UTC)"},
+    "tags": {"nl": "Markeringen", "en": "Tags"},
+    "no_tags": {"nl": "Geen markeringen.", "en": "No tags."},
+    "tag_label": {"nl": "Label", "en": "Label"},
+    "tag_note": {"nl": "Notitie", "en": "Note"},
+    "add_tag": {"nl": "Markeren", "en": "Tag the file"},
+    "label_relevant": {"nl": "relevant", "en": "relevant"},
+    "label_to_check": {"nl": "na te kijken", "en": "to check"},
+    "label_privileged": {"nl": "beroepsgeheim", "en": "privileged"},
+    "yara_hits": {"nl": "YARA-treffers", "en": "YARA hits"},
+    "volume": {"nl": "volume", "en": "volume"},
+    "no_files": {"nl": "Geen bestanden voor deze filters.",
+                 "en": "No files for these filters."},
+    "no_pictures": {"nl": "Geen afbeeldingen voor deze filters.",
+                    "en": "No pictures for these filters."},
+    "download_file": {"nl": "Bestand downloaden", "en": "Download the file"},
+    "download_note": {"nl": "De download is een kopie, gelezen uit het opgeslagen "
+                            "overtuigingsstuk; elke download wordt gelogd.",
+                      "en": "The download is a copy read from the stored evidence; every "
+                            "download is logged."},
+    "time_mtime": {"nl": "Gewijzigd", "en": "Modified"},
+    "time_atime": {"nl": "Geopend", "en": "Accessed"},
+    "time_ctime": {"nl": "Metadata gewijzigd", "en": "Metadata changed"},
+    "time_crtime": {"nl": "Aangemaakt", "en": "Born"},
+    "hashset_match": {"nl": "Hashset", "en": "Hash set"},
+    "file_hashset_notable": {"nl": "in een set opvallende bestanden",
+                             "en": "in a set of notable files"},
+    "file_hashset_known": {"nl": "in een set gekende bestanden",
+                           "en": "in a set of known files"},
+    "preview": {"nl": "Voorbeeld van de inhoud", "en": "Content preview"},
+    "preview_first": {"nl": "De eerste", "en": "The first"},
+    "preview_text": {"nl": "Als tekst", "en": "As text"},
+    "preview_hex": {"nl": "Hexadecimaal", "en": "Hexadecimal"},
+    "content_unreadable": {"nl": "De inhoud kan niet gelezen worden",
+                           "en": "The content cannot be read"},
     # reports
     "open_report": {"nl": "Rapport openen", "en": "Open the report"},
     # timeline (issue #17)
@@ -259,6 +343,31 @@ STRINGS: dict[str, dict[str, str]] = {
                  "en": "Paging this far is not possible; narrow the filters."},
     "no_events": {"nl": "Geen gebeurtenissen voor deze filters.",
                   "en": "No events for these filters."},
+    # case timeline (issue #17)
+    "case_timeline": {"nl": "Tijdlijn van het dossier", "en": "Case timeline"},
+    "back_to_case": {"nl": "Terug naar het dossier", "en": "Back to the case"},
+    "no_timeline_yet": {"nl": "nog geen tijdlijn (nog niet verwerkt)",
+                        "en": "no timeline yet (not processed)"},
+    "deleted_only": {"nl": "alleen verwijderde", "en": "deleted only"},
+    "allocated_only": {"nl": "alleen niet-verwijderde", "en": "not deleted only"},
+    "marked": {"nl": "Opvallend of gekend", "en": "Notable or known"},
+    "notable_filter": {"nl": "opvallend (getagd of in een opvallende hashset)",
+                       "en": "notable (tagged or in a notable hash set)"},
+    "known_filter": {"nl": "gekend (in een hashset van gekende bestanden)",
+                     "en": "known (in a hash set of known files)"},
+    "notable_mark": {"nl": "opvallend", "en": "notable"},
+    "known_mark": {"nl": "gekend", "en": "known"},
+    "activity": {"nl": "Activiteit in de tijd", "en": "Activity over time"},
+    "per_day": {"nl": "per dag", "en": "per day"},
+    "per_month": {"nl": "per maand", "en": "per month"},
+    "per_year": {"nl": "per jaar", "en": "per year"},
+    "histogram_help": {"nl": "Klik op een staaf om die periode te tonen.",
+                       "en": "Click a bar to show that period."},
+    "local_unknown_order": {
+        "nl": "gebeurtenissen met een lokale tijd van onbekende zone: gerangschikt en "
+              "gefilterd op hun kloktijd, niet als UTC",
+        "en": "events with a local time of unknown zone: ordered and filtered by their "
+              "wall clock, not as UTC"},
 }
 
 

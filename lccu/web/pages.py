@@ -12,7 +12,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lccu.evidence.access import AuditLog
 from lccu.evidence.chain import VerifyResult
-from lccu.web.audit_view import audit_rows
 from lccu.web.auth import Principal, actor_by_name, check_password
 from lccu.web.case_actions import actions_view, clear_flash
 from lccu.web.caselist import list_cases_page
@@ -140,9 +139,11 @@ def new_case_form(request: Request, user: User) -> HTMLResponse:
 def new_case(request: Request, user: User, state: State,
              title: Annotated[str, Form(max_length=300)],
              reference: Annotated[str, Form(max_length=200)] = "",
+             question: Annotated[str, Form(max_length=4000)] = "",
              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(user, csrf)
-    info = state.lab(user.actor).create_case(title, reference=reference.strip() or None)
+    info = state.lab(user.actor).create_case(title, reference=reference.strip() or None,
+                                             question=question.strip() or None)
     return RedirectResponse(f"/cases/{quote(info.id)}", status_code=303)
 
 
@@ -208,19 +209,7 @@ def start_processing(request: Request, item_id: str, user: User, state: State,
     return RedirectResponse(f"/evidence/{quote(ref)}/processing", status_code=303)
 
 
-# -- audit (dpo) -----------------------------------------------------------------------------
-
-@router.get("/audit", response_class=HTMLResponse)
-def audit(request: Request, user: User, state: State, zone: str = "", username: str = "",
-          allowed: str = "") -> HTMLResponse:
-    lab = state.lab(user.actor)
-    flag = {"yes": True, "no": False}.get(allowed)
-    rows = audit_rows(lab, zone=zone[:100] or None, username=username[:64] or None,
-                      allowed=flag, limit=500)
-    return render(request, "audit.html", {
-        "rows": rows, "zones": lab.zones(),
-        "filters": {"zone": zone, "username": username, "allowed": allowed}}, user=user)
-
+# -- audit (dpo): lccu/web/audit_view.py ----------------------------------------------------
 
 # -- API tokens ------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from lccu.storage import open_store
 from lccu.storage.base import check_key
 from lccu.web.auth import Principal
 from lccu.web.deps import page_user, web
+from lccu.web.links import file_url
 from lccu.web.reports import _opened
 from lccu.web.state import WebState
 
@@ -117,6 +118,9 @@ def timeline_page_view(
 
     kept = heapq.nsmallest(depth, matching(), key=lambda t: (t[0], t[1]))
     rows = [row for _when_, _n, row in kept[first:depth]]
+    for row in rows:
+        row["file_url"] = file_url(item_id, row.get("volume", ""), row.get("path", ""),
+                                   row.get("inode"), run_id)
     pages_count = max(1, -(-total // PAGE_SIZE))
     return {
         "item_id": item_id,

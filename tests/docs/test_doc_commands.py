@@ -112,3 +112,10 @@ def test_a_failing_command_is_named(tmp_path: Path, redis_url: str) -> None:
     assert problem is not None
     assert problem.startswith("docs/guide.md:11: `lccu --as nobody case list   # no such user`"
                               " failed (2)")
+
+
+def test_analyst_example_is_the_shown_script() -> None:
+    """docs/analyst.md shows docs/examples/analyst.py (which its commands run) as it is."""
+    shown = (REPO / "docs" / "analyst.md").read_text()
+    script = (REPO / "docs" / "examples" / "analyst.py").read_text()
+    assert f"```python\n{script}```" in shown

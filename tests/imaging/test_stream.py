@@ -141,3 +141,50 @@ def test_segments_share_one_bounded_cache(sample: tuple[Path, bytes], tmp_path: 
     assert len(caches) == 1
     shared = parts[0].cache
     assert shared.bytes <= shared.max_bytes
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_large_readinto_makes_no_second_copy(tmp_path: Path, direct: bool) -> None:
+    """readinto of a 16 MiB segment fills the caller's buffer straight from a local file
+    (``read_into``), or a block at a time from other sources: the traced peak stays near the
+    cache (4 blocks of 1 MiB), never a second 16 MiB copy (YARA segments are read this way,
+    two at a time)."""
+    import tracemalloc
+
+    data = random.Random(5).randbytes(17 * 1024 * 1024)
+    path = tmp_path / "big.raw"
+    path.write_bytes(data)
+    buffer = bytearray(16 * 1024 * 1024 + 3)
+    source = FileSource(path) if direct else CountingSource(path)
+    with ImageStream(source, block_size=1024 * 1024, cache_blocks=4, read_ahead=0) as s:
+        s.seek(12345)
+        tracemalloc.start()
+        try:
+            got = s.readinto(memoryview(buffer))
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert got == len(buffer) and buffer == data[12345 : 12345 + len(buffer)]
+        assert s.tell() == 12345 + len(buffer)
+        assert peak < 6 * 1024 * 1024
+        s.seek(len(data) - 10)
+        assert s.readinto(buffer) == 10 and buffer[:10] == data[-10:]
+
+
+def test_large_reads_from_a_local_file_leave_the_cache_alone(tmp_path: Path) -> None:
+    """Unaligned segment-sized reads of a local file (YARA's, with their look-behind) put no
+    block in the cache: it keeps what small reads (a file-system walk) put there."""
+    data = random.Random(6).randbytes(9 * 1024 * 1024)
+    path = tmp_path / "seg.raw"
+    path.write_bytes(data)
+    with ImageStream(FileSource(path), block_size=1024 * 1024, cache_blocks=8,
+                     read_ahead=0) as s:
+        s.seek(100)
+        assert s.read(10) == data[100:110]  # a small read is cached
+        assert len(s.cache) == 1
+        buffer = bytearray(3 * 1024 * 1024 + 512)
+        for offset in (1024 * 1024 - 256, 4 * 1024 * 1024 - 256):
+            s.seek(offset)
+            assert s.readinto(buffer) == len(buffer)
+            assert buffer == data[offset : offset + len(buffer)]
+        assert len(s.cache) == 1

@@ -16,6 +16,7 @@ from lccu.errors import RuleError
 from lccu.scan import load_rules, scan_file
 from lccu.scan.bundled import bundled_rules_dir
 from lccu.scan.lengths import string_lengths
+from lccu.scan.rules import forget_loaded_rules
 from lccu.testing.corpus import corpus_file
 
 GOOD = 'rule zone_good { strings: $a = "zone-marker-4711" condition: $a }\n'
@@ -88,6 +89,7 @@ def test_skip_invalid_reports_broken_file_and_keeps_the_good_one(
     hits = scan_file(sample, rules)
     assert {(h.namespace, h.rule, h.string, h.offset, h.length) for h in hits} == expected
     assert expected_rules == {("zone.good", "zone_good")}
+    forget_loaded_rules()  # this process's loaded sets aside: the on-disk cache is tested
     again = load_rules([zone], bundled=False, cache_dir=cache_dir, skip_invalid=True)
     assert again.from_cache and [e.path.name for e in again.errors] == ["bad.yar"]
 
@@ -134,6 +136,7 @@ def test_signature_base_compiles_and_second_load_uses_cache(
     for name in ("compile_libyara", "choose_engines"):
         monkeypatch.setattr(f"lccu.scan.rules.{name}", no_compile)
     monkeypatch.setattr(yara, "compile", no_compile)
+    forget_loaded_rules()  # this process's loaded sets aside: the on-disk cache is tested
     second = load_rules([base], bundled=False, cache_dir=cache_dir)
     assert second.from_cache and second.identity == first.identity
     assert second.choices == first.choices
@@ -150,6 +153,7 @@ def test_damaged_cache_is_rebuilt(tmp_path: Path, cache_dir: Path) -> None:
     assert damaged
     for cached in damaged:
         cached.write_bytes(b"YARA garbage")
+    forget_loaded_rules()  # this process's loaded sets aside: the on-disk cache is tested
     again = load_rules([f], bundled=False, cache_dir=cache_dir)
     assert not again.from_cache
     sample = b"..zone-marker-4711.."
@@ -208,6 +212,7 @@ def test_default_cache_lives_under_lccu_home(
     rules = load_rules([], bundled=True)
     entry = tmp_path / "home" / "cache" / "yara" / rules.identity
     assert entry.with_suffix(".json").is_file() and entry.with_suffix(".yarx").is_file()
+    forget_loaded_rules()  # this process's loaded sets aside: the on-disk cache is tested
     assert load_rules([], bundled=True).from_cache
 
 

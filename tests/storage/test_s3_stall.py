@@ -24,8 +24,8 @@ import pytest
 from lccu.config import Settings
 from lccu.errors import StoreUnavailable
 from lccu.storage import open_store
-from lccu.storage.s3 import make_client
 from lccu.testing.keys import KEY_ENV
+from lccu.testing.pytest_services import evidence_versions
 from lccu.testing.weed import PrivateWeed
 
 pytestmark = pytest.mark.xdist_group("timed")  # stalls and restarts: one timed test at once
@@ -68,17 +68,6 @@ def thawed(weed: PrivateWeed) -> Iterator[PrivateWeed]:
     """The server, running again at the end of the test whatever happened."""
     yield weed
     weed.thaw()
-
-
-def stored_objects(settings: Settings) -> list[str]:
-    """Every evidence object version in the evidence bucket (read with the server running);
-    the custody and audit anchors locked beside them under ``anchors/`` are not evidence."""
-    client = make_client(settings)
-    return [
-        f"{o.object_name}@{o.version_id}"
-        for o in client.list_objects(settings.s3_bucket, recursive=True, include_version=True)
-        if not o.object_name.startswith("anchors/")
-    ]
 
 
 def env_of(settings: Settings, user: str) -> dict[str, str]:
@@ -136,10 +125,10 @@ def test_evidence_add_fails_within_the_timeout(
     assert took < BOUND, took
     assert f"did not answer within {TIMEOUT:g} s (LCCU_S3_TIMEOUT)" in result.stderr
     assert "Traceback" not in result.stderr
-    assert items_of(lab, case.id) == [] and stored_objects(lab_settings) == []
+    assert items_of(lab, case.id) == [] and evidence_versions(lab_settings) == []
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert len(items_of(lab, case.id)) == 1 and len(stored_objects(lab_settings)) == 1
+    assert len(items_of(lab, case.id)) == 1 and len(evidence_versions(lab_settings)) == 1
 
 
 @SQLITE_ONLY
@@ -172,9 +161,9 @@ def test_intake_frozen_mid_upload(
     assert took < BOUND, took
     assert items_of(lab, case.id) == []
     time.sleep(3)  # what the server had buffered is handled now, if ever
-    assert stored_objects(lab_settings) == []
+    assert evidence_versions(lab_settings) == []
     item = lab.add_evidence(case.id, image, description="disk")
-    assert item.size == size and len(stored_objects(lab_settings)) == 1
+    assert item.size == size and len(evidence_versions(lab_settings)) == 1
 
 
 @SQLITE_ONLY
@@ -191,7 +180,7 @@ def test_processing_read_fails_within_the_timeout(
     item = lab.add_evidence(case.id, planted_disk.image, description="disk")
     run = submit(lab, item.id, yara=False, carve="none", expand=False)
     store = open_store(lab_settings)
-    before = set(stored_objects(lab_settings))
+    before = set(evidence_versions(lab_settings))
     thawed.freeze()
     started = time.monotonic()
     with pytest.raises(StoreUnavailable, match="LCCU_S3_TIMEOUT"):
@@ -202,7 +191,7 @@ def test_processing_read_fails_within_the_timeout(
     status = run_status(lab, run.run_id)
     assert status["state"] != "done" and status["report"] is None
     assert not any(s["state"] == "done" for s in status["stages"]), status["stages"]
-    assert set(stored_objects(lab_settings)) == before
+    assert set(evidence_versions(lab_settings)) == before
     drain(lab, store)
     status = run_status(lab, run.run_id)
     assert status["state"] == "done", status

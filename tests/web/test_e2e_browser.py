@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
+from lccu.testing.formats import _split_flat_vmdk
 from lccu.testing.images import PlantedManifest
 from tests.web.helpers import PASSWORD
 
@@ -132,6 +133,24 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         expect(page.locator("#result")).to_contain_text("EXH-002")
         page.goto(case_url)
         expect(page.locator("#evidence")).to_contain_text(hashlib.sha256(media).hexdigest())
+
+        # a VMDK descriptor and its flat extents, whose names sort before it: the page
+        # sends the descriptor first; one item whose hash is the disk's (issue 12)
+        disk = tmp_path / "vm.raw"
+        disk.write_bytes(bytes(range(256)) * 24)  # 12 sectors over 3 extents
+        vm = tmp_path / "vm"
+        vm.mkdir()
+        vmdk = _split_flat_vmdk(disk, vm)
+        assert sorted(p.name for p in vmdk)[0] != vmdk[0].name
+        page.get_by_role("link", name="Stuk opladen").click()
+        page.get_by_label("Bestand").set_input_files([str(p) for p in reversed(vmdk)])
+        page.get_by_label("Omschrijving").fill("virtual machine disk")
+        page.get_by_label("SHA-256").fill(hashlib.sha256(disk.read_bytes()).hexdigest())
+        page.get_by_role("button", name="Opladen", exact=True).click()
+        expect(page.locator("#result")).to_contain_text("EXH-003")
+        page.goto(case_url)
+        expect(page.locator("#evidence")).to_contain_text(
+            hashlib.sha256(disk.read_bytes()).hexdigest())
 
         page.goto(f"{server}/cases")
         expect(page.locator("table")).to_contain_text("Sextortion PZ Vlas")

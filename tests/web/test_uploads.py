@@ -208,20 +208,26 @@ def test_foreign_case_upload_is_denied(client: TestClient,
     assert start.status_code == 403
 
 
-def test_container_upload_is_sent_to_the_cli(client: TestClient, case_id: str,
-                                             make_lab: Callable[..., Lab],
-                                             unit: Settings) -> None:
-    """An E01 uploaded as one file would carry the container's hashes, not the disk's:
-    completing it is refused (422) naming `lccu evidence add`; nothing stored (issue 12)."""
+def test_single_file_e01_upload_is_its_media(client: TestClient, case_id: str,
+                                            make_lab: Callable[..., Lab],
+                                            unit: Settings) -> None:
+    """An E01 uploaded as one file is the disk inside it: the item's MD5 is the media MD5
+    dfvfs's ground truth gives (196066ad..., also stored in the E01), not the container's
+    (ca06e4a5...), and the container file is kept with its own; no scratch copy (issue 12)."""
     from lccu.testing.corpus import corpus_file
 
     csrf = login(client, "vlas_inv")
     data = corpus_file("dfvfs", "ext2.E01").read_bytes()
-    _, done = upload_file(client, csrf, case_id, data, chunk=1 << 20, filename="disk.E01")
-    assert done.status_code == 422, done.text
-    assert "lccu evidence add" in done.json()["detail"]
-    assert make_lab("vlas_inv").list_evidence(case_id) == []
-    assert evidence_files(unit) == [] and scratch_files(unit) == []
+    _, done = upload_file(client, csrf, case_id, data, chunk=4096, filename="disk.E01",
+                          declared={"md5": "196066add11fb71c4c49cf1bb50d6d24"})
+    assert done.status_code == 201, done.text
+    item = done.json()
+    assert (item["md5"], item["size"], item["container_format"]) == (
+        "196066add11fb71c4c49cf1bb50d6d24", 4194304, "ewf")
+    assert [(c["name"], c["md5"]) for c in item["containers"]] == [
+        ("disk.E01", "ca06e4a542462aac3e395132c3744933")]
+    assert item["media_check"]["stored_hashes"]["match"] == "match"
+    assert len(evidence_files(unit)) == 1 and scratch_files(unit) == []
 
 
 def test_split_raw_upload_is_one_item(client: TestClient, case_id: str,

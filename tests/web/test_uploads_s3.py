@@ -18,6 +18,7 @@ from lccu.config import Settings
 from lccu.evidence.lab import Lab
 from lccu.storage import open_store
 from lccu.testing.netgate import TcpGate
+from lccu.testing.pytest_services import evidence_versions
 from lccu.web.app import create_app
 from lccu.web.config import WebConfig
 from tests.web.helpers import login, upload_file
@@ -49,18 +50,6 @@ def case_id(make_lab: Callable[..., Lab]) -> str:
     return make_lab("vlas_inv").create_case("S3 upload").id
 
 
-def versions(settings: Settings) -> list[str]:
-    """Every evidence object version in the evidence bucket (locked versions included); the
-    custody and audit anchors locked beside them under ``anchors/`` are not evidence."""
-    store = open_store(settings)
-    client = store.client  # type: ignore[attr-defined]
-    return [f"{o.object_name}@{o.version_id}" for o in client.list_objects(
-        settings.s3_bucket, include_version=True, recursive=True)
-        if not o.object_name.startswith("anchors/")]
-
-
-
-
 def test_multipart_upload_lands_locked_with_hashes(client: TestClient, case_id: str,
                                                    unit: Settings) -> None:
     """20 MiB in 1 MiB chunks (two S3 parts): one locked version, hashes equal hashlib's,
@@ -74,7 +63,7 @@ def test_multipart_upload_lands_locked_with_hashes(client: TestClient, case_id: 
     assert item["storage_uri"].startswith(f"s3://{unit.s3_bucket}/cases/{case_id}/")
     assert item["lock_mode"] in ("GOVERNANCE", "COMPLIANCE") and item["storage_version_id"]
     assert item["md5"] == hashlib.md5(data).hexdigest()
-    assert len(versions(unit)) == 1
+    assert len(evidence_versions(unit)) == 1
     with open_store(unit).open_evidence(f"cases/{case_id}/{item['id']}/image.dd") as fh:
         assert hashlib.sha256(fh.read()).hexdigest() == item["sha256"]
     local = [p for p in Path(unit.home).rglob("*") if p.is_file() and p.stat().st_size >= MIB]
@@ -97,7 +86,7 @@ def test_upload_that_ends_badly_leaves_no_version(client: TestClient, case_id: s
     else:
         assert client.delete(f"/api/v1/uploads/{upload_id}",
                              headers={"X-CSRF-Token": csrf}).status_code == 204
-    assert versions(unit) == []
+    assert evidence_versions(unit) == []
     assert make_lab("vlas_inv").list_evidence(case_id) == []
 
 
@@ -136,7 +125,7 @@ def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
     finally:
         gate.open()
     assert make_lab("vlas_inv").list_evidence(case_id) == []
-    assert versions(unit) == []
+    assert evidence_versions(unit) == []
 
 
 @pytest.mark.parametrize("declared_ok", [False, True])
@@ -162,11 +151,11 @@ def test_split_raw_upload_in_s3(client: TestClient, case_id: str, unit: Settings
     done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
     if not declared_ok:
         assert done.status_code == 422, done.text
-        assert versions(unit) == [] and make_lab("vlas_inv").list_evidence(case_id) == []
+        assert evidence_versions(unit) == [] and make_lab("vlas_inv").list_evidence(case_id) == []
         return
     assert done.status_code == 201, done.text
     item = done.json()
     assert item["sha256"] == declared and item["size"] == len(media)
     assert [c["sha256"] for c in item["containers"]] == [
         hashlib.sha256(s).hexdigest() for s in segments]
-    assert len(versions(unit)) == 3
+    assert len(evidence_versions(unit)) == 3

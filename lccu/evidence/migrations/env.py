@@ -5,8 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 # Every module that adds tables to Base.metadata, so autogenerate sees the whole schema.
+import lccu.evidence.file_index  # file index: 0015
+import lccu.evidence.marks  # notable marks: 0017
 import lccu.evidence.runstate  # processing runs: migration 0002; workers: 0006
 import lccu.evidence.tags  # file tags: 0013
+import lccu.evidence.xzone  # cross-zone hit/no-hit: 0016
 import lccu.web.models  # noqa: F401  (web credentials, sessions, API tokens: 0003)
 from lccu.evidence.models import Base
 

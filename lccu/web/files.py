@@ -1,0 +1,253 @@
+"""The file browser of a processed item (issue 20): a paged, filtered table of its files,
+a page per file (metadata, hashes, tags, hex and text preview), the file as a download,
+and a picture gallery with thumbnails made here.
+
+Everything goes through :class:`~lccu.evidence.lab.Lab` (``file_page``, ``file``,
+``opened_file``): the gate decides and audits each request once, and a user of another
+zone gets 403 (404 for a file id that is not one of the item's). File bytes come from the
+stored evidence a chunk at a time; they are never rendered in this origin (a download is
+``application/octet-stream`` in a sandbox), and a preview shows them escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from lccu.errors import AccessDenied, LccuError
+from lccu.evidence.lab_files import SORTS, FileFilter
+from lccu.web.auth import Principal
+from lccu.web.csrf import check_csrf
+from lccu.web.deps import api_user, page_user, web
+from lccu.web.state import WebState
+from lccu.web.strictjson import StrictJsonRoute
+from lccu.web.thumbs import ThumbnailError, thumbnail_png
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
+State = Annotated[WebState, Depends(web)]
+PageUser = Annotated[Principal, Depends(page_user)]
+ApiUser = Annotated[Principal, Depends(api_user)]
+PAGE_SIZE = 100
+GALLERY_SIZE = 48
+MAX_PAGE = 100_000
+PREVIEW_BYTES = 4096
+#: the types offered in the table's filter (any MIME prefix also works in the URL)
+TYPES = ("image/", "video/", "audio/", "text/", "application/pdf", "application/")
+_CHOICE = "^(|yes|no)$"
+Choice = Annotated[str, Query(pattern=_CHOICE)]
+
+
+def _choice(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def _filters(mime: str, deleted: str, tagged: str, hits: str, q: str,
+             source: str) -> FileFilter:
+    return FileFilter(deleted=_choice(deleted), tagged=_choice(tagged), hits=_choice(hits),
+                      mime=mime or None, name=q or None, source=source or None)
+
+
+def _pages(total: int, capped: bool, size: int) -> int:
+    """How many pages (at least one more when the count stopped short)."""
+    return max(1, -(-total // size)) + (1 if capped else 0)
+
+
+def _query(**given: Any) -> dict[str, Any]:
+    return {k: v for k, v in given.items() if v not in ("", None, False)}
+
+
+@pages.get("/evidence/{item_id}/files", response_class=HTMLResponse)
+def files_page(
+    request: Request,
+    item_id: str,
+    user: PageUser,
+    state: State,
+    mime: Annotated[str, Query(max_length=100)] = "",
+    deleted: Choice = "",
+    tagged: Choice = "",
+    hits: Choice = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    source: Annotated[str, Query(pattern="^(|file|carved|member)$")] = "",
+    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "path",
+    desc: bool = False,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> HTMLResponse:
+    """One page of the item's files, filtered and sorted by the database."""
+    from lccu.web.pages import render
+
+    lab = state.lab(user.actor)
+    ref = item_id.strip()[:100]
+    found = lab.file_page(ref, _filters(mime, deleted, tagged, hits, q, source), sort=sort,
+                          descending=desc, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, q=q.strip(),
+                   source=source, sort=sort if sort != "path" else "", desc=desc)
+    return render(request, "files.html", {
+        "item_id": ref, "found": found, "page": page,
+        "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": query, "types": TYPES,
+        "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
+                                    "hits": hits, "q": q.strip(), "source": source,
+                                    "sort": sort, "desc": desc}}, user=user)
+
+
+@pages.get("/evidence/{item_id}/gallery", response_class=HTMLResponse)
+def gallery_page(
+    request: Request,
+    item_id: str,
+    user: PageUser,
+    state: State,
+    deleted: Choice = "",
+    tagged: Choice = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    source: Annotated[str, Query(pattern="^(|file|carved|member)$")] = "",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> HTMLResponse:
+    """The item's pictures as thumbnails, with the table's filters."""
+    from lccu.web.pages import render
+
+    ref = item_id.strip()[:100]
+    found = state.lab(user.actor).file_page(
+        ref, _filters("image/", deleted, tagged, "", q, source),
+        offset=(page - 1) * GALLERY_SIZE, limit=GALLERY_SIZE)
+    query = _query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
+    return render(request, "gallery.html", {
+        "item_id": ref, "found": found, "page": page,
+        "pages": _pages(found.total, found.capped, GALLERY_SIZE), "query": query,
+        "filters": {"deleted": deleted, "tagged": tagged, "q": q.strip(), "source": source}},
+        user=user)
+
+
+def _hex_rows(data: bytes) -> list[tuple[str, str, str]]:
+    """``(offset, hex, ascii)`` rows of 16 bytes, as ``xxd`` shows them."""
+    rows = []
+    for at in range(0, len(data), 16):
+        chunk = data[at:at + 16]
+        shown = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        rows.append((f"{at:08x}", " ".join(f"{b:02x}" for b in chunk), shown))
+    return rows
+
+
+def _text_preview(data: bytes) -> str:
+    """The bytes as UTF-8 text, control characters (but tab and newline) shown as U+FFFD:
+    nothing from the evidence can steer the page or a terminal it is copied to."""
+    text = data.decode("utf-8", errors="replace")
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", "\ufffd", text)
+
+
+@pages.get("/evidence/{item_id}/files/{file_id:int}", response_class=HTMLResponse)
+def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
+                state: State) -> HTMLResponse:
+    """A file's metadata, hashes, tags and the start of its content (hex and text)."""
+    from lccu.web.pages import render
+
+    ref = item_id.strip()[:100]
+    lab = state.lab(user.actor)
+    info = lab.file(ref, file_id)  # decided and audited (a refusal stops here)
+    head = b""
+    unreadable: str | None = None
+    try:
+        with lab.opened_file(ref, file_id, purpose="preview") as (_info, stream):
+            head = stream.read(PREVIEW_BYTES) or b""
+    except AccessDenied:
+        raise
+    except (OSError, LccuError) as exc:  # deleted and overwritten, not exported...
+        unreadable = str(exc)
+    tags = [t for t in lab.tags(ref) if t.path == info.path
+            and t.volume == (info.volume or 0)] if info.source == "file" else []
+    times = {k: info.entry.get(k) for k in ("mtime", "atime", "ctime", "crtime")}
+    return render(request, "file.html", {
+        "item_id": ref, "f": info, "tags": tags, "times": times,
+        "hex_rows": _hex_rows(head), "text": _text_preview(head),
+        "shown": len(head), "unreadable": unreadable}, user=user)
+
+
+def _disposition(name: str) -> str:
+    """``attachment`` named by the file's own name: an ASCII fallback and the UTF-8 name
+    (RFC 6266); no quote, slash or control character reaches the header."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:150] or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name[:200], safe='')}"
+
+
+@pages.post("/evidence/{item_id}/files/{file_id:int}/tags")
+def tag_from_page(item_id: str, file_id: int, user: PageUser, state: State,
+                  path: Annotated[str, Form(min_length=1, max_length=4096)],
+                  label: Annotated[str, Form(min_length=1, max_length=60)],
+                  volume: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
+                  note: Annotated[str, Form(max_length=10_000)] = "",
+                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Tag the file shown (``lab.tag_file``: the gate decides, audited, a custody note),
+    then show its page again."""
+    check_csrf(user, csrf)
+    ref = item_id.strip()[:100]
+    state.lab(user.actor).tag_file(ref, path, label=label, note=note or None, volume=volume)
+    return RedirectResponse(f"/evidence/{quote(ref)}/files/{file_id}#tags", status_code=303)
+
+
+@pages.get("/evidence/{item_id}/files/{file_id:int}/download")
+def file_download(item_id: str, file_id: int, user: PageUser, state: State) -> Response:
+    """The file's bytes as a download (a copy of the evidence, streamed from it; audited
+    as ``file.read``), named by the file's own name, with its hashes and origin in the
+    headers."""
+    stack = ExitStack()
+    info, stream = stack.enter_context(
+        state.lab(user.actor).opened_file(item_id.strip()[:100], file_id, purpose="download"))
+
+    def blocks() -> Iterator[bytes]:
+        with stack:
+            while block := stream.read(1024 * 1024):
+                yield block
+
+    origin = (f"volume {info.volume} inode {info.inode}" if info.source == "file"
+              else info.path)
+    return StreamingResponse(blocks(), media_type="application/octet-stream", headers={
+        "Content-Disposition": _disposition(info.name),
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "X-Lccu-Sha256": info.sha256 or "",
+        "X-Lccu-Origin": f"evidence {info.evidence_id} run {info.run_id} {origin}"[:300]})
+
+
+@pages.get("/evidence/{item_id}/files/{file_id:int}/thumbnail")
+def file_thumbnail(item_id: str, file_id: int, user: PageUser, state: State) -> Response:
+    """A small PNG of a picture, made here with bounded memory (see :mod:`thumbs`)."""
+    lab = state.lab(user.actor)
+    with lab.opened_file(item_id.strip()[:100], file_id, purpose="thumbnail") as (info, fh):
+        try:
+            png = thumbnail_png(fh, info.size)
+        except ThumbnailError as exc:
+            return Response(str(exc), status_code=422, media_type="text/plain")
+    return Response(png, media_type="image/png")
+
+
+@api.get("/evidence/{item_id}/files")
+def files_api(
+    item_id: str,
+    user: ApiUser,
+    state: State,
+    mime: Annotated[str | None, Query(max_length=100)] = None,
+    deleted: bool | None = None,
+    tagged: bool | None = None,
+    hits: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sha256: Annotated[str | None, Query(max_length=64)] = None,
+    yara_rule: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(pattern="^(file|carved|member)$")] = None,
+    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "path",
+    desc: bool = False,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """One page of the item's files (``lab.file_page``), with the total that match."""
+    found = state.lab(user.actor).file_page(
+        item_id.strip()[:100],
+        FileFilter(mime=mime, deleted=deleted, tagged=tagged, hits=hits, name=q,
+                   sha256=sha256, yara_rule=yara_rule, source=source),
+        sort=sort, descending=desc, offset=offset, limit=limit)
+    return {"run": found.run_id, "total": found.total, "total_is_lower_bound": found.capped,
+            "offset": found.offset,
+            "files": [f.as_dict() for f in found.files]}

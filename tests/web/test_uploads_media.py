@@ -1,0 +1,253 @@
+"""Disk images in containers uploaded through the web API (issue 12): an E01 in several
+segments, VMDK, VHD, VHDX and QCOW2, made in the test run by ``ewfacquire`` and
+``qemu-img``, each become ONE item whose hashes are the disk's (hashlib over the raw disk
+the containers were made from), with every file stored with its own hashes; a missing,
+swapped or foreign segment and a wrong declared hash are refused naming the problem, and
+leave nothing in the store (no evidence, no staging copy); access is checked again at
+commit. Embedded (local store) and on S3 (SeaweedFS with object lock)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from lccu.config import Settings
+from lccu.evidence.lab import Lab
+from lccu.storage import open_store
+from lccu.testing.formats import BuiltContainers, build_containers
+from lccu.web.app import create_app
+from lccu.web.config import WebConfig
+from tests.web.helpers import login
+
+MIB = 1024 * 1024
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+MEDIA_FORMAT = {"ewf": "ewf", "ewf-deflate": "ewf", "vmdk-sparse": "vmdk",
+                "vmdk-split-flat": "vmdk", "vhd-dynamic": "vhd", "vhdx": "vhdx",
+                "qcow2": "qcow2"}
+
+
+@pytest.fixture(scope="module")
+def small_disk(tmp_path_factory: pytest.TempPathFactory) -> BuiltContainers:
+    """A 5 MiB disk of random bytes (incompressible: the E01 comes in 3 segments) in every
+    container format, made by ewfacquire, qemu-img and split."""
+    folder = tmp_path_factory.mktemp("upload-media")
+    raw = folder / "disk.raw"
+    raw.write_bytes(random.Random(12).randbytes(5 * MIB))
+    return build_containers(raw, folder / "containers", segments=3)
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def lab_settings(request: pytest.FixtureRequest, tmp_path: Path,
+                 database_url: str) -> Settings:
+    """The unit embedded (local evidence store) or on the test S3 server."""
+    if request.param == "s3":
+        s3: Settings = request.getfixturevalue("s3_settings")
+        return dataclasses.replace(s3, database_url=database_url)
+    from lccu.config import load_settings
+
+    env = {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": database_url}
+    return load_settings(env)
+
+
+@pytest.fixture
+def app(unit: Settings) -> Iterator[FastAPI]:
+    config = WebConfig(secret_key="test-key-" + "x" * 40, secure_cookies=False,
+                       max_upload_bytes=64 * MIB, upload_chunk_bytes=MIB)
+    application = create_app(unit, config)
+    yield application
+    application.state.web.db.dispose()
+
+
+@pytest.fixture
+def case_id(make_lab: Callable[..., Lab]) -> str:
+    return make_lab("vlas_inv").create_case("Container uploads").id
+
+
+def hashes(data: bytes) -> dict[str, str]:
+    return {"md5": hashlib.md5(data).hexdigest(), "sha1": hashlib.sha1(data).hexdigest(),
+            "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def stored_objects(settings: Settings) -> list[str]:
+    """Everything the store holds for items, evidence and derived alike (staging copies
+    would be there): local files, or every S3 object version (anchors aside)."""
+    if not settings.s3_endpoint:
+        root = Path(settings.evidence_dir)
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    client = open_store(settings).client  # type: ignore[attr-defined]
+    found = []
+    for bucket in {settings.s3_bucket, settings.s3_derived_bucket or settings.s3_bucket}:
+        found += [f"{o.object_name}@{o.version_id}" for o in client.list_objects(
+            bucket, include_version=True, recursive=True)
+            if not o.object_name.startswith("anchors/")]
+    return sorted(found)
+
+
+def send(client: TestClient, csrf: str, case_id: str, files: list[tuple[str, bytes]],
+         declared: dict[str, str] | None = None, *, complete: bool = True) -> Any:
+    """Start an upload of ``files`` (one after the other, as the page sends them), send
+    every byte in 1 MiB chunks and complete it; the answer of the step that failed."""
+    headers = {"X-CSRF-Token": csrf}
+    data = b"".join(body for _name, body in files)
+    start = client.post(f"/api/v1/cases/{case_id}/uploads", headers=headers, json={
+        "filename": files[0][0], "size": len(data), "description": "seized disk",
+        "item_type": "disk-image",
+        "files": [{"name": n, "size": len(b)} for n, b in files] if len(files) > 1 else None,
+        **(declared or {})})
+    if start.status_code != 201:
+        return start
+    upload_id = start.json()["upload_id"]
+    for offset in range(0, len(data), MIB):
+        sent = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": offset},
+                          content=data[offset:offset + MIB], headers=headers)
+        if sent.status_code != 200:
+            return sent
+    if not complete:
+        return upload_id
+    return client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
+
+
+def files_of(built: BuiltContainers, fmt: str) -> list[tuple[str, bytes]]:
+    return [(p.name, p.read_bytes()) for p in built.formats[fmt]]
+
+
+@pytest.mark.parametrize("fmt", list(MEDIA_FORMAT))
+def test_container_upload_is_one_item_with_the_media_hashes(
+        client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab],
+        small_disk: BuiltContainers, fmt: str) -> None:
+    """Every file of the container uploaded with the raw disk's declared hashes: one item
+    whose size and hashes are the disk's, each file stored with hashlib's hashes of it, the
+    E01's stored hash checked, and no staging copy left (only the evidence files)."""
+    files = files_of(small_disk, fmt)
+    if fmt == "ewf":
+        assert len(files) >= 3  # a real multi-segment E01
+    raw = small_disk.raw.read_bytes()
+    csrf = login(client, "vlas_inv")
+    done = send(client, csrf, case_id, files, hashes(raw))
+    assert done.status_code == 201, done.text
+    item = done.json()
+    assert (item["size"], item["md5"], item["sha1"], item["sha256"]) == (
+        len(raw), *hashes(raw).values())
+    assert item["state"] == "stored" and item["container_format"] == MEDIA_FORMAT[fmt]
+    assert [(c["name"], c["sha256"], c["size"]) for c in item["containers"]] == [
+        (name, hashlib.sha256(body).hexdigest(), len(body)) for name, body in files]
+    intake = make_lab("vlas_inv").custody_log(case_id)[-1]
+    assert intake["action"] == "intake" and intake["observed_hashes"] == hashes(raw)
+    assert intake["details"]["stored_hashes"]["match"] == (
+        "match" if fmt.startswith("ewf") else "none")
+    kept = stored_objects(unit)
+    assert len(kept) == len(files) and all("staging" not in k for k in kept)
+    outcome = make_lab("vlas_inv").verify_evidence(item["id"])
+    assert outcome["match"] and outcome["observed"] == hashes(raw)
+
+
+def test_container_upload_refusals_store_nothing(
+        client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab],
+        small_disk: BuiltContainers) -> None:
+    """E01 segments: one left out (in the middle: refused at the start; the last one:
+    refused at completion by the 'next' section), two swapped in content (the headers'
+    segment numbers), given out of order by name, a foreign file among them, and a wrong
+    declared media hash: each 422 naming the file or the hash, and nothing stored."""
+    e01 = files_of(small_disk, "ewf")
+    raw = small_disk.raw.read_bytes()
+    names = [name for name, _body in e01]
+    csrf = login(client, "vlas_inv")
+    cases = {
+        "gap": ([e01[0], *e01[2:]], names[1]),
+        "last missing": (e01[:-1], names[-1]),
+        "swapped content": ([e01[0], (names[1], e01[2][1]), (names[2], e01[1][1])],
+                            "segment 3 of its image"),
+        "out of order": ([e01[0], e01[2], e01[1]], "out of order"),
+        "wrong hash": (e01, "nothing was stored"),
+    }
+    for why, (files, named) in cases.items():
+        declared = {"sha256": "0" * 64} if why == "wrong hash" else hashes(raw)
+        answer = send(client, csrf, case_id, files, declared)
+        assert answer.status_code == 422, (why, answer.text)
+        assert named in answer.json()["detail"], (why, answer.text)
+        assert stored_objects(unit) == [], why
+    vmdk = files_of(small_disk, "vmdk-split-flat")
+    foreign = send(client, csrf, case_id, [*vmdk, ("disk.E01", e01[0][1])], hashes(raw))
+    assert foreign.status_code == 422 and "disk.E01" in foreign.json()["detail"], foreign.text
+    assert stored_objects(unit) == [] and make_lab("vlas_inv").list_evidence(case_id) == []
+
+
+@pytest.mark.parametrize("change", ["revoke", "close"])
+def test_container_upload_rechecks_access_at_commit(
+        client: TestClient, make_lab: Callable[..., Lab], unit: Settings,
+        small_disk: BuiltContainers, change: str) -> None:
+    """An E01 uploaded to a shared case whose share is revoked (or the case closed) after
+    the last chunk: completion is refused (403 / 422), audited as refused, no item, no
+    object left (neither evidence nor staging copy)."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Shared for uploads")
+    vlas.share_case(case.id, "PZ Polder", purpose="Polder uploads the images")
+    csrf = login(client, "polder_inv")
+    raw = small_disk.raw.read_bytes()
+    upload_id = send(client, csrf, case.id, files_of(small_disk, "ewf"), hashes(raw),
+                     complete=False)
+    if change == "revoke":
+        vlas.revoke_share(case.id, "PZ Polder", reason="no longer needed")
+    else:
+        vlas.close_case(case.id, reason="closed mid-upload")
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers={"X-CSRF-Token": csrf})
+    assert done.status_code == (403 if change == "revoke" else 422), done.text
+    assert vlas.list_evidence(case.id) == [] and stored_objects(unit) == []
+    refused = [e.allowed for e in make_lab("dpo").audit_log()
+               if e.username == "polder_inv" and e.operation == "evidence.add"]
+    assert refused[0] is True and refused[-1] is False
+
+
+@pytest.mark.parametrize("lab_settings", [pytest.param("s3", marks=pytest.mark.s3)],
+                         indirect=True)
+def test_commit_failing_half_way_names_what_it_left(
+        client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab],
+        small_disk: BuiltContainers, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deliberate failure mid-intake on real S3: every E01 segment checked and staged as
+    evidence, then (just before the commits) the second segment's multipart upload is
+    aborted on the server. The first segment is then committed and locked and cannot be
+    taken back: the answer names it, the audit log has the refused intake listing it, the
+    case's custody has a `note` event naming its key and version, and it is the only
+    object left (no item, no staging copy, no version of the other segments)."""
+    from lccu.evidence.intake import PendingIntake
+
+    e01 = files_of(small_disk, "ewf")
+    raw = small_disk.raw.read_bytes()
+    client_s3 = open_store(unit).client  # type: ignore[attr-defined]
+    original = PendingIntake.recheck
+
+    def recheck_then_lose_segment_2(self: PendingIntake) -> None:
+        original(self)
+        uploads = client_s3._list_multipart_uploads(  # the server's own list
+            unit.s3_bucket, prefix=f"cases/{case_id}/").uploads
+        second = [u for u in uploads if u.object_name.endswith("/" + e01[1][0])]
+        assert len(second) == 1, [u.object_name for u in uploads]
+        client_s3._abort_multipart_upload(unit.s3_bucket, second[0].object_name,
+                                          second[0].upload_id)
+
+    monkeypatch.setattr(PendingIntake, "recheck", recheck_then_lose_segment_2)
+    csrf = login(client, "vlas_inv")
+    done = send(client, csrf, case_id, e01, hashes(raw))
+    assert done.status_code == 503, done.text
+    kept = stored_objects(unit)
+    assert len(kept) == 1 and kept[0].split("@")[0].endswith("/" + e01[0][0])
+    key, version = kept[0].split("@")
+    detail = done.json()["detail"]
+    assert key in detail and version in detail and "retained" in detail
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+    note = make_lab("vlas_inv").custody_log(case_id)[-1]
+    assert note["action"] == "note" and note["evidence_id"] is None
+    assert [(o["key"], o["storage_version_id"], o["sha256"]) for o in
+            note["details"]["retained_objects"]] == [
+        (key, version, hashlib.sha256(e01[0][1]).hexdigest())]
+    refused = [e for e in make_lab("dpo").audit_log()
+               if e.operation == "evidence.add" and not e.allowed]
+    assert refused and key in str(refused[-1].detail)
