@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,7 +12,7 @@ from lccu.config import Settings
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
-from tests.web.helpers import MAX_UPLOAD, PASSWORD
+from tests.web.helpers import MAX_UPLOAD, PASSWORD, web_keys
 
 USERS = ("op", "vlas_inv", "polder_inv", "polder_an", "dpo")
 
@@ -31,9 +30,8 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def lab_settings(lab_settings: Settings) -> Settings:
-    """Every user's signing key encrypted with their web password PASSWORD (the usual case:
-    the login unlocks it for the session); tests of another passphrase set one themselves."""
-    return dataclasses.replace(lab_settings, passphrase=PASSWORD, new_passphrase=PASSWORD)
+    """Every user's key encrypted with their web password (:func:`web_keys`)."""
+    return web_keys(lab_settings)
 
 
 @pytest.fixture
