@@ -5,9 +5,10 @@
 Builds (unless ``--image`` names one) an ext4 image holding ``--files`` empty files in
 directories of ``--per-dir`` with ``mkfs.ext4 -d`` (no mount, no root needed), deletes one
 file in every directory with ``debugfs`` so deleted names are listed too, then runs each
-tool once in its own process and reports wall time, peak resident memory (``wait4``'s
-``ru_maxrss``) and line count, and whether the sorted outputs are equal. Output is a
-Markdown table for ``docs/benchmarks.md``.
+tool once in its own process and reports wall time, CPU time (user + system, ``wait4``'s
+rusage: on a shared, loaded machine the comparable figure), peak resident memory
+(``ru_maxrss``) and line count, whether the sorted outputs are equal, and the load average
+before and after. Output is a Markdown table for ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def build_image(path: Path, files: int, per_dir: int, deleted_per_dir: int = 1) 
                    check=True, capture_output=True, timeout=3600)
 
 
-def measure(args: list[str], out: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one process writing its stdout to ``out``."""
+def measure(args: list[str], out: Path) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak RSS (KiB) of one process writing its stdout to
+    ``out``."""
     with out.open("wb") as sink:
         started = time.perf_counter()
         proc = subprocess.Popen(args, stdout=sink, stderr=subprocess.DEVNULL)
@@ -52,7 +54,7 @@ def measure(args: list[str], out: Path) -> tuple[float, int]:
         wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{args[0]} failed with status {status}")
-    return wall, usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def main() -> int:
@@ -79,17 +81,20 @@ def main() -> int:
                 "UTC", "--format", "bodyfile", "-o", "-"],
         }
         results = {}
+        load_before = os.getloadavg()[0]
         for name, args in runs.items():
             out = work / (name.split()[0] + ".body")
-            wall, rss = measure(args, out)
+            wall, cpu, rss = measure(args, out)
             lines = sorted(out.read_bytes().splitlines())
-            results[name] = (wall, rss, lines)
-        (fls_wall, _, fls_lines), (our_wall, _, our_lines) = results.values()
-        print("| tool | wall s | peak RSS MiB | lines |\n|---|---|---|---|")
-        for name, (wall, rss, lines) in results.items():
-            print(f"| {name} | {wall:.1f} | {rss / 1024:.0f} | {len(lines)} |")
-        print(f"\nratio lccu/fls wall {our_wall / fls_wall:.2f}; outputs equal after sorting: "
-              f"{our_lines == fls_lines}")
+            results[name] = (wall, cpu, rss, lines)
+        load_after = os.getloadavg()[0]
+        (fls_wall, fls_cpu, _, fls_lines), (our_wall, our_cpu, _, our_lines) = results.values()
+        print("| tool | wall s | CPU s | peak RSS MiB | lines |\n|---|---|---|---|---|")
+        for name, (wall, cpu, rss, lines) in results.items():
+            print(f"| {name} | {wall:.1f} | {cpu:.2f} | {rss / 1024:.0f} | {len(lines)} |")
+        print(f"\nratio lccu/fls wall {our_wall / fls_wall:.2f}, CPU {our_cpu / fls_cpu:.2f}; "
+              f"outputs equal after sorting: {our_lines == fls_lines}; load average "
+              f"{load_before:.1f} before, {load_after:.1f} after")
         return 0 if our_lines == fls_lines else 1
     finally:
         if options.keep:

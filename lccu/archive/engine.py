@@ -154,17 +154,20 @@ def _read_members(run: _Run, container: Container, opened: Opened, out_dir: Path
             continue
         if entry.encrypted:
             member.findings.append("password-used")
-        _maybe_expand(run, member, target, target.with_name(f"{target.name}.members"),
-                      ancestors)
+        _maybe_expand(run, container, member, target,
+                      target.with_name(f"{target.name}.members"), ancestors)
 
 
-def _maybe_expand(run: _Run, member: Member, path: Path, out_dir: Path,
-                  ancestors: list[str]) -> None:
+def _maybe_expand(run: _Run, container: Container, member: Member, path: Path,
+                  out_dir: Path, ancestors: list[str]) -> None:
     fmt = container_format(member.mime)
     if fmt is None or member.sha256 is None:
         return
-    if member.sha256 in ancestors:
+    if member.sha256 in ancestors:  # a quine (droste.zip, r.gz): it would never end
         member.findings.append("not-expanded-quine")
+        container.problems.append(
+            f"{member.provenance}: recursive archive: the same bytes (SHA-256 "
+            f"{member.sha256}) as an enclosing container; not opened again")
         return
     if member.depth >= run.limits.max_depth:
         member.findings.append("not-expanded-depth")

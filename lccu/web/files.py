@@ -17,12 +17,13 @@ from contextlib import ExitStack
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from lccu.errors import AccessDenied, LccuError
 from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
+from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
@@ -166,6 +167,21 @@ def _disposition(name: str) -> str:
     (RFC 6266); no quote, slash or control character reaches the header."""
     fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:150] or "file"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name[:200], safe='')}"
+
+
+@pages.post("/evidence/{item_id}/files/{file_id:int}/tags")
+def tag_from_page(item_id: str, file_id: int, user: PageUser, state: State,
+                  path: Annotated[str, Form(min_length=1, max_length=4096)],
+                  label: Annotated[str, Form(min_length=1, max_length=60)],
+                  volume: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
+                  note: Annotated[str, Form(max_length=10_000)] = "",
+                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """Tag the file shown (``lab.tag_file``: the gate decides, audited, a custody note),
+    then show its page again."""
+    check_csrf(user, csrf)
+    ref = item_id.strip()[:100]
+    state.lab(user.actor).tag_file(ref, path, label=label, note=note or None, volume=volume)
+    return RedirectResponse(f"/evidence/{quote(ref)}/files/{file_id}#tags", status_code=303)
 
 
 @pages.get("/evidence/{item_id}/files/{file_id:int}/download")

@@ -133,3 +133,77 @@ def test_large_member_streamed_in_bounded_memory(tmp_path: Path) -> None:
     found = json.loads(done.stdout)
     assert found["sha256"] == hashlib.sha256(data).hexdigest()
     assert found["grew_kib"] < 24 * 1024, found
+
+
+def test_gzip_quine_is_a_recursive_archive(tmp_path: Path) -> None:
+    """A gzip file that decompresses to itself (Cox's construction, built here and checked
+    with Python's gzip and GNU gzip) ends at once with a "recursive archive" record: one
+    member, not opened again, its bytes written once; inside a zip it is caught one level
+    down, and a plain .gz.gz is still expanded layer by layer."""
+    import gzip
+    import hashlib
+    import shutil
+    import subprocess
+    import time
+    import zipfile
+
+    from lccu.testing.quine import gzip_quine
+
+    quine = gzip_quine()
+    path = tmp_path / "quine.gz"
+    path.write_bytes(quine)
+    assert gzip.decompress(quine) == quine
+    gnu = shutil.which("gzip")
+    assert gnu, "GNU gzip is needed"
+    assert subprocess.run([gnu, "-dc", str(path)], capture_output=True, check=True,
+                          timeout=30).stdout == quine
+    digest = hashlib.sha256(quine).hexdigest()
+    jail, out = _jail(tmp_path)
+    started = time.monotonic()
+    result = expand(path, "gzip", "quine.gz", out / "q", sha256=digest)
+    assert time.monotonic() - started < 10
+    (member,) = result.members
+    assert member.sha256 == digest and member.findings == ["not-expanded-quine"]
+    (container,) = result.containers
+    assert any("recursive archive" in p and member.provenance in p for p in container.problems)
+    assert result.written == len(quine) and len(_files(jail)) == 1
+
+    wrapped = tmp_path / "wrapped.zip"
+    with zipfile.ZipFile(wrapped, "w") as archive:
+        archive.writestr("inner/quine.gz", quine)
+    nested = expand(wrapped, "zip", "wrapped.zip", out / "z")
+    assert [m.findings for m in nested.members] == [[], ["not-expanded-quine"]]
+    assert nested.members[1].provenance == "wrapped.zip -> inner/quine.gz -> quine"
+    assert nested.written == 2 * len(quine)
+
+    inner = os.urandom(5000) * 40
+    twice = tmp_path / "twice.gz.gz"
+    twice.write_bytes(gzip.compress(gzip.compress(inner)))
+    layers = expand(twice, "gzip", "twice.gz.gz", out / "t")
+    assert [m.provenance for m in layers.members] == ["twice.gz.gz -> twice.gz",
+                                                      "twice.gz.gz -> twice.gz -> twice"]
+    assert layers.members[1].sha256 == hashlib.sha256(inner).hexdigest()
+
+
+@pytest.mark.parametrize("fmt", ["gzip", "bzip2", "xz"])
+def test_bare_stream_bomb_stopped_in_bounded_memory(fmt: str, tmp_path: Path) -> None:
+    """A bare compressed stream of 64 MiB of zeros (no tar inside) stops at the ratio limit
+    without ever holding much of it: Python's decompressors hand out 1 MiB at a time."""
+    import bz2
+    import lzma
+    import tracemalloc
+
+    compress = {"gzip": __import__("gzip").compress, "bzip2": bz2.compress,
+                "xz": lzma.compress}[fmt]
+    path = tmp_path / f"zeros.{fmt}"
+    path.write_bytes(compress(bytes(64 * MIB)))
+    tracemalloc.start()
+    try:
+        result = expand(path, fmt, path.name, tmp_path / "out",
+                        limits=ExpansionLimits(max_ratio=100))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    (member,) = result.members
+    assert member.findings == ["stopped-ratio"] and member.stored is None
+    assert peak < 16 * MIB

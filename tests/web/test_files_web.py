@@ -121,6 +121,19 @@ def test_file_browser_gallery_and_download(
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
         with Image.open(io.BytesIO(thumb.content)) as picture:
             assert picture.format == "PNG" and max(picture.size) <= 256
+    picture_page = thumbs["/dir/picture.png"].removesuffix("/thumbnail")
+    form = client.get(picture_page).text
+    assert 'id="tag-form"' in form
+    added = client.post(f"{picture_page}/tags", data={
+        "csrf": csrf, "path": "/dir/picture.png", "volume": "3", "label": "te bekijken",
+        "note": "het pakket?"}, follow_redirects=False)
+    assert added.status_code == 303, added.text
+    assert "het pakket?" in client.get(picture_page).text
+    assert [(t.path, t.note) for t in lab.tags(item.id)][-1] == ("/dir/picture.png",
+                                                                 "het pakket?")
+    forged = client.post(f"{picture_page}/tags", data={"csrf": "x", "path": "/dir/picture.png",
+                                                       "label": "x"})
+    assert forged.status_code == 403
     not_picture = client.get(f"{link.group(1)}/thumbnail")
     assert not_picture.status_code == 422
 

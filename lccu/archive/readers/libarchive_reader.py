@@ -22,6 +22,7 @@ from libarchive.exception import ArchiveError
 from lccu.archive.detect import COMPRESSORS
 from lccu.archive.readers.base import NotDecrypted, Opened, Pump, ReadFailed, Write
 from lccu.archive.readers.metadata import Metadata, rar_metadata, zip_metadata
+from lccu.archive.readers.single import open_single_stream
 from lccu.archive.records import Entry, MemberKind, TimeKind
 
 BLOCK = 64 * 1024
@@ -45,6 +46,8 @@ PLANS: dict[str, tuple[list[str], list[str], TimeKind | None]] = {
     "xz": (["tar"], ["xz"], "utc"),
     "zstd": (["tar"], ["zstd"], "utc"),
 }
+#: bare streams decompressed by Python, one layer (lccu.archive.readers.single)
+SINGLE_LAYER = ("gzip", "bzip2", "xz")
 SUFFIXES = {"gzip": (".tgz", ".gz"), "bzip2": (".tbz2", ".tbz", ".bz2"),
             "xz": (".txz", ".xz"), "zstd": (".tzst", ".zst")}
 
@@ -200,6 +203,10 @@ def open_libarchive(path: Path, fmt: str, passwords: Sequence[str],
     formats, filters, time_kind = PLANS[fmt]
     raw = False
     if filters and not _first_header_ok(path, formats, filters):
+        if fmt in SINGLE_LAYER:  # one layer at a time (a gzip quine, a .gz.gz)
+            with open_single_stream(path, fmt, _raw_name(name_hint, fmt)) as opened:
+                yield opened
+            return
         formats, raw = ["raw"], True  # a compressed stream that is not a tar
     elif fmt in ("zip", "ooxml", "odf") and not _first_header_ok(path, formats, filters):
         formats = ["zip_streamable"]  # no central directory (a carved or cut zip)
