@@ -80,6 +80,9 @@ class LabBase:
 
         def _anchor(self, head: dict[str, Any]) -> None: ...
 
+        def finished_report(self, evidence: str, run_id: str | None = None,
+                            fmt: str = "json") -> tuple[str, str]: ...
+
         def _new_passphrase(self, username: str) -> str | None: ...
 
         def _key_ring(self, session: Session,

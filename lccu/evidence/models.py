@@ -290,6 +290,9 @@ class HashSetVersion(Base):
     malformed: Mapped[int] = mapped_column(BigInteger, default=0)
     malformed_examples: Mapped[str] = mapped_column(Text, default="[]")  # JSON
     hash_types: Mapped[str] = mapped_column(String(40), default="[]")  # JSON list
+    #: JSON list of the hash-type combinations entries have (bit masks: 1 MD5, 2 SHA-1,
+    #: 4 SHA-256); None: not known (imported before migration 0018)
+    hash_combos: Mapped[str | None] = mapped_column(String(40), nullable=True)
     categories: Mapped[str] = mapped_column(Text, default="[]")  # JSON list; index = code
     imported_by: Mapped[str] = mapped_column(String(64))
     started_at: Mapped[str] = mapped_column(String(40))

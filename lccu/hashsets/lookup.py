@@ -75,6 +75,57 @@ def match(
     return hits
 
 
+def _decoded(batch: list[Mapping[str, Any]], algorithm: str) -> list[bytes | None]:
+    """Each record's ``algorithm`` digest as bytes (None when absent or not hex of the
+    right length), decoded once per round whatever the number of sets."""
+    width = _HEX[algorithm]
+    fromhex = bytes.fromhex
+    out: list[bytes | None] = []
+    append = out.append
+    for record in batch:
+        value = record.get(algorithm)
+        if value.__class__ is str and len(value) == width:
+            try:
+                append(fromhex(value))
+            except ValueError:
+                append(None)
+        else:
+            append(None)
+    return out
+
+
+_BIT = {"md5": 1, "sha1": 2, "sha256": 4}
+
+
+def _worth_asking(
+    pending: Sequence[int],
+    algorithm: str,
+    asked_types: Sequence[str],
+    combos: Sequence[int],
+    decoded: Mapping[str, Sequence[bytes | None]],
+) -> list[int]:
+    """The pending records that could still be in the set by ``algorithm``: an entry
+    matching one by this hash must have it, and no stronger hash the record was already
+    asked by and missed (else that stronger hash would have matched, barring a
+    collision). With the set's combinations of hash types known, an NSRL set whose every
+    row has SHA-1 and MD5 is not asked by MD5 for the files its SHA-1s missed."""
+    bit = _BIT[algorithm]
+    possible = [c for c in combos if c & bit]
+    masks: dict[int, bool] = {}
+    kept = []
+    for i in pending:
+        asked = 0
+        for a in asked_types:
+            if decoded[a][i] is not None:
+                asked |= _BIT[a]
+        worth = masks.get(asked)
+        if worth is None:
+            worth = masks[asked] = any(not c & asked for c in possible)
+        if worth:
+            kept.append(i)
+    return kept
+
+
 def _round(
     store: HashSetStore,
     sets: Sequence[dict[str, Any]],
@@ -83,20 +134,24 @@ def _round(
     seen: list[set[bytes]],
     entries: list[dict[str | None, dict[str, Any]]],
 ) -> None:
+    decoded: dict[str, list[bytes | None]] = {}
     for index, ref in enumerate(sets):
         known = seen[index]
         made = entries[index]
-        pending = batch
+        pending: Sequence[int] = range(len(batch))  # records not found in this set yet
+        combos = ref.get("hash_combos")
+        asked_types: list[str] = []
         for algorithm in (a for a in STRONGEST_FIRST if a in ref.get("hash_types", ())):
-            by_digest: dict[bytes, list[Mapping[str, Any]]] = {}
-            rest: list[Mapping[str, Any]] = []
-            for record in pending:
-                value = _digest(record, algorithm)
-                if value is None:
-                    rest.append(record)
-                else:
-                    by_digest.setdefault(value, []).append(record)
-            found = store.lookup(ref, by_digest.keys() - known)
+            digests = decoded.get(algorithm)
+            if digests is None:
+                digests = decoded[algorithm] = _decoded(batch, algorithm)
+            if combos is not None and asked_types:
+                pending = _worth_asking(pending, algorithm, asked_types, combos, decoded)
+                if not pending:
+                    break
+            asked_types.append(algorithm)
+            asked = {d for d in (digests[i] for i in pending) if d is not None}
+            found = store.lookup(ref, asked - known)
             known.update(found)
             for value, categories in found.items():
                 listed = hits.setdefault(value, [])
@@ -110,10 +165,7 @@ def _round(
                             "category": category,
                         }
                     listed.append(entry)
-            for value, records in by_digest.items():
-                if value not in known:
-                    rest.extend(records)
-            pending = rest
+            pending = [i for i in pending if digests[i] is None or digests[i] not in known]
             if not pending:
                 break
 
@@ -122,10 +174,24 @@ def hits_of(
     record: Mapping[str, Any], hits: Mapping[bytes, list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
     """The record's entries, each set version and category once, notable first."""
+    if not hits:
+        return []
+    found: list[dict[str, Any]] = []
+    fromhex = bytes.fromhex
+    for algorithm in _ALGORITHMS:
+        value = record.get(algorithm)
+        if value.__class__ is str and value:
+            try:
+                listed = hits.get(fromhex(value))
+            except ValueError:
+                continue
+            if listed:
+                found.extend(listed)
+    if len(found) <= 1:
+        return found
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for value in record_digests(record):
-        for hit in hits.get(value, ()):
-            seen.setdefault((hit["name"], hit["version"], hit["category"]), hit)
+    for hit in found:
+        seen.setdefault((hit["name"], hit["version"], hit["category"]), hit)
     return sorted(
         seen.values(),
         key=lambda h: (h["kind"] != "notable", h["name"], h["version"], h["category"] or ""),
