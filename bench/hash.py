@@ -56,6 +56,12 @@ def warm(path: Path) -> None:
             pass
 
 
+def cpu_seconds(who: int) -> float:
+    """User + system CPU seconds so far of this process (its threads) or its waited children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_hashdeep(path: Path) -> tuple[float, Digests]:
     started = time.perf_counter()
     out = subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", str(path)], check=True,
@@ -148,16 +154,23 @@ def main() -> None:
     warm(path)
     print(f"input: {path} ({size_mb:.0f} MB), cpus: {os.cpu_count()},"
           f" load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    cpu0 = cpu_seconds(resource.RUSAGE_CHILDREN)
     hd_time, hd = run_hashdeep(path)
+    cpu1 = cpu_seconds(resource.RUSAGE_CHILDREN)
+    own0 = cpu_seconds(resource.RUSAGE_SELF)
     lc_time, lc = run_lccu(path)
+    own1 = cpu_seconds(resource.RUSAGE_SELF)
     cmd_time, cmd = run_lccu_command(path)
+    cpu2 = cpu_seconds(resource.RUSAGE_CHILDREN)
+    hd_cpu, lc_cpu, cmd_cpu = cpu1 - cpu0, own1 - own0, cpu2 - cpu1
     assert hd == lc == cmd, f"hashdeep and lccu disagree: {hd} vs {lc} vs {cmd}"
     hd_rate, lc_rate, cmd_rate = size_mb / hd_time, size_mb / lc_time, size_mb / cmd_time
-    print(f"hashdeep md5+sha1+sha256: {hd_rate:8.1f} MB/s ({hd_time:.2f} s)")
-    print(f"lccu hash_stream:         {lc_rate:8.1f} MB/s"
+    print(f"hashdeep md5+sha1+sha256: {hd_rate:8.1f} MB/s ({hd_time:.2f} s, CPU {hd_cpu:.2f} s)")
+    print(f"lccu hash_stream:         {lc_rate:8.1f} MB/s ({lc_time:.2f} s, CPU {lc_cpu:.2f} s)"
           f"  ratio lccu/hashdeep {lc_rate / hd_rate:.2f}x")  # fmt: skip
-    print(f"lccu hash (whole command): {cmd_rate:7.1f} MB/s ({cmd_time:.2f} s)"
-          f"  ratio lccu/hashdeep {cmd_rate / hd_rate:.2f}x")  # fmt: skip
+    print(f"lccu hash (whole command): {cmd_rate:7.1f} MB/s ({cmd_time:.2f} s, "
+          f"CPU {cmd_cpu:.2f} s)  ratio lccu/hashdeep {cmd_rate / hd_rate:.2f}x, "
+          f"CPU {hd_cpu / cmd_cpu:.2f}x less")
     if args.s3:
         upload, back, by_blocks = run_s3(path, lc)
         s3_rate, block_rate = size_mb / back, size_mb / by_blocks

@@ -150,6 +150,9 @@ def main() -> int:
                 shutil.rmtree(old)
             old.unlink(missing_ok=True) if not old.is_dir() else None
         env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+        from lccu.testing.keys import KEY_ENV  # every signing key is encrypted
+
+        env |= KEY_ENV
         env |= {"LCCU_HOME": str(work / "home"), "LCCU_USER": "admin",
                 "PYTHONPATH": str(repo)}
         lccu = [sys.executable, "-m", "lccu.cli.main"]

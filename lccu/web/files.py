@@ -54,6 +54,11 @@ def _filters(mime: str, deleted: str, tagged: str, hits: str, q: str,
                       mime=mime or None, name=q or None, source=source or None)
 
 
+def _pages(total: int, capped: bool, size: int) -> int:
+    """How many pages (at least one more when the count stopped short)."""
+    return max(1, -(-total // size)) + (1 if capped else 0)
+
+
 def _query(**given: Any) -> dict[str, Any]:
     return {k: v for k, v in given.items() if v not in ("", None, False)}
 
@@ -85,7 +90,7 @@ def files_page(
                    source=source, sort=sort if sort != "path" else "", desc=desc)
     return render(request, "files.html", {
         "item_id": ref, "found": found, "page": page,
-        "pages": max(1, -(-found.total // PAGE_SIZE)), "query": query, "types": TYPES,
+        "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": query, "types": TYPES,
         "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
                                     "hits": hits, "q": q.strip(), "source": source,
                                     "sort": sort, "desc": desc}}, user=user)
@@ -113,7 +118,7 @@ def gallery_page(
     query = _query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
     return render(request, "gallery.html", {
         "item_id": ref, "found": found, "page": page,
-        "pages": max(1, -(-found.total // GALLERY_SIZE)), "query": query,
+        "pages": _pages(found.total, found.capped, GALLERY_SIZE), "query": query,
         "filters": {"deleted": deleted, "tagged": tagged, "q": q.strip(), "source": source}},
         user=user)
 
@@ -243,5 +248,6 @@ def files_api(
         FileFilter(mime=mime, deleted=deleted, tagged=tagged, hits=hits, name=q,
                    sha256=sha256, yara_rule=yara_rule, source=source),
         sort=sort, descending=desc, offset=offset, limit=limit)
-    return {"run": found.run_id, "total": found.total, "offset": found.offset,
+    return {"run": found.run_id, "total": found.total, "total_is_lower_bound": found.capped,
+            "offset": found.offset,
             "files": [f.as_dict() for f in found.files]}

@@ -26,7 +26,8 @@ def _sha256(stream: object) -> str:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_files_and_their_bytes_through_the_library(unit: Unit,
-                                                   planted_disk: PlantedManifest) -> None:
+                                                   planted_disk: PlantedManifest,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Every planted file is listed with the manifest's hashes and deleted flag; filters
     (deleted, MIME, SHA-256, YARA rule, tagged, carved, time) narrow the list as the
     manifest says; open_file gives the very bytes the manifest hashed (an allocated file,
@@ -78,6 +79,11 @@ def test_files_and_their_bytes_through_the_library(unit: Unit,
             assert stream.readable() and not stream.writable()
             assert _sha256(stream) == planted[name].sha256
 
+    hits = lab.yara_hits(evidence)
+    assert {(h["rule"], h["file"]["path"]) for h in hits if h["source"] == "file"} >= {
+        ("jpeg_soi", "/photos/holiday.jpg")}
+    assert {f["path"] for f in lab.report(evidence)["files"]} >= set(listed)
+
     lab.tag_file(evidence, "/notes.txt", label="relevant", note="the buyer")
     tagged = list(lab.files(evidence, tagged=True))
     assert [(f.path, f.tags) for f in tagged] == [("/notes.txt", ("relevant",))]
@@ -85,6 +91,16 @@ def test_files_and_their_bytes_through_the_library(unit: Unit,
                          limit=2)
     assert page.total == len(in_file_systems) and len(page.files) == 2
     assert page.files[0].size == max(f.size or 0 for f in in_file_systems)
+
+    # past COUNT_AHEAD the filtered total is a lower bound; listing still gives every file
+    monkeypatch.setattr("lccu.evidence.lab_files.COUNT_AHEAD", 1)
+    monkeypatch.setattr("lccu.evidence.lab_files.PAGE", 4)
+    short = lab.file_page(evidence, FileFilter(source="file"), limit=2)
+    assert (short.total, short.capped, len(short.files)) == (3, True, 2)
+    assert len(list(lab.files(evidence, source="file"))) == len(in_file_systems)
+    whole = lab.file_page(evidence, FileFilter(), limit=2)  # no filter: the index's count
+    assert not whole.capped and whole.total == len(list(lab.files(evidence)))
+    monkeypatch.undo()
 
     with pytest.raises(InvalidInput):
         list(lab.files(evidence, sha256="abc"))
