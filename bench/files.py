@@ -34,6 +34,7 @@ from lccu.evidence.file_index import FileRow, IndexedRun  # noqa: E402
 from lccu.evidence.lab import open_lab  # noqa: E402
 from lccu.evidence.lab_files import FileFilter  # noqa: E402
 from lccu.evidence.runstate import ProcessingRun  # noqa: E402
+from lccu.testing.keys import KEY_ENV  # noqa: E402
 from lccu.testing.postgres import temporary_schema  # noqa: E402
 
 PG = os.environ.get("LCCU_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -109,7 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lccu-bench-files-") as home, \
             temporary_schema(PG, "lccu_bench") as url:
         settings = dataclasses.replace(load_settings({"LCCU_HOME": home,
-                                                      "LCCU_DATABASE_URL": url}))
+                                                      "LCCU_DATABASE_URL": url, **KEY_ENV}))
         boot = open_lab(None, settings=settings)
         boot.add_zone("PZ Bench")
         boot.add_user("admin", "PZ Bench", "admin")

@@ -98,6 +98,9 @@ def main() -> int:
             e01s[name] = sorted(target.parent.glob("disk.E*"))
         home = work / "home"
         env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+        from lccu.testing.keys import KEY_ENV  # every signing key is encrypted
+
+        env.update(KEY_ENV)
         env.update({"LCCU_HOME": str(home), "PYTHONPATH": str(Path(__file__).parents[1])})
         lccu(env, "zone", "add", "PZ Bench")
         lccu(env, "user", "add", "admin", "--zone", "PZ Bench", "--role", "admin")

@@ -40,6 +40,7 @@ from sqlalchemy import delete  # noqa: E402
 from lccu.config import Settings, load_settings  # noqa: E402
 from lccu.pipeline import ScanOptions, run_scan  # noqa: E402
 from lccu.testing.images import build_mbr_fat32_ext4  # noqa: E402
+from lccu.testing.keys import KEY_ENV  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
 MIB = 1024 * 1024
@@ -63,7 +64,8 @@ def make_unit(home: Path, image: Path) -> tuple[Settings, str, dict[str, str]]:
 
     shutil.rmtree(home, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k.startswith("LCCU_S3_")}
-    env |= {"LCCU_HOME": str(home), "LCCU_DATABASE_URL": f"sqlite:///{home}/lccu.sqlite3"}
+    env |= {"LCCU_HOME": str(home), "LCCU_DATABASE_URL": f"sqlite:///{home}/lccu.sqlite3",
+            **KEY_ENV}
     settings = load_settings(env)
     boot = open_lab(None, settings)
     boot.add_zone("PZ Bench")

@@ -58,6 +58,7 @@ MIB, make_input, s3_settings, warm = (bench_hash.MIB, bench_hash.make_input,
 from lccu.config import Settings, load_settings  # noqa: E402
 from lccu.evidence.lab import open_lab  # noqa: E402
 from lccu.evidence.models import Case, User  # noqa: E402
+from lccu.testing.keys import KEY_ENV  # noqa: E402
 from lccu.testing.postgres import temporary_schema  # noqa: E402
 from lccu.web.config import WebConfig  # noqa: E402
 
@@ -309,7 +310,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lccu-bench-web-") as home, \
             temporary_schema(PG, "lccu_bench") as url:
         settings = dataclasses.replace(load_settings(
-            {"LCCU_HOME": home, "LCCU_DATABASE_URL": url}))
+            {"LCCU_HOME": home, "LCCU_DATABASE_URL": url, **KEY_ENV}))
         if args.s3:
             s3 = s3_settings()
             settings = dataclasses.replace(settings, **{

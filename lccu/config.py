@@ -65,10 +65,12 @@ class Settings:
                                    "signing key (else asked in a terminal)")
     new_passphrase: str | None = Field(None, description="passphrase a new signing key is "
                                        "encrypted with (`lccu user add`, `lccu user "
-                                       "rotate-key`, `lccu key passphrase`; else asked)")
+                                       "rotate-key`, `lccu key passphrase`, `lccu key "
+                                       "protect`; else asked; none: refused, no key is "
+                                       "stored in clear)")
     unit_passphrase: str | None = Field(None, description="passphrase of the unit key, "
                                         "held by the unit's admins (else asked in a "
-                                        "terminal; none: the unit key is kept in clear)")
+                                        "terminal; none: the unit key is not created)")
     key_kdf: Literal["standard", "test"] = Field(
         "standard", description="argon2id cost of new key files: standard, or test (cheap, "
         "for test suites only)")

@@ -99,9 +99,45 @@ def unit_key(state: State) -> None:
     plain(state.lab(need_user=False).unit_key())
 
 
+@unit.command("protect")
+@pass_state
+def unit_protect(state: State) -> None:
+    """Encrypt a unit key left in clear by an older lccu with the unit passphrase
+    (LCCU_UNIT_PASSPHRASE, or asked twice). Unit admins only."""
+    state.lab().protect_unit_key()
+    plain("the unit key is encrypted with the unit passphrase")
+
+
 @cli.group()
 def key() -> None:
     """Your own signing key."""
+
+
+@key.command("protect")
+@pass_state
+def key_protect(state: State) -> None:
+    """Encrypt your signing key left in clear by an older lccu (and your clear retired keys)
+    with a new passphrase (LCCU_NEW_PASSPHRASE, or asked twice): until then it signs
+    nothing. `lccu key check` lists the keys still in clear."""
+    lab = state.lab()
+    count = lab.protect_key()
+    plain(f"the signing key of {lab.actor.username} is encrypted with the new passphrase "
+          f"({count} file(s) in clear encrypted)")
+
+
+@key.command("check")
+@pass_state
+def key_check(state: State) -> None:
+    """List the key files of this machine stored in clear by an older lccu, each with the
+    command that encrypts it; exit 1 when there is one."""
+    found = state.lab(need_user=False).clear_keys()
+    for name in found:
+        how = ("lccu --as ADMIN unit protect" if name.startswith("unit/")
+               else f"lccu --as {name.split('.ed25519.')[0]} key protect")
+        plain(f"in clear: {name} (encrypt it: {how})")
+    if found:
+        raise SystemExit(1)
+    plain("no signing key in clear")
 
 
 @key.command("passphrase")

@@ -30,7 +30,7 @@ from lccu.evidence.anchors import AnchorJournal, AuditAnchors
 from lccu.evidence.custody import append_event, load_registry
 from lccu.evidence.db import Database
 from lccu.evidence.gate import Gate
-from lccu.evidence.keys import KeyStore
+from lccu.evidence.keys import ClearKey, KeyLocked, KeyStore
 from lccu.evidence.lab_admin import LabAdmin
 from lccu.evidence.lab_audit import LabAudit
 from lccu.evidence.lab_base import BOOTSTRAP, unit_public_key
@@ -126,11 +126,28 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
             raise NotFound(f"no case {ref.strip()!r}")
         return case
 
+    def _unlock_own_key(self, operation: str) -> None:
+        """Unlock the acting user's signing key for ``operation``, which signs: a key that
+        stays locked (no passphrase, a wrong one) or one left in clear is that operation's
+        refusal, audited once, before anything about it is decided or written."""
+        me = self.actor.username
+        if self.actor.user_id is None or self.keys.is_unlocked(me):
+            return
+        try:
+            self.keys.load(me)
+        except (KeyLocked, ClearKey) as exc:
+            self.gate.deny(operation, str(exc), object_type="user", object_id=me)
+            raise
+
     def _case_for(self, session: Session, ref: str, operation: str, *, write: bool = False,
                   justification: str | None = None, processing: bool = False,
                   owner: bool = False, open_case: bool = False,
-                  parties: tuple[str, ...] = ()) -> Case:
-        """Load a case and check access through the gate (one audit entry either way)."""
+                  parties: tuple[str, ...] = (), signs: bool = False) -> Case:
+        """Load a case and check access through the gate (one audit entry either way).
+        A change (``write``) or a read that ``signs`` a custody event first unlocks the
+        actor's key (:meth:`_unlock_own_key`)."""
+        if write or signs:
+            self._unlock_own_key(operation)
         return self.gate.case(session, ref, operation, write=write, owner=owner,
                               open_case=open_case, justification=justification,
                               processing=processing, parties=parties)
@@ -155,7 +172,12 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         return item
 
     def _item_for(self, session: Session, ref: str, operation: str, *,
-                  write: bool = False, processing: bool = False) -> tuple[Case, EvidenceItem]:
+                  write: bool = False, processing: bool = False,
+                  signs: bool = False) -> tuple[Case, EvidenceItem]:
+        """Load an item and check access through its case (one audit entry either way),
+        after unlocking the actor's key for a change or a read that ``signs``."""
+        if write or signs:
+            self._unlock_own_key(operation)
         return self.gate.item(session, ref, operation, write=write, processing=processing)
 
     def _signing_key_id(self, session: Session) -> str:
@@ -172,8 +194,9 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         return user.key_id
 
     def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:
-        event = append_event(session, case, self.actor, self._signing_key_id(session),
-                             self.keys, action, **fields)
+        key_id = self._signing_key_id(session)
+        self.keys.forget_unless(self.actor.username, key_id)  # rotated since unlocked
+        event = append_event(session, case, self.actor, key_id, self.keys, action, **fields)
         return {"case_id": case.id, "seq": event.seq, "event_hash": event.event_hash}
 
     def _key_ring(self, session: Session,

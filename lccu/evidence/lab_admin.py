@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from lccu.errors import AccessDenied, AlreadyExists, InvalidInput, KeyStoreError, NotFound
 from lccu.evidence.custody import append_registry
-from lccu.evidence.keys import check_username, key_id_of, public_key_hex
+from lccu.evidence.keys import (
+    NEW_KEY_VARIABLE,
+    check_username,
+    key_id_of,
+    public_key_hex,
+    require_passphrase,
+)
 from lccu.evidence.lab_base import BOOTSTRAP, LabBase, _now
 from lccu.evidence.models import KeyRegistryEntry, User, Zone
 from lccu.evidence.records import UserInfo
@@ -69,6 +75,7 @@ class LabAdmin(LabBase):
         if bootstrapping and role != "admin":
             raise InvalidInput("the first user must be the unit's admin (--role admin); that "
                                "admin then adds the others")
+        new = self._key_passphrase(username)
         with self.db.session() as session:
             zone_row = session.scalar(select(Zone).where(Zone.name == zone))
             if zone_row is None:
@@ -81,7 +88,7 @@ class LabAdmin(LabBase):
             if session.scalar(select(User).where(User.username == username)):
                 raise AlreadyExists(f"user {username!r} exists already")
             sign, unit_key_id = self._unit_signer(session)
-            public = self.keys.create(username, self._new_passphrase(username))
+            public = self.keys.create(username, new)
             user = User(username=username, full_name=full_name, zone=zone_row, role=role,
                         public_key=public, key_id=key_id_of(public), created_at=_now())
             session.add(user)
@@ -111,8 +118,10 @@ class LabAdmin(LabBase):
                 raise KeyStoreError(f"the unit key is not on this machine "
                                     f"({self.keys.unit_path}) but the key registry has "
                                     "entries: certify keys where the operators keep it")
-            self.keys.create_unit(self.settings.unit_passphrase or (
-                self.prompt("new passphrase of the unit key", True) if self.prompt else None))
+            self.keys.create_unit(require_passphrase(
+                "the unit", self.settings.unit_passphrase or (
+                    self.prompt("new passphrase of the unit key", True) if self.prompt
+                    else None), "LCCU_UNIT_PASSPHRASE"))
             key = self.keys.load_unit()
             unit_key_id = key_id_of(public_key_hex(key.public_key()))
             for user in session.scalars(select(User).order_by(User.id)):
@@ -160,6 +169,7 @@ class LabAdmin(LabBase):
         """Give ``username`` a new signing key, certified from now; the old key's events stay
         verifiable (the registry keeps it with its period). A unit admin, or the user's zone
         operator."""
+        new = self._key_passphrase(username)
         with self.db.session() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
@@ -168,7 +178,7 @@ class LabAdmin(LabBase):
                                  object_id=username)
             sign, unit_key_id = self._unit_signer(session)
             self.keys.retire(username, user.key_id)
-            public = self.keys.create(username, self._new_passphrase(username))
+            public = self.keys.create(username, new)
             now = _now()
             user.public_key, user.key_id = public, key_id_of(public)
             session.flush()
@@ -178,14 +188,38 @@ class LabAdmin(LabBase):
             info = UserInfo.of(user)
         return info
 
-    def protect_key(self) -> None:
+    def _key_passphrase(self, username: str) -> str:
+        """The passphrase a new key of ``username`` gets, asked before any change is made
+        (never inside a transaction); none is an input error: no key is stored in clear."""
+        return require_passphrase(username, self._new_passphrase(username), NEW_KEY_VARIABLE)
+
+    def protect_key(self) -> int:
         """Encrypt the acting user's signing key with a new passphrase (LCCU_NEW_PASSPHRASE
-        or the prompt); a key already encrypted is first unlocked with the current one."""
+        or the prompt): a key left in clear by an older lccu (and its clear retired keys),
+        or an encrypted one, first unlocked with the current passphrase. Returns how many
+        clear key files were encrypted; audited as ``key.passphrase``."""
         if self.actor.user_id is None:
             raise AccessDenied("a signing key belongs to a user: pass --as USER")
-        new = self._new_passphrase(self.actor.username)
-        if not new:
-            raise InvalidInput("give the new passphrase (LCCU_NEW_PASSPHRASE, or at the "
-                               "prompt in a terminal)")
-        self.keys.protect(self.actor.username, new)
-        self._allow("key.passphrase", object_type="user", object_id=self.actor.username)
+        new = self._key_passphrase(self.actor.username)
+        protected = self.keys.protect(self.actor.username, new)
+        self._allow("key.passphrase", object_type="user", object_id=self.actor.username,
+                    detail={"clear_files_encrypted": protected})
+        return protected
+
+    def protect_unit_key(self) -> None:
+        """Encrypt a unit key left in clear by an older lccu with the unit passphrase
+        (LCCU_UNIT_PASSPHRASE or the prompt). Unit admins only; audited as
+        ``unit.key.protect``."""
+        if not self.keys.unit_path.exists():
+            raise InvalidInput("no unit key in clear on this machine: nothing to protect")
+        self.gate.administer("unit.key.protect", object_id="unit")
+        given = self.settings.unit_passphrase or (
+            self.prompt("new passphrase of the unit key", True) if self.prompt else None)
+        self.keys.protect_unit(require_passphrase("the unit", given, "LCCU_UNIT_PASSPHRASE"))
+
+    def clear_keys(self) -> list[str]:
+        """The key files of this machine's key folder stored in clear by an older lccu, as
+        paths relative to it (``jan.ed25519.pem``, ``unit/unit.ed25519.pem``: no secret),
+        each refused for signing until protected."""
+        return [path.relative_to(self.keys.directory).as_posix()
+                for path in self.keys.clear_keys()]

@@ -38,6 +38,7 @@ class LabCases(LabBase):
         if zone != self.actor.zone:
             raise self._deny("case.create", f"{self.actor.username} belongs to "
                                             f"{self.actor.zone}, not {zone}")
+        self._unlock_own_key("case.create")  # its opening event is signed
         with self.db.session() as session:
             zone_row = session.scalar(select(Zone).where(Zone.name == zone))
             if zone_row is None:

@@ -45,6 +45,7 @@ class LabCountersign(LabBase):
         if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq < 2**31:
             raise InvalidInput(f"{seq!r} is not an event sequence number")
         me = self.actor.username
+        self._unlock_own_key("custody.countersign")  # before any session: may prompt
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "custody.countersign", write=True)
             registered = self._signing_key_id(session)
@@ -76,6 +77,7 @@ class LabCountersign(LabBase):
             if earlier is not None:
                 raise InvalidInput(f"event {seq} was already countersigned as {role} by "
                                    f"{earlier.signer} at {earlier.signed_at}")
+            self.keys.forget_unless(me, registered)  # rotated since it was unlocked
             key = self.keys.load(me)
             key_id = key_id_of(public_key_hex(key.public_key()))
             if key_id != registered:

@@ -42,7 +42,8 @@ class LabExport(LabBase):
 
         target = Path(path)
         with self.db.session() as session:
-            case = self._case_for(session, case_ref, "custody.export", justification=recipient)
+            case = self._case_for(session, case_ref, "custody.export", justification=recipient,
+                                  signs=True)
             head = self._append(session, case, "exported", reason="custody log exported",
                                 details={"file": target.name, "recipient": recipient})
         self._anchor(head)
@@ -78,7 +79,8 @@ class LabExport(LabBase):
 
         target = Path(path)
         with self.db.session() as session:
-            case = self._case_for(session, case_ref, "case.export", justification=recipient)
+            case = self._case_for(session, case_ref, "case.export", justification=recipient,
+                                  signs=True)
             head = self._append(session, case, "exported", reason="CASE/UCO export",
                                 details={"file": target.name, "format": "case-uco",
                                          "recipient": recipient})

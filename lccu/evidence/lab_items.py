@@ -151,7 +151,8 @@ class LabItems(LabBase):
         from lccu.storage import open_store
 
         with self.db.session() as session:
-            case, item = self._item_for(session, ref, "evidence.access", processing=processing)
+            case, item = self._item_for(session, ref, "evidence.access", processing=processing,
+                                        signs=not once)
             files = container_refs(item)
             label = f"{case.number}/{item.exhibit_number}"
             head: dict[str, Any] | None = None
@@ -176,7 +177,7 @@ class LabItems(LabBase):
         from lccu.storage import open_store
 
         with self.db.session() as session:
-            _case, item = self._item_for(session, ref, "evidence.verify")
+            _case, item = self._item_for(session, ref, "evidence.verify", signs=True)
             item_id, case_id = item.id, item.case_id
             recorded = {"md5": item.md5, "sha1": item.sha1, "sha256": item.sha256}
             location = item.storage_version_id or item.storage_key

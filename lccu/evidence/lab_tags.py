@@ -105,6 +105,7 @@ class LabTags(LabBase):
         label = check_label(label)
         note = check_text("note", note)
         check_text("file name", file)
+        self._unlock_own_key("tag.add")  # tagging signs a custody note
         with self.db.session() as session:
             case, item = self.gate.item(session, evidence, "tag.add", write=True, audit=False)
             try:
@@ -185,6 +186,7 @@ class LabTags(LabBase):
         """Remove a tag (stamped as removed, by whom and why; never deleted)."""
         ref = tag_id.strip()
         reason = check_text("reason", reason)
+        self._unlock_own_key("tag.remove")  # removing a tag signs a custody note
         with self.db.session() as session:
             tag = session.get(FileTag, ref) if ref else None
             if tag is None and len(ref) >= 8:

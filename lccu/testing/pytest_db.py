@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from lccu.config import Settings, load_settings
+from lccu.testing.keys import KEY_ENV
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ZONES = ("PZ Vlas", "PZ Westkust", "PZ Polder", "PZ RIHO")
@@ -47,7 +48,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def lab_settings(tmp_path: Path, database_url: str) -> Settings:
     """Embedded settings (local evidence store) on the parametrised database."""
     home = tmp_path / "home"
-    env = {"LCCU_HOME": str(home), "LCCU_DATABASE_URL": database_url}
+    env = {"LCCU_HOME": str(home), "LCCU_DATABASE_URL": database_url, **KEY_ENV}
     return dataclasses.replace(load_settings(env))
 
 

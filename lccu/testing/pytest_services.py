@@ -31,6 +31,7 @@ from typing import IO
 import pytest
 
 from lccu.config import Settings, load_settings
+from lccu.testing.keys import KEY_ENV
 
 S3_HOST = "127.0.0.1"
 S3_PORT = 8333
@@ -229,7 +230,7 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def s3_settings(s3_endpoint: S3Endpoint, tmp_path: Path) -> Settings:
     """Settings pointing at the test S3 server, with a fresh bucket name for this test."""
-    base = load_settings({"LCCU_HOME": str(tmp_path / "lccu-home")})
+    base = load_settings({"LCCU_HOME": str(tmp_path / "lccu-home"), **KEY_ENV})
     return dataclasses.replace(
         base,
         s3_endpoint=s3_endpoint.endpoint,

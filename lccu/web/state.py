@@ -64,6 +64,7 @@ class WebState:
     def unlock(self, username: str, password: str) -> bool:
         """At login: unlock the user's encrypted signing key with the password just checked
         (a key encrypted with another passphrase stays locked: signing is then refused)."""
+        from lccu.errors import KeyStoreError
         from lccu.evidence.keys import KeyLocked, KeyStore
 
         keys = KeyStore(self.settings.key_dir, passphrase=lambda _name: password)
@@ -71,7 +72,7 @@ class WebState:
             return False
         try:
             self.unlocked[username] = keys.load(username)
-        except KeyLocked:
+        except (KeyLocked, KeyStoreError):  # a wrong passphrase, or a key left in clear
             return False
         return True
 

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from lccu.testing.keys import KEY_ENV
+
 
 class Cli:
     def __init__(self, home: Path) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
         self.env["LCCU_HOME"] = str(home)
+        self.env.update(KEY_ENV)
 
     def __call__(self, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
         env = dict(self.env)

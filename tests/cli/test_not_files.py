@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from lccu.config import Settings
+from lccu.testing.keys import KEY_ENV
 
 #: a command that hangs on its input fails the test this fast, not after minutes
 QUICK = 30
@@ -24,6 +25,7 @@ def lccu(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess
     with the ``LCCU_*`` ``settings`` given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
     env["LCCU_HOME"] = str(home)
+    env.update(KEY_ENV)
     env.update(settings)
     return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
                           capture_output=True, text=True, timeout=QUICK)  # fmt: skip

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from lccu.testing.keys import KEY_ENV
 from lccu.testing.time_images import FatTimesImage
 
 
 class Cli:
     def __init__(self, home: Path, **extra: str) -> None:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-        self.env.update(LCCU_HOME=str(home), **extra)
+        self.env.update(LCCU_HOME=str(home), **KEY_ENV, **extra)
 
     def __call__(self, *args: str, user: str | None = "jan") -> subprocess.CompletedProcess[str]:
         env = {**self.env, "LCCU_USER": user} if user else self.env

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lccu.testing.keys import KEY_ENV
+
 #: retitles an xterm, then returns to the line start to overwrite what was printed
 HOSTILE = "\x1b]0;pwned\x07evil\rclean"
 #: how it is shown instead: each control character as ⟨U+XXXX⟩
@@ -25,6 +27,7 @@ FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u2
 def run(home: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
     env["LCCU_HOME"] = str(home)
+    env.update(KEY_ENV)
     if user:
         env["LCCU_USER"] = user
     return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,

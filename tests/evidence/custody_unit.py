@@ -16,6 +16,7 @@ from typing import Any
 
 from lccu.config import load_settings
 from lccu.evidence.lab import Lab, open_lab
+from lccu.testing.keys import KEY_ENV
 
 
 @dataclass
@@ -39,6 +40,7 @@ def build_export(root: Path) -> Iterator[UnitExport]:
     env = {
         "LCCU_HOME": str(root / "home"),
         "LCCU_DATABASE_URL": f"sqlite:///{root / 'lccu.sqlite3'}",
+        **KEY_ENV,
     }
     settings = load_settings(env)
     labs: dict[str, Lab] = {}

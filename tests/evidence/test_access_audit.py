@@ -167,7 +167,7 @@ def test_private_key_permissions(make_lab: Callable[..., Lab]) -> None:
     from lccu.errors import KeyStoreError
 
     lab = make_lab("vlas_inv")
-    key_file = lab.settings.key_dir / "vlas_inv.ed25519.pem"
+    key_file = lab.settings.key_dir / "vlas_inv.ed25519.key"
     assert key_file.stat().st_mode & 0o777 == 0o600
     key_file.chmod(0o640)
     with pytest.raises(KeyStoreError, match="chmod 600"):

@@ -20,6 +20,7 @@ from lccu.evidence.chain import PendingSignature
 from lccu.evidence.db import schema_state
 from lccu.evidence.export import verify_export
 from lccu.evidence.lab import Lab
+from lccu.testing.keys import PASSPHRASE, sign_as
 from tests.evidence.conftest import tamper
 
 #: the rules are engine-independent; the happy path and the tampering run on both engines
@@ -106,9 +107,9 @@ def test_refusals(hand_over: HandOver, make_lab: Callable[..., Lab]) -> None:
     with pytest.raises(InvalidInput, match="already countersigned as receiver by polder_an"):
         h.polder.countersign(h.case_id, 4)
     # polder_inv's key file replaced by another key: not the registered one
-    key_file = h.witness.keys.directory / "polder_inv.ed25519.pem"
+    key_file = h.witness.keys.directory / "polder_inv.ed25519.key"
     key_file.unlink()
-    h.witness.keys.create("polder_inv")
+    h.witness.keys.create("polder_inv", PASSPHRASE)
     with pytest.raises(InvalidInput, match="is not polder_inv's registered key"):
         h.witness.countersign(h.case_id, 4, role="witness")
     result = h.vlas.verify_custody(h.case_id)
@@ -124,7 +125,7 @@ def test_tampered_countersignature_reported_at_its_event(hand_over: HandOver) ->
     with pytest.raises(DBAPIError), h.vlas.db.engine.begin() as conn:
         conn.execute(text("UPDATE custody_countersignatures SET signed_at = 'x'"))
     good = h.vlas.custody_log(h.case_id)[3]["event_hash"]
-    forged = h.vlas.keys.sign("polder_an", bytes.fromhex("00" * 32))
+    forged = sign_as(h.vlas.keys.directory, "polder_an", bytes.fromhex("00" * 32))
     tamper(h.vlas, "UPDATE custody_countersignatures SET signature = :s WHERE case_id = :c",
            s=forged, c=h.case_id)
     result = h.vlas.verify_custody(h.case_id)
@@ -137,7 +138,8 @@ def test_tampered_countersignature_reported_at_its_event(hand_over: HandOver) ->
     tamper(h.vlas, "INSERT INTO custody_countersignatures (case_id, seq, event_hash, signer, "
                    "role, key_id, signature, signed_at) VALUES (:c, 4, :h, 'op', 'witness', "
                    ":k, :s, '2026-01-01T00:00:00.000000Z')",
-           c=h.case_id, h=good, k=key_id, s=h.vlas.keys.sign("op", bytes.fromhex(good)))
+           c=h.case_id, h=good, k=key_id,
+           s=sign_as(h.vlas.keys.directory, "op", bytes.fromhex(good)))
     reasons = [str(p) for p in h.vlas.verify_custody(h.case_id).problems]
     assert "event 4: countersignature by op as witness, but the event names polder_inv as " \
            "witness" in reasons

@@ -17,6 +17,7 @@ from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.keys import key_id_of
 from lccu.evidence.lab import Lab
 from lccu.evidence.registry import registry_entry_hash
+from lccu.testing.keys import KEY_ENV
 from tests.evidence.conftest import tamper
 from tests.evidence.custody_unit import (
     UnitExport,
@@ -267,6 +268,7 @@ def test_database_verify_against_the_noted_unit_key(export: UnitExport) -> None:
         "LCCU_HOME": str(export.home),
         "LCCU_DATABASE_URL": f"sqlite:///{export.home.parent / 'lccu.sqlite3'}",
         "LCCU_USER": "vlas_inv",
+        **KEY_ENV,
     }
     good = CliRunner().invoke(
         cli, ["custody", "verify", export.case_id, *export.unit_key_option], env=env

@@ -13,6 +13,7 @@ from alembic import command
 from sqlalchemy import text
 
 from lccu.evidence.db import _alembic_config, make_engine, schema_state
+from lccu.testing.keys import KEY_ENV
 
 #: the newest migration of the last deployed release (main before this round's work, 79d1da0)
 LAST_RELEASE_HEAD = "0005"
@@ -20,7 +21,7 @@ LAST_RELEASE_HEAD = "0005"
 
 def lccu(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env |= {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": url}
+    env |= {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": url, **KEY_ENV}
     return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], capture_output=True,
                           text=True, env=env, cwd=tmp_path, timeout=120)
 

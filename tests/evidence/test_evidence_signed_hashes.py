@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from lccu.cli.main import cli
 from lccu.evidence.lab import Lab
+from lccu.testing.keys import KEY_ENV
 from tests.evidence.conftest import tamper
 
 
@@ -76,6 +77,7 @@ def test_swapped_object_and_hash_columns(make_lab: Callable[..., Lab], image_fil
         "LCCU_HOME": str(lab.settings.home),
         "LCCU_DATABASE_URL": lab.settings.database_url,
         "LCCU_USER": "vlas_inv",
+        **KEY_ENV,
     }
     result = CliRunner().invoke(cli, ["evidence", "verify", item.id], env=env)
     assert result.exit_code == 1, result.output

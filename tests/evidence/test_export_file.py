@@ -10,6 +10,7 @@ import pytest
 from lccu.errors import InvalidInput
 from lccu.evidence.export import verify_export
 from lccu.evidence.lab import Lab
+from lccu.testing.keys import sign_as
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ def test_signature_from_other_key_in_file(exported: tuple[Path, list[str], str],
     record = json.loads(lines[index])
     record["reason"] = "forged"
     record["event_hash"] = compute_event_hash(record)
-    record["signature"] = lab.keys.sign("op", bytes.fromhex(record["event_hash"]))
+    record["signature"] = sign_as(lab.keys.directory, "op", bytes.fromhex(record["event_hash"]))
     lines[index] = json.dumps(record)
     result = verify_export(_write(path, lines))
     assert result.first_problem is not None and result.first_problem.seq == 2

@@ -26,6 +26,7 @@ from lccu.errors import DeclaredHashMismatch, InvalidInput
 from lccu.evidence.lab import Lab
 from lccu.evidence.models import EvidenceContainer, EvidenceItem
 from lccu.testing.formats import BuiltContainers
+from lccu.testing.keys import KEY_ENV
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 FORMATS = (
@@ -276,6 +277,7 @@ def test_cli_takes_the_segments_beside_the_first(
             "LCCU_USER": "vlas_inv",
             "LCCU_DATABASE_URL": str(lab.settings.database_url),
             "LCCU_EVIDENCE_DIR": str(lab.settings.evidence_dir),
+            **KEY_ENV,
         }
     )
 

@@ -18,6 +18,7 @@ from lccu.evidence.intake import PendingIntake
 from lccu.evidence.lab import Lab
 from lccu.storage import open_store
 from lccu.testing.formats import BuiltContainers
+from lccu.testing.keys import KEY_ENV
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -32,7 +33,7 @@ def lab_settings(request: pytest.FixtureRequest, tmp_path: Path,
     from lccu.config import load_settings
 
     return load_settings({"LCCU_HOME": str(tmp_path / "home"),
-                          "LCCU_DATABASE_URL": database_url})
+                          "LCCU_DATABASE_URL": database_url, **KEY_ENV})
 
 
 def stored(settings: Settings) -> list[str]:

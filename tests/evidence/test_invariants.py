@@ -26,6 +26,7 @@ from lccu.evidence.chain import HASHED_FIELDS, compute_event_hash
 from lccu.evidence.export import verify_export
 from lccu.evidence.invariants import check_invariants, derive_items
 from lccu.evidence.lab import Lab
+from lccu.testing.keys import forger_keys, sign_as
 from tests.evidence.conftest import tamper
 
 
@@ -213,7 +214,8 @@ def _rewrite_log(lab: Lab, case_id: str, events: list[dict[str, Any]]) -> None:
         record = {name: event.get(name) for name in HASHED_FIELDS}
         record.update(seq=seq, prev_hash=prev)
         record["event_hash"] = prev = compute_event_hash(record)
-        record["signature"] = lab.keys.sign(str(record["actor"]), bytes.fromhex(prev))
+        record["signature"] = sign_as(lab.keys.directory, str(record["actor"]),
+                                      bytes.fromhex(prev))
         rows.append(record)
     tamper(lab, "DELETE FROM custody_events WHERE case_id = :c", c=case_id)
     columns = [*HASHED_FIELDS, "event_hash", "signature"]
@@ -228,7 +230,8 @@ def _rewrite_log(lab: Lab, case_id: str, events: list[dict[str, Any]]) -> None:
                      {"s": len(rows), "h": prev, "c": case_id})
     (lab.settings.anchor_dir / f"{case_id}.anchors").unlink()
     for row in rows:
-        lab.anchors.record(case_id, row["seq"], row["event_hash"], row["actor"], lab.keys)
+        lab.anchors.record(case_id, row["seq"], row["event_hash"], row["actor"],
+                           forger_keys(lab.keys.directory))
 
 
 def _forged(lab: Lab, h: Handled, actor: str, action: str, *, location: str | None = None,

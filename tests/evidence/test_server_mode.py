@@ -19,13 +19,14 @@ from lccu.evidence.lab import Lab
 from lccu.fs import list_volumes, walk
 from lccu.imaging.tsk import TskImage
 from lccu.testing.corpus import corpus_file
+from lccu.testing.keys import KEY_ENV
 from lccu.testing.pytest_services import S3Endpoint
 
 
 @pytest.fixture
 def lab_settings(tmp_path: Path, database_url: str, s3_endpoint: S3Endpoint) -> Settings:
     """Like the embedded settings, but with the evidence store on the real S3 server."""
-    env = {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": database_url}
+    env = {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": database_url, **KEY_ENV}
     return dataclasses.replace(
         load_settings(env), s3_endpoint=s3_endpoint.endpoint,
         s3_access_key=s3_endpoint.access_key, s3_secret_key=s3_endpoint.secret_key,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from lccu.evidence.lab import Lab
+from lccu.testing.keys import sign_as
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "verify_custody_export.py"
 
@@ -70,7 +71,7 @@ def test_standalone_verifier_checks_countersignatures(make_lab: Callable[..., La
     for i, line in enumerate(lines):
         record = json.loads(line)
         if record["type"] == "countersignature":
-            record["signature"] = vlas.keys.sign("op", b"\0" * 32)
+            record["signature"] = sign_as(vlas.keys.directory, "op", b"\0" * 32)
             lines[i] = json.dumps(record)
     edited = tmp_path / "edited.jsonl"
     edited.write_text("\n".join(lines) + "\n")

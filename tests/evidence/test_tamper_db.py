@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from lccu.evidence.lab import Lab
+from lccu.testing.keys import sign_as
 from tests.evidence.conftest import tamper
 
 
@@ -154,7 +155,7 @@ def test_signature_by_another_users_key_detected(
 
     event["key_id"] = other_key_id
     forged_hash = compute_event_hash(event)
-    forged_sig = lab.keys.sign("op", bytes.fromhex(forged_hash))
+    forged_sig = sign_as(lab.keys.directory, "op", bytes.fromhex(forged_hash))
     tamper(lab, "UPDATE custody_events SET key_id = :k, event_hash = :h, signature = :s "
                 "WHERE case_id = :c AND seq = 3",
            k=other_key_id, h=forged_hash, s=forged_sig, c=case_id)

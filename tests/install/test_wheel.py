@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from lccu.testing.images import PlantedManifest
+from lccu.testing.keys import KEY_ENV
 from lccu.testing.oracles import yara_cli_hits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,7 +87,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     work.mkdir()
     env = _clean_env()
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
-               LCCU_HOME=str(root / "home"))
+               LCCU_HOME=str(root / "home"), **KEY_ENV)
     return Installed(wheel, sdist, venv, site, work, env)
 
 

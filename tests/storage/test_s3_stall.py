@@ -24,6 +24,7 @@ import pytest
 from lccu.config import Settings
 from lccu.errors import StoreUnavailable
 from lccu.storage import open_store
+from lccu.testing.keys import KEY_ENV
 from lccu.testing.pytest_services import evidence_versions
 from lccu.testing.weed import PrivateWeed
 
@@ -72,6 +73,7 @@ def thawed(weed: PrivateWeed) -> Iterator[PrivateWeed]:
 def env_of(settings: Settings, user: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
     env.update(
+        **KEY_ENV,
         LCCU_HOME=str(settings.home),
         LCCU_DATABASE_URL=settings.database_url,
         LCCU_S3_ENDPOINT=str(settings.s3_endpoint),

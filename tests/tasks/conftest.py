@@ -21,6 +21,7 @@ import pytest
 import redis
 
 from lccu.config import Settings
+from lccu.testing.keys import KEY_ENV
 
 #: a rule that hits JPEG headers: in the raw image, in extracted files and in carved files
 JPEG_RULE = 'rule jpeg_soi { strings: $soi = { FF D8 FF } condition: $soi }\n'
@@ -57,7 +58,7 @@ def unit(make_lab: Callable[..., Any], lab_settings: Settings, tmp_path: Path,
     env = {"LCCU_HOME": str(lab_settings.home), "LCCU_DATABASE_URL": lab_settings.database_url,
            "LCCU_REDIS_URL": redis_url, "LCCU_USER": "op", "LCCU_RULES": str(rules),
            "LCCU_SEGMENT_SIZE": str(SEGMENT), "LCCU_LEASE_SECONDS": "4",
-           "LCCU_BROKER_HEARTBEAT_MS": "3000", "LCCU_BROKER_MAINTENANCE": "1000000"}
+           "LCCU_BROKER_HEARTBEAT_MS": "3000", "LCCU_BROKER_MAINTENANCE": "1000000", **KEY_ENV}
     for name in ("LCCU_SEGMENT_SIZE", "LCCU_LEASE_SECONDS", "LCCU_BROKER_HEARTBEAT_MS",
                  "LCCU_BROKER_MAINTENANCE"):
         monkeypatch.setenv(name, env[name])

@@ -69,3 +69,33 @@ def test_embedded_run_over_each_container_matches_raw(unit: Unit,
     got = load_report(lab, status["report"])
     _same_as_raw(got, raw_scan, fmt, files)
     assert got["errors"] == [] or all("intake" not in e["message"] for e in got["errors"])
+
+
+@SQLITE_ONLY
+def test_uploaded_e01_is_processed_over_its_media(unit: Unit,
+                                                  media_containers: BuiltContainers,
+                                                  raw_scan: dict[str, Any]) -> None:
+    """An E01 in 3 segments taken in the web's way (``Lab.begin_intake``: the segments'
+    bytes one after the other in 1 MiB chunks, then ``finish``) has the raw disk's hashes
+    and is processed over its media: the same report as `lccu scan` of the raw disk."""
+    from lccu.evidence.intake import ItemFacts
+
+    files = media_containers.formats["ewf"]
+    lab = unit.lab("vlas_inv")
+    case = lab.create_case("uploaded E01")
+    intake = lab.begin_intake(case.id, source_name=files[0].name,
+                              size=sum(p.stat().st_size for p in files),
+                              facts=ItemFacts(description="uploaded E01"),
+                              files=[(p.name, p.stat().st_size) for p in files])
+    for path in files:
+        data = path.read_bytes()
+        for offset in range(0, len(data), 1 << 20):
+            intake.write(data[offset:offset + (1 << 20)])
+    item = intake.finish()
+    assert (item.sha256, item.container_format) == (raw_scan["image"]["sha256"], "ewf")
+    store = open_store(lab.settings)
+    sub = submit(lab, item.id, rules=[unit.rules])
+    drain(lab, store)
+    status = run_status(lab, sub.run_id)
+    assert status["state"] == "done", status
+    _same_as_raw(load_report(lab, status["report"]), raw_scan, "ewf", files)

@@ -18,6 +18,7 @@ import pytest
 
 from lccu.testing.hosts import Hosts, hosts, json_of
 from lccu.testing.images import PlantedManifest
+from lccu.testing.keys import KEY_ENV
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timed")]  # one timed test at once
 LEASE = "4"
@@ -40,7 +41,7 @@ def env_for(net: Hosts, home: Path, anchors: Path, **extra: str) -> dict[str, st
         "LCCU_HOME": str(home), "LCCU_ANCHOR_DIR": str(anchors), "LCCU_S3_BUCKET": "lccu-hosts",
         "LCCU_S3_RETENTION_DAYS": "1", "LCCU_LEASE_SECONDS": LEASE,
         "LCCU_BROKER_HEARTBEAT_MS": "3000", "LCCU_BROKER_MAINTENANCE": "1000000",
-        "LCCU_SEGMENT_SIZE": SEGMENT} | extra
+        "LCCU_SEGMENT_SIZE": SEGMENT} | KEY_ENV | extra
 
 
 def test_two_hosts_one_killed_runs_complete_once(net: Hosts,

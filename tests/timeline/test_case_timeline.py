@@ -22,6 +22,7 @@ from lccu.errors import AccessDenied
 from lccu.evidence.lab import Lab
 from lccu.storage import open_store
 from lccu.testing.images import PlantedManifest
+from lccu.testing.keys import KEY_ENV
 from lccu.testing.time_images import FatTimesImage
 from lccu.timeline.casefile import write_case_timeline
 from lccu.timeline.caseview import Filters, case_page, histogram, sorted_rows, when
@@ -178,6 +179,7 @@ def test_cli_writes_csv_and_refuses_timesketch_with_unknown_zone(
     instants only gives events with the fields Timesketch requires."""
     home = make_lab("vlas_inv").settings.home
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+    env.update(KEY_ENV)
     env.update(LCCU_HOME=str(home), LCCU_USER="vlas_inv",
                LCCU_DATABASE_URL=make_lab("vlas_inv").settings.database_url)
 

@@ -12,7 +12,7 @@ from lccu.config import Settings
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
-from tests.web.helpers import MAX_UPLOAD, PASSWORD
+from tests.web.helpers import MAX_UPLOAD, PASSWORD, web_keys
 
 USERS = ("op", "vlas_inv", "polder_inv", "polder_an", "dpo")
 
@@ -26,6 +26,12 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("lccu.web.auth._hasher",
                         PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def lab_settings(lab_settings: Settings) -> Settings:
+    """Every user's key encrypted with their web password (:func:`web_keys`)."""
+    return web_keys(lab_settings)
 
 
 @pytest.fixture

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from fastapi.testclient import TestClient
 
+from lccu.config import Settings
+
 PASSWORD = "correct horse battery staple"
 MAX_UPLOAD = 1024 * 1024
+
+
+def web_keys(settings: Settings) -> Settings:
+    """Every user's signing key encrypted with their web password PASSWORD (the usual case:
+    the login unlocks it for the session); tests of another passphrase set one themselves."""
+    return dataclasses.replace(settings, passphrase=PASSWORD, new_passphrase=PASSWORD,
+                               key_kdf="test")
 
 
 def login_csrf(client: TestClient) -> str:

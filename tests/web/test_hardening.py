@@ -23,6 +23,7 @@ from lccu.config import Settings
 from lccu.evidence.canonical import format_time
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import serve_in_thread
+from lccu.testing.keys import KEY_ENV
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
@@ -157,7 +158,7 @@ def test_cli_lists_and_revokes_own_tokens(client: TestClient, app: FastAPI,
         theirs = _new_token(other, login(other, "polder_inv"))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("LCCU_")},
            "LCCU_HOME": str(unit.home), "LCCU_DATABASE_URL": unit.database_url,
-           "LCCU_USER": "vlas_inv"}
+           "LCCU_USER": "vlas_inv", **KEY_ENV, "LCCU_PASSPHRASE": PASSWORD}
 
     def lccu(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,

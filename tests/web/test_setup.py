@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from lccu.config import Settings
 from lccu.evidence.lab import Lab
+from lccu.testing.keys import KEY_ENV
 from lccu.web.auth import check_password
 from lccu.web.config import load_web_config
 from tests.web.helpers import PASSWORD, login
@@ -35,6 +36,8 @@ def test_password_cli_sets_a_working_password(make_lab: Callable[..., Lab],
     make_lab("op")
     monkeypatch.setenv("LCCU_HOME", str(lab_settings.home))
     monkeypatch.setenv("LCCU_DATABASE_URL", lab_settings.database_url)
+    for name, value in KEY_ENV.items():
+        monkeypatch.setenv(name, value)
     runner = CliRunner()
     new = "a brand new long password"
     mismatch = runner.invoke(cli, ["--as", "op", "user", "password", "vlas_inv"],

@@ -25,7 +25,7 @@ from lccu.storage import open_store
 from lccu.testing.formats import BuiltContainers, build_containers
 from lccu.web.app import create_app
 from lccu.web.config import WebConfig
-from tests.web.helpers import login
+from tests.web.helpers import login, web_keys
 
 MIB = 1024 * 1024
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -50,11 +50,11 @@ def lab_settings(request: pytest.FixtureRequest, tmp_path: Path,
     """The unit embedded (local evidence store) or on the test S3 server."""
     if request.param == "s3":
         s3: Settings = request.getfixturevalue("s3_settings")
-        return dataclasses.replace(s3, database_url=database_url)
+        return web_keys(dataclasses.replace(s3, database_url=database_url))
     from lccu.config import load_settings
 
     env = {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": database_url}
-    return load_settings(env)
+    return web_keys(load_settings(env))
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from lccu.testing.netgate import TcpGate
 from lccu.testing.pytest_services import evidence_versions
 from lccu.web.app import create_app
 from lccu.web.config import WebConfig
-from tests.web.helpers import login, upload_file
+from tests.web.helpers import login, upload_file, web_keys
 
 pytestmark = [pytest.mark.s3, pytest.mark.parametrize("database_url", ["sqlite"],
                                                       indirect=True)]
@@ -32,7 +32,7 @@ MAX = 64 * MIB
 @pytest.fixture
 def lab_settings(s3_settings: Settings, database_url: str) -> Settings:
     """The web unit on the test S3 server (a fresh object-lock bucket per test)."""
-    return dataclasses.replace(s3_settings, database_url=database_url)
+    return web_keys(dataclasses.replace(s3_settings, database_url=database_url))
 
 
 @pytest.fixture
