@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy import case as sql_case
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -161,6 +160,30 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
+def _page_rows(session: Session, run_id: str, filt: FileFilter, evidence_id: str, sort: str,
+               descending: bool, offset: int, limit: int) -> list[FileRow]:
+    """One page in the browser's order: files of a notable hash set first (issue 18), then
+    the others, each part in the order asked for. Two queries, so that each walks an index
+    in order (one ``ORDER BY CASE ...`` would sort every matching row: 1,000,000 for the
+    first page of a large item)."""
+    column = getattr(FileRow, sort)
+    order = (column.desc() if descending else column.asc(), FileRow.id)
+    base = _where(select(FileRow).where(FileRow.run_id == run_id), filt, evidence_id)
+    notable = FileRow.hashset == "notable"
+    counted = _where(select(FileRow.id).where(FileRow.run_id == run_id, notable), filt,
+                     evidence_id).limit(offset + limit).subquery()
+    notables = session.scalar(select(func.count()).select_from(counted)) or 0
+    rows: list[FileRow] = []
+    if offset < notables:
+        rows = list(session.scalars(base.where(notable).order_by(*order)
+                                    .offset(offset).limit(limit)))
+    if len(rows) < limit:
+        rest = or_(FileRow.hashset.is_(None), FileRow.hashset != "notable")
+        rows += session.scalars(base.where(rest).order_by(*order)
+                                .offset(max(0, offset - notables)).limit(limit - len(rows)))
+    return rows
+
+
 class LabFiles(LabBase):
     """``lab.files``, ``lab.file_page``, ``lab.file``, ``lab.open_file``, ``lab.report``,
     ``lab.yara_hits``."""
@@ -249,7 +272,6 @@ class LabFiles(LabBase):
                 raise
             self._allow("file.list", case=case, object_type="evidence", object_id=item.id,
                         detail={"run": run_id, "filters": filt.given(), "offset": offset})
-            base = _where(select(FileRow).where(FileRow.run_id == run_id), filt, item.id)
             capped = False
             if filt == FileFilter():
                 indexed = session.get(IndexedRun, run_id)
@@ -261,12 +283,7 @@ class LabFiles(LabBase):
                 total = session.scalar(select(func.count()).select_from(counted)) or 0
                 capped = total > bound
                 total = min(total, bound)
-            column = getattr(FileRow, sort)
-            order = column.desc() if descending else column.asc()
-            # files of a notable hash set first (issue 18), then the order asked for
-            notable_first = sql_case((FileRow.hashset == "notable", 0), else_=1)
-            rows = list(session.scalars(base.order_by(notable_first, order, FileRow.id)
-                                        .offset(offset).limit(limit)))
+            rows = _page_rows(session, run_id, filt, item.id, sort, descending, offset, limit)
             return FilePage(run_id, int(total), offset, self._with_tags(session, item.id, rows),
                             capped)
 
@@ -287,10 +304,8 @@ class LabFiles(LabBase):
         while len(page.files) == PAGE and (seen < page.total or page.capped):
             with self.db.session() as session:  # decided above; same item, same run
                 item_id = page.files[0].evidence_id
-                rows = list(session.scalars(
-                    _where(select(FileRow).where(FileRow.run_id == page.run_id),
-                           filt.checked(), item_id)
-                    .order_by(FileRow.path, FileRow.id).offset(seen).limit(PAGE)))
+                rows = _page_rows(session, page.run_id, filt.checked(), item_id, "path",
+                                  False, seen, PAGE)
                 batch = self._with_tags(session, item_id, rows)
             if not batch:
                 return

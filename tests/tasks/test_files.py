@@ -102,6 +102,20 @@ def test_files_and_their_bytes_through_the_library(unit: Unit,
     assert not whole.capped and whole.total == len(list(lab.files(evidence)))
     monkeypatch.undo()
 
+    # files of a notable hash set come first, and paging through stays whole and disjoint
+    from sqlalchemy import update
+
+    from lccu.evidence.file_index import FileRow
+
+    marked = {listed["/notes.txt"].id, listed["/data/blob.bin"].id}
+    with lab.db.session() as session:  # as indexing a run with a notable hash set would
+        session.execute(update(FileRow).where(FileRow.id.in_(marked)).values(hashset="notable"))
+    pages = [lab.file_page(evidence, FileFilter(source="file"), offset=n, limit=3).files
+             for n in range(0, len(in_file_systems), 3)]
+    order = [f.id for page in pages for f in page]
+    assert set(order[:2]) == marked and len(order) == len(set(order)) == len(in_file_systems)
+    assert [f.id for f in lab.files(evidence, source="file")][:2] == order[:2]
+
     with pytest.raises(InvalidInput):
         list(lab.files(evidence, sha256="abc"))
     with pytest.raises(InvalidInput):
