@@ -70,12 +70,12 @@ def list_cases(user: User, state: State, page: Annotated[int, Query(ge=1, le=MAX
                per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = PER_PAGE
                ) -> dict[str, Any]:
     """Visible cases, oldest first, one page: ``{total, page, per_page, pages, cases}``."""
-    return list_cases_page(state.lab(user.actor), page, per_page).as_dict()
+    return list_cases_page(state.lab(user), page, per_page).as_dict()
 
 
 @router.post("/cases", status_code=201)
 def create_case(body: NewCase, user: User, state: State) -> dict[str, Any]:
-    return state.lab(user.actor).create_case(body.title, reference=body.reference,
+    return state.lab(user).create_case(body.title, reference=body.reference,
                                              question=body.question).as_dict()
 
 
@@ -84,42 +84,42 @@ def get_case(ref: str, user: User, state: State,
              justification: Annotated[str | None, Query(max_length=500)] = None
              ) -> dict[str, Any]:
     """A case; consulting another zone's shared case should state a justification."""
-    return state.lab(user.actor).get_case(ref[:100], justification=justification).as_dict()
+    return state.lab(user).get_case(ref[:100], justification=justification).as_dict()
 
 
 @router.get("/cases/{ref}/evidence")
 def list_evidence(ref: str, user: User, state: State) -> list[dict[str, Any]]:
-    return [i.as_dict() for i in state.lab(user.actor).list_evidence(ref[:100])]
+    return [i.as_dict() for i in state.lab(user).list_evidence(ref[:100])]
 
 
 @router.get("/evidence/{item_id}")
 def get_evidence(item_id: str, user: User, state: State) -> dict[str, Any]:
-    return state.lab(user.actor).get_evidence(item_id[:100]).as_dict()
+    return state.lab(user).get_evidence(item_id[:100]).as_dict()
 
 
 @router.get("/evidence/{item_id}/processing")
 def processing(item_id: str, user: User, state: State) -> dict[str, Any]:
     """The item's processing runs, newest first, with per-stage state, progress and ETA
     (seconds; null until a running stage has progress)."""
-    return processing_view(state.lab(user.actor), item_id[:100])
+    return processing_view(state.lab(user), item_id[:100])
 
 
 @router.post("/evidence/{item_id}/processing", status_code=202)
 def start_processing(item_id: str, body: NewRun, user: User, state: State) -> dict[str, Any]:
     """Submit a processing run; it runs on the workers, or in the server without Redis.
     Answers at once: follow it with GET on the same path."""
-    run_id = state.processor.submit(state.lab(user.actor), item_id[:100], body.priority)
+    run_id = state.processor.submit(state.lab(user), item_id[:100], body.priority)
     return {"run": run_id, "evidence": item_id[:100], "priority": body.priority}
 
 
 @router.get("/cases/{ref}/custody")
 def custody_log(ref: str, user: User, state: State) -> list[dict[str, Any]]:
-    return state.lab(user.actor).custody_log(ref[:100])
+    return state.lab(user).custody_log(ref[:100])
 
 
 @router.post("/cases/{ref}/custody/verify")
 def verify_custody(ref: str, user: User, state: State) -> dict[str, Any]:
-    return state.lab(user.actor).verify_custody(ref[:100]).as_dict()
+    return state.lab(user).verify_custody(ref[:100]).as_dict()
 
 
 @router.post("/cases/{ref}/custody/export")
@@ -128,7 +128,7 @@ def export_custody(ref: str, user: User, state: State,
                    ) -> FileResponse:
     """The custody log as JSON Lines with the keys to verify it (a disclosure: recorded with
     its recipient)."""
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     case = lab.get_case(ref[:100])
     folder = Path(tempfile.mkdtemp(prefix="export-", dir=_scratch(state)))
     target = folder / f"custody-{case.number}.jsonl"
@@ -159,7 +159,7 @@ def start_upload(ref: str, body: NewUpload, user: User, state: State) -> dict[st
     stored with its own hashes, the item's are the media's (their concatenation)."""
     declared = {"md5": body.md5 or "", "sha1": body.sha1 or "", "sha256": body.sha256 or ""}
     upload = state.uploads.start(
-        state.lab(user.actor), user_id=user.actor.user_id or 0, zone=user.actor.zone or "",
+        state.lab(user), user_id=user.actor.user_id or 0, zone=user.actor.zone or "",
         case_id=ref[:100],
         filename=body.filename, size=body.size, declared=declared,
         facts=ItemFacts(description=body.description, item_type=body.item_type,
@@ -238,7 +238,7 @@ def audit(user: User, state: State, zone: str | None = None, username: str | Non
 
     filt = make_filter(date_from, date_to, case, username or "", zone or "", operation,
                        allowed)
-    _total, rows = state.lab(user.actor).audit_page(filt, offset=offset, limit=limit)
+    _total, rows = state.lab(user).audit_page(filt, offset=offset, limit=limit)
     return [r.as_dict() for r in rows]
 
 

@@ -93,7 +93,7 @@ def _render(request: Request, user: Principal, state: WebState, filters: dict[st
             page: int, verified: list[str] | None) -> HTMLResponse:
     from lccu.web.pages import render
 
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     filt = make_filter(filters["from"], filters["to"], filters["case"], filters["username"],
                        filters["zone"], filters["operation"], filters["allowed"])
     total, rows = lab.audit_page(filt, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -109,7 +109,7 @@ def audit_verify(request: Request, user: PageUser, state: State,
                  csrf: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
     """Verify the audit chain (and its anchors) and show the answer above the first page."""
     check_csrf(user, csrf)
-    problems = state.lab(user.actor).verify_audit()
+    problems = state.lab(user).verify_audit()
     filters = dict.fromkeys(("from", "to", "case", "username", "zone", "operation",
                              "allowed"), "")
     return _render(request, user, state, filters, 1, problems or ["ok"])
@@ -121,7 +121,7 @@ def audit_csv(user: PageUser, state: State, date_from: Day = "", date_to: DayTo 
               allowed: Annotated[str, Query(max_length=10)] = "") -> StreamingResponse:
     """Every matching entry as CSV (UTF-8), newest first, streamed; audited once."""
     filt = make_filter(date_from, date_to, case, username, zone, operation, allowed)
-    rows = state.lab(user.actor).audit_export(filt)
+    rows = state.lab(user).audit_export(filt)
     first = next(rows, None)  # the access decision happens here, before the answer starts
 
     def lines() -> Iterator[bytes]:

@@ -16,7 +16,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -72,6 +73,8 @@ class Principal:
     via: str  # "session" or "token"
     csrf_token: str | None = None
     session_hash: str | None = None
+    #: a token request's X-Key-Passphrase header: unlocks the caller's key for this request
+    key_passphrase: str | None = field(default=None, repr=False)
 
 
 def set_password(db: Database, by: Actor, username: str, password: str) -> None:
@@ -136,6 +139,29 @@ class Sessions:
         # is therefore exact to within this interval
         self.touch_every = min(timedelta(minutes=1), self.idle / 10)
         self.csrf_key = hashlib.sha256(b"lccu-csrf:" + secret_key.encode()).digest()
+        #: called with a session's hash when it ends (logout, idle timeout, expiry seen):
+        #: the web state drops the signing key that session unlocked
+        self.on_end: Callable[[str], None] | None = None
+
+    def _ended(self, id_hash: str) -> None:
+        if self.on_end is not None:
+            self.on_end(id_hash)
+
+    def hash_of(self, cookie: str | None) -> str | None:
+        """The stored hash of a session cookie (None for a forged or expired cookie)."""
+        raw = self._raw(cookie)
+        return _sha256(raw) if raw is not None else None
+
+    def live(self, hashes: set[str]) -> set[str]:
+        """Which of these sessions are still usable (not revoked, not expired, not idle)."""
+        if not hashes:
+            return set()
+        moment = utc_now()
+        with self.db.session() as session:
+            rows = session.scalars(select(WebSession).where(WebSession.id_hash.in_(hashes)))
+            return {r.id_hash for r in rows if r.revoked_at is None
+                    and r.expires_at > format_time(moment)
+                    and (r.last_seen_at or r.created_at) > format_time(moment - self.idle)}
 
     def create(self, actor: Actor, client_ip: str | None, replaces: str | None) -> str:
         """A fresh session for ``actor``; the cookie value it returns is never reused."""
@@ -169,6 +195,7 @@ class Sessions:
         with self.db.session() as session:
             row = session.get(WebSession, _sha256(raw))
             if row is None or row.revoked_at is not None or row.expires_at <= now:
+                self._ended(_sha256(raw))
                 return None
             user = session.get(User, row.user_id)
             if user is None or not user.active:
@@ -177,6 +204,7 @@ class Sessions:
             if last_seen <= format_time(moment - self.idle):
                 row.revoked_at = now
                 idle_actor = actor_of(user)
+                self._ended(row.id_hash)
             else:
                 if touch_due(last_seen, moment, self.touch_every):
                     row.last_seen_at = now
@@ -193,6 +221,7 @@ class Sessions:
             row = session.get(WebSession, _sha256(raw))
             if row is not None and row.revoked_at is None:
                 row.revoked_at = format_time(utc_now())
+        self._ended(_sha256(raw))
 
 
 def csrf_matches(principal: Principal | None, submitted: str | None) -> bool:

@@ -23,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
 from lccu.errors import AlreadyExists, InvalidInput, NotFound
 from lccu.evidence.canonical import format_time, utc_now
+from lccu.evidence.keys import KeyLocked
 from lccu.evidence.lab import Lab
 from lccu.evidence.records import CaseInfo, EvidenceInfo
 from lccu.evidence.terms import ACTIONS
@@ -162,11 +163,10 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
     """Template context for the forms this user can use on ``case`` (``custody``: what
     :meth:`Lab.countersign_status` gave the page), and the notice left by the last form
     (shown once: :func:`clear_flash`)."""
-    actor = user.actor
     now = format_time(utc_now())
     active = [s for s in case.shares if s.revoked_at is None
               and (s.valid_until is None or s.valid_until > now)]
-    may = state.lab(actor).case_abilities(case)  # the gate's rule, not a copy of it
+    may = state.lab(user).case_abilities(case)  # the gate's rule, not a copy of it
     owner = may["owner"]
     flash = None
     cookie = request.cookies.get(FLASH_COOKIE)
@@ -177,7 +177,7 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
             data = None
         if isinstance(data, dict) and data.get("case") in (case.id, case.number):
             flash = data
-    zones = [z for z in state.lab(actor).zones() if z != case.zone] if owner else []
+    zones = [z for z in state.lab(user).zones() if z != case.zone] if owner else []
     countersigned: dict[int, list[dict[str, Any]]] = {}
     to_countersign: dict[int, list[str]] = {}
     for signed in custody["countersignatures"]:
@@ -187,6 +187,8 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
             to_countersign.setdefault(waiting["seq"], []).append(waiting["role"])
     return {"actions": {
         "countersigned": countersigned, "to_countersign": to_countersign,
+        "key_locked": bool(to_countersign) and user.via == "session"
+        and not state.key_unlocked(user),
         "owner": owner, "can_close": may["can_close"], "can_record": may["can_record"],
         "shares": active, "zones": zones, "custody_actions": MANUAL_ACTIONS,
         "permissions": PERMISSIONS, "evidence_items": items, "flash": flash}}
@@ -213,9 +215,12 @@ def _form(user: Principal, state: WebState, ref: str, csrf: str, justification: 
     response = RedirectResponse(f"/cases/{quote(ref, safe='')}" + (f"?{query}" if query else ""),
                                 status_code=303)
     try:
-        work(state.lab(user.actor), ref)
+        work(state.lab(user), ref)
     except (InvalidInput, NotFound, AlreadyExists) as exc:
         _set_flash(response, state, ref, "bad", "action_failed", str(exc))
+        return response
+    except KeyLocked:  # refused and audited by the Lab; the page offers the unlock form
+        _set_flash(response, state, ref, "bad", "key_locked")
         return response
     _set_flash(response, state, ref, "ok", done)
     return response
@@ -342,20 +347,20 @@ class Countersigning(BaseModel):
 @api.post("/cases/{ref}/shares", status_code=201, responses=ERRORS)
 def api_share(ref: str, body: NewShare, user: ApiUser, state: State) -> dict[str, Any]:
     """Share a case with another zone (owning zone only); answers the case with its shares."""
-    return share(state.lab(user.actor), ref[:100], body.zone, permission=body.permission,
+    return share(state.lab(user), ref[:100], body.zone, permission=body.permission,
                  purpose=body.purpose, valid_until=body.valid_until).as_dict()
 
 
 @api.post("/cases/{ref}/shares/revoke", responses=ERRORS)
 def api_revoke(ref: str, body: ShareRevocation, user: ApiUser, state: State) -> dict[str, Any]:
     """End a zone's access to a case (owning zone only); the reason goes into custody."""
-    return revoke(state.lab(user.actor), ref[:100], body.zone, reason=body.reason).as_dict()
+    return revoke(state.lab(user), ref[:100], body.zone, reason=body.reason).as_dict()
 
 
 @api.post("/cases/{ref}/close", responses=ERRORS)
 def api_close(ref: str, body: Closing, user: ApiUser, state: State) -> dict[str, Any]:
     """Close a case (owning zone only): no evidence can be added afterwards."""
-    return close(state.lab(user.actor), ref[:100], reason=body.reason).as_dict()
+    return close(state.lab(user), ref[:100], reason=body.reason).as_dict()
 
 
 @api.post("/cases/{ref}/custody", status_code=201, responses=ERRORS)
@@ -363,7 +368,7 @@ def api_record(ref: str, body: NewCustodyEvent, user: ApiUser,
                state: State) -> dict[str, Any]:
     """Record a custody event on the case or one of its items; answers the new head
     (``case_id``, ``seq``, ``event_hash``)."""
-    return record(state.lab(user.actor), ref[:100], body.action, evidence=body.evidence,
+    return record(state.lab(user), ref[:100], body.action, evidence=body.evidence,
                   location=body.location, reason=body.reason,
                   details=body.details.model_dump(exclude_none=True),
                   occurred_at=body.occurred_at)
@@ -375,5 +380,5 @@ def api_countersign(ref: str, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], user:
                     body: Annotated[Countersigning | None, Body()] = None) -> dict[str, Any]:
     """Countersign hand-over ``seq`` as the receiver, witness or releaser it names (with
     your own key, over the event's hash); answers the countersignature."""
-    return state.lab(user.actor).countersign(ref[:100], seq,
+    return state.lab(user).countersign(ref[:100], seq,
                                              role=body.role if body is not None else None)

@@ -52,7 +52,7 @@ def bars(view: Any, link: dict[str, str]) -> list[dict[str, Any]]:
 def case_timeline_view(state: WebState, user: Principal, case_ref: str, filters: Filters,
                        page: int) -> dict[str, Any]:
     """One page of the case's merged timeline and the selection's histogram and types."""
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     found = lab.case_timelines(case_ref)
     first = (page - 1) * PAGE_SIZE
     depth = min(first + PAGE_SIZE, MAX_DEPTH)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Sequence
 
@@ -14,6 +15,9 @@ SESSION_COOKIE = "lccu_session"
 LOGIN_CSRF_COOKIE = "lccu_login_csrf"
 LANG_COOKIE = "lccu_lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: a script's token request that signs (custody, countersigning) unlocks the caller's key
+#: with this header, for that request only: API tokens hold no key
+KEY_PASSPHRASE_HEADER = "x-key-passphrase"
 
 
 class LoginRequired(Exception):
@@ -70,7 +74,11 @@ def identify(request: Request) -> Principal | None:
     state = web(request)
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
-        return state.tokens.lookup(header[7:].strip())
+        principal = state.tokens.lookup(header[7:].strip())
+        words = request.headers.get(KEY_PASSPHRASE_HEADER)
+        if principal is not None and words:
+            principal = dataclasses.replace(principal, key_passphrase=words[:1000])
+        return principal
     return state.sessions.lookup(request.cookies.get(SESSION_COOKIE))
 
 

@@ -82,7 +82,7 @@ def files_page(
     """One page of the item's files, filtered and sorted by the database."""
     from lccu.web.pages import render
 
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     ref = item_id.strip()[:100]
     found = lab.file_page(ref, _filters(mime, deleted, tagged, hits, q, source), sort=sort,
                           descending=desc, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
@@ -112,7 +112,7 @@ def gallery_page(
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
-    found = state.lab(user.actor).file_page(
+    found = state.lab(user).file_page(
         ref, _filters("image/", deleted, tagged, "", q, source),
         offset=(page - 1) * GALLERY_SIZE, limit=GALLERY_SIZE)
     query = _query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
@@ -147,7 +147,7 @@ def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     info = lab.file(ref, file_id)  # decided and audited (a refusal stops here)
     head = b""
     unreadable: str | None = None
@@ -185,7 +185,7 @@ def tag_from_page(item_id: str, file_id: int, user: PageUser, state: State,
     then show its page again."""
     check_csrf(user, csrf)
     ref = item_id.strip()[:100]
-    state.lab(user.actor).tag_file(ref, path, label=label, note=note or None, volume=volume)
+    state.lab(user).tag_file(ref, path, label=label, note=note or None, volume=volume)
     return RedirectResponse(f"/evidence/{quote(ref)}/files/{file_id}#tags", status_code=303)
 
 
@@ -196,7 +196,7 @@ def file_download(item_id: str, file_id: int, user: PageUser, state: State) -> R
     headers."""
     stack = ExitStack()
     info, stream = stack.enter_context(
-        state.lab(user.actor).opened_file(item_id.strip()[:100], file_id, purpose="download"))
+        state.lab(user).opened_file(item_id.strip()[:100], file_id, purpose="download"))
 
     def blocks() -> Iterator[bytes]:
         with stack:
@@ -215,7 +215,7 @@ def file_download(item_id: str, file_id: int, user: PageUser, state: State) -> R
 @pages.get("/evidence/{item_id}/files/{file_id:int}/thumbnail")
 def file_thumbnail(item_id: str, file_id: int, user: PageUser, state: State) -> Response:
     """A small PNG of a picture, made here with bounded memory (see :mod:`thumbs`)."""
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     with lab.opened_file(item_id.strip()[:100], file_id, purpose="thumbnail") as (info, fh):
         try:
             png = thumbnail_png(fh, info.size)
@@ -243,7 +243,7 @@ def files_api(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """One page of the item's files (``lab.file_page``), with the total that match."""
-    found = state.lab(user.actor).file_page(
+    found = state.lab(user).file_page(
         item_id.strip()[:100],
         FileFilter(mime=mime, deleted=deleted, tagged=tagged, hits=hits, name=q,
                    sha256=sha256, yara_rule=yara_rule, source=source),

@@ -228,6 +228,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "role_releaser": {"nl": "afgever", "en": "releaser"},
     "countersign_done": {"nl": "De overdracht is medeondertekend met uw sleutel.",
                          "en": "The hand-over has been countersigned with your key."},
+    "key_title": {"nl": "Uw ondertekeningssleutel", "en": "Your signing key"},
+    "key_is_unlocked": {"nl": "Uw sleutel is ontgrendeld voor deze sessie.",
+                        "en": "Your key is unlocked for this session."},
+    "key_unlock_why": {"nl": "Uw ondertekeningssleutel is vergrendeld (de wachtwoordzin is "
+                       "niet uw webwachtwoord). Ontgrendel hem voor deze sessie om te "
+                       "ondertekenen.",
+                       "en": "Your signing key is locked (its passphrase is not your web "
+                       "password). Unlock it for this session to sign."},
+    "key_passphrase": {"nl": "Wachtwoordzin van uw sleutel", "en": "Your key's passphrase"},
+    "key_unlock": {"nl": "Sleutel ontgrendelen", "en": "Unlock key"},
+    "key_unlock_failed": {"nl": "Deze wachtwoordzin ontgrendelt uw sleutel niet.",
+                          "en": "This passphrase does not unlock your key."},
+    "key_locked": {"nl": "Uw ondertekeningssleutel is vergrendeld: ontgrendel hem hieronder.",
+                   "en": "Your signing key is locked: unlock it below."},
     "countersign_pending": {"nl": "Nog niet medeondertekend (geen fout):",
                             "en": "Not countersigned yet (not a failure):"},
     "share_done": {"nl": "Het dossier is gedeeld.", "en": "The case has been shared."},

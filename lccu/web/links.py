@@ -49,7 +49,7 @@ def file_by_location(
     """Redirect to the page of the file at ``volume``/``path`` (``inode`` when a deleted
     and an allocated name share the path) in the run's file index."""
     ref = item_id.strip()[:100]
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     found = None
     for info in lab.files(ref, run=run, source="file", name=path):
         if info.volume == volume and info.path == path:

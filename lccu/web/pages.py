@@ -90,7 +90,8 @@ def login(request: Request, state: State, username: Annotated[str, Form(max_leng
         return _login_page(request, t["login_failed"], 401, _safe_next(next))
     state.limiter.succeeded(username, ip)
     cookie = state.sessions.create(actor, ip, replaces=request.cookies.get(SESSION_COOKIE))
-    unlocked = state.unlock(actor.username, password)
+    # the key unlocks here when its passphrase is the web password; else the unlock form
+    unlocked = state.unlock(state.sessions.hash_of(cookie), actor.username, password)
     audit.write(actor, "login", allowed=True, detail={"ip": ip, "via": "web",
                                                       "key_unlocked": unlocked})
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -106,11 +107,50 @@ def logout(request: Request, user: User, state: State,
            csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(user, csrf)
     state.sessions.revoke(request.cookies.get(SESSION_COOKIE))
-    state.lock(user.actor.username)
+    state.lock(user.session_hash)  # the session's unlocked key goes with it
     AuditLog(state.db).write(user.actor, "logout", allowed=True)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+# -- the signing key, unlocked for one browser session ---------------------------------------
+
+@router.get("/key", response_class=HTMLResponse)
+def key_page(request: Request, user: User, state: State, next: str | None = None) -> Response:
+    """Whether this session holds the user's signing key, and the form that unlocks it."""
+    return render(request, "key.html", {"unlocked": state.key_unlocked(user), "error": None,
+                                        "next": _safe_next(next)}, user=user)
+
+
+@router.post("/key/unlock")
+def unlock_key(request: Request, user: User, state: State,
+               passphrase: Annotated[str, Form(max_length=1000)] = "",
+               csrf: Annotated[str, Form(max_length=200)] = "",
+               next: Annotated[str, Form(max_length=500)] = "/cases") -> Response:
+    """Unlock the user's signing key for this browser session with the key's own passphrase
+    (for a key whose passphrase is not the web password); rate-limited as the login is,
+    audited as ``key.unlock`` either way. The key is dropped when the session ends."""
+    check_csrf(user, csrf)
+    t = Translator(request.state.lang)
+    ip, me = client_ip(request), user.actor.username
+    audit = AuditLog(state.db)
+    target = _safe_next(next)
+    if not state.limiter.admit(f"key:{me}", ip):
+        audit.write(user.actor, "key.unlock", allowed=False, object_type="user",
+                    object_id=me, detail={"why": "rate limited", "ip": ip, "via": "web"})
+        return render(request, "key.html", {"unlocked": False, "next": target,
+                                            "error": t["login_blocked"]}, 429, user=user)
+    if not passphrase or not state.unlock(user.session_hash, me, passphrase):
+        audit.write(user.actor, "key.unlock", allowed=False, object_type="user",
+                    object_id=me, detail={"why": "the passphrase does not unlock the key",
+                                          "ip": ip, "via": "web"})
+        return render(request, "key.html", {"unlocked": False, "next": target,
+                                            "error": t["key_unlock_failed"]}, 401, user=user)
+    state.limiter.succeeded(f"key:{me}", ip)
+    audit.write(user.actor, "key.unlock", allowed=True, object_type="user", object_id=me,
+                detail={"ip": ip, "via": "web"})
+    return RedirectResponse(target, status_code=303)
 
 
 # -- cases -----------------------------------------------------------------------------------
@@ -125,7 +165,7 @@ def cases(request: Request, user: User, state: State, page: int = 1) -> Response
     """One page of 100 cases (the full list took seconds at 10,000 cases)."""
     if user.actor.role == "dpo":
         return RedirectResponse("/audit", status_code=303)
-    listing = list_cases_page(state.lab(user.actor), max(1, min(page, 10**6)))
+    listing = list_cases_page(state.lab(user), max(1, min(page, 10**6)))
     return render(request, "cases.html", {"cases": listing.cases, "listing": listing},
                   user=user)
 
@@ -142,7 +182,7 @@ def new_case(request: Request, user: User, state: State,
              question: Annotated[str, Form(max_length=4000)] = "",
              csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(user, csrf)
-    info = state.lab(user.actor).create_case(title, reference=reference.strip() or None,
+    info = state.lab(user).create_case(title, reference=reference.strip() or None,
                                              question=question.strip() or None)
     return RedirectResponse(f"/cases/{quote(info.id)}", status_code=303)
 
@@ -150,9 +190,9 @@ def new_case(request: Request, user: User, state: State,
 def _case_page(request: Request, user: User, state: WebState, ref: str,
                justification: str | None, verify: VerifyResult | None = None) -> Response:
     ref = ref.strip()[:100]
-    if not justification and not state.lab(user.actor).owns_case(ref):
+    if not justification and not state.lab(user).owns_case(ref):
         return render(request, "justify.html", {"ref": ref}, user=user)
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     info = lab.get_case(ref, justification=justification or None)
     items = lab.list_evidence(info.id)
     custody = lab.countersign_status(info.id)  # the log and its countersignatures, one read
@@ -177,13 +217,13 @@ def verify(request: Request, ref: str, user: User, state: State,
            csrf: Annotated[str, Form(max_length=200)] = "",
            justification: Annotated[str, Form(max_length=500)] = "") -> Response:
     check_csrf(user, csrf)
-    result = state.lab(user.actor).verify_custody(ref.strip()[:100])
+    result = state.lab(user).verify_custody(ref.strip()[:100])
     return _case_page(request, user, state, ref, justification.strip(), result)
 
 
 @router.get("/cases/{ref}/upload", response_class=HTMLResponse)
 def upload_page(request: Request, ref: str, user: User, state: State) -> HTMLResponse:
-    info = state.lab(user.actor).get_case(ref.strip()[:100])
+    info = state.lab(user).get_case(ref.strip()[:100])
     return render(request, "upload.html", {"case": info,
                                            "max_bytes": state.config.max_upload_bytes,
                                            "chunk_bytes": state.config.upload_chunk_bytes},
@@ -195,7 +235,7 @@ def upload_page(request: Request, ref: str, user: User, state: State) -> HTMLRes
 @router.get("/evidence/{item_id}/processing", response_class=HTMLResponse)
 def processing_page(request: Request, item_id: str, user: User, state: State) -> HTMLResponse:
     """Runs and stage progress; reloads itself every 3 s while a run is unfinished."""
-    view = processing_view(state.lab(user.actor), item_id.strip()[:100])
+    view = processing_view(state.lab(user), item_id.strip()[:100])
     return render(request, "processing.html", view, user=user)
 
 
@@ -205,7 +245,7 @@ def start_processing(request: Request, item_id: str, user: User, state: State,
                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(user, csrf)
     ref = item_id.strip()[:100]
-    state.processor.submit(state.lab(user.actor), ref, priority)
+    state.processor.submit(state.lab(user), ref, priority)
     return RedirectResponse(f"/evidence/{quote(ref)}/processing", status_code=303)
 
 

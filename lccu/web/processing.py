@@ -8,6 +8,8 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from lccu.evidence.access import Actor
 from lccu.evidence.lab import Lab
 from lccu.report.summary import finding_lines
@@ -88,7 +90,9 @@ class Processor:
         self._make_lab = make_lab
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pending: list[Actor] = []
+        #: who submitted, with the signing key their request held (embedded processing
+        #: signs its custody events as the submitter, with that key and no other)
+        self._pending: list[tuple[Actor, Ed25519PrivateKey | None]] = []
 
     def submit(self, lab: Lab, evidence_ref: str, priority: str) -> str:
         """Queue a run as the acting user; returns its id."""
@@ -106,12 +110,12 @@ class Processor:
             finally:
                 broker.close()
         else:
-            self._start(lab.actor)
+            self._start(lab.actor, lab.keys.held(lab.actor.username))
         return submitted.run_id
 
-    def _start(self, actor: Actor) -> None:
+    def _start(self, actor: Actor, key: Ed25519PrivateKey | None) -> None:
         with self._lock:
-            self._pending.append(actor)
+            self._pending.append((actor, key))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._drain_all, daemon=True,
                                                 name="lccu-web-drain")
@@ -127,8 +131,11 @@ class Processor:
                 if not self._pending:
                     self._thread = None
                     return
-                actor = self._pending.pop(0)
+                actor, key = self._pending.pop(0)
             lab = self._make_lab(actor)
+            lab.keys.passphrase = None  # never the server's LCCU_PASSPHRASE
+            if key is not None:
+                lab.keys.hold(actor.username, key)
             try:
                 store = open_store(lab.settings)
                 try:

@@ -72,7 +72,7 @@ def report_response(state: WebState, lab: Lab, item_id: str, fmt: str,
 @pages.get("/evidence/{item_id}/report")
 def report_page(item_id: str, user: PageUser, state: State,
                 run: Annotated[str | None, Query(max_length=64)] = None) -> StreamingResponse:
-    return report_response(state, state.lab(user.actor), item_id[:100], "html", run)
+    return report_response(state, state.lab(user), item_id[:100], "html", run)
 
 
 @pages.get("/cases/{case_ref}/court-report")
@@ -81,7 +81,7 @@ def court_report(case_ref: str, user: PageUser, state: State,
                  lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl") -> Response:
     """The case's report for court as a download (what ``lccu report CASE --format pdf``
     writes); every read behind it is the Lab's, checked and audited."""
-    data = court_report_data(state.lab(user.actor), case_ref[:100])
+    data = court_report_data(state.lab(user), case_ref[:100])
     html = render_court_html(data, lang)
     name = file_name(data["case"].number, lang, format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
@@ -102,7 +102,7 @@ def linked_file(item_id: str, area: str, path: str, user: PageUser,
         raise NotFound("no such file") from exc
     if not linkable(relative):
         raise NotFound("no such file")
-    item = state.lab(user.actor).get_evidence(item_id[:100])
+    item = state.lab(user).get_evidence(item_id[:100])
     name = relative.rsplit("/", 1)[-1]
     return StreamingResponse(
         _opened(state, f"{item.id}/{relative}"), media_type="application/octet-stream",
@@ -116,4 +116,4 @@ def report_api(item_id: str, user: ApiUser, state: State,
                format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
                run: Annotated[str | None, Query(max_length=64)] = None) -> Any:
     """The report (JSON by default, or the HTML page) of the newest finished run."""
-    return report_response(state, state.lab(user.actor), item_id[:100], format, run)
+    return report_response(state, state.lab(user), item_id[:100], format, run)

@@ -37,7 +37,7 @@ def case_tags(
     all: Annotated[bool, Query(description="also removed tags")] = False,
 ) -> list[dict[str, Any]]:
     """The tags of a case, oldest first."""
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     return [t.as_dict() for t in lab.tags(ref[:100], include_removed=all)]
 
 
@@ -49,14 +49,14 @@ def item_tags(
     all: Annotated[bool, Query(description="also removed tags")] = False,
 ) -> list[dict[str, Any]]:
     """The tags of one evidence item, oldest first."""
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     return [t.as_dict() for t in lab.tags(item_id[:100], include_removed=all)]
 
 
 @api.post("/evidence/{item_id}/tags", status_code=201)
 def add_tag(item_id: str, body: NewTag, user: User, state: State) -> dict[str, Any]:
     """Tag a file of the item's newest finished processing report."""
-    lab = state.lab(user.actor)
+    lab = state.lab(user)
     return lab.tag_file(
         item_id[:100], body.file, label=body.label, note=body.note, volume=body.volume
     ).as_dict()
@@ -70,4 +70,4 @@ def remove_tag(
     reason: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> dict[str, Any]:
     """Remove a tag (kept as removed, with who, when and why)."""
-    return state.lab(user.actor).untag(tag_id[:100], reason=reason).as_dict()
+    return state.lab(user).untag(tag_id[:100], reason=reason).as_dict()

@@ -74,7 +74,7 @@ def _located(
     state: WebState, user: Principal, item_ref: str, run: str | None
 ) -> tuple[str, str, dict[str, Any]]:
     """The item id, run id and timeline stage result (checked and audited by the Lab)."""
-    item_id, run_id, result_key = state.lab(user.actor).timeline_result(item_ref, run)
+    item_id, run_id, result_key = state.lab(user).timeline_result(item_ref, run)
     store = open_store(state.settings)
     try:
         with store.open_derived(result_key) as fh:

@@ -20,7 +20,7 @@ State = Annotated[WebState, Depends(web)]
 def _operator_view(principal: Principal, state: WebState) -> dict[str, Any]:
     from lccu.tasks.health import overview
 
-    state.lab(principal.actor).check_unit_view("workers.read")  # decided and audited
+    state.lab(principal).check_unit_view("workers.read")  # decided and audited
     return overview(state)
 
 
@@ -50,7 +50,7 @@ def prometheus(request: Request, state: State) -> Response:
         raise HTTPException(401, "metrics need an operator's API token (Authorization: Bearer)",
                             headers={"WWW-Authenticate": "Bearer"})
     # 403 unless an operator (refusals audited; scrapes are too frequent to audit each)
-    state.lab(principal.actor).check_unit_view("metrics.read", audit_allowed=False)
+    state.lab(principal).check_unit_view("metrics.read", audit_allowed=False)
     registry = getattr(request.app.state, "metrics", None)
     if registry is None:
         from lccu.tasks.metrics import registry_for

@@ -91,7 +91,11 @@ def test_api_token_create_use_revoke(client: TestClient, app: FastAPI) -> None:
     with TestClient(app, base_url="http://127.0.0.1") as script:
         bearer = {"Authorization": f"Bearer {token}"}
         assert script.get("/api/v1/cases", headers=bearer).status_code == 200
-        created = script.post("/api/v1/cases", json={"title": "via token"}, headers=bearer)
+        # a token holds no signing key: a call that signs brings the key's passphrase
+        locked = script.post("/api/v1/cases", json={"title": "via token"}, headers=bearer)
+        assert locked.status_code == 403, locked.text
+        created = script.post("/api/v1/cases", json={"title": "via token"},
+                              headers={**bearer, "X-Key-Passphrase": PASSWORD})
         assert created.status_code == 201  # bearer calls need no CSRF token
         assert script.delete(f"/api/v1/tokens/{token_id}", headers=bearer).status_code == 204
         assert script.get("/api/v1/cases", headers=bearer).status_code == 401
