@@ -8,6 +8,7 @@ import re
 from fastapi.testclient import TestClient
 
 from lccu.config import Settings
+from lccu.testing.keys import UNIT_PASSPHRASE
 
 PASSWORD = "correct horse battery staple"
 MAX_UPLOAD = 1024 * 1024
@@ -17,7 +18,7 @@ def web_keys(settings: Settings) -> Settings:
     """Every user's signing key encrypted with their web password PASSWORD (the usual case:
     the login unlocks it for the session); tests of another passphrase set one themselves."""
     return dataclasses.replace(settings, passphrase=PASSWORD, new_passphrase=PASSWORD,
-                               key_kdf="test")
+                               unit_passphrase=UNIT_PASSPHRASE, key_kdf="test")
 
 
 def login_csrf(client: TestClient) -> str:
