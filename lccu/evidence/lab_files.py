@@ -132,7 +132,8 @@ def _where(query: Select[Any], filt: FileFilter, evidence_id: str) -> Select[Any
         conditions.append(FileRow.sha256 == filt.sha256)
     if filt.md5:
         conditions.append(FileRow.md5 == filt.md5)
-    if filt.yara_rule:
+    if filt.yara_rule:  # a rule's hits are among the files with hits (indexed: 0020)
+        conditions.append(FileRow.hits > 0)
         conditions.append(FileRow.rules.contains(f"|{filt.yara_rule}|", autoescape=True))
     if filt.hits is not None:
         conditions.append(FileRow.hits > 0 if filt.hits else FileRow.hits == 0)
