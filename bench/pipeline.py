@@ -80,7 +80,7 @@ def make_unit(home: Path, image: Path) -> tuple[Settings, str, dict[str, str]]:
 
 
 def forget_results(lab: Any) -> None:
-    from lccu.tasks.state import StageResult
+    from lccu.evidence.runstate import StageResult
 
     with lab.db.session() as session:
         session.execute(delete(StageResult))

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from lccu.config import current_settings
 from lccu.evidence.canonical import format_time, utc_now
-from lccu.tasks.state import TERMINAL, ProcessingRun, StageResult, StageRun
+from lccu.evidence.runstate import TERMINAL, ProcessingRun, StageResult, StageRun
 
 #: stage -> the stages that must be finished (done or failed) before it may run
 DEPENDS: dict[str, tuple[str, ...]] = {

@@ -1,17 +1,9 @@
-"""The processing queue's run state: the models are kept in :mod:`lccu.evidence.runstate`
-(ORM models live in :mod:`lccu.evidence`); re-exported here for the queue's own modules."""
+"""The processing queue's vocabulary (priorities, stage states, terminal states). The run
+state's ORM models live in :mod:`lccu.evidence.runstate`, behind the evidence package: the
+queue's modules outside it do not import them from here."""
 
 from __future__ import annotations
 
-from lccu.evidence.runstate import (
-    PRIORITIES,
-    STAGE_STATES,
-    TERMINAL,
-    ProcessingRun,
-    StageResult,
-    StageRun,
-    WorkerProcess,
-)
+from lccu.evidence.runstate import PRIORITIES, STAGE_STATES, TERMINAL
 
-__all__ = ["PRIORITIES", "STAGE_STATES", "TERMINAL", "ProcessingRun", "StageResult",
-           "StageRun", "WorkerProcess"]
+__all__ = ["PRIORITIES", "STAGE_STATES", "TERMINAL"]

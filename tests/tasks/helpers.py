@@ -48,7 +48,7 @@ def processed_events(lab: Any, evidence_id: str) -> list[dict[str, Any]]:
 
 
 def result_rows(lab: Any, sha256: str) -> int:
-    from lccu.tasks.state import StageResult
+    from lccu.evidence.runstate import StageResult
 
     with lab.db.session() as session:
         return int(session.scalar(select(func.count()).select_from(StageResult)

@@ -47,7 +47,7 @@ def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
 def _kill_during(lab: Any, run_id: str, stage: str, victim: subprocess.Popen[bytes]) -> float:
     """SIGKILL ``victim`` as soon as it holds ``stage``; returns the time of the kill. Reads
     the stage rows directly (``lccu status`` is audited: a tight poll would flood the log)."""
-    from lccu.tasks.state import StageRun
+    from lccu.evidence.runstate import StageRun
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import select, update
 
+from lccu.evidence.runstate import StageRun
 from lccu.tasks import queue, submit
-from lccu.tasks.state import StageRun
 from lccu.testing.images import PlantedManifest
 from tests.tasks.conftest import Unit
 
