@@ -10,6 +10,11 @@ fits 5 bytes; one of 15 does not), and the stream ends with an empty final store
 belongs to the copied trailer. The trailer's CRC-32 appears inside the data it checks; CRC
 is affine over GF(2), so the value that is its own checksum is solved for directly.
 Checked by Python's :mod:`gzip` and GNU ``gzip -dc`` in the tests.
+
+:func:`zip_quine` is the same program in a zip (Cox's r.zip): the prefix is the member's
+local file header, the suffix the final empty block, the central directory and the end
+record; both headers carry the CRC-32 and the sizes. Checked by Python's :mod:`zipfile`,
+``unzip -p`` and ``bsdtar -xOf`` in the tests.
 """
 
 from __future__ import annotations
@@ -72,7 +77,8 @@ def lit(n: int, final: bool = False) -> bytes:
 
 def rep(n: int) -> bytes:
     """Repeat the last ``n`` bytes, in exactly 5 bytes: the copy, split in pieces if need
-    be, then empty fixed blocks, until the bits fill 40 (possible for n in 17..20)."""
+    be, then empty fixed blocks, until the bits fill 40 (possible for n in 17..20, 65, 66
+    and 258 only)."""
     for pieces in (1, 2):
         for split in itertools.product(range(3, 259), repeat=pieces - 1):
             lengths = [*split, n - sum(split)]
@@ -142,3 +148,57 @@ def _solve(columns: list[int], base: int) -> int | None:
             if k != col and rows[k][col]:
                 rows[k] = [a ^ b for a, b in zip(rows[k], rows[col], strict=True)]
     return sum(rows[r][32] << r for r in range(32))
+
+
+_PAD_ID = 0xD935  # the zipalign padding extra field: readers skip ids they do not know
+# "made by" Unix (3) zip 2.0, so the external attributes below are a regular file, 0644
+
+
+def _padding(size: int) -> bytes:
+    """An extra field of exactly ``size`` bytes (at least 6): alignment 1, then zeros."""
+    return struct.pack("<HHH", _PAD_ID, size - 4, 1) + bytes(size - 6)
+
+
+def zip_quine(name: str = "r.zip", dos_time: int = 0, dos_date: int = 0x5B21) -> bytes:
+    """A zip file with one deflated member ``name`` whose content is the zip file itself.
+
+    The member's data is :func:`_program`, whose prefix is the local file header and whose
+    suffix is the final empty stored block, the central directory and the end record. A
+    repeat fits 5 bytes only for 17..20, 65, 66 or 258 bytes, so the local header is padded
+    to 60 bytes (a prefix of 65 with its ``lit``) by an extra field, and the suffix to 253
+    bytes (258) by the archive comment. Both headers carry the CRC-32 of the whole file,
+    solved for as in :func:`gzip_quine`.
+    """
+    raw = name.encode()
+    header_size, trailer_size = 65 - UNIT, 258 - UNIT
+    if header_size - 30 - len(raw) < 6:
+        raise ValueError(f"name {name!r} is too long for the quine's 60-byte local header")
+    extra = _padding(header_size - 30 - len(raw))
+    comment_size = trailer_size - UNIT - (46 + len(raw) + len(extra)) - 22
+    comment = b"a zip quine: its only member is this file".ljust(comment_size, b".")
+    program_size = len(_program(bytes(header_size), bytes(trailer_size)))
+    compressed = program_size + UNIT  # the program, then the final empty stored block
+    total = header_size + program_size + trailer_size
+    for stamp in range(dos_time, dos_time + 256):
+        def whole(crc: int, stamp: int = stamp) -> bytes:
+            sizes = struct.pack("<III", crc, compressed, total)
+            local = (struct.pack("<IHHHHH", 0x04034B50, 20, 0, 8, stamp, dos_date) + sizes
+                     + struct.pack("<HH", len(raw), len(extra)) + raw + extra)
+            central = (struct.pack("<IHHHHHH", 0x02014B50, 0x0314, 20, 0, 8, stamp, dos_date)
+                       + sizes
+                       + struct.pack("<HHHHHII", len(raw), len(extra), 0, 0, 0, 0o100644 << 16,
+                                     0)
+                       + raw + extra)
+            end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central),
+                              header_size + compressed, len(comment)) + comment
+            trailer = lit(0, final=True) + central + end
+            if (len(local), len(trailer)) != (header_size, trailer_size):
+                raise AssertionError("zip quine headers have the wrong size")
+            return local + _program(local, trailer) + trailer
+
+        base = zlib.crc32(whole(0))
+        columns = [zlib.crc32(whole(1 << i)) ^ base for i in range(32)]
+        crc = _solve(columns, base)
+        if crc is not None and zlib.crc32(whole(crc)) == crc:
+            return whole(crc)
+    raise ValueError("no CRC-32 fixed point found")

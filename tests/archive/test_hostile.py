@@ -185,6 +185,52 @@ def test_gzip_quine_is_a_recursive_archive(tmp_path: Path) -> None:
     assert layers.members[1].sha256 == hashlib.sha256(inner).hexdigest()
 
 
+def test_zip_quine_is_a_recursive_archive(tmp_path: Path) -> None:
+    """A zip whose one member r.zip is the zip itself, byte for byte (Cox's construction,
+    built here; Python's zipfile, unzip and bsdtar agree) ends at once with a "recursive
+    archive" record, its bytes written once and nothing outside the output folder; given
+    without its own hash it is opened once more and caught one level down."""
+    import hashlib
+    import io
+    import shutil
+    import subprocess
+    import time
+    import zipfile
+
+    from lccu.testing.quine import zip_quine
+
+    quine = zip_quine()
+    path = tmp_path / "r.zip"
+    path.write_bytes(quine)
+    with zipfile.ZipFile(io.BytesIO(quine)) as archive:
+        assert archive.namelist() == ["r.zip"] and archive.testzip() is None
+        assert archive.getinfo("r.zip").compress_type == zipfile.ZIP_DEFLATED
+        assert archive.read("r.zip") == quine
+    for tool in (["unzip", "-p"], ["bsdtar", "-xOf"]):
+        if shutil.which(tool[0]):
+            assert subprocess.run([*tool, str(path)], capture_output=True, check=True,
+                                  timeout=30).stdout == quine, tool
+    digest = hashlib.sha256(quine).hexdigest()
+    jail, out = _jail(tmp_path)
+    started = time.monotonic()
+    result = expand(path, "zip", "r.zip", out / "q", sha256=digest)
+    assert time.monotonic() - started < 10
+    (member,) = result.members
+    assert member.provenance == "r.zip -> r.zip"
+    assert member.sha256 == digest and member.findings == ["not-expanded-quine"]
+    (container,) = result.containers
+    assert any("recursive archive" in p and member.provenance in p for p in container.problems)
+    assert result.written == len(quine)
+    written = _files(jail)
+    assert len(written) == 1 and all(out in p.parents for p in written)
+
+    again = expand(path, "zip", "r.zip", out / "again")
+    assert [m.findings for m in again.members] == [[], ["not-expanded-quine"]]
+    assert again.members[1].provenance == "r.zip -> r.zip -> r.zip"
+    assert again.written == 2 * len(quine)
+    assert all(out in p.parents for p in _files(jail))
+
+
 @pytest.mark.parametrize("fmt", ["gzip", "bzip2", "xz"])
 def test_bare_stream_bomb_stopped_in_bounded_memory(fmt: str, tmp_path: Path) -> None:
     """A bare compressed stream of 64 MiB of zeros (no tar inside) stops at the ratio limit

@@ -162,6 +162,52 @@ def test_members_get_yara_and_thumbnails(scanned: tuple[dict[str, Any], Path, Pa
     assert "Picture inside vol 0 / inode" in page
 
 
+def test_zip_quine_on_a_disk_ends_as_a_recursive_archive(tmp_path: Path) -> None:
+    """`lccu scan` of a FAT image holding a zip quine (its member r.zip is the zip itself,
+    built by lccu.testing.quine) ends quickly: the member is recorded `not-expanded-quine`
+    with a "recursive archive" error line, and everything written is a few KiB under --out."""
+    import shutil
+    import time
+
+    from lccu.testing.quine import zip_quine
+
+    quine = zip_quine()
+    source = tmp_path / "r.zip"
+    source.write_bytes(quine)
+    image = tmp_path / "quine.img"
+    tools = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "MTOOLS_SKIP_CHECK": "1"}
+    assert shutil.which("mkfs.vfat", path=tools["PATH"]) and shutil.which("mcopy"), \
+        "dosfstools and mtools are needed"
+    for command in (["mkfs.vfat", "-C", "-n", "QUINE", "--invariant", str(image), "2048"],
+                    ["mcopy", "-i", str(image), str(source), "::/r.zip"]):
+        subprocess.run(command, check=True, capture_output=True, env=tools, timeout=60)
+    out = tmp_path / "jail" / "out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "lccu.cli.main", "scan", str(image),
+                           "--out", str(out)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 120
+    report = json.loads((out / "report.json").read_text())
+    validate_report(report)
+    listed = _file(report, "/r.zip")
+    root = f"vol 0 / inode {listed['inode']} /r.zip"
+    member = _by_provenance(report)[f"{root} -> r.zip"]
+    assert member["findings"] == ["not-expanded-quine"]
+    assert member["sha256"] == hashlib.sha256(quine).hexdigest()
+    assert (out / member["exported"]).read_bytes() == quine
+    assert not any(m["provenance"].startswith(f"{root} -> r.zip -> ")
+                   for m in report["members"])
+    assert any(e["where"] == f"archive {root}" and "recursive archive" in e["message"]
+               and f"{root} -> r.zip" in e["message"] for e in report["errors"])
+    assert "recursive archive" in done.stdout
+    written = [p for p in (tmp_path / "jail").rglob("*") if p.is_file() or p.is_symlink()]
+    assert all(out in p.parents for p in written)
+    assert not any(p.is_symlink() for p in written)
+    assert sum(p.stat().st_size for p in written) < MIB
+
+
 @pytest.mark.parametrize("parts", [("sleuthkit", "image.dd"), ("pytsk", "image.raw"),
                                    ("dfvfs", "ext2.raw"), ("dfvfs", "iso9660.raw")])
 def test_expansion_adds_and_changes_nothing(parts: tuple[str, str], tmp_path: Path) -> None:
