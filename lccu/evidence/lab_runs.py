@@ -98,8 +98,8 @@ class LabRuns(LabBase):
         needs to be able to add to the item's case (``run.submit``: processing appends
         custody events), decided and audited by the gate. The plan itself is
         :func:`lccu.tasks.submit.submit`'s."""
+        from lccu.evidence.fair_queue import lock_queue, now_text
         from lccu.evidence.runstate import ProcessingRun, StageRun
-        from lccu.tasks.queue import lock_queue, now_text
 
         now = now_text()
         with self.db.session() as session:
@@ -147,15 +147,15 @@ class LabRuns(LabBase):
         """Put stages whose lease expired (their worker died or hung, or an interrupted
         ``lccu process``) back in the queue; returns how many (one work token each).
         Queue bookkeeping, no case contents: no access decision."""
-        from lccu.tasks.queue import recover
+        from lccu.evidence.fair_queue import recover
 
         with self.db.session() as session:
             return recover(session)
 
     def overdue_tokens(self, limit: int) -> int:
         """Up to ``limit`` queued stages whose work token is overdue, marked as sent now;
-        returns how many tokens to send (:func:`lccu.tasks.queue.due_tokens`)."""
-        from lccu.tasks.queue import due_tokens
+        returns how many tokens to send (:func:`lccu.evidence.fair_queue.due_tokens`)."""
+        from lccu.evidence.fair_queue import due_tokens
 
         with self.db.session() as session:
             return due_tokens(session, limit)

@@ -1,24 +1,23 @@
 """The processing queue's database steps as a service: each opens its own transaction.
 
 The queue's rules (claiming fairly, leases, finishing and releasing stages, the result
-cache) are :mod:`lccu.tasks.queue`'s, as functions of a session; this service is how the
-workers' runner reaches them without opening database sessions itself (nothing outside
-:mod:`lccu.evidence` does). None of these steps reads case contents, so none is an access
+cache) are :mod:`lccu.evidence.fair_queue`'s, as functions of a session; this service is
+how the workers' runner reaches them without opening database sessions itself (nothing
+outside :mod:`lccu.evidence` does). None of these steps reads case contents, so none is an access
 decision: the stages themselves read evidence through the Lab's gate (``processing=True``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from lccu.evidence import fair_queue as queue
 from lccu.evidence.db import Database
+from lccu.evidence.fair_queue import Claim
 from lccu.evidence.models import CustodyEvent
-
-if TYPE_CHECKING:
-    from lccu.evidence.runstate import StageResult, StageRun
-    from lccu.tasks.queue import Claim
+from lccu.evidence.runstate import StageResult, StageRun
 
 
 class RunQueue:
@@ -29,37 +28,27 @@ class RunQueue:
 
     def claim(self, host: str) -> Claim | None:
         """The next stage for worker ``host``, fairest zone first, or None."""
-        from lccu.tasks import queue
-
         with self.db.session() as session:
             return queue.claim(session, host)
 
     def heartbeat(self, claim: Claim, done: int, total: int | None) -> bool:
         """Renew the lease of a held stage with its progress."""
-        from lccu.tasks import queue
-
         with self.db.session() as session:
             return queue.heartbeat(session, claim, done, total)
 
     def cached(self, key: str) -> StageResult | None:
         """A stored result of equal work (the key names the item), or None."""
-        from lccu.tasks import queue
-
         with self.db.session() as session:
             return queue.cached(session, key)
 
     def stage_results(self, run_id: str) -> dict[str, list[StageRun]]:
         """A run's stage rows by stage (detached: read after the transaction)."""
-        from lccu.tasks import queue
-
         with self.db.session() as session:
             return queue.stage_results(session, run_id)
 
     def keep_result(self, claim: Claim, result_key: str, reused: bool) -> bool:
         """Note the result on the held stage row (a successor then finishes without
         redoing it); False when the lease was lost."""
-        from lccu.tasks import queue
-
         with self.db.session() as session:
             row = queue.holds(session, claim)
             if row is None:
@@ -83,14 +72,10 @@ class RunQueue:
 
     def finish(self, claim: Claim, **fields: Any) -> int:
         """End a held stage (done or failed); returns how many stages became runnable."""
-        from lccu.tasks import queue
-
         with self.db.session() as session:
             return queue.finish(session, claim, **fields)
 
     def release(self, claim: Claim, reason: str) -> int:
         """Give a held stage back after a transient error (see :func:`queue.release`)."""
-        from lccu.tasks import queue
-
         with self.db.session() as session:
             return queue.release(session, claim, reason)

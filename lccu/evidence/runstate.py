@@ -1,8 +1,8 @@
 """Run state of the processing queue, kept in the case database (tables from migration 0002).
 
 The ORM models live in :mod:`lccu.evidence` with the others (nothing outside it imports
-them but the queue bookkeeping not moved yet); :mod:`lccu.tasks.state` re-exports only
-the constants.
+them; the queue's rules that use them are :mod:`lccu.evidence.fair_queue`);
+:mod:`lccu.tasks.state` re-exports only the constants.
 
 A :class:`ProcessingRun` is one request to process one evidence item; its
 :class:`StageRun` rows are the units a worker claims (one per stage, or one per segment

@@ -37,7 +37,7 @@ def worker_id() -> str:
 
 def alive_seconds() -> int:
     """A heartbeat older than this means the worker is gone (two leases)."""
-    from lccu.tasks.queue import lease_seconds
+    from lccu.evidence.fair_queue import lease_seconds
 
     return 2 * lease_seconds()
 
