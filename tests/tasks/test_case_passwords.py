@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import Engine, MetaData, select, text
 
 from lccu.evidence.db import make_engine
 from lccu.testing.archives import CASE_PASSWORD, ArchiveDisk, build_archive_disk
@@ -98,11 +98,27 @@ def test_worker_run_keeps_passwords_out(unit: Unit, workers, disk: ArchiveDisk,
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def _downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back to ``revision`` through the migrations' own downgrades."""
+    from alembic import command
+
+    from lccu.evidence.db import _alembic_config
+
+    config = _alembic_config(engine)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":  # batch mode rebuilds tables others refer to
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+        conn.commit()
+
+
 def test_upgrade_scrubs_old_plaintext_lists(unit: Unit, disk: ArchiveDisk,
                                             tmp_path: Path) -> None:
     """A run stored before migration 0014 with its list in plain text: `lccu db upgrade`
     removes it from the options (and from the SQLite file's bytes)."""
     lab, _evidence, status = _process(unit, disk, tmp_path, LCCU_REDIS_URL="")
+    _downgrade(lab.db.engine, "0014")  # the schema as it was, newer tables and all gone
     with lab.db.engine.begin() as conn:
         options = json.loads(conn.execute(text("SELECT options FROM processing_runs WHERE "
                                                "id = :i"), {"i": status["run"]}).scalar())

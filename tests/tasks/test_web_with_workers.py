@@ -15,11 +15,11 @@ import pytest
 
 from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
 from lccu.testing.images import PlantedManifest
+from lccu.testing.keys import PASSPHRASE
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
 from tests.tasks.conftest import Unit
-from tests.web.helpers import PASSWORD
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
               pytest.mark.slow, pytest.mark.redis]
@@ -32,7 +32,8 @@ def server(unit: Unit) -> Iterator[tuple[str, Any]]:
     settings = dataclasses.replace(unit.settings, redis_url=unit.env["LCCU_REDIS_URL"],
                                    rules=(unit.rules,))
     op = unit.lab("op")
-    set_password(op.db, op.actor, "vlas_inv", PASSWORD)
+    # the web password is the key passphrase, so logging in unlocks the key that signs intake
+    set_password(op.db, op.actor, "vlas_inv", PASSPHRASE)
     app = create_app(settings, WebConfig(secret_key="e2e-" + "k" * 40, secure_cookies=False,
                                          max_upload_bytes=1 << 30))
     with serve_in_thread(app) as base:
@@ -59,7 +60,7 @@ def test_upload_process_with_workers_open_report(
         page = context.new_page()
         page.set_default_timeout(20000)
         page.goto(f"{base}/cases/{case.id}")
-        log_in(page, "vlas_inv", PASSWORD)
+        log_in(page, "vlas_inv", PASSPHRASE)
         page.get_by_role("link", name="Stuk opladen").click()
         page.get_by_label("Bestand").set_input_files(str(image))
         page.get_by_label("Omschrijving").fill("Planted test disk")
