@@ -389,6 +389,11 @@ def pick(lang: str | None) -> str:
     return lang if lang in LANGUAGES else DEFAULT
 
 
+#: every key a page asked for that :data:`STRINGS` lacks, so a test (or an operator) can
+#: list the untranslated ones; the page shows the key itself rather than failing
+MISSING: set[str] = set()
+
+
 class Translator(Mapping[str, str]):
     """``t["key"]`` in templates; a missing key shows itself instead of failing the page."""
 
@@ -397,7 +402,13 @@ class Translator(Mapping[str, str]):
 
     def __getitem__(self, key: str) -> str:
         entry = STRINGS.get(key)
-        return entry[self.lang] if entry else key
+        if entry is None:
+            MISSING.add(key)
+            return key
+        return entry[self.lang]
+
+    def __contains__(self, key: object) -> bool:
+        return key in STRINGS
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(STRINGS)

@@ -1,0 +1,126 @@
+"""Issue 20's acceptance in headless Chromium, after the file browser steps: two files
+tagged with notes on their pages, the Dutch PDF for court written from the case page's
+button and read back (pdftotext); then the DPO filters the audit log by date and exports
+the selection as CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+
+import lccu
+from lccu.evidence.lab import Lab
+from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
+from lccu.testing.images import PlantedManifest
+from tests.web.helpers import PASSWORD
+
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+              pytest.mark.slow]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
+NOTES = {"/docs/report.txt": "betalingsplan voor de levering",
+         "/dir/picture.png": "foto van het pakket"}
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    with serve_in_thread(app) as base:
+        yield base
+
+
+def test_tag_two_files_write_dutch_pdf_and_dpo_exports_audit(
+        server: str, app: FastAPI, make_lab: Callable[..., Lab],
+        planted_disk: PlantedManifest, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Pakket via Telegram", reference="PV BR.12.L3.004512/2026",
+                           question="Welke bestanden tonen de levering?")
+    item = lab.add_evidence(case.id, planted_disk.image, description="laptop HDD image",
+                            exhibit_number="E1", seal_number="SEAL-0042")
+    planted = {f.path: f for f in planted_disk.files if f.path}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 900},
+                                      accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{server}/evidence/{item.id}/processing")
+        log_in(page, "vlas_inv", PASSWORD)
+        page.get_by_role("button", name="Verwerken").click()
+        expect(page.locator("section.run")).to_have_attribute("data-state", "done",
+                                                              timeout=90000)
+        for path, note in NOTES.items():
+            page.goto(f"{server}/evidence/{item.id}/files")
+            page.get_by_label("Pad bevat").fill(path)
+            page.get_by_role("button", name="Filteren").click()
+            page.locator(f'#files tbody tr[data-path="{path}"] a').first.click()
+            page.get_by_label("Label").fill("relevant")
+            page.get_by_label("Notitie").fill(note)
+            page.get_by_role("button", name="Markeren").click()
+            expect(page.locator("#tag-table")).to_contain_text(note)
+
+        page.goto(f"{server}/cases/{case.id}")
+        with page.expect_download() as info:
+            page.locator("#court-report a.button").click()
+        pdf = tmp_path / "verslag.pdf"
+        info.value.save_as(pdf)
+        page.screenshot(path=str(ARTIFACTS / "30-case-court-report.png"), full_page=True)
+        context.close()
+
+        dpo = browser.new_context(viewport={"width": 1400, "height": 900},
+                                  accept_downloads=True).new_page()
+        dpo.set_default_timeout(15000)
+        dpo.goto(f"{server}/audit")
+        log_in(dpo, "dpo", PASSWORD)
+        today = dt.datetime.now(ZoneInfo("Europe/Brussels")).date()
+        dpo.goto(f"{server}/audit")
+        dpo.locator("#from").fill((today - dt.timedelta(days=1)).isoformat())
+        dpo.locator("#to").fill((today - dt.timedelta(days=1)).isoformat())
+        dpo.locator("#apply").click()
+        expect(dpo.locator("#total")).to_have_text("0")
+        dpo.locator("#to").fill(today.isoformat())
+        dpo.locator("#username").fill("vlas_inv")
+        dpo.locator("#apply").click()
+        shown = int(dpo.locator("#total").inner_text())
+        assert shown > 0
+        dpo.screenshot(path=str(ARTIFACTS / "31-audit-filtered.png"), full_page=True)
+        with dpo.expect_download() as info:
+            dpo.locator("#audit-csv").click()
+        exported = tmp_path / "audit.csv"
+        info.value.save_as(exported)
+        browser.close()
+
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout
+    flat = re.sub(r"\s+", " ", text)
+    bare = re.sub(r"\s+", "", text)
+    for expected in ("Verslag van forensisch onderzoek", case.number, "PV BR.12.L3.004512/2026",
+                     "SEAL-0042", "vlas_inv", lccu.__version__, *NOTES, *NOTES.values(),
+                     "Welke bestanden tonen de levering?"):
+        assert expected in flat, expected
+    for hashed in (item.sha256, *(planted[path].sha256 for path in NOTES)):
+        assert hashed in bare, hashed
+
+    rows = list(csv.DictReader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == shown
+    assert {row_user(r) for r in rows} == {"vlas_inv"}
+
+
+def row_user(row: dict[str, str]) -> str:
+    """The user column of an exported audit row, whatever its header's language."""
+    for name in ("user", "username", "gebruiker"):
+        for key, value in row.items():
+            if key.strip().lower() == name:
+                return value
+    raise AssertionError(f"no user column in {sorted(row)}")
