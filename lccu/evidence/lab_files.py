@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,7 @@ class FileFilter:
     md5: str | None = None
     yara_rule: str | None = None
     hits: bool | None = None  # any YARA hit
+    ext_mismatch: bool | None = None  # sniffed MIME type disagrees with the extension
     tagged: bool | None = None
     hashset_kind: str | None = None  # notable | known
     min_size: int | None = None
@@ -137,6 +138,10 @@ def _where(query: Select[Any], filt: FileFilter, evidence_id: str) -> Select[Any
         conditions.append(FileRow.rules.contains(f"|{filt.yara_rule}|", autoescape=True))
     if filt.hits is not None:
         conditions.append(FileRow.hits > 0 if filt.hits else FileRow.hits == 0)
+    if filt.ext_mismatch is not None:
+        from lccu.evidence.file_types import ext_mismatch
+
+        conditions.append(ext_mismatch() if filt.ext_mismatch else not_(ext_mismatch()))
     if filt.tagged is not None:
         conditions.append(_tagged(evidence_id) if filt.tagged else ~_tagged(evidence_id))
     if filt.hashset_kind:

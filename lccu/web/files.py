@@ -49,9 +49,10 @@ def _choice(value: str) -> bool | None:
 
 
 def _filters(mime: str, deleted: str, tagged: str, hits: str, q: str,
-             source: str) -> FileFilter:
+             source: str, mismatch: str = "") -> FileFilter:
     return FileFilter(deleted=_choice(deleted), tagged=_choice(tagged), hits=_choice(hits),
-                      mime=mime or None, name=q or None, source=source or None)
+                      mime=mime or None, name=q or None, source=source or None,
+                      ext_mismatch=_choice(mismatch))
 
 
 def _pages(total: int, capped: bool, size: int) -> int:
@@ -73,6 +74,7 @@ def files_page(
     deleted: Choice = "",
     tagged: Choice = "",
     hits: Choice = "",
+    mismatch: Choice = "",
     q: Annotated[str, Query(max_length=200)] = "",
     source: Annotated[str, Query(pattern="^(|file|carved|member)$")] = "",
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "path",
@@ -84,15 +86,17 @@ def files_page(
 
     lab = state.lab(user)
     ref = item_id.strip()[:100]
-    found = lab.file_page(ref, _filters(mime, deleted, tagged, hits, q, source), sort=sort,
-                          descending=desc, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, q=q.strip(),
-                   source=source, sort=sort if sort != "path" else "", desc=desc)
+    found = lab.file_page(ref, _filters(mime, deleted, tagged, hits, q, source, mismatch),
+                          sort=sort, descending=desc, offset=(page - 1) * PAGE_SIZE,
+                          limit=PAGE_SIZE)
+    query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, mismatch=mismatch,
+                   q=q.strip(), source=source, sort=sort if sort != "path" else "", desc=desc)
     return render(request, "files.html", {
         "item_id": ref, "found": found, "page": page,
         "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": query, "types": TYPES,
         "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
-                                    "hits": hits, "q": q.strip(), "source": source,
+                                    "hits": hits, "mismatch": mismatch, "q": q.strip(),
+                                    "source": source,
                                     "sort": sort, "desc": desc}}, user=user)
 
 

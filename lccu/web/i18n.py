@@ -283,6 +283,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "filter_deleted": {"nl": "Verwijderd", "en": "Deleted"},
     "filter_tagged": {"nl": "Gemarkeerd", "en": "Tagged"},
     "filter_hits": {"nl": "YARA-treffers", "en": "YARA hits"},
+    "filter_mismatch": {"nl": "Extensie klopt niet met inhoud",
+                        "en": "Extension mismatch"},
     "file_source": {"nl": "Herkomst", "en": "Origin"},
     "source_file": {"nl": "bestandssysteem", "en": "file system"},
     "source_carved": {"nl": "gecarved", "en": "carved"},

@@ -74,6 +74,17 @@ def test_file_browser_gallery_and_download(
     hit = _rows(client.get(f"/evidence/{item.id}/files", params={"hits": "yes",
                                                                  "source": "file"}).text)
     assert "/payment.txt" in hit and "/notes.txt" not in hit
+    # extension mismatch (sniffed type against the name) and carved, with their labels
+    normal = {"/docs/report.txt", "/dir/picture.png", "/photos/holiday.jpg", "/notes.txt"}
+    odd = client.get(f"/evidence/{item.id}/files", params={"mismatch": "yes", "lang": "nl"})
+    assert odd.status_code == 200 and "Extensie klopt niet met inhoud" in odd.text
+    assert not set(_rows(odd.text)) & normal
+    agreeing = client.get(f"/evidence/{item.id}/files", params={"mismatch": "no",
+                                                                 "lang": "en"})
+    assert "Extension mismatch" in agreeing.text and "Origin" in agreeing.text
+    assert normal <= set(_rows(agreeing.text))
+    carved = _rows(client.get(f"/evidence/{item.id}/files", params={"source": "carved"}).text)
+    assert carved and all(p.startswith("/$carved/") for p in carved)
     assert client.get(f"/evidence/{item.id}/files", params={"deleted": "maybe"}).status_code \
         == 422
 
