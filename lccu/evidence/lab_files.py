@@ -127,7 +127,7 @@ def _where(query: Select[Any], filt: FileFilter, evidence_id: str) -> Select[Any
     if filt.ext:
         conditions.append(FileRow.ext == filt.ext)
     if filt.name:
-        conditions.append(func.lower(FileRow.path).contains(filt.name.lower(), autoescape=True))
+        conditions.append(_path_contains(filt.name))
     if filt.sha256:
         conditions.append(FileRow.sha256 == filt.sha256)
     if filt.md5:
@@ -151,6 +151,14 @@ def _where(query: Select[Any], filt: FileFilter, evidence_id: str) -> Select[Any
     if end is not None:
         conditions.append(FileRow.mtime < _utc_text(end))
     return query.where(and_(*conditions)) if conditions else query
+
+
+def _path_contains(text: str) -> Any:
+    """``path ILIKE '%text%'`` (wildcards in ``text`` taken literally): on PostgreSQL the
+    trigram index of migration 0021 serves it, where ``lower(path) LIKE`` read every row
+    of the run; SQLite compiles it to ``lower(path) LIKE lower(...)``, as before."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return FileRow.path.ilike(f"%{escaped}%", escape="\\")
 
 
 def _utc_text(moment: datetime) -> str:

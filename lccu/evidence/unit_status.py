@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, func, select
 
@@ -24,9 +24,19 @@ from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.models import Case, EvidenceItem, Zone
 from lccu.evidence.runstate import PRIORITIES, ProcessingRun, StageRun, WorkerProcess
 
+if TYPE_CHECKING:
+    from lccu.evidence.db import Database
+
 PRUNE_SECONDS = 24 * 3600
 PRIORITY_NAMES = {v: k for k, v in PRIORITIES.items()}
 
+
+
+class HasDatabase(Protocol):
+    """What the unit-wide figures read: a lab, or the web server's state (metrics)."""
+
+    @property
+    def db(self) -> Database: ...
 
 def worker_id() -> str:
     """This process as the queue and the registry name it: ``host:pid``."""
@@ -71,7 +81,7 @@ def unregister(lab: Any, wid: str) -> None:
         session.execute(delete(WorkerProcess).where(WorkerProcess.id == wid))
 
 
-def overview(lab: Any) -> dict[str, Any]:
+def overview(lab: HasDatabase) -> dict[str, Any]:
     """Workers (alive or lost, each with the stages it holds) and the queue per zone and
     priority: stages waiting for others, queued (runnable) and running."""
     now = int(time.time())
@@ -110,11 +120,11 @@ def overview(lab: Any) -> dict[str, Any]:
     }
 
 
-def intake_bytes(lab: Any) -> dict[str, int]:
+def intake_bytes(lab: HasDatabase) -> dict[str, int]:
     """Bytes of evidence taken in per zone of the case (all intakes: CLI, web, library)."""
     with lab.db.session() as session:
         rows = session.execute(
             select(Zone.name, func.coalesce(func.sum(EvidenceItem.size), 0))
             .join(Case, Case.zone_id == Zone.id).join(EvidenceItem, EvidenceItem.case_id == Case.id)
             .group_by(Zone.name))
-        return {zone: int(total) for zone, total in rows}
+        return {zone: int(total or 0) for zone, total in rows}

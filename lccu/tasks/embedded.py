@@ -8,12 +8,15 @@ results, custody events and reuse are identical to server mode.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lccu.tasks.runner import handle_token
 
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
-def drain(lab: Any, store: Any, *, on_stage: Callable[[str], None] | None = None,
+
+def drain(lab: Lab, store: Any, *, on_stage: Callable[[str], None] | None = None,
           limit: int = 100_000) -> int:
     """Run runnable stages (any run, fairest first) until none is left; returns how many."""
     lab.recover_stages()  # stages left running by an interrupted `lccu process`

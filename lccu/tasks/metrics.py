@@ -23,11 +23,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from lccu.evidence.unit_status import HasDatabase
 
 #: stage durations: from a cached reuse (milliseconds) to a 2 TB hash (hours)
 BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600)
@@ -68,7 +71,7 @@ def observe_stage(stage: str, outcome: str, seconds: float, nbytes: int,
 class UnitCollector(Collector):
     """Figures read from the case database at scrape time (see the module docstring)."""
 
-    def __init__(self, lab: Any) -> None:
+    def __init__(self, lab: HasDatabase) -> None:
         self.lab = lab
 
     def collect(self) -> Iterator[Any]:
@@ -110,7 +113,7 @@ class _Joined(Collector):
             yield from source.collect()
 
 
-def registry_for(lab: Any, *, multiprocess_dir: str | None = None) -> CollectorRegistry:
+def registry_for(lab: HasDatabase, *, multiprocess_dir: str | None = None) -> CollectorRegistry:
     """What one endpoint serves: this process's counters (or, for a supervisor, the sum of
     its children's from ``multiprocess_dir``) and the unit's figures from the database."""
     from prometheus_client import REGISTRY

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from lccu.evidence.lab import Lab
 
 
-def merge_report(ctx: Any, lab: Any, claim: Any) -> dict[str, Any]:
+def merge_report(ctx: Any, lab: Lab, claim: Any) -> dict[str, Any]:
     inputs: dict[str, list[dict[str, Any]]] = ctx.inputs
     errors: list[dict[str, str]] = []
     for name, items in inputs.items():

@@ -18,7 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lccu.errors import (
     AccessDenied,
@@ -42,6 +42,9 @@ from lccu.tasks.versions import (
     tool_versions,
     worker_host,
 )
+
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
 #: errors that retrying cannot fix: the stage fails with the reason, the run goes on
 PERMANENT = (PermanentTaskError, ImageFormatError, AccessDenied, NotFound, InvalidInput,
@@ -77,7 +80,7 @@ def stage_reason(claim: queue.Claim) -> str:
 class _Beat(threading.Thread):
     """Renews the lease and publishes progress while a stage runs."""
 
-    def __init__(self, lab: Any, claim: queue.Claim, every: float) -> None:
+    def __init__(self, lab: Lab, claim: queue.Claim, every: float) -> None:
         super().__init__(daemon=True, name=f"lccu-heartbeat-{claim.stage_id}")
         self.lab, self.claim, self.every = lab, claim, every
         self.done: int = 0
@@ -96,11 +99,11 @@ class _Beat(threading.Thread):
                 continue
 
 
-def _recorded(lab: Any, claim: queue.Claim) -> bool:
+def _recorded(lab: Lab, claim: queue.Claim) -> bool:
     return bool(lab.run_queue.processed_recorded(claim.evidence_id, stage_reason(claim)))
 
 
-def _inputs(lab: Any, store: Any, claim: queue.Claim) -> dict[str, list[dict[str, Any]]]:
+def _inputs(lab: Lab, store: Any, claim: queue.Claim) -> dict[str, list[dict[str, Any]]]:
     rows = lab.run_queue.stage_results(claim.run_id)
     out: dict[str, list[dict[str, Any]]] = {}
     for stage in queue.DEPENDS[claim.stage]:
@@ -114,7 +117,7 @@ def _inputs(lab: Any, store: Any, claim: queue.Claim) -> dict[str, list[dict[str
     return out
 
 
-def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
+def _execute(lab: Lab, store: Any, claim: queue.Claim, key: str,
              beat: _Beat) -> tuple[str, str, bool, dict[str, Any] | None]:
     """Run the stage, or reuse the result an earlier run of this item stored under ``key``
     (the key names the item); returns (result key, result digest, reused, the result when
@@ -135,7 +138,7 @@ def _execute(lab: Any, store: Any, claim: queue.Claim, key: str,
     return result_key, digest(result), False, result
 
 
-def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
+def handle_token(lab: Lab, store: Any, enqueue: Enqueue) -> str | None:
     """Do one unit of work; returns the stage run ('hash', 'carve#2', ...) or None if idle.
 
     Transient errors propagate after the stage is released (Dramatiq retries the token with
@@ -144,7 +147,7 @@ def handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
         return _handle_token(lab, store, enqueue)
 
 
-def _handle_token(lab: Any, store: Any, enqueue: Enqueue) -> str | None:
+def _handle_token(lab: Lab, store: Any, enqueue: Enqueue) -> str | None:
     claim = lab.run_queue.claim(worker_id())
     if claim is None:
         return None
@@ -211,7 +214,7 @@ def _drop_passwords(store: Any, claim: queue.Claim) -> None:
                     claim.run_id, exc)
 
 
-def _offer_notable(lab: Any, claim: queue.Claim, report: dict[str, Any]) -> None:
+def _offer_notable(lab: Lab, claim: queue.Claim, report: dict[str, Any]) -> None:
     """The report's notable files are offered for cross-zone hit/no-hit (idempotent: a
     successor finishing this stage offers them again harmlessly)."""
     from lccu.hashsets.lookup import notable_sha256s
@@ -222,7 +225,7 @@ def _offer_notable(lab: Any, claim: queue.Claim, report: dict[str, Any]) -> None
                         processing=True)
 
 
-def _record(lab: Any, claim: queue.Claim, result_key: str, result_digest: str,
+def _record(lab: Lab, claim: queue.Claim, result_key: str, result_digest: str,
             reused: bool, result: dict[str, Any] | None = None) -> None:
     # a successor finishes from here, without redoing, and says what this holder did
     if not lab.run_queue.keep_result(claim, result_key, reused):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from lccu.config import current_settings
 from lccu.errors import PermanentTaskError
@@ -29,6 +29,9 @@ from lccu.scan import RuleSet, ScanProblem, load_rules, scan_stream
 from lccu.tasks.expand import run_archives
 from lccu.timeline import write_timeline
 
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
+
 Tick = Callable[[int, int | None], None]
 
 
@@ -36,7 +39,7 @@ Tick = Callable[[int, int | None], None]
 class StageContext:
     """What a stage may touch: the lab (as operator), the store, its own segment."""
 
-    lab: Any
+    lab: Lab
     store: Any
     evidence_id: str
     stage: str

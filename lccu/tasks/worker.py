@@ -25,14 +25,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lccu.config import Settings
 from lccu.tasks import health, metrics, queue
 from lccu.tasks.broker import QUEUE, declare, make_broker
 
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
-def top_up(lab: Any, actor: Any, idle: int) -> int:
+
+def top_up(lab: Lab, actor: Any, idle: int) -> int:
     """Send the work tokens the case database says are missing; returns how many.
 
     Stages whose lease expired go back to the queue, each with a new token. Then up to
@@ -47,7 +50,7 @@ def top_up(lab: Any, actor: Any, idle: int) -> int:
     return recovered + overdue
 
 
-def _janitor(lab: Any, actor: Any, stop: threading.Event, log: Any, wid: str,
+def _janitor(lab: Lab, actor: Any, stop: threading.Event, log: Any, wid: str,
              threads: int) -> None:
     """Every half lease (and once at start, so a fresh worker takes over at once): renew
     this worker's heartbeat and top up tokens."""
@@ -103,7 +106,7 @@ def run_worker(settings: Settings, *, threads: int = 1, queues: tuple[str, ...] 
 ENDPOINT_FILE = "endpoint"  # in the supervisor's metrics directory: the URL it serves
 
 
-def _metrics_endpoint(lab: Any, settings: Settings, log: Any) -> str | None:
+def _metrics_endpoint(lab: Lab, settings: Settings, log: Any) -> str | None:
     """Serve this process's metrics (``LCCU_WORKER_METRICS_PORT``), or, as a supervised
     child, return the URL its supervisor serves them at."""
     shared = metrics.multiprocess_dir()

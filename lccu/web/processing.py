@@ -6,13 +6,16 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from lccu.evidence.access import Actor
 from lccu.evidence.lab import Lab
 from lccu.report.summary import finding_lines
+
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
 log = logging.getLogger(__name__)
 FINISHED = frozenset({"done", "failed"})
