@@ -1,4 +1,4 @@
-"""`lccu report`: a case for a court (HTML or PDF, Dutch or English) or another tool
+"""`lccu report`: a case for a court (HTML, PDF or Word, Dutch or English) or another tool
 (CASE/UCO JSON-LD), or the processing report of an evidence item (JSON or HTML)."""
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from lccu.errors import InvalidInput, NotFound
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["case", "json", "html", "pdf"]),
+    type=click.Choice(["case", "json", "html", "pdf", "docx"]),
     default=None,
     help="Default: case for a CASE, json for an EVIDENCE item. "
     "case: CASE/UCO JSON-LD of a case with its custody chain as provenance. "
-    "html/pdf of a CASE: the report for court (exhibits, seals, hashes, "
+    "html/pdf/docx of a CASE: the report for court (exhibits, seals, hashes, "
     "custody head, method, tagged files, processing runs); with -o an "
     "existing directory, html writes one processing report per item instead. "
     "json/html of an EVIDENCE item: its newest finished run's report "
@@ -60,14 +60,14 @@ def report(
         plain(f"wrote CASE/UCO export to {path}")
         return
     if kind == "evidence":
-        if fmt == "pdf":
-            raise InvalidInput("--format pdf writes a case's report for court: give a CASE")
+        if fmt in ("pdf", "docx"):
+            raise InvalidInput(f"--format {fmt} writes a case's report for court: give a CASE")
         run = write_run_report(lab, target, run_id, fmt, output)
         plain(f"wrote {fmt} report of run {run} to {output}")
         return
     if run_id is not None:
         raise InvalidInput("--run names one item's run: give an EVIDENCE id, not a case")
-    if fmt == "pdf" or (fmt == "html" and not output.is_dir()):
+    if fmt in ("pdf", "docx") or (fmt == "html" and not output.is_dir()):
         from lccu.report.court import write_court_report
 
         written = write_court_report(lab, target, output, fmt=fmt, lang=lang)

@@ -1,4 +1,4 @@
-"""The report for court of a whole case (``lccu report CASE --format html|pdf``): what a
+"""The report for court of a whole case (``lccu report CASE --format html|pdf|docx``): what a
 magistrate needs to read and what the proces-verbaal must note, in Dutch or English.
 
 Everything is read through the :class:`~lccu.evidence.lab.Lab` (so every read is decided
@@ -9,7 +9,9 @@ the method: lccu and engine versions, rule sets, hash sets, settings), and the t
 with their notes. An exhibit that was never processed is said to be so; the rest is still
 written. Times are shown in Europe/Brussels, with the zone stated.
 
-The PDF is WeasyPrint's rendering of the same HTML (no network: the page embeds its CSS).
+The PDF is WeasyPrint's rendering of the same HTML (no network: the page embeds its CSS);
+the Word document (:mod:`lccu.report.court_docx`) is written from the same content with the
+same labels.
 """
 
 from __future__ import annotations
@@ -32,7 +34,13 @@ from lccu.report import text
 from lccu.report.thumbnails import _lexically_safe, sniff_picture
 
 LANGUAGES = ("nl", "en")
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "docx")
+#: what a download of each format is
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 ZONE = "Europe/Brussels"
 #: custody actions that are examinations of an item (collapsed in the summary)
 PROCESSING = "processed"
@@ -231,6 +239,26 @@ def court_report_data(lab: Any, case_ref: str) -> dict[str, Any]:
     }
 
 
+def court_labels(lang: str) -> dict[str, str]:
+    """The report's labels in ``lang``: the ``T`` of ``court_<lang>.j2``, the one source the
+    HTML (and so the PDF) and the Word document share."""
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"--lang must be one of {', '.join(LANGUAGES)}")
+    return dict(_environment().get_template(f"court_{lang}.j2").module.T)  # type: ignore[attr-defined]
+
+
+def court_report_bytes(data: Mapping[str, Any], fmt: str, lang: str) -> bytes:
+    """The report for court of ``data`` (``court_report_data``) as ``fmt`` in ``lang``."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} for a court report")
+    if fmt == "docx":
+        from lccu.report.court_docx import docx_bytes
+
+        return docx_bytes(data, lang)
+    html = render_court_html(data, lang)
+    return html.encode("utf-8") if fmt == "html" else pdf_bytes(html)
+
+
 def render_court_html(data: Mapping[str, Any], lang: str) -> str:
     if lang not in LANGUAGES:
         raise InvalidInput(f"--lang must be one of {', '.join(LANGUAGES)}")
@@ -239,17 +267,16 @@ def render_court_html(data: Mapping[str, Any], lang: str) -> str:
 
 
 def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang: str) -> Path:
-    """Write the court report of ``case_ref`` as ``fmt`` (html or pdf) to ``output``."""
+    """Write the court report of ``case_ref`` as ``fmt`` (html, pdf or docx) to ``output``."""
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} for a court report")
+    if lang not in LANGUAGES:
+        raise InvalidInput(f"--lang must be one of {', '.join(LANGUAGES)}")
     if output.is_dir():
         raise InvalidInput(f"-o {output} is a directory; give a file name")
-    html = render_court_html(court_report_data(lab, case_ref), lang)
+    content = court_report_bytes(court_report_data(lab, case_ref), fmt, lang)
     output.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "html":
-        output.write_text(html, encoding="utf-8")
-        return output
-    output.write_bytes(pdf_bytes(html))
+    output.write_bytes(content)
     return output
 
 

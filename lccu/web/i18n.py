@@ -34,6 +34,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "shared": {"nl": "gedeeld", "en": "shared"},
     "court_report": {"nl": "Verslag voor de rechtbank (PDF)", "en": "Report for court (PDF)"},
     "court_report_html": {"nl": "als HTML", "en": "as HTML"},
+    "court_report_docx": {"nl": "als Word (DOCX)", "en": "as Word (DOCX)"},
     "evidence": {"nl": "Overtuigingsstukken", "en": "Evidence items"},
     "no_evidence": {"nl": "Nog geen stukken.", "en": "No items yet."},
     "exhibit": {"nl": "Stuk", "en": "Exhibit"},

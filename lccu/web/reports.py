@@ -18,7 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from lccu.errors import InvalidInput, NotFound
 from lccu.evidence.lab import Lab
-from lccu.report.court import court_report_data, file_name, pdf_bytes, render_court_html
+from lccu.report.court import MEDIA_TYPES, court_report_bytes, court_report_data, file_name
 from lccu.report.html import linkable
 from lccu.storage import open_store
 from lccu.storage.base import check_key
@@ -77,18 +77,16 @@ def report_page(item_id: str, user: PageUser, state: State,
 
 @pages.get("/cases/{case_ref}/court-report")
 def court_report(case_ref: str, user: PageUser, state: State,
-                 format: Annotated[str, Query(pattern="^(pdf|html)$")] = "pdf",
+                 format: Annotated[str, Query(pattern="^(pdf|html|docx)$")] = "pdf",
                  lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl") -> Response:
     """The case's report for court as a download (what ``lccu report CASE --format pdf``
-    writes); every read behind it is the Lab's, checked and audited."""
+    writes, or html or docx); every read behind it is the Lab's, checked and audited."""
     data = court_report_data(state.lab(user), case_ref[:100])
-    html = render_court_html(data, lang)
     name = file_name(data["case"].number, lang, format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"',
                "Content-Security-Policy": REPORT_CSP}
-    if format == "html":
-        return Response(html, media_type="text/html; charset=utf-8", headers=headers)
-    return Response(pdf_bytes(html), media_type="application/pdf", headers=headers)
+    return Response(court_report_bytes(data, format, lang), media_type=MEDIA_TYPES[format],
+                    headers=headers)
 
 
 @pages.get("/evidence/{item_id}/{area}/{path:path}")

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,15 +29,17 @@ def pdf_text(path: Path) -> str:
     return done.stdout
 
 
-@SQLITE_ONLY
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
-def test_court_report_pdf_and_html(
+NOTES = {
+    "/docs/report.txt": "betalingsplan voor de levering",
+    "/photos/holiday.jpg": "foto van de verdachte met het pakket",
+}
+
+
+def _tagged_case(
     unit: Unit, planted_disk: PlantedManifest, tmp_path: Path
-) -> None:
-    """A case with a processed, tagged exhibit and one never processed: the Dutch PDF
-    names the PV, the exhibit's seal and SHA-256, the tagged files' paths, hashes and
-    notes, the examiner, lccu's version and the custody head; says the second exhibit was
-    never processed (exit 0); the English HTML says the same in English."""
+) -> tuple[Any, Any, dict[str, str], dict[str, Any]]:
+    """A case with a processed exhibit (two files tagged with notes) and one never
+    processed."""
     lab = unit.lab("vlas_inv")
     case = lab.create_case("Drugs via Telegram", reference="PV BR.12.L3.004512/2026")
     item = lab.add_evidence(
@@ -54,13 +57,24 @@ def test_court_report_pdf_and_html(
     done = run_lccu(unit, "process", item.id, "--json", LCCU_REDIS_URL="")
     assert done.returncode == 0, done.stderr
     planted = {f.path: f for f in planted_disk.files if f.path}
-    notes = {
-        "/docs/report.txt": "betalingsplan voor de levering",
-        "/photos/holiday.jpg": "foto van de verdachte met het pakket",
-    }
+    notes = dict(NOTES)
     for path, note in notes.items():
         tagged = run_lccu(unit, "tag", "add", item.id, path, "--label", "relevant", "--note", note)
         assert tagged.returncode == 0, tagged.stderr
+
+    return case, item, notes, planted
+
+
+@SQLITE_ONLY
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_court_report_pdf_and_html(
+    unit: Unit, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
+    """A case with a processed, tagged exhibit and one never processed: the Dutch PDF
+    names the PV, the exhibit's seal and SHA-256, the tagged files' paths, hashes and
+    notes, the examiner, lccu's version and the custody head; says the second exhibit was
+    never processed (exit 0); the English HTML says the same in English."""
+    case, item, notes, planted = _tagged_case(unit, planted_disk, tmp_path)
 
     out = tmp_path / "verslag.pdf"
     written = run_lccu(
@@ -119,3 +133,46 @@ def test_court_report_pdf_and_html(
     assert per_item.returncode == 0, per_item.stderr
     assert "E2 was never processed" in per_item.stdout
     assert (folder / "E1.json").exists() and not (folder / "E2.json").exists()
+
+
+@SQLITE_ONLY
+def test_court_report_docx(unit: Unit, planted_disk: PlantedManifest, tmp_path: Path) -> None:
+    """The same report as a Word document (``--format docx``), read back with python-docx
+    (every paragraph and table cell): the same facts as the PDF, in Dutch, and the tagged
+    picture inline."""
+    from docx import Document
+
+    case, item, notes, planted = _tagged_case(unit, planted_disk, tmp_path)
+    out = tmp_path / "verslag.docx"
+    written = run_lccu(
+        unit, "report", case.number, "--format", "docx", "--lang", "nl", "-o", str(out)
+    )
+    assert written.returncode == 0, written.stderr
+    assert out.read_bytes().startswith(b"PK")
+    document = Document(str(out))
+    texts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        texts += [cell.text for row in table.rows for cell in row.cells]
+    flat = re.sub(r"\s+", " ", "\n".join(texts))
+    head = unit.lab("vlas_inv").get_case(case.id).head_hash
+    for expected in [
+        "Verslag van forensisch onderzoek",
+        case.number,
+        "PV BR.12.L3.004512/2026",
+        "SEAL-0042",
+        "SEAL-0043",
+        item.sha256,
+        "vlas_inv",
+        f"lccu {lccu.__version__}",
+        "Europe/Brussels",
+        "nooit verwerkt",
+        head,
+        *notes.values(),
+    ]:
+        assert expected in flat, expected
+    for path in notes:
+        assert path in flat
+        assert planted[path].sha256 in flat and planted[path].md5 in flat
+    # the one tagged picture (holiday.jpg), inline
+    assert len(document.inline_shapes) == 1
+    assert "Forensic examination report" not in flat

@@ -1,19 +1,22 @@
-"""The case page's button for the report for court (issue 20): a PDF download, in the
-page's language, access checked and audited like every read behind it."""
+"""The case page's button for the report for court (issue 20): a PDF (or HTML, or Word)
+download, in the page's language, access checked and audited like every read behind it."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from docx import Document
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from tests.web.helpers import login
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
@@ -58,7 +61,20 @@ def test_case_page_downloads_the_court_report(
     html = client.get(f"/cases/{case.id}/court-report", params={"format": "html", "lang": "en"})
     assert html.status_code == 200 and "Forensic examination report" in html.text
     assert "script-src" not in html.headers["content-security-policy"]
-    assert client.get(f"/cases/{case.id}/court-report", params={"format": "docx"}).status_code in (
+    assert f"/cases/{case.id}/court-report?format=docx" in page.text
+    docx = client.get(f"/cases/{case.id}/court-report", params={"format": "docx", "lang": "nl"})
+    assert docx.status_code == 200, docx.text
+    assert docx.headers["content-type"] == DOCX_TYPE
+    assert docx.headers["content-disposition"] == (
+        f'attachment; filename="verslag-{case.number}.docx"'
+    )
+    document = Document(io.BytesIO(docx.content))
+    cells = [c.text for t in document.tables for r in t.rows for c in r.cells]
+    words = " ".join([p.text for p in document.paragraphs] + cells)
+    for expected in (case.number, "PV GE.55.L1.000777/2026", "SEAL-7777", item.sha256):
+        assert expected in words, expected
+    assert "nooit verwerkt" in words
+    assert client.get(f"/cases/{case.id}/court-report", params={"format": "odt"}).status_code in (
         400,
         422,
     )
