@@ -132,6 +132,8 @@ def main() -> None:
             "by SHA-256": (FileFilter(sha256=f"{123456:064x}"), "path", False, 0),
             "path contains 'file00042'": (FileFilter(name="file00042"), "path", False, 0),
             "tagged": (FileFilter(tagged=True), "path", False, 0),
+            "extension mismatch": (FileFilter(ext_mismatch=True), "path", False, 0),
+            "carved (none in the bench)": (FileFilter(source="carved"), "path", False, 0),
         }
         print(f"{args.files} files, PostgreSQL, median of {args.repeat} (ms), 100 a page:")
         for label, (filt, sort, desc, offset) in queries.items():

@@ -118,6 +118,7 @@ def test_path_search_uses_a_trigram_index(database_url: str) -> None:
                 if engine.dialect.name == "postgresql" else
                 "SELECT name FROM sqlite_master WHERE type = 'index' "
                 "AND tbl_name = 'file_index'"))]
+            assert "ix_file_index_run_source" in names  # the origin filter's (0022)
             if engine.dialect.name != "postgresql":
                 assert "ix_file_index_path_trgm" not in names
                 return
