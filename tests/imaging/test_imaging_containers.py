@@ -138,8 +138,15 @@ def _gzip(raw: Path, out: Path) -> Path:
 
 
 def _qemu(raw: Path, out: Path, name: str, *args: str) -> Path:
-    subprocess.run(["qemu-img", *args[:-1], str(raw) if args[-1] == "RAW" else args[-1],
-                    str(out / name)], check=True, capture_output=True, timeout=120)  # fmt: skip
+    command = ["qemu-img", *args[:-1], str(raw) if args[-1] == "RAW" else args[-1],
+               str(out / name)]
+    for _attempt in range(5):
+        made = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        # LUKS times its key derivation by the thread's CPU clock; on a busy machine qemu-img
+        # may find the clock too coarse and give up: an image builder's flake, so try again
+        if made.returncode == 0 or "Unable to get accurate CPU usage" not in made.stderr:
+            break
+    assert made.returncode == 0, made.stderr
     return out / name
 
 
