@@ -20,6 +20,7 @@ from lccu.web import (
     api,
     audit_view,
     case_actions,
+    case_files,
     case_timeline,
     files,
     links,
@@ -117,6 +118,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(links.pages)
     app.include_router(files.pages)  # before reports': its /evidence/{item}/{path} route
     app.include_router(files.api)
+    app.include_router(case_files.pages)
+    app.include_router(case_files.api)
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)

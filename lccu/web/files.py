@@ -92,6 +92,7 @@ def files_page(
     query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, mismatch=mismatch,
                    q=q.strip(), source=source, sort=sort if sort != "path" else "", desc=desc)
     return render(request, "files.html", {
+        "scope": "item", "base_url": f"/evidence/{ref}/files",
         "item_id": ref, "found": found, "page": page,
         "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": query, "types": TYPES,
         "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
@@ -237,6 +238,7 @@ def files_api(
     deleted: bool | None = None,
     tagged: bool | None = None,
     hits: bool | None = None,
+    ext_mismatch: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sha256: Annotated[str | None, Query(max_length=64)] = None,
     yara_rule: Annotated[str | None, Query(max_length=200)] = None,
@@ -250,7 +252,8 @@ def files_api(
     found = state.lab(user).file_page(
         item_id.strip()[:100],
         FileFilter(mime=mime, deleted=deleted, tagged=tagged, hits=hits, name=q,
-                   sha256=sha256, yara_rule=yara_rule, source=source),
+                   sha256=sha256, yara_rule=yara_rule, source=source,
+                   ext_mismatch=ext_mismatch),
         sort=sort, descending=desc, offset=offset, limit=limit)
     return {"run": found.run_id, "total": found.total, "total_is_lower_bound": found.capped,
             "offset": found.offset,
