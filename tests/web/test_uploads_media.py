@@ -1,10 +1,11 @@
 """Disk images in containers uploaded through the web API (issue 12): an E01 in several
 segments, VMDK, VHD (fixed: known by its footer only; dynamic), VHDX and QCOW2, made in
-the test run by ``ewfacquire`` and ``qemu-img``, each become ONE item whose hashes are the disk's (hashlib over the raw disk
-the containers were made from), with every file stored with its own hashes; a missing,
-swapped or foreign segment and a wrong declared hash are refused naming the problem, and
-leave nothing in the store (no evidence, no staging copy); access is checked again at
-commit. Embedded (local store) and on S3 (SeaweedFS with object lock)."""
+the test run by ``ewfacquire`` and ``qemu-img``, each become ONE item whose hashes are
+the disk's (hashlib over the raw disk the containers were made from), with every file
+stored with its own hashes; a missing, swapped or foreign segment and a wrong declared
+hash are refused naming the problem, and leave nothing in the store (no evidence, no
+staging copy); access is checked again at commit. Embedded (local store) and on S3
+(SeaweedFS with object lock)."""
 
 from __future__ import annotations
 
