@@ -24,12 +24,14 @@ from lccu.web import (
     case_timeline,
     files,
     links,
+    notable_pages,
     pages,
     reports,
     tags_api,
     timeline,
     workers,
     xzone_api,
+    xzone_pages,
 )
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.csrf import CsrfFailed
@@ -120,6 +122,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(files.api)
     app.include_router(case_files.pages)
     app.include_router(case_files.api)
+    app.include_router(notable_pages.pages)  # before reports': /evidence/{item}/xzone
+    app.include_router(xzone_pages.pages)
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)

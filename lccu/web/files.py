@@ -148,7 +148,8 @@ def _text_preview(data: bytes) -> str:
 @pages.get("/evidence/{item_id}/files/{file_id:int}", response_class=HTMLResponse)
 def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
                 state: State) -> HTMLResponse:
-    """A file's metadata, hashes, tags and the start of its content (hex and text)."""
+    """A file's metadata, hashes, tags, notable marks and the start of its content (hex
+    and text)."""
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
@@ -165,9 +166,11 @@ def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
         unreadable = str(exc)
     tags = [t for t in lab.tags(ref) if t.path == info.path
             and t.volume == (info.volume or 0)] if info.source == "file" else []
+    marks = [m for m in lab.notable_marks(ref) if m.path == info.path
+             and m.sha256 == info.sha256]
     times = {k: info.entry.get(k) for k in ("mtime", "atime", "ctime", "crtime")}
     return render(request, "file.html", {
-        "item_id": ref, "f": info, "tags": tags, "times": times,
+        "item_id": ref, "f": info, "tags": tags, "marks": marks, "times": times,
         "hex_rows": _hex_rows(head), "text": _text_preview(head),
         "shown": len(head), "unreadable": unreadable}, user=user)
 
