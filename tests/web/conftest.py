@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from lccu.config import Settings
 from lccu.evidence.lab import Lab
+from lccu.testing.browser import serve_in_thread
 from lccu.testing.images import PlantedManifest
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
@@ -96,3 +97,10 @@ def processed_item(planted_item: PlantedItem) -> PlantedItem:
     """:func:`planted_item`, processed through the web API (in-process, no zone set)."""
     planted_item.process()
     return planted_item
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port, for a real browser; its base URL."""
+    with serve_in_thread(app) as base:
+        yield base

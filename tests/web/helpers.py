@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -13,6 +14,14 @@ from lccu.testing.keys import UNIT_PASSPHRASE
 
 PASSWORD = "correct horse battery staple"
 MAX_UPLOAD = 1024 * 1024
+#: where browser tests leave their screenshots, for a person to look at
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
+
+
+def artifact(name: str) -> str:
+    """The path of screenshot ``name`` in :data:`ARTIFACTS` (the folder made if need be)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return str(ARTIFACTS / name)
 
 
 def web_keys(settings: Settings) -> Settings:
