@@ -53,7 +53,7 @@ def test_run_with_rule_yarax_refuses_names_engines_in_report_and_custody(
         (h["rule"], h["offset"]) for h in report["yara"] if h["namespace"] == "zone_legacy"
     ] == [("zone_brace", bytes(data).find(b"token{"))]
     engines = [
-        {k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason")}
+        {k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason", "split")}
         for f in report["yara_rules"]["files"]
     ]
     yara_events = [
