@@ -115,22 +115,32 @@ def differing_rules(libyara_rules: yara.Rules, yarax_scanner: Any, namespace: st
     are namespaces of their own, so the others cannot change them). Raises ``EngineError``
     when libyara fails on the data; a timeout counts as a difference.
     """
+    return differing_by_namespace(libyara_rules, yarax_scanner, [namespace], text, data,
+                                  externals)[namespace]
+
+
+def differing_by_namespace(libyara_rules: yara.Rules, yarax_scanner: Any,
+                           namespaces: Sequence[str], text: str, data: bytes,
+                           externals: Mapping[str, str]) -> dict[str, list[str]]:
+    """:func:`differing_rules` for several namespaces of the same rule sets, scanning once
+    (``text``, the file they come from, says whether to try a file's names)."""
     variants: list[Mapping[str, str]] = [externals]
     if uses_externals(text, externals):
         variants.append({**externals, **{k: v for k, v in PROBE_NAMES.items()
                                          if k in externals}})
-    differ: set[str] = set()
+    differ: dict[str, set[str]] = {ns: set() for ns in namespaces}
     for values in variants:
         try:
-            a = _keys(match_libyara(libyara_rules, data=data, externals=values,
-                                    timeout=PROBE_TIMEOUT), namespace)
-            b = _keys(match_yarax(None, data=data, externals=values, timeout=PROBE_TIMEOUT,
-                                  scanner=yarax_scanner), namespace)
+            a = match_libyara(libyara_rules, data=data, externals=values, timeout=PROBE_TIMEOUT)
+            b = match_yarax(None, data=data, externals=values, timeout=PROBE_TIMEOUT,
+                            scanner=yarax_scanner)
         except ScanTimeout:
-            return ["(the probe scan timed out)"]
-        differ |= a[0] ^ b[0]
-        differ |= {hit[1] for hit in a[1] ^ b[1]}
-    return sorted(differ)
+            return {ns: ["(the probe scan timed out)"] for ns in namespaces}
+        for ns in namespaces:
+            ka, kb = _keys(a, ns), _keys(b, ns)
+            differ[ns] |= ka[0] ^ kb[0]
+            differ[ns] |= {hit[1] for hit in ka[1] ^ kb[1]}
+    return {ns: sorted(found) for ns, found in differ.items()}
 
 
 def first_line(exc: BaseException) -> str:
@@ -298,26 +308,43 @@ def _split_or_whole(f: Candidate, probe: bytes, differ: list[str],
 def _differing_groups(f: Candidate, parsed: RuleFile, probe: bytes,
                       externals: Mapping[str, str]) -> tuple[frozenset[str], list[str]]:
     """The rules of the groups that differ when compared alone (a group on whose probe
-    libyara fails or times out counts as differing), and the differing rules named."""
+    libyara fails or times out counts as differing), and the differing rules named.
+
+    The groups are compiled together, each as its own namespace (they do not refer to each
+    other, so this is the same as alone), and scanned once; if libyara fails on the probe
+    with all of them, each group is scanned alone to find the ones it fails with."""
+    groups = parsed.groups()
     to_libyara: set[str] = set()
     named: set[str] = set()
-    for group in parsed.groups():
-        differ: list[str] = []
-        for text in (parsed.part(group), parsed.strings_variant(group)):
-            lib = compile_libyara({f.namespace: text}, externals)
-            scanner, refused = _yarax_scanner({f.namespace: text}, externals)
-            if refused:
-                differ = sorted(group)
-                break
-            try:
-                differ += differing_rules(lib, scanner, f.namespace, f.text, probe, externals)
-            except EngineError:
-                differ = sorted(group)
-                break
-        if differ:
-            to_libyara |= group
-            named |= {d for d in differ if d in group} or set(group)
+    for variant in (parsed.part, parsed.strings_variant):
+        texts = {f"{f.namespace}#{i}": variant(g) for i, g in enumerate(groups)}
+        found = _groups_differ(texts, f.text, probe, externals)
+        for i, group in enumerate(groups):
+            differ = found[f"{f.namespace}#{i}"]
+            if differ:
+                to_libyara |= group
+                named |= {d for d in differ if d in group} or set(group)
     return parsed.closure(to_libyara), sorted(named)
+
+
+def _groups_differ(texts: Mapping[str, str], file_text: str, probe: bytes,
+                   externals: Mapping[str, str]) -> dict[str, list[str]]:
+    """Differing rules of each ``{namespace: text}``; every rule of a namespace that YARA-X
+    refuses or on which libyara fails counts as differing."""
+    scanner, refused = _yarax_scanner(texts, externals)
+    lib = compile_libyara(texts, externals)
+    try:
+        out = differing_by_namespace(lib, scanner, list(texts), file_text, probe, externals)
+    except EngineError:
+        if len(texts) == 1:
+            out = {ns: ["(libyara failed on the probe)"] for ns in texts}
+        else:
+            out = {}
+            for ns, text in texts.items():
+                out |= _groups_differ({ns: text}, file_text, probe, externals)
+    for ns in refused:
+        out[ns] = ["(YARA-X refused the rules)"]
+    return out
 
 
 def _cut_checked(f: Candidate, parsed: RuleFile, to_libyara: frozenset[str], rest: list[str],
