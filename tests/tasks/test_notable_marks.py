@@ -6,6 +6,7 @@ file is correlated across zones."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -176,9 +177,8 @@ def test_a_rejected_mark_stays_registered_and_out_of_the_set(
         e for e in unit.lab("dpo").audit_log() if e.operation == "notable.reject" and e.allowed
     )
     assert entry.object_id == bad.id and entry.justification == "operating system file"
-    assert {
-        k: entry.detail.get(k) for k in ("sha256", "md5", "sha1", "category", "proposed_by")
-    } == {
+    detail = json.loads(entry.detail) if isinstance(entry.detail, str) else entry.detail
+    assert {k: detail.get(k) for k in ("sha256", "md5", "sha1", "category", "proposed_by")} == {
         "sha256": dropped.sha256,
         "md5": dropped.md5,
         "sha1": dropped.sha1,
