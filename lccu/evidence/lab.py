@@ -34,11 +34,11 @@ from lccu.evidence.keys import ClearKey, KeyLocked, KeyStore
 from lccu.evidence.lab_admin import LabAdmin
 from lccu.evidence.lab_audit import LabAudit
 from lccu.evidence.lab_base import BOOTSTRAP, unit_public_key
+from lccu.evidence.lab_case_files import LabCaseFiles
 from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
-from lccu.evidence.lab_files import LabFiles
 from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
@@ -52,7 +52,7 @@ from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabFiles, LabCrossZone,
+          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabCaseFiles, LabCrossZone,
           LabTimelines):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 

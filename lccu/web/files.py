@@ -92,6 +92,7 @@ def files_page(
     query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, mismatch=mismatch,
                    q=q.strip(), source=source, sort=sort if sort != "path" else "", desc=desc)
     return render(request, "files.html", {
+        "scope": "item", "base_url": f"/evidence/{ref}/files",
         "item_id": ref, "found": found, "page": page,
         "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": query, "types": TYPES,
         "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
@@ -147,7 +148,8 @@ def _text_preview(data: bytes) -> str:
 @pages.get("/evidence/{item_id}/files/{file_id:int}", response_class=HTMLResponse)
 def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
                 state: State) -> HTMLResponse:
-    """A file's metadata, hashes, tags and the start of its content (hex and text)."""
+    """A file's metadata, hashes, tags, notable marks and the start of its content (hex
+    and text)."""
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
@@ -164,9 +166,11 @@ def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
         unreadable = str(exc)
     tags = [t for t in lab.tags(ref) if t.path == info.path
             and t.volume == (info.volume or 0)] if info.source == "file" else []
+    marks = [m for m in lab.notable_marks(ref) if m.path == info.path
+             and m.sha256 == info.sha256]
     times = {k: info.entry.get(k) for k in ("mtime", "atime", "ctime", "crtime")}
     return render(request, "file.html", {
-        "item_id": ref, "f": info, "tags": tags, "times": times,
+        "item_id": ref, "f": info, "tags": tags, "marks": marks, "times": times,
         "hex_rows": _hex_rows(head), "text": _text_preview(head),
         "shown": len(head), "unreadable": unreadable}, user=user)
 
@@ -237,6 +241,7 @@ def files_api(
     deleted: bool | None = None,
     tagged: bool | None = None,
     hits: bool | None = None,
+    ext_mismatch: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sha256: Annotated[str | None, Query(max_length=64)] = None,
     yara_rule: Annotated[str | None, Query(max_length=200)] = None,
@@ -250,7 +255,8 @@ def files_api(
     found = state.lab(user).file_page(
         item_id.strip()[:100],
         FileFilter(mime=mime, deleted=deleted, tagged=tagged, hits=hits, name=q,
-                   sha256=sha256, yara_rule=yara_rule, source=source),
+                   sha256=sha256, yara_rule=yara_rule, source=source,
+                   ext_mismatch=ext_mismatch),
         sort=sort, descending=desc, offset=offset, limit=limit)
     return {"run": found.run_id, "total": found.total, "total_is_lower_bound": found.capped,
             "offset": found.offset,

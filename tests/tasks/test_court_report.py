@@ -65,6 +65,25 @@ def _tagged_case(
     return case, item, notes, planted
 
 
+def dutch_facts(case: Any, item: Any, notes: dict[str, str]) -> list[str]:
+    """What the Dutch report of :func:`_tagged_case` must say, whatever its format: title,
+    case number, PV, both exhibits' seals, the processed one's SHA-256, the examiner, lccu's
+    version, the source time zone, that E2 was never processed, and the tags' notes."""
+    return [
+        "Verslag van forensisch onderzoek",
+        case.number,
+        "PV BR.12.L3.004512/2026",
+        "SEAL-0042",
+        "SEAL-0043",
+        item.sha256,
+        "vlas_inv",
+        f"lccu {lccu.__version__}",
+        "Europe/Brussels",
+        "nooit verwerkt",
+        *notes.values(),
+    ]
+
+
 @SQLITE_ONLY
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 def test_court_report_pdf_and_html(
@@ -85,19 +104,7 @@ def test_court_report_pdf_and_html(
     text = pdf_text(out)
     flat = re.sub(r"\s+", " ", text)
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in [
-        "Verslag van forensisch onderzoek",
-        case.number,
-        "PV BR.12.L3.004512/2026",
-        "SEAL-0042",
-        "SEAL-0043",
-        item.sha256,
-        "vlas_inv",
-        f"lccu {lccu.__version__}",
-        "Europe/Brussels",
-        "nooit verwerkt",
-        *notes.values(),
-    ]:
+    for expected in dutch_facts(case, item, notes):
         assert expected in flat, expected
     for path in notes:
         assert path in text
@@ -155,20 +162,7 @@ def test_court_report_docx(unit: Unit, planted_disk: PlantedManifest, tmp_path: 
         texts += [cell.text for row in table.rows for cell in row.cells]
     flat = re.sub(r"\s+", " ", "\n".join(texts))
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in [
-        "Verslag van forensisch onderzoek",
-        case.number,
-        "PV BR.12.L3.004512/2026",
-        "SEAL-0042",
-        "SEAL-0043",
-        item.sha256,
-        "vlas_inv",
-        f"lccu {lccu.__version__}",
-        "Europe/Brussels",
-        "nooit verwerkt",
-        head,
-        *notes.values(),
-    ]:
+    for expected in [*dutch_facts(case, item, notes), head]:
         assert expected in flat, expected
     for path in notes:
         assert path in flat

@@ -1,10 +1,11 @@
 """Disk images in containers uploaded through the web API (issue 12): an E01 in several
-segments, VMDK, VHD, VHDX and QCOW2, made in the test run by ``ewfacquire`` and
-``qemu-img``, each become ONE item whose hashes are the disk's (hashlib over the raw disk
-the containers were made from), with every file stored with its own hashes; a missing,
-swapped or foreign segment and a wrong declared hash are refused naming the problem, and
-leave nothing in the store (no evidence, no staging copy); access is checked again at
-commit. Embedded (local store) and on S3 (SeaweedFS with object lock)."""
+segments, VMDK, VHD (fixed: known by its footer only; dynamic), VHDX and QCOW2, made in
+the test run by ``ewfacquire`` and ``qemu-img``, each become ONE item whose hashes are
+the disk's (hashlib over the raw disk the containers were made from), with every file
+stored with its own hashes; a missing, swapped or foreign segment and a wrong declared
+hash are refused naming the problem, and leave nothing in the store (no evidence, no
+staging copy); access is checked again at commit. Embedded (local store) and on S3
+(SeaweedFS with object lock)."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from tests.web.helpers import login, web_keys
 MIB = 1024 * 1024
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 MEDIA_FORMAT = {"ewf": "ewf", "ewf-deflate": "ewf", "vmdk-sparse": "vmdk",
-                "vmdk-split-flat": "vmdk", "vhd-dynamic": "vhd", "vhdx": "vhdx",
-                "qcow2": "qcow2"}
+                "vmdk-split-flat": "vmdk", "vhd-fixed": "vhd", "vhd-dynamic": "vhd",
+                "vhdx": "vhdx", "qcow2": "qcow2"}
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +252,44 @@ def test_commit_failing_half_way_names_what_it_left(
     refused = [e for e in make_lab("dpo").audit_log()
                if e.operation == "evidence.add" and not e.allowed]
     assert refused and key in str(refused[-1].detail)
+
+
+def _footer_checksum(footer: bytearray) -> None:
+    """Recompute a VHD footer's checksum (one's complement of the byte sum, field zeroed)."""
+    footer[64:68] = b"\0\0\0\0"
+    footer[64:68] = (~sum(footer) & 0xFFFFFFFF).to_bytes(4, "big")
+
+
+def test_fixed_vhd_upload_is_the_disk_as_on_the_cli(
+        client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab],
+        small_disk: BuiltContainers) -> None:
+    """A fixed VHD (qemu-img) sent as one file is the same item as `lccu evidence add`
+    makes of it: the disk's size and hashes (hashlib over the raw disk), format vhd, the
+    file kept with its own hashes; declaring the VHD file's hash instead is refused naming
+    the confusion; a footer whose disk size is not the bytes before it is refused; each
+    refusal leaves no object."""
+    [(name, body)] = files_of(small_disk, "vhd-fixed")
+    raw = small_disk.raw.read_bytes()
+    assert body[:len(raw)] == raw and body[-512:][:8] == b"conectix"
+    csrf = login(client, "vlas_inv")
+    wrong = send(client, csrf, case_id, [(name, body)], {"sha256": hashes(body)["sha256"]})
+    assert wrong.status_code == 422 and "container file" in wrong.json()["detail"], wrong.text
+    footer = bytearray(body[-512:])
+    for field in (40, 48):  # original and current size: 1 MiB less than the data
+        footer[field:field + 8] = (len(raw) - MIB).to_bytes(8, "big")
+    _footer_checksum(footer)
+    other = send(client, csrf, case_id, [(name, body[:-512] + bytes(footer))])
+    assert other.status_code == 422 and "lccu evidence add" in other.json()["detail"], \
+        other.text
+    assert stored_objects(unit) == []
+    done = send(client, csrf, case_id, [(name, body)], hashes(raw))
+    assert done.status_code == 201, done.text
+    web = done.json()
+    cli = make_lab("vlas_inv").add_evidence(case_id, small_disk.formats["vhd-fixed"][0],
+                                            description="the same VHD on the CLI")
+    assert (web["size"], web["md5"], web["sha1"], web["sha256"], web["container_format"]) \
+        == (cli.size, cli.md5, cli.sha1, cli.sha256, cli.container_format) \
+        == (len(raw), *hashes(raw).values(), "vhd")
+    assert [(c["name"], c["sha256"], c["size"]) for c in web["containers"]] == [
+        (name, hashlib.sha256(body).hexdigest(), len(body))]
+    assert make_lab("vlas_inv").verify_evidence(web["id"])["match"]
