@@ -9,6 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(
   build-essential python3-dev pkg-config libmagic1 zlib1g-dev   # build pytsk3 / libewf-python
+  libtsk-dev                                                     # lccu/fs/_tskbody.c: the C walk of lccu timeline
   sleuthkit foremost hashdeep yara ewf-tools testdisk            # reference tools (oracles, bench)
   qemu-utils cryptsetup                                          # VMDK/VHD/QCOW2 and LUKS test images
   mtools dosfstools e2fsprogs fdisk ntfs-3g exfatprogs            # test image builders
