@@ -20,6 +20,7 @@ from lccu.web import (
     api,
     audit_view,
     case_actions,
+    case_files,
     case_timeline,
     files,
     links,
@@ -119,6 +120,8 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(links.pages)
     app.include_router(files.pages)  # before reports': its /evidence/{item}/{path} route
     app.include_router(files.api)
+    app.include_router(case_files.pages)
+    app.include_router(case_files.api)
     app.include_router(notable_pages.pages)  # before reports': /evidence/{item}/xzone
     app.include_router(xzone_pages.pages)
     app.include_router(reports.pages)

@@ -270,6 +270,9 @@ STRINGS: dict[str, dict[str, str]] = {
     # file browser and gallery (issue 20)
     "files": {"nl": "Bestanden", "en": "Files"},
     "open_files": {"nl": "Bestanden bekijken", "en": "Browse the files"},
+    "case_files": {"nl": "Alle bestanden van het dossier", "en": "All files of the case"},
+    "not_processed": {"nl": "Nog niet verwerkt (hun bestanden staan hier niet)",
+                      "en": "Not processed yet (their files are not listed)"},
     "gallery": {"nl": "Fotogalerij", "en": "Picture gallery"},
     "open_gallery": {"nl": "Fotogalerij openen", "en": "Open the picture gallery"},
     "pictures": {"nl": "Afbeeldingen", "en": "Pictures"},
