@@ -104,6 +104,7 @@ def test_every_page_in_dutch(client: TestClient, app: FastAPI, make_lab: Callabl
     expected = {"/cases", f"/cases/{case.id}", f"/evidence/{item.id}/processing",
                 f"/evidence/{item.id}/files", f"/evidence/{item.id}/gallery",
                 f"/evidence/{item.id}/files/{picture.id}", f"/cases/{case.id}/timeline",
+                f"/cases/{case.id}/files",
                 "/audit", "/workers"}
     assert expected <= shown, sorted(expected - shown)
     assert not i18n.MISSING, f"message keys without a translation: {sorted(i18n.MISSING)}"

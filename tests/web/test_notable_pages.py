@@ -1,0 +1,114 @@
+"""Notable marks and hash sets on the web (issue 18): the hash set register for the unit
+admin and operators; the unit admin's page of marks; every other role refused on every new
+route, each refusal audited once, as refused."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lccu.evidence.lab import Lab
+from lccu.web.auth import set_password
+from tests.web.helpers import PASSWORD, login
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def audit_entries(make_lab: Callable[..., Lab]) -> list[tuple[str, str, bool]]:
+    """Every entry but the DPO's own reads of the log (the helper's)."""
+    return [
+        (e.username, e.operation, e.allowed)
+        for e in make_lab("dpo").audit_log()
+        if e.operation != "audit.read"
+    ]
+
+
+def admin_client(make_lab: Callable[..., Lab], new_client: Callable[[], TestClient]
+                 ) -> tuple[TestClient, str]:  # fmt: skip
+    admin = make_lab("admin")
+    set_password(admin.db, admin.actor, "admin", PASSWORD)
+    browser = new_client()
+    return browser, login(browser, "admin")
+
+
+def test_hash_set_register_for_admin_and_operators(
+    make_lab: Callable[..., Lab], new_client: Callable[[], TestClient], tmp_path: Path
+) -> None:
+    """Two versions of a set imported by the admin show with name, version, kind, rows,
+    who imported them and which is active, in Dutch; an investigator and the DPO get 403,
+    audited once each as ``hashset.list`` refused."""
+    sums = tmp_path / "fraude.md5"
+    lines = [f"{hashlib.md5(w.encode()).hexdigest()}  {w}.txt" for w in ("a", "b")]
+    sums.write_text("\n".join([*lines, "not a hash line"]) + "\n")
+    admin_lab = make_lab("admin")
+    admin_lab.hashset_import("fraudekits", sums, kind="notable", fmt="md5sum")
+    sums.write_text(lines[0] + "\n")
+    admin_lab.hashset_import("fraudekits", sums, kind="notable", fmt="md5sum")
+    admin, _csrf = admin_client(make_lab, new_client)
+    for user, browser in (("admin", admin), ("op", new_client())):
+        if user == "op":
+            login(browser, "op")
+        page = browser.get("/hashsets", params={"lang": "nl"})
+        assert page.status_code == 200, page.text
+        assert 'href="/hashsets"' in page.text  # in the menu
+        rows = re.findall(
+            r'<tr data-set="fraudekits" data-version="(\d)"><td>fraudekits</td><td>\d</td>'
+            r"<td>([^<]+)</td>\s*<td>(\d+)(.*?)</tr>",
+            page.text,
+            re.S,
+        )
+        assert [(v, kind, entries) for v, kind, entries, _rest in rows] == [
+            ("1", "opvallend", "2"),
+            ("2", "opvallend", "1"),
+        ]
+        assert "1 onleesbare regels" in rows[0][3] and "admin" in rows[0][3]
+        assert "actief" in rows[1][3] and "oudere versie" in rows[0][3]
+    for user in ("vlas_inv", "dpo"):
+        browser = new_client()
+        login(browser, user)
+        before = audit_entries(make_lab)
+        assert browser.get("/hashsets").status_code == 403
+        assert audit_entries(make_lab)[len(before) :] == [(user, "hashset.list", False)]
+        assert 'href="/hashsets"' not in browser.get("/cases/new").text
+
+
+def test_marks_page_refuses_all_but_the_unit_admin(
+    make_lab: Callable[..., Lab], new_client: Callable[[], TestClient]
+) -> None:
+    """The admin's page lists no marks yet (in Dutch); an investigator, an operator and
+    the DPO get 403 on the page and on approve and reject (with a valid CSRF token), each
+    audited once as refused; a post without the token is refused before anything."""
+    admin, admin_csrf = admin_client(make_lab, new_client)
+    page = admin.get("/notable", params={"lang": "nl"})
+    assert page.status_code == 200 and "Geen voorstellen te beslissen." in page.text
+    assert 'href="/notable"' in page.text
+    mark = "0" * 8 + "-0000-4000-8000-" + "0" * 12
+    for user in ("vlas_inv", "polder_inv", "op", "dpo"):
+        browser = new_client()
+        csrf = login(browser, user)
+        assert 'href="/notable"' not in browser.get("/cases/new").text
+        for method, url, data in (
+            ("GET", "/notable", None),
+            ("POST", f"/notable/{mark}/approve", {"set_name": "unit notable", "csrf": csrf}),
+            ("POST", f"/notable/{mark}/reject", {"reason": "no", "csrf": csrf}),
+        ):
+            before = audit_entries(make_lab)
+            if data is None:
+                answer = browser.get(url)
+            else:
+                answer = browser.post(url, data=data, follow_redirects=False)
+            assert answer.status_code == 403, (user, url, answer.text)
+            added = audit_entries(make_lab)[len(before) :]
+            assert [(u, ok) for u, _op, ok in added] == [(user, False)], (user, url, added)
+    before = audit_entries(make_lab)
+    no_token = admin.post(f"/notable/{mark}/reject", data={"reason": "x"},
+                          follow_redirects=False)  # fmt: skip
+    assert no_token.status_code == 403 and audit_entries(make_lab) == before
+    missing = admin.post(f"/notable/{mark}/reject", data={"reason": "x", "csrf": admin_csrf},
+                         follow_redirects=False)  # fmt: skip
+    assert missing.status_code == 404
