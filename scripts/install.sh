@@ -19,6 +19,7 @@ APT_PACKAGES=(
   libarchive13 zip 7zip gcab xorriso zstd                        # archives: library, test builders
   libarchive-tools unar poppler-utils                            # archives: oracles, bench peers
   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core            # WeasyPrint: PDF report for court
+  ffmpeg                                                         # key frames of videos: gallery thumbnails
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -73,6 +73,7 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str, ou
             f"lccu: warning: {visible(problem.where)}: {visible(problem.message)}",
             markup=False,
             highlight=False,
+            emoji=False,
         )
     engines = ", ".join(dict.fromkeys(result.engines))  # which walk ran: docs/timeline.md
     err_console.print(
@@ -82,6 +83,7 @@ def timeline(ctx: click.Context, target: str, timezone: str | None, fmt: str, ou
         + (f" (walked with {engines})" if engines else ""),
         markup=False,
         highlight=False,
+        emoji=False,  # a name with :smile: in it stays as it is
     )
 
 

@@ -186,6 +186,36 @@ static int buf_printf(Buf *b, const char *format, ...)
     return 0;
 }
 
+/* Decimal digits of `value` after `sep` (printf costs more than the rest of a line). */
+static int buf_number(Buf *b, char sep, unsigned long long value, int negative)
+{
+    char digits[24];
+    int n = 0;
+    if (buf_reserve(b, 24) < 0)
+        return -1;
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    b->data[b->len++] = sep;
+    if (negative)
+        b->data[b->len++] = '-';
+    while (n > 0)
+        b->data[b->len++] = digits[--n];
+    return 0;
+}
+
+static int buf_unsigned(Buf *b, char sep, unsigned long long value)
+{
+    return buf_number(b, sep, value, 0);
+}
+
+static int buf_signed(Buf *b, char sep, long long value)
+{
+    return value < 0 ? buf_number(b, sep, 0ULL - (unsigned long long)value, 1)
+                     : buf_number(b, sep, (unsigned long long)value, 0);
+}
+
 /* ---------- the walk ---------- */
 
 typedef struct {
@@ -483,9 +513,11 @@ static int entry(Walk *w, const Pending *dir, TSK_FS_FILE *file, Stack *children
     if (buf_add(out, "0|", 2) < 0 || buf_add(out, child_shown->data, child_shown->len) < 0)
         goto done;
     if (meta == NULL) {
+        char tail[] = "|?/----------|0|0|0|0|0|0|0\n";
+        tail[1] = name_letter(name->type);
         if ((!allocated && buf_str(out, " (deleted)") < 0)
-            || buf_printf(out, "|%llu|%c/----------|0|0|0|0|0|0|0\n",
-                          (unsigned long long)meta_addr, name_letter(name->type)) < 0)
+            || buf_unsigned(out, '|', (unsigned long long)meta_addr) < 0
+            || buf_add(out, tail, sizeof tail - 1) < 0)
             goto done;
         w->written++;
         rc = 0;
@@ -498,14 +530,22 @@ static int entry(Walk *w, const Pending *dir, TSK_FS_FILE *file, Stack *children
         && buf_str(out, meta->flags & TSK_FS_META_FLAG_ALLOC ? " (deleted-realloc)"
                                                              : " (deleted)") < 0)
         goto done;
+    char mode[14] = "|?/?";  /* |name/meta letters, then 9 permission letters */
+    mode[1] = name_letter(name->type);
+    mode[3] = meta_letter(meta->type);
     permissions((unsigned)meta->mode, letters);
-    if (buf_printf(out, "|%llu|%c/%c%s|%llu|%llu|%lld|%lu|%lu|%lu|%lu\n",
-                   (unsigned long long)meta_addr, name_letter(name->type),
-                   meta_letter(meta->type), letters, (unsigned long long)meta->uid,
-                   (unsigned long long)meta->gid, (long long)meta->size,
-                   (unsigned long)(uint32_t)meta->atime, (unsigned long)(uint32_t)meta->mtime,
-                   (unsigned long)(uint32_t)meta->ctime,
-                   (unsigned long)(uint32_t)meta->crtime) < 0)
+    memcpy(mode + 4, letters, 9);
+    /* times as fls prints them: whole seconds, unsigned 32-bit */
+    if (buf_unsigned(out, '|', (unsigned long long)meta_addr) < 0
+        || buf_add(out, mode, 13) < 0
+        || buf_unsigned(out, '|', (unsigned long long)meta->uid) < 0
+        || buf_unsigned(out, '|', (unsigned long long)meta->gid) < 0
+        || buf_signed(out, '|', (long long)meta->size) < 0
+        || buf_unsigned(out, '|', (uint32_t)meta->atime) < 0
+        || buf_unsigned(out, '|', (uint32_t)meta->mtime) < 0
+        || buf_unsigned(out, '|', (uint32_t)meta->ctime) < 0
+        || buf_unsigned(out, '|', (uint32_t)meta->crtime) < 0
+        || buf_add(out, "\n", 1) < 0)
         goto done;
     w->written++;
     rc = 0;
