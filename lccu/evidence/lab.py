@@ -45,6 +45,7 @@ from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_marks import LabNotableMarks
 from lccu.evidence.lab_runs import LabRuns
 from lccu.evidence.lab_tags import LabTags
+from lccu.evidence.lab_thumbnails import LabThumbnails
 from lccu.evidence.lab_timelines import LabTimelines
 from lccu.evidence.lab_xzone import LabCrossZone
 from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
@@ -52,7 +53,8 @@ from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabCaseFiles, LabCrossZone,
+          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabCaseFiles, LabThumbnails,
+          LabCrossZone,
           LabTimelines):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 

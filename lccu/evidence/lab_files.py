@@ -47,6 +47,7 @@ class FileFilter:
     deleted: bool | None = None
     source: str | None = None  # file | carved | member
     mime: str | None = None  # "image/" (prefix) or "image/png" (exact)
+    visual: bool | None = None  # a picture or a video (the gallery's files)
     ext: str | None = None
     name: str | None = None  # part of the path, any case
     sha256: str | None = None
@@ -129,6 +130,9 @@ def _where(query: Select[Any], filt: FileFilter, evidence_id: str | None) -> Sel
         conditions.append(FileRow.mime.startswith(filt.mime, autoescape=True)
                           if filt.mime.endswith("/") or "/" not in filt.mime
                           else FileRow.mime == filt.mime)
+    if filt.visual is not None:
+        visual = or_(FileRow.mime.startswith("image/"), FileRow.mime.startswith("video/"))
+        conditions.append(visual if filt.visual else not_(visual))
     if filt.ext:
         conditions.append(FileRow.ext == filt.ext)
     if filt.name:

@@ -153,7 +153,7 @@ def _handle_token(lab: Lab, store: Any, enqueue: Enqueue) -> str | None:
         return None
     started, outcome, reused = time.monotonic(), "retried", False
     label = claim.stage if claim.stage in ("hash", "files", "archives", "yara-files", "hashsets",
-                                           "report") \
+                                           "thumbnails", "report") \
         else f"{claim.stage}#{claim.segment}"
     beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
     beat.start()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -113,12 +114,12 @@ def gallery_page(
     source: Annotated[str, Query(pattern="^(|file|carved|member)$")] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
-    """The item's pictures as thumbnails, with the table's filters."""
+    """The item's pictures and videos as thumbnails, with the table's filters."""
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
     found = state.lab(user).file_page(
-        ref, _filters("image/", deleted, tagged, "", q, source),
+        ref, replace(_filters("", deleted, tagged, "", q, source), visual=True),
         offset=(page - 1) * GALLERY_SIZE, limit=GALLERY_SIZE)
     query = _query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
     return render(request, "gallery.html", {
@@ -222,8 +223,15 @@ def file_download(item_id: str, file_id: int, user: PageUser, state: State) -> R
 
 @pages.get("/evidence/{item_id}/files/{file_id:int}/thumbnail")
 def file_thumbnail(item_id: str, file_id: int, user: PageUser, state: State) -> Response:
-    """A small PNG of a picture, made here with bounded memory (see :mod:`thumbs`)."""
+    """The PNG processing stored for a picture or a video (read from the derived store, not
+    the evidence), or why there is none (422); for a run processed before thumbnails were
+    made during processing, a PNG made here with bounded memory (see :mod:`thumbs`)."""
     lab = state.lab(user)
+    stored = lab.stored_thumbnail(item_id.strip()[:100], file_id)
+    if stored is not None:
+        if stored.png is None:
+            return Response(stored.note or "", status_code=422, media_type="text/plain")
+        return Response(stored.png, media_type="image/png")
     with lab.opened_file(item_id.strip()[:100], file_id, purpose="thumbnail") as (info, fh):
         try:
             png = thumbnail_png(fh, info.size)

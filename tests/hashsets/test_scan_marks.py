@@ -62,12 +62,14 @@ class PlantedSets:
     nsrl: Path
 
 
-def import_sets(admin: Lab, tmp: Path, manifest: PlantedManifest) -> PlantedSets:
-    """The unit's active sets as a processing run finds them: "unit notable" (sha256sum
+def import_sets(
+    admin: Lab, tmp: Path, manifest: PlantedManifest, notable_name: str = "unit notable"
+) -> PlantedSets:
+    """The unit's active sets as a processing run finds them: ``notable_name`` (sha256sum
     output) and "NSRL" (known), each at version 1, imported by the unit admin ``admin``."""
     notable, known = pick(manifest)
     sums, nsrl = write_sets(tmp, notable, known)
-    admin.hashset_import("unit notable", sums, kind="notable")
+    admin.hashset_import(notable_name, sums, kind="notable")
     admin.hashset_import("NSRL", nsrl, kind="known")
     return PlantedSets(notable, known, sums, nsrl)
 

@@ -28,7 +28,7 @@ def test_process_without_carving_or_yara(unit: Unit, planted_disk: PlantedManife
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
     assert [s["stage"] for s in status["stages"]] == ["hash", "files", "timeline", "archives",
-                                                      "report"]
+                                                      "thumbnails", "report"]
     assert status["options"] == {"yara": False, "carve": "none", "expand": True}
     report = load_report(unit.lab("vlas_inv"), status["report"])
     assert report["files"]

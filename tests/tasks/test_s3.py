@@ -98,4 +98,4 @@ def test_run_survives_s3_outage(unit: Unit, workers, s3_endpoint: S3Endpoint,
         gate.close()
     assert status["state"] == "done", status
     assert max(s["attempts"] for s in status["stages"]) > 1
-    assert len(processed_events(lab, evidence)) == 14
+    assert len(processed_events(lab, evidence)) == 15

@@ -54,7 +54,7 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert (file_set(got), carved_set(got), yara_set(got)) == \
         (file_set(want), carved_set(want), yara_set(want))
     events = processed_events(lab, evidence)
-    assert len(events) == len(status["stages"]) == 14
+    assert len(events) == len(status["stages"]) == 15
     details = events[0]["details"]
     assert set(details["versions"]) == {"lccu", "tsk", "libyara", "yara-x", "libmagic"}
     assert details["rules"] and len(details["result_digest"]) == 64
@@ -136,7 +136,7 @@ def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
     assert again["attempts"] == 2
     events = processed_events(lab, evidence)
     assert sorted(e["reason"] for e in events) == sorted(set(e["reason"] for e in events))
-    assert len(events) == 14
+    assert len(events) == 15
     sha256 = lab.get_evidence(evidence).sha256
     assert result_rows(lab, sha256) == 13 + 1
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
@@ -170,7 +170,8 @@ def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
         assert "ImageFormatError" in by_stage[stage]["reason"]
         assert "not a readable EWF image" in by_stage[stage]["reason"]
     assert "hash stage failed" in by_stage["report"]["reason"]
-    assert len(processed_events(lab_a, bad_id)) == 2  # archives, yara-files: nothing to do
+    # archives, yara-files, thumbnails: nothing to do
+    assert len(processed_events(lab_a, bad_id)) == 3
 
 
 @SQLITE_ONLY
