@@ -6,9 +6,10 @@ leaves partial files, incomplete S3 multipart uploads and staging copies
 period (``LCCU_UPLOAD_GRACE_MINUTES``), each one audited (``upload.cleanup``) and returned,
 unless their item's intake still holds a fresh lease: an intake in progress on this or
 another server (several ``lccu serve`` may share one store) renews its lease every quarter
-of the grace period (:class:`IntakeLease`), so only intakes that stopped renewing for a
-whole grace period lose their leftovers. Evidence is never touched (see the storage
-module). Run at ``lccu serve`` start-up and by ``lccu admin cleanup-uploads``.
+of the grace period (:class:`IntakeLease`; before the first, its leftovers are young), so
+only intakes that stopped renewing for a whole grace period lose their leftovers.
+Evidence is never touched (see the storage module). Run at ``lccu serve`` start-up and by
+``lccu admin cleanup-uploads``.
 """
 
 from __future__ import annotations
@@ -46,11 +47,13 @@ def renew_every(settings: Settings) -> float:
 
 
 class IntakeLease:
-    """The lease of one intake in progress, kept by a thread of its own: written at once,
-    renewed until :meth:`release`, then removed. A stalled store holds up only this thread
-    (and :meth:`release` for at most ``RELEASE_WAIT``; the intake fails by its own
-    timeouts), and a lease not
-    renewed only lets a cleanup act sooner, never on younger leftovers."""
+    """The lease of one intake in progress, kept by a thread of its own: first written a
+    quarter of the grace period after the start, renewed as often, removed at
+    :meth:`release`. Until then the intake's leftovers are younger than the grace period
+    and kept for that reason alone, so a short intake (most of them; any that fails fast,
+    e.g. on a stalled store) never writes a lease. A stalled store holds up only this
+    thread (and :meth:`release` for at most ``RELEASE_WAIT``); a lease not renewed only
+    lets a cleanup act once the leftovers are older than the grace period."""
 
     def __init__(self, settings: Settings, case_id: str, item_id: str) -> None:
         self._settings = settings
@@ -61,21 +64,24 @@ class IntakeLease:
         self._thread.start()
 
     def _run(self) -> None:
+        if self._stop.wait(self._every):
+            return  # ended before a lease was needed: nothing written, nothing to remove
         with contextlib.suppress(Exception):
             store = open_store(self._settings)
             try:
-                while not self._stop.is_set():
+                while True:
                     with contextlib.suppress(Exception):
                         write_lease(store, self._case, self._item, holder())
-                    self._stop.wait(self._every)
+                    if self._stop.wait(self._every):
+                        break
                 drop_lease(store, self._case, self._item)
             finally:
                 store.close()
 
     def release(self) -> None:
-        """Stop renewing; the lease is removed by its thread (idempotent). Waits for that
-        briefly, so an intake that returned leaves nothing (bounded: a stalled store must
-        not hold up the intake's own answer)."""
+        """Stop renewing; a lease written is removed by the thread (idempotent). Waits for
+        that briefly, so an intake that returned leaves nothing (bounded: a stalled store
+        must not hold up the intake's own answer)."""
         self._stop.set()
         self._thread.join(RELEASE_WAIT)
 
