@@ -23,6 +23,7 @@ from lccu.storage import open_store
 from lccu.storage.base import DERIVED_PREFIX
 from lccu.storage.leftovers import (
     Leftover,
+    committed_beside,
     drop_lease,
     find,
     holder,
@@ -129,9 +130,48 @@ def clean_up(
                         },
                     )
                 )
+        unrecorded = _unrecorded(lab, store, {(r["case_id"], r["item_id"]) for r in removed})
     finally:
         store.close()
-    return {"removed": removed, "kept": kept}
+    return {"removed": removed, "kept": kept, "unrecorded": unrecorded}
+
+
+def _unrecorded(lab: LabBase, store: Any, items: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Evidence objects an intake killed mid-commit had committed (locked: kept, never
+    deleted) in the folder of an item no row records: named and audited, for the evidence
+    officer (absence of the item is a finding, not something to tidy away)."""
+    from lccu.evidence.models import EvidenceItem
+
+    found: list[dict[str, Any]] = []
+    for case_id, item_id in sorted(items):
+        keys = committed_beside(store, case_id, item_id)
+        if not keys:
+            continue
+        with lab.db.session() as session:
+            if session.get(EvidenceItem, item_id) is not None:
+                continue
+        for key in keys:
+            what = {
+                "kind": "unrecorded evidence object",
+                "key": key,
+                "case_id": case_id,
+                "item_id": item_id,
+            }
+            lab.audit.write(
+                lab.actor,
+                OPERATION,
+                allowed=True,
+                object_type="evidence",
+                object_id=item_id,
+                detail={
+                    **what,
+                    "why": "committed by an intake that did not finish "
+                    "(server killed mid-commit); kept, never deleted; no item "
+                    "records it: tell the evidence officer",
+                },
+            )
+            found.append(what)
+    return found
 
 
 def _remove(lab: LabBase, store: Any, leftover: Leftover) -> dict[str, Any]:
