@@ -145,7 +145,7 @@ class LabCaseFiles(LabFiles):
         for run in session.scalars(
             select(ProcessingRun)
             .where(
-                ProcessingRun.evidence_id.in_(exhibits),
+                ProcessingRun.evidence_id.in_(list(exhibits)),
                 ProcessingRun.state == "done",
                 ProcessingRun.report_key.is_not(None),
             )

@@ -19,9 +19,11 @@ from urllib.request import url2pathname
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import delete
 
 from lccu.config import Settings
 from lccu.evidence.lab import Lab
+from lccu.evidence.runstate import StageRun
 from lccu.storage import open_store
 from lccu.testing.keys import UNIT_PASSPHRASE
 from tests.thumbnail.media import fat_image, picture, png_bomb, sample_video
@@ -135,3 +137,22 @@ def test_processing_stores_thumbnails_and_the_gallery_serves_them(
         if e.operation == "file.read" and e.allowed
     ]
     assert sum(1 for d in reads if d.get("purpose") == "thumbnail" and d.get("stored")) == 4
+
+    # a run planned before the stage existed has no thumbnails row: made on request then
+    (tmp_path / "moved-away.img").rename(evidence)
+    with lab.db.session() as session:
+        session.execute(
+            delete(StageRun).where(
+                StageRun.run_id == files["/PIC.PNG"].run_id, StageRun.stage == "thumbnails"
+            )
+        )
+    made = client.get(thumbs["/PHOTO.JPG"])
+    assert made.status_code == 200 and _png_size(made.content) == (256, 192)
+    assert client.get(thumbs["/CLIP.MP4"]).status_code == 422  # on request: pictures only
+    reads = [
+        json.loads(e.detail or "{}")
+        for e in make_lab("dpo").audit_log()
+        if e.operation == "file.read" and e.allowed
+    ]
+    on_request = [d for d in reads if d.get("purpose") == "thumbnail" and not d.get("stored")]
+    assert len(on_request) == 2  # the evidence was read for these two
