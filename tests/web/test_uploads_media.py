@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -354,3 +355,41 @@ def test_fixed_vhd_upload_is_the_disk_as_on_the_cli(
         (name, hashlib.sha256(body).hexdigest(), len(body))
     ]
     assert make_lab("vlas_inv").verify_evidence(web["id"])["match"]
+
+
+def test_completion_in_the_background_is_polled(
+        client: TestClient, case_id: str, unit: Settings, new_client: Callable[[], TestClient],
+        small_disk: BuiltContainers) -> None:
+    """`complete?wait=false` answers 202 at once and `.../result` answers 202 until the
+    E01 is read and committed, then the item with the disk's hashes; a wrong declared
+    hash ends in the 422 the waiting `complete` gives, storing nothing; another user's
+    poll is 404."""
+    e01 = files_of(small_disk, "ewf")
+    raw = small_disk.raw.read_bytes()
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+
+    def finish(declared: dict[str, str]) -> Any:
+        upload_id = send(client, csrf, case_id, e01, declared, complete=False)
+        started = client.post(f"/api/v1/uploads/{upload_id}/complete",
+                              params={"wait": "false"}, headers=headers)
+        assert started.status_code == 202, started.text
+        assert started.json()["result"] == f"/api/v1/uploads/{upload_id}/result"
+        other = new_client()
+        login(other, "polder_inv")
+        assert other.get(f"/api/v1/uploads/{upload_id}/result").status_code == 404
+        for _poll in range(600):
+            answer = client.get(f"/api/v1/uploads/{upload_id}/result")
+            if answer.status_code != 202:
+                return answer
+            time.sleep(0.1)
+        raise AssertionError("still completing after 60 s")
+
+    wrong = finish({"sha256": "0" * 64})
+    assert wrong.status_code == 422 and "nothing was stored" in wrong.json()["detail"]
+    assert stored_objects(unit) == []
+    done = finish(hashes(raw))
+    assert done.status_code == 200, done.text
+    item = done.json()
+    assert (item["size"], item["sha256"], item["container_format"]) == (
+        len(raw), hashes(raw)["sha256"], "ewf")
