@@ -32,6 +32,7 @@ import pytest
 
 from lccu.config import Settings, load_settings
 from lccu.testing.keys import KEY_ENV
+from lccu.testing.weed import PrivateWeed
 
 S3_HOST = "127.0.0.1"
 S3_PORT = 8333
@@ -239,6 +240,18 @@ def on_s3(settings: Settings, s3: S3Endpoint, prefix: str = "lccu-test") -> Sett
         s3_bucket=f"{prefix}-{uuid.uuid4().hex[:16]}",
         s3_retention_days=1,
     )
+
+
+@pytest.fixture(scope="module")
+def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWeed]:
+    """A private SeaweedFS (:mod:`lccu.testing.weed`) for one module's tests that freeze or
+    kill their S3 server; stopped when the module is done."""
+    server = PrivateWeed(tmp_path_factory.mktemp("weed"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def s3_env(settings: Settings, endpoint: str | None = None) -> dict[str, str]:
