@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, cast
 
 import click
 
 from lccu.cli.app import cli, err_console
-from lccu.errors import InvalidInput, StorageError
+from lccu.errors import InvalidInput
 from lccu.textsafe import visible
 
 
@@ -101,18 +100,10 @@ def _default_zone(ctx: click.Context, target: str) -> str | None:
 
 
 def _write_file(output: Path, write):  # type: ignore[no-untyped-def]
-    """Write through a temporary file beside ``output``, renamed into place at the end, so
-    a refused or failed run leaves no partial timeline."""
-    parent = output.parent if str(output.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise StorageError(f"cannot write {output}: {exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="", errors="surrogateescape") as fh:
-            result = write(fh)
-        os.replace(tmp, output)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return result
+    """Write ``output`` whole or not at all (:mod:`lccu.outfile`), so a refused or failed
+    run leaves no partial timeline; ``-o /dev/null`` or a FIFO is written in place."""
+    from lccu.outfile import output_file
+
+    with output_file(output, "w", encoding="utf-8", newline="",
+                     errors="surrogateescape") as fh:  # fmt: skip
+        return write(fh)
