@@ -350,6 +350,17 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
     time). Only when everything arrived and the declared hashes match the media are the
     files committed; any refusal aborts them all and leaves nothing in the store.
     """
+    from lccu.evidence.upload_cleanup import IntakeLease
+
+    lease = IntakeLease(pending.lab.settings, pending.case_id, pending.item_id)
+    try:
+        return _take_in_files(pending, acquisition, progress)
+    finally:
+        lease.release()
+
+
+def _take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
+                   progress: Progress | None) -> EvidenceInfo:
     store = pending.store
     names = acquisition.names
     keys = container_keys(pending, names)
@@ -576,6 +587,11 @@ class StreamingIntake:
         self._pipe_closed = False
         self._routed = threading.Event()  # the first bytes have decided the way in
         self._staging = False  # ... through staging copies (a container read through)
+        from lccu.evidence.upload_cleanup import IntakeLease
+
+        # while this intake may leave objects behind, its lease tells a cleanup (at
+        # another server's start-up) that they are still in use
+        self._lease = IntakeLease(pending.lab.settings, pending.case_id, pending.item_id)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"intake-{pending.item_id[:8]}")
         self._thread.start()
@@ -612,6 +628,7 @@ class StreamingIntake:
             self._pipe.fail(exc)
         finally:
             self._routed.set()
+            self._lease.release()  # committed or aborted: nothing of it is left unfinished
 
     @property
     def size(self) -> int:

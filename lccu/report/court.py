@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lccu.errors import ConfigError, InvalidInput, LccuError, NotFound
+from lccu.outfile import output_file
 from lccu.report import text
 from lccu.report.thumbnails import _lexically_safe, sniff_picture
 
@@ -284,7 +285,8 @@ def write_court_report(lab: Lab, case_ref: str, output: Path, *, fmt: str, lang:
         raise InvalidInput(f"-o {output} is a directory; give a file name")
     content = court_report_bytes(court_report_data(lab, case_ref), fmt, lang)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(content)
+    with output_file(output) as fh:
+        fh.write(content)
     return output
 
 

@@ -13,21 +13,10 @@ import pytest
 
 import lccu
 from lccu.testing.images import PlantedManifest
+from lccu.testing.oracles import pdf_text
 from tests.tasks.conftest import Unit
 from tests.tasks.test_cli import SQLITE_ONLY
 from tests.tasks.test_cli import lccu as run_lccu
-
-
-def pdf_text(path: Path) -> str:
-    done = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout
-
 
 NOTES = {
     "/docs/report.txt": "betalingsplan voor de levering",

@@ -59,8 +59,8 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     assert set(details["versions"]) == {"lccu", "tsk", "libyara", "yara-x", "libmagic"}
     assert details["rules"] and len(details["result_digest"]) == 64
     # the engine of each rule file, as `lccu scan` chose it, in the report and in custody
-    engines = [{k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason")}
-               for f in want["yara_rules"]["files"]]
+    engines = [{k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason",
+                                  "split")} for f in want["yara_rules"]["files"]]
     assert [f["engine"] for f in engines] and got["yara_rules"]["identity"] == \
         want["yara_rules"]["identity"]
     for event in events:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -48,16 +50,30 @@ def unit(make_lab: Callable[..., object], lab_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def app(unit: Settings) -> Iterator[FastAPI]:
-    config = WebConfig(
-        secret_key="test-key-" + "x" * 40,
-        secure_cookies=False,
-        max_upload_bytes=MAX_UPLOAD,
-        upload_chunk_bytes=128,
-    )
-    application = create_app(unit, config)
-    yield application
-    application.state.web.db.dispose()
+def make_app(unit: Settings) -> Iterator[Callable[..., FastAPI]]:
+    """``make_app(**changes)``: an app on the test unit, its web settings those of the tests
+    (plain-HTTP cookies, MAX_UPLOAD, 128-byte upload chunks) with ``changes``; each app's
+    database is closed when the test ends."""
+    made: list[FastAPI] = []
+
+    def make(**changes: Any) -> FastAPI:
+        config = WebConfig(
+            secret_key="test-key-" + "x" * 40,
+            secure_cookies=False,
+            max_upload_bytes=MAX_UPLOAD,
+            upload_chunk_bytes=128,
+        )
+        made.append(create_app(unit, dataclasses.replace(config, **changes)))
+        return made[-1]
+
+    yield make
+    for application in made:
+        application.state.web.db.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    return make_app()
 
 
 @pytest.fixture

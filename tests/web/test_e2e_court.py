@@ -9,7 +9,6 @@ import csv
 import datetime as dt
 import io
 import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +19,7 @@ import lccu
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import chromium, open_page, process_item
 from lccu.testing.images import PlantedManifest
+from lccu.testing.oracles import pdf_text
 from tests.web.helpers import PASSWORD, artifact
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
@@ -90,13 +90,7 @@ def test_tag_two_files_write_dutch_pdf_and_dpo_exports_audit(
         info.value.save_as(exported)
 
     assert pdf.read_bytes().startswith(b"%PDF-")
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    text = pdf_text(pdf)
     flat = re.sub(r"\s+", " ", text)
     bare = re.sub(r"\s+", "", text)
     for expected in (

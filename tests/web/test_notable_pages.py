@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.web.auth import set_password
-from tests.web.helpers import PASSWORD, login
+from tests.web.helpers import PASSWORD, PlantedItem, login
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -28,8 +28,9 @@ def audit_entries(make_lab: Callable[..., Lab]) -> list[tuple[str, str, bool]]:
     ]
 
 
-def admin_client(make_lab: Callable[..., Lab], new_client: Callable[[], TestClient]
-                 ) -> tuple[TestClient, str]:  # fmt: skip
+def admin_client(
+    make_lab: Callable[..., Lab], new_client: Callable[[], TestClient]
+) -> tuple[TestClient, str]:
     admin = make_lab("admin")
     set_password(admin.db, admin.actor, "admin", PASSWORD)
     browser = new_client()
@@ -80,12 +81,13 @@ def test_hash_set_register_for_admin_and_operators(
 def test_marks_page_refuses_all_but_the_unit_admin(
     make_lab: Callable[..., Lab], new_client: Callable[[], TestClient]
 ) -> None:
-    """The admin's page lists no marks yet (in Dutch); an investigator, an operator and
+    """The admin's home is the page of marks, none yet (in Dutch); an investigator, an operator and
     the DPO get 403 on the page and on approve and reject (with a valid CSRF token), each
     audited once as refused; a post without the token is refused before anything."""
     admin, admin_csrf = admin_client(make_lab, new_client)
-    page = admin.get("/notable", params={"lang": "nl"})
-    assert page.status_code == 200 and "Geen voorstellen te beslissen." in page.text
+    page = admin.get("/cases", params={"lang": "nl"})  # the admin's home: no case list
+    assert page.status_code == 200 and str(page.url).endswith("/notable")
+    assert "Geen voorstellen te beslissen." in page.text
     assert 'href="/notable"' in page.text
     mark = "0" * 8 + "-0000-4000-8000-" + "0" * 12
     for user in ("vlas_inv", "polder_inv", "op", "dpo"):
@@ -98,17 +100,120 @@ def test_marks_page_refuses_all_but_the_unit_admin(
             ("POST", f"/notable/{mark}/reject", {"reason": "no", "csrf": csrf}),
         ):
             before = audit_entries(make_lab)
-            if data is None:
+            if method == "GET":
                 answer = browser.get(url)
             else:
-                answer = browser.post(url, data=data, follow_redirects=False)
+                answer = browser.post(url, data=data or {}, follow_redirects=False)
             assert answer.status_code == 403, (user, url, answer.text)
             added = audit_entries(make_lab)[len(before) :]
             assert [(u, ok) for u, _op, ok in added] == [(user, False)], (user, url, added)
     before = audit_entries(make_lab)
-    no_token = admin.post(f"/notable/{mark}/reject", data={"reason": "x"},
-                          follow_redirects=False)  # fmt: skip
+    no_token = admin.post(f"/notable/{mark}/reject", data={"reason": "x"}, follow_redirects=False)
     assert no_token.status_code == 403 and audit_entries(make_lab) == before
-    missing = admin.post(f"/notable/{mark}/reject", data={"reason": "x", "csrf": admin_csrf},
-                         follow_redirects=False)  # fmt: skip
+    missing = admin.post(
+        f"/notable/{mark}/reject", data={"reason": "x", "csrf": admin_csrf}, follow_redirects=False
+    )
     assert missing.status_code == 404
+
+
+def _state_rows(page: str) -> list[str]:
+    return re.findall(r'<tr data-mark="[0-9a-f-]{36}" data-state="(\w+)">', page)
+
+
+@pytest.mark.slow
+def test_mark_from_the_file_page_and_decide(
+    processed_item: PlantedItem,
+    make_lab: Callable[..., Lab],
+    new_client: Callable[[], TestClient],
+) -> None:
+    """vlas_inv proposes two files from their pages and sees each as proposed; PZ Polder
+    (another zone, then with a read-only share) and Vlas's operator are refused once each;
+    the admin's page lists both without case, item or path, rejects one with a reason and
+    approves the other; the file pages then show "afgewezen" with the reason and
+    "goedgekeurd" with the set and version, the rejected mark stays on the admin's page,
+    and the register shows the set's one version with one row."""
+    item, client = processed_item.item_id, processed_item.client
+    csrf = processed_item.headers["X-CSRF-Token"]
+    files = {f.path: f for f in make_lab("vlas_inv").files(item)}
+    report, notes = files["/docs/report.txt"], files["/notes.txt"]
+    first = client.get(f"/evidence/{item}/files/{report.id}", params={"lang": "nl"}).text
+    assert "niet voorgesteld als opvallend" in first and 'id="mark-form"' in first
+
+    def form(path: str, volume: int | None, token: str) -> dict[str, str]:
+        return {
+            "path": path,
+            "volume": str(volume),
+            "category": "fraudekit",
+            "reason": "sjabloon van de brieven",
+            "csrf": token,
+        }
+
+    for f in (report, notes):
+        made = client.post(
+            f"/evidence/{item}/files/{f.id}/notable",
+            follow_redirects=False,
+            data=form(f.path, f.volume, csrf),
+        )
+        assert made.status_code == 303, made.text
+        assert made.headers["location"] == f"/evidence/{item}/files/{f.id}#notable"
+    page = client.get(f"/evidence/{item}/files/{report.id}").text
+    assert _state_rows(page) == ["proposed"] and "voorgesteld" in page
+
+    polder = new_client()
+    polder_csrf = login(polder, "polder_inv")
+    op = new_client()
+    op_csrf = login(op, "op")
+
+    def refused_once(browser: TestClient, user: str, token: str) -> None:
+        before = audit_entries(make_lab)
+        answer = browser.post(
+            f"/evidence/{item}/files/{report.id}/notable",
+            data=form(report.path, report.volume, token),
+            follow_redirects=False,
+        )
+        assert answer.status_code == 403, (user, answer.text)
+        assert audit_entries(make_lab)[len(before) :] == [(user, "notable.mark", False)]
+
+    refused_once(polder, "polder_inv", polder_csrf)
+    refused_once(op, "op", op_csrf)
+    make_lab("vlas_inv").share_case(
+        processed_item.case_id, "PZ Polder", purpose="samen", permission="read"
+    )
+    assert polder.get(f"/evidence/{item}/files/{report.id}").status_code == 200
+    refused_once(polder, "polder_inv", polder_csrf)  # read-only: may look, not propose
+
+    admin, admin_csrf = admin_client(make_lab, new_client)
+    listing = admin.get("/notable", params={"lang": "nl"}).text
+    pending = re.findall(r'<tr data-mark="([0-9a-f-]{36})"><td>fraudekit</td>', listing)
+    assert len(pending) == 2 and "sjabloon van de brieven" in listing
+    for secret in ("/docs/report.txt", "/notes.txt", processed_item.case_id, item):
+        assert secret not in listing, secret
+    marks = {m.path: m.id for m in make_lab("vlas_inv").notable_marks(item)}
+    rejected = admin.post(
+        f"/notable/{marks['/notes.txt']}/reject",
+        follow_redirects=False,
+        data={"reason": "bestand van het systeem", "csrf": admin_csrf},
+    )
+    assert rejected.status_code == 303, rejected.text
+    approved = admin.post(
+        f"/notable/{marks['/docs/report.txt']}/approve",
+        data={"set_name": "unit notable", "csrf": admin_csrf},
+        follow_redirects=False,
+    )
+    assert approved.status_code == 303, approved.text
+
+    shown = client.get(f"/evidence/{item}/files/{notes.id}", params={"lang": "nl"}).text
+    assert _state_rows(shown) == ["rejected"] and "afgewezen" in shown
+    assert "bestand van het systeem" in shown
+    shown = client.get(f"/evidence/{item}/files/{report.id}").text
+    assert _state_rows(shown) == ["approved"] and "unit notable v1" in shown
+    decided = admin.get("/notable").text
+    assert sorted(_state_rows(decided)) == ["approved", "rejected"]
+    assert "bestand van het systeem" in decided and "Geen voorstellen te beslissen." in decided
+    register = admin.get("/hashsets").text
+    assert re.search(
+        r'data-set="unit notable" data-version="1">.*?<td>opvallend</td>\s*'
+        r"<td>1<",
+        register,
+        re.S,
+    )
