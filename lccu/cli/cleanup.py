@@ -13,11 +13,18 @@ def admin() -> None:
 
 
 def say(report: dict[str, list[dict[str, object]]], prefix: str = "") -> None:
-    """One line per leftover removed, and how many were kept and why."""
+    """One line per leftover removed and per committed object no item records, and how
+    many were kept and why."""
     for gone in report["removed"]:
         plain(
             f"{prefix}removed {gone['kind']} {gone.get('key', '')} (case {gone['case_id']}, "
             f"item {gone['item_id']}, since {gone['since']})".replace("  ", " ")
+        )
+    for left in report.get("unrecorded", []):
+        plain(
+            f"{prefix}KEPT evidence object {left['key']} committed by an intake that did not "
+            f"finish: no item records it (case {left['case_id']}, item {left['item_id']}); "
+            "tell the evidence officer"
         )
     kept = report["kept"]
     live = sum(1 for k in kept if str(k["why"]).startswith("intake alive"))

@@ -34,8 +34,9 @@ def clean_up_leftovers(settings: Settings) -> None:
 
     try:
         report = clean_up_at_start(settings)
-    except LccuError as exc:
-        plain(f"lccu serve: cleanup of unfinished uploads failed ({exc}); starting anyway")
+    except Exception as exc:  # the server still serves; said, and retried at the next start
+        what = str(exc) if isinstance(exc, LccuError) else f"{type(exc).__name__}: {exc}"
+        plain(f"lccu serve: cleanup of unfinished uploads failed ({what}); starting anyway")
         return
     say(report, "lccu serve: cleanup of unfinished uploads: ")
 
@@ -54,8 +55,8 @@ def serve(host: str, port: int) -> None:
 
     settings = load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings, load_web_config(settings, host=host))  # migrates the database
     clean_up_leftovers(settings)
-    app = create_app(settings, load_web_config(settings, host=host))
     larger_body_reads()
     uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
 

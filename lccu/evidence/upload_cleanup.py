@@ -6,9 +6,10 @@ leaves partial files, incomplete S3 multipart uploads and staging copies
 period (``LCCU_UPLOAD_GRACE_MINUTES``), each one audited (``upload.cleanup``) and returned,
 unless their item's intake still holds a fresh lease: an intake in progress on this or
 another server (several ``lccu serve`` may share one store) renews its lease every quarter
-of the grace period (:class:`IntakeLease`), so only intakes that stopped renewing for a
-whole grace period lose their leftovers. Evidence is never touched (see the storage
-module). Run at ``lccu serve`` start-up and by ``lccu admin cleanup-uploads``.
+of the grace period (:class:`IntakeLease`; before the first, its leftovers are young), so
+only intakes that stopped renewing for a whole grace period lose their leftovers.
+Evidence is never touched (see the storage module). Run at ``lccu serve`` start-up and by
+``lccu admin cleanup-uploads``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from lccu.storage import open_store
 from lccu.storage.base import DERIVED_PREFIX
 from lccu.storage.leftovers import (
     Leftover,
+    committed_beside,
     drop_lease,
     find,
     holder,
@@ -46,11 +48,13 @@ def renew_every(settings: Settings) -> float:
 
 
 class IntakeLease:
-    """The lease of one intake in progress, kept by a thread of its own: written at once,
-    renewed until :meth:`release`, then removed. A stalled store holds up only this thread
-    (and :meth:`release` for at most ``RELEASE_WAIT``; the intake fails by its own
-    timeouts), and a lease not
-    renewed only lets a cleanup act sooner, never on younger leftovers."""
+    """The lease of one intake in progress, kept by a thread of its own: first written a
+    quarter of the grace period after the start, renewed as often, removed at
+    :meth:`release`. Until then the intake's leftovers are younger than the grace period
+    and kept for that reason alone, so a short intake (most of them; any that fails fast,
+    e.g. on a stalled store) never writes a lease. A stalled store holds up only this
+    thread (and :meth:`release` for at most ``RELEASE_WAIT``); a lease not renewed only
+    lets a cleanup act once the leftovers are older than the grace period."""
 
     def __init__(self, settings: Settings, case_id: str, item_id: str) -> None:
         self._settings = settings
@@ -61,21 +65,24 @@ class IntakeLease:
         self._thread.start()
 
     def _run(self) -> None:
+        if self._stop.wait(self._every):
+            return  # ended before a lease was needed: nothing written, nothing to remove
         with contextlib.suppress(Exception):
             store = open_store(self._settings)
             try:
-                while not self._stop.is_set():
+                while True:
                     with contextlib.suppress(Exception):
                         write_lease(store, self._case, self._item, holder())
-                    self._stop.wait(self._every)
+                    if self._stop.wait(self._every):
+                        break
                 drop_lease(store, self._case, self._item)
             finally:
                 store.close()
 
     def release(self) -> None:
-        """Stop renewing; the lease is removed by its thread (idempotent). Waits for that
-        briefly, so an intake that returned leaves nothing (bounded: a stalled store must
-        not hold up the intake's own answer)."""
+        """Stop renewing; a lease written is removed by the thread (idempotent). Waits for
+        that briefly, so an intake that returned leaves nothing (bounded: a stalled store
+        must not hold up the intake's own answer)."""
         self._stop.set()
         self._thread.join(RELEASE_WAIT)
 
@@ -123,9 +130,48 @@ def clean_up(
                         },
                     )
                 )
+        unrecorded = _unrecorded(lab, store, {(r["case_id"], r["item_id"]) for r in removed})
     finally:
         store.close()
-    return {"removed": removed, "kept": kept}
+    return {"removed": removed, "kept": kept, "unrecorded": unrecorded}
+
+
+def _unrecorded(lab: LabBase, store: Any, items: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Evidence objects an intake killed mid-commit had committed (locked: kept, never
+    deleted) in the folder of an item no row records: named and audited, for the evidence
+    officer (absence of the item is a finding, not something to tidy away)."""
+    from lccu.evidence.models import EvidenceItem
+
+    found: list[dict[str, Any]] = []
+    for case_id, item_id in sorted(items):
+        keys = committed_beside(store, case_id, item_id)
+        if not keys:
+            continue
+        with lab.db.session() as session:
+            if session.get(EvidenceItem, item_id) is not None:
+                continue
+        for key in keys:
+            what = {
+                "kind": "unrecorded evidence object",
+                "key": key,
+                "case_id": case_id,
+                "item_id": item_id,
+            }
+            lab.audit.write(
+                lab.actor,
+                OPERATION,
+                allowed=True,
+                object_type="evidence",
+                object_id=item_id,
+                detail={
+                    **what,
+                    "why": "committed by an intake that did not finish "
+                    "(server killed mid-commit); kept, never deleted; no item "
+                    "records it: tell the evidence officer",
+                },
+            )
+            found.append(what)
+    return found
 
 
 def _remove(lab: LabBase, store: Any, leftover: Leftover) -> dict[str, Any]:

@@ -186,22 +186,36 @@ static int buf_printf(Buf *b, const char *format, ...)
     return 0;
 }
 
-/* Decimal digits of `value` after `sep` (printf costs more than the rest of a line). */
+/* Decimal digits of `value` after `sep` (printf costs more than the rest of a line), two
+ * digits at a time. */
+static const char PAIRS[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static int buf_number(Buf *b, char sep, unsigned long long value, int negative)
 {
     char digits[24];
-    int n = 0;
+    int n = sizeof digits;
     if (buf_reserve(b, 24) < 0)
         return -1;
-    do {
-        digits[n++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
+    while (value >= 100) {
+        unsigned pair = (unsigned)(value % 100) * 2;
+        value /= 100;
+        digits[--n] = PAIRS[pair + 1];
+        digits[--n] = PAIRS[pair];
+    }
+    if (value >= 10) {
+        digits[--n] = PAIRS[value * 2 + 1];
+        digits[--n] = PAIRS[value * 2];
+    } else {
+        digits[--n] = (char)('0' + value);
+    }
     b->data[b->len++] = sep;
     if (negative)
         b->data[b->len++] = '-';
-    while (n > 0)
-        b->data[b->len++] = digits[--n];
+    memcpy(b->data + b->len, digits + n, sizeof digits - (size_t)n);
+    b->len += sizeof digits - (size_t)n;
     return 0;
 }
 

@@ -159,6 +159,33 @@ def remove(store: EvidenceStore, leftover: Leftover) -> None:
                 store.delete_derived(leftover.key.removeprefix(DERIVED_PREFIX))
 
 
+def committed_beside(store: EvidenceStore, case_id: str, item_id: str) -> list[str]:
+    """Committed evidence objects in an item's folder (``cases/<case>/<item>/``): after a
+    process killed mid-commit, the files of the item it had committed already (locked,
+    never deleted) that no item may record."""
+    prefix = f"cases/{case_id}/{item_id}/"
+    if isinstance(store, LocalStore):
+        folder = store.root / prefix
+        return (
+            sorted(
+                prefix + p.name
+                for p in folder.iterdir()
+                if p.is_file() and not p.name.startswith(PARTIAL)
+            )
+            if folder.is_dir()
+            else []
+        )
+    if isinstance(store, S3Store):
+        with store._errors(f"listing {prefix}"):
+            return sorted(
+                {
+                    str(o.object_name)
+                    for o in store.client.list_objects(store.bucket, prefix=prefix, recursive=True)
+                }
+            )
+    return []
+
+
 def lease_key(case_id: str, item_id: str) -> str:
     return f"{LEASES}/{case_id}/{item_id}.json"
 
@@ -225,6 +252,7 @@ def stale_leases(store: EvidenceStore) -> list[tuple[str, str]]:
 
 __all__ = [
     "Leftover",
+    "committed_beside",
     "drop_lease",
     "find",
     "holder",

@@ -80,6 +80,10 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "Connection interrupted, resuming..."},
     "upload_failed": {"nl": "Opladen mislukt; er is niets geregistreerd:",
                       "en": "Upload failed; nothing was recorded:"},
+    "upload_checking": {"nl": "Alles ontvangen; de schijf wordt gelezen en gecontroleerd "
+                              "(bij een grote image kan dat lang duren)...",
+                        "en": "Everything received; the disk is being read and checked "
+                              "(this takes a while for a large image)..."},
     "max_size": {"nl": "Maximale grootte", "en": "Maximum size"},
     "justify_title": {"nl": "Raadpleging van een dossier van een andere zone",
                       "en": "Consulting another zone's case"},

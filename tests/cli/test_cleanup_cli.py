@@ -1,7 +1,8 @@
 """`lccu admin cleanup-uploads` as an operator types it: a unit admin removes the partial
 files and staging copies older than the grace period, never a committed evidence file
-however old, nor a partial file still young; anyone else is refused (audited), and
-nothing is removed."""
+however old (one beside a removed partial file, that no item records, is named and
+audited), nor a partial file still young; anyone else is refused (audited), and nothing
+is removed."""
 
 from __future__ import annotations
 
@@ -81,6 +82,10 @@ def test_cleanup_uploads_removes_only_stale_leftovers(tmp_path: Path) -> None:
     assert planted["old evidence name"].exists() and planted["fresh partial"].exists()
     assert "removed partial file" in done.stdout and "removed staging copy" in done.stdout
     assert "2 removed; 1 kept" in done.stdout, done.stdout
+    assert (
+        f"KEPT evidence object cases/{case_id}/dead-item/disk.raw committed by an intake "
+        "that did not finish: no item records it"
+    ) in done.stdout, done.stdout
     verified = cli("evidence", "verify", item_id, user="jan")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
@@ -92,4 +97,6 @@ def test_cleanup_uploads_removes_only_stale_leftovers(tmp_path: Path) -> None:
         ("jan", False),
         ("admin", True),
         ("admin", True),
+        ("admin", True),
     ]
+    assert "unrecorded evidence object" in str(entries[-1].detail)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -354,3 +355,67 @@ def test_fixed_vhd_upload_is_the_disk_as_on_the_cli(
         (name, hashlib.sha256(body).hexdigest(), len(body))
     ]
     assert make_lab("vlas_inv").verify_evidence(web["id"])["match"]
+
+
+def test_completion_in_the_background_is_polled(
+        client: TestClient, case_id: str, unit: Settings, new_client: Callable[[], TestClient],
+        small_disk: BuiltContainers) -> None:
+    """`complete?wait=false` answers 202 at once and `.../result` answers 202 until the
+    E01 is read and committed, then the item with the disk's hashes; a wrong declared
+    hash ends in the 422 the waiting `complete` gives, storing nothing; another user's
+    poll is 404."""
+    e01 = files_of(small_disk, "ewf")
+    raw = small_disk.raw.read_bytes()
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+
+    def finish(declared: dict[str, str]) -> Any:
+        upload_id = send(client, csrf, case_id, e01, declared, complete=False)
+        started = client.post(f"/api/v1/uploads/{upload_id}/complete",
+                              params={"wait": "false"}, headers=headers)
+        assert started.status_code == 202, started.text
+        assert started.json()["result"] == f"/api/v1/uploads/{upload_id}/result"
+        other = new_client()
+        login(other, "polder_inv")
+        assert other.get(f"/api/v1/uploads/{upload_id}/result").status_code == 404
+        for _poll in range(600):
+            answer = client.get(f"/api/v1/uploads/{upload_id}/result")
+            if answer.status_code != 202:
+                return answer
+            time.sleep(0.1)
+        raise AssertionError("still completing after 60 s")
+
+    wrong = finish({"sha256": "0" * 64})
+    assert wrong.status_code == 422 and "nothing was stored" in wrong.json()["detail"]
+    assert stored_objects(unit) == []
+    done = finish(hashes(raw))
+    assert done.status_code == 200, done.text
+    item = done.json()
+    assert (item["size"], item["sha256"], item["container_format"]) == (
+        len(raw), hashes(raw)["sha256"], "ewf")
+
+
+def test_fixed_vhd_with_an_unreadable_footer_is_the_file_as_received(
+        client: TestClient, case_id: str, make_lab: Callable[..., Lab],
+        small_disk: BuiltContainers, tmp_path: Path) -> None:
+    """A file ending in a `conectix` footer that libvhdi cannot read (it says dynamic, with
+    no header where it points): taken in as the file it is, marked unreadable, exactly as
+    `lccu evidence add` takes the same file in (format `file`, the file's hashes)."""
+    [(name, body)] = files_of(small_disk, "vhd-fixed")
+    footer = bytearray(body[-512:])
+    footer[60:64] = (3).to_bytes(4, "big")  # disk type: dynamic
+    footer[16:24] = bytes(8)  # its header "at offset 0", which is disk data
+    _footer_checksum(footer)
+    bad = body[:-512] + bytes(footer)
+    csrf = login(client, "vlas_inv")
+    done = send(client, csrf, case_id, [(name, bad)])
+    assert done.status_code == 201, done.text
+    web = done.json()
+    assert (web["container_format"], web["sha256"], web["size"]) == (
+        "file", hashlib.sha256(bad).hexdigest(), len(bad))
+    assert "not a readable VHD" in web["media_check"]["container_unreadable"]
+    path = tmp_path / name
+    path.write_bytes(bad)
+    cli = make_lab("vlas_inv").add_evidence(case_id, path, description="same file on the CLI")
+    assert (cli.container_format, cli.sha256, cli.size, cli.state) == (
+        "file", web["sha256"], web["size"], web["state"])
