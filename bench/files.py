@@ -31,6 +31,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from lccu.config import load_settings  # noqa: E402
 from lccu.evidence.file_index import FileRow, IndexedRun  # noqa: E402
+from lccu.evidence.file_types import mismatches  # noqa: E402
 from lccu.evidence.lab import open_lab  # noqa: E402
 from lccu.evidence.lab_files import FileFilter  # noqa: E402
 from lccu.evidence.runstate import ProcessingRun  # noqa: E402
@@ -65,6 +66,7 @@ def _row(n: int, run_id: str, evidence_id: str) -> dict[str, object]:
             "mtime": f"20{10 + n % 15:02d}-0{1 + n % 9}-1{n % 10}T12:00:00+00:00",
             "md5": f"{n:032x}", "sha1": f"{n:040x}", "sha256": sha, "mime": mime,
             "hashset": None, "hits": 1 if hit else 0, "rules": "|bench_rule|" if hit else "",
+            "ext_mismatch": mismatches(ext, mime),
             "entry": json.dumps(entry)}
 
 

@@ -32,7 +32,8 @@ def expect_engine(use_c: bool, used: str) -> None:
     if use_c:
         assert used == engine() != PYTSK3, (
             "the C walk (lccu.fs._tskbody) is not built: apt-get install libtsk-dev, then "
-            "pip install -e . (scripts/install.sh does both)"
+            "pip install -e . (scripts/install.sh does both), or in a worktree "
+            "python scripts/build_ext.py"
         )
     else:
         assert used == PYTSK3

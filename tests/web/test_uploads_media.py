@@ -393,3 +393,29 @@ def test_completion_in_the_background_is_polled(
     item = done.json()
     assert (item["size"], item["sha256"], item["container_format"]) == (
         len(raw), hashes(raw)["sha256"], "ewf")
+
+
+def test_fixed_vhd_with_an_unreadable_footer_is_the_file_as_received(
+        client: TestClient, case_id: str, make_lab: Callable[..., Lab],
+        small_disk: BuiltContainers, tmp_path: Path) -> None:
+    """A file ending in a `conectix` footer that libvhdi cannot read (it says dynamic, with
+    no header where it points): taken in as the file it is, marked unreadable, exactly as
+    `lccu evidence add` takes the same file in (format `file`, the file's hashes)."""
+    [(name, body)] = files_of(small_disk, "vhd-fixed")
+    footer = bytearray(body[-512:])
+    footer[60:64] = (3).to_bytes(4, "big")  # disk type: dynamic
+    footer[16:24] = bytes(8)  # its header "at offset 0", which is disk data
+    _footer_checksum(footer)
+    bad = body[:-512] + bytes(footer)
+    csrf = login(client, "vlas_inv")
+    done = send(client, csrf, case_id, [(name, bad)])
+    assert done.status_code == 201, done.text
+    web = done.json()
+    assert (web["container_format"], web["sha256"], web["size"]) == (
+        "file", hashlib.sha256(bad).hexdigest(), len(bad))
+    assert "not a readable VHD" in web["media_check"]["container_unreadable"]
+    path = tmp_path / name
+    path.write_bytes(bad)
+    cli = make_lab("vlas_inv").add_evidence(case_id, path, description="same file on the CLI")
+    assert (cli.container_format, cli.sha256, cli.size, cli.state) == (
+        "file", web["sha256"], web["size"], web["state"])
