@@ -164,6 +164,11 @@ class Settings:
                                       "zone of the uploader")
     web_upload_idle_minutes: float = Field(30.0, gt=0, le=24 * 60, description="an upload "
                                            "receiving nothing this long is abandoned")
+    upload_grace_minutes: float = Field(60.0, gt=0, le=30 * 24 * 60, description="partial "
+                                        "files, unfinished S3 multipart uploads and staging "
+                                        "copies of an intake that stopped (server killed) are "
+                                        "removed once this old, unless the intake still "
+                                        "renews its lease")
 
     @field_validator("rules", mode="before")
     @classmethod

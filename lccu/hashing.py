@@ -34,6 +34,7 @@ QUEUE_DEPTH = 3
 #: content at least this big (or of unknown size) is hashed by three threads in parallel
 PARALLEL_MIN = 4 * 1024 * 1024
 _END = object()
+_MARK = object()
 
 
 class SupportsRead(Protocol):
@@ -70,10 +71,14 @@ class _Worker(threading.Thread):
         self.hashers = {name: hashlib.new(name) for name in names}
         self.blocks: queue.Queue[Any] = queue.Queue(QUEUE_DEPTH)
         self.error: BaseException | None = None
+        self.marked: dict[str, Any] | None = None  # the digests' state at the mark
 
     def run(self) -> None:
         while (item := self.blocks.get()) is not _END:
             block, done = item
+            if block is _MARK:
+                self.marked = {name: h.copy() for name, h in self.hashers.items()}
+                continue
             if self.error is None:  # after a failure keep draining so producers never block
                 try:
                     for hasher in self.hashers.values():
@@ -114,6 +119,7 @@ class MultiHasher:
             worker.start()
         self._finished = False
         self.size = 0
+        self._marked_size: int | None = None
 
     def __enter__(self) -> MultiHasher:
         return self
@@ -149,12 +155,33 @@ class MultiHasher:
         for worker in self._workers:
             worker.blocks.put((block, done))
 
+    def mark(self) -> None:
+        """Remember the digests of everything updated so far (once), besides the final ones:
+        one pass then hashes both a file and its first bytes (a fixed VHD is a disk
+        followed by a footer; its media is the bytes before the footer)."""
+        if self._marked_size is not None:
+            raise ValueError("MultiHasher already marked")
+        self._marked_size = self.size
+        for worker in self._workers:
+            worker.blocks.put((_MARK, None))
+
     def digests(self) -> Digests:
         """Finish all queued blocks and return the digests (no more updates afterwards)."""
         self.close()
         self._raise_errors()
         found = {name: h.hexdigest() for w in self._workers for name, h in w.hashers.items()}
         return Digests(size=self.size, md5=found["md5"], sha1=found["sha1"], sha256=found["sha256"])
+
+    def marked(self) -> Digests | None:
+        """The digests at :meth:`mark` (after :meth:`digests`), or None if never marked."""
+        self.close()
+        self._raise_errors()
+        if self._marked_size is None:
+            return None
+        found = {name: h.hexdigest() for w in self._workers
+                 for name, h in (w.marked or {}).items()}
+        return Digests(size=self._marked_size, md5=found["md5"], sha1=found["sha1"],
+                       sha256=found["sha256"])
 
 
 class InlineHasher:

@@ -9,6 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(
   build-essential python3-dev pkg-config libmagic1 zlib1g-dev   # build pytsk3 / libewf-python
+  libtsk-dev                                                     # lccu/fs/_tskbody.c: the C walk of lccu timeline
   sleuthkit foremost hashdeep yara ewf-tools testdisk            # reference tools (oracles, bench)
   qemu-utils cryptsetup                                          # VMDK/VHD/QCOW2 and LUKS test images
   mtools dosfstools e2fsprogs fdisk ntfs-3g exfatprogs            # test image builders
@@ -18,6 +19,7 @@ APT_PACKAGES=(
   libarchive13 zip 7zip gcab xorriso zstd                        # archives: library, test builders
   libarchive-tools unar poppler-utils                            # archives: oracles, bench peers
   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core            # WeasyPrint: PDF report for court
+  ffmpeg                                                         # key frames of videos: gallery thumbnails
 )
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

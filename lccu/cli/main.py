@@ -7,6 +7,7 @@ from lccu.cli import (  # noqa: F401  (each module registers its commands)
     audit,
     case_timeline,
     cases,
+    cleanup,
     config,
     custody,
     db,

@@ -6,6 +6,7 @@ import click
 
 from lccu.cli.admin import user
 from lccu.cli.app import State, cli, pass_state, plain
+from lccu.config import Settings
 from lccu.textsafe import visible
 
 BODY_HIGH_WATER = 1024 * 1024  # request body uvicorn may buffer before it pauses reading
@@ -23,6 +24,23 @@ def larger_body_reads() -> None:
         httptools_impl.HIGH_WATER_LIMIT = BODY_HIGH_WATER
 
 
+def clean_up_leftovers(settings: Settings) -> None:
+    """What intakes of a killed server left (older than the grace period, no live lease)
+    is removed before requests are taken; a store that cannot be reached now is said and
+    the server starts anyway (the next start, or `lccu admin cleanup-uploads`, retries)."""
+    from lccu.cli.cleanup import say
+    from lccu.errors import LccuError
+    from lccu.evidence.upload_cleanup import clean_up_at_start
+
+    try:
+        report = clean_up_at_start(settings)
+    except Exception as exc:  # the server still serves; said, and retried at the next start
+        what = str(exc) if isinstance(exc, LccuError) else f"{type(exc).__name__}: {exc}"
+        plain(f"lccu serve: cleanup of unfinished uploads failed ({what}); starting anyway")
+        return
+    say(report, "lccu serve: cleanup of unfinished uploads: ")
+
+
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; secure cookies are on unless it is loopback.")
@@ -37,7 +55,8 @@ def serve(host: str, port: int) -> None:
 
     settings = load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings, load_web_config(settings, host=host))
+    app = create_app(settings, load_web_config(settings, host=host))  # migrates the database
+    clean_up_leftovers(settings)
     larger_body_reads()
     uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from lccu.evidence.chain import Anchor, Problem, SignerKey, VerifyResult, verify
 from lccu.evidence.keys import key_id_of
 from lccu.evidence.records import CaseInfo
 from lccu.evidence.registry import KeyRing, verify_registry
+from lccu.outfile import output_file
 
 EXPORT_FORMAT = "lccu-custody-export/2"
 
@@ -58,15 +58,9 @@ def write_export(path: Path, case: CaseInfo, events: Sequence[dict[str, Any]],
     lines += [{"type": "countersignature", **cs} for cs in countersignatures]
     lines += [{"type": "anchor", "seq": a.seq, "head_hash": a.head_hash} for a in anchors]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            for line in lines:
-                fh.write(canonical_json(line) + b"\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with output_file(path) as fh:
+        for line in lines:
+            fh.write(canonical_json(line) + b"\n")
 
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")

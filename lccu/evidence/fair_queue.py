@@ -37,8 +37,9 @@ DEPENDS: dict[str, tuple[str, ...]] = {
     "archives": ("files", "carve"), "yara-files": ("files", "carve", "archives"),
     "timeline": ("files",),
     "hashsets": ("files", "carve", "archives"),
+    "thumbnails": ("files", "carve", "archives"),
     "report": ("hash", "files", "carve", "yara", "archives", "yara-files", "timeline",
-               "hashsets"),
+               "hashsets", "thumbnails"),
 }
 _LOCK_ID = 0x1CC0
 

@@ -64,6 +64,8 @@ class FileRow(Base):
     hashset: Mapped[str | None] = mapped_column(String(10))  # notable | known | None
     hits: Mapped[int] = mapped_column(Integer)  # YARA hits in this file
     rules: Mapped[str] = mapped_column(Text)  # "|rule1|rule2|": the rules that hit
+    #: the sniffed MIME type disagrees with the extension (file_types.mismatches; 0023)
+    ext_mismatch: Mapped[bool] = mapped_column(Boolean, default=False)
     entry: Mapped[str] = mapped_column(Text)  # JSON: the report's entry
 
 
@@ -151,16 +153,19 @@ def _hits_by_target(report: Mapping[str, Any]) -> dict[tuple[Any, ...], list[str
 def rows_of(report: Mapping[str, Any], run_id: str, evidence_id: str) -> Iterator[dict[str, Any]]:
     """The index rows of one report, in report order: files, then carved items, then
     archive members."""
+    from lccu.evidence.file_types import mismatches  # it reads FileRow: imported here
+
     hits = _hits_by_target(report)
 
     def row(seq: int, source: str, entry: Mapping[str, Any], key: tuple[Any, ...],
             **fields: Any) -> dict[str, Any]:
         rules = hits.get(key, [])
         name = posixpath.basename(str(fields["path"]).rstrip("/")) or str(fields["path"])
+        mime = (entry.get("mime") or None) and str(entry["mime"])[:200]
         return {"run_id": run_id, "evidence_id": evidence_id, "seq": seq, "source": source,
                 "name": name, "ext": _ext(name), "md5": entry.get("md5"),
-                "sha1": entry.get("sha1"), "sha256": entry.get("sha256"),
-                "mime": (entry.get("mime") or None) and str(entry["mime"])[:200],
+                "sha1": entry.get("sha1"), "sha256": entry.get("sha256"), "mime": mime,
+                "ext_mismatch": mismatches(_ext(name), mime),
                 "hashset": _hashset(entry), "hits": len(rules),
                 "rules": "|" + "|".join(dict.fromkeys(rules)) + "|" if rules else "",
                 "entry": json.dumps(entry, sort_keys=True), **fields}

@@ -1,13 +1,18 @@
 """What a file's extension promises, for the file browser's "extension mismatch" filter
 (issue 20): a picture renamed ``.txt`` is a classic way to hide it, and the sniffed MIME
 type (libmagic, in the file index) gives it away. Only extensions whose content libmagic
-names reliably are listed; others (``.bin``, ``.dat``, no extension) never mismatch."""
+names reliably are listed; others (``.bin``, ``.dat``, no extension) never mismatch.
+
+The verdict is taken once per file when a run is indexed (:func:`mismatches`) and stored
+in ``file_index.ext_mismatch`` with an index (migration 0023): as a condition over the
+extension and MIME columns it could use no index, and a run where few files mismatch read
+every row to fill a page (see ``docs/benchmarks.md``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, false, func, not_, or_
+from sqlalchemy import true
 
 from lccu.evidence.file_index import FileRow
 
@@ -35,17 +40,19 @@ EXPECTED: dict[str, tuple[str, ...]] = {
 UNINFORMATIVE = ("application/x-empty", "inode/x-empty")
 
 
-def _agrees(mime: Any, accepted: tuple[str, ...]) -> Any:
-    return or_(*(mime.startswith(a, autoescape=True) if a.endswith(("/", ".", "-"))
-                 else mime == a for a in accepted))
+def mismatches(ext: str | None, mime: str | None) -> bool:
+    """Whether the sniffed ``mime`` disagrees with what the extension ``ext`` promises
+    (False when either is unknown, the type says nothing, or the extension promises
+    nothing)."""
+    accepted = EXPECTED.get(ext) if ext else None
+    if accepted is None or mime is None or mime in UNINFORMATIVE:
+        return False
+    sniffed = mime.lower()
+    return not any(sniffed.startswith(a) if a.endswith(("/", ".", "-")) else sniffed == a
+                   for a in accepted)
 
 
 def ext_mismatch() -> Any:
-    """A condition on :class:`FileRow`: the sniffed type disagrees with the extension
-    (never NULL, so that its negation is "agrees or cannot tell")."""
-    mime = func.lower(FileRow.mime)
-    disagrees = or_(*(and_(FileRow.ext == ext, not_(_agrees(mime, accepted)))
-                      for ext, accepted in EXPECTED.items()))
-    told = and_(FileRow.mime.is_not(None), FileRow.ext.is_not(None),
-                FileRow.mime.not_in(UNINFORMATIVE))
-    return func.coalesce(and_(told, disagrees), false())
+    """A condition on :class:`FileRow`: the stored verdict (``= true``, which the index
+    on ``(run_id, ext_mismatch)`` serves; its negation is "agrees or cannot tell")."""
+    return FileRow.ext_mismatch == true()

@@ -216,10 +216,13 @@ class Gate:
         justification: str | None = None,
         processing: bool = False,
         parties: tuple[str, ...] = (),
+        audit: bool = True,
     ) -> Case:
         """Load a case and decide; unknown and refused cases are both audited, once.
         ``parties``: the users receiving or witnessing a hand-over, who must be able to see
-        the case (:meth:`party_refusal`)."""
+        the case (:meth:`party_refusal`). With ``audit=False`` an allowed access is left to
+        the caller to audit (with what it then reads), so that one decision still makes
+        one entry; refusals are audited here either way."""
         case = _lookup_case(session, ref)
         if case is None:
             raise self.missing(operation, "case", ref, "case")
@@ -244,6 +247,8 @@ class Gate:
                 detail={"why": why},
             )
             raise InvalidInput(why)
+        if not audit:
+            return case
         why = justification or (decision.via_share.purpose if decision.via_share else None)
         self.allow(
             operation,

@@ -29,7 +29,7 @@ from lccu.evidence.models import EvidenceContainer, EvidenceItem, new_uuid
 from lccu.evidence.records import EvidenceInfo
 from lccu.evidence.terms import ITEM_TYPES
 from lccu.hashing import ALGORITHMS, Digests, MultiHasher, normalise_hash
-from lccu.imaging.signatures import HEAD_BYTES, TAIL_BYTES
+from lccu.imaging.signatures import HEAD_BYTES
 from lccu.storage import EvidenceStore, StoredEvidence, open_store
 from lccu.storage.base import StagedEvidence
 from lccu.storage.pipe import BytePipe
@@ -350,6 +350,17 @@ def take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
     time). Only when everything arrived and the declared hashes match the media are the
     files committed; any refusal aborts them all and leaves nothing in the store.
     """
+    from lccu.evidence.upload_cleanup import IntakeLease
+
+    lease = IntakeLease(pending.lab.settings, pending.case_id, pending.item_id)
+    try:
+        return _take_in_files(pending, acquisition, progress)
+    finally:
+        lease.release()
+
+
+def _take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
+                   progress: Progress | None) -> EvidenceInfo:
     store = pending.store
     names = acquisition.names
     keys = container_keys(pending, names)
@@ -548,8 +559,10 @@ class StreamingIntake:
     A thread reads the arriving bytes from a :class:`BytePipe`; :meth:`write` hands it the
     next chunk (waiting while the pipe is full). The first bytes decide the way in: raw
     and split raw stream straight into the store's single hashing pass (the media is the
-    bytes); a container whose media is read through its reader (E01 in segments, VMDK,
-    VHD, VHDX, QCOW2) goes through staging copies (:mod:`lccu.evidence.upload_media`).
+    bytes; one file that ends in a fixed VHD footer is the disk before it,
+    :mod:`lccu.evidence.upload_file`); a container whose media is read through its reader
+    (E01 in segments, VMDK, dynamic VHD, VHDX, QCOW2) goes through staging copies
+    (:mod:`lccu.evidence.upload_media`).
     Nothing is committed before :meth:`finish` ends the stream, so an upload cancelled
     after its last byte still leaves nothing; ``finish`` then waits for the commit and
     records the item. If the store fails (S3 down, a hash mismatch), the next ``write`` or
@@ -571,10 +584,14 @@ class StreamingIntake:
         self._media: MediaFacts | None = None
         self._info: EvidenceInfo | None = None
         self._finish_lock = threading.Lock()
-        self._head, self._tail = b"", b""  # what tells a container from raw bytes
         self._pipe_closed = False
         self._routed = threading.Event()  # the first bytes have decided the way in
         self._staging = False  # ... through staging copies (a container read through)
+        from lccu.evidence.upload_cleanup import IntakeLease
+
+        # while this intake may leave objects behind, its lease tells a cleanup (at
+        # another server's start-up) that they are still in use
+        self._lease = IntakeLease(pending.lab.settings, pending.case_id, pending.item_id)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"intake-{pending.item_id[:8]}")
         self._thread.start()
@@ -604,11 +621,14 @@ class StreamingIntake:
                 check_split_sizes(self._files)
                 self._stored, self._media = put_files(self.pending, source, self._files)
             else:
-                self._stored = self.pending.put(source)  # type: ignore[arg-type]
+                from lccu.evidence.upload_file import put_file
+
+                self._stored, self._media = put_file(self.pending, source, head)
         except BaseException as exc:  # handed to the writer; nothing was stored
             self._pipe.fail(exc)
         finally:
             self._routed.set()
+            self._lease.release()  # committed or aborted: nothing of it is left unfinished
 
     @property
     def size(self) -> int:
@@ -624,27 +644,7 @@ class StreamingIntake:
 
     def write(self, data: bytes | Sequence[bytes], timeout: float | None = None) -> int:
         """Hand over the next bytes; returns how many have been received in all."""
-        for piece in [data] if isinstance(data, bytes | bytearray | memoryview) else data:
-            if len(self._head) < HEAD_BYTES:
-                self._head += bytes(piece[: HEAD_BYTES - len(self._head)])
-            self._tail = (self._tail + bytes(piece[-TAIL_BYTES:]))[-TAIL_BYTES:]
         return self._pipe.write(data, timeout)
-
-    def _refuse_container(self) -> None:
-        """One file streamed in as raw bytes turned out, at its last byte, to be a
-        container known only by its footer (a fixed VHD): its media is not the bytes
-        received, so it is refused here before the store commits (the item would
-        otherwise carry the container's hashes, not the disk's)."""
-        from lccu.imaging.signatures import identify
-
-        found = identify(self._head, self._tail)
-        if found is None or found.unsupported:
-            return
-        raise InvalidInput(
-            f"{self.pending.source_name} is a {found.description}, known by its footer only "
-            "once the last byte is in: an evidence item is the disk inside it, whose "
-            "hashes are read through its reader. Take it in with `lccu evidence add CASE "
-            f"{self.pending.source_name}`; nothing was stored")
 
     def finish(self, timeout: float | None = None) -> EvidenceInfo:
         """Wait for the store to commit, then record the item (once, however often asked).
@@ -659,8 +659,6 @@ class StreamingIntake:
             if self.error is None and not self._pipe_closed:
                 try:
                     if not self._staging:
-                        if not self._files:
-                            self._refuse_container()
                         self.pending.recheck()  # before the store may commit anything
                 except LccuError as exc:
                     self.abort(str(exc) if isinstance(exc, InvalidInput)

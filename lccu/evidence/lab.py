@@ -34,17 +34,18 @@ from lccu.evidence.keys import ClearKey, KeyLocked, KeyStore
 from lccu.evidence.lab_admin import LabAdmin
 from lccu.evidence.lab_audit import LabAudit
 from lccu.evidence.lab_base import BOOTSTRAP, unit_public_key
+from lccu.evidence.lab_case_files import LabCaseFiles
 from lccu.evidence.lab_cases import LabCases
 from lccu.evidence.lab_countersign import LabCountersign
 from lccu.evidence.lab_custody import LabCustody
 from lccu.evidence.lab_export import LabExport
-from lccu.evidence.lab_files import LabFiles
 from lccu.evidence.lab_hashsets import LabHashSets
 from lccu.evidence.lab_items import LabItems
 from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_marks import LabNotableMarks
 from lccu.evidence.lab_runs import LabRuns
 from lccu.evidence.lab_tags import LabTags
+from lccu.evidence.lab_thumbnails import LabThumbnails
 from lccu.evidence.lab_timelines import LabTimelines
 from lccu.evidence.lab_xzone import LabCrossZone
 from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
@@ -52,7 +53,8 @@ from lccu.evidence.registry import KeyRing, verify_registry
 
 
 class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabFiles, LabCrossZone,
+          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabCaseFiles, LabThumbnails,
+          LabCrossZone,
           LabTimelines):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 

@@ -47,6 +47,7 @@ class FileFilter:
     deleted: bool | None = None
     source: str | None = None  # file | carved | member
     mime: str | None = None  # "image/" (prefix) or "image/png" (exact)
+    visual: bool | None = None  # a picture or a video (the gallery's files)
     ext: str | None = None
     name: str | None = None  # part of the path, any case
     sha256: str | None = None
@@ -109,13 +110,17 @@ class FilePage:
     capped: bool = False
 
 
-def _tagged(evidence_id: str) -> Any:
+def _tagged(evidence_id: str | None) -> Any:
+    """The file has a (not removed) tag: of ``evidence_id``'s, or, with None (a case's
+    table, rows of several items), of the row's own item."""
+    item = FileTag.evidence_id == (evidence_id if evidence_id is not None
+                                   else FileRow.evidence_id)
     return exists().where(
-        FileTag.evidence_id == evidence_id, FileTag.removed_at.is_(None),
+        item, FileTag.removed_at.is_(None),
         FileTag.volume == func.coalesce(FileRow.volume, 0), FileTag.path == FileRow.path)
 
 
-def _where(query: Select[Any], filt: FileFilter, evidence_id: str) -> Select[Any]:
+def _where(query: Select[Any], filt: FileFilter, evidence_id: str | None) -> Select[Any]:
     conditions: list[Any] = []
     if filt.deleted is not None:
         conditions.append(FileRow.allocated.is_(not filt.deleted))
@@ -125,6 +130,9 @@ def _where(query: Select[Any], filt: FileFilter, evidence_id: str) -> Select[Any
         conditions.append(FileRow.mime.startswith(filt.mime, autoescape=True)
                           if filt.mime.endswith("/") or "/" not in filt.mime
                           else FileRow.mime == filt.mime)
+    if filt.visual is not None:
+        visual = or_(FileRow.mime.startswith("image/"), FileRow.mime.startswith("video/"))
+        conditions.append(visual if filt.visual else not_(visual))
     if filt.ext:
         conditions.append(FileRow.ext == filt.ext)
     if filt.name:
@@ -174,8 +182,8 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _page_rows(session: Session, run_id: str, filt: FileFilter, evidence_id: str, sort: str,
-               descending: bool, offset: int, limit: int) -> list[FileRow]:
+def _page_rows(session: Session, run_id: str, filt: FileFilter, evidence_id: str | None,
+               sort: str, descending: bool, offset: int, limit: int) -> list[FileRow]:
     """One page in the browser's order: files of a notable hash set first (issue 18), then
     the others, each part in the order asked for. Two queries, so that each walks an index
     in order (one ``ORDER BY CASE ...`` would sort every matching row: 1,000,000 for the
@@ -247,19 +255,20 @@ class LabFiles(LabBase):
                 if session.get(IndexedRun, run_id) is None:
                     raise
 
-    def _with_tags(self, session: Session, item_id: str,
-                   rows: list[FileRow]) -> list[FileInfo]:
-        """Records with the labels of their (not removed) tags."""
+    def _with_tags(self, session: Session, rows: list[FileRow]) -> list[FileInfo]:
+        """Records with the labels of their (not removed) tags (rows of any items)."""
         paths = {r.path for r in rows}
-        labels: dict[tuple[int, str], list[str]] = {}
+        labels: dict[tuple[str, int, str], list[str]] = {}
         if paths:
-            found = session.execute(select(FileTag.volume, FileTag.path, FileTag.label).where(
-                FileTag.evidence_id == item_id, FileTag.removed_at.is_(None),
-                FileTag.path.in_(paths)).order_by(FileTag.created_at))
-            for volume, path, label in found:
-                labels.setdefault((volume, path), []).append(label)
-        return [FileInfo.of(r, tuple(dict.fromkeys(labels.get((r.volume or 0, r.path), []))))
-                for r in rows]
+            found = session.execute(
+                select(FileTag.evidence_id, FileTag.volume, FileTag.path, FileTag.label).where(
+                    FileTag.evidence_id.in_({r.evidence_id for r in rows}),
+                    FileTag.removed_at.is_(None), FileTag.path.in_(paths))
+                .order_by(FileTag.created_at))
+            for evidence_id, volume, path, label in found:
+                labels.setdefault((evidence_id, volume, path), []).append(label)
+        return [FileInfo.of(r, tuple(dict.fromkeys(
+            labels.get((r.evidence_id, r.volume or 0, r.path), [])))) for r in rows]
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -298,7 +307,7 @@ class LabFiles(LabBase):
                 capped = total > bound
                 total = min(total, bound)
             rows = _page_rows(session, run_id, filt, item.id, sort, descending, offset, limit)
-            return FilePage(run_id, int(total), offset, self._with_tags(session, item.id, rows),
+            return FilePage(run_id, int(total), offset, self._with_tags(session, rows),
                             capped)
 
     def files(self, evidence: str, *, run: str | None = None, **filters: Any
@@ -320,7 +329,7 @@ class LabFiles(LabBase):
                 item_id = page.files[0].evidence_id
                 rows = _page_rows(session, page.run_id, filt.checked(), item_id, "path",
                                   False, seen, PAGE)
-                batch = self._with_tags(session, item_id, rows)
+                batch = self._with_tags(session, rows)
             if not batch:
                 return
             yield from batch
@@ -335,7 +344,7 @@ class LabFiles(LabBase):
             case, item, row = self._file_row(session, evidence, file_id, operation)
             self._allow(operation, case=case, object_type="evidence", object_id=item.id,
                         detail={"file": row.id, "path": row.path, "run": row.run_id})
-            return self._with_tags(session, item.id, [row])[0]
+            return self._with_tags(session, [row])[0]
 
     def _file_row(self, session: Session, evidence: str, file_id: int,
                   operation: str) -> tuple[Any, EvidenceItem, FileRow]:
@@ -397,7 +406,7 @@ class LabFiles(LabBase):
             indexed = session.get(IndexedRun, row.run_id)
             assert indexed is not None
             volumes = {int(k): int(v) for k, v in json.loads(indexed.volumes).items()}
-            info = self._with_tags(session, item.id, [row])[0]
+            info = self._with_tags(session, [row])[0]
             refs = container_refs(item)
             self._allow("file.read", case=case, object_type="evidence", object_id=item.id,
                         detail={"file": row.id, "path": row.path, "run": row.run_id,

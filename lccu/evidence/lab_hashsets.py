@@ -8,13 +8,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lccu.errors import AccessDenied
-from lccu.evidence.gate import UNIT_ADMIN_ROLES, article
+from lccu.evidence.gate import UNIT_ADMIN_ROLES, ZONE_ADMIN_ROLES, article
 from lccu.evidence.lab_base import BOOTSTRAP, LabBase
 from lccu.hashsets.store import HashSetInfo, HashSetStore
 
+#: who reads the register of every set version (the web's hash set page): the unit admin,
+#: who manages the sets, and operators, whose workers look files up in them
+REGISTER_ROLES = UNIT_ADMIN_ROLES | ZONE_ADMIN_ROLES
+
 
 class LabHashSets(LabBase):
-    """``lab.hashset_*``: import, list, show, remove."""
+    """``lab.hashset_*``: import, list, show, remove, register."""
 
     @property
     def hashsets(self) -> HashSetStore:
@@ -80,6 +84,21 @@ class LabHashSets(LabBase):
         self._require_reader()
         versions = self.hashsets.versions()
         return versions if all_versions else [v for v in versions if v.active]
+
+    def hashset_register(self) -> list[HashSetInfo]:
+        """Every version of every set, with who imported it and when: the page of the
+        people who manage the sets and run the workers that use them (:data:`REGISTER_ROLES`),
+        audited as ``hashset.list``, a refusal too."""
+        if self.actor is BOOTSTRAP or self.actor.role not in REGISTER_ROLES:
+            raise self._deny(
+                "hashset.list",
+                "the register of hash sets is for the unit admin and operators, not "
+                f"{article(self.actor.role)}",
+                object_type="hashset",
+            )
+        versions = self.hashsets.versions()
+        self._allow("hashset.list", object_type="hashset", detail={"versions": len(versions)})
+        return versions
 
     def hashset_show(self, name: str, version: int | None = None) -> HashSetInfo:
         """One set: its newest ready version, or ``version``."""

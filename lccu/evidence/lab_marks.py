@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lccu.errors import AccessDenied, InvalidInput, LccuError, NotFound
+from lccu.evidence.access import CASE_CREATOR_ROLES
 from lccu.evidence.gate import UNIT_ADMIN_ROLES, article
 from lccu.evidence.lab_base import BOOTSTRAP, _now
 from lccu.evidence.lab_lookup import _lookup_case
@@ -68,6 +69,14 @@ class LabNotableMarks(LabTags):
         with self.db.session() as session:
             case, item = self.gate.item(session, evidence, "notable.mark", write=True,
                                         audit=False)
+            if self.actor.role not in CASE_CREATOR_ROLES:
+                # proposing a file for the whole unit is an investigative judgement: an
+                # operator writes her zone's cases for the workers, not for this
+                raise self.gate.deny(
+                    "notable.mark",
+                    f"{article(self.actor.role)} does not propose notable files",
+                    case=case, object_type="evidence", object_id=item.id,
+                )
             try:
                 if case.status != "open":
                     raise InvalidInput(f"case {case.number} is {case.status}")
@@ -193,7 +202,9 @@ class LabNotableMarks(LabTags):
         return self._decided(mark.id, APPROVED, None, info.name, info.version, zone)
 
     def reject_mark(self, mark_id: str, *, reason: str) -> MarkInfo:
-        """Keep a proposed file out of the unit's set, with the reason (unit admin)."""
+        """Keep a proposed file out of the unit's set, with the reason (unit admin). The
+        mark stays, as rejected (the case's readers and the admin still list it); no set
+        gets a new version."""
         self._require_mark_admin("notable.reject")
         why = check_text("reason", reason)
         if not why:
@@ -203,8 +214,13 @@ class LabNotableMarks(LabTags):
             case = session.get(Case, mark.case_id)
             assert case is not None
             zone = case.zone.name
+        # the same facts as an approval's entry: the audit chain alone says which hashes
+        # were kept out of the unit's set, of what category, proposed by whom
         self._allow("notable.reject", object_type="notable_mark", object_id=mark.id,
-                    justification=why, detail={"sha256": mark.sha256, "zone": zone})
+                    justification=why,
+                    detail={"sha256": mark.sha256, "md5": mark.md5, "sha1": mark.sha1,
+                            "category": mark.category, "proposed_by": mark.proposed_by,
+                            "zone": zone})
         return self._decided(mark.id, REJECTED, why, None, None, zone)
 
     def _decided(self, mark_id: str, state: str, why: str | None, set_name: str | None,

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from lccu.errors import AccessDenied, InvalidInput
 from lccu.evidence import xzone
-from lccu.evidence.access import WRITER_ROLES, Decision
+from lccu.evidence.access import CASE_CREATOR_ROLES, Decision
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.gate import UNIT_ADMIN_ROLES, article
 from lccu.evidence.lab_base import BOOTSTRAP, LabBase, _now
@@ -50,6 +50,10 @@ from lccu.evidence.xzone import (
 
 #: the questions counted against the daily bound
 ASKING = ("xzone.lookup", "xzone.hits")
+#: who asks other zones, requests and decides disclosures: the people who work the cases
+#: (investigators, analysts); an operator runs workers and manages users, and may read her
+#: zone's cases for that, but does not speak for a case to another zone's controller
+XZONE_ROLES = CASE_CREATOR_ROLES
 
 
 def offer_files(
@@ -191,6 +195,10 @@ class LabCrossZone(LabBase):
         if case is None:
             raise self.gate.missing(operation, "case", ref, "case")
         decision = self.gate.decide(case)
+        if decision.allowed and self.actor.role not in XZONE_ROLES:
+            decision = Decision(
+                False, f"{article(self.actor.role)} does not ask other zones about case files"
+            )
         if decision.allowed and case.zone_id != self.actor.zone_id:
             decision = Decision(
                 False, f"only {case.zone.name}, which owns case {case.number}, asks about its files"
@@ -355,7 +363,7 @@ class LabCrossZone(LabBase):
         purpose = check_words("purpose", purpose)
         with self.db.session() as session:
             case = self._asking_case(session, case_ref, "xzone.request")
-            if self.actor.role not in WRITER_ROLES:
+            if self.actor.role not in XZONE_ROLES:
                 raise self.gate.deny(
                     "xzone.request", f"{article(self.actor.role)} does not request", case=case
                 )
@@ -465,7 +473,7 @@ class LabCrossZone(LabBase):
 
     def xzone_requests(self) -> list[RequestView]:
         """The requests the actor's zone sent and received, newest first."""
-        if self.actor is BOOTSTRAP or self.actor.role not in WRITER_ROLES:
+        if self.actor is BOOTSTRAP or self.actor.role not in XZONE_ROLES:
             raise self._deny(
                 "xzone.requests",
                 f"{article(self.actor.role)} does not read cross-zone requests",
@@ -494,7 +502,7 @@ class LabCrossZone(LabBase):
     ) -> CrossZoneRequest:
         """A request the actor's zone sent (``incoming`` False), received (True) or either
         (None); any other is "no such request", whether it exists or not."""
-        if self.actor is BOOTSTRAP or self.actor.role not in WRITER_ROLES:
+        if self.actor is BOOTSTRAP or self.actor.role not in XZONE_ROLES:
             raise self._deny(
                 operation, f"{article(self.actor.role)} does not handle cross-zone requests"
             )

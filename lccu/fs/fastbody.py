@@ -10,6 +10,13 @@ order, each directory entered once, :data:`~lccu.fs.walk.MAX_DEPTH`, problems re
 the time budget checked), same lines as :mod:`lccu.timeline.bodyfile`; the tests compare
 both with ``fls -m``. FAT, exFAT, ISO 9660 (local times read from their directory entries)
 and NTFS (one line per stream, ``$FILE_NAME`` lines) keep the full walk.
+
+Two engines give these lines. Where the optional C extension ``lccu.fs._tskbody`` was built
+(``setup.py``; needs Debian's ``libtsk-dev`` at install), the walk runs in C over libtsk,
+the image still read through lccu's own reader (:meth:`TskImage.read`, called back from
+TSK's image layer): several times faster, since a name no longer costs pytsk3 objects
+(``docs/benchmarks.md``, Timeline). Without it, or when libtsk cannot open a file system
+pytsk3 opened, the same walk runs in Python over pytsk3. :func:`engine` says which.
 """
 
 from __future__ import annotations
@@ -20,10 +27,17 @@ from functools import lru_cache
 
 import pytsk3
 
+from lccu.errors import FileSystemError
 from lccu.fs.problems import OutOfTime, Problem
 from lccu.fs.volume_times import stores_local
-from lccu.fs.volumes import Volume
+from lccu.fs.volumes import _FS_NAMES, Volume, open_fs
 from lccu.fs.walk import _NAME_LETTERS, _TYPE_LETTERS, MAX_DEPTH, Budget, _first_line
+from lccu.imaging.tsk import TskImage
+
+try:  # the optional C walk (setup.py); absent where libtsk-dev was not there at install
+    from lccu.fs import _tskbody  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the installation
+    _tskbody = None
 
 _DIRS = {int(pytsk3.TSK_FS_META_TYPE_DIR), int(pytsk3.TSK_FS_META_TYPE_VIRT_DIR)}
 _LNK = int(pytsk3.TSK_FS_META_TYPE_LNK)
@@ -53,10 +67,79 @@ class _Stop(Exception):
     pass
 
 
-def volume_lines(fs: pytsk3.FS_Info, volume: Volume, write: Callable[[str], object],
-                 problems: list[Problem], budget: Budget | None = None) -> int:
-    """Write the volume's bodyfile lines (each ending in a newline) with ``write``; returns
-    how many. A budget that runs out stops the walk with an :class:`OutOfTime` problem."""
+PYTSK3 = "pytsk3"
+_FS_CODES = {name: code for code, name in _FS_NAMES.items()}
+
+
+def engine() -> str:
+    """The engine :func:`volume_lines` tries first: ``libtsk <version> (C)`` where the
+    extension was built, else ``pytsk3``."""
+    return f"libtsk {_tskbody.TSK_VERSION} (C)" if _tskbody is not None else PYTSK3
+
+
+def volume_lines(
+    img: TskImage,
+    volume: Volume,
+    write: Callable[[str], object],
+    problems: list[Problem],
+    budget: Budget | None = None,
+    *,
+    use_c: bool = True,
+) -> tuple[int, str]:
+    """Write the volume's bodyfile lines with ``write`` (whole lines, each ending in a
+    newline, one or many per call); returns how many lines and the engine that wrote them
+    (:func:`engine`, or ``pytsk3``). A budget that runs out stops the walk with an
+    :class:`OutOfTime` problem. ``use_c=False`` forces the pytsk3 walk (tests compare both).
+    Raises :class:`FileSystemError` when no engine can open the file system."""
+    code = _FS_CODES.get(volume.fs_type or "")
+    if use_c and _tskbody is not None and code is not None:
+        c_problems: list[Problem] = []
+        try:
+            written, stopped = _tskbody.volume_lines(
+                read=img.read,
+                size=img.size,
+                offset=volume.start_offset,
+                ftype=code,
+                volume=volume.index,
+                write=write,
+                problem=lambda where, message: c_problems.append(Problem(where, message)),
+                over=budget.over if budget is not None else None,
+                max_depth=MAX_DEPTH,
+            )
+        except _tskbody.OpenError:
+            pass  # libtsk could not open what pytsk3 did (nothing written): pytsk3 walks it
+        else:
+            problems.extend(c_problems)
+            if stopped:
+                assert budget is not None
+                problems.append(_out_of_time(volume, budget, written))
+            return written, engine()
+    try:
+        fs = open_fs(img, volume.start_offset)
+    except OSError as exc:
+        raise FileSystemError(
+            f"cannot open the file system of volume {volume.index} at byte "
+            f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"
+        ) from exc
+    return _pytsk3_lines(fs, volume, write, problems, budget), PYTSK3
+
+
+def _out_of_time(volume: Volume, budget: Budget, written: int) -> OutOfTime:
+    return OutOfTime(
+        f"volume {volume.index}",
+        f"listing stopped after {budget.spent():.1f} s (time budget {budget.seconds:g} s, "
+        f"LCCU_FS_BUDGET_SECONDS): partial, {written} lines of this volume written; a "
+        "corrupt file system can keep The Sleuth Kit busy for a long time",
+    )
+
+
+def _pytsk3_lines(
+    fs: pytsk3.FS_Info,
+    volume: Volume,
+    write: Callable[[str], object],
+    problems: list[Problem],
+    budget: Budget | None = None,
+) -> int:
     root = int(fs.info.root_inum)
     visited = {root}
     stack: list[tuple[int, str, str, int]] = [(root, "", "", 0)]  # inode, path, shown, depth
@@ -67,23 +150,29 @@ def volume_lines(fs: pytsk3.FS_Info, volume: Volume, write: Callable[[str], obje
             if budget is not None and budget.over():
                 raise _Stop
             children: list[tuple[int, str, str, int]] = []
-            written += _directory(fs, volume, inode, path, shown, depth, write, problems,
-                                  budget, visited, children)
+            written += _directory(
+                fs, volume, inode, path, shown, depth, write, problems, budget, visited, children
+            )
             stack.extend(reversed(children))
     except _Stop:
         assert budget is not None
-        problems.append(OutOfTime(
-            f"volume {volume.index}",
-            f"listing stopped after {budget.spent():.1f} s (time budget {budget.seconds:g} s, "
-            f"LCCU_FS_BUDGET_SECONDS): partial, {written} lines of this volume written; a "
-            "corrupt file system can keep The Sleuth Kit busy for a long time"))
+        problems.append(_out_of_time(volume, budget, written))
     return written
 
 
-def _directory(fs: pytsk3.FS_Info, volume: Volume, inode: int, path: str, shown: str,
-               depth: int, write: Callable[[str], object], problems: list[Problem],
-               budget: Budget | None, visited: set[int],
-               children: list[tuple[int, str, str, int]]) -> int:
+def _directory(
+    fs: pytsk3.FS_Info,
+    volume: Volume,
+    inode: int,
+    path: str,
+    shown: str,
+    depth: int,
+    write: Callable[[str], object],
+    problems: list[Problem],
+    budget: Budget | None,
+    visited: set[int],
+    children: list[tuple[int, str, str, int]],
+) -> int:
     where = f"volume {volume.index}:{path or '/'} (inode {inode})"
     try:
         iterator = iter(fs.open_dir(inode=inode))
@@ -133,12 +222,13 @@ def _directory(fs: pytsk3.FS_Info, volume: Volume, inode: int, path: str, shown:
                 if link:
                     line_name += f" -> {_text(link)}"
             if not allocated:
-                line_name += (" (deleted-realloc)" if int(meta.flags) & _META_ALLOC
-                              else " (deleted)")
-            write(f"0|{line_name}|{meta_addr}|{name_letter}/"
-                  f"{_mode(metas.get(meta_type, '-'), int(meta.mode))}|{meta.uid}|{meta.gid}|"
-                  f"{meta.size}|{meta.atime & _M32}|{meta.mtime & _M32}|{meta.ctime & _M32}|"
-                  f"{meta.crtime & _M32}\n")
+                line_name += " (deleted-realloc)" if int(meta.flags) & _META_ALLOC else " (deleted)"
+            write(
+                f"0|{line_name}|{meta_addr}|{name_letter}/"
+                f"{_mode(metas.get(meta_type, '-'), int(meta.mode))}|{meta.uid}|{meta.gid}|"
+                f"{meta.size}|{meta.atime & _M32}|{meta.mtime & _M32}|{meta.ctime & _M32}|"
+                f"{meta.crtime & _M32}\n"
+            )
             written += 1
         except (OSError, RuntimeError, UnicodeError, ValueError) as exc:
             problems.append(Problem(where, f"unreadable entry skipped: {_first_line(exc)}"))
@@ -146,13 +236,19 @@ def _directory(fs: pytsk3.FS_Info, volume: Volume, inode: int, path: str, shown:
         if meta_type not in _DIRS:
             continue
         if meta_addr in visited:
-            problems.append(Problem(f"volume {volume.index}:{child}",
-                                    f"directory inode {meta_addr} already listed; not entered "
-                                    "again"))
+            problems.append(
+                Problem(
+                    f"volume {volume.index}:{child}",
+                    f"directory inode {meta_addr} already listed; not entered again",
+                )
+            )
             continue
         if depth + 1 > MAX_DEPTH:
-            problems.append(Problem(f"volume {volume.index}:{child}",
-                                    f"deeper than {MAX_DEPTH} levels; not entered"))
+            problems.append(
+                Problem(
+                    f"volume {volume.index}:{child}", f"deeper than {MAX_DEPTH} levels; not entered"
+                )
+            )
             continue
         visited.add(meta_addr)
         children.append((meta_addr, child, child_shown, depth + 1))

@@ -26,6 +26,7 @@ from typing import Any
 from lccu import __version__
 from lccu.evidence.records import CaseInfo, EvidenceInfo
 from lccu.evidence.tags import TagInfo
+from lccu.outfile import output_file
 
 NAMESPACE = uuid.UUID("6f1c9a3e-2b7d-4e0a-9c51-7d3f8e2a1b40")
 CONTEXT = {
@@ -271,7 +272,6 @@ def write_case_export(
 ) -> Path:
     graph = build_graph(case, items, events, tags)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(graph, indent=2, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(path)
+    with output_file(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(graph, indent=2, ensure_ascii=False))
     return path

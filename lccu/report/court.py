@@ -24,14 +24,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from lccu.errors import ConfigError, InvalidInput, LccuError, NotFound
+from lccu.outfile import output_file
 from lccu.report import text
 from lccu.report.thumbnails import _lexically_safe, sniff_picture
+
+if TYPE_CHECKING:  # the report reads through a Lab; it does not need one to be imported
+    from lccu.evidence.lab import Lab
+    from lccu.evidence.records import CaseInfo, EvidenceInfo
+    from lccu.evidence.tags import TagInfo
+    from lccu.storage.base import EvidenceStore
 
 LANGUAGES = ("nl", "en")
 FORMATS = ("html", "pdf", "docx")
@@ -90,7 +97,7 @@ def _environment() -> Environment:
     return env
 
 
-def _load_report(lab: Any, item_id: str) -> tuple[str, dict[str, Any]] | None:
+def _load_report(lab: Lab, item_id: str) -> tuple[str, dict[str, Any]] | None:
     """The run id and report of the item's newest finished run, or None."""
     from lccu.storage import open_store
     from lccu.tasks.report import finished_report
@@ -107,7 +114,7 @@ def _load_report(lab: Any, item_id: str) -> tuple[str, dict[str, Any]] | None:
         store.close()
 
 
-def _exhibit(lab: Any, item: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
+def _exhibit(lab: Lab, item: EvidenceInfo, events: list[dict[str, Any]]) -> dict[str, Any]:
     mine = [e for e in events if e["evidence_id"] == item.id]
     intake = next((e for e in mine if e["action"] in ("intake", "acquired")), None)
     runs = [lab.run_status(r, evidence=item.id) for r in lab.runs_of(item.id)]
@@ -145,7 +152,7 @@ def _exhibit(lab: Any, item: Any, events: list[dict[str, Any]]) -> dict[str, Any
     }
 
 
-def _custody_summary(lab: Any, case: Any, events: list[dict[str, Any]]) -> dict[str, Any]:
+def _custody_summary(lab: Lab, case: CaseInfo, events: list[dict[str, Any]]) -> dict[str, Any]:
     counts = Counter(e["action"] for e in events)
     processing_runs = {
         (e["details"] or {}).get("run") or (e["reason"] or "").rpartition(" ")[2]
@@ -169,7 +176,7 @@ def _custody_summary(lab: Any, case: Any, events: list[dict[str, Any]]) -> dict[
     }
 
 
-def _examiners(lab: Any, events: list[dict[str, Any]], tags: list[Any]) -> list[str]:
+def _examiners(lab: Lab, events: list[dict[str, Any]], tags: list[TagInfo]) -> list[str]:
     """Who examined: the people (not workers' operators) who took in, verified, tagged or
     noted, and the author of this report."""
     seen: dict[str, str] = {}
@@ -183,7 +190,7 @@ def _examiners(lab: Any, events: list[dict[str, Any]], tags: list[Any]) -> list[
     return [f"{name} ({role})" if role else name for name, role in seen.items()]
 
 
-def _thumbnail(store: Any, evidence_id: str, exported: Any) -> str | None:
+def _thumbnail(store: EvidenceStore, evidence_id: str, exported: object) -> str | None:
     """A tagged picture as a data: URI, from the file the run exported; None when it is
     not a picture (sniffed from its bytes), too large, missing or its path unsafe."""
     if not isinstance(exported, str) or not _lexically_safe(exported):
@@ -199,7 +206,9 @@ def _thumbnail(store: Any, evidence_id: str, exported: Any) -> str | None:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-def _tag_rows(lab: Any, tags: list[Any], items: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _tag_rows(
+    lab: Lab, tags: list[TagInfo], items: Mapping[str, EvidenceInfo]
+) -> list[dict[str, Any]]:
     from lccu.storage import open_store
 
     store = open_store(lab.settings)
@@ -216,7 +225,7 @@ def _tag_rows(lab: Any, tags: list[Any], items: Mapping[str, Any]) -> list[dict[
         store.close()
 
 
-def court_report_data(lab: Any, case_ref: str) -> dict[str, Any]:
+def court_report_data(lab: Lab, case_ref: str) -> dict[str, Any]:
     """Everything the court report shows, read through ``lab``."""
     import lccu
 
@@ -266,7 +275,7 @@ def render_court_html(data: Mapping[str, Any], lang: str) -> str:
     return template.render(lang=lang, strings=f"court_{lang}.j2", **data)
 
 
-def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang: str) -> Path:
+def write_court_report(lab: Lab, case_ref: str, output: Path, *, fmt: str, lang: str) -> Path:
     """Write the court report of ``case_ref`` as ``fmt`` (html, pdf or docx) to ``output``."""
     if fmt not in FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(FORMATS)} for a court report")
@@ -276,7 +285,8 @@ def write_court_report(lab: Any, case_ref: str, output: Path, *, fmt: str, lang:
         raise InvalidInput(f"-o {output} is a directory; give a file name")
     content = court_report_bytes(court_report_data(lab, case_ref), fmt, lang)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_bytes(content)
+    with output_file(output) as fh:
+        fh.write(content)
     return output
 
 

@@ -188,6 +188,14 @@ def _custody(document: DocumentObject, T: Mapping[str, str], c: Mapping[str, Any
     )
 
 
+def _split(f: Mapping[str, Any]) -> str:
+    """``; libyara 4.5.4: rule, rule`` for a rule file cut between two engines."""
+    split = f.get("split")
+    if not split:
+        return ""
+    return f"; {split['engine']} {split['engine_version']}: {visible(', '.join(split['rules']))}"
+
+
 def _method(document: DocumentObject, T: Mapping[str, str], data: Mapping[str, Any]) -> None:
     document.add_heading(f"3. {T['method']}", level=1)
     _row(_kv(document), T["lccu"], str(data["lccu_version"]))
@@ -208,7 +216,7 @@ def _method(document: DocumentObject, T: Mapping[str, str], data: Mapping[str, A
             m["rules_identity"] or T["none"],
             *(
                 f"{T['rule_file']} {visible(f['path'])} ({T['engine']} {f['engine']} "
-                f"{f['engine_version']}) SHA-256 {f['sha256']}"
+                f"{f['engine_version']}{_split(f)}) SHA-256 {f['sha256']}"
                 for f in m["rule_files"]
             ),
         )

@@ -21,7 +21,7 @@ from lccu.errors import InvalidInput, LccuError
 from lccu.report.checker import Check, compile_schema
 from lccu.report.summary import outcome, summarize
 
-SCHEMA_VERSION = "2.4"
+SCHEMA_VERSION = "2.5"
 SCHEMA_RESOURCE = "report.schema.json"
 _MAX_LISTED = 10  # errors quoted in one message; the rest are counted
 

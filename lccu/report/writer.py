@@ -8,32 +8,17 @@ directory and renamed into place, so a reader never sees half a report.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from lccu.errors import InvalidInput, StorageError
+from lccu.outfile import output_file
 from lccu.report.html import render_html
 from lccu.report.schema import validate_report
 
 JSON_NAME = "report.json"
 HTML_NAME = "report.html"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a fsynced temporary file and an atomic rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def encode_json(report: Mapping[str, Any]) -> bytes:
@@ -62,8 +47,9 @@ def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     json_path, html_path = out_dir / JSON_NAME, out_dir / HTML_NAME
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(json_path, payload)
-        _atomic_write(html_path, html_bytes)
+        for path, data in ((json_path, payload), (html_path, html_bytes)):
+            with output_file(path) as fh:
+                fh.write(data)
     except OSError as exc:
         raise StorageError(f"could not write the scan report into {out_dir}: {exc}") from exc
     return json_path, html_path

@@ -23,9 +23,9 @@ that matched on its condition alone is not reported for an image.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,7 +36,7 @@ from lccu.scan.engines import EngineError, ScanTimeout, match_libyara, match_yar
 from lccu.scan.matching import to_hits
 from lccu.scan.records import Hit, ScanProblem
 from lccu.scan.rules import RuleSet
-from lccu.scan.xpool import ScannerProcess, shared_pool
+from lccu.scan.xpool import SegmentBuffer, shared_pool
 
 MiB = 1024 * 1024
 DEFAULT_SEGMENT = 32 * MiB
@@ -144,20 +144,32 @@ def _scan(
     buffer_size = segment_size + overlap + LOOKBEHIND
     use_pool = rules.yarax_blob is not None and workers > 1 and last - first > segment_size
     # Kept for the next scan with these rules (a worker's next task): see lccu.scan.xpool.
-    # With libyara files too, the parent's threads scan them while one child scans the
-    # YARA-X files; a second child (its own rules and segment memory) is started only when
-    # that child turns out to be the slower side (signature-base: it is not).
-    first_children = 1 if rules.libyara is not None else workers
-    pool = (shared_pool(rules.yarax_blob or b"", workers, buffer_size, first_children)
+    # With libyara rules too, the parent's threads scan them on one core's worth of time
+    # while workers - 1 children scan the YARA-X rules (each child holds its own rules:
+    # about 100 MiB for signature-base, so on two cores one child keeps the scan under
+    # 300 MB).
+    children = max(1, workers - 1) if rules.libyara is not None else workers
+    pool = (shared_pool(rules.yarax_blob or b"", workers, buffer_size, children)
             if use_pool else None)
+    # The YARA-X side of each segment: a lane of its own, so a segment's libyara scan runs
+    # while a child is still starting or busy with another segment (the engines overlap;
+    # the segment's buffer is refilled only when both are done with it).
+    xlane = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lccu-yarax")
+             if pool is not None else None)
+
+    def in_child(request: dict[str, Any]) -> dict[str, Any]:
+        """A child's answer for one segment."""
+        assert pool is not None
+        with pool.child() as child:
+            return child.scan(request, request["timeout"])
 
     def scan_segment(start: int, end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
         if pool is None:
             return _scan_one(bytearray(buffer_size), None, start, end)
-        with pool.child() as child:
-            return _scan_one(child.memory, child, start, end)
+        with pool.buffer() as buf:
+            return _scan_one(buf.memory, buf, start, end)
 
-    def _scan_one(memory: bytearray | mmap.mmap, child: ScannerProcess | None, start: int,
+    def _scan_one(memory: bytearray | mmap.mmap, buf: SegmentBuffer | None, start: int,
                   end: int) -> tuple[list[Hit], int, list[ScanProblem]]:
         lo, hi = max(0, start - LOOKBEHIND), min(size, end + overlap)
         where = f"{target} [{start:#x}, {end:#x})"
@@ -183,28 +195,23 @@ def _scan(
         hits: list[Hit] = []
         count = 0
         too_many: list[str] = []
-        asked = False
+        asked: Future[dict[str, Any]] | None = None
         try:
-            if child is not None:
-                child.send(request)  # the child scans the memory in place, libyara alongside
-                asked = True
+            if buf is not None and xlane is not None:
+                buf.cut(got)
+                asked = xlane.submit(in_child, {**request, "buffer": buf.index})
             elif rules.yarax is not None:
                 part = _yarax_in_thread(rules, bytes(data), request)
                 hits, count, too_many = part
-            lib_started = time.perf_counter()
             if rules.libyara is not None:
                 found = match_libyara(rules.libyara, data=data, timeout=timeout)
                 more, n = to_hits(found.rules, source="image", base=lo,
                                   keep=lambda o: start <= o < end, keep_stringless=False,
                                   limit=max_hits)
                 hits, count, too_many = hits + more, count + n, too_many + found.too_many
-            if child is not None:
-                lib_done = time.perf_counter()
-                asked = False
-                answer = child.result(timeout)
-                waited = time.perf_counter() - lib_done
-                if pool is not None and waited > (lib_done - lib_started) / 2:
-                    pool.grow()  # YARA-X is the slower side: let another segment in
+            if asked is not None:
+                answer = asked.result()
+                asked = None
                 if answer.get("error") == "timeout":
                     raise ScanTimeout(answer["error"])
                 if answer.get("error"):
@@ -225,8 +232,9 @@ def _scan(
             return [], 0, problems
         finally:
             del data, view
-            if asked and child is not None:
-                child.kill()  # its answer was not collected: a new child takes the next segment
+            if asked is not None:  # libyara failed: the child still reads the buffer
+                with contextlib.suppress(Exception):
+                    asked.result()
         for name in too_many:
             problems.append(ScanProblem(
                 "too_many_matches", target,
@@ -269,6 +277,8 @@ def _scan(
                 "rules or raise max_hits", count=total, details={"kept": max_hits}))
     finally:
         threads.shutdown(wait=True, cancel_futures=True)
+        if xlane is not None:
+            xlane.shutdown(wait=True)
 
 
 def _yarax_in_thread(rules: RuleSet, data: bytes,

@@ -4,13 +4,14 @@ For each string definition of a rule file (:func:`lccu.scan.lengths.string_defin
 the probe holds instances built from the definition itself: text strings unescaped, hex
 strings with their wildcards and jumps filled, regular expressions sampled (``rstr``), each
 in every form its modifiers allow (ascii, wide, a case-flipped ``nocase`` form, an ``xor``
-key, ``base64`` at the three alignments). It also holds the near misses on which engines are
-known to part (the VirusTotal YARA-X documentation lists them): a ``fullword`` string glued
-to letters, an ``xor`` + ``fullword`` string between delimiters that are only word
-boundaries before the XOR, a ``base64`` string whose encoding differs from the real one only
-in the bits YARA 4 strips. The probe starts with ``MZ`` so the many rules that test
-``uint16(0) == 0x5a4d`` get to evaluate their strings, and everything is seeded: the same
-rule file always gives the same probe, so the engine decision it feeds is reproducible.
+key, ``base64`` at the three alignments, of the ascii and of the wide form). It also holds
+the near misses on which engines are known to part (the VirusTotal YARA-X documentation
+lists them): a ``fullword`` string glued to letters, an ``xor`` + ``fullword`` string
+between delimiters that are only word boundaries before the XOR, a ``base64`` string whose
+encoding differs from the real one only in the bits YARA 4 strips. The probe starts with
+``MZ`` so the many rules that test ``uint16(0) == 0x5a4d`` get to evaluate their strings,
+and everything is seeded: the same rule file always gives the same probe, so the engine
+decision it feeds is reproducible.
 """
 
 from __future__ import annotations
@@ -158,13 +159,28 @@ def _forms(d: StringDef, core: bytes, rng: random.Random) -> Iterator[bytes]:
     if "base64" in words or "base64wide" in words:
         near = bytes([core[0] ^ 0x10]) + core[1:-1] + bytes([core[-1] ^ 0x01]) \
             if len(core) > 1 else core
-        for text in (core, near):
+        # libyara encodes the wide form of the string for 'base64 wide' (the VirusTotal
+        # test file base64 shows it); the widened encoding is planted too
+        texts = [core, near] if ascii_ else []
+        texts += [_wide(core), _wide(near)] if wide else []
+        for text in texts:
             for shift in range(3):
-                blob = rng.randbytes(shift) + text + rng.randbytes(2)
-                if "base64" in words:
-                    yield _b64(blob, _alphabet(d, "base64"))
-                if "base64wide" in words:
-                    yield _wide(_b64(blob, _alphabet(d, "base64wide")))
+                head = rng.randbytes(shift)
+                # followed by other bytes, at the end of the data (padded, unpadded), and
+                # one byte short: the engines part on where an encoding may end
+                for blob, cut in ((head + text + rng.randbytes(2), 0), (head + text, 0),
+                                  (head + text, 1), (head + text[:-1], 0)):
+                    for word in ("base64", "base64wide"):
+                        if word not in words:
+                            continue
+                        encoded = _b64(blob, _alphabet(d, word))
+                        if cut:
+                            encoded = encoded.rstrip(b"=")
+                        forms = [encoded] if word == "base64" else [_wide(encoded)]
+                        if word == "base64" and wide:
+                            forms.append(_wide(encoded))
+                        for form in forms:
+                            yield form + b"\n"
         return
     for form in encodings:
         if "nocase" in words:

@@ -2,7 +2,9 @@
 
 Each file is its own namespace, so two zones may both have a rule called ``suspicious``.
 Each file also gets its engine, YARA-X or libyara, chosen once when the set is first loaded
-(:mod:`lccu.scan.selection`). Compiling and choosing for signature-base takes seconds, so
+(:mod:`lccu.scan.selection`); a file whose rules differ on YARA-X only in some of them may be
+cut, those rules running on libyara and the rest on YARA-X (both under the file's
+namespace). Compiling and choosing for signature-base takes seconds, so
 the result is saved under ``<LCCU_HOME>/cache/yara/<key>``: ``.json`` (the engine of each
 file and why, the skipped files), ``.yarc`` (libyara's files) and ``.yarx`` (YARA-X's).
 The identity is the SHA-256 over both engines' versions, the selection scheme's version,
@@ -58,6 +60,7 @@ from lccu.scan.selection import (
     choose_engines,
     first_line,
 )
+from lccu.scan.split import parse_rules
 
 #: External variables some rule sets (signature-base, THOR) expect; empty unless a per-file
 #: scan knows better.
@@ -105,9 +108,10 @@ class RuleFileError:
 class RuleSet:
     """Compiled rules plus what they were compiled from (for custody and overlap sizing).
 
-    Each rule file runs on one engine (:mod:`lccu.scan.selection`): ``libyara`` holds the
-    files on libyara, ``yarax_blob`` the serialized YARA-X rules of the others (turned into
-    rules on first use, :attr:`yarax`, and sent as they are to scanner processes).
+    Each rule file runs on one engine, or is cut in two (:mod:`lccu.scan.selection`):
+    ``libyara`` holds the files (and parts) on libyara, ``yarax_blob`` the serialized YARA-X
+    rules of the others (turned into rules on first use, :attr:`yarax`, and sent as they are
+    to scanner processes).
     """
 
     sources: tuple[RuleSource, ...]
@@ -141,8 +145,13 @@ class RuleSet:
         return found
 
     def engine_of(self, namespace: str) -> Engine:
-        """The engine that scans rule file ``namespace``."""
+        """The engine that scans rule file ``namespace`` (a cut file: most of its rules)."""
         return next(c.engine for c in self.choices if c.namespace == namespace)
+
+    def engine_of_rule(self, namespace: str, rule: str) -> Engine:
+        """The engine that scans rule ``rule`` of rule file ``namespace``."""
+        choice = next(c for c in self.choices if c.namespace == namespace)
+        return LIBYARA if rule in choice.libyara_rules else choice.engine
 
     @cached_property
     def longest_match(self) -> int | None:
@@ -393,6 +402,15 @@ def _compile_by_engine(kept: tuple[RuleSource, ...],
     engines = {c.namespace: c.engine for c in choices}
     on_libyara = {s.namespace: s.text for s in kept if engines[s.namespace] == LIBYARA}
     on_yarax = {s.namespace: s.text for s in kept if engines[s.namespace] == YARA_X}
+    for choice in choices:
+        if choice.libyara_rules:  # a file cut in two: each engine compiles its part
+            parsed = parse_rules(on_yarax[choice.namespace])
+            if parsed is None:
+                raise RuleError(f"{choice.namespace}: the rule file was cut when its engines "
+                                "were chosen but cannot be cut now; report this as a bug")
+            on_libyara[choice.namespace] = parsed.part(choice.libyara_rules)
+            on_yarax[choice.namespace] = parsed.part(
+                n for n in parsed.names if n not in choice.libyara_rules)
     libyara = blob = None
     try:
         if on_libyara:

@@ -68,6 +68,8 @@ class StagedEvidence(Protocol):
 
     key: str
     digests: Digests
+    #: the digests of the first ``mark_at`` bytes, when staged with ``mark_at``
+    marked: Digests | None
 
     def commit(self) -> StoredEvidence:
         """Make the bytes evidence under ``key`` (write-once; refuses an existing key)."""
@@ -107,9 +109,11 @@ class EvidenceStore(Protocol):
         size: int | None = None,
         progress: Progress | None = None,
         legal_hold: bool = False,
+        mark_at: int | None = None,
     ) -> StagedEvidence:
         """Stream ``stream`` in and hash it, without committing it yet (see
-        :class:`StagedEvidence`); refuses an existing key."""
+        :class:`StagedEvidence`); refuses an existing key. With ``mark_at``, the same pass
+        also gives the digests of the first ``mark_at`` bytes (``marked``)."""
         ...
 
     def open_evidence(self, ref: EvidenceRef) -> ImageStream:
@@ -186,9 +190,11 @@ class HashingReader:
 
     def __init__(self, stream: BinaryIO, hasher: MultiHasher, key: str,
                  size: int | None, progress: Progress | None,
-                 expected: Mapping[str, str] | None = None) -> None:  # fmt: skip
+                 expected: Mapping[str, str] | None = None,
+                 mark_at: int | None = None) -> None:  # fmt: skip
         self._stream, self._hasher, self._key = stream, hasher, key
         self._size, self._progress = size, progress
+        self._mark_at = mark_at if mark_at is not None and mark_at > 0 else None
         self._expected = dict(expected or {})
         self.count = 0
 
@@ -214,7 +220,15 @@ class HashingReader:
             self.count += 1  # asked past the declared end, and the source goes on
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if data:
-            self._hasher.update(data)
+            mark = self._mark_at
+            if mark is not None and self.count < mark <= self.count + len(data):
+                cut = mark - self.count  # the mark falls in this block: hash up to it first
+                self._hasher.update(data[:cut])
+                self._hasher.mark()
+                if cut < len(data):
+                    self._hasher.update(data[cut:])
+            else:
+                self._hasher.update(data)
             self.count += len(data)
             if self._progress is not None:
                 self._progress(len(data))

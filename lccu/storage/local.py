@@ -77,6 +77,7 @@ class LocalStaged:
     def __init__(self, store: LocalStore, key: str, final: Path, temp: Path, digests: Digests,
                  legal_hold: bool, created: list[Path]) -> None:  # fmt: skip
         self.store, self.key, self.digests = store, key, digests
+        self.marked: Digests | None = None
         self._final, self._temp, self._legal_hold = final, temp, legal_hold
         self._created = created
         self._done = False
@@ -187,6 +188,7 @@ class LocalStore:
         progress: Progress | None = None,
         legal_hold: bool = False,
         expected: Mapping[str, str] | None = None,
+        mark_at: int | None = None,
     ) -> LocalStaged:
         """Copy and hash (same pass) to a read-only temporary file beside the final name."""
         check_key(key)
@@ -196,9 +198,10 @@ class LocalStore:
         created = self._new_dirs(final)
         try:
             with MultiHasher() as hasher:
-                reader = HashingReader(stream, hasher, key, size, progress, expected)
+                reader = HashingReader(stream, hasher, key, size, progress, expected, mark_at)
                 temp = self._write_temp(final, stream, reader)
                 digests = hasher.digests()
+                marked = hasher.marked()
             os.chmod(temp, 0o444)
         except BaseException as exc:
             _remove_empty(created)
@@ -207,7 +210,9 @@ class LocalStore:
                     f"writing evidence {key!r} under {self.root} failed: {exc}"
                 ) from exc
             raise
-        return LocalStaged(self, key, final, temp, digests, legal_hold, created)
+        staged = LocalStaged(self, key, final, temp, digests, legal_hold, created)
+        staged.marked = marked
+        return staged
 
     def put_evidence(
         self,

@@ -322,6 +322,7 @@ class S3Store:
         size: int | None = None,
         progress: Progress | None = None,
         legal_hold: bool = False,
+        mark_at: int | None = None,
     ) -> S3Staged:
         """Send every part of a multipart upload (hashing in the same pass) but do not
         complete it: no object version exists until :meth:`S3Staged.commit`."""
@@ -333,12 +334,15 @@ class S3Store:
             )
         retention = self._retention()
         with MultiHasher() as hasher:
-            reader = HashingReader(stream, hasher, key, size, progress)
+            reader = HashingReader(stream, hasher, key, size, progress, mark_at=mark_at)
             data = reader.read(part_size_for(reader.size))
             upload_id, parts = self._call(action, self._send_parts, key, reader, retention,
                                           legal_hold, data)
             digests = hasher.digests()
-        return S3Staged(self, key, upload_id, parts, digests)
+            marked = hasher.marked()
+        staged = S3Staged(self, key, upload_id, parts, digests)
+        staged.marked = marked
+        return staged
 
     def _retention(self) -> Any:
         from minio.retention import Retention
@@ -559,6 +563,7 @@ class S3Staged:
     def __init__(self, store: S3Store, key: str, upload_id: str, parts: list[Any],
                  digests: Digests) -> None:  # fmt: skip
         self.store, self.key, self.digests = store, key, digests
+        self.marked: Digests | None = None
         self._upload_id, self._parts = upload_id, parts
         self._done = False
 

@@ -153,7 +153,7 @@ def _handle_token(lab: Lab, store: Any, enqueue: Enqueue) -> str | None:
         return None
     started, outcome, reused = time.monotonic(), "retried", False
     label = claim.stage if claim.stage in ("hash", "files", "archives", "yara-files", "hashsets",
-                                           "report") \
+                                           "thumbnails", "report") \
         else f"{claim.stage}#{claim.segment}"
     beat = _Beat(lab, claim, max(1.0, queue.lease_seconds() / 4))
     beat.start()
@@ -243,7 +243,8 @@ def _record(lab: Lab, claim: queue.Claim, result_key: str, result_digest: str,
     if claim.stage in RULE_DEPENDENT and claim.options.get("yara_rules"):
         # the engine (and version) that ran each rule file; the identity pins them
         details["rule_engines"] = [
-            {k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason")}
+            {k: f.get(k) for k in ("namespace", "sha256", "engine", "engine_version", "reason",
+                                   "split")}
             for f in claim.options["yara_rules"]["files"]]
     if claim.stage == "hash" and result is not None:  # read as acquired? facts of the media
         image = result.get("image", {})

@@ -27,6 +27,7 @@ from lccu.pipeline.sink import DirectorySink
 from lccu.pipeline.yarascan import image_records, scan_derived
 from lccu.scan import RuleSet, ScanProblem, load_rules, scan_stream
 from lccu.tasks.expand import run_archives
+from lccu.tasks.thumbnails import run_thumbnails
 from lccu.timeline import write_timeline
 
 if TYPE_CHECKING:
@@ -227,4 +228,5 @@ STAGES: dict[str, Callable[[StageContext], dict[str, Any]]] = {
     "yara-files": run_yara_files,
     "timeline": run_timeline,
     "hashsets": run_hashsets,
+    "thumbnails": run_thumbnails,
 }

@@ -54,6 +54,7 @@ def plan(size: int, seg: int, *, yara: bool = True, carve: str = "all",
         rows.append(("yara-files", 0, 0, size))
     if hashsets:  # only when a hash set is active: lookups of every file in each
         rows.append(("hashsets", 0, 0, size))
+    rows.append(("thumbnails", 0, 0, size))  # from the exported copies: pictures, videos
     return [*rows, ("report", 0, 0, size)]
 
 

@@ -65,11 +65,11 @@ def digest(value: Any) -> str:
 #: stages whose result depends on the YARA rules
 RULE_DEPENDENT = ("yara", "yara-files")
 #: stages whose result depends on the carve mode (yara-files scans the carved files)
-CARVE_DEPENDENT = ("carve", "archives", "yara-files", "hashsets")
+CARVE_DEPENDENT = ("carve", "archives", "yara-files", "hashsets", "thumbnails")
 #: stages whose result depends on the source time zone (local file-system times)
 ZONE_DEPENDENT = ("files", "timeline")
 #: stages whose result depends on the archive limits, libraries and case passwords
-EXPANSION_DEPENDENT = ("archives", "yara-files", "hashsets")
+EXPANSION_DEPENDENT = ("archives", "yara-files", "hashsets", "thumbnails")
 
 
 def expansion_identity(options: dict[str, Any]) -> dict[str, Any] | None:
@@ -105,4 +105,8 @@ def cache_key(evidence_id: str, evidence_sha256: str, stage: str, seg_start: int
         parts["timezone"] = options.get("timezone")
     if stage == "hashsets":  # the set versions the run was submitted with
         parts["hashsets"] = options.get("hashsets")
+    if stage == "thumbnails":  # a worker with ffmpeg makes what one without it could not
+        from lccu.thumbnail import ffmpeg_version
+
+        parts["ffmpeg"] = ffmpeg_version()
     return digest(parts)

@@ -13,8 +13,8 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from lccu.errors import FileSystemError, InvalidInput
-from lccu.fs import Budget, Problem, Volume, open_fs
-from lccu.fs.fastbody import fast_volume, volume_lines
+from lccu.fs import Budget, Problem, Volume
+from lccu.fs.fastbody import PYTSK3, fast_volume, volume_lines
 from lccu.imaging.tsk import TskImage
 from lccu.timeline.bodyfile import bodyfile_lines
 from lccu.timeline.csvfile import CsvTimeline
@@ -29,11 +29,14 @@ Hashes = Mapping[tuple[int, int], str]
 
 @dataclass
 class TimelineResult:
-    """What was written: lines (events, or bodyfile lines), volumes, problems met."""
+    """What was written: lines (events, or bodyfile lines), volumes, problems met, and the
+    engine that walked each volume (``pytsk3``, or the C walk over libtsk: see
+    :func:`lccu.fs.fastbody.engine`)."""
 
     lines: int = 0
     volumes: int = 0
     problems: list[Problem] = field(default_factory=list)
+    engines: list[str] = field(default_factory=list)
 
 
 def needs_zone(fmt: str) -> bool:
@@ -41,9 +44,16 @@ def needs_zone(fmt: str) -> bool:
     return fmt in ("bodyfile", "jsonl")
 
 
-def write_timeline(img: TskImage, out: TextIO, fmt: str, zone: ZoneInfo | None,
-                   source: str, *, budget: Budget | None = None,
-                   hashes: Hashes | None = None) -> TimelineResult:
+def write_timeline(
+    img: TskImage,
+    out: TextIO,
+    fmt: str,
+    zone: ZoneInfo | None,
+    source: str,
+    *,
+    budget: Budget | None = None,
+    hashes: Hashes | None = None,
+) -> TimelineResult:
     """Walk every volume of ``img`` and write its timeline in ``fmt`` to ``out``.
 
     Raises :class:`InvalidInput` before writing anything when ``fmt`` needs instants and a
@@ -61,12 +71,14 @@ def write_timeline(img: TskImage, out: TextIO, fmt: str, zone: ZoneInfo | None,
             f"{source}: {names} stores local wall-clock times, and a {fmt} holds only UTC "
             "instants: give --timezone with the source machine's IANA zone (for example "
             "Europe/Brussels, or UTC if its clock ran on UTC), or use --format csv, which "
-            "keeps them as local, zone unknown")
+            "keeps them as local, zone unknown"
+        )
     if fmt == "bodyfile":
         for volume in volumes:
-            result.lines += _volume_bodyfile(img, volume, out, zone, result.problems, budget)
+            result.lines += _volume_bodyfile(img, volume, out, zone, result, budget)
         return result
     hashes = hashes or {}
+    result.engines = [PYTSK3] * len(volumes)
     table = CsvTimeline(out) if fmt == "csv" else None
     for volume, entry in volume_entries(img, volumes, result.problems, budget):
         sha256 = hashes.get((volume.index, entry.inode)) if entry.has_meta else None
@@ -79,21 +91,28 @@ def write_timeline(img: TskImage, out: TextIO, fmt: str, zone: ZoneInfo | None,
     return result
 
 
-def _volume_bodyfile(img: TskImage, volume: Volume, out: TextIO, zone: ZoneInfo | None,
-                     problems: list[Problem], budget: Budget | None) -> int:
+def _volume_bodyfile(
+    img: TskImage,
+    volume: Volume,
+    out: TextIO,
+    zone: ZoneInfo | None,
+    result: TimelineResult,
+    budget: Budget | None,
+) -> int:
     """One volume's bodyfile lines: straight from TSK's records where the file system
-    stores UTC and is not NTFS (:mod:`lccu.fs.fastbody`), else through the full walk."""
+    stores UTC and is not NTFS (:mod:`lccu.fs.fastbody`, in C over libtsk where built),
+    else through the full walk."""
     if fast_volume(volume.fs_type):
         try:
-            fs = open_fs(img, volume.start_offset)
-        except OSError as exc:
-            problems.append(Problem(f"volume {volume.index}", str(FileSystemError(
-                f"cannot open the file system of volume {volume.index} at byte "
-                f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"))))
+            lines, engine = volume_lines(img, volume, out.write, result.problems, budget)
+        except FileSystemError as exc:
+            result.problems.append(Problem(f"volume {volume.index}", str(exc)))
             return 0
-        return volume_lines(fs, volume, out.write, problems, budget)
+        result.engines.append(engine)
+        return lines
+    result.engines.append(PYTSK3)
     lines = 0
-    for _volume, entry in volume_entries(img, [volume], problems, budget):
+    for _volume, entry in volume_entries(img, [volume], result.problems, budget):
         for line in bodyfile_lines(entry, zone):
             out.write(line + "\n")
             lines += 1

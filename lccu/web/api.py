@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 
@@ -20,6 +20,7 @@ from lccu.web.deps import api_user, web
 from lccu.web.processing import processing_view
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
+from lccu.web.uploads import UploadConflict
 
 MAX_CHUNK = 32 * 1024 * 1024
 
@@ -204,17 +205,41 @@ async def upload_chunk(upload_id: str, request: Request, user: User, state: Stat
     return {"upload_id": upload.id, "offset": done}
 
 
-@router.post("/uploads/{upload_id}/complete", status_code=201)
-def complete_upload(upload_id: str, user: User, state: State) -> dict[str, Any]:
+@router.post("/uploads/{upload_id}/complete", status_code=201,
+             responses={202: {"description": "completing in the background (wait=false)"}})
+def complete_upload(upload_id: str, user: User, state: State,
+                    wait: Annotated[bool, Query(description="false: answer 202 at once and "
+                                                "take it in in the background; poll .../result"
+                                                )] = True) -> Any:
     """Take the complete upload in as evidence: wait for the store to commit (declared
-    hashes checked first: a mismatch stores nothing, 422) and record custody."""
+    hashes checked first: a mismatch stores nothing, 422) and record custody. A container
+    (E01, VMDK, ...) is read and hashed whole first, which takes long for a large disk:
+    with ``wait=false`` the answer is 202 at once and ``GET .../result`` tells the end."""
     upload = state.uploads.get(upload_id, user.actor.user_id or 0)
-    return state.uploads.complete(upload).as_dict()
+    if wait:
+        return state.uploads.complete(upload).as_dict()
+    state.uploads.complete_later(upload)
+    return JSONResponse({"upload_id": upload.id, "state": "completing",
+                         "result": f"/api/v1/uploads/{upload.id}/result"}, status_code=202)
+
+
+@router.get("/uploads/{upload_id}/result",
+            responses={202: {"description": "still completing"}})
+def upload_result(upload_id: str, user: User, state: State) -> Any:
+    """How a completion started with ``wait=false`` ended: 200 with the item, 202 while
+    it runs, or the error ``complete`` would have answered (422, 403, 503...)."""
+    info = state.uploads.result(upload_id, user.actor.user_id or 0)
+    if info is None:
+        return JSONResponse({"upload_id": upload_id, "state": "completing"}, status_code=202)
+    return info.as_dict()
 
 
 @router.delete("/uploads/{upload_id}", status_code=204)
 def cancel_upload(upload_id: str, user: User, state: State) -> Response:
     upload = state.uploads.get(upload_id, user.actor.user_id or 0)
+    if upload.completing:
+        raise UploadConflict("the upload is being taken in (complete was asked); wait for "
+                             "its result", upload.intake.received)
     state.uploads.discard(upload, "was cancelled by its sender; nothing stored")
     return Response(status_code=204)
 

@@ -20,15 +20,18 @@ from lccu.web import (
     api,
     audit_view,
     case_actions,
+    case_files,
     case_timeline,
     files,
     links,
+    notable_pages,
     pages,
     reports,
     tags_api,
     timeline,
     workers,
     xzone_api,
+    xzone_pages,
 )
 from lccu.web.config import WebConfig, load_web_config
 from lccu.web.csrf import CsrfFailed
@@ -117,6 +120,10 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     app.include_router(links.pages)
     app.include_router(files.pages)  # before reports': its /evidence/{item}/{path} route
     app.include_router(files.api)
+    app.include_router(case_files.pages)
+    app.include_router(case_files.api)
+    app.include_router(notable_pages.pages)  # before reports': /evidence/{item}/xzone
+    app.include_router(xzone_pages.pages)
     app.include_router(reports.pages)
     app.include_router(reports.api)
     app.include_router(tags_api.api)

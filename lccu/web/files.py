@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -92,6 +93,7 @@ def files_page(
     query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, mismatch=mismatch,
                    q=q.strip(), source=source, sort=sort if sort != "path" else "", desc=desc)
     return render(request, "files.html", {
+        "scope": "item", "base_url": f"/evidence/{ref}/files",
         "item_id": ref, "found": found, "page": page,
         "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": query, "types": TYPES,
         "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
@@ -112,12 +114,12 @@ def gallery_page(
     source: Annotated[str, Query(pattern="^(|file|carved|member)$")] = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
-    """The item's pictures as thumbnails, with the table's filters."""
+    """The item's pictures and videos as thumbnails, with the table's filters."""
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
     found = state.lab(user).file_page(
-        ref, _filters("image/", deleted, tagged, "", q, source),
+        ref, replace(_filters("", deleted, tagged, "", q, source), visual=True),
         offset=(page - 1) * GALLERY_SIZE, limit=GALLERY_SIZE)
     query = _query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
     return render(request, "gallery.html", {
@@ -147,7 +149,8 @@ def _text_preview(data: bytes) -> str:
 @pages.get("/evidence/{item_id}/files/{file_id:int}", response_class=HTMLResponse)
 def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
                 state: State) -> HTMLResponse:
-    """A file's metadata, hashes, tags and the start of its content (hex and text)."""
+    """A file's metadata, hashes, tags, notable marks and the start of its content (hex
+    and text)."""
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
@@ -164,9 +167,11 @@ def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
         unreadable = str(exc)
     tags = [t for t in lab.tags(ref) if t.path == info.path
             and t.volume == (info.volume or 0)] if info.source == "file" else []
+    marks = [m for m in lab.notable_marks(ref) if m.path == info.path
+             and m.sha256 == info.sha256]
     times = {k: info.entry.get(k) for k in ("mtime", "atime", "ctime", "crtime")}
     return render(request, "file.html", {
-        "item_id": ref, "f": info, "tags": tags, "times": times,
+        "item_id": ref, "f": info, "tags": tags, "marks": marks, "times": times,
         "hex_rows": _hex_rows(head), "text": _text_preview(head),
         "shown": len(head), "unreadable": unreadable}, user=user)
 
@@ -218,8 +223,15 @@ def file_download(item_id: str, file_id: int, user: PageUser, state: State) -> R
 
 @pages.get("/evidence/{item_id}/files/{file_id:int}/thumbnail")
 def file_thumbnail(item_id: str, file_id: int, user: PageUser, state: State) -> Response:
-    """A small PNG of a picture, made here with bounded memory (see :mod:`thumbs`)."""
+    """The PNG processing stored for a picture or a video (read from the derived store, not
+    the evidence), or why there is none (422); for a run processed before thumbnails were
+    made during processing, a PNG made here with bounded memory (see :mod:`thumbs`)."""
     lab = state.lab(user)
+    stored = lab.stored_thumbnail(item_id.strip()[:100], file_id)
+    if stored is not None:
+        if stored.png is None:
+            return Response(stored.note or "", status_code=422, media_type="text/plain")
+        return Response(stored.png, media_type="image/png")
     with lab.opened_file(item_id.strip()[:100], file_id, purpose="thumbnail") as (info, fh):
         try:
             png = thumbnail_png(fh, info.size)
@@ -237,6 +249,7 @@ def files_api(
     deleted: bool | None = None,
     tagged: bool | None = None,
     hits: bool | None = None,
+    ext_mismatch: bool | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
     sha256: Annotated[str | None, Query(max_length=64)] = None,
     yara_rule: Annotated[str | None, Query(max_length=200)] = None,
@@ -250,7 +263,8 @@ def files_api(
     found = state.lab(user).file_page(
         item_id.strip()[:100],
         FileFilter(mime=mime, deleted=deleted, tagged=tagged, hits=hits, name=q,
-                   sha256=sha256, yara_rule=yara_rule, source=source),
+                   sha256=sha256, yara_rule=yara_rule, source=source,
+                   ext_mismatch=ext_mismatch),
         sort=sort, descending=desc, offset=offset, limit=limit)
     return {"run": found.run_id, "total": found.total, "total_is_lower_bound": found.capped,
             "offset": found.offset,

@@ -80,6 +80,10 @@ STRINGS: dict[str, dict[str, str]] = {
                      "en": "Connection interrupted, resuming..."},
     "upload_failed": {"nl": "Opladen mislukt; er is niets geregistreerd:",
                       "en": "Upload failed; nothing was recorded:"},
+    "upload_checking": {"nl": "Alles ontvangen; de schijf wordt gelezen en gecontroleerd "
+                              "(bij een grote image kan dat lang duren)...",
+                        "en": "Everything received; the disk is being read and checked "
+                              "(this takes a while for a large image)..."},
     "max_size": {"nl": "Maximale grootte", "en": "Maximum size"},
     "justify_title": {"nl": "Raadpleging van een dossier van een andere zone",
                       "en": "Consulting another zone's case"},
@@ -270,6 +274,9 @@ STRINGS: dict[str, dict[str, str]] = {
     # file browser and gallery (issue 20)
     "files": {"nl": "Bestanden", "en": "Files"},
     "open_files": {"nl": "Bestanden bekijken", "en": "Browse the files"},
+    "case_files": {"nl": "Alle bestanden van het dossier", "en": "All files of the case"},
+    "not_processed": {"nl": "Nog niet verwerkt (hun bestanden staan hier niet)",
+                      "en": "Not processed yet (their files are not listed)"},
     "gallery": {"nl": "Fotogalerij", "en": "Picture gallery"},
     "open_gallery": {"nl": "Fotogalerij openen", "en": "Open the picture gallery"},
     "pictures": {"nl": "Afbeeldingen", "en": "Pictures"},
@@ -385,6 +392,96 @@ STRINGS: dict[str, dict[str, str]] = {
               "gefilterd op hun kloktijd, niet als UTC",
         "en": "events with a local time of unknown zone: ordered and filtered by their "
               "wall clock, not as UTC"},
+    # notable marks, hash sets and cross-zone hit/no-hit (issue 18)
+    "notable_marks": {"nl": "Opvallende bestanden: voorstellen", "en": "Notable files: proposals"},
+    "notable_marks_help": {
+        "nl": "Onderzoekers stellen bestanden voor als opvallend. Na goedkeuring komen hun "
+              "hashes in een set opvallende bestanden van de eenheid (een nieuwe versie); een "
+              "afgewezen voorstel blijft hier staan, met de reden. Dossier, stuk en pad "
+              "blijven bij de zone.",
+        "en": "Investigators propose files as notable. Once approved, their hashes join a "
+              "notable set of the unit (a new version); a rejected proposal stays listed "
+              "here, with the reason. Case, item and path stay with the zone."},
+    "marks_pending": {"nl": "Te beslissen", "en": "To decide"},
+    "marks_decided": {"nl": "Beslist", "en": "Decided"},
+    "no_pending_marks": {"nl": "Geen voorstellen te beslissen.", "en": "No proposals to decide."},
+    "no_decided_marks": {"nl": "Nog geen beslissingen.", "en": "No decisions yet."},
+    "mark_category": {"nl": "Categorie", "en": "Category"},
+    "proposed_by": {"nl": "Voorgesteld door", "en": "Proposed by"},
+    "decided_by": {"nl": "Beslist door", "en": "Decided by"},
+    "decision": {"nl": "Beslissing", "en": "Decision"},
+    "mark_set": {"nl": "Hashset", "en": "Hash set"},
+    "approve": {"nl": "Goedkeuren", "en": "Approve"},
+    "reject": {"nl": "Afwijzen", "en": "Reject"},
+    "reject_reason": {"nl": "Reden van afwijzing", "en": "Reason for rejecting"},
+    "mark_proposed": {"nl": "voorgesteld", "en": "proposed"},
+    "mark_approved": {"nl": "goedgekeurd", "en": "approved"},
+    "mark_rejected": {"nl": "afgewezen", "en": "rejected"},
+    "notable_marks_file": {"nl": "Voorgesteld als opvallend", "en": "Proposed as notable"},
+    "no_marks": {"nl": "Dit bestand is niet voorgesteld als opvallend.",
+                 "en": "This file has not been proposed as notable."},
+    "mark_help": {"nl": "Stel dit bestand voor als opvallend voor de hele eenheid: een "
+                        "beheerder van de eenheid beslist.",
+                  "en": "Propose this file as notable for the whole unit: a unit "
+                        "administrator decides."},
+    "mark_notable": {"nl": "Voorstellen als opvallend", "en": "Propose as notable"},
+    "hashsets": {"nl": "Hashsets", "en": "Hash sets"},
+    "hashsets_help": {"nl": "Elke versie van elke hashset. Nieuwe verwerkingen gebruiken de "
+                            "actieve versie; een rapport noemt de versie die het gebruikte.",
+                      "en": "Every version of every hash set. New runs use the active "
+                            "version; a report names the version it used."},
+    "hashset_name": {"nl": "Naam", "en": "Name"},
+    "hashset_version": {"nl": "Versie", "en": "Version"},
+    "hashset_kind_known": {"nl": "gekend", "en": "known"},
+    "hashset_kind_notable": {"nl": "opvallend", "en": "notable"},
+    "hashset_rows": {"nl": "Rijen", "en": "Rows"},
+    "hashset_hashes": {"nl": "Hashes", "en": "Hashes"},
+    "hashset_imported": {"nl": "Ingelezen door, op", "en": "Imported by, on"},
+    "hashset_malformed": {"nl": "onleesbare regels", "en": "malformed lines"},
+    "hashset_active": {"nl": "actief", "en": "active"},
+    "hashset_older": {"nl": "oudere versie", "en": "older version"},
+    "hashset_importing": {"nl": "wordt ingelezen", "en": "importing"},
+    "no_hashsets": {"nl": "Nog geen hashsets.", "en": "No hash sets yet."},
+    "xzone_ask": {"nl": "Heeft een andere zone deze bestanden gezien? (de vraag wordt gelogd, "
+                        "ook bij de andere zone)",
+                  "en": "Has another zone seen these files? (the question is logged, also "
+                        "for the other zone)"},
+    "xzone_title": {"nl": "Treffer bij een andere zone", "en": "Hit in another zone"},
+    "xzone_help": {"nl": "Voor de opvallende en voorgestelde bestanden van dit stuk: of een "
+                         "dossier van een andere zone hetzelfde bestand heeft, en welke zone. "
+                         "Meer krijgt u alleen als die zone een verzoek inwilligt.",
+                   "en": "For the notable and proposed files of this item: whether a case of "
+                         "another zone holds the same file, and which zone. You learn more "
+                         "only if that zone grants a request."},
+    "xzone_answer": {"nl": "Antwoord", "en": "Answer"},
+    "xzone_hit": {"nl": "treffer:", "en": "hit:"},
+    "xzone_no_hit": {"nl": "geen treffer", "en": "no hit"},
+    "xzone_nothing": {"nl": "Dit stuk heeft geen opvallende of voorgestelde bestanden.",
+                      "en": "This item has no notable or proposed files."},
+    "xzone_request": {"nl": "Verzoek om gegevens", "en": "Disclosure request"},
+    "xzone_purpose": {"nl": "Doel", "en": "Purpose"},
+    "xzone_request_button": {"nl": "Verzoek sturen", "en": "Send the request"},
+    "xzone_requests": {"nl": "Verzoeken tussen zones", "en": "Requests between zones"},
+    "xzone_requests_help": {
+        "nl": "Een inwilliging deelt alleen het dossiernummer en een contactpersoon; een "
+              "weigering deelt niets. Beide worden voor beide zones gelogd.",
+        "en": "A grant discloses only the case number and a contact; a refusal discloses "
+              "nothing. Both are logged for both zones."},
+    "xzone_received": {"nl": "Ontvangen", "en": "Received"},
+    "xzone_sent": {"nl": "Verstuurd", "en": "Sent"},
+    "xzone_from": {"nl": "Van", "en": "From"},
+    "xzone_to": {"nl": "Aan", "en": "To"},
+    "xzone_holding": {"nl": "Uw dossiers met dit bestand", "en": "Your cases holding the file"},
+    "xzone_disclosed": {"nl": "Meegedeeld", "en": "Disclosed"},
+    "xzone_state_pending": {"nl": "open", "en": "pending"},
+    "xzone_state_granted": {"nl": "ingewilligd", "en": "granted"},
+    "xzone_state_refused": {"nl": "geweigerd", "en": "refused"},
+    "xzone_disclose_case": {"nl": "Mee te delen dossier", "en": "Case to disclose"},
+    "xzone_contact": {"nl": "Contactpersoon", "en": "Contact"},
+    "xzone_grant": {"nl": "Inwilligen", "en": "Grant"},
+    "xzone_refuse": {"nl": "Weigeren", "en": "Refuse"},
+    "xzone_none_received": {"nl": "Geen ontvangen verzoeken.", "en": "No requests received."},
+    "xzone_none_sent": {"nl": "Geen verstuurde verzoeken.", "en": "No requests sent."},
 }
 
 

@@ -78,6 +78,7 @@ class Upload:
     touched: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     ended: str | None = None  # why it ended (set under the area's lock)
+    completing: bool = False  # its completion runs in the background (complete_later)
 
     @property
     def case_id(self) -> str:
@@ -113,6 +114,9 @@ class UploadArea:
         self._active: dict[str, Upload] = {}
         self._opening: list[_Slot] = []
         self._gone: dict[str, tuple[int, str, float]] = {}
+        #: uploads whose completion runs in the background, and the outcomes of those done
+        self._jobs: set[str] = set()
+        self._results: dict[str, tuple[int, float, EvidenceInfo | Exception]] = {}
         self._lock = threading.Lock()
 
     def start(self, lab: Lab, *, user_id: int, zone: str, case_id: str, filename: str,
@@ -215,6 +219,54 @@ class UploadArea:
             self._end(upload, "was taken in as evidence")
             return info
 
+    def complete_later(self, upload: Upload) -> None:
+        """Start :meth:`complete` in the background and return at once (idempotent): for a
+        container the media is read and hashed from the staging copies and each file
+        copied into the evidence store, which takes minutes to hours for a large disk,
+        longer than a browser or a reverse proxy waits for an answer. :meth:`result` tells
+        how it ended."""
+        with upload.lock:
+            if upload.ended:
+                raise UploadGone(upload.ended)
+            if upload.completing:
+                return
+            have = upload.intake.received
+            if have != upload.size:
+                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have)
+            upload.completing = True
+            with self._lock:
+                self._jobs.add(upload.id)
+        threading.Thread(target=self._complete_job, args=(upload,), daemon=True,
+                         name=f"complete-{upload.id[:8]}").start()
+
+    def _complete_job(self, upload: Upload) -> None:
+        outcome: EvidenceInfo | Exception
+        try:
+            outcome = self.complete(upload)
+        except Exception as exc:  # answered by result(), as complete() would have
+            outcome = exc
+        with self._lock:
+            self._results[upload.id] = (upload.user_id, time.monotonic(), outcome)
+            self._jobs.discard(upload.id)
+
+    def result(self, upload_id: str, user_id: int) -> EvidenceInfo | None:
+        """How a background completion ended: the item, None while it runs, or its error
+        raised again (the same answer the waiting ``complete`` would have given)."""
+        self.sweep()
+        with self._lock:
+            found = self._results.get(upload_id)
+            running = upload_id in self._jobs
+            active = self._active.get(upload_id)
+        if found is not None and found[0] == user_id:
+            if isinstance(found[2], Exception):
+                raise found[2]
+            return found[2]
+        if running and active is not None and active.user_id == user_id:
+            return None
+        upload = self.get(upload_id, user_id)  # not found, or ended otherwise: says why
+        raise UploadConflict("the upload is not being completed: POST .../complete first",
+                             upload.intake.received)
+
     def too_large(self, upload: Upload) -> UploadTooLarge:
         """End an upload that sent more than it declared; the error to raise."""
         self.discard(upload, "sent more bytes than it declared")
@@ -239,6 +291,8 @@ class UploadArea:
         with self._lock:
             idle = [u for u in self._active.values() if now - u.touched > self.idle_seconds]
             self._gone = {k: v for k, v in self._gone.items() if now - v[2] < GONE_SECONDS}
+            self._results = {k: v for k, v in self._results.items()
+                             if now - v[1] < GONE_SECONDS}
         for upload in idle:
             if not upload.lock.acquire(blocking=False):
                 continue  # a chunk is being handed to the store: in use, not idle

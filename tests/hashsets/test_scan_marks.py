@@ -9,13 +9,17 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from lccu.report import validate_report
 from lccu.testing.images import PlantedFile, PlantedManifest
+
+if TYPE_CHECKING:
+    from lccu.evidence.lab import Lab
 
 
 def pick(manifest: PlantedManifest) -> tuple[list[PlantedFile], list[PlantedFile]]:
@@ -46,6 +50,28 @@ def write_sets(
     ]
     nsrl.write_text("\r\n".join(rows) + "\r\n")
     return sums, nsrl
+
+
+@dataclass(frozen=True)
+class PlantedSets:
+    """The planted files chosen as notable and known, and the set files they were written to."""
+
+    notable: list[PlantedFile]
+    known: list[PlantedFile]
+    sums: Path
+    nsrl: Path
+
+
+def import_sets(
+    admin: Lab, tmp: Path, manifest: PlantedManifest, notable_name: str = "unit notable"
+) -> PlantedSets:
+    """The unit's active sets as a processing run finds them: ``notable_name`` (sha256sum
+    output) and "NSRL" (known), each at version 1, imported by the unit admin ``admin``."""
+    notable, known = pick(manifest)
+    sums, nsrl = write_sets(tmp, notable, known)
+    admin.hashset_import(notable_name, sums, kind="notable")
+    admin.hashset_import("NSRL", nsrl, kind="known")
+    return PlantedSets(notable, known, sums, nsrl)
 
 
 def expected_kinds(record: dict[str, Any], notable: set[str], known: set[str]) -> set[str]:

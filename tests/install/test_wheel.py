@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -164,3 +165,44 @@ def test_process_from_the_wheel(installed: Installed, planted_disk: PlantedManif
                   if e["action"] == "processed" and e["details"].get("rules")}
     assert identities == {load_rules([], cache_dir=tmp_path).identity}
     run("lccu", "--as", "jan", "custody", "verify", case)
+
+
+def test_timeline_from_the_wheel_walks_ext4_in_c(
+    installed: Installed, planted_disk: PlantedManifest
+) -> None:
+    """The wheel carries the C walk built against Debian's libtsk (lccu/fs/_tskbody.c), the
+    installed `lccu timeline` uses it for the ext4 volume of the sample disk (pytsk3 for the
+    FAT32 one) and its bodyfile equals fls -m of both volumes."""
+    with zipfile.ZipFile(installed.wheel) as whl:
+        assert any(n.startswith("lccu/fs/_tskbody.") and n.endswith(".so") for n in whl.namelist())
+    where = installed.run(
+        str(installed.venv / "bin" / "python"),
+        "-c",
+        "import lccu.fs._tskbody as m; print(m.__file__)",
+    ).stdout.strip()
+    assert where.startswith(str(installed.site)), where
+    out = installed.work / "sample.body"
+    proc = installed.run(
+        "lccu", "timeline", str(planted_disk.image), "--timezone", "UTC", "-o", str(out)
+    )
+    assert re.search(r"\(walked with pytsk3, libtsk [\d.]+ \(C\)\)", proc.stderr), proc.stderr
+    fls: list[str] = []
+    for part in planted_disk.partitions:
+        listing = subprocess.run(
+            [
+                "fls",
+                "-m",
+                "/",
+                "-r",
+                "-z",
+                "UTC",
+                "-o",
+                str(int(part["start_offset"]) // 512),
+                str(planted_disk.image),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        fls += listing.decode("utf-8", "replace").splitlines()
+    assert sorted(out.read_text(encoding="utf-8").splitlines()) == sorted(fls)

@@ -275,3 +275,26 @@ def test_error_message_newlines_kept_but_names_marked(
     page = render_html(report, out_dir)
     assert "first line\nsecond line" in page
     assert "vol\u27e8U+000A\u27e91" in page
+
+
+def test_rule_file_cut_per_rule_names_both_engines(report: dict[str, Any], out_dir: Path) -> None:
+    """A rule file cut per rule is listed with its engine and, beside it, libyara with its
+    version and the rules that ran there."""
+    report["yara_rules"] = {
+        "identity": "a" * 64,
+        "files": [
+            {
+                "namespace": "zone_cut",
+                "path": "/rules/zone_cut.yar",
+                "sha256": "b" * 64,
+                "engine": "yara-x",
+                "engine_version": "1.23.0",
+                "reason": "YARA-X hits differ from libyara's on generated data for 1 rule(s)",
+                "differing_rules": ["xor_word"],
+                "split": {"engine": "libyara", "engine_version": "4.5.4", "rules": ["xor_word"]},
+            }
+        ],
+        "skipped": [],
+    }
+    text = " ".join(" ".join(_parse(render_html(report, out_dir)).text).split())
+    assert "yara-x 1.23.0; libyara 4.5.4 for xor_word" in text

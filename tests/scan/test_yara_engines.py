@@ -29,6 +29,22 @@ Instance = tuple[str, str, str, int, int]
 #: signature-base files in the suite's sample (every n-th file, sorted by name); the whole
 #: set is compared by bench/yara_differential.py (docs/benchmarks.md)
 SIGBASE_STEP = 12
+#: signature-base files whose YARA-X hits differ from libyara's in some of their rules
+#: (yara-x 1.23.0, docs/benchmarks.md): the per-rule cut is checked on each
+SPLIT_CANDIDATES = (
+    "apt_barracuda_esg_unc4841_jun23",
+    "apt_hafnium_log_sigs",
+    "apt_tetris",
+    "expl_cleo_dec24",
+    "expl_outlook_cve_2023_23397",
+    "expl_proxyshell",
+    "expl_wsus_cve_2025_59287",
+    "gen_shikataganai",
+    "gen_webshells",
+    "react_pocs_indicators_dec25",
+    "susp_claude_magic_strings",
+    "vuln_paloalto_cve_2024_3400_apr24",
+)
 
 
 def _expected() -> dict[str, dict[str, object]]:
@@ -66,8 +82,9 @@ def _yarax_instances(
 def test_virustotal_files_yarax_equals_cli_where_lccu_chose_it(
     rule_file: str, cache_dir: Path, yara_cli: CliScan
 ) -> None:
-    """On each VirusTotal test file, a rule file lccu gives to YARA-X has exactly the yara
-    CLI's hits and EXPECTED.json's rules; one whose YARA-X hits differ is on libyara."""
+    """On each VirusTotal test file, a rule file lccu gives wholly to YARA-X has exactly the
+    yara CLI's hits and EXPECTED.json's rules; each rule whose YARA-X hits differ is on
+    libyara."""
     entry = _expected()[rule_file]
     rules_path = corpus_file(*VT, "rules", rule_file)
     target = corpus_file(*VT, str(entry["target"]))
@@ -76,8 +93,11 @@ def test_virustotal_files_yarax_equals_cli_where_lccu_chose_it(
     assert {r for _ns, r in cli_rules} == set(entry["expected_matching_rules"])  # type: ignore[arg-type]
     x_rules, x_strings = _yarax_instances(rules_path, ns, target)
     rules = load_rules([rules_path], bundled=False, cache_dir=cache_dir)
-    same = x_rules == {r for _ns, r in cli_rules} and x_strings == cli_strings
-    assert rules.engine_of(ns) == ("yara-x" if same else "libyara"), rules.files()
+    differ = (x_rules ^ {r for _ns, r in cli_rules}) | {h[1] for h in x_strings ^ cli_strings}
+    if not differ:
+        assert rules.engine_of(ns) == "yara-x", rules.files()
+    for rule in differ:  # per rule: a file may be cut, the differing rules on libyara
+        assert rules.engine_of_rule(ns, rule) == "libyara", (rule, rules.files())
 
 
 def test_signature_base_sample_hits_equal_libyara(tmp_path: Path, cache_dir: Path) -> None:
@@ -115,9 +135,63 @@ def test_signature_base_sample_hits_equal_libyara(tmp_path: Path, cache_dir: Pat
         for hit in x_hits ^ want:
             differing.setdefault(hit[0], set()).add(hit[1])
     print("signature-base sample, rules whose YARA-X hits differ from libyara's:", differing)
-    for namespace in differing:
-        assert rules.engine_of(namespace) == "libyara", namespace
+    for namespace, rule_names in differing.items():
+        for rule in rule_names:
+            assert rules.engine_of_rule(namespace, rule) == "libyara", (namespace, rule)
     assert sum(f["engine"] == "yara-x" for f in rules.files()) > len(sample) // 2
+
+
+def test_signature_base_files_cut_per_rule_give_libyara_hits(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    """The signature-base files whose YARA-X hits differ in some rules (SPLIT_CANDIDATES, as
+    of yara-x 1.23) are cut per rule: on data planted with each file's strings and on its
+    probe, lccu's hits (namespace, rule, string, offset, length) equal those of libyara with
+    the whole file, every rule whose forced YARA-X hits differ there runs on libyara, and
+    most of the files keep the rest of their rules on YARA-X."""
+    from lccu.scan.probe import build_probe
+
+    base = corpus_file("yara-signature-base")
+    folder = tmp_path / "sigbase"
+    folder.mkdir()
+    files = [base / f"{name}.yar" for name in SPLIT_CANDIDATES]
+    for p in files:
+        (folder / p.name).write_bytes(p.read_bytes())
+    rules = load_rules([folder], bundled=False, cache_dir=cache_dir)
+    entries = {f["namespace"]: f for f in rules.files()}
+    for i, p in enumerate(files):
+        ns = f"sigbase.{p.stem}"
+        oracle = yara.compile(sources={ns: p.read_text()}, externals=EXTERNALS)
+        forced = _yarax({ns: p})
+        split = entries[ns]["split"]
+        data = tmp_path / f"{p.stem}.bin"
+        probe = build_probe(p.read_text(), entries[ns]["sha256"])
+        for blob in (planted(text_strings(p.read_text()), i), probe):
+            data.write_bytes(blob)
+            try:
+                matches = oracle.match(str(data), externals=EXTERNALS)
+            except yara.Error:  # libyara gives up on this data (too many regex fibers)
+                continue
+            want = {
+                (m.namespace, m.rule, s.identifier, inst.offset, inst.matched_length)
+                for m in matches
+                for s in m.strings
+                for inst in s.instances
+            }
+            got = {
+                (h.namespace, h.rule, h.string, h.offset, h.length)
+                for h in scan_file(data, rules, name="")
+                if h.string
+            }
+            assert got == want, (p.name, sorted(got ^ want)[:5])
+            _x_rules, x_hits = _yarax_instances(p, ns, data, forced)
+            for hit in x_hits ^ want:
+                assert rules.engine_of_rule(ns, hit[1]) == "libyara", (ns, hit[1], split)
+    cut = [f for f in entries.values() if f["split"]]
+    print({f["namespace"]: f["split"]["rules"] for f in cut})
+    assert len(cut) >= len(SPLIT_CANDIDATES) * 2 // 3
+    for f in cut:
+        assert f["engine"] == "yara-x" and f["split"]["engine_version"] == yara.YARA_VERSION
 
 
 def test_file_yarax_rejects_runs_on_libyara_and_reports_name_engines(
@@ -228,15 +302,15 @@ def test_virustotal_rules_lccu_and_yarax_hits_equal_yara_python(
 ) -> None:
     """Each VirusTotal rule file on its test file (EXPECTED.json's rules) and on generated
     data planted with its strings: lccu's hits (rule, string, offset, length) equal
-    yara-python's; if lccu gives the file to YARA-X, YARA-X's own hits equal them too (a file
-    whose YARA-X hits differ anywhere here must be on libyara)."""
+    yara-python's; every rule whose YARA-X hits differ anywhere here runs on libyara (a file
+    may be cut per rule)."""
     entry = _expected()[rule_file]
     rules_path = corpus_file(*VT, "rules", rule_file)
     ns = rules_path.stem
     rules = load_rules([rules_path], bundled=False, cache_dir=cache_dir)
     planted_data = tmp_path / "planted.bin"
     planted_data.write_bytes(planted(text_strings(rules_path.read_text()), 21))
-    yarax_differs = False
+    differing: set[str] = set()
     for target in (corpus_file(*VT, str(entry["target"])), planted_data):
         want_rules, want = _libyara_instances(rules_path, ns, target)
         if target != planted_data:
@@ -247,6 +321,6 @@ def test_virustotal_rules_lccu_and_yarax_hits_equal_yara_python(
             (h.namespace, h.rule, h.string, h.offset, h.length) for h in hits if h.string
         } == want, target.name
         x_rules, x_hits = _yarax_instances(rules_path, ns, target)
-        yarax_differs |= (x_rules, x_hits) != (want_rules, want)
-    if yarax_differs:
-        assert rules.engine_of(ns) == "libyara", rules.files()
+        differing |= (x_rules ^ want_rules) | {h[1] for h in x_hits ^ want}
+    for rule in differing:  # per rule: a file may be cut, the differing rules on libyara
+        assert rules.engine_of_rule(ns, rule) == "libyara", (rule, rules.files())

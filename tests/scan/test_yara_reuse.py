@@ -101,25 +101,75 @@ def test_scanner_processes_serve_the_next_scan_with_the_same_rules(
     assert _xworkers() - before == started  # the same processes, still alive
 
 
-def test_a_pool_grows_one_child_at_a_time_up_to_its_count() -> None:
-    """A pool that starts with one scanner process hands out one at a time until grow()
-    allows another, never more than its count (a mixed rule set starts with one child and
-    grows only when YARA-X is the slower side)."""
+def test_libyara_scans_of_two_segments_overlap_with_one_scanner_process(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With libyara and YARA-X rules, one scanner process serves the YARA-X side while the
+    parent's two threads scan two segments with libyara at the same time (the segment
+    buffers are not tied to the child, so libyara never waits for the other segment's YARA-X
+    scan); the hits equal those of a one-thread scan."""
+    import threading
+
+    from lccu.scan import image as image_module
+
+    forget_loaded_rules()
+    good = tmp_path / "zone.yar"
+    good.write_text(GOOD)
+    legacy = tmp_path / "legacy.yar"  # YARA-X refuses the unescaped '{': runs on libyara
+    legacy.write_text("rule zone_brace { strings: $a = /token{/ condition: $a }\n")
+    rules = load_rules([good, legacy], bundled=False, cache_dir=cache_dir)
+    assert rules.engine_of("legacy") == "libyara" and rules.engine_of("zone") == "yara-x"
+    data = bytearray(1024 * KiB)
+    for at in (10, 300 * KiB, 700 * KiB):
+        data[at : at + 16] = b"zone-marker-4711"
+        data[at + 100 : at + 106] = b"token{"
+    image = tmp_path / "image.raw"
+    image.write_bytes(bytes(data))
+    with image.open("rb") as fh:
+        alone = [(h.rule, h.offset) for h in scan_stream(fh, len(data), rules,
+                                                         segment_size=256 * KiB, workers=1)]
+    assert len(alone) == 6
+    both = threading.Barrier(2, timeout=30)
+    real = image_module.match_libyara
+    calls = []
+
+    def meet_another(*args: object, **kwargs: object) -> object:
+        calls.append(threading.get_ident())
+        if len(calls) <= 2:
+            both.wait()  # passes only when two segments are in libyara at once
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(image_module, "match_libyara", meet_another)
+    before = _xworkers()
+    with image.open("rb") as fh:
+        found = [(h.rule, h.offset) for h in scan_stream(fh, len(data), rules,
+                                                         segment_size=256 * KiB, workers=2)]
+    assert found == alone
+    assert len(set(calls[:2])) == 2
+    assert len(_xworkers() - before) == 1  # one scanner process beside the libyara threads
+
+
+def test_a_pool_has_a_buffer_per_thread_and_its_children() -> None:
+    """A pool makes one segment buffer per image-scan thread and allows ``children`` scanner
+    processes (a mixed rule set's pool: one buffer more than children); a retired pool still
+    hands out buffers (made for the segment) instead of blocking a scan that uses it."""
     import queue as queue_module
 
     from lccu.scan.xpool import ScannerPool
 
-    pool = ScannerPool(b"", 2, 1024, start=1)
-    assert pool.places == 1 and pool._free.qsize() == 1
-    assert pool.grow() and pool.places == 2 and pool._free.qsize() == 2
-    assert not pool.grow() and pool.places == 2
+    pool = ScannerPool(b"", 2, 1024, children=1)
+    assert pool.places == 1 and pool._free.qsize() == 1 and pool._idle.qsize() == 2
+    with pool.buffer() as a, pool.buffer() as b:
+        assert a.index != b.index and len(a.memory) == 1024
+        a.memory[:4] = b"abcd"
     pool.close()
-    assert not pool.grow()
-    taken = [pool._free.get_nowait(), pool._free.get_nowait()]
-    assert taken == [None, None]
+    with pool.buffer() as c, pool.buffer() as d:
+        assert len(c.memory) == len(d.memory) == 1024 and c.index != d.index
+    assert pool._idle.qsize() == 2
     try:
+        pool._free.get_nowait()
         pool._free.get_nowait()
     except queue_module.Empty:
         pass
     else:
-        raise AssertionError("more places than the pool's count")
+        raise AssertionError("more places than the pool's children")

@@ -278,3 +278,25 @@ def test_record_reopens_pinned_bytes(store: EvidenceStore) -> None:
     with store.open_evidence(record) as stream:
         stream.seek(-4, os.SEEK_END)
         assert stream.read() == b"6789"
+
+
+@pytest.mark.parametrize("size", [1000, 20 * MIB + 7])
+def test_staging_marks_the_digests_of_the_first_bytes(store: EvidenceStore, size: int) -> None:
+    """``stage_evidence(mark_at=N)`` gives, from its one pass, hashlib's digests of the first
+    N bytes (a fixed VHD's disk before its footer) besides the whole file's; the mark may
+    fall inside a read block (N = size - 512) or at its very end (N = size)."""
+    data = pseudo_random(size, 33)
+    for mark in (size - 512, size):
+        staged = store.stage_evidence(f"cases/c/marked-{mark}.vhd", io.BytesIO(data), size=size,
+                                      mark_at=mark)
+        try:
+            assert staged.marked is not None
+            assert (staged.marked.size, staged.marked.md5, staged.marked.sha1,
+                    staged.marked.sha256) == (mark, *_hashlib(data[:mark]))
+            assert (staged.digests.md5, staged.digests.sha1, staged.digests.sha256) == (
+                _hashlib(data))
+        finally:
+            staged.abort()
+    plain = store.stage_evidence("cases/c/plain.raw", io.BytesIO(data), size=size)
+    assert plain.marked is None
+    plain.abort()

@@ -21,10 +21,12 @@ import pytest
 import redis
 
 from lccu.config import Settings
+from lccu.testing.images import PlantedManifest
 from lccu.testing.keys import KEY_ENV
+from tests.hashsets.test_scan_marks import PlantedSets, import_sets
 
 #: a rule that hits JPEG headers: in the raw image, in extracted files and in carved files
-JPEG_RULE = 'rule jpeg_soi { strings: $soi = { FF D8 FF } condition: $soi }\n'
+JPEG_RULE = "rule jpeg_soi { strings: $soi = { FF D8 FF } condition: $soi }\n"
 SEGMENT = 16 * 1024 * 1024
 
 
@@ -46,26 +48,65 @@ class Unit:
         lab = self.lab(user)
         if user not in self.cases:
             self.cases[user] = lab.create_case(f"case of {user}").id
-        return str(lab.add_evidence(self.cases[user], path, description=exhibit,
-                                    exhibit_number=exhibit).id)
+        return str(
+            lab.add_evidence(self.cases[user], path, description=exhibit, exhibit_number=exhibit).id
+        )
+
+    def cli(
+        self, *args: str, user: str = "vlas_inv", timeout: float = 120, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """``lccu ARGS`` in a child process as ``user``, with the unit's settings; ``env``
+        overrides them, an empty value drops the variable (``LCCU_REDIS_URL=""``: no Redis,
+        `lccu process` runs the stages itself)."""
+        full = {**os.environ, **self.env, "LCCU_USER": user, **env}
+        return subprocess.run(
+            [sys.executable, "-m", "lccu.cli.main", *args],
+            env={k: v for k, v in full.items() if v != ""},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 @pytest.fixture
-def unit(make_lab: Callable[..., Any], lab_settings: Settings, tmp_path: Path,
-         redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Unit:
+def unit(
+    make_lab: Callable[..., Any],
+    lab_settings: Settings,
+    tmp_path: Path,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Unit:
     rules = tmp_path / "jpeg.yar"
     rules.write_text(JPEG_RULE)
-    env = {"LCCU_HOME": str(lab_settings.home), "LCCU_DATABASE_URL": lab_settings.database_url,
-           "LCCU_REDIS_URL": redis_url, "LCCU_USER": "op", "LCCU_RULES": str(rules),
-           "LCCU_SEGMENT_SIZE": str(SEGMENT), "LCCU_LEASE_SECONDS": "4",
-           "LCCU_BROKER_HEARTBEAT_MS": "3000", "LCCU_BROKER_MAINTENANCE": "1000000", **KEY_ENV}
-    for name in ("LCCU_SEGMENT_SIZE", "LCCU_LEASE_SECONDS", "LCCU_BROKER_HEARTBEAT_MS",
-                 "LCCU_BROKER_MAINTENANCE"):
+    env = {
+        "LCCU_HOME": str(lab_settings.home),
+        "LCCU_DATABASE_URL": lab_settings.database_url,
+        "LCCU_REDIS_URL": redis_url,
+        "LCCU_USER": "op",
+        "LCCU_RULES": str(rules),
+        "LCCU_SEGMENT_SIZE": str(SEGMENT),
+        "LCCU_LEASE_SECONDS": "4",
+        "LCCU_BROKER_HEARTBEAT_MS": "3000",
+        "LCCU_BROKER_MAINTENANCE": "1000000",
+        **KEY_ENV,
+    }
+    for name in (
+        "LCCU_SEGMENT_SIZE",
+        "LCCU_LEASE_SECONDS",
+        "LCCU_BROKER_HEARTBEAT_MS",
+        "LCCU_BROKER_MAINTENANCE",
+    ):
         monkeypatch.setenv(name, env[name])
     client = redis.Redis.from_url(redis_url)
     for key in client.scan_iter("dramatiq:*"):  # tokens a previous test left behind
         client.delete(key)
     return Unit(lab_settings, make_lab, rules, env)
+
+
+@pytest.fixture
+def planted_sets(unit: Unit, planted_disk: PlantedManifest, tmp_path: Path) -> PlantedSets:
+    """The unit's notable and known sets, made from planted files of ``planted_disk``."""
+    return import_sets(unit.lab("admin"), tmp_path, planted_disk)
 
 
 @pytest.fixture
@@ -77,7 +118,10 @@ def workers(unit: Unit, tmp_path: Path) -> Iterator[Callable[..., subprocess.Pop
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", "lccu.cli.main", "worker", "--threads", str(threads)],
-            env={**os.environ, **unit.env}, stdout=log, stderr=subprocess.STDOUT)
+            env={**os.environ, **unit.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         started.append(proc)
         return proc
 
@@ -92,8 +136,7 @@ def send_tokens(unit: Unit, run_id: str, count: int) -> None:
     """What `lccu process` does with workers: one work token per runnable stage."""
     from lccu.tasks.broker import declare, make_broker
 
-    broker = make_broker(dataclasses.replace(unit.settings,
-                                             redis_url=unit.env["LCCU_REDIS_URL"]))
+    broker = make_broker(dataclasses.replace(unit.settings, redis_url=unit.env["LCCU_REDIS_URL"]))
     actor = declare(broker)
     for _ in range(count):
         actor.send(run_id)
@@ -110,8 +153,17 @@ def wait_runs(lab: Any, run_ids: list[str], timeout: float = 90) -> list[dict[st
         if all(s["state"] in ("done", "failed") for s in states):
             return states
         if time.monotonic() > deadline:
-            pending = [(s["run"][:8], [(x["stage"], x["state"]) for x in s["stages"]
-                                       if x["state"] not in ("done", "failed")])
-                       for s in states if s["state"] not in ("done", "failed")]
+            pending = [
+                (
+                    s["run"][:8],
+                    [
+                        (x["stage"], x["state"])
+                        for x in s["stages"]
+                        if x["state"] not in ("done", "failed")
+                    ],
+                )
+                for s in states
+                if s["state"] not in ("done", "failed")
+            ]
             pytest.fail(f"runs not finished after {timeout} s: {pending}")
         time.sleep(0.3)

@@ -13,21 +13,9 @@ import pytest
 
 import lccu
 from lccu.testing.images import PlantedManifest
+from lccu.testing.oracles import pdf_text
 from tests.tasks.conftest import Unit
 from tests.tasks.test_cli import SQLITE_ONLY
-from tests.tasks.test_cli import lccu as run_lccu
-
-
-def pdf_text(path: Path) -> str:
-    done = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout
-
 
 NOTES = {
     "/docs/report.txt": "betalingsplan voor de levering",
@@ -54,15 +42,34 @@ def _tagged_case(
     lab.add_evidence(
         case.id, unprocessed, description="USB stick", exhibit_number="E2", seal_number="SEAL-0043"
     )
-    done = run_lccu(unit, "process", item.id, "--json", LCCU_REDIS_URL="")
+    done = unit.cli("process", item.id, "--json", LCCU_REDIS_URL="")
     assert done.returncode == 0, done.stderr
     planted = {f.path: f for f in planted_disk.files if f.path}
     notes = dict(NOTES)
     for path, note in notes.items():
-        tagged = run_lccu(unit, "tag", "add", item.id, path, "--label", "relevant", "--note", note)
+        tagged = unit.cli("tag", "add", item.id, path, "--label", "relevant", "--note", note)
         assert tagged.returncode == 0, tagged.stderr
 
     return case, item, notes, planted
+
+
+def dutch_facts(case: Any, item: Any, notes: dict[str, str]) -> list[str]:
+    """What the Dutch report of :func:`_tagged_case` must say, whatever its format: title,
+    case number, PV, both exhibits' seals, the processed one's SHA-256, the examiner, lccu's
+    version, the source time zone, that E2 was never processed, and the tags' notes."""
+    return [
+        "Verslag van forensisch onderzoek",
+        case.number,
+        "PV BR.12.L3.004512/2026",
+        "SEAL-0042",
+        "SEAL-0043",
+        item.sha256,
+        "vlas_inv",
+        f"lccu {lccu.__version__}",
+        "Europe/Brussels",
+        "nooit verwerkt",
+        *notes.values(),
+    ]
 
 
 @SQLITE_ONLY
@@ -77,27 +84,13 @@ def test_court_report_pdf_and_html(
     case, item, notes, planted = _tagged_case(unit, planted_disk, tmp_path)
 
     out = tmp_path / "verslag.pdf"
-    written = run_lccu(
-        unit, "report", case.number, "--format", "pdf", "--lang", "nl", "-o", str(out)
-    )
+    written = unit.cli("report", case.number, "--format", "pdf", "--lang", "nl", "-o", str(out))
     assert written.returncode == 0, written.stderr
     assert out.read_bytes().startswith(b"%PDF-")
     text = pdf_text(out)
     flat = re.sub(r"\s+", " ", text)
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in [
-        "Verslag van forensisch onderzoek",
-        case.number,
-        "PV BR.12.L3.004512/2026",
-        "SEAL-0042",
-        "SEAL-0043",
-        item.sha256,
-        "vlas_inv",
-        f"lccu {lccu.__version__}",
-        "Europe/Brussels",
-        "nooit verwerkt",
-        *notes.values(),
-    ]:
+    for expected in dutch_facts(case, item, notes):
         assert expected in flat, expected
     for path in notes:
         assert path in text
@@ -112,9 +105,7 @@ def test_court_report_pdf_and_html(
     assert head in text
 
     html_out = tmp_path / "report.html"
-    english = run_lccu(
-        unit, "report", case.id, "--format", "html", "--lang", "en", "-o", str(html_out)
-    )
+    english = unit.cli("report", case.id, "--format", "html", "--lang", "en", "-o", str(html_out))
     assert english.returncode == 0, english.stderr
     page = html_out.read_text()
     assert "Forensic examination report" in page and "was never processed" in page
@@ -123,13 +114,11 @@ def test_court_report_pdf_and_html(
 
     # the item's own report is still what `lccu report EVIDENCE` writes
     item_html = tmp_path / "item.html"
-    assert (
-        run_lccu(unit, "report", item.id, "--format", "html", "-o", str(item_html)).returncode == 0
-    )
+    assert unit.cli("report", item.id, "--format", "html", "-o", str(item_html)).returncode == 0
     assert item.sha256 in item_html.read_text()
     # a CASE as per-item reports into a folder: the unprocessed one is named, not fatal
     folder = tmp_path / "items"
-    per_item = run_lccu(unit, "report", case.number, "--format", "json", "-o", str(folder))
+    per_item = unit.cli("report", case.number, "--format", "json", "-o", str(folder))
     assert per_item.returncode == 0, per_item.stderr
     assert "E2 was never processed" in per_item.stdout
     assert (folder / "E1.json").exists() and not (folder / "E2.json").exists()
@@ -144,9 +133,7 @@ def test_court_report_docx(unit: Unit, planted_disk: PlantedManifest, tmp_path: 
 
     case, item, notes, planted = _tagged_case(unit, planted_disk, tmp_path)
     out = tmp_path / "verslag.docx"
-    written = run_lccu(
-        unit, "report", case.number, "--format", "docx", "--lang", "nl", "-o", str(out)
-    )
+    written = unit.cli("report", case.number, "--format", "docx", "--lang", "nl", "-o", str(out))
     assert written.returncode == 0, written.stderr
     assert out.read_bytes().startswith(b"PK")
     document = Document(str(out))
@@ -155,20 +142,7 @@ def test_court_report_docx(unit: Unit, planted_disk: PlantedManifest, tmp_path: 
         texts += [cell.text for row in table.rows for cell in row.cells]
     flat = re.sub(r"\s+", " ", "\n".join(texts))
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in [
-        "Verslag van forensisch onderzoek",
-        case.number,
-        "PV BR.12.L3.004512/2026",
-        "SEAL-0042",
-        "SEAL-0043",
-        item.sha256,
-        "vlas_inv",
-        f"lccu {lccu.__version__}",
-        "Europe/Brussels",
-        "nooit verwerkt",
-        head,
-        *notes.values(),
-    ]:
+    for expected in [*dutch_facts(case, item, notes), head]:
         assert expected in flat, expected
     for path in notes:
         assert path in flat

@@ -31,7 +31,8 @@ def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifes
     lab = unit.lab("vlas_inv")
     store = open_store(lab.settings)
     first = submit(lab, evidence, rules=[unit.rules])
-    assert drain(lab, store) == 3 + 4 + 4 + 3  # + timeline, archives, yara-files, report
+    # + timeline, archives, yara-files, thumbnails, report
+    assert drain(lab, store) == 3 + 4 + 4 + 4
     status = run_status(lab, first.run_id)
     assert status["state"] == "done", status
     got = load_report(lab, status["report"])
@@ -47,9 +48,9 @@ def test_embedded_run_matches_lccu_scan(unit: Unit, planted_disk: PlantedManifes
     drain(lab, store)
     again = run_status(lab, second.run_id)
     assert again["state"] == "done"
-    assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 13
-    assert result_rows(lab, got["image"]["sha256"]) == 13 + 2  # + one report per run
-    assert len(processed_events(lab, evidence)) == 2 * 14
+    assert [s["reused"] for s in again["stages"] if s["stage"] != "report"] == [True] * 14
+    assert result_rows(lab, got["image"]["sha256"]) == 14 + 2  # + one report per run
+    assert len(processed_events(lab, evidence)) == 2 * 15
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

@@ -6,9 +6,6 @@ a notable hit as soon as that stage is done, before the report."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +14,18 @@ import pytest
 from lccu.storage import open_store
 from lccu.tasks import drain, run_status, submit
 from lccu.testing.images import PlantedManifest
-from tests.hashsets.test_scan_marks import check_marks, pick, write_sets
+from tests.hashsets.test_scan_marks import PlantedSets, check_marks
 from tests.tasks.conftest import Unit
 from tests.tasks.helpers import load_report, processed_events
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_embedded_run_marks_planted_files(
-    unit: Unit, planted_disk: PlantedManifest, tmp_path: Path
+    unit: Unit, planted_disk: PlantedManifest, planted_sets: PlantedSets
 ) -> None:
-    notable, known = pick(planted_disk)
-    sums, nsrl = write_sets(tmp_path, notable, known)
+    notable, known = planted_sets.notable, planted_sets.known
     admin = unit.lab("admin")
-    admin.hashset_import("unit notable", sums, kind="notable")
-    admin.hashset_import("NSRL", nsrl, kind="known")
-    bad = admin.hashset_import("unit notable", sums, kind="notable")  # version 2 is active
+    bad = admin.hashset_import("unit notable", planted_sets.sums, kind="notable")  # version 2
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     lab = unit.lab("vlas_inv")
     store = open_store(lab.settings)
@@ -61,13 +55,7 @@ def test_embedded_run_marks_planted_files(
         {"name": "NSRL", "version": 1, "kind": "known"},
         {"name": "unit notable", "version": 2, "kind": "notable"},
     ]
-    shown = subprocess.run(
-        [sys.executable, "-m", "lccu.cli.main", "status", evidence],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **unit.env, "LCCU_USER": "vlas_inv"},
-    )
+    shown = unit.cli("status", evidence)
     assert shown.returncode == 0, shown.stderr
     assert (
         f"hash sets NSRL v1 (known), unit notable v2 (notable): NOTABLE "
@@ -94,25 +82,18 @@ def test_run_without_sets_has_no_hashsets_stage(unit: Unit, tmp_path: Path) -> N
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_workers_mark_planted_files_in_server_mode(
-    unit: Unit, workers: Any, planted_disk: PlantedManifest, tmp_path: Path
+    unit: Unit, workers: Any, planted_disk: PlantedManifest, planted_sets: PlantedSets
 ) -> None:
     """A worker process (Redis, PostgreSQL) runs the hashsets stage: the same marks as
     `lccu scan`, and `lccu status --json` carries what it found."""
-    from tests.tasks.test_workers import lccu
-
-    notable, known = pick(planted_disk)
-    sums, nsrl = write_sets(tmp_path, notable, known)
-    admin = unit.lab("admin")
-    admin.hashset_import("unit notable", sums, kind="notable")
-    admin.hashset_import("NSRL", nsrl, kind="known")
     workers()
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
-    done = lccu(unit, "process", evidence, "--wait", "--json", "--no-yara")
+    done = unit.cli("process", evidence, "--wait", "--json", "--no-yara")
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
     hashsets_stage = next(s for s in status["stages"] if s["stage"] == "hashsets")
     assert hashsets_stage["worker"] is not None
     report = load_report(unit.lab("vlas_inv"), status["report"])
-    check_marks(report, notable, known)
+    check_marks(report, planted_sets.notable, planted_sets.known)
     assert status["hashsets"]["notable"] == report["summary"]["notable"]

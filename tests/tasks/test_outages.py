@@ -85,4 +85,4 @@ def test_run_survives_redis_restart_that_lost_every_token(
     private_redis.start()
     [status] = wait_runs(lab, [sub.run_id], timeout=90)
     assert status["state"] == "done"
-    assert len(processed_events(lab, evidence)) == 14
+    assert len(processed_events(lab, evidence)) == 15

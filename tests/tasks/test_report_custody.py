@@ -70,7 +70,8 @@ def test_one_accessed_event_per_run_and_stage_kind(unit: Unit,
     lab = unit.lab("vlas_inv")
     before = accessed_reasons(lab, evidence)
     run = submit(lab, evidence, rules=[unit.rules])
-    assert drain(lab, open_store(lab.settings)) == 3 + 4 + 4 + 3  # + timeline, archives
+    # + timeline, archives, thumbnails
+    assert drain(lab, open_store(lab.settings)) == 3 + 4 + 4 + 4
     assert run_status(lab, run.run_id)["state"] == "done"
     added = accessed_reasons(lab, evidence) - before
     assert added == Counter({f"processing run {run.run_id}: {stage}": 1

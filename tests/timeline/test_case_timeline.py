@@ -27,7 +27,7 @@ from lccu.testing.time_images import FatTimesImage
 from lccu.timeline.casefile import write_case_timeline
 from lccu.timeline.caseview import Filters, case_page, histogram, sorted_rows, when
 from lccu.timeline.stored import case_sources
-from tests.hashsets.test_scan_marks import pick, write_sets
+from tests.hashsets.test_scan_marks import import_sets
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TAGGED = "/notes.txt"
@@ -58,31 +58,29 @@ def stored_rows(lab: Lab, item_id: str) -> list[dict[str, str]]:
 
 
 @pytest.fixture
-def processed(make_lab: Callable[..., Lab], planted_disk: PlantedManifest,
-              fat_local_times: FatTimesImage, tmp_path: Path) -> Processed:
-    from lccu.tasks import drain, submit
+def processed(
+    make_lab: Callable[..., Lab],
+    planted_disk: PlantedManifest,
+    fat_local_times: FatTimesImage,
+    tmp_path: Path,
+) -> Processed:
+    from lccu.tasks import submit
+    from lccu.testing.processing import drain_here
 
-    notable, known = pick(planted_disk)
-    sums, nsrl = write_sets(tmp_path, notable, known)
-    admin = make_lab("admin")
-    admin.hashset_import("unit notable", sums, kind="notable")
-    admin.hashset_import("NSRL", nsrl, kind="known")
+    sets = import_sets(make_lab("admin"), tmp_path, planted_disk)
     lab = make_lab("vlas_inv")
     case = lab.create_case("Case timeline")
     disk = lab.add_evidence(case.id, planted_disk.image, description="disk").id
     stick = lab.add_evidence(case.id, fat_local_times.path, description="USB stick").id
     submit(lab, disk, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
     submit(lab, stick, yara=False, carve="none", expand=False)
-    store = open_store(lab.settings)
-    try:
-        drain(lab, store)
-    finally:
-        store.close()
+    drain_here(lab)
     lab.tag_file(disk, TAGGED, label="relevant", note="timeline test")
     rows = {disk: stored_rows(lab, disk), stick: stored_rows(lab, stick)}
     assert rows[disk] and rows[stick]
-    return Processed(case.id, disk, stick, rows, {f.sha256 for f in notable},
-                     {f.sha256 for f in known})
+    return Processed(
+        case.id, disk, stick, rows, {f.sha256 for f in sets.notable}, {f.sha256 for f in sets.known}
+    )
 
 
 def _plain(row: dict[str, str]) -> tuple[str, ...]:
@@ -94,8 +92,9 @@ def _plain(row: dict[str, str]) -> tuple[str, ...]:
 
 @SQLITE
 @pytest.mark.slow
-def test_merged_rows_name_their_item_in_time_order(make_lab: Callable[..., Lab],
-                                                   processed: Processed) -> None:
+def test_merged_rows_name_their_item_in_time_order(
+    make_lab: Callable[..., Lab], processed: Processed
+) -> None:
     """Every stored row of every item comes out once, naming its exhibit, in time order;
     the page counts, histogram and notable/known/deleted filters agree with the rows."""
     lab = make_lab("vlas_inv")
@@ -115,7 +114,8 @@ def test_merged_rows_name_their_item_in_time_order(make_lab: Callable[..., Lab],
         store.close()
     exhibits = {i.evidence_id: i.exhibit_number for i in found.items}
     assert Counter((r["evidence_id"], _plain(r)) for r in merged) == Counter(
-        (item, _plain(r)) for item, rows in processed.rows.items() for r in rows)
+        (item, _plain(r)) for item, rows in processed.rows.items() for r in rows
+    )
     assert all(r["exhibit"] == exhibits[r["evidence_id"]] for r in merged)
     keys = [when(r) for r in merged]
     assert keys == sorted(keys)
@@ -129,11 +129,15 @@ def test_merged_rows_name_their_item_in_time_order(make_lab: Callable[..., Lab],
         return Counter(_plain(r) for r in every if test(r))
 
     assert Counter(_plain(r) for r in notable.rows) == expected(
-        lambda r: r["path"] == TAGGED or r["sha256"] in processed.notable)
+        lambda r: r["path"] == TAGGED or r["sha256"] in processed.notable
+    )
     assert any(r["path"] == TAGGED for r in notable.rows)
     assert any(r["sha256"] in processed.notable for r in notable.rows)
-    assert Counter(_plain(r) for r in known.rows) == expected(
-        lambda r: bool(r["sha256"]) and r["sha256"] in processed.known) != Counter()
+    assert (
+        Counter(_plain(r) for r in known.rows)
+        == expected(lambda r: bool(r["sha256"]) and r["sha256"] in processed.known)
+        != Counter()
+    )
     assert Counter(_plain(r) for r in deleted.rows) == expected(lambda r: r["deleted"] == "yes")
     assert any(r["evidence_id"] == processed.stick for r in deleted.rows)  # GONE.TXT
     assert texts.total > 0 and all(r["mime"].startswith("text/") for r in texts.rows)
@@ -146,46 +150,61 @@ def test_histogram_buckets_are_continuous() -> None:
     days = histogram({"2024-01-30": 2, "2024-02-02": 1})
     assert days.unit == "day"
     assert [(b.label, b.count) for b in days.bars] == [
-        ("2024-01-30", 2), ("2024-01-31", 0), ("2024-02-01", 0), ("2024-02-02", 1)]
+        ("2024-01-30", 2),
+        ("2024-01-31", 0),
+        ("2024-02-01", 0),
+        ("2024-02-02", 1),
+    ]
     months = histogram({"2023-11-05": 1, "2024-02-29": 3, "": 9})
     assert months.unit == "month"
     assert [(b.label, b.start, b.end, b.count) for b in months.bars] == [
-        ("2023-11", "2023-11-01", "2023-11-30", 1), ("2023-12", "2023-12-01", "2023-12-31", 0),
-        ("2024-01", "2024-01-01", "2024-01-31", 0), ("2024-02", "2024-02-01", "2024-02-29", 3)]
+        ("2023-11", "2023-11-01", "2023-11-30", 1),
+        ("2023-12", "2023-12-01", "2023-12-31", 0),
+        ("2024-01", "2024-01-01", "2024-01-31", 0),
+        ("2024-02", "2024-02-01", "2024-02-29", 3),
+    ]
     years = histogram({"1980-01-01": 1, "2024-06-01": 1})
     assert years.unit == "year" and len(years.bars) == 45 and years.peak == 1
 
 
 @SQLITE
 @pytest.mark.slow
-def test_another_zone_is_refused_once(make_lab: Callable[..., Lab],
-                                      processed: Processed) -> None:
+def test_another_zone_is_refused_once(make_lab: Callable[..., Lab], processed: Processed) -> None:
     """A Polder investigator cannot list the Vlas case's timelines: refused, audited once."""
     other = make_lab("polder_inv")
     with pytest.raises(AccessDenied):
         other.case_timelines(processed.case_id)
-    denied = [e for e in make_lab("dpo").audit_log()
-              if e.username == "polder_inv" and not e.allowed]
+    denied = [
+        e for e in make_lab("dpo").audit_log() if e.username == "polder_inv" and not e.allowed
+    ]
     assert len(denied) == 1 and denied[0].operation == "derived.read"
 
 
 @SQLITE
 @pytest.mark.slow
 def test_cli_writes_csv_and_refuses_timesketch_with_unknown_zone(
-        make_lab: Callable[..., Lab], processed: Processed, lab_settings: object,
-        tmp_path: Path) -> None:
+    make_lab: Callable[..., Lab], processed: Processed, lab_settings: object, tmp_path: Path
+) -> None:
     """`lccu case timeline` writes the merged CSV (formula-guarded, exhibit named); JSONL is
     refused (exit 2, no file) while an item has local times of unknown zone, and a case of
     instants only gives events with the fields Timesketch requires."""
     home = make_lab("vlas_inv").settings.home
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
     env.update(KEY_ENV)
-    env.update(LCCU_HOME=str(home), LCCU_USER="vlas_inv",
-               LCCU_DATABASE_URL=make_lab("vlas_inv").settings.database_url)
+    env.update(
+        LCCU_HOME=str(home),
+        LCCU_USER="vlas_inv",
+        LCCU_DATABASE_URL=make_lab("vlas_inv").settings.database_url,
+    )
 
     def lccu(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "lccu.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     out = tmp_path / "case.csv"
     done = lccu("case", "timeline", processed.case_id, "-o", str(out))
@@ -209,8 +228,9 @@ def test_cli_writes_csv_and_refuses_timesketch_with_unknown_zone(
     found = lab.case_timelines(processed.case_id)
     store = open_store(lab.settings)
     try:
-        disk_only = [s for s in case_sources(found, store.open_derived)
-                     if s.evidence_id == processed.disk]
+        disk_only = [
+            s for s in case_sources(found, store.open_derived) if s.evidence_id == processed.disk
+        ]
         text = io.StringIO()
         count = write_case_timeline(disk_only, text, "jsonl")
     finally:

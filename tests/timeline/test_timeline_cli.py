@@ -190,3 +190,15 @@ def test_refusals_exit_2_and_write_nothing(tmp_path: Path,
     assert list(tmp_path.iterdir()) == []
     result = lccu("timeline", str(fat_local_times.path), "--format", "csv", "-o", str(tmp_path))
     assert result.returncode == 2 and "is a directory" in result.stderr
+
+
+def test_summary_names_the_walk_and_keeps_the_image_name(tmp_path: Path) -> None:
+    """The last line says which walk listed each volume (the C walk over libtsk for ext2),
+    and prints the image's name as it is (no emoji made of ":smile:")."""
+    image = tmp_path / "disk:smile:.dd"
+    shutil.copyfile(corpus_file("sleuthkit", "image.dd"), image)
+    result = lccu("timeline", str(image), "--timezone", "UTC", "-o", str(tmp_path / "x.body"))
+    assert result.returncode == 0, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "disk:smile:.dd" in last and last.endswith(" (C))"), last
+    assert "(walked with libtsk " in last

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.config import Settings
+from lccu.evidence.lab import Lab
+from lccu.testing.browser import serve_in_thread
+from lccu.testing.images import PlantedManifest
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
-from tests.web.helpers import MAX_UPLOAD, PASSWORD, web_keys
+from tests.web.helpers import MAX_UPLOAD, PASSWORD, PlantedItem, login, web_keys
 
 USERS = ("op", "vlas_inv", "polder_inv", "polder_an", "dpo")
 
@@ -24,8 +29,9 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     parameters are checked in test_auth.py."""
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("lccu.web.auth._hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        "lccu.web.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture
@@ -44,12 +50,30 @@ def unit(make_lab: Callable[..., object], lab_settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def app(unit: Settings) -> Iterator[FastAPI]:
-    config = WebConfig(secret_key="test-key-" + "x" * 40, secure_cookies=False,
-                       max_upload_bytes=MAX_UPLOAD, upload_chunk_bytes=128)
-    application = create_app(unit, config)
-    yield application
-    application.state.web.db.dispose()
+def make_app(unit: Settings) -> Iterator[Callable[..., FastAPI]]:
+    """``make_app(**changes)``: an app on the test unit, its web settings those of the tests
+    (plain-HTTP cookies, MAX_UPLOAD, 128-byte upload chunks) with ``changes``; each app's
+    database is closed when the test ends."""
+    made: list[FastAPI] = []
+
+    def make(**changes: Any) -> FastAPI:
+        config = WebConfig(
+            secret_key="test-key-" + "x" * 40,
+            secure_cookies=False,
+            max_upload_bytes=MAX_UPLOAD,
+            upload_chunk_bytes=128,
+        )
+        made.append(create_app(unit, dataclasses.replace(config, **changes)))
+        return made[-1]
+
+    yield make
+    for application in made:
+        application.state.web.db.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    return make_app()
 
 
 @pytest.fixture
@@ -70,3 +94,29 @@ def new_client(app: FastAPI) -> Iterator[Callable[[], TestClient]]:
     yield make
     for test_client in made:
         test_client.close()
+
+
+@pytest.fixture
+def planted_item(
+    client: TestClient, app: FastAPI, make_lab: Callable[..., Lab], planted_disk: PlantedManifest
+) -> PlantedItem:
+    """The planted disk as an unprocessed item of PZ Vlas; ``client`` is logged in as
+    vlas_inv (call :meth:`PlantedItem.process` to process it)."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Planted disk")
+    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
+    return PlantedItem(case.id, item.id, {"X-CSRF-Token": login(client, "vlas_inv")}, client, app)
+
+
+@pytest.fixture
+def processed_item(planted_item: PlantedItem) -> PlantedItem:
+    """:func:`planted_item`, processed through the web API (in-process, no zone set)."""
+    planted_item.process()
+    return planted_item
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on a loopback port, for a real browser; its base URL."""
+    with serve_in_thread(app) as base:
+        yield base

@@ -11,19 +11,17 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
+from lccu.testing.browser import chromium, open_page
 from lccu.testing.images import PlantedManifest
 from lccu.testing.time_images import FatTimesImage
-from tests.web.helpers import login
+from tests.web.helpers import PASSWORD, artifact, login
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
 
 
 @dataclass
@@ -33,10 +31,11 @@ class Case:
 
 
 @pytest.fixture
-def case(make_lab: Callable[..., Lab], planted_disk: PlantedManifest,
-         fat_local_times: FatTimesImage) -> Case:
-    from lccu.storage import open_store
-    from lccu.tasks import drain, submit
+def case(
+    make_lab: Callable[..., Lab], planted_disk: PlantedManifest, fat_local_times: FatTimesImage
+) -> Case:
+    from lccu.tasks import submit
+    from lccu.testing.processing import drain_here
 
     lab = make_lab("vlas_inv")
     made = lab.create_case("Case timeline in the browser")
@@ -44,11 +43,7 @@ def case(make_lab: Callable[..., Lab], planted_disk: PlantedManifest,
     stick = lab.add_evidence(made.id, fat_local_times.path, description="USB stick")
     submit(lab, disk.id, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
     submit(lab, stick.id, yara=False, carve="none", expand=False)
-    store = open_store(lab.settings)
-    try:
-        drain(lab, store)
-    finally:
-        store.close()
+    drain_here(lab)
     lab.tag_file(disk.id, "/notes.txt", label="relevant")
     return Case(made.id, {disk.id: disk.exhibit_number, stick.id: stick.exhibit_number})
 
@@ -87,8 +82,11 @@ def test_case_timeline_merges_counts_and_filters(client: TestClient, case: Case)
     assert unit and f"per {unit.group(1)}" in text
 
     # a bar is a link to its period: following it selects exactly the bar's events
-    bar = re.search(r'<a href="(/cases/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
-                    r'data-count="([1-9]\d*)"', text)
+    bar = re.search(
+        r'<a href="(/cases/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
+        r'data-count="([1-9]\d*)"',
+        text,
+    )
     assert bar
     narrowed = client.get(html.unescape(bar.group(1)))
     assert _total(narrowed.text) == int(bar.group(2))
@@ -104,7 +102,8 @@ def test_case_timeline_merges_counts_and_filters(client: TestClient, case: Case)
     disk = next(i for i in case.items if any(r["path"] == "/notes.txt" for r in stored[i]))
     link = re.search(r'<a class="file" href="([^"]+)">/notes.txt</a>', notable)
     assert link and html.unescape(link.group(1)).startswith(
-        f"/evidence/{disk}/file?volume={tagged[0]['volume']}&path=%2Fnotes.txt&inode=")
+        f"/evidence/{disk}/file?volume={tagged[0]['volume']}&path=%2Fnotes.txt&inode="
+    )
     # the link leads to the file browser's page of that very file
     followed = client.get(html.unescape(link.group(1)), follow_redirects=False)
     assert followed.status_code == 303
@@ -116,47 +115,42 @@ def test_case_timeline_merges_counts_and_filters(client: TestClient, case: Case)
     assert missing.status_code == 404
 
     births = client.get(f"/cases/{case.id}/timeline", params={"kind": "b", "q": "txt"}).text
-    assert _total(births) == sum("b" in r["macb"] and "txt" in r["path"].casefold()
-                                 for r in every)
+    assert _total(births) == sum("b" in r["macb"] and "txt" in r["path"].casefold() for r in every)
     dutch = client.get(f"/cases/{case.id}/timeline", params={"lang": "nl"}).text
     assert "Tijdlijn van het dossier" in dutch and "lokaal, zone onbekend" in dutch
     assert client.get(f"/cases/{case.id}/timeline", params={"deleted": "x"}).status_code in (
-        400, 422)
+        400,
+        422,
+    )
 
 
-def test_other_zone_is_refused_once(case: Case, new_client: Callable[[], TestClient],
-                                    make_lab: Callable[..., Lab]) -> None:
+def test_other_zone_is_refused_once(
+    case: Case, new_client: Callable[[], TestClient], make_lab: Callable[..., Lab]
+) -> None:
     other = new_client()
     login(other, "polder_inv")
     answer = other.get(f"/cases/{case.id}/timeline")
     assert answer.status_code in (403, 404)
     assert "notes.txt" not in answer.text and "README" not in answer.text
-    denied = [e for e in make_lab("dpo").audit_log()
-              if e.username == "polder_inv" and not e.allowed]
+    denied = [
+        e for e in make_lab("dpo").audit_log() if e.username == "polder_inv" and not e.allowed
+    ]
     assert len(denied) == 1 and denied[0].operation == "derived.read"
 
 
-def test_browser_case_timeline(app: FastAPI, case: Case) -> None:
+def test_browser_case_timeline(server: str, case: Case) -> None:
     """In Chromium, from the case page: the case timeline, a histogram bar followed to its
     period, the deleted and notable filters, and a row's link to its file's page."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
-    from tests.web.helpers import PASSWORD
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with serve_in_thread(app) as server, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.set_default_timeout(15000)
-        page.goto(f"{server}/cases/{case.id}")
-        log_in(page, "vlas_inv", PASSWORD)
+    with chromium() as browser:
+        page = open_page(browser, f"{server}/cases/{case.id}", login=("vlas_inv", PASSWORD))
         page.get_by_role("link", name="Tijdlijn van het dossier").click()
         expect(page).to_have_url(f"{server}/cases/{case.id}/timeline")
         total = int(page.locator("#total").inner_text())
         assert total > 0
         expect(page.locator("#histogram rect.bar").first).to_be_visible()
-        page.screenshot(path=str(ARTIFACTS / "12-case-timeline.png"), full_page=True)
+        page.screenshot(path=artifact("12-case-timeline.png"), full_page=True)
         bar = page.locator("#histogram rect.bar:not([data-count='0'])").last
         count = int(bar.get_attribute("data-count") or 0)
         bar.click()
@@ -175,8 +169,7 @@ def test_browser_case_timeline(app: FastAPI, case: Case) -> None:
         page.get_by_role("button", name="Filteren").click()
         expect(rows.first).to_contain_text("/notes.txt")
         expect(rows.first).to_contain_text("opvallend")
-        page.screenshot(path=str(ARTIFACTS / "13-case-timeline-notable.png"), full_page=True)
+        page.screenshot(path=artifact("13-case-timeline-notable.png"), full_page=True)
         rows.first.get_by_role("link", name="/notes.txt").click()  # the file browser's page
         expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
         expect(page.locator("main")).to_contain_text("/notes.txt")
-        browser.close()

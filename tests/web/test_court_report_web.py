@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from docx import Document
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
+from lccu.testing.oracles import pdf_text
 from tests.web.helpers import login
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -45,9 +45,7 @@ def test_case_page_downloads_the_court_report(
         f'attachment; filename="verslag-{case.number}.pdf"'
     )
     (tmp_path / "r.pdf").write_bytes(pdf.content)
-    text = subprocess.run(
-        ["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True, check=True
-    ).stdout
+    text = pdf_text(tmp_path / "r.pdf", layout=False)
     for expected in (
         case.number,
         "PV GE.55.L1.000777/2026",

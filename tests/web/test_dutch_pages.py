@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -16,7 +17,8 @@ from fastapi.testclient import TestClient
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
 from lccu.web import i18n
-from tests.web.helpers import login
+from lccu.web.auth import set_password
+from tests.web.helpers import PASSWORD, login
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 #: paths a crawl must not follow: they end the session or send files, not pages
@@ -79,7 +81,7 @@ def _crawl(client: TestClient, start: str, limit: int = 60) -> dict[str, str]:
 
 def test_every_page_in_dutch(client: TestClient, app: FastAPI, make_lab: Callable[..., Lab],
                              new_client: Callable[[], TestClient],
-                             planted_disk: PlantedManifest) -> None:
+                             planted_disk: PlantedManifest, tmp_path: Path) -> None:
     lab = make_lab("vlas_inv")
     case = lab.create_case("Dossier in het Nederlands", question="Welke foto's staan erop?")
     item = lab.add_evidence(case.id, planted_disk.image, description="schijf")
@@ -90,21 +92,33 @@ def test_every_page_in_dutch(client: TestClient, app: FastAPI, make_lab: Callabl
     assert app.state.web.processor.wait(120)
     picture = next(f for f in lab.files(item.id) if f.path == "/dir/picture.png")
     lab.tag_file(item.id, "/dir/picture.png", label="relevant", note="foto")
+    # issue 18's pages: a proposed notable file, cross-zone hit/no-hit enabled for the zone,
+    # a hash set, and the unit admin who decides
+    lab.mark_notable(item.id, "/dir/picture.png", category="fraude", reason="sjabloon")
+    admin = make_lab("admin")
+    admin.xzone_enable("PZ Vlas", legal_basis="WPA art. 44/11/3")
+    set_password(admin.db, admin.actor, "admin", PASSWORD)
+    sums = tmp_path / "gekend.md5"
+    sums.write_text("d41d8cd98f00b204e9800998ecf8427e  leeg.txt\n")
+    admin.hashset_import("gekend", sums, kind="known", fmt="md5sum")
 
     i18n.MISSING.clear()
     pages: dict[str, str] = {}
     client.get("/cases", params={"lang": "nl"})
     pages |= _crawl(client, "/cases")
-    for user in ("op", "dpo"):
+    for user in ("op", "dpo", "admin"):
         other = new_client()
         login(other, user)
         other.get("/cases", params={"lang": "nl"})
-        pages |= _crawl(other, "/cases")
+        # a page another role is refused (403: no text) stays as the first crawl saw it
+        pages |= {p: text for p, text in _crawl(other, "/cases").items() if text or p not in pages}
     shown = {path for path, text in pages.items() if text}
     expected = {"/cases", f"/cases/{case.id}", f"/evidence/{item.id}/processing",
                 f"/evidence/{item.id}/files", f"/evidence/{item.id}/gallery",
                 f"/evidence/{item.id}/files/{picture.id}", f"/cases/{case.id}/timeline",
-                "/audit", "/workers"}
+                f"/cases/{case.id}/files",
+                "/audit", "/workers", f"/evidence/{item.id}/xzone", "/xzone/requests",
+                "/notable", "/hashsets"}
     assert expected <= shown, sorted(expected - shown)
     assert not i18n.MISSING, f"message keys without a translation: {sorted(i18n.MISSING)}"
     english = {path: [s for s in ENGLISH if s in text] for path, text in pages.items()}

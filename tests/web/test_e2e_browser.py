@@ -5,66 +5,63 @@ from __future__ import annotations
 import hashlib
 import struct
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
 from lccu.evidence.lab import Lab
-from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
+from lccu.testing.browser import chromium, log_in, open_page, process_item
 from lccu.testing.formats import _split_flat_vmdk
 from lccu.testing.images import PlantedManifest
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import PASSWORD, artifact
 
-pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-              pytest.mark.slow]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 
 
 def tiny_png(width: int = 16, height: int = 16) -> bytes:
     """A small valid PNG (a red-blue gradient), made here rather than shipped."""
-    rows = b"".join(b"\x00" + b"".join(bytes((x * 16, 0, y * 16)) for x in range(width))
-                    for y in range(height))
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 16, 0, y * 16)) for x in range(width)) for y in range(height)
+    )
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    with serve_in_thread(app) as base:
-        yield base
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
     """An investigator logs in, opens a case, uploads an image through the page (surviving a
     lost answer and a lost chunk), sees its hashes and verifies custody, in a real browser."""
-    from playwright.sync_api import Route, expect, sync_playwright
+    from playwright.sync_api import Route, expect
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image = tmp_path / "photo.png"
     image.write_bytes(tiny_png())
     sha256 = hashlib.sha256(image.read_bytes()).hexdigest()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        page.set_default_timeout(15000)
-        page.goto(f"{server}/cases")
+    with chromium() as browser:
+        page = open_page(browser, f"{server}/cases", height=800)
         expect(page).to_have_url(f"{server}/login?next=%2Fcases")
-        page.screenshot(path=str(ARTIFACTS / "01-login.png"), full_page=True)
+        page.screenshot(path=artifact("01-login.png"), full_page=True)
         log_in(page, "vlas_inv", PASSWORD)
         expect(page.get_by_role("heading", name="Dossiers")).to_be_visible()
 
         page.get_by_role("link", name="Nieuw dossier").click()
         page.get_by_label("Titel").fill("Sextortion PZ Vlas")
         page.get_by_label("Referentie").fill("PV KO.12.L1.000123/2026")
-        page.screenshot(path=str(ARTIFACTS / "02-new-case.png"), full_page=True)
+        page.screenshot(path=artifact("02-new-case.png"), full_page=True)
         page.get_by_role("button", name="Aanmaken").click()
         expect(page.get_by_role("heading", name="Sextortion PZ Vlas")).to_be_visible()
         case_url = page.url
@@ -93,7 +90,7 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         page.get_by_role("button", name="Opladen", exact=True).click()
         expect(page.locator("#result")).to_contain_text("EXH-001")
         expect(page.locator("#percent")).to_have_text("100%")
-        page.screenshot(path=str(ARTIFACTS / "03-upload.png"), full_page=True)
+        page.screenshot(path=artifact("03-upload.png"), full_page=True)
         page.unroute("**/api/v1/uploads/**")
         assert lost == ["answer", "chunk"]
 
@@ -104,7 +101,7 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         expect(evidence).to_contain_text("stored")
         page.get_by_role("button", name="Bewaringsketen controleren").click()
         expect(page.locator("#verify-result")).to_contain_text("in orde")
-        page.screenshot(path=str(ARTIFACTS / "04-case-verified.png"), full_page=True)
+        page.screenshot(path=artifact("04-case-verified.png"), full_page=True)
 
         page.get_by_role("link", name="Stuk opladen").click()  # now with a wrong hash
         page.get_by_label("Bestand").set_input_files(str(image))
@@ -115,7 +112,7 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         expect(refused).to_contain_text("er is niets geregistreerd")
         expect(refused).to_contain_text("ab" * 32)  # the declared digest, and ours:
         expect(refused).to_contain_text(sha256)
-        page.screenshot(path=str(ARTIFACTS / "05-upload-refused.png"), full_page=True)
+        page.screenshot(path=artifact("05-upload-refused.png"), full_page=True)
         page.goto(case_url)
         expect(page.locator("#evidence")).to_contain_text("EXH-001")
         expect(page.locator("#evidence")).not_to_contain_text("EXH-002")
@@ -150,55 +147,48 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         expect(page.locator("#result")).to_contain_text("EXH-003")
         page.goto(case_url)
         expect(page.locator("#evidence")).to_contain_text(
-            hashlib.sha256(disk.read_bytes()).hexdigest())
+            hashlib.sha256(disk.read_bytes()).hexdigest()
+        )
 
         page.goto(f"{server}/cases")
         expect(page.locator("table")).to_contain_text("Sextortion PZ Vlas")
-        page.screenshot(path=str(ARTIFACTS / "06-case-list.png"), full_page=True)
+        page.screenshot(path=artifact("06-case-list.png"), full_page=True)
         page.get_by_role("link", name="API-tokens").click()
         page.get_by_label("Naam").fill("nightly export script")
         page.get_by_role("button", name="Nieuw token").click()
         expect(page.locator("#new-token")).to_contain_text("lccu_")
-        page.screenshot(path=str(ARTIFACTS / "08-tokens.png"), full_page=True)
+        page.screenshot(path=artifact("08-tokens.png"), full_page=True)
         page.get_by_role("button", name="Afmelden").click()
         expect(page).to_have_url(f"{server}/login")
 
         log_in(page, "dpo", PASSWORD)
         expect(page.get_by_role("heading", name="Auditlog")).to_be_visible()
         expect(page.locator("#audit")).to_contain_text("evidence.add")
-        page.screenshot(path=str(ARTIFACTS / "07-audit.png"))
-        browser.close()
+        page.screenshot(path=artifact("07-audit.png"))
 
 
-def test_browser_processing_page_follows_run(server: str, app: FastAPI,
-                                             make_lab: Callable[..., Lab],
-                                             planted_disk: PlantedManifest) -> None:
+def test_browser_processing_page_follows_run(
+    server: str, app: FastAPI, make_lab: Callable[..., Lab], planted_disk: PlantedManifest
+) -> None:
     """From the case page an investigator opens an item's processing page, starts an urgent
     run, and the self-refreshing page reaches "klaar" for the run and every stage."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     lab = make_lab("vlas_inv")
     case = lab.create_case("Processing in the browser")
     item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.set_default_timeout(15000)
-        page.goto(f"{server}/cases/{case.id}")
-        log_in(page, "vlas_inv", PASSWORD)
+    with chromium() as browser:
+        page = open_page(browser, f"{server}/cases/{case.id}", login=("vlas_inv", PASSWORD))
         page.get_by_role("link", name="Verwerking").click()
         expect(page).to_have_url(f"{server}/evidence/{item.id}/processing")
         expect(page.get_by_text("Dit stuk werd nog niet verwerkt.")).to_be_visible()
         page.get_by_label("Prioriteit").select_option("urgent")
-        page.get_by_role("button", name="Verwerken").click()
-        run = page.locator("section.run")
+        run = process_item(page)
         expect(run).to_have_count(1)
-        expect(run).to_have_attribute("data-state", "done", timeout=90000)
         expect(run.locator("tbody tr")).to_have_count(8)
         expect(run.locator("tbody td", has_text="klaar")).to_have_count(8)
         expect(run.get_by_text("dringend")).to_be_visible()
-        page.screenshot(path=str(ARTIFACTS / "10-processing-done.png"), full_page=True)
+        page.screenshot(path=artifact("10-processing-done.png"), full_page=True)
         # the timeline the run made: unknown source zone stated, filtered by kind and path
         page.get_by_role("link", name="Tijdlijn openen").click()
         expect(page.locator("#source-zone")).to_contain_text("niet opgegeven")
@@ -213,6 +203,5 @@ def test_browser_processing_page_follows_run(server: str, app: FastAPI,
         page.get_by_label("Soort (MACB)").fill("m")
         page.get_by_role("button", name="Filteren").click()
         expect(rows.first).to_contain_text("lokaal, zone onbekend")
-        page.screenshot(path=str(ARTIFACTS / "11-timeline.png"), full_page=True)
-        browser.close()
+        page.screenshot(path=artifact("11-timeline.png"), full_page=True)
     assert app.state.web.processor.wait(30)

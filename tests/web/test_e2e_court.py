@@ -9,56 +9,50 @@ import csv
 import datetime as dt
 import io
 import re
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi import FastAPI
 
 import lccu
 from lccu.evidence.lab import Lab
-from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
+from lccu.testing.browser import chromium, open_page, process_item
 from lccu.testing.images import PlantedManifest
-from tests.web.helpers import PASSWORD
+from lccu.testing.oracles import pdf_text
+from tests.web.helpers import PASSWORD, artifact
 
-pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-              pytest.mark.slow]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
-NOTES = {"/docs/report.txt": "betalingsplan voor de levering",
-         "/dir/picture.png": "foto van het pakket"}
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    with serve_in_thread(app) as base:
-        yield base
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
+NOTES = {
+    "/docs/report.txt": "betalingsplan voor de levering",
+    "/dir/picture.png": "foto van het pakket",
+}
 
 
 def test_tag_two_files_write_dutch_pdf_and_dpo_exports_audit(
-        server: str, app: FastAPI, make_lab: Callable[..., Lab],
-        planted_disk: PlantedManifest, tmp_path: Path) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    server: str, make_lab: Callable[..., Lab], planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
 
     lab = make_lab("vlas_inv")
-    case = lab.create_case("Pakket via Telegram", reference="PV BR.12.L3.004512/2026",
-                           question="Welke bestanden tonen de levering?")
-    item = lab.add_evidence(case.id, planted_disk.image, description="laptop HDD image",
-                            exhibit_number="E1", seal_number="SEAL-0042")
+    case = lab.create_case(
+        "Pakket via Telegram",
+        reference="PV BR.12.L3.004512/2026",
+        question="Welke bestanden tonen de levering?",
+    )
+    item = lab.add_evidence(
+        case.id,
+        planted_disk.image,
+        description="laptop HDD image",
+        exhibit_number="E1",
+        seal_number="SEAL-0042",
+    )
     planted = {f.path: f for f in planted_disk.files if f.path}
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900},
-                                      accept_downloads=True)
-        page = context.new_page()
-        page.set_default_timeout(15000)
-        page.goto(f"{server}/evidence/{item.id}/processing")
-        log_in(page, "vlas_inv", PASSWORD)
-        page.get_by_role("button", name="Verwerken").click()
-        expect(page.locator("section.run")).to_have_attribute("data-state", "done",
-                                                              timeout=90000)
+    with chromium() as browser:
+        page = open_page(
+            browser, f"{server}/evidence/{item.id}/processing", login=("vlas_inv", PASSWORD)
+        )
+        process_item(page)
         for path, note in NOTES.items():
             page.goto(f"{server}/evidence/{item.id}/files")
             page.get_by_label("Pad bevat").fill(path)
@@ -74,14 +68,10 @@ def test_tag_two_files_write_dutch_pdf_and_dpo_exports_audit(
             page.locator("#court-report a.button").click()
         pdf = tmp_path / "verslag.pdf"
         info.value.save_as(pdf)
-        page.screenshot(path=str(ARTIFACTS / "30-case-court-report.png"), full_page=True)
-        context.close()
+        page.screenshot(path=artifact("30-case-court-report.png"), full_page=True)
+        page.context.close()
 
-        dpo = browser.new_context(viewport={"width": 1400, "height": 900},
-                                  accept_downloads=True).new_page()
-        dpo.set_default_timeout(15000)
-        dpo.goto(f"{server}/audit")
-        log_in(dpo, "dpo", PASSWORD)
+        dpo = open_page(browser, f"{server}/audit", login=("dpo", PASSWORD), width=1400)
         today = dt.datetime.now(ZoneInfo("Europe/Brussels")).date()
         dpo.goto(f"{server}/audit")
         dpo.locator("#from").fill((today - dt.timedelta(days=1)).isoformat())
@@ -93,21 +83,27 @@ def test_tag_two_files_write_dutch_pdf_and_dpo_exports_audit(
         dpo.locator("#apply").click()
         shown = int(dpo.locator("#total").inner_text())
         assert shown > 0
-        dpo.screenshot(path=str(ARTIFACTS / "31-audit-filtered.png"), full_page=True)
+        dpo.screenshot(path=artifact("31-audit-filtered.png"), full_page=True)
         with dpo.expect_download() as info:
             dpo.locator("#audit-csv").click()
         exported = tmp_path / "audit.csv"
         info.value.save_as(exported)
-        browser.close()
 
     assert pdf.read_bytes().startswith(b"%PDF-")
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True, timeout=60).stdout
+    text = pdf_text(pdf)
     flat = re.sub(r"\s+", " ", text)
     bare = re.sub(r"\s+", "", text)
-    for expected in ("Verslag van forensisch onderzoek", case.number, "PV BR.12.L3.004512/2026",
-                     "SEAL-0042", "vlas_inv", lccu.__version__, *NOTES, *NOTES.values(),
-                     "Welke bestanden tonen de levering?"):
+    for expected in (
+        "Verslag van forensisch onderzoek",
+        case.number,
+        "PV BR.12.L3.004512/2026",
+        "SEAL-0042",
+        "vlas_inv",
+        lccu.__version__,
+        *NOTES,
+        *NOTES.values(),
+        "Welke bestanden tonen de levering?",
+    ):
         assert expected in flat, expected
     for hashed in (item.sha256, *(planted[path].sha256 for path in NOTES)):
         assert hashed in bare, hashed

@@ -4,48 +4,33 @@ open a picture's page and tag it with a note, in Dutch."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 
 from lccu.evidence.lab import Lab
-from lccu.testing.browser import CHROMIUM, CHROMIUM_ARGS, log_in, serve_in_thread
+from lccu.testing.browser import chromium, open_page, process_item
 from lccu.testing.images import PlantedManifest
-from tests.web.helpers import PASSWORD
+from tests.web.helpers import PASSWORD, artifact
 
-pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-              pytest.mark.slow]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "web"
-
-
-@pytest.fixture
-def server(app: FastAPI) -> Iterator[str]:
-    with serve_in_thread(app) as base:
-        yield base
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 
 
 def test_browser_filters_files_opens_gallery_and_tags(
-        server: str, app: FastAPI, make_lab: Callable[..., Lab],
-        planted_disk: PlantedManifest) -> None:
+    server: str, make_lab: Callable[..., Lab], planted_disk: PlantedManifest
+) -> None:
     """Deleted pictures are the carved ones; the gallery's thumbnails are decoded by the
     browser; a tag with its note, added on the picture's page, is listed there."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     lab = make_lab("vlas_inv")
     case = lab.create_case("Files in the browser")
     item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.set_default_timeout(15000)
-        page.goto(f"{server}/evidence/{item.id}/processing")
-        log_in(page, "vlas_inv", PASSWORD)
-        page.get_by_role("button", name="Verwerken").click()
-        expect(page.locator("section.run")).to_have_attribute("data-state", "done",
-                                                              timeout=90000)
+    with chromium() as browser:
+        page = open_page(
+            browser, f"{server}/evidence/{item.id}/processing", login=("vlas_inv", PASSWORD)
+        )
+        process_item(page)
         page.get_by_role("link", name="Bestanden bekijken").click()
         expect(page).to_have_url(f"{server}/evidence/{item.id}/files")
         page.get_by_label("Verwijderd").select_option("yes")
@@ -55,23 +40,25 @@ def test_browser_filters_files_opens_gallery_and_tags(
         expect(rows.first).to_be_visible()
         for path in rows.evaluate_all("rows => rows.map(r => r.dataset.path)"):
             assert path.startswith("/$carved/"), path
-        page.screenshot(path=str(ARTIFACTS / "20-files-deleted-pictures.png"), full_page=True)
+        page.screenshot(path=artifact("20-files-deleted-pictures.png"), full_page=True)
 
         page.get_by_role("link", name="Fotogalerij").first.click()
         tile = page.locator('#gallery li[data-path="/dir/picture.png"]')
         image = tile.locator("img")
         image.scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                               arg=image.element_handle())
-        page.screenshot(path=str(ARTIFACTS / "21-gallery.png"), full_page=True)
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+        )
+        page.screenshot(path=artifact("21-gallery.png"), full_page=True)
         image.click()
         expect(page.locator("#sha256")).to_have_text(
-            next(f.sha256 for f in planted_disk.files if f.path == "/dir/picture.png"))
+            next(f.sha256 for f in planted_disk.files if f.path == "/dir/picture.png")
+        )
         page.get_by_label("Label").fill("relevant")
         page.get_by_label("Notitie").fill("foto van het pakket")
         page.get_by_role("button", name="Markeren").click()
         expect(page.locator("#tag-table")).to_contain_text("foto van het pakket")
-        page.screenshot(path=str(ARTIFACTS / "22-file-tagged.png"), full_page=True)
-        browser.close()
-    assert [(t.path, t.note) for t in lab.tags(item.id)] == [("/dir/picture.png",
-                                                              "foto van het pakket")]
+        page.screenshot(path=artifact("22-file-tagged.png"), full_page=True)
+    assert [(t.path, t.note) for t in lab.tags(item.id)] == [
+        ("/dir/picture.png", "foto van het pakket")
+    ]

@@ -11,13 +11,12 @@ import re
 from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from PIL import Image
 
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
-from tests.web.helpers import login
+from tests.web.helpers import PlantedItem, login
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 #: a message key shown as itself: a string missing from lccu/web/i18n.py
@@ -30,7 +29,7 @@ def _rows(page: str) -> list[str]:
 
 def test_file_browser_gallery_and_download(
     client: TestClient,
-    app: FastAPI,
+    planted_item: PlantedItem,
     make_lab: Callable[..., Lab],
     new_client: Callable[[], TestClient],
     planted_disk: PlantedManifest,
@@ -38,62 +37,64 @@ def test_file_browser_gallery_and_download(
     """Filters narrow the table as the planted disk says; the file page shows the planted
     file's hashes and its first bytes; the download is the planted bytes under the file's
     own name; the gallery's thumbnail is a small PNG; another zone gets 403 everywhere."""
+    item_id, csrf = planted_item.item_id, planted_item.headers["X-CSRF-Token"]
     lab = make_lab("vlas_inv")
-    case = lab.create_case("Files on the web")
-    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-    csrf = login(client, "vlas_inv")
-    before = client.get(f"/evidence/{item.id}/files")
+    before = client.get(f"/evidence/{item_id}/files")
     assert before.status_code == 404
-    started = client.post(f"/api/v1/evidence/{item.id}/processing",
-                          headers={"X-CSRF-Token": csrf}, json={"priority": "urgent"})
-    assert started.status_code == 202, started.text
-    assert app.state.web.processor.wait(120)
+    planted_item.process()
     planted = {f.path: f for f in planted_disk.files if f.path}
 
-    processing = client.get(f"/evidence/{item.id}/processing").text
-    assert f'href="/evidence/{item.id}/files"' in processing
-    dutch = client.get(f"/evidence/{item.id}/files", params={"lang": "nl"})
+    processing = client.get(f"/evidence/{item_id}/processing").text
+    assert f'href="/evidence/{item_id}/files"' in processing
+    dutch = client.get(f"/evidence/{item_id}/files", params={"lang": "nl"})
     assert dutch.status_code == 200 and "Bestanden" in dutch.text
     assert not RAW_KEY.search(dutch.text), RAW_KEY.search(dutch.text)
     everything = _rows(dutch.text)
     assert {"/docs/report.txt", "/dir/picture.png", "/_ecret.txt"} <= set(everything)
 
-    deleted = _rows(client.get(f"/evidence/{item.id}/files",
-                               params={"deleted": "yes", "source": "file"}).text)
+    deleted = _rows(
+        client.get(f"/evidence/{item_id}/files", params={"deleted": "yes", "source": "file"}).text
+    )
     assert {"/_ecret.txt", "/gone.txt", "/payment.txt"} <= set(deleted)
     assert not set(deleted) & {"/docs/report.txt", "/notes.txt", "/README.TXT"}
-    pictures = _rows(client.get(f"/evidence/{item.id}/files", params={"mime": "image/"}).text)
+    pictures = _rows(client.get(f"/evidence/{item_id}/files", params={"mime": "image/"}).text)
     assert {"/dir/picture.png", "/photos/holiday.jpg"} <= set(pictures)
     assert "/docs/report.txt" not in pictures
-    deleted_pictures = _rows(client.get(f"/evidence/{item.id}/files",
-                                        params={"mime": "image/", "deleted": "yes"}).text)
+    deleted_pictures = _rows(
+        client.get(f"/evidence/{item_id}/files", params={"mime": "image/", "deleted": "yes"}).text
+    )
     assert deleted_pictures and all(p.startswith("/$carved/") for p in deleted_pictures)
-    by_size = _rows(client.get(f"/evidence/{item.id}/files",
-                               params={"sort": "size", "desc": "true", "source": "file"}).text)
+    by_size = _rows(
+        client.get(
+            f"/evidence/{item_id}/files", params={"sort": "size", "desc": "true", "source": "file"}
+        ).text
+    )
     assert by_size[:2] == ["/$FAT1", "/$FAT2"] or by_size[0] in ("/$FAT1", "/$FAT2")
-    hit = _rows(client.get(f"/evidence/{item.id}/files", params={"hits": "yes",
-                                                                 "source": "file"}).text)
+    hit = _rows(
+        client.get(f"/evidence/{item_id}/files", params={"hits": "yes", "source": "file"}).text
+    )
     assert "/payment.txt" in hit and "/notes.txt" not in hit
     # extension mismatch (sniffed type against the name) and carved, with their labels
     normal = {"/docs/report.txt", "/dir/picture.png", "/photos/holiday.jpg", "/notes.txt"}
-    odd = client.get(f"/evidence/{item.id}/files", params={"mismatch": "yes", "lang": "nl"})
+    odd = client.get(f"/evidence/{item_id}/files", params={"mismatch": "yes", "lang": "nl"})
     assert odd.status_code == 200 and "Extensie klopt niet met inhoud" in odd.text
     assert not set(_rows(odd.text)) & normal
-    agreeing = client.get(f"/evidence/{item.id}/files", params={"mismatch": "no",
-                                                                 "lang": "en"})
+    agreeing = client.get(f"/evidence/{item_id}/files", params={"mismatch": "no", "lang": "en"})
     assert "Extension mismatch" in agreeing.text and "Origin" in agreeing.text
     assert normal <= set(_rows(agreeing.text))
-    carved = _rows(client.get(f"/evidence/{item.id}/files", params={"source": "carved"}).text)
+    carved = _rows(client.get(f"/evidence/{item_id}/files", params={"source": "carved"}).text)
     assert carved and all(p.startswith("/$carved/") for p in carved)
-    assert client.get(f"/evidence/{item.id}/files", params={"deleted": "maybe"}).status_code \
-        == 422
+    assert client.get(f"/evidence/{item_id}/files", params={"deleted": "maybe"}).status_code == 422
 
-    tagged = client.post(f"/api/v1/evidence/{item.id}/tags", headers={"X-CSRF-Token": csrf},
-                         json={"file": "/docs/report.txt", "label": "relevant",
-                               "note": "the plan"})
+    tagged = client.post(
+        f"/api/v1/evidence/{item_id}/tags",
+        headers={"X-CSRF-Token": csrf},
+        json={"file": "/docs/report.txt", "label": "relevant", "note": "the plan"},
+    )
     assert tagged.status_code == 201, tagged.text
-    assert _rows(client.get(f"/evidence/{item.id}/files", params={"tagged": "yes"}).text) == [
-        "/docs/report.txt"]
+    assert _rows(client.get(f"/evidence/{item_id}/files", params={"tagged": "yes"}).text) == [
+        "/docs/report.txt"
+    ]
 
     link = re.search(r'href="(/evidence/[^"]+/files/(\d+))">/docs/report.txt<', dutch.text)
     assert link, dutch.text[:2000]
@@ -121,10 +122,15 @@ def test_file_browser_gallery_and_download(
     shown = client.get(binary.group(1)).text
     assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", shown)
 
-    gallery = client.get(f"/evidence/{item.id}/gallery", params={"lang": "nl"})
+    gallery = client.get(f"/evidence/{item_id}/gallery", params={"lang": "nl"})
     assert gallery.status_code == 200 and "Fotogalerij" in gallery.text
-    thumbs = dict(re.findall(r'<li data-path="([^"]*)"><a href="[^"]*"><img loading="lazy" '
-                             r'src="([^"]+)"', gallery.text))
+    thumbs = dict(
+        re.findall(
+            r'<li data-path="([^"]*)"><a href="[^"]*"><img loading="lazy" '
+            r'src="([^"]+)"',
+            gallery.text,
+        )
+    )
     assert {"/dir/picture.png", "/photos/holiday.jpg"} <= set(thumbs)
     assert "/docs/report.txt" not in thumbs
     for path in ("/dir/picture.png", "/photos/holiday.jpg"):
@@ -135,47 +141,65 @@ def test_file_browser_gallery_and_download(
     picture_page = thumbs["/dir/picture.png"].removesuffix("/thumbnail")
     form = client.get(picture_page).text
     assert 'id="tag-form"' in form
-    added = client.post(f"{picture_page}/tags", data={
-        "csrf": csrf, "path": "/dir/picture.png", "volume": "3", "label": "te bekijken",
-        "note": "het pakket?"}, follow_redirects=False)
+    added = client.post(
+        f"{picture_page}/tags",
+        data={
+            "csrf": csrf,
+            "path": "/dir/picture.png",
+            "volume": "3",
+            "label": "te bekijken",
+            "note": "het pakket?",
+        },
+        follow_redirects=False,
+    )
     assert added.status_code == 303, added.text
     assert "het pakket?" in client.get(picture_page).text
-    assert [(t.path, t.note) for t in lab.tags(item.id)][-1] == ("/dir/picture.png",
-                                                                 "het pakket?")
-    forged = client.post(f"{picture_page}/tags", data={"csrf": "x", "path": "/dir/picture.png",
-                                                       "label": "x"})
+    assert [(t.path, t.note) for t in lab.tags(item_id)][-1] == ("/dir/picture.png", "het pakket?")
+    forged = client.post(
+        f"{picture_page}/tags", data={"csrf": "x", "path": "/dir/picture.png", "label": "x"}
+    )
     assert forged.status_code == 403
     not_picture = client.get(f"{link.group(1)}/thumbnail")
     assert not_picture.status_code == 422
 
-    api = client.get(f"/api/v1/evidence/{item.id}/files", params={"deleted": "true",
-                                                                  "source": "file"}).json()
+    api = client.get(
+        f"/api/v1/evidence/{item_id}/files", params={"deleted": "true", "source": "file"}
+    ).json()
     assert api["total"] == len(deleted) and {f["path"] for f in api["files"]} == set(deleted)
-    assert client.get(f"/evidence/{item.id}/files/999999").status_code == 404
+    assert client.get(f"/evidence/{item_id}/files/999999").status_code == 404
 
     # another zone: 403 for the table, the gallery, a file, its download and thumbnail
     other = new_client()
     login(other, "polder_inv")
-    for url in (f"/evidence/{item.id}/files", f"/evidence/{item.id}/gallery",
-                link.group(1), f"{link.group(1)}/download", thumbs["/dir/picture.png"]):
+    for url in (
+        f"/evidence/{item_id}/files",
+        f"/evidence/{item_id}/gallery",
+        link.group(1),
+        f"{link.group(1)}/download",
+        thumbs["/dir/picture.png"],
+    ):
         answer = other.get(url)
         assert answer.status_code == 403, (url, answer.status_code)
         assert report.sha256 not in answer.text
-    assert other.get(f"/api/v1/evidence/{item.id}/files").status_code == 403
-    audit = [(e.username, e.operation, e.allowed) for e in make_lab("dpo").audit_log()
-             if e.operation.startswith("file.")]
+    assert other.get(f"/api/v1/evidence/{item_id}/files").status_code == 403
+    audit = [
+        (e.username, e.operation, e.allowed)
+        for e in make_lab("dpo").audit_log()
+        if e.operation.startswith("file.")
+    ]
     assert audit.count(("polder_inv", "file.list", False)) == 3
     assert audit.count(("polder_inv", "file.read", False)) == 3
     assert ("polder_inv", "file.read", True) not in audit
 
 
-def test_new_case_form_takes_the_question(client: TestClient,
-                                          make_lab: Callable[..., Lab]) -> None:
+def test_new_case_form_takes_the_question(client: TestClient, make_lab: Callable[..., Lab]) -> None:
     """The question asked, typed in the new-case form, is the case's and on its page."""
     csrf = login(client, "vlas_inv")
-    made = client.post("/cases/new", data={"csrf": csrf, "title": "Vraag",
-                                           "question": "Wie <b>verkocht</b> de kaarten?"},
-                       follow_redirects=False)
+    made = client.post(
+        "/cases/new",
+        data={"csrf": csrf, "title": "Vraag", "question": "Wie <b>verkocht</b> de kaarten?"},
+        follow_redirects=False,
+    )
     assert made.status_code == 303, made.text
     page = client.get(made.headers["location"], params={"lang": "nl"}).text
     assert "Gestelde onderzoeksvraag: Wie &lt;b&gt;verkocht&lt;/b&gt; de kaarten?" in page

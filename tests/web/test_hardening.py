@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -24,11 +24,9 @@ from lccu.evidence.canonical import format_time
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import serve_in_thread
 from lccu.testing.keys import KEY_ENV
-from lccu.web.app import create_app
 from lccu.web.auth import set_password
-from lccu.web.config import WebConfig
 from lccu.web.models import ApiToken
-from tests.web.helpers import MAX_UPLOAD, PASSWORD, login
+from tests.web.helpers import PASSWORD, login
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -41,7 +39,8 @@ def _login_form(client: httpx.Client) -> str:
 
 
 def test_parallel_wrong_logins_beyond_the_limit_are_refused(
-        app: FastAPI, make_lab: Callable[..., Lab]) -> None:
+    app: FastAPI, make_lab: Callable[..., Lab]
+) -> None:
     """Twenty wrong passwords for one user from one address sent at the same moment over
     real HTTP: only the limit (5) get a checked answer (401), the other fifteen are refused
     unchecked (429), and each refusal is audited as rate limited."""
@@ -50,13 +49,15 @@ def test_parallel_wrong_logins_beyond_the_limit_are_refused(
     statuses: list[int] = []
     barrier = threading.Barrier(attempts)
     with serve_in_thread(app) as base:
+
         def attempt() -> None:
             with httpx.Client(base_url=base, timeout=60) as browser:
                 csrf = _login_form(browser)
                 barrier.wait(timeout=60)
-                answer = browser.post("/login", data={"username": "polder_inv",
-                                                      "password": "wrong guess",
-                                                      "csrf": csrf})
+                answer = browser.post(
+                    "/login",
+                    data={"username": "polder_inv", "password": "wrong guess", "csrf": csrf},
+                )
                 statuses.append(answer.status_code)
 
         threads = [threading.Thread(target=attempt) for _ in range(attempts)]
@@ -65,22 +66,25 @@ def test_parallel_wrong_logins_beyond_the_limit_are_refused(
         for thread in threads:
             thread.join(timeout=120)
     assert Counter(statuses) == {401: limit, 429: attempts - limit}
-    limited = [e for e in make_lab("dpo").audit_log() if e.operation == "login"
-               and '"rate limited"' in (e.detail or "")]
+    limited = [
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.operation == "login" and '"rate limited"' in (e.detail or "")
+    ]
     assert len(limited) == attempts - limit
 
 
 def _new_token(client: TestClient, csrf: str, **fields: object) -> dict[str, str]:
-    made = client.post("/api/v1/tokens", json={"name": "script", **fields},
-                       headers={"X-CSRF-Token": csrf})
+    made = client.post(
+        "/api/v1/tokens", json={"name": "script", **fields}, headers={"X-CSRF-Token": csrf}
+    )
     assert made.status_code == 201, made.text
     return dict(made.json())
 
 
 def _works(app: FastAPI, token: str) -> int:
     with TestClient(app, base_url="http://127.0.0.1") as script:
-        return script.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}
-                          ).status_code
+        return script.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}).status_code
 
 
 def _listed(client: TestClient, token_id: str) -> dict[str, str]:
@@ -96,19 +100,25 @@ def test_tokens_expire(client: TestClient, app: FastAPI) -> None:
     assert timedelta(days=89, hours=23) < lifetime <= timedelta(days=90)
     short = _new_token(client, csrf, days=7)
     assert datetime.fromisoformat(short["expires_at"]) - datetime.now(UTC) <= timedelta(days=7)
-    assert client.post("/api/v1/tokens", json={"name": "x", "days": 366},
-                       headers={"X-CSRF-Token": csrf}).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/tokens", json={"name": "x", "days": 366}, headers={"X-CSRF-Token": csrf}
+        ).status_code
+        == 422
+    )
     assert _works(app, made["token"]) == 200
     with app.state.web.db.session() as session:  # let its time run out
         session.get(ApiToken, made["id"]).expires_at = format_time(
-            datetime.now(UTC) - timedelta(seconds=1))
+            datetime.now(UTC) - timedelta(seconds=1)
+        )
     assert _works(app, made["token"]) == 401
     assert _listed(client, made["id"])["state"] == "expired"
     assert _works(app, short["token"]) == 200
 
 
-def test_password_reset_revokes_tokens(client: TestClient, app: FastAPI,
-                                       make_lab: Callable[..., Lab]) -> None:
+def test_password_reset_revokes_tokens(
+    client: TestClient, app: FastAPI, make_lab: Callable[..., Lab]
+) -> None:
     """An operator resetting a user's password ends that user's API tokens (401 afterwards,
     listed as revoked because the password changed); other users' tokens go on working."""
     csrf = login(client, "vlas_inv")
@@ -144,25 +154,36 @@ def test_role_change_revokes_tokens(client: TestClient, app: FastAPI) -> None:
     set_role("investigator")
     assert _works(app, made["token"]) == 401
     listed = _listed(client, made["id"])
-    assert (listed["state"], listed["revoked_why"]) == ("revoked",
-                                                        "role or zone of its user changed")
+    assert (listed["state"], listed["revoked_why"]) == (
+        "revoked",
+        "role or zone of its user changed",
+    )
 
 
-def test_cli_lists_and_revokes_own_tokens(client: TestClient, app: FastAPI,
-                                          unit: Settings) -> None:
+def test_cli_lists_and_revokes_own_tokens(client: TestClient, app: FastAPI, unit: Settings) -> None:
     """`lccu token list --json` shows the acting user's tokens (never the secret) and
     `lccu token revoke ID` ends one at once; another user's token id is not found (exit 2)."""
     csrf = login(client, "vlas_inv")
     made = _new_token(client, csrf)
     with TestClient(app, base_url="http://127.0.0.1") as other:
         theirs = _new_token(other, login(other, "polder_inv"))
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LCCU_")},
-           "LCCU_HOME": str(unit.home), "LCCU_DATABASE_URL": unit.database_url,
-           "LCCU_USER": "vlas_inv", **KEY_ENV, "LCCU_PASSPHRASE": PASSWORD}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LCCU_")},
+        "LCCU_HOME": str(unit.home),
+        "LCCU_DATABASE_URL": unit.database_url,
+        "LCCU_USER": "vlas_inv",
+        **KEY_ENV,
+        "LCCU_PASSPHRASE": PASSWORD,
+    }
 
     def lccu(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "lccu.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     listed = lccu("token", "list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -179,24 +200,23 @@ def test_cli_lists_and_revokes_own_tokens(client: TestClient, app: FastAPI,
 
 
 def _start(client: TestClient, csrf: str, case_id: str) -> httpx.Response:
-    return client.post(f"/api/v1/cases/{case_id}/uploads", headers={"X-CSRF-Token": csrf},
-                       json={"filename": "idle.dd", "size": 100, "description": "held"})
+    return client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        headers={"X-CSRF-Token": csrf},
+        json={"filename": "idle.dd", "size": 100, "description": "held"},
+    )
 
 
 @pytest.fixture
-def slots_app(unit: Settings) -> Iterator[FastAPI]:
+def slots_app(make_app: Callable[..., FastAPI]) -> FastAPI:
     """The app with the default slots (2 per user, 4 per zone, 8 in all) and uploads
     abandoned after 6 s without data."""
-    config = WebConfig(secret_key="test-key-" + "x" * 40, secure_cookies=False,
-                       max_upload_bytes=MAX_UPLOAD, upload_chunk_bytes=128,
-                       upload_idle_minutes=0.1)
-    application = create_app(unit, config)
-    yield application
-    application.state.web.db.dispose()
+    return make_app(upload_idle_minutes=0.1)
 
 
-def test_one_user_cannot_take_every_upload_slot(slots_app: FastAPI,
-                                                make_lab: Callable[..., Lab]) -> None:
+def test_one_user_cannot_take_every_upload_slot(
+    slots_app: FastAPI, make_lab: Callable[..., Lab]
+) -> None:
     """A user holding idle 100-byte uploads gets 429 at the third (naming the ones to finish
     or cancel), not the whole server: a colleague of the same zone starts two, the zone's
     fifth is refused (429), another zone still starts its own (201); once they receive
@@ -208,8 +228,10 @@ def test_one_user_cannot_take_every_upload_slot(slots_app: FastAPI,
     op = make_lab("op")
     for name in ("vlas_two", "vlas_three"):
         set_password(op.db, op.actor, name, PASSWORD)
-    clients = {name: TestClient(slots_app, base_url="http://127.0.0.1")
-               for name in ("vlas_inv", "vlas_two", "vlas_three", "polder_inv")}
+    clients = {
+        name: TestClient(slots_app, base_url="http://127.0.0.1")
+        for name in ("vlas_inv", "vlas_two", "vlas_three", "polder_inv")
+    }
     try:
         csrf = {name: login(c, name) for name, c in clients.items()}
         held = [_start(clients["vlas_inv"], csrf["vlas_inv"], vlas_case) for _ in range(2)]
@@ -218,10 +240,8 @@ def test_one_user_cannot_take_every_upload_slot(slots_app: FastAPI,
         assert third.status_code == 429
         assert all(r.json()["upload_id"] in third.json()["detail"] for r in held)
         listed = clients["vlas_inv"].get("/api/v1/uploads").json()
-        assert sorted(u["upload_id"] for u in listed) == sorted(r.json()["upload_id"]
-                                                                for r in held)
-        colleague = [_start(clients["vlas_two"], csrf["vlas_two"], vlas_case)
-                     for _ in range(2)]
+        assert sorted(u["upload_id"] for u in listed) == sorted(r.json()["upload_id"] for r in held)
+        colleague = [_start(clients["vlas_two"], csrf["vlas_two"], vlas_case) for _ in range(2)]
         assert [r.status_code for r in colleague] == [201, 201]
         zone_full = _start(clients["vlas_three"], csrf["vlas_three"], vlas_case)
         assert zone_full.status_code == 429 and "PZ Vlas" in zone_full.json()["detail"]
@@ -229,15 +249,19 @@ def test_one_user_cannot_take_every_upload_slot(slots_app: FastAPI,
         assert other_zone.status_code == 201, other_zone.text
 
         deadline = time.monotonic() + 60
-        while (again := _start(clients["vlas_inv"], csrf["vlas_inv"], vlas_case)
-               ).status_code == 429:
+        while (
+            again := _start(clients["vlas_inv"], csrf["vlas_inv"], vlas_case)
+        ).status_code == 429:
             assert time.monotonic() < deadline, again.text
             time.sleep(0.3)
         assert again.status_code == 201, again.text
         first = held[0].json()["upload_id"]
-        gone = clients["vlas_inv"].put(f"/api/v1/uploads/{first}", params={"offset": 0},
-                                       content=b"x" * 10,
-                                       headers={"X-CSRF-Token": csrf["vlas_inv"]})
+        gone = clients["vlas_inv"].put(
+            f"/api/v1/uploads/{first}",
+            params={"offset": 0},
+            content=b"x" * 10,
+            headers={"X-CSRF-Token": csrf["vlas_inv"]},
+        )
         assert gone.status_code == 410 and "abandoned" in gone.json()["detail"]
     finally:
         for c in clients.values():

@@ -6,52 +6,53 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
-from lccu.testing.images import PlantedManifest
 from lccu.web.auth import set_password
-from tests.web.helpers import PASSWORD, login
+from tests.web.helpers import PASSWORD, PlantedItem, login
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 
 
 def test_mark_and_approve_over_rest(
     client: TestClient,
-    app: FastAPI,
+    processed_item: PlantedItem,
     make_lab: Callable[..., Lab],
     new_client: Callable[[], TestClient],
-    planted_disk: PlantedManifest,
 ) -> None:
-    lab = make_lab("vlas_inv")
-    case = lab.create_case("Marks over REST")
-    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-    headers = {"X-CSRF-Token": login(client, "vlas_inv")}
-    started = client.post(f"/api/v1/evidence/{item.id}/processing", headers=headers,
-                          json={"priority": "urgent"})
-    assert started.status_code == 202, started.text
-    assert app.state.web.processor.wait(120)
-    made = client.post(f"/api/v1/evidence/{item.id}/notable", headers=headers,
-                       json={"file": "/docs/report.txt", "category": "fraud kit",
-                             "reason": "the plan"})
+    item_id, headers = processed_item.item_id, processed_item.headers
+    made = client.post(
+        f"/api/v1/evidence/{item_id}/notable",
+        headers=headers,
+        json={"file": "/docs/report.txt", "category": "fraud kit", "reason": "the plan"},
+    )
     assert made.status_code == 201, made.text
     mark = made.json()
     assert mark["path"] == "/docs/report.txt" and mark["state"] == "proposed"
-    for bad in ({"file": "/docs/report.txt", "category": "<b>", "reason": "x"},
-                {"file": "/docs/report.txt", "category": "x", "reason": ""}):
-        answer = client.post(f"/api/v1/evidence/{item.id}/notable", headers=headers, json=bad)
+    for bad in (
+        {"file": "/docs/report.txt", "category": "<b>", "reason": "x"},
+        {"file": "/docs/report.txt", "category": "x", "reason": ""},
+    ):
+        answer = client.post(f"/api/v1/evidence/{item_id}/notable", headers=headers, json=bad)
         assert 400 <= answer.status_code < 500, (bad, answer.status_code)
     assert client.get("/api/v1/notable").status_code == 403
-    assert client.post(f"/api/v1/notable/{mark['id']}/approve", headers=headers,
-                       json={}).status_code == 403
+    assert (
+        client.post(f"/api/v1/notable/{mark['id']}/approve", headers=headers, json={}).status_code
+        == 403
+    )
 
     other = new_client()
     other_headers = {"X-CSRF-Token": login(other, "polder_inv")}
-    assert other.get(f"/api/v1/evidence/{item.id}/notable").status_code == 403
-    assert other.post(f"/api/v1/evidence/{item.id}/notable", headers=other_headers,
-                      json={"file": "/docs/report.txt", "category": "x",
-                            "reason": "y"}).status_code == 403
+    assert other.get(f"/api/v1/evidence/{item_id}/notable").status_code == 403
+    assert (
+        other.post(
+            f"/api/v1/evidence/{item_id}/notable",
+            headers=other_headers,
+            json={"file": "/docs/report.txt", "category": "x", "reason": "y"},
+        ).status_code
+        == 403
+    )
 
     admin_lab = make_lab("admin")
     set_password(admin_lab.db, admin_lab.actor, "admin", PASSWORD)
@@ -60,8 +61,9 @@ def test_mark_and_approve_over_rest(
     listed = admin.get("/api/v1/notable").json()
     assert [m["id"] for m in listed] == [mark["id"]]
     assert not {"path", "case_id", "exhibit_number", "file"} & set(listed[0])
-    approved = admin.post(f"/api/v1/notable/{mark['id']}/approve", headers=admin_headers,
-                          json={"set": "unit notable"})
+    approved = admin.post(
+        f"/api/v1/notable/{mark['id']}/approve", headers=admin_headers, json={"set": "unit notable"}
+    )
     assert approved.status_code == 200, approved.text
     assert (approved.json()["state"], approved.json()["set_version"]) == ("approved", 1)
-    assert client.get(f"/api/v1/evidence/{item.id}/notable").json()[0]["state"] == "approved"
+    assert client.get(f"/api/v1/evidence/{item_id}/notable").json()[0]["state"] == "approved"

@@ -55,7 +55,7 @@ def test_web_run_goes_to_done(client: TestClient, app: FastAPI, evidence_id: str
     assert run["submitted_by"] == "vlas_inv"
     stages = {s["stage"] for s in run["stages"]}
     assert stages == {"hash", "files", "timeline", "carve", "yara", "archives", "yara-files",
-                      "report"}
+                      "thumbnails", "report"}
     assert all(s["state"] == "done" and s["fraction"] == 1.0 for s in run["stages"])
     page = client.get(f"/evidence/{evidence_id}/processing?lang=en")
     assert page.status_code == 200

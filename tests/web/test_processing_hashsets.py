@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
-from tests.hashsets.test_scan_marks import pick, write_sets
+from tests.hashsets.test_scan_marks import import_sets
 from tests.web.helpers import login
 from tests.web.test_processing import wait_done
 
@@ -22,17 +22,16 @@ from tests.web.test_processing import wait_done
 def test_page_shows_notable_hits(client: TestClient, app: FastAPI,
                                  make_lab: Callable[..., Lab], planted_disk: PlantedManifest,
                                  tmp_path: Path) -> None:  # fmt: skip
-    notable, known = pick(planted_disk)
-    sums, nsrl = write_sets(tmp_path, notable, known)
-    admin = make_lab("admin")
-    admin.hashset_import("unit <notable>", sums, kind="notable")
-    admin.hashset_import("NSRL", nsrl, kind="known")
+    import_sets(make_lab("admin"), tmp_path, planted_disk, "unit <notable>")
     lab = make_lab("vlas_inv")
     case = lab.create_case("Hash sets")
     evidence_id = lab.add_evidence(case.id, planted_disk.image, description="disk").id
     csrf = login(client, "vlas_inv")
-    answer = client.post(f"/api/v1/evidence/{evidence_id}/processing",
-                         json={"priority": "normal"}, headers={"X-CSRF-Token": csrf})
+    answer = client.post(
+        f"/api/v1/evidence/{evidence_id}/processing",
+        json={"priority": "normal"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert answer.status_code == 202, answer.text
     view = wait_done(client, evidence_id, timeout=240)
     assert app.state.web.processor.wait(30)
@@ -43,8 +42,10 @@ def test_page_shows_notable_hits(client: TestClient, app: FastAPI,
     assert page.status_code == 200
     assert "unit &lt;notable&gt; v1" in page.text  # a set's name is text, never markup
     text = html.unescape(page.text)
-    assert (f'<p class="hashsets bad" data-notable="{found["notable"]}" '
-            f'data-known="{found["known"]}">Hash sets (NSRL v1, unit <notable> v1): '
-            f'{found["notable"]} notable files, {found["known"]} known files</p>') in text
+    assert (
+        f'<p class="hashsets bad" data-notable="{found["notable"]}" '
+        f'data-known="{found["known"]}">Hash sets (NSRL v1, unit <notable> v1): '
+        f"{found['notable']} notable files, {found['known']} known files</p>"
+    ) in text
     dutch = client.get(f"/evidence/{evidence_id}/processing?lang=nl")
     assert f"{found['notable']} opvallende bestanden" in dutch.text

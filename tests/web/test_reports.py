@@ -8,43 +8,28 @@ import json
 from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
-from lccu.testing.images import PlantedManifest
-from tests.web.helpers import login
+from tests.web.helpers import PlantedItem, login
 
-pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-              pytest.mark.slow]
+pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 
 
-@pytest.fixture
-def processed(client: TestClient, app: FastAPI, make_lab: Callable[..., Lab],
-              planted_disk: PlantedManifest) -> tuple[str, str]:
-    """An item of PZ Vlas processed through the web API (in-process, no Redis); returns the
-    item id and the session's CSRF token."""
-    lab = make_lab("vlas_inv")
-    case = lab.create_case("Report in the browser")
-    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-    csrf = login(client, "vlas_inv")
-    started = client.post(f"/api/v1/evidence/{item.id}/processing",
-                          headers={"X-CSRF-Token": csrf}, json={"priority": "urgent"})
-    assert started.status_code == 202, started.text
-    assert app.state.web.processor.wait(120)
-    return item.id, csrf
-
-
-def test_report_page_json_and_linked_download(client: TestClient,
-                                              processed: tuple[str, str]) -> None:
-    item_id, _ = processed
+def test_report_page_json_and_linked_download(
+    client: TestClient, processed_item: PlantedItem
+) -> None:
+    item_id = processed_item.item_id
     page = client.get(f"/evidence/{item_id}/report")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "script-src" not in page.headers["content-security-policy"]
     report = client.get(f"/api/v1/evidence/{item_id}/report").json()
     assert report["image"]["sha256"] in page.text
-    exported = [f for f in report["files"]  # the page lists (and links) deleted files
-                if not f["allocated"] and f.get("exported") and f.get("sha256")]
+    exported = [
+        f
+        for f in report["files"]  # the page lists (and links) deleted files
+        if not f["allocated"] and f.get("exported") and f.get("sha256")
+    ]
     assert exported
     first = exported[0]
     assert f'href="{first["exported"]}"' in page.text
@@ -57,24 +42,33 @@ def test_report_page_json_and_linked_download(client: TestClient,
     assert html.text == page.text
 
 
-def test_only_the_items_exported_files_are_served(client: TestClient,
-                                                  processed: tuple[str, str]) -> None:
+def test_only_the_items_exported_files_are_served(
+    client: TestClient, processed_item: PlantedItem
+) -> None:
     """Traversal, other areas, encoded dots and NUL bytes: 404, never a file."""
-    item_id, _ = processed
-    for path in ("files/..%2F..%2Freport.json", "files/../../x", "keys/op.key",
-                 "carved/%2e%2e/x", "files/a%00b", "files/", "derived/x"):
+    item_id = processed_item.item_id
+    for path in (
+        "files/..%2F..%2Freport.json",
+        "files/../../x",
+        "keys/op.key",
+        "carved/%2e%2e/x",
+        "files/a%00b",
+        "files/",
+        "derived/x",
+    ):
         answer = client.get(f"/evidence/{item_id}/{path}")
         assert answer.status_code == 404, (path, answer.status_code)
 
 
-def test_other_zone_cannot_read_the_report(processed: tuple[str, str],
-                                           new_client: Callable[[], TestClient],
-                                           make_lab: Callable[..., Lab]) -> None:
-    item_id, _ = processed
+def test_other_zone_cannot_read_the_report(
+    processed_item: PlantedItem, new_client: Callable[[], TestClient], make_lab: Callable[..., Lab]
+) -> None:
+    item_id = processed_item.item_id
     other = new_client()
     login(other, "polder_inv")
     assert other.get(f"/evidence/{item_id}/report").status_code == 403
     assert other.get(f"/evidence/{item_id}/files/vol02/8.txt").status_code == 403
-    denied = [e for e in make_lab("dpo").audit_log()
-              if e.username == "polder_inv" and not e.allowed]
+    denied = [
+        e for e in make_lab("dpo").audit_log() if e.username == "polder_inv" and not e.allowed
+    ]
     assert len(denied) >= 2 and all(json.loads(e.detail or "{}") for e in denied)

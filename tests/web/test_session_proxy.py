@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -18,30 +16,13 @@ from lccu.config import Settings, load_settings
 from lccu.errors import ConfigError
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.lab import Lab
-from lccu.web.app import create_app
-from lccu.web.config import WebConfig, load_web_config
+from lccu.web.config import load_web_config
 from lccu.web.models import WebSession
-from tests.web.helpers import MAX_UPLOAD, PASSWORD, login, login_csrf
+from tests.web.helpers import PASSWORD, login, login_csrf
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PROXY = "10.0.0.5"
 CLIENT = "198.51.100.7"
-
-
-@pytest.fixture
-def make_app(unit: Settings) -> Iterator[Callable[..., FastAPI]]:
-    """Apps on the test unit with some web settings changed."""
-    made: list[FastAPI] = []
-
-    def make(**changes: Any) -> FastAPI:
-        config = WebConfig(secret_key="test-key-" + "x" * 40, secure_cookies=False,
-                           max_upload_bytes=MAX_UPLOAD)
-        made.append(create_app(unit, dataclasses.replace(config, **changes)))
-        return made[-1]
-
-    yield make
-    for app in made:
-        app.state.web.db.dispose()
 
 
 def set_last_seen(app: FastAPI, minutes_ago: float) -> str:
@@ -59,9 +40,11 @@ def open_sessions(app: FastAPI) -> list[WebSession]:
 
 # -- idle timeout --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-def test_idle_session_is_refused_and_revoked(app: FastAPI, client: TestClient,
-                                             make_lab: Callable[..., Lab]) -> None:
+def test_idle_session_is_refused_and_revoked(
+    app: FastAPI, client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
     """A session unused for more than 30 minutes gets 401 from the API and the login page
     for pages; the row is revoked (a later request cannot revive it) and the DPO sees why.
     Runs on PostgreSQL too: migration 0004 adds the column there."""
@@ -76,8 +59,11 @@ def test_idle_session_is_refused_and_revoked(app: FastAPI, client: TestClient,
     assert open_sessions(app) == []
     set_last_seen(app, 0)  # touches only open rows: the revoked one stays revoked
     assert client.get("/api/v1/cases").status_code == 401
-    ends = [e for e in make_lab("dpo").audit_log()
-            if e.operation == "logout" and e.username == "vlas_inv"]
+    ends = [
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.operation == "logout" and e.username == "vlas_inv"
+    ]
     assert ends and json.loads(ends[-1].detail or "{}")["why"] == "idle timeout"
 
 
@@ -96,7 +82,8 @@ def test_last_seen_is_written_at_most_once_a_minute(app: FastAPI, client: TestCl
     assert row.last_seen_at > format_time(utc_now() - timedelta(seconds=30))
     with app.state.web.db.session() as session:  # logged in long ago, but used just now
         session.get(WebSession, row.id_hash).created_at = format_time(
-            utc_now() - timedelta(hours=2))
+            utc_now() - timedelta(hours=2)
+        )
     assert client.get("/api/v1/cases").status_code == 200
 
 
@@ -117,35 +104,55 @@ def test_web_config_from_environment(lab_settings: Settings) -> None:
     base = {"LCCU_HOME": str(lab_settings.home), "LCCU_WEB_SECRET": "s" * 40}
     config = load_web_config(load_settings(base))
     assert config.idle_minutes == 30 and config.trusted_proxies == ()
-    config = load_web_config(load_settings({
-        **base, "LCCU_WEB_IDLE_MINUTES": "5",
-        "LCCU_WEB_TRUSTED_PROXIES": " 10.0.0.5, 192.168.1.0/24,,2001:db8::/32 "}))
+    config = load_web_config(
+        load_settings(
+            {
+                **base,
+                "LCCU_WEB_IDLE_MINUTES": "5",
+                "LCCU_WEB_TRUSTED_PROXIES": " 10.0.0.5, 192.168.1.0/24,,2001:db8::/32 ",
+            }
+        )
+    )
     assert config.idle_minutes == 5
-    assert config.trusted_proxies == (ipaddress.ip_network("10.0.0.5/32"),
-                                      ipaddress.ip_network("192.168.1.0/24"),
-                                      ipaddress.ip_network("2001:db8::/32"))
-    for name, value in [("LCCU_WEB_IDLE_MINUTES", "0"), ("LCCU_WEB_IDLE_MINUTES", "soon"),
-                        ("LCCU_WEB_TRUSTED_PROXIES", "10.0.0.5, proxy.local")]:
+    assert config.trusted_proxies == (
+        ipaddress.ip_network("10.0.0.5/32"),
+        ipaddress.ip_network("192.168.1.0/24"),
+        ipaddress.ip_network("2001:db8::/32"),
+    )
+    for name, value in [
+        ("LCCU_WEB_IDLE_MINUTES", "0"),
+        ("LCCU_WEB_IDLE_MINUTES", "soon"),
+        ("LCCU_WEB_TRUSTED_PROXIES", "10.0.0.5, proxy.local"),
+    ]:
         with pytest.raises(ConfigError, match=name):
             load_settings({**base, name: value})
 
 
 # -- trusted proxies -----------------------------------------------------------------------
 
+
 def login_ips(make_lab: Callable[..., Lab], username: str) -> list[str]:
-    return [json.loads(e.detail)["ip"] for e in make_lab("dpo").audit_log()
-            if e.operation == "login" and e.username == username and e.detail]
+    return [
+        json.loads(e.detail)["ip"]
+        for e in make_lab("dpo").audit_log()
+        if e.operation == "login" and e.username == username and e.detail
+    ]
 
 
 def fail_login(client: TestClient, username: str, forwarded: str | None) -> int:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
-    return client.post("/login", headers=headers, follow_redirects=False, data={
-        "username": username, "password": "wrong", "csrf": login_csrf(client)}).status_code
+    return client.post(
+        "/login",
+        headers=headers,
+        follow_redirects=False,
+        data={"username": username, "password": "wrong", "csrf": login_csrf(client)},
+    ).status_code
 
 
 @sqlite_only
 def test_spoofed_forwarded_for_from_untrusted_peer_is_ignored(
-        make_app: Callable[..., FastAPI], make_lab: Callable[..., Lab]) -> None:
+    make_app: Callable[..., FastAPI], make_lab: Callable[..., Lab]
+) -> None:
     """A peer that is not a trusted proxy cannot pick its address with X-Forwarded-For: the
     audit log has the peer's address and a new header per attempt does not escape the
     rate limit."""
@@ -158,8 +165,9 @@ def test_spoofed_forwarded_for_from_untrusted_peer_is_ignored(
 
 
 @sqlite_only
-def test_trusted_proxy_forwarded_for_is_honoured(make_app: Callable[..., FastAPI],
-                                                 make_lab: Callable[..., Lab]) -> None:
+def test_trusted_proxy_forwarded_for_is_honoured(
+    make_app: Callable[..., FastAPI], make_lab: Callable[..., Lab]
+) -> None:
     """Through a trusted proxy the client is the right-most address that is not a proxy:
     the limiter blocks that client only, and the audit log and session row name it."""
     app = make_app(trusted_proxies=(ipaddress.ip_network("10.0.0.0/24"),))
@@ -168,10 +176,12 @@ def test_trusted_proxy_forwarded_for_is_honoured(make_app: Callable[..., FastAPI
             assert fail_login(proxy, "polder_inv", f"1.2.3.4, {CLIENT}, 10.0.0.9") == 401
         assert fail_login(proxy, "polder_inv", CLIENT) == 429
         # another client behind the same proxy still logs in as the same user
-        answer = proxy.post("/login", headers={"X-Forwarded-For": "198.51.100.8"},
-                            follow_redirects=False, data={
-                                "username": "polder_inv", "password": PASSWORD,
-                                "csrf": login_csrf(proxy)})
+        answer = proxy.post(
+            "/login",
+            headers={"X-Forwarded-For": "198.51.100.8"},
+            follow_redirects=False,
+            data={"username": "polder_inv", "password": PASSWORD, "csrf": login_csrf(proxy)},
+        )
         assert answer.status_code == 303
     ips = login_ips(make_lab, "polder_inv")
     assert ips[:6] == [CLIENT] * 6 and ips[-1] == "198.51.100.8"
@@ -180,7 +190,8 @@ def test_trusted_proxy_forwarded_for_is_honoured(make_app: Callable[..., FastAPI
 
 @sqlite_only
 def test_forwarded_for_is_ignored_without_trusted_proxies(
-        make_app: Callable[..., FastAPI], make_lab: Callable[..., Lab]) -> None:
+    make_app: Callable[..., FastAPI], make_lab: Callable[..., Lab]
+) -> None:
     """By default no proxy is trusted: even a private peer's header changes nothing."""
     app = make_app()
     with TestClient(app, base_url="http://127.0.0.1", client=(PROXY, 4000)) as client:

@@ -6,50 +6,41 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
-from tests.web.helpers import login
+from tests.web.helpers import PlantedItem, login
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 
 
 def test_tags_over_rest(
     client: TestClient,
-    app: FastAPI,
+    planted_item: PlantedItem,
     make_lab: Callable[..., Lab],
     new_client: Callable[[], TestClient],
     planted_disk: PlantedManifest,
 ) -> None:
-    lab = make_lab("vlas_inv")
-    case = lab.create_case("Tags over REST")
-    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-    csrf = login(client, "vlas_inv")
-    headers = {"X-CSRF-Token": csrf}
+    case_id, item_id, headers = planted_item.case_id, planted_item.item_id, planted_item.headers
     before = client.post(
-        f"/api/v1/evidence/{item.id}/tags",
+        f"/api/v1/evidence/{item_id}/tags",
         headers=headers,
         json={"file": "/docs/report.txt", "label": "relevant"},
     )
     assert before.status_code == 404 and "no finished processing run" in before.text
-    started = client.post(
-        f"/api/v1/evidence/{item.id}/processing", headers=headers, json={"priority": "urgent"}
-    )
-    assert started.status_code == 202, started.text
-    assert app.state.web.processor.wait(120)
+    planted_item.process()
 
     planted = {f.path: f for f in planted_disk.files if f.path}
     added = client.post(
-        f"/api/v1/evidence/{item.id}/tags",
+        f"/api/v1/evidence/{item_id}/tags",
         headers=headers,
         json={"file": "/docs/report.txt", "label": "relevant", "note": "the plan"},
     )
     assert added.status_code == 201, added.text
     assert added.json()["sha256"] == planted["/docs/report.txt"].sha256
     by_hash = client.post(
-        f"/api/v1/evidence/{item.id}/tags",
+        f"/api/v1/evidence/{item_id}/tags",
         headers=headers,
         json={"file": planted["/dir/picture.png"].sha256, "label": "to check"},
     )
@@ -59,26 +50,26 @@ def test_tags_over_rest(
         {"file": "/docs/report.txt", "label": "x", "note": "a\x00b"},
         {"file": "/docs/report.txt", "label": "x", "volume": -1},
     ):
-        answer = client.post(f"/api/v1/evidence/{item.id}/tags", headers=headers, json=bad)
+        answer = client.post(f"/api/v1/evidence/{item_id}/tags", headers=headers, json=bad)
         assert 400 <= answer.status_code < 500, (bad, answer.status_code)
 
-    listed = client.get(f"/api/v1/cases/{case.id}/tags").json()
+    listed = client.get(f"/api/v1/cases/{case_id}/tags").json()
     assert [t["label"] for t in listed] == ["relevant", "to check"]
-    assert client.get(f"/api/v1/evidence/{item.id}/tags").json() == listed
+    assert client.get(f"/api/v1/evidence/{item_id}/tags").json() == listed
     removed = client.delete(
         f"/api/v1/tags/{listed[1]['id']}",
         headers=headers,
         params={"reason": "not relevant after all"},
     )
     assert removed.status_code == 200 and removed.json()["removed_by"] == "vlas_inv"
-    assert [t["label"] for t in client.get(f"/api/v1/cases/{case.id}/tags").json()] == ["relevant"]
+    assert [t["label"] for t in client.get(f"/api/v1/cases/{case_id}/tags").json()] == ["relevant"]
 
     other = new_client()
     other_csrf = login(other, "polder_inv")
-    assert other.get(f"/api/v1/cases/{case.id}/tags").status_code == 403
+    assert other.get(f"/api/v1/cases/{case_id}/tags").status_code == 403
     assert (
         other.post(
-            f"/api/v1/evidence/{item.id}/tags",
+            f"/api/v1/evidence/{item_id}/tags",
             headers={"X-CSRF-Token": other_csrf},
             json={"file": "/docs/report.txt", "label": "x"},
         ).status_code

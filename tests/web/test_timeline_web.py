@@ -10,34 +10,14 @@ import re
 from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
 from lccu.web import timeline
-from tests.web.helpers import login
+from tests.web.helpers import PlantedItem, login
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
-
-
-@pytest.fixture
-def processed(
-    client: TestClient, app: FastAPI, make_lab: Callable[..., Lab], planted_disk: PlantedManifest
-) -> str:
-    """An item of PZ Vlas processed through the web (in-process, no Redis), no zone set."""
-    lab = make_lab("vlas_inv")
-    case = lab.create_case("Timeline in the browser")
-    item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-    csrf = login(client, "vlas_inv")
-    started = client.post(
-        f"/api/v1/evidence/{item.id}/processing",
-        headers={"X-CSRF-Token": csrf},
-        json={"priority": "urgent"},
-    )
-    assert started.status_code == 202, started.text
-    assert app.state.web.processor.wait(120)
-    return item.id
 
 
 def _total(page: str) -> int:
@@ -48,11 +28,11 @@ def _total(page: str) -> int:
 
 def test_timeline_page_filters_pages_and_downloads(
     client: TestClient,
-    processed: str,
+    processed_item: PlantedItem,
     planted_disk: PlantedManifest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    item_id = processed
+    item_id = processed_item.item_id
     processing = client.get(f"/evidence/{item_id}/processing?lang=en").text
     link = re.search(r'href="(/evidence/[^"]+/timeline\?run=[^"]+)"', processing)
     assert link, "no timeline link on the processing page"
@@ -102,18 +82,18 @@ def test_timeline_page_filters_pages_and_downloads(
 
 
 def test_other_zone_cannot_read_the_timeline(
-    processed: str, new_client: Callable[[], TestClient], make_lab: Callable[..., Lab]
+    processed_item: PlantedItem, new_client: Callable[[], TestClient], make_lab: Callable[..., Lab]
 ) -> None:
     other = new_client()
     login(other, "polder_inv")
-    answer = other.get(f"/evidence/{processed}/timeline")
+    answer = other.get(f"/evidence/{processed_item.item_id}/timeline")
     assert answer.status_code in (403, 404)
     assert "notes.txt" not in answer.text
     denied = [
         e for e in make_lab("dpo").audit_log() if e.username == "polder_inv" and not e.allowed
     ]
     assert len(denied) == 1 and denied[0].operation == "derived.read"
-    assert other.get(f"/evidence/{processed}/timeline.csv").status_code in (403, 404)
+    assert other.get(f"/evidence/{processed_item.item_id}/timeline.csv").status_code in (403, 404)
 
 
 def test_timeline_with_a_source_zone_shows_local_times_converted(
@@ -124,18 +104,14 @@ def test_timeline_with_a_source_zone_shows_local_times_converted(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from lccu.storage import open_store
-    from lccu.tasks import drain, submit
+    from lccu.tasks import submit
+    from lccu.testing.processing import drain_here
 
     lab = make_lab("vlas_inv")
     case = lab.create_case("Timeline with a zone")
     item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
     submit(lab, item.id, timezone="Europe/Brussels", yara=False, carve="none")
-    store = open_store(lab.settings)
-    try:
-        drain(lab, store)
-    finally:
-        store.close()
+    drain_here(lab)
     login(client, "vlas_inv")
     rows = list(csv.DictReader(io.StringIO(client.get(f"/evidence/{item.id}/timeline.csv").text)))
     readme = [r for r in rows if r["path"] == "/README.TXT" and r["macb"] == "m"]

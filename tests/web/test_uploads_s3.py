@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,12 +19,9 @@ from lccu.evidence.lab import Lab
 from lccu.storage import open_store
 from lccu.testing.netgate import TcpGate
 from lccu.testing.pytest_services import evidence_versions
-from lccu.web.app import create_app
-from lccu.web.config import WebConfig
 from tests.web.helpers import login, upload_file, web_keys
 
-pytestmark = [pytest.mark.s3, pytest.mark.parametrize("database_url", ["sqlite"],
-                                                      indirect=True)]
+pytestmark = [pytest.mark.s3, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 MIB = 1024 * 1024
 MAX = 64 * MIB
 
@@ -36,13 +33,9 @@ def lab_settings(s3_settings: Settings, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(unit: Settings) -> Iterator[FastAPI]:
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
     """The app with room for multi-part uploads (2 MiB chunks, 6 MiB in flight)."""
-    config = WebConfig(secret_key="test-key-" + "x" * 40, secure_cookies=False,
-                       max_upload_bytes=MAX, upload_chunk_bytes=2 * MIB)
-    application = create_app(unit, config)
-    yield application
-    application.state.web.db.dispose()
+    return make_app(max_upload_bytes=MAX, upload_chunk_bytes=2 * MIB)
 
 
 @pytest.fixture
@@ -50,14 +43,21 @@ def case_id(make_lab: Callable[..., Lab]) -> str:
     return make_lab("vlas_inv").create_case("S3 upload").id
 
 
-def test_multipart_upload_lands_locked_with_hashes(client: TestClient, case_id: str,
-                                                   unit: Settings) -> None:
+def test_multipart_upload_lands_locked_with_hashes(
+    client: TestClient, case_id: str, unit: Settings
+) -> None:
     """20 MiB in 1 MiB chunks (two S3 parts): one locked version, hashes equal hashlib's,
     the object reads back byte for byte, no local copy anywhere in LCCU_HOME."""
     data = random.Random(3).randbytes(20 * MIB + 11)
     csrf = login(client, "vlas_inv")
-    _, done = upload_file(client, csrf, case_id, data, chunk=MIB,
-                          declared={"sha256": hashlib.sha256(data).hexdigest()})
+    _, done = upload_file(
+        client,
+        csrf,
+        case_id,
+        data,
+        chunk=MIB,
+        declared={"sha256": hashlib.sha256(data).hexdigest()},
+    )
     assert done.status_code == 201, done.text
     item = done.json()
     assert item["storage_uri"].startswith(f"s3://{unit.s3_bucket}/cases/{case_id}/")
@@ -71,28 +71,33 @@ def test_multipart_upload_lands_locked_with_hashes(client: TestClient, case_id: 
 
 
 @pytest.mark.parametrize("ending", ["mismatch", "cancel-after-last-byte"])
-def test_upload_that_ends_badly_leaves_no_version(client: TestClient, case_id: str,
-                                                  unit: Settings, make_lab: Callable[..., Lab],
-                                                  ending: str) -> None:
+def test_upload_that_ends_badly_leaves_no_version(
+    client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab], ending: str
+) -> None:
     """A mismatching declared hash (422) or a cancel after every byte was sent (the store
     had all the data but no go-ahead): no object version in the locked bucket, no item."""
     data = random.Random(4).randbytes(17 * MIB)
     csrf = login(client, "vlas_inv")
     declared = {"sha256": "0" * 64} if ending == "mismatch" else None
-    upload_id, done = upload_file(client, csrf, case_id, data, chunk=2 * MIB,
-                                  declared=declared, complete=ending == "mismatch")
+    upload_id, done = upload_file(
+        client, csrf, case_id, data, chunk=2 * MIB, declared=declared, complete=ending == "mismatch"
+    )
     if ending == "mismatch":
         assert done.status_code == 422, done.text  # type: ignore[attr-defined]
     else:
-        assert client.delete(f"/api/v1/uploads/{upload_id}",
-                             headers={"X-CSRF-Token": csrf}).status_code == 204
+        assert (
+            client.delete(
+                f"/api/v1/uploads/{upload_id}", headers={"X-CSRF-Token": csrf}
+            ).status_code
+            == 204
+        )
     assert evidence_versions(unit) == []
     assert make_lab("vlas_inv").list_evidence(case_id) == []
 
 
 def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
-        app: object, client: TestClient, case_id: str, unit: Settings,
-        make_lab: Callable[..., Lab]) -> None:
+    app: object, client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab]
+) -> None:
     """The S3 server becomes unreachable after the first chunks: a chunk or the completion
     answers 503 naming the store, the upload then answers 410, and once S3 is back the
     bucket holds no version of it and no item was recorded."""
@@ -103,15 +108,22 @@ def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
     data = random.Random(5).randbytes(40 * MIB)
     csrf = login(client, "vlas_inv")
     headers = {"X-CSRF-Token": csrf}
-    upload_id = client.post(f"/api/v1/cases/{case_id}/uploads", headers=headers, json={
-        "filename": "cut.dd", "size": len(data), "description": "d"}).json()["upload_id"]
+    upload_id = client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        headers=headers,
+        json={"filename": "cut.dd", "size": len(data), "description": "d"},
+    ).json()["upload_id"]
     answers = []
     try:
         for offset in range(0, len(data), 2 * MIB):
             if offset == 4 * MIB:
                 gate.close()
-            sent = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": offset},
-                              content=data[offset:offset + 2 * MIB], headers=headers)
+            sent = client.put(
+                f"/api/v1/uploads/{upload_id}",
+                params={"offset": offset},
+                content=data[offset : offset + 2 * MIB],
+                headers=headers,
+            )
             answers.append(sent.status_code)
             if sent.status_code != 200:
                 assert sent.status_code == 503, sent.text
@@ -120,8 +132,7 @@ def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
         else:
             done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
             assert done.status_code == 503, done.text
-        assert client.get(f"/api/v1/uploads/{upload_id}",
-                          headers=headers).status_code == 410
+        assert client.get(f"/api/v1/uploads/{upload_id}", headers=headers).status_code == 410
     finally:
         gate.open()
     assert make_lab("vlas_inv").list_evidence(case_id) == []
@@ -129,24 +140,44 @@ def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
 
 
 @pytest.mark.parametrize("declared_ok", [False, True])
-def test_split_raw_upload_in_s3(client: TestClient, case_id: str, unit: Settings,
-                                make_lab: Callable[..., Lab], declared_ok: bool) -> None:
+def test_split_raw_upload_in_s3(
+    client: TestClient,
+    case_id: str,
+    unit: Settings,
+    make_lab: Callable[..., Lab],
+    declared_ok: bool,
+) -> None:
     """Three split raw segments (the first two over one S3 part) uploaded as one item: a
     wrong declared media hash leaves no version at all; a right one leaves one locked
     version per segment, the item's hashes the media's (issue 12)."""
-    segments = [random.Random(6).randbytes(17 * MIB), random.Random(7).randbytes(17 * MIB),
-                random.Random(8).randbytes(3 * MIB + 5)]
+    segments = [
+        random.Random(6).randbytes(17 * MIB),
+        random.Random(7).randbytes(17 * MIB),
+        random.Random(8).randbytes(3 * MIB + 5),
+    ]
     media = b"".join(segments)
     files = [{"name": f"usb.{i:03d}", "size": len(s)} for i, s in enumerate(segments, 1)]
     csrf = login(client, "vlas_inv")
     headers = {"X-CSRF-Token": csrf}
     declared = hashlib.sha256(media).hexdigest() if declared_ok else "0" * 64
-    upload_id = client.post(f"/api/v1/cases/{case_id}/uploads", headers=headers, json={
-        "filename": "usb.001", "size": len(media), "description": "USB stick",
-        "files": files, "sha256": declared}).json()["upload_id"]
+    upload_id = client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        headers=headers,
+        json={
+            "filename": "usb.001",
+            "size": len(media),
+            "description": "USB stick",
+            "files": files,
+            "sha256": declared,
+        },
+    ).json()["upload_id"]
     for offset in range(0, len(media), 2 * MIB):
-        sent = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": offset},
-                          content=media[offset:offset + 2 * MIB], headers=headers)
+        sent = client.put(
+            f"/api/v1/uploads/{upload_id}",
+            params={"offset": offset},
+            content=media[offset : offset + 2 * MIB],
+            headers=headers,
+        )
         assert sent.status_code == 200, sent.text
     done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
     if not declared_ok:
@@ -157,5 +188,6 @@ def test_split_raw_upload_in_s3(client: TestClient, case_id: str, unit: Settings
     item = done.json()
     assert item["sha256"] == declared and item["size"] == len(media)
     assert [c["sha256"] for c in item["containers"]] == [
-        hashlib.sha256(s).hexdigest() for s in segments]
+        hashlib.sha256(s).hexdigest() for s in segments
+    ]
     assert len(evidence_versions(unit)) == 3

@@ -1,0 +1,150 @@
+"""The file browser of a whole case (issue 20): every file of every processed item of the
+case in one paged table, with the item table's filters and sorts plus the exhibit, as a
+page and as JSON.
+
+One request is one call of :meth:`~lccu.evidence.lab.Lab.case_file_page`: the gate
+decides on the case and audits it once (``file.list``); a user of a zone that neither
+owns the case nor has a valid grant gets 403. Each row links to the file's page under its
+own item, where reading it is decided and audited again.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from lccu.evidence.lab_files import SORTS, FileFilter
+from lccu.web.auth import Principal
+from lccu.web.deps import api_user, page_user, web
+from lccu.web.files import MAX_PAGE, PAGE_SIZE, TYPES, Choice, _filters, _pages, _query
+from lccu.web.state import WebState
+from lccu.web.strictjson import StrictJsonRoute
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
+State = Annotated[WebState, Depends(web)]
+PageUser = Annotated[Principal, Depends(page_user)]
+ApiUser = Annotated[Principal, Depends(api_user)]
+Sort = Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")]
+Source = Annotated[str, Query(pattern="^(|file|carved|member)$")]
+
+
+@pages.get("/cases/{ref}/files", response_class=HTMLResponse)
+def case_files_page(
+    request: Request,
+    ref: str,
+    user: PageUser,
+    state: State,
+    exhibit: Annotated[str, Query(max_length=100)] = "",
+    mime: Annotated[str, Query(max_length=100)] = "",
+    deleted: Choice = "",
+    tagged: Choice = "",
+    hits: Choice = "",
+    mismatch: Choice = "",
+    q: Annotated[str, Query(max_length=200)] = "",
+    source: Source = "",
+    sort: Sort = "path",
+    desc: bool = False,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> HTMLResponse:
+    """One page of the case's files, filtered and sorted across its items."""
+    from lccu.web.pages import render
+
+    found = state.lab(user).case_file_page(
+        ref.strip()[:100],
+        _filters(mime, deleted, tagged, hits, q, source, mismatch),
+        exhibit=exhibit.strip() or None,
+        sort=sort,
+        descending=desc,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    filters = {
+        "exhibit": exhibit.strip(),
+        "mime": mime,
+        "deleted": deleted,
+        "tagged": tagged,
+        "hits": hits,
+        "mismatch": mismatch,
+        "q": q.strip(),
+        "source": source,
+        "sort": sort,
+        "desc": desc,
+    }
+    query = _query(**{**filters, "sort": sort if sort != "path" else ""})
+    return render(
+        request,
+        "files.html",
+        {
+            "scope": "case",
+            "base_url": f"/cases/{found.case_id}/files",
+            "case_id": found.case_id,
+            "case_number": found.case_number,
+            "exhibits": found.exhibits,
+            "unprocessed": found.unprocessed,
+            "found": found,
+            "page": page,
+            "pages": _pages(found.total, found.capped, PAGE_SIZE),
+            "query": query,
+            "types": TYPES,
+            "sorts": SORTS,
+            "filters": filters,
+        },
+        user=user,
+    )
+
+
+@api.get("/cases/{ref}/files")
+def case_files_api(
+    ref: str,
+    user: ApiUser,
+    state: State,
+    exhibit: Annotated[str | None, Query(max_length=100)] = None,
+    mime: Annotated[str | None, Query(max_length=100)] = None,
+    deleted: bool | None = None,
+    tagged: bool | None = None,
+    hits: bool | None = None,
+    ext_mismatch: bool | None = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sha256: Annotated[str | None, Query(max_length=64)] = None,
+    yara_rule: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(pattern="^(file|carved|member)$")] = None,
+    sort: Sort = "path",
+    desc: bool = False,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """One page of the case's files (``lab.case_file_page``), each with its exhibit."""
+    found = state.lab(user).case_file_page(
+        ref.strip()[:100],
+        FileFilter(
+            mime=mime,
+            deleted=deleted,
+            tagged=tagged,
+            hits=hits,
+            ext_mismatch=ext_mismatch,
+            name=q,
+            sha256=sha256,
+            yara_rule=yara_rule,
+            source=source,
+        ),
+        exhibit=exhibit,
+        sort=sort,
+        descending=desc,
+        offset=offset,
+        limit=limit,
+    )
+    return {
+        "case": found.case_id,
+        "case_number": found.case_number,
+        "runs": found.runs,
+        "unprocessed": found.unprocessed,
+        "total": found.total,
+        "total_is_lower_bound": found.capped,
+        "offset": found.offset,
+        "files": [
+            {**f.as_dict(), "exhibit": found.exhibits.get(f.evidence_id)} for f in found.files
+        ],
+    }
