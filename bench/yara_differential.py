@@ -19,13 +19,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import yara
-import yara_x
+# bench/yara.py sits beside this file: keep the folder from shadowing yara-python.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from lccu.scan import load_rules, scan_file
-from lccu.scan.rules import EXTERNALS
-from lccu.testing.corpus import corpus_file
-from lccu.testing.planted_rules import planted, text_strings
+import yara  # noqa: E402
+import yara_x  # noqa: E402
+
+from lccu.scan import load_rules, scan_file  # noqa: E402
+from lccu.scan.rules import EXTERNALS  # noqa: E402
+from lccu.testing.corpus import corpus_file  # noqa: E402
+from lccu.testing.planted_rules import planted, text_strings  # noqa: E402
 
 
 def main() -> int:

@@ -32,6 +32,7 @@ import pytest
 
 from lccu.config import Settings, load_settings
 from lccu.testing.keys import KEY_ENV
+from lccu.testing.weed import PrivateWeed
 
 S3_HOST = "127.0.0.1"
 S3_PORT = 8333
@@ -227,19 +228,50 @@ def redis_url() -> Iterator[str]:
             _redis_client(claimed).flushdb()
 
 
+def on_s3(settings: Settings, s3: S3Endpoint, prefix: str = "lccu-test") -> Settings:
+    """``settings`` with the evidence store on the test S3 server ``s3``, in a bucket of its
+    own (``prefix`` and a random part; retention one day, so test objects expire soon)."""
+    return dataclasses.replace(
+        settings,
+        s3_endpoint=s3.endpoint,
+        s3_access_key=s3.access_key,
+        s3_secret_key=s3.secret_key,
+        s3_secure=s3.secure,
+        s3_bucket=f"{prefix}-{uuid.uuid4().hex[:16]}",
+        s3_retention_days=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWeed]:
+    """A private SeaweedFS (:mod:`lccu.testing.weed`) for one module's tests that freeze or
+    kill their S3 server; stopped when the module is done."""
+    server = PrivateWeed(tmp_path_factory.mktemp("weed"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def s3_env(settings: Settings, endpoint: str | None = None) -> dict[str, str]:
+    """The ``LCCU_S3_*`` variables that give a child process (a worker, the CLI) the store
+    of ``settings``; ``endpoint`` puts another address (a gate in front of it) in its place."""
+    return {
+        "LCCU_S3_ENDPOINT": endpoint or str(settings.s3_endpoint),
+        "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
+        "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
+        "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
+        "LCCU_S3_BUCKET": settings.s3_bucket,
+        "LCCU_S3_RETENTION_DAYS": str(settings.s3_retention_days),
+        "LCCU_S3_TIMEOUT": str(settings.s3_timeout),
+    }
+
+
 @pytest.fixture
 def s3_settings(s3_endpoint: S3Endpoint, tmp_path: Path) -> Settings:
     """Settings pointing at the test S3 server, with a fresh bucket name for this test."""
-    base = load_settings({"LCCU_HOME": str(tmp_path / "lccu-home"), **KEY_ENV})
-    return dataclasses.replace(
-        base,
-        s3_endpoint=s3_endpoint.endpoint,
-        s3_access_key=s3_endpoint.access_key,
-        s3_secret_key=s3_endpoint.secret_key,
-        s3_secure=s3_endpoint.secure,
-        s3_bucket=f"lccu-test-{uuid.uuid4().hex[:16]}",
-        s3_retention_days=1,
-    )
+    return on_s3(load_settings({"LCCU_HOME": str(tmp_path / "lccu-home"), **KEY_ENV}), s3_endpoint)
 
 
 def evidence_versions(settings: Settings) -> list[str]:
@@ -249,6 +281,8 @@ def evidence_versions(settings: Settings) -> list[str]:
     from lccu.storage.s3 import make_client
 
     client = make_client(settings)
-    return [f"{o.object_name}@{o.version_id}"
-            for o in client.list_objects(settings.s3_bucket, recursive=True, include_version=True)
-            if not o.object_name.startswith("anchors/")]
+    return [
+        f"{o.object_name}@{o.version_id}"
+        for o in client.list_objects(settings.s3_bucket, recursive=True, include_version=True)
+        if not o.object_name.startswith("anchors/")
+    ]

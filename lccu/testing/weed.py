@@ -9,6 +9,7 @@ on a default port would remove the sockets of the server the rest of the suite u
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -21,6 +22,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from lccu.config import Settings
 from lccu.testing.hosts import S3_ACCESS_KEY, S3_SECRET_KEY
 
 START_TIMEOUT = 90.0
@@ -54,6 +56,20 @@ class PrivateWeed:
         self.access_key, self.secret_key = S3_ACCESS_KEY, S3_SECRET_KEY
         self.dir = Path(tempfile.mkdtemp(prefix="lccu-weed-", dir=workdir))
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def settings(self, settings: Settings, *, timeout: float) -> Settings:
+        """``settings`` with the evidence store on this server: a bucket of its own, objects
+        kept one day, and each S3 request given up after ``timeout`` seconds."""
+        return dataclasses.replace(
+            settings,
+            s3_endpoint=self.endpoint,
+            s3_access_key=self.access_key,
+            s3_secret_key=self.secret_key,
+            s3_secure=False,
+            s3_bucket=f"stall-{os.urandom(6).hex()}",
+            s3_retention_days=1,
+            s3_timeout=timeout,
+        )
 
     def start(self) -> None:
         weed = shutil.which("weed")

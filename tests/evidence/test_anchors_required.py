@@ -3,9 +3,7 @@ file, a cut audit tail, and (server mode) anchors under S3 object lock in COMPLI
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from sqlalchemy import text
 from lccu.config import Settings
 from lccu.evidence.custody import load_events
 from lccu.evidence.lab import Lab
-from lccu.testing.pytest_services import S3Endpoint
+from lccu.testing.pytest_services import S3Endpoint, on_s3
 from tests.evidence.conftest import tamper
 from tests.evidence.custody_unit import forged_event, lccu_verify, standalone_verify
 
@@ -128,15 +126,7 @@ def test_cut_audit_tail_detected(make_lab: Callable[..., Lab]) -> None:
 
 @pytest.fixture
 def server_settings(lab_settings: Settings, s3_endpoint: S3Endpoint) -> Settings:
-    return dataclasses.replace(
-        lab_settings,
-        s3_endpoint=s3_endpoint.endpoint,
-        s3_access_key=s3_endpoint.access_key,
-        s3_secret_key=s3_endpoint.secret_key,
-        s3_secure=s3_endpoint.secure,
-        s3_bucket=f"lccu-anchor-{uuid.uuid4().hex[:16]}",
-        s3_retention_days=1,
-    )
+    return on_s3(lab_settings, s3_endpoint, "lccu-anchor")
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

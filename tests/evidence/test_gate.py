@@ -22,9 +22,10 @@ from lccu.config import Settings
 from lccu.errors import AccessDenied, InvalidInput, NotFound
 from lccu.evidence.lab import Lab
 from lccu.storage import open_store
-from lccu.tasks import drain, run_status, submit
+from lccu.tasks import run_status, submit
 from lccu.tasks.report import finished_report
 from lccu.testing.keys import KEY_ENV
+from lccu.testing.processing import drain_here
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -37,36 +38,46 @@ def audit_rows(lab: Lab, user: str, operation: str | None = None) -> list[dict[s
         params["o"] = operation
     with lab.db.engine.connect() as conn:
         rows = conn.execute(text(query + " ORDER BY seq"), params)
-        return [{"operation": r[0], "allowed": bool(r[1]), "object_id": r[2],
-                 "detail": json.loads(r[3]) if r[3] else {}} for r in rows]
+        return [
+            {
+                "operation": r[0],
+                "allowed": bool(r[1]),
+                "object_id": r[2],
+                "detail": json.loads(r[3]) if r[3] else {},
+            }
+            for r in rows
+        ]
 
 
-def cli(settings: Settings, user: str | None, *args: str,
-        **extra: str) -> subprocess.CompletedProcess[str]:
+def cli(
+    settings: Settings, user: str | None, *args: str, **extra: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env.update(LCCU_HOME=str(settings.home), LCCU_DATABASE_URL=settings.database_url,
-               **{**KEY_ENV, **extra})
+    env.update(
+        LCCU_HOME=str(settings.home),
+        LCCU_DATABASE_URL=settings.database_url,
+        **{**KEY_ENV, **extra},
+    )
     who = ["--as", user] if user else []
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *who, *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lccu.cli.main", *who, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def process(make_lab: Callable[..., Lab], user: str, item: str) -> str:
     """Submit a light run of ``item`` as ``user`` and run it here as the unit's operator."""
     sub = submit(make_lab(user), item, yara=False, carve="none", expand=False)
-    op = make_lab("op")
-    store = open_store(op.settings)
-    try:
-        drain(op, store)
-    finally:
-        store.close()
+    drain_here(make_lab("op"))
     assert run_status(make_lab(user), sub.run_id)["state"] == "done"
     return sub.run_id
 
 
 @pytest.fixture
-def two_zones(make_lab: Callable[..., Lab], planted_disk: Any,
-              tmp_path: Path) -> dict[str, Any]:
+def two_zones(make_lab: Callable[..., Lab], planted_disk: Any, tmp_path: Path) -> dict[str, Any]:
     """One processed item in each zone, byte-identical images (the same SHA-256)."""
     copy = tmp_path / "copy.img"
     shutil.copyfile(planted_disk.image, copy)
@@ -78,21 +89,28 @@ def two_zones(make_lab: Callable[..., Lab], planted_disk: Any,
     assert a_item.sha256 == b_item.sha256
     a_run = process(make_lab, "vlas_inv", a_item.id)
     b_run = process(make_lab, "polder_inv", b_item.id)
-    return {"a_case": a_case, "a_item": a_item, "a_run": a_run,
-            "b_case": b_case, "b_item": b_item, "b_run": b_run}
+    return {
+        "a_case": a_case,
+        "a_item": a_item,
+        "a_run": a_run,
+        "b_case": b_case,
+        "b_item": b_item,
+        "b_run": b_run,
+    }
 
 
-def test_another_zones_run_id_is_refused(make_lab: Callable[..., Lab],
-                                         two_zones: dict[str, Any],
-                                         lab_settings: Settings, tmp_path: Path) -> None:
+def test_another_zones_run_id_is_refused(
+    make_lab: Callable[..., Lab], two_zones: dict[str, Any], lab_settings: Settings, tmp_path: Path
+) -> None:
     """polder_inv names her own item with vlas_inv's run: the library, `lccu report --run`
     and `lccu status` refuse, each attempt audited once as refused, nothing written."""
     polder = make_lab("polder_inv")
     b_item, a_run = two_zones["b_item"].id, two_zones["a_run"]
     with pytest.raises(NotFound, match="no processing run"):
         finished_report(polder, b_item, a_run, "json")
-    refused = [r for r in audit_rows(polder, "polder_inv", "report.read")
-               if r["object_id"] == a_run]
+    refused = [
+        r for r in audit_rows(polder, "polder_inv", "report.read") if r["object_id"] == a_run
+    ]
     assert [r["allowed"] for r in refused] == [False]
     with pytest.raises(AccessDenied):
         run_status(polder, a_run)  # by id alone: the run's case decides
@@ -114,8 +132,9 @@ def test_another_zones_run_id_is_refused(make_lab: Callable[..., Lab],
     assert two_zones["a_item"].id not in status.stdout
 
 
-def test_same_image_in_two_zones_shares_nothing(make_lab: Callable[..., Lab],
-                                                two_zones: dict[str, Any]) -> None:
+def test_same_image_in_two_zones_shares_nothing(
+    make_lab: Callable[..., Lab], two_zones: dict[str, Any]
+) -> None:
     """Zone B's custody, report and derived keys hold nothing of zone A's item, though
     the images are byte-identical and A's was processed first."""
     polder = make_lab("polder_inv")
@@ -123,8 +142,11 @@ def test_same_image_in_two_zones_shares_nothing(make_lab: Callable[..., Lab],
     log = polder.custody_log(two_zones["b_case"].id)
     processed = [e for e in log if e["action"] == "processed"]
     assert processed and a_id not in json.dumps(log)
-    assert all(str(e["details"]["result"]).startswith(f"{b_id}/") for e in processed
-               if e["details"].get("result"))
+    assert all(
+        str(e["details"]["result"]).startswith(f"{b_id}/")
+        for e in processed
+        if e["details"].get("result")
+    )
     assert not [e for e in processed if e["details"].get("reused")]
     _run, key = finished_report(polder, b_id)
     assert key.startswith(f"{b_id}/")
@@ -140,8 +162,8 @@ def test_same_image_in_two_zones_shares_nothing(make_lab: Callable[..., Lab],
 
 
 def test_zone_operator_is_refused_on_another_zones_items(
-        make_lab: Callable[..., Lab], two_zones: dict[str, Any], lab_settings: Settings,
-        tmp_path: Path) -> None:
+    make_lab: Callable[..., Lab], two_zones: dict[str, Any], lab_settings: Settings, tmp_path: Path
+) -> None:
     """An operator of PZ Polder can neither read PZ Vlas's runs or reports nor add users
     to PZ Vlas; through the library and the CLI, each refusal audited."""
     make_lab("admin").add_user("polder_op", "PZ Polder", "operator")
@@ -159,12 +181,18 @@ def test_zone_operator_is_refused_on_another_zones_items(
     with pytest.raises(AccessDenied, match="only a unit admin"):
         op.add_user("evil3", "PZ Polder", "admin")
     assert op.add_user("polder_two", "PZ Polder", "investigator").zone == "PZ Polder"
-    assert [r["allowed"] for r in audit_rows(op, "polder_op", "user.create")] == \
-        [False, False, True]
+    assert [r["allowed"] for r in audit_rows(op, "polder_op", "user.create")] == [
+        False,
+        False,
+        True,
+    ]
 
     out = tmp_path / "r.json"
-    for args in (("report", a_item, "-o", str(out)), ("status", a_item),
-                 ("user", "add", "evil4", "--zone", "PZ Vlas", "--role", "investigator")):
+    for args in (
+        ("report", a_item, "-o", str(out)),
+        ("status", a_item),
+        ("user", "add", "evil4", "--zone", "PZ Vlas", "--role", "investigator"),
+    ):
         answer = cli(lab_settings, "polder_op", *args)
         assert answer.returncode == 1, (args, answer.stdout, answer.stderr)
         assert "may not" in answer.stderr
@@ -172,8 +200,9 @@ def test_zone_operator_is_refused_on_another_zones_items(
     assert "evil4" not in [u.username for u in make_lab("admin").users()]
 
 
-def test_hand_over_to_a_user_without_access_is_refused(make_lab: Callable[..., Lab],
-                                                       tmp_path: Path) -> None:
+def test_hand_over_to_a_user_without_access_is_refused(
+    make_lab: Callable[..., Lab], tmp_path: Path
+) -> None:
     """A transfer to someone whose zone cannot see the case is refused (audited once, no
     event); once the case is shared with that zone, the same transfer is recorded."""
     vlas = make_lab("vlas_inv")
@@ -188,13 +217,15 @@ def test_hand_over_to_a_user_without_access_is_refused(make_lab: Callable[..., L
     refusals = audit_rows(vlas, "vlas_inv", "custody.transferred")
     assert [r["allowed"] for r in refusals] == [False]
     vlas.share_case(case.id, "PZ Polder", purpose="examination in Polder")
-    head = vlas.transfer(case.id, item.exhibit_number, received_by="polder_inv",
-                         to_location="Polder")
+    head = vlas.transfer(
+        case.id, item.exhibit_number, received_by="polder_inv", to_location="Polder"
+    )
     assert head["seq"] == before + 2  # the share, then the hand-over
 
 
-def test_refused_close_is_one_refused_entry(make_lab: Callable[..., Lab],
-                                            lab_settings: Settings) -> None:
+def test_refused_close_is_one_refused_entry(
+    make_lab: Callable[..., Lab], lab_settings: Settings
+) -> None:
     """A user of a zone the case is shared with may not close it: exactly one audit entry,
     refused (library and CLI)."""
     vlas = make_lab("vlas_inv")
@@ -206,14 +237,13 @@ def test_refused_close_is_one_refused_entry(make_lab: Callable[..., Lab],
     assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "case.close")] == [False]
     answer = cli(lab_settings, "polder_inv", "case", "close", case.id, "--reason", "done")
     assert answer.returncode == 1, answer.stderr
-    assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "case.close")] == \
-        [False, False]
+    assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "case.close")] == [False, False]
     assert vlas.get_case(case.id).status == "open"
 
 
-def test_exhibit_numbers_and_prefixes_name_items(make_lab: Callable[..., Lab],
-                                                 lab_settings: Settings,
-                                                 tmp_path: Path) -> None:
+def test_exhibit_numbers_and_prefixes_name_items(
+    make_lab: Callable[..., Lab], lab_settings: Settings, tmp_path: Path
+) -> None:
     """An item is found by its exhibit number (alone or as CASE/EXH), or a unique id
     prefix; another zone's exhibit number is "no such item", never a refusal that shows
     it exists."""
@@ -230,8 +260,19 @@ def test_exhibit_numbers_and_prefixes_name_items(make_lab: Callable[..., Lab],
         make_lab("polder_inv").get_evidence("EXH-917")
     shown = cli(lab_settings, "vlas_inv", "evidence", "show", "EXH-917")
     assert shown.returncode == 0 and item.id in shown.stdout, shown.stderr
-    moved = cli(lab_settings, "vlas_inv", "custody", "record", case.number, "--action",
-                "transferred", "--item", "EXH-917", "--to-location", "locker 9")
+    moved = cli(
+        lab_settings,
+        "vlas_inv",
+        "custody",
+        "record",
+        case.number,
+        "--action",
+        "transferred",
+        "--item",
+        "EXH-917",
+        "--to-location",
+        "locker 9",
+    )
     assert moved.returncode == 0, moved.stderr
     assert vlas.custody_log(case.id)[-1]["evidence_id"] == item.id
     hidden = cli(lab_settings, "polder_inv", "evidence", "show", "EXH-917")
@@ -257,8 +298,11 @@ def _fresh_bootstrap(make_lab: Callable[..., Lab]) -> None:
     from lccu.evidence.lab import open_lab
 
     settings = make_lab("op").settings
-    fresh = dataclasses.replace(settings, database_url=settings.database_url + "-fresh",
-                                home=settings.home.parent / "fresh-home")
+    fresh = dataclasses.replace(
+        settings,
+        database_url=settings.database_url + "-fresh",
+        home=settings.home.parent / "fresh-home",
+    )
     boot = open_lab(None, settings=fresh)
     try:
         boot.add_zone("PZ Vlas")
@@ -267,8 +311,9 @@ def _fresh_bootstrap(make_lab: Callable[..., Lab]) -> None:
         boot.close()
 
 
-def test_worker_honours_as(make_lab: Callable[..., Lab], lab_settings: Settings,
-                           redis_url: str) -> None:
+def test_worker_honours_as(
+    make_lab: Callable[..., Lab], lab_settings: Settings, redis_url: str
+) -> None:
     """`lccu --as USER worker` acts as USER (here an investigator: refused as such, not
     "no acting user")."""
     answer = cli(lab_settings, "vlas_inv", "worker", LCCU_REDIS_URL=redis_url)
@@ -276,8 +321,9 @@ def test_worker_honours_as(make_lab: Callable[..., Lab], lab_settings: Settings,
     assert "vlas_inv is investigator" in answer.stderr, answer.stderr
 
 
-def test_read_only_share_cannot_queue_processing(make_lab: Callable[..., Lab],
-                                                 tmp_path: Path) -> None:
+def test_read_only_share_cannot_queue_processing(
+    make_lab: Callable[..., Lab], tmp_path: Path
+) -> None:
     """Processing appends custody events to the case: a zone with a read-only share may
     read the item but not queue a run of it (refused, audited once as run.submit)."""
     vlas = make_lab("vlas_inv")

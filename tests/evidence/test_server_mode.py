@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,23 +19,20 @@ from lccu.fs import list_volumes, walk
 from lccu.imaging.tsk import TskImage
 from lccu.testing.corpus import corpus_file
 from lccu.testing.keys import KEY_ENV
-from lccu.testing.pytest_services import S3Endpoint
+from lccu.testing.pytest_services import S3Endpoint, on_s3
 
 
 @pytest.fixture
 def lab_settings(tmp_path: Path, database_url: str, s3_endpoint: S3Endpoint) -> Settings:
     """Like the embedded settings, but with the evidence store on the real S3 server."""
     env = {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": database_url, **KEY_ENV}
-    return dataclasses.replace(
-        load_settings(env), s3_endpoint=s3_endpoint.endpoint,
-        s3_access_key=s3_endpoint.access_key, s3_secret_key=s3_endpoint.secret_key,
-        s3_secure=s3_endpoint.secure, s3_bucket=f"lccu-test-{uuid.uuid4().hex[:16]}",
-        s3_retention_days=1)
+    return on_s3(load_settings(env), s3_endpoint)
 
 
 def _fls(image: Path) -> set[tuple[int, str, bool]]:
-    out = subprocess.run(["fls", "-r", "-p", str(image)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["fls", "-r", "-p", str(image)], capture_output=True, text=True, check=True
+    ).stdout
     entries = set()
     for line in out.splitlines():
         head, _, path = line.partition("\t")
@@ -47,8 +43,9 @@ def _fls(image: Path) -> set[tuple[int, str, bool]]:
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize("corpus", [("pytsk", "image.raw"), ("sleuthkit", "image.E01")])
-def test_intake_to_s3_and_listing_through_ranged_reads(make_lab: Callable[..., Lab],
-                                                       corpus: tuple[str, str]) -> None:
+def test_intake_to_s3_and_listing_through_ranged_reads(
+    make_lab: Callable[..., Lab], corpus: tuple[str, str]
+) -> None:
     """An image taken in goes to S3 under object lock; TSK over the S3 reader lists exactly
     what Debian's `fls -r -p` lists on the local file; re-verification matches."""
     source = corpus_file(*corpus)
@@ -63,13 +60,17 @@ def test_intake_to_s3_and_listing_through_ranged_reads(make_lab: Callable[..., L
         tsk.clear_cache()
     assert {(e.inode, e.path, not e.allocated) for e in entries} == _fls(source)
     assert lab.verify_evidence(item.id)["match"] is True
-    assert [e["action"] for e in lab.custody_log(case.id)][-3:] == ["intake", "accessed",
-                                                                     "verified"]
+    assert [e["action"] for e in lab.custody_log(case.id)][-3:] == [
+        "intake",
+        "accessed",
+        "verified",
+    ]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_unreachable_s3_records_nothing(make_lab: Callable[..., Lab], lab_settings: Settings,
-                                        tmp_path: Path) -> None:
+def test_unreachable_s3_records_nothing(
+    make_lab: Callable[..., Lab], lab_settings: Settings, tmp_path: Path
+) -> None:
     """With S3 down, intake fails with StoreUnavailable in bounded time; no item, no event."""
     lab = make_lab("vlas_inv")
     case = lab.create_case("S3 down")
@@ -87,8 +88,9 @@ def test_unreachable_s3_records_nothing(make_lab: Callable[..., Lab], lab_settin
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_verify_of_s3_item_rehashes_with_bounded_memory(make_lab: Callable[..., Lab],
-                                                        tmp_path: Path) -> None:
+def test_verify_of_s3_item_rehashes_with_bounded_memory(
+    make_lab: Callable[..., Lab], tmp_path: Path
+) -> None:
     """`evidence verify` of a 48 MiB raw item in S3 re-reads it through the prefetched
     ranged GETs (the media's hash fed from the same blocks): it matches, and the traced peak
     stays below the item's size (through the block cache it kept every block it read)."""

@@ -25,7 +25,7 @@ from lccu.config import Settings
 from lccu.errors import StoreUnavailable
 from lccu.storage import open_store
 from lccu.testing.keys import KEY_ENV
-from lccu.testing.pytest_services import evidence_versions
+from lccu.testing.pytest_services import evidence_versions, s3_env
 from lccu.testing.weed import PrivateWeed
 
 pytestmark = pytest.mark.xdist_group("timed")  # stalls and restarts: one timed test at once
@@ -37,30 +37,11 @@ BOUND = 4 * TIMEOUT + 10
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-@pytest.fixture(scope="module")
-def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWeed]:
-    server = PrivateWeed(tmp_path_factory.mktemp("weed"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def lab_settings(lab_settings: Settings, weed: PrivateWeed, tmp_path: Path) -> Settings:
     """The unit's settings with the evidence store on the private server, a fresh bucket
     and a short S3 timeout."""
-    return dataclasses.replace(
-        lab_settings,
-        s3_endpoint=weed.endpoint,
-        s3_access_key=weed.access_key,
-        s3_secret_key=weed.secret_key,
-        s3_secure=False,
-        s3_bucket=f"stall-{os.urandom(6).hex()}",
-        s3_retention_days=1,
-        s3_timeout=TIMEOUT,
-    )
+    return weed.settings(lab_settings, timeout=TIMEOUT)
 
 
 @pytest.fixture
@@ -76,13 +57,7 @@ def env_of(settings: Settings, user: str) -> dict[str, str]:
         **KEY_ENV,
         LCCU_HOME=str(settings.home),
         LCCU_DATABASE_URL=settings.database_url,
-        LCCU_S3_ENDPOINT=str(settings.s3_endpoint),
-        LCCU_S3_ACCESS_KEY=str(settings.s3_access_key),
-        LCCU_S3_SECRET_KEY=str(settings.s3_secret_key),
-        LCCU_S3_SECURE="false",
-        LCCU_S3_BUCKET=settings.s3_bucket,
-        LCCU_S3_RETENTION_DAYS="1",
-        LCCU_S3_TIMEOUT=str(TIMEOUT),
+        **s3_env(settings),
         LCCU_USER=user,
     )
     return env

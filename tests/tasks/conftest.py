@@ -52,14 +52,19 @@ class Unit:
             lab.add_evidence(self.cases[user], path, description=exhibit, exhibit_number=exhibit).id
         )
 
-    def cli(self, *args: str, user: str = "vlas_inv") -> subprocess.CompletedProcess[str]:
-        """``lccu ARGS`` in a child process as ``user``, with the unit's settings."""
+    def cli(
+        self, *args: str, user: str = "vlas_inv", timeout: float = 120, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """``lccu ARGS`` in a child process as ``user``, with the unit's settings; ``env``
+        overrides them, an empty value drops the variable (``LCCU_REDIS_URL=""``: no Redis,
+        `lccu process` runs the stages itself)."""
+        full = {**os.environ, **self.env, "LCCU_USER": user, **env}
         return subprocess.run(
             [sys.executable, "-m", "lccu.cli.main", *args],
-            env={**os.environ, **self.env, "LCCU_USER": user},
+            env={k: v for k, v in full.items() if v != ""},
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=timeout,
         )
 
 

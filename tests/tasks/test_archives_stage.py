@@ -15,15 +15,24 @@ from lccu.storage import open_store
 from lccu.testing.archives import CASE_PASSWORD, build_archive_disk
 from tests.tasks.conftest import Unit
 from tests.tasks.helpers import load_report, processed_events, yara_set
-from tests.tasks.test_cli import lccu
 
 MIB = 1024 * 1024
 LIMITS = {"LCCU_ARCHIVE_MAX_TOTAL_BYTES": str(24 * MIB), "LCCU_ARCHIVE_MAX_RATIO": "100"}
 
 
 def _members(report: dict) -> set[tuple]:
-    return {(m["id"], m["parent"], m["provenance"], m["sha256"], m["time_kind"],
-             tuple(m["findings"]), m["exported"] is not None) for m in report["members"]}
+    return {
+        (
+            m["id"],
+            m["parent"],
+            m["provenance"],
+            m["sha256"],
+            m["time_kind"],
+            tuple(m["findings"]),
+            m["exported"] is not None,
+        )
+        for m in report["members"]
+    }
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -38,16 +47,30 @@ def test_process_expands_like_scan(unit: Unit, tmp_path: Path) -> None:
     passwords = tmp_path / "case.txt"
     passwords.write_text(CASE_PASSWORD + "\n", "utf-8")
     evidence = unit.add_image("vlas_inv", disk.image, "A1")
-    done = lccu(unit, "process", evidence, "--passwords", str(passwords), "--carve",
-                "unallocated", "--json", LCCU_REDIS_URL="", **LIMITS)
+    done = unit.cli(
+        "process",
+        evidence,
+        "--passwords",
+        str(passwords),
+        "--carve",
+        "unallocated",
+        "--json",
+        LCCU_REDIS_URL="",
+        **LIMITS,
+    )
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
     lab = unit.lab("vlas_inv")
     got = load_report(lab, status["report"])
     limits = ExpansionLimits(max_total_bytes=24 * MIB, max_ratio=100)
-    want = run_scan(disk.image, tmp_path / "scan", ScanOptions(
-        rules=[unit.rules], carve="unallocated", limits=limits, passwords=(CASE_PASSWORD,)))
+    want = run_scan(
+        disk.image,
+        tmp_path / "scan",
+        ScanOptions(
+            rules=[unit.rules], carve="unallocated", limits=limits, passwords=(CASE_PASSWORD,)
+        ),
+    )
     assert _members(got) == _members(want) and len(got["members"]) > 15
     assert got["archives"] == want["archives"]
     assert yara_set(got) == yara_set(want)

@@ -16,7 +16,6 @@ from lccu.testing.images import PlantedManifest
 from lccu.testing.oracles import pdf_text
 from tests.tasks.conftest import Unit
 from tests.tasks.test_cli import SQLITE_ONLY
-from tests.tasks.test_cli import lccu as run_lccu
 
 NOTES = {
     "/docs/report.txt": "betalingsplan voor de levering",
@@ -43,12 +42,12 @@ def _tagged_case(
     lab.add_evidence(
         case.id, unprocessed, description="USB stick", exhibit_number="E2", seal_number="SEAL-0043"
     )
-    done = run_lccu(unit, "process", item.id, "--json", LCCU_REDIS_URL="")
+    done = unit.cli("process", item.id, "--json", LCCU_REDIS_URL="")
     assert done.returncode == 0, done.stderr
     planted = {f.path: f for f in planted_disk.files if f.path}
     notes = dict(NOTES)
     for path, note in notes.items():
-        tagged = run_lccu(unit, "tag", "add", item.id, path, "--label", "relevant", "--note", note)
+        tagged = unit.cli("tag", "add", item.id, path, "--label", "relevant", "--note", note)
         assert tagged.returncode == 0, tagged.stderr
 
     return case, item, notes, planted
@@ -85,9 +84,7 @@ def test_court_report_pdf_and_html(
     case, item, notes, planted = _tagged_case(unit, planted_disk, tmp_path)
 
     out = tmp_path / "verslag.pdf"
-    written = run_lccu(
-        unit, "report", case.number, "--format", "pdf", "--lang", "nl", "-o", str(out)
-    )
+    written = unit.cli("report", case.number, "--format", "pdf", "--lang", "nl", "-o", str(out))
     assert written.returncode == 0, written.stderr
     assert out.read_bytes().startswith(b"%PDF-")
     text = pdf_text(out)
@@ -108,9 +105,7 @@ def test_court_report_pdf_and_html(
     assert head in text
 
     html_out = tmp_path / "report.html"
-    english = run_lccu(
-        unit, "report", case.id, "--format", "html", "--lang", "en", "-o", str(html_out)
-    )
+    english = unit.cli("report", case.id, "--format", "html", "--lang", "en", "-o", str(html_out))
     assert english.returncode == 0, english.stderr
     page = html_out.read_text()
     assert "Forensic examination report" in page and "was never processed" in page
@@ -119,13 +114,11 @@ def test_court_report_pdf_and_html(
 
     # the item's own report is still what `lccu report EVIDENCE` writes
     item_html = tmp_path / "item.html"
-    assert (
-        run_lccu(unit, "report", item.id, "--format", "html", "-o", str(item_html)).returncode == 0
-    )
+    assert unit.cli("report", item.id, "--format", "html", "-o", str(item_html)).returncode == 0
     assert item.sha256 in item_html.read_text()
     # a CASE as per-item reports into a folder: the unprocessed one is named, not fatal
     folder = tmp_path / "items"
-    per_item = run_lccu(unit, "report", case.number, "--format", "json", "-o", str(folder))
+    per_item = unit.cli("report", case.number, "--format", "json", "-o", str(folder))
     assert per_item.returncode == 0, per_item.stderr
     assert "E2 was never processed" in per_item.stdout
     assert (folder / "E1.json").exists() and not (folder / "E2.json").exists()
@@ -140,9 +133,7 @@ def test_court_report_docx(unit: Unit, planted_disk: PlantedManifest, tmp_path: 
 
     case, item, notes, planted = _tagged_case(unit, planted_disk, tmp_path)
     out = tmp_path / "verslag.docx"
-    written = run_lccu(
-        unit, "report", case.number, "--format", "docx", "--lang", "nl", "-o", str(out)
-    )
+    written = unit.cli("report", case.number, "--format", "docx", "--lang", "nl", "-o", str(out))
     assert written.returncode == 0, written.stderr
     assert out.read_bytes().startswith(b"PK")
     document = Document(str(out))

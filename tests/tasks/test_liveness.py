@@ -6,7 +6,6 @@ janitor, deciding from the case database, can bring the run to its end."""
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import time
 from datetime import datetime
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from lccu.config import Settings
 from lccu.tasks import submit
 from lccu.testing.images import PlantedManifest
-from lccu.testing.pytest_services import S3Endpoint
+from lccu.testing.pytest_services import S3Endpoint, on_s3, s3_env
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 from tests.tasks.helpers import processed_events
 
@@ -31,17 +30,9 @@ BOUND = 2.5 * LEASE + 6
 
 
 @pytest.fixture
-def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
+def lab_settings(lab_settings: Settings, s3_endpoint: S3Endpoint) -> Settings:
     """The unit's settings with the evidence store on the test S3 server."""
-    return dataclasses.replace(
-        lab_settings,
-        s3_endpoint=s3_settings.s3_endpoint,
-        s3_access_key=s3_settings.s3_access_key,
-        s3_secret_key=s3_settings.s3_secret_key,
-        s3_secure=s3_settings.s3_secure,
-        s3_bucket=s3_settings.s3_bucket,
-        s3_retention_days=1,
-    )
+    return on_s3(lab_settings, s3_endpoint)
 
 
 def _kill_during(lab: Any, run_id: str, stage: str, victim: subprocess.Popen[bytes]) -> float:
@@ -80,12 +71,7 @@ def test_worker_killed_mid_stage_alone_then_fresh_worker_completes(
     settings = unit.settings
     unit.env.update(
         {
-            "LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
-            "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
-            "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
-            "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
-            "LCCU_S3_BUCKET": settings.s3_bucket,
-            "LCCU_S3_RETENTION_DAYS": "1",
+            **s3_env(settings),
             "LCCU_LEASE_SECONDS": str(LEASE),
             # Dramatiq never gives the dead worker's tokens back in this test
             "LCCU_BROKER_HEARTBEAT_MS": "600000",

@@ -7,7 +7,6 @@ local copy) and report what `lccu scan` of the raw disk does.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -18,42 +17,37 @@ from lccu.errors import DeclaredHashMismatch
 from lccu.pipeline import ScanOptions, run_scan
 from lccu.tasks import submit
 from lccu.testing.formats import BuiltContainers
-from lccu.testing.pytest_services import S3Endpoint
+from lccu.testing.pytest_services import S3Endpoint, on_s3, s3_env
 from tests.tasks.conftest import JPEG_RULE, Unit, send_tokens, wait_runs
 from tests.tasks.helpers import carved_set, file_set, load_report, yara_set
 
 
 @pytest.fixture
-def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
+def lab_settings(lab_settings: Settings, s3_endpoint: S3Endpoint) -> Settings:
     """The unit's settings with the evidence store on the test S3 server."""
-    return dataclasses.replace(
-        lab_settings, s3_endpoint=s3_settings.s3_endpoint,
-        s3_access_key=s3_settings.s3_access_key, s3_secret_key=s3_settings.s3_secret_key,
-        s3_secure=s3_settings.s3_secure, s3_bucket=s3_settings.s3_bucket,
-        s3_retention_days=1)
+    return on_s3(lab_settings, s3_endpoint)
 
 
 def _objects(settings: Settings, prefix: str) -> list[str]:
     from lccu.storage.s3 import make_client
 
     client = make_client(settings)
-    return [o.object_name for o in client.list_objects(settings.s3_bucket, prefix=prefix,
-                                                       recursive=True, include_version=True)]
+    return [
+        o.object_name
+        for o in client.list_objects(
+            settings.s3_bucket, prefix=prefix, recursive=True, include_version=True
+        )
+    ]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_e01_in_s3_processed_by_workers_matches_raw(unit: Unit, workers,
-                                                    s3_endpoint: S3Endpoint,
-                                                    media_containers: BuiltContainers,
-                                                    tmp_path: Path) -> None:
+def test_e01_in_s3_processed_by_workers_matches_raw(
+    unit: Unit, workers, s3_endpoint: S3Endpoint, media_containers: BuiltContainers, tmp_path: Path
+) -> None:
     """A wrong declared hash leaves no object in S3; the E01 taken in is 3 segment objects
     whose media two workers process like the raw disk; `evidence verify` re-reads them."""
     settings = unit.settings
-    unit.env.update({"LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
-                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
-                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
-                     "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
-                     "LCCU_S3_BUCKET": settings.s3_bucket, "LCCU_S3_RETENTION_DAYS": "1"})
+    unit.env.update(s3_env(settings))
     files = media_containers.formats["ewf"]
     assert len(files) >= 3
     lab = unit.lab("vlas_inv")
@@ -65,8 +59,9 @@ def test_e01_in_s3_processed_by_workers_matches_raw(unit: Unit, workers,
     assert [c["storage_uri"].startswith("s3://") for c in item.containers] == [True] * len(files)
     rules = tmp_path / "jpeg.yar"
     rules.write_text(JPEG_RULE)
-    want: dict[str, Any] = run_scan(media_containers.raw, tmp_path / "scan",
-                                    ScanOptions(rules=[rules]))
+    want: dict[str, Any] = run_scan(
+        media_containers.raw, tmp_path / "scan", ScanOptions(rules=[rules])
+    )
     assert (item.size, item.sha256) == (want["image"]["size"], want["image"]["sha256"])
     workers()
     workers()
@@ -78,7 +73,10 @@ def test_e01_in_s3_processed_by_workers_matches_raw(unit: Unit, workers,
     assert (got["image"]["size"], got["image"]["sha256"]) == (item.size, item.sha256)
     assert got["image"]["format"] == "ewf"
     assert [c["name"] for c in got["image"]["containers"]] == [p.name for p in files]
-    assert (file_set(got), carved_set(got), yara_set(got)) == \
-        (file_set(want), carved_set(want), yara_set(want))
+    assert (file_set(got), carved_set(got), yara_set(got)) == (
+        file_set(want),
+        carved_set(want),
+        yara_set(want),
+    )
     outcome = lab.verify_evidence(item.id)
     assert outcome["match"] and len(outcome["containers"]) == len(files)

@@ -29,8 +29,11 @@ from lccu.web.auth import Tokens
 from lccu.web.config import WebConfig
 from tests.tasks.conftest import Unit, send_tokens
 
-pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-              pytest.mark.slow, pytest.mark.redis]
+pytestmark = [
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+    pytest.mark.slow,
+    pytest.mark.redis,
+]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -41,14 +44,18 @@ def scrape(url: str, token: str | None = None) -> Samples:
         request.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read().decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def total(samples: Samples, name: str, **labels: str) -> float:
     """Sum of the samples of ``name`` whose labels include ``labels``."""
-    return sum(v for (n, lab), v in samples.items()
-               if n == name and set(labels.items()) <= set(lab))
+    return sum(
+        v for (n, lab), v in samples.items() if n == name and set(labels.items()) <= set(lab)
+    )
 
 
 def free_port() -> int:
@@ -62,10 +69,12 @@ def supervised(unit: Unit, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[by
     """`lccu worker --processes 2` serving metrics on a free loopback port."""
     port = free_port()
     log = (tmp_path / "worker.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "lccu.cli.main", "worker", "--processes",
-                             "2"], env={**os.environ, **unit.env,
-                                        "LCCU_WORKER_METRICS_PORT": str(port)},
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lccu.cli.main", "worker", "--processes", "2"],
+        env={**os.environ, **unit.env, "LCCU_WORKER_METRICS_PORT": str(port)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     yield proc, f"http://127.0.0.1:{port}/metrics"
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)
@@ -96,13 +105,9 @@ def until(condition: Any, what: str, timeout: float = 90) -> Any:
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def lccu(unit: Unit, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], capture_output=True,
-                          text=True, env={**os.environ, **unit.env}, timeout=120)
-
-
-def test_both_endpoints_move_with_a_run(unit: Unit, supervised: Any, serve: tuple[str, str],
-                                        planted_disk: PlantedManifest) -> None:
+def test_both_endpoints_move_with_a_run(
+    unit: Unit, supervised: Any, serve: tuple[str, str], planted_disk: PlantedManifest
+) -> None:
     """During a run the worker supervisor's endpoint (the sum of its two children) counts
     stages, their seconds and the image bytes they covered, and the web's endpoint shows
     the zone's queue and the intake; afterwards both agree with the run's rows and the
@@ -110,8 +115,10 @@ def test_both_endpoints_move_with_a_run(unit: Unit, supervised: Any, serve: tupl
     proc, worker_url = supervised
     base, token = serve
     web_url = f"{base}/metrics"
-    until(lambda: total(scrape(web_url, token), "lccu_workers_alive") == 2,
-          "both worker children registered and alive")
+    until(
+        lambda: total(scrape(web_url, token), "lccu_workers_alive") == 2,
+        "both worker children registered and alive",
+    )
     before_worker, before_web = scrape(worker_url), scrape(web_url, token)
     assert total(before_worker, "lccu_stages_done_total") == 0
 
@@ -143,16 +150,20 @@ def test_both_endpoints_move_with_a_run(unit: Unit, supervised: Any, serve: tupl
     assert carved == size  # the segments cover the image exactly once
     assert total(after_worker, "lccu_stage_duration_seconds_count") == stages
     assert total(after_worker, "lccu_stage_failures_total") == 0
-    assert total(after_web, "lccu_intake_bytes_total", zone="PZ Vlas") \
-        - total(before_web, "lccu_intake_bytes_total", zone="PZ Vlas") == size
+    assert (
+        total(after_web, "lccu_intake_bytes_total", zone="PZ Vlas")
+        - total(before_web, "lccu_intake_bytes_total", zone="PZ Vlas")
+        == size
+    )
 
-    shown = lccu(unit, "--as", "op", "status", "--workers")
+    shown = unit.cli("--as", "op", "status", "--workers", user="op")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.count(" alive ") == 2 and worker_url in shown.stdout
-    refused = lccu(unit, "--as", "vlas_inv", "status", "--workers")
+    refused = unit.cli("--as", "vlas_inv", "status", "--workers", user="op")
     assert refused.returncode == 1
-    request = urllib.request.Request(f"{base}/api/v1/workers",
-                                     headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(
+        f"{base}/api/v1/workers", headers={"Authorization": f"Bearer {token}"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         view = json.loads(response.read())
     assert sorted(w["alive"] for w in view["workers"]) == [True, True]

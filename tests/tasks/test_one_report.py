@@ -4,10 +4,7 @@ the same image give the same report, apart from run metadata."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +33,6 @@ def image_with_edge_word(planted: Path, tmp_path: Path) -> Path:
     return image
 
 
-def lccu(unit: Unit, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """The command line as the investigator runs it, with the unit's settings."""
-    full = {**os.environ, **unit.env, "LCCU_USER": "vlas_inv", **env}
-    full = {k: v for k, v in full.items() if v != ""}
-    return subprocess.run(
-        [sys.executable, "-m", "lccu.cli.main", *args],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def comparable(report: dict[str, Any]) -> dict[str, Any]:
     """The report without run metadata; exported paths relative to their stage folder (runs
     keep derived files under derived/<item>/<stage key>/, `lccu scan` under its --out)."""
@@ -70,12 +54,12 @@ def test_scan_embedded_process_and_worker_give_one_report(
     rules.write_text(JPEG_RULE + BOUNDARY_RULE)
     unit.env["LCCU_RULES"] = str(rules)
     image = image_with_edge_word(planted_disk.image, tmp_path)
-    scan = lccu(unit, "scan", str(image), "--out", str(tmp_path / "scan"))
+    scan = unit.cli("scan", str(image), "--out", str(tmp_path / "scan"), timeout=300)
     assert scan.returncode == 0, scan.stderr
     scanned = json.loads((tmp_path / "scan" / "report.json").read_text())
     lab = unit.lab("vlas_inv")
     embedded_item = unit.add_image("vlas_inv", image, "E1")
-    process = lccu(unit, "process", embedded_item, "--json", LCCU_REDIS_URL="")
+    process = unit.cli("process", embedded_item, "--json", LCCU_REDIS_URL="", timeout=300)
     assert process.returncode == 0, process.stderr
     embedded = json.loads(process.stdout)["run"]
     worker_item = unit.add_image("vlas_inv", image, "E2")

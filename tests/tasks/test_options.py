@@ -12,7 +12,6 @@ from lccu.tasks import drain, run_status, submit
 from lccu.testing.images import PlantedManifest
 from tests.tasks.conftest import Unit
 from tests.tasks.helpers import load_report
-from tests.tasks.test_cli import lccu
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -22,13 +21,20 @@ def test_process_without_carving_or_yara(unit: Unit, planted_disk: PlantedManife
     """`lccu process --carve none --no-yara` plans no carve or YARA stage rows and its report
     has files but no carved entries and no YARA hits."""
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
-    done = lccu(unit, "process", evidence, "--carve", "none", "--no-yara", "--json",
-                LCCU_REDIS_URL="")
+    done = unit.cli(
+        "process", evidence, "--carve", "none", "--no-yara", "--json", LCCU_REDIS_URL=""
+    )
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
-    assert [s["stage"] for s in status["stages"]] == ["hash", "files", "timeline", "archives",
-                                                      "thumbnails", "report"]
+    assert [s["stage"] for s in status["stages"]] == [
+        "hash",
+        "files",
+        "timeline",
+        "archives",
+        "thumbnails",
+        "report",
+    ]
     assert status["options"] == {"yara": False, "carve": "none", "expand": True}
     report = load_report(unit.lab("vlas_inv"), status["report"])
     assert report["files"]
@@ -37,8 +43,9 @@ def test_process_without_carving_or_yara(unit: Unit, planted_disk: PlantedManife
 
 
 @SQLITE_ONLY
-def test_carve_unallocated_skips_allocated_pictures(unit: Unit,
-                                                    planted_disk: PlantedManifest) -> None:
+def test_carve_unallocated_skips_allocated_pictures(
+    unit: Unit, planted_disk: PlantedManifest
+) -> None:
     """`carve="unallocated"` finds the two pictures written after the partitions but not the
     copies of pictures inside them, and a later `carve="all"` run does not reuse its carve
     results (it finds those copies)."""
@@ -61,8 +68,7 @@ def test_carve_unallocated_skips_allocated_pictures(unit: Unit,
     drain(lab, store)
     again = run_status(lab, wide.run_id)
     assert [s["reused"] for s in again["stages"] if s["stage"] == "carve"] == [False] * 4
-    assert [s["reused"] for s in again["stages"] if s["stage"] in ("hash", "files")] \
-        == [True, True]
+    assert [s["reused"] for s in again["stages"] if s["stage"] in ("hash", "files")] == [True, True]
     everything = load_report(lab, again["report"])["carved"]
     copies = {c["offset"] for c in everything if c["duplicate_of"]}
     assert len(copies) >= 2

@@ -19,7 +19,6 @@ from lccu.tasks import drain, submit
 from lccu.testing.images import PlantedManifest
 from tests.tasks.conftest import Unit
 from tests.tasks.test_cli import SQLITE_ONLY
-from tests.tasks.test_cli import lccu as run_lccu
 
 QUESTION = "Bevat de laptop sporen van de verkoop van verdovende middelen via Telegram?"
 
@@ -33,29 +32,46 @@ def test_question_and_tags_in_the_report_and_the_case_export(
     the focus of the CASE/UCO investigation, whose annotations are the two tags, each on
     the file with the planted SHA-256; removed tags are left out; another zone may not
     change the question."""
-    created = run_lccu(unit, "case", "create", "--title", "Telegram", "--reference",
-                       "PV 7/2026", "--question", "Wat staat er op de laptop?",
-                       LCCU_USER="vlas_inv")
+    created = unit.cli(
+        "case",
+        "create",
+        "--title",
+        "Telegram",
+        "--reference",
+        "PV 7/2026",
+        "--question",
+        "Wat staat er op de laptop?",
+        LCCU_USER="vlas_inv",
+    )
     assert created.returncode == 0, created.stderr
     lab = unit.lab("vlas_inv")
     case = lab.get_case(created.stdout.strip())
     assert case.question == "Wat staat er op de laptop?"
-    set_cli = run_lccu(unit, "case", "question", case.id, QUESTION, LCCU_USER="vlas_inv")
+    set_cli = unit.cli("case", "question", case.id, QUESTION, LCCU_USER="vlas_inv")
     assert set_cli.returncode == 0, set_cli.stderr
-    shown = run_lccu(unit, "case", "show", case.id, LCCU_USER="vlas_inv")
+    shown = unit.cli("case", "show", case.id, LCCU_USER="vlas_inv")
     assert f"question: {QUESTION}" in shown.stdout
-    notes = [e for e in lab.custody_log(case.id) if e["action"] == "note"
-             and e["details"].get("event") == "question-set"]
+    notes = [
+        e
+        for e in lab.custody_log(case.id)
+        if e["action"] == "note" and e["details"].get("event") == "question-set"
+    ]
     assert [(n["details"]["question"], n["details"]["previous"]) for n in notes] == [
-        (QUESTION, "Wat staat er op de laptop?")]
+        (QUESTION, "Wat staat er op de laptop?")
+    ]
     with pytest.raises(AccessDenied):
         unit.lab("polder_inv").set_question(case.id, "something else")
     with pytest.raises(InvalidInput):
         lab.set_question(case.id, "a\x00b")
     assert lab.get_case(case.id).question == QUESTION
 
-    item = lab.add_evidence(case.id, planted_disk.image, description="laptop disk",
-                            exhibit_number="E1", seal_number="S-9")
+    item = lab.add_evidence(
+        case.id,
+        planted_disk.image,
+        description="laptop disk",
+        exhibit_number="E1",
+        seal_number="S-9",
+    )
     submit(lab, item.id, rules=[unit.rules])
     drain(lab, open_store(lab.settings))
     planted = {f.path: f for f in planted_disk.files if f.path}
@@ -72,22 +88,30 @@ def test_question_and_tags_in_the_report_and_the_case_export(
     assert investigation["case-investigation:focus"] == QUESTION
     annotations = [n for n in graph if n["@type"] == "uco-core:Annotation"]
     assert sorted((a["uco-core:tag"][0], a["uco-core:statement"]) for a in annotations) == [
-        ("relevant", "names the buyer"), ("to check", "the package?")]
+        ("relevant", "names the buyer"),
+        ("to check", "the package?"),
+    ]
     for annotation in annotations:
         (target,) = annotation["uco-core:object"]
         tagged = by_id[target["@id"]]
         facets = {f["@type"]: f for f in tagged["uco-core:hasFacet"]}
         path = facets["uco-observable:FileFacet"]["uco-observable:filePath"]
-        hashes = {h["uco-types:hashMethod"]: h["uco-types:hashValue"]["@value"]
-                  for h in facets["uco-observable:ContentDataFacet"]["uco-observable:hash"]}
+        hashes = {
+            h["uco-types:hashMethod"]: h["uco-types:hashValue"]["@value"]
+            for h in facets["uco-observable:ContentDataFacet"]["uco-observable:hash"]
+        }
         assert hashes["SHA256"] == planted[path].sha256 and hashes["MD5"] == planted[path].md5
-        within = [n for n in graph if n["@type"] == "uco-observable:ObservableRelationship"
-                  and n["uco-core:source"] == [target]]
+        within = [
+            n
+            for n in graph
+            if n["@type"] == "uco-observable:ObservableRelationship"
+            and n["uco-core:source"] == [target]
+        ]
         assert within[0]["uco-core:kindOfRelationship"] == "Contained_Within"
-        assert by_id[within[0]["uco-core:target"]["@id"]]["uco-core:description"] == \
-            "laptop disk"
-    paths = {f.get("uco-observable:filePath") for n in graph
-             for f in n.get("uco-core:hasFacet", [])}
+        assert by_id[within[0]["uco-core:target"]["@id"]]["uco-core:description"] == "laptop disk"
+    paths = {
+        f.get("uco-observable:filePath") for n in graph for f in n.get("uco-core:hasFacet", [])
+    }
     assert "/docs/report.txt" not in paths  # the removed tag is not exported (its custody
     # notes are, as actions)
     validator = shutil.which("case_validate")
@@ -96,6 +120,7 @@ def test_question_and_tags_in_the_report_and_the_case_export(
     assert "Conforms: True" in result.stdout, result.stdout[-3000:]
 
     for lang, label in (("nl", "Gestelde onderzoeksvraag"), ("en", "Question asked")):
-        html = write_court_report(lab, case.id, tmp_path / f"court-{lang}.html", fmt="html",
-                                  lang=lang).read_text()
+        html = write_court_report(
+            lab, case.id, tmp_path / f"court-{lang}.html", fmt="html", lang=lang
+        ).read_text()
         assert label in html and QUESTION in html

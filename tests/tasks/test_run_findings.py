@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,10 +28,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 def lccu(unit: Unit, *args: str) -> subprocess.CompletedProcess[str]:
     """``lccu ARGS`` as vlas_inv with no Redis: `lccu process` runs the stages itself."""
-    env = {**os.environ, **unit.env, "LCCU_USER": "vlas_inv"}
-    env.pop("LCCU_REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return unit.cli(*args, LCCU_REDIS_URL="", timeout=300)
 
 
 @SQLITE_ONLY

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import time
 from pathlib import Path
@@ -15,34 +14,26 @@ from lccu.storage import open_store
 from lccu.tasks import run_status, submit
 from lccu.testing.images import PlantedManifest
 from lccu.testing.netgate import TcpGate
-from lccu.testing.pytest_services import S3Endpoint
+from lccu.testing.pytest_services import S3Endpoint, on_s3, s3_env
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 from tests.tasks.helpers import carved_set, file_set, load_report, processed_events, yara_set
 
 
 @pytest.fixture
-def lab_settings(lab_settings: Settings, s3_settings: Settings) -> Settings:
+def lab_settings(lab_settings: Settings, s3_endpoint: S3Endpoint) -> Settings:
     """The unit's settings with the evidence store on the test S3 server."""
-    return dataclasses.replace(
-        lab_settings, s3_endpoint=s3_settings.s3_endpoint,
-        s3_access_key=s3_settings.s3_access_key, s3_secret_key=s3_settings.s3_secret_key,
-        s3_secure=s3_settings.s3_secure, s3_bucket=s3_settings.s3_bucket,
-        s3_retention_days=1)
+    return on_s3(lab_settings, s3_endpoint)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_workers_on_s3_store_match_lccu_scan(unit: Unit, workers, s3_endpoint: S3Endpoint,
-                                             planted_disk: PlantedManifest,
-                                             tmp_path: Path) -> None:
+def test_workers_on_s3_store_match_lccu_scan(
+    unit: Unit, workers, s3_endpoint: S3Endpoint, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
     """With evidence in S3, two workers read it through ranged GETs and store every derived
     file and the report under derived/<evidence id>/ in S3; the report equals `lccu scan`'s
     and each exported file in S3 has the SHA-256 the report gives."""
     settings = unit.settings
-    unit.env.update({"LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
-                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
-                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
-                     "LCCU_S3_SECURE": "true" if settings.s3_secure else "false",
-                     "LCCU_S3_BUCKET": settings.s3_bucket, "LCCU_S3_RETENTION_DAYS": "1"})
+    unit.env.update(s3_env(settings))
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     lab = unit.lab("vlas_inv")
     assert lab.get_evidence(evidence).storage_uri.startswith("s3://")
@@ -54,11 +45,15 @@ def test_workers_on_s3_store_match_lccu_scan(unit: Unit, workers, s3_endpoint: S
     assert status["state"] == "done", status
     got = load_report(lab, status["report"])
     want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules]))
-    assert (file_set(got), carved_set(got), yara_set(got)) == \
-        (file_set(want), carved_set(want), yara_set(want))
+    assert (file_set(got), carved_set(got), yara_set(got)) == (
+        file_set(want),
+        carved_set(want),
+        yara_set(want),
+    )
     store = open_store(lab.settings)
-    exported = [f for f in got["files"] if f["exported"]] + \
-        [c for c in got["carved"] if c["exported"]]
+    exported = [f for f in got["files"] if f["exported"]] + [
+        c for c in got["carved"] if c["exported"]
+    ]
     assert exported
     for record in exported:
         with store.open_derived(f"{evidence}/{record['exported']}") as fh:
@@ -67,18 +62,15 @@ def test_workers_on_s3_store_match_lccu_scan(unit: Unit, workers, s3_endpoint: S
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_run_survives_s3_outage(unit: Unit, workers, s3_endpoint: S3Endpoint,
-                                planted_disk: PlantedManifest) -> None:
+def test_run_survives_s3_outage(
+    unit: Unit, workers, s3_endpoint: S3Endpoint, planted_disk: PlantedManifest
+) -> None:
     """S3 unreachable for 3 s mid-run: the stages that hit it are put back and retried with
     backoff (attempts > 1, nothing failed) and the run completes with one event per stage."""
     gate = TcpGate(str(unit.settings.s3_endpoint))
     gate.open()
     settings = unit.settings
-    unit.env.update({"LCCU_S3_ENDPOINT": f"127.0.0.1:{gate.port}",
-                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
-                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
-                     "LCCU_S3_SECURE": "false", "LCCU_S3_BUCKET": settings.s3_bucket,
-                     "LCCU_S3_RETENTION_DAYS": "1"})
+    unit.env.update(s3_env(settings, f"127.0.0.1:{gate.port}"))
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     lab = unit.lab("vlas_inv")
     workers()

@@ -4,10 +4,8 @@ goes back to the queue saying why, and the run completes once the server runs ag
 
 from __future__ import annotations
 
-import dataclasses
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from lccu.config import Settings
 from lccu.tasks import run_status, submit
 from lccu.testing.images import PlantedManifest
+from lccu.testing.pytest_services import s3_env
 from lccu.testing.weed import PrivateWeed
 from tests.tasks.conftest import Unit, send_tokens, wait_runs
 
@@ -23,23 +22,9 @@ pytestmark = pytest.mark.xdist_group("timed")  # stalls and restarts: one timed 
 TIMEOUT = 5.0  # not less: a loaded machine's SeaweedFS may take seconds for a 16 MiB part
 
 
-@pytest.fixture(scope="module")
-def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateWeed]:
-    server = PrivateWeed(tmp_path_factory.mktemp("weed"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def lab_settings(lab_settings: Settings, weed: PrivateWeed) -> Settings:
-    return dataclasses.replace(
-        lab_settings, s3_endpoint=weed.endpoint, s3_access_key=weed.access_key,
-        s3_secret_key=weed.secret_key, s3_secure=False,
-        s3_bucket=f"stall-{os.urandom(6).hex()}", s3_retention_days=1, s3_timeout=TIMEOUT,
-    )  # fmt: skip
+    return weed.settings(lab_settings, timeout=TIMEOUT)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -47,11 +32,7 @@ def test_worker_stage_on_frozen_s3(unit: Unit, workers: Callable[..., object],
                                    weed: PrivateWeed, planted_disk: PlantedManifest,
                                    tmp_path: Path) -> None:  # fmt: skip
     settings = unit.settings
-    unit.env.update({"LCCU_S3_ENDPOINT": str(settings.s3_endpoint),
-                     "LCCU_S3_ACCESS_KEY": str(settings.s3_access_key),
-                     "LCCU_S3_SECRET_KEY": str(settings.s3_secret_key),
-                     "LCCU_S3_SECURE": "false", "LCCU_S3_BUCKET": settings.s3_bucket,
-                     "LCCU_S3_RETENTION_DAYS": "1", "LCCU_S3_TIMEOUT": str(TIMEOUT)})  # fmt: skip
+    unit.env.update(s3_env(settings))
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
     lab = unit.lab("vlas_inv")
     workers()

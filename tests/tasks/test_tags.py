@@ -15,13 +15,13 @@ from lccu.storage import open_store
 from lccu.tasks import drain, submit
 from lccu.testing.images import PlantedManifest
 from tests.tasks.conftest import Unit
-from tests.tasks.test_cli import SQLITE_ONLY, lccu
+from tests.tasks.test_cli import SQLITE_ONLY
 
 
 def processed_item(unit: Unit, image: Path) -> str:
     """A planted image taken in as E1 of vlas_inv's case and processed in-process."""
     evidence = unit.add_image("vlas_inv", image, "E1")
-    done = lccu(unit, "process", evidence, "--json", LCCU_REDIS_URL="")
+    done = unit.cli("process", evidence, "--json", LCCU_REDIS_URL="")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["state"] == "done"
     return evidence
@@ -36,8 +36,7 @@ def test_tag_files_by_path_inode_and_sha256(unit: Unit, planted_disk: PlantedMan
     report = planted["/docs/report.txt"]
     picture = planted["/dir/picture.png"]
 
-    added = lccu(
-        unit,
+    added = unit.cli(
         "tag",
         "add",
         "E1",
@@ -53,12 +52,11 @@ def test_tag_files_by_path_inode_and_sha256(unit: Unit, planted_disk: PlantedMan
     assert first["sha256"] == report.sha256 and first["file"]["md5"] == report.md5
     assert first["note"] == "payment plan for the deal" and first["created_by"] == "vlas_inv"
 
-    by_hash = lccu(unit, "tag", "add", evidence, picture.sha256, "--label", "to check", "--json")
+    by_hash = unit.cli("tag", "add", evidence, picture.sha256, "--label", "to check", "--json")
     assert by_hash.returncode == 0, by_hash.stderr
     assert json.loads(by_hash.stdout)["path"] == "/dir/picture.png"
 
-    by_inode = lccu(
-        unit,
+    by_inode = unit.cli(
         "tag",
         "add",
         "E1",
@@ -72,12 +70,12 @@ def test_tag_files_by_path_inode_and_sha256(unit: Unit, planted_disk: PlantedMan
     assert by_inode.returncode == 0, by_inode.stderr
     assert json.loads(by_inode.stdout)["path"] == "/docs/report.txt"
 
-    missing = lccu(unit, "tag", "add", "E1", "/no/such.txt", "--label", "relevant")
+    missing = unit.cli("tag", "add", "E1", "/no/such.txt", "--label", "relevant")
     assert missing.returncode == 2 and "no file with path /no/such.txt" in missing.stderr
-    bad_label = lccu(unit, "tag", "add", "E1", "/docs/report.txt", "--label", "<b>")
+    bad_label = unit.cli("tag", "add", "E1", "/docs/report.txt", "--label", "<b>")
     assert bad_label.returncode == 2 and "label" in bad_label.stderr
 
-    listed = lccu(unit, "tag", "list", unit.cases["vlas_inv"], "--json")
+    listed = unit.cli("tag", "list", unit.cases["vlas_inv"], "--json")
     assert listed.returncode == 0, listed.stderr
     rows = json.loads(listed.stdout)
     assert [(r["path"], r["label"]) for r in rows] == [
@@ -86,27 +84,27 @@ def test_tag_files_by_path_inode_and_sha256(unit: Unit, planted_disk: PlantedMan
         ("/docs/report.txt", "privileged"),
     ]
     assert {r["exhibit_number"] for r in rows} == {"E1"}
-    table = lccu(unit, "tag", "list", "E1")
+    table = unit.cli("tag", "list", "E1")
     assert "payment plan for the deal" in table.stdout and picture.sha256 in table.stdout
 
-    removed = lccu(unit, "tag", "remove", rows[2]["id"], "--reason", "not privileged")
+    removed = unit.cli("tag", "remove", rows[2]["id"], "--reason", "not privileged")
     assert removed.returncode == 0, removed.stderr
-    after = json.loads(lccu(unit, "tag", "list", "E1", "--json").stdout)
+    after = json.loads(unit.cli("tag", "list", "E1", "--json").stdout)
     assert [r["label"] for r in after] == ["relevant", "to check"]
-    everything = json.loads(lccu(unit, "tag", "list", "E1", "--all", "--json").stdout)
+    everything = json.loads(unit.cli("tag", "list", "E1", "--all", "--json").stdout)
     gone = [r for r in everything if r["id"] == rows[2]["id"]]
     assert gone[0]["removed_by"] == "vlas_inv" and gone[0]["removed_reason"] == "not privileged"
-    again = lccu(unit, "tag", "remove", rows[2]["id"])
+    again = unit.cli("tag", "remove", rows[2]["id"])
     assert again.returncode == 2 and "no tag" in again.stderr
 
     # another zone: refused whether it adds, lists or removes, and audited as refused
     other = {"LCCU_USER": "polder_inv"}
-    refused = lccu(unit, "tag", "add", evidence, "/docs/report.txt", "--label", "x", **other)
+    refused = unit.cli("tag", "add", evidence, "/docs/report.txt", "--label", "x", **other)
     assert refused.returncode == 1, refused.stderr
     assert "may not tag files of this evidence item" in refused.stderr
-    assert lccu(unit, "tag", "list", evidence, **other).returncode == 1
-    assert lccu(unit, "tag", "remove", rows[0]["id"], **other).returncode == 1
-    assert len(json.loads(lccu(unit, "tag", "list", "E1", "--json").stdout)) == 2
+    assert unit.cli("tag", "list", evidence, **other).returncode == 1
+    assert unit.cli("tag", "remove", rows[0]["id"], **other).returncode == 1
+    assert len(json.loads(unit.cli("tag", "list", "E1", "--json").stdout)) == 2
 
     audit = [
         (e.username, e.operation, e.allowed)

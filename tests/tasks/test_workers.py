@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -29,21 +27,16 @@ from tests.tasks.helpers import (
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def lccu(unit: Unit, *args: str, user: str = "vlas_inv") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **unit.env, "LCCU_USER": user}
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
-
-
-def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManifest,
-                                 tmp_path: Path) -> None:
+def test_workers_match_lccu_scan(
+    unit: Unit, workers, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
     """`lccu process --wait` on two worker processes gives the report `lccu scan` gives
     (files, carved, YARA), one signed `processed` event per stage with tool versions and a
     verifying custody chain; `lccu status --json` and `lccu results` read it back."""
     workers()
     workers()
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
-    done = lccu(unit, "process", evidence, "--wait", "--json")
+    done = unit.cli("process", evidence, "--wait", "--json")
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done" and status["zone"] == "PZ Vlas"
@@ -51,35 +44,44 @@ def test_workers_match_lccu_scan(unit: Unit, workers, planted_disk: PlantedManif
     lab = unit.lab("vlas_inv")
     got = load_report(lab, status["report"])
     want = run_scan(planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules]))
-    assert (file_set(got), carved_set(got), yara_set(got)) == \
-        (file_set(want), carved_set(want), yara_set(want))
+    assert (file_set(got), carved_set(got), yara_set(got)) == (
+        file_set(want),
+        carved_set(want),
+        yara_set(want),
+    )
     events = processed_events(lab, evidence)
     assert len(events) == len(status["stages"]) == 15
     details = events[0]["details"]
     assert set(details["versions"]) == {"lccu", "tsk", "libyara", "yara-x", "libmagic"}
     assert details["rules"] and len(details["result_digest"]) == 64
     # the engine of each rule file, as `lccu scan` chose it, in the report and in custody
-    engines = [{k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason",
-                                  "split")} for f in want["yara_rules"]["files"]]
-    assert [f["engine"] for f in engines] and got["yara_rules"]["identity"] == \
-        want["yara_rules"]["identity"]
+    engines = [
+        {k: f[k] for k in ("namespace", "sha256", "engine", "engine_version", "reason", "split")}
+        for f in want["yara_rules"]["files"]
+    ]
+    assert [f["engine"] for f in engines] and got["yara_rules"]["identity"] == want["yara_rules"][
+        "identity"
+    ]
     for event in events:
         if event["details"]["stage"] in ("yara", "yara-files"):
             assert event["details"]["rule_engines"] == engines
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
 
-    listed = lccu(unit, "status", evidence, "--json")
+    listed = unit.cli("status", evidence, "--json")
     assert listed.returncode == 0, listed.stderr
     assert [r["run"] for r in json.loads(listed.stdout)] == [status["run"]]
     out = tmp_path / "report.json"
-    written = lccu(unit, "report", evidence, "--format", "json", "-o", str(out))
+    written = unit.cli("report", evidence, "--format", "json", "-o", str(out))
     assert written.returncode == 0, written.stderr
     assert json.loads(out.read_text())["image"]["sha256"] == want["image"]["sha256"]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the queue decides, not
-def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,  # the database
-                                                     tmp_path: Path) -> None:
+def test_zone_with_one_item_is_not_held_up_by_twenty(
+    unit: Unit,
+    workers,  # the database
+    tmp_path: Path,
+) -> None:
     """Zone A queues twenty items, zone B one item afterwards: B's run starts before A's
     twentieth and finishes before A's last item is even started (a FIFO queue would serve
     B last)."""
@@ -109,8 +111,9 @@ def test_zone_with_one_item_is_not_held_up_by_twenty(unit: Unit, workers,  # the
 
 
 @SQLITE_ONLY
-def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
-                                                planted_disk: PlantedManifest) -> None:
+def test_worker_killed_mid_stage_completes_once(
+    unit: Unit, workers, planted_disk: PlantedManifest
+) -> None:
     """A worker SIGKILLed while a stage runs: its token is redelivered / its lease expires,
     another worker finishes the run, and every stage has exactly one `processed` event and
     one stored result."""
@@ -131,8 +134,11 @@ def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
     workers()
     [status] = wait_runs(lab, [sub.run_id], timeout=90)
     assert status["state"] == "done"
-    again = next(s for s in status["stages"]
-                 if (s["stage"], s["segment"]) == (killed["stage"], killed["segment"]))
+    again = next(
+        s
+        for s in status["stages"]
+        if (s["stage"], s["segment"]) == (killed["stage"], killed["segment"])
+    )
     assert again["attempts"] == 2
     events = processed_events(lab, evidence)
     assert sorted(e["reason"] for e in events) == sorted(set(e["reason"] for e in events))
@@ -143,8 +149,9 @@ def test_worker_killed_mid_stage_completes_once(unit: Unit, workers,
 
 
 @SQLITE_ONLY
-def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
-                                                           tmp_path: Path) -> None:
+def test_corrupt_image_fails_cleanly_while_others_complete(
+    unit: Unit, workers, tmp_path: Path
+) -> None:
     """A corrupt E01 fails each stage with the ImageFormatError recorded (no retries), the
     run is failed with the stages named, and a good item queued behind it completes."""
     bad = tmp_path / "bad.E01"
@@ -175,8 +182,9 @@ def test_corrupt_image_fails_cleanly_while_others_complete(unit: Unit, workers,
 
 
 @SQLITE_ONLY
-def test_worker_run_with_carve_unallocated(unit: Unit, workers, planted_disk: PlantedManifest,
-                                           tmp_path: Path) -> None:
+def test_worker_run_with_carve_unallocated(
+    unit: Unit, workers, planted_disk: PlantedManifest, tmp_path: Path
+) -> None:
     """On a worker, `lccu process --carve unallocated` carves what `lccu scan --carve
     unallocated` carves, stores a report.html with the same thumbnails, and appends one
     `accessed` event per stage kind."""
@@ -189,14 +197,15 @@ def test_worker_run_with_carve_unallocated(unit: Unit, workers, planted_disk: Pl
 
     workers()
     evidence = unit.add_image("vlas_inv", planted_disk.image, "E1")
-    done = lccu(unit, "process", evidence, "--carve", "unallocated", "--wait", "--json")
+    done = unit.cli("process", evidence, "--carve", "unallocated", "--wait", "--json")
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["state"] == "done", status
     lab = unit.lab("vlas_inv")
     got = load_report(lab, status["report"])
-    want = run_scan(planted_disk.image, tmp_path / "scan",
-                    ScanOptions(rules=[unit.rules], carve="unallocated"))
+    want = run_scan(
+        planted_disk.image, tmp_path / "scan", ScanOptions(rules=[unit.rules], carve="unallocated")
+    )
     assert carved_set(got) == carved_set(want)
     assert not any(c["duplicate_of"] for c in got["carved"])
     with open_store(lab.settings).open_derived(status["report"][:-5] + ".html") as fh:
@@ -204,7 +213,16 @@ def test_worker_run_with_carve_unallocated(unit: Unit, workers, planted_disk: Pl
     thumbs = (tmp_path / "scan" / "report.html").read_text().count("data:image/")
     assert thumbs >= 4 and page.count("data:image/") == thumbs
     with lab.db.session() as session:
-        accessed = Counter(session.scalars(select(CustodyEvent.reason).where(
-            CustodyEvent.evidence_id == evidence, CustodyEvent.action == "accessed")))
-    assert accessed == Counter({f"processing run {status['run']}: {stage}": 1
-                                for stage in ("hash", "files", "timeline", "carve", "yara")})
+        accessed = Counter(
+            session.scalars(
+                select(CustodyEvent.reason).where(
+                    CustodyEvent.evidence_id == evidence, CustodyEvent.action == "accessed"
+                )
+            )
+        )
+    assert accessed == Counter(
+        {
+            f"processing run {status['run']}: {stage}": 1
+            for stage in ("hash", "files", "timeline", "carve", "yara")
+        }
+    )

@@ -64,7 +64,8 @@ def processed(
     fat_local_times: FatTimesImage,
     tmp_path: Path,
 ) -> Processed:
-    from lccu.tasks import drain, submit
+    from lccu.tasks import submit
+    from lccu.testing.processing import drain_here
 
     sets = import_sets(make_lab("admin"), tmp_path, planted_disk)
     lab = make_lab("vlas_inv")
@@ -73,11 +74,7 @@ def processed(
     stick = lab.add_evidence(case.id, fat_local_times.path, description="USB stick").id
     submit(lab, disk, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
     submit(lab, stick, yara=False, carve="none", expand=False)
-    store = open_store(lab.settings)
-    try:
-        drain(lab, store)
-    finally:
-        store.close()
+    drain_here(lab)
     lab.tag_file(disk, TAGGED, label="relevant", note="timeline test")
     rows = {disk: stored_rows(lab, disk), stick: stored_rows(lab, stick)}
     assert rows[disk] and rows[stick]

@@ -34,8 +34,8 @@ class Case:
 def case(
     make_lab: Callable[..., Lab], planted_disk: PlantedManifest, fat_local_times: FatTimesImage
 ) -> Case:
-    from lccu.storage import open_store
-    from lccu.tasks import drain, submit
+    from lccu.tasks import submit
+    from lccu.testing.processing import drain_here
 
     lab = make_lab("vlas_inv")
     made = lab.create_case("Case timeline in the browser")
@@ -43,11 +43,7 @@ def case(
     stick = lab.add_evidence(made.id, fat_local_times.path, description="USB stick")
     submit(lab, disk.id, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
     submit(lab, stick.id, yara=False, carve="none", expand=False)
-    store = open_store(lab.settings)
-    try:
-        drain(lab, store)
-    finally:
-        store.close()
+    drain_here(lab)
     lab.tag_file(disk.id, "/notes.txt", label="relevant")
     return Case(made.id, {disk.id: disk.exhibit_number, stick.id: stick.exhibit_number})
 

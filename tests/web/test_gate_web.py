@@ -10,23 +10,28 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
-from lccu.storage import open_store
-from lccu.tasks import drain, submit
+from lccu.tasks import submit
 from lccu.testing.images import PlantedManifest
+from lccu.testing.processing import drain_here
 from tests.web.helpers import login, upload_file
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def _refusals(make_lab: Callable[..., Lab], user: str, object_id: str) -> list[bool]:
-    return [e.allowed for e in make_lab("dpo").audit_log()
-            if e.username == user and e.object_id == object_id]
+    return [
+        e.allowed
+        for e in make_lab("dpo").audit_log()
+        if e.username == user and e.object_id == object_id
+    ]
 
 
-def test_another_zones_run_in_query_is_refused(client: TestClient,
-                                               new_client: Callable[[], TestClient],
-                                               make_lab: Callable[..., Lab],
-                                               planted_disk: PlantedManifest) -> None:
+def test_another_zones_run_in_query_is_refused(
+    client: TestClient,
+    new_client: Callable[[], TestClient],
+    make_lab: Callable[..., Lab],
+    planted_disk: PlantedManifest,
+) -> None:
     """polder_inv asks for her own item's report with vlas_inv's run id: 404 on the page
     and the API, each attempt one refused audit entry, and no byte of vlas_inv's report."""
     vlas, polder = make_lab("vlas_inv"), make_lab("polder_inv")
@@ -36,12 +41,7 @@ def test_another_zones_run_in_query_is_refused(client: TestClient,
     b_item = polder.add_evidence(b_case.id, planted_disk.image, description="B")
     a_run = submit(vlas, a_item.id, yara=False, carve="none", expand=False).run_id
     submit(polder, b_item.id, yara=False, carve="none", expand=False)
-    op = make_lab("op")
-    store = open_store(op.settings)
-    try:
-        drain(op, store)
-    finally:
-        store.close()
+    drain_here(make_lab("op"))
     login(client, "polder_inv")
     page = client.get(f"/evidence/{b_item.id}/report", params={"run": a_run})
     api = client.get(f"/api/v1/evidence/{b_item.id}/report", params={"run": a_run})
@@ -53,14 +53,18 @@ def test_another_zones_run_in_query_is_refused(client: TestClient,
     # PZ Vlas's operator (who runs the unit's workers) gets no other zone's report or runs
     operator = new_client()
     login(operator, "op")
-    for path in (f"/api/v1/evidence/{b_item.id}/report", f"/evidence/{b_item.id}/report",
-                 f"/evidence/{b_item.id}/processing"):
+    for path in (
+        f"/api/v1/evidence/{b_item.id}/report",
+        f"/evidence/{b_item.id}/report",
+        f"/evidence/{b_item.id}/processing",
+    ):
         assert operator.get(path).status_code == 403, path
 
 
 @pytest.mark.parametrize("change", ["revoke", "close"])
 def test_upload_completed_after_access_changed_is_refused(
-        client: TestClient, make_lab: Callable[..., Lab], change: str) -> None:
+    client: TestClient, make_lab: Callable[..., Lab], change: str
+) -> None:
     """An upload to a shared case: the share revoked (or the case closed) after the last
     chunk, ``complete`` is refused (403 / 422) and no item lands in the case."""
     vlas = make_lab("vlas_inv")
@@ -72,10 +76,12 @@ def test_upload_completed_after_access_changed_is_refused(
         vlas.revoke_share(case.id, "PZ Polder", reason="no longer needed")
     else:
         vlas.close_case(case.id, reason="closed mid-upload")
-    done = client.post(f"/api/v1/uploads/{upload_id}/complete",
-                       headers={"X-CSRF-Token": csrf})
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers={"X-CSRF-Token": csrf})
     assert done.status_code == (403 if change == "revoke" else 422), done.text
     assert vlas.list_evidence(case.id) == []
-    refused = [e for e in make_lab("dpo").audit_log()
-               if e.username == "polder_inv" and e.operation == "evidence.add"]
+    refused = [
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.username == "polder_inv" and e.operation == "evidence.add"
+    ]
     assert [e.allowed for e in refused] == [True, False]  # at the start, at completion

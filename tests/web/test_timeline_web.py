@@ -104,18 +104,14 @@ def test_timeline_with_a_source_zone_shows_local_times_converted(
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from lccu.storage import open_store
-    from lccu.tasks import drain, submit
+    from lccu.tasks import submit
+    from lccu.testing.processing import drain_here
 
     lab = make_lab("vlas_inv")
     case = lab.create_case("Timeline with a zone")
     item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
     submit(lab, item.id, timezone="Europe/Brussels", yara=False, carve="none")
-    store = open_store(lab.settings)
-    try:
-        drain(lab, store)
-    finally:
-        store.close()
+    drain_here(lab)
     login(client, "vlas_inv")
     rows = list(csv.DictReader(io.StringIO(client.get(f"/evidence/{item.id}/timeline.csv").text)))
     readme = [r for r in rows if r["path"] == "/README.TXT" and r["macb"] == "m"]
