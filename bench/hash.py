@@ -11,7 +11,9 @@ With ``--s3`` the file is also stored in the S3 evidence store (``LCCU_S3_*`` se
 the test server on 127.0.0.1:8333) and hashed back through the imaging reader; that figure
 is printed as a percentage of the local one, once through the prefetched sequential pass
 (what ``lccu hash`` of a stored item uses) and once through the block cache (the older
-path), in the same run. Peak RSS comes from ``resource.getrusage``.
+path), in the same run, each with this process's CPU seconds and those of the S3 server
+(the process listening on the endpoint's port, when it can be seen: on one host it
+shares the cores). Peak RSS comes from ``resource.getrusage``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,29 +122,85 @@ class _BlockReads:
         raise NotImplementedError
 
 
-def run_s3(path: Path, expected: Digests) -> tuple[float, float, float]:
-    """(upload seconds, hash-back seconds, hash-back seconds through the block cache) through
+def server_cpu(endpoint: str) -> Callable[[], float] | None:
+    """CPU seconds so far of the process listening on the S3 endpoint's port (the S3 server
+    shares this machine's cores), or None when it cannot be seen."""
+    import psutil
+
+    port = int(endpoint.rsplit(":", 1)[-1]) if ":" in endpoint else 80
+    try:
+        pid = next(
+            c.pid
+            for c in psutil.net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid
+        )
+        server = psutil.Process(pid)
+        server.cpu_times()
+    except (StopIteration, psutil.Error):
+        return None
+
+    def seconds() -> float:
+        times = server.cpu_times()
+        return float(times.user + times.system)
+
+    return seconds
+
+
+@dataclasses.dataclass
+class S3Pass:
+    """One pass over the stored object: wall seconds, CPU seconds of this process and of
+    the S3 server (None if not visible)."""
+
+    wall: float
+    cpu: float
+    server: float | None
+
+    def line(self, size_mb: float, local_rate: float) -> str:
+        rate = size_mb / self.wall
+        server = "" if self.server is None else f", S3 server CPU {self.server:.2f} s"
+        return (
+            f"{rate:8.1f} MB/s = {100 * rate / local_rate:.0f}% of local ({self.wall:.2f} s,"
+            f" CPU {self.cpu:.2f} s{server})"
+        )
+
+
+def timed(fn: Callable[[], Digests], server: Callable[[], float] | None) -> tuple[Digests, S3Pass]:
+    cpu0, server0 = cpu_seconds(resource.RUSAGE_SELF), server() if server else 0.0
+    started = time.perf_counter()
+    result = fn()
+    wall = time.perf_counter() - started
+    cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu0
+    return result, S3Pass(wall, cpu, server() - server0 if server else None)
+
+
+def run_s3(path: Path, expected: Digests) -> tuple[float, S3Pass, S3Pass]:
+    """(upload seconds, hash-back pass, hash-back pass through the block cache) through
     S3Store and the imaging reader."""
     from lccu.storage.s3 import S3Store
 
-    store = S3Store(s3_settings())
+    settings = s3_settings()
+    store = S3Store(settings)
+    server = server_cpu(settings.s3_endpoint or "")
     key = f"bench/{path.name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}"
     started = time.perf_counter()
     with path.open("rb") as fh:
         record = store.put_evidence(key, fh, size=path.stat().st_size)
     upload = time.perf_counter() - started
     assert record.digests == expected, "hashes computed during upload differ"
-    started = time.perf_counter()
-    with store.open_evidence(record) as stream:
-        back = hash_stream(stream)
-    elapsed = time.perf_counter() - started
+
+    def prefetched() -> Digests:
+        with store.open_evidence(record) as stream:
+            return hash_stream(stream)
+
+    def cached() -> Digests:
+        with store.open_evidence(record) as stream:
+            return hash_stream(_BlockReads(stream))
+
+    back, sequential = timed(prefetched, server)
     assert back == expected, "hashes read back from S3 differ"
-    started = time.perf_counter()
-    with store.open_evidence(record) as stream:
-        cached = hash_stream(_BlockReads(stream))
-    by_blocks = time.perf_counter() - started
-    assert cached == expected, "hashes read back from S3 (block cache) differ"
-    return upload, elapsed, by_blocks
+    back, by_blocks = timed(cached, server)
+    assert back == expected, "hashes read back from S3 (block cache) differ"
+    return upload, sequential, by_blocks
 
 
 def main() -> None:
@@ -168,22 +227,25 @@ def main() -> None:
     print(f"hashdeep md5+sha1+sha256: {hd_rate:8.1f} MB/s ({hd_time:.2f} s, CPU {hd_cpu:.2f} s)")
     print(f"lccu hash_stream:         {lc_rate:8.1f} MB/s ({lc_time:.2f} s, CPU {lc_cpu:.2f} s)"
           f"  ratio lccu/hashdeep {lc_rate / hd_rate:.2f}x")  # fmt: skip
-    print(f"lccu hash (whole command): {cmd_rate:7.1f} MB/s ({cmd_time:.2f} s, "
-          f"CPU {cmd_cpu:.2f} s)  ratio lccu/hashdeep {cmd_rate / hd_rate:.2f}x, "
-          f"CPU {hd_cpu / cmd_cpu:.2f}x less")
+    print(
+        f"lccu hash (whole command): {cmd_rate:7.1f} MB/s ({cmd_time:.2f} s, "
+        f"CPU {cmd_cpu:.2f} s)  ratio lccu/hashdeep {cmd_rate / hd_rate:.2f}x, "
+        f"CPU {hd_cpu / cmd_cpu:.2f}x less"
+    )
     if args.s3:
         upload, back, by_blocks = run_s3(path, lc)
-        s3_rate, block_rate = size_mb / back, size_mb / by_blocks
         print(f"S3 upload (put_evidence, hashing in the same pass): {size_mb / upload:8.1f} MB/s")
-        print(f"S3 hash-back, ranged GETs prefetched in parallel: {s3_rate:8.1f} MB/s"
-              f" = {100 * s3_rate / lc_rate:.0f}% of local")  # fmt: skip
-        print(f"S3 hash-back through the block cache (old path): {block_rate:8.1f} MB/s"
-              f" = {100 * block_rate / lc_rate:.0f}% of local")  # fmt: skip
+        print(f"S3 hash-back, ranged GETs prefetched in parallel: {back.line(size_mb, lc_rate)}")
+        print(
+            f"S3 hash-back through the block cache (old path): {by_blocks.line(size_mb, lc_rate)}"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak RSS: {peak:.0f} MiB (this process), {children:.0f} MiB (largest child: "
-          f"hashdeep or the lccu hash command); "
-          f"load now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"peak RSS: {peak:.0f} MiB (this process), {children:.0f} MiB (largest child: "
+        f"hashdeep or the lccu hash command); "
+        f"load now: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,18 @@ class LibyalSource:
     ``faults`` is where a reader records ranges it could not read faithfully
     (:mod:`lccu.imaging.faults`); :meth:`_after_read` runs under the handle's lock after
     every read, for readers that learn of faults from their library.
+
+    A front-to-back pass (hashing the media at intake, ``lccu hash``) takes the decoded
+    ranges as they come (:meth:`~lccu.imaging.stream.ImageStream.sequential_blocks`): the
+    binding returns each range as a new ``bytes``, which then goes to the hasher as it is,
+    not copied again into a buffer. The handle decodes one range at a time (its lock); one
+    more is asked for ahead, so decoding the next range overlaps hashing this one.
     """
+
+    #: ranges asked for ahead in a sequential pass (decoded one at a time, under the lock)
+    parallel_ranges = 2
+    #: bytes per range of a sequential pass
+    sequential_range = 4 * 1024 * 1024
 
     def __init__(self, handle: Any, name: str, streams: Sequence[BinaryIO],
                  format_name: str) -> None:  # fmt: skip

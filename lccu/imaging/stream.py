@@ -306,14 +306,15 @@ class ImageStream(io.RawIOBase):
 
     def sequential_blocks(self) -> Iterator[bytes] | None:
         """The rest of the image from the position, in order, as the source's own blocks, or
-        None when the source does not ask for it (``parallel_ranges``, e.g. S3).
+        None when the source does not ask for it (``parallel_ranges``: S3 objects, and the
+        container readers whose binding returns each range as new bytes, e.g. libewf).
 
         For a front-to-back pass (hashing): up to ``parallel_ranges`` ranged reads of
-        ``sequential_range`` bytes run ahead of the consumer, so the store never waits on
-        the consumer and the consumer rarely on the store; blocks bypass the LRU cache and
-        are handed over as they arrived (no copy), so memory is those few ranges plus what
-        the consumer holds, whatever the image size. The position advances as blocks are
-        taken.
+        ``sequential_range`` bytes run ahead of the consumer, so the store (or the decoder)
+        never waits on the consumer and the consumer rarely on the store; blocks bypass the
+        LRU cache and are handed over as they arrived (no copy), so memory is those few
+        ranges plus what the consumer holds, whatever the image size. The position advances
+        as blocks are taken.
         """
         in_flight = int(getattr(self.source, "parallel_ranges", 0) or 0)
         if in_flight < 1:

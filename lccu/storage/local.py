@@ -34,6 +34,26 @@ from lccu.storage.base import (
 )
 
 _HOLDS = ".lccu-holds"
+#: while evidence is copied in, every this many bytes are handed to the disk (see _let_go)
+WRITEBACK_BYTES = 32 * 1024 * 1024
+
+
+def _let_go(fd: int, offset: int, length: int) -> None:
+    """Tell the system the copy will not read ``length`` bytes at ``offset`` again.
+
+    On Linux ``posix_fadvise(DONTNEED)`` starts writing the range's dirty pages to disk
+    (without waiting) and frees its pages that are already on disk. Called on each new
+    step of the copy and, one step later, on the step before it, the disk writes while the
+    copy goes on (instead of all at the final ``fsync``, after the hashing), and the copy
+    keeps reusing the same few cached pages instead of filling the page cache with
+    evidence nobody reads next: that pushed the source files out of the cache (an E01's
+    media pass reads them again), and first-touch pages cost 2.0-2.3 s of system CPU per
+    GiB copied on the 2-core test VM against 0.4-0.5 s recycled. Only a hint: the
+    ``fsync`` before the copy is linked into place is what makes it durable."""
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None and length > 0:
+        with contextlib.suppress(OSError):
+            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -131,10 +151,16 @@ class LocalStore:
         source = reader if reader is not None else stream
         try:
             with os.fdopen(fd, "wb", buffering=0) as out:
+                written = step = previous = 0  # bytes copied; where this and the last step begin
                 while block := source.read(DEFAULT_BLOCK):
                     view = memoryview(block)
                     while view:
                         view = view[out.write(view) :]
+                    written += len(block)
+                    if written - step >= WRITEBACK_BYTES:
+                        _let_go(fd, previous, step - previous)  # on disk by now: free it
+                        _let_go(fd, step, written - step)  # start writing this step
+                        previous, step = step, written
                 out.flush()
                 os.fsync(out.fileno())
         except BaseException:

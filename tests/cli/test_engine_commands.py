@@ -6,20 +6,18 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lccu.scan.bundled import bundled_rules_dir
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.corpus import corpus_file
 from lccu.testing.oracles import yara_cli_hits
 
 
 def lccu(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], capture_output=True,
-                          text=True, env={**base, **(env or {})}, timeout=300)
+    return run_lccu(*args, env=lccu_env(keys=False, **(env or {})), timeout=300)
 
 
 def test_hash_matches_hashdeep(tmp_path: Path) -> None:
@@ -27,19 +25,28 @@ def test_hash_matches_hashdeep(tmp_path: Path) -> None:
     target = tmp_path / "blob.bin"
     target.write_bytes(os.urandom(3 * 1024 * 1024 + 17))
     ours = json.loads(lccu("hash", str(target), "--json").stdout)
-    out = subprocess.run(["hashdeep", "-c", "md5,sha1,sha256", str(target)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["hashdeep", "-c", "md5,sha1,sha256", str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     size, md5, sha1, sha256, _ = out.strip().splitlines()[-1].split(",", 4)
-    assert (ours["size"], ours["md5"], ours["sha1"], ours["sha256"]) == (int(size), md5, sha1,
-                                                                         sha256)
+    assert (ours["size"], ours["md5"], ours["sha1"], ours["sha256"]) == (
+        int(size),
+        md5,
+        sha1,
+        sha256,
+    )
 
 
 def test_hash_e01_media_and_stored_hashes() -> None:
     """For an E01 the media is hashed and the container's stored hashes (as ewfinfo prints
     them) are shown and match."""
     image = corpus_file("sleuthkit", "imageformat_mmls_1.E01")
-    info = subprocess.run(["ewfinfo", str(image)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        ["ewfinfo", str(image)], capture_output=True, text=True, check=True
+    ).stdout
     stored_md5 = re.search(r"MD5:\s+([0-9a-f]{32})", info)
     assert stored_md5
     result = lccu("hash", str(image), "--json")

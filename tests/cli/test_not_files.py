@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from lccu.config import Settings
-from lccu.testing.keys import KEY_ENV
+from lccu.testing.cli import lccu_env, run_lccu
 
 #: a command that hangs on its input fails the test this fast, not after minutes
 QUICK = 30
@@ -23,12 +22,7 @@ QUICK = 30
 def lccu(home: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
     """``lccu ARGS`` with no acting user and no servers (what a new user types first), or
     with the ``LCCU_*`` ``settings`` given."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env["LCCU_HOME"] = str(home)
-    env.update(KEY_ENV)
-    env.update(settings)
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                          capture_output=True, text=True, timeout=QUICK)  # fmt: skip
+    return run_lccu(*args, env=lccu_env(home, **settings), timeout=QUICK)
 
 
 def refused(result: subprocess.CompletedProcess[str], *words: str) -> None:

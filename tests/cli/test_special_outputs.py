@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -19,8 +18,8 @@ import pytest
 
 from lccu.errors import StorageError
 from lccu.outfile import output_file
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.corpus import corpus_file
-from lccu.testing.keys import KEY_ENV
 
 
 class FifoReader:
@@ -43,12 +42,7 @@ class FifoReader:
 
 
 def lccu(home: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env.update(KEY_ENV, LCCU_HOME=str(home))
-    if user:
-        env["LCCU_USER"] = user
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return run_lccu(*args, env=lccu_env(home, user=user or None))
 
 
 def test_timeline_to_a_fifo_writes_through_it(tmp_path: Path) -> None:
@@ -100,7 +94,8 @@ def test_a_regular_file_is_replaced_whole_or_kept(tmp_path: Path) -> None:
 
 
 def test_an_unwritable_folder_is_a_storage_error(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match=r"cannot write /proc/x/out\.csv"), output_file(
-        Path("/proc/x/out.csv")
+    with (
+        pytest.raises(StorageError, match=r"cannot write /proc/x/out\.csv"),
+        output_file(Path("/proc/x/out.csv")),
     ):
         pass

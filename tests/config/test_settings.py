@@ -9,21 +9,18 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lccu.config import NAMES, env_name
+from lccu.testing.cli import lccu_env, run_lccu
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def lccu(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    base["LCCU_HOME"] = str(tmp_path / "home")
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], capture_output=True,
-                          text=True, env={**base, **env}, cwd=tmp_path, timeout=120)
+    return run_lccu(*args, env=lccu_env(tmp_path / "home", keys=False, **env), cwd=tmp_path)
 
 
 def write_toml(tmp_path: Path, text: str) -> Path:
@@ -48,18 +45,21 @@ def test_unknown_file_key_exits_2_naming_key_and_file(tmp_path: Path) -> None:
     path = write_toml(tmp_path, "lease_seconds = 30\nleese_seconds = 3\n")
     proc = lccu(tmp_path, "config", "show")
     assert proc.returncode == 2
-    assert f"{path}: unknown setting 'leese_seconds' (did you mean lease_seconds?)" \
-        in proc.stderr
+    assert f"{path}: unknown setting 'leese_seconds' (did you mean lease_seconds?)" in proc.stderr
 
 
-@pytest.mark.parametrize(("env", "toml", "named"), [
-    ({"LCCU_LEASE_SECONDS": "soon"}, "", "LCCU_LEASE_SECONDS='soon' in the environment"),
-    ({"LCCU_S3_SECURE": "maybe"}, "", "LCCU_S3_SECURE='maybe' in the environment"),
-    ({}, "segment_size = 4096\n", "segment_size = '4096' in "),
-    ({}, "web_trusted_proxies = \"10.0.0.1, proxy.local\"\n", "'proxy.local' is not an IP"),
-])
-def test_bad_value_exits_2_naming_it(tmp_path: Path, env: dict[str, str], toml: str,
-                                     named: str) -> None:
+@pytest.mark.parametrize(
+    ("env", "toml", "named"),
+    [
+        ({"LCCU_LEASE_SECONDS": "soon"}, "", "LCCU_LEASE_SECONDS='soon' in the environment"),
+        ({"LCCU_S3_SECURE": "maybe"}, "", "LCCU_S3_SECURE='maybe' in the environment"),
+        ({}, "segment_size = 4096\n", "segment_size = '4096' in "),
+        ({}, 'web_trusted_proxies = "10.0.0.1, proxy.local"\n', "'proxy.local' is not an IP"),
+    ],
+)
+def test_bad_value_exits_2_naming_it(
+    tmp_path: Path, env: dict[str, str], toml: str, named: str
+) -> None:
     """A value of the wrong type or out of range is refused with the variable or key."""
     if toml:
         write_toml(tmp_path, toml)
@@ -72,11 +72,18 @@ def test_bad_value_exits_2_naming_it(tmp_path: Path, env: dict[str, str], toml: 
 def test_config_show_prints_effective_values_origins_and_masks_secrets(tmp_path: Path) -> None:
     """The environment wins over the file, the file over the default; secrets and URL
     passwords never appear."""
-    path = write_toml(tmp_path, 'segment_size = 2097152\nlease_seconds = 30\n'
-                                'web_secret = "file-secret-value"\n')
-    proc = lccu(tmp_path, "config", "show", "--json", LCCU_LEASE_SECONDS="45",
-                LCCU_S3_SECRET_KEY="env-secret-value",
-                LCCU_DATABASE_URL="postgresql+psycopg://lccu:db-password@db:5432/lccu")
+    path = write_toml(
+        tmp_path, 'segment_size = 2097152\nlease_seconds = 30\nweb_secret = "file-secret-value"\n'
+    )
+    proc = lccu(
+        tmp_path,
+        "config",
+        "show",
+        "--json",
+        LCCU_LEASE_SECONDS="45",
+        LCCU_S3_SECRET_KEY="env-secret-value",
+        LCCU_DATABASE_URL="postgresql+psycopg://lccu:db-password@db:5432/lccu",
+    )
     assert proc.returncode == 0, proc.stderr
     assert not re.search("secret-value|db-password", proc.stdout)
     shown = json.loads(proc.stdout)
@@ -100,12 +107,19 @@ def test_deep_settings_follow_the_file(tmp_path: Path, monkeypatch: pytest.Monke
         if name.startswith("LCCU_"):
             monkeypatch.delenv(name)
     path = tmp_path / "unit.toml"
-    path.write_text("[lccu]\nsegment_size = 3145728\nlease_seconds = 7\nmax_attempts = 3\n"
-                    "yara_threads = 1\nfs_budget_seconds = 12.5\n")
+    path.write_text(
+        "[lccu]\nsegment_size = 3145728\nlease_seconds = 7\nmax_attempts = 3\n"
+        "yara_threads = 1\nfs_budget_seconds = 12.5\n"
+    )
     monkeypatch.setenv("LCCU_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LCCU_CONFIG", str(path))
-    assert (segment_size(), queue.lease_seconds(), queue.max_attempts(), yara_threads(),
-            listing_budget().seconds) == (3145728, 7, 3, 1, 12.5)
+    assert (
+        segment_size(),
+        queue.lease_seconds(),
+        queue.max_attempts(),
+        yara_threads(),
+        listing_budget().seconds,
+    ) == (3145728, 7, 3, 1, 12.5)
     path.write_text("[lccu]\nlease_seconds = 9\n")  # a changed file is read again
     assert queue.lease_seconds() == 9
 
@@ -115,7 +129,7 @@ def _reads_lccu_variable(node: ast.AST) -> bool:
     ``LCCU_*`` name."""
     if isinstance(node, ast.Call):
         func, args = node.func, node.args
-        reads = (isinstance(func, ast.Attribute) and func.attr in {"get", "getenv"})
+        reads = isinstance(func, ast.Attribute) and func.attr in {"get", "getenv"}
     elif isinstance(node, ast.Subscript):
         args, reads = [node.slice], isinstance(node.value, ast.Attribute)
     else:
@@ -127,8 +141,11 @@ def _lccu_name(node: ast.AST) -> bool:
     """A literal ``"LCCU_..."`` or an f-string starting with ``LCCU_``."""
     if isinstance(node, ast.JoinedStr) and node.values:
         node = node.values[0]
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) \
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
         and node.value.startswith("LCCU_")
+    )
 
 
 def test_no_module_reads_settings_from_the_environment_itself() -> None:
@@ -141,17 +158,29 @@ def test_no_module_reads_settings_from_the_environment_itself() -> None:
             continue
         tree = ast.parse(path.read_text(), str(path))
         offenders += [f"{rel}:{n.lineno}" for n in ast.walk(tree) if _reads_lccu_variable(n)]
-        offenders += [f"{rel}:{n.lineno} (click envvar)" for n in ast.walk(tree)
-                      if isinstance(n, ast.keyword) and n.arg == "envvar"
-                      and isinstance(n.value, ast.Constant) and n.value.value != "LCCU_USER"]
-    assert not offenders, "read LCCU_ settings through lccu.config.Settings: " + \
-        ", ".join(offenders)
+        offenders += [
+            f"{rel}:{n.lineno} (click envvar)"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.keyword)
+            and n.arg == "envvar"
+            and isinstance(n.value, ast.Constant)
+            and n.value.value != "LCCU_USER"
+        ]
+    assert not offenders, "read LCCU_ settings through lccu.config.Settings: " + ", ".join(
+        offenders
+    )
 
 
 def test_every_setting_is_documented() -> None:
     """Each setting's variable appears in the README or a guide, so operators can find it."""
-    text = "".join(p.read_text() for p in [REPO / "README.md", REPO / "workers" / "README.md",
-                                           *sorted((REPO / "docs").glob("*.md"))])
+    text = "".join(
+        p.read_text()
+        for p in [
+            REPO / "README.md",
+            REPO / "workers" / "README.md",
+            *sorted((REPO / "docs").glob("*.md")),
+        ]
+    )
     missing = [env_name(n) for n in NAMES if env_name(n) not in text]
     assert not missing, f"document these settings in README.md or docs/: {missing}"
 

@@ -12,7 +12,6 @@ import random
 import re
 import struct
 import subprocess
-import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from lccu.hashing import hash_stream
 from lccu.imaging import open_image
 from lccu.imaging.integrity import check_media
+from lccu.testing.cli import run_lccu
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _sections(data: bytes) -> dict[str, int]:
     """Offsets of the EWF sections by type (the 76-byte descriptors chained from byte 13)."""
     found, offset = {}, 13
     while offset + 76 <= len(data):
-        kind = data[offset:offset + 16].rstrip(b"\0").decode()
+        kind = data[offset : offset + 16].rstrip(b"\0").decode()
         found.setdefault(kind, offset)
         following = struct.unpack_from("<Q", data, offset + 16)[0]
         if kind == "done" or following <= offset:
@@ -101,17 +101,17 @@ def wrong_stored_md5(source: Path, target: Path) -> str:
     for kind, body in (("hash", 32), ("digest", 76)):
         if kind in sections:
             at = sections[kind] + 76
-            data[at:at + 16] = wrong
-            struct.pack_into("<I", data, at + body, zlib.adler32(bytes(data[at:at + body])))
+            data[at : at + 16] = wrong
+            struct.pack_into("<I", data, at + body, zlib.adler32(bytes(data[at : at + body])))
     assert "hash" in sections or "digest" in sections
     target.write_bytes(bytes(data))
     return wrong.hex()
 
 
 @pytest.mark.parametrize("compression", ["none", "deflate"])
-def test_corrupt_chunk_is_reported_at_ewfverify_offsets(acquisitions: dict[str, Path],
-                                                        tmp_path: Path,
-                                                        compression: str) -> None:
+def test_corrupt_chunk_is_reported_at_ewfverify_offsets(
+    acquisitions: dict[str, Path], tmp_path: Path, compression: str
+) -> None:
     """A flipped byte inside a chunk (compressed or not) is a read fault covering exactly the
     sectors ewfverify names; the hashes say they are not the acquired media's."""
     bad = flip_chunk(acquisitions[compression], tmp_path / "bad.E01")
@@ -121,8 +121,7 @@ def test_corrupt_chunk_is_reported_at_ewfverify_offsets(acquisitions: dict[str, 
         digests = hash_stream(image)
         check = check_media(image, digests)
     first, last = oracle.bad_sectors[0]
-    assert [(f.offset, f.length) for f in check.faults] == [(first * 512,
-                                                             (last - first + 1) * 512)]
+    assert [(f.offset, f.length) for f in check.faults] == [(first * 512, (last - first + 1) * 512)]
     assert "checksum" in check.faults[0].cause
     assert check.unreadable_bytes == (last - first + 1) * 512
     assert not check.ok
@@ -145,8 +144,7 @@ def test_wrong_stored_md5_is_reported(acquisitions: dict[str, Path], tmp_path: P
 
 
 def _lccu(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    return run_lccu(*args, timeout=300)
 
 
 @pytest.mark.parametrize("compression", ["none", "deflate"])
@@ -157,14 +155,18 @@ def test_scan_and_hash_report_corrupt_chunk(acquisitions: dict[str, Path], tmp_p
     report.html and the hash output; the run is "done with errors"."""
     bad = flip_chunk(acquisitions[compression], tmp_path / "bad.E01")
     first, last = ewfverify(bad).bad_sectors[0]
-    scan = _lccu("scan", str(bad), "--out", str(tmp_path / "out"), "--no-yara", "--carve",
-                 "none")
+    scan = _lccu("scan", str(bad), "--out", str(tmp_path / "out"), "--no-yara", "--carve", "none")
     assert scan.returncode == 1, scan.stderr
     assert "done with errors" in scan.stdout and f"read error at {first * 512}" in scan.stdout
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["outcome"] == "done with errors"
-    assert report["read_errors"] == [{"offset": first * 512, "length": (last - first + 1) * 512,
-                                      "cause": report["read_errors"][0]["cause"]}]
+    assert report["read_errors"] == [
+        {
+            "offset": first * 512,
+            "length": (last - first + 1) * 512,
+            "cause": report["read_errors"][0]["cause"],
+        }
+    ]
     assert report["image"]["unreadable_bytes"] == (last - first + 1) * 512
     assert report["image"]["stored_hashes"]["match"] is False  # the zeros change the MD5
     html = (tmp_path / "out" / "report.html").read_text()
@@ -181,11 +183,11 @@ def test_scan_reports_wrong_stored_md5(acquisitions: dict[str, Path], tmp_path: 
     and says "done with errors"."""
     bad = tmp_path / "md5.E01"
     wrong = wrong_stored_md5(acquisitions["none"], bad)
-    scan = _lccu("scan", str(bad), "--out", str(tmp_path / "out"), "--no-yara", "--carve",
-                 "none")
+    scan = _lccu("scan", str(bad), "--out", str(tmp_path / "out"), "--no-yara", "--carve", "none")
     assert scan.returncode == 1
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["image"]["stored_hashes"] == {"md5": wrong, "sha1": None, "match": False}
-    assert any(wrong in e["message"] and report["image"]["md5"] in e["message"]
-               for e in report["errors"])
+    assert any(
+        wrong in e["message"] and report["image"]["md5"] in e["message"] for e in report["errors"]
+    )
     assert report["outcome"] == "done with errors" and report["read_errors"] == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,54 @@ def test_changed_file_is_an_integrity_error(tmp_path: Path) -> None:
     path.write_bytes(b"123456")
     with pytest.raises(IntegrityError):
         store.open_evidence(record)
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_large_copy_goes_to_disk_while_it_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large evidence copy is handed to the disk in steps as it is copied (and its cached
+    pages let go), not all at the final fsync: when the source's last block is read, the
+    first whole steps have been sent to be written; the copy is still fsynced before it is
+    linked into place and its bytes and hashes are the source's."""
+    import hashlib
+    import random
+
+    calls: list[tuple[int, int]] = []
+    real_advise, real_fsync = os.posix_fadvise, os.fsync
+    synced: list[int] = []
+
+    def spy_advise(fd: int, offset: int, length: int, advice: int) -> None:
+        if advice == os.POSIX_FADV_DONTNEED:
+            calls.append((offset, length))
+        real_advise(fd, offset, length, advice)
+
+    def spy_fsync(fd: int) -> None:
+        synced.append(len(calls))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "posix_fadvise", spy_advise)
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    size = 100 * 1024 * 1024 + 12_345
+    data = random.Random(3).randbytes(size)
+
+    class Source(io.BytesIO):
+        """The data; notes how many steps were sent to disk when its end was reached."""
+
+        at_end: int | None = None
+
+        def read(self, n: int | None = -1, /) -> bytes:
+            block = super().read(n)
+            if self.tell() == size and self.at_end is None:
+                self.at_end = len(calls)
+            return block
+
+    source = Source(data)
+    record = LocalStore(tmp_path / "ev").put_evidence("big.raw", source, size=size)
+    assert source.at_end is not None and source.at_end >= 2, calls
+    step = calls[0][1]
+    assert step <= 40 * 1024 * 1024 and calls[0] == (0, step)
+    assert {(0, step), (step, step)} <= set(calls[: source.at_end])
+    assert synced and synced[0] >= source.at_end  # fsynced after the steps, before the link
+    assert (tmp_path / "ev" / "big.raw").read_bytes() == data
+    assert record.digests.sha256 == hashlib.sha256(data).hexdigest()

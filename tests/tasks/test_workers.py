@@ -144,7 +144,7 @@ def test_worker_killed_mid_stage_completes_once(
     assert sorted(e["reason"] for e in events) == sorted(set(e["reason"] for e in events))
     assert len(events) == 15
     sha256 = lab.get_evidence(evidence).sha256
-    assert result_rows(lab, sha256) == 13 + 1
+    assert result_rows(lab, sha256) == 14 + 1
     assert lab.verify_custody(unit.cases["vlas_inv"]).ok
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.corpus import corpus_file
 from lccu.testing.images import PlantedManifest
 from lccu.testing.time_images import FatTimesImage, NtfsStompImage
@@ -26,9 +25,7 @@ TSK411_NTFS_UNSET = "3373865674"
 
 
 def lccu(*args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], capture_output=True,
-                          text=True, env=base, timeout=600)
+    return run_lccu(*args, env=lccu_env(keys=False), timeout=600)
 
 
 def fls_bodyfile(image: Path, zone: str, offsets: list[int]) -> list[str]:
@@ -49,23 +46,31 @@ def fls_bodyfile(image: Path, zone: str, offsets: list[int]) -> list[str]:
 
 def our_bodyfile(image: Path, zone: str, tmp_path: Path) -> list[str]:
     out = tmp_path / f"{image.name}-{zone.replace('/', '_')}.body"
-    result = lccu("timeline", str(image), "--timezone", zone, "--format", "bodyfile",
-                  "-o", str(out))
+    result = lccu(
+        "timeline", str(image), "--timezone", zone, "--format", "bodyfile", "-o", str(out)
+    )
     assert result.returncode == 0, result.stderr
     return sorted(out.read_bytes().decode("utf-8", "surrogateescape").splitlines())
 
 
-@pytest.mark.parametrize("case", ["fat16-brussels-clock", "fat32+ext4-mbr", "ntfs-e01",
-                                  "ntfs-stomped", "ext2-tsk"])
-def test_bodyfile_equals_fls(case: str, tmp_path: Path, fat_local_times: FatTimesImage,
-                             planted_disk: PlantedManifest,
-                             ntfs_timestomped: NtfsStompImage) -> None:
+@pytest.mark.parametrize(
+    "case", ["fat16-brussels-clock", "fat32+ext4-mbr", "ntfs-e01", "ntfs-stomped", "ext2-tsk"]
+)
+def test_bodyfile_equals_fls(
+    case: str,
+    tmp_path: Path,
+    fat_local_times: FatTimesImage,
+    planted_disk: PlantedManifest,
+    ntfs_timestomped: NtfsStompImage,
+) -> None:
     """For FAT, ext4, ext2 and NTFS images (built here and from the shared corpus), deleted
     names included, the bodyfile equals fls -m -z ZONE line by line, for UTC and Brussels."""
     images = {
         "fat16-brussels-clock": (fat_local_times.path, [0]),
-        "fat32+ext4-mbr": (planted_disk.image,
-                           [int(p["start_offset"]) // 512 for p in planted_disk.partitions]),
+        "fat32+ext4-mbr": (
+            planted_disk.image,
+            [int(p["start_offset"]) // 512 for p in planted_disk.partitions],
+        ),
         "ntfs-e01": (corpus_file("sleuthkit", "imageformat_mmls_1.E01"), [128, 55424]),
         "ntfs-stomped": (ntfs_timestomped.path, [0]),
         "ext2-tsk": (corpus_file("sleuthkit", "image.dd"), [0]),
@@ -78,31 +83,50 @@ def test_bodyfile_equals_fls(case: str, tmp_path: Path, fat_local_times: FatTime
         assert any("(deleted" in line for line in ours) or case.startswith("ntfs")
 
 
-def test_fat_file_in_winter_and_summer_brussels(tmp_path: Path,
-                                                fat_local_times: FatTimesImage) -> None:
+def test_fat_file_in_winter_and_summer_brussels(
+    tmp_path: Path, fat_local_times: FatTimesImage
+) -> None:
     """A FAT file written at 14:00 Brussels time in January is 13:00 UTC and one written in
     July 12:00 UTC in the bodyfile and the JSONL; the CSV without a zone says local, zone
     unknown and gives no UTC value."""
     body = our_bodyfile(fat_local_times.path, "Europe/Brussels", tmp_path)
     mtimes = {line.split("|")[1]: int(line.split("|")[8]) for line in body}
-    assert datetime.fromisoformat("2024-01-15T13:00:00+00:00").timestamp() == mtimes[
-        "/WINTER.TXT"]
-    assert datetime.fromisoformat("2024-07-15T12:00:00+00:00").timestamp() == mtimes[
-        "/SUMMER.TXT"]
+    assert datetime.fromisoformat("2024-01-15T13:00:00+00:00").timestamp() == mtimes["/WINTER.TXT"]
+    assert datetime.fromisoformat("2024-07-15T12:00:00+00:00").timestamp() == mtimes["/SUMMER.TXT"]
     out = tmp_path / "fat.jsonl"
-    assert lccu("timeline", str(fat_local_times.path), "--timezone", "Europe/Brussels",
-                "--format", "jsonl", "-o", str(out)).returncode == 0
+    assert (
+        lccu(
+            "timeline",
+            str(fat_local_times.path),
+            "--timezone",
+            "Europe/Brussels",
+            "--format",
+            "jsonl",
+            "-o",
+            str(out),
+        ).returncode
+        == 0
+    )
     events = [json.loads(line) for line in out.read_text().splitlines()]
     winter = next(e for e in events if e["path"] == "/WINTER.TXT" and e["macb"] == "m")
     assert (winter["datetime"], winter["wall_clock"], winter["zone"], winter["time_kind"]) == (
-        "2024-01-15T13:00:00+00:00", "2024-01-15T14:00:00", "Europe/Brussels", "local")
+        "2024-01-15T13:00:00+00:00",
+        "2024-01-15T14:00:00",
+        "Europe/Brussels",
+        "local",
+    )
     table = tmp_path / "fat.csv"
-    assert lccu("timeline", str(fat_local_times.path), "--format", "csv",
-                "-o", str(table)).returncode == 0
+    assert (
+        lccu("timeline", str(fat_local_times.path), "--format", "csv", "-o", str(table)).returncode
+        == 0
+    )
     rows = list(csv.DictReader(table.open()))
     summer = next(r for r in rows if r["path"] == "/SUMMER.TXT" and r["macb"] == "m")
     assert (summer["utc"], summer["wall_clock"], summer["time_kind"]) == (
-        "", "2024-07-15T14:00:00", "local-unknown")
+        "",
+        "2024-07-15T14:00:00",
+        "local-unknown",
+    )
     assert all(r["utc"] == "" for r in rows)  # FAT only: nothing presented as UTC
 
 
@@ -128,9 +152,9 @@ def _timesketch_problems(line: str) -> list[str]:
     return problems
 
 
-def test_jsonl_has_the_fields_timesketch_requires(tmp_path: Path,
-                                                  ntfs_timestomped: NtfsStompImage,
-                                                  planted_disk: PlantedManifest) -> None:
+def test_jsonl_has_the_fields_timesketch_requires(
+    tmp_path: Path, ntfs_timestomped: NtfsStompImage, planted_disk: PlantedManifest
+) -> None:
     """Every JSONL line carries message, datetime and timestamp_desc as Timesketch requires,
     plus path, inode, deleted and source; $FILE_NAME times are their own events, and the
     stomped file's events carry the reason."""
@@ -148,10 +172,24 @@ def test_jsonl_has_the_fields_timesketch_requires(tmp_path: Path,
     assert born["$FILE_NAME"] > born["$STANDARD_INFORMATION"]
     assert all({"path", "inode", "sha256", "deleted", "source"} <= set(e) for e in events)
     disk = tmp_path / "disk.jsonl"
-    assert lccu("timeline", str(planted_disk.image), "--timezone", "UTC", "--format", "jsonl",
-                "-o", str(disk)).returncode == 0
-    deleted = {json.loads(line)["path"] for line in disk.read_text().splitlines()
-               if json.loads(line)["deleted"]}
+    assert (
+        lccu(
+            "timeline",
+            str(planted_disk.image),
+            "--timezone",
+            "UTC",
+            "--format",
+            "jsonl",
+            "-o",
+            str(disk),
+        ).returncode
+        == 0
+    )
+    deleted = {
+        json.loads(line)["path"]
+        for line in disk.read_text().splitlines()
+        if json.loads(line)["deleted"]
+    }
     assert "/gone.txt" in deleted or any(p.endswith("gone.txt") for p in deleted)
 
 
@@ -163,8 +201,12 @@ def test_csv_neutralises_formulas(tmp_path: Path) -> None:
     (tree / "=HYPERLINK(1).txt").write_bytes(b"x")
     (tree / "plain.txt").write_bytes(b"y")
     image = tmp_path / "ext4.img"
-    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", str(tree), str(image), "2M"], check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-d", str(tree), str(image), "2M"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     table = tmp_path / "out.csv"
     assert lccu("timeline", str(image), "--format", "csv", "-o", str(table)).returncode == 0
     paths = {row["path"] for row in csv.DictReader(table.open())}
@@ -174,8 +216,7 @@ def test_csv_neutralises_formulas(tmp_path: Path) -> None:
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
 
 
-def test_refusals_exit_2_and_write_nothing(tmp_path: Path,
-                                           fat_local_times: FatTimesImage) -> None:
+def test_refusals_exit_2_and_write_nothing(tmp_path: Path, fat_local_times: FatTimesImage) -> None:
     """A bodyfile or JSONL of a FAT volume without --timezone, an unknown zone, an output that
     is a directory and a missing image are refused with exit 2 and no file left behind."""
     out = tmp_path / "t.body"
