@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -35,6 +36,24 @@ def wait_done(client: TestClient, evidence_id: str, timeout: float = 90) -> dict
         time.sleep(0.3)
 
 
+def process_and_wait(
+    client: TestClient, app: FastAPI, evidence_id: str, timeout: float = 90
+) -> dict[str, Any]:
+    """As vlas_inv (``client`` logs in here) start a normal-priority run of ``evidence_id``
+    through the API and wait until the API shows it finished and the server's in-process
+    drain is idle; returns the processing view."""
+    csrf = login(client, "vlas_inv")
+    answer = client.post(
+        f"/api/v1/evidence/{evidence_id}/processing",
+        json={"priority": "normal"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert answer.status_code == 202, answer.text
+    view = wait_done(client, evidence_id, timeout=timeout)
+    assert app.state.web.processor.wait(30)
+    return view
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_web_run_goes_to_done(client: TestClient, app: FastAPI, evidence_id: str) -> None:
     """Without Redis, POSTing a run answers 202 at once, the server drains it in the
@@ -43,8 +62,11 @@ def test_web_run_goes_to_done(client: TestClient, app: FastAPI, evidence_id: str
     before = client.get(f"/api/v1/evidence/{evidence_id}/processing").json()
     assert before["runs"] == [] and before["evidence"]["id"] == evidence_id
     started = time.monotonic()
-    answer = client.post(f"/api/v1/evidence/{evidence_id}/processing",
-                         json={"priority": "urgent"}, headers={"X-CSRF-Token": csrf})
+    answer = client.post(
+        f"/api/v1/evidence/{evidence_id}/processing",
+        json={"priority": "urgent"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert answer.status_code == 202, answer.text
     assert time.monotonic() - started < 5
     view = wait_done(client, evidence_id)
@@ -54,8 +76,17 @@ def test_web_run_goes_to_done(client: TestClient, app: FastAPI, evidence_id: str
     assert run["state"] == "done" and run["priority"] == "urgent", run
     assert run["submitted_by"] == "vlas_inv"
     stages = {s["stage"] for s in run["stages"]}
-    assert stages == {"hash", "files", "timeline", "carve", "yara", "archives", "yara-files",
-                      "thumbnails", "report"}
+    assert stages == {
+        "hash",
+        "files",
+        "timeline",
+        "carve",
+        "yara",
+        "archives",
+        "yara-files",
+        "thumbnails",
+        "report",
+    }
     assert all(s["state"] == "done" and s["fraction"] == 1.0 for s in run["stages"])
     page = client.get(f"/evidence/{evidence_id}/processing?lang=en")
     assert page.status_code == 200
@@ -64,8 +95,9 @@ def test_web_run_goes_to_done(client: TestClient, app: FastAPI, evidence_id: str
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_unfinished_run_page_refreshes(client: TestClient, evidence_id: str,
-                                       make_lab: Callable[..., Lab]) -> None:
+def test_unfinished_run_page_refreshes(
+    client: TestClient, evidence_id: str, make_lab: Callable[..., Lab]
+) -> None:
     """A queued run (submitted through the library, not drained) makes the page reload
     itself every 3 seconds and shows its stages as queued or waiting, in Dutch."""
     from lccu.tasks import submit
@@ -84,8 +116,7 @@ def test_page_form_submits_run(client: TestClient, app: FastAPI, evidence_id: st
     page; without the token nothing is submitted."""
     csrf = login(client, "vlas_inv")
     url = f"/evidence/{evidence_id}/processing"
-    refused = client.post(url, data={"priority": "normal", "csrf": "wrong"},
-                          follow_redirects=False)
+    refused = client.post(url, data={"priority": "normal", "csrf": "wrong"}, follow_redirects=False)
     assert refused.status_code == 403
     assert client.get(f"/api/v1{url}").json()["runs"] == []
     sent = client.post(url, data={"priority": "normal", "csrf": csrf}, follow_redirects=False)
@@ -96,16 +127,16 @@ def test_page_form_submits_run(client: TestClient, app: FastAPI, evidence_id: st
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_other_zone_is_denied(client: TestClient, evidence_id: str,
-                              make_lab: Callable[..., Lab]) -> None:
+def test_other_zone_is_denied(
+    client: TestClient, evidence_id: str, make_lab: Callable[..., Lab]
+) -> None:
     """An investigator of another zone can neither see nor start processing of the item
     (403 on API and page), and nothing is queued."""
     csrf = login(client, "polder_inv")
     url = f"/evidence/{evidence_id}/processing"
     assert client.get(f"/api/v1{url}").status_code == 403
     assert client.get(url).status_code == 403
-    post = client.post(f"/api/v1{url}", json={"priority": "urgent"},
-                       headers={"X-CSRF-Token": csrf})
+    post = client.post(f"/api/v1{url}", json={"priority": "urgent"}, headers={"X-CSRF-Token": csrf})
     assert post.status_code == 403
     from lccu.tasks import runs_of
 
@@ -116,8 +147,11 @@ def test_other_zone_is_denied(client: TestClient, evidence_id: str,
 def test_bad_priority_is_refused(client: TestClient, evidence_id: str) -> None:
     """A priority other than urgent or normal is refused with 422."""
     csrf = login(client, "vlas_inv")
-    post = client.post(f"/api/v1/evidence/{evidence_id}/processing",
-                       json={"priority": "asap"}, headers={"X-CSRF-Token": csrf})
+    post = client.post(
+        f"/api/v1/evidence/{evidence_id}/processing",
+        json={"priority": "asap"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert post.status_code == 422
 
 
@@ -141,11 +175,21 @@ def test_annotate_running_stage_eta() -> None:
     start = (now - timedelta(seconds=20)).isoformat()
 
     def stage(state: str, done: int, total: int | None) -> dict[str, object]:
-        return {"stage": "carve", "segment": 0, "state": state, "progress": [done, total],
-                "started_at": start}
+        return {
+            "stage": "carve",
+            "segment": 0,
+            "state": state,
+            "progress": [done, total],
+            "started_at": start,
+        }
 
-    status = annotate({"state": "running", "stages": [
-        stage("running", 40, 100), stage("running", 0, None), stage("done", 5, 100)]}, now)
+    status = annotate(
+        {
+            "state": "running",
+            "stages": [stage("running", 40, 100), stage("running", 0, None), stage("done", 5, 100)],
+        },
+        now,
+    )
     running, fresh, done = status["stages"]
     assert running["eta"] == pytest.approx(30) and running["eta_text"] == "30 s"
     assert fresh["eta"] is None and fresh["eta_text"] == "—"

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.testing.encrypted import EncryptedDisk
-from tests.web.helpers import login
-from tests.web.test_processing import wait_done
+from tests.web.test_processing import process_and_wait
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -23,15 +22,7 @@ def test_page_names_encrypted_volumes(client: TestClient, app: FastAPI,
     lab = make_lab("vlas_inv")
     case = lab.create_case("Encrypted disk")
     evidence_id = lab.add_evidence(case.id, encrypted_disk.image, description="disk").id
-    csrf = login(client, "vlas_inv")
-    answer = client.post(
-        f"/api/v1/evidence/{evidence_id}/processing",
-        json={"priority": "normal"},
-        headers={"X-CSRF-Token": csrf},
-    )
-    assert answer.status_code == 202, answer.text
-    view = wait_done(client, evidence_id, timeout=120)
-    assert app.state.web.processor.wait(30)
+    view = process_and_wait(client, app, evidence_id, timeout=120)
     [run] = view["runs"]
     assert run["state"] == "done" and run["outcome"] == "done with warnings", run
     page = client.get(f"/evidence/{evidence_id}/processing?lang=en")

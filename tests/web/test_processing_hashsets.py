@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
 from tests.hashsets.test_scan_marks import import_sets
-from tests.web.helpers import login
-from tests.web.test_processing import wait_done
+from tests.web.test_processing import process_and_wait
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -26,15 +25,7 @@ def test_page_shows_notable_hits(client: TestClient, app: FastAPI,
     lab = make_lab("vlas_inv")
     case = lab.create_case("Hash sets")
     evidence_id = lab.add_evidence(case.id, planted_disk.image, description="disk").id
-    csrf = login(client, "vlas_inv")
-    answer = client.post(
-        f"/api/v1/evidence/{evidence_id}/processing",
-        json={"priority": "normal"},
-        headers={"X-CSRF-Token": csrf},
-    )
-    assert answer.status_code == 202, answer.text
-    view = wait_done(client, evidence_id, timeout=240)
-    assert app.state.web.processor.wait(30)
+    view = process_and_wait(client, app, evidence_id, timeout=240)
     [run] = view["runs"]
     found = run["hashsets"]
     assert found["notable"] >= 3 and found["known"] >= 3, run
