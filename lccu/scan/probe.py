@@ -19,8 +19,11 @@ from __future__ import annotations
 import base64
 import random
 import re
+import string
 from collections.abc import Iterator
 from functools import cache
+from itertools import chain
+from typing import Any
 
 import rstr
 
@@ -106,10 +109,23 @@ def _regex_source(body: str) -> str:
                    for c in body)
 
 
+class _Sampler(rstr.Xeger):  # type: ignore[misc]
+    """rstr's generator, with a negated class (``[^...]``) drawn from a fixed order: rstr
+    builds it from a set, whose order changes with each process's string hashing, and the
+    probe (so the engine choice) must be the same in every process."""
+
+    def _handle_in(self, value: Any) -> Any:
+        candidates = list(chain(*(self._handle_state(i) for i in value)))
+        if candidates and candidates[0] is False:
+            excluded = set(candidates[1:])
+            candidates = [c for c in string.printable if c not in excluded]
+        return self._random.choice(candidates)
+
+
 def _regex_bytes(body: str, rng: random.Random) -> bytes | None:
     """A sample the regex matches, or None when Python cannot read the YARA syntax."""
     try:
-        text = rstr.Rstr(rng).xeger(_regex_source(body))
+        text = _Sampler(rng).xeger(_regex_source(body))
     except Exception:  # a YARA-only construct (or one rstr cannot generate): no sample
         return None
     try:

@@ -9,6 +9,7 @@ by VirusTotal, and checked below).
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import yara
@@ -154,3 +155,28 @@ def test_reading_a_rule_file_into_groups() -> None:
     sets = parse_rules(MIXED + "rule any_marker { condition: any of (marker_*) }\n")
     assert sets is not None
     assert sets.closure(["any_marker"]) == {"any_marker", "marker_seen", "marker_and_regex"}
+
+
+def test_probe_is_the_same_in_every_process() -> None:
+    """The generated data that decides the engines is the same whatever a process's string
+    hashing (a negated character class was drawn from a set's order before): equal rule
+    files get equal engines on every worker."""
+    import subprocess
+    import sys
+
+    rule = "rule neg { strings: $r = /eval[^a-z0-9]{2,8}\\(/ wide nocase condition: $r }\n"
+    script = (
+        "import hashlib, sys; from lccu.scan.probe import build_probe; "
+        "print(hashlib.sha256(build_probe(sys.argv[1], 'seed')).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script, rule],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(digests) == 1, digests
