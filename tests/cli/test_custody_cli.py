@@ -5,26 +5,19 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from lccu.testing.keys import KEY_ENV
+from lccu.testing.cli import lccu_env, run_lccu
 
 
 class Cli:
     def __init__(self, home: Path) -> None:
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-        self.env["LCCU_HOME"] = str(home)
-        self.env.update(KEY_ENV)
+        self.home = home
 
     def __call__(self, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = dict(self.env)
-        if user:
-            env["LCCU_USER"] = user
-        return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                              capture_output=True, text=True, timeout=120)
+        return run_lccu(*args, env=lccu_env(self.home, user=user or None))
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +25,27 @@ def unit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, str, Path]:
     """A unit bootstrapped through the CLI, with one case holding one item."""
     home = tmp_path_factory.mktemp("home")
     cli = Cli(home)
-    for args in (("zone", "add", "PZ Vlas"), ("zone", "add", "PZ Westkust"),
-                 ("user", "add", "admin", "--zone", "PZ Vlas", "--role", "admin")):
+    for args in (
+        ("zone", "add", "PZ Vlas"),
+        ("zone", "add", "PZ Westkust"),
+        ("user", "add", "admin", "--zone", "PZ Vlas", "--role", "admin"),
+    ):
         assert cli(*args).returncode == 0
-    for name, zone, role in (("op", "PZ Vlas", "operator"), ("jan", "PZ Vlas", "investigator"),
-                             ("els", "PZ Westkust", "analyst"), ("dpo", "PZ Vlas", "dpo")):
-        assert cli("user", "add", name, "--zone", zone, "--role", role,
-                   user="admin").returncode == 0
+    for name, zone, role in (
+        ("op", "PZ Vlas", "operator"),
+        ("jan", "PZ Vlas", "investigator"),
+        ("els", "PZ Westkust", "analyst"),
+        ("dpo", "PZ Vlas", "dpo"),
+    ):
+        assert (
+            cli("user", "add", name, "--zone", zone, "--role", role, user="admin").returncode == 0
+        )
     created = cli("case", "create", "--title", "Skimming", "--reference", "PV 1", user="jan")
     assert created.returncode == 0, created.stderr
     case_id = created.stdout.strip()
     image = home / "stick.dd"
     image.write_bytes(os.urandom(64 * 1024))
-    added = cli("evidence", "add", case_id, str(image), "--description", "USB stick",
-                user="jan")
+    added = cli("evidence", "add", case_id, str(image), "--description", "USB stick", user="jan")
     assert added.returncode == 0, added.stderr
     return cli, case_id, home
 
@@ -118,8 +118,12 @@ def test_unknown_case_unknown_user_other_zone(unit: tuple[Cli, str, Path]) -> No
 def test_share_then_other_zone_reads(unit: tuple[Cli, str, Path]) -> None:
     """After `case share --with`, the analyst of the other zone can list the items."""
     cli, case_id, _ = unit
-    assert cli("case", "share", case_id, "--with", "PZ Westkust", "--purpose", "help",
-               user="jan").returncode == 0
+    assert (
+        cli(
+            "case", "share", case_id, "--with", "PZ Westkust", "--purpose", "help", user="jan"
+        ).returncode
+        == 0
+    )
     listed = cli("evidence", "list", case_id, "--json", user="els")
     assert listed.returncode == 0
     assert json.loads(listed.stdout)[0]["description"] == "USB stick"
@@ -142,33 +146,56 @@ def test_usage_errors_exit_2(unit: tuple[Cli, str, Path]) -> None:
     cli, case_id, _ = unit
     assert cli("custody", "verify", user="jan").returncode == 2
     assert cli("custody", "verify", case_id, "--head", "abc", user="jan").returncode == 2
-    assert cli("evidence", "add", case_id, "/nonexistent", "--description", "x",
-               user="jan").returncode == 2
+    assert (
+        cli("evidence", "add", case_id, "/nonexistent", "--description", "x", user="jan").returncode
+        == 2
+    )
 
 
-def test_declared_hash_mismatch_stores_nothing_unless_accepted(
-        unit: tuple[Cli, str, Path]) -> None:
+def test_declared_hash_mismatch_stores_nothing_unless_accepted(unit: tuple[Cli, str, Path]) -> None:
     """A wrong --sha256: exit 1, one-line error, no new item; with --accept-mismatch the
     item is taken in marked hash-mismatch and the command still exits 1, loudly."""
     cli, case_id, home = unit
     image = home / "other.dd"
     image.write_bytes(os.urandom(32 * 1024))
     listed = json.loads(cli("evidence", "list", case_id, "--json", user="jan").stdout)
-    refused = cli("evidence", "add", case_id, str(image), "--description", "copy",
-                  "--sha256", "ab" * 32, user="jan")
+    refused = cli(
+        "evidence",
+        "add",
+        case_id,
+        str(image),
+        "--description",
+        "copy",
+        "--sha256",
+        "ab" * 32,
+        user="jan",
+    )
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     last = refused.stderr.strip().splitlines()[-1]  # after the progress line
     assert last.startswith("lccu: error: other.dd: declared SHA256 " + "ab" * 32)
     assert "nothing was stored" in last
     after = json.loads(cli("evidence", "list", case_id, "--json", user="jan").stdout)
     assert len(after) == len(listed)
-    kept = cli("evidence", "add", case_id, str(image), "--description", "copy",
-               "--sha256", "ab" * 32, "--accept-mismatch", "--json", user="jan")
+    kept = cli(
+        "evidence",
+        "add",
+        case_id,
+        str(image),
+        "--description",
+        "copy",
+        "--sha256",
+        "ab" * 32,
+        "--accept-mismatch",
+        "--json",
+        user="jan",
+    )
     assert kept.returncode == 1 and "HASH MISMATCH" in kept.stderr
     item = json.loads(kept.stdout)
     assert item["state"] == "hash-mismatch" and item["hash_mismatches"] == ["sha256"]
-    assert len(json.loads(cli("evidence", "list", case_id, "--json",
-                              user="jan").stdout)) == len(listed) + 1
+    assert (
+        len(json.loads(cli("evidence", "list", case_id, "--json", user="jan").stdout))
+        == len(listed) + 1
+    )
 
 
 def test_countersign(unit: tuple[Cli, str, Path]) -> None:
@@ -176,8 +203,20 @@ def test_countersign(unit: tuple[Cli, str, Path]) -> None:
     countersignature is a one-line error (exit 2). Few calls: each is a new process."""
     cli, case_id, _ = unit
     item = json.loads(cli("evidence", "list", case_id, "--json", user="jan").stdout)[0]["id"]
-    handed = cli("custody", "record", case_id, "--action", "transferred", "--item", item,
-                 "--received-by", "op", "--to-location", "locker 7", user="jan")
+    handed = cli(
+        "custody",
+        "record",
+        case_id,
+        "--action",
+        "transferred",
+        "--item",
+        item,
+        "--received-by",
+        "op",
+        "--to-location",
+        "locker 7",
+        user="jan",
+    )
     assert handed.returncode == 0, handed.stderr
     seq = handed.stdout.split("#")[1].split()[0]
     pending = cli("custody", "verify", case_id, user="jan")

@@ -9,24 +9,21 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from lccu.testing.keys import KEY_ENV
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.time_images import FatTimesImage
 
 
 class Cli:
     def __init__(self, home: Path, **extra: str) -> None:
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-        self.env.update(LCCU_HOME=str(home), **KEY_ENV, **extra)
+        self.env = lccu_env(home, **extra)
 
     def __call__(self, *args: str, user: str | None = "jan") -> subprocess.CompletedProcess[str]:
         env = {**self.env, "LCCU_USER": user} if user else self.env
-        return subprocess.run([sys.executable, "-m", "lccu.cli.main", *args], env=env,
-                              capture_output=True, text=True, timeout=300)
+        return run_lccu(*args, env=env, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +32,15 @@ def unit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Cli, str]:
     home = tmp_path_factory.mktemp("home")
     cli = Cli(home, LCCU_ZONE_SOURCE_TIMEZONES="PZ Vlas=Europe/Brussels")
     assert cli("zone", "add", "PZ Vlas", user=None).returncode == 0
-    assert cli("user", "add", "op", "--zone", "PZ Vlas", "--role", "admin",
-               user=None).returncode == 0
-    assert cli("user", "add", "jan", "--zone", "PZ Vlas", "--role", "investigator",
-               user="op").returncode == 0
+    assert (
+        cli("user", "add", "op", "--zone", "PZ Vlas", "--role", "admin", user=None).returncode == 0
+    )
+    assert (
+        cli(
+            "user", "add", "jan", "--zone", "PZ Vlas", "--role", "investigator", user="op"
+        ).returncode
+        == 0
+    )
     created = cli("case", "create", "--title", "Skimming", "--reference", "PV 1")
     assert created.returncode == 0, created.stderr
     return cli, created.stdout.strip()
@@ -53,31 +55,47 @@ def _show(cli: Cli, item: str) -> dict:
 def _zone_events(cli: Cli, case: str) -> list[dict]:
     log = cli("custody", "log", case, "--json")
     assert log.returncode == 0, log.stderr
-    return [e for e in json.loads(log.stdout)
-            if (e.get("details") or {}).get("event") == "source-timezone"]
+    return [
+        e
+        for e in json.loads(log.stdout)
+        if (e.get("details") or {}).get("event") == "source-timezone"
+    ]
 
 
-def test_zone_at_intake_and_change_are_custody_events(unit: tuple[Cli, str],
-                                                      fat_local_times: FatTimesImage) -> None:
+def test_zone_at_intake_and_change_are_custody_events(
+    unit: tuple[Cli, str], fat_local_times: FatTimesImage
+) -> None:
     """evidence add --timezone records a signed note; evidence timezone changes it with the
     reason and the zone it replaces; custody still verifies; a change without a reason or
     to an unknown zone is refused (exit 2)."""
     cli, case = unit
-    added = cli("evidence", "add", case, str(fat_local_times.path), "--description", "stick",
-                "--timezone", "Europe/Paris", "--json")
+    added = cli(
+        "evidence",
+        "add",
+        case,
+        str(fat_local_times.path),
+        "--description",
+        "stick",
+        "--timezone",
+        "Europe/Paris",
+        "--json",
+    )
     assert added.returncode == 0, added.stderr
     item = json.loads(added.stdout)["id"]
     shown = _show(cli, item)
-    assert (shown["source_timezone"], shown["source_timezone_origin"]) == (
-        "Europe/Paris", "item")
-    changed = cli("evidence", "timezone", item, "Europe/London",
-                  "--reason", "BIOS clock set to UK time")
+    assert (shown["source_timezone"], shown["source_timezone_origin"]) == ("Europe/Paris", "item")
+    changed = cli(
+        "evidence", "timezone", item, "Europe/London", "--reason", "BIOS clock set to UK time"
+    )
     assert changed.returncode == 0, changed.stderr
     events = [e for e in _zone_events(cli, case) if e["evidence_id"] == item]
-    assert [(e["details"]["source_timezone"], e["details"].get("previous"), e["reason"],
-             e["actor"]) for e in events] == [
+    assert [
+        (e["details"]["source_timezone"], e["details"].get("previous"), e["reason"], e["actor"])
+        for e in events
+    ] == [
         ("Europe/Paris", None, "source time zone given at intake", "jan"),
-        ("Europe/London", "Europe/Paris", "BIOS clock set to UK time", "jan")]
+        ("Europe/London", "Europe/Paris", "BIOS clock set to UK time", "jan"),
+    ]
     assert _show(cli, item)["source_timezone"] == "Europe/London"
     assert cli("custody", "verify", case).returncode == 0
     no_reason = cli("evidence", "timezone", item, "UTC")
@@ -87,29 +105,42 @@ def test_zone_at_intake_and_change_are_custody_events(unit: tuple[Cli, str],
     assert len([e for e in _zone_events(cli, case) if e["evidence_id"] == item]) == 2
 
 
-def test_bad_zone_at_intake_stores_nothing(unit: tuple[Cli, str],
-                                           fat_local_times: FatTimesImage) -> None:
+def test_bad_zone_at_intake_stores_nothing(
+    unit: tuple[Cli, str], fat_local_times: FatTimesImage
+) -> None:
     """An unknown --timezone on evidence add is refused before the image is stored."""
     cli, case = unit
     before = json.loads(cli("evidence", "list", case, "--json").stdout)
-    refused = cli("evidence", "add", case, str(fat_local_times.path), "--description", "x",
-                  "--timezone", "Europe/Brusels")
+    refused = cli(
+        "evidence",
+        "add",
+        case,
+        str(fat_local_times.path),
+        "--description",
+        "x",
+        "--timezone",
+        "Europe/Brusels",
+    )
     assert refused.returncode == 2 and "unknown time zone" in refused.stderr
     assert json.loads(cli("evidence", "list", case, "--json").stdout) == before
 
 
 def test_settings_default_and_processing_use_the_item_zone(
-        unit: tuple[Cli, str], tmp_path: Path, fat_local_times: FatTimesImage) -> None:
+    unit: tuple[Cli, str], tmp_path: Path, fat_local_times: FatTimesImage
+) -> None:
     """Without a recorded zone the police zone's default from the settings applies; the
     processing report and `lccu timeline EVIDENCE` convert FAT times with the item's zone
     (the bodyfile equals fls -z of that zone)."""
     cli, case = unit
-    added = cli("evidence", "add", case, str(fat_local_times.path), "--description", "stick",
-                "--json")
+    added = cli(
+        "evidence", "add", case, str(fat_local_times.path), "--description", "stick", "--json"
+    )
     item = json.loads(added.stdout)["id"]
     shown = _show(cli, item)
     assert (shown["source_timezone"], shown["source_timezone_origin"]) == (
-        "Europe/Brussels", "zone default")
+        "Europe/Brussels",
+        "zone default",
+    )
     processed = cli("process", item, "--no-yara", "--carve", "none")
     assert processed.returncode == 0, processed.stderr
     report_path = tmp_path / "report.json"
@@ -122,18 +153,31 @@ def test_settings_default_and_processing_use_the_item_zone(
     assert len(stored) == 1  # the timeline stage's CSV, beside the report in derived/<item>/
     rows = list(csv.DictReader(stored[0].open()))
     winter_m = next(r for r in rows if r["path"] == "/WINTER.TXT" and r["macb"] == "m")
-    content = subprocess.run(["mtype", "-i", str(fat_local_times.path), "::/WINTER.TXT"],
-                             capture_output=True, check=True,
-                             env={**os.environ, "MTOOLS_SKIP_CHECK": "1"}).stdout
-    assert (winter_m["utc"], winter_m["zone"]) == ("2024-01-15T13:00:00+00:00",
-                                                   "Europe/Brussels")
+    content = subprocess.run(
+        ["mtype", "-i", str(fat_local_times.path), "::/WINTER.TXT"],
+        capture_output=True,
+        check=True,
+        env={**os.environ, "MTOOLS_SKIP_CHECK": "1"},
+    ).stdout
+    assert (winter_m["utc"], winter_m["zone"]) == ("2024-01-15T13:00:00+00:00", "Europe/Brussels")
     assert winter_m["sha256"] == hashlib.sha256(content).hexdigest()
     body = tmp_path / "item.body"
     made = cli("timeline", item, "--format", "bodyfile", "-o", str(body))
     assert made.returncode == 0, made.stderr
-    fls = subprocess.run([shutil.which("fls") or "fls", "-m", "/", "-r", "-z",
-                          "Europe/Brussels", str(fat_local_times.path)], capture_output=True,
-                         text=True, check=True).stdout
+    fls = subprocess.run(
+        [
+            shutil.which("fls") or "fls",
+            "-m",
+            "/",
+            "-r",
+            "-z",
+            "Europe/Brussels",
+            str(fat_local_times.path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert sorted(body.read_text().splitlines()) == sorted(fls.splitlines())
 
 

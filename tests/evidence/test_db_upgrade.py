@@ -3,9 +3,7 @@ code's, and lccu refuses to run against an older or newer schema, naming the fix
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,7 @@ from alembic import command
 from sqlalchemy import create_engine, make_url, text
 
 from lccu.evidence.db import _alembic_config, make_engine, schema_state
-from lccu.testing.keys import KEY_ENV
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.pytest_db import _pg_base
 
 #: the newest migration of the last deployed release (main before this round's work, 79d1da0)
@@ -24,16 +22,7 @@ LAST_RELEASE_HEAD = "0005"
 
 
 def lccu(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env |= {"LCCU_HOME": str(tmp_path / "home"), "LCCU_DATABASE_URL": url, **KEY_ENV}
-    return subprocess.run(
-        [sys.executable, "-m", "lccu.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    return run_lccu(*args, env=lccu_env(tmp_path / "home", LCCU_DATABASE_URL=url), cwd=tmp_path)
 
 
 def migrate_to(url: str, revision: str) -> None:

@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from lccu.evidence.lab import Lab
 from lccu.storage import open_store
 from lccu.tasks import run_status, submit
 from lccu.tasks.report import finished_report
-from lccu.testing.keys import KEY_ENV
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.processing import drain_here
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -52,20 +51,8 @@ def audit_rows(lab: Lab, user: str, operation: str | None = None) -> list[dict[s
 def cli(
     settings: Settings, user: str | None, *args: str, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env.update(
-        LCCU_HOME=str(settings.home),
-        LCCU_DATABASE_URL=settings.database_url,
-        **{**KEY_ENV, **extra},
-    )
-    who = ["--as", user] if user else []
-    return subprocess.run(
-        [sys.executable, "-m", "lccu.cli.main", *who, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = lccu_env(settings.home, LCCU_DATABASE_URL=settings.database_url, **extra)
+    return run_lccu(*(["--as", user] if user else []), *args, env=env)
 
 
 def process(make_lab: Callable[..., Lab], user: str, item: str) -> str:

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,8 +24,8 @@ from sqlalchemy import func, select
 from lccu.errors import DeclaredHashMismatch, InvalidInput
 from lccu.evidence.lab import Lab
 from lccu.evidence.models import EvidenceContainer, EvidenceItem
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.formats import BuiltContainers
-from lccu.testing.keys import KEY_ENV
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 FORMATS = (
@@ -270,25 +269,15 @@ def test_cli_takes_the_segments_beside_the_first(
     segment is listed and stored; a missing segment is exit 2 with one line naming it."""
     lab = make_lab("vlas_inv")
     case = lab.create_case("CLI")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env.update(
-        {
-            "LCCU_HOME": str(lab.settings.home),
-            "LCCU_USER": "vlas_inv",
-            "LCCU_DATABASE_URL": str(lab.settings.database_url),
-            "LCCU_EVIDENCE_DIR": str(lab.settings.evidence_dir),
-            **KEY_ENV,
-        }
+    env = lccu_env(
+        lab.settings.home,
+        user="vlas_inv",
+        LCCU_DATABASE_URL=str(lab.settings.database_url),
+        LCCU_EVIDENCE_DIR=str(lab.settings.evidence_dir),
     )
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lccu.cli.main", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_lccu(*args, env=env)
 
     files = media_containers.formats["ewf"]
     added = cli(

@@ -8,9 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +19,8 @@ import pytest
 from lccu.errors import AccessDenied
 from lccu.evidence.lab import Lab
 from lccu.storage import open_store
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.images import PlantedManifest
-from lccu.testing.keys import KEY_ENV
 from lccu.testing.time_images import FatTimesImage
 from lccu.timeline.casefile import write_case_timeline
 from lccu.timeline.caseview import Filters, case_page, histogram, sorted_rows, when
@@ -189,22 +187,12 @@ def test_cli_writes_csv_and_refuses_timesketch_with_unknown_zone(
     refused (exit 2, no file) while an item has local times of unknown zone, and a case of
     instants only gives events with the fields Timesketch requires."""
     home = make_lab("vlas_inv").settings.home
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LCCU_")}
-    env.update(KEY_ENV)
-    env.update(
-        LCCU_HOME=str(home),
-        LCCU_USER="vlas_inv",
-        LCCU_DATABASE_URL=make_lab("vlas_inv").settings.database_url,
+    env = lccu_env(
+        home, user="vlas_inv", LCCU_DATABASE_URL=make_lab("vlas_inv").settings.database_url
     )
 
     def lccu(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lccu.cli.main", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_lccu(*args, env=env, timeout=300)
 
     out = tmp_path / "case.csv"
     done = lccu("case", "timeline", processed.case_id, "-o", str(out))

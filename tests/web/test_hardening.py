@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -23,7 +21,7 @@ from lccu.config import Settings
 from lccu.evidence.canonical import format_time
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import serve_in_thread
-from lccu.testing.keys import KEY_ENV
+from lccu.testing.cli import lccu_env, run_lccu
 from lccu.web.auth import set_password
 from lccu.web.models import ApiToken
 from tests.web.helpers import PASSWORD, login
@@ -167,23 +165,12 @@ def test_cli_lists_and_revokes_own_tokens(client: TestClient, app: FastAPI, unit
     made = _new_token(client, csrf)
     with TestClient(app, base_url="http://127.0.0.1") as other:
         theirs = _new_token(other, login(other, "polder_inv"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("LCCU_")},
-        "LCCU_HOME": str(unit.home),
-        "LCCU_DATABASE_URL": unit.database_url,
-        "LCCU_USER": "vlas_inv",
-        **KEY_ENV,
-        "LCCU_PASSPHRASE": PASSWORD,
-    }
+    env = lccu_env(
+        unit.home, user="vlas_inv", LCCU_DATABASE_URL=unit.database_url, LCCU_PASSPHRASE=PASSWORD
+    )
 
     def lccu(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lccu.cli.main", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_lccu(*args, env=env)
 
     listed = lccu("token", "list", "--json")
     assert listed.returncode == 0, listed.stderr
