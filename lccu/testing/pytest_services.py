@@ -277,12 +277,17 @@ def s3_settings(s3_endpoint: S3Endpoint, tmp_path: Path) -> Settings:
 def evidence_versions(settings: Settings) -> list[str]:
     """Every evidence object version (``name@version``) in the evidence bucket, locked ones
     included, so a test can show that a refusal stored nothing; the custody and audit
-    anchors locked beside them under ``anchors/`` are not evidence."""
+    anchors locked beside them under ``anchors/`` are not evidence, and neither is an
+    intake's lease (``derived/leases/``): a lease written by a long intake stays when the
+    store is down as the intake ends, and the upload cleanup removes it once stale
+    (tests/web/test_upload_cleanup.py)."""
+    from lccu.storage.leftovers import DERIVED_PREFIX, LEASES
     from lccu.storage.s3 import make_client
 
     client = make_client(settings)
+    leases = f"{DERIVED_PREFIX}{LEASES}/"
     return [
         f"{o.object_name}@{o.version_id}"
         for o in client.list_objects(settings.s3_bucket, recursive=True, include_version=True)
-        if not o.object_name.startswith("anchors/")
+        if not o.object_name.startswith(("anchors/", leases))
     ]

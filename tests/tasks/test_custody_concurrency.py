@@ -80,9 +80,9 @@ def test_two_workers_append_to_one_case_without_collisions(
     for event in processed:
         by_run.setdefault(event["details"]["run"], []).append(event)
     assert {run: len(by_run[run]) for run in (*runs, again.run_id)} == \
-        {run: 14 for run in (*runs, again.run_id)}
+        {run: 15 for run in (*runs, again.run_id)}
     for run, item in zip(runs, (first, second), strict=True):  # first runs computed it all
-        assert [e["details"]["reused"] for e in by_run[run]] == [False] * 14, run
+        assert [e["details"]["reused"] for e in by_run[run]] == [False] * 15, run
         assert all(e["item"] == item for e in by_run[run])
         assert all(e["details"]["result"].startswith(f"{item}/") for e in by_run[run])
     computed = {(e["details"]["stage"], e["details"]["segment"]): e["details"]

@@ -185,8 +185,8 @@ def test_browser_processing_page_follows_run(
         page.get_by_label("Prioriteit").select_option("urgent")
         run = process_item(page)
         expect(run).to_have_count(1)
-        expect(run.locator("tbody tr")).to_have_count(8)
-        expect(run.locator("tbody td", has_text="klaar")).to_have_count(8)
+        expect(run.locator("tbody tr")).to_have_count(9)  # one row per stage, thumbnails included
+        expect(run.locator("tbody td", has_text="klaar")).to_have_count(9)
         expect(run.get_by_text("dringend")).to_be_visible()
         page.screenshot(path=artifact("10-processing-done.png"), full_page=True)
         # the timeline the run made: unknown source zone stated, filtered by kind and path
