@@ -482,6 +482,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "xzone_refuse": {"nl": "Weigeren", "en": "Refuse"},
     "xzone_none_received": {"nl": "Geen ontvangen verzoeken.", "en": "No requests received."},
     "xzone_none_sent": {"nl": "Geen verstuurde verzoeken.", "en": "No requests sent."},
+    # processing stages (lccu.tasks.stages.STAGES and the report), as the processing page names them
+    "stage_hash": {"nl": "hashcontrole", "en": "hash check"},
+    "stage_files": {"nl": "bestandssystemen", "en": "file systems"},
+    "stage_carve": {"nl": "carving", "en": "carving"},
+    "stage_yara": {"nl": "YARA-scan", "en": "YARA scan"},
+    "stage_archives": {"nl": "archieven", "en": "archives"},
+    "stage_yara-files": {"nl": "YARA-scan van bestanden", "en": "YARA scan of files"},
+    "stage_timeline": {"nl": "tijdlijn", "en": "timeline"},
+    "stage_hashsets": {"nl": "hashsets", "en": "hash sets"},
+    "stage_thumbnails": {"nl": "miniaturen", "en": "thumbnails"},
+    "stage_report": {"nl": "rapport", "en": "report"},
 }
 
 

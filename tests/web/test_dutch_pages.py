@@ -124,3 +124,8 @@ def test_every_page_in_dutch(client: TestClient, app: FastAPI, make_lab: Callabl
     english = {path: [s for s in ENGLISH if s in text] for path, text in pages.items()}
     english = {path: found for path, found in english.items() if found}
     assert english == {}, english
+    # stage names are interface text too: in Dutch, not lccu's internal names
+    processing = pages[f"/evidence/{item.id}/processing"]
+    for stage in ("hash", "files", "carve", "yara", "timeline", "thumbnails"):
+        assert i18n.STRINGS[f"stage_{stage}"]["nl"] in processing, stage
+    assert "thumbnails" not in processing and "timeline" not in processing, processing
