@@ -222,22 +222,48 @@ def file_download(item_id: str, file_id: int, user: PageUser, state: State) -> R
 
 
 @pages.get("/evidence/{item_id}/files/{file_id:int}/thumbnail")
-def file_thumbnail(item_id: str, file_id: int, user: PageUser, state: State) -> Response:
+def file_thumbnail(
+    request: Request, item_id: str, file_id: int, user: PageUser, state: State,
+    placeholder: bool = False,
+) -> Response:
     """The PNG processing stored for a picture or a video (read from the derived store, not
     the evidence), or why there is none (422); for a run processed before thumbnails were
-    made during processing, a PNG made here with bounded memory (see :mod:`thumbs`)."""
+    made during processing, a PNG made here with bounded memory (see :mod:`thumbs`).
+    ``placeholder`` (the gallery's images): a file without a thumbnail is a small picture
+    saying so, with the reason as its title, instead of a broken image."""
     lab = state.lab(user)
     stored = lab.stored_thumbnail(item_id.strip()[:100], file_id)
     if stored is not None:
         if stored.png is None:
-            return Response(stored.note or "", status_code=422, media_type="text/plain")
+            return _no_thumbnail(request, stored.note or "", placeholder)
         return Response(stored.png, media_type="image/png")
     with lab.opened_file(item_id.strip()[:100], file_id, purpose="thumbnail") as (info, fh):
         try:
             png = thumbnail_png(fh, info.size)
         except ThumbnailError as exc:
-            return Response(str(exc), status_code=422, media_type="text/plain")
+            return _no_thumbnail(request, str(exc), placeholder)
     return Response(png, media_type="image/png")
+
+
+def _no_thumbnail(request: Request, note: str, placeholder: bool) -> Response:
+    """Why a file has no thumbnail: plain text (422), or for the gallery an SVG that says
+    so in the page's language (the note, from the stage or the picture's decoder, is only
+    its escaped title)."""
+    if not placeholder:
+        return Response(note, status_code=422, media_type="text/plain")
+    from xml.sax.saxutils import escape
+
+    from lccu.web.i18n import Translator
+
+    label = escape(Translator(request.state.lang)["no_thumbnail"])
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="96" viewBox="0 0 256 96">'
+        f"<title>{escape(note[:500])}</title>"
+        '<rect width="256" height="96" fill="#eeeeee"/>'
+        f'<text x="128" y="54" font-family="sans-serif" font-size="16" text-anchor="middle" '
+        f'fill="#333333">{label}</text></svg>'
+    )
+    return Response(svg, media_type="image/svg+xml")
 
 
 @api.get("/evidence/{item_id}/files")

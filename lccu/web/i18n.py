@@ -483,6 +483,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "xzone_none_received": {"nl": "Geen ontvangen verzoeken.", "en": "No requests received."},
     "xzone_none_sent": {"nl": "Geen verstuurde verzoeken.", "en": "No requests sent."},
     # processing stages (lccu.tasks.stages.STAGES and the report), as the processing page names them
+    "no_thumbnail": {"nl": "geen miniatuur", "en": "no thumbnail"},
     "stage_hash": {"nl": "hashcontrole", "en": "hash check"},
     "stage_files": {"nl": "bestandssystemen", "en": "file systems"},
     "stage_carve": {"nl": "carving", "en": "carving"},

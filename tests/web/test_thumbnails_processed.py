@@ -129,14 +129,20 @@ def test_processing_stores_thumbnails_and_the_gallery_serves_them(
         answer = client.get(thumbs[path])
         assert answer.status_code == 200 and answer.headers["content-type"] == "image/png"
         assert answer.content == png
+    # the gallery's image of a file without a thumbnail is a picture saying so (the reason
+    # as its title), not a broken image; the plain URL answers 422 with the reason
     bomb = client.get(thumbs["/BOMB.PNG"])
-    assert bomb.status_code == 422 and "8000x8000" in bomb.text
+    assert bomb.status_code == 200, bomb.text
+    assert bomb.headers["content-type"].startswith("image/svg+xml")
+    assert "8000x8000" in bomb.text and re.search("geen miniatuur|no thumbnail", bomb.text)
+    plain = client.get(thumbs["/BOMB.PNG"].split("?")[0])
+    assert plain.status_code == 422 and "8000x8000" in plain.text
     reads = [
         json.loads(e.detail or "{}")
         for e in make_lab("dpo").audit_log()
         if e.operation == "file.read" and e.allowed
     ]
-    assert sum(1 for d in reads if d.get("purpose") == "thumbnail" and d.get("stored")) == 4
+    assert sum(1 for d in reads if d.get("purpose") == "thumbnail" and d.get("stored")) == 5
 
     # a run planned before the stage existed has no thumbnails row: made on request then
     (tmp_path / "moved-away.img").rename(evidence)
@@ -148,7 +154,8 @@ def test_processing_stores_thumbnails_and_the_gallery_serves_them(
         )
     made = client.get(thumbs["/PHOTO.JPG"])
     assert made.status_code == 200 and _png_size(made.content) == (256, 192)
-    assert client.get(thumbs["/CLIP.MP4"]).status_code == 422  # on request: pictures only
+    clip = thumbs["/CLIP.MP4"].split("?")[0]
+    assert client.get(clip).status_code == 422  # on request: pictures only
     reads = [
         json.loads(e.detail or "{}")
         for e in make_lab("dpo").audit_log()
