@@ -27,10 +27,9 @@ from functools import lru_cache
 
 import pytsk3
 
-from lccu.errors import FileSystemError
 from lccu.fs.problems import OutOfTime, Problem
 from lccu.fs.volume_times import stores_local
-from lccu.fs.volumes import _FS_NAMES, Volume, open_fs
+from lccu.fs.volumes import _FS_NAMES, Volume, open_volume_fs
 from lccu.fs.walk import _NAME_LETTERS, _TYPE_LETTERS, MAX_DEPTH, Budget, _first_line
 from lccu.imaging.tsk import TskImage
 
@@ -114,13 +113,7 @@ def volume_lines(
                 assert budget is not None
                 problems.append(_out_of_time(volume, budget, written))
             return written, engine()
-    try:
-        fs = open_fs(img, volume.start_offset)
-    except OSError as exc:
-        raise FileSystemError(
-            f"cannot open the file system of volume {volume.index} at byte "
-            f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"
-        ) from exc
+    fs = open_volume_fs(img, volume)
     return _pytsk3_lines(fs, volume, write, problems, budget), PYTSK3
 
 

@@ -13,6 +13,7 @@ from itertools import pairwise
 
 import pytsk3
 
+from lccu.errors import FileSystemError
 from lccu.fs.encryption import Encryption, looks_random, signature
 from lccu.fs.partitions import SECTOR, read_dos_partitions
 from lccu.fs.problems import Notice, Problem
@@ -100,6 +101,18 @@ def open_fs(img: TskImage, offset: int) -> pytsk3.FS_Info:
     """
     return img.cached(("fs", offset), lambda: pytsk3.FS_Info(img, offset=offset))
 
+
+
+def open_volume_fs(img: TskImage, volume: Volume) -> pytsk3.FS_Info:
+    """:func:`open_fs` of a listed volume; its failure is a :class:`FileSystemError` that
+    names the volume and says where to look."""
+    try:
+        return open_fs(img, volume.start_offset)
+    except OSError as exc:
+        raise FileSystemError(
+            f"cannot open the file system of volume {volume.index} at byte "
+            f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"
+        ) from exc
 
 def list_partition_table(
     img: TskImage, problems: list[Problem] | None = None

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import pytsk3
 
-from lccu.errors import FileSystemError
 from lccu.fs.ntfs_times import (
     FileNameTimes,
     choose_file_name,
@@ -32,7 +31,7 @@ from lccu.fs.ntfs_times import (
 from lccu.fs.problems import OutOfTime, Problem
 from lccu.fs.times import NO_TIMES, FileTimes, FsTime
 from lccu.fs.volume_times import VolumeTimes
-from lccu.fs.volumes import Volume, open_fs
+from lccu.fs.volumes import Volume, open_volume_fs
 from lccu.imaging.tsk import TskImage
 
 _T = pytsk3
@@ -236,13 +235,7 @@ def _walk(
     if budget is not None and budget.over():
         raise _Stopped
     if fs is None:
-        try:
-            fs = open_fs(img, volume.start_offset)
-        except OSError as exc:
-            raise FileSystemError(
-                f"cannot open the file system of volume {volume.index} at byte "
-                f"{volume.start_offset}: {exc}; check the partition table (list_volumes)"
-            ) from exc
+        fs = open_volume_fs(img, volume)
     ctx = _Volume(fs, volume, int(fs.info.block_size), img.get_size(),
                   VolumeTimes(volume.fs_type or "", img.read, volume.start_offset),
                   int(fs.info.ftype) == _NTFS, runs)
