@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from lccu.cli.admin import user
 from lccu.cli.app import State, cli, pass_state, plain
-from lccu.config import Settings
 from lccu.textsafe import visible
+
+if TYPE_CHECKING:
+    from lccu.config import Settings  # the settings model costs 0.1 s to import
 
 BODY_HIGH_WATER = 1024 * 1024  # request body uvicorn may buffer before it pauses reading
 
