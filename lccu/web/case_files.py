@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
+from lccu.web.file_filters import MoreFilters
 from lccu.web.files import MAX_PAGE, PAGE_SIZE, TYPES, Choice, _filters, _pages, _query
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
@@ -37,6 +38,7 @@ def case_files_page(
     ref: str,
     user: PageUser,
     state: State,
+    more: Annotated[MoreFilters, Depends()],
     exhibit: Annotated[str, Query(max_length=100)] = "",
     mime: Annotated[str, Query(max_length=100)] = "",
     deleted: Choice = "",
@@ -54,7 +56,7 @@ def case_files_page(
 
     found = state.lab(user).case_file_page(
         ref.strip()[:100],
-        _filters(mime, deleted, tagged, hits, q, source, mismatch),
+        more.applied(_filters(mime, deleted, tagged, hits, q, source, mismatch)),
         exhibit=exhibit.strip() or None,
         sort=sort,
         descending=desc,
@@ -72,6 +74,7 @@ def case_files_page(
         "source": source,
         "sort": sort,
         "desc": desc,
+        **more.shown(),
     }
     query = _query(**{**filters, "sort": sort if sort != "path" else ""})
     return render(

@@ -26,6 +26,7 @@ from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
+from lccu.web.file_filters import MoreFilters
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 from lccu.web.thumbs import ThumbnailError, thumbnail_png
@@ -71,6 +72,7 @@ def files_page(
     item_id: str,
     user: PageUser,
     state: State,
+    more: Annotated[MoreFilters, Depends()],
     mime: Annotated[str, Query(max_length=100)] = "",
     deleted: Choice = "",
     tagged: Choice = "",
@@ -87,11 +89,12 @@ def files_page(
 
     lab = state.lab(user)
     ref = item_id.strip()[:100]
-    found = lab.file_page(ref, _filters(mime, deleted, tagged, hits, q, source, mismatch),
-                          sort=sort, descending=desc, offset=(page - 1) * PAGE_SIZE,
-                          limit=PAGE_SIZE)
+    found = lab.file_page(
+        ref, more.applied(_filters(mime, deleted, tagged, hits, q, source, mismatch)),
+        sort=sort, descending=desc, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, mismatch=mismatch,
-                   q=q.strip(), source=source, sort=sort if sort != "path" else "", desc=desc)
+                   q=q.strip(), source=source, sort=sort if sort != "path" else "", desc=desc,
+                   **more.shown())
     return render(request, "files.html", {
         "scope": "item", "base_url": f"/evidence/{ref}/files",
         "item_id": ref, "found": found, "page": page,
@@ -99,7 +102,7 @@ def files_page(
         "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
                                     "hits": hits, "mismatch": mismatch, "q": q.strip(),
                                     "source": source,
-                                    "sort": sort, "desc": desc}}, user=user)
+                                    "sort": sort, "desc": desc, **more.shown()}}, user=user)
 
 
 @pages.get("/evidence/{item_id}/gallery", response_class=HTMLResponse)

@@ -483,6 +483,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "xzone_none_received": {"nl": "Geen ontvangen verzoeken.", "en": "No requests received."},
     "xzone_none_sent": {"nl": "Geen verstuurde verzoeken.", "en": "No requests sent."},
     # processing stages (lccu.tasks.stages.STAGES and the report), as the processing page names them
+    "filter_rule": {"nl": "YARA-regel", "en": "YARA rule"},
+    "filter_kind": {"nl": "Hashset", "en": "Hash set"},
+    "filter_min_size": {"nl": "Grootte vanaf (bytes)", "en": "Size from (bytes)"},
+    "filter_max_size": {"nl": "Grootte tot en met (bytes)", "en": "Size up to (bytes)"},
+    "filter_since": {"nl": "Gewijzigd vanaf (UTC)", "en": "Modified from (UTC)"},
+    "filter_until": {"nl": "Gewijzigd tot en met (UTC)", "en": "Modified up to (UTC)"},
     "no_thumbnail": {"nl": "geen miniatuur", "en": "no thumbnail"},
     "stage_hash": {"nl": "hashcontrole", "en": "hash check"},
     "stage_files": {"nl": "bestandssystemen", "en": "file systems"},

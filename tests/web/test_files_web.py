@@ -9,6 +9,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -85,6 +86,30 @@ def test_file_browser_gallery_and_download(
     carved = _rows(client.get(f"/evidence/{item_id}/files", params={"source": "carved"}).text)
     assert carved and all(p.startswith("/$carved/") for p in carved)
     assert client.get(f"/evidence/{item_id}/files", params={"deleted": "maybe"}).status_code == 422
+    # one YARA rule, notable/known, size and date range (issue 20's filters on the web)
+    files = {f.path: f for f in lab.files(item_id)}
+    report, payment = files["/docs/report.txt"], files["/payment.txt"]
+    dated = next(f for f in files.values() if f.mtime)
+    assert payment.hits and report.size is not None
+    table = f"/evidence/{item_id}/files"
+    by_rule = _rows(client.get(table, params={"rule": payment.hits[0]}).text)
+    assert "/payment.txt" in by_rule and "/docs/report.txt" not in by_rule
+    assert _rows(client.get(table, params={"rule": "no_such_rule"}).text) == []
+    assert _rows(client.get(table, params={"kind": "notable"}).text) == []  # no hash sets
+    sized = _rows(client.get(table, params={"min_size": report.size,
+                                             "max_size": report.size}).text)  # fmt: skip
+    assert "/docs/report.txt" in sized
+    assert all(files[p].size == report.size for p in sized), sized
+    day = (dated.mtime or "")[:10]
+    before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+    on_the_day = _rows(client.get(table, params={"since": day, "until": day}).text)
+    assert dated.path in on_the_day
+    assert all((files[p].mtime or "")[:10] == day for p in on_the_day), on_the_day
+    assert dated.path not in _rows(client.get(table, params={"until": before}).text)
+    form = client.get(table, params={"rule": "x", "min_size": "", "since": "", "lang": "nl"})
+    assert form.status_code == 200 and 'name="rule" value="x"' in form.text  # empty fields ok
+    assert client.get(table, params={"since": "2024-13-45"}).status_code in (400, 422)
+    assert client.get(table, params={"min_size": "-1"}).status_code == 422
 
     tagged = client.post(
         f"/api/v1/evidence/{item_id}/tags",
@@ -138,7 +163,7 @@ def test_file_browser_gallery_and_download(
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
         with Image.open(io.BytesIO(thumb.content)) as picture:
             assert picture.format == "PNG" and max(picture.size) <= 256
-    picture_page = thumbs["/dir/picture.png"].removesuffix("/thumbnail")
+    picture_page = thumbs["/dir/picture.png"].split("?")[0].removesuffix("/thumbnail")
     form = client.get(picture_page).text
     assert 'id="tag-form"' in form
     added = client.post(
