@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse
 from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.file_filters import MoreFilters
-from lccu.web.files import MAX_PAGE, PAGE_SIZE, TYPES, Choice, _filters, _pages, _query
+from lccu.web.file_filters import Sort, TableFilters, link_query
+from lccu.web.files import MAX_PAGE, PAGE_SIZE, TYPES, _pages
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 
@@ -28,8 +28,6 @@ api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
 State = Annotated[WebState, Depends(web)]
 PageUser = Annotated[Principal, Depends(page_user)]
 ApiUser = Annotated[Principal, Depends(api_user)]
-Sort = Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")]
-Source = Annotated[str, Query(pattern="^(|file|carved|member)$")]
 
 
 @pages.get("/cases/{ref}/files", response_class=HTMLResponse)
@@ -38,17 +36,8 @@ def case_files_page(
     ref: str,
     user: PageUser,
     state: State,
-    more: Annotated[MoreFilters, Depends()],
+    table: Annotated[TableFilters, Depends()],
     exhibit: Annotated[str, Query(max_length=100)] = "",
-    mime: Annotated[str, Query(max_length=100)] = "",
-    deleted: Choice = "",
-    tagged: Choice = "",
-    hits: Choice = "",
-    mismatch: Choice = "",
-    q: Annotated[str, Query(max_length=200)] = "",
-    source: Source = "",
-    sort: Sort = "path",
-    desc: bool = False,
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     """One page of the case's files, filtered and sorted across its items."""
@@ -56,27 +45,14 @@ def case_files_page(
 
     found = state.lab(user).case_file_page(
         ref.strip()[:100],
-        more.applied(_filters(mime, deleted, tagged, hits, q, source, mismatch)),
+        table.file_filter(),
         exhibit=exhibit.strip() or None,
-        sort=sort,
-        descending=desc,
+        sort=table.sort,
+        descending=table.desc,
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
-    filters = {
-        "exhibit": exhibit.strip(),
-        "mime": mime,
-        "deleted": deleted,
-        "tagged": tagged,
-        "hits": hits,
-        "mismatch": mismatch,
-        "q": q.strip(),
-        "source": source,
-        "sort": sort,
-        "desc": desc,
-        **more.shown(),
-    }
-    query = _query(**{**filters, "sort": sort if sort != "path" else ""})
+    query = link_query(exhibit=exhibit.strip(), **table.query())
     return render(
         request,
         "files.html",
@@ -93,7 +69,7 @@ def case_files_page(
             "query": query,
             "types": TYPES,
             "sorts": SORTS,
-            "filters": filters,
+            "filters": {"exhibit": exhibit.strip(), **table.shown()},
         },
         user=user,
     )

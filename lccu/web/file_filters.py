@@ -1,7 +1,7 @@
-"""The file table's filters beyond the yes/no ones (issue 20): one YARA rule, notable or
-known files (hash sets), a size range and a date range of the modification time.
+"""The file table's query parameters (issue 20), one dependency for the item's table and
+the case's: type, the yes/no filters, origin, path text, one YARA rule, notable or known
+files (hash sets), a size range, a date range of the modification time, and the sort.
 
-One dependency serves the item's table and the case's, so both take the same parameters.
 A form sends empty fields as empty strings, so the numbers and dates arrive as text and
 are checked here; a date range is whole days in UTC (``until`` included).
 """
@@ -15,10 +15,30 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from lccu.errors import InvalidInput
-from lccu.evidence.lab_files import FileFilter
+from lccu.evidence.lab_files import SORTS, FileFilter
 
+Choice = Annotated[str, Query(pattern="^(|yes|no)$")]
+Source = Annotated[str, Query(pattern="^(|file|carved|member)$")]
+Sort = Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")]
 _SIZE = r"^\d{0,15}$"
 _DATE = r"^(|\d{4}-\d{2}-\d{2})$"
+
+
+def _choice(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+def yes_no_filter(mime: str, deleted: str, tagged: str, hits: str, q: str,
+                  source: str, mismatch: str = "") -> FileFilter:  # fmt: skip
+    """The filter of the table's simple fields (the gallery uses these alone)."""
+    return FileFilter(deleted=_choice(deleted), tagged=_choice(tagged), hits=_choice(hits),
+                      mime=mime or None, name=q or None, source=source or None,
+                      ext_mismatch=_choice(mismatch))  # fmt: skip
+
+
+def link_query(**given: Any) -> dict[str, Any]:
+    """The parameters a page's links keep: the empty ones left out."""
+    return {k: v for k, v in given.items() if v not in ("", None, False)}
 
 
 def _day(name: str, text: str) -> datetime | None:
@@ -30,28 +50,42 @@ def _day(name: str, text: str) -> datetime | None:
         raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)") from None
 
 
-class MoreFilters:
-    """``rule``, ``kind``, ``min_size``, ``max_size``, ``since``, ``until`` of the table."""
+class TableFilters:
+    """Every filter of the file table and its sort, as the URL gives them."""
 
     def __init__(
         self,
+        mime: Annotated[str, Query(max_length=100)] = "",
+        deleted: Choice = "",
+        tagged: Choice = "",
+        hits: Choice = "",
+        mismatch: Choice = "",
+        q: Annotated[str, Query(max_length=200)] = "",
+        source: Source = "",
         rule: Annotated[str, Query(max_length=200)] = "",
         kind: Annotated[str, Query(pattern="^(|notable|known)$")] = "",
         min_size: Annotated[str, Query(pattern=_SIZE)] = "",
         max_size: Annotated[str, Query(pattern=_SIZE)] = "",
         since: Annotated[str, Query(pattern=_DATE)] = "",
         until: Annotated[str, Query(pattern=_DATE)] = "",
+        sort: Sort = "path",
+        desc: bool = False,
     ) -> None:
+        self.mime, self.deleted, self.tagged, self.hits = mime, deleted, tagged, hits
+        self.mismatch, self.q, self.source = mismatch, q.strip(), source
         self.rule, self.kind = rule.strip(), kind
         self.min_size, self.max_size = min_size, max_size
         self.since, self.until = since, until
+        self.sort, self.desc = sort, desc
 
-    def applied(self, filt: FileFilter) -> FileFilter:
-        """``filt`` with these filters added (:class:`InvalidInput` for an impossible date)."""
+    def file_filter(self) -> FileFilter:
+        """What the library filters on (:class:`InvalidInput` for an impossible date)."""
         start, last = _day("since", self.since), _day("until", self.until)
         end = last + timedelta(days=1) if last else None
+        simple = yes_no_filter(self.mime, self.deleted, self.tagged, self.hits, self.q,
+                               self.source, self.mismatch)  # fmt: skip
         return replace(
-            filt,
+            simple,
             yara_rule=self.rule or None,
             hashset_kind=self.kind or None,
             min_size=int(self.min_size) if self.min_size else None,
@@ -60,6 +94,9 @@ class MoreFilters:
         )
 
     def shown(self) -> dict[str, Any]:
-        """The values as the form shows them again (and as the pager's query keeps them)."""
-        return {"rule": self.rule, "kind": self.kind, "min_size": self.min_size,
-                "max_size": self.max_size, "since": self.since, "until": self.until}  # fmt: skip
+        """The values as the form shows them again."""
+        return dict(vars(self))
+
+    def query(self) -> dict[str, Any]:
+        """The values the pager's links keep (empty ones and the default sort left out)."""
+        return link_query(**{**self.shown(), "sort": self.sort if self.sort != "path" else ""})

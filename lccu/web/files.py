@@ -26,7 +26,7 @@ from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.file_filters import MoreFilters
+from lccu.web.file_filters import Choice, Source, TableFilters, link_query, yes_no_filter
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 from lccu.web.thumbs import ThumbnailError, thumbnail_png
@@ -42,28 +42,9 @@ MAX_PAGE = 100_000
 PREVIEW_BYTES = 4096
 #: the types offered in the table's filter (any MIME prefix also works in the URL)
 TYPES = ("image/", "video/", "audio/", "text/", "application/pdf", "application/")
-_CHOICE = "^(|yes|no)$"
-Choice = Annotated[str, Query(pattern=_CHOICE)]
-
-
-def _choice(value: str) -> bool | None:
-    return {"yes": True, "no": False}.get(value)
-
-
-def _filters(mime: str, deleted: str, tagged: str, hits: str, q: str,
-             source: str, mismatch: str = "") -> FileFilter:
-    return FileFilter(deleted=_choice(deleted), tagged=_choice(tagged), hits=_choice(hits),
-                      mime=mime or None, name=q or None, source=source or None,
-                      ext_mismatch=_choice(mismatch))
-
-
 def _pages(total: int, capped: bool, size: int) -> int:
     """How many pages (at least one more when the count stopped short)."""
     return max(1, -(-total // size)) + (1 if capped else 0)
-
-
-def _query(**given: Any) -> dict[str, Any]:
-    return {k: v for k, v in given.items() if v not in ("", None, False)}
 
 
 @pages.get("/evidence/{item_id}/files", response_class=HTMLResponse)
@@ -72,16 +53,7 @@ def files_page(
     item_id: str,
     user: PageUser,
     state: State,
-    more: Annotated[MoreFilters, Depends()],
-    mime: Annotated[str, Query(max_length=100)] = "",
-    deleted: Choice = "",
-    tagged: Choice = "",
-    hits: Choice = "",
-    mismatch: Choice = "",
-    q: Annotated[str, Query(max_length=200)] = "",
-    source: Annotated[str, Query(pattern="^(|file|carved|member)$")] = "",
-    sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "path",
-    desc: bool = False,
+    table: Annotated[TableFilters, Depends()],
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     """One page of the item's files, filtered and sorted by the database."""
@@ -89,20 +61,13 @@ def files_page(
 
     lab = state.lab(user)
     ref = item_id.strip()[:100]
-    found = lab.file_page(
-        ref, more.applied(_filters(mime, deleted, tagged, hits, q, source, mismatch)),
-        sort=sort, descending=desc, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    query = _query(mime=mime, deleted=deleted, tagged=tagged, hits=hits, mismatch=mismatch,
-                   q=q.strip(), source=source, sort=sort if sort != "path" else "", desc=desc,
-                   **more.shown())
+    found = lab.file_page(ref, table.file_filter(), sort=table.sort, descending=table.desc,
+                          offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)  # fmt: skip
     return render(request, "files.html", {
         "scope": "item", "base_url": f"/evidence/{ref}/files",
         "item_id": ref, "found": found, "page": page,
-        "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": query, "types": TYPES,
-        "sorts": SORTS, "filters": {"mime": mime, "deleted": deleted, "tagged": tagged,
-                                    "hits": hits, "mismatch": mismatch, "q": q.strip(),
-                                    "source": source,
-                                    "sort": sort, "desc": desc, **more.shown()}}, user=user)
+        "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": table.query(),
+        "types": TYPES, "sorts": SORTS, "filters": table.shown()}, user=user)
 
 
 @pages.get("/evidence/{item_id}/gallery", response_class=HTMLResponse)
@@ -114,7 +79,7 @@ def gallery_page(
     deleted: Choice = "",
     tagged: Choice = "",
     q: Annotated[str, Query(max_length=200)] = "",
-    source: Annotated[str, Query(pattern="^(|file|carved|member)$")] = "",
+    source: Source = "",
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     """The item's pictures and videos as thumbnails, with the table's filters."""
@@ -122,9 +87,9 @@ def gallery_page(
 
     ref = item_id.strip()[:100]
     found = state.lab(user).file_page(
-        ref, replace(_filters("", deleted, tagged, "", q, source), visual=True),
+        ref, replace(yes_no_filter("", deleted, tagged, "", q, source), visual=True),
         offset=(page - 1) * GALLERY_SIZE, limit=GALLERY_SIZE)
-    query = _query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
+    query = link_query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
     return render(request, "gallery.html", {
         "item_id": ref, "found": found, "page": page,
         "pages": _pages(found.total, found.capped, GALLERY_SIZE), "query": query,
