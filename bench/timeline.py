@@ -93,6 +93,12 @@ def main() -> int:
                 file=sys.stderr,
             )
         fls = shutil.which("fls") or "fls"
+        # lccu as installed: a wheel install byte-compiles its modules; an editable one on a
+        # machine with PYTHONDONTWRITEBYTECODE would compile them in every measured run
+        import lccu
+
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(lccu.__file__).parent)],
+                       check=True)  # fmt: skip
         command = ["timeline", str(image), "--timezone", "UTC", "--format", "bodyfile", "-o", "-"]
         runs = {
             "fls -m / -r": [fls, "-m", "/", "-r", str(image)],

@@ -29,7 +29,25 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class LccuGroup(click.Group):
-    """A click group that turns lccu errors into one-line messages and exit codes."""
+    """A click group that turns lccu errors into one-line messages and exit codes.
+
+    Its commands live in modules loaded when a command is asked for (:attr:`lazy`: name ->
+    the modules that register it), so ``lccu timeline`` does not pay for importing the
+    other seventeen command modules and what they import (``docs/timeline.md``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy: dict[str, tuple[str, ...]] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        import importlib
+
+        for module in self.lazy.get(cmd_name, ()):
+            importlib.import_module(module)  # its decorators register on this group
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -10,7 +10,10 @@
  * The image is never opened by TSK itself: an external TSK image whose read function
  * calls `read(offset, length) -> bytes` of lccu's own reader (E01, VMDK, QCOW2, S3 ranged
  * reads: lccu.imaging.tsk.TskImage.read), so nothing is copied to local disk and memory
- * is TSK's 2 MiB image cache plus the directory being listed.
+ * is TSK's 2 MiB image cache plus the directory being listed. Where that reader is a plain
+ * local file (a raw image, media = file), it hands over the read-only descriptor it opened
+ * (`fd`), and TSK's reads become `pread` calls here: the same bytes without a Python call,
+ * a bytes object and a block-cache lookup per 64 KiB read (docs/benchmarks.md, Timeline).
  *
  * The walk and the lines are lccu.fs.fastbody's (Python) walk, line for line and in the
  * same order: depth first, directory order, each directory entered once, a depth limit,
@@ -26,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include <tsk/libtsk.h>
 
 #define FLUSH_AT (1 << 20)   /* bytes of lines handed to write() at a time */
@@ -40,6 +46,7 @@ static PyObject *OpenError;
 typedef struct {
     TSK_IMG_INFO img;        /* first member: TSK casts between the two */
     PyObject *read;          /* read(offset, length) -> bytes */
+    int fd;                  /* >= 0: a read-only local file holding the media, read here */
     PyObject *fatal;         /* a BaseException (not Exception) raised by read: re-raised */
 } PyImage;
 
@@ -56,6 +63,32 @@ static void set_fatal(PyImage *image)
     image->fatal = value;
 }
 
+/* `len` bytes at `offset` of the local file (fewer only at its end), as TSK wants them. */
+static ssize_t descriptor_read(PyImage *image, TSK_OFF_T offset, char *buf, size_t len)
+{
+    size_t got = 0;
+    if (offset >= image->img.size)
+        return 0;
+    if ((TSK_OFF_T)len > image->img.size - offset)
+        len = (size_t)(image->img.size - offset);
+    while (got < len) {
+        ssize_t n = pread(image->fd, buf + got, len - got, (off_t)(offset + (TSK_OFF_T)got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            tsk_error_reset();
+            tsk_error_set_errno(TSK_ERR_IMG_READ);
+            tsk_error_set_errstr("image read of %zu bytes at offset %lld failed: %s", len,
+                                 (long long)offset, strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
 static ssize_t image_read(TSK_IMG_INFO *img, TSK_OFF_T offset, char *buf, size_t len)
 {
     PyImage *image = (PyImage *)img;
@@ -65,6 +98,8 @@ static ssize_t image_read(TSK_IMG_INFO *img, TSK_OFF_T offset, char *buf, size_t
 
     if (image->fatal != NULL)
         return -1;
+    if (image->fd >= 0)
+        return descriptor_read(image, offset, buf, len);
     data = PyObject_CallFunction(image->read, "Ln", (long long)offset, (Py_ssize_t)len);
     if (data == NULL) {
         if (PyErr_ExceptionMatches(PyExc_Exception)) {
@@ -680,16 +715,17 @@ static int directory(Walk *w, const Pending *dir, Stack *stack)
 static PyObject *volume_lines(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     static char *keywords[] = {"read", "size", "offset", "ftype", "volume", "write",
-                               "problem", "over", "max_depth", NULL};
+                               "problem", "over", "max_depth", "fd", NULL};
     PyObject *read, *write, *problem, *over;
     long long size, offset;
     unsigned long ftype;
     long volume;
     int max_depth;
+    int fd = -1;
     (void)module;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLLklOOOi:volume_lines", keywords, &read,
-                                     &size, &offset, &ftype, &volume, &write, &problem, &over,
-                                     &max_depth))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OLLklOOOi|i:volume_lines", keywords,
+                                     &read, &size, &offset, &ftype, &volume, &write, &problem,
+                                     &over, &max_depth, &fd))
         return NULL;
 
     PyImage *image = calloc(1, sizeof(PyImage));  /* zeroed: TSK's cache starts empty */
@@ -697,6 +733,7 @@ static PyObject *volume_lines(PyObject *module, PyObject *args, PyObject *kwargs
         return PyErr_NoMemory();
     Py_INCREF(read);
     image->read = read;
+    image->fd = fd;
     if (tsk_img_open_external(image, (TSK_OFF_T)size, 512, image_read, image_close,
                               image_stat) == NULL) {
         char message[600];

@@ -10,9 +10,8 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import magic
 import pytsk3
 
 from lccu.errors import FileSystemError
@@ -20,6 +19,9 @@ from lccu.fs.volumes import Volume, open_fs
 from lccu.fs.walk import FileEntry
 from lccu.hashing import content_hasher
 from lccu.imaging.tsk import TskImage
+
+if TYPE_CHECKING:
+    import magic
 
 CHUNK = 1024 * 1024
 MAGIC_BYTES = 64 * 1024
@@ -132,9 +134,12 @@ class ContentInfo:
 
 
 def _magics() -> tuple[magic.Magic, magic.Magic]:
-    """Per-thread libmagic handles (``magic.Magic`` is not thread-safe)."""
+    """Per-thread libmagic handles (``magic.Magic`` is not thread-safe); libmagic is loaded
+    on first use, not by every command that imports :mod:`lccu.fs` (``lccu timeline``)."""
     pair = getattr(_local, "pair", None)
     if pair is None:
+        import magic
+
         pair = (magic.Magic(mime=True), magic.Magic())
         _local.pair = pair
     return pair
@@ -161,6 +166,8 @@ def identify(stream: BinaryIO, size: int | None = None) -> ContentInfo:
 
 def identify_head(head: bytes) -> tuple[str, str]:
     """libmagic's MIME type and description of a content's first bytes (64 KiB suffice)."""
+    import magic
+
     mime_magic, text_magic = _magics()
     try:
         return mime_magic.from_buffer(head), text_magic.from_buffer(head)

@@ -70,6 +70,13 @@ PYTSK3 = "pytsk3"
 _FS_CODES = {name: code for code, name in _FS_NAMES.items()}
 
 
+def _direct_fd(img: TskImage) -> int:
+    """The descriptor the C walk may ``pread`` itself (a raw image in one local file), or -1:
+    read through ``img.read``."""
+    fd = img.direct_fd()
+    return -1 if fd is None else fd
+
+
 def engine() -> str:
     """The engine :func:`volume_lines` tries first: ``libtsk <version> (C)`` where the
     extension was built, else ``pytsk3``."""
@@ -104,6 +111,7 @@ def volume_lines(
                 problem=lambda where, message: c_problems.append(Problem(where, message)),
                 over=budget.over if budget is not None else None,
                 max_depth=MAX_DEPTH,
+                fd=_direct_fd(img),
             )
         except _tskbody.OpenError:
             pass  # libtsk could not open what pytsk3 did (nothing written): pytsk3 walks it

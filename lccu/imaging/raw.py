@@ -68,6 +68,11 @@ class FileSource:
             got += n
         return got
 
+    def direct_fd(self) -> int | None:
+        """The read-only descriptor of the file, for a reader in C that reads it itself
+        (:meth:`ImageStream.direct_fd`); None once closed."""
+        return self._fd if self._fd >= 0 else None
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)

@@ -9,6 +9,7 @@ known size are used.
 from __future__ import annotations
 
 import io
+import os
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, BinaryIO
@@ -61,6 +62,13 @@ class TskImage(pytsk3.Img_Info):
                 parts.append(data)
                 length -= len(data)
         return b"".join(parts)
+
+    def direct_fd(self) -> int | None:
+        """The stream's read-only local descriptor when it is a plain local file of the
+        image's size (:meth:`lccu.imaging.stream.ImageStream.direct_fd`), else None."""
+        direct = getattr(self._stream, "direct_fd", None)
+        fd: int | None = direct() if direct is not None else None
+        return fd if fd is not None and os.fstat(fd).st_size == self._size else None
 
     def get_size(self) -> int:
         """Size of the image in bytes, as given or measured once at construction."""

@@ -306,3 +306,49 @@ def test_without_the_extension_the_pytsk3_walk_writes(
     without: list[str] = []
     count, used = volume_lines(img, volume, without.append, [])
     assert used == PYTSK3 and lines_of(without) == lines_of(with_c) and count > 6000
+
+
+class CountingTskImage(TskImage):
+    """Counts the reads TSK makes through lccu's reader (the Python callback)."""
+
+    calls = 0
+
+    def read(self, offset: int, length: int) -> bytes:
+        self.calls += 1
+        return super().read(offset, length)
+
+
+def test_c_walk_reads_a_local_raw_image_itself(many: Path, tmp_path: Path) -> None:
+    """A raw image in one local file is read by the C walk with pread on the descriptor lccu
+    opened read-only (no Python call per TSK read), with the same lines as through the
+    reader; a split image (two files) is only ever read through the reader."""
+    from lccu.imaging import open_image as open_evidence
+
+    with open_evidence(many) as stream:
+        img = CountingTskImage(stream, stream.size, name=many.name)
+        assert img.direct_fd() is not None
+        [volume] = list_volumes(img)
+        before = img.calls
+        chunks: list[str] = []
+        count, used = volume_lines(img, volume, chunks.append, [])
+        expect_engine(True, used)
+        assert img.calls == before, "TSK's reads went through Python"
+    assert img.direct_fd() is None  # closed stream: nothing to read directly
+    through_reader = CountingStream(many.read_bytes())
+    reference: list[str] = []
+    volume_lines(TskImage(through_reader, name="in-memory"), volume, reference.append, [])
+    assert lines_of(chunks) == lines_of(reference) and count > 6000
+
+    data = many.read_bytes()
+    half = len(data) // 2 // 512 * 512
+    (tmp_path / "split.001").write_bytes(data[:half])
+    (tmp_path / "split.002").write_bytes(data[half:])
+    with open_evidence(tmp_path / "split.001") as stream:
+        img = CountingTskImage(stream, stream.size, name="split")
+        assert stream.size == len(data) and img.direct_fd() is None
+        [volume] = list_volumes(img)
+        before = img.calls
+        split_lines: list[str] = []
+        volume_lines(img, volume, split_lines.append, [])
+        assert img.calls > before
+    assert lines_of(split_lines) == lines_of(reference)
