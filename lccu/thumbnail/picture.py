@@ -21,6 +21,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 #: the most pixels a picture may declare (about 24 MP: under 100 MiB decoded as RGBA)
 MAX_PIXELS = 24_000_000
 SIZE = (256, 256)
+#: the bounding box of a large preview (made on request for the file page, never stored)
+PREVIEW_SIZE = (1600, 1600)
 
 
 class ThumbnailError(LccuError):
@@ -29,21 +31,35 @@ class ThumbnailError(LccuError):
 
 def thumbnail_png(stream: BinaryIO, size: int | None) -> bytes:
     """A PNG of at most 256x256 pixels of the picture in ``stream`` (seekable)."""
+    return picture_png(stream, size, SIZE)
+
+
+def preview_png(stream: BinaryIO, size: int | None) -> bytes:
+    """A PNG of at most 1600x1600 pixels of the picture in ``stream``: the file page's
+    large preview, with the same limits as a thumbnail (the evidence's own bytes are never
+    shown; this re-encode is what makes showing a picture safe)."""
+    return picture_png(stream, size, PREVIEW_SIZE, "preview")
+
+
+def picture_png(
+    stream: BinaryIO, size: int | None, box: tuple[int, int], what: str = "thumbnail"
+) -> bytes:
+    """A PNG of the picture in ``stream`` (seekable) fitted into ``box`` (never enlarged);
+    :class:`ThumbnailError` saying why there is none, ``what`` naming what was asked."""
     if size is not None and size > MAX_FILE_BYTES:
         raise ThumbnailError(
-            f"the picture is {size} bytes, over {MAX_FILE_BYTES}: "
-            "no thumbnail; download it to view it"
+            f"the picture is {size} bytes, over {MAX_FILE_BYTES}: no {what}; download it to view it"
         )
     try:
         with Image.open(stream) as picture:
             width, height = picture.size
             if width * height > MAX_PIXELS:
                 raise ThumbnailError(
-                    f"the picture declares {width}x{height} pixels, over {MAX_PIXELS}: no thumbnail"
+                    f"the picture declares {width}x{height} pixels, over {MAX_PIXELS}: no {what}"
                 )
-            picture.draft("RGB", SIZE)  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+            picture.draft("RGB", box)  # JPEG: decode at 1/2, 1/4 or 1/8 scale
             picture.seek(0)
-            picture.thumbnail(SIZE)
+            picture.thumbnail(box)
             out = io.BytesIO()
             shown = (
                 picture

@@ -15,7 +15,7 @@ import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from lccu.thumbnail.picture import SIZE, ThumbnailError, thumbnail_png
+from lccu.thumbnail.picture import SIZE, ThumbnailError, picture_png
 
 #: how long ffmpeg may take for one video (seconds)
 TIMEOUT = 60
@@ -38,15 +38,18 @@ def ffmpeg_version() -> str | None:
     return first[0].strip()[:200] if done.returncode == 0 and first else None
 
 
-def video_png(video: Path, *, timeout: int = TIMEOUT) -> bytes:
-    """A PNG of at most 256x256 pixels of the first key frame of the video file ``video``;
-    :class:`ThumbnailError` (with the reason) when ffmpeg is missing, fails or times out."""
+def video_png(
+    video: Path, *, timeout: int = TIMEOUT, box: tuple[int, int] = SIZE, what: str = "thumbnail"
+) -> bytes:
+    """A PNG of at most 256x256 pixels (or ``box``: the large preview) of the first key frame
+    of the video file ``video``; :class:`ThumbnailError` (with the reason) when ffmpeg is
+    missing, fails or times out."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None or ffmpeg_version() is None:
         raise ThumbnailError(
-            "ffmpeg is not installed: videos get no thumbnail (install ffmpeg on the workers)"
+            f"ffmpeg is not installed: videos get no {what} (install ffmpeg on the workers)"
         )
-    width, height = SIZE
+    width, height = box
     with tempfile.TemporaryDirectory(prefix="lccu-frame-") as tmp:
         frame = Path(tmp) / "frame.png"
         command = [
@@ -66,7 +69,8 @@ def video_png(video: Path, *, timeout: int = TIMEOUT) -> bytes:
             "-frames:v",
             "1",
             "-vf",
-            f"scale={width}:{height}:force_original_aspect_ratio=decrease",
+            # fitted into the box, never enlarged (a small video stays its own size)
+            f"scale='min(iw,{width})':'min(ih,{height})':force_original_aspect_ratio=decrease",
             "-f",
             "image2",
             "-c:v",
@@ -80,10 +84,10 @@ def video_png(video: Path, *, timeout: int = TIMEOUT) -> bytes:
             )
         except subprocess.TimeoutExpired:
             raise ThumbnailError(
-                f"ffmpeg took over {timeout} s for this video: no thumbnail"
+                f"ffmpeg took over {timeout} s for this video: no {what}"
             ) from None
         if done.returncode != 0 or not frame.is_file():
             why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no frame"]
             raise ThumbnailError(f"ffmpeg found no frame to show: {why[0][:200]}")
         with frame.open("rb") as fh:
-            return thumbnail_png(fh, frame.stat().st_size)
+            return picture_png(fh, frame.stat().st_size, box, what)

@@ -1,6 +1,7 @@
 """The file browser of a whole case (issue 20): every file of every processed item of the
 case in one paged table, with the item table's filters and sorts plus the exhibit, as a
-page and as JSON.
+page and as JSON; and the case's picture gallery, the same query narrowed to pictures and
+videos.
 
 One request is one call of :meth:`~lccu.evidence.lab.Lab.case_file_page`: the gate
 decides on the case and audits it once (``file.list``); a user of a zone that neither
@@ -10,6 +11,7 @@ own item, where reading it is decided and audited again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,7 +21,7 @@ from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.file_filters import Sort, TableFilters, link_query
-from lccu.web.files import MAX_PAGE, PAGE_SIZE, TYPES, _pages
+from lccu.web.files import GALLERY_SIZE, MAX_PAGE, PAGE_SIZE, TYPES, _pages
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 
@@ -67,6 +69,51 @@ def case_files_page(
             "page": page,
             "pages": _pages(found.total, found.capped, PAGE_SIZE),
             "query": query,
+            "types": TYPES,
+            "sorts": SORTS,
+            "filters": {"exhibit": exhibit.strip(), **table.shown()},
+        },
+        user=user,
+    )
+
+
+@pages.get("/cases/{ref}/gallery", response_class=HTMLResponse)
+def case_gallery_page(
+    request: Request,
+    ref: str,
+    user: PageUser,
+    state: State,
+    table: Annotated[TableFilters, Depends()],
+    exhibit: Annotated[str, Query(max_length=100)] = "",
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+) -> HTMLResponse:
+    """The pictures and videos of every processed item of the case as thumbnails, with the
+    case table's filters (one ``case_file_page``: decided and audited once)."""
+    from lccu.web.pages import render
+
+    found = state.lab(user).case_file_page(
+        ref.strip()[:100],
+        replace(table.file_filter(), visual=True),
+        exhibit=exhibit.strip() or None,
+        sort=table.sort,
+        descending=table.desc,
+        offset=(page - 1) * GALLERY_SIZE,
+        limit=GALLERY_SIZE,
+    )
+    return render(
+        request,
+        "gallery.html",
+        {
+            "scope": "case",
+            "base_url": f"/cases/{found.case_id}/gallery",
+            "case_id": found.case_id,
+            "case_number": found.case_number,
+            "exhibits": found.exhibits,
+            "unprocessed": found.unprocessed,
+            "found": found,
+            "page": page,
+            "pages": _pages(found.total, found.capped, GALLERY_SIZE),
+            "query": link_query(exhibit=exhibit.strip(), **table.query()),
             "types": TYPES,
             "sorts": SORTS,
             "filters": {"exhibit": exhibit.strip(), **table.shown()},

@@ -30,7 +30,7 @@ def _choice(value: str) -> bool | None:
 
 def yes_no_filter(mime: str, deleted: str, tagged: str, hits: str, q: str,
                   source: str, mismatch: str = "") -> FileFilter:  # fmt: skip
-    """The filter of the table's simple fields (the gallery uses these alone)."""
+    """The filter of the table's simple fields (yes/no, type, origin, path text)."""
     return FileFilter(deleted=_choice(deleted), tagged=_choice(tagged), hits=_choice(hits),
                       mime=mime or None, name=q or None, source=source or None,
                       ext_mismatch=_choice(mismatch))  # fmt: skip

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -26,10 +27,10 @@ from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.file_filters import Choice, Source, TableFilters, link_query, yes_no_filter
+from lccu.web.file_filters import TableFilters
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
-from lccu.web.thumbs import ThumbnailError, thumbnail_png
+from lccu.web.thumbs import ThumbnailError, large_preview, thumbnail_png, visual_kind
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
@@ -42,6 +43,8 @@ MAX_PAGE = 100_000
 PREVIEW_BYTES = 4096
 #: the types offered in the table's filter (any MIME prefix also works in the URL)
 TYPES = ("image/", "video/", "audio/", "text/", "application/pdf", "application/")
+
+
 def _pages(total: int, capped: bool, size: int) -> int:
     """How many pages (at least one more when the count stopped short)."""
     return max(1, -(-total // size)) + (1 if capped else 0)
@@ -63,11 +66,23 @@ def files_page(
     ref = item_id.strip()[:100]
     found = lab.file_page(ref, table.file_filter(), sort=table.sort, descending=table.desc,
                           offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)  # fmt: skip
-    return render(request, "files.html", {
-        "scope": "item", "base_url": f"/evidence/{ref}/files",
-        "item_id": ref, "found": found, "page": page,
-        "pages": _pages(found.total, found.capped, PAGE_SIZE), "query": table.query(),
-        "types": TYPES, "sorts": SORTS, "filters": table.shown()}, user=user)
+    return render(
+        request,
+        "files.html",
+        {
+            "scope": "item",
+            "base_url": f"/evidence/{ref}/files",
+            "item_id": ref,
+            "found": found,
+            "page": page,
+            "pages": _pages(found.total, found.capped, PAGE_SIZE),
+            "query": table.query(),
+            "types": TYPES,
+            "sorts": SORTS,
+            "filters": table.shown(),
+        },
+        user=user,
+    )
 
 
 @pages.get("/evidence/{item_id}/gallery", response_class=HTMLResponse)
@@ -76,32 +91,45 @@ def gallery_page(
     item_id: str,
     user: PageUser,
     state: State,
-    deleted: Choice = "",
-    tagged: Choice = "",
-    q: Annotated[str, Query(max_length=200)] = "",
-    source: Source = "",
+    table: Annotated[TableFilters, Depends()],
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
-    """The item's pictures and videos as thumbnails, with the table's filters."""
+    """The item's pictures and videos as thumbnails, with every filter of the table."""
     from lccu.web.pages import render
 
     ref = item_id.strip()[:100]
     found = state.lab(user).file_page(
-        ref, replace(yes_no_filter("", deleted, tagged, "", q, source), visual=True),
-        offset=(page - 1) * GALLERY_SIZE, limit=GALLERY_SIZE)
-    query = link_query(deleted=deleted, tagged=tagged, q=q.strip(), source=source)
-    return render(request, "gallery.html", {
-        "item_id": ref, "found": found, "page": page,
-        "pages": _pages(found.total, found.capped, GALLERY_SIZE), "query": query,
-        "filters": {"deleted": deleted, "tagged": tagged, "q": q.strip(), "source": source}},
-        user=user)
+        ref,
+        replace(table.file_filter(), visual=True),
+        sort=table.sort,
+        descending=table.desc,
+        offset=(page - 1) * GALLERY_SIZE,
+        limit=GALLERY_SIZE,
+    )
+    return render(
+        request,
+        "gallery.html",
+        {
+            "scope": "item",
+            "base_url": f"/evidence/{ref}/gallery",
+            "item_id": ref,
+            "found": found,
+            "page": page,
+            "pages": _pages(found.total, found.capped, GALLERY_SIZE),
+            "query": table.query(),
+            "types": TYPES,
+            "sorts": SORTS,
+            "filters": table.shown(),
+        },
+        user=user,
+    )
 
 
 def _hex_rows(data: bytes) -> list[tuple[str, str, str]]:
     """``(offset, hex, ascii)`` rows of 16 bytes, as ``xxd`` shows them."""
     rows = []
     for at in range(0, len(data), 16):
-        chunk = data[at:at + 16]
+        chunk = data[at : at + 16]
         shown = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         rows.append((f"{at:08x}", " ".join(f"{b:02x}" for b in chunk), shown))
     return rows
@@ -115,8 +143,9 @@ def _text_preview(data: bytes) -> str:
 
 
 @pages.get("/evidence/{item_id}/files/{file_id:int}", response_class=HTMLResponse)
-def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
-                state: State) -> HTMLResponse:
+def file_detail(
+    request: Request, item_id: str, file_id: int, user: PageUser, state: State
+) -> HTMLResponse:
     """A file's metadata, hashes, tags, notable marks and the start of its content (hex
     and text)."""
     from lccu.web.pages import render
@@ -133,15 +162,30 @@ def file_detail(request: Request, item_id: str, file_id: int, user: PageUser,
         raise
     except (OSError, LccuError) as exc:  # deleted and overwritten, not exported...
         unreadable = str(exc)
-    tags = [t for t in lab.tags(ref) if t.path == info.path
-            and t.volume == (info.volume or 0)] if info.source == "file" else []
-    marks = [m for m in lab.notable_marks(ref) if m.path == info.path
-             and m.sha256 == info.sha256]
+    tags = (
+        [t for t in lab.tags(ref) if t.path == info.path and t.volume == (info.volume or 0)]
+        if info.source == "file"
+        else []
+    )
+    marks = [m for m in lab.notable_marks(ref) if m.path == info.path and m.sha256 == info.sha256]
     times = {k: info.entry.get(k) for k in ("mtime", "atime", "ctime", "crtime")}
-    return render(request, "file.html", {
-        "item_id": ref, "f": info, "tags": tags, "marks": marks, "times": times,
-        "hex_rows": _hex_rows(head), "text": _text_preview(head),
-        "shown": len(head), "unreadable": unreadable}, user=user)
+    return render(
+        request,
+        "file.html",
+        {
+            "item_id": ref,
+            "f": info,
+            "tags": tags,
+            "marks": marks,
+            "times": times,
+            "hex_rows": _hex_rows(head),
+            "text": _text_preview(head),
+            "shown": len(head),
+            "unreadable": unreadable,
+            "visual": visual_kind(info.mime),
+        },
+        user=user,
+    )
 
 
 def _disposition(name: str) -> str:
@@ -152,12 +196,17 @@ def _disposition(name: str) -> str:
 
 
 @pages.post("/evidence/{item_id}/files/{file_id:int}/tags")
-def tag_from_page(item_id: str, file_id: int, user: PageUser, state: State,
-                  path: Annotated[str, Form(min_length=1, max_length=4096)],
-                  label: Annotated[str, Form(min_length=1, max_length=60)],
-                  volume: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
-                  note: Annotated[str, Form(max_length=10_000)] = "",
-                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+def tag_from_page(
+    item_id: str,
+    file_id: int,
+    user: PageUser,
+    state: State,
+    path: Annotated[str, Form(min_length=1, max_length=4096)],
+    label: Annotated[str, Form(min_length=1, max_length=60)],
+    volume: Annotated[int | None, Form(ge=0, le=1_000_000)] = None,
+    note: Annotated[str, Form(max_length=10_000)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
     """Tag the file shown (``lab.tag_file``: the gate decides, audited, a custody note),
     then show its page again."""
     check_csrf(user, csrf)
@@ -173,25 +222,34 @@ def file_download(item_id: str, file_id: int, user: PageUser, state: State) -> R
     headers."""
     stack = ExitStack()
     info, stream = stack.enter_context(
-        state.lab(user).opened_file(item_id.strip()[:100], file_id, purpose="download"))
+        state.lab(user).opened_file(item_id.strip()[:100], file_id, purpose="download")
+    )
 
     def blocks() -> Iterator[bytes]:
         with stack:
             while block := stream.read(1024 * 1024):
                 yield block
 
-    origin = (f"volume {info.volume} inode {info.inode}" if info.source == "file"
-              else info.path)
-    return StreamingResponse(blocks(), media_type="application/octet-stream", headers={
-        "Content-Disposition": _disposition(info.name),
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "X-Lccu-Sha256": info.sha256 or "",
-        "X-Lccu-Origin": f"evidence {info.evidence_id} run {info.run_id} {origin}"[:300]})
+    origin = f"volume {info.volume} inode {info.inode}" if info.source == "file" else info.path
+    return StreamingResponse(
+        blocks(),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": _disposition(info.name),
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "X-Lccu-Sha256": info.sha256 or "",
+            "X-Lccu-Origin": f"evidence {info.evidence_id} run {info.run_id} {origin}"[:300],
+        },
+    )
 
 
 @pages.get("/evidence/{item_id}/files/{file_id:int}/thumbnail")
 def file_thumbnail(
-    request: Request, item_id: str, file_id: int, user: PageUser, state: State,
+    request: Request,
+    item_id: str,
+    file_id: int,
+    user: PageUser,
+    state: State,
     placeholder: bool = False,
 ) -> Response:
     """The PNG processing stored for a picture or a video (read from the derived store, not
@@ -213,17 +271,48 @@ def file_thumbnail(
     return Response(png, media_type="image/png")
 
 
-def _no_thumbnail(request: Request, note: str, placeholder: bool) -> Response:
-    """Why a file has no thumbnail: plain text (422), or for the gallery an SVG that says
-    so in the page's language (the note, from the stage or the picture's decoder, is only
-    its escaped title)."""
+@pages.get("/evidence/{item_id}/files/{file_id:int}/preview")
+def file_preview(
+    request: Request,
+    item_id: str,
+    file_id: int,
+    user: PageUser,
+    state: State,
+    placeholder: bool = False,
+) -> Response:
+    """A large PNG (at most 1600 pixels on its long side) of a picture, or of a video's
+    first key frame, made here on request by the thumbnail engine and not stored; read from
+    the evidence (audited as ``file.read``, purpose ``picture-preview``). What is served is
+    Pillow's re-encode, never the evidence's own bytes. Anything else, or a picture over
+    the engine's limits: 422 with the reason (``placeholder``: a picture saying so)."""
+    lab = state.lab(user)
+    ref = item_id.strip()[:100]
+    with lab.opened_file(ref, file_id, purpose="picture-preview") as (info, fh):
+        try:
+            png = large_preview(fh, info.size, info.mime, _scratch(state))
+        except ThumbnailError as exc:
+            return _no_thumbnail(request, str(exc), placeholder, "no_preview")
+    return Response(png, media_type="image/png")
+
+
+def _scratch(state: WebState) -> Path:
+    """Where a video is copied for ffmpeg (beside the web's other scratch files)."""
+    return Path(state.settings.home) / "web" / "scratch"
+
+
+def _no_thumbnail(
+    request: Request, note: str, placeholder: bool, key: str = "no_thumbnail"
+) -> Response:
+    """Why a file has no thumbnail (or no preview: ``key``): plain text (422), or for the
+    gallery an SVG that says so in the page's language (the note, from the stage or the
+    picture's decoder, is only its escaped title)."""
     if not placeholder:
         return Response(note, status_code=422, media_type="text/plain")
     from xml.sax.saxutils import escape
 
     from lccu.web.i18n import Translator
 
-    label = escape(Translator(request.state.lang)["no_thumbnail"])
+    label = escape(Translator(request.state.lang)[key])
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="96" viewBox="0 0 256 96">'
         f"<title>{escape(note[:500])}</title>"
@@ -256,10 +345,26 @@ def files_api(
     """One page of the item's files (``lab.file_page``), with the total that match."""
     found = state.lab(user).file_page(
         item_id.strip()[:100],
-        FileFilter(mime=mime, deleted=deleted, tagged=tagged, hits=hits, name=q,
-                   sha256=sha256, yara_rule=yara_rule, source=source,
-                   ext_mismatch=ext_mismatch),
-        sort=sort, descending=desc, offset=offset, limit=limit)
-    return {"run": found.run_id, "total": found.total, "total_is_lower_bound": found.capped,
-            "offset": found.offset,
-            "files": [f.as_dict() for f in found.files]}
+        FileFilter(
+            mime=mime,
+            deleted=deleted,
+            tagged=tagged,
+            hits=hits,
+            name=q,
+            sha256=sha256,
+            yara_rule=yara_rule,
+            source=source,
+            ext_mismatch=ext_mismatch,
+        ),
+        sort=sort,
+        descending=desc,
+        offset=offset,
+        limit=limit,
+    )
+    return {
+        "run": found.run_id,
+        "total": found.total,
+        "total_is_lower_bound": found.capped,
+        "offset": found.offset,
+        "files": [f.as_dict() for f in found.files],
+    }

@@ -14,15 +14,20 @@ STRINGS: dict[str, dict[str, str]] = {
     "logout": {"nl": "Afmelden", "en": "Log out"},
     "username": {"nl": "Gebruikersnaam", "en": "Username"},
     "password": {"nl": "Wachtwoord", "en": "Password"},
-    "login_failed": {"nl": "Gebruikersnaam of wachtwoord onjuist.",
-                     "en": "Wrong username or password."},
-    "login_blocked": {"nl": "Te veel mislukte pogingen. Probeer het over enkele minuten "
-                            "opnieuw.",
-                      "en": "Too many failed attempts. Try again in a few minutes."},
+    "login_failed": {
+        "nl": "Gebruikersnaam of wachtwoord onjuist.",
+        "en": "Wrong username or password.",
+    },
+    "login_blocked": {
+        "nl": "Te veel mislukte pogingen. Probeer het over enkele minuten opnieuw.",
+        "en": "Too many failed attempts. Try again in a few minutes.",
+    },
     "logged_in_as": {"nl": "Aangemeld als", "en": "Logged in as"},
     "cases": {"nl": "Dossiers", "en": "Cases"},
-    "no_cases": {"nl": "Geen dossiers zichtbaar voor uw zone.",
-                 "en": "No cases visible to your zone."},
+    "no_cases": {
+        "nl": "Geen dossiers zichtbaar voor uw zone.",
+        "en": "No cases visible to your zone.",
+    },
     "new_case": {"nl": "Nieuw dossier", "en": "New case"},
     "create": {"nl": "Aanmaken", "en": "Create"},
     "number": {"nl": "Nummer", "en": "Number"},
@@ -51,46 +56,66 @@ STRINGS: dict[str, dict[str, str]] = {
     "action": {"nl": "Handeling", "en": "Action"},
     "reason": {"nl": "Reden", "en": "Reason"},
     "verify_custody": {"nl": "Bewaringsketen controleren", "en": "Verify custody"},
-    "verify_ok": {"nl": "Bewaringsketen in orde. Noteer in het PV de kop-hash:",
-                  "en": "Chain of custody OK. Note the head hash in the PV:"},
-    "verify_failed": {"nl": "Bewaringsketen NIET in orde. Eerste probleem:",
-                      "en": "Chain of custody FAILED. First problem:"},
+    "verify_ok": {
+        "nl": "Bewaringsketen in orde. Noteer in het PV de kop-hash:",
+        "en": "Chain of custody OK. Note the head hash in the PV:",
+    },
+    "verify_failed": {
+        "nl": "Bewaringsketen NIET in orde. Eerste probleem:",
+        "en": "Chain of custody FAILED. First problem:",
+    },
     "events": {"nl": "gebeurtenissen", "en": "events"},
     "upload": {"nl": "Stuk opladen", "en": "Upload evidence"},
     "file": {"nl": "Bestand", "en": "File"},
     "container_files": {"nl": "containerbestanden", "en": "container files"},
-    "stored_hash_mismatch": {"nl": "hash in de container wijkt af van het medium",
-                             "en": "the container's stored hash differs from the media"},
-    "file_hint": {"nl": "Alle bestanden van één acquisitie samen: een raw-image, alle segmenten "
-                        "van een gesplitst raw-image (.001, .002 ...) of van een E01 (.E01, "
-                        ".E02 ...), een VMDK (descriptor en extents), VHD, VHDX of QCOW2. Eén "
-                        "stuk overtuiging met de hashes van de schijf erin. Een vaste VHD: "
-                        "lccu evidence add.",
-                  "en": "Every file of one acquisition together: a raw image, every segment "
-                        "of a split raw image (.001, .002 ...) or of an E01 (.E01, .E02 ...), "
-                        "a VMDK (descriptor and extents), VHD, VHDX or QCOW2. One evidence "
-                        "item with the hashes of the disk inside. A fixed VHD: "
-                        "lccu evidence add."},
-    "declared_hashes": {"nl": "Opgegeven hashes (van de acquisitie, optioneel)",
-                        "en": "Declared hashes (from the acquisition, optional)"},
+    "stored_hash_mismatch": {
+        "nl": "hash in de container wijkt af van het medium",
+        "en": "the container's stored hash differs from the media",
+    },
+    "file_hint": {
+        "nl": "Alle bestanden van één acquisitie samen: een raw-image, alle segmenten "
+        "van een gesplitst raw-image (.001, .002 ...) of van een E01 (.E01, "
+        ".E02 ...), een VMDK (descriptor en extents), VHD, VHDX of QCOW2. Eén "
+        "stuk overtuiging met de hashes van de schijf erin. Een vaste VHD: "
+        "lccu evidence add.",
+        "en": "Every file of one acquisition together: a raw image, every segment "
+        "of a split raw image (.001, .002 ...) or of an E01 (.E01, .E02 ...), "
+        "a VMDK (descriptor and extents), VHD, VHDX or QCOW2. One evidence "
+        "item with the hashes of the disk inside. A fixed VHD: "
+        "lccu evidence add.",
+    },
+    "declared_hashes": {
+        "nl": "Opgegeven hashes (van de acquisitie, optioneel)",
+        "en": "Declared hashes (from the acquisition, optional)",
+    },
     "start_upload": {"nl": "Opladen", "en": "Upload"},
     "upload_progress": {"nl": "Voortgang", "en": "Progress"},
     "upload_done": {"nl": "Opgeladen en geregistreerd als", "en": "Uploaded and recorded as"},
-    "upload_retry": {"nl": "Verbinding onderbroken, hervatten...",
-                     "en": "Connection interrupted, resuming..."},
-    "upload_failed": {"nl": "Opladen mislukt; er is niets geregistreerd:",
-                      "en": "Upload failed; nothing was recorded:"},
-    "upload_checking": {"nl": "Alles ontvangen; de schijf wordt gelezen en gecontroleerd "
-                              "(bij een grote image kan dat lang duren)...",
-                        "en": "Everything received; the disk is being read and checked "
-                              "(this takes a while for a large image)..."},
+    "upload_retry": {
+        "nl": "Verbinding onderbroken, hervatten...",
+        "en": "Connection interrupted, resuming...",
+    },
+    "upload_failed": {
+        "nl": "Opladen mislukt; er is niets geregistreerd:",
+        "en": "Upload failed; nothing was recorded:",
+    },
+    "upload_checking": {
+        "nl": "Alles ontvangen; de schijf wordt gelezen en gecontroleerd "
+        "(bij een grote image kan dat lang duren)...",
+        "en": "Everything received; the disk is being read and checked "
+        "(this takes a while for a large image)...",
+    },
     "max_size": {"nl": "Maximale grootte", "en": "Maximum size"},
-    "justify_title": {"nl": "Raadpleging van een dossier van een andere zone",
-                      "en": "Consulting another zone's case"},
-    "justify_text": {"nl": "Dit dossier behoort niet tot uw zone. Geef de reden van uw "
-                           "raadpleging op; ze wordt gelogd.",
-                     "en": "This case does not belong to your zone. State why you consult "
-                           "it; the reason is logged."},
+    "justify_title": {
+        "nl": "Raadpleging van een dossier van een andere zone",
+        "en": "Consulting another zone's case",
+    },
+    "justify_text": {
+        "nl": "Dit dossier behoort niet tot uw zone. Geef de reden van uw "
+        "raadpleging op; ze wordt gelogd.",
+        "en": "This case does not belong to your zone. State why you consult "
+        "it; the reason is logged.",
+    },
     "justification": {"nl": "Rechtvaardiging", "en": "Justification"},
     "consult": {"nl": "Raadplegen", "en": "Consult"},
     "audit": {"nl": "Auditlog", "en": "Audit log"},
@@ -109,18 +134,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "not_found": {"nl": "Niet gevonden", "en": "Not found"},
     "forbidden": {"nl": "Geen toegang", "en": "Access denied"},
     "invalid": {"nl": "Ongeldige invoer", "en": "Invalid input"},
-    "csrf": {"nl": "Het formulier is verlopen of ongeldig; laad de pagina opnieuw.",
-             "en": "The form expired or is invalid; reload the page."},
+    "csrf": {
+        "nl": "Het formulier is verlopen of ongeldig; laad de pagina opnieuw.",
+        "en": "The form expired or is invalid; reload the page.",
+    },
     "language": {"nl": "Taal", "en": "Language"},
     "tokens": {"nl": "API-tokens", "en": "API tokens"},
-    "token_intro": {"nl": "Tokens laten scripts de API gebruiken als u "
-                          "(Authorization: Bearer ...). Het geheim wordt maar één keer getoond.",
-                    "en": "Tokens let scripts use the API as you (Authorization: Bearer ...). "
-                          "The secret is shown only once."},
+    "token_intro": {
+        "nl": "Tokens laten scripts de API gebruiken als u "
+        "(Authorization: Bearer ...). Het geheim wordt maar één keer getoond.",
+        "en": "Tokens let scripts use the API as you (Authorization: Bearer ...). "
+        "The secret is shown only once.",
+    },
     "token_name": {"nl": "Naam (waarvoor dient het?)", "en": "Name (what is it for?)"},
     "token_new": {"nl": "Nieuw token", "en": "New token"},
-    "token_created": {"nl": "Nieuw token; kopieer het nu, het wordt niet meer getoond:",
-                      "en": "New token; copy it now, it will not be shown again:"},
+    "token_created": {
+        "nl": "Nieuw token; kopieer het nu, het wordt niet meer getoond:",
+        "en": "New token; copy it now, it will not be shown again:",
+    },
     "created": {"nl": "Aangemaakt", "en": "Created"},
     "last_used": {"nl": "Laatst gebruikt", "en": "Last used"},
     "revoked": {"nl": "Ingetrokken", "en": "Revoked"},
@@ -133,34 +164,40 @@ STRINGS: dict[str, dict[str, str]] = {
     "priority": {"nl": "Prioriteit", "en": "Priority"},
     "priority_normal": {"nl": "normaal", "en": "normal"},
     "priority_urgent": {"nl": "dringend", "en": "urgent"},
-    "no_runs": {"nl": "Dit stuk werd nog niet verwerkt.", "en": "This item has not been "
-                                                                "processed yet."},
-    "auto_refresh": {"nl": "Deze pagina ververst zichzelf tot de verwerking klaar is.",
-                     "en": "This page refreshes itself until processing has finished."},
+    "no_runs": {
+        "nl": "Dit stuk werd nog niet verwerkt.",
+        "en": "This item has not been processed yet.",
+    },
+    "auto_refresh": {
+        "nl": "Deze pagina ververst zichzelf tot de verwerking klaar is.",
+        "en": "This page refreshes itself until processing has finished.",
+    },
     "run": {"nl": "Verwerking", "en": "Run"},
     "run_queued": {"nl": "in wachtrij", "en": "queued"},
     "run_waiting": {"nl": "wacht op vorige stap", "en": "waiting for earlier stage"},
     "run_running": {"nl": "bezig", "en": "running"},
     "run_done": {"nl": "klaar", "en": "done"},
     "run_failed": {"nl": "MISLUKT", "en": "FAILED"},
-    "outcome_done with warnings": {"nl": "klaar, met waarschuwingen",
-                                   "en": "done with warnings"},
+    "outcome_done with warnings": {"nl": "klaar, met waarschuwingen", "en": "done with warnings"},
     "outcome_done with errors": {"nl": "klaar, met fouten", "en": "done with errors"},
     "hashset_hits": {"nl": "Hashsets", "en": "Hash sets"},
     "hashset_notable": {"nl": "opvallende bestanden", "en": "notable files"},
     "hashset_known": {"nl": "gekende bestanden", "en": "known files"},
-    "findings": {"nl": "Niet (volledig) onderzocht of niet leesbaar",
-                 "en": "Not (fully) analysed or not readable"},
+    "findings": {
+        "nl": "Niet (volledig) onderzocht of niet leesbaar",
+        "en": "Not (fully) analysed or not readable",
+    },
     "submitted": {"nl": "Ingediend door", "en": "Submitted by"},
     "finished": {"nl": "Klaar om", "en": "Finished at"},
     "stage": {"nl": "Stap", "en": "Stage"},
     "eta": {"nl": "Resterende tijd (schatting)", "en": "Time left (estimate)"},
     "worker": {"nl": "Server", "en": "Worker"},
     "workers": {"nl": "Verwerkingsservers", "en": "Workers"},
-    "workers_alive_rule": {"nl": "Een server zonder teken van leven sinds {n} s geldt als "
-                                 "verloren; zijn taak wordt overgenomen.",
-                           "en": "A worker silent for {n} s counts as lost; its stage is "
-                                 "taken over."},
+    "workers_alive_rule": {
+        "nl": "Een server zonder teken van leven sinds {n} s geldt als "
+        "verloren; zijn taak wordt overgenomen.",
+        "en": "A worker silent for {n} s counts as lost; its stage is taken over.",
+    },
     "no_workers": {"nl": "Geen servers geregistreerd.", "en": "No workers registered."},
     "heartbeat": {"nl": "Laatste teken van leven", "en": "Last heartbeat"},
     "running_stages": {"nl": "Bezig met", "en": "Running"},
@@ -180,8 +217,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "back_case": {"nl": "Terug naar het dossier", "en": "Back to the case"},
     # case actions
     "shares": {"nl": "Gedeeld met", "en": "Shared with"},
-    "no_shares": {"nl": "Dit dossier is met geen andere zone gedeeld.",
-                  "en": "This case is not shared with any other zone."},
+    "no_shares": {
+        "nl": "Dit dossier is met geen andere zone gedeeld.",
+        "en": "This case is not shared with any other zone.",
+    },
     "share_case": {"nl": "Dossier delen met een zone", "en": "Share the case with a zone"},
     "permission": {"nl": "Recht", "en": "Permission"},
     "permission_read": {"nl": "lezen", "en": "read"},
@@ -191,17 +230,25 @@ STRINGS: dict[str, dict[str, str]] = {
     "optional": {"nl": "optioneel", "en": "optional"},
     "revoke_share": {"nl": "Deling intrekken", "en": "Revoke share"},
     "close_case": {"nl": "Dossier afsluiten", "en": "Close the case"},
-    "close_warning": {"nl": "Na het afsluiten kunnen geen stukken meer worden toegevoegd.",
-                      "en": "Once closed, no evidence can be added."},
-    "record_event": {"nl": "Gebeurtenis in de bewaringsketen registreren",
-                     "en": "Record a custody event"},
+    "close_warning": {
+        "nl": "Na het afsluiten kunnen geen stukken meer worden toegevoegd.",
+        "en": "Once closed, no evidence can be added.",
+    },
+    "record_event": {
+        "nl": "Gebeurtenis in de bewaringsketen registreren",
+        "en": "Record a custody event",
+    },
     "location": {"nl": "Plaats", "en": "Location"},
     "whole_case": {"nl": "(het dossier zelf)", "en": "(the case itself)"},
     "custody_transferred": {"nl": "overdracht", "en": "transfer"},
-    "custody_checked_out": {"nl": "uitgeleend (uit de bewaarplaats)",
-                            "en": "checked out (of the evidence store)"},
-    "custody_checked_in": {"nl": "teruggebracht (in de bewaarplaats)",
-                           "en": "checked in (to the evidence store)"},
+    "custody_checked_out": {
+        "nl": "uitgeleend (uit de bewaarplaats)",
+        "en": "checked out (of the evidence store)",
+    },
+    "custody_checked_in": {
+        "nl": "teruggebracht (in de bewaarplaats)",
+        "en": "checked in (to the evidence store)",
+    },
     "custody_seal_broken": {"nl": "zegel verbroken", "en": "seal broken"},
     "custody_resealed": {"nl": "opnieuw verzegeld", "en": "resealed"},
     "custody_accessed": {"nl": "ingezien", "en": "accessed"},
@@ -211,19 +258,27 @@ STRINGS: dict[str, dict[str, str]] = {
     "received_by": {"nl": "Ontvangen door (gebruikersnaam)", "en": "Received by (username)"},
     "witness": {"nl": "Getuige", "en": "Witness"},
     "seal_before": {"nl": "Zegel aangetroffen", "en": "Seal as found"},
-    "seal_after": {"nl": "Zegel achtergelaten (nieuw zegel bij herverzegeling)",
-                   "en": "Seal as left (the new seal when resealing)"},
-    "custody_help": {"nl": "Bij een overdracht is de plaats de nieuwe plaats. De gebeurtenis "
-                           "wordt getoetst aan de vorige (wie het stuk heeft, waar, onder "
-                           "welk zegel), ondertekend en kan niet meer gewijzigd worden.",
-                     "en": "For a hand-over the location is the new place. The event is "
-                           "checked against the earlier ones (who holds the item, where, "
-                           "under which seal), signed, and cannot be changed later."},
+    "seal_after": {
+        "nl": "Zegel achtergelaten (nieuw zegel bij herverzegeling)",
+        "en": "Seal as left (the new seal when resealing)",
+    },
+    "custody_help": {
+        "nl": "Bij een overdracht is de plaats de nieuwe plaats. De gebeurtenis "
+        "wordt getoetst aan de vorige (wie het stuk heeft, waar, onder "
+        "welk zegel), ondertekend en kan niet meer gewijzigd worden.",
+        "en": "For a hand-over the location is the new place. The event is "
+        "checked against the earlier ones (who holds the item, where, "
+        "under which seal), signed, and cannot be changed later.",
+    },
     "occurred_at": {"nl": "Tijdstip van de gebeurtenis", "en": "When it happened"},
-    "occurred_offset": {"nl": "Tijdzone (verschil met UTC, bv. +01:00)",
-                        "en": "Time zone (offset from UTC, e.g. +01:00)"},
-    "released_by": {"nl": "Afgegeven door (gebruikersnaam; standaard uzelf)",
-                    "en": "Released by (username; default yourself)"},
+    "occurred_offset": {
+        "nl": "Tijdzone (verschil met UTC, bv. +01:00)",
+        "en": "Time zone (offset from UTC, e.g. +01:00)",
+    },
+    "released_by": {
+        "nl": "Afgegeven door (gebruikersnaam; standaard uzelf)",
+        "en": "Released by (username; default yourself)",
+    },
     "from_location": {"nl": "Van plaats", "en": "From location"},
     "to_location": {"nl": "Naar plaats", "en": "To location"},
     "countersigned": {"nl": "Medeondertekend", "en": "Countersigned"},
@@ -231,55 +286,95 @@ STRINGS: dict[str, dict[str, str]] = {
     "role_receiver": {"nl": "ontvanger", "en": "receiver"},
     "role_witness": {"nl": "getuige", "en": "witness"},
     "role_releaser": {"nl": "afgever", "en": "releaser"},
-    "countersign_done": {"nl": "De overdracht is medeondertekend met uw sleutel.",
-                         "en": "The hand-over has been countersigned with your key."},
+    "countersign_done": {
+        "nl": "De overdracht is medeondertekend met uw sleutel.",
+        "en": "The hand-over has been countersigned with your key.",
+    },
     "key_title": {"nl": "Uw ondertekeningssleutel", "en": "Your signing key"},
-    "key_is_unlocked": {"nl": "Uw sleutel is ontgrendeld voor deze sessie.",
-                        "en": "Your key is unlocked for this session."},
-    "key_unlock_why": {"nl": "Uw ondertekeningssleutel is vergrendeld (de wachtwoordzin is "
-                       "niet uw webwachtwoord). Ontgrendel hem voor deze sessie om te "
-                       "ondertekenen.",
-                       "en": "Your signing key is locked (its passphrase is not your web "
-                       "password). Unlock it for this session to sign."},
+    "key_is_unlocked": {
+        "nl": "Uw sleutel is ontgrendeld voor deze sessie.",
+        "en": "Your key is unlocked for this session.",
+    },
+    "key_unlock_why": {
+        "nl": "Uw ondertekeningssleutel is vergrendeld (de wachtwoordzin is "
+        "niet uw webwachtwoord). Ontgrendel hem voor deze sessie om te "
+        "ondertekenen.",
+        "en": "Your signing key is locked (its passphrase is not your web "
+        "password). Unlock it for this session to sign.",
+    },
     "key_passphrase": {"nl": "Wachtwoordzin van uw sleutel", "en": "Your key's passphrase"},
     "key_unlock": {"nl": "Sleutel ontgrendelen", "en": "Unlock key"},
-    "key_unlock_failed": {"nl": "Deze wachtwoordzin ontgrendelt uw sleutel niet.",
-                          "en": "This passphrase does not unlock your key."},
-    "key_locked": {"nl": "Uw ondertekeningssleutel is vergrendeld: ontgrendel hem hieronder.",
-                   "en": "Your signing key is locked: unlock it below."},
-    "countersign_pending": {"nl": "Nog niet medeondertekend (geen fout):",
-                            "en": "Not countersigned yet (not a failure):"},
+    "key_unlock_failed": {
+        "nl": "Deze wachtwoordzin ontgrendelt uw sleutel niet.",
+        "en": "This passphrase does not unlock your key.",
+    },
+    "key_locked": {
+        "nl": "Uw ondertekeningssleutel is vergrendeld: ontgrendel hem hieronder.",
+        "en": "Your signing key is locked: unlock it below.",
+    },
+    "countersign_pending": {
+        "nl": "Nog niet medeondertekend (geen fout):",
+        "en": "Not countersigned yet (not a failure):",
+    },
     "share_done": {"nl": "Het dossier is gedeeld.", "en": "The case has been shared."},
     "unshare_done": {"nl": "De deling is ingetrokken.", "en": "The share has been revoked."},
     "close_done": {"nl": "Het dossier is afgesloten.", "en": "The case has been closed."},
-    "custody_done": {"nl": "De gebeurtenis is geregistreerd.",
-                     "en": "The event has been recorded."},
-    "action_failed": {"nl": "De handeling werd niet uitgevoerd:",
-                      "en": "The action was not carried out:"},
+    "custody_done": {
+        "nl": "De gebeurtenis is geregistreerd.",
+        "en": "The event has been recorded.",
+    },
+    "action_failed": {
+        "nl": "De handeling werd niet uitgevoerd:",
+        "en": "The action was not carried out:",
+    },
     # the DPO's audit view (issue 20)
     "audit_case": {"nl": "Dossier", "en": "Case"},
-    "audit_operation_help": {"nl": "bv. case.read, of case. voor alle handelingen op dossiers",
-                             "en": "e.g. case.read, or case. for every case operation"},
+    "audit_operation_help": {
+        "nl": "bv. case.read, of case. voor alle handelingen op dossiers",
+        "en": "e.g. case.read, or case. for every case operation",
+    },
     "audit_csv": {"nl": "Selectie als CSV", "en": "Selection as CSV"},
     "audit_verify": {"nl": "Auditketen controleren", "en": "Verify the audit chain"},
-    "audit_chain_ok": {"nl": "De auditketen is intact (hashketen en ankers).",
-                       "en": "The audit chain is intact (hash chain and anchors)."},
-    "audit_chain_broken": {"nl": "De auditketen is NIET intact:",
-                           "en": "The audit chain is NOT intact:"},
+    "audit_chain_ok": {
+        "nl": "De auditketen is intact (hashketen en ankers).",
+        "en": "The audit chain is intact (hash chain and anchors).",
+    },
+    "audit_chain_broken": {
+        "nl": "De auditketen is NIET intact:",
+        "en": "The audit chain is NOT intact:",
+    },
     "audit_entries": {"nl": "Vermeldingen", "en": "Entries"},
-    "audit_times": {"nl": "Tijden in Europe/Brussels, met het verschil met UTC; de datumfilters "
-                          "gelden voor dagen in Europe/Brussels.",
-                    "en": "Times in Europe/Brussels, with the offset from UTC; the date filters "
-                          "are days in Europe/Brussels."},
+    "audit_times": {
+        "nl": "Tijden in Europe/Brussels, met het verschil met UTC; de datumfilters "
+        "gelden voor dagen in Europe/Brussels.",
+        "en": "Times in Europe/Brussels, with the offset from UTC; the date filters "
+        "are days in Europe/Brussels.",
+    },
     # file browser and gallery (issue 20)
     "files": {"nl": "Bestanden", "en": "Files"},
     "open_files": {"nl": "Bestanden bekijken", "en": "Browse the files"},
     "case_files": {"nl": "Alle bestanden van het dossier", "en": "All files of the case"},
-    "not_processed": {"nl": "Nog niet verwerkt (hun bestanden staan hier niet)",
-                      "en": "Not processed yet (their files are not listed)"},
+    "not_processed": {
+        "nl": "Nog niet verwerkt (hun bestanden staan hier niet)",
+        "en": "Not processed yet (their files are not listed)",
+    },
     "gallery": {"nl": "Fotogalerij", "en": "Picture gallery"},
     "open_gallery": {"nl": "Fotogalerij openen", "en": "Open the picture gallery"},
     "pictures": {"nl": "Afbeeldingen", "en": "Pictures"},
+    "case_gallery": {"nl": "Fotogalerij van het dossier", "en": "Picture gallery of the case"},
+    "large_preview": {"nl": "Groot voorbeeld", "en": "Large preview"},
+    "picture_preview_note": {
+        "nl": "Door lccu opnieuw getekend (ten hoogste 1600 pixels), niet de bytes van het "
+        "bestand zelf; download het bestand voor het origineel.",
+        "en": "Redrawn by lccu (at most 1600 pixels), not the file's own bytes; download the "
+        "file for the original.",
+    },
+    "video_preview_note": {
+        "nl": "Het eerste sleutelbeeld van de video, door lccu opnieuw getekend (ten hoogste "
+        "1600 pixels); download het bestand om de video te bekijken.",
+        "en": "The video's first key frame, redrawn by lccu (at most 1600 pixels); download "
+        "the file to watch the video.",
+    },
     "file_type": {"nl": "Bestandstype", "en": "File type"},
     "any": {"nl": "alle", "en": "any"},
     "type_image": {"nl": "afbeeldingen", "en": "pictures"},
@@ -291,8 +386,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "filter_deleted": {"nl": "Verwijderd", "en": "Deleted"},
     "filter_tagged": {"nl": "Gemarkeerd", "en": "Tagged"},
     "filter_hits": {"nl": "YARA-treffers", "en": "YARA hits"},
-    "filter_mismatch": {"nl": "Extensie klopt niet met inhoud",
-                        "en": "Extension mismatch"},
+    "filter_mismatch": {"nl": "Extensie klopt niet met inhoud", "en": "Extension mismatch"},
     "file_source": {"nl": "Herkomst", "en": "Origin"},
     "source_file": {"nl": "bestandssysteem", "en": "file system"},
     "source_carved": {"nl": "gecarved", "en": "carved"},
@@ -316,92 +410,115 @@ STRINGS: dict[str, dict[str, str]] = {
     "label_privileged": {"nl": "beroepsgeheim", "en": "privileged"},
     "yara_hits": {"nl": "YARA-treffers", "en": "YARA hits"},
     "volume": {"nl": "volume", "en": "volume"},
-    "no_files": {"nl": "Geen bestanden voor deze filters.",
-                 "en": "No files for these filters."},
-    "no_pictures": {"nl": "Geen afbeeldingen voor deze filters.",
-                    "en": "No pictures for these filters."},
+    "no_files": {"nl": "Geen bestanden voor deze filters.", "en": "No files for these filters."},
+    "no_pictures": {
+        "nl": "Geen afbeeldingen voor deze filters.",
+        "en": "No pictures for these filters.",
+    },
     "download_file": {"nl": "Bestand downloaden", "en": "Download the file"},
-    "download_note": {"nl": "De download is een kopie, gelezen uit het opgeslagen "
-                            "overtuigingsstuk; elke download wordt gelogd.",
-                      "en": "The download is a copy read from the stored evidence; every "
-                            "download is logged."},
+    "download_note": {
+        "nl": "De download is een kopie, gelezen uit het opgeslagen "
+        "overtuigingsstuk; elke download wordt gelogd.",
+        "en": "The download is a copy read from the stored evidence; every download is logged.",
+    },
     "time_mtime": {"nl": "Gewijzigd", "en": "Modified"},
     "time_atime": {"nl": "Geopend", "en": "Accessed"},
     "time_ctime": {"nl": "Metadata gewijzigd", "en": "Metadata changed"},
     "time_crtime": {"nl": "Aangemaakt", "en": "Born"},
     "hashset_match": {"nl": "Hashset", "en": "Hash set"},
-    "file_hashset_notable": {"nl": "in een set opvallende bestanden",
-                             "en": "in a set of notable files"},
-    "file_hashset_known": {"nl": "in een set gekende bestanden",
-                           "en": "in a set of known files"},
+    "file_hashset_notable": {
+        "nl": "in een set opvallende bestanden",
+        "en": "in a set of notable files",
+    },
+    "file_hashset_known": {"nl": "in een set gekende bestanden", "en": "in a set of known files"},
     "preview": {"nl": "Voorbeeld van de inhoud", "en": "Content preview"},
     "preview_first": {"nl": "De eerste", "en": "The first"},
     "preview_text": {"nl": "Als tekst", "en": "As text"},
     "preview_hex": {"nl": "Hexadecimaal", "en": "Hexadecimal"},
-    "content_unreadable": {"nl": "De inhoud kan niet gelezen worden",
-                           "en": "The content cannot be read"},
+    "content_unreadable": {
+        "nl": "De inhoud kan niet gelezen worden",
+        "en": "The content cannot be read",
+    },
     # reports
     "open_report": {"nl": "Rapport openen", "en": "Open the report"},
     # timeline (issue #17)
     "timeline": {"nl": "Tijdlijn", "en": "Timeline"},
     "open_timeline": {"nl": "Tijdlijn openen", "en": "Open the timeline"},
     "source_zone": {"nl": "Tijdzone van de bron", "en": "Source time zone"},
-    "source_zone_unset": {"nl": "niet opgegeven: lokale tijden (FAT, exFAT, ISO 9660) staan "
-                                "als \u201clokaal, zone onbekend\u201d, nooit als UTC",
-                          "en": "not set: local times (FAT, exFAT, ISO 9660) are shown as "
-                                "\u201clocal, zone unknown\u201d, never as UTC"},
+    "source_zone_unset": {
+        "nl": "niet opgegeven: lokale tijden (FAT, exFAT, ISO 9660) staan "
+        "als \u201clokaal, zone onbekend\u201d, nooit als UTC",
+        "en": "not set: local times (FAT, exFAT, ISO 9660) are shown as "
+        "\u201clocal, zone unknown\u201d, never as UTC",
+    },
     "time_utc": {"nl": "UTC", "en": "UTC"},
     "time_local": {"nl": "lokaal", "en": "local"},
     "time_local_unknown": {"nl": "lokaal, zone onbekend", "en": "local, zone unknown"},
     "time": {"nl": "Tijd", "en": "Time"},
     "kind": {"nl": "Soort", "en": "Kind"},
-    "macb_help": {"nl": "M gewijzigd, A geopend, C metadata gewijzigd, B aangemaakt",
-                  "en": "M modified, A accessed, C metadata changed, B born"},
+    "macb_help": {
+        "nl": "M gewijzigd, A geopend, C metadata gewijzigd, B aangemaakt",
+        "en": "M modified, A accessed, C metadata changed, B born",
+    },
     "path": {"nl": "Pad", "en": "Path"},
     "deleted": {"nl": "Verwijderd", "en": "Deleted"},
     "date_from": {"nl": "Van (datum)", "en": "From (date)"},
     "date_to": {"nl": "Tot en met (datum)", "en": "To (date, inclusive)"},
     "path_contains": {"nl": "Pad bevat", "en": "Path contains"},
     "download_csv": {"nl": "Volledige tijdlijn als CSV", "en": "Full timeline as CSV"},
-    "too_deep": {"nl": "Zo ver bladeren kan niet; verfijn de filters.",
-                 "en": "Paging this far is not possible; narrow the filters."},
-    "no_events": {"nl": "Geen gebeurtenissen voor deze filters.",
-                  "en": "No events for these filters."},
+    "too_deep": {
+        "nl": "Zo ver bladeren kan niet; verfijn de filters.",
+        "en": "Paging this far is not possible; narrow the filters.",
+    },
+    "no_events": {
+        "nl": "Geen gebeurtenissen voor deze filters.",
+        "en": "No events for these filters.",
+    },
     # case timeline (issue #17)
     "case_timeline": {"nl": "Tijdlijn van het dossier", "en": "Case timeline"},
     "back_to_case": {"nl": "Terug naar het dossier", "en": "Back to the case"},
-    "no_timeline_yet": {"nl": "nog geen tijdlijn (nog niet verwerkt)",
-                        "en": "no timeline yet (not processed)"},
+    "no_timeline_yet": {
+        "nl": "nog geen tijdlijn (nog niet verwerkt)",
+        "en": "no timeline yet (not processed)",
+    },
     "deleted_only": {"nl": "alleen verwijderde", "en": "deleted only"},
     "allocated_only": {"nl": "alleen niet-verwijderde", "en": "not deleted only"},
     "marked": {"nl": "Opvallend of gekend", "en": "Notable or known"},
-    "notable_filter": {"nl": "opvallend (getagd of in een opvallende hashset)",
-                       "en": "notable (tagged or in a notable hash set)"},
-    "known_filter": {"nl": "gekend (in een hashset van gekende bestanden)",
-                     "en": "known (in a hash set of known files)"},
+    "notable_filter": {
+        "nl": "opvallend (getagd of in een opvallende hashset)",
+        "en": "notable (tagged or in a notable hash set)",
+    },
+    "known_filter": {
+        "nl": "gekend (in een hashset van gekende bestanden)",
+        "en": "known (in a hash set of known files)",
+    },
     "notable_mark": {"nl": "opvallend", "en": "notable"},
     "known_mark": {"nl": "gekend", "en": "known"},
     "activity": {"nl": "Activiteit in de tijd", "en": "Activity over time"},
     "per_day": {"nl": "per dag", "en": "per day"},
     "per_month": {"nl": "per maand", "en": "per month"},
     "per_year": {"nl": "per jaar", "en": "per year"},
-    "histogram_help": {"nl": "Klik op een staaf om die periode te tonen.",
-                       "en": "Click a bar to show that period."},
+    "histogram_help": {
+        "nl": "Klik op een staaf om die periode te tonen.",
+        "en": "Click a bar to show that period.",
+    },
     "local_unknown_order": {
         "nl": "gebeurtenissen met een lokale tijd van onbekende zone: gerangschikt en "
-              "gefilterd op hun kloktijd, niet als UTC",
+        "gefilterd op hun kloktijd, niet als UTC",
         "en": "events with a local time of unknown zone: ordered and filtered by their "
-              "wall clock, not as UTC"},
+        "wall clock, not as UTC",
+    },
     # notable marks, hash sets and cross-zone hit/no-hit (issue 18)
     "notable_marks": {"nl": "Opvallende bestanden: voorstellen", "en": "Notable files: proposals"},
     "notable_marks_help": {
         "nl": "Onderzoekers stellen bestanden voor als opvallend. Na goedkeuring komen hun "
-              "hashes in een set opvallende bestanden van de eenheid (een nieuwe versie); een "
-              "afgewezen voorstel blijft hier staan, met de reden. Dossier, stuk en pad "
-              "blijven bij de zone.",
+        "hashes in een set opvallende bestanden van de eenheid (een nieuwe versie); een "
+        "afgewezen voorstel blijft hier staan, met de reden. Dossier, stuk en pad "
+        "blijven bij de zone.",
         "en": "Investigators propose files as notable. Once approved, their hashes join a "
-              "notable set of the unit (a new version); a rejected proposal stays listed "
-              "here, with the reason. Case, item and path stay with the zone."},
+        "notable set of the unit (a new version); a rejected proposal stays listed "
+        "here, with the reason. Case, item and path stay with the zone.",
+    },
     "marks_pending": {"nl": "Te beslissen", "en": "To decide"},
     "marks_decided": {"nl": "Beslist", "en": "Decided"},
     "no_pending_marks": {"nl": "Geen voorstellen te beslissen.", "en": "No proposals to decide."},
@@ -418,18 +535,23 @@ STRINGS: dict[str, dict[str, str]] = {
     "mark_approved": {"nl": "goedgekeurd", "en": "approved"},
     "mark_rejected": {"nl": "afgewezen", "en": "rejected"},
     "notable_marks_file": {"nl": "Voorgesteld als opvallend", "en": "Proposed as notable"},
-    "no_marks": {"nl": "Dit bestand is niet voorgesteld als opvallend.",
-                 "en": "This file has not been proposed as notable."},
-    "mark_help": {"nl": "Stel dit bestand voor als opvallend voor de hele eenheid: een "
-                        "beheerder van de eenheid beslist.",
-                  "en": "Propose this file as notable for the whole unit: a unit "
-                        "administrator decides."},
+    "no_marks": {
+        "nl": "Dit bestand is niet voorgesteld als opvallend.",
+        "en": "This file has not been proposed as notable.",
+    },
+    "mark_help": {
+        "nl": "Stel dit bestand voor als opvallend voor de hele eenheid: een "
+        "beheerder van de eenheid beslist.",
+        "en": "Propose this file as notable for the whole unit: a unit administrator decides.",
+    },
     "mark_notable": {"nl": "Voorstellen als opvallend", "en": "Propose as notable"},
     "hashsets": {"nl": "Hashsets", "en": "Hash sets"},
-    "hashsets_help": {"nl": "Elke versie van elke hashset. Nieuwe verwerkingen gebruiken de "
-                            "actieve versie; een rapport noemt de versie die het gebruikte.",
-                      "en": "Every version of every hash set. New runs use the active "
-                            "version; a report names the version it used."},
+    "hashsets_help": {
+        "nl": "Elke versie van elke hashset. Nieuwe verwerkingen gebruiken de "
+        "actieve versie; een rapport noemt de versie die het gebruikte.",
+        "en": "Every version of every hash set. New runs use the active "
+        "version; a report names the version it used.",
+    },
     "hashset_name": {"nl": "Naam", "en": "Name"},
     "hashset_version": {"nl": "Versie", "en": "Version"},
     "hashset_kind_known": {"nl": "gekend", "en": "known"},
@@ -442,31 +564,38 @@ STRINGS: dict[str, dict[str, str]] = {
     "hashset_older": {"nl": "oudere versie", "en": "older version"},
     "hashset_importing": {"nl": "wordt ingelezen", "en": "importing"},
     "no_hashsets": {"nl": "Nog geen hashsets.", "en": "No hash sets yet."},
-    "xzone_ask": {"nl": "Heeft een andere zone deze bestanden gezien? (de vraag wordt gelogd, "
-                        "ook bij de andere zone)",
-                  "en": "Has another zone seen these files? (the question is logged, also "
-                        "for the other zone)"},
+    "xzone_ask": {
+        "nl": "Heeft een andere zone deze bestanden gezien? (de vraag wordt gelogd, "
+        "ook bij de andere zone)",
+        "en": "Has another zone seen these files? (the question is logged, also "
+        "for the other zone)",
+    },
     "xzone_title": {"nl": "Treffer bij een andere zone", "en": "Hit in another zone"},
-    "xzone_help": {"nl": "Voor de opvallende en voorgestelde bestanden van dit stuk: of een "
-                         "dossier van een andere zone hetzelfde bestand heeft, en welke zone. "
-                         "Meer krijgt u alleen als die zone een verzoek inwilligt.",
-                   "en": "For the notable and proposed files of this item: whether a case of "
-                         "another zone holds the same file, and which zone. You learn more "
-                         "only if that zone grants a request."},
+    "xzone_help": {
+        "nl": "Voor de opvallende en voorgestelde bestanden van dit stuk: of een "
+        "dossier van een andere zone hetzelfde bestand heeft, en welke zone. "
+        "Meer krijgt u alleen als die zone een verzoek inwilligt.",
+        "en": "For the notable and proposed files of this item: whether a case of "
+        "another zone holds the same file, and which zone. You learn more "
+        "only if that zone grants a request.",
+    },
     "xzone_answer": {"nl": "Antwoord", "en": "Answer"},
     "xzone_hit": {"nl": "treffer:", "en": "hit:"},
     "xzone_no_hit": {"nl": "geen treffer", "en": "no hit"},
-    "xzone_nothing": {"nl": "Dit stuk heeft geen opvallende of voorgestelde bestanden.",
-                      "en": "This item has no notable or proposed files."},
+    "xzone_nothing": {
+        "nl": "Dit stuk heeft geen opvallende of voorgestelde bestanden.",
+        "en": "This item has no notable or proposed files.",
+    },
     "xzone_request": {"nl": "Verzoek om gegevens", "en": "Disclosure request"},
     "xzone_purpose": {"nl": "Doel", "en": "Purpose"},
     "xzone_request_button": {"nl": "Verzoek sturen", "en": "Send the request"},
     "xzone_requests": {"nl": "Verzoeken tussen zones", "en": "Requests between zones"},
     "xzone_requests_help": {
         "nl": "Een inwilliging deelt alleen het dossiernummer en een contactpersoon; een "
-              "weigering deelt niets. Beide worden voor beide zones gelogd.",
+        "weigering deelt niets. Beide worden voor beide zones gelogd.",
         "en": "A grant discloses only the case number and a contact; a refusal discloses "
-              "nothing. Both are logged for both zones."},
+        "nothing. Both are logged for both zones.",
+    },
     "xzone_received": {"nl": "Ontvangen", "en": "Received"},
     "xzone_sent": {"nl": "Verstuurd", "en": "Sent"},
     "xzone_from": {"nl": "Van", "en": "From"},
@@ -490,6 +619,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "filter_since": {"nl": "Gewijzigd vanaf (UTC)", "en": "Modified from (UTC)"},
     "filter_until": {"nl": "Gewijzigd tot en met (UTC)", "en": "Modified up to (UTC)"},
     "no_thumbnail": {"nl": "geen miniatuur", "en": "no thumbnail"},
+    "no_preview": {"nl": "geen voorbeeld", "en": "no preview"},
     "stage_hash": {"nl": "hashcontrole", "en": "hash check"},
     "stage_files": {"nl": "bestandssystemen", "en": "file systems"},
     "stage_carve": {"nl": "carving", "en": "carving"},

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from lccu.thumbnail import ThumbnailError, ffmpeg_version, thumbnail_png, video_png
+from lccu.thumbnail import (
+    PREVIEW_SIZE,
+    ThumbnailError,
+    ffmpeg_version,
+    preview_png,
+    thumbnail_png,
+    video_png,
+)
 from tests.thumbnail.media import picture, png_bomb, sample_video
 
 
@@ -25,6 +32,30 @@ def test_picture_thumbnail_keeps_the_aspect() -> None:
     """A 640x480 JPEG becomes a PNG of 256x192."""
     data = picture("JPEG")
     assert _size(thumbnail_png(io.BytesIO(data), len(data))) == (256, 192)
+
+
+def test_large_preview_is_bounded_and_never_enlarged() -> None:
+    """The file page's preview: a 4000x3000 JPEG becomes a PNG of 1600x1200, a 640x480
+    one stays 640x480 (larger than its thumbnail, not enlarged); the bomb is refused by
+    its header as for a thumbnail, the reason naming the preview."""
+    big = picture("JPEG", (4000, 3000))
+    assert (
+        _size(preview_png(io.BytesIO(big), len(big)))
+        == (1600, 1200)
+        == (
+            PREVIEW_SIZE[0],
+            PREVIEW_SIZE[1] * 3 // 4,
+        )
+    )
+    small = picture("PNG")
+    assert _size(preview_png(io.BytesIO(small), len(small))) == (640, 480)
+    bomb = png_bomb()
+    with pytest.raises(
+        ThumbnailError, match=r"declares 8000x8000 pixels, over 24000000: no preview"
+    ):
+        preview_png(io.BytesIO(bomb), len(bomb))
+    with pytest.raises(ThumbnailError, match="over 67108864: no preview"):
+        preview_png(io.BytesIO(small), 64 * 1024 * 1024 + 1)
 
 
 def test_decompression_bomb_is_not_decoded() -> None:
@@ -47,6 +78,14 @@ def test_video_key_frame(tmp_path: Path) -> None:
     with Image.open(io.BytesIO(png)) as shown:
         colours = shown.convert("RGB").getcolors(256 * 192)
     assert colours is not None and len(colours) > 8
+
+
+def test_video_key_frame_preview_is_not_enlarged(tmp_path: Path) -> None:
+    """In the preview's box a 320x240 video's key frame stays 320x240 (ffmpeg enlarges
+    nothing), and a 256-pixel box still gives the thumbnail's 256x192."""
+    clip = sample_video(tmp_path / "clip.mp4")
+    assert _size(video_png(clip, box=PREVIEW_SIZE, what="preview")) == (320, 240)
+    assert _size(video_png(clip)) == (256, 192)
 
 
 def test_video_without_ffmpeg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

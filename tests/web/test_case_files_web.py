@@ -1,6 +1,7 @@
 """The file browser of a whole case on the web (issue 20): one table of every processed
 item's files, with the item table's filters plus the exhibit, linked from the case page,
-as a page and as JSON; another zone refused (403, audited once) until the case is shared."""
+as a page and as JSON, and the case's picture gallery with the same filters; another zone
+refused (403, audited once) until the case is shared."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def _rows(page: str) -> list[tuple[str, str]]:
             r'<tr data-path="([^"]*)" data-deleted="[a-z]+" data-exhibit="([^"]*)"', page
         )
     ]
+
+
+def _tiles(page: str) -> set[tuple[str, str]]:
+    """(exhibit, path) of each picture of the gallery."""
+    return {(e, p) for p, e in re.findall(r'<li data-path="([^"]*)" data-exhibit="([^"]*)"', page)}
 
 
 def test_case_file_browser(
@@ -83,6 +89,32 @@ def test_case_file_browser(
         ("S1", "/docs/report.txt"),
         ("S2", "/docs/report.txt"),
     }
+    # the case's gallery: the pictures of both items, with the table's filters
+    gallery_url = f"/cases/{case.id}/gallery"
+    assert f'href="{gallery_url}"' in case_page and f'href="{gallery_url}"' in dutch.text
+    gallery = client.get(gallery_url, params={"source": "file", "lang": "nl"})
+    assert gallery.status_code == 200 and "Fotogalerij van het dossier" in gallery.text
+    assert _tiles(gallery.text) == pictures
+    assert "Picture gallery of the case" in client.get(gallery_url, params={"lang": "en"}).text
+    assert _tiles(client.get(gallery_url, params={"source": "file", "exhibit": "S2"}).text) == {
+        ("S2", "/dir/picture.png"),
+        ("S2", "/photos/holiday.jpg"),
+    }
+    png_size = next(f.size for f in second.files if f.path == "/dir/picture.png")
+    assert _tiles(
+        client.get(
+            gallery_url, params={"min_size": png_size, "max_size": png_size, "source": "file"}
+        ).text
+    ) == {("S1", "/dir/picture.png"), ("S2", "/dir/picture.png")}
+    thumb = re.search(
+        rf'<li data-path="/dir/picture.png" data-exhibit="S2"><a href="(/evidence/{two.id}/files/'
+        r'\d+)"><img loading="lazy" src="([^"]+)"',
+        gallery.text,
+    )
+    assert thumb and f'href="{thumb.group(1)}#picture"' in gallery.text
+    drawn = client.get(thumb.group(2))
+    assert drawn.status_code == 200 and drawn.headers["content-type"] == "image/png"
+
     link = re.search(
         rf'href="(/evidence/{two.id}/files/\d+)">/notes.txt<',
         client.get(url, params={"tagged": "yes"}).text,
@@ -103,12 +135,20 @@ def test_case_file_browser(
     login(other, "polder_inv")
     assert other.get(url).status_code == 403
     assert other.get(f"/api/v1/cases/{case.id}/files").status_code == 403
+    refused = other.get(gallery_url)
+    assert refused.status_code == 403 and "/dir/picture.png" not in refused.text
     audit = [
         (e.operation, e.allowed)
         for e in make_lab("dpo").audit_log()
         if e.username == "polder_inv" and e.operation.startswith("file.")
     ]
-    assert audit == [("file.list", False), ("file.list", False)]
+    assert audit == [("file.list", False)] * 3  # one refused entry per request
     lab.share_case(case.id, "PZ Polder", purpose="joint investigation", permission="read")
     shared = other.get(url, params={"tagged": "yes"})
     assert shared.status_code == 200 and _rows(shared.text) == [("S2", "/notes.txt")]
+    shared_gallery = other.get(gallery_url, params={"exhibit": "S1", "source": "file"})
+    assert shared_gallery.status_code == 200
+    assert _tiles(shared_gallery.text) == {
+        ("S1", "/dir/picture.png"),
+        ("S1", "/photos/holiday.jpg"),
+    }

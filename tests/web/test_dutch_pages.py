@@ -22,12 +22,20 @@ from tests.web.helpers import PASSWORD, login
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
 #: paths a crawl must not follow: they end the session or send files, not pages
-NOT_PAGES = re.compile(r"^/(logout|static/)|/download|/thumb|/raw|/export|/report\b"
-                       r"|\.(pdf|csv|jsonl)$")
+NOT_PAGES = re.compile(
+    r"^/(logout|static/)|/download|/thumb|/raw|/export|/report\b"
+    r"|\.(pdf|csv|jsonl)$"
+)
 #: English sentences of the interface: the ``en`` side of every string whose Dutch differs
-ENGLISH = sorted({entry["en"] for entry in i18n.STRINGS.values()
-                  if entry["en"] != entry["nl"] and len(entry["en"]) >= 16
-                  and entry["en"] not in entry["nl"]}, key=len, reverse=True)
+ENGLISH = sorted(
+    {
+        entry["en"]
+        for entry in i18n.STRINGS.values()
+        if entry["en"] != entry["nl"] and len(entry["en"]) >= 16 and entry["en"] not in entry["nl"]
+    },
+    key=len,
+    reverse=True,
+)
 
 
 class _Page(HTMLParser):
@@ -74,20 +82,30 @@ def _crawl(client: TestClient, start: str, limit: int = 60) -> dict[str, str]:
         for link in page.links:
             target = urljoin(f"http://127.0.0.1{path}", link)
             if urlsplit(target).netloc == "127.0.0.1" and not link.startswith("#"):
-                queue.append(urlsplit(target).path + (f"?{urlsplit(target).query}"
-                                                      if urlsplit(target).query else ""))
+                queue.append(
+                    urlsplit(target).path
+                    + (f"?{urlsplit(target).query}" if urlsplit(target).query else "")
+                )
     return seen
 
 
-def test_every_page_in_dutch(client: TestClient, app: FastAPI, make_lab: Callable[..., Lab],
-                             new_client: Callable[[], TestClient],
-                             planted_disk: PlantedManifest, tmp_path: Path) -> None:
+def test_every_page_in_dutch(
+    client: TestClient,
+    app: FastAPI,
+    make_lab: Callable[..., Lab],
+    new_client: Callable[[], TestClient],
+    planted_disk: PlantedManifest,
+    tmp_path: Path,
+) -> None:
     lab = make_lab("vlas_inv")
     case = lab.create_case("Dossier in het Nederlands", question="Welke foto's staan erop?")
     item = lab.add_evidence(case.id, planted_disk.image, description="schijf")
     csrf = login(client, "vlas_inv")
-    started = client.post(f"/api/v1/evidence/{item.id}/processing",
-                          headers={"X-CSRF-Token": csrf}, json={"priority": "urgent"})
+    started = client.post(
+        f"/api/v1/evidence/{item.id}/processing",
+        headers={"X-CSRF-Token": csrf},
+        json={"priority": "urgent"},
+    )
     assert started.status_code == 202, started.text
     assert app.state.web.processor.wait(120)
     picture = next(f for f in lab.files(item.id) if f.path == "/dir/picture.png")
@@ -113,12 +131,23 @@ def test_every_page_in_dutch(client: TestClient, app: FastAPI, make_lab: Callabl
         # a page another role is refused (403: no text) stays as the first crawl saw it
         pages |= {p: text for p, text in _crawl(other, "/cases").items() if text or p not in pages}
     shown = {path for path, text in pages.items() if text}
-    expected = {"/cases", f"/cases/{case.id}", f"/evidence/{item.id}/processing",
-                f"/evidence/{item.id}/files", f"/evidence/{item.id}/gallery",
-                f"/evidence/{item.id}/files/{picture.id}", f"/cases/{case.id}/timeline",
-                f"/cases/{case.id}/files",
-                "/audit", "/workers", f"/evidence/{item.id}/xzone", "/xzone/requests",
-                "/notable", "/hashsets"}
+    expected = {
+        "/cases",
+        f"/cases/{case.id}",
+        f"/evidence/{item.id}/processing",
+        f"/evidence/{item.id}/files",
+        f"/evidence/{item.id}/gallery",
+        f"/evidence/{item.id}/files/{picture.id}",
+        f"/cases/{case.id}/timeline",
+        f"/cases/{case.id}/files",
+        f"/cases/{case.id}/gallery",
+        "/audit",
+        "/workers",
+        f"/evidence/{item.id}/xzone",
+        "/xzone/requests",
+        "/notable",
+        "/hashsets",
+    }
     assert expected <= shown, sorted(expected - shown)
     assert not i18n.MISSING, f"message keys without a translation: {sorted(i18n.MISSING)}"
     english = {path: [s for s in ENGLISH if s in text] for path, text in pages.items()}

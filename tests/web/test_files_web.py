@@ -1,20 +1,23 @@
 """The web file browser of a processed item (issue 20): the paged, filtered file table, a
-file's page (hashes, tags, hex and text preview from the evidence), the download, the
-gallery with thumbnails made on the server, in Dutch and English; another zone refused
-(403) and audited once per request."""
+file's page (hashes, tags, hex and text preview from the evidence, a large preview of a
+picture), the download, the gallery with thumbnails made on the server and the table's
+filters, in Dutch and English; another zone refused (403) and audited once per request."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from lccu.config import Settings
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
 from tests.web.helpers import PlantedItem, login
@@ -24,8 +27,25 @@ pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 RAW_KEY = re.compile(r">[^<]*\b(?:type|filter|source|sort|time|file_hashset|preview)_[a-z_]+\b")
 
 
+#: a YARA rule of this module's settings: PNG pictures (the bundled rules match none)
+PNG_RULE = "rule planted_png { strings: $sig = { 89 50 4E 47 0D 0A 1A 0A } condition: $sig at 0 }"
+
+
+@pytest.fixture
+def lab_settings(lab_settings: Settings, tmp_path: Path) -> Settings:
+    """The web tests' settings with :data:`PNG_RULE` as an extra rule file, so that the
+    gallery's rule filter has pictures to find."""
+    rules = tmp_path / "pictures.yar"
+    rules.write_text(PNG_RULE + "\n")
+    return dataclasses.replace(lab_settings, rules=(rules,))
+
+
 def _rows(page: str) -> list[str]:
     return re.findall(r'<tr data-path="([^"]*)"', page)
+
+
+def _tiles(page: str) -> list[str]:
+    return re.findall(r'<li data-path="([^"]*)"', page)
 
 
 def test_file_browser_gallery_and_download(
@@ -34,16 +54,22 @@ def test_file_browser_gallery_and_download(
     make_lab: Callable[..., Lab],
     new_client: Callable[[], TestClient],
     planted_disk: PlantedManifest,
+    tmp_path: Path,
 ) -> None:
     """Filters narrow the table as the planted disk says; the file page shows the planted
     file's hashes and its first bytes; the download is the planted bytes under the file's
-    own name; the gallery's thumbnail is a small PNG; another zone gets 403 everywhere."""
+    own name; the gallery's thumbnail is a small PNG, its filters those of the table; a
+    picture's page shows a large preview (a re-encoded PNG); another zone gets 403
+    everywhere."""
     item_id, csrf = planted_item.item_id, planted_item.headers["X-CSRF-Token"]
     lab = make_lab("vlas_inv")
     before = client.get(f"/evidence/{item_id}/files")
     assert before.status_code == 404
-    planted_item.process()
     planted = {f.path: f for f in planted_disk.files if f.path}
+    known = tmp_path / "known.sha256"  # a set of known files holding the holiday photo
+    known.write_text(f"{planted['/photos/holiday.jpg'].sha256}  holiday.jpg\n")
+    make_lab("admin").hashset_import("gekende foto's", known, kind="known")
+    planted_item.process()
 
     processing = client.get(f"/evidence/{item_id}/processing").text
     assert f'href="/evidence/{item_id}/files"' in processing
@@ -163,7 +189,43 @@ def test_file_browser_gallery_and_download(
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/png"
         with Image.open(io.BytesIO(thumb.content)) as picture:
             assert picture.format == "PNG" and max(picture.size) <= 256
+    # the gallery takes every filter of the table (issue 20): a YARA rule, size, kind
+    gallery_url = f"/evidence/{item_id}/gallery"
+    by_rule = _tiles(client.get(gallery_url, params={"rule": "planted_png"}).text)
+    assert "/dir/picture.png" in by_rule and "/photos/holiday.jpg" not in by_rule
+    assert all("planted_png" in files[p].hits for p in by_rule), by_rule
+    holiday = files["/photos/holiday.jpg"]
+    sized = _tiles(
+        client.get(gallery_url, params={"min_size": holiday.size, "max_size": holiday.size}).text
+    )
+    assert "/photos/holiday.jpg" in sized and "/dir/picture.png" not in sized
+    assert all(files[p].size == holiday.size for p in sized), sized
+    known_tiles = _tiles(client.get(gallery_url, params={"kind": "known"}).text)
+    assert "/photos/holiday.jpg" in known_tiles  # and its carved copy: the same content
+    assert {files[p].sha256 for p in known_tiles} == {holiday.sha256}
+    assert _tiles(client.get(gallery_url, params={"kind": "notable"}).text) == []
+    assert _tiles(client.get(gallery_url, params={"mime": "image/png", "source": "file"}).text) == [
+        "/dir/picture.png"
+    ]
+    again = client.get(gallery_url, params={"rule": "planted_png", "page": 2, "lang": "nl"}).text
+    assert 'name="rule" value="planted_png"' in again and 'id="min_size"' in again
+    prev = re.search(r'<a href="([^"]+)" rel="prev">', again)
+    assert prev and "rule=planted_png" in prev.group(1) and "page=1" in prev.group(1)
+    assert not RAW_KEY.search(again), RAW_KEY.search(again)
+
     picture_page = thumbs["/dir/picture.png"].split("?")[0].removesuffix("/thumbnail")
+    assert f'href="{picture_page}#picture"' in gallery.text  # each tile offers the preview
+    shown_picture = client.get(picture_page, params={"lang": "en"}).text
+    large = re.search(r'<h2 id="picture">Large preview</h2>\s*<figure class="picture"><img '
+                      r'id="picture-preview" src="([^"]+)"', shown_picture)  # fmt: skip
+    assert large, shown_picture[-3000:]
+    preview = client.get(large.group(1))
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/png"
+    assert preview.headers["x-content-type-options"] == "nosniff"
+    with Image.open(io.BytesIO(preview.content)) as drawn:
+        assert drawn.format == "PNG" and drawn.size == (48, 48)  # the planted PNG's size
+    # re-encoded by Pillow, never the evidence's own bytes
+    assert hashlib.sha256(preview.content).hexdigest() != planted["/dir/picture.png"].sha256
     form = client.get(picture_page).text
     assert 'id="tag-form"' in form
     added = client.post(
@@ -186,6 +248,10 @@ def test_file_browser_gallery_and_download(
     assert forged.status_code == 403
     not_picture = client.get(f"{link.group(1)}/thumbnail")
     assert not_picture.status_code == 422
+    assert 'id="picture-preview"' not in page.text  # a text file: no large preview
+    no_preview = client.get(f"{link.group(1)}/preview")
+    assert no_preview.status_code == 422
+    assert no_preview.text.startswith("not a picture or a video (text/")
 
     api = client.get(
         f"/api/v1/evidence/{item_id}/files", params={"deleted": "true", "source": "file"}
@@ -202,6 +268,7 @@ def test_file_browser_gallery_and_download(
         link.group(1),
         f"{link.group(1)}/download",
         thumbs["/dir/picture.png"],
+        large.group(1),
     ):
         answer = other.get(url)
         assert answer.status_code == 403, (url, answer.status_code)
@@ -213,7 +280,7 @@ def test_file_browser_gallery_and_download(
         if e.operation.startswith("file.")
     ]
     assert audit.count(("polder_inv", "file.list", False)) == 3
-    assert audit.count(("polder_inv", "file.read", False)) == 3
+    assert audit.count(("polder_inv", "file.read", False)) == 4
     assert ("polder_inv", "file.read", True) not in audit
 
 

@@ -1,7 +1,9 @@
 """Thumbnails made during processing (issue 20): ``lccu process`` (embedded) stores a PNG
 per picture and a key frame per video in the derived store, linked to their source files,
 and a note for a decompression bomb; the gallery then serves the stored thumbnails without
-reading the evidence (the stored image is moved away first)."""
+reading the evidence (the stored image is moved away first). A file's page shows a large
+preview made on request (larger than the thumbnail, at most 1600 pixels; a video's key
+frame), never stored."""
 
 from __future__ import annotations
 
@@ -62,17 +64,23 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 
 def test_processing_stores_thumbnails_and_the_gallery_serves_them(
-    client: TestClient, make_lab: Callable[..., Lab], unit: Settings, tmp_path: Path
+    client: TestClient,
+    make_lab: Callable[..., Lab],
+    unit: Settings,
+    tmp_path: Path,
+    new_client: Callable[[], TestClient],
 ) -> None:
     """After `lccu process`: a stored PNG for the PNG, the JPEG and the video's key frame
     (each listed with the path it shows), a 'not thumbnailed' note for the 64-megapixel
     PNG; with the evidence moved out of the store, the gallery lists the pictures and the
-    video, and their thumbnails are the stored bytes; the bomb's gives its reason."""
+    video, and their thumbnails are the stored bytes; the bomb's gives its reason. The
+    file pages' large previews: 1600x1200 for the 2400x1800 JPEG, the video's key frame at
+    its own 320x240, the bomb and a text file refused with the reason, another zone 403."""
     image = fat_image(
         tmp_path / "media.img",
         {
             "PIC.PNG": picture("PNG"),
-            "PHOTO.JPG": picture("JPEG", (800, 600)),
+            "PHOTO.JPG": picture("JPEG", (2400, 1800)),
             "CLIP.MP4": sample_video(tmp_path / "clip.mp4").read_bytes(),
             "BOMB.PNG": png_bomb(),
             "NOTES.TXT": b"nothing to see\n" * 10,
@@ -163,3 +171,43 @@ def test_processing_stores_thumbnails_and_the_gallery_serves_them(
     ]
     on_request = [d for d in reads if d.get("purpose") == "thumbnail" and not d.get("stored")]
     assert len(on_request) == 2  # the evidence was read for these two
+
+    # the large preview, made on request from the evidence by the same engine (not stored)
+    def preview_of(path: str) -> str:
+        page = client.get(f"/evidence/{item.id}/files/{files[path].id}", params={"lang": "nl"})
+        found = re.search(r'id="picture-preview" src="([^"]+)"', page.text)
+        assert found and "Groot voorbeeld" in page.text, page.text[-2000:]
+        return found.group(1)
+
+    photo = client.get(preview_of("/PHOTO.JPG"))
+    assert photo.status_code == 200 and photo.headers["content-type"] == "image/png"
+    assert _png_size(photo.content) == (1600, 1200)  # larger than its 256x192, bounded
+    clip_preview = client.get(preview_of("/CLIP.MP4"))
+    assert clip_preview.status_code == 200 and _png_size(clip_preview.content) == (320, 240)
+    assert "sleutelbeeld" in client.get(f"/evidence/{item.id}/files/{files['/CLIP.MP4'].id}").text
+    assert _png_size(client.get(preview_of("/PIC.PNG")).content) == (640, 480)
+    bomb_preview = client.get(f"/evidence/{item.id}/files/{files['/BOMB.PNG'].id}/preview")
+    assert bomb_preview.status_code == 422
+    assert "8000x8000" in bomb_preview.text and "no preview" in bomb_preview.text
+    notes = f"/evidence/{item.id}/files/{files['/NOTES.TXT'].id}"
+    assert 'id="picture-preview"' not in client.get(notes).text
+    text_preview = client.get(f"{notes}/preview")
+    assert text_preview.status_code == 422
+    assert text_preview.text.startswith("not a picture or a video (text/plain")
+    placeholder = client.get(f"{notes}/preview", params={"placeholder": "true", "lang": "nl"})
+    assert placeholder.headers["content-type"].startswith("image/svg+xml")
+    assert "geen voorbeeld" in placeholder.text
+    scratch = Path(unit.home) / "web" / "scratch"
+    assert not scratch.exists() or not any(scratch.iterdir())  # the video's copy is gone
+    other = new_client()
+    login(other, "polder_inv")
+    refused = other.get(preview_of("/PHOTO.JPG"))
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+    entries = [e for e in make_lab("dpo").audit_log() if e.operation == "file.read"]
+    assert [e.allowed for e in entries if e.username == "polder_inv"] == [False]
+    previews = [
+        json.loads(e.detail or "{}")
+        for e in entries
+        if e.allowed and json.loads(e.detail or "{}").get("purpose") == "picture-preview"
+    ]
+    assert len(previews) == 6  # photo, clip, picture, bomb, text twice: one entry each
