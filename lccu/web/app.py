@@ -39,6 +39,7 @@ from lccu.web.deps import LoginRequired
 from lccu.web.headers import LanguageAndHeaders
 from lccu.web.i18n import Translator
 from lccu.web.state import WebState
+from lccu.web.thumbs import PreviewsBusy
 from lccu.web.uploads import (
     UploadConflict,
     UploadGone,
@@ -55,6 +56,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (UploadGone, 410, "invalid"),
     (UploadSlotsTaken, 429, "error"),
     (UploadsBusy, 503, "error"),
+    (PreviewsBusy, 503, "error"),
     (DeclaredHashMismatch, 422, "invalid"),
     (InvalidInput, 422, "invalid"),
     (AlreadyExists, 409, "invalid"),

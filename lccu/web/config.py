@@ -33,6 +33,8 @@ class WebConfig:
     uploads_per_user: int = 2
     uploads_per_zone: int = 4
     upload_idle_minutes: float = 30.0  # an upload receiving nothing this long is abandoned
+    video_previews: int = 2  # videos' large previews made at once (one ffmpeg each)
+    video_preview_wait: float = 3.0  # seconds a preview waits for a slot before a 503
 
 
 def _secret(settings: Settings) -> str:

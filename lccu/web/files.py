@@ -23,6 +23,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from lccu.errors import AccessDenied, LccuError
+from lccu.evidence.file_index import FileInfo
+from lccu.evidence.lab import Lab
 from lccu.evidence.lab_files import SORTS, FileFilter
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
@@ -30,7 +32,13 @@ from lccu.web.deps import api_user, page_user, web
 from lccu.web.file_filters import TableFilters
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
-from lccu.web.thumbs import ThumbnailError, large_preview, thumbnail_png, visual_kind
+from lccu.web.thumbs import (
+    PreviewsBusy,
+    ThumbnailError,
+    large_preview,
+    thumbnail_png,
+    visual_kind,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
@@ -284,15 +292,59 @@ def file_preview(
     first key frame, made here on request by the thumbnail engine and not stored; read from
     the evidence (audited as ``file.read``, purpose ``picture-preview``). What is served is
     Pillow's re-encode, never the evidence's own bytes. Anything else, or a picture over
-    the engine's limits: 422 with the reason (``placeholder``: a picture saying so)."""
+    the engine's limits: 422 with the reason (``placeholder``: a picture saying so). A
+    video when every preview slot stays taken: 503 with Retry-After (audited, refused)."""
     lab = state.lab(user)
     ref = item_id.strip()[:100]
     with lab.opened_file(ref, file_id, purpose="picture-preview") as (info, fh):
         try:
-            png = large_preview(fh, info.size, info.mime, _scratch(state))
+            png = large_preview(fh, info.size, info.mime, _scratch(state), state.video_previews)
         except ThumbnailError as exc:
             return _no_thumbnail(request, str(exc), placeholder, "no_preview")
+        except PreviewsBusy as exc:
+            _audit_busy(lab, info, exc)
+            return _busy(request, exc, placeholder)
     return Response(png, media_type="image/png")
+
+
+def _audit_busy(lab: Lab, info: FileInfo, exc: PreviewsBusy) -> None:
+    """The refusal in the audit log, once, under the file's case (as the gate's are)."""
+    from lccu.evidence.models import Case, EvidenceItem
+
+    with lab.db.session() as session:
+        item = session.get(EvidenceItem, info.evidence_id)
+        case = session.get(Case, item.case_id) if item is not None else None
+        lab.audit.write(
+            lab.actor,
+            "file.preview",
+            allowed=False,
+            case=case,
+            object_type="evidence",
+            object_id=info.evidence_id,
+            detail={"why": str(exc), "file": info.id, "path": info.path},
+        )
+
+
+def _busy(request: Request, exc: PreviewsBusy, placeholder: bool) -> Response:
+    """503 in the page's language, with when to try again (``placeholder``: as a picture,
+    which the file page shows in place of the preview)."""
+    from xml.sax.saxutils import escape
+
+    from lccu.web.i18n import Translator
+
+    t = Translator(request.state.lang)
+    message = t["preview_busy"].format(slots=exc.slots, seconds=exc.retry_after)
+    headers = {"Retry-After": str(exc.retry_after)}
+    if not placeholder:
+        return Response(message, status_code=503, media_type="text/plain", headers=headers)
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="96" viewBox="0 0 256 96">'
+        f"<title>{escape(message)}</title>"
+        '<rect width="256" height="96" fill="#eeeeee"/>'
+        f'<text x="128" y="54" font-family="sans-serif" font-size="16" text-anchor="middle" '
+        f'fill="#333333">{escape(t["preview_busy_short"])}</text></svg>'
+    )
+    return Response(svg, status_code=503, media_type="image/svg+xml", headers=headers)
 
 
 def _scratch(state: WebState) -> Path:

@@ -620,6 +620,13 @@ STRINGS: dict[str, dict[str, str]] = {
     "filter_until": {"nl": "Gewijzigd tot en met (UTC)", "en": "Modified up to (UTC)"},
     "no_thumbnail": {"nl": "geen miniatuur", "en": "no thumbnail"},
     "no_preview": {"nl": "geen voorbeeld", "en": "no preview"},
+    "preview_busy": {
+        "nl": "De server maakt al {slots} videovoorbeelden; "
+        "probeer het over {seconds} seconden opnieuw.",
+        "en": "The server is already making {slots} video previews; "
+        "try again in {seconds} seconds.",
+    },
+    "preview_busy_short": {"nl": "even bezig, probeer opnieuw", "en": "busy, try again"},
     "stage_hash": {"nl": "hashcontrole", "en": "hash check"},
     "stage_files": {"nl": "bestandssystemen", "en": "file systems"},
     "stage_carve": {"nl": "carving", "en": "carving"},

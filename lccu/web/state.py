@@ -16,6 +16,7 @@ from lccu.evidence.lab import Lab
 from lccu.web.auth import LoginLimiter, Principal, Sessions, Tokens
 from lccu.web.config import WebConfig
 from lccu.web.processing import Processor
+from lccu.web.thumbs import PreviewSlots
 from lccu.web.uploads import UploadArea
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,6 +33,8 @@ class WebState:
     uploads: UploadArea
     templates: Jinja2Templates
     processor: Processor
+    #: the videos' large previews made at once in this process (each runs ffmpeg)
+    video_previews: PreviewSlots
     #: signing keys unlocked in a browser session (at login with the password, or with the
     #: key's own passphrase in the unlock form), by the session's hash: in this server's
     #: memory only, never written, dropped when the session ends (logout, idle timeout,
@@ -53,7 +56,8 @@ class WebState:
                                per_zone=config.uploads_per_zone,
                                chunk_bytes=config.upload_chunk_bytes,
                                idle_seconds=config.upload_idle_minutes * 60),
-                    templates, Processor(lambda actor: Lab(settings, actor, db)))
+                    templates, Processor(lambda actor: Lab(settings, actor, db)),
+                    PreviewSlots(config.video_previews, config.video_preview_wait))
         state.sessions.on_end = state.lock
         return state
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import io
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,6 +93,21 @@ def test_file_browser_gallery_and_download(
         client.get(f"/evidence/{item_id}/files", params={"mime": "image/", "deleted": "yes"}).text
     )
     assert deleted_pictures and all(p.startswith("/$carved/") for p in deleted_pictures)
+    # the table's gallery link keeps the table's filters, and the gallery's link back too
+    shown_table = client.get(
+        f"/evidence/{item_id}/files", params={"mime": "image/", "deleted": "yes", "sort": "size"}
+    ).text
+    to_gallery = re.search(r'id="gallery-link" href="([^"]+)"', shown_table)
+    assert to_gallery, shown_table[:2000]
+    carried = urlsplit(html.unescape(to_gallery.group(1)))
+    assert carried.path == f"/evidence/{item_id}/gallery"
+    assert parse_qs(carried.query) == {"mime": ["image/"], "deleted": ["yes"], "sort": ["size"]}
+    in_gallery = client.get(html.unescape(to_gallery.group(1))).text
+    assert set(_tiles(in_gallery)) == set(deleted_pictures)
+    back = re.search(r'id="files-link" href="([^"]+)"', in_gallery)
+    assert back and parse_qs(urlsplit(html.unescape(back.group(1))).query) == parse_qs(
+        carried.query
+    )
     by_size = _rows(
         client.get(
             f"/evidence/{item_id}/files", params={"sort": "size", "desc": "true", "source": "file"}
