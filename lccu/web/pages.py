@@ -201,11 +201,47 @@ def _case_page(request: Request, user: User, state: WebState, ref: str,
     response = render(request, "case.html", {
         "case": info, "items": items, "exhibits": {i.id: i.exhibit_number for i in items},
         "events": custody["events"], "verify": verify,
+        "rows": custody_rows(custody["events"]), "held": held_by(custody["events"]),
+        "runs": lab.case_runs(info.id),
         "justification": justification or "",
         **actions_view(request, state, user, info, items, custody),
     }, user=user)
     clear_flash(request, response)
     return response
+
+
+def custody_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The custody log as the case page lists it: a processing run's events (one
+    ``processed`` event per stage and segment, a dozen or more a run) folded into one row
+    where its first event stood, to be opened on demand; every other event as it is."""
+    rows: list[dict[str, Any]] = []
+    runs: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if event["action"] != "processed":
+            rows.append({"kind": "event", "event": event})
+            continue
+        details = event.get("details") or {}
+        run = str(details.get("run") or (event.get("reason") or "").rpartition(" ")[2])
+        group = runs.get(run)
+        if group is None:
+            group = runs[run] = {"kind": "run", "run": run, "events": [], "stages": [],
+                                 "evidence_id": event["evidence_id"], "actors": []}
+            rows.append(group)
+        group["events"].append(event)
+        stage = details.get("stage")
+        if stage and stage not in group["stages"]:
+            group["stages"].append(stage)
+        if event["actor"] not in group["actors"]:
+            group["actors"].append(event["actor"])
+    return rows
+
+
+def held_by(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each item's current custodian, place and seal as the custody events say (derived by
+    the same rules :mod:`lccu.evidence.invariants` checks), by item id."""
+    from lccu.evidence.invariants import CustodyState
+
+    return dict(CustodyState.from_events(events).items)
 
 
 @router.get("/cases/{ref}", response_class=HTMLResponse)
@@ -221,6 +257,19 @@ def verify(request: Request, ref: str, user: User, state: State,
     check_csrf(user, csrf)
     result = state.lab(user).verify_custody(ref.strip()[:100])
     return _case_page(request, user, state, ref, justification.strip(), result)
+
+
+@router.post("/cases/{ref}/custody/export")
+def export_custody(ref: str, user: User, state: State,
+                   csrf: Annotated[str, Form(max_length=200)] = "",
+                   recipient: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """The case page's export button: the custody log as JSON Lines with what verifies it
+    (the file ``POST /api/v1/cases/CASE/custody/export`` and ``lccu custody export`` write;
+    a disclosure, recorded with its recipient; the gate decides and audits)."""
+    from lccu.web.api import export_custody as export_file
+
+    check_csrf(user, csrf)
+    return export_file(ref, user, state, recipient.strip() or None)
 
 
 @router.get("/cases/{ref}/upload", response_class=HTMLResponse)

@@ -111,7 +111,7 @@ def test_close_with_reason_then_evidence_is_refused(client: TestClient,
                          data={"csrf": csrf, "reason": "judgment final, PV 12/2026"})
     assert closed.status_code == 303
     page = client.get(f"/cases/{case.id}").text
-    assert "closed" in page and 'id="close-form"' not in page
+    assert "Status: afgesloten" in page and 'id="close-form"' not in page  # in Dutch
     assert f"/cases/{case.id}/upload" not in page
     events = make_lab("vlas_inv").custody_log(case.id)
     assert events[-1]["reason"] == "judgment final, PV 12/2026"
@@ -150,7 +150,7 @@ def test_custody_event_appears_in_timeline_and_verifies(client: TestClient,
     assert "De gebeurtenis is geregistreerd." in notice(page)
     row = re.search(r"<tr><td>(\d+)</td>(?:(?!</tr>).)*Labo 2, LCCU Brugge(?:(?!</tr>).)*"
                     r"imaging for analysis", page, re.S)
-    assert row and "checked_out" in row.group(0) and "vlas_inv" in row.group(0)
+    assert row and "uitgeleend" in row.group(0) and "vlas_inv" in row.group(0)  # in Dutch
     event = make_lab("vlas_inv").custody_log(case.id)[-1]
     assert (event["action"], event["evidence_id"], event["actor"]) == (
         "checked_out", item, "vlas_inv")
