@@ -25,11 +25,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from lccu.errors import AccessDenied, LccuError
 from lccu.evidence.file_index import FileInfo
 from lccu.evidence.lab import Lab
-from lccu.evidence.lab_files import SORTS, FileFilter
+from lccu.evidence.lab_files import SORTS
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.file_filters import TableFilters
+from lccu.web.file_filters import ApiFilters, TableFilters
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 from lccu.web.thumbs import (
@@ -380,34 +380,17 @@ def files_api(
     item_id: str,
     user: ApiUser,
     state: State,
-    mime: Annotated[str | None, Query(max_length=100)] = None,
-    deleted: bool | None = None,
-    tagged: bool | None = None,
-    hits: bool | None = None,
-    ext_mismatch: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sha256: Annotated[str | None, Query(max_length=64)] = None,
-    yara_rule: Annotated[str | None, Query(max_length=200)] = None,
-    source: Annotated[str | None, Query(pattern="^(file|carved|member)$")] = None,
+    filters: Annotated[ApiFilters, Depends()],
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "path",
     desc: bool = False,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """One page of the item's files (``lab.file_page``), with the total that match."""
+    """One page of the item's files (``lab.file_page``), with the total that match;
+    ``modified_since`` (included) and ``modified_before`` (excluded) need a time zone."""
     found = state.lab(user).file_page(
         item_id.strip()[:100],
-        FileFilter(
-            mime=mime,
-            deleted=deleted,
-            tagged=tagged,
-            hits=hits,
-            name=q,
-            sha256=sha256,
-            yara_rule=yara_rule,
-            source=source,
-            ext_mismatch=ext_mismatch,
-        ),
+        filters.filter,
         sort=sort,
         descending=desc,
         offset=offset,

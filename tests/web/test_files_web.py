@@ -274,6 +274,36 @@ def test_file_browser_gallery_and_download(
         f"/api/v1/evidence/{item_id}/files", params={"deleted": "true", "source": "file"}
     ).json()
     assert api["total"] == len(deleted) and {f["path"] for f in api["files"]} == set(deleted)
+    # the web table's other filters over REST too: hash set kind, size and time ranges
+    rest = f"/api/v1/evidence/{item_id}/files"
+
+    def listed(**params: object) -> set[str]:
+        answer = client.get(rest, params=params)
+        assert answer.status_code == 200, answer.text
+        return {f["path"] for f in answer.json()["files"]}
+
+    known_files = listed(hashset_kind="known")
+    assert "/photos/holiday.jpg" in known_files
+    assert {files[p].sha256 for p in known_files} == {holiday.sha256}
+    assert listed(hashset_kind="notable") == set()
+    text_file = files["/docs/report.txt"]
+    assert listed(min_size=text_file.size, max_size=text_file.size, source="file") == {
+        p for p, f in files.items() if f.size == text_file.size and f.source == "file"
+    }
+    assert listed(ext="jpg", source="file") == {"/photos/holiday.jpg"}
+    assert listed(md5=planted["/docs/report.txt"].md5) == {"/docs/report.txt"}
+    start = f"{day}T00:00:00Z"
+    end = (date.fromisoformat(day) + timedelta(days=1)).isoformat() + "T00:00:00+00:00"
+    that_day = listed(modified_since=start, modified_before=end)
+    assert dated.path in that_day and that_day == set(on_the_day)
+    assert dated.path not in listed(modified_before=start)
+    naive = client.get(rest, params={"modified_since": "2024-01-01T00:00:00"})
+    assert naive.status_code == 422 and "time zone" in naive.text
+    assert client.get(rest, params={"hashset_kind": "maybe"}).status_code == 422
+    case_rest = client.get(
+        f"/api/v1/cases/{planted_item.case_id}/files", params={"hashset_kind": "known"}
+    ).json()
+    assert {f["path"] for f in case_rest["files"]} == known_files
     assert client.get(f"/evidence/{item_id}/files/999999").status_code == 404
 
     # another zone: 403 for the table, the gallery, a file, its download and thumbnail
