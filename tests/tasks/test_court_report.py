@@ -72,6 +72,28 @@ def dutch_facts(case: Any, item: Any, notes: dict[str, str]) -> list[str]:
     ]
 
 
+#: a time as the report writes it: Europe/Brussels, its zone and offset stated
+BRUSSELS_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} CES?T \(UTC\+0[12]:00\)")
+
+
+def more_facts(unit: Unit, item: Any) -> list[str]:
+    """The rest of issue 20's list, in Dutch: zone, the exhibits' descriptions and type,
+    the custody summary's actions in Dutch, the run (method and annex) and the rule set's
+    identity."""
+    lab = unit.lab("vlas_inv")
+    (run,) = lab.runs_of(item.id)
+    identity = lab.report(item.id)["yara_rules"]["identity"]
+    return ["PZ Vlas", "laptop HDD image", "USB stick", "schijfkopie", "opgenomen: 2",
+            "verwerkt: ", run, identity]  # fmt: skip
+
+
+def check_dutch_words(flat: str) -> None:
+    """No custody action or item type in lccu's own English words; times in Brussels."""
+    for raw in ("intake:", "processed:", "note:", "disk-image"):
+        assert raw not in flat, raw
+    assert BRUSSELS_TIME.search(flat), flat[:2000]
+
+
 @SQLITE_ONLY
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 def test_court_report_pdf_and_html(
@@ -90,8 +112,9 @@ def test_court_report_pdf_and_html(
     text = pdf_text(out)
     flat = re.sub(r"\s+", " ", text)
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in dutch_facts(case, item, notes):
+    for expected in [*dutch_facts(case, item, notes), *more_facts(unit, item)]:
         assert expected in flat, expected
+    check_dutch_words(flat)
     for path in notes:
         assert path in text
         assert planted[path].sha256 in text and planted[path].md5 in text
@@ -142,8 +165,9 @@ def test_court_report_docx(unit: Unit, planted_disk: PlantedManifest, tmp_path: 
         texts += [cell.text for row in table.rows for cell in row.cells]
     flat = re.sub(r"\s+", " ", "\n".join(texts))
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in [*dutch_facts(case, item, notes), head]:
+    for expected in [*dutch_facts(case, item, notes), *more_facts(unit, item), head]:
         assert expected in flat, expected
+    check_dutch_words(flat)
     for path in notes:
         assert path in flat
         assert planted[path].sha256 in flat and planted[path].md5 in flat
