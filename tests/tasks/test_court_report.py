@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -145,6 +146,18 @@ def test_court_report_pdf_and_html(
     assert per_item.returncode == 0, per_item.stderr
     assert "E2 was never processed" in per_item.stdout
     assert (folder / "E1.json").exists() and not (folder / "E2.json").exists()
+    # as HTML pages into an existing folder: exit 0, and every link of a page resolves
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    as_html = unit.cli("report", case.number, "--format", "html", "-o", str(pages))
+    assert as_html.returncode == 0, as_html.stderr
+    assert "E2 was never processed" in as_html.stdout
+    shown = (pages / "E1.html").read_text()
+    links = {unquote(h) for h in re.findall(r'href="([^"#][^"]*)"', shown)}
+    assert links, "the page links its exported files"
+    broken = sorted(h for h in links if not (pages / h).resolve().is_file())
+    assert not broken, broken[:10]
+    assert all((pages / h).resolve().is_relative_to(pages.resolve()) for h in links)
 
 
 @SQLITE_ONLY
