@@ -38,6 +38,7 @@ from lccu.web.csrf import CsrfFailed
 from lccu.web.deps import LoginRequired
 from lccu.web.headers import LanguageAndHeaders
 from lccu.web.i18n import Translator
+from lccu.web.messages import user_message
 from lccu.web.state import WebState
 from lccu.web.thumbs import PreviewsBusy
 from lccu.web.uploads import (
@@ -92,7 +93,7 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
             if isinstance(exc, UploadConflict):
                 body["expected_offset"] = exc.expected
             return JSONResponse(body, status_code=status)
-        return _error_page(request, status, key, str(exc))
+        return _error_page(request, status, key, user_message(str(exc), request.state.lang))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

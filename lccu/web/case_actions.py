@@ -30,6 +30,7 @@ from lccu.evidence.terms import ACTIONS
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
+from lccu.web.messages import without_commands
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 
@@ -217,7 +218,7 @@ def _form(user: Principal, state: WebState, ref: str, csrf: str, justification: 
     try:
         work(state.lab(user), ref)
     except (InvalidInput, NotFound, AlreadyExists) as exc:
-        _set_flash(response, state, ref, "bad", "action_failed", str(exc))
+        _set_flash(response, state, ref, "bad", "action_failed", without_commands(str(exc)))
         return response
     except KeyLocked:  # refused and audited by the Lab; the page offers the unlock form
         _set_flash(response, state, ref, "bad", "key_locked")

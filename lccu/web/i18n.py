@@ -648,6 +648,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "filter_until": {"nl": "Gewijzigd tot en met (UTC)", "en": "Modified up to (UTC)"},
     "no_thumbnail": {"nl": "geen miniatuur", "en": "no thumbnail"},
     "no_preview": {"nl": "geen voorbeeld", "en": "no preview"},
+    "err_not_processed": {
+        "nl": "Dit stuk is nog niet verwerkt, of de verwerking is nog niet klaar. Start ze op "
+        "de pagina Verwerking van het stuk; de resultaten staan hier zodra ze klaar is.",
+        "en": "This item has not been processed yet, or its processing has not finished. "
+        "Start it on the item's Processing page; the results appear here once it is done.",
+    },
     "preview_busy": {
         "nl": "De server maakt al {slots} videovoorbeelden; "
         "probeer het over {seconds} seconden opnieuw.",
