@@ -8,8 +8,9 @@ The rows are bulk-inserted into the run's file index (``file_index``, migration 
 a fresh PostgreSQL schema (``LCCU_BENCH_PG``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), as indexing a run's report would
 write them: paths in 1,000 directories, one file in five deleted, one in eight a
-picture, one in fifty with a YARA hit. Each query is timed ``--repeat`` times after one
-warm-up; the median is reported. Target: < 300 ms a page.
+picture, one in fifty with a YARA hit, one in 997 in a "known" hash set. Each query is
+timed ``--repeat`` times after one warm-up; the median is reported. Target: < 300 ms a
+page.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -47,6 +49,9 @@ MIMES = ("text/plain", "application/octet-stream", "application/pdf", "image/jpe
 #: mismatch; the others as PE (agreeing). 8: every ``.exe`` (12.5 % of the files mismatch,
 #: the data of the first runs); a large value makes mismatches rare, the filter's worst case
 MISMATCH_EVERY = 8
+#: the date range of the bench's time filters: one of the 15 years its files span
+YEAR_2015 = datetime(2015, 1, 1, tzinfo=UTC)
+YEAR_2016 = datetime(2016, 1, 1, tzinfo=UTC)
 _SETTINGS = {"mismatch_every": MISMATCH_EVERY}
 
 
@@ -65,7 +70,8 @@ def _row(n: int, run_id: str, evidence_id: str) -> dict[str, object]:
             "size": entry["size"], "allocated": entry["allocated"], "kind": "file",
             "mtime": f"20{10 + n % 15:02d}-0{1 + n % 9}-1{n % 10}T12:00:00+00:00",
             "md5": f"{n:032x}", "sha1": f"{n:040x}", "sha256": sha, "mime": mime,
-            "hashset": None, "hits": 1 if hit else 0, "rules": "|bench_rule|" if hit else "",
+            "hashset": "known" if n % 997 == 0 else None, "hits": 1 if hit else 0,
+            "rules": "|bench_rule|" if hit else "",
             "ext_mismatch": mismatches(ext, mime),
             "entry": json.dumps(entry)}
 
@@ -152,6 +158,17 @@ def main() -> None:
             "tagged": (FileFilter(tagged=True), "path", False, 0),
             "extension mismatch": (FileFilter(ext_mismatch=True), "path", False, 0),
             "carved (none in the bench)": (FileFilter(source="carved"), "path", False, 0),
+            "known (hash set, 1 in 997)": (FileFilter(hashset_kind="known"), "path", False, 0),
+            "notable (none in the bench)": (FileFilter(hashset_kind="notable"), "path", False,
+                                            0),
+            "size 5,000,000-5,010,000 B": (FileFilter(min_size=5_000_000, max_size=5_010_000),
+                                           "path", False, 0),
+            "size up to 1 MB, largest first": (FileFilter(max_size=1_000_000), "size", True, 0),
+            "modified in 2015": (FileFilter(modified_between=(YEAR_2015, YEAR_2016)), "path",
+                                 False, 0),
+            "deleted pictures of 2015, newest": (
+                FileFilter(deleted=True, mime="image/", modified_between=(YEAR_2015, YEAR_2016)),
+                "mtime", True, 0),
         }
         print(f"{args.files} files, PostgreSQL, median of {args.repeat} (ms), 100 a page:")
         for label, (filt, sort, desc, offset) in queries.items():

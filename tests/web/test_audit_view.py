@@ -65,7 +65,12 @@ def test_dpo_filters_pages_exports_and_verifies(client: TestClient,
     operations = set(re.findall(r"<td><code>([a-z_.]+)</code></td>", by_operation.text))
     assert operations == {"case.read"}  # the two case.create entries are on page 2
     by_zone = client.get("/audit", params={"zone": "PZ Westkust"})
-    assert by_zone.status_code == 200
+    assert by_zone.status_code == 200 and _seqs(by_zone.text) == []  # nobody acted there
+    in_polder = _seqs(client.get("/audit", params={"zone": "PZ Polder"}).text)
+    entries = {e.seq: e for e in make_lab("dpo").audit_log()}
+    assert in_polder == sorted(
+        (q for q, e in entries.items() if "PZ Polder" in (e.zone, e.case_zone)), reverse=True)
+    assert len(in_polder) == 4 and {entries[q].username for q in in_polder} == {"polder_inv"}
 
     first = client.get("/audit", params={"operation": "case.read", "username": "vlas_inv"})
     second = client.get("/audit", params={"operation": "case.read", "username": "vlas_inv",

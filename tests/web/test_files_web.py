@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import html
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -184,6 +185,20 @@ def test_file_browser_gallery_and_download(
     assert download.headers["content-type"] == "application/octet-stream"
     assert "sandbox" in download.headers["content-security-policy"]
     assert download.content in content  # an allocated FAT file: its bytes are in the image
+    # provenance on the page and in the download's header; the download audited as a read
+    text_file = files["/docs/report.txt"]
+    assert f"inode {text_file.inode}" in page.text and text_file.inode is not None
+    origin = download.headers["x-lccu-origin"]
+    assert f"volume {text_file.volume} inode {text_file.inode}" in origin and item_id in origin
+    downloads = [
+        json.loads(e.detail or "{}")
+        for e in make_lab("dpo").audit_log()
+        if (e.username, e.operation, e.allowed) == ("vlas_inv", "file.read", True)
+    ]
+    assert [d["path"] for d in downloads if d.get("purpose") == "download"] == [
+        "/docs/report.txt",
+        "/docs/report.txt",
+    ]  # the two downloads above, each audited once
 
     binary = re.search(r'href="(/evidence/[^"]+/files/\d+)">/dir/sub/deep.bin<', dutch.text)
     assert binary
