@@ -49,6 +49,9 @@ def test_dpo_filters_pages_exports_and_verifies(client: TestClient,
     assert page.text.count(f"<strong>{case.number}</strong>") == 3  # the number, not the id
     assert f"<code>{case.id}</code>" not in page.text
     assert "<strong>why</strong>:" in page.text and "{&#34;why&#34;" not in page.text
+    assert "<small>investigator</small>" in page.text  # the role, in the page's language
+    dutch_roles = client.get("/audit", params={"username": "polder_inv", "lang": "nl"}).text
+    assert "<small>onderzoeker</small>" in dutch_roles and ">investigator<" not in dutch_roles
     same = client.get("/audit", params={"username": "polder_inv", "allowed": "no",
                                         "case": case.number})
     assert _seqs(same.text) == _seqs(page.text)

@@ -112,6 +112,7 @@ def test_close_with_reason_then_evidence_is_refused(client: TestClient,
     assert closed.status_code == 303
     page = client.get(f"/cases/{case.id}").text
     assert "Status: afgesloten" in page and 'id="close-form"' not in page  # in Dutch
+    assert "<td>afgesloten</td>" in client.get("/cases").text  # the case list too
     assert f"/cases/{case.id}/upload" not in page
     events = make_lab("vlas_inv").custody_log(case.id)
     assert events[-1]["reason"] == "judgment final, PV 12/2026"
