@@ -208,16 +208,24 @@ class LabRuns(LabBase):
 
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "run.list")
-            runs = session.scalars(select(ProcessingRun)
-                                   .where(ProcessingRun.case_id == case.id)
-                                   .order_by(ProcessingRun.submitted_at.desc()))
+            runs = session.scalars(
+                select(ProcessingRun)
+                .where(ProcessingRun.case_id == case.id)
+                .order_by(ProcessingRun.submitted_at.desc())
+            )
             newest: dict[str, dict[str, Any]] = {}
             for run in runs:
-                newest.setdefault(run.evidence_id, {
-                    "run": run.id, "state": run.state,
-                    "outcome": run.outcome if run.state == "done" else None,
-                    "submitted_at": run.submitted_at, "finished_at": run.finished_at,
-                    "report": run.state == "done" and run.report_key is not None})
+                newest.setdefault(
+                    run.evidence_id,
+                    {
+                        "run": run.id,
+                        "state": run.state,
+                        "outcome": run.outcome if run.state == "done" else None,
+                        "submitted_at": run.submitted_at,
+                        "finished_at": run.finished_at,
+                        "report": run.state == "done" and run.report_key is not None,
+                    },
+                )
             return newest
 
     def timeline_result(self, evidence: str, run_id: str | None = None) -> tuple[str, str, str]:

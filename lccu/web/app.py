@@ -79,8 +79,14 @@ def _wants_json(request: Request) -> bool:
 def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     """The app for one unit; opens (and migrates) its case database once."""
     state = WebState.build(settings, config or load_web_config(settings))
-    app = FastAPI(title="lccu", version="1", summary="LCCU case management API",
-                  docs_url="/api/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="lccu",
+        version="1",
+        summary="LCCU case management API",
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
     app.state.web = state
 
     app.add_middleware(LanguageAndHeaders)
@@ -109,8 +115,9 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_json(request) or exc.status_code == 405:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=exc.headers)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         return _error_page(request, exc.status_code, "error", str(exc.detail))
 
     app.include_router(api.router)
@@ -137,5 +144,6 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
 
 
 def _error_page(request: Request, status: int, key: str, message: str) -> HTMLResponse:
-    return pages.render(request, "error.html", {"status": status, "heading": key,
-                                                "message": message}, status)
+    return pages.render(
+        request, "error.html", {"status": status, "heading": key, "message": message}, status
+    )

@@ -56,11 +56,15 @@ def load_web_config(settings: Settings, *, host: str | None = None) -> WebConfig
     secure = host not in LOOPBACK if host else True
     if settings.web_secure_cookies is not None:
         secure = settings.web_secure_cookies
-    return WebConfig(secret_key=_secret(settings), secure_cookies=secure,
-                     max_upload_bytes=settings.web_max_upload_bytes,
-                     idle_minutes=settings.web_idle_minutes,
-                     trusted_proxies=settings.web_trusted_proxies,
-                     token_days=settings.web_token_days, max_uploads=settings.web_max_uploads,
-                     uploads_per_user=settings.web_uploads_per_user,
-                     uploads_per_zone=settings.web_uploads_per_zone,
-                     upload_idle_minutes=settings.web_upload_idle_minutes)
+    return WebConfig(
+        secret_key=_secret(settings),
+        secure_cookies=secure,
+        max_upload_bytes=settings.web_max_upload_bytes,
+        idle_minutes=settings.web_idle_minutes,
+        trusted_proxies=settings.web_trusted_proxies,
+        token_days=settings.web_token_days,
+        max_uploads=settings.web_max_uploads,
+        uploads_per_user=settings.web_uploads_per_user,
+        uploads_per_zone=settings.web_uploads_per_zone,
+        upload_idle_minutes=settings.web_upload_idle_minutes,
+    )

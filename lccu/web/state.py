@@ -47,17 +47,25 @@ class WebState:
         db = Database(settings.database_url)
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
         templates = Jinja2Templates(env=env)
-        state = cls(settings, config, db,
-                    Sessions(db, config.secret_key, config.session_hours,
-                             config.idle_minutes), Tokens(db, config.token_days),
-                    LoginLimiter(config.login_failures, config.login_window_seconds),
-                    UploadArea(config.max_upload_bytes, max_active=config.max_uploads,
-                               per_user=config.uploads_per_user,
-                               per_zone=config.uploads_per_zone,
-                               chunk_bytes=config.upload_chunk_bytes,
-                               idle_seconds=config.upload_idle_minutes * 60),
-                    templates, Processor(lambda actor: Lab(settings, actor, db)),
-                    PreviewSlots(config.video_previews, config.video_preview_wait))
+        state = cls(
+            settings,
+            config,
+            db,
+            Sessions(db, config.secret_key, config.session_hours, config.idle_minutes),
+            Tokens(db, config.token_days),
+            LoginLimiter(config.login_failures, config.login_window_seconds),
+            UploadArea(
+                config.max_upload_bytes,
+                max_active=config.max_uploads,
+                per_user=config.uploads_per_user,
+                per_zone=config.uploads_per_zone,
+                chunk_bytes=config.upload_chunk_bytes,
+                idle_seconds=config.upload_idle_minutes * 60,
+            ),
+            templates,
+            Processor(lambda actor: Lab(settings, actor, db)),
+            PreviewSlots(config.video_previews, config.video_preview_wait),
+        )
         state.sessions.on_end = state.lock
         return state
 
@@ -69,8 +77,7 @@ class WebState:
         lab = Lab(self.settings, who.actor, self.db)
         username = who.actor.username
         words = who.key_passphrase if who.via == "token" else None
-        lab.keys.passphrase = (lambda name: words if name == username else None) if words \
-            else None
+        lab.keys.passphrase = (lambda name: words if name == username else None) if words else None
         lab.keys.unit_passphrase = None
         held = self.unlocked.get(who.session_hash or "") if who.via == "session" else None
         if held is not None and held[0] == username:
