@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lccu.errors import InvalidInput, NotFound
+from lccu.errors import AccessDenied, InvalidInput, NotFound
 from lccu.evidence.tags import find_file
 from lccu.storage import open_store
 from lccu.tasks import drain, submit
@@ -135,13 +135,23 @@ def test_tags_through_the_library_on_postgresql(unit: Unit, planted_disk: Plante
     notes = next(f for f in planted_disk.files if f.path == "/notes.txt")
     assert (tag.sha256, tag.file["md5"], tag.file["size"]) == (notes.sha256, notes.md5, notes.size)
     assert [t.id for t in lab.tags(unit.cases["vlas_inv"])] == [tag.id]
+    # case data: a zone the case is shared with (to read) sees the tag, and cannot tag
+    polder = unit.lab("polder_inv")
+    with pytest.raises(AccessDenied):
+        polder.tags(unit.cases["vlas_inv"])
+    lab.share_case(unit.cases["vlas_inv"], "PZ Polder", purpose="joint inquiry", permission="read")
+    seen = polder.tags(unit.cases["vlas_inv"])
+    assert [(t.id, t.note) for t in seen] == [(tag.id, "names the buyer")]
+    with pytest.raises(AccessDenied):
+        polder.tag_file(evidence, "/notes.txt", label="relevant")
     assert lab.untag(tag.id[:12], reason="duplicate").removed_reason == "duplicate"
     assert lab.tags(evidence) == []
     lab.close_case(unit.cases["vlas_inv"], reason="judgment")
     with pytest.raises(InvalidInput, match="is closed"):
         lab.tag_file(evidence, "/notes.txt", label="relevant")
     refused = [e for e in unit.lab("dpo").audit_log() if e.operation == "tag.add" and not e.allowed]
-    assert len(refused) == 1 and "is closed" in (refused[0].detail or "")
+    assert [e.username for e in refused] == ["polder_inv", "vlas_inv"]  # each audited once
+    assert "is closed" in (refused[1].detail or "")
 
 
 def test_a_file_named_twice_is_refused_listing_both() -> None:
