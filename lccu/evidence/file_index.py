@@ -101,10 +101,28 @@ class FileInfo:
 
     @classmethod
     def of(cls, row: FileRow, tags: tuple[str, ...] = ()) -> FileInfo:
-        return cls(row.id, row.run_id, row.evidence_id, row.source, row.volume, row.path,
-                   row.name, row.inode, row.size, not row.allocated, row.kind, row.mtime,
-                   row.md5, row.sha1, row.sha256, row.mime, row.hashset,
-                   tuple(r for r in row.rules.split("|") if r), tags, json.loads(row.entry))
+        return cls(
+            row.id,
+            row.run_id,
+            row.evidence_id,
+            row.source,
+            row.volume,
+            row.path,
+            row.name,
+            row.inode,
+            row.size,
+            not row.allocated,
+            row.kind,
+            row.mtime,
+            row.md5,
+            row.sha1,
+            row.sha256,
+            row.mime,
+            row.hashset,
+            tuple(r for r in row.rules.split("|") if r),
+            tags,
+            json.loads(row.entry),
+        )
 
     @property
     def offset(self) -> int | None:
@@ -157,40 +175,83 @@ def rows_of(report: Mapping[str, Any], run_id: str, evidence_id: str) -> Iterato
 
     hits = _hits_by_target(report)
 
-    def row(seq: int, source: str, entry: Mapping[str, Any], key: tuple[Any, ...],
-            **fields: Any) -> dict[str, Any]:
+    def row(
+        seq: int, source: str, entry: Mapping[str, Any], key: tuple[Any, ...], **fields: Any
+    ) -> dict[str, Any]:
         rules = hits.get(key, [])
         name = posixpath.basename(str(fields["path"]).rstrip("/")) or str(fields["path"])
         mime = (entry.get("mime") or None) and str(entry["mime"])[:200]
-        return {"run_id": run_id, "evidence_id": evidence_id, "seq": seq, "source": source,
-                "name": name, "ext": _ext(name), "md5": entry.get("md5"),
-                "sha1": entry.get("sha1"), "sha256": entry.get("sha256"), "mime": mime,
-                "ext_mismatch": mismatches(_ext(name), mime),
-                "hashset": _hashset(entry), "hits": len(rules),
-                "rules": "|" + "|".join(dict.fromkeys(rules)) + "|" if rules else "",
-                "entry": json.dumps(entry, sort_keys=True), **fields}
+        return {
+            "run_id": run_id,
+            "evidence_id": evidence_id,
+            "seq": seq,
+            "source": source,
+            "name": name,
+            "ext": _ext(name),
+            "md5": entry.get("md5"),
+            "sha1": entry.get("sha1"),
+            "sha256": entry.get("sha256"),
+            "mime": mime,
+            "ext_mismatch": mismatches(_ext(name), mime),
+            "hashset": _hashset(entry),
+            "hits": len(rules),
+            "rules": "|" + "|".join(dict.fromkeys(rules)) + "|" if rules else "",
+            "entry": json.dumps(entry, sort_keys=True),
+            **fields,
+        }
 
     for seq, f in enumerate(report.get("files") or []):
-        yield row(seq, "file", f, ("file", f["volume"], f["path"], f["inode"]),
-                  volume=f["volume"], path=f["path"], inode=f["inode"], size=f["size"],
-                  allocated=bool(f["allocated"]), kind=f["kind"], mtime=_utc(f["mtime"]))
+        yield row(
+            seq,
+            "file",
+            f,
+            ("file", f["volume"], f["path"], f["inode"]),
+            volume=f["volume"],
+            path=f["path"],
+            inode=f["inode"],
+            size=f["size"],
+            allocated=bool(f["allocated"]),
+            kind=f["kind"],
+            mtime=_utc(f["mtime"]),
+        )
     for seq, c in enumerate(report.get("carved") or []):
         # a carved item has no MIME of its own: its carver's type; "allocated" when it
         # is the data of an allocated file (duplicate_of), else found in unallocated space
         path = f"/$carved/{c['offset']}.{c['type']}"
         mime = mimetypes.guess_type(f"x.{c['type']}")[0]
-        yield row(seq, "carved", {"mime": mime, **c}, ("carved", c["offset"]), volume=None,
-                  path=path, inode=None, size=c["length"],
-                  allocated=c.get("duplicate_of") is not None, kind="file", mtime=None)
+        yield row(
+            seq,
+            "carved",
+            {"mime": mime, **c},
+            ("carved", c["offset"]),
+            volume=None,
+            path=path,
+            inode=None,
+            size=c["length"],
+            allocated=c.get("duplicate_of") is not None,
+            kind="file",
+            mtime=None,
+        )
     for seq, m in enumerate(report.get("members") or []):
         path = f"/$archives/{m['provenance']}"
-        yield row(seq, "member", m, ("member", m["id"]), volume=None, path=path, inode=None,
-                  size=m["size"], allocated=True, kind=m["kind"] if m["kind"] != "hardlink"
-                  else "other", mtime=_utc(m["mtime"]))
+        yield row(
+            seq,
+            "member",
+            m,
+            ("member", m["id"]),
+            volume=None,
+            path=path,
+            inode=None,
+            size=m["size"],
+            allocated=True,
+            kind=m["kind"] if m["kind"] != "hardlink" else "other",
+            mtime=_utc(m["mtime"]) if m.get("time_kind") == "utc" else None,
+        )
 
 
-def index_report(session: Session, report: Mapping[str, Any], run_id: str,
-                 evidence_id: str, now: str) -> int:
+def index_report(
+    session: Session, report: Mapping[str, Any], run_id: str, evidence_id: str, now: str
+) -> int:
     """Write the rows of ``report`` and mark the run indexed (in the caller's transaction:
     all or nothing); returns how many rows."""
     batch: list[dict[str, Any]] = []
@@ -204,7 +265,14 @@ def index_report(session: Session, report: Mapping[str, Any], run_id: str,
     if batch:
         session.execute(insert(FileRow), batch)
     volumes = {str(v["index"]): v["start_offset"] for v in report.get("volumes") or []}
-    session.add(IndexedRun(run_id=run_id, evidence_id=evidence_id, files=count,
-                           volumes=json.dumps(volumes), indexed_at=now))
+    session.add(
+        IndexedRun(
+            run_id=run_id,
+            evidence_id=evidence_id,
+            files=count,
+            volumes=json.dumps(volumes),
+            indexed_at=now,
+        )
+    )
     session.flush()
     return count

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from lccu.errors import NotFound
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.models import EvidenceItem
 
@@ -41,7 +42,57 @@ class CaseTimelines:
 
 
 class LabTimelines(LabBase):
-    """``lab.case_timelines``."""
+    """``lab.case_timelines`` and ``lab.item_timeline``."""
+
+    def item_timeline(self, evidence: str, run_id: str | None = None) -> CaseTimelines:
+        """One item's newest finished ``timeline`` stage (or that of its run ``run_id``) as a
+        one-item :class:`CaseTimelines`, with its run's report and the item's tagged files, so
+        the item page filters by type, deleted and notable/known like the case page. One
+        access decision on the item, audited once as ``derived.read``; NotFound without one."""
+        from lccu.evidence.runstate import ProcessingRun, StageRun
+        from lccu.evidence.tags import FileTag
+
+        with self.db.session() as session:
+            if run_id is not None:
+                case, item, run = self.gate.run(session, evidence, run_id, "derived.read")
+                runs = [run]
+            else:
+                case, item = self.gate.item(session, evidence, "derived.read")
+                runs = list(
+                    session.scalars(
+                        select(ProcessingRun)
+                        .where(ProcessingRun.evidence_id == item.id)
+                        .order_by(ProcessingRun.submitted_at.desc())
+                    )
+                )
+            for run in runs:
+                key = session.scalar(
+                    select(StageRun.result_key).where(
+                        StageRun.run_id == run.id,
+                        StageRun.stage == "timeline",
+                        StageRun.state == "done",
+                    )
+                )
+                if not key:
+                    continue
+                report = run.report_key if run.state == "done" and run.report_key else None
+                tagged = frozenset(
+                    (str(e), int(v), str(p))
+                    for e, v, p in session.execute(
+                        select(FileTag.evidence_id, FileTag.volume, FileTag.path).where(
+                            FileTag.evidence_id == item.id, FileTag.removed_at.is_(None)
+                        )
+                    )
+                )
+                found = ItemTimeline(
+                    str(item.id),
+                    item.exhibit_number,
+                    str(run.id),
+                    str(key),
+                    str(report) if report else None,
+                )
+                return CaseTimelines(str(case.id), case.number, [found], [], tagged)
+        raise NotFound(f"no finished timeline for {evidence}; see `lccu status {evidence}`")
 
     def case_timelines(self, case_ref: str) -> CaseTimelines:
         """Every item of the case with the newest of its runs that finished a ``timeline``
@@ -51,28 +102,52 @@ class LabTimelines(LabBase):
 
         with self.db.session() as session:
             case = self.gate.case(session, case_ref, "derived.read")
-            items = list(session.scalars(
-                select(EvidenceItem).where(EvidenceItem.case_id == case.id)
-                .order_by(EvidenceItem.exhibit_number, EvidenceItem.id)))
+            items = list(
+                session.scalars(
+                    select(EvidenceItem)
+                    .where(EvidenceItem.case_id == case.id)
+                    .order_by(EvidenceItem.exhibit_number, EvidenceItem.id)
+                )
+            )
             found: list[ItemTimeline] = []
             missing: list[str] = []
             for item in items:
                 row = session.execute(
-                    select(ProcessingRun.id, ProcessingRun.state, ProcessingRun.report_key,
-                           StageRun.result_key)
+                    select(
+                        ProcessingRun.id,
+                        ProcessingRun.state,
+                        ProcessingRun.report_key,
+                        StageRun.result_key,
+                    )
                     .join(StageRun, StageRun.run_id == ProcessingRun.id)
-                    .where(ProcessingRun.evidence_id == item.id, StageRun.stage == "timeline",
-                           StageRun.state == "done", StageRun.result_key.is_not(None))
-                    .order_by(ProcessingRun.submitted_at.desc()).limit(1)).first()
+                    .where(
+                        ProcessingRun.evidence_id == item.id,
+                        StageRun.stage == "timeline",
+                        StageRun.state == "done",
+                        StageRun.result_key.is_not(None),
+                    )
+                    .order_by(ProcessingRun.submitted_at.desc())
+                    .limit(1)
+                ).first()
                 if row is None:
                     missing.append(item.exhibit_number)
                     continue
                 run_id, state, report_key, result_key = row
-                found.append(ItemTimeline(
-                    str(item.id), item.exhibit_number, str(run_id), str(result_key),
-                    str(report_key) if state == "done" and report_key else None))
+                found.append(
+                    ItemTimeline(
+                        str(item.id),
+                        item.exhibit_number,
+                        str(run_id),
+                        str(result_key),
+                        str(report_key) if state == "done" and report_key else None,
+                    )
+                )
             tagged = frozenset(
-                (str(e), int(v), str(p)) for e, v, p in session.execute(
-                    select(FileTag.evidence_id, FileTag.volume, FileTag.path)
-                    .where(FileTag.case_id == case.id, FileTag.removed_at.is_(None))))
+                (str(e), int(v), str(p))
+                for e, v, p in session.execute(
+                    select(FileTag.evidence_id, FileTag.volume, FileTag.path).where(
+                        FileTag.case_id == case.id, FileTag.removed_at.is_(None)
+                    )
+                )
+            )
             return CaseTimelines(str(case.id), case.number, found, missing, tagged)

@@ -1,8 +1,8 @@
 """The times a file system holds, what each one means, and how precise it is.
 
 NTFS, ext2/3/4, HFS+ and APFS store UTC instants. FAT12/16/32, exFAT (when no UTC offset is
-stored beside the time) and ISO 9660 (as The Sleuth Kit reads it) store the *local wall-clock
-time* of the machine that wrote them: 14:00 written in Kortrijk in January is 13:00 UTC,
+stored beside the time) and ISO 9660 (when the record's offset is 0) store the *local
+wall-clock time* of the machine that wrote them: 14:00 written in Kortrijk in January is 13:00 UTC,
 in July 12:00 UTC. Such a time becomes an instant only with the source machine's IANA time
 zone; without one it stays "local, zone unknown" and is never presented as UTC.
 
@@ -42,7 +42,8 @@ def source_zone(name: str | None) -> ZoneInfo | None:
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise InvalidInput(
             f"unknown time zone {name!r}: give an IANA name such as Europe/Brussels or UTC "
-            "(the zone the source machine's clock was set to)") from exc
+            "(the zone the source machine's clock was set to)"
+        ) from exc
 
 
 def zone_name(zone: ZoneInfo | None) -> str | None:
@@ -99,7 +100,8 @@ class FsTime:
             return None
         try:
             return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(
-                seconds=seconds, microseconds=self.nanos // 1000)
+                seconds=seconds, microseconds=self.nanos // 1000
+            )
         except OverflowError:
             return None
 
@@ -109,8 +111,9 @@ class FsTime:
         if not self.local or zone is None:
             return False
         first, second = self._aware(zone, 0), self._aware(zone, 1)
-        return first is not None and second is not None and (
-            first.utcoffset() != second.utcoffset())
+        return (
+            first is not None and second is not None and (first.utcoffset() != second.utcoffset())
+        )
 
     def kind(self, zone: ZoneInfo | None) -> str:
         if not self.local:
@@ -165,7 +168,7 @@ def _format(seconds: int, nanos: int, resolution_ns: int, suffix: str) -> str | 
         return None
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.year < 1000:  # strftime does not pad years below 1000 everywhere
-        text = f"{moment.year:04d}" + text[text.index("-"):]
+        text = f"{moment.year:04d}" + text[text.index("-") :]
     digits = _digits(resolution_ns)
     if digits == 0 and nanos:
         digits = 9
@@ -185,12 +188,17 @@ class FileTimes:
     crtime: FsTime | None = None
 
     def items(self) -> tuple[tuple[str, FsTime | None], ...]:
-        return (("mtime", self.mtime), ("atime", self.atime), ("ctime", self.ctime),
-                ("crtime", self.crtime))
+        return (
+            ("mtime", self.mtime),
+            ("atime", self.atime),
+            ("ctime", self.ctime),
+            ("crtime", self.crtime),
+        )
 
     def to_json(self, zone: ZoneInfo | None) -> dict[str, Any]:
-        return {key: (None if value is None else value.to_json(zone))
-                for key, value in self.items()}
+        return {
+            key: (None if value is None else value.to_json(zone)) for key, value in self.items()
+        }
 
     @property
     def has_local(self) -> bool:

@@ -12,7 +12,8 @@ HFS+       UTC     1 s
 APFS       UTC     1 ns
 FAT12/16/32 local  written 2 s, created 10 ms, accessed: the date only; no change time
 exFAT      local*  written and created 10 ms, accessed 2 s (*UTC where an offset is stored)
-ISO 9660   local   1 s, recording time only (TSK drops the stored offset)
+ISO 9660   local*  1 s, recording time only (*UTC where the record stores a non-zero
+                   offset: TSK drops it, lccu reads the record, see iso_times)
 others     UTC     1 s
 ========== ======= ===================================================================
 """
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lccu.fs.fat_times import DirectoryEntries
+from lccu.fs.iso_times import Stamp, record_stamps, utc_seconds
 from lccu.fs.times import NO_TIMES, SECOND, FileTimes, FsTime
 
 _FAT = {"fat12", "fat16", "fat32"}
@@ -64,8 +66,7 @@ def _resolution(fs_type: str, read: Callable[[int, int], bytes], offset: int) ->
 class VolumeTimes:
     """Reads the times of each file of one volume (see the module's table)."""
 
-    def __init__(self, fs_type: str, read: Callable[[int, int], bytes],
-                 volume_offset: int) -> None:
+    def __init__(self, fs_type: str, read: Callable[[int, int], bytes], volume_offset: int) -> None:
         self.fs_type = fs_type
         self.stores_local = stores_local(fs_type)
         self.fallbacks = 0  # FAT/exFAT entries whose own bytes could not be used
@@ -75,12 +76,20 @@ class VolumeTimes:
                 self._entries = DirectoryEntries(read, volume_offset, fs_type == "exfat")
             except (ValueError, OSError, struct.error):
                 self._entries = None
+        self._iso: dict[str, Stamp | None] = {}
+        if fs_type in _LOCAL_BY_TSK:
+            try:
+                self._iso = record_stamps(read, volume_offset)
+            except (ValueError, OSError, struct.error):
+                self._iso = {}
         self._resolution = _resolution(fs_type, read, volume_offset)
 
-    def times(self, meta: Any, inode: int, is_dir: bool) -> FileTimes:
-        """The times of the file whose TSK metadata is ``meta`` (meta address ``inode``)."""
+    def times(self, meta: Any, inode: int, is_dir: bool, path: str | None = None) -> FileTimes:
+        """The times of the file whose TSK metadata is ``meta`` (meta address ``inode``, at
+        ``path`` in the volume: ISO 9660 records are found by path)."""
         if self.stores_local:
-            return self._local_times(meta, inode, is_dir)
+            found = self._local_times(meta, inode, is_dir)
+            return self._iso_offsets(found, path) if self._iso and path else found
         step = self._resolution
         # one read of each field: every pytsk3 attribute access is a C call
         m, a, c, b = meta.mtime, meta.atime, meta.ctime, meta.crtime
@@ -88,7 +97,8 @@ class VolumeTimes:
             FsTime(m, _valid(meta.mtime_nano), False, step) if m else None,
             FsTime(a, _valid(meta.atime_nano), False, step) if a else None,
             FsTime(c, _valid(meta.ctime_nano), False, step) if c else None,
-            FsTime(b, _valid(meta.crtime_nano), False, step) if b else None)
+            FsTime(b, _valid(meta.crtime_nano), False, step) if b else None,
+        )
 
     def _local_times(self, meta: Any, inode: int, is_dir: bool) -> FileTimes:
         tsk_set = any(int(getattr(meta, key, 0) or 0) for key in _FIELDS)
@@ -100,6 +110,20 @@ class VolumeTimes:
                 return found
             self.fallbacks += 1
         return self._from_tsk_local(meta)
+
+    def _iso_offsets(self, found: FileTimes, path: str) -> FileTimes:
+        """TSK's ISO 9660 wall clocks as UTC instants where the record of ``path`` stores a
+        non-zero offset and its wall clock is the one TSK read (else left local)."""
+        stamp = self._iso.get(path.casefold())
+        if stamp is None or stamp[1] == 0:
+            return found
+        wall = calendar.timegm((*stamp[0], 0, 0, 0))
+        values = {}
+        for key, value in found.items():
+            if value is not None and value.local and value.seconds == wall:
+                value = FsTime(utc_seconds(stamp), value.nanos, False, value.resolution_ns)
+            values[key] = value
+        return FileTimes(**values)
 
     def _from_tsk_local(self, meta: Any) -> FileTimes:
         """Undo TSK's ``mktime()`` with ``localtime()`` in the same process: the wall clock

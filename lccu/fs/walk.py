@@ -204,11 +204,14 @@ def walk(
             yield entry
     except _Stopped:
         assert budget is not None
-        problems.append(OutOfTime(
-            f"volume {volume.index}",
-            f"listing stopped after {budget.spent():.1f} s (time budget {budget.seconds:g} s, "
-            f"LCCU_FS_BUDGET_SECONDS): partial, {listed} entries of this volume listed; a "
-            "corrupt file system can keep The Sleuth Kit busy for a long time"))
+        problems.append(
+            OutOfTime(
+                f"volume {volume.index}",
+                f"listing stopped after {budget.spent():.1f} s (time budget {budget.seconds:g} s, "
+                f"LCCU_FS_BUDGET_SECONDS): partial, {listed} entries of this volume listed; a "
+                "corrupt file system can keep The Sleuth Kit busy for a long time",
+            )
+        )
 
 
 @dataclass
@@ -236,9 +239,15 @@ def _walk(
         raise _Stopped
     if fs is None:
         fs = open_volume_fs(img, volume)
-    ctx = _Volume(fs, volume, int(fs.info.block_size), img.get_size(),
-                  VolumeTimes(volume.fs_type or "", img.read, volume.start_offset),
-                  int(fs.info.ftype) == _NTFS, runs)
+    ctx = _Volume(
+        fs,
+        volume,
+        int(fs.info.block_size),
+        img.get_size(),
+        VolumeTimes(volume.fs_type or "", img.read, volume.start_offset),
+        int(fs.info.ftype) == _NTFS,
+        runs,
+    )
     root = int(fs.info.root_inum)
     visited: set[int] = {root}
     stack: list[tuple[int, str, int]] = [(root, "", 0)]
@@ -251,24 +260,33 @@ def _walk(
                 continue  # a named stream of a directory is data, not a listing
             if entry.kind != "dir" or not entry.has_meta or entry.inode in visited:
                 if entry.kind == "dir" and entry.has_meta and entry.inode in visited:
-                    problems.append(Problem(
-                        f"volume {volume.index}:{entry.path}",
-                        f"directory inode {entry.inode} already listed; not entered again",
-                    ))
+                    problems.append(
+                        Problem(
+                            f"volume {volume.index}:{entry.path}",
+                            f"directory inode {entry.inode} already listed; not entered again",
+                        )
+                    )
                 continue
             if depth + 1 > MAX_DEPTH:
-                problems.append(Problem(f"volume {volume.index}:{entry.path}",
-                                        f"deeper than {MAX_DEPTH} levels; not entered"))
+                problems.append(
+                    Problem(
+                        f"volume {volume.index}:{entry.path}",
+                        f"deeper than {MAX_DEPTH} levels; not entered",
+                    )
+                )
                 continue
             visited.add(entry.inode)
             children.append((entry.inode, entry.path, depth + 1))
         stack.extend(reversed(children))
     if ctx.times.fallbacks:
-        problems.append(Problem(
-            f"volume {volume.index}",
-            f"{ctx.times.fallbacks} {volume.fs_type} directory entries could not be read "
-            "directly; their local times were taken from The Sleuth Kit's conversion, "
-            "exact unless they fall in an hour this machine's time zone skips or repeats"))
+        problems.append(
+            Problem(
+                f"volume {volume.index}",
+                f"{ctx.times.fallbacks} {volume.fs_type} directory entries could not be read "
+                "directly; their local times were taken from The Sleuth Kit's conversion, "
+                "exact unless they fall in an hour this machine's time zone skips or repeats",
+            )
+        )
 
 
 def _list_dir(
@@ -331,34 +349,66 @@ def _entries(ctx: _Volume, tsk_file: pytsk3.File, parent: str) -> list[FileEntry
     type_code = f"{name_letter}/{meta_letter}"
     path = f"{parent}/{name}"
     if meta is None:
-        return [FileEntry(ctx.volume.index, path, name, meta_addr, 0, allocated, kind,
-                          type_code, has_meta=False)]
+        return [
+            FileEntry(
+                ctx.volume.index,
+                path,
+                name,
+                meta_addr,
+                0,
+                allocated,
+                kind,
+                type_code,
+                has_meta=False,
+            )
+        ]
     link = _text(meta.link) if int(meta.type) == _META_LNK and meta.link else None
     file_name: FileNameTimes | None = None
     streams: list[_Stream] = []
     standard: FileTimes | None = None
     if ctx.ntfs:
         streams, file_name, standard = _ntfs_attributes(ctx, tsk_file)
-    times = standard or ctx.times.times(meta, meta_addr, kind == "dir")
+    times = standard or ctx.times.times(meta, meta_addr, kind == "dir", path)
     stomp = stomp_reason(times, file_name.times) if file_name else None
 
-    def make(size: int, runs: list[tuple[int, int]], stream: str | None = None,
-             attr: tuple[int, int] | None = None, attr_size: int = 0,
-             primary: bool = True) -> FileEntry:
+    def make(
+        size: int,
+        runs: list[tuple[int, int]],
+        stream: str | None = None,
+        attr: tuple[int, int] | None = None,
+        attr_size: int = 0,
+        primary: bool = True,
+    ) -> FileEntry:
         return FileEntry(
-            ctx.volume.index, path + (f":{stream}" if stream else ""), name, meta_addr, size,
-            allocated, kind, type_code, times=times, image_runs=runs, stream=stream,
+            ctx.volume.index,
+            path + (f":{stream}" if stream else ""),
+            name,
+            meta_addr,
+            size,
+            allocated,
+            kind,
+            type_code,
+            times=times,
+            image_runs=runs,
+            stream=stream,
             attr_type=attr[0] if attr and stream else None,
             attr_id=attr[1] if attr and stream else None,
-            mode=int(meta.mode), uid=int(meta.uid), gid=int(meta.gid), link=link,
+            mode=int(meta.mode),
+            uid=int(meta.uid),
+            gid=int(meta.gid),
+            link=link,
             meta_allocated=bool(int(meta.flags) & _META_ALLOC),
-            ntfs_attr=(*attr, attr_size) if attr else None, file_name=file_name,
+            ntfs_attr=(*attr, attr_size) if attr else None,
+            file_name=file_name,
             timestomp=stomp,
-            primary=primary)
+            primary=primary,
+        )
 
     if streams:
-        return [make(size, runs, stream, attr, attr_size, i == 0)
-                for i, (size, runs, stream, attr, attr_size) in enumerate(streams)]
+        return [
+            make(size, runs, stream, attr, attr_size, i == 0)
+            for i, (size, runs, stream, attr, attr_size) in enumerate(streams)
+        ]
     wants_runs = ctx.runs and kind in ("file", "other")
     data = _data_attr(tsk_file) if wants_runs else None
     runs = _runs(data, ctx.volume, ctx.block_size, ctx.image_size) if data is not None else []
@@ -381,7 +431,8 @@ def _ntfs_attributes(
         atype = int(attr.info.type)
         if atype == _NTFS_SI and standard is None:
             standard = parse_standard_information(
-                tsk_file.read_random(0, 48, atype, int(attr.info.id)))
+                tsk_file.read_random(0, 48, atype, int(attr.info.id))
+            )
             continue
         if atype == _NTFS_FNAME:
             attr_id, size = int(attr.info.id), int(attr.info.size)
@@ -393,8 +444,11 @@ def _ntfs_attributes(
         stream = _text(attr.info.name) if attr.info.name else None
         if atype == _NTFS_IDXROOT and stream == "$I30":
             stream = None  # a directory's own index: the directory itself
-        runs = (_runs(attr, ctx.volume, ctx.block_size, ctx.image_size)
-                if atype == _NTFS_DATA and ctx.runs else [])
+        runs = (
+            _runs(attr, ctx.volume, ctx.block_size, ctx.image_size)
+            if atype == _NTFS_DATA and ctx.runs
+            else []
+        )
         ident = (atype, int(attr.info.id))
         if stream:
             out.append((int(attr.info.size), runs, stream, ident, int(attr.info.size)))

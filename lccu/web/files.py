@@ -142,6 +142,25 @@ def _text_preview(data: bytes) -> str:
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", "\ufffd", text)
 
 
+def shown_times(entry: dict[str, Any]) -> dict[str, Any]:
+    """The file's times as the page shows them: a file system's as report.json gives them
+    (each says its kind); an archive member's ``mtime`` is text with a ``time_kind``, and an
+    MS-DOS one (``local``, or none said) is a wall clock of unknown zone, never UTC."""
+    times: dict[str, Any] = {}
+    for key in ("mtime", "atime", "ctime", "crtime"):
+        value = entry.get(key)
+        if isinstance(value, str):
+            utc = entry.get("time_kind") == "utc"
+            value = {
+                "utc": value if utc else None,
+                "wall_clock": None if utc else value,
+                "kind": "utc" if utc else "local-unknown",
+                "zone": None,
+            }
+        times[key] = value
+    return times
+
+
 @pages.get("/evidence/{item_id}/files/{file_id:int}", response_class=HTMLResponse)
 def file_detail(
     request: Request, item_id: str, file_id: int, user: PageUser, state: State
@@ -168,7 +187,7 @@ def file_detail(
         else []
     )
     marks = [m for m in lab.notable_marks(ref) if m.path == info.path and m.sha256 == info.sha256]
-    times = {k: info.entry.get(k) for k in ("mtime", "atime", "ctime", "crtime")}
+    times = shown_times(info.entry)
     return render(
         request,
         "file.html",

@@ -1,8 +1,11 @@
 """An item's timeline in the browser (issue #17): the ``timeline.csv`` the processing run's
-``timeline`` stage stored, paged and filtered on the server, and as a CSV download.
+``timeline`` stage stored, paged and filtered on the server (MACB kind, days, path, file
+type, deleted, notable/known) with a histogram of the selection per day (month or year
+for long spans), the same code as the case's page; and as a CSV download.
 
-Every request goes through :meth:`lccu.evidence.lab.Lab.timeline_result` (access checked
-by the gate, audited once). The CSV is streamed from the store on each request and never
+Every request goes through :meth:`lccu.evidence.lab.Lab.item_timeline` (the page) or
+:meth:`~lccu.evidence.lab.Lab.timeline_result` (the download): access checked by the gate,
+audited once. The CSV is streamed from the store on each request and never
 held whole: a page keeps only the rows up to its end (chronological order needs them), so
 memory grows with the page asked for, not with the size of the timeline. Local times of an
 unknown zone (FAT without a source time zone) have no instant: they stay "local, zone
@@ -11,11 +14,8 @@ unknown", are ordered and filtered by their wall clock, and are never shown as U
 
 from __future__ import annotations
 
-import csv
-import heapq
 import json
 import re
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -24,7 +24,10 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from lccu.errors import InvalidInput, NotFound
 from lccu.storage import open_store
 from lccu.storage.base import check_key
+from lccu.timeline.caseview import Filters, case_page
+from lccu.timeline.stored import case_sources, stage_result
 from lccu.web.auth import Principal
+from lccu.web.case_timeline import HEIGHT, WIDTH, bars
 from lccu.web.deps import page_user, web
 from lccu.web.links import file_url
 from lccu.web.reports import _opened
@@ -36,38 +39,7 @@ PageUser = Annotated[Principal, Depends(page_user)]
 PAGE_SIZE = 100
 #: deepest row a page may reach: beyond it, narrow the filters (bounded memory)
 MAX_DEPTH = 50_000
-KINDS = "macb"
 _DATE = "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
-
-
-def _lines(blocks: Iterator[bytes]) -> Iterator[str]:
-    """Text lines (with their ending, so quoted names with a newline stay whole for
-    :mod:`csv`) from a stream of byte blocks; undecodable bytes kept as surrogates."""
-    rest = b""
-    for block in blocks:
-        rest += block
-        *whole, rest = rest.split(b"\n")
-        for line in whole:
-            yield (line + b"\n").decode("utf-8", errors="surrogateescape")
-    if rest:
-        yield rest.decode("utf-8", errors="surrogateescape")
-
-
-def _when(row: dict[str, str]) -> str:
-    """What a row is ordered and date-filtered by: the UTC instant, or for a local time of
-    unknown zone its wall clock (there is no instant to compare)."""
-    return row.get("utc") or row.get("wall_clock") or ""
-
-
-def _matches(row: dict[str, str], kinds: str, start: str, end: str, text: str) -> bool:
-    if kinds and not set(row.get("macb", "")) & set(kinds):
-        return False
-    day = _when(row)[:10]
-    if start and (not day or day < start):
-        return False
-    if end and (not day or day > end):
-        return False
-    return not text or text in row.get("path", "").casefold()
 
 
 def _located(
@@ -93,46 +65,45 @@ def timeline_page_view(
     user: Principal,
     item_ref: str,
     run: str | None,
-    kinds: str,
-    start: str,
-    end: str,
-    text: str,
+    filters: Filters,
     page: int,
 ) -> dict[str, Any]:
-    """One page of the filtered timeline, in time order, with the number of matching
-    events, from one streamed pass over the stored CSV."""
-    item_id, run_id, result = _located(state, user, item_ref, run)
-    kinds = "".join(k for k in KINDS if k in kinds.lower())
-    needle = text.strip().casefold()
+    """One page of the item's filtered timeline in time order, the number of matching events,
+    their histogram and file types: the case page's code (:func:`case_page`) over the one
+    item, from one streamed pass over the stored CSV."""
+    found = state.lab(user).item_timeline(item_ref, run)
+    item = found.items[0]
     first = (page - 1) * PAGE_SIZE
     depth = min(first + PAGE_SIZE, MAX_DEPTH)
-    total = 0
-
-    def matching() -> Iterator[tuple[str, int, dict[str, str]]]:
-        nonlocal total
-        reader = csv.DictReader(_lines(_opened(state, f"{item_id}/{result['timeline']}")))
-        for number, row in enumerate(reader):
-            if _matches(row, kinds, start, end, needle):
-                total += 1
-                yield _when(row), number, row
-
-    kept = heapq.nsmallest(depth, matching(), key=lambda t: (t[0], t[1]))
-    rows = [row for _when_, _n, row in kept[first:depth]]
-    for row in rows:
-        row["file_url"] = file_url(item_id, row.get("volume", ""), row.get("path", ""),
-                                   row.get("inode"), run_id)
-    pages_count = max(1, -(-total // PAGE_SIZE))
+    store = open_store(state.settings)
+    try:
+        result = stage_result(store.open_derived, item.result_key)
+        check_key(f"{item.evidence_id}/{result['timeline']}", derived=True)
+        sources = case_sources(found, store.open_derived)
+        selected = case_page(sources, filters, first, depth)
+    except InvalidInput as exc:
+        raise NotFound("this run's timeline stage stored no timeline") from exc
+    finally:
+        store.close()
+    for row in selected.rows:
+        row["file_url"] = file_url(
+            item.evidence_id,
+            row.get("volume", ""),
+            row.get("path", ""),
+            row.get("inode"),
+            item.run_id,
+        )
     return {
-        "item_id": item_id,
-        "run": run_id,
+        "item_id": item.evidence_id,
+        "run": item.run_id,
         "zone": result.get("source_timezone"),
         "events": result.get("events"),
-        "rows": rows,
-        "total": total,
+        "rows": selected.rows,
+        "total": selected.total,
         "page": page,
-        "pages": pages_count,
+        "pages": max(1, -(-selected.total // PAGE_SIZE)),
         "too_deep": first + PAGE_SIZE > MAX_DEPTH,
-        "filters": {"kind": kinds, "from": start, "to": end, "q": text.strip()},
+        "page_data": selected,
     }
 
 
@@ -147,25 +118,50 @@ def timeline_page(
     date_from: Annotated[str, Query(alias="from", pattern=_DATE)] = "",
     date_to: Annotated[str, Query(alias="to", pattern=_DATE)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
+    file_type: Annotated[str, Query(alias="type", max_length=100)] = "",
+    deleted: Annotated[str, Query(pattern="^(yes|no)?$")] = "",
+    mark: Annotated[str, Query(pattern="^(notable|known)?$")] = "",
     page: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 1,
 ) -> HTMLResponse:
     from lccu.web.pages import render
 
-    view = timeline_page_view(
-        state, user, item_id.strip()[:100], run, kind, date_from, date_to, q, page
-    )
+    filters = Filters(kind, date_from, date_to, q, file_type, deleted, mark).clean()
+    view = timeline_page_view(state, user, item_id.strip()[:100], run, filters, page)
     query = {
         k: v
         for k, v in (
             ("run", view["run"]),
-            ("kind", view["filters"]["kind"]),
+            ("kind", filters.kinds),
             ("from", date_from),
             ("to", date_to),
             ("q", q.strip()),
+            ("type", file_type.strip()),
+            ("deleted", deleted),
+            ("mark", mark),
         )
         if v
     }
-    return render(request, "timeline.html", {**view, "query": query}, user=user)
+    histogram = view["page_data"].histogram
+    link = {k: v for k, v in query.items() if k not in ("from", "to")}
+    context = {
+        **view,
+        "query": query,
+        "histogram": histogram,
+        "bars": bars(histogram, link),
+        "svg": {"width": WIDTH, "height": HEIGHT},
+        "filters": {
+            "kind": filters.kinds,
+            "from": date_from,
+            "to": date_to,
+            "q": q.strip(),
+            "type": file_type.strip(),
+            "deleted": deleted,
+            "mark": mark,
+        },
+        "types": view["page_data"].types,
+        "local_unknown": view["page_data"].local_unknown,
+    }
+    return render(request, "timeline.html", context, user=user)
 
 
 @pages.get("/evidence/{item_id}/timeline.csv")

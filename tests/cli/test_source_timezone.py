@@ -187,3 +187,116 @@ def test_bad_zone_settings_are_config_errors(tmp_path: Path, value: str) -> None
     cli = Cli(tmp_path, LCCU_ZONE_SOURCE_TIMEZONES=value)
     result = cli("config", "show")
     assert result.returncode == 2 and "LCCU_ZONE_SOURCE_TIMEZONES" in result.stderr
+
+
+def test_process_timezone_option_overrides_the_item_zone(
+    unit: tuple[Cli, str], tmp_path: Path, fat_local_times: FatTimesImage
+) -> None:
+    """`lccu process ITEM --timezone UTC` converts with UTC for that run although the item's
+    zone (the police zone's default) is Brussels: the FAT wall clock 14:00 is 14:00 UTC in
+    the report and the stored timeline; the item's own zone is left as it was."""
+    cli, case = unit
+    added = cli(
+        "evidence", "add", case, str(fat_local_times.path), "--description", "stick", "--json"
+    )
+    item = json.loads(added.stdout)["id"]
+    processed = cli("process", item, "--no-yara", "--carve", "none", "--timezone", "UTC")
+    assert processed.returncode == 0, processed.stderr
+    report_path = tmp_path / "report.json"
+    assert cli("report", item, "--format", "json", "-o", str(report_path)).returncode == 0
+    report = json.loads(report_path.read_text())
+    assert report["source_timezone"] == "UTC"
+    winter = next(f for f in report["files"] if f["path"] == "/WINTER.TXT")["mtime"]
+    assert (winter["utc"], winter["kind"], winter["zone"]) == (
+        "2024-01-15T14:00:00+00:00",
+        "local",
+        "UTC",
+    )
+    assert _show(cli, item)["source_timezone"] == "Europe/Brussels"
+    refused = cli("process", item, "--timezone", "Europe/Brusels")
+    assert refused.returncode == 2 and "unknown time zone" in refused.stderr
+
+
+def test_scan_timezone_option(tmp_path: Path, fat_local_times: FatTimesImage) -> None:
+    """`lccu scan IMAGE --timezone Europe/Brussels` gives the winter file (14:00 CET) as
+    13:00 UTC in report.json; without it (and no LCCU_SOURCE_TIMEZONE) the same time is
+    local, zone unknown with no UTC value; an unknown zone is refused before scanning."""
+    cli = Cli(tmp_path / "home")
+    reports = {}
+    for zone in ("Europe/Brussels", None):
+        out = tmp_path / f"scan-{zone or 'none'}".replace("/", "_")
+        args = [
+            "scan",
+            str(fat_local_times.path),
+            "--out",
+            str(out),
+            "--no-yara",
+            "--carve",
+            "none",
+            "--no-hashsets",
+        ] + (["--timezone", zone] if zone else [])
+        result = cli(*args, user=None)
+        assert result.returncode == 0, result.stderr
+        reports[zone] = json.loads((out / "report.json").read_text())
+    winter = {
+        zone: next(f for f in r["files"] if f["path"] == "/WINTER.TXT")["mtime"]
+        for zone, r in reports.items()
+    }
+    assert reports["Europe/Brussels"]["source_timezone"] == "Europe/Brussels"
+    assert winter["Europe/Brussels"]["utc"] == "2024-01-15T13:00:00+00:00"
+    assert reports[None]["source_timezone"] is None
+    assert (winter[None]["utc"], winter[None]["kind"]) == (None, "local-unknown")
+    bad = cli(
+        "scan",
+        str(fat_local_times.path),
+        "--out",
+        str(tmp_path / "bad"),
+        "--timezone",
+        "Mars/Olympus",
+        user=None,
+    )
+    assert bad.returncode == 2 and "unknown time zone" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+
+
+def test_unit_default_applies_without_a_zone_default(
+    tmp_path: Path, fat_local_times: FatTimesImage
+) -> None:
+    """A police zone without its own default takes the unit's (LCCU_SOURCE_TIMEZONE); the
+    zone's own default, where set, wins over it."""
+    cli = Cli(
+        tmp_path,
+        LCCU_SOURCE_TIMEZONE="Europe/Amsterdam",
+        LCCU_ZONE_SOURCE_TIMEZONES="PZ Vlas=Europe/Brussels",
+    )
+    for zone in ("PZ Vlas", "PZ Polder"):
+        assert cli("zone", "add", zone, user=None).returncode == 0
+    assert (
+        cli("user", "add", "op", "--zone", "PZ Vlas", "--role", "admin", user=None).returncode == 0
+    )
+    for zone, user in (("PZ Vlas", "jan"), ("PZ Polder", "piet")):
+        made = cli("user", "add", user, "--zone", zone, "--role", "investigator", user="op")
+        assert made.returncode == 0, made.stderr
+    origins = {}
+    for user in ("jan", "piet"):
+        case = cli("case", "create", "--title", "t", "--reference", "PV", user=user).stdout.strip()
+        added = cli(
+            "evidence",
+            "add",
+            case,
+            str(fat_local_times.path),
+            "--description",
+            "stick",
+            "--json",
+            user=user,
+        )
+        assert added.returncode == 0, added.stderr
+        shown = cli("evidence", "show", json.loads(added.stdout)["id"], user=user)
+        origins[user] = (
+            json.loads(shown.stdout)["source_timezone"],
+            json.loads(shown.stdout)["source_timezone_origin"],
+        )
+    assert origins == {
+        "jan": ("Europe/Brussels", "zone default"),
+        "piet": ("Europe/Amsterdam", "unit default"),
+    }

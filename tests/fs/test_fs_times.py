@@ -35,8 +35,12 @@ def _entries(open_image, path: Path) -> dict[str, FileEntry]:
 
 def _fls_epochs(image: Path, zone: str) -> dict[str, list[int]]:
     """``fls -m / -r -z ZONE``: path -> [atime, mtime, ctime, crtime] epochs."""
-    out = subprocess.run([need("fls"), "-m", "/", "-r", "-z", zone, str(image)],
-                         capture_output=True, check=True, timeout=60).stdout.decode()
+    out = subprocess.run(
+        [need("fls"), "-m", "/", "-r", "-z", zone, str(image)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode()
     rows = {}
     for line in out.splitlines():
         fields = line.split("|")
@@ -46,18 +50,24 @@ def _fls_epochs(image: Path, zone: str) -> dict[str, list[int]]:
 
 def _mdir_wall_clocks(image: Path) -> dict[str, str]:
     """``mdir``'s date and time column per 8.3 name: the stored wall clock, whatever TZ."""
-    out = subprocess.run([need("mdir"), "-i", str(image), "::"], capture_output=True,
-                         check=True, timeout=60, env={**os.environ, "MTOOLS_SKIP_CHECK": "1",
-                                                      "TZ": "America/New_York"}).stdout.decode()
+    out = subprocess.run(
+        [need("mdir"), "-i", str(image), "::"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "MTOOLS_SKIP_CHECK": "1", "TZ": "America/New_York"},
+    ).stdout.decode()
     rows = {}
-    for match in re.finditer(r"^(\S+)\s+(\S+)\s+\d+\s+(\d{4}-\d\d-\d\d)\s+(\d\d:\d\d)", out,
-                             re.MULTILINE):
+    for match in re.finditer(
+        r"^(\S+)\s+(\S+)\s+\d+\s+(\d{4}-\d\d-\d\d)\s+(\d\d:\d\d)", out, re.MULTILINE
+    ):
         rows[f"/{match.group(1)}.{match.group(2)}"] = f"{match.group(3)}T{match.group(4)}:00"
     return rows
 
 
-def test_fat_wall_clock_is_what_mdir_shows_and_is_local(open_image,
-                                                        fat_local_times: FatTimesImage) -> None:
+def test_fat_wall_clock_is_what_mdir_shows_and_is_local(
+    open_image, fat_local_times: FatTimesImage
+) -> None:
     """FAT modified times are the stored wall clock (as mdir prints it), kind local, and
     without a source zone they have no UTC value at all."""
     entries = _entries(open_image, fat_local_times.path)
@@ -72,8 +82,9 @@ def test_fat_wall_clock_is_what_mdir_shows_and_is_local(open_image,
 
 
 @pytest.mark.parametrize("zone", ["Europe/Brussels", "UTC", "America/New_York"])
-def test_fat_times_converted_with_source_zone_match_fls(open_image, zone: str,
-                                                        fat_local_times: FatTimesImage) -> None:
+def test_fat_times_converted_with_source_zone_match_fls(
+    open_image, zone: str, fat_local_times: FatTimesImage
+) -> None:
     """With a source zone, every FAT time (deleted file too; winter +01:00, summer +02:00 in
     Brussels) is the UTC instant fls -z ZONE computes with glibc."""
     entries = _entries(open_image, fat_local_times.path)
@@ -85,8 +96,9 @@ def test_fat_times_converted_with_source_zone_match_fls(open_image, zone: str,
         if name not in entries or not name.endswith(".TXT"):
             continue
         entry = entries[name]
-        ours = [t.epoch(tz) if t else 0 for t in (entry.atime, entry.mtime, entry.ctime,
-                                                  entry.crtime)]
+        ours = [
+            t.epoch(tz) if t else 0 for t in (entry.atime, entry.mtime, entry.ctime, entry.crtime)
+        ]
         assert ours == epochs, path
         checked += 1
     assert checked == 3  # winter, summer, and the deleted one
@@ -107,12 +119,17 @@ def test_fat_times_do_not_depend_on_the_zone_lccu_runs_in(fat_local_times: FatTi
         "from lccu.fs import list_volumes, walk\n"
         "img = TskImage(open(sys.argv[1], 'rb'))\n"
         "print(json.dumps({e.path: [t.wall_text() if t else None for t in "
-        "(e.mtime, e.atime, e.crtime)] for v in list_volumes(img) for e in walk(img, v)}))\n")
+        "(e.mtime, e.atime, e.crtime)] for v in list_volumes(img) for e in walk(img, v)}))\n"
+    )
     results = []
     for tz in ("America/New_York", "Europe/Brussels"):
-        out = subprocess.run([sys.executable, "-c", script, str(fat_local_times.path)],
-                             capture_output=True, check=True, timeout=120,
-                             env={**os.environ, "TZ": tz})
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(fat_local_times.path)],
+            capture_output=True,
+            check=True,
+            timeout=120,
+            env={**os.environ, "TZ": tz},
+        )
         results.append(json.loads(out.stdout))
     assert results[0] == results[1]
     assert results[0]["/WINTER.TXT"][0] == "2024-01-15T14:00:00"
@@ -123,8 +140,11 @@ def test_fat_resolutions(open_image, fat_local_times: FatTimesImage) -> None:
     and it keeps no change time."""
     entry = _entries(open_image, fat_local_times.path)["/WINTER.TXT"]
     assert entry.mtime and entry.atime and entry.crtime
-    assert [t.to_json(None)["resolution"] for t in (entry.mtime, entry.atime, entry.crtime)] \
-        == [2, 86400, 0.01]
+    assert [t.to_json(None)["resolution"] for t in (entry.mtime, entry.atime, entry.crtime)] == [
+        2,
+        86400,
+        0.01,
+    ]
     assert entry.atime.wall_text() == "2024-01-15T00:00:00"
     assert entry.ctime is None
 
@@ -155,8 +175,13 @@ def test_ext_resolution_follows_inode_size(open_image, built_disk) -> None:
 def _istat_times(image: Path, inode: int, offset_sectors: int = 0) -> dict[str, list[str]]:
     """istat's Created/File Modified/MFT Modified/Accessed lines per attribute section."""
     args = [need("istat")] + (["-o", str(offset_sectors)] if offset_sectors else [])
-    out = subprocess.run([*args, str(image), str(inode)], capture_output=True, check=True,
-                         timeout=60, env={**os.environ, "TZ": "UTC"}).stdout.decode()
+    out = subprocess.run(
+        [*args, str(image), str(inode)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "TZ": "UTC"},
+    ).stdout.decode()
     sections: dict[str, list[str]] = {}
     current = ""
     for line in out.splitlines():
@@ -226,8 +251,13 @@ def test_exfat_stored_offset_makes_a_utc_time(open_image, exfat_offsets: ExfatIm
 
 
 def _gnu_date(text: str) -> int:
-    out = subprocess.run(["date", "-d", text, "+%s"], capture_output=True, check=True,
-                         timeout=10, env={**os.environ, "TZ": "Europe/Brussels"})
+    out = subprocess.run(
+        ["date", "-d", text, "+%s"],
+        capture_output=True,
+        check=True,
+        timeout=10,
+        env={**os.environ, "TZ": "Europe/Brussels"},
+    )
     return int(out.stdout)
 
 
@@ -245,13 +275,16 @@ def test_repeated_hour_is_ambiguous_and_gives_the_earlier_instant() -> None:
     assert "ambiguous" not in plain.to_json(BRUSSELS)
 
 
-@pytest.mark.parametrize(("date", "clock", "tens"), [
-    (0, 0, 0),                      # not set
-    ((44 << 9) | (13 << 5) | 1, 0, 0),  # month 13
-    ((44 << 9) | (2 << 5) | 30, 0, 0),  # 30 February
-    ((44 << 9) | (1 << 5) | 1, 24 << 11, 0),  # hour 24
-    ((44 << 9) | (1 << 5) | 1, 0, 200),  # 10 ms count past 199
-])
+@pytest.mark.parametrize(
+    ("date", "clock", "tens"),
+    [
+        (0, 0, 0),  # not set
+        ((44 << 9) | (13 << 5) | 1, 0, 0),  # month 13
+        ((44 << 9) | (2 << 5) | 30, 0, 0),  # 30 February
+        ((44 << 9) | (1 << 5) | 1, 24 << 11, 0),  # hour 24
+        ((44 << 9) | (1 << 5) | 1, 0, 200),  # 10 ms count past 199
+    ],
+)
 def test_invalid_dos_times_are_not_times(date: int, clock: int, tens: int) -> None:
     """A DOS date/time with an impossible field is no time (None), never a wrapped date."""
     assert dos_wall_clock(date, clock, tens) is None
@@ -264,3 +297,67 @@ def test_unknown_zone_is_a_clear_error() -> None:
     for name in ("Mars/Olympus", "../../etc/passwd", ""):
         with pytest.raises(InvalidInput, match="IANA name such as Europe/Brussels"):
             source_zone(name)
+
+
+def test_iso9660_stored_offset_makes_a_utc_time(open_image, tmp_path: Path) -> None:
+    """ISO 9660 records store their UTC offset (+02:00 in the dfvfs image, +01:00 on the
+    files of TSK's image.iso), which TSK drops: each time is the UTC instant, without any
+    source zone, that xorriso (libisofs applies the offset) gives the files it extracts."""
+    for corpus, name in (("dfvfs", "iso9660.raw"), ("sleuthkit", "image.iso")):
+        image = corpus_file(corpus, name)
+        out = tmp_path / name
+        subprocess.run(
+            [need("xorriso"), "-osirrox", "on", "-indev", str(image), "-extract", "/", str(out)],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        entries = _entries(open_image, image)
+        extracted = [p for p in out.rglob("*") if p.is_file()]
+        assert len(extracted) == 3, extracted
+        for path in extracted:
+            stored = entries["/" + path.relative_to(out).as_posix()].crtime
+            assert stored is not None and not stored.local, path
+            assert stored.epoch(None) == int(path.stat().st_mtime), path
+
+
+def test_iso9660_offset_zero_stays_local(open_image, tmp_path: Path) -> None:
+    """A record with offset 0 (xorriso writes UTC so) does not prove UTC: lccu keeps the wall
+    clock as local, zone unknown, and the source zone converts it."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "WINTER.TXT").write_bytes(b"x")
+    os.utime(tree / "WINTER.TXT", (1705323600, 1705323600))  # 2024-01-15 13:00:00 UTC
+    image = tmp_path / "disc.iso"
+    subprocess.run(
+        [need("xorrisofs"), "-quiet", "-o", str(image), str(tree)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "TZ": "UTC"},
+    )
+    stored = _entries(open_image, image)["/WINTER.TXT"].crtime
+    assert stored is not None and stored.local and stored.epoch(None) is None
+    assert stored.wall_text() == "2024-01-15T13:00:00"
+    assert stored.utc_text(BRUSSELS) == "2024-01-15T12:00:00+00:00"
+
+
+def test_resolutions_of_hfsplus_exfat_and_iso9660(
+    open_image, exfat_offsets: ExfatImage, tmp_path: Path
+) -> None:
+    """The step of each time as the file system stores it: HFS+ whole seconds (UTC), exFAT
+    10 ms for written/born and 2 s for accessed, ISO 9660 whole seconds."""
+    hfs = _entries(open_image, corpus_file("dfvfs", "hfsplus.raw"))["/passwords.txt"]
+    assert [t.to_json(None)["resolution"] for t in (hfs.mtime, hfs.atime, hfs.crtime) if t] == [
+        1,
+        1,
+        1,
+    ]
+    assert hfs.mtime is not None and not hfs.mtime.local
+    exfat = _entries(open_image, exfat_offsets.path)[exfat_offsets.without_offset]
+    assert [
+        t.to_json(None)["resolution"] if t else None
+        for t in (exfat.mtime, exfat.atime, exfat.crtime)
+    ] == [0.01, 2, 0.01]
+    iso = _entries(open_image, corpus_file("dfvfs", "iso9660.raw"))["/PASSWORDS.TXT"]
+    assert iso.crtime is not None and iso.crtime.to_json(None)["resolution"] == 1

@@ -173,3 +173,86 @@ def test_browser_case_timeline(server: str, case: Case) -> None:
         rows.first.get_by_role("link", name="/notes.txt").click()  # the file browser's page
         expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
         expect(page.locator("main")).to_contain_text("/notes.txt")
+
+
+def test_item_timeline_has_histogram_and_filters(client: TestClient, case: Case) -> None:
+    """The item's own page (issue #17 asks the same of it as of the case's): a histogram of
+    the selection whose bar links narrow the dates to its events, and filters by file type,
+    deleted and notable (the tagged file), each count equal to the item's stored rows."""
+    login(client, "vlas_inv")
+    stored = _item_rows(client, case)
+    disk = next(i for i, rows in stored.items() if any(r["path"] == "/notes.txt" for r in rows))
+    rows = stored[disk]
+    url = f"/evidence/{disk}/timeline"
+    text = client.get(url, params={"lang": "en"}).text
+    assert _total(text) == len(rows)
+    counts = [int(c) for c in re.findall(r'data-count="(\d+)"', text)]
+    assert sum(counts) == len(rows)
+    assert re.search(r'data-unit="(day|month|year)"', text) and "Activity over time" in text
+    bar = re.search(
+        r'<a href="(/evidence/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
+        r'data-count="([1-9]\d*)"',
+        text,
+    )
+    assert bar
+    narrowed = client.get(html.unescape(bar.group(1)))
+    assert _total(narrowed.text) == int(bar.group(2))
+
+    deleted = client.get(url, params={"deleted": "yes"}).text
+    assert 0 < _total(deleted) == sum(r["deleted"] == "yes" for r in rows) < len(rows)
+    kept = client.get(url, params={"deleted": "no"}).text
+    assert _total(kept) == sum(r["deleted"] == "no" for r in rows)
+    notable = client.get(url, params={"mark": "notable", "lang": "en"}).text
+    tagged = [r for r in rows if r["path"] == "/notes.txt"]
+    assert _total(notable) == len(tagged) > 0 and "notable</span>" in notable
+    assert _total(client.get(url, params={"mark": "known"}).text) == 0  # no hash sets here
+    texts = client.get(url, params={"type": "text/"}).text
+    assert 0 < _total(texts) < len(rows) and "text/plain" in texts
+    assert 'id="types"' in texts and '<option value="text/plain">' in texts
+    link = re.search(r'<a class="file" href="([^"]+)">/notes.txt</a>', notable)
+    assert link
+    followed = client.get(html.unescape(link.group(1)), follow_redirects=False)
+    assert followed.status_code == 303
+    assert re.fullmatch(rf"/evidence/{disk}/files/\d+", followed.headers["location"])
+    dutch = client.get(url, params={"lang": "nl", "mark": "notable"}).text
+    assert "Activiteit in de tijd" in dutch and "Opvallend of gekend" in dutch
+    assert "Verwijderd" in dutch and "Bestandstype" in dutch
+
+
+def test_browser_item_timeline(server: str, case: Case) -> None:
+    """In Chromium, an item's timeline from the case timeline's list: a histogram bar followed
+    to its period, the deleted and notable filters, and a row's link to its file's page."""
+    from playwright.sync_api import expect
+
+    disk = next(iter(case.items))  # the planted disk: processed first, with Brussels
+    with chromium() as browser:
+        page = open_page(
+            browser, f"{server}/cases/{case.id}/timeline", login=("vlas_inv", PASSWORD)
+        )
+        page.locator(f'#timeline-items li[data-evidence="{disk}"] a').click()
+        expect(page).to_have_url(re.compile(rf"/evidence/{disk}/timeline\?run="))
+        expect(page.locator("#source-zone")).to_contain_text("Europe/Brussels")
+        total = int(page.locator("#total").inner_text())
+        bar = page.locator("#histogram rect.bar:not([data-count='0'])").first
+        expect(bar).to_be_visible()
+        count = int(bar.get_attribute("data-count") or 0)
+        bar.click()
+        expect(page).to_have_url(re.compile(r"/timeline\?run=[^&]+&from=\d{4}-\d\d-\d\d&to="))
+        expect(page.locator("#total")).to_have_text(str(count))
+        page.screenshot(path=artifact("14-item-timeline-bar.png"), full_page=True)
+        page.goto(f"{server}/evidence/{disk}/timeline")
+        page.get_by_label("Verwijderd").select_option("yes")
+        page.get_by_role("button", name="Filteren").click()
+        rows = page.locator("#timeline tbody tr")
+        expect(rows.first).to_be_visible()
+        assert int(page.locator("#total").inner_text()) < total
+        for n in range(rows.count()):
+            expect(rows.nth(n).locator("td").nth(5)).to_have_text("ja")
+        page.get_by_label("Verwijderd").select_option("")
+        page.get_by_label("Opvallend of gekend").select_option("notable")
+        page.get_by_role("button", name="Filteren").click()
+        expect(rows.first).to_contain_text("/notes.txt")
+        expect(rows.first).to_contain_text("opvallend")
+        rows.first.get_by_role("link", name="/notes.txt").click()
+        expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
+        expect(page.locator("main")).to_contain_text("/notes.txt")

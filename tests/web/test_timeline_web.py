@@ -5,6 +5,7 @@ zone refused and audited once."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Callable
@@ -125,3 +126,30 @@ def test_timeline_with_a_source_zone_shows_local_times_converted(
     ).text
     assert 'data-zone="Europe/Brussels"' in page and "local, zone unknown" not in page
     assert f"{readme[0]['utc']} UTC <em>(local {readme[0]['wall_clock']}, Europe/Brussels)" in page
+
+
+def test_file_page_keeps_fat_times_local(client: TestClient, processed_item: PlantedItem) -> None:
+    """Processed without a source zone, a FAT file's page (reached from its timeline row)
+    gives each time as the wall clock, local, zone unknown, in Dutch and English, and never
+    as UTC; the file table's "Modified (UTC)" cell stays empty for it."""
+    item_id = processed_item.item_id
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/evidence/{item_id}/timeline.csv").text)))
+    readme = {r["macb"]: r for r in rows if r["path"] == "/README.TXT"}
+    assert readme and all(r["time_kind"] == "local-unknown" for r in readme.values())
+    page = client.get(f"/evidence/{item_id}/timeline", params={"q": "README", "kind": "m"}).text
+    link = re.search(r'<a class="file" href="([^"]+)">/README.TXT</a>', page)
+    assert link
+    found = client.get(html.unescape(link.group(1)), follow_redirects=False)
+    assert found.status_code == 303, found.text
+    detail = client.get(found.headers["location"], params={"lang": "en"})
+    assert detail.status_code == 200 and "/README.TXT" in detail.text
+    cells = re.findall(r'<td class="time" data-kind="([^"]+)">([^<]*)<em>\(([^)]*)\)', detail.text)
+    assert cells and all(kind == "local-unknown" for kind, _t, _l in cells)
+    assert {text.strip() for _k, text, _l in cells} >= {r["wall_clock"] for r in readme.values()}
+    assert {label for _k, _t, label in cells} == {"local, zone unknown"}
+    assert " UTC" not in "".join(re.findall(r'<td class="time"[^>]*>.*?</td>', detail.text))
+    dutch = client.get(found.headers["location"], params={"lang": "nl"}).text
+    assert "lokaal, zone onbekend" in dutch
+    table = client.get(f"/evidence/{item_id}/files", params={"q": "README"}).text
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*README\.TXT(?:(?!</tr>).)*</tr>", table, re.S)
+    assert row and '<td class="nowrap"></td>' in row.group(0)
