@@ -195,6 +195,7 @@ def file_detail(
         else []
     )
     marks = [m for m in lab.notable_marks(ref) if m.path == info.path and m.sha256 == info.sha256]
+    labels = lab.tag_labels(ref) if info.source == "file" else []
     times = shown_times(info.entry)
     return render(
         request,
@@ -203,6 +204,7 @@ def file_detail(
             "item_id": ref,
             "f": info,
             "tags": tags,
+            "labels": labels,
             "marks": marks,
             "times": times,
             "hex_rows": _hex_rows(head),

@@ -170,3 +170,47 @@ def test_a_file_named_twice_is_refused_listing_both() -> None:
     assert find_file(files, "AB" * 32, 1, "E1")["inode"] == 5
     with pytest.raises(NotFound):
         find_file(files, "/b.txt", None, "E1")
+
+
+@SQLITE_ONLY
+def test_labels_defined_per_case_and_for_the_unit(
+    unit: Unit, planted_disk: PlantedManifest
+) -> None:
+    """With no labels defined any label is taken; once the case defines labels a tag takes
+    one of them (any case spelling, stored as defined) and another is refused (exit 2,
+    audited once); the unit admin's labels hold in every case; only the admin defines
+    the unit's, and another zone cannot define the case's."""
+    evidence = processed_item(unit, planted_disk.image)
+    case = unit.cases["vlas_inv"]
+    free = unit.cli("tag", "add", evidence, "/notes.txt", "--label", "whatever")
+    assert free.returncode == 0, free.stderr
+    assert "no tag labels defined" in unit.cli("tag", "labels", case).stdout
+
+    defined = unit.cli("tag", "label", "relevant", "--case", case)
+    assert defined.returncode == 0, defined.stderr
+    assert unit.cli("tag", "label", "RELEVANT", "--case", case).returncode == 0  # no twin
+    assert unit.cli("tag", "label", "privileged", user="admin").returncode == 0
+    labels = json.loads(unit.cli("tag", "labels", evidence, "--json").stdout)
+    assert labels == ["relevant", "privileged"] or labels == ["privileged", "relevant"]
+
+    taken = unit.cli("tag", "add", evidence, "/docs/report.txt", "--label", "Relevant",
+                     "--json")  # fmt: skip
+    assert taken.returncode == 0, taken.stderr
+    assert json.loads(taken.stdout)["label"] == "relevant"
+    assert unit.cli("tag", "add", evidence, "/dir/picture.png", "--label",
+                    "privileged").returncode == 0  # fmt: skip
+    refused = unit.cli("tag", "add", evidence, "/dir/picture.png", "--label", "to check")
+    assert refused.returncode == 2 and "not one of the tag labels" in refused.stderr
+    assert "relevant" in refused.stderr and "privileged" in refused.stderr
+
+    assert unit.cli("tag", "label", "secret").returncode != 0  # the unit's: admin only
+    other = unit.cli("tag", "label", "mine", "--case", case, user="polder_inv")
+    assert other.returncode == 1
+    lab = unit.lab("vlas_inv")
+    assert lab.tag_labels(case) == labels
+    audit = [(e.username, e.operation, e.allowed) for e in unit.lab("dpo").audit_log()
+             if e.operation in ("tag.add", "tag.label")]  # fmt: skip
+    assert audit.count(("vlas_inv", "tag.add", False)) == 1
+    assert audit.count(("vlas_inv", "tag.label", True)) == 2
+    assert audit.count(("admin", "tag.label", True)) == 1
+    assert ("vlas_inv", "tag.label", False) in audit and ("polder_inv", "tag.label", False) in audit
