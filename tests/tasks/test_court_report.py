@@ -44,6 +44,8 @@ def _tagged_case(
         case.id, unprocessed, description="USB stick", exhibit_number="E2", seal_number="SEAL-0043"
     )
     done = unit.cli("process", item.id, "--json", LCCU_REDIS_URL="")
+    verified = unit.cli("evidence", "verify", item.id)  # a verification for the report
+    assert verified.returncode == 0, verified.stderr
     assert done.returncode == 0, done.stderr
     planted = {f.path: f for f in planted_disk.files if f.path}
     notes = dict(NOTES)
@@ -85,7 +87,8 @@ def more_facts(unit: Unit, item: Any) -> list[str]:
     (run,) = lab.runs_of(item.id)
     identity = lab.report(item.id)["yara_rules"]["identity"]
     return ["PZ Vlas", "laptop HDD image", "USB stick", "schijfkopie", "opgenomen: 2",
-            "verwerkt: ", run, identity]  # fmt: skip
+            "verwerkt: ", run, identity, "Hercontrole", "komt overeen",
+            "niet opnieuw gecontroleerd"]  # fmt: skip
 
 
 def check_dutch_words(flat: str) -> None:
