@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lccu.cli.app import State, cli, emit_json, pass_state, plain
-from lccu.errors import InvalidInput
+from lccu.errors import InvalidInput, LccuError
 from lccu.textsafe import visible
 
 if TYPE_CHECKING:
@@ -38,15 +38,18 @@ def _log_visibly() -> None:
 def _show(status: dict[str, Any]) -> None:
     from lccu.report.summary import finding_lines
 
-    plain(f"run {status['run']}  evidence {status['evidence']}  zone {visible(status['zone'])}  "
-          f"{status['priority']}  {status.get('outcome') or status['state']}"
-          + (f"  ({visible(status['reason'])})" if status["reason"] else ""))
+    plain(
+        f"run {status['run']}  evidence {status['evidence']}  zone {visible(status['zone'])}  "
+        f"{status['priority']}  {status.get('outcome') or status['state']}"
+        + (f"  ({visible(status['reason'])})" if status["reason"] else "")
+    )
     for line in finding_lines(status.get("findings") or {}):
         plain(f"  {visible(line)}")
     found = status.get("hashsets")
     if found:  # as soon as the hashsets stage is done, before the report
-        sets = ", ".join(f"{visible(x['name'])} v{x['version']} ({x['kind']})"
-                         for x in found["sets"])
+        sets = ", ".join(
+            f"{visible(x['name'])} v{x['version']} ({x['kind']})" for x in found["sets"]
+        )
         word = "NOTABLE" if found["notable"] else "notable"
         plain(f"  hash sets {sets}: {word} {found['notable']} file(s), known {found['known']}")
     for s in status["stages"]:
@@ -70,25 +73,56 @@ def _wait(lab: Lab, run_id: str, interval: float = 1.0) -> dict[str, Any]:
 
 @cli.command("process")
 @click.argument("evidence")
-@click.option("--priority", type=click.Choice(["urgent", "normal"]), default="normal",
-              show_default=True, help="urgent items are served before normal ones.")
+@click.option(
+    "--priority",
+    type=click.Choice(["urgent", "normal"]),
+    default="normal",
+    show_default=True,
+    help="urgent items are served before normal ones.",
+)
 @click.option("--wait", is_flag=True, help="With workers: wait until the run has finished.")
 @click.option("--no-yara", is_flag=True, help="Skip YARA (over the image and over files).")
-@click.option("--carve", type=click.Choice(["all", "unallocated", "none"]), default="all",
-              show_default=True, help="Carve the whole image, only unallocated space, or not.")
-@click.option("--timezone", "timezone", default=None, metavar="ZONE",
-              help="Source machine's IANA time zone for this run (default: the item's, see "
-                   "`lccu evidence timezone`).")
-@click.option("--no-expand", is_flag=True,
-              help="Do not open archives and documents (zip, 7z, RAR, tar, PDF, ...).")
-@click.option("--passwords", "password_file", type=click.Path(path_type=Path),
-              help="The case's password list for encrypted archives, one per line; kept in "
-                   "the run's options only, never in a report or custody.")
+@click.option(
+    "--carve",
+    type=click.Choice(["all", "unallocated", "none"]),
+    default="all",
+    show_default=True,
+    help="Carve the whole image, only unallocated space, or not.",
+)
+@click.option(
+    "--timezone",
+    "timezone",
+    default=None,
+    metavar="ZONE",
+    help="Source machine's IANA time zone for this run (default: the item's, see "
+    "`lccu evidence timezone`).",
+)
+@click.option(
+    "--no-expand",
+    is_flag=True,
+    help="Do not open archives and documents (zip, 7z, RAR, tar, PDF, ...).",
+)
+@click.option(
+    "--passwords",
+    "password_file",
+    type=click.Path(path_type=Path),
+    help="The case's password list for encrypted archives, one per line; kept in "
+    "the run's options only, never in a report or custody.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run's status as JSON.")
 @pass_state
-def process(state: State, evidence: str, priority: str, wait: bool, no_yara: bool, carve: str,
-            timezone: str | None, no_expand: bool, password_file: Path | None,
-            as_json: bool) -> None:
+def process(
+    state: State,
+    evidence: str,
+    priority: str,
+    wait: bool,
+    no_yara: bool,
+    carve: str,
+    timezone: str | None,
+    no_expand: bool,
+    password_file: Path | None,
+    as_json: bool,
+) -> None:
     """Process EVIDENCE: hash, file systems, carving, archives, YARA, report (on workers or
     here)."""
     from lccu.archive.passwords import read_password_list
@@ -96,8 +130,16 @@ def process(state: State, evidence: str, priority: str, wait: bool, no_yara: boo
 
     passwords = read_password_list(password_file) if password_file else ()
     lab = state.lab()
-    submitted = submit(lab, evidence, priority=priority, yara=not no_yara, carve=carve,
-                       timezone=timezone, expand=not no_expand, passwords=passwords)
+    submitted = submit(
+        lab,
+        evidence,
+        priority=priority,
+        yara=not no_yara,
+        carve=carve,
+        timezone=timezone,
+        expand=not no_expand,
+        passwords=passwords,
+    )
     if lab.settings.redis_url:
         from lccu.tasks.broker import declare, make_broker
 
@@ -112,8 +154,7 @@ def process(state: State, evidence: str, priority: str, wait: bool, no_yara: boo
 
         store = open_store(lab.settings)
         try:
-            drain(lab, store, on_stage=lambda label: click.echo(f"process: {label} done",
-                                                                err=True))
+            drain(lab, store, on_stage=lambda label: click.echo(f"process: {label} done", err=True))
         finally:
             store.close()
         status = run_status(lab, submitted.run_id)
@@ -128,13 +169,17 @@ def process(state: State, evidence: str, priority: str, wait: bool, no_yara: boo
 def _show_workers(view: dict[str, Any]) -> None:
     for w in view["workers"]:
         word = "alive" if w["alive"] else f"LOST (no heartbeat for {view['alive_seconds']} s)"
-        plain(f"worker {w['id']}  {word}  last heartbeat {w['heartbeat_at'][:19]}Z  "
-              f"{w['threads']} thread(s)  lccu {w['version']}"
-              + (f"  metrics {w['metrics_url']}" if w["metrics_url"] else ""))
+        plain(
+            f"worker {w['id']}  {word}  last heartbeat {w['heartbeat_at'][:19]}Z  "
+            f"{w['threads']} thread(s)  lccu {w['version']}"
+            + (f"  metrics {w['metrics_url']}" if w["metrics_url"] else "")
+        )
         for s in w["running"]:
             name = s["stage"] + (f"#{s['segment']}" if s["stage"] in ("carve", "yara") else "")
-            plain(f"  running {name:<12} zone {s['zone']}  evidence {s['evidence']}  "
-                  f"since {(s['started_at'] or '')[:19]}Z")
+            plain(
+                f"  running {name:<12} zone {s['zone']}  evidence {s['evidence']}  "
+                f"since {(s['started_at'] or '')[:19]}Z"
+            )
     if not view["workers"]:
         plain("no workers registered")
     plain("queue (stages): zone, priority: running / queued / waiting")
@@ -147,12 +192,15 @@ def _show_workers(view: dict[str, Any]) -> None:
 @cli.command("status")
 @click.argument("evidence", required=False)
 @click.option("--watch", is_flag=True, help="Refresh every 2 seconds until every run ends.")
-@click.option("--workers", "workers", is_flag=True,
-              help="Operators: the workers alive, what each runs, and the queue per zone.")
+@click.option(
+    "--workers",
+    "workers",
+    is_flag=True,
+    help="Operators: the workers alive, what each runs, and the queue per zone.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def status(state: State, evidence: str | None, watch: bool, workers: bool,
-           as_json: bool) -> None:
+def status(state: State, evidence: str | None, watch: bool, workers: bool, as_json: bool) -> None:
     """Progress of each stage of the processing runs of EVIDENCE (default: your zone's)."""
     from lccu.tasks import run_status, runs_of
 
@@ -188,13 +236,11 @@ def status(state: State, evidence: str | None, watch: bool, workers: bool,
     except KeyboardInterrupt:
         if not watch:
             raise
-        click.echo("lccu status: stopped watching (Ctrl-C); the runs go on without it",
-                   err=True)
+        click.echo("lccu status: stopped watching (Ctrl-C); the runs go on without it", err=True)
         raise click.exceptions.Exit(130) from None
 
 
-def write_run_report(lab: Lab, evidence: str, run_id: str | None, fmt: str,
-                     output: Path) -> str:
+def write_run_report(lab: Lab, evidence: str, run_id: str | None, fmt: str, output: Path) -> str:
     """Copy the report of a finished processing run of ``evidence`` to ``output``; returns
     the run id (exported paths in it are relative to derived/<evidence id>/ in the store,
     where the report itself is stored; the HTML page embeds its thumbnails)."""
@@ -210,31 +256,100 @@ def write_run_report(lab: Lab, evidence: str, run_id: str | None, fmt: str,
     try:
         with store.open_derived(key) as fh, output.open("wb") as out:
             shutil.copyfileobj(fh, out, 4 * 1024 * 1024)
+        if fmt == "html":
+            copy_linked_files(store, key, output)
     finally:
         store.close()
     return run
 
 
+def copy_linked_files(store: Any, key: str, page: Path) -> int:
+    """Copy the exported files an HTML report links (``href`` relative to the page, as it
+    is stored beside them in the derived store) from the store to beside ``page``, so that
+    its links resolve where the page was written; returns how many. A link that is not a
+    plain relative path inside the page's folder is left alone (nothing outside it is
+    written), and one the store lacks stays broken, as it would be in the store."""
+    import re
+    import shutil
+    from urllib.parse import unquote, urlsplit
+
+    base = key.rpartition("/")[0]
+    folder = page.parent.resolve()
+    text = page.read_text("utf-8", errors="replace")
+    copied = 0
+    for href in dict.fromkeys(re.findall(r'href="([^"#][^"]*)"', text)):
+        parts = urlsplit(href)
+        name = unquote(parts.path)
+        if parts.scheme or parts.netloc or not name or name.startswith(("/", "\\")):
+            continue
+        if any(part in ("", ".", "..") for part in name.split("/")):
+            continue
+        target = (folder / name).resolve()
+        if not target.is_relative_to(folder) or target.exists():
+            continue
+        try:
+            with store.open_derived(f"{base}/{name}" if base else name) as fh:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with target.open("wb") as out:
+                    shutil.copyfileobj(fh, out, 4 * 1024 * 1024)
+        except (LccuError, OSError):
+            target.unlink(missing_ok=True)  # no half copy beside the page
+            continue
+        copied += 1
+    return copied
+
+
 @cli.command("worker")
-@click.option("--processes", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (default: LCCU_WORKER_PROCESSES, 1).")
-@click.option("--threads", type=click.IntRange(1, 64), default=None,
-              help="Threads per process (default: LCCU_WORKER_THREADS, 1).")
-@click.option("--queues", multiple=True, default=("lccu",), show_default=True,
-              help="Dramatiq queues to consume (repeatable).")
-@click.option("--max-restarts", type=click.IntRange(0, 1000), default=None,
-              help="With --processes > 1: restarts of a crashing child before it is given up "
-                   "(default: LCCU_WORKER_MAX_RESTARTS, 5).")
-@click.option("--restart-window", type=click.FloatRange(0, min_open=True), default=None,
-              help="Seconds: crashes closer together than this form a crash loop "
-                   "(default: LCCU_WORKER_RESTART_WINDOW, 60).")
-@click.option("--restart-delay", type=click.FloatRange(0, min_open=True), default=None,
-              help="Seconds before a crashed child is restarted, doubled per crash of a loop "
-                   "up to 30 (default: LCCU_WORKER_RESTART_DELAY, 1).")
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes (default: LCCU_WORKER_PROCESSES, 1).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Threads per process (default: LCCU_WORKER_THREADS, 1).",
+)
+@click.option(
+    "--queues",
+    multiple=True,
+    default=("lccu",),
+    show_default=True,
+    help="Dramatiq queues to consume (repeatable).",
+)
+@click.option(
+    "--max-restarts",
+    type=click.IntRange(0, 1000),
+    default=None,
+    help="With --processes > 1: restarts of a crashing child before it is given up "
+    "(default: LCCU_WORKER_MAX_RESTARTS, 5).",
+)
+@click.option(
+    "--restart-window",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Seconds: crashes closer together than this form a crash loop "
+    "(default: LCCU_WORKER_RESTART_WINDOW, 60).",
+)
+@click.option(
+    "--restart-delay",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Seconds before a crashed child is restarted, doubled per crash of a loop "
+    "up to 30 (default: LCCU_WORKER_RESTART_DELAY, 1).",
+)
 @pass_state
-def worker(state: State, processes: int | None, threads: int | None, queues: tuple[str, ...],
-           max_restarts: int | None, restart_window: float | None,
-           restart_delay: float | None) -> None:
+def worker(
+    state: State,
+    processes: int | None,
+    threads: int | None,
+    queues: tuple[str, ...],
+    max_restarts: int | None,
+    restart_window: float | None,
+    restart_delay: float | None,
+) -> None:
     """Take processing work from Redis (needs LCCU_REDIS_URL, LCCU_USER = an operator).
 
     With --processes > 1 this process supervises the children: a crashed child is restarted
@@ -249,14 +364,25 @@ def worker(state: State, processes: int | None, threads: int | None, queues: tup
     processes = settings.worker_processes if processes is None else processes
     threads = settings.worker_threads if threads is None else threads
     max_restarts = settings.worker_max_restarts if max_restarts is None else max_restarts
-    restart_window = (settings.worker_restart_window if restart_window is None
-                      else restart_window)
+    restart_window = settings.worker_restart_window if restart_window is None else restart_window
     restart_delay = settings.worker_restart_delay if restart_delay is None else restart_delay
     _log_visibly()
     if processes > 1:
-        raise click.exceptions.Exit(run_processes(
-            processes, threads, queues, max_restarts=max_restarts,
-            restart_window=restart_window, restart_delay=restart_delay, settings=settings,
-            log=lambda line: click.echo(visible(line), err=True)))
-    run_worker(settings, threads=threads, queues=queues,
-               log=lambda line: click.echo(visible(line), err=True))
+        raise click.exceptions.Exit(
+            run_processes(
+                processes,
+                threads,
+                queues,
+                max_restarts=max_restarts,
+                restart_window=restart_window,
+                restart_delay=restart_delay,
+                settings=settings,
+                log=lambda line: click.echo(visible(line), err=True),
+            )
+        )
+    run_worker(
+        settings,
+        threads=threads,
+        queues=queues,
+        log=lambda line: click.echo(visible(line), err=True),
+    )

@@ -94,3 +94,32 @@ def tag_remove(state: State, tag_id: str, reason: str | None) -> None:
     """Remove a tag (it is kept as removed, with who and why)."""
     info = state.lab().untag(tag_id, reason=reason)
     plain(f"removed {_line(info)}")
+
+
+@tag.command("label")
+@click.argument("label")
+@click.option(
+    "--case",
+    "case_ref",
+    default=None,
+    help="The case whose tags take it (default: every case of the unit; the unit admin).",
+)
+@pass_state
+def tag_label(state: State, label: str, case_ref: str | None) -> None:
+    """Define a tag LABEL for a case, or for the whole unit: once labels are defined, a
+    tag takes one of them (relevant, to check, privileged ...)."""
+    labels = state.lab().define_label(label, case=case_ref)
+    plain(f"tag labels of {case_ref or 'the unit'}: {', '.join(labels)}")
+
+
+@tag.command("labels")
+@click.argument("target", metavar="CASE|EVIDENCE")
+@click.option("--json", "as_json", is_flag=True, help="Print the labels as JSON.")
+@pass_state
+def tag_labels(state: State, target: str, as_json: bool) -> None:
+    """The labels a tag in a case takes (the unit's and the case's); none: any label."""
+    labels = state.lab().tag_labels(target)
+    if as_json:
+        emit_json(labels)
+        return
+    plain(", ".join(labels) if labels else f"no tag labels defined for {target}: any label")

@@ -82,6 +82,7 @@ _PHRASES = {
     "tag.add": "tag files of this evidence item",
     "tag.list": "read the tags of this case",
     "tag.remove": "remove tags in this case",
+    "tag.label": "define tag labels",
     "file.list": "list the files of this evidence item",
     "file.read": "read files of this evidence item",
     "notable.mark": "mark files of this evidence item as notable",

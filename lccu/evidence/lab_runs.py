@@ -199,6 +199,35 @@ class LabRuns(LabBase):
                 query = query.where(ProcessingRun.zone == (self.actor.zone or ""))
             return list(session.scalars(query))
 
+    def case_runs(self, case_ref: str) -> dict[str, dict[str, Any]]:
+        """The newest run of each item of a case, by item id (``run``, ``state``,
+        ``outcome``, ``submitted_at``, ``finished_at``, ``report``: whether it wrote one):
+        what the case page shows per item, read in one decision on the case (audited once
+        as ``run.list``) rather than one per item."""
+        from lccu.evidence.runstate import ProcessingRun
+
+        with self.db.session() as session:
+            case = self._case_for(session, case_ref, "run.list")
+            runs = session.scalars(
+                select(ProcessingRun)
+                .where(ProcessingRun.case_id == case.id)
+                .order_by(ProcessingRun.submitted_at.desc())
+            )
+            newest: dict[str, dict[str, Any]] = {}
+            for run in runs:
+                newest.setdefault(
+                    run.evidence_id,
+                    {
+                        "run": run.id,
+                        "state": run.state,
+                        "outcome": run.outcome if run.state == "done" else None,
+                        "submitted_at": run.submitted_at,
+                        "finished_at": run.finished_at,
+                        "report": run.state == "done" and run.report_key is not None,
+                    },
+                )
+            return newest
+
     def timeline_result(self, evidence: str, run_id: str | None = None) -> tuple[str, str, str]:
         """The item id, run id and stored stage-result key of the finished ``timeline``
         stage of the newest run of ``evidence`` that has one (or of its run ``run_id``);

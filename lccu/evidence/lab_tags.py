@@ -14,14 +14,21 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lccu.errors import InvalidInput, LccuError, NotFound
 from lccu.evidence.lab_base import LabBase, _now
 from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.models import Case, EvidenceItem, new_uuid
-from lccu.evidence.tags import FileTag, TagInfo, check_label, check_text, find_file
+from lccu.evidence.tags import (
+    FileTag,
+    TagInfo,
+    TagLabel,
+    check_label,
+    check_text,
+    find_file,
+)
 
 #: the fields of a report's file entry a tag keeps (and the court report shows)
 FILE_FIELDS = (
@@ -111,6 +118,7 @@ class LabTags(LabBase):
             try:
                 if case.status != "open":
                     raise InvalidInput(f"case {case.number} is {case.status}")
+                label = _one_of(label, _labels(session, case.id), case.number)
                 run_id, files = self._report_files(session, item)
                 entry = find_file(files, file, volume, item.exhibit_number)
             except (InvalidInput, NotFound) as exc:
@@ -162,6 +170,44 @@ class LabTags(LabBase):
             info = TagInfo.of(tag, item.exhibit_number)
         self._anchor(head)
         return info
+
+    def define_label(self, label: str, *, case: str | None = None) -> list[str]:
+        """Add ``label`` to the tag labels of ``case`` (a zone that may add to it), or with
+        no case to the unit's, which every case takes (the unit admin); returns the labels
+        then in force there. Defining one twice changes nothing. Audited once as
+        ``tag.label``."""
+        label = check_label(label)
+        with self.db.session() as session:
+            if case is None:
+                if self.actor.role != "admin":
+                    raise self._deny("tag.label", "only the unit admin defines the unit's labels")
+                self._allow("tag.label", detail={"label": label, "scope": "unit"})
+                case_id = None
+            else:
+                found = self._case_for(session, case, "tag.label", write=True)
+                case_id = found.id
+            if label.casefold() not in {x.casefold() for x in _labels(session, case_id)}:
+                session.add(
+                    TagLabel(
+                        case_id=case_id,
+                        label=label,
+                        defined_by=self.actor.username,
+                        defined_at=_now(),
+                    )
+                )
+                session.flush()
+            return _labels(session, case_id)
+
+    def tag_labels(self, ref: str) -> list[str]:
+        """The labels a tag in case ``ref`` (or in an evidence item's case) takes: the
+        unit's and the case's, oldest first (empty: any label). Audited once as
+        ``tag.list``."""
+        with self.db.session() as session:
+            if _lookup_case(session, ref) is not None:
+                found = self._case_for(session, ref, "tag.list")
+            else:
+                found, _item = self.gate.item(session, ref, "tag.list")
+            return _labels(session, found.id)
 
     def tags(self, ref: str, *, include_removed: bool = False) -> list[TagInfo]:
         """The tags of a case or of one evidence item, oldest first (removed ones only
@@ -229,3 +275,26 @@ class LabTags(LabBase):
             info = TagInfo.of(tag, item.exhibit_number)
         self._anchor(head)
         return info
+
+
+def _labels(session: Session, case_id: str | None) -> list[str]:
+    """The unit's labels, and with ``case_id`` that case's too, oldest first."""
+    unit = TagLabel.case_id.is_(None)
+    where = or_(unit, TagLabel.case_id == case_id) if case_id is not None else unit
+    found = session.scalars(
+        select(TagLabel.label).where(where).order_by(TagLabel.defined_at, TagLabel.label)
+    )
+    return list(dict.fromkeys(found))
+
+
+def _one_of(label: str, defined: list[str], case_number: str) -> str:
+    """``label`` as the case's labels spell it, or :class:`InvalidInput` when the case (or
+    the unit) defines labels and it is none of them; any label when none are defined."""
+    if not defined:
+        return label
+    for known in defined:
+        if known.casefold() == label.casefold():
+            return known
+    raise InvalidInput(
+        f"label {label!r} is not one of the tag labels of case {case_number}: {', '.join(defined)}"
+    )

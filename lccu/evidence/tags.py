@@ -47,6 +47,19 @@ class FileTag(Base):
     removed_reason: Mapped[str | None] = mapped_column(Text)
 
 
+class TagLabel(Base):
+    """A label the tags of one case (or, with no case, of every case of the unit) take
+    (migration 0024): once labels are defined for a case or the unit, a tag takes one."""
+
+    __tablename__ = "tag_labels"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    label: Mapped[str] = mapped_column(String(60))
+    defined_by: Mapped[str] = mapped_column(String(64))
+    defined_at: Mapped[str] = mapped_column(String(40))
+
+
 @dataclass(frozen=True)
 class TagInfo:
     """A tag as the library returns it (no session behind it)."""

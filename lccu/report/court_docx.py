@@ -90,7 +90,7 @@ def _exhibit(document: DocumentObject, T: Mapping[str, str], ex: Mapping[str, An
     document.add_heading(f"{T['exhibit']} {visible(item.exhibit_number)}", level=2)
     table = _kv(document)
     _row(table, T["description"], visible(item.description))
-    _row(table, T["type"], str(item.item_type))
+    _row(table, T["type"], T.get(f"t_{item.item_type}", str(item.item_type)))
     if item.make or item.model or item.serial:
         _row(
             table,
@@ -173,7 +173,7 @@ def _custody(document: DocumentObject, T: Mapping[str, str], c: Mapping[str, Any
         else ""
     )
     _row(table, T["events"], f"{c['events']}{runs}")
-    _row(table, T["actions"], ", ".join(f"{a}: {n}" for a, n in c["counts"]))
+    _row(table, T["actions"], ", ".join(f"{T.get('a_' + a, a)}: {n}" for a, n in c["counts"]))
     _row(table, T["period"], f"{local_time(c['first'])} / {local_time(c['last'])}")
     _row(
         table, T["head"], f"{T['head_seq']} {c['head_seq']}", f"{T['head_hash']}: {c['head_hash']}"
@@ -221,7 +221,8 @@ def _method(document: DocumentObject, T: Mapping[str, str], data: Mapping[str, A
             ),
         )
         sets = [
-            f"{visible(h['name'])} v{h['version']} ({h['kind']}; {', '.join(h['hash_types'])})"
+            f"{visible(h['name'])} v{h['version']} "
+            f"({T.get('k_' + h['kind'], h['kind'])}; {', '.join(h['hash_types'])})"
             for h in m["hashsets"]
         ]
         _row(table, T["hashsets"], *(sets or [T["no_hashsets"]]))

@@ -38,7 +38,9 @@ from lccu.web.csrf import CsrfFailed
 from lccu.web.deps import LoginRequired
 from lccu.web.headers import LanguageAndHeaders
 from lccu.web.i18n import Translator
+from lccu.web.messages import user_message
 from lccu.web.state import WebState
+from lccu.web.thumbs import PreviewsBusy
 from lccu.web.uploads import (
     UploadConflict,
     UploadGone,
@@ -55,6 +57,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (UploadGone, 410, "invalid"),
     (UploadSlotsTaken, 429, "error"),
     (UploadsBusy, 503, "error"),
+    (PreviewsBusy, 503, "error"),
     (DeclaredHashMismatch, 422, "invalid"),
     (InvalidInput, 422, "invalid"),
     (AlreadyExists, 409, "invalid"),
@@ -76,8 +79,14 @@ def _wants_json(request: Request) -> bool:
 def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     """The app for one unit; opens (and migrates) its case database once."""
     state = WebState.build(settings, config or load_web_config(settings))
-    app = FastAPI(title="lccu", version="1", summary="LCCU case management API",
-                  docs_url="/api/docs", openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title="lccu",
+        version="1",
+        summary="LCCU case management API",
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
     app.state.web = state
 
     app.add_middleware(LanguageAndHeaders)
@@ -90,7 +99,7 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
             if isinstance(exc, UploadConflict):
                 body["expected_offset"] = exc.expected
             return JSONResponse(body, status_code=status)
-        return _error_page(request, status, key, str(exc))
+        return _error_page(request, status, key, user_message(str(exc), request.state.lang))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
@@ -106,8 +115,9 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_json(request) or exc.status_code == 405:
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                                headers=exc.headers)
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
         return _error_page(request, exc.status_code, "error", str(exc.detail))
 
     app.include_router(api.router)
@@ -134,5 +144,6 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
 
 
 def _error_page(request: Request, status: int, key: str, message: str) -> HTMLResponse:
-    return pages.render(request, "error.html", {"status": status, "heading": key,
-                                                "message": message}, status)
+    return pages.render(
+        request, "error.html", {"status": status, "heading": key, "message": message}, status
+    )

@@ -30,6 +30,7 @@ from lccu.evidence.terms import ACTIONS
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
+from lccu.web.messages import without_commands
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 
@@ -60,36 +61,52 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 # -- the operations, shared by forms and API -----------------------------------------------
 
+
 def _required(value: str | None, what: str) -> str:
     if not value or not value.strip():
         raise InvalidInput(f"{what} is required")
     return value.strip()
 
 
-def share(lab: Lab, ref: str, zone: str, *, permission: str, purpose: str,
-          valid_until: datetime | None) -> CaseInfo:
+def share(
+    lab: Lab, ref: str, zone: str, *, permission: str, purpose: str, valid_until: datetime | None
+) -> CaseInfo:
     """A share needs a purpose (it is the other zone's justification for reading)."""
     purpose = _required(purpose, "the purpose of the share")
     if valid_until is not None:
         now = utc_now()
         if not now < valid_until <= now + MAX_SHARE:
             raise InvalidInput("the expiry must be in the future and within five years")
-    return lab.share_case(ref, _required(zone, "the zone"), purpose=purpose,
-                          permission=permission, valid_until=valid_until)
+    return lab.share_case(
+        ref,
+        _required(zone, "the zone"),
+        purpose=purpose,
+        permission=permission,
+        valid_until=valid_until,
+    )
 
 
 def revoke(lab: Lab, ref: str, zone: str, *, reason: str) -> CaseInfo:
-    return lab.revoke_share(ref, _required(zone, "the zone"),
-                            reason=_required(reason, "the reason"))
+    return lab.revoke_share(
+        ref, _required(zone, "the zone"), reason=_required(reason, "the reason")
+    )
 
 
 def close(lab: Lab, ref: str, *, reason: str) -> CaseInfo:
     return lab.close_case(ref, reason=_required(reason, "the reason"))
 
 
-def record(lab: Lab, ref: str, action: str, *, evidence: str | None, location: str | None,
-           reason: str, details: dict[str, Any] | None = None,
-           occurred_at: datetime | None = None) -> dict[str, Any]:
+def record(
+    lab: Lab,
+    ref: str,
+    action: str,
+    *,
+    evidence: str | None,
+    location: str | None,
+    reason: str,
+    details: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
     """Append a hand-recorded custody event (the Lab checks access and custody rules)."""
     if action not in MANUAL_ACTIONS:
         raise InvalidInput(f"unknown action {action!r}; use one of {', '.join(MANUAL_ACTIONS)}")
@@ -97,10 +114,15 @@ def record(lab: Lab, ref: str, action: str, *, evidence: str | None, location: s
     if occurred_at is not None and not EARLIEST <= occurred_at <= utc_now() + CLOCK_SKEW:
         raise InvalidInput("the time of the event must be after 1990 and not in the future")
     given = {k: v.strip() if isinstance(v, str) else v for k, v in (details or {}).items()}
-    return lab.record_event(ref, action, evidence=(evidence or "").strip() or None,
-                            location=(location or "").strip() or None, reason=reason,
-                            occurred_at=occurred_at,
-                            details={k: v for k, v in given.items() if v not in (None, "")})
+    return lab.record_event(
+        ref,
+        action,
+        evidence=(evidence or "").strip() or None,
+        location=(location or "").strip() or None,
+        reason=reason,
+        occurred_at=occurred_at,
+        details={k: v for k, v in given.items() if v not in (None, "")},
+    )
 
 
 def _end_of_day(text: str) -> datetime | None:
@@ -130,42 +152,64 @@ def _occurred_at(text: str, offset: str) -> datetime | None:
     if value.tzinfo is not None:
         return value
     if not offset:
-        raise InvalidInput("the time of the event needs its time zone offset, e.g. +01:00 "
-                           "(winter) or +02:00 (summer) in Belgium")
+        raise InvalidInput(
+            "the time of the event needs its time zone offset, e.g. +01:00 "
+            "(winter) or +02:00 (summer) in Belgium"
+        )
     if offset.upper() == "Z":
         return value.replace(tzinfo=UTC)
     found = _OFFSET.match(offset)
     if not found or int(found[2]) > 14 or int(found[3]) > 59:
         raise InvalidInput(f"{offset[:10]!r} is not a time zone offset (e.g. +01:00, -05:00, Z)")
     minutes = int(found[2]) * 60 + int(found[3])
-    return value.replace(tzinfo=timezone(timedelta(
-        minutes=-minutes if found[1] == "-" else minutes)))
+    return value.replace(
+        tzinfo=timezone(timedelta(minutes=-minutes if found[1] == "-" else minutes))
+    )
 
 
 # -- the case page: what it shows, and one-shot notices -----------------------------------
+
 
 def _serializer(state: WebState) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(state.config.secret_key, salt="lccu-flash")
 
 
-def _set_flash(response: Response, state: WebState, case_ref: str, kind: str, key: str,
-               detail: str = "") -> None:
+def _set_flash(
+    response: Response, state: WebState, case_ref: str, kind: str, key: str, detail: str = ""
+) -> None:
     """The outcome of a form, for the case page the browser is sent back to; signed so that
     nobody else can make the page show a message."""
-    value = _serializer(state).dumps({"case": case_ref, "kind": kind, "key": key,
-                                      "detail": detail[:500]})
-    response.set_cookie(FLASH_COOKIE, value, max_age=120, path="/cases", httponly=True,
-                        samesite="strict", secure=state.config.secure_cookies)
+    value = _serializer(state).dumps(
+        {"case": case_ref, "kind": kind, "key": key, "detail": detail[:500]}
+    )
+    response.set_cookie(
+        FLASH_COOKIE,
+        value,
+        max_age=120,
+        path="/cases",
+        httponly=True,
+        samesite="strict",
+        secure=state.config.secure_cookies,
+    )
 
 
-def actions_view(request: Request, state: WebState, user: Principal, case: CaseInfo,
-                 items: list[EvidenceInfo], custody: Mapping[str, Any]) -> dict[str, Any]:
+def actions_view(
+    request: Request,
+    state: WebState,
+    user: Principal,
+    case: CaseInfo,
+    items: list[EvidenceInfo],
+    custody: Mapping[str, Any],
+) -> dict[str, Any]:
     """Template context for the forms this user can use on ``case`` (``custody``: what
     :meth:`Lab.countersign_status` gave the page), and the notice left by the last form
     (shown once: :func:`clear_flash`)."""
     now = format_time(utc_now())
-    active = [s for s in case.shares if s.revoked_at is None
-              and (s.valid_until is None or s.valid_until > now)]
+    active = [
+        s
+        for s in case.shares
+        if s.revoked_at is None and (s.valid_until is None or s.valid_until > now)
+    ]
     may = state.lab(user).case_abilities(case)  # the gate's rule, not a copy of it
     owner = may["owner"]
     flash = None
@@ -185,13 +229,24 @@ def actions_view(request: Request, state: WebState, user: Principal, case: CaseI
     if may["can_record"]:
         for waiting in custody["awaiting"]:
             to_countersign.setdefault(waiting["seq"], []).append(waiting["role"])
-    return {"actions": {
-        "countersigned": countersigned, "to_countersign": to_countersign,
-        "key_locked": bool(to_countersign) and user.via == "session"
-        and not state.key_unlocked(user),
-        "owner": owner, "can_close": may["can_close"], "can_record": may["can_record"],
-        "shares": active, "zones": zones, "custody_actions": MANUAL_ACTIONS,
-        "permissions": PERMISSIONS, "evidence_items": items, "flash": flash}}
+    return {
+        "actions": {
+            "countersigned": countersigned,
+            "to_countersign": to_countersign,
+            "key_locked": bool(to_countersign)
+            and user.via == "session"
+            and not state.key_unlocked(user),
+            "owner": owner,
+            "can_close": may["can_close"],
+            "can_record": may["can_record"],
+            "shares": active,
+            "zones": zones,
+            "custody_actions": MANUAL_ACTIONS,
+            "permissions": PERMISSIONS,
+            "evidence_items": items,
+            "flash": flash,
+        }
+    }
 
 
 def clear_flash(request: Request, response: Response) -> None:
@@ -205,19 +260,27 @@ Csrf = Annotated[str, Form(max_length=200)]
 Justification = Annotated[str, Form(max_length=500)]
 
 
-def _form(user: Principal, state: WebState, ref: str, csrf: str, justification: str,
-          done: str, work: Callable[[Lab, str], object]) -> Response:
+def _form(
+    user: Principal,
+    state: WebState,
+    ref: str,
+    csrf: str,
+    justification: str,
+    done: str,
+    work: Callable[[Lab, str], object],
+) -> Response:
     """Run ``work`` and go back to the case page with a notice. Input errors are shown
     there; a refusal is a 403 page (the Lab has audited it)."""
     check_csrf(user, csrf)
     ref = ref.strip()[:100]
     query = urlencode({"justification": justification.strip()}) if justification.strip() else ""
-    response = RedirectResponse(f"/cases/{quote(ref, safe='')}" + (f"?{query}" if query else ""),
-                                status_code=303)
+    response = RedirectResponse(
+        f"/cases/{quote(ref, safe='')}" + (f"?{query}" if query else ""), status_code=303
+    )
     try:
         work(state.lab(user), ref)
     except (InvalidInput, NotFound, AlreadyExists) as exc:
-        _set_flash(response, state, ref, "bad", "action_failed", str(exc))
+        _set_flash(response, state, ref, "bad", "action_failed", without_commands(str(exc)))
         return response
     except KeyLocked:  # refused and audited by the Lab; the page offers the unlock form
         _set_flash(response, state, ref, "bad", "key_locked")
@@ -227,78 +290,161 @@ def _form(user: Principal, state: WebState, ref: str, csrf: str, justification: 
 
 
 @pages.post("/cases/{ref}/share")
-def share_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
-               justification: Justification = "",
-               zone: Annotated[str, Form(max_length=100)] = "",
-               permission: Annotated[str, Form(max_length=20)] = "read",
-               purpose: Annotated[str, Form(max_length=300)] = "",
-               valid_until: Annotated[str, Form(max_length=20)] = "") -> Response:
-    return _form(user, state, ref, csrf, justification, "share_done", lambda lab, r: share(
-        lab, r, zone, permission=permission, purpose=purpose,
-        valid_until=_end_of_day(valid_until)))
+def share_form(
+    ref: str,
+    user: PageUser,
+    state: State,
+    csrf: Csrf = "",
+    justification: Justification = "",
+    zone: Annotated[str, Form(max_length=100)] = "",
+    permission: Annotated[str, Form(max_length=20)] = "read",
+    purpose: Annotated[str, Form(max_length=300)] = "",
+    valid_until: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    return _form(
+        user,
+        state,
+        ref,
+        csrf,
+        justification,
+        "share_done",
+        lambda lab, r: share(
+            lab,
+            r,
+            zone,
+            permission=permission,
+            purpose=purpose,
+            valid_until=_end_of_day(valid_until),
+        ),
+    )
 
 
 @pages.post("/cases/{ref}/unshare")
-def revoke_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
-                justification: Justification = "",
-                zone: Annotated[str, Form(max_length=100)] = "",
-                reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    return _form(user, state, ref, csrf, justification, "unshare_done",
-                 lambda lab, r: revoke(lab, r, zone, reason=reason))
+def revoke_form(
+    ref: str,
+    user: PageUser,
+    state: State,
+    csrf: Csrf = "",
+    justification: Justification = "",
+    zone: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    return _form(
+        user,
+        state,
+        ref,
+        csrf,
+        justification,
+        "unshare_done",
+        lambda lab, r: revoke(lab, r, zone, reason=reason),
+    )
 
 
 @pages.post("/cases/{ref}/close")
-def close_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
-               justification: Justification = "",
-               reason: Annotated[str, Form(max_length=2000)] = "") -> Response:
-    return _form(user, state, ref, csrf, justification, "close_done",
-                 lambda lab, r: close(lab, r, reason=reason))
+def close_form(
+    ref: str,
+    user: PageUser,
+    state: State,
+    csrf: Csrf = "",
+    justification: Justification = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    return _form(
+        user,
+        state,
+        ref,
+        csrf,
+        justification,
+        "close_done",
+        lambda lab, r: close(lab, r, reason=reason),
+    )
 
 
 @pages.post("/cases/{ref}/custody")
-def custody_form(ref: str, user: PageUser, state: State, csrf: Csrf = "",
-                 justification: Justification = "",
-                 action: Annotated[str, Form(max_length=20)] = "",
-                 evidence: Annotated[str, Form(max_length=100)] = "",
-                 location: Annotated[str, Form(max_length=300)] = "",
-                 reason: Annotated[str, Form(max_length=2000)] = "",
-                 received_by: Annotated[str, Form(max_length=64)] = "",
-                 witness: Annotated[str, Form(max_length=200)] = "",
-                 seal_before: Annotated[str, Form(max_length=100)] = "",
-                 seal_after: Annotated[str, Form(max_length=100)] = "",
-                 released_by: Annotated[str, Form(max_length=64)] = "",
-                 from_location: Annotated[str, Form(max_length=300)] = "",
-                 to_location: Annotated[str, Form(max_length=300)] = "",
-                 occurred_at: Annotated[str, Form(max_length=40)] = "",
-                 occurred_offset: Annotated[str, Form(max_length=10)] = "") -> Response:
-    details = {"received_by": received_by, "witness": witness, "seal_before": seal_before,
-               "seal_after": seal_after, "released_by": released_by,
-               "from_location": from_location, "to_location": to_location}
-    return _form(user, state, ref, csrf, justification, "custody_done",
-                 lambda lab, r: record(lab, r, action, evidence=evidence, location=location,
-                                       reason=reason, details=details,
-                                       occurred_at=_occurred_at(occurred_at, occurred_offset)))
+def custody_form(
+    ref: str,
+    user: PageUser,
+    state: State,
+    csrf: Csrf = "",
+    justification: Justification = "",
+    action: Annotated[str, Form(max_length=20)] = "",
+    evidence: Annotated[str, Form(max_length=100)] = "",
+    location: Annotated[str, Form(max_length=300)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    received_by: Annotated[str, Form(max_length=64)] = "",
+    witness: Annotated[str, Form(max_length=200)] = "",
+    seal_before: Annotated[str, Form(max_length=100)] = "",
+    seal_after: Annotated[str, Form(max_length=100)] = "",
+    released_by: Annotated[str, Form(max_length=64)] = "",
+    from_location: Annotated[str, Form(max_length=300)] = "",
+    to_location: Annotated[str, Form(max_length=300)] = "",
+    occurred_at: Annotated[str, Form(max_length=40)] = "",
+    occurred_offset: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    details = {
+        "received_by": received_by,
+        "witness": witness,
+        "seal_before": seal_before,
+        "seal_after": seal_after,
+        "released_by": released_by,
+        "from_location": from_location,
+        "to_location": to_location,
+    }
+    return _form(
+        user,
+        state,
+        ref,
+        csrf,
+        justification,
+        "custody_done",
+        lambda lab, r: record(
+            lab,
+            r,
+            action,
+            evidence=evidence,
+            location=location,
+            reason=reason,
+            details=details,
+            occurred_at=_occurred_at(occurred_at, occurred_offset),
+        ),
+    )
 
 
 @pages.post("/cases/{ref}/custody/{seq}/countersign")
-def countersign_form(ref: str, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], user: PageUser,
-                     state: State, csrf: Csrf = "", justification: Justification = "",
-                     role: Annotated[str, Form(max_length=20)] = "") -> Response:
-    return _form(user, state, ref, csrf, justification, "countersign_done",
-                 lambda lab, r: lab.countersign(r, seq, role=role.strip() or None))
+def countersign_form(
+    ref: str,
+    seq: Annotated[int, Path(ge=1, le=MAX_SEQ)],
+    user: PageUser,
+    state: State,
+    csrf: Csrf = "",
+    justification: Justification = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    return _form(
+        user,
+        state,
+        ref,
+        csrf,
+        justification,
+        "countersign_done",
+        lambda lab, r: lab.countersign(r, seq, role=role.strip() or None),
+    )
 
 
 # -- REST API ------------------------------------------------------------------------------
 
+
 class NewShare(BaseModel):
     zone: str = Field(min_length=1, max_length=100, description="the zone to share with")
     permission: Literal["read", "contribute"] = Field(
-        default="read", description="read, or contribute (may also add evidence and events)")
-    purpose: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                              max_length=300)] = Field(
-        description="why the zone needs the case; its users' reads are justified by it")
+        default="read", description="read, or contribute (may also add evidence and events)"
+    )
+    purpose: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
+    ] = Field(description="why the zone needs the case; its users' reads are justified by it")
     valid_until: AwareDatetime | None = Field(
-        default=None, description="expiry (with a time zone), at most five years ahead")
+        default=None, description="expiry (with a time zone), at most five years ahead"
+    )
 
 
 class ShareRevocation(BaseModel):
@@ -314,8 +460,9 @@ class CustodyDetails(BaseModel):
     """Who handed over to whom, where from and to, and the seal as found and as left (see
     docs/custody.md); all optional, checked against the item's earlier events."""
 
-    released_by: str | None = Field(default=None, max_length=64,
-                                    description="username; default the caller")
+    released_by: str | None = Field(
+        default=None, max_length=64, description="username; default the caller"
+    )
     received_by: str | None = Field(default=None, max_length=64, description="username")
     witness: str | None = Field(default=None, max_length=200)
     from_location: str | None = Field(default=None, max_length=300)
@@ -326,29 +473,41 @@ class CustodyDetails(BaseModel):
 
 
 class NewCustodyEvent(BaseModel):
-    action: str = Field(max_length=30, json_schema_extra={"enum": list(MANUAL_ACTIONS)},
-                        description="what happened; intake, processing, re-hash and export "
-                                    "are recorded by their own endpoints")
-    evidence: str | None = Field(default=None, max_length=100,
-                                 description="evidence item id; none for the case itself")
+    action: str = Field(
+        max_length=30,
+        json_schema_extra={"enum": list(MANUAL_ACTIONS)},
+        description="what happened; intake, processing, re-hash and export "
+        "are recorded by their own endpoints",
+    )
+    evidence: str | None = Field(
+        default=None, max_length=100, description="evidence item id; none for the case itself"
+    )
     location: str | None = Field(default=None, max_length=300)
     reason: Reason
     details: CustodyDetails = Field(default_factory=CustodyDetails)
     occurred_at: AwareDatetime | None = Field(
-        default=None, description="when it happened, if earlier than now")
+        default=None, description="when it happened, if earlier than now"
+    )
 
 
 class Countersigning(BaseModel):
     role: Literal["receiver", "witness", "releaser"] | None = Field(
-        default=None, description="the role the event names you in; default: the one it "
-                                  "names you in")
+        default=None,
+        description="the role the event names you in; default: the one it names you in",
+    )
 
 
 @api.post("/cases/{ref}/shares", status_code=201, responses=ERRORS)
 def api_share(ref: str, body: NewShare, user: ApiUser, state: State) -> dict[str, Any]:
     """Share a case with another zone (owning zone only); answers the case with its shares."""
-    return share(state.lab(user), ref[:100], body.zone, permission=body.permission,
-                 purpose=body.purpose, valid_until=body.valid_until).as_dict()
+    return share(
+        state.lab(user),
+        ref[:100],
+        body.zone,
+        permission=body.permission,
+        purpose=body.purpose,
+        valid_until=body.valid_until,
+    ).as_dict()
 
 
 @api.post("/cases/{ref}/shares/revoke", responses=ERRORS)
@@ -364,21 +523,29 @@ def api_close(ref: str, body: Closing, user: ApiUser, state: State) -> dict[str,
 
 
 @api.post("/cases/{ref}/custody", status_code=201, responses=ERRORS)
-def api_record(ref: str, body: NewCustodyEvent, user: ApiUser,
-               state: State) -> dict[str, Any]:
+def api_record(ref: str, body: NewCustodyEvent, user: ApiUser, state: State) -> dict[str, Any]:
     """Record a custody event on the case or one of its items; answers the new head
     (``case_id``, ``seq``, ``event_hash``)."""
-    return record(state.lab(user), ref[:100], body.action, evidence=body.evidence,
-                  location=body.location, reason=body.reason,
-                  details=body.details.model_dump(exclude_none=True),
-                  occurred_at=body.occurred_at)
+    return record(
+        state.lab(user),
+        ref[:100],
+        body.action,
+        evidence=body.evidence,
+        location=body.location,
+        reason=body.reason,
+        details=body.details.model_dump(exclude_none=True),
+        occurred_at=body.occurred_at,
+    )
 
 
 @api.post("/cases/{ref}/custody/{seq}/countersign", status_code=201, responses=ERRORS)
-def api_countersign(ref: str, seq: Annotated[int, Path(ge=1, le=MAX_SEQ)], user: ApiUser,
-                    state: State,
-                    body: Annotated[Countersigning | None, Body()] = None) -> dict[str, Any]:
+def api_countersign(
+    ref: str,
+    seq: Annotated[int, Path(ge=1, le=MAX_SEQ)],
+    user: ApiUser,
+    state: State,
+    body: Annotated[Countersigning | None, Body()] = None,
+) -> dict[str, Any]:
     """Countersign hand-over ``seq`` as the receiver, witness or releaser it names (with
     your own key, over the event's hash); answers the countersignature."""
-    return state.lab(user).countersign(ref[:100], seq,
-                                             role=body.role if body is not None else None)
+    return state.lab(user).countersign(ref[:100], seq, role=body.role if body is not None else None)

@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from lccu.evidence.lab_files import SORTS, FileFilter
+from lccu.evidence.lab_files import SORTS
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.file_filters import Sort, TableFilters, link_query
+from lccu.web.file_filters import ApiFilters, Sort, TableFilters, link_query
 from lccu.web.files import GALLERY_SIZE, MAX_PAGE, PAGE_SIZE, TYPES, _pages
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
@@ -127,16 +127,8 @@ def case_files_api(
     ref: str,
     user: ApiUser,
     state: State,
+    filters: Annotated[ApiFilters, Depends()],
     exhibit: Annotated[str | None, Query(max_length=100)] = None,
-    mime: Annotated[str | None, Query(max_length=100)] = None,
-    deleted: bool | None = None,
-    tagged: bool | None = None,
-    hits: bool | None = None,
-    ext_mismatch: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sha256: Annotated[str | None, Query(max_length=64)] = None,
-    yara_rule: Annotated[str | None, Query(max_length=200)] = None,
-    source: Annotated[str | None, Query(pattern="^(file|carved|member)$")] = None,
     sort: Sort = "path",
     desc: bool = False,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
@@ -145,17 +137,7 @@ def case_files_api(
     """One page of the case's files (``lab.case_file_page``), each with its exhibit."""
     found = state.lab(user).case_file_page(
         ref.strip()[:100],
-        FileFilter(
-            mime=mime,
-            deleted=deleted,
-            tagged=tagged,
-            hits=hits,
-            ext_mismatch=ext_mismatch,
-            name=q,
-            sha256=sha256,
-            yara_rule=yara_rule,
-            source=source,
-        ),
+        filters.filter,
         exhibit=exhibit,
         sort=sort,
         descending=desc,

@@ -33,6 +33,8 @@ class WebConfig:
     uploads_per_user: int = 2
     uploads_per_zone: int = 4
     upload_idle_minutes: float = 30.0  # an upload receiving nothing this long is abandoned
+    video_previews: int = 2  # videos' large previews made at once (one ffmpeg each)
+    video_preview_wait: float = 3.0  # seconds a preview waits for a slot before a 503
 
 
 def _secret(settings: Settings) -> str:
@@ -54,11 +56,15 @@ def load_web_config(settings: Settings, *, host: str | None = None) -> WebConfig
     secure = host not in LOOPBACK if host else True
     if settings.web_secure_cookies is not None:
         secure = settings.web_secure_cookies
-    return WebConfig(secret_key=_secret(settings), secure_cookies=secure,
-                     max_upload_bytes=settings.web_max_upload_bytes,
-                     idle_minutes=settings.web_idle_minutes,
-                     trusted_proxies=settings.web_trusted_proxies,
-                     token_days=settings.web_token_days, max_uploads=settings.web_max_uploads,
-                     uploads_per_user=settings.web_uploads_per_user,
-                     uploads_per_zone=settings.web_uploads_per_zone,
-                     upload_idle_minutes=settings.web_upload_idle_minutes)
+    return WebConfig(
+        secret_key=_secret(settings),
+        secure_cookies=secure,
+        max_upload_bytes=settings.web_max_upload_bytes,
+        idle_minutes=settings.web_idle_minutes,
+        trusted_proxies=settings.web_trusted_proxies,
+        token_days=settings.web_token_days,
+        max_uploads=settings.web_max_uploads,
+        uploads_per_user=settings.web_uploads_per_user,
+        uploads_per_zone=settings.web_uploads_per_zone,
+        upload_idle_minutes=settings.web_upload_idle_minutes,
+    )

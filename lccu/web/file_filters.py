@@ -100,3 +100,36 @@ class TableFilters:
     def query(self) -> dict[str, Any]:
         """The values the pager's links keep (empty ones and the default sort left out)."""
         return link_query(**{**self.shown(), "sort": self.sort if self.sort != "path" else ""})
+
+
+class ApiFilters:
+    """The REST API's file filters (the item's and the case's list): the library's
+    :class:`FileFilter` as typed query parameters, every filter of the web table among
+    them (the hash set kind, a size range, a modification time range)."""
+
+    def __init__(
+        self,
+        mime: Annotated[str | None, Query(max_length=100)] = None,
+        deleted: bool | None = None,
+        tagged: bool | None = None,
+        hits: bool | None = None,
+        ext_mismatch: bool | None = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        ext: Annotated[str | None, Query(max_length=40)] = None,
+        sha256: Annotated[str | None, Query(max_length=64)] = None,
+        md5: Annotated[str | None, Query(max_length=32)] = None,
+        yara_rule: Annotated[str | None, Query(max_length=200)] = None,
+        source: Annotated[str | None, Query(pattern="^(file|carved|member)$")] = None,
+        hashset_kind: Annotated[str | None, Query(pattern="^(notable|known)$")] = None,
+        min_size: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+        max_size: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+        modified_since: datetime | None = None,
+        modified_before: datetime | None = None,
+    ) -> None:
+        between = (modified_since, modified_before)
+        self.filter = FileFilter(
+            mime=mime, deleted=deleted, tagged=tagged, hits=hits, ext_mismatch=ext_mismatch,
+            name=q, ext=ext, sha256=sha256, md5=md5, yara_rule=yara_rule, source=source,
+            hashset_kind=hashset_kind, min_size=min_size, max_size=max_size,
+            modified_between=between if any(b is not None for b in between) else None,
+        )  # fmt: skip

@@ -23,14 +23,22 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from lccu.errors import AccessDenied, LccuError
-from lccu.evidence.lab_files import SORTS, FileFilter
+from lccu.evidence.file_index import FileInfo
+from lccu.evidence.lab import Lab
+from lccu.evidence.lab_files import SORTS
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.file_filters import TableFilters
+from lccu.web.file_filters import ApiFilters, TableFilters
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
-from lccu.web.thumbs import ThumbnailError, large_preview, thumbnail_png, visual_kind
+from lccu.web.thumbs import (
+    PreviewsBusy,
+    ThumbnailError,
+    large_preview,
+    thumbnail_png,
+    visual_kind,
+)
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
@@ -187,6 +195,7 @@ def file_detail(
         else []
     )
     marks = [m for m in lab.notable_marks(ref) if m.path == info.path and m.sha256 == info.sha256]
+    labels = lab.tag_labels(ref) if info.source == "file" else []
     times = shown_times(info.entry)
     return render(
         request,
@@ -195,6 +204,7 @@ def file_detail(
             "item_id": ref,
             "f": info,
             "tags": tags,
+            "labels": labels,
             "marks": marks,
             "times": times,
             "hex_rows": _hex_rows(head),
@@ -303,15 +313,59 @@ def file_preview(
     first key frame, made here on request by the thumbnail engine and not stored; read from
     the evidence (audited as ``file.read``, purpose ``picture-preview``). What is served is
     Pillow's re-encode, never the evidence's own bytes. Anything else, or a picture over
-    the engine's limits: 422 with the reason (``placeholder``: a picture saying so)."""
+    the engine's limits: 422 with the reason (``placeholder``: a picture saying so). A
+    video when every preview slot stays taken: 503 with Retry-After (audited, refused)."""
     lab = state.lab(user)
     ref = item_id.strip()[:100]
     with lab.opened_file(ref, file_id, purpose="picture-preview") as (info, fh):
         try:
-            png = large_preview(fh, info.size, info.mime, _scratch(state))
+            png = large_preview(fh, info.size, info.mime, _scratch(state), state.video_previews)
         except ThumbnailError as exc:
             return _no_thumbnail(request, str(exc), placeholder, "no_preview")
+        except PreviewsBusy as exc:
+            _audit_busy(lab, info, exc)
+            return _busy(request, exc, placeholder)
     return Response(png, media_type="image/png")
+
+
+def _audit_busy(lab: Lab, info: FileInfo, exc: PreviewsBusy) -> None:
+    """The refusal in the audit log, once, under the file's case (as the gate's are)."""
+    from lccu.evidence.models import Case, EvidenceItem
+
+    with lab.db.session() as session:
+        item = session.get(EvidenceItem, info.evidence_id)
+        case = session.get(Case, item.case_id) if item is not None else None
+        lab.audit.write(
+            lab.actor,
+            "file.preview",
+            allowed=False,
+            case=case,
+            object_type="evidence",
+            object_id=info.evidence_id,
+            detail={"why": str(exc), "file": info.id, "path": info.path},
+        )
+
+
+def _busy(request: Request, exc: PreviewsBusy, placeholder: bool) -> Response:
+    """503 in the page's language, with when to try again (``placeholder``: as a picture,
+    which the file page shows in place of the preview)."""
+    from xml.sax.saxutils import escape
+
+    from lccu.web.i18n import Translator
+
+    t = Translator(request.state.lang)
+    message = t["preview_busy"].format(slots=exc.slots, seconds=exc.retry_after)
+    headers = {"Retry-After": str(exc.retry_after)}
+    if not placeholder:
+        return Response(message, status_code=503, media_type="text/plain", headers=headers)
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="96" viewBox="0 0 256 96">'
+        f"<title>{escape(message)}</title>"
+        '<rect width="256" height="96" fill="#eeeeee"/>'
+        f'<text x="128" y="54" font-family="sans-serif" font-size="16" text-anchor="middle" '
+        f'fill="#333333">{escape(t["preview_busy_short"])}</text></svg>'
+    )
+    return Response(svg, status_code=503, media_type="image/svg+xml", headers=headers)
 
 
 def _scratch(state: WebState) -> Path:
@@ -347,34 +401,17 @@ def files_api(
     item_id: str,
     user: ApiUser,
     state: State,
-    mime: Annotated[str | None, Query(max_length=100)] = None,
-    deleted: bool | None = None,
-    tagged: bool | None = None,
-    hits: bool | None = None,
-    ext_mismatch: bool | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    sha256: Annotated[str | None, Query(max_length=64)] = None,
-    yara_rule: Annotated[str | None, Query(max_length=200)] = None,
-    source: Annotated[str | None, Query(pattern="^(file|carved|member)$")] = None,
+    filters: Annotated[ApiFilters, Depends()],
     sort: Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$")] = "path",
     desc: bool = False,
     offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
-    """One page of the item's files (``lab.file_page``), with the total that match."""
+    """One page of the item's files (``lab.file_page``), with the total that match;
+    ``modified_since`` (included) and ``modified_before`` (excluded) need a time zone."""
     found = state.lab(user).file_page(
         item_id.strip()[:100],
-        FileFilter(
-            mime=mime,
-            deleted=deleted,
-            tagged=tagged,
-            hits=hits,
-            name=q,
-            sha256=sha256,
-            yara_rule=yara_rule,
-            source=source,
-            ext_mismatch=ext_mismatch,
-        ),
+        filters.filter,
         sort=sort,
         descending=desc,
         offset=offset,

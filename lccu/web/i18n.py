@@ -255,6 +255,42 @@ STRINGS: dict[str, dict[str, str]] = {
     "custody_returned": {"nl": "teruggegeven aan de eigenaar", "en": "returned to its owner"},
     "custody_destroyed": {"nl": "vernietigd", "en": "destroyed"},
     "custody_note": {"nl": "notitie", "en": "note"},
+    # actions lccu records itself, as the case page's custody log names them
+    "custody_acquired": {"nl": "verworven", "en": "acquired"},
+    "custody_intake": {"nl": "opgenomen", "en": "taken in"},
+    "custody_processed": {"nl": "verwerkt", "en": "processed"},
+    "custody_verified": {"nl": "hashes gecontroleerd", "en": "hashes verified"},
+    "custody_exported": {"nl": "geëxporteerd", "en": "exported"},
+    # the case page for people: where each item is, who holds it, how far processing got
+    "custodian": {"nl": "Bewaarder", "en": "Custodian"},
+    "held_now": {"nl": "Nu in bewaring", "en": "Held now"},
+    "seal_broken_now": {"nl": "zegel verbroken", "en": "seal broken"},
+    "never_processed": {"nl": "nog niet verwerkt", "en": "not processed yet"},
+    "processing_run_row": {"nl": "verwerking", "en": "processing run"},
+    "stages_recorded": {"nl": "registraties van stappen", "en": "stage records"},
+    "show_run_events": {"nl": "details tonen", "en": "show details"},
+    "segment": {"nl": "deel", "en": "part"},
+    "custody_export": {
+        "nl": "Bewaringsketen exporteren (JSON Lines, verifieerbaar)",
+        "en": "Export the chain of custody (JSON Lines, verifiable)",
+    },
+    "export_recipient": {"nl": "Ontvanger van de export", "en": "Recipient of the export"},
+    "item_state_registered": {"nl": "geregistreerd", "en": "registered"},
+    "item_state_stored": {"nl": "opgeslagen", "en": "stored"},
+    "item_state_verified": {"nl": "gecontroleerd", "en": "verified"},
+    "item_state_hash-mismatch": {"nl": "hashes wijken af", "en": "hash mismatch"},
+    "item_state_returned": {"nl": "teruggegeven", "en": "returned"},
+    "item_state_destroyed": {"nl": "vernietigd", "en": "destroyed"},
+    "case_status_open": {"nl": "open", "en": "open"},
+    "user_role_investigator": {"nl": "onderzoeker", "en": "investigator"},
+    "user_role_analyst": {"nl": "analist", "en": "analyst"},
+    "user_role_operator": {"nl": "operator", "en": "operator"},
+    "user_role_dpo": {
+        "nl": "functionaris voor gegevensbescherming",
+        "en": "data protection officer",
+    },
+    "user_role_admin": {"nl": "beheerder", "en": "administrator"},
+    "case_status_closed": {"nl": "afgesloten", "en": "closed"},
     "received_by": {"nl": "Ontvangen door (gebruikersnaam)", "en": "Received by (username)"},
     "witness": {"nl": "Getuige", "en": "Witness"},
     "seal_before": {"nl": "Zegel aangetroffen", "en": "Seal as found"},
@@ -620,6 +656,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "filter_until": {"nl": "Gewijzigd tot en met (UTC)", "en": "Modified up to (UTC)"},
     "no_thumbnail": {"nl": "geen miniatuur", "en": "no thumbnail"},
     "no_preview": {"nl": "geen voorbeeld", "en": "no preview"},
+    "err_not_processed": {
+        "nl": "Dit stuk is nog niet verwerkt, of de verwerking is nog niet klaar. Start ze op "
+        "de pagina Verwerking van het stuk; de resultaten staan hier zodra ze klaar is.",
+        "en": "This item has not been processed yet, or its processing has not finished. "
+        "Start it on the item's Processing page; the results appear here once it is done.",
+    },
+    "preview_busy": {
+        "nl": "De server maakt al {slots} videovoorbeelden; "
+        "probeer het over {seconds} seconden opnieuw.",
+        "en": "The server is already making {slots} video previews; "
+        "try again in {seconds} seconds.",
+    },
+    "preview_busy_short": {"nl": "even bezig, probeer opnieuw", "en": "busy, try again"},
     "stage_hash": {"nl": "hashcontrole", "en": "hash check"},
     "stage_files": {"nl": "bestandssystemen", "en": "file systems"},
     "stage_carve": {"nl": "carving", "en": "carving"},

@@ -16,6 +16,7 @@ from lccu.evidence.lab import Lab
 from lccu.web.auth import LoginLimiter, Principal, Sessions, Tokens
 from lccu.web.config import WebConfig
 from lccu.web.processing import Processor
+from lccu.web.thumbs import PreviewSlots
 from lccu.web.uploads import UploadArea
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -32,6 +33,8 @@ class WebState:
     uploads: UploadArea
     templates: Jinja2Templates
     processor: Processor
+    #: the videos' large previews made at once in this process (each runs ffmpeg)
+    video_previews: PreviewSlots
     #: signing keys unlocked in a browser session (at login with the password, or with the
     #: key's own passphrase in the unlock form), by the session's hash: in this server's
     #: memory only, never written, dropped when the session ends (logout, idle timeout,
@@ -44,16 +47,25 @@ class WebState:
         db = Database(settings.database_url)
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True)
         templates = Jinja2Templates(env=env)
-        state = cls(settings, config, db,
-                    Sessions(db, config.secret_key, config.session_hours,
-                             config.idle_minutes), Tokens(db, config.token_days),
-                    LoginLimiter(config.login_failures, config.login_window_seconds),
-                    UploadArea(config.max_upload_bytes, max_active=config.max_uploads,
-                               per_user=config.uploads_per_user,
-                               per_zone=config.uploads_per_zone,
-                               chunk_bytes=config.upload_chunk_bytes,
-                               idle_seconds=config.upload_idle_minutes * 60),
-                    templates, Processor(lambda actor: Lab(settings, actor, db)))
+        state = cls(
+            settings,
+            config,
+            db,
+            Sessions(db, config.secret_key, config.session_hours, config.idle_minutes),
+            Tokens(db, config.token_days),
+            LoginLimiter(config.login_failures, config.login_window_seconds),
+            UploadArea(
+                config.max_upload_bytes,
+                max_active=config.max_uploads,
+                per_user=config.uploads_per_user,
+                per_zone=config.uploads_per_zone,
+                chunk_bytes=config.upload_chunk_bytes,
+                idle_seconds=config.upload_idle_minutes * 60,
+            ),
+            templates,
+            Processor(lambda actor: Lab(settings, actor, db)),
+            PreviewSlots(config.video_previews, config.video_preview_wait),
+        )
         state.sessions.on_end = state.lock
         return state
 
@@ -65,8 +77,7 @@ class WebState:
         lab = Lab(self.settings, who.actor, self.db)
         username = who.actor.username
         words = who.key_passphrase if who.via == "token" else None
-        lab.keys.passphrase = (lambda name: words if name == username else None) if words \
-            else None
+        lab.keys.passphrase = (lambda name: words if name == username else None) if words else None
         lab.keys.unit_passphrase = None
         held = self.unlocked.get(who.session_hash or "") if who.via == "session" else None
         if held is not None and held[0] == username:

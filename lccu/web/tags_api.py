@@ -29,6 +29,28 @@ class NewTag(BaseModel):
     volume: int | None = Field(default=None, ge=0, le=1_000_000)
 
 
+class NewLabel(BaseModel):
+    label: str = Field(min_length=1, max_length=60)
+
+
+@api.get("/cases/{ref}/tag-labels")
+def case_tag_labels(ref: str, user: User, state: State) -> dict[str, list[str]]:
+    """The labels a tag in the case takes (the unit's and the case's; none: any label)."""
+    return {"labels": state.lab(user).tag_labels(ref[:100])}
+
+
+@api.post("/cases/{ref}/tag-labels", status_code=201)
+def define_case_label(ref: str, body: NewLabel, user: User, state: State) -> dict[str, list[str]]:
+    """Define a tag label for the case; returns the labels then in force."""
+    return {"labels": state.lab(user).define_label(body.label, case=ref[:100])}
+
+
+@api.post("/tag-labels", status_code=201)
+def define_unit_label(body: NewLabel, user: User, state: State) -> dict[str, list[str]]:
+    """Define a tag label for every case of the unit (the unit admin)."""
+    return {"labels": state.lab(user).define_label(body.label)}
+
+
 @api.get("/cases/{ref}/tags")
 def case_tags(
     ref: str,

@@ -82,6 +82,20 @@ def test_process_expands_like_scan(unit: Unit, tmp_path: Path) -> None:
             with store.open_derived(f"{evidence}/{member['exported']}") as fh:
                 assert hashlib.sha256(fh.read()).hexdigest() == member["sha256"]
 
+    # the members in the file list (lab.files), each readable through lab.open_file from
+    # its exported copy: the very bytes the report hashed (issue 20)
+    listed = list(lab.files(evidence, source="member"))
+    assert len(listed) == len(got["members"])
+    assert sorted(f.sha256 or "" for f in listed) == sorted(
+        m["sha256"] or "" for m in got["members"]
+    )
+    readable = [f for f in listed if f.entry.get("exported")]
+    assert readable and len(readable) == sum(1 for m in got["members"] if m["exported"])
+    for member in readable:
+        with lab.open_file(evidence, member) as stream:
+            assert not stream.writable()
+            assert hashlib.sha256(stream.read()).hexdigest() == member.sha256
+
     with store.open_derived(status["report"][:-5] + ".html") as fh:
         page = fh.read().decode()
     exported = next(m["exported"] for m in got["members"] if m["exported"])

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -43,6 +44,8 @@ def _tagged_case(
         case.id, unprocessed, description="USB stick", exhibit_number="E2", seal_number="SEAL-0043"
     )
     done = unit.cli("process", item.id, "--json", LCCU_REDIS_URL="")
+    verified = unit.cli("evidence", "verify", item.id)  # a verification for the report
+    assert verified.returncode == 0, verified.stderr
     assert done.returncode == 0, done.stderr
     planted = {f.path: f for f in planted_disk.files if f.path}
     notes = dict(NOTES)
@@ -72,6 +75,29 @@ def dutch_facts(case: Any, item: Any, notes: dict[str, str]) -> list[str]:
     ]
 
 
+#: a time as the report writes it: Europe/Brussels, its zone and offset stated
+BRUSSELS_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} CES?T \(UTC\+0[12]:00\)")
+
+
+def more_facts(unit: Unit, item: Any) -> list[str]:
+    """The rest of issue 20's list, in Dutch: zone, the exhibits' descriptions and type,
+    the custody summary's actions in Dutch, the run (method and annex) and the rule set's
+    identity."""
+    lab = unit.lab("vlas_inv")
+    (run,) = lab.runs_of(item.id)
+    identity = lab.report(item.id)["yara_rules"]["identity"]
+    return ["PZ Vlas", "laptop HDD image", "USB stick", "schijfkopie", "opgenomen: 2",
+            "verwerkt: ", run, identity, "Hercontrole", "komt overeen",
+            "niet opnieuw gecontroleerd"]  # fmt: skip
+
+
+def check_dutch_words(flat: str) -> None:
+    """No custody action or item type in lccu's own English words; times in Brussels."""
+    for raw in ("intake:", "processed:", "note:", "disk-image"):
+        assert raw not in flat, raw
+    assert BRUSSELS_TIME.search(flat), flat[:2000]
+
+
 @SQLITE_ONLY
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 def test_court_report_pdf_html_and_docx(
@@ -92,8 +118,9 @@ def test_court_report_pdf_html_and_docx(
     text = pdf_text(out)
     flat = re.sub(r"\s+", " ", text)
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in dutch_facts(case, item, notes):
+    for expected in [*dutch_facts(case, item, notes), *more_facts(unit, item)]:
         assert expected in flat, expected
+    check_dutch_words(flat)
     for path in notes:
         assert path in text
         assert planted[path].sha256 in text and planted[path].md5 in text
@@ -124,6 +151,18 @@ def test_court_report_pdf_html_and_docx(
     assert per_item.returncode == 0, per_item.stderr
     assert "E2 was never processed" in per_item.stdout
     assert (folder / "E1.json").exists() and not (folder / "E2.json").exists()
+    # as HTML pages into an existing folder: exit 0, and every link of a page resolves
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    as_html = unit.cli("report", case.number, "--format", "html", "-o", str(pages))
+    assert as_html.returncode == 0, as_html.stderr
+    assert "E2 was never processed" in as_html.stdout
+    shown = (pages / "E1.html").read_text()
+    links = {unquote(h) for h in re.findall(r'href="([^"#][^"]*)"', shown)}
+    assert links, "the page links its exported files"
+    broken = sorted(h for h in links if not (pages / h).resolve().is_file())
+    assert not broken, broken[:10]
+    assert all((pages / h).resolve().is_relative_to(pages.resolve()) for h in links)
 
 
 def check_docx(
@@ -144,8 +183,9 @@ def check_docx(
         texts += [cell.text for row in table.rows for cell in row.cells]
     flat = re.sub(r"\s+", " ", "\n".join(texts))
     head = unit.lab("vlas_inv").get_case(case.id).head_hash
-    for expected in [*dutch_facts(case, item, notes), head]:
+    for expected in [*dutch_facts(case, item, notes), *more_facts(unit, item), head]:
         assert expected in flat, expected
+    check_dutch_words(flat)
     for path in notes:
         assert path in flat
         assert planted[path].sha256 in flat and planted[path].md5 in flat

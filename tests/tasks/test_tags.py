@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lccu.errors import InvalidInput, NotFound
+from lccu.errors import AccessDenied, InvalidInput, NotFound
 from lccu.evidence.tags import find_file
 from lccu.storage import open_store
 from lccu.tasks import drain, submit
@@ -135,13 +135,23 @@ def test_tags_through_the_library_on_postgresql(unit: Unit, planted_disk: Plante
     notes = next(f for f in planted_disk.files if f.path == "/notes.txt")
     assert (tag.sha256, tag.file["md5"], tag.file["size"]) == (notes.sha256, notes.md5, notes.size)
     assert [t.id for t in lab.tags(unit.cases["vlas_inv"])] == [tag.id]
+    # case data: a zone the case is shared with (to read) sees the tag, and cannot tag
+    polder = unit.lab("polder_inv")
+    with pytest.raises(AccessDenied):
+        polder.tags(unit.cases["vlas_inv"])
+    lab.share_case(unit.cases["vlas_inv"], "PZ Polder", purpose="joint inquiry", permission="read")
+    seen = polder.tags(unit.cases["vlas_inv"])
+    assert [(t.id, t.note) for t in seen] == [(tag.id, "names the buyer")]
+    with pytest.raises(AccessDenied):
+        polder.tag_file(evidence, "/notes.txt", label="relevant")
     assert lab.untag(tag.id[:12], reason="duplicate").removed_reason == "duplicate"
     assert lab.tags(evidence) == []
     lab.close_case(unit.cases["vlas_inv"], reason="judgment")
     with pytest.raises(InvalidInput, match="is closed"):
         lab.tag_file(evidence, "/notes.txt", label="relevant")
     refused = [e for e in unit.lab("dpo").audit_log() if e.operation == "tag.add" and not e.allowed]
-    assert len(refused) == 1 and "is closed" in (refused[0].detail or "")
+    assert [e.username for e in refused] == ["polder_inv", "vlas_inv"]  # each audited once
+    assert "is closed" in (refused[1].detail or "")
 
 
 def test_a_file_named_twice_is_refused_listing_both() -> None:
@@ -160,3 +170,47 @@ def test_a_file_named_twice_is_refused_listing_both() -> None:
     assert find_file(files, "AB" * 32, 1, "E1")["inode"] == 5
     with pytest.raises(NotFound):
         find_file(files, "/b.txt", None, "E1")
+
+
+@SQLITE_ONLY
+def test_labels_defined_per_case_and_for_the_unit(
+    unit: Unit, planted_disk: PlantedManifest
+) -> None:
+    """With no labels defined any label is taken; once the case defines labels a tag takes
+    one of them (any case spelling, stored as defined) and another is refused (exit 2,
+    audited once); the unit admin's labels hold in every case; only the admin defines
+    the unit's, and another zone cannot define the case's."""
+    evidence = processed_item(unit, planted_disk.image)
+    case = unit.cases["vlas_inv"]
+    free = unit.cli("tag", "add", evidence, "/notes.txt", "--label", "whatever")
+    assert free.returncode == 0, free.stderr
+    assert "no tag labels defined" in unit.cli("tag", "labels", case).stdout
+
+    defined = unit.cli("tag", "label", "relevant", "--case", case)
+    assert defined.returncode == 0, defined.stderr
+    assert unit.cli("tag", "label", "RELEVANT", "--case", case).returncode == 0  # no twin
+    assert unit.cli("tag", "label", "privileged", user="admin").returncode == 0
+    labels = json.loads(unit.cli("tag", "labels", evidence, "--json").stdout)
+    assert labels == ["relevant", "privileged"] or labels == ["privileged", "relevant"]
+
+    taken = unit.cli("tag", "add", evidence, "/docs/report.txt", "--label", "Relevant",
+                     "--json")  # fmt: skip
+    assert taken.returncode == 0, taken.stderr
+    assert json.loads(taken.stdout)["label"] == "relevant"
+    assert unit.cli("tag", "add", evidence, "/dir/picture.png", "--label",
+                    "privileged").returncode == 0  # fmt: skip
+    refused = unit.cli("tag", "add", evidence, "/dir/picture.png", "--label", "to check")
+    assert refused.returncode == 2 and "not one of the tag labels" in refused.stderr
+    assert "relevant" in refused.stderr and "privileged" in refused.stderr
+
+    assert unit.cli("tag", "label", "secret").returncode != 0  # the unit's: admin only
+    other = unit.cli("tag", "label", "mine", "--case", case, user="polder_inv")
+    assert other.returncode == 1
+    lab = unit.lab("vlas_inv")
+    assert lab.tag_labels(case) == labels
+    audit = [(e.username, e.operation, e.allowed) for e in unit.lab("dpo").audit_log()
+             if e.operation in ("tag.add", "tag.label")]  # fmt: skip
+    assert audit.count(("vlas_inv", "tag.add", False)) == 1
+    assert audit.count(("vlas_inv", "tag.label", True)) == 2
+    assert audit.count(("admin", "tag.label", True)) == 1
+    assert ("vlas_inv", "tag.label", False) in audit and ("polder_inv", "tag.label", False) in audit

@@ -25,8 +25,9 @@ def _seqs(page: str) -> list[int]:
     return [int(s) for s in re.findall(r'<tr data-seq="(\d+)"', page)]
 
 
-def test_dpo_filters_pages_exports_and_verifies(client: TestClient,
-                                               make_lab: Callable[..., Lab]) -> None:
+def test_dpo_filters_pages_exports_and_verifies(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
     """Refusals of one user in one case, found by every filter; 100 a page; the CSV holds
     exactly the filtered entries with the case number; the chain verifies."""
     vlas = make_lab("vlas_inv")
@@ -42,21 +43,34 @@ def test_dpo_filters_pages_exports_and_verifies(client: TestClient,
         vlas.get_case(other.id)
 
     login(client, "dpo")
-    page = client.get("/audit", params={"username": "polder_inv", "allowed": "false",
-                                        "case": case.number, "lang": "en"})
+    page = client.get(
+        "/audit",
+        params={"username": "polder_inv", "allowed": "false", "case": case.number, "lang": "en"},
+    )
     assert page.status_code == 200
     assert len(_seqs(page.text)) == 3 and 'data-allowed="yes"' not in page.text
     assert page.text.count(f"<strong>{case.number}</strong>") == 3  # the number, not the id
     assert f"<code>{case.id}</code>" not in page.text
     assert "<strong>why</strong>:" in page.text and "{&#34;why&#34;" not in page.text
-    same = client.get("/audit", params={"username": "polder_inv", "allowed": "no",
-                                        "case": case.number})
+    assert "<small>investigator</small>" in page.text  # the role, in the page's language
+    dutch_roles = client.get("/audit", params={"username": "polder_inv", "lang": "nl"}).text
+    assert "<small>onderzoeker</small>" in dutch_roles and ">investigator<" not in dutch_roles
+    same = client.get(
+        "/audit", params={"username": "polder_inv", "allowed": "no", "case": case.number}
+    )
     assert _seqs(same.text) == _seqs(page.text)
     assert client.get("/audit", params={"allowed": "perhaps"}).status_code == 422
 
     today = datetime.now(ZoneInfo("Europe/Brussels")).date()
-    dated = client.get("/audit", params={"username": "polder_inv", "allowed": "no",
-                                         "from": today.isoformat(), "to": today.isoformat()})
+    dated = client.get(
+        "/audit",
+        params={
+            "username": "polder_inv",
+            "allowed": "no",
+            "from": today.isoformat(),
+            "to": today.isoformat(),
+        },
+    )
     assert len(_seqs(dated.text)) == 4
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert _seqs(client.get("/audit", params={"from": tomorrow}).text) == []
@@ -65,11 +79,18 @@ def test_dpo_filters_pages_exports_and_verifies(client: TestClient,
     operations = set(re.findall(r"<td><code>([a-z_.]+)</code></td>", by_operation.text))
     assert operations == {"case.read"}  # the two case.create entries are on page 2
     by_zone = client.get("/audit", params={"zone": "PZ Westkust"})
-    assert by_zone.status_code == 200
+    assert by_zone.status_code == 200 and _seqs(by_zone.text) == []  # nobody acted there
+    in_polder = _seqs(client.get("/audit", params={"zone": "PZ Polder"}).text)
+    entries = {e.seq: e for e in make_lab("dpo").audit_log()}
+    assert in_polder == sorted(
+        (q for q, e in entries.items() if "PZ Polder" in (e.zone, e.case_zone)), reverse=True
+    )
+    assert len(in_polder) == 4 and {entries[q].username for q in in_polder} == {"polder_inv"}
 
     first = client.get("/audit", params={"operation": "case.read", "username": "vlas_inv"})
-    second = client.get("/audit", params={"operation": "case.read", "username": "vlas_inv",
-                                          "page": 2})
+    second = client.get(
+        "/audit", params={"operation": "case.read", "username": "vlas_inv", "page": 2}
+    )
     assert len(_seqs(first.text)) == 100 and len(_seqs(second.text)) == 5
     assert max(_seqs(second.text)) < min(_seqs(first.text))  # newest first
     assert 'rel="next"' in first.text and 'rel="next"' not in second.text
@@ -91,13 +112,15 @@ def test_dpo_filters_pages_exports_and_verifies(client: TestClient,
     assert len(reads) == 1 and reads[0].allowed
 
 
-def test_nobody_else_gets_the_audit_view(client: TestClient,
-                                        make_lab: Callable[..., Lab]) -> None:
+def test_nobody_else_gets_the_audit_view(client: TestClient, make_lab: Callable[..., Lab]) -> None:
     """An investigator gets 403 for the page, the CSV and the verification (audited)."""
     csrf = login(client, "vlas_inv")
     assert client.get("/audit").status_code == 403
     assert client.get("/audit.csv").status_code == 403
     assert client.post("/audit/verify", data={"csrf": csrf}).status_code == 403
     refused = {(e.username, e.operation) for e in make_lab("dpo").audit_log() if not e.allowed}
-    assert {("vlas_inv", "audit.read"), ("vlas_inv", "audit.export"),
-            ("vlas_inv", "audit.verify")} <= refused
+    assert {
+        ("vlas_inv", "audit.read"),
+        ("vlas_inv", "audit.export"),
+        ("vlas_inv", "audit.verify"),
+    } <= refused

@@ -5,9 +5,11 @@ refused (403, audited once) until the case is shared."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi import FastAPI
@@ -84,6 +86,17 @@ def test_case_file_browser(
         _rows(client.get(url, params={"mime": "image/", "source": "file", "exhibit": "S2"}).text)
     )
     assert only_two == {("S2", "/dir/picture.png"), ("S2", "/photos/holiday.jpg")}
+    # the table's gallery link keeps its filters, the exhibit among them
+    filtered = client.get(url, params={"mime": "image/", "source": "file", "exhibit": "S2"})
+    to_gallery = re.search(r'id="gallery-link" href="([^"]+)"', filtered.text)
+    assert to_gallery
+    carried = html.unescape(to_gallery.group(1))
+    assert parse_qs(urlsplit(carried).query) == {
+        "exhibit": ["S2"],
+        "mime": ["image/"],
+        "source": ["file"],
+    }
+    assert _tiles(client.get(carried).text) == only_two
     assert _rows(client.get(url, params={"tagged": "yes"}).text) == [("S2", "/notes.txt")]
     assert set(_rows(client.get(url, params={"q": "report"}).text)) == {
         ("S1", "/docs/report.txt"),

@@ -98,7 +98,7 @@ def test_browser_login_case_upload_verify(server: str, tmp_path: Path) -> None:
         evidence = page.locator("#evidence")
         expect(evidence).to_contain_text("EXH-001")
         expect(evidence).to_contain_text(sha256)
-        expect(evidence).to_contain_text("stored")
+        expect(evidence).to_contain_text("opgeslagen")  # the state, in Dutch
         page.get_by_role("button", name="Bewaringsketen controleren").click()
         expect(page.locator("#verify-result")).to_contain_text("in orde")
         page.screenshot(path=artifact("04-case-verified.png"), full_page=True)

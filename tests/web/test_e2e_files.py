@@ -1,7 +1,8 @@
 """The file browser end to end in headless Chromium (issue 20): from a processed item's
-page, filter the file table (deleted + pictures), open the gallery (thumbnails drawn),
-open a picture's page and tag it with a note, then from the case page open the case's
-gallery, filter it by size and open a picture's large preview, in Dutch."""
+page, filter the file table (deleted + pictures), open the gallery with those filters,
+widen it (thumbnails drawn), open a picture's page and tag it with a note, then from the
+case page open the case's gallery, filter it by size and open a picture's large preview,
+in Dutch."""
 
 from __future__ import annotations
 
@@ -47,6 +48,15 @@ def test_browser_filters_files_opens_gallery_and_tags(
         page.screenshot(path=artifact("20-files-deleted-pictures.png"), full_page=True)
 
         page.get_by_role("link", name="Fotogalerij").first.click()
+        # the gallery keeps the table's filters: the deleted pictures only
+        expect(page).to_have_url(re.compile(rf"/evidence/{item.id}/gallery\?.*deleted=yes"))
+        expect(page.get_by_label("Verwijderd")).to_have_value("yes")
+        tiles = page.locator("#gallery li")
+        expect(tiles.first).to_be_visible()
+        for path in tiles.evaluate_all("tiles => tiles.map(t => t.dataset.path)"):
+            assert path.startswith("/$carved/"), path
+        page.get_by_label("Verwijderd").select_option("")
+        page.get_by_role("button", name="Filteren").click()
         tile = page.locator('#gallery li[data-path="/dir/picture.png"]')
         image = tile.locator("img")
         image.scroll_into_view_if_needed()

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import html
 import io
+import json
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -91,6 +94,21 @@ def test_file_browser_gallery_and_download(
         client.get(f"/evidence/{item_id}/files", params={"mime": "image/", "deleted": "yes"}).text
     )
     assert deleted_pictures and all(p.startswith("/$carved/") for p in deleted_pictures)
+    # the table's gallery link keeps the table's filters, and the gallery's link back too
+    shown_table = client.get(
+        f"/evidence/{item_id}/files", params={"mime": "image/", "deleted": "yes", "sort": "size"}
+    ).text
+    to_gallery = re.search(r'id="gallery-link" href="([^"]+)"', shown_table)
+    assert to_gallery, shown_table[:2000]
+    carried = urlsplit(html.unescape(to_gallery.group(1)))
+    assert carried.path == f"/evidence/{item_id}/gallery"
+    assert parse_qs(carried.query) == {"mime": ["image/"], "deleted": ["yes"], "sort": ["size"]}
+    in_gallery = client.get(html.unescape(to_gallery.group(1))).text
+    assert set(_tiles(in_gallery)) == set(deleted_pictures)
+    back = re.search(r'id="files-link" href="([^"]+)"', in_gallery)
+    assert back and parse_qs(urlsplit(html.unescape(back.group(1))).query) == parse_qs(
+        carried.query
+    )
     by_size = _rows(
         client.get(
             f"/evidence/{item_id}/files", params={"sort": "size", "desc": "true", "source": "file"}
@@ -167,6 +185,20 @@ def test_file_browser_gallery_and_download(
     assert download.headers["content-type"] == "application/octet-stream"
     assert "sandbox" in download.headers["content-security-policy"]
     assert download.content in content  # an allocated FAT file: its bytes are in the image
+    # provenance on the page and in the download's header; the download audited as a read
+    text_file = files["/docs/report.txt"]
+    assert f"inode {text_file.inode}" in page.text and text_file.inode is not None
+    origin = download.headers["x-lccu-origin"]
+    assert f"volume {text_file.volume} inode {text_file.inode}" in origin and item_id in origin
+    downloads = [
+        json.loads(e.detail or "{}")
+        for e in make_lab("dpo").audit_log()
+        if (e.username, e.operation, e.allowed) == ("vlas_inv", "file.read", True)
+    ]
+    assert [d["path"] for d in downloads if d.get("purpose") == "download"] == [
+        "/docs/report.txt",
+        "/docs/report.txt",
+    ]  # the two downloads above, each audited once
 
     binary = re.search(r'href="(/evidence/[^"]+/files/\d+)">/dir/sub/deep.bin<', dutch.text)
     assert binary
@@ -257,6 +289,36 @@ def test_file_browser_gallery_and_download(
         f"/api/v1/evidence/{item_id}/files", params={"deleted": "true", "source": "file"}
     ).json()
     assert api["total"] == len(deleted) and {f["path"] for f in api["files"]} == set(deleted)
+    # the web table's other filters over REST too: hash set kind, size and time ranges
+    rest = f"/api/v1/evidence/{item_id}/files"
+
+    def listed(**params: object) -> set[str]:
+        answer = client.get(rest, params=params)
+        assert answer.status_code == 200, answer.text
+        return {f["path"] for f in answer.json()["files"]}
+
+    known_files = listed(hashset_kind="known")
+    assert "/photos/holiday.jpg" in known_files
+    assert {files[p].sha256 for p in known_files} == {holiday.sha256}
+    assert listed(hashset_kind="notable") == set()
+    text_file = files["/docs/report.txt"]
+    assert listed(min_size=text_file.size, max_size=text_file.size, source="file") == {
+        p for p, f in files.items() if f.size == text_file.size and f.source == "file"
+    }
+    assert listed(ext="jpg", source="file") == {"/photos/holiday.jpg"}
+    assert listed(md5=planted["/docs/report.txt"].md5) == {"/docs/report.txt"}
+    start = f"{day}T00:00:00Z"
+    end = (date.fromisoformat(day) + timedelta(days=1)).isoformat() + "T00:00:00+00:00"
+    that_day = listed(modified_since=start, modified_before=end)
+    assert dated.path in that_day and that_day == set(on_the_day)
+    assert dated.path not in listed(modified_before=start)
+    naive = client.get(rest, params={"modified_since": "2024-01-01T00:00:00"})
+    assert naive.status_code == 422 and "time zone" in naive.text
+    assert client.get(rest, params={"hashset_kind": "maybe"}).status_code == 422
+    case_rest = client.get(
+        f"/api/v1/cases/{planted_item.case_id}/files", params={"hashset_kind": "known"}
+    ).json()
+    assert {f["path"] for f in case_rest["files"]} == known_files
     assert client.get(f"/evidence/{item_id}/files/999999").status_code == 404
 
     # another zone: 403 for the table, the gallery, a file, its download and thumbnail

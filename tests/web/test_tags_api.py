@@ -3,6 +3,7 @@ remove; bad input is 4xx, another zone 403, everything audited."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -84,3 +85,38 @@ def test_tags_over_rest(
     audit = {(e.username, e.operation, e.allowed) for e in make_lab("dpo").audit_log()}
     assert {("polder_inv", op, False) for op in ("tag.list", "tag.add", "tag.remove")} <= audit
     assert ("vlas_inv", "tag.remove", True) in audit
+
+    # labels defined for the case (REST): then a tag takes one of them, and the file
+    # page's form offers exactly those
+    assert client.get(f"/api/v1/cases/{case_id}/tag-labels").json() == {"labels": []}
+    made = client.post(
+        f"/api/v1/cases/{case_id}/tag-labels", headers=headers, json={"label": "relevant"}
+    )
+    assert made.status_code == 201 and made.json() == {"labels": ["relevant"]}
+    client.post(f"/api/v1/cases/{case_id}/tag-labels", headers=headers, json={"label": "privé"})
+    assert client.get(f"/api/v1/cases/{case_id}/tag-labels").json() == {
+        "labels": ["relevant", "privé"]
+    }
+    wrong = client.post(
+        f"/api/v1/evidence/{item_id}/tags",
+        headers=headers,
+        json={"file": "/notes.txt", "label": "to check"},
+    )
+    assert wrong.status_code == 422 and "not one of the tag labels" in wrong.text
+    unit_wide = client.post("/api/v1/tag-labels", headers=headers, json={"label": "x"})
+    assert unit_wide.status_code == 403  # the unit's labels: the unit admin only
+    assert (
+        other.post(
+            f"/api/v1/cases/{case_id}/tag-labels",
+            headers={"X-CSRF-Token": other_csrf},
+            json={"label": "x"},
+        ).status_code
+        == 403
+    )
+    notes = next(f for f in make_lab("vlas_inv").files(item_id) if f.path == "/notes.txt")
+    form = client.get(f"/evidence/{item_id}/files/{notes.id}", params={"lang": "nl"}).text
+    assert re.search(
+        r'<select id="label" name="label" required><option value="relevant">relevant</option>'
+        r'<option value="privé">privé</option></select>',
+        form,
+    ), form[form.find("tag-form") : form.find("tag-form") + 800]
