@@ -40,12 +40,29 @@ def lab_settings(lab_settings: Settings) -> Settings:
     return web_keys(lab_settings)
 
 
+def give_passwords(make_lab: Callable[..., Any]) -> None:
+    """Every user of the bootstrapped unit gets the password PASSWORD."""
+    admin = make_lab("admin")
+    for name in USERS:
+        set_password(admin.db, admin.actor, name, PASSWORD)
+
+
+def web_config(**changes: Any) -> WebConfig:
+    """The tests' web settings (plain-HTTP cookies, MAX_UPLOAD, 128-byte upload chunks)
+    with ``changes``."""
+    config = WebConfig(
+        secret_key="test-key-" + "x" * 40,
+        secure_cookies=False,
+        max_upload_bytes=MAX_UPLOAD,
+        upload_chunk_bytes=128,
+    )
+    return dataclasses.replace(config, **changes)
+
+
 @pytest.fixture
 def unit(make_lab: Callable[..., object], lab_settings: Settings) -> Settings:
     """The bootstrapped unit of ``make_lab`` where every user has the password PASSWORD."""
-    admin = make_lab("admin")
-    for name in USERS:
-        set_password(admin.db, admin.actor, name, PASSWORD)  # type: ignore[attr-defined]
+    give_passwords(make_lab)
     return lab_settings
 
 
@@ -57,13 +74,7 @@ def make_app(unit: Settings) -> Iterator[Callable[..., FastAPI]]:
     made: list[FastAPI] = []
 
     def make(**changes: Any) -> FastAPI:
-        config = WebConfig(
-            secret_key="test-key-" + "x" * 40,
-            secure_cookies=False,
-            max_upload_bytes=MAX_UPLOAD,
-            upload_chunk_bytes=128,
-        )
-        made.append(create_app(unit, dataclasses.replace(config, **changes)))
+        made.append(create_app(unit, web_config(**changes)))
         return made[-1]
 
     yield make
