@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from lccu.config import Settings
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import serve_in_thread
 from lccu.testing.images import PlantedManifest
+from lccu.testing.pytest_db import unit_labs, unit_settings
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
@@ -45,6 +48,21 @@ def give_passwords(make_lab: Callable[..., Any]) -> None:
     admin = make_lab("admin")
     for name in USERS:
         set_password(admin.db, admin.actor, name, PASSWORD)
+
+
+@contextmanager
+def module_unit(base: Path) -> Iterator[tuple[Callable[..., Any], Settings]]:
+    """A unit as ``unit`` makes it, on SQLite in ``base``, for a module's shared fixture:
+    ``make_lab`` and the settings; passwords hashed as cheaply as :func:`cheap_argon2` does
+    while the block runs."""
+    from argon2 import PasswordHasher
+
+    settings = web_keys(unit_settings(base / "home", f"sqlite:///{base / 'lccu.sqlite3'}"))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch, unit_labs(settings) as make_lab:
+        patch.setattr("lccu.web.auth._hasher", cheap)
+        give_passwords(make_lab)
+        yield make_lab, settings
 
 
 def web_config(**changes: Any) -> WebConfig:

@@ -19,11 +19,10 @@ from fastapi.testclient import TestClient
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import chromium, open_page
 from lccu.testing.images import PlantedManifest
-from lccu.testing.pytest_db import unit_labs, unit_settings
 from lccu.testing.time_images import FatTimesImage
 from lccu.web.app import create_app
-from tests.web.conftest import give_passwords, web_config
-from tests.web.helpers import PASSWORD, artifact, login, web_keys
+from tests.web.conftest import module_unit, web_config
+from tests.web.helpers import PASSWORD, artifact, login
 
 pytestmark = pytest.mark.slow
 
@@ -47,17 +46,10 @@ def shared(
     planted disk (Brussels) and the FAT stick processed, /notes.txt tagged. Built once for
     the module, whose tests only read the case (the refused zone is its own user's):
     processing the two items was most of each test's time."""
-    from argon2 import PasswordHasher
-
     from lccu.tasks import submit
     from lccu.testing.processing import drain_here
 
-    base = tmp_path_factory.mktemp("case-timeline")
-    settings = web_keys(unit_settings(base / "home", f"sqlite:///{base / 'lccu.sqlite3'}"))
-    with pytest.MonkeyPatch.context() as patch, unit_labs(settings) as make_lab:
-        cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # as cheap_argon2
-        patch.setattr("lccu.web.auth._hasher", cheap)
-        give_passwords(make_lab)
+    with module_unit(tmp_path_factory.mktemp("case-timeline")) as (make_lab, settings):
         lab = make_lab("vlas_inv")
         made = lab.create_case("Case timeline in the browser")
         disk = lab.add_evidence(made.id, planted_disk.image, description="disk")
