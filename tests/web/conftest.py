@@ -65,6 +65,40 @@ def module_unit(base: Path) -> Iterator[tuple[Callable[..., Any], Settings]]:
         yield make_lab, settings
 
 
+@dataclasses.dataclass
+class SharedItem:
+    """A module's unit (``make_lab``), its app and the planted disk processed through the
+    web API, as :func:`processed_item` makes it."""
+
+    make_lab: Callable[..., Any]
+    app: FastAPI
+    case_id: str
+    item_id: str
+
+    def logged_in(self, client: TestClient) -> PlantedItem:
+        """The item with ``client`` (of :attr:`app`) logged in as vlas_inv."""
+        csrf = {"X-CSRF-Token": login(client, "vlas_inv")}
+        return PlantedItem(self.case_id, self.item_id, csrf, client, self.app)
+
+
+@contextmanager
+def module_processed_item(base: Path, planted_disk: PlantedManifest) -> Iterator[SharedItem]:
+    """:func:`module_unit` with its app and the planted disk processed as
+    :func:`processed_item` does it, for the tests of a module that only read the item."""
+    with module_unit(base) as (make_lab, settings):
+        app = create_app(settings, web_config())
+        try:
+            lab = make_lab("vlas_inv")
+            case = lab.create_case("Planted disk")
+            item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
+            shared = SharedItem(make_lab, app, case.id, item.id)
+            with TestClient(app, base_url="http://127.0.0.1") as client:
+                shared.logged_in(client).process()
+            yield shared
+        finally:
+            app.state.web.db.dispose()
+
+
 def web_config(**changes: Any) -> WebConfig:
     """The tests' web settings (plain-HTTP cookies, MAX_UPLOAD, 128-byte upload chunks)
     with ``changes``."""

@@ -13,50 +13,36 @@ from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
-from lccu.web.app import create_app
-from tests.web.conftest import module_unit, web_config
+from tests.web.conftest import SharedItem, module_processed_item
 from tests.web.helpers import PlantedItem, login
 
 pytestmark = pytest.mark.slow
-Shared = tuple[Callable[..., Lab], FastAPI, str, str]
 
 
 @pytest.fixture(scope="module")
 def shared(
     tmp_path_factory: pytest.TempPathFactory, planted_disk: PlantedManifest
-) -> Iterator[Shared]:
-    """One unit on SQLite, its app and the planted disk processed through the web API, as
-    ``processed_item`` makes it; built once for the module, whose tests only read the item
-    (the refused zone is its own user's): processing it was most of each test's time."""
-    with module_unit(tmp_path_factory.mktemp("reports")) as (make_lab, settings):
-        app = create_app(settings, web_config())
-        try:
-            lab = make_lab("vlas_inv")
-            case = lab.create_case("Planted disk")
-            item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
-            with TestClient(app, base_url="http://127.0.0.1") as client:
-                csrf = {"X-CSRF-Token": login(client, "vlas_inv")}
-                PlantedItem(case.id, item.id, csrf, client, app).process()
-            yield make_lab, app, case.id, item.id
-        finally:
-            app.state.web.db.dispose()
+) -> Iterator[SharedItem]:
+    """The processed item built once for the module, whose tests only read it (the refused
+    zone is its own user's): processing it was most of each test's time."""
+    with module_processed_item(tmp_path_factory.mktemp("reports"), planted_disk) as shared:
+        yield shared
 
 
 @pytest.fixture
-def make_lab(shared: Shared) -> Callable[..., Lab]:
-    return shared[0]
+def make_lab(shared: SharedItem) -> Callable[..., Lab]:
+    return shared.make_lab
 
 
 @pytest.fixture
-def app(shared: Shared) -> FastAPI:
-    return shared[1]
+def app(shared: SharedItem) -> FastAPI:
+    return shared.app
 
 
 @pytest.fixture
-def processed_item(shared: Shared, client: TestClient, app: FastAPI) -> PlantedItem:
+def processed_item(shared: SharedItem, client: TestClient) -> PlantedItem:
     """The shared processed item, ``client`` logged in as vlas_inv."""
-    _make_lab, _app, case_id, item_id = shared
-    return PlantedItem(case_id, item_id, {"X-CSRF-Token": login(client, "vlas_inv")}, client, app)
+    return shared.logged_in(client)
 
 
 def test_report_page_json_and_linked_download(
