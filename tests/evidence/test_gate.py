@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,9 @@ from lccu.tasks import run_status, submit
 from lccu.tasks.report import finished_report
 from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.processing import drain_here
+from lccu.testing.pytest_db import unit_labs, unit_settings
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def audit_rows(lab: Lab, user: str, operation: str | None = None) -> list[dict[str, Any]]:
@@ -63,34 +64,43 @@ def process(make_lab: Callable[..., Lab], user: str, item: str) -> str:
     return sub.run_id
 
 
-@pytest.fixture
-def two_zones(make_lab: Callable[..., Lab], planted_disk: Any, tmp_path: Path) -> dict[str, Any]:
-    """One processed item in each zone, byte-identical images (the same SHA-256)."""
-    copy = tmp_path / "copy.img"
-    shutil.copyfile(planted_disk.image, copy)
-    vlas, polder = make_lab("vlas_inv"), make_lab("polder_inv")
-    a_case = vlas.create_case("Vlas case")
-    a_item = vlas.add_evidence(a_case.id, planted_disk.image, description="disk A")
-    b_case = polder.create_case("Polder case")
-    b_item = polder.add_evidence(b_case.id, copy, description="disk B")
-    assert a_item.sha256 == b_item.sha256
-    a_run = process(make_lab, "vlas_inv", a_item.id)
-    b_run = process(make_lab, "polder_inv", b_item.id)
-    return {
-        "a_case": a_case,
-        "a_item": a_item,
-        "a_run": a_run,
-        "b_case": b_case,
-        "b_item": b_item,
-        "b_run": b_run,
-    }
+Shared = tuple[Callable[..., Lab], Settings, dict[str, Any]]
 
 
-def test_another_zones_run_id_is_refused(
-    make_lab: Callable[..., Lab], two_zones: dict[str, Any], lab_settings: Settings, tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, planted_disk: Any) -> Iterator[Shared]:
+    """One unit on SQLite (``make_lab``, its settings) with one processed item in each
+    zone, byte-identical images (the same SHA-256). Built once for the tests below that
+    read it (each adds only its own users and audit entries): processing the two items is
+    most of their time."""
+    base = tmp_path_factory.mktemp("gate")
+    settings = unit_settings(base / "home", f"sqlite:///{base / 'lccu.sqlite3'}")
+    with unit_labs(settings) as make_lab:
+        copy = base / "copy.img"
+        shutil.copyfile(planted_disk.image, copy)
+        vlas, polder = make_lab("vlas_inv"), make_lab("polder_inv")
+        a_case = vlas.create_case("Vlas case")
+        a_item = vlas.add_evidence(a_case.id, planted_disk.image, description="disk A")
+        b_case = polder.create_case("Polder case")
+        b_item = polder.add_evidence(b_case.id, copy, description="disk B")
+        assert a_item.sha256 == b_item.sha256
+        a_run = process(make_lab, "vlas_inv", a_item.id)
+        b_run = process(make_lab, "polder_inv", b_item.id)
+        two_zones = {
+            "a_case": a_case,
+            "a_item": a_item,
+            "a_run": a_run,
+            "b_case": b_case,
+            "b_item": b_item,
+            "b_run": b_run,
+        }
+        yield make_lab, settings, two_zones
+
+
+def test_another_zones_run_id_is_refused(shared: Shared, tmp_path: Path) -> None:
     """polder_inv names her own item with vlas_inv's run: the library, `lccu report --run`
     and `lccu status` refuse, each attempt audited once as refused, nothing written."""
+    make_lab, lab_settings, two_zones = shared
     polder = make_lab("polder_inv")
     b_item, a_run = two_zones["b_item"].id, two_zones["a_run"]
     with pytest.raises(NotFound, match="no processing run"):
@@ -119,11 +129,10 @@ def test_another_zones_run_id_is_refused(
     assert two_zones["a_item"].id not in status.stdout
 
 
-def test_same_image_in_two_zones_shares_nothing(
-    make_lab: Callable[..., Lab], two_zones: dict[str, Any]
-) -> None:
+def test_same_image_in_two_zones_shares_nothing(shared: Shared) -> None:
     """Zone B's custody, report and derived keys hold nothing of zone A's item, though
     the images are byte-identical and A's was processed first."""
+    make_lab, _settings, two_zones = shared
     polder = make_lab("polder_inv")
     a_id, b_id = two_zones["a_item"].id, two_zones["b_item"].id
     log = polder.custody_log(two_zones["b_case"].id)
@@ -148,11 +157,10 @@ def test_same_image_in_two_zones_shares_nothing(
     assert not [s for s in status["stages"] if s["reused"]]
 
 
-def test_zone_operator_is_refused_on_another_zones_items(
-    make_lab: Callable[..., Lab], two_zones: dict[str, Any], lab_settings: Settings, tmp_path: Path
-) -> None:
+def test_zone_operator_is_refused_on_another_zones_items(shared: Shared, tmp_path: Path) -> None:
     """An operator of PZ Polder can neither read PZ Vlas's runs or reports nor add users
     to PZ Vlas; through the library and the CLI, each refusal audited."""
+    make_lab, lab_settings, two_zones = shared
     make_lab("admin").add_user("polder_op", "PZ Polder", "operator")
     op = make_lab("polder_op")
     a_item, a_run = two_zones["a_item"].id, two_zones["a_run"]
@@ -187,6 +195,7 @@ def test_zone_operator_is_refused_on_another_zones_items(
     assert "evil4" not in [u.username for u in make_lab("admin").users()]
 
 
+@SQLITE
 def test_hand_over_to_a_user_without_access_is_refused(
     make_lab: Callable[..., Lab], tmp_path: Path
 ) -> None:
@@ -210,6 +219,7 @@ def test_hand_over_to_a_user_without_access_is_refused(
     assert head["seq"] == before + 2  # the share, then the hand-over
 
 
+@SQLITE
 def test_refused_close_is_one_refused_entry(
     make_lab: Callable[..., Lab], lab_settings: Settings
 ) -> None:
@@ -228,6 +238,7 @@ def test_refused_close_is_one_refused_entry(
     assert vlas.get_case(case.id).status == "open"
 
 
+@SQLITE
 def test_exhibit_numbers_and_prefixes_name_items(
     make_lab: Callable[..., Lab], lab_settings: Settings, tmp_path: Path
 ) -> None:
@@ -266,6 +277,7 @@ def test_exhibit_numbers_and_prefixes_name_items(
     assert hidden.returncode == 2 and "no evidence item" in hidden.stderr
 
 
+@SQLITE
 def test_error_messages_read_as_sentences(make_lab: Callable[..., Lab]) -> None:
     """Refusals say what was refused in words: "may not create cases", "an operator"."""
     with pytest.raises(AccessDenied) as caught:
@@ -298,6 +310,7 @@ def _fresh_bootstrap(make_lab: Callable[..., Lab]) -> None:
         boot.close()
 
 
+@SQLITE
 def test_worker_honours_as(
     make_lab: Callable[..., Lab], lab_settings: Settings, redis_url: str
 ) -> None:
@@ -308,6 +321,7 @@ def test_worker_honours_as(
     assert "vlas_inv is investigator" in answer.stderr, answer.stderr
 
 
+@SQLITE
 def test_read_only_share_cannot_queue_processing(
     make_lab: Callable[..., Lab], tmp_path: Path
 ) -> None:

@@ -10,7 +10,7 @@ import io
 import json
 import subprocess
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,13 +21,13 @@ from lccu.evidence.lab import Lab
 from lccu.storage import open_store
 from lccu.testing.cli import lccu_env, run_lccu
 from lccu.testing.images import PlantedManifest
+from lccu.testing.pytest_db import unit_labs, unit_settings
 from lccu.testing.time_images import FatTimesImage
 from lccu.timeline.casefile import write_case_timeline
 from lccu.timeline.caseview import Filters, case_page, histogram, sorted_rows, when
 from lccu.timeline.stored import case_sources
 from tests.hashsets.test_scan_marks import import_sets
 
-SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 TAGGED = "/notes.txt"
 
 
@@ -55,30 +55,48 @@ def stored_rows(lab: Lab, item_id: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-@pytest.fixture
-def processed(
-    make_lab: Callable[..., Lab],
+Shared = tuple[Callable[..., Lab], Processed]
+
+
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
     planted_disk: PlantedManifest,
     fat_local_times: FatTimesImage,
-    tmp_path: Path,
-) -> Processed:
+) -> Iterator[Shared]:
+    """One unit on SQLite with the unit's hash sets and the case: the planted disk
+    (Brussels) and the FAT stick processed, /notes.txt tagged. Built once for the module,
+    whose tests only read the case (the refused zone is its own user's): processing the two
+    items was most of each test's time."""
     from lccu.tasks import submit
     from lccu.testing.processing import drain_here
 
-    sets = import_sets(make_lab("admin"), tmp_path, planted_disk)
-    lab = make_lab("vlas_inv")
-    case = lab.create_case("Case timeline")
-    disk = lab.add_evidence(case.id, planted_disk.image, description="disk").id
-    stick = lab.add_evidence(case.id, fat_local_times.path, description="USB stick").id
-    submit(lab, disk, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
-    submit(lab, stick, yara=False, carve="none", expand=False)
-    drain_here(lab)
-    lab.tag_file(disk, TAGGED, label="relevant", note="timeline test")
-    rows = {disk: stored_rows(lab, disk), stick: stored_rows(lab, stick)}
-    assert rows[disk] and rows[stick]
-    return Processed(
-        case.id, disk, stick, rows, {f.sha256 for f in sets.notable}, {f.sha256 for f in sets.known}
-    )
+    base = tmp_path_factory.mktemp("case-timeline")
+    settings = unit_settings(base / "home", f"sqlite:///{base / 'lccu.sqlite3'}")
+    with unit_labs(settings) as make_lab:
+        sets = import_sets(make_lab("admin"), base, planted_disk)
+        lab = make_lab("vlas_inv")
+        case = lab.create_case("Case timeline")
+        disk = lab.add_evidence(case.id, planted_disk.image, description="disk").id
+        stick = lab.add_evidence(case.id, fat_local_times.path, description="USB stick").id
+        submit(lab, disk, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
+        submit(lab, stick, yara=False, carve="none", expand=False)
+        drain_here(lab)
+        lab.tag_file(disk, TAGGED, label="relevant", note="timeline test")
+        rows = {disk: stored_rows(lab, disk), stick: stored_rows(lab, stick)}
+        assert rows[disk] and rows[stick]
+        notable, known = {f.sha256 for f in sets.notable}, {f.sha256 for f in sets.known}
+        yield make_lab, Processed(case.id, disk, stick, rows, notable, known)
+
+
+@pytest.fixture
+def make_lab(shared: Shared) -> Callable[..., Lab]:
+    return shared[0]
+
+
+@pytest.fixture
+def processed(shared: Shared) -> Processed:
+    return shared[1]
 
 
 def _plain(row: dict[str, str]) -> tuple[str, ...]:
@@ -88,7 +106,6 @@ def _plain(row: dict[str, str]) -> tuple[str, ...]:
     return tuple(row[c] for c in HEADER)
 
 
-@SQLITE
 @pytest.mark.slow
 def test_merged_rows_name_their_item_in_time_order(
     make_lab: Callable[..., Lab], processed: Processed
@@ -165,7 +182,6 @@ def test_histogram_buckets_are_continuous() -> None:
     assert years.unit == "year" and len(years.bars) == 45 and years.peak == 1
 
 
-@SQLITE
 @pytest.mark.slow
 def test_another_zone_is_refused_once(make_lab: Callable[..., Lab], processed: Processed) -> None:
     """A Polder investigator cannot list the Vlas case's timelines: refused, audited once."""
@@ -178,10 +194,9 @@ def test_another_zone_is_refused_once(make_lab: Callable[..., Lab], processed: P
     assert len(denied) == 1 and denied[0].operation == "derived.read"
 
 
-@SQLITE
 @pytest.mark.slow
 def test_cli_writes_csv_and_refuses_timesketch_with_unknown_zone(
-    make_lab: Callable[..., Lab], processed: Processed, lab_settings: object, tmp_path: Path
+    make_lab: Callable[..., Lab], processed: Processed, tmp_path: Path
 ) -> None:
     """`lccu case timeline` writes the merged CSV (formula-guarded, exhibit named); JSONL is
     refused (exit 2, no file) while an item has local times of unknown zone, and a case of

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from lccu.config import Settings
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import serve_in_thread
 from lccu.testing.images import PlantedManifest
+from lccu.testing.pytest_db import unit_labs, unit_settings
 from lccu.web.app import create_app
 from lccu.web.auth import set_password
 from lccu.web.config import WebConfig
@@ -40,12 +43,78 @@ def lab_settings(lab_settings: Settings) -> Settings:
     return web_keys(lab_settings)
 
 
+def give_passwords(make_lab: Callable[..., Any]) -> None:
+    """Every user of the bootstrapped unit gets the password PASSWORD."""
+    admin = make_lab("admin")
+    for name in USERS:
+        set_password(admin.db, admin.actor, name, PASSWORD)
+
+
+@contextmanager
+def module_unit(base: Path) -> Iterator[tuple[Callable[..., Any], Settings]]:
+    """A unit as ``unit`` makes it, on SQLite in ``base``, for a module's shared fixture:
+    ``make_lab`` and the settings; passwords hashed as cheaply as :func:`cheap_argon2` does
+    while the block runs."""
+    from argon2 import PasswordHasher
+
+    settings = web_keys(unit_settings(base / "home", f"sqlite:///{base / 'lccu.sqlite3'}"))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch, unit_labs(settings) as make_lab:
+        patch.setattr("lccu.web.auth._hasher", cheap)
+        give_passwords(make_lab)
+        yield make_lab, settings
+
+
+@dataclasses.dataclass
+class SharedItem:
+    """A module's unit (``make_lab``), its app and the planted disk processed through the
+    web API, as :func:`processed_item` makes it."""
+
+    make_lab: Callable[..., Any]
+    app: FastAPI
+    case_id: str
+    item_id: str
+
+    def logged_in(self, client: TestClient) -> PlantedItem:
+        """The item with ``client`` (of :attr:`app`) logged in as vlas_inv."""
+        csrf = {"X-CSRF-Token": login(client, "vlas_inv")}
+        return PlantedItem(self.case_id, self.item_id, csrf, client, self.app)
+
+
+@contextmanager
+def module_processed_item(base: Path, planted_disk: PlantedManifest) -> Iterator[SharedItem]:
+    """:func:`module_unit` with its app and the planted disk processed as
+    :func:`processed_item` does it, for the tests of a module that only read the item."""
+    with module_unit(base) as (make_lab, settings):
+        app = create_app(settings, web_config())
+        try:
+            lab = make_lab("vlas_inv")
+            case = lab.create_case("Planted disk")
+            item = lab.add_evidence(case.id, planted_disk.image, description="test disk")
+            shared = SharedItem(make_lab, app, case.id, item.id)
+            with TestClient(app, base_url="http://127.0.0.1") as client:
+                shared.logged_in(client).process()
+            yield shared
+        finally:
+            app.state.web.db.dispose()
+
+
+def web_config(**changes: Any) -> WebConfig:
+    """The tests' web settings (plain-HTTP cookies, MAX_UPLOAD, 128-byte upload chunks)
+    with ``changes``."""
+    config = WebConfig(
+        secret_key="test-key-" + "x" * 40,
+        secure_cookies=False,
+        max_upload_bytes=MAX_UPLOAD,
+        upload_chunk_bytes=128,
+    )
+    return dataclasses.replace(config, **changes)
+
+
 @pytest.fixture
 def unit(make_lab: Callable[..., object], lab_settings: Settings) -> Settings:
     """The bootstrapped unit of ``make_lab`` where every user has the password PASSWORD."""
-    admin = make_lab("admin")
-    for name in USERS:
-        set_password(admin.db, admin.actor, name, PASSWORD)  # type: ignore[attr-defined]
+    give_passwords(make_lab)
     return lab_settings
 
 
@@ -57,13 +126,7 @@ def make_app(unit: Settings) -> Iterator[Callable[..., FastAPI]]:
     made: list[FastAPI] = []
 
     def make(**changes: Any) -> FastAPI:
-        config = WebConfig(
-            secret_key="test-key-" + "x" * 40,
-            secure_cookies=False,
-            max_upload_bytes=MAX_UPLOAD,
-            upload_chunk_bytes=128,
-        )
-        made.append(create_app(unit, dataclasses.replace(config, **changes)))
+        made.append(create_app(unit, web_config(**changes)))
         return made[-1]
 
     yield make

@@ -9,19 +9,22 @@ import csv
 import html
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.testing.browser import chromium, open_page
 from lccu.testing.images import PlantedManifest
 from lccu.testing.time_images import FatTimesImage
+from lccu.web.app import create_app
+from tests.web.conftest import module_unit, web_config
 from tests.web.helpers import PASSWORD, artifact, login
 
-pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True), pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 @dataclass
@@ -30,22 +33,52 @@ class Case:
     items: dict[str, str]  # item id -> exhibit number
 
 
-@pytest.fixture
-def case(
-    make_lab: Callable[..., Lab], planted_disk: PlantedManifest, fat_local_times: FatTimesImage
-) -> Case:
+Shared = tuple[Callable[..., Lab], FastAPI, Case]
+
+
+@pytest.fixture(scope="module")
+def shared(
+    tmp_path_factory: pytest.TempPathFactory,
+    planted_disk: PlantedManifest,
+    fat_local_times: FatTimesImage,
+) -> Iterator[Shared]:
+    """One unit on SQLite (every user's password PASSWORD), its app and the case: the
+    planted disk (Brussels) and the FAT stick processed, /notes.txt tagged. Built once for
+    the module, whose tests only read the case (the refused zone is its own user's):
+    processing the two items was most of each test's time."""
     from lccu.tasks import submit
     from lccu.testing.processing import drain_here
 
-    lab = make_lab("vlas_inv")
-    made = lab.create_case("Case timeline in the browser")
-    disk = lab.add_evidence(made.id, planted_disk.image, description="disk")
-    stick = lab.add_evidence(made.id, fat_local_times.path, description="USB stick")
-    submit(lab, disk.id, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
-    submit(lab, stick.id, yara=False, carve="none", expand=False)
-    drain_here(lab)
-    lab.tag_file(disk.id, "/notes.txt", label="relevant")
-    return Case(made.id, {disk.id: disk.exhibit_number, stick.id: stick.exhibit_number})
+    with module_unit(tmp_path_factory.mktemp("case-timeline")) as (make_lab, settings):
+        lab = make_lab("vlas_inv")
+        made = lab.create_case("Case timeline in the browser")
+        disk = lab.add_evidence(made.id, planted_disk.image, description="disk")
+        stick = lab.add_evidence(made.id, fat_local_times.path, description="USB stick")
+        submit(lab, disk.id, timezone="Europe/Brussels", yara=False, carve="none", expand=False)
+        submit(lab, stick.id, yara=False, carve="none", expand=False)
+        drain_here(lab)
+        lab.tag_file(disk.id, "/notes.txt", label="relevant")
+        case = Case(made.id, {disk.id: disk.exhibit_number, stick.id: stick.exhibit_number})
+        app = create_app(settings, web_config())
+        try:
+            yield make_lab, app, case
+        finally:
+            app.state.web.db.dispose()
+
+
+@pytest.fixture
+def make_lab(shared: Shared) -> Callable[..., Lab]:
+    return shared[0]
+
+
+@pytest.fixture
+def app(shared: Shared) -> FastAPI:
+    return shared[1]
+
+
+@pytest.fixture
+def case(shared: Shared) -> Case:
+    return shared[2]
 
 
 def _total(page: str) -> int:
