@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -105,6 +107,20 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
                 body["expected_offset"] = exc.expected
             return JSONResponse(body, status_code=status)
         return _error_page(request, status, key, user_message(exc, request.state.lang))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        """A form or body field the route's rules refuse: the page's language names the
+        fields (FastAPI's own answer is English JSON, even for a page's form); the API
+        keeps FastAPI's ``detail`` and adds ``message`` for the upload page."""
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        message = Translator(request.state.lang)["err_request_invalid"].format(
+            fields=", ".join(fields) or "-"
+        )
+        if _wants_json(request):
+            body = {"detail": jsonable_encoder(exc.errors()), "message": message}
+            return JSONResponse(body, status_code=422)
+        return _error_page(request, 422, "invalid", message)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
