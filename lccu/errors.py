@@ -7,11 +7,24 @@ from the matching builtin so that generic handlers (``except PermissionError``) 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class LccuError(Exception):
-    """Base of every error lccu raises on purpose."""
+    """Base of every error lccu raises on purpose.
+
+    ``key`` and ``params`` (optional) name the message for readers who do not read the
+    English text: the web shows ``err_<key>`` of its dictionary in the page's language with
+    ``params`` filled in; the CLI and the REST API show the English message as it is.
+    """
 
     exit_code = 2
+
+    def __init__(self, *args: object, key: str | None = None,
+                 params: Mapping[str, object] | None = None) -> None:
+        super().__init__(*args)
+        self.key = key
+        self.params: dict[str, object] = dict(params or {})
 
 
 class ConfigError(LccuError, ValueError):
@@ -79,8 +92,9 @@ class DeclaredHashMismatch(LccuError, ValueError):
     exit_code = 1
 
     def __init__(self, message: str, *, mismatched: list[str], declared: dict[str, str],
-                 observed: dict[str, str]) -> None:
-        super().__init__(message)
+                 observed: dict[str, str], key: str | None = None,
+                 params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, key=key, params=params)
         self.mismatched, self.declared, self.observed = mismatched, declared, observed
 
 

@@ -305,6 +305,8 @@ def normalise_hash(algorithm: str, value: str) -> str:
     expected = HEX_LENGTHS[algorithm]
     if len(cleaned) != expected or any(c not in "0123456789abcdef" for c in cleaned):
         raise InvalidInput(
-            f"declared {algorithm.upper()} must be {expected} hexadecimal digits, got {value!r}"
+            f"declared {algorithm.upper()} must be {expected} hexadecimal digits, got {value!r}",
+            key="declared_hash_invalid",
+            params={"algorithm": algorithm.upper(), "digits": expected, "value": value[:80]},
         )
     return cleaned

@@ -79,7 +79,8 @@ def _check_file(path: Path) -> None:
         raise InvalidInput(f"{path} is a block device, not a file: acquire it to an image "
                            "file first (ewfacquire, dd) and take that in")  # fmt: skip
     if info.st_size == 0:
-        raise InvalidInput(f"{path}: the file is empty (0 bytes); nothing to take in")
+        raise InvalidInput(f"{path}: the file is empty (0 bytes); nothing to take in",
+                           key="empty_file", params={"file": path.name})
 
 
 def _head_tail(path: Path) -> tuple[bytes, bytes]:
@@ -134,13 +135,15 @@ def check_ewf_segments(segments: Sequence[tuple[str, bytes, bytes]]) -> None:
         if number is None:
             raise InvalidInput(
                 f"{name} is not an EWF segment (no EVF signature), but "
-                f"{names[0]} is: give only the segments of one image"
+                f"{names[0]} is: give only the segments of one image",
+                key="ewf_not_segment", params={"file": name, "first": names[0]},
             )
         if number != index:
             raise InvalidInput(
                 f"{name} is segment {number} of its image by its header, but was given "
                 f"as segment {index}: segments out of order or from another image; give "
-                "them in order (x.E01, x.E02, ...) or name only the first one"
+                "them in order (x.E01, x.E02, ...) or name only the first one",
+                key="ewf_segment_number", params={"file": name, "number": number, "index": index},
             )
         if head[:3] != b"EVF" or head[3] != 0x09 or len(tail) < _EWF_SECTION:
             continue  # EWF2 ends differently; libewf and the full read check the rest
@@ -152,12 +155,14 @@ def check_ewf_segments(segments: Sequence[tuple[str, bytes, bytes]]) -> None:
             raise InvalidInput(
                 f"{missing} is missing: {name} ends with a 'next' section, so segment "
                 f"{index + 1} follows it; nothing was stored. Put every segment beside the "
-                "first (or name them all)"
+                "first (or name them all)",
+                key="ewf_last_missing", params={"missing": missing, "file": name},
             )
         if index < len(segments) and last == b"done":
             raise InvalidInput(
                 f"{name} is the last segment of its image (it ends with a 'done' "
-                f"section) but {names[index]} follows it; give only one image's segments"
+                f"section) but {names[index]} follows it; give only one image's segments",
+                key="ewf_after_last", params={"file": name, "following": names[index]},
             )
 
 
@@ -214,10 +219,12 @@ def _check_given_order(paths: Sequence[Path]) -> None:
         if name in given:
             raise InvalidInput(
                 f"segments out of order: {actual} was given where {name} "
-                "belongs; give them in order or name only the first one"
+                "belongs; give them in order or name only the first one",
+                key="segments_out_of_order", params={"given": actual, "belongs": name},
             )
         before = paths[index].name
-        raise InvalidInput(f"segment {name} is missing (after {before}); nothing was stored")
+        raise InvalidInput(f"segment {name} is missing (after {before}); nothing was stored",
+                           key="segment_missing", params={"segment": name, "after": before})
 
 
 def _open_media(paths: Sequence[Path], given_one: bool) -> tuple[list[Path], str, int]:

@@ -145,7 +145,8 @@ def _refuse_rule_breaks(session: Session, case: Case, seq: int, actor: str, acti
                     for name in sorted(named - known)]
     if reasons:
         raise InvalidInput(f"event not recorded, it would break the chain of custody: "
-                           f"{'; '.join(reasons)}")
+                           f"{'; '.join(reasons)}", key="custody_chain_broken",
+                           params={"reasons": "; ".join(reasons)})
 
 
 def load_events(session: Session, case_id: str) -> list[dict[str, Any]]:

@@ -155,7 +155,11 @@ class Gate:
             object_id=object_id,
             detail={"why": why, **(detail or {})},
         )
-        return AccessDenied(f"{self.actor.username} may not {phrase(operation)}: {why}")
+        return AccessDenied(
+            f"{self.actor.username} may not {phrase(operation)}: {why}",
+            key="access_denied",
+            params={"user": self.actor.username, "operation": operation},
+        )
 
     def allow(
         self,
@@ -189,7 +193,7 @@ class Gate:
             object_id=ref[:64],
             detail={"why": f"no such {what}"},
         )
-        return NotFound(f"no {what} {ref.strip()!r}")
+        return NotFound(f"no {what} {ref.strip()!r}", key="no_such", params={"ref": ref.strip()})
 
     # -- decisions ----------------------------------------------------------------------------
 

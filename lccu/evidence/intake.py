@@ -143,7 +143,10 @@ class PendingIntake:
                 + "; nothing was stored and nothing recorded as evidence (send the right"
                 " file; an examiner who must keep a mismatching copy takes it in"
                 " deliberately with `lccu evidence add --accept-mismatch`)",
-                mismatched=differ, declared=exc.declared, observed=exc.observed) from exc
+                mismatched=differ, declared=exc.declared, observed=exc.observed,
+                key="declared_hash_mismatch",
+                params=mismatch_params(self.source_name, differ, exc.declared, exc.observed),
+            ) from exc
         finally:
             self.store.close()
 
@@ -252,6 +255,14 @@ class PendingIntake:
         return info
 
 
+def mismatch_params(name: str, differ: Sequence[str], declared: Mapping[str, str],
+                    observed: Mapping[str, str]) -> dict[str, object]:
+    """The facts of a declared-hash mismatch for the web's message (both hashes)."""
+    return {"file": name,
+            "declared": ", ".join(f"{n.upper()} {declared[n]}" for n in differ),
+            "observed": ", ".join(f"{n.upper()} {observed[n]}" for n in differ)}
+
+
 def prepare(lab: LabBase, case_ref: str, *, source_name: str, size: int, facts: ItemFacts,
             declared: Mapping[str, str] | None, accept_mismatch: bool,
             legal_hold: bool) -> PendingIntake:
@@ -259,14 +270,15 @@ def prepare(lab: LabBase, case_ref: str, *, source_name: str, size: int, facts: 
     if facts.item_type not in ITEM_TYPES:
         raise InvalidInput(f"unknown item type {facts.item_type!r}; use {', '.join(ITEM_TYPES)}")
     if not facts.description.strip():
-        raise InvalidInput("an evidence item needs a description")
+        raise InvalidInput("an evidence item needs a description", key="description_needed")
     unknown = {name for name, value in (declared or {}).items() if value} - set(ALGORITHMS)
     if unknown:
         raise InvalidInput(f"unknown hash algorithm(s): {', '.join(sorted(unknown))}")
     checked = {name: normalise_hash(name, value)
                for name, value in (declared or {}).items() if value}
     if size <= 0:
-        raise InvalidInput(f"{source_name}: the file is empty (0 bytes); nothing to take in")
+        raise InvalidInput(f"{source_name}: the file is empty (0 bytes); nothing to take in",
+                           key="empty_file", params={"file": source_name})
     with lab.db.session() as session:
         case = lab._case_for(session, case_ref, "evidence.add", write=True, open_case=True)
         case_id = case.id
@@ -277,7 +289,8 @@ def prepare(lab: LabBase, case_ref: str, *, source_name: str, size: int, facts: 
             # refused before a byte is stored: after the commit it would leave locked
             # objects no item records
             raise InvalidInput(f"exhibit number {facts.exhibit_number} is already used in "
-                               "this case; nothing was stored")
+                               "this case; nothing was stored", key="exhibit_number_used",
+                               params={"number": facts.exhibit_number})
     item_id = new_uuid()
     safe = _SAFE_NAME.sub("_", source_name)[:120].lstrip(".") or "image"
     return PendingIntake(lab=lab, case_id=case_id, item_id=item_id,
@@ -414,7 +427,10 @@ def _take_in_files(pending: PendingIntake, acquisition: LocalAcquisition,
                 + "; nothing was stored and nothing recorded as evidence (send the right"
                 " files; an examiner who must keep a mismatching copy takes it in"
                 " deliberately with `lccu evidence add --accept-mismatch`)",
-                mismatched=differ, declared=pending.declared, observed=observed)
+                mismatched=differ, declared=pending.declared, observed=observed,
+                key="declared_hash_mismatch",
+                params=mismatch_params(pending.source_name, differ, pending.declared,
+                                       observed))
         pending.recheck()  # access and case state again, before anything is committed
     except BaseException:
         for stage in reversed(staged):  # the last one staged removes no folder still used
@@ -477,13 +493,16 @@ def check_upload_files(files: Sequence[tuple[str, int]], total: int) -> None:
     from lccu.evidence.acquisition import check_segment_names
 
     if not files or any(size <= 0 for _name, size in files):
-        raise InvalidInput("each file of the upload needs a name and a size above 0 bytes")
+        raise InvalidInput("each file of the upload needs a name and a size above 0 bytes",
+                           key="upload_files_invalid")
     if sum(size for _name, size in files) != total:
         raise InvalidInput(f"the files' sizes add up to {sum(s for _n, s in files)} bytes, "
-                           f"not the upload's {total}")
+                           f"not the upload's {total}", key="upload_files_sizes",
+                           params={"sum": sum(s for _n, s in files), "total": total})
     names = [name for name, _size in files]
     if len(set(names)) != len(names):
-        raise InvalidInput("two files of the upload have the same name")
+        raise InvalidInput("two files of the upload have the same name",
+                           key="upload_files_duplicate")
     check_segment_names([Path(name) for name in names])
 
 
@@ -495,7 +514,9 @@ def check_split_sizes(files: Sequence[tuple[str, int]]) -> None:
         if (index < len(files) - 1 and size != first) or size > first:
             raise InvalidInput(f"{name} is {size} bytes while {files[0][0]} is {first}: "
                                "segments of a split image are all as long as the first "
-                               "but the last, which is no longer")
+                               "but the last, which is no longer", key="split_segment_size",
+                               params={"file": name, "size": size, "first": files[0][0],
+                                       "first_size": first})
 
 
 def put_files(pending: PendingIntake, pipe: Reader, files: Sequence[tuple[str, int]]
@@ -524,10 +545,12 @@ def put_files(pending: PendingIntake, pipe: Reader, files: Sequence[tuple[str, i
                     raise InvalidInput(
                         f"{name} is a {found.description} but {names[0]} is not: send the "
                         "image's first file first (the .E01, the VMDK descriptor); nothing "
-                        "was stored")
+                        "was stored", key="upload_first_file_first",
+                        params={"file": name, "kind": found.description, "first": names[0]})
             digests = media_hasher.digests()
         if pipe.read(1):  # waits for the go-ahead (finish) or the abort
-            raise InvalidInput("the upload sent more bytes than its files hold")
+            raise InvalidInput("the upload sent more bytes than its files hold",
+                               key="upload_more_than_files")
         media = MediaFacts("split" if len(files) > 1 else "raw", digests)
         observed = digests.hashes()
         differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
@@ -541,7 +564,10 @@ def put_files(pending: PendingIntake, pipe: Reader, files: Sequence[tuple[str, i
                 + f" but the media in {len(files)} files hash to "
                 + ", ".join(f"{n.upper()} {observed[n]}" for n in differ)
                 + "; nothing was stored and nothing recorded as evidence",
-                mismatched=differ, declared=pending.declared, observed=observed)
+                mismatched=differ, declared=pending.declared, observed=observed,
+                key="declared_hash_mismatch",
+                params=mismatch_params(pending.source_name, differ, pending.declared,
+                                       observed))
     except BaseException:
         for stage in reversed(staged):
             stage.abort()

@@ -125,7 +125,7 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
     def _find_case(self, session: Session, ref: str) -> Case:
         case = _lookup_case(session, ref)
         if case is None:
-            raise NotFound(f"no case {ref.strip()!r}")
+            raise NotFound(f"no case {ref.strip()!r}", key="no_such", params={"ref": ref.strip()})
         return case
 
     def _unlock_own_key(self, operation: str) -> None:
@@ -164,7 +164,7 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
                 return "evidence"
         self.audit.write(self.actor, "resolve", allowed=False, object_id=ref[:64],
                          detail={"why": "no such case or evidence item"})
-        raise NotFound(f"no case or evidence item {ref!r}")
+        raise NotFound(f"no case or evidence item {ref!r}", key="no_such", params={"ref": ref})
 
     def _find_item(self, session: Session, ref: str, *,
                    case: Case | None = None) -> EvidenceItem:

@@ -30,7 +30,7 @@ class LabCases(LabBase):
         ``question`` is the investigative question asked (the court report states it)."""
         title = title.strip()
         if not title:
-            raise InvalidInput("a case needs a title")
+            raise InvalidInput("a case needs a title", key="case_title_needed")
         question = _check_question(question)
         zone = zone or self.actor.zone
         if self.actor.role not in CASE_CREATOR_ROLES:
@@ -42,14 +42,15 @@ class LabCases(LabBase):
         with self.db.session() as session:
             zone_row = session.scalar(select(Zone).where(Zone.name == zone))
             if zone_row is None:
-                raise NotFound(f"no zone {zone!r}")
+                raise NotFound(f"no zone {zone!r}", key="zone_not_found", params={"zone": zone})
             if number is None:
                 year = datetime.now(UTC).year
                 count = session.scalar(select(func.count()).select_from(Case)
                                        .where(Case.number.startswith(f"LCCU-{year}-"))) or 0
                 number = f"LCCU-{year}-{count + 1:05d}"
             if session.scalar(select(Case).where(Case.number == number)):
-                raise AlreadyExists(f"case number {number!r} is taken")
+                raise AlreadyExists(f"case number {number!r} is taken", key="case_number_taken",
+                                    params={"number": number})
             case = Case(number=number, title=title, zone=zone_row, reference=reference,
                         status="open", created_by=self.actor.user_id, created_at=_now(),
                         head_seq=0, head_hash=GENESIS_HASH, question=question)
@@ -140,14 +141,16 @@ class LabCases(LabBase):
         """Grant ``zone`` access to a case (owning zone only) with a ``purpose``, ``read``
         or ``contribute`` permission, until ``valid_until``; a custody event records it."""
         if permission not in ("read", "contribute"):
-            raise InvalidInput("permission must be 'read' or 'contribute'")
+            raise InvalidInput("permission must be 'read' or 'contribute'",
+                               key="share_permission")
         with self.db.session() as session:
             case = self._case_for(session, ref, "case.share", write=True, owner=True)
             target = session.scalar(select(Zone).where(Zone.name == zone))
             if target is None:
-                raise NotFound(f"no zone {zone!r}")
+                raise NotFound(f"no zone {zone!r}", key="zone_not_found", params={"zone": zone})
             if target.id == case.zone_id:
-                raise InvalidInput(f"case {case.number} already belongs to {zone}")
+                raise InvalidInput(f"case {case.number} already belongs to {zone}",
+                                   key="share_own_zone", params={"case": case.number, "zone": zone})
             until = format_time(valid_until) if valid_until else None
             session.add(CaseShare(case=case, zone=target, permission=permission,
                                   purpose=purpose, granted_by=self.actor.user_id,
@@ -172,7 +175,8 @@ class LabCases(LabBase):
                     share.revoked_at = now
                     revoked += 1
             if not revoked:
-                raise NotFound(f"case {case.number} is not shared with {zone!r}")
+                raise NotFound(f"case {case.number} is not shared with {zone!r}",
+                               key="not_shared", params={"case": case.number, "zone": zone})
             head = self._append(session, case, "note", reason=reason or "share revoked",
                                 details={"event": "case-unshared", "zone": zone})
             session.refresh(case)

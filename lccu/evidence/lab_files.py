@@ -229,7 +229,7 @@ class LabFiles(LabBase):
         if len(runs) != 1:
             which = f"run {run_id!r}" if run_id else "processing run"
             raise NotFound(f"{item.exhibit_number} has no finished {which}; process it first "
-                           "(its files are listed once a run is done)")
+                           "(its files are listed once a run is done)", key="not_processed")
         run = runs[0]
         if session.get(IndexedRun, run.id) is None:
             self._build_index(run.id, item.id, str(run.report_key))

@@ -64,7 +64,7 @@ class LabNotableMarks(LabTags):
         category = check_category(category)
         why = check_text("reason", reason)
         if not why:
-            raise InvalidInput("a notable mark needs a reason")
+            raise InvalidInput("a notable mark needs a reason", key="mark_reason_needed")
         check_text("file name", file)
         with self.db.session() as session:
             case, item = self.gate.item(session, evidence, "notable.mark", write=True,
@@ -79,13 +79,15 @@ class LabNotableMarks(LabTags):
                 )
             try:
                 if case.status != "open":
-                    raise InvalidInput(f"case {case.number} is {case.status}")
+                    raise InvalidInput(f"case {case.number} is {case.status}",
+                                       key="case_not_open", params={"case": case.number})
                 run_id, files = self._report_files(session, item)
                 entry = find_file(files, file, volume, item.exhibit_number)
                 sha256 = _hex(entry, "sha256")
                 if sha256 is None:
                     raise InvalidInput(f"{entry.get('path')} has no SHA-256 in the report "
-                                       "(its content could not be read)")
+                                       "(its content could not be read)", key="file_no_sha256",
+                                       params={"file": entry.get("path")})
             except (InvalidInput, NotFound) as exc:
                 raise self._refuse_input("notable.mark", case, item, exc) from None
             mark_id = new_uuid()
@@ -169,7 +171,8 @@ class LabNotableMarks(LabTags):
         if mark is None:
             raise self.gate.missing(operation, "notable_mark", ref, "notable mark")
         if mark.state != PROPOSED:
-            raise InvalidInput(f"notable mark {mark.id} is already {mark.state}")
+            raise InvalidInput(f"notable mark {mark.id} is already {mark.state}",
+                               key="mark_decided", params={"mark_state": mark.state})
         return mark
 
     def approve_mark(self, mark_id: str, *, set_name: str = DEFAULT_SET) -> MarkInfo:
@@ -208,7 +211,7 @@ class LabNotableMarks(LabTags):
         self._require_mark_admin("notable.reject")
         why = check_text("reason", reason)
         if not why:
-            raise InvalidInput("a rejection needs a reason")
+            raise InvalidInput("a rejection needs a reason", key="rejection_reason_needed")
         with self.db.session() as session:
             mark = self._proposed(session, mark_id, "notable.reject")
             case = session.get(Case, mark.case_id)

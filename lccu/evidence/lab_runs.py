@@ -257,7 +257,10 @@ class LabRuns(LabBase):
                 )
                 if key:
                     return str(item.id), str(rid), str(key)
-        raise NotFound(f"no finished timeline for {evidence}; see `lccu status {evidence}`")
+        raise NotFound(
+            f"no finished timeline for {evidence}; see `lccu status {evidence}`",
+            key="not_processed",
+        )
 
     def finished_report(
         self, evidence: str, run_id: str | None = None, fmt: str = "json"
@@ -286,4 +289,7 @@ class LabRuns(LabBase):
                     if fmt == "html":
                         key = key.removesuffix(".json") + ".html"
                     return str(run.id), key
-        raise NotFound(f"no finished processing run for {evidence}; see `lccu status {evidence}`")
+        raise NotFound(
+            f"no finished processing run for {evidence}; see `lccu status {evidence}`",
+            key="not_processed",
+        )

@@ -87,7 +87,8 @@ class LabTags(LabBase):
         if run is None or not run.report_key:
             raise NotFound(
                 f"{item.exhibit_number} has no finished processing run to tag "
-                f"files of; process it first"
+                f"files of; process it first",
+                key="not_processed",
             )
         store = open_store(self.settings)
         try:
@@ -117,7 +118,11 @@ class LabTags(LabBase):
             case, item = self.gate.item(session, evidence, "tag.add", write=True, audit=False)
             try:
                 if case.status != "open":
-                    raise InvalidInput(f"case {case.number} is {case.status}")
+                    raise InvalidInput(
+                        f"case {case.number} is {case.status}",
+                        key="case_not_open",
+                        params={"case": case.number},
+                    )
                 label = _one_of(label, _labels(session, case.id), case.number)
                 run_id, files = self._report_files(session, item)
                 entry = find_file(files, file, volume, item.exhibit_number)
@@ -296,5 +301,7 @@ def _one_of(label: str, defined: list[str], case_number: str) -> str:
         if known.casefold() == label.casefold():
             return known
     raise InvalidInput(
-        f"label {label!r} is not one of the tag labels of case {case_number}: {', '.join(defined)}"
+        f"label {label!r} is not one of the tag labels of case {case_number}: {', '.join(defined)}",
+        key="label_not_defined",
+        params={"label": label, "case": case_number, "labels": ", ".join(defined)},
     )

@@ -92,7 +92,10 @@ class LabTimelines(LabBase):
                     str(report) if report else None,
                 )
                 return CaseTimelines(str(case.id), case.number, [found], [], tagged)
-        raise NotFound(f"no finished timeline for {evidence}; see `lccu status {evidence}`")
+        raise NotFound(
+            f"no finished timeline for {evidence}; see `lccu status {evidence}`",
+            key="not_processed",
+        )
 
     def case_timelines(self, case_ref: str) -> CaseTimelines:
         """Every item of the case with the newest of its runs that finished a ``timeline``

@@ -565,7 +565,8 @@ class LabCrossZone(LabBase):
                 )
             )
             if request.state != PENDING:
-                raise InvalidInput(f"request {request.id} is already {request.state}")
+                raise InvalidInput(f"request {request.id} is already {request.state}",
+                                   key="request_decided", params={"request_state": request.state})
             chosen = self._chosen_case(session, holding, case_ref, operation)
             asking = session.get(Case, request.from_case_id)
             assert asking is not None
@@ -607,7 +608,8 @@ class LabCrossZone(LabBase):
             if len(holding) != 1:
                 numbers = ", ".join(c.number for c in holding) or "none"
                 raise InvalidInput(f"name the case to disclose (cases holding the file: "
-                                   f"{numbers})")
+                                   f"{numbers})", key="name_case_to_disclose",
+                                   params={"cases": numbers})
             case_ref = holding[0].id
         case = _lookup_case(session, case_ref)
         if case is None:
@@ -618,5 +620,6 @@ class LabCrossZone(LabBase):
                 operation, decision.why, case=case, object_type="case", object_id=case.id
             )
         if case.id not in {c.id for c in holding}:
-            raise InvalidInput(f"case {case.number} does not hold this file")
+            raise InvalidInput(f"case {case.number} does not hold this file",
+                               key="case_lacks_file", params={"case": case.number})
         return case

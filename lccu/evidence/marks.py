@@ -106,6 +106,8 @@ def check_category(category: str) -> str:
     if not CATEGORY.match(category):
         raise InvalidInput(
             f"category {category[:80]!r} must be 1 to 60 letters, digits, spaces, "
-            "'.', '+', '/', '-' or '_', starting with a letter or digit"
+            "'.', '+', '/', '-' or '_', starting with a letter or digit",
+            key="category_invalid",
+            params={"category": category[:80]},
         )
     return category

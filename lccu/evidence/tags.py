@@ -115,7 +115,9 @@ def check_label(label: str) -> str:
     if not LABEL.match(label):
         raise InvalidInput(
             f"label {label[:80]!r} must be 1 to 60 letters, digits, spaces, "
-            "'.', '+', '-' or '_', starting with a letter or digit"
+            "'.', '+', '-' or '_', starting with a letter or digit",
+            key="label_invalid",
+            params={"label": label[:80]},
         )
     return label
 
@@ -126,7 +128,9 @@ def check_text(name: str, value: str | None) -> str | None:
     if value is None:
         return None
     if "\x00" in value:
-        raise InvalidInput(f"the {name} holds a NUL character")
+        raise InvalidInput(
+            f"the {name} holds a NUL character", key="text_nul", params={"field": name}
+        )
     return value.strip() or None
 
 
@@ -135,7 +139,9 @@ def parse_file_ref(ref: str) -> tuple[str, str | int]:
     ``("inode", n)``."""
     ref = ref.strip()
     if not ref:
-        raise InvalidInput("name the file by its path (/dir/file.txt), inode or SHA-256")
+        raise InvalidInput(
+            "name the file by its path (/dir/file.txt), inode or SHA-256", key="file_ref_needed"
+        )
     if SHA256.match(ref):
         return "sha256", ref.lower()
     if ref.isdigit():
@@ -156,7 +162,11 @@ def find_file(
     ]
     if not found:
         where = f" on volume {volume}" if volume is not None else ""
-        raise NotFound(f"no file with {kind} {value!s:.80}{where} in the report of {exhibit}")
+        raise NotFound(
+            f"no file with {kind} {value!s:.80}{where} in the report of {exhibit}",
+            key="file_not_in_report",
+            params={"file": f"{value!s:.80}", "exhibit": exhibit},
+        )
     if len(found) > 1:
         shown = "; ".join(
             f"volume {f.get('volume')} inode {f.get('inode')} {f.get('path')}"
@@ -166,6 +176,8 @@ def find_file(
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         raise InvalidInput(
             f"{len(found)} files with {kind} {value!s:.80} in {exhibit}: "
-            f"{shown}{more}; give --volume N or the inode"
+            f"{shown}{more}; give --volume N or the inode",
+            key="file_ambiguous",
+            params={"count": len(found), "file": f"{value!s:.80}", "shown": shown + more},
         )
     return found[0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import BinaryIO, cast
 
 from lccu.errors import DeclaredHashMismatch, ImageFormatError, InvalidInput
-from lccu.evidence.intake import MediaFacts, PendingIntake, Reader
+from lccu.evidence.intake import MediaFacts, PendingIntake, Reader, mismatch_params
 from lccu.evidence.promote import commit_all
 from lccu.hashing import Digests
 from lccu.imaging.signatures import TAIL_BYTES, identify
@@ -82,7 +82,8 @@ def _check_declared(
         if media and media.format != "file"
         else "the bytes received"
     )
-    hint = ""
+    hint, key = "", "declared_hash_mismatch"
+    params = mismatch_params(pending.source_name, differ, pending.declared, observed)
     if (
         media
         and media.format != "file"
@@ -92,6 +93,7 @@ def _check_declared(
             " (the declared hash is that of the container file, not of the disk it "
             "carries: declare the hash of the acquired disk)"
         )
+        key, params["container"] = "declared_hash_of_container", pending.source_name
     raise DeclaredHashMismatch(
         f"{pending.source_name}: declared "
         + ", ".join(f"{n.upper()} {pending.declared[n]}" for n in differ)
@@ -104,6 +106,8 @@ def _check_declared(
         mismatched=differ,
         declared=pending.declared,
         observed=observed,
+        key=key,
+        params=params,
     )
 
 
@@ -125,7 +129,9 @@ def put_file(
             mark_at=pending.size - FOOTER if pending.size > FOOTER else None,
         )
         if source.read(1):  # waits for the go-ahead (finish) or the abort
-            raise InvalidInput("the upload sent more bytes than its file holds")
+            raise InvalidInput(
+                "the upload sent more bytes than its file holds", key="upload_more_than_files"
+            )
         media = media_of(pending, head, tailed.tail, stage.digests, stage.marked)
         _check_declared(pending, media, stage)
     except BaseException:

@@ -20,7 +20,13 @@ from collections.abc import Sequence
 from typing import BinaryIO, cast
 
 from lccu.errors import DeclaredHashMismatch, ImageFormatError, IntegrityError, InvalidInput
-from lccu.evidence.intake import MediaFacts, PendingIntake, Reader, container_keys
+from lccu.evidence.intake import (
+    MediaFacts,
+    PendingIntake,
+    Reader,
+    container_keys,
+    mismatch_params,
+)
 from lccu.evidence.promote import commit_all
 from lccu.hashing import Digests, MultiHasher
 from lccu.imaging.signatures import TAIL_BYTES, Signature, identify
@@ -123,7 +129,8 @@ def _read_media(staging: _Staging) -> MediaFacts:
         for stream in streams.values():
             stream.close()
         if len(names) > 1:
-            raise InvalidInput(f"{names[0]}: {exc}; nothing was stored") from exc
+            raise InvalidInput(f"{names[0]}: {exc}; nothing was stored", key="image_unreadable",
+                               params={"file": names[0]}) from exc
         # one damaged container file: the copy as received is still evidence, taken in
         # as the file it is and marked (as `lccu evidence add` does), never silently
         return MediaFacts("file", staging.digests[0], unreadable=str(exc))
@@ -138,7 +145,9 @@ def _read_media(staging: _Staging) -> MediaFacts:
         unused = [name for name in names if name not in used]
         if unused:
             raise InvalidInput(f"{', '.join(unused)}: not part of the image that {names[0]} "
-                               "starts; send only one image's files; nothing was stored")
+                               "starts; send only one image's files; nothing was stored",
+                               key="not_part_of_image",
+                               params={"files": ", ".join(unused), "first": names[0]})
         digests = hash_stream(image)
         check = check_media(image, digests)
         if digests.size != image.size:
@@ -156,18 +165,21 @@ def _check_declared(pending: PendingIntake, media: MediaFacts, staging: _Staging
     exc = DeclaredHashMismatch("declared mismatch", mismatched=differ,
                                declared=pending.declared, observed=observed)
     pending._audit_refusal(exc)
-    hint = ""
+    hint, key = "", "declared_hash_mismatch"
+    params = mismatch_params(pending.source_name, differ, pending.declared, observed)
     for name, digests in zip(staging.names, staging.digests, strict=True):
         if any(digests.hashes()[n] == v for n, v in pending.declared.items()):
             hint = (f" (the declared hash is that of the container file {name}, not of the "
                     "media it carries: declare the hash of the acquired disk)")
+            key, params["container"] = "declared_hash_of_container", name
     raise DeclaredHashMismatch(
         f"{pending.source_name}: declared "
         + ", ".join(f"{n.upper()} {pending.declared[n]}" for n in differ)
         + f" but the {media.format} media in {len(staging.names)} file(s) hash to "
         + ", ".join(f"{n.upper()} {observed[n]}" for n in differ) + hint
         + "; nothing was stored and nothing recorded as evidence",
-        mismatched=differ, declared=pending.declared, observed=observed)
+        mismatched=differ, declared=pending.declared, observed=observed, key=key,
+        params=params)
 
 
 def _promote(pending: PendingIntake, staging: _Staging) -> list[StagedEvidence]:
@@ -205,7 +217,8 @@ def take_in_upload(pending: PendingIntake, source: Reader,
     try:
         staging.write(source, [size for _name, size in files])
         if source.read(1):  # waits for the go-ahead (finish) or the abort
-            raise InvalidInput("the upload sent more bytes than its files hold")
+            raise InvalidInput("the upload sent more bytes than its files hold",
+                               key="upload_more_than_files")
         media = _read_media(staging)
         _check_declared(pending, media, staging)
         staged = _promote(pending, staging)

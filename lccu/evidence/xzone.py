@@ -142,7 +142,7 @@ class RequestView:
 def check_sha256(value: str) -> str:
     value = value.strip().lower()
     if not SHA256.match(value):
-        raise InvalidInput("a SHA-256 is 64 hexadecimal digits")
+        raise InvalidInput("a SHA-256 is 64 hexadecimal digits", key="sha256_invalid")
     return value
 
 
@@ -150,7 +150,11 @@ def check_words(name: str, value: str | None, limit: int = 2000) -> str:
     """A purpose, legal basis or contact: required, printable, bounded."""
     text = (value or "").strip()
     if not text:
-        raise InvalidInput(f"the {name} is required")
+        raise InvalidInput(f"the {name} is required", key="field_required", params={"field": name})
     if "\x00" in text or len(text) > limit:
-        raise InvalidInput(f"the {name} must be 1 to {limit} characters without NUL")
+        raise InvalidInput(
+            f"the {name} must be 1 to {limit} characters without NUL",
+            key="field_too_long",
+            params={"field": name, "limit": limit},
+        )
     return text

@@ -95,11 +95,16 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
     async def lccu_error(request: Request, exc: LccuError) -> Response:
         status, key = _status_of(exc)
         if _wants_json(request):
-            body: dict[str, object] = {"detail": str(exc)}
+            # detail: the library's own words (scripts); message: what the web's own pages
+            # (the upload page) show a person, in the page's language
+            body: dict[str, object] = {
+                "detail": str(exc),
+                "message": user_message(exc, request.state.lang),
+            }
             if isinstance(exc, UploadConflict):
                 body["expected_offset"] = exc.expected
             return JSONResponse(body, status_code=status)
-        return _error_page(request, status, key, user_message(str(exc), request.state.lang))
+        return _error_page(request, status, key, user_message(exc, request.state.lang))
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

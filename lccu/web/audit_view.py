@@ -25,6 +25,7 @@ from lccu.evidence.audit_query import AuditFilter, AuditRow, verdict
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import page_user, web
+from lccu.web.i18n import operation_label
 from lccu.web.state import WebState
 
 pages = APIRouter(include_in_schema=False)
@@ -69,8 +70,11 @@ def detail_lines(detail: dict[str, Any] | None) -> list[tuple[str, str]]:
             for k, v in detail.items() if v not in (None, "", [], {})]
 
 
-def _view(row: AuditRow) -> dict[str, Any]:
-    return {**row.as_dict(), "local": local(row.at), "lines": detail_lines(row.detail)}
+def _view(row: AuditRow, lang: str) -> dict[str, Any]:
+    """One row as the page shows it: the operation by its name in ``lang`` (the code kept
+    beside it for the DPO who filters or reads the CSV by code)."""
+    return {**row.as_dict(), "local": local(row.at), "lines": detail_lines(row.detail),
+            "operation_label": operation_label(row.operation, lang)}
 
 
 Day = Annotated[str, Query(alias="from", pattern=_DATE)]
@@ -99,7 +103,7 @@ def _render(request: Request, user: Principal, state: WebState, filters: dict[st
     total, rows = lab.audit_page(filt, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     query = {k: v for k, v in filters.items() if v}
     return render(request, "audit.html", {
-        "rows": [_view(r) for r in rows], "total": total, "page": page,
+        "rows": [_view(r, request.state.lang) for r in rows], "total": total, "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)), "zones": lab.zones(), "filters": filters,
         "query": query, "verified": verified}, user=user)
 

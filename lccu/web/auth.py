@@ -81,7 +81,8 @@ def set_password(db: Database, by: Actor, username: str, password: str) -> None:
     """Store an argon2 hash; only the user, a unit admin or an operator of the user's zone
     may set it (audited)."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters")
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters",
+                           key="password_too_short", params={"count": MIN_PASSWORD})
     audit = AuditLog(db)
     now = format_time(utc_now())
     with db.session() as session:
@@ -257,10 +258,11 @@ class Tokens:
     def create(self, actor: Actor, name: str, days: int | None = None) -> tuple[str, str]:
         name = name.strip()
         if not name or len(name) > 100:
-            raise InvalidInput("a token name must have 1 to 100 characters")
+            raise InvalidInput("a token name must have 1 to 100 characters", key="token_name")
         days = self.default_days if days is None else days
         if isinstance(days, bool) or not 1 <= days <= TOKEN_MAX_DAYS:
-            raise InvalidInput(f"a token lives 1 to {TOKEN_MAX_DAYS} days, not {days}")
+            raise InvalidInput(f"a token lives 1 to {TOKEN_MAX_DAYS} days, not {days}",
+                               key="token_days", params={"max": TOKEN_MAX_DAYS, "days": days})
         token = self.PREFIX + secrets.token_urlsafe(32)
         token_id = str(uuid.uuid4())
         now = utc_now()
@@ -297,7 +299,8 @@ class Tokens:
         with self.db.session() as session:
             row = session.get(ApiToken, token_id[:36])
             if row is None or row.user_id != actor.user_id:
-                raise NotFound(f"no token {token_id[:36]!r}")
+                raise NotFound(f"no token {token_id[:36]!r}", key="no_such",
+                               params={"ref": token_id[:36]})
             if row.revoked_at is None:
                 row.revoked_at, row.revoked_why = format_time(utc_now()), "revoked by its user"
         AuditLog(self.db).write(actor, "token.revoke", allowed=True, object_type="token",

@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 
-from lccu.errors import AlreadyExists, InvalidInput, NotFound
+from lccu.errors import AlreadyExists, InvalidInput, LccuError, NotFound
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.keys import KeyLocked
 from lccu.evidence.lab import Lab
@@ -30,7 +30,7 @@ from lccu.evidence.terms import ACTIONS
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
-from lccu.web.messages import without_commands
+from lccu.web.messages import keyed_message, without_commands
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 
@@ -62,9 +62,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # -- the operations, shared by forms and API -----------------------------------------------
 
 
-def _required(value: str | None, what: str) -> str:
+def _required(value: str | None, what: str, key: str) -> str:
     if not value or not value.strip():
-        raise InvalidInput(f"{what} is required")
+        raise InvalidInput(f"{what} is required", key=key)
     return value.strip()
 
 
@@ -72,14 +72,16 @@ def share(
     lab: Lab, ref: str, zone: str, *, permission: str, purpose: str, valid_until: datetime | None
 ) -> CaseInfo:
     """A share needs a purpose (it is the other zone's justification for reading)."""
-    purpose = _required(purpose, "the purpose of the share")
+    purpose = _required(purpose, "the purpose of the share", "required_purpose")
     if valid_until is not None:
         now = utc_now()
         if not now < valid_until <= now + MAX_SHARE:
-            raise InvalidInput("the expiry must be in the future and within five years")
+            raise InvalidInput(
+                "the expiry must be in the future and within five years", key="share_expiry"
+            )
     return lab.share_case(
         ref,
-        _required(zone, "the zone"),
+        _required(zone, "the zone", "required_zone"),
         purpose=purpose,
         permission=permission,
         valid_until=valid_until,
@@ -88,12 +90,14 @@ def share(
 
 def revoke(lab: Lab, ref: str, zone: str, *, reason: str) -> CaseInfo:
     return lab.revoke_share(
-        ref, _required(zone, "the zone"), reason=_required(reason, "the reason")
+        ref,
+        _required(zone, "the zone", "required_zone"),
+        reason=_required(reason, "the reason", "required_reason"),
     )
 
 
 def close(lab: Lab, ref: str, *, reason: str) -> CaseInfo:
-    return lab.close_case(ref, reason=_required(reason, "the reason"))
+    return lab.close_case(ref, reason=_required(reason, "the reason", "required_reason"))
 
 
 def record(
@@ -109,10 +113,16 @@ def record(
 ) -> dict[str, Any]:
     """Append a hand-recorded custody event (the Lab checks access and custody rules)."""
     if action not in MANUAL_ACTIONS:
-        raise InvalidInput(f"unknown action {action!r}; use one of {', '.join(MANUAL_ACTIONS)}")
-    reason = _required(reason, "the reason")
+        raise InvalidInput(
+            f"unknown action {action!r}; use one of {', '.join(MANUAL_ACTIONS)}",
+            key="unknown_action",
+            params={"action": action},
+        )
+    reason = _required(reason, "the reason", "required_reason")
     if occurred_at is not None and not EARLIEST <= occurred_at <= utc_now() + CLOCK_SKEW:
-        raise InvalidInput("the time of the event must be after 1990 and not in the future")
+        raise InvalidInput(
+            "the time of the event must be after 1990 and not in the future", key="event_time_range"
+        )
     given = {k: v.strip() if isinstance(v, str) else v for k, v in (details or {}).items()}
     return lab.record_event(
         ref,
@@ -132,9 +142,13 @@ def _end_of_day(text: str) -> datetime | None:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError as exc:
-        raise InvalidInput(f"{text.strip()!r} is not a date (YYYY-MM-DD)") from exc
+        raise InvalidInput(
+            f"{text.strip()!r} is not a date (YYYY-MM-DD)",
+            key="not_a_date",
+            params={"text": text.strip()[:40]},
+        ) from exc
     if day >= date.max:
-        raise InvalidInput("the expiry must be within five years")
+        raise InvalidInput("the expiry must be within five years", key="share_expiry")
     return datetime.combine(day + timedelta(days=1), time(0), UTC)
 
 
@@ -148,19 +162,28 @@ def _occurred_at(text: str, offset: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidInput(f"{text[:40]!r} is not a date and time (YYYY-MM-DDTHH:MM)") from exc
+        raise InvalidInput(
+            f"{text[:40]!r} is not a date and time (YYYY-MM-DDTHH:MM)",
+            key="not_a_datetime",
+            params={"text": text[:40]},
+        ) from exc
     if value.tzinfo is not None:
         return value
     if not offset:
         raise InvalidInput(
             "the time of the event needs its time zone offset, e.g. +01:00 "
-            "(winter) or +02:00 (summer) in Belgium"
+            "(winter) or +02:00 (summer) in Belgium",
+            key="event_time_offset_needed",
         )
     if offset.upper() == "Z":
         return value.replace(tzinfo=UTC)
     found = _OFFSET.match(offset)
     if not found or int(found[2]) > 14 or int(found[3]) > 59:
-        raise InvalidInput(f"{offset[:10]!r} is not a time zone offset (e.g. +01:00, -05:00, Z)")
+        raise InvalidInput(
+            f"{offset[:10]!r} is not a time zone offset (e.g. +01:00, -05:00, Z)",
+            key="not_an_offset",
+            params={"text": offset[:10]},
+        )
     minutes = int(found[2]) * 60 + int(found[3])
     return value.replace(
         tzinfo=timezone(timedelta(minutes=-minutes if found[1] == "-" else minutes))
@@ -175,13 +198,24 @@ def _serializer(state: WebState) -> URLSafeTimedSerializer:
 
 
 def _set_flash(
-    response: Response, state: WebState, case_ref: str, kind: str, key: str, detail: str = ""
+    response: Response,
+    state: WebState,
+    case_ref: str,
+    kind: str,
+    key: str,
+    error: LccuError | None = None,
 ) -> None:
     """The outcome of a form, for the case page the browser is sent back to; signed so that
-    nobody else can make the page show a message."""
-    value = _serializer(state).dumps(
-        {"case": case_ref, "kind": kind, "key": key, "detail": detail[:500]}
-    )
+    nobody else can make the page show a message. A library error is kept as its message
+    key and parameters (said in the language of the page that shows it) and its words
+    without command-line instructions (for an error without a key)."""
+    flash: dict[str, Any] = {"case": case_ref, "kind": kind, "key": key}
+    if error is not None:
+        flash["detail"] = without_commands(str(error))[:500]
+        if error.key:
+            flash["error"] = error.key
+            flash["params"] = {name: str(value)[:200] for name, value in error.params.items()}
+    value = _serializer(state).dumps(flash)
     response.set_cookie(
         FLASH_COOKIE,
         value,
@@ -221,6 +255,11 @@ def actions_view(
             data = None
         if isinstance(data, dict) and data.get("case") in (case.id, case.number):
             flash = data
+            if data.get("error"):
+                shown = keyed_message(
+                    str(data["error"]), dict(data.get("params") or {}), request.state.lang
+                )
+                flash["detail"] = shown or data.get("detail", "")
     zones = [z for z in state.lab(user).zones() if z != case.zone] if owner else []
     countersigned: dict[int, list[dict[str, Any]]] = {}
     to_countersign: dict[int, list[str]] = {}
@@ -280,7 +319,7 @@ def _form(
     try:
         work(state.lab(user), ref)
     except (InvalidInput, NotFound, AlreadyExists) as exc:
-        _set_flash(response, state, ref, "bad", "action_failed", without_commands(str(exc)))
+        _set_flash(response, state, ref, "bad", "action_failed", exc)
         return response
     except KeyLocked:  # refused and audited by the Lab; the page offers the unlock form
         _set_flash(response, state, ref, "bad", "key_locked")

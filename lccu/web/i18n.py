@@ -656,6 +656,343 @@ STRINGS: dict[str, dict[str, str]] = {
     "filter_until": {"nl": "Gewijzigd tot en met (UTC)", "en": "Modified up to (UTC)"},
     "no_thumbnail": {"nl": "geen miniatuur", "en": "no thumbnail"},
     "no_preview": {"nl": "geen voorbeeld", "en": "no preview"},
+    "err_declared_hash_mismatch": {
+        "nl": "{file}: opgegeven {declared}, maar de ontvangen gegevens hebben als hash "
+        "{observed}. Er is niets opgeslagen en niets als overtuigingsstuk vastgelegd; "
+        "stuur het juiste bestand.",
+        "en": "{file}: declared {declared} but the data received hash to {observed}. "
+        "Nothing was stored and nothing recorded as evidence; send the right file.",
+    },
+    "err_declared_hash_of_container": {
+        "nl": "{file}: opgegeven {declared}, maar de schijf in de container heeft als hash "
+        "{observed}. De opgegeven hash is die van het containerbestand {container}, niet van "
+        "de schijf die het bevat: geef de hash van de verworven schijf op. Er is niets "
+        "opgeslagen.",
+        "en": "{file}: declared {declared} but the disk in the container hashes to "
+        "{observed}. The declared hash is that of the container file {container}, not of "
+        "the disk it carries: declare the hash of the acquired disk. Nothing was stored.",
+    },
+    "err_declared_hash_invalid": {
+        "nl": "De opgegeven {algorithm} moet {digits} hexadecimale tekens zijn, niet {value}.",
+        "en": "The declared {algorithm} must be {digits} hexadecimal digits, not {value}.",
+    },
+    "err_empty_file": {
+        "nl": "{file} is leeg (0 bytes); er is niets op te nemen.",
+        "en": "{file} is empty (0 bytes); there is nothing to take in.",
+    },
+    "err_description_needed": {
+        "nl": "Een overtuigingsstuk heeft een omschrijving nodig.",
+        "en": "An evidence item needs a description.",
+    },
+    "err_exhibit_number_used": {
+        "nl": "Stuknummer {number} is al gebruikt in dit dossier; er is niets opgeslagen.",
+        "en": "Exhibit number {number} is already used in this case; nothing was stored.",
+    },
+    "err_segment_missing": {
+        "nl": "Segment {segment} ontbreekt (na {after}); er is niets opgeslagen.",
+        "en": "Segment {segment} is missing (after {after}); nothing was stored.",
+    },
+    "err_segments_out_of_order": {
+        "nl": "Segmenten in de verkeerde volgorde: {given} staat waar {belongs} hoort. "
+        "Stuur ze in volgorde.",
+        "en": "Segments out of order: {given} was given where {belongs} belongs. "
+        "Send them in order.",
+    },
+    "err_ewf_not_segment": {
+        "nl": "{file} is geen EWF-segment, maar {first} wel: stuur alleen de segmenten van "
+        "één image.",
+        "en": "{file} is not an EWF segment, but {first} is: send only the segments of one image.",
+    },
+    "err_ewf_segment_number": {
+        "nl": "{file} is volgens zijn kop segment {number} van zijn image, maar werd als "
+        "segment {index} gestuurd: segmenten in de verkeerde volgorde of van een ander image.",
+        "en": "{file} is segment {number} of its image by its header, but was sent as "
+        "segment {index}: segments out of order or from another image.",
+    },
+    "err_ewf_last_missing": {
+        "nl": "{missing} ontbreekt: na {file} volgt nog een segment. Er is niets opgeslagen; "
+        "stuur alle segmenten.",
+        "en": "{missing} is missing: another segment follows {file}. Nothing was stored; "
+        "send every segment.",
+    },
+    "err_ewf_after_last": {
+        "nl": "{file} is het laatste segment van zijn image, maar {following} volgt erop: "
+        "stuur alleen de segmenten van één image.",
+        "en": "{file} is the last segment of its image but {following} follows it: send "
+        "only one image's segments.",
+    },
+    "err_not_part_of_image": {
+        "nl": "{files}: geen deel van het image dat met {first} begint; stuur alleen de "
+        "bestanden van één image. Er is niets opgeslagen.",
+        "en": "{files}: not part of the image that {first} starts; send only one image's "
+        "files. Nothing was stored.",
+    },
+    "err_image_unreadable": {
+        "nl": "{file}: de bestanden vormen geen leesbaar image; er is niets opgeslagen.",
+        "en": "{file}: the files do not make a readable image; nothing was stored.",
+    },
+    "err_split_segment_size": {
+        "nl": "{file} is {size} bytes terwijl {first} {first_size} bytes is: de segmenten "
+        "van een gesplitst image zijn even lang als het eerste, behalve het laatste dat niet "
+        "langer is.",
+        "en": "{file} is {size} bytes while {first} is {first_size}: segments of a split "
+        "image are all as long as the first but the last, which is no longer.",
+    },
+    "err_upload_first_file_first": {
+        "nl": "{file} is een {kind}, maar {first} niet: stuur het eerste bestand van het "
+        "image eerst (de .E01, de VMDK-beschrijving); er is niets opgeslagen.",
+        "en": "{file} is a {kind} but {first} is not: send the image's first file first "
+        "(the .E01, the VMDK descriptor); nothing was stored.",
+    },
+    "err_upload_files_invalid": {
+        "nl": "Elk bestand van de upload heeft een naam en een grootte boven 0 bytes nodig.",
+        "en": "Each file of the upload needs a name and a size above 0 bytes.",
+    },
+    "err_upload_files_sizes": {
+        "nl": "De bestanden zijn samen {sum} bytes, niet de {total} bytes van de upload.",
+        "en": "The files add up to {sum} bytes, not the upload's {total}.",
+    },
+    "err_upload_files_duplicate": {
+        "nl": "Twee bestanden van de upload hebben dezelfde naam.",
+        "en": "Two files of the upload have the same name.",
+    },
+    "err_upload_more_than_files": {
+        "nl": "De upload stuurde meer bytes dan de bestanden bevatten; er is niets opgeslagen.",
+        "en": "The upload sent more bytes than its files hold; nothing was stored.",
+    },
+    "err_upload_too_large": {
+        "nl": "{size} bytes is meer dan het maximum van {max} bytes.",
+        "en": "{size} bytes is more than the maximum of {max} bytes.",
+    },
+    "err_upload_sent_too_much": {
+        "nl": "Meer bytes ontvangen dan de opgegeven {size}; de upload is verworpen, er is "
+        "niets vastgelegd.",
+        "en": "More bytes than the declared {size}; the upload was discarded, nothing recorded.",
+    },
+    "err_upload_offset": {
+        "nl": "De server verwachtte de gegevens vanaf byte {expected}, niet vanaf {offset}.",
+        "en": "The server expected the data from byte {expected}, not from {offset}.",
+    },
+    "err_upload_incomplete": {
+        "nl": "De upload is onvolledig: {received} van {size} bytes ontvangen.",
+        "en": "The upload is incomplete: {received} of {size} bytes received.",
+    },
+    "err_upload_not_found": {
+        "nl": "Deze upload bestaat niet (meer): hij is misschien beëindigd of de server is "
+        "herstart. Begin de upload opnieuw.",
+        "en": "This upload does not exist (any more): it may have ended, or the server "
+        "restarted. Start the upload again.",
+    },
+    "err_upload_not_completing": {
+        "nl": "Deze upload wordt niet afgerond; rond hem eerst af.",
+        "en": "This upload is not being completed; complete it first.",
+    },
+    "err_upload_ended_taken_in": {
+        "nl": "De upload van {file} is al als overtuigingsstuk opgenomen.",
+        "en": "The upload of {file} was already taken in as evidence.",
+    },
+    "err_upload_ended_refused": {
+        "nl": "De upload van {file} is niet opgenomen (geweigerd of mislukt); er is niets "
+        "vastgelegd. Begin opnieuw.",
+        "en": "The upload of {file} was not taken in (refused or failed); nothing was "
+        "recorded. Start again.",
+    },
+    "err_upload_ended_cancelled": {
+        "nl": "De upload van {file} is geannuleerd; er is niets vastgelegd.",
+        "en": "The upload of {file} was cancelled; nothing was recorded.",
+    },
+    "err_upload_ended_too_much": {
+        "nl": "De upload van {file} stuurde meer bytes dan opgegeven en is verworpen.",
+        "en": "The upload of {file} sent more bytes than it declared and was discarded.",
+    },
+    "err_upload_ended_idle": {
+        "nl": "De upload van {file} is stopgezet: {minutes} minuten lang niets ontvangen; er "
+        "is niets opgeslagen.",
+        "en": "The upload of {file} was abandoned: nothing received for {minutes} minutes; "
+        "nothing stored.",
+    },
+    "err_upload_slots_user": {
+        "nl": "U hebt al {count} uploads lopen (het maximum per gebruiker): rond er een af of "
+        "annuleer er een. Een upload die {minutes} minuten niets ontvangt, wordt stopgezet.",
+        "en": "You have {count} uploads in progress (the most one user may): finish or "
+        "cancel one first. An upload that receives nothing for {minutes} minutes is "
+        "abandoned.",
+    },
+    "err_upload_slots_zone": {
+        "nl": "{zone} heeft al {count} uploads lopen (het maximum per zone); probeer opnieuw "
+        "wanneer er een klaar is.",
+        "en": "{zone} has {count} uploads in progress (the most one zone may); try again "
+        "when one has finished.",
+    },
+    "err_uploads_busy": {
+        "nl": "Er lopen {count} uploads op deze server; probeer opnieuw wanneer er een klaar is.",
+        "en": "{count} uploads are in progress on this server; try again when one has finished.",
+    },
+    "err_access_denied": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}). De weigering is in de auditlog "
+        "vastgelegd.",
+        "en": "Refused: {user} may not do this ({operation}). The refusal has been written "
+        "to the audit log.",
+    },
+    "err_no_such": {
+        "nl": "Niet gevonden: {ref}.",
+        "en": "Not found: {ref}.",
+    },
+    "err_case_title_needed": {
+        "nl": "Een dossier heeft een titel nodig.",
+        "en": "A case needs a title.",
+    },
+    "err_case_number_taken": {
+        "nl": "Dossiernummer {number} is al in gebruik.",
+        "en": "Case number {number} is taken.",
+    },
+    "err_zone_not_found": {
+        "nl": "Er is geen zone {zone}.",
+        "en": "There is no zone {zone}.",
+    },
+    "err_share_own_zone": {
+        "nl": "Dossier {case} behoort al tot {zone}.",
+        "en": "Case {case} already belongs to {zone}.",
+    },
+    "err_share_permission": {
+        "nl": "De toegang moet 'lezen' of 'bijdragen' zijn.",
+        "en": "The permission must be 'read' or 'contribute'.",
+    },
+    "err_not_shared": {
+        "nl": "Dossier {case} is niet gedeeld met {zone}.",
+        "en": "Case {case} is not shared with {zone}.",
+    },
+    "err_required_purpose": {
+        "nl": "Het doel van het delen is verplicht.",
+        "en": "The purpose of the share is required.",
+    },
+    "err_required_zone": {"nl": "De zone is verplicht.", "en": "The zone is required."},
+    "err_required_reason": {"nl": "De reden is verplicht.", "en": "The reason is required."},
+    "err_share_expiry": {
+        "nl": "De vervaldatum moet in de toekomst liggen en binnen vijf jaar.",
+        "en": "The expiry must be in the future and within five years.",
+    },
+    "err_unknown_action": {
+        "nl": "Onbekende handeling {action}.",
+        "en": "Unknown action {action}.",
+    },
+    "err_event_time_range": {
+        "nl": "Het tijdstip van de gebeurtenis moet na 1990 liggen en niet in de toekomst.",
+        "en": "The time of the event must be after 1990 and not in the future.",
+    },
+    "err_not_a_date": {
+        "nl": "{text} is geen datum (JJJJ-MM-DD).",
+        "en": "{text} is not a date (YYYY-MM-DD).",
+    },
+    "err_not_a_datetime": {
+        "nl": "{text} is geen datum en tijd (JJJJ-MM-DDTUU:MM).",
+        "en": "{text} is not a date and time (YYYY-MM-DDTHH:MM).",
+    },
+    "err_event_time_offset_needed": {
+        "nl": "Het tijdstip van de gebeurtenis heeft een tijdzoneverschil nodig, bv. +01:00 "
+        "(winter) of +02:00 (zomer) in België.",
+        "en": "The time of the event needs its time zone offset, e.g. +01:00 (winter) or "
+        "+02:00 (summer) in Belgium.",
+    },
+    "err_not_an_offset": {
+        "nl": "{text} is geen tijdzoneverschil (bv. +01:00, -05:00, Z).",
+        "en": "{text} is not a time zone offset (e.g. +01:00, -05:00, Z).",
+    },
+    "err_custody_chain_broken": {
+        "nl": "Gebeurtenis niet vastgelegd: ze zou de bewaringsketen breken ({reasons}).",
+        "en": "Event not recorded: it would break the chain of custody ({reasons}).",
+    },
+    "err_sha256_invalid": {
+        "nl": "Een SHA-256 bestaat uit 64 hexadecimale tekens.",
+        "en": "A SHA-256 is 64 hexadecimal digits.",
+    },
+    "err_field_required": {"nl": "{field}: verplicht.", "en": "{field}: required."},
+    "err_field_too_long": {
+        "nl": "{field}: 1 tot {limit} tekens, zonder NUL-teken.",
+        "en": "{field}: 1 to {limit} characters, without NUL.",
+    },
+    "field_legal_basis": {"nl": "Rechtsgrond", "en": "Legal basis"},
+    "field_reason": {"nl": "Reden", "en": "Reason"},
+    "field_purpose": {"nl": "Doel", "en": "Purpose"},
+    "field_contact": {"nl": "Contactpersoon", "en": "Contact"},
+    "field_note": {"nl": "Notitie", "en": "Note"},
+    "field_file_name": {"nl": "Bestandsnaam", "en": "File name"},
+    "err_request_decided": {
+        "nl": "Over dit verzoek is al beslist ({request_state}).",
+        "en": "This request has already been decided ({request_state}).",
+    },
+    "err_name_case_to_disclose": {
+        "nl": "Kies het dossier dat u wilt vrijgeven (dossiers met dit bestand: {cases}).",
+        "en": "Choose the case to disclose (cases holding the file: {cases}).",
+    },
+    "err_case_lacks_file": {
+        "nl": "Dossier {case} bevat dit bestand niet.",
+        "en": "Case {case} does not hold this file.",
+    },
+    "err_label_invalid": {
+        "nl": "Label {label}: 1 tot 60 letters, cijfers, spaties, '.', '+', '-' of '_', "
+        "beginnend met een letter of cijfer.",
+        "en": "Label {label}: 1 to 60 letters, digits, spaces, '.', '+', '-' or '_', "
+        "starting with a letter or digit.",
+    },
+    "err_label_not_defined": {
+        "nl": "Label {label} is geen van de labels van dossier {case}: {labels}.",
+        "en": "Label {label} is not one of the tag labels of case {case}: {labels}.",
+    },
+    "err_text_nul": {
+        "nl": "{field}: bevat een NUL-teken.",
+        "en": "{field}: holds a NUL character.",
+    },
+    "err_file_ref_needed": {
+        "nl": "Geef het bestand aan met zijn pad (/map/bestand.txt), inode of SHA-256.",
+        "en": "Name the file by its path (/dir/file.txt), inode or SHA-256.",
+    },
+    "err_file_not_in_report": {
+        "nl": "Geen bestand {file} in het verwerkingsrapport van {exhibit}.",
+        "en": "No file {file} in the processing report of {exhibit}.",
+    },
+    "err_file_ambiguous": {
+        "nl": "{count} bestanden {file}: {shown}. Kies het volume of de inode.",
+        "en": "{count} files {file}: {shown}. Choose the volume or the inode.",
+    },
+    "err_case_not_open": {
+        "nl": "Dossier {case} is niet meer open.",
+        "en": "Case {case} is no longer open.",
+    },
+    "err_mark_reason_needed": {
+        "nl": "Een markering als opvallend heeft een reden nodig.",
+        "en": "A notable mark needs a reason.",
+    },
+    "err_file_no_sha256": {
+        "nl": "{file} heeft geen SHA-256 in het rapport (de inhoud kon niet gelezen worden).",
+        "en": "{file} has no SHA-256 in the report (its content could not be read).",
+    },
+    "err_mark_decided": {
+        "nl": "Over deze markering is al beslist ({mark_state}).",
+        "en": "This mark has already been decided ({mark_state}).",
+    },
+    "err_rejection_reason_needed": {
+        "nl": "Een afwijzing heeft een reden nodig.",
+        "en": "A rejection needs a reason.",
+    },
+    "err_category_invalid": {
+        "nl": "Categorie {category}: 1 tot 60 letters, cijfers, spaties, '.', '+', '/', '-' "
+        "of '_', beginnend met een letter of cijfer.",
+        "en": "Category {category}: 1 to 60 letters, digits, spaces, '.', '+', '/', '-' or "
+        "'_', starting with a letter or digit.",
+    },
+    "err_password_too_short": {
+        "nl": "Een wachtwoord heeft minstens {count} tekens nodig.",
+        "en": "A password needs at least {count} characters.",
+    },
+    "err_token_name": {
+        "nl": "De naam van een token heeft 1 tot 100 tekens.",
+        "en": "A token name has 1 to 100 characters.",
+    },
+    "err_token_days": {
+        "nl": "Een token leeft 1 tot {max} dagen, niet {days}.",
+        "en": "A token lives 1 to {max} days, not {days}.",
+    },
     "err_not_processed": {
         "nl": "Dit stuk is nog niet verwerkt, of de verwerking is nog niet klaar. Start ze op "
         "de pagina Verwerking van het stuk; de resultaten staan hier zodra ze klaar is.",
@@ -684,6 +1021,122 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def pick(lang: str | None) -> str:
     return lang if lang in LANGUAGES else DEFAULT
+
+
+#: the audit log's operation codes as the DPO reads them (the code stays on the page too)
+OPERATIONS: dict[str, dict[str, str]] = {
+    "login": {"nl": "aanmelden", "en": "log in"},
+    "logout": {"nl": "afmelden", "en": "log out"},
+    "case.create": {"nl": "dossier aanmaken", "en": "create a case"},
+    "case.read": {"nl": "dossier inzien", "en": "read a case"},
+    "case.list": {"nl": "dossiers oplijsten", "en": "list cases"},
+    "case.share": {"nl": "dossier delen", "en": "share a case"},
+    "case.unshare": {"nl": "delen van dossier intrekken", "en": "revoke a share of a case"},
+    "case.close": {"nl": "dossier afsluiten", "en": "close a case"},
+    "case.question": {"nl": "onderzoeksvraag vastleggen", "en": "set the question of a case"},
+    "case.export": {"nl": "dossier exporteren", "en": "export a case"},
+    "evidence.add": {"nl": "stuk toevoegen", "en": "add an evidence item"},
+    "evidence.read": {"nl": "stuk inzien", "en": "read an evidence item"},
+    "evidence.list": {"nl": "stukken oplijsten", "en": "list evidence items"},
+    "evidence.access": {"nl": "stuk openen", "en": "open an evidence item"},
+    "evidence.verify": {"nl": "stuk controleren", "en": "verify an evidence item"},
+    "run.read": {"nl": "verwerking inzien", "en": "read a processing run"},
+    "run.list": {"nl": "verwerkingen oplijsten", "en": "list processing runs"},
+    "run.submit": {"nl": "verwerking starten", "en": "start processing"},
+    "report.read": {"nl": "rapport inzien", "en": "read a report"},
+    "derived.read": {"nl": "afgeleid bestand inzien", "en": "read a derived file"},
+    "custody.read": {"nl": "bewaringsketen inzien", "en": "read the chain of custody"},
+    "custody.verify": {"nl": "bewaringsketen controleren", "en": "verify the chain of custody"},
+    "custody.export": {"nl": "bewaringsketen exporteren", "en": "export the chain of custody"},
+    "custody.countersign": {"nl": "medeondertekenen", "en": "countersign"},
+    "custody.countersigned": {"nl": "medeondertekend", "en": "countersigned"},
+    "custody.acquired": {"nl": "bewaring: verworven", "en": "custody: acquired"},
+    "custody.intake": {"nl": "bewaring: opname", "en": "custody: intake"},
+    "custody.transferred": {"nl": "bewaring: overdracht", "en": "custody: transfer"},
+    "custody.checked_out": {"nl": "bewaring: uitgeleend", "en": "custody: checked out"},
+    "custody.checked_in": {"nl": "bewaring: teruggebracht", "en": "custody: checked in"},
+    "custody.seal_broken": {"nl": "bewaring: zegel verbroken", "en": "custody: seal broken"},
+    "custody.resealed": {"nl": "bewaring: opnieuw verzegeld", "en": "custody: resealed"},
+    "custody.accessed": {"nl": "bewaring: geraadpleegd", "en": "custody: accessed"},
+    "custody.processed": {"nl": "bewaring: verwerkt", "en": "custody: processed"},
+    "custody.verified": {"nl": "bewaring: gecontroleerd", "en": "custody: verified"},
+    "custody.exported": {"nl": "bewaring: geëxporteerd", "en": "custody: exported"},
+    "custody.returned": {"nl": "bewaring: teruggegeven", "en": "custody: returned"},
+    "custody.destroyed": {"nl": "bewaring: vernietigd", "en": "custody: destroyed"},
+    "custody.note": {"nl": "bewaring: notitie", "en": "custody: note"},
+    "zone.create": {"nl": "zone aanmaken", "en": "create a zone"},
+    "unit.key.create": {"nl": "eenheidssleutel aanmaken", "en": "create the unit key"},
+    "unit.key.protect": {"nl": "eenheidssleutel beveiligen", "en": "protect the unit key"},
+    "user.create": {"nl": "gebruiker aanmaken", "en": "create a user"},
+    "user.list": {"nl": "gebruikers oplijsten", "en": "list users"},
+    "audit.read": {"nl": "auditlog inzien", "en": "read the audit log"},
+    "audit.verify": {"nl": "auditlog controleren", "en": "verify the audit log"},
+    "audit.export": {"nl": "auditlog exporteren", "en": "export the audit log"},
+    "audit.anchors": {"nl": "ankers van de auditlog", "en": "audit log anchors"},
+    "password.set": {"nl": "wachtwoord instellen", "en": "set a password"},
+    "token.create": {"nl": "API-token aanmaken", "en": "create an API token"},
+    "token.revoke": {"nl": "API-token intrekken", "en": "revoke an API token"},
+    "key.unlock": {"nl": "sleutel ontgrendelen", "en": "unlock a key"},
+    "key.rotate": {"nl": "sleutel vervangen", "en": "rotate a key"},
+    "key.revoke": {"nl": "sleutel intrekken", "en": "revoke a key"},
+    "key.passphrase": {
+        "nl": "wachtwoordzin van sleutel wijzigen",
+        "en": "change a key's passphrase",
+    },
+    "hashset.import": {"nl": "hashset importeren", "en": "import a hash set"},
+    "hashset.remove": {"nl": "hashset verwijderen", "en": "remove a hash set"},
+    "hashset.list": {"nl": "hashsets oplijsten", "en": "list hash sets"},
+    "workers.read": {"nl": "verwerkers inzien", "en": "see the workers"},
+    "metrics.read": {"nl": "meetwaarden inzien", "en": "read the metrics"},
+    "tag.add": {"nl": "bestand labelen", "en": "tag a file"},
+    "tag.list": {"nl": "labels inzien", "en": "read tags"},
+    "tag.remove": {"nl": "label verwijderen", "en": "remove a tag"},
+    "tag.label": {"nl": "labelnaam vastleggen", "en": "define a tag label"},
+    "file.list": {"nl": "bestanden oplijsten", "en": "list files"},
+    "file.read": {"nl": "bestand inzien", "en": "read a file"},
+    "file.preview": {"nl": "voorbeeld van bestand", "en": "preview a file"},
+    "notable.mark": {"nl": "bestand als opvallend markeren", "en": "mark a file as notable"},
+    "notable.list": {"nl": "opvallende markeringen inzien", "en": "read notable marks"},
+    "notable.approve": {"nl": "opvallende markering goedkeuren", "en": "approve a notable mark"},
+    "notable.reject": {"nl": "opvallende markering afwijzen", "en": "reject a notable mark"},
+    "xzone.enable": {
+        "nl": "zone-overschrijdende hit/no-hit aanzetten",
+        "en": "enable cross-zone hit/no-hit",
+    },
+    "xzone.disable": {
+        "nl": "zone-overschrijdende hit/no-hit uitzetten",
+        "en": "disable cross-zone hit/no-hit",
+    },
+    "xzone.zones": {"nl": "deelnemende zones oplijsten", "en": "list taking-part zones"},
+    "xzone.offer": {
+        "nl": "bestanden aanbieden aan andere zones",
+        "en": "offer files to other zones",
+    },
+    "xzone.lookup": {
+        "nl": "andere zones bevragen over een bestand",
+        "en": "ask other zones about a file",
+    },
+    "xzone.hits": {
+        "nl": "andere zones bevragen over een stuk",
+        "en": "ask other zones about an item",
+    },
+    "xzone.hit": {"nl": "treffer in een andere zone", "en": "hit in another zone"},
+    "xzone.request": {"nl": "inzage vragen aan een andere zone", "en": "request a disclosure"},
+    "xzone.requests": {"nl": "inzageverzoeken inzien", "en": "read disclosure requests"},
+    "xzone.requested": {"nl": "inzage gevraagd", "en": "disclosure requested"},
+    "xzone.grant": {"nl": "inzageverzoek toestaan", "en": "grant a disclosure request"},
+    "xzone.refuse": {"nl": "inzageverzoek weigeren", "en": "refuse a disclosure request"},
+    "xzone.refused": {"nl": "inzage geweigerd", "en": "disclosure refused"},
+    "xzone.disclosed": {"nl": "inzage gegeven", "en": "disclosed"},
+    "upload.cleanup": {"nl": "onvoltooide uploads opruimen", "en": "clean up unfinished uploads"},
+    "resolve": {"nl": "verwijzing opzoeken", "en": "resolve a reference"},
+}
+
+
+def operation_label(code: str, lang: str) -> str:
+    """The audit operation ``code`` in ``lang``; a code without a label as it is."""
+    entry = OPERATIONS.get(code)
+    return entry[pick(lang)] if entry else code
 
 
 #: every key a page asked for that :data:`STRINGS` lacks, so a test (or an operator) can

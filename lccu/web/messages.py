@@ -1,7 +1,8 @@
 """Library errors as a web user reads them (issue 20): the library's messages are written
 for the command line and may tell the reader to run a command (``see `lccu status E1```),
-which a web user cannot. A message the web knows is replaced by its own text in the page's
-language; any other keeps its facts with every command-line instruction taken out.
+which a web user cannot. An error raised with a message key (``LccuError.key``) is shown as
+the dictionary's ``err_<key>`` in the page's language with the error's parameters filled
+in; any other keeps its facts with every command-line instruction taken out.
 
 The REST API keeps the library's own message (its readers are scripts and their authors).
 """
@@ -9,8 +10,9 @@ The REST API keeps the library's own message (its readers are scripts and their 
 from __future__ import annotations
 
 import re
+import string
 
-from lccu.web.i18n import Translator
+from lccu.web.i18n import STRINGS, Translator, operation_label
 
 #: library messages a web user meets, recognised by what they say: the page's own words
 KNOWN = (
@@ -37,8 +39,43 @@ def without_commands(text: str) -> str:
     return shown or text.split("`lccu")[0].strip().rstrip(";,(:- ") or text
 
 
-def user_message(text: str, lang: str) -> str:
-    """What the page says for a library error with message ``text``."""
+#: parameters whose value is a word of the library (a field, a state): said through the
+#: dictionary entry ``prefix + value`` when there is one
+_WORDS = {"field": "field_", "mark_state": "mark_", "request_state": "xzone_state_"}
+
+
+def _word(name: str, value: object, lang: str) -> object:
+    """A parameter's value as the page says it (an operation or a word by its name)."""
+    if name == "operation":
+        return operation_label(str(value), lang)
+    entry = STRINGS.get(_WORDS.get(name, "\0") + str(value).replace(" ", "_"))
+    return entry[lang] if entry else value
+
+
+def keyed_message(key: str, params: dict[str, object], lang: str) -> str | None:
+    """``err_<key>`` in ``lang`` with ``params`` filled in (an operation, field or state read
+    as its name in that language); None when the dictionary lacks the key or a parameter
+    its text needs, so the caller falls back to the library's own words."""
+    entry = STRINGS.get(f"err_{key}")
+    if entry is None:
+        return None
+    values = {name: _word(name, value, lang) for name, value in params.items()}
+    needed = {
+        field for _text, field, _spec, _conv in string.Formatter().parse(entry[lang]) if field
+    }
+    if not needed <= values.keys():
+        return None
+    return entry[lang].format_map(values)
+
+
+def user_message(error: BaseException | str, lang: str) -> str:
+    """What the page says for a library error (or a library message ``text``)."""
+    key = getattr(error, "key", None)
+    if key:
+        shown = keyed_message(key, getattr(error, "params", {}), lang)
+        if shown is not None:
+            return shown
+    text = str(error)
     for pattern, key in KNOWN:
         if pattern.search(text):
             return Translator(lang)[key]

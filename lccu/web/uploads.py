@@ -41,8 +41,9 @@ GONE_SECONDS = 3600  # how long the reason an upload ended stays answerable
 class UploadConflict(LccuError):
     """A chunk at the wrong offset, or completing an upload that is not complete."""
 
-    def __init__(self, message: str, expected: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, expected: int, *, key: str | None = None,
+                 params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, key=key, params=params)
         self.expected = expected
 
 
@@ -52,6 +53,19 @@ class UploadTooLarge(LccuError):
 
 class UploadGone(LccuError):
     """The upload ended without becoming evidence (store failure, cancelled, abandoned)."""
+
+
+#: how an upload ended (the ``why`` :meth:`UploadArea.discard` is given starts with one of
+#: these) -> the web's message key for it
+_ENDINGS = (("was taken in", "upload_ended_taken_in"), ("was cancelled", "upload_ended_cancelled"),
+            ("sent more bytes", "upload_ended_too_much"), ("was abandoned", "upload_ended_idle"))
+
+
+def _gone(message: str, filename: str, minutes: str) -> UploadGone:
+    """The error for an upload that ended with ``message`` (its key from how it ended)."""
+    why = message.removeprefix(f"upload {filename!r} ")
+    key = next((k for start, k in _ENDINGS if why.startswith(start)), "upload_ended_refused")
+    return UploadGone(message, key=key, params={"file": filename, "minutes": minutes})
 
 
 class UploadsBusy(LccuError):
@@ -113,7 +127,7 @@ class UploadArea:
         self.idle_seconds = idle_seconds
         self._active: dict[str, Upload] = {}
         self._opening: list[_Slot] = []
-        self._gone: dict[str, tuple[int, str, float]] = {}
+        self._gone: dict[str, tuple[int, str, float, str]] = {}
         #: uploads whose completion runs in the background, and the outcomes of those done
         self._jobs: set[str] = set()
         self._results: dict[str, tuple[int, float, EvidenceInfo | Exception]] = {}
@@ -125,7 +139,9 @@ class UploadArea:
         """Take a slot, check the case, the size and the declared hashes, and open the
         store's upload; the slot is given back if any of that fails."""
         if size > self.max_bytes:
-            raise UploadTooLarge(f"{size} bytes is more than the maximum of {self.max_bytes}")
+            raise UploadTooLarge(f"{size} bytes is more than the maximum of {self.max_bytes}",
+                                 key="upload_too_large",
+                                 params={"size": size, "max": self.max_bytes})
         self.sweep()
         slot = self._take_slot(user_id, zone)
         try:
@@ -151,14 +167,18 @@ class UploadArea:
                     f"you have {self.per_user} uploads in progress (the most one user may): "
                     f"finish or cancel one first ({', '.join(mine) or 'being opened'}; "
                     "cancel with DELETE /api/v1/uploads/<id>); an upload that receives nothing "
-                    f"for {self.idle_seconds / 60:g} minutes is abandoned")
+                    f"for {self.idle_seconds / 60:g} minutes is abandoned",
+                    key="upload_slots_user",
+                    params={"count": self.per_user, "minutes": f"{self.idle_seconds / 60:g}"})
             if sum(s.zone == zone for s in taken) >= self.per_zone:
                 raise UploadSlotsTaken(
                     f"{zone} has {self.per_zone} uploads in progress (the most one zone may); "
-                    "try again when one has finished")
+                    "try again when one has finished",
+                    key="upload_slots_zone", params={"zone": zone, "count": self.per_zone})
             if len(taken) >= self.max_active:
                 raise UploadsBusy(f"{self.max_active} uploads are in progress on this server;"
-                                  " try again when one has finished")
+                                  " try again when one has finished", key="uploads_busy",
+                                  params={"count": self.max_active})
             slot = _Slot(user_id, zone)
             self._opening.append(slot)
             return slot
@@ -178,9 +198,9 @@ class UploadArea:
         if upload is not None and upload.user_id == user_id:
             return upload
         if gone is not None and gone[0] == user_id:
-            raise UploadGone(gone[1])
+            raise _gone(gone[1], gone[3], f"{self.idle_seconds / 60:g}")
         raise NotFound("no such upload (it may have ended, or the server restarted:"
-                       " start the upload again)")
+                       " start the upload again)", key="upload_not_found")
 
     def append(self, upload: Upload, offset: int, chunk: bytes | list[bytes]) -> int:
         """Hand ``chunk`` (bytes, or the pieces it arrived in) to the store if it starts
@@ -188,11 +208,13 @@ class UploadArea:
         length = len(chunk) if isinstance(chunk, bytes) else sum(len(p) for p in chunk)
         with upload.lock:
             if upload.ended:  # abandoned between the lookup and this chunk
-                raise UploadGone(upload.ended)
+                raise _gone(upload.ended, upload.filename, f"{self.idle_seconds / 60:g}")
             upload.touched = time.monotonic()  # arriving data is use, however slow the store
             have = upload.intake.received
             if offset != have:
-                raise UploadConflict(f"expected offset {have}, not {offset}", have)
+                raise UploadConflict(f"expected offset {have}, not {offset}", have,
+                                     key="upload_offset",
+                                     params={"expected": have, "offset": offset})
             if have + length > upload.size:
                 raise self.too_large(upload)
             try:
@@ -207,10 +229,12 @@ class UploadArea:
         """Wait for the store to commit, then record the item; the upload ends either way."""
         with upload.lock:
             if upload.ended:
-                raise UploadGone(upload.ended)
+                raise _gone(upload.ended, upload.filename, f"{self.idle_seconds / 60:g}")
             have = upload.intake.received
             if have != upload.size:
-                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have)
+                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have,
+                                     key="upload_incomplete",
+                                     params={"received": have, "size": upload.size})
             try:
                 info = upload.intake.finish()
             except LccuError as exc:
@@ -227,12 +251,14 @@ class UploadArea:
         how it ended."""
         with upload.lock:
             if upload.ended:
-                raise UploadGone(upload.ended)
+                raise _gone(upload.ended, upload.filename, f"{self.idle_seconds / 60:g}")
             if upload.completing:
                 return
             have = upload.intake.received
             if have != upload.size:
-                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have)
+                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have,
+                                     key="upload_incomplete",
+                                     params={"received": have, "size": upload.size})
             upload.completing = True
             with self._lock:
                 self._jobs.add(upload.id)
@@ -265,13 +291,14 @@ class UploadArea:
             return None
         upload = self.get(upload_id, user_id)  # not found, or ended otherwise: says why
         raise UploadConflict("the upload is not being completed: POST .../complete first",
-                             upload.intake.received)
+                             upload.intake.received, key="upload_not_completing")
 
     def too_large(self, upload: Upload) -> UploadTooLarge:
         """End an upload that sent more than it declared; the error to raise."""
         self.discard(upload, "sent more bytes than it declared")
         return UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
-                              "discarded, nothing recorded")
+                              "discarded, nothing recorded", key="upload_sent_too_much",
+                              params={"size": upload.size})
 
     def discard(self, upload: Upload, why: str) -> None:
         """Abandon the store's upload; nothing of it stays, and it is never evidence."""
@@ -282,7 +309,8 @@ class UploadArea:
         with self._lock:
             self._active.pop(upload.id, None)
             upload.ended = f"upload {upload.filename!r} {why}"
-            self._gone[upload.id] = (upload.user_id, upload.ended, time.monotonic())
+            self._gone[upload.id] = (upload.user_id, upload.ended, time.monotonic(),
+                                     upload.filename)
 
     def sweep(self) -> None:
         """Abandon uploads that received nothing for ``idle_seconds`` (one busy handing a

@@ -219,7 +219,7 @@ def test_custody_event_appears_in_timeline_and_verifies(
             "reason": "r",
         },
     )
-    assert "unknown action" in notice(back.text)
+    assert "Onbekende handeling processed" in notice(back.text)  # the page's language
     client.post(
         f"/cases/{case.id}/custody",
         data={"csrf": csrf, "action": "destroyed", "evidence": item, "reason": "court order 3/26"},

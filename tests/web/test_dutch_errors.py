@@ -1,0 +1,288 @@
+"""Library errors in the web user's language (issue 20): a refusal raised with a message key
+is shown in Dutch when Dutch is chosen, with its facts (both hashes, the segment, the
+offset) and none of the library's English words, on pages (error page, the case page's
+notice) and in the ``message`` the upload page shows; the REST ``detail`` keeps the
+library's English. Every key raised in lccu has its Dutch and English text, and the DPO's
+audit view names operations in the page's language."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+import lccu
+from lccu.evidence.lab import Lab
+from lccu.web.i18n import OPERATIONS, STRINGS
+from tests.web.helpers import MAX_UPLOAD, PlantedItem, login, upload_file
+
+WEB = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+DATA = bytes(range(256)) * 20  # 5120 bytes
+#: words of the library's English messages that a Dutch message must not contain
+ENGLISH = re.compile(
+    r"\b(nothing was|was stored|is missing|out of order|expected offset|incomplete|"
+    r"more bytes|may not|no such|not part of|is taken|required|is not a|belongs to|"
+    r"the upload|uploads in progress|hexadecimal digits|declared)\b"
+)
+
+
+def _dutch(answer: Any, status: int, *facts: str) -> str:
+    """The Dutch ``message`` of a refused API call the upload page shows: it has ``facts``,
+    no English words of the library, and differs from the English ``detail``."""
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    message = body["message"]
+    assert message != body["detail"] and not ENGLISH.search(message), (message, body)
+    for fact in facts:
+        assert fact in message, (fact, message)
+    return str(message)
+
+
+def _start(client: TestClient, headers: dict[str, str], case_id: str, **body: Any) -> Any:
+    return client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        headers=headers,
+        json={"filename": "usb.dd", "size": len(DATA), "description": "USB", **body},
+    )
+
+
+@WEB
+def test_upload_refusals_are_said_in_dutch(
+    client: TestClient, app: FastAPI, make_lab: Callable[..., Lab]
+) -> None:
+    """Every refusal of the upload page a user can meet, Dutch chosen: a declared hash that
+    does not match (both hashes in the sentence) or is malformed, too large, a chunk at the
+    wrong offset or beyond the declared size, completing too early, an ended, cancelled or
+    unknown upload, no upload slot left, another zone's case, and the segments of a split
+    image missing, out of order, of the wrong size, adding up wrong or named twice."""
+    case_id = make_lab("vlas_inv").create_case("Upload target").id
+    foreign = make_lab("polder_inv").create_case("Polder only").id
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+    client.get("/cases", params={"lang": "nl"})  # Dutch chosen (remembered in a cookie)
+
+    upload_id, done = upload_file(client, csrf, case_id, DATA, declared={"sha256": "0" * 64})
+    shown = _dutch(done, 422, "0" * 64, hashlib.sha256(DATA).hexdigest(), "image.dd")
+    assert "Er is niets opgeslagen" in shown
+    assert "nothing was stored" in done.json()["detail"]  # the REST detail: the library's
+    again = client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
+    _dutch(again, 410, "De upload van image.dd is niet opgenomen")
+
+    _dutch(_start(client, headers, case_id, sha256="abc"), 422, "64 hexadecimale tekens")
+    big = _start(client, headers, case_id, size=MAX_UPLOAD + 1)
+    _dutch(big, 413, f"{MAX_UPLOAD + 1} bytes is meer dan het maximum van {MAX_UPLOAD}")
+
+    started = _start(client, headers, case_id)
+    upload = started.json()["upload_id"]
+    wrong = client.put(
+        f"/api/v1/uploads/{upload}", params={"offset": 10}, content=b"x", headers=headers
+    )
+    _dutch(wrong, 409, "vanaf byte 0, niet vanaf 10")
+    early = client.post(f"/api/v1/uploads/{upload}/complete", headers=headers)
+    _dutch(early, 409, f"onvolledig: 0 van {len(DATA)} bytes")
+    assert client.delete(f"/api/v1/uploads/{upload}", headers=headers).status_code in (200, 204)
+    _dutch(client.get(f"/api/v1/uploads/{upload}"), 410, "usb.dd is geannuleerd")
+    _dutch(client.get(f"/api/v1/uploads/{'a' * 32}"), 404, "bestaat niet (meer)")
+
+    small = _start(client, headers, case_id, size=10).json()["upload_id"]
+    over = client.put(
+        f"/api/v1/uploads/{small}", params={"offset": 0}, content=b"y" * 20, headers=headers
+    )
+    _dutch(over, 413, "Meer bytes ontvangen dan de opgegeven 10")
+    _dutch(client.get(f"/api/v1/uploads/{small}"), 410, "stuurde meer bytes dan opgegeven")
+
+    per_user = app.state.web.uploads.per_user
+    held = [_start(client, headers, case_id).json()["upload_id"] for _ in range(per_user)]
+    _dutch(_start(client, headers, case_id), 429, f"U hebt al {per_user} uploads lopen")
+    for upload in held:
+        client.delete(f"/api/v1/uploads/{upload}", headers=headers)
+
+    denied = _start(client, headers, foreign)
+    _dutch(denied, 403, "Geweigerd: vlas_inv mag dit niet (stuk toevoegen)")
+
+    segments = [("usb.001", DATA), ("usb.002", DATA), ("usb.003", DATA[:1234])]
+    media = b"".join(data for _name, data in segments)
+    files = [{"name": name, "size": len(data)} for name, data in segments]
+
+    def send(parts: list[dict[str, Any]], size: int | None = None) -> Any:
+        total = sum(int(p["size"]) for p in parts)
+        start = _start(
+            client, headers, case_id, filename=str(parts[0]["name"]), files=parts,
+            size=size or total, sha256=hashlib.sha256(media).hexdigest(),
+        )  # fmt: skip
+        if start.status_code != 201:
+            return start
+        upload = start.json()["upload_id"]
+        body = b"".join(DATA[: int(p["size"])] for p in parts)
+        for offset in range(0, len(body), 4096):
+            sent = client.put(
+                f"/api/v1/uploads/{upload}",
+                params={"offset": offset},
+                content=body[offset : offset + 4096],
+                headers=headers,
+            )
+            if sent.status_code != 200:  # a segment of the wrong size: refused as it arrives
+                return sent
+        return client.post(f"/api/v1/uploads/{upload}/complete", headers=headers)
+
+    _dutch(send([files[0], files[2]]), 422, "Segment usb.002 ontbreekt (na usb.001)")
+    _dutch(send([files[0], files[2], files[1]]), 422, "usb.003 staat waar usb.002 hoort")
+    short = {"name": "usb.002", "size": 100}
+    _dutch(send([files[0], short, files[2]]), 422, "usb.002 is 100 bytes terwijl usb.001")
+    _dutch(send(files, size=len(media) + 1), 422, f"samen {len(media)} bytes, niet de")
+    _dutch(send([files[0], files[0]]), 422, "Twee bestanden van de upload")
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+
+
+def _notice(page: str) -> str:
+    found = re.search(r'id="action-result">(.*?)</div>', page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))) if found else ""
+
+
+def _main(page: str) -> str:
+    """The visible text of the page's main part (the error page's message)."""
+    found = re.search(r"<main[^>]*>(.*?)</main>", page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", found.group(1) if found else page))
+
+
+@WEB
+def test_page_refusals_are_said_in_dutch(
+    client: TestClient, make_lab: Callable[..., Lab], new_client: Callable[[], TestClient]
+) -> None:
+    """Error pages (nothing found, another zone's case, a case without title, a DPO opening
+    a case) and the case page's notice after a form (a share to the own zone, without
+    purpose, with a bad date, a revoke of no share, a custody event without its time zone
+    or with a bad time) in Dutch, with the facts and no English words of the library."""
+    case = make_lab("vlas_inv").create_case("Fouten")
+    polder = new_client()
+    login(polder, "polder_inv")
+    asked = {"lang": "nl", "justification": "PV 12/2026"}
+    foreign = polder.get(f"/cases/{case.id}", params=asked)
+    assert foreign.status_code == 403
+    assert "Geweigerd: polder_inv mag dit niet (dossier inzien)" in _main(foreign.text)
+    assert not ENGLISH.search(_main(foreign.text)), _main(foreign.text)
+
+    csrf = login(client, "vlas_inv")
+    missing = client.get("/cases/LCCU-1999-00042", params=asked)
+    assert missing.status_code == 404 and "Niet gevonden: LCCU-1999-00042" in _main(missing.text)
+    untitled = client.post("/cases/new", data={"csrf": csrf, "title": " "})
+    assert untitled.status_code == 422
+    assert "Een dossier heeft een titel nodig." in _main(untitled.text)
+    assert "a case needs a title" not in untitled.text
+
+    dpo = new_client()
+    dpo_csrf = login(dpo, "dpo")
+    refused = dpo.post("/cases/new", data={"csrf": dpo_csrf, "title": "DPO"}, params={"lang": "nl"})
+    assert refused.status_code == 403
+    assert "Geweigerd: dpo mag dit niet (dossier aanmaken)" in _main(refused.text)
+
+    soon = "2001-01-01"
+    attempts = [
+        ("share", {"zone": "PZ Vlas", "purpose": "p"}, f"Dossier {case.number} behoort al"),
+        ("share", {"zone": "PZ Polder", "purpose": " "}, "Het doel van het delen is verplicht"),
+        ("share", {"zone": "PZ Nergens", "purpose": "p"}, "Er is geen zone PZ Nergens"),
+        ("share", {"zone": "PZ Polder", "purpose": "p", "valid_until": soon}, "vervaldatum"),
+        ("share", {"zone": "PZ Polder", "purpose": "p", "valid_until": "morgen"}, "geen datum"),
+        ("unshare", {"zone": "PZ Polder", "reason": "x"}, "is niet gedeeld met PZ Polder"),
+        ("close", {"reason": ""}, "De reden is verplicht"),
+        (
+            "custody",
+            {"action": "note", "reason": "r", "occurred_at": "2026-01-02T10:00"},
+            "heeft een tijdzoneverschil nodig",
+        ),
+        (
+            "custody",
+            {"action": "note", "reason": "r", "occurred_at": "gisteren", "occurred_offset": "Z"},
+            "gisteren is geen datum en tijd",
+        ),
+    ]
+    for path, form, dutch in attempts:
+        answer = client.post(
+            f"/cases/{case.id}/{path}", data={"csrf": csrf, **form}, follow_redirects=False
+        )
+        assert answer.status_code == 303, (path, form, answer.text)
+        shown = _notice(client.get(f"/cases/{case.id}", params={"lang": "nl"}).text)
+        assert dutch in shown and not ENGLISH.search(shown), (path, form, shown)
+
+
+@WEB
+def test_audit_view_names_operations_in_dutch(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
+    """The DPO's audit view in Dutch names each operation in Dutch with its code beside it
+    (small text and title); in English in English; a code without a name shows as it is."""
+    make_lab("vlas_inv").create_case("Audit")
+    login(client, "dpo")
+    dutch = client.get("/audit", params={"username": "vlas_inv", "lang": "nl"}).text
+    assert '<span title="case.create">dossier aanmaken</span>' in dutch
+    assert "<small><code>case.create</code></small>" in dutch
+    english = client.get("/audit", params={"username": "vlas_inv", "lang": "en"}).text
+    assert '<span title="case.create">create a case</span>' in english
+    assert "dossier aanmaken" not in english
+    from lccu.web.i18n import operation_label
+
+    assert operation_label("something.new", "nl") == "something.new"
+
+
+#: how a message key is named where an error is raised: ``key="..."``, and the keys
+#: chosen in code (``key = "..."``, the upload endings ``("...", "upload_ended_...")``)
+_RAISED = re.compile(r"""\bkey\s*=\s*"([a-z][a-z0-9_]*)"|"(upload_ended_[a-z_]+)"|"""
+                     r"""key, params\["container"\] = "([a-z_]+)\"""")  # fmt: skip
+
+
+def test_every_raised_message_key_is_in_both_languages() -> None:
+    """A scan of lccu's source: every message key given to an error is in the dictionary
+    as ``err_<key>`` in Dutch and English, with the same parameters in both."""
+    root = Path(lccu.__file__).parent
+    keys: set[str] = set()
+    for source in root.rglob("*.py"):
+        for found in _RAISED.finditer(source.read_text(encoding="utf-8")):
+            keys.add(next(group for group in found.groups() if group))
+    assert len(keys) >= 50, sorted(keys)  # the refusals a web user meets have keys
+    assert {"declared_hash_mismatch", "access_denied", "segment_missing"} <= keys
+    fields = re.compile(r"\{(\w+)\}")
+    for key in sorted(keys):
+        entry = STRINGS.get(f"err_{key}")
+        assert entry is not None and entry["nl"] and entry["en"], key
+        assert set(fields.findall(entry["nl"])) == set(fields.findall(entry["en"])), key
+    for code, names in OPERATIONS.items():
+        assert names["nl"] and names["en"], code
+
+
+@WEB
+def test_tag_and_notable_refusals_are_said_in_dutch(
+    processed_item: PlantedItem, make_lab: Callable[..., Lab]
+) -> None:
+    """The file page's tag and notable forms, Dutch chosen: a label the case does not define
+    or a malformed one, a file the report does not list, a notable mark without reason or
+    with a malformed category; each an error page in Dutch with its facts."""
+    client, item = processed_item.client, processed_item.item_id
+    case = make_lab("vlas_inv").get_case(processed_item.case_id)
+    make_lab("vlas_inv").define_label("relevant", case=case.id)
+    csrf = processed_item.headers["X-CSRF-Token"]
+    client.get("/cases", params={"lang": "nl"})
+    tries = [
+        ("tags", {"path": "/docs/report.txt", "label": "onbekend"}, 422,
+         f"Label onbekend is geen van de labels van dossier {case.number}: relevant."),
+        ("tags", {"path": "/docs/report.txt", "label": "!!"}, 422, "Label !!: 1 tot 60 letters"),
+        ("tags", {"path": "/geen/bestand.txt", "label": "relevant"}, 404,
+         "Geen bestand /geen/bestand.txt in het verwerkingsrapport van"),
+        ("notable", {"path": "/docs/report.txt", "category": "drugs", "reason": " "}, 422,
+         "Een markering als opvallend heeft een reden nodig."),
+        ("notable", {"path": "/docs/report.txt", "category": "??", "reason": "r"}, 422,
+         "Categorie ??: 1 tot 60 letters"),
+    ]  # fmt: skip
+    for form, data, status, dutch in tries:
+        answer = client.post(
+            f"/evidence/{item}/files/1/{form}", data={"csrf": csrf, **data}, follow_redirects=False
+        )
+        shown = _main(answer.text)
+        assert answer.status_code == status, (form, data, answer.status_code, shown)
+        assert dutch in shown and not ENGLISH.search(shown), (form, data, shown)
