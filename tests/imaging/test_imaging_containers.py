@@ -28,10 +28,20 @@ from lccu.testing.formats import QEMU_FORMATS, BuiltContainers
 
 #: format id (lccu.testing.formats) -> the format name lccu reports
 EXPECTED = {
-    "raw": "raw", "split": "split", "ewf": "ewf", "ewf-deflate": "ewf",
-    "vmdk-sparse": "vmdk", "vmdk-split-sparse": "vmdk", "vmdk-flat": "vmdk",
-    "vmdk-split-flat": "vmdk", "vmdk-stream": "vmdk", "vhd-fixed": "vhd",
-    "vhd-dynamic": "vhd", "vhdx": "vhdx", "qcow2": "qcow2", "qcow2-compressed": "qcow2",
+    "raw": "raw",
+    "split": "split",
+    "ewf": "ewf",
+    "ewf-deflate": "ewf",
+    "vmdk-sparse": "vmdk",
+    "vmdk-split-sparse": "vmdk",
+    "vmdk-flat": "vmdk",
+    "vmdk-split-flat": "vmdk",
+    "vmdk-stream": "vmdk",
+    "vhd-fixed": "vhd",
+    "vhd-dynamic": "vhd",
+    "vhdx": "vhdx",
+    "qcow2": "qcow2",
+    "qcow2-compressed": "qcow2",
 }
 
 
@@ -46,8 +56,13 @@ def sha256_of(stream: io.RawIOBase) -> str:
 def qemu_virtual_size(path: Path, fmt: str) -> int:
     """The disk size qemu-img reports for a container of qemu format ``fmt`` (named, since
     qemu's probe takes a fixed VHD for raw)."""
-    out = subprocess.run(["qemu-img", "info", "-f", fmt, "--output=json", str(path)],
-                         check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        ["qemu-img", "info", "-f", fmt, "--output=json", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     return int(json.loads(out)["virtual-size"])
 
 
@@ -94,13 +109,14 @@ def test_read_seek_contract(media_containers: BuiltContainers, raw_media: bytes,
         for offset in [0, 511, 4095, *edges, *(rng.randrange(image.size) for _ in range(40))]:
             image.seek(offset + 3)
             image.seek(-3, io.SEEK_CUR)
-            assert image.read(4099) == raw_media[offset:offset + 4099], offset
-            assert image.pread(offset, 777) == raw_media[offset:offset + 777]
+            assert image.read(4099) == raw_media[offset : offset + 4099], offset
+            assert image.pread(offset, 777) == raw_media[offset : offset + 777]
 
 
 @pytest.mark.parametrize("fmt", sorted(set(EXPECTED) - {"raw"}))
-def test_file_listing_matches_raw(media_containers: BuiltContainers,
-                                  raw_listing: list[dict[str, object]], fmt: str) -> None:
+def test_file_listing_matches_raw(
+    media_containers: BuiltContainers, raw_listing: list[dict[str, object]], fmt: str
+) -> None:
     """The file list of each format (names, inodes, sizes, times, content hashes) is the
     raw disk's."""
     listing = _listing(media_containers.formats[fmt][0])
@@ -109,8 +125,9 @@ def test_file_listing_matches_raw(media_containers: BuiltContainers,
 
 
 @pytest.mark.parametrize("fmt", ["vmdk-split-sparse", "vmdk-split-flat", "vmdk-flat", "ewf"])
-def test_streams_given_in_any_order_or_by_name(media_containers: BuiltContainers,
-                                               raw_media: bytes, fmt: str) -> None:
+def test_streams_given_in_any_order_or_by_name(
+    media_containers: BuiltContainers, raw_media: bytes, fmt: str
+) -> None:
     """Container streams handed over as a list (VMDK extents before their descriptor, as a
     name-sorted store lists them) or as a name -> stream mapping open the same media."""
     files = media_containers.formats[fmt]
@@ -138,8 +155,7 @@ def _gzip(raw: Path, out: Path) -> Path:
 
 
 def _qemu(raw: Path, out: Path, name: str, *args: str) -> Path:
-    command = ["qemu-img", *args[:-1], str(raw) if args[-1] == "RAW" else args[-1],
-               str(out / name)]
+    command = ["qemu-img", *args[:-1], str(raw) if args[-1] == "RAW" else args[-1], str(out / name)]
     for _attempt in range(5):
         made = subprocess.run(command, capture_output=True, text=True, timeout=120)
         # LUKS times its key derivation by the thread's CPU clock; on a busy machine qemu-img
@@ -158,16 +174,30 @@ def test_unsupported_containers_are_named(media_containers: BuiltContainers,
     sparse = media_containers.formats["vmdk-sparse"][0]
     qcow2 = media_containers.formats["qcow2"][0]
     cases = {
-        "VirtualBox VDI": _qemu(raw, tmp_path, "d.vdi", "convert", "-f", "raw", "-O", "vdi",
-                                "RAW"),
-        r"encrypted \(LUKS\)": _qemu(raw, tmp_path, "enc.qcow2", "convert", "--object",
-                                     "secret,id=s0,data=pw", "-f", "raw", "-O", "qcow2", "-o",
-                                     "encrypt.format=luks,encrypt.key-secret=s0", "RAW"),
+        "VirtualBox VDI": _qemu(raw, tmp_path, "d.vdi", "convert", "-f", "raw", "-O", "vdi", "RAW"),
+        # LUKS's key derivation timed to 10 ms, not qemu-img's 2 s (12 s on a busy machine):
+        # the header lccu must recognise is the same
+        r"encrypted \(LUKS\)": _qemu(
+            raw,
+            tmp_path,
+            "enc.qcow2",
+            "convert",
+            "--object",
+            "secret,id=s0,data=pw",
+            "-f",
+            "raw",
+            "-O",
+            "qcow2",
+            "-o",
+            "encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10",
+            "RAW",
+        ),
         "overlay: its data continues in the backing file": _qemu(
-            raw, tmp_path, "over.qcow2", "create", "-f", "qcow2", "-F", "qcow2", "-b",
-            str(qcow2)),
-        "VMDK snapshot": _qemu(raw, tmp_path, "delta.vmdk", "create", "-f", "vmdk", "-F",
-                               "vmdk", "-b", str(sparse)),
+            raw, tmp_path, "over.qcow2", "create", "-f", "qcow2", "-F", "qcow2", "-b", str(qcow2)
+        ),
+        "VMDK snapshot": _qemu(
+            raw, tmp_path, "delta.vmdk", "create", "-f", "vmdk", "-F", "vmdk", "-b", str(sparse)
+        ),
         "gzip-compressed": _gzip(raw, tmp_path),
     }
     dmg = tmp_path / "disk.dmg"
@@ -186,9 +216,17 @@ def _img_stat_size(listing: Path) -> int:
     return int(match[1])
 
 
-@pytest.mark.parametrize("name", ["dfvfs/ext2.vmdk", "dfvfs/ext2.qcow2", "dfvfs/ext2.vhd",
-                                  "dfvfs/windows_volume.qcow2", "sleuthkit/image.vmdk",
-                                  "sleuthkit/image.qcow"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dfvfs/ext2.vmdk",
+        "dfvfs/ext2.qcow2",
+        "dfvfs/ext2.vhd",
+        "dfvfs/windows_volume.qcow2",
+        "sleuthkit/image.vmdk",
+        "sleuthkit/image.qcow",
+    ],
+)
 def test_corpus_containers_decode_like_qemu_img(corpus: Path, tmp_path: Path,
                                                 name: str) -> None:  # fmt: skip
     """Corpus VMDK, QCOW (v1 and v2) and VHD images decode to the bytes qemu-img converts
@@ -208,8 +246,11 @@ def test_corpus_containers_decode_like_qemu_img(corpus: Path, tmp_path: Path,
 def test_corpus_vhd_qemu_refuses_decodes_as_published(corpus: Path) -> None:
     """dfvfs image.vhd (qemu-img refuses its header checksum) decodes to the size and MD5
     GROUND_TRUTH.md publishes, starting with the pytsk raw image it was made from."""
-    row = next(line for line in (corpus / "dfvfs" / "GROUND_TRUTH.md").read_text().splitlines()
-               if line.startswith("| image.vhd "))
+    row = next(
+        line
+        for line in (corpus / "dfvfs" / "GROUND_TRUTH.md").read_text().splitlines()
+        if line.startswith("| image.vhd ")
+    )
     size, md5 = re.search(r"virtual (\d+); decoded md5 ([0-9a-f]{32})", row).groups()  # type: ignore[union-attr]
     source = (corpus / "pytsk" / "image.raw").read_bytes()
     with open_image(corpus / "dfvfs" / "image.vhd") as stream:
@@ -256,8 +297,10 @@ def test_lccu_scan_of_a_compressed_qcow2_matches_raw(media_containers: BuiltCont
     qcow = _scan(media_containers.formats["qcow2-compressed"][0], tmp_path / "qcow")
     for key in ("volumes", "files", "carved"):
         assert qcow[key] == raw[key], key
-    raw_image, qcow_image = cast(dict[str, object], raw["image"]), cast(dict[str, object],
-                                                                       qcow["image"])
+    raw_image, qcow_image = (
+        cast(dict[str, object], raw["image"]),
+        cast(dict[str, object], qcow["image"]),
+    )
     for key in ("size", "md5", "sha1", "sha256"):
         assert qcow_image[key] == raw_image[key]
     assert qcow_image["format"] == "qcow2"

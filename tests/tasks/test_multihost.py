@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("timed")]  # one timed t
 LEASE = "4"
 SEGMENT = str(16 * 1024 * 1024)
 ZONES = {"vlas_inv": "PZ Vlas", "polder_inv": "PZ Polder"}
-PADDED = 384 * 1024 * 1024
+PADDED = 192 * 1024 * 1024
 
 
 @pytest.fixture
@@ -65,8 +65,10 @@ def test_two_hosts_one_killed_runs_complete_once(net: Hosts,
     for user, zone in ZONES.items():
         ok(lccu("user", "add", user, "--zone", zone, "--role", "investigator",
                         user="admin"))
-    # the sample disk padded to 384 MiB (sparse): processing the small disk alone takes less
-    # time than a few status polls on a busy machine, and host 1 must be mid-stage when it dies
+    # the sample disk padded to 192 MiB (sparse): processing the small disk alone takes less
+    # time than a few status polls on a busy machine, and host 1 must be mid-stage when it dies;
+    # at 192 MiB two items keep host 1's two processes busy for ~15 s (quiet), several times
+    # the ~5 s from submitting to the kill (384 MiB gave ~45 s of work after it)
     image = net.base / "padded-disk.img"
     shutil.copyfile(planted_disk.image, image)
     with image.open("r+b") as padded:
