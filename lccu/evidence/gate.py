@@ -251,7 +251,7 @@ class Gate:
                 object_id=case.id,
                 detail={"why": why},
             )
-            raise InvalidInput(why)
+            raise InvalidInput(why, key="case_not_open", params={"case": case.number})
         if not audit:
             return case
         why = justification or (decision.via_share.purpose if decision.via_share else None)
@@ -413,7 +413,7 @@ class Gate:
                 object_id=run_id[:64],
                 detail={"why": why, "evidence": item.id},
             )
-            raise NotFound(why)
+            raise NotFound(why, key="no_run", params={"exhibit": item.exhibit_number})
         if (operation, run.id) not in self._runs_read:
             self._runs_read.add((operation, run.id))
             self.allow(

@@ -355,7 +355,8 @@ class LabFiles(LabBase):
             self.audit.write(self.actor, operation, allowed=False, case=case,
                              object_type="evidence", object_id=item.id,
                              detail={"why": why, "file": str(file_id)[:40]})
-            raise NotFound(why)
+            raise NotFound(why, key="no_file_of_item",
+                           params={"exhibit": item.exhibit_number})
         return case, item, row
 
     # -- the run's report ---------------------------------------------------------------------

@@ -1077,6 +1077,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "Ongeldige of ontbrekende invoer in: {fields}.",
         "en": "Invalid or missing input in: {fields}.",
     },
+    "err_no_run": {
+        "nl": "Geen zulke verwerking van stuk {exhibit}.",
+        "en": "No such processing run of evidence {exhibit}.",
+    },
+    "err_no_file_of_item": {
+        "nl": "Geen zulk bestand in stuk {exhibit}.",
+        "en": "No such file in evidence {exhibit}.",
+    },
+    "err_key_revoked": {
+        "nl": "De ondertekeningssleutel van {user} werd ingetrokken op {at}; een operator "
+        "geeft een nieuwe.",
+        "en": "The signing key of {user} was revoked at {at}; an operator gives a new one.",
+    },
+    "err_key_locked": {
+        "nl": "De ondertekeningssleutel van {user} is vergrendeld: ontgrendel hem met uw "
+        "wachtwoord op de pagina Sleutel (/key).",
+        "en": "The signing key of {user} is locked: unlock it with your password on the Key "
+        "page (/key).",
+    },
+    "err_key_wrong_passphrase": {
+        "nl": "Dit wachtwoord ontgrendelt de ondertekeningssleutel niet.",
+        "en": "This passphrase does not unlock the signing key.",
+    },
     "err_not_processed": {
         "nl": "Dit stuk is nog niet verwerkt, of de verwerking is nog niet klaar. Start ze op "
         "de pagina Verwerking van het stuk; de resultaten staan hier zodra ze klaar is.",

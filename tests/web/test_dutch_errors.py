@@ -363,3 +363,23 @@ def test_empty_file_and_refused_fields_are_said_in_dutch(
     nameless = _start(client, headers, case_id, description="")
     assert nameless.status_code == 422 and isinstance(nameless.json()["detail"], list)
     assert nameless.json()["message"] == "Ongeldige of ontbrekende invoer in: description."
+
+
+@WEB
+def test_closed_case_refusals_are_said_in_dutch(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
+    """A closed case, Dutch chosen: an upload into it and closing it again are refused in
+    Dutch naming the case."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Gesloten")
+    vlas.close_case(case.id, reason="afgerond")
+    csrf = login(client, "vlas_inv")
+    client.get("/cases", params={"lang": "nl"})
+    upload = _start(client, {"X-CSRF-Token": csrf}, case.id)
+    _dutch(upload, 422, f"Dossier {case.number} is niet meer open.")
+    again = client.post(
+        f"/cases/{case.id}/close", data={"csrf": csrf, "reason": "nogmaals"}, follow_redirects=True
+    )
+    shown = _notice(again.text)
+    assert f"Dossier {case.number} is niet meer open." in shown and not ENGLISH.search(shown)
