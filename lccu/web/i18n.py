@@ -834,6 +834,42 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Refused: {user} may not do this ({operation}). The refusal has been written "
         "to the audit log.",
     },
+    "err_access_denied_dpo": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): een functionaris voor "
+        "gegevensbescherming leest de auditlog, niet de inhoud van dossiers.",
+        "en": "Refused: {user} may not do this ({operation}): a data protection officer "
+        "reads the audit log, not case contents.",
+    },
+    "err_access_denied_admin": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): een eenheidsbeheerder beheert "
+        "zones en gebruikers, niet de inhoud van dossiers.",
+        "en": "Refused: {user} may not do this ({operation}): a unit admin administers "
+        "zones and users, not case contents.",
+    },
+    "err_access_denied_role": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): de rol {user_role} wijzigt geen "
+        "dossiers.",
+        "en": "Refused: {user} may not do this ({operation}): the role {user_role} does not "
+        "change cases.",
+    },
+    "err_access_denied_not_shared": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): dossier {case} behoort tot "
+        "{owner} en is niet gedeeld met {zone}. De weigering is in de auditlog vastgelegd.",
+        "en": "Refused: {user} may not do this ({operation}): case {case} belongs to {owner} "
+        "and is not shared with {zone}. The refusal has been written to the audit log.",
+    },
+    "err_access_denied_read_only": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): dossier {case} is met {zone} "
+        "alleen ter inzage gedeeld.",
+        "en": "Refused: {user} may not do this ({operation}): case {case} is shared with "
+        "{zone} read-only.",
+    },
+    "err_access_denied_owner_only": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): alleen de zone die het dossier "
+        "beheert ({owner}) mag dit.",
+        "en": "Refused: {user} may not do this ({operation}): only the owning zone ({owner}) "
+        "may do this.",
+    },
     "err_no_such": {
         "nl": "Niet gevonden: {ref}.",
         "en": "Not found: {ref}.",

@@ -47,6 +47,7 @@ _WORDS = {
     "request_state": "xzone_state_",
     "custody_action": "custody_",
     "role": "role_",
+    "user_role": "user_role_",
 }
 
 

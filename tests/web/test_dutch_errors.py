@@ -167,6 +167,8 @@ def test_page_refusals_are_said_in_dutch(
     foreign = polder.get(f"/cases/{case.id}", params=asked)
     assert foreign.status_code == 403
     assert "Geweigerd: polder_inv mag dit niet (dossier inzien)" in _main(foreign.text)
+    because = f"dossier {case.number} behoort tot PZ Vlas en is niet gedeeld met PZ Polder"
+    assert because in _main(foreign.text)
     assert not ENGLISH.search(_main(foreign.text)), _main(foreign.text)
 
     csrf = login(client, "vlas_inv")
