@@ -1136,6 +1136,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "Dit wachtwoord ontgrendelt de ondertekeningssleutel niet.",
         "en": "This passphrase does not unlock the signing key.",
     },
+    "err_session_ended": {
+        "nl": "U bent niet (meer) aangemeld; meld u opnieuw aan.",
+        "en": "You are not logged in (any more); log in again.",
+    },
+    "err_page_not_found": {
+        "nl": "Deze pagina bestaat niet.",
+        "en": "This page does not exist.",
+    },
+    "err_chunk_too_large": {
+        "nl": "Een deel van de upload is groter dan de server aanvaardt.",
+        "en": "A part of the upload is larger than the server accepts.",
+    },
     "err_not_processed": {
         "nl": "Dit stuk is nog niet verwerkt, of de verwerking is nog niet klaar. Start ze op "
         "de pagina Verwerking van het stuk; de resultaten staan hier zodra ze klaar is.",

@@ -385,3 +385,22 @@ def test_closed_case_refusals_are_said_in_dutch(
     )
     shown = _notice(again.text)
     assert f"Dossier {case.number} is niet meer open." in shown and not ENGLISH.search(shown)
+
+
+@WEB
+def test_http_errors_are_said_in_dutch(client: TestClient, make_lab: Callable[..., Lab]) -> None:
+    """An unknown address is a Dutch page (not Starlette's "Not Found"); the upload page's
+    calls without the CSRF header or after the session ended get a Dutch ``message``
+    beside the API's English ``detail``."""
+    unknown = client.get("/geen/pagina", params={"lang": "nl"})
+    assert unknown.status_code == 404 and "Deze pagina bestaat niet." in _main(unknown.text)
+    assert "Not Found" not in unknown.text
+    case_id = make_lab("vlas_inv").create_case("HTTP").id
+    ended = client.post(f"/api/v1/cases/{case_id}/uploads", json={})
+    _dutch(ended, 401, "U bent niet (meer) aangemeld; meld u opnieuw aan.")
+    login(client, "vlas_inv")
+    no_token = client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        json={"filename": "usb.dd", "size": 10, "description": "USB"},
+    )
+    _dutch(no_token, 403, "Het formulier is verlopen of ongeldig; laad de pagina opnieuw.")
