@@ -25,20 +25,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from lccu.errors import AccessDenied, LccuError
 from lccu.evidence.file_index import FileInfo
 from lccu.evidence.lab import Lab
-from lccu.evidence.lab_files import SORTS
+from lccu.evidence.lab_case_files import CaseFilePage
+from lccu.evidence.lab_files import SORTS, FileFilter, FilePage
+from lccu.thumbnail import ThumbnailError, thumbnail_png
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.file_filters import ApiFilters, TableFilters
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
-from lccu.web.thumbs import (
-    PreviewsBusy,
-    ThumbnailError,
-    large_preview,
-    thumbnail_png,
-    visual_kind,
-)
+from lccu.web.thumbs import PreviewsBusy, large_preview, visual_kind
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
@@ -58,6 +54,70 @@ def _pages(total: int, capped: bool, size: int) -> int:
     return max(1, -(-total // size)) + (1 if capped else 0)
 
 
+def table_page(
+    request: Request,
+    user: Principal,
+    found: FilePage | CaseFilePage,
+    page: int,
+    *,
+    gallery: bool,
+    context: dict[str, Any],
+) -> HTMLResponse:
+    """The file table (with ``gallery``: the thumbnails) page of ``found``, an item's or a
+    case's files; ``context`` says which (scope, address, query and filters shown)."""
+    from lccu.web.pages import render
+
+    size = GALLERY_SIZE if gallery else PAGE_SIZE
+    return render(
+        request,
+        "gallery.html" if gallery else "files.html",
+        {
+            **context,
+            "found": found,
+            "page": page,
+            "pages": _pages(found.total, found.capped, size),
+            "types": TYPES,
+            "sorts": SORTS,
+        },
+        user=user,
+    )
+
+
+def page_filter(table: TableFilters, *, gallery: bool) -> FileFilter:
+    """The table's filter; the gallery's keeps pictures and videos only."""
+    return replace(table.file_filter(), visual=True) if gallery else table.file_filter()
+
+
+def _item_table(
+    request: Request,
+    item_id: str,
+    user: Principal,
+    state: WebState,
+    table: TableFilters,
+    page: int,
+    *,
+    gallery: bool,
+) -> HTMLResponse:
+    ref = item_id.strip()[:100]
+    size = GALLERY_SIZE if gallery else PAGE_SIZE
+    found = state.lab(user).file_page(
+        ref,
+        page_filter(table, gallery=gallery),
+        sort=table.sort,
+        descending=table.desc,
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    context = {
+        "scope": "item",
+        "base_url": f"/evidence/{ref}/{'gallery' if gallery else 'files'}",
+        "item_id": ref,
+        "query": table.query(),
+        "filters": table.shown(),
+    }
+    return table_page(request, user, found, page, gallery=gallery, context=context)
+
+
 @pages.get("/evidence/{item_id}/files", response_class=HTMLResponse)
 def files_page(
     request: Request,
@@ -68,29 +128,7 @@ def files_page(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     """One page of the item's files, filtered and sorted by the database."""
-    from lccu.web.pages import render
-
-    lab = state.lab(user)
-    ref = item_id.strip()[:100]
-    found = lab.file_page(ref, table.file_filter(), sort=table.sort, descending=table.desc,
-                          offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)  # fmt: skip
-    return render(
-        request,
-        "files.html",
-        {
-            "scope": "item",
-            "base_url": f"/evidence/{ref}/files",
-            "item_id": ref,
-            "found": found,
-            "page": page,
-            "pages": _pages(found.total, found.capped, PAGE_SIZE),
-            "query": table.query(),
-            "types": TYPES,
-            "sorts": SORTS,
-            "filters": table.shown(),
-        },
-        user=user,
-    )
+    return _item_table(request, item_id, user, state, table, page, gallery=False)
 
 
 @pages.get("/evidence/{item_id}/gallery", response_class=HTMLResponse)
@@ -103,34 +141,7 @@ def gallery_page(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
 ) -> HTMLResponse:
     """The item's pictures and videos as thumbnails, with every filter of the table."""
-    from lccu.web.pages import render
-
-    ref = item_id.strip()[:100]
-    found = state.lab(user).file_page(
-        ref,
-        replace(table.file_filter(), visual=True),
-        sort=table.sort,
-        descending=table.desc,
-        offset=(page - 1) * GALLERY_SIZE,
-        limit=GALLERY_SIZE,
-    )
-    return render(
-        request,
-        "gallery.html",
-        {
-            "scope": "item",
-            "base_url": f"/evidence/{ref}/gallery",
-            "item_id": ref,
-            "found": found,
-            "page": page,
-            "pages": _pages(found.total, found.capped, GALLERY_SIZE),
-            "query": table.query(),
-            "types": TYPES,
-            "sorts": SORTS,
-            "filters": table.shown(),
-        },
-        user=user,
-    )
+    return _item_table(request, item_id, user, state, table, page, gallery=True)
 
 
 def _hex_rows(data: bytes) -> list[tuple[str, str, str]]:
@@ -283,7 +294,7 @@ def file_thumbnail(
 ) -> Response:
     """The PNG processing stored for a picture or a video (read from the derived store, not
     the evidence), or why there is none (422); for a run processed before thumbnails were
-    made during processing, a PNG made here with bounded memory (see :mod:`thumbs`).
+    made during processing, a PNG made here with bounded memory (see :mod:`lccu.web.thumbs`).
     ``placeholder`` (the gallery's images): a file without a thumbnail is a small picture
     saying so, with the reason as its title, instead of a broken image."""
     lab = state.lab(user)
