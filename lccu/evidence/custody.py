@@ -20,7 +20,7 @@ from lccu.evidence.access import Actor
 from lccu.evidence.canonical import GENESIS_HASH, canonical_json, format_time, utc_now
 from lccu.evidence.caselock import lock_case
 from lccu.evidence.chain import ACTIONS, FORMAT_VERSION, SignerKey, compute_event_hash
-from lccu.evidence.invariants import MOVEMENT_ACTIONS, check_new_event
+from lccu.evidence.invariants import MOVEMENT_ACTIONS, Violation, new_event_reasons
 from lccu.evidence.keys import KeyStore
 from lccu.evidence.models import (
     Case,
@@ -136,17 +136,22 @@ def _refuse_rule_breaks(session: Session, case: Case, seq: int, actor: str, acti
             select(CustodyEvent).where(CustodyEvent.case_id == case.id,
                                        CustodyEvent.evidence_id == evidence_id)
             .order_by(CustodyEvent.seq))]
-    reasons = check_new_event(history, candidate)
+    found = new_event_reasons(history, candidate)
     if action in MOVEMENT_ACTIONS:
         named = {str(fields[name]) for name in ("released_by", "received_by")
                  if fields.get(name) is not None}
         known = set(session.scalars(select(User.username).where(User.username.in_(named))))
-        reasons += [f"no user {name!r}: released_by and received_by are lccu usernames"
-                    for name in sorted(named - known)]
+        found += [Violation(seq, evidence_id, "record",
+                            f"no user {name!r}: released_by and received_by are lccu usernames",
+                            key="custody_rule_no_user", params={"user": name})
+                  for name in sorted(named - known)]
+    reasons = [v.reason for v in found]
     if reasons:
+        # each reason with its key and facts, so the web says them in the page's language
+        said = [{"key": v.key, "params": v.params, "text": v.reason} for v in found]
         raise InvalidInput(f"event not recorded, it would break the chain of custody: "
                            f"{'; '.join(reasons)}", key="custody_chain_broken",
-                           params={"reasons": "; ".join(reasons)})
+                           params={"reasons": said})
 
 
 def load_events(session: Session, case_id: str) -> list[dict[str, Any]]:

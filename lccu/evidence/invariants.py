@@ -28,9 +28,9 @@ The fields an event's ``details`` may carry (see docs/custody.md):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 INTAKE_ACTIONS = frozenset({"intake", "acquired"})
 MOVEMENT_ACTIONS = frozenset({"transferred", "checked_out", "checked_in"})
@@ -45,7 +45,15 @@ PLACE_FIELDS = ("from_location", "to_location")
 SEAL_FIELDS = ("seal_before", "seal_after")
 TRANSFER_FIELDS = (*PARTY_FIELDS, *PLACE_FIELDS, *SEAL_FIELDS, "seal_intact")
 
-Report = Callable[[str, str], None]
+
+
+class Report(Protocol):
+    """Records one violation: its rule, its English reason and, for a reader of another
+    language, a message key (``err_<key>`` of the web's dictionary) and its facts."""
+
+    def __call__(self, rule: str, reason: str, key: str | None = None,
+                 **params: object) -> None: ...
+
 
 _ACTION_WORDS = {
     "transferred": "transfer",
@@ -64,6 +72,9 @@ class Violation:
     evidence_id: str | None
     rule: str  # "custodian", "location", "seal", "disposal" or "record"
     reason: str
+    #: the reason's message key and facts (the web says it in the page's language)
+    key: str | None = field(default=None, compare=False)
+    params: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = f"event {self.seq}" if self.seq is not None else "log"
@@ -76,6 +87,9 @@ class ItemState:
 
     evidence_id: str
     label: str
+    #: the exhibit number, or the first characters of the item's id (``label`` without
+    #: its English word, for a message in another language)
+    ref: str = ""
     custodian: str | None = None
     custodian_since: int | None = None
     location: str | None = None
@@ -94,6 +108,10 @@ def _same(a: str, b: str) -> bool:
 
 def _since(seq: int | None) -> str:
     return f" (since event {seq})" if seq is not None else ""
+
+
+def _seq(seq: int | None) -> object:
+    return seq if seq is not None else "?"
 
 
 class CustodyState:
@@ -126,20 +144,24 @@ class CustodyState:
         item = self.items.get(str(item_id))
         if item is None:
             label = details.get("exhibit_number") if action in INTAKE_ACTIONS else None
+            ref = label if isinstance(label, str) and label else str(item_id)[:8]
             item = ItemState(str(item_id),
                              f"exhibit {label}" if isinstance(label, str) and label
-                             else f"item {str(item_id)[:8]}")
+                             else f"item {str(item_id)[:8]}", ref)
             self.items[item.evidence_id] = item
         found: list[Violation] = []
 
-        def report(rule: str, reason: str) -> None:
-            found.append(Violation(seq, item.evidence_id, rule, reason))
+        def report(rule: str, reason: str, key: str | None = None, **params: object) -> None:
+            found.append(Violation(seq, item.evidence_id, rule, reason, key,
+                                   {"item": item.ref, **params}))
 
         fields = _field_values(details, report)
         if item.disposed is not None and action not in AFTER_DISPOSAL_ALLOWED:
             report("disposal", f"'{action}' on {item.label} after it was {item.disposed} at "
                                f"event {item.disposed_at}: after a return or destruction only "
-                               "views, notes and exports may follow")
+                               "views, notes and exports may follow",
+                   key="custody_rule_after_disposal", custody_action=action,
+                   disposal=item.disposed, at=item.disposed_at)
         if action in INTAKE_ACTIONS and item.custodian is None:
             item.custodian, item.custodian_since = actor, seq
             location = event.get("location")
@@ -166,11 +188,14 @@ class CustodyState:
         word = _ACTION_WORDS.get(action, action)
         if item.custodian is None:
             report("custodian", f"{word} of {item.label} by {releaser}, but no intake of the "
-                                "item comes before it: nobody had custody to hand over")
+                                "item comes before it: nobody had custody to hand over",
+                   key="custody_rule_no_intake", custody_action=action, releaser=releaser)
         elif releaser != item.custodian:
             report("custodian", f"{item.label} was released by {releaser}, but its custodian "
                                 f"at that moment was {item.custodian}"
-                                f"{_since(item.custodian_since)}")
+                                f"{_since(item.custodian_since)}",
+                   key="custody_rule_not_custodian", releaser=releaser,
+                   custodian=item.custodian, since=_seq(item.custodian_since))
         receiver = fields.get("received_by")
         if receiver:
             item.custodian, item.custodian_since = receiver, seq
@@ -186,7 +211,9 @@ class CustodyState:
             if origin and item.location is not None and not _same(origin, item.location):
                 report("location", f"{item.label} left from '{origin}', but it was at "
                                    f"'{item.location}'{_since(item.location_since)}: an item "
-                                   "is in one place at a time")
+                                   "is in one place at a time",
+                       key="custody_rule_left_from", origin=origin, place=item.location,
+                       since=_seq(item.location_since))
             target = fields.get("to_location") or here
             if target:
                 item.location, item.location_since = target, seq
@@ -197,7 +224,9 @@ class CustodyState:
             report("location", f"{item.label} is recorded at '{here}', but it was at "
                                f"'{item.location}'{_since(item.location_since)} and no "
                                "transfer, check-out or check-in moved it: an item is in one "
-                               "place at a time")
+                               "place at a time",
+                   key="custody_rule_not_moved", here=here, place=item.location,
+                   since=_seq(item.location_since))
         item.location, item.location_since = here, seq
 
     @staticmethod
@@ -209,14 +238,19 @@ class CustodyState:
             if before is None and item.seal_broken_at is not None:
                 report("seal", f"the seal of {item.label} is recorded as {claimed} before this "
                                f"event, but the seal was broken at event "
-                               f"{item.seal_broken_at} and no reseal was recorded since")
+                               f"{item.seal_broken_at} and no reseal was recorded since",
+                       key="custody_rule_seal_was_broken", seal=claimed,
+                       at=item.seal_broken_at)
             elif before is None:
                 report("seal", f"the seal of {item.label} is recorded as {claimed} before this "
-                               "event, but no seal was ever recorded on it")
+                               "event, but no seal was ever recorded on it",
+                       key="custody_rule_never_sealed", seal=claimed)
             elif not _same(claimed, before):
                 report("seal", f"the seal of {item.label} is recorded as {claimed} before this "
                                f"event, but the seal after the previous event was {before}"
-                               f"{_since(item.seal_since)} and no seal break was recorded")
+                               f"{_since(item.seal_since)} and no seal break was recorded",
+                       key="custody_rule_other_seal", seal=claimed, before=before,
+                       since=_seq(item.seal_since))
             before = claimed
         intact = fields.get("seal_intact")
         breaks = action == SEAL_BREAK or intact is False
@@ -225,29 +259,36 @@ class CustodyState:
                 "the seal is recorded as intact"
             report("seal", f"{what} on {item.label}, but it carried no seal at that moment"
                            + (f" (broken at event {item.seal_broken_at}, not resealed)"
-                              if item.seal_broken_at is not None else ""))
+                              if item.seal_broken_at is not None else ""),
+                   key="custody_rule_no_seal_to_break" if action == SEAL_BREAK
+                   else "custody_rule_no_seal_intact")
         after = fields.get("seal_after")
         if action == RESEAL:
             if not after:
                 report("seal", f"the reseal of {item.label} does not record the new seal "
-                               "number (seal_after)")
+                               "number (seal_after)", key="custody_rule_reseal_number")
                 return
             if before is not None:
                 report("seal", f"{item.label} was resealed with {after} while seal {before}"
                                f"{_since(item.seal_since)} was intact: no seal break was "
-                               "recorded")
+                               "recorded",
+                       key="custody_rule_reseal_intact", seal=after, before=before,
+                       since=_seq(item.seal_since))
             item.seal, item.seal_since, item.seal_broken_at = after, seq, None
         elif breaks:
             if after:
                 report("seal", f"a seal break on {item.label} leaves it unsealed, yet this event "
                                f"records seal {after} after it: a new seal is recorded by a "
-                               "reseal event")
+                               "reseal event",
+                       key="custody_rule_break_with_seal", seal=after)
             item.seal, item.seal_since, item.seal_broken_at = None, seq, seq
         elif after:
             if before is None or not _same(after, before):
                 was = f"seal {before}" if before is not None else "no seal"
                 report("seal", f"{item.label} went from {was} to seal {after} during this "
-                               f"'{action}' event without a recorded seal break and reseal")
+                               f"'{action}' event without a recorded seal break and reseal",
+                       key="custody_rule_seal_changed", before=before or "-", seal=after,
+                       custody_action=action)
                 item.seal_since = seq
             item.seal, item.seal_broken_at = after, None
         elif claimed and before != item.seal:
@@ -265,11 +306,13 @@ def _field_values(details: Mapping[str, Any], report: Report) -> dict[str, Any]:
             if isinstance(value, bool):
                 values[name] = value
             else:
-                report("record", f"seal_intact must be true or false, not {value!r}")
+                report("record", f"seal_intact must be true or false, not {value!r}",
+                       key="custody_rule_seal_intact_value", value=repr(value))
         elif isinstance(value, str) and value.strip():
             values[name] = value.strip()
         else:
-            report("record", f"{name} must be a non-empty text, not {value!r}")
+            report("record", f"{name} must be a non-empty text, not {value!r}",
+                   key="custody_rule_field_text", field=name, value=repr(value))
     return values
 
 
@@ -309,33 +352,52 @@ def check_new_event(history: Iterable[Mapping[str, Any]],
     in plain words; empty when it may. Stricter than :func:`check_invariants`, which must
     also read old logs: a new hand-over or seal event must concern an item and say coherent
     things about who and where."""
+    return [reason.reason for reason in new_event_reasons(history, event)]
+
+
+def new_event_reasons(history: Iterable[Mapping[str, Any]],
+                      event: Mapping[str, Any]) -> list[Violation]:
+    """:func:`check_new_event`'s reasons with their message keys and facts."""
     action = str(event.get("action"))
     raw = event.get("details")
     details: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     word = _ACTION_WORDS.get(action, action)
-    reasons: list[str] = []
+    reasons: list[Violation] = []
+    seq = event.get("seq") if isinstance(event.get("seq"), int) else None
+    item_id = str(event.get("evidence_id") or "") or None
+
+    def reason(text: str, key: str, **params: object) -> None:
+        reasons.append(Violation(seq, item_id, "record", text, key, params))
+
     given = [name for name in TRANSFER_FIELDS if details.get(name) is not None]
     if not event.get("evidence_id"):
         if action in MOVEMENT_ACTIONS or action in SEAL_ACTIONS:
-            reasons.append(f"a {word} concerns one evidence item: name the item")
+            reason(f"a {word} concerns one evidence item: name the item",
+                   key="custody_rule_name_item", custody_action=action)
         elif given:
-            reasons.append(f"{', '.join(given)} describe(s) an evidence item: name the item")
+            reason(f"{', '.join(given)} describe(s) an evidence item: name the item",
+                   key="custody_rule_fields_need_item", fields=", ".join(given))
         return reasons
     parties = [name for name in PARTY_FIELDS if details.get(name) is not None]
     if parties and action not in MOVEMENT_ACTIONS and action not in DISPOSAL_ACTIONS:
-        reasons.append(f"{', '.join(parties)} belong(s) to a transfer, check-out, check-in, "
-                       f"return or destruction, not to a '{action}' event")
+        reason(f"{', '.join(parties)} belong(s) to a transfer, check-out, check-in, "
+               f"return or destruction, not to a '{action}' event",
+               key="custody_rule_parties_not_here", fields=", ".join(parties),
+               custody_action=action)
     released, received = details.get("released_by"), details.get("received_by")
     if received is not None and received == released:
-        reasons.append(f"{received} cannot hand an item over to themselves; leave out "
-                       "received_by to record a move by the custodian")
+        reason(f"{received} cannot hand an item over to themselves; leave out "
+               "received_by to record a move by the custodian",
+               key="custody_rule_to_themselves", user=received)
     witness = details.get("witness")
     if witness is not None and witness in (released, received):
-        reasons.append(f"the witness {witness} is a party to the hand-over, not a witness")
+        reason(f"the witness {witness} is a party to the hand-over, not a witness",
+               key="custody_rule_witness_party", user=witness)
     location, target = event.get("location"), details.get("to_location")
     if (isinstance(location, str) and isinstance(target, str)
             and not _same(location, target)):
-        reasons.append(f"location '{location}' and to_location '{target}' differ")
+        reason(f"location '{location}' and to_location '{target}' differ",
+               key="custody_rule_locations_differ", place=location, target=target)
     state = CustodyState.from_events(history)
-    reasons += [v.reason for v in state.apply(event)]
+    reasons += state.apply(event)
     return reasons

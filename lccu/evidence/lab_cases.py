@@ -76,7 +76,7 @@ class LabCases(LabBase):
         ``case.question``."""
         checked = _check_question(question)
         if checked is None:
-            raise InvalidInput("the question is empty")
+            raise InvalidInput("the question is empty", key="question_empty")
         with self.db.session() as session:
             case = self._case_for(session, case_ref, "case.question", write=True,
                                   open_case=True)
@@ -206,8 +206,9 @@ def _check_question(question: str | None) -> str | None:
     if question is None:
         return None
     if "\x00" in question:
-        raise InvalidInput("the question holds a NUL character")
+        raise InvalidInput("the question holds a NUL character", key="question_nul")
     question = question.strip()
     if len(question) > 4000:
-        raise InvalidInput(f"the question is {len(question)} characters; at most 4000")
+        raise InvalidInput(f"the question is {len(question)} characters; at most 4000",
+                           key="question_too_long", params={"length": len(question)})
     return question or None

@@ -74,8 +74,8 @@ def commit_all(pending: PendingIntake, staged: Sequence[StagedEvidence],
         for stage in staged[len(committed):]:
             stage.abort()
         if committed:
-            _raise_with(exc, record_retained(
-                pending, list(zip(names, committed, strict=False)), exc))
+            kept = list(zip(names, committed, strict=False))
+            _raise_with(exc, record_retained(pending, kept, exc), pending.source_name, kept)
         raise
     return list(zip(names, committed, strict=True))
 
@@ -87,15 +87,28 @@ def record_or_report(pending: PendingIntake, files: Sequence[tuple[str, StoredEv
     try:
         return record()
     except BaseException as exc:
-        _raise_with(exc, record_retained(pending, files, exc))
+        _raise_with(exc, record_retained(pending, files, exc), pending.source_name, files)
 
 
-def _raise_with(exc: BaseException, said: str) -> NoReturn:
-    """``exc`` again (same kind, so the same exit code or HTTP status) with ``said``."""
+def _raise_with(exc: BaseException, said: str, name: str,
+                files: Sequence[tuple[str, StoredEvidence]]) -> NoReturn:
+    """``exc`` again (same kind, so the same exit code or HTTP status) with ``said``; its
+    message key names the retained objects and keeps the cause's own key and facts, so the
+    web says both in the page's language."""
     if isinstance(exc, LccuError):
         try:
             again = type(exc)(f"{exc}; {said}")
         except TypeError:  # a kind that needs more than a message
             again = StorageError(f"{exc}; {said}")
-        raise again from exc
-    raise StorageError(said) from exc
+    else:
+        again = StorageError(said)
+    recorded = said.endswith("recorded in the audit log and the chain of custody")
+    again.key = "intake_retained" if recorded else "intake_retained_unrecorded"
+    keyed = isinstance(exc, LccuError)  # another library's error may have its own .params
+    cause = {"key": exc.key if keyed else None, "params": dict(exc.params) if keyed else {},
+             "text": str(exc)}
+    again.params = {
+        "reasons": [cause], "file": name, "count": len(files),
+        "objects": ", ".join(f"{s.key} (version {s.version_id})" for _n, s in files),
+    }  # fmt: skip
+    raise again from exc

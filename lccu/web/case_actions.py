@@ -214,7 +214,10 @@ def _set_flash(
         flash["detail"] = without_commands(str(error))[:500]
         if error.key:
             flash["error"] = error.key
-            flash["params"] = {name: str(value)[:200] for name, value in error.params.items()}
+            flash["params"] = {
+                name: value if isinstance(value, list) else str(value)[:200]
+                for name, value in error.params.items()
+            }
     value = _serializer(state).dumps(flash)
     response.set_cookie(
         FLASH_COOKIE,

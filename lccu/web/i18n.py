@@ -1214,6 +1214,163 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "De opslag gaf geen resultaat; er is niets opgenomen.",
         "en": "The store gave no result; nothing was taken in.",
     },
+    # the case's investigative question
+    "err_question_empty": {"nl": "De vraag is leeg.", "en": "The question is empty."},
+    "err_question_nul": {
+        "nl": "De vraag bevat een NUL-teken.",
+        "en": "The question holds a NUL character.",
+    },
+    "err_question_too_long": {
+        "nl": "De vraag is {length} tekens lang; ten hoogste 4000.",
+        "en": "The question is {length} characters; at most 4000.",
+    },
+    # why a custody event would break the chain (err_custody_chain_broken lists them)
+    "err_custody_rule_after_disposal": {
+        "nl": "een gebeurtenis '{custody_action}' voor stuk {item} nadat het bij "
+        "gebeurtenis {at} als '{disposal}' werd vastgelegd: daarna kunnen alleen inzage, "
+        "notities en exports volgen",
+        "en": "a '{custody_action}' event for item {item} after it was recorded as "
+        "'{disposal}' at event {at}: after that only views, notes and exports may follow",
+    },
+    "err_custody_rule_no_intake": {
+        "nl": "een gebeurtenis '{custody_action}' voor stuk {item} door {releaser}, maar er "
+        "gaat geen opname van het stuk aan vooraf: niemand had het in bewaring om over te dragen",
+        "en": "a '{custody_action}' event for item {item} by {releaser}, but no intake of the "
+        "item comes before it: nobody had custody to hand over",
+    },
+    "err_custody_rule_not_custodian": {
+        "nl": "stuk {item} werd afgegeven door {releaser}, maar op dat moment had "
+        "{custodian} het in bewaring (sinds gebeurtenis {since})",
+        "en": "item {item} was released by {releaser}, but its custodian at that moment was "
+        "{custodian} (since event {since})",
+    },
+    "err_custody_rule_left_from": {
+        "nl": "stuk {item} vertrok uit '{origin}', maar het was in '{place}' (sinds gebeurtenis "
+        "{since}): een stuk is op één plaats tegelijk",
+        "en": "item {item} left from '{origin}', but it was at '{place}' (since event "
+        "{since}): an item is in one place at a time",
+    },
+    "err_custody_rule_not_moved": {
+        "nl": "stuk {item} staat genoteerd in '{here}', maar het was in '{place}' (sinds "
+        "gebeurtenis {since}) en geen overdracht, uitlening of terugbrenging heeft het "
+        "verplaatst: een stuk is op één plaats tegelijk",
+        "en": "item {item} is recorded at '{here}', but it was at '{place}' (since event "
+        "{since}) and no transfer, check-out or check-in moved it: an item is in one place "
+        "at a time",
+    },
+    "err_custody_rule_seal_was_broken": {
+        "nl": "de zegel van stuk {item} staat vóór deze gebeurtenis als {seal} genoteerd, maar "
+        "de zegel werd verbroken bij gebeurtenis {at} en sindsdien is er niet opnieuw verzegeld",
+        "en": "the seal of item {item} is recorded as {seal} before this event, but the seal "
+        "was broken at event {at} and no reseal was recorded since",
+    },
+    "err_custody_rule_never_sealed": {
+        "nl": "de zegel van stuk {item} staat vóór deze gebeurtenis als {seal} genoteerd, maar "
+        "er werd nooit een zegel op vastgelegd",
+        "en": "the seal of item {item} is recorded as {seal} before this event, but no seal "
+        "was ever recorded on it",
+    },
+    "err_custody_rule_other_seal": {
+        "nl": "de zegel van stuk {item} staat vóór deze gebeurtenis als {seal} genoteerd, maar "
+        "na de vorige gebeurtenis was de zegel {before} (sinds gebeurtenis {since}) en er "
+        "werd geen verbreking vastgelegd",
+        "en": "the seal of item {item} is recorded as {seal} before this event, but the seal "
+        "after the previous event was {before} (since event {since}) and no seal break was "
+        "recorded",
+    },
+    "err_custody_rule_no_seal_to_break": {
+        "nl": "er wordt een zegelverbreking op stuk {item} vastgelegd, maar het droeg op dat "
+        "moment geen zegel",
+        "en": "a seal break is recorded on item {item}, but it carried no seal at that moment",
+    },
+    "err_custody_rule_no_seal_intact": {
+        "nl": "de zegel van stuk {item} staat als ongeschonden genoteerd, maar het droeg op dat "
+        "moment geen zegel",
+        "en": "the seal of item {item} is recorded as intact, but it carried no seal at that "
+        "moment",
+    },
+    "err_custody_rule_reseal_number": {
+        "nl": "de herverzegeling van stuk {item} vermeldt het nieuwe zegelnummer niet",
+        "en": "the reseal of item {item} does not record the new seal number",
+    },
+    "err_custody_rule_reseal_intact": {
+        "nl": "stuk {item} werd opnieuw verzegeld met {seal} terwijl zegel {before} (sinds "
+        "gebeurtenis {since}) ongeschonden was: er werd geen verbreking vastgelegd",
+        "en": "item {item} was resealed with {seal} while seal {before} (since event {since}) "
+        "was intact: no seal break was recorded",
+    },
+    "err_custody_rule_break_with_seal": {
+        "nl": "een zegelverbreking laat stuk {item} onverzegeld, maar deze gebeurtenis vermeldt "
+        "daarna zegel {seal}: een nieuwe zegel wordt met een herverzegeling vastgelegd",
+        "en": "a seal break on item {item} leaves it unsealed, yet this event records seal "
+        "{seal} after it: a new seal is recorded by a reseal event",
+    },
+    "err_custody_rule_seal_changed": {
+        "nl": "stuk {item} ging van zegel {before} naar zegel {seal} tijdens deze gebeurtenis "
+        "({custody_action}) zonder vastgelegde verbreking en herverzegeling",
+        "en": "item {item} went from seal {before} to seal {seal} during this event "
+        "({custody_action}) without a recorded seal break and reseal",
+    },
+    "err_custody_rule_seal_intact_value": {
+        "nl": "'zegel ongeschonden' moet waar of onwaar zijn, niet {value}",
+        "en": "'seal intact' must be true or false, not {value}",
+    },
+    "err_custody_rule_field_text": {
+        "nl": "{field} moet een niet-lege tekst zijn, niet {value}",
+        "en": "{field} must be a non-empty text, not {value}",
+    },
+    "err_custody_rule_name_item": {
+        "nl": "een gebeurtenis '{custody_action}' gaat over één stuk: kies het stuk",
+        "en": "a '{custody_action}' event concerns one evidence item: choose the item",
+    },
+    "err_custody_rule_fields_need_item": {
+        "nl": "{fields} beschrijven een stuk: kies het stuk",
+        "en": "{fields} describe an evidence item: choose the item",
+    },
+    "err_custody_rule_parties_not_here": {
+        "nl": "{fields} horen bij een overdracht, uitlening, terugbrenging, teruggave of "
+        "vernietiging, niet bij een gebeurtenis '{custody_action}'",
+        "en": "{fields} belong to a transfer, check-out, check-in, return or destruction, not "
+        "to a '{custody_action}' event",
+    },
+    "err_custody_rule_to_themselves": {
+        "nl": "{user} kan een stuk niet aan zichzelf overdragen; laat de ontvanger leeg om een "
+        "verplaatsing door de bewaarder vast te leggen",
+        "en": "{user} cannot hand an item over to themselves; leave the receiver empty to "
+        "record a move by the custodian",
+    },
+    "err_custody_rule_witness_party": {
+        "nl": "de getuige {user} is partij bij de overdracht, geen getuige",
+        "en": "the witness {user} is a party to the hand-over, not a witness",
+    },
+    "err_custody_rule_locations_differ": {
+        "nl": "plaats '{place}' en bestemming '{target}' verschillen",
+        "en": "location '{place}' and destination '{target}' differ",
+    },
+    "err_custody_rule_no_user": {
+        "nl": "er is geen gebruiker {user}: afgever en ontvanger zijn gebruikersnamen van lccu",
+        "en": "no user {user}: the releaser and the receiver are lccu usernames",
+    },
+    "err_intake_retained": {
+        "nl": "{reasons}. De opname van {file} is geweigerd, maar {count} van de bestanden "
+        "waren al vastgelegd en blijven bewaard (lccu verwijdert nooit bewijs; op S3 staan ze "
+        "onder objectvergrendeling): {objects}. Dat staat in het auditlogboek en de "
+        "bewaringsketen.",
+        "en": "{reasons}. The intake of {file} was refused, but {count} of its files were "
+        "already committed and are retained (lccu never deletes evidence; on S3 they are "
+        "under object lock): {objects}. This is recorded in the audit log and the chain of "
+        "custody.",
+    },
+    "err_intake_retained_unrecorded": {
+        "nl": "{reasons}. De opname van {file} is geweigerd, maar {count} van de bestanden "
+        "waren al vastgelegd en blijven bewaard (lccu verwijdert nooit bewijs; op S3 staan ze "
+        "onder objectvergrendeling): {objects}. Dit vastleggen in het auditlogboek en de "
+        "bewaringsketen is MISLUKT: waarschuw de bewijsbeheerder.",
+        "en": "{reasons}. The intake of {file} was refused, but {count} of its files were "
+        "already committed and are retained (lccu never deletes evidence; on S3 they are "
+        "under object lock): {objects}. Recording this in the audit log and custody FAILED: "
+        "tell the evidence officer.",
+    },
     # images: containers lccu does not read, and damaged ones
     "err_image_unsupported": {
         "nl": "{file} is een {container_kind}; dat leest lccu niet: {advice_kind}.",

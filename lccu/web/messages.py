@@ -50,15 +50,29 @@ _WORDS = {
     "user_role": "user_role_",
     "container_kind": "container_",
     "advice_kind": "container_advice_",
+    "disposal": "custody_",
 }
 
 
 def _word(name: str, value: object, lang: str) -> object:
-    """A parameter's value as the page says it (an operation or a word by its name)."""
+    """A parameter's value as the page says it (an operation or a word by its name; a list
+    of reasons, each with its own key and facts, said one after the other)."""
     if name == "operation":
         return operation_label(str(value), lang)
+    if isinstance(value, list):
+        return "; ".join(_reason(part, lang) for part in value)
     entry = STRINGS.get(_WORDS.get(name, "\0") + str(value).replace(" ", "_"))
     return entry[lang] if entry else value
+
+
+def _reason(part: object, lang: str) -> str:
+    """One reason of a list (``{"key", "params", "text"}``): its keyed message without the
+    final full stop, else its text without command-line instructions."""
+    if not isinstance(part, dict):
+        return without_commands(str(part))
+    params = part.get("params") if isinstance(part.get("params"), dict) else {}
+    shown = keyed_message(str(part.get("key")), params, lang) if part.get("key") else None
+    return shown.rstrip(".") if shown is not None else without_commands(str(part.get("text")))
 
 
 def keyed_message(key: str, params: dict[str, object], lang: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -234,7 +235,8 @@ def test_custody_event_appears_in_timeline_and_verifies(
             "reason": "after destruction",
         },
     )
-    assert 'class="notice bad"' in back.text and "destroyed" in notice(back.text)
+    shown = html.unescape(notice(back.text))  # the rule broken, in the page's language
+    assert 'class="notice bad"' in back.text and "als 'vernietigd' werd vastgelegd" in shown
     actions = [e["action"] for e in make_lab("vlas_inv").custody_log(case.id)]
     assert len(actions) == seq + 1 and actions[-1] == "destroyed"
     verified = client.post(f"/cases/{case.id}/verify", data={"csrf": csrf})

@@ -454,3 +454,62 @@ def test_every_unsupported_container_is_named_in_both_languages() -> None:
         for prefix in ("container_", "container_advice_"):
             entry = STRINGS.get(prefix + kind)
             assert entry and entry["nl"] and entry["en"], prefix + kind
+
+
+@WEB
+def test_custody_rule_and_question_refusals_are_said_in_dutch(
+    client: TestClient, make_lab: Callable[..., Lab], tmp_path: Path
+) -> None:
+    """Dutch chosen: custody events from the case page that would break the chain (a seal
+    recorded before the event that is not the item's seal, a hand-over by someone who does
+    not hold the item, to oneself, handling after destruction) are refused naming the rule
+    and its facts in Dutch; a case question with a NUL character is refused in Dutch, and
+    an empty or too long one (which the forms' limits keep from the library) is said in
+    Dutch when the library refuses it."""
+    from lccu.errors import InvalidInput
+    from lccu.web.messages import user_message
+    from tests.web.test_case_actions import add_item
+
+    case = make_lab("vlas_inv").create_case("Bewaring")
+    item = add_item(make_lab, case.id, tmp_path)
+    make_lab("op").add_user("vlas_two", "PZ Vlas", "investigator")
+    csrf = login(client, "vlas_inv")
+    client.get("/cases", params={"lang": "nl"})
+    tries = [
+        ({"action": "seal_broken", "seal_before": "S-9999"},
+         "de zegel van stuk EXH-001 staat vóór deze gebeurtenis als S-9999 genoteerd, maar na "
+         "de vorige gebeurtenis was de zegel S-1001 (sinds gebeurtenis 2)"),
+        ({"action": "transferred", "released_by": "vlas_two", "received_by": "vlas_inv"},
+         "stuk EXH-001 werd afgegeven door vlas_two, maar op dat moment had vlas_inv het in "
+         "bewaring (sinds gebeurtenis 2)"),
+        ({"action": "transferred", "received_by": "vlas_inv"},
+         "vlas_inv kan een stuk niet aan zichzelf overdragen"),
+        ({"action": "transferred", "received_by": "niemand"}, "er is geen gebruiker niemand"),
+        ({"action": "destroyed"}, ""),
+        ({"action": "checked_out", "location": "Labo 2"},
+         "een gebeurtenis 'uitgeleend (uit de bewaarplaats)' voor stuk EXH-001 nadat het bij "
+         "gebeurtenis 3 als 'vernietigd' werd vastgelegd"),
+    ]  # fmt: skip
+    for form, dutch in tries:
+        answer = client.post(
+            f"/cases/{case.id}/custody",
+            data={"csrf": csrf, "evidence": item, "reason": "r", **form},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, (form, answer.text)
+        shown = _notice(client.get(f"/cases/{case.id}", params={"lang": "nl"}).text)
+        assert dutch in shown, (form, shown)
+        if dutch:
+            assert "Gebeurtenis niet vastgelegd: ze zou de bewaringsketen breken" in shown
+            assert not re.search(r"\b(was released|recorded as|custodian|no user)\b", shown)
+
+    nul = client.post("/cases/new", data={"csrf": csrf, "title": "Vraag", "question": "a\x00b"})
+    assert nul.status_code == 422 and "De vraag bevat een NUL-teken." in _main(nul.text)
+    lab = make_lab("vlas_inv")
+    for question, dutch in [
+        (" ", "De vraag is leeg."),
+        ("v" * 4001, "De vraag is 4001 tekens lang; ten hoogste 4000."),
+    ]:
+        with pytest.raises(InvalidInput) as refused:
+            lab.set_question(case.id, question)
+        assert user_message(refused.value, "nl") == dutch

@@ -289,6 +289,7 @@ def test_commit_failing_half_way_names_what_it_left(
 
     monkeypatch.setattr(PendingIntake, "recheck", recheck_then_lose_segment_2)
     csrf = login(client, "vlas_inv")
+    client.get("/cases", params={"lang": "nl"})  # the page's message in Dutch
     done = send(client, csrf, case_id, e01, hashes(raw))
     assert done.status_code == 503, done.text
     kept = stored_objects(unit)
@@ -296,6 +297,10 @@ def test_commit_failing_half_way_names_what_it_left(
     key, version = kept[0].split("@")
     detail = done.json()["detail"]
     assert key in detail and version in detail and "retained" in detail
+    message = done.json()["message"]  # the cause and the retained object, in Dutch
+    assert "De opslag (S3-server" in message and "weigerde de bewerking" in message, message
+    assert f"De opname van {e01[0][0]} is geweigerd, maar 1 van de bestanden" in message
+    assert f"{key} (version {version})" in message and "retained" not in message
     assert make_lab("vlas_inv").list_evidence(case_id) == []
     note = make_lab("vlas_inv").custody_log(case_id)[-1]
     assert note["action"] == "note" and note["evidence_id"] is None
