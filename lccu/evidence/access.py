@@ -11,7 +11,7 @@ transaction so a refusal is logged even though the refused operation raises.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,9 @@ class Decision:
     allowed: bool
     why: str
     via_share: CaseShare | None = None
+    #: a refusal's message key and parameters for the web (``LccuError.key``)
+    key: str | None = None
+    params: Mapping[str, object] | None = None
 
 
 def active_share(case: Case, zone_id: int | None, now: str) -> CaseShare | None:
@@ -71,19 +74,25 @@ def case_access(actor: Actor, case: Case, *, write: bool = False,
         return Decision(True, "unit processing by an operator")
     if actor.role == "dpo":
         return Decision(False, "a data protection officer reads the audit log, not case "
-                               "contents")
+                               "contents", key="access_denied_dpo")
     if actor.role == "admin":
-        return Decision(False, "a unit admin administers zones and users, not case contents")
+        return Decision(False, "a unit admin administers zones and users, not case contents",
+                        key="access_denied_admin")
     if write and actor.role not in WRITER_ROLES:
-        return Decision(False, f"role {actor.role!r} may not change cases")
+        return Decision(False, f"role {actor.role!r} may not change cases",
+                        key="access_denied_role", params={"user_role": actor.role})
     if actor.zone_id == case.zone_id:
         return Decision(True, "owning zone")
     share = active_share(case, actor.zone_id, format_time(utc_now()))
     if share is None:
         return Decision(False, f"case {case.number} belongs to {case.zone.name} and is not "
-                               f"shared with {actor.zone}")
+                               f"shared with {actor.zone}", key="access_denied_not_shared",
+                        params={"case": case.number, "owner": case.zone.name,
+                                "zone": actor.zone})
     if write and share.permission != "contribute":
-        return Decision(False, f"case {case.number} is shared with {actor.zone} read-only")
+        return Decision(False, f"case {case.number} is shared with {actor.zone} read-only",
+                        key="access_denied_read_only",
+                        params={"case": case.number, "zone": actor.zone})
     return Decision(True, f"shared with {actor.zone}", share)
 
 

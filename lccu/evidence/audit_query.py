@@ -35,7 +35,8 @@ def verdict(text: str | bool | None) -> bool | None:
     if not value:
         return None
     if value not in VERDICTS:
-        raise InvalidInput(f"allowed must be yes/no (or true/false), not {text[:20]!r}")
+        raise InvalidInput(f"allowed must be yes/no (or true/false), not {text[:20]!r}",
+                           key="verdict_invalid", params={"text": text[:20]})
     return VERDICTS[value]
 
 
@@ -91,7 +92,7 @@ def _query(session: Session, filt: AuditFilter) -> Select[Any]:
     if filt.date_to is not None:
         conditions.append(AuditEntry.at < _bound(filt.date_to, True))
     if filt.date_from and filt.date_to and filt.date_from > filt.date_to:
-        raise InvalidInput("the date range ends before it starts")
+        raise InvalidInput("the date range ends before it starts", key="date_range_reversed")
     if filt.case:
         ref = filt.case.strip()
         ids = select(Case.id).where(or_(Case.number == ref, Case.id == ref))

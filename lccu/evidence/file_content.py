@@ -56,7 +56,8 @@ def _exported(store: Any, info: FileInfo) -> BinaryIO:
     exported = info.entry.get("exported")
     if not exported:
         raise NotFound(f"{info.path}: its content was not exported by run {info.run_id} and "
-                       "is not in the image as a whole file")
+                       "is not in the image as a whole file", key="content_not_kept",
+                       params={"file": info.path})
     stream: BinaryIO = store.open_derived(f"{info.evidence_id}/{exported}")
     return stream
 
@@ -92,7 +93,8 @@ def open_content_of(store: Any, refs: Sequence[tuple[str, StoredEvidence]], info
             yield stream
         return
     if info.kind != "file":
-        raise NotFound(f"{info.path} is a {info.kind}, not a file with content")
+        raise NotFound(f"{info.path} is a {info.kind}, not a file with content",
+                       key="not_a_file", params={"file": info.path})
     with open_stored_media(store, refs) as image:
         if info.source == "carved":
             raw = RangeReader(image, int(info.offset or 0), int(info.size or 0))

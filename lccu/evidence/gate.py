@@ -144,8 +144,10 @@ class Gate:
         object_type: str | None = None,
         object_id: str | None = None,
         detail: dict[str, Any] | None = None,
+        reason: Decision | None = None,
     ) -> AccessDenied:
-        """Audit a refusal (once) and return the error to raise."""
+        """Audit a refusal (once) and return the error to raise; ``reason``, the decision
+        that refused, names the web's message for it (else the generic one)."""
         self.audit.write(
             self.actor,
             operation,
@@ -155,10 +157,13 @@ class Gate:
             object_id=object_id,
             detail={"why": why, **(detail or {})},
         )
+        key = "access_denied"  # the generic message; a decision with a key names why
+        params: dict[str, object] = {"user": self.actor.username, "operation": operation}
+        if reason is not None and reason.key:
+            key = reason.key
+            params.update(reason.params or {})
         return AccessDenied(
-            f"{self.actor.username} may not {phrase(operation)}: {why}",
-            key="access_denied",
-            params={"user": self.actor.username, "operation": operation},
+            f"{self.actor.username} may not {phrase(operation)}: {why}", key=key, params=params
         )
 
     def allow(
@@ -206,7 +211,12 @@ class Gate:
         if not decision.allowed:
             return decision
         if owner and case.zone_id != self.actor.zone_id:
-            return Decision(False, f"only the owning zone ({case.zone.name}) may do this")
+            return Decision(
+                False,
+                f"only the owning zone ({case.zone.name}) may do this",
+                key="access_denied_owner_only",
+                params={"owner": case.zone.name},
+            )
         return decision
 
     def case(
@@ -238,7 +248,12 @@ class Gate:
                 decision = Decision(False, why)
         if not decision.allowed:
             raise self.deny(
-                operation, decision.why, case=case, object_type="case", object_id=case.id
+                operation,
+                decision.why,
+                case=case,
+                object_type="case",
+                object_id=case.id,
+                reason=decision,
             )
         if open_case and case.status != "open":  # allowed, but not in this state: input
             why = f"case {case.number} is {case.status}"
@@ -251,7 +266,7 @@ class Gate:
                 object_id=case.id,
                 detail={"why": why},
             )
-            raise InvalidInput(why)
+            raise InvalidInput(why, key="case_not_open", params={"case": case.number})
         if not audit:
             return case
         why = justification or (decision.via_share.purpose if decision.via_share else None)
@@ -370,7 +385,12 @@ class Gate:
         decision = self.decide(owning, write=write, processing=processing)
         if not decision.allowed:
             raise self.deny(
-                operation, decision.why, case=owning, object_type="evidence", object_id=item.id
+                operation,
+                decision.why,
+                case=owning,
+                object_type="evidence",
+                object_id=item.id,
+                reason=decision,
             )
         if audit:
             self.allow(
@@ -413,7 +433,7 @@ class Gate:
                 object_id=run_id[:64],
                 detail={"why": why, "evidence": item.id},
             )
-            raise NotFound(why)
+            raise NotFound(why, key="no_run", params={"exhibit": item.exhibit_number})
         if (operation, run.id) not in self._runs_read:
             self._runs_read.add((operation, run.id))
             self.allow(
@@ -444,7 +464,14 @@ class Gate:
         assert item is not None and case is not None
         decision = self.decide(case, processing=processing)
         if not decision.allowed:
-            raise self.deny(operation, decision.why, case=case, object_type="run", object_id=run.id)
+            raise self.deny(
+                operation,
+                decision.why,
+                case=case,
+                object_type="run",
+                object_id=run.id,
+                reason=decision,
+            )
         if (operation, run.id) not in self._runs_read:
             self._runs_read.add((operation, run.id))
             self.allow(

@@ -149,7 +149,7 @@ def decrypt_key(record: dict[str, Any], passphrase: str) -> Ed25519PrivateKey:
                                      f"{record['username']}:{record['public_key']}".encode())
     except InvalidTag as exc:
         raise KeyLocked(f"the passphrase does not unlock {record.get('username')}'s signing "
-                        "key") from exc
+                        "key", key="key_wrong_passphrase") from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise KeyStoreError(f"unreadable encrypted key file ({exc})") from exc
     return Ed25519PrivateKey.from_private_bytes(raw)
@@ -265,7 +265,8 @@ class KeyStore:
         given = self.passphrase(username) if self.passphrase is not None else None
         if not given:
             raise KeyLocked(f"the signing key of {username} is encrypted: give its "
-                            "passphrase (LCCU_PASSPHRASE, or at the prompt in a terminal)")
+                            "passphrase (LCCU_PASSPHRASE, or at the prompt in a terminal)",
+                            key="key_locked", params={"user": username})
         key = self.unlock(username, given)
         self._unlocked[username] = key
         return key

@@ -195,7 +195,8 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
             KeyRegistryEntry.username == user.username))
         if revoked is not None:
             raise AccessDenied(f"{user.username}'s signing key was revoked at {revoked}; an "
-                               "operator gives a new one (`lccu user rotate-key`)")
+                               "operator gives a new one (`lccu user rotate-key`)",
+                               key="key_revoked", params={"user": user.username, "at": revoked})
         return user.key_id
 
     def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:

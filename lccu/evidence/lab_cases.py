@@ -190,7 +190,8 @@ class LabCases(LabBase):
         with self.db.session() as session:
             case = self._case_for(session, ref, "case.close", write=True, owner=True)
             if case.status == "closed":
-                raise InvalidInput(f"case {case.number} is already closed")
+                raise InvalidInput(f"case {case.number} is already closed",
+                                   key="case_not_open", params={"case": case.number})
             case.status, case.closed_at = "closed", _now()
             head = self._append(session, case, "note", reason=reason,
                                 details={"event": "case-closed"})

@@ -355,10 +355,24 @@ class LabFiles(LabBase):
             self.audit.write(self.actor, operation, allowed=False, case=case,
                              object_type="evidence", object_id=item.id,
                              detail={"why": why, "file": str(file_id)[:40]})
-            raise NotFound(why)
+            raise NotFound(why, key="no_file_of_item",
+                           params={"exhibit": item.exhibit_number})
         return case, item, row
 
     # -- the run's report ---------------------------------------------------------------------
+
+    def refuse_file(self, info: FileInfo, operation: str, why: str) -> None:
+        """Audit, once and under the file's case, a refusal decided after the file was
+        opened (the web's preview slots were all taken): the gate's refusals are audited by
+        the gate itself."""
+        from lccu.evidence.models import Case
+
+        with self.db.session() as session:
+            item = session.get(EvidenceItem, info.evidence_id)
+            case = session.get(Case, item.case_id) if item is not None else None
+            self.audit.write(self.actor, operation, allowed=False, case=case,
+                             object_type="evidence", object_id=info.evidence_id,
+                             detail={"why": why, "file": info.id, "path": info.path})
 
     def report(self, evidence: str, *, run: str | None = None) -> dict[str, Any]:
         """The processing report (report.json, :mod:`lccu.report.schema`) of ``evidence``'s

@@ -362,7 +362,8 @@ def open_stored_media(store: Any, files: Sequence[tuple[str, StoredEvidence]]) -
 def stored_ref(item: EvidenceItem) -> StoredEvidence:
     """The store's reference to an item's bytes, pinned to the version taken in."""
     if item.storage_key is None or item.size is None:
-        raise InvalidInput(f"evidence {item.exhibit_number} has no stored copy")
+        raise InvalidInput(f"evidence {item.exhibit_number} has no stored copy",
+                           key="no_stored_image", params={"exhibit": item.exhibit_number})
     return StoredEvidence(
         uri=item.storage_uri or "", bucket=item.storage_bucket, key=item.storage_key,
         version_id=item.storage_version_id, size=item.size,

@@ -205,7 +205,8 @@ class LabCrossZone(LabBase):
             )
         if not decision.allowed:
             raise self.gate.deny(
-                operation, decision.why, case=case, object_type="case", object_id=case.id
+                operation, decision.why, case=case, object_type="case", object_id=case.id,
+                reason=decision,
             )
         self._require_enabled(session, operation, case)
         return case
@@ -617,7 +618,8 @@ class LabCrossZone(LabBase):
         decision = self.gate.decide(case, write=True, owner=True)
         if not decision.allowed:
             raise self.gate.deny(
-                operation, decision.why, case=case, object_type="case", object_id=case.id
+                operation, decision.why, case=case, object_type="case", object_id=case.id,
+                reason=decision,
             )
         if case.id not in {c.id for c in holding}:
             raise InvalidInput(f"case {case.number} does not hold this file",

@@ -81,7 +81,8 @@ def submit(lab: Lab, evidence_ref: str, *, priority: str = "normal",
         raise InvalidInput(f"carve must be one of {', '.join(CARVE_MODES)}, not {carve!r}")
     evidence = lab.get_evidence(evidence_ref)
     if evidence.size is None or not evidence.storage_uri:
-        raise InvalidInput(f"evidence {evidence.exhibit_number} has no stored image to process")
+        raise InvalidInput(f"evidence {evidence.exhibit_number} has no stored image to process",
+                           key="no_stored_image", params={"exhibit": evidence.exhibit_number})
     timezone = zone_key(timezone) if timezone else item_timezone(lab, evidence.id).zone
     paths = [p.resolve() for p in (rules if rules is not None else lab.settings.rules)] \
         if yara else []

@@ -45,7 +45,7 @@ class UploadFile(BaseModel):
 
 class NewUpload(BaseModel):
     filename: str = Field(min_length=1, max_length=255)
-    size: int = Field(gt=0)
+    size: int = Field(ge=0)  # 0: refused by the intake, which says the file is empty
     #: several files of one acquisition sent one after the other (split raw, in order)
     files: list[UploadFile] | None = Field(default=None, max_length=10_000)
     description: str = Field(min_length=1, max_length=1000)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -65,6 +67,17 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
+#: what a person reads for the HTTP errors the web raises itself or Starlette raises (an
+#: unknown address), in the page's language: the 401 and 403 of the API are a session that
+#: ended and a missing CSRF token (the only ones raised), the 413 a chunk over the limit
+_HTTP_MESSAGES = {
+    401: "err_session_ended",
+    403: "csrf",
+    404: "err_page_not_found",
+    413: "err_chunk_too_large",
+}
+
+
 def _status_of(exc: Exception) -> tuple[int, str]:
     for kind, status, key in _STATUS:
         if isinstance(exc, kind):
@@ -106,6 +119,20 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
             return JSONResponse(body, status_code=status)
         return _error_page(request, status, key, user_message(exc, request.state.lang))
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        """A form or body field the route's rules refuse: the page's language names the
+        fields (FastAPI's own answer is English JSON, even for a page's form); the API
+        keeps FastAPI's ``detail`` and adds ``message`` for the upload page."""
+        fields = sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")})
+        message = Translator(request.state.lang)["err_request_invalid"].format(
+            fields=", ".join(fields) or "-"
+        )
+        if _wants_json(request):
+            body = {"detail": jsonable_encoder(exc.errors()), "message": message}
+            return JSONResponse(body, status_code=422)
+        return _error_page(request, 422, "invalid", message)
+
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -119,11 +146,14 @@ def create_app(settings: Settings, config: WebConfig | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        # pages meet only the 404 of an unknown address (they log in by redirect)
+        page_error = exc.status_code == 404 and not _wants_json(request)
+        said = _HTTP_MESSAGES.get(exc.status_code) if _wants_json(request) or page_error else None
+        message = Translator(request.state.lang)[said] if said else str(exc.detail)
         if _wants_json(request) or exc.status_code == 405:
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
-        return _error_page(request, exc.status_code, "error", str(exc.detail))
+            body = {"detail": exc.detail, **({"message": message} if said else {})}
+            return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, "error", message)
 
     app.include_router(api.router)
     app.include_router(case_actions.api)

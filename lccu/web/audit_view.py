@@ -43,7 +43,8 @@ def _day(text: str) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
     except ValueError as exc:
-        raise InvalidInput(f"{text[:20]!r} is not a date (YYYY-MM-DD)") from exc
+        raise InvalidInput(f"{text[:20]!r} is not a date (YYYY-MM-DD)", key="not_a_date",
+                           params={"text": text[:20]}) from exc
 
 
 def make_filter(date_from: str = "", date_to: str = "", case: str = "", username: str = "",

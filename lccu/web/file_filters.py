@@ -47,7 +47,9 @@ def _day(name: str, text: str) -> datetime | None:
     try:
         return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
     except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)") from None
+        raise InvalidInput(
+            f"{name} must be a date (YYYY-MM-DD)", key="not_a_date", params={"text": text[:40]}
+        ) from None
 
 
 class TableFilters:

@@ -330,20 +330,7 @@ def file_preview(
 
 def _audit_busy(lab: Lab, info: FileInfo, exc: PreviewsBusy) -> None:
     """The refusal in the audit log, once, under the file's case (as the gate's are)."""
-    from lccu.evidence.models import Case, EvidenceItem
-
-    with lab.db.session() as session:
-        item = session.get(EvidenceItem, info.evidence_id)
-        case = session.get(Case, item.case_id) if item is not None else None
-        lab.audit.write(
-            lab.actor,
-            "file.preview",
-            allowed=False,
-            case=case,
-            object_type="evidence",
-            object_id=info.evidence_id,
-            detail={"why": str(exc), "file": info.id, "path": info.path},
-        )
+    lab.refuse_file(info, "file.preview", str(exc))
 
 
 def _busy(request: Request, exc: PreviewsBusy, placeholder: bool) -> Response:

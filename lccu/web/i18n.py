@@ -838,6 +838,42 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "Refused: {user} may not do this ({operation}). The refusal has been written "
         "to the audit log.",
     },
+    "err_access_denied_dpo": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): een functionaris voor "
+        "gegevensbescherming leest de auditlog, niet de inhoud van dossiers.",
+        "en": "Refused: {user} may not do this ({operation}): a data protection officer "
+        "reads the audit log, not case contents.",
+    },
+    "err_access_denied_admin": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): een eenheidsbeheerder beheert "
+        "zones en gebruikers, niet de inhoud van dossiers.",
+        "en": "Refused: {user} may not do this ({operation}): a unit admin administers "
+        "zones and users, not case contents.",
+    },
+    "err_access_denied_role": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): de rol {user_role} wijzigt geen "
+        "dossiers.",
+        "en": "Refused: {user} may not do this ({operation}): the role {user_role} does not "
+        "change cases.",
+    },
+    "err_access_denied_not_shared": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): dossier {case} behoort tot "
+        "{owner} en is niet gedeeld met {zone}. De weigering is in de auditlog vastgelegd.",
+        "en": "Refused: {user} may not do this ({operation}): case {case} belongs to {owner} "
+        "and is not shared with {zone}. The refusal has been written to the audit log.",
+    },
+    "err_access_denied_read_only": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): dossier {case} is met {zone} "
+        "alleen ter inzage gedeeld.",
+        "en": "Refused: {user} may not do this ({operation}): case {case} is shared with "
+        "{zone} read-only.",
+    },
+    "err_access_denied_owner_only": {
+        "nl": "Geweigerd: {user} mag dit niet ({operation}): alleen de zone die het dossier "
+        "beheert ({owner}) mag dit.",
+        "en": "Refused: {user} may not do this ({operation}): only the owning zone ({owner}) "
+        "may do this.",
+    },
     "err_no_such": {
         "nl": "Niet gevonden: {ref}.",
         "en": "Not found: {ref}.",
@@ -996,6 +1032,125 @@ STRINGS: dict[str, dict[str, str]] = {
     "err_token_days": {
         "nl": "Een token leeft 1 tot {max} dagen, niet {days}.",
         "en": "A token lives 1 to {max} days, not {days}.",
+    },
+    "err_countersign_role": {
+        "nl": "Onbekende rol {role} voor een medeondertekening.",
+        "en": "Unknown countersigning role {role}.",
+    },
+    "err_countersign_seq": {
+        "nl": "{seq} is geen volgnummer van een gebeurtenis.",
+        "en": "{seq} is not an event sequence number.",
+    },
+    "err_custody_event_missing": {
+        "nl": "Dossier {case} heeft geen bewaringsgebeurtenis {seq}.",
+        "en": "Case {case} has no custody event {seq}.",
+    },
+    "err_countersign_not_handover": {
+        "nl": "Gebeurtenis {seq} is een {custody_action}, geen overdracht, uitlening of "
+        "teruggave: alleen die worden medeondertekend.",
+        "en": "Event {seq} is a {custody_action}, not a hand-over (transfer, check-out, "
+        "check-in): only hand-overs are countersigned.",
+    },
+    "err_countersign_own_event": {
+        "nl": "U hebt gebeurtenis {seq} zelf vastgelegd en al ondertekend; medeondertekenen "
+        "is voor de andere partijen.",
+        "en": "You recorded event {seq} and signed it already; a countersignature is for the "
+        "other parties.",
+    },
+    "err_countersign_not_named": {
+        "nl": "Gebeurtenis {seq} noemt {user} niet als ontvanger, getuige of afgever: alleen "
+        "zij ondertekenen mee.",
+        "en": "Event {seq} does not name {user} as receiver, witness or releaser: only they "
+        "countersign it.",
+    },
+    "err_countersign_other_party": {
+        "nl": "Gebeurtenis {seq} noemt {party} als {role}, niet {user}: alleen die ondertekent "
+        "mee.",
+        "en": "Event {seq} names {party} as {role}, not {user}: only they countersign it.",
+    },
+    "err_countersign_done": {
+        "nl": "Gebeurtenis {seq} is al medeondertekend als {role} door {signer} op {at}.",
+        "en": "Event {seq} was already countersigned as {role} by {signer} at {at}.",
+    },
+    "err_countersign_wrong_key": {
+        "nl": "De ondertekeningssleutel van {user} is niet de geregistreerde sleutel: "
+        "onderteken met uw huidige sleutel.",
+        "en": "The signing key of {user} is not their registered key: countersign with your "
+        "current key.",
+    },
+    "err_countersign_race": {
+        "nl": "Gebeurtenis {seq} werd op hetzelfde moment door een ander verzoek als {role} "
+        "medeondertekend.",
+        "en": "Event {seq} was countersigned as {role} at the same moment by another request.",
+    },
+    "err_verdict_invalid": {
+        "nl": "Toegestaan moet ja/nee (of true/false) zijn, niet {text}.",
+        "en": "Allowed must be yes/no (or true/false), not {text}.",
+    },
+    "err_date_range_reversed": {
+        "nl": "De periode eindigt voor ze begint.",
+        "en": "The date range ends before it starts.",
+    },
+    "err_no_timeline": {
+        "nl": "De tijdlijnstap van deze verwerking heeft geen tijdlijn opgeslagen.",
+        "en": "This run's timeline stage stored no timeline.",
+    },
+    "err_no_file_on_volume": {
+        "nl": "Geen bestand {file} op volume {volume} in de verwerkte bestanden van dit stuk.",
+        "en": "No file {file} on volume {volume} in this item's processed files.",
+    },
+    "err_content_not_kept": {
+        "nl": "{file}: de inhoud werd bij de verwerking niet bewaard en zit niet als geheel "
+        "bestand in het image.",
+        "en": "{file}: its content was not kept by the processing run and is not in the "
+        "image as a whole file.",
+    },
+    "err_not_a_file": {
+        "nl": "{file} is geen bestand met inhoud.",
+        "en": "{file} is not a file with content.",
+    },
+    "err_no_stored_image": {
+        "nl": "Stuk {exhibit} heeft geen opgeslagen image om te verwerken.",
+        "en": "Evidence {exhibit} has no stored image to process.",
+    },
+    "err_request_invalid": {
+        "nl": "Ongeldige of ontbrekende invoer in: {fields}.",
+        "en": "Invalid or missing input in: {fields}.",
+    },
+    "err_no_run": {
+        "nl": "Geen zulke verwerking van stuk {exhibit}.",
+        "en": "No such processing run of evidence {exhibit}.",
+    },
+    "err_no_file_of_item": {
+        "nl": "Geen zulk bestand in stuk {exhibit}.",
+        "en": "No such file in evidence {exhibit}.",
+    },
+    "err_key_revoked": {
+        "nl": "De ondertekeningssleutel van {user} werd ingetrokken op {at}; een operator "
+        "geeft een nieuwe.",
+        "en": "The signing key of {user} was revoked at {at}; an operator gives a new one.",
+    },
+    "err_key_locked": {
+        "nl": "De ondertekeningssleutel van {user} is vergrendeld: ontgrendel hem met uw "
+        "wachtwoord op de pagina Sleutel (/key).",
+        "en": "The signing key of {user} is locked: unlock it with your password on the Key "
+        "page (/key).",
+    },
+    "err_key_wrong_passphrase": {
+        "nl": "Dit wachtwoord ontgrendelt de ondertekeningssleutel niet.",
+        "en": "This passphrase does not unlock the signing key.",
+    },
+    "err_session_ended": {
+        "nl": "U bent niet (meer) aangemeld; meld u opnieuw aan.",
+        "en": "You are not logged in (any more); log in again.",
+    },
+    "err_page_not_found": {
+        "nl": "Deze pagina bestaat niet.",
+        "en": "This page does not exist.",
+    },
+    "err_chunk_too_large": {
+        "nl": "Een deel van de upload is groter dan de server aanvaardt.",
+        "en": "A part of the upload is larger than the server accepts.",
     },
     "err_not_processed": {
         "nl": "Dit stuk is nog niet verwerkt, of de verwerking is nog niet klaar. Start ze op "

@@ -57,6 +57,7 @@ def file_by_location(
             if inode is None or info.inode == inode:
                 break
     if found is None:
-        raise NotFound(f"no file {path!r} on volume {volume} in this item's processed files")
+        raise NotFound(f"no file {path!r} on volume {volume} in this item's processed files",
+                       key="no_file_on_volume", params={"file": path, "volume": volume})
     return RedirectResponse(f"/evidence/{quote(ref, safe='')}/files/{found.id}",
                             status_code=303)

@@ -41,7 +41,14 @@ def without_commands(text: str) -> str:
 
 #: parameters whose value is a word of the library (a field, a state): said through the
 #: dictionary entry ``prefix + value`` when there is one
-_WORDS = {"field": "field_", "mark_state": "mark_", "request_state": "xzone_state_"}
+_WORDS = {
+    "field": "field_",
+    "mark_state": "mark_",
+    "request_state": "xzone_state_",
+    "custody_action": "custody_",
+    "role": "role_",
+    "user_role": "user_role_",
+}
 
 
 def _word(name: str, value: object, lang: str) -> object:

@@ -97,7 +97,7 @@ def linked_file(item_id: str, area: str, path: str, user: PageUser,
     try:
         check_key(relative, derived=True)
     except InvalidInput as exc:
-        raise NotFound("no such file") from exc
+        raise NotFound("no such file", key="no_such", params={"ref": path}) from exc
     if not linkable(relative):
         raise NotFound("no such file")
     item = state.lab(user).get_evidence(item_id[:100])

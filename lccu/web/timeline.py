@@ -56,7 +56,7 @@ def _located(
     try:
         check_key(f"{item_id}/{result['timeline']}", derived=True)
     except (InvalidInput, KeyError, TypeError) as exc:
-        raise NotFound("this run's timeline stage stored no timeline") from exc
+        raise NotFound("this run's timeline stage stored no timeline", key="no_timeline") from exc
     return item_id, run_id, result
 
 
@@ -82,7 +82,7 @@ def timeline_page_view(
         sources = case_sources(found, store.open_derived)
         selected = case_page(sources, filters, first, depth)
     except InvalidInput as exc:
-        raise NotFound("this run's timeline stage stored no timeline") from exc
+        raise NotFound("this run's timeline stage stored no timeline", key="no_timeline") from exc
     finally:
         store.close()
     for row in selected.rows:

@@ -167,6 +167,8 @@ def test_page_refusals_are_said_in_dutch(
     foreign = polder.get(f"/cases/{case.id}", params=asked)
     assert foreign.status_code == 403
     assert "Geweigerd: polder_inv mag dit niet (dossier inzien)" in _main(foreign.text)
+    because = f"dossier {case.number} behoort tot PZ Vlas en is niet gedeeld met PZ Polder"
+    assert because in _main(foreign.text)
     assert not ENGLISH.search(_main(foreign.text)), _main(foreign.text)
 
     csrf = login(client, "vlas_inv")
@@ -286,3 +288,119 @@ def test_tag_and_notable_refusals_are_said_in_dutch(
         shown = _main(answer.text)
         assert answer.status_code == status, (form, data, answer.status_code, shown)
         assert dutch in shown and not ENGLISH.search(shown), (form, data, shown)
+
+
+@WEB
+def test_countersign_and_audit_refusals_are_said_in_dutch(
+    client: TestClient,
+    make_lab: Callable[..., Lab],
+    new_client: Callable[[], TestClient],
+    tmp_path: Path,
+) -> None:
+    """Countersigning from the case page, Dutch chosen: one's own event, an event that is
+    no hand-over (its action named in Dutch), one that does not exist, a role that names
+    someone else (the role in Dutch), and twice; the DPO's audit filters with a verdict that
+    is none or a date range that ends before it starts."""
+    from tests.web.test_case_actions import add_item
+
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Medeondertekenen")
+    item = add_item(make_lab, case.id, tmp_path)
+    operator = make_lab("op")
+    operator.add_user("vlas_wit", "PZ Vlas", "investigator")
+    seq = vlas.transfer(case.id, item, received_by="op", witness="vlas_wit")["seq"]
+    own = client.post(
+        f"/cases/{case.id}/custody/{seq}/countersign",
+        data={"csrf": login(client, "vlas_inv")},
+        params={"lang": "nl"},
+    )
+    shown = _notice(own.text)
+    assert f"U hebt gebeurtenis {seq} zelf vastgelegd" in shown and not ENGLISH.search(shown)
+
+    op = new_client()
+    csrf = login(op, "op")
+    tries = [
+        (1, {}, "Gebeurtenis 1 is een notitie, geen overdracht"),
+        (99, {}, f"Dossier {case.number} heeft geen bewaringsgebeurtenis 99."),
+        (seq, {"role": "witness"}, f"Gebeurtenis {seq} noemt vlas_wit als getuige, niet op"),
+        (seq, {"role": "receiver"}, ""),  # done
+        (seq, {"role": "receiver"}, f"Gebeurtenis {seq} is al medeondertekend als ontvanger"),
+    ]
+    for number, form, dutch in tries:
+        answer = op.post(
+            f"/cases/{case.id}/custody/{number}/countersign",
+            data={"csrf": csrf, **form},
+            params={"lang": "nl"},
+        )
+        shown = _notice(answer.text)
+        assert dutch in shown and not ENGLISH.search(shown), (number, form, shown)
+
+    login(client, "dpo")
+    verdict = client.get("/audit", params={"allowed": "perhaps", "lang": "nl"})
+    assert verdict.status_code == 422
+    assert "Toegestaan moet ja/nee (of true/false) zijn, niet perhaps." in _main(verdict.text)
+    backwards = client.get("/audit", params={"from": "2026-02-01", "to": "2026-01-01"})
+    assert backwards.status_code == 422
+    assert "De periode eindigt voor ze begint." in _main(backwards.text)
+
+
+@WEB
+def test_empty_file_and_refused_fields_are_said_in_dutch(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
+    """An empty file on the upload page is refused by the intake in Dutch (not by a rule of
+    the API's schema in English JSON); a field a form's rules refuse is named on a Dutch
+    page (the page of a form), and in the API's ``message`` beside FastAPI's ``detail``."""
+    case_id = make_lab("vlas_inv").create_case("Leeg").id
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+    client.get("/cases", params={"lang": "nl"})
+    empty = _start(client, headers, case_id, filename="leeg.dd", size=0)
+    _dutch(empty, 422, "leeg.dd is leeg (0 bytes); er is niets op te nemen.")
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+
+    untitled = client.post("/cases/new", data={"csrf": csrf})
+    assert untitled.status_code == 422 and "text/html" in untitled.headers["content-type"]
+    assert "Ongeldige of ontbrekende invoer in: title." in _main(untitled.text)
+    nameless = _start(client, headers, case_id, description="")
+    assert nameless.status_code == 422 and isinstance(nameless.json()["detail"], list)
+    assert nameless.json()["message"] == "Ongeldige of ontbrekende invoer in: description."
+
+
+@WEB
+def test_closed_case_refusals_are_said_in_dutch(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
+    """A closed case, Dutch chosen: an upload into it and closing it again are refused in
+    Dutch naming the case."""
+    vlas = make_lab("vlas_inv")
+    case = vlas.create_case("Gesloten")
+    vlas.close_case(case.id, reason="afgerond")
+    csrf = login(client, "vlas_inv")
+    client.get("/cases", params={"lang": "nl"})
+    upload = _start(client, {"X-CSRF-Token": csrf}, case.id)
+    _dutch(upload, 422, f"Dossier {case.number} is niet meer open.")
+    again = client.post(
+        f"/cases/{case.id}/close", data={"csrf": csrf, "reason": "nogmaals"}, follow_redirects=True
+    )
+    shown = _notice(again.text)
+    assert f"Dossier {case.number} is niet meer open." in shown and not ENGLISH.search(shown)
+
+
+@WEB
+def test_http_errors_are_said_in_dutch(client: TestClient, make_lab: Callable[..., Lab]) -> None:
+    """An unknown address is a Dutch page (not Starlette's "Not Found"); the upload page's
+    calls without the CSRF header or after the session ended get a Dutch ``message``
+    beside the API's English ``detail``."""
+    unknown = client.get("/geen/pagina", params={"lang": "nl"})
+    assert unknown.status_code == 404 and "Deze pagina bestaat niet." in _main(unknown.text)
+    assert "Not Found" not in unknown.text
+    case_id = make_lab("vlas_inv").create_case("HTTP").id
+    ended = client.post(f"/api/v1/cases/{case_id}/uploads", json={})
+    _dutch(ended, 401, "U bent niet (meer) aangemeld; meld u opnieuw aan.")
+    login(client, "vlas_inv")
+    no_token = client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        json={"filename": "usb.dd", "size": 10, "description": "USB"},
+    )
+    _dutch(no_token, 403, "Het formulier is verlopen of ongeldig; laad de pagina opnieuw.")
