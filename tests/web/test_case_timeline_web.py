@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi import FastAPI
@@ -23,6 +24,9 @@ from lccu.testing.time_images import FatTimesImage
 from lccu.web.app import create_app
 from tests.web.conftest import module_unit, web_config
 from tests.web.helpers import PASSWORD, artifact, login
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.slow
 
@@ -171,6 +175,33 @@ def test_other_zone_is_refused_once(
     assert len(denied) == 1 and denied[0].operation == "derived.read"
 
 
+def _deleted_then_notable(
+    page: Page, total: int, deleted_cell: int, screenshot: str | None = None
+) -> None:
+    """On a timeline page in Chromium (of ``total`` events): the deleted filter (fewer
+    rows, each deleted: its cell ``deleted_cell`` says so), then the notable one (the tagged
+    /notes.txt first), and that row's link to its page in the file browser."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Verwijderd").select_option("yes")
+    page.get_by_role("button", name="Filteren").click()
+    rows = page.locator("#timeline tbody tr")
+    expect(rows.first).to_be_visible()
+    assert int(page.locator("#total").inner_text()) < total
+    for n in range(rows.count()):
+        expect(rows.nth(n).locator("td").nth(deleted_cell)).to_have_text("ja")
+    page.get_by_label("Verwijderd").select_option("")
+    page.get_by_label("Opvallend of gekend").select_option("notable")
+    page.get_by_role("button", name="Filteren").click()
+    expect(rows.first).to_contain_text("/notes.txt")
+    expect(rows.first).to_contain_text("opvallend")
+    if screenshot:
+        page.screenshot(path=artifact(screenshot), full_page=True)
+    rows.first.get_by_role("link", name="/notes.txt").click()  # the file browser's page
+    expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
+    expect(page.locator("main")).to_contain_text("/notes.txt")
+
+
 def test_browser_case_timeline(server: str, case: Case) -> None:
     """In Chromium, from the case page: the case timeline, a histogram bar followed to its
     period, the deleted and notable filters, and a row's link to its file's page."""
@@ -190,22 +221,7 @@ def test_browser_case_timeline(server: str, case: Case) -> None:
         expect(page).to_have_url(re.compile(r"/timeline\?from=\d{4}-\d\d-\d\d&to="))
         expect(page.locator("#total")).to_have_text(str(count))
         page.goto(f"{server}/cases/{case.id}/timeline")
-        page.get_by_label("Verwijderd").select_option("yes")
-        page.get_by_role("button", name="Filteren").click()
-        rows = page.locator("#timeline tbody tr")
-        expect(rows.first).to_be_visible()
-        assert int(page.locator("#total").inner_text()) < total
-        for n in range(rows.count()):
-            expect(rows.nth(n).locator("td").nth(6)).to_have_text("ja")
-        page.get_by_label("Verwijderd").select_option("")
-        page.get_by_label("Opvallend of gekend").select_option("notable")
-        page.get_by_role("button", name="Filteren").click()
-        expect(rows.first).to_contain_text("/notes.txt")
-        expect(rows.first).to_contain_text("opvallend")
-        page.screenshot(path=artifact("13-case-timeline-notable.png"), full_page=True)
-        rows.first.get_by_role("link", name="/notes.txt").click()  # the file browser's page
-        expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
-        expect(page.locator("main")).to_contain_text("/notes.txt")
+        _deleted_then_notable(page, total, 6, "13-case-timeline-notable.png")
 
 
 def test_item_timeline_has_histogram_and_filters(client: TestClient, case: Case) -> None:
@@ -274,18 +290,4 @@ def test_browser_item_timeline(server: str, case: Case) -> None:
         expect(page.locator("#total")).to_have_text(str(count))
         page.screenshot(path=artifact("14-item-timeline-bar.png"), full_page=True)
         page.goto(f"{server}/evidence/{disk}/timeline")
-        page.get_by_label("Verwijderd").select_option("yes")
-        page.get_by_role("button", name="Filteren").click()
-        rows = page.locator("#timeline tbody tr")
-        expect(rows.first).to_be_visible()
-        assert int(page.locator("#total").inner_text()) < total
-        for n in range(rows.count()):
-            expect(rows.nth(n).locator("td").nth(5)).to_have_text("ja")
-        page.get_by_label("Verwijderd").select_option("")
-        page.get_by_label("Opvallend of gekend").select_option("notable")
-        page.get_by_role("button", name="Filteren").click()
-        expect(rows.first).to_contain_text("/notes.txt")
-        expect(rows.first).to_contain_text("opvallend")
-        rows.first.get_by_role("link", name="/notes.txt").click()
-        expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
-        expect(page.locator("main")).to_contain_text("/notes.txt")
+        _deleted_then_notable(page, total, 5)
