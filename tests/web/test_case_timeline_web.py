@@ -118,15 +118,7 @@ def test_case_timeline_merges_counts_and_filters(client: TestClient, case: Case)
     unit = re.search(r'data-unit="(day|month|year)"', text)
     assert unit and f"per {unit.group(1)}" in text
 
-    # a bar is a link to its period: following it selects exactly the bar's events
-    bar = re.search(
-        r'<a href="(/cases/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
-        r'data-count="([1-9]\d*)"',
-        text,
-    )
-    assert bar
-    narrowed = client.get(html.unescape(bar.group(1)))
-    assert _total(narrowed.text) == int(bar.group(2))
+    _follow_a_bar(client, text, "cases")
 
     deleted = client.get(f"/cases/{case.id}/timeline", params={"deleted": "yes"}).text
     expected = [r for r in every if r["deleted"] == "yes"]
@@ -173,6 +165,19 @@ def test_other_zone_is_refused_once(
         e for e in make_lab("dpo").audit_log() if e.username == "polder_inv" and not e.allowed
     ]
     assert len(denied) == 1 and denied[0].operation == "derived.read"
+
+
+def _follow_a_bar(client: TestClient, text: str, kind: str) -> None:
+    """A bar of the histogram on a timeline page (of ``kind``: cases or evidence) is a link
+    to its period: following it selects exactly the bar's events."""
+    bar = re.search(
+        rf'<a href="(/{kind}/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
+        r'data-count="([1-9]\d*)"',
+        text,
+    )
+    assert bar
+    narrowed = client.get(html.unescape(bar.group(1)))
+    assert _total(narrowed.text) == int(bar.group(2))
 
 
 def _deleted_then_notable(
@@ -238,14 +243,7 @@ def test_item_timeline_has_histogram_and_filters(client: TestClient, case: Case)
     counts = [int(c) for c in re.findall(r'data-count="(\d+)"', text)]
     assert sum(counts) == len(rows)
     assert re.search(r'data-unit="(day|month|year)"', text) and "Activity over time" in text
-    bar = re.search(
-        r'<a href="(/evidence/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
-        r'data-count="([1-9]\d*)"',
-        text,
-    )
-    assert bar
-    narrowed = client.get(html.unescape(bar.group(1)))
-    assert _total(narrowed.text) == int(bar.group(2))
+    _follow_a_bar(client, text, "evidence")
 
     deleted = client.get(url, params={"deleted": "yes"}).text
     assert 0 < _total(deleted) == sum(r["deleted"] == "yes" for r in rows) < len(rows)
