@@ -336,7 +336,10 @@ def _read_media(acquisition: LocalAcquisition) -> MediaFacts:
         check = check_media(image, digests)
         if digests.size != acquisition.media_size:
             raise StorageError(f"{acquisition.paths[0].name}: the media read {digests.size} "
-                               f"bytes but is {acquisition.media_size}; nothing was stored")
+                               f"bytes but is {acquisition.media_size}; nothing was stored",
+                               key="media_size_differs",
+                               params={"file": acquisition.paths[0].name,
+                                       "read": digests.size, "size": acquisition.media_size})
         return MediaFacts(acquisition.format, digests, dict(check.stored),
                           tuple(check.read_errors()), check.unreadable_bytes)
 
@@ -633,13 +636,19 @@ class StreamingIntake:
 
     def _run(self) -> None:
         from lccu.evidence.upload_media import read_through, take_in_upload
-        from lccu.imaging.signatures import identify
+        from lccu.imaging.signatures import identify, unsupported_error
 
         try:
             files = self._files or [(self.pending.source_name, self.pending.size)]
             head = self._first_bytes(min(HEAD_BYTES, files[0][1]))
             source = _Prefixed(head, self._pipe)
-            self._staging = read_through(identify(head))
+            found = identify(head)
+            if found is not None and found.unsupported and \
+                    self.pending.facts.item_type == "disk-image":
+                # refused as `lccu evidence add` refuses it (another item type is the
+                # file it is): not stored as if its bytes were a raw disk
+                raise unsupported_error(files[0][0], found)
+            self._staging = read_through(found)
             self._routed.set()
             if self._staging:
                 self._stored, self._media = take_in_upload(self.pending, source, files)
@@ -694,9 +703,11 @@ class StreamingIntake:
                 self._pipe_closed = True
             self._thread.join(timeout)
             if self._thread.is_alive():
-                raise StorageError("the store is still writing the last part; ask again")
+                raise StorageError("the store is still writing the last part; ask again",
+                                   key="store_still_writing")
             if self._stored is None:
-                raise self.error or StorageError("the store gave no result")
+                raise self.error or StorageError("the store gave no result",
+                                                 key="store_no_result")
             from lccu.evidence.promote import record_or_report
 
             stored = self._stored

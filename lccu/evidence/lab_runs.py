@@ -9,15 +9,53 @@ the named item's is "no such run" whatever zone it belongs to, and every read is
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lccu.errors import NotFound
+from lccu.evidence.gate import Gate
 from lccu.evidence.lab_base import LabBase
-from lccu.evidence.models import CustodyEvent
+from lccu.evidence.models import Case, CustodyEvent, EvidenceItem
 from lccu.evidence.run_queue import RunQueue
+
+if TYPE_CHECKING:
+    from lccu.evidence.runstate import ProcessingRun
+
+
+def item_runs(
+    gate: Gate, session: Session, evidence: str, run_id: str | None, operation: str
+) -> tuple[Case, EvidenceItem, list[ProcessingRun]]:
+    """The item's run ``run_id`` (refused unless it is one of the item's), else all its runs
+    newest first: the one access decision on the item, audited once as ``operation``, that
+    each read of a run's timeline or report starts with."""
+    from lccu.evidence.runstate import ProcessingRun
+
+    if run_id is not None:
+        case, item, run = gate.run(session, evidence, run_id, operation)
+        return case, item, [run]
+    case, item = gate.item(session, evidence, operation)
+    runs = session.scalars(
+        select(ProcessingRun)
+        .where(ProcessingRun.evidence_id == item.id)
+        .order_by(ProcessingRun.submitted_at.desc())
+    )
+    return case, item, list(runs)
+
+
+def timeline_key(session: Session, run_id: str) -> str | None:
+    """The stored result key of the run's finished ``timeline`` stage, None before."""
+    from lccu.evidence.runstate import StageRun
+
+    key = session.scalar(
+        select(StageRun.result_key).where(
+            StageRun.run_id == run_id,
+            StageRun.stage == "timeline",
+            StageRun.state == "done",
+        )
+    )
+    return str(key) if key else None
 
 
 def _status(run: Any, stages: Any) -> dict[str, Any]:
@@ -232,31 +270,12 @@ class LabRuns(LabBase):
         """The item id, run id and stored stage-result key of the finished ``timeline``
         stage of the newest run of ``evidence`` that has one (or of its run ``run_id``);
         :class:`NotFound` when there is none. Audited once as ``derived.read``."""
-        from lccu.evidence.runstate import ProcessingRun, StageRun
-
         with self.db.session() as session:
-            if run_id is not None:
-                _case, item, run = self.gate.run(session, evidence, run_id, "derived.read")
-                run_ids = [run.id]
-            else:
-                _case, item = self.gate.item(session, evidence, "derived.read")
-                run_ids = list(
-                    session.scalars(
-                        select(ProcessingRun.id)
-                        .where(ProcessingRun.evidence_id == item.id)
-                        .order_by(ProcessingRun.submitted_at.desc())
-                    )
-                )
-            for rid in run_ids:
-                key = session.scalar(
-                    select(StageRun.result_key).where(
-                        StageRun.run_id == rid,
-                        StageRun.stage == "timeline",
-                        StageRun.state == "done",
-                    )
-                )
+            _case, item, runs = item_runs(self.gate, session, evidence, run_id, "derived.read")
+            for run in runs:
+                key = timeline_key(session, run.id)
                 if key:
-                    return str(item.id), str(rid), str(key)
+                    return str(item.id), str(run.id), key
         raise NotFound(
             f"no finished timeline for {evidence}; see `lccu status {evidence}`",
             key="not_processed",
@@ -268,21 +287,8 @@ class LabRuns(LabBase):
         """The run id and stored key of the ``fmt`` (json or html) report of the newest
         finished run of ``evidence``, or of its run ``run_id`` (which must be one of this
         item's); :class:`NotFound` when there is none. Audited as ``report.read``."""
-        from lccu.evidence.runstate import ProcessingRun
-
         with self.db.session() as session:
-            if run_id is not None:
-                _case, item, run = self.gate.run(session, evidence, run_id, "report.read")
-                runs = [run]
-            else:
-                _case, item = self.gate.item(session, evidence, "report.read")
-                runs = list(
-                    session.scalars(
-                        select(ProcessingRun)
-                        .where(ProcessingRun.evidence_id == item.id)
-                        .order_by(ProcessingRun.submitted_at.desc())
-                    )
-                )
+            _case, _item, runs = item_runs(self.gate, session, evidence, run_id, "report.read")
             for run in runs:
                 if run.state == "done" and run.report_key:
                     key = str(run.report_key)  # report-<run>.json (older: <run>/report.json)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from lccu.errors import NotFound
 from lccu.evidence.lab_base import LabBase
+from lccu.evidence.lab_runs import item_runs, timeline_key
 from lccu.evidence.models import EvidenceItem
 
 
@@ -49,30 +50,12 @@ class LabTimelines(LabBase):
         one-item :class:`CaseTimelines`, with its run's report and the item's tagged files, so
         the item page filters by type, deleted and notable/known like the case page. One
         access decision on the item, audited once as ``derived.read``; NotFound without one."""
-        from lccu.evidence.runstate import ProcessingRun, StageRun
         from lccu.evidence.tags import FileTag
 
         with self.db.session() as session:
-            if run_id is not None:
-                case, item, run = self.gate.run(session, evidence, run_id, "derived.read")
-                runs = [run]
-            else:
-                case, item = self.gate.item(session, evidence, "derived.read")
-                runs = list(
-                    session.scalars(
-                        select(ProcessingRun)
-                        .where(ProcessingRun.evidence_id == item.id)
-                        .order_by(ProcessingRun.submitted_at.desc())
-                    )
-                )
+            case, item, runs = item_runs(self.gate, session, evidence, run_id, "derived.read")
             for run in runs:
-                key = session.scalar(
-                    select(StageRun.result_key).where(
-                        StageRun.run_id == run.id,
-                        StageRun.stage == "timeline",
-                        StageRun.state == "done",
-                    )
-                )
+                key = timeline_key(session, run.id)
                 if not key:
                     continue
                 report = run.report_key if run.state == "done" and run.report_key else None
@@ -88,7 +71,7 @@ class LabTimelines(LabBase):
                     str(item.id),
                     item.exhibit_number,
                     str(run.id),
-                    str(key),
+                    key,
                     str(report) if report else None,
                 )
                 return CaseTimelines(str(case.id), case.number, [found], [], tagged)

@@ -60,7 +60,13 @@ def media_of(
             f"{pending.source_name} is a {found.description} whose footer describes a "
             f"{media_size}-byte disk in {before_footer.size} bytes before it: its disk is "
             "not the bytes received. Take it in with `lccu evidence add CASE "
-            f"{pending.source_name}` (read through libvhdi); nothing was stored"
+            f"{pending.source_name}` (read through libvhdi); nothing was stored",
+            key="vhd_footer_size",
+            params={
+                "file": pending.source_name,
+                "media_size": media_size,
+                "before": before_footer.size,
+            },
         )
     return MediaFacts("vhd", before_footer)
 

@@ -152,7 +152,9 @@ def _read_media(staging: _Staging) -> MediaFacts:
         check = check_media(image, digests)
         if digests.size != image.size:
             raise IntegrityError(f"{names[0]}: the media read {digests.size} bytes but is "
-                                 f"{image.size}; nothing was stored")
+                                 f"{image.size}; nothing was stored", key="media_size_differs",
+                                 params={"file": names[0], "read": digests.size,
+                                         "size": image.size})
         return MediaFacts(media.format, digests, dict(check.stored),
                           tuple(check.read_errors()), check.unreadable_bytes)
 
@@ -198,7 +200,8 @@ def _promote(pending: PendingIntake, staging: _Staging) -> list[StagedEvidence]:
                 raise IntegrityError(
                     f"{staging.names[index]}: the staging copy no longer hashes as the "
                     "bytes received (changed in the store?); nothing was stored, send it "
-                    "again and tell the evidence officer")
+                    "again and tell the evidence officer", key="staging_changed",
+                    params={"file": staging.names[index]})
     except BaseException:
         for stage in reversed(staged):
             stage.abort()

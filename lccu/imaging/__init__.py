@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
-from lccu.errors import ImageFormatError, InvalidInput
+from lccu.errors import InvalidInput
 from lccu.imaging.containers import (
     Containers,
     check_input_file,
@@ -31,7 +31,7 @@ from lccu.imaging.containers import (
     from_streams,
     refuse_empty,
 )
-from lccu.imaging.signatures import HEAD_BYTES, TAIL_BYTES, identify
+from lccu.imaging.signatures import HEAD_BYTES, TAIL_BYTES, identify, unsupported_error
 from lccu.imaging.stream import ImageStream, MediaInfo, RangeSource
 
 __all__ = ["FORMATS", "ImageFormat", "ImageStream", "MediaInfo", "RangeSource", "detect_format",
@@ -68,8 +68,7 @@ def _choose(containers: Containers) -> str:
     """The format name for ``containers``, decided by the bytes of the files."""
     first = containers.first
     if first.signature is not None and first.signature.unsupported:
-        raise ImageFormatError(f"{first.name} is a {first.signature.description}, which lccu "
-                               f"does not read: {first.signature.unsupported}")  # fmt: skip
+        raise unsupported_error(first.name, first.signature)
     if first.kind in ("vmdk", "vmdk-descriptor") or any(
             c.kind == "vmdk-descriptor" for c in containers):
         return "vmdk"

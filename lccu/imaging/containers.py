@@ -187,4 +187,5 @@ def check_input_file(path: str | os.PathLike[str]) -> os.stat_result:
 
 def refuse_empty(name: str, size: int) -> None:
     if size == 0:
-        raise ImageFormatError(f"{name} is empty (0 bytes); it holds no image")
+        raise ImageFormatError(f"{name} is empty (0 bytes); it holds no image",
+                               key="image_empty", params={"file": name})

@@ -38,7 +38,11 @@ def opening(name: str, what: str) -> Iterator[None]:
     except ImageFormatError:
         raise
     except (OSError, ValueError, TypeError) as exc:
-        raise ImageFormatError(f"{name}: not a readable {what}: {exc}") from exc
+        raise ImageFormatError(
+            f"{name}: not a readable {what}: {exc}",
+            key="image_not_readable",
+            params={"file": name, "format": what.split(" (")[0]},
+        ) from exc
 
 
 class LibyalSource:
@@ -71,7 +75,11 @@ class LibyalSource:
         self.size = int(handle.get_media_size())
         if self.size <= 0:
             self.close()
-            raise ImageFormatError(f"{name}: the container reports no media data")
+            raise ImageFormatError(
+                f"{name}: the container reports no media data",
+                key="image_no_media",
+                params={"file": name},
+            )
 
     def read_range(self, offset: int, length: int) -> bytes:
         length = max(0, min(length, self.size - offset))
@@ -83,7 +91,9 @@ class LibyalSource:
             except (OSError, ValueError) as exc:
                 raise ImageFormatError(
                     f"{self.name}: cannot decode {length} bytes at media offset {offset} "
-                    f"(corrupt or truncated container): {exc}"
+                    f"(corrupt or truncated container): {exc}",
+                    key="image_corrupt_at",
+                    params={"file": self.name, "offset": offset},
                 ) from exc
             self._after_read()
         return bytes(data)

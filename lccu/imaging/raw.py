@@ -44,7 +44,11 @@ class FileSource:
             self.size = os.lseek(self._fd, 0, os.SEEK_END)
         if self.size == 0 and not allow_empty:
             os.close(self._fd)
-            raise ImageFormatError(f"{self.path} is empty (0 bytes); it holds no image")
+            raise ImageFormatError(
+                f"{self.path} is empty (0 bytes); it holds no image",
+                key="image_empty",
+                params={"file": self.path.name},
+            )
 
     def read_range(self, offset: int, length: int) -> bytes:
         chunks = []
@@ -120,7 +124,11 @@ class S3ObjectSource:
 
                 why = ("did not answer in time (LCCU_S3_TIMEOUT): stalled or overloaded"
                        if stalled(exc) else f"unreachable: {exc}")  # fmt: skip
-                raise StoreUnavailable(f"{self.name}: S3 server {why}") from exc
+                raise StoreUnavailable(
+                    f"{self.name}: S3 server {why}",
+                    key="store_read_unavailable",
+                    params={"object": self.name},
+                ) from exc
             size = int(info.size or 0)
             self.version_id = version_id = info.version_id or version_id
         self.size = size
@@ -147,7 +155,9 @@ class S3ObjectSource:
             why = ("did not answer in time (LCCU_S3_TIMEOUT): stalled or overloaded"
                    if stalled(exc) else f"unreachable: {exc}")  # fmt: skip
             raise StoreUnavailable(
-                f"{self.name}: S3 server {why}, reading {length} bytes at {offset}"
+                f"{self.name}: S3 server {why}, reading {length} bytes at {offset}",
+                key="store_read_unavailable",
+                params={"object": self.name},
             ) from exc
 
     def close(self) -> None:

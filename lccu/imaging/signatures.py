@@ -12,6 +12,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from lccu.errors import ImageFormatError
+
 #: bytes of a container's head and tail that :func:`identify` needs
 HEAD_BYTES = 1024
 TAIL_BYTES = 512
@@ -84,3 +86,15 @@ def identify(head: bytes, tail: bytes = b"") -> Signature | None:
                          "convert it to raw on a Mac (`hdiutil convert -format UDTO`) or with "
                          "dmg2img and add the result")
     return None
+
+
+def unsupported_error(name: str, signature: Signature) -> ImageFormatError:
+    """The refusal of file ``name``, a container lccu recognises but does not read; its
+    message key names the container's kind, so the web says it and the advice in the
+    page's language (``container_<kind>``, ``container_advice_<kind>``)."""
+    return ImageFormatError(
+        f"{name} is a {signature.description}, which lccu does not read: "
+        f"{signature.unsupported}",
+        key="image_unsupported",
+        params={"file": name, "container_kind": signature.kind, "advice_kind": signature.kind},
+    )

@@ -210,11 +210,17 @@ class ImageStream(io.RawIOBase):
         except LccuError:
             raise
         except Exception as exc:
-            raise ImageFormatError(f"{self.name}: read at offset {offset} failed: {exc}") from exc
+            raise ImageFormatError(
+                f"{self.name}: read at offset {offset} failed: {exc}",
+                key="image_read_failed",
+                params={"file": self.name, "offset": offset},
+            ) from exc
         if n != len(target):
             raise ImageFormatError(
                 f"{self.name}: expected {len(target)} bytes at offset {offset}, got {n};"
-                " the image is truncated or changed while being read"
+                " the image is truncated or changed while being read",
+                key="image_short_read",
+                params={"file": self.name, "offset": offset, "expected": len(target), "got": n},
             )
         return n
 
@@ -307,11 +313,17 @@ class ImageStream(io.RawIOBase):
         except LccuError:
             raise
         except Exception as exc:
-            raise ImageFormatError(f"{self.name}: read at offset {offset} failed: {exc}") from exc
+            raise ImageFormatError(
+                f"{self.name}: read at offset {offset} failed: {exc}",
+                key="image_read_failed",
+                params={"file": self.name, "offset": offset},
+            ) from exc
         if len(data) != length:
             raise ImageFormatError(
                 f"{self.name}: expected {length} bytes at offset {offset}, got {len(data)};"
-                " the image is truncated or changed while being read"
+                " the image is truncated or changed while being read",
+                key="image_short_read",
+                params={"file": self.name, "offset": offset, "expected": length, "got": len(data)},
             )
         return data
 

@@ -245,7 +245,9 @@ class LocalStore:
             source.close()
             raise IntegrityError(
                 f"evidence {key!r} is {source.size} bytes on disk but {ref.size} were recorded"
-                " at intake; stop and report it to the evidence officer"
+                " at intake; stop and report it to the evidence officer",
+                key="evidence_size_differs",
+                params={"object": key, "held": source.size, "recorded": ref.size},
             )
         return ImageStream(source)
 

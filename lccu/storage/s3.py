@@ -172,20 +172,26 @@ class S3Store:
             if code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied"):
                 raise StorageError(
                     f"{action}: the S3 server refused our credentials or their rights ({code});"
-                    " check LCCU_S3_ACCESS_KEY, LCCU_S3_SECRET_KEY and the identity's policy"
+                    " check LCCU_S3_ACCESS_KEY, LCCU_S3_SECRET_KEY and the identity's policy",
+                    key="store_refused", params={"endpoint": self.endpoint, "code": code},
                 ) from exc
-            raise StorageError(f"{action}: the S3 server refused it: {code}: {exc}") from exc
+            raise StorageError(f"{action}: the S3 server refused it: {code}: {exc}",
+                               key="store_refused",
+                               params={"endpoint": self.endpoint, "code": code}) from exc
         except self._http_error as exc:
             if stalled(exc):
                 raise StoreUnavailable(
                     f"{action}: S3 server {self.endpoint} did not answer within"
                     f" {self.settings.s3_timeout:g} s (LCCU_S3_TIMEOUT): it is stalled or"
-                    " overloaded; nothing was recorded. Check the server, then try again"
+                    " overloaded; nothing was recorded. Check the server, then try again",
+                    key="store_stalled",
+                    params={"endpoint": self.endpoint, "seconds": f"{self.settings.s3_timeout:g}"},
                 ) from exc
             raise StoreUnavailable(
                 f"{action}: S3 server {self.endpoint} unreachable after {RETRIES} retries with"
                 f" backoff ({type(exc).__name__}); nothing was recorded. Check that it runs"
-                " and LCCU_S3_ENDPOINT / LCCU_S3_SECURE are right"
+                " and LCCU_S3_ENDPOINT / LCCU_S3_SECURE are right",
+                key="store_unreachable", params={"endpoint": self.endpoint, "retries": RETRIES},
             ) from exc
 
     def _call(self, action: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -300,7 +306,9 @@ class S3Store:
         if info.size != digests.size:
             raise IntegrityError(
                 f"evidence {key!r}: the store holds {info.size} bytes but {digests.size} were"
-                " sent; report this and re-acquire the upload"
+                " sent; report this and re-acquire the upload",
+                key="store_size_differs",
+                params={"object": key, "held": info.size, "sent": digests.size},
             )
         if version_id is None or info.lock_mode is None:
             raise StorageError(

@@ -11,17 +11,15 @@ own item, where reading it is decided and audited again.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from lccu.evidence.lab_files import SORTS
 from lccu.web.auth import Principal
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.file_filters import ApiFilters, Sort, TableFilters, link_query
-from lccu.web.files import GALLERY_SIZE, MAX_PAGE, PAGE_SIZE, TYPES, _pages
+from lccu.web.files import GALLERY_SIZE, MAX_PAGE, PAGE_SIZE, page_filter, table_page
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
 
@@ -32,94 +30,59 @@ PageUser = Annotated[Principal, Depends(page_user)]
 ApiUser = Annotated[Principal, Depends(api_user)]
 
 
-@pages.get("/cases/{ref}/files", response_class=HTMLResponse)
-def case_files_page(
-    request: Request,
-    ref: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    exhibit: Annotated[str, Query(max_length=100)] = "",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-) -> HTMLResponse:
-    """One page of the case's files, filtered and sorted across its items."""
-    from lccu.web.pages import render
+class CaseTable:
+    """What a case's file table and gallery are asked for: the case, the filters and sort,
+    the exhibit (any when empty), and the page."""
 
-    found = state.lab(user).case_file_page(
-        ref.strip()[:100],
-        table.file_filter(),
-        exhibit=exhibit.strip() or None,
-        sort=table.sort,
-        descending=table.desc,
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
-    )
-    query = link_query(exhibit=exhibit.strip(), **table.query())
-    return render(
-        request,
-        "files.html",
-        {
+    def __init__(
+        self,
+        request: Request,
+        ref: str,
+        user: PageUser,
+        state: State,
+        table: Annotated[TableFilters, Depends()],
+        exhibit: Annotated[str, Query(max_length=100)] = "",
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    ) -> None:
+        self.request, self.ref, self.user, self.state = request, ref, user, state
+        self.table, self.exhibit, self.page = table, exhibit, page
+
+    def render(self, *, gallery: bool) -> HTMLResponse:
+        table, exhibit, page = self.table, self.exhibit, self.page
+        size = GALLERY_SIZE if gallery else PAGE_SIZE
+        found = self.state.lab(self.user).case_file_page(
+            self.ref.strip()[:100],
+            page_filter(table, gallery=gallery),
+            exhibit=exhibit.strip() or None,
+            sort=table.sort,
+            descending=table.desc,
+            offset=(page - 1) * size,
+            limit=size,
+        )
+        context = {
             "scope": "case",
-            "base_url": f"/cases/{found.case_id}/files",
+            "base_url": f"/cases/{found.case_id}/{'gallery' if gallery else 'files'}",
             "case_id": found.case_id,
             "case_number": found.case_number,
             "exhibits": found.exhibits,
             "unprocessed": found.unprocessed,
-            "found": found,
-            "page": page,
-            "pages": _pages(found.total, found.capped, PAGE_SIZE),
-            "query": query,
-            "types": TYPES,
-            "sorts": SORTS,
+            "query": link_query(exhibit=exhibit.strip(), **table.query()),
             "filters": {"exhibit": exhibit.strip(), **table.shown()},
-        },
-        user=user,
-    )
+        }
+        return table_page(self.request, self.user, found, page, gallery=gallery, context=context)
+
+
+@pages.get("/cases/{ref}/files", response_class=HTMLResponse)
+def case_files_page(view: Annotated[CaseTable, Depends()]) -> HTMLResponse:
+    """One page of the case's files, filtered and sorted across its items."""
+    return view.render(gallery=False)
 
 
 @pages.get("/cases/{ref}/gallery", response_class=HTMLResponse)
-def case_gallery_page(
-    request: Request,
-    ref: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    exhibit: Annotated[str, Query(max_length=100)] = "",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-) -> HTMLResponse:
+def case_gallery_page(view: Annotated[CaseTable, Depends()]) -> HTMLResponse:
     """The pictures and videos of every processed item of the case as thumbnails, with the
     case table's filters (one ``case_file_page``: decided and audited once)."""
-    from lccu.web.pages import render
-
-    found = state.lab(user).case_file_page(
-        ref.strip()[:100],
-        replace(table.file_filter(), visual=True),
-        exhibit=exhibit.strip() or None,
-        sort=table.sort,
-        descending=table.desc,
-        offset=(page - 1) * GALLERY_SIZE,
-        limit=GALLERY_SIZE,
-    )
-    return render(
-        request,
-        "gallery.html",
-        {
-            "scope": "case",
-            "base_url": f"/cases/{found.case_id}/gallery",
-            "case_id": found.case_id,
-            "case_number": found.case_number,
-            "exhibits": found.exhibits,
-            "unprocessed": found.unprocessed,
-            "found": found,
-            "page": page,
-            "pages": _pages(found.total, found.capped, GALLERY_SIZE),
-            "query": link_query(exhibit=exhibit.strip(), **table.query()),
-            "types": TYPES,
-            "sorts": SORTS,
-            "filters": {"exhibit": exhibit.strip(), **table.shown()},
-        },
-        user=user,
-    )
+    return view.render(gallery=True)
 
 
 @api.get("/cases/{ref}/files")

@@ -25,20 +25,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from lccu.errors import AccessDenied, LccuError
 from lccu.evidence.file_index import FileInfo
 from lccu.evidence.lab import Lab
-from lccu.evidence.lab_files import SORTS
+from lccu.evidence.lab_case_files import CaseFilePage
+from lccu.evidence.lab_files import SORTS, FileFilter, FilePage
+from lccu.thumbnail import ThumbnailError, thumbnail_png
 from lccu.web.auth import Principal
 from lccu.web.csrf import check_csrf
 from lccu.web.deps import api_user, page_user, web
 from lccu.web.file_filters import ApiFilters, TableFilters
 from lccu.web.state import WebState
 from lccu.web.strictjson import StrictJsonRoute
-from lccu.web.thumbs import (
-    PreviewsBusy,
-    ThumbnailError,
-    large_preview,
-    thumbnail_png,
-    visual_kind,
-)
+from lccu.web.thumbs import PreviewsBusy, large_preview, visual_kind
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
@@ -58,79 +54,88 @@ def _pages(total: int, capped: bool, size: int) -> int:
     return max(1, -(-total // size)) + (1 if capped else 0)
 
 
-@pages.get("/evidence/{item_id}/files", response_class=HTMLResponse)
-def files_page(
+def table_page(
     request: Request,
-    item_id: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    user: Principal,
+    found: FilePage | CaseFilePage,
+    page: int,
+    *,
+    gallery: bool,
+    context: dict[str, Any],
 ) -> HTMLResponse:
-    """One page of the item's files, filtered and sorted by the database."""
+    """The file table (with ``gallery``: the thumbnails) page of ``found``, an item's or a
+    case's files; ``context`` says which (scope, address, query and filters shown)."""
     from lccu.web.pages import render
 
-    lab = state.lab(user)
-    ref = item_id.strip()[:100]
-    found = lab.file_page(ref, table.file_filter(), sort=table.sort, descending=table.desc,
-                          offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)  # fmt: skip
+    size = GALLERY_SIZE if gallery else PAGE_SIZE
     return render(
         request,
-        "files.html",
+        "gallery.html" if gallery else "files.html",
         {
-            "scope": "item",
-            "base_url": f"/evidence/{ref}/files",
-            "item_id": ref,
+            **context,
             "found": found,
             "page": page,
-            "pages": _pages(found.total, found.capped, PAGE_SIZE),
-            "query": table.query(),
+            "pages": _pages(found.total, found.capped, size),
             "types": TYPES,
             "sorts": SORTS,
-            "filters": table.shown(),
         },
         user=user,
     )
+
+
+def page_filter(table: TableFilters, *, gallery: bool) -> FileFilter:
+    """The table's filter; the gallery's keeps pictures and videos only."""
+    return replace(table.file_filter(), visual=True) if gallery else table.file_filter()
+
+
+class ItemTable:
+    """What an item's file table and gallery are asked for: the item, the filters and sort,
+    and the page."""
+
+    def __init__(
+        self,
+        request: Request,
+        item_id: str,
+        user: PageUser,
+        state: State,
+        table: Annotated[TableFilters, Depends()],
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    ) -> None:
+        self.request, self.item_id, self.user, self.state = request, item_id, user, state
+        self.table, self.page = table, page
+
+    def render(self, *, gallery: bool) -> HTMLResponse:
+        table, page = self.table, self.page
+        ref = self.item_id.strip()[:100]
+        size = GALLERY_SIZE if gallery else PAGE_SIZE
+        found = self.state.lab(self.user).file_page(
+            ref,
+            page_filter(table, gallery=gallery),
+            sort=table.sort,
+            descending=table.desc,
+            offset=(page - 1) * size,
+            limit=size,
+        )
+        context = {
+            "scope": "item",
+            "base_url": f"/evidence/{ref}/{'gallery' if gallery else 'files'}",
+            "item_id": ref,
+            "query": table.query(),
+            "filters": table.shown(),
+        }
+        return table_page(self.request, self.user, found, page, gallery=gallery, context=context)
+
+
+@pages.get("/evidence/{item_id}/files", response_class=HTMLResponse)
+def files_page(view: Annotated[ItemTable, Depends()]) -> HTMLResponse:
+    """One page of the item's files, filtered and sorted by the database."""
+    return view.render(gallery=False)
 
 
 @pages.get("/evidence/{item_id}/gallery", response_class=HTMLResponse)
-def gallery_page(
-    request: Request,
-    item_id: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-) -> HTMLResponse:
+def gallery_page(view: Annotated[ItemTable, Depends()]) -> HTMLResponse:
     """The item's pictures and videos as thumbnails, with every filter of the table."""
-    from lccu.web.pages import render
-
-    ref = item_id.strip()[:100]
-    found = state.lab(user).file_page(
-        ref,
-        replace(table.file_filter(), visual=True),
-        sort=table.sort,
-        descending=table.desc,
-        offset=(page - 1) * GALLERY_SIZE,
-        limit=GALLERY_SIZE,
-    )
-    return render(
-        request,
-        "gallery.html",
-        {
-            "scope": "item",
-            "base_url": f"/evidence/{ref}/gallery",
-            "item_id": ref,
-            "found": found,
-            "page": page,
-            "pages": _pages(found.total, found.capped, GALLERY_SIZE),
-            "query": table.query(),
-            "types": TYPES,
-            "sorts": SORTS,
-            "filters": table.shown(),
-        },
-        user=user,
-    )
+    return view.render(gallery=True)
 
 
 def _hex_rows(data: bytes) -> list[tuple[str, str, str]]:
@@ -283,7 +288,7 @@ def file_thumbnail(
 ) -> Response:
     """The PNG processing stored for a picture or a video (read from the derived store, not
     the evidence), or why there is none (422); for a run processed before thumbnails were
-    made during processing, a PNG made here with bounded memory (see :mod:`thumbs`).
+    made during processing, a PNG made here with bounded memory (see :mod:`lccu.web.thumbs`).
     ``placeholder`` (the gallery's images): a file without a thumbnail is a small picture
     saying so, with the reason as its title, instead of a broken image."""
     lab = state.lab(user)

@@ -1158,6 +1158,186 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "This item has not been processed yet, or its processing has not finished. "
         "Start it on the item's Processing page; the results appear here once it is done.",
     },
+    # the evidence store (S3, the local evidence folder) as a web user meets it
+    "err_store_unreachable": {
+        "nl": "De opslag (S3-server {endpoint}) is niet bereikbaar, ook niet na {retries} "
+        "nieuwe pogingen; er is niets vastgelegd. Probeer het later opnieuw; blijft het zo, "
+        "waarschuw dan de beheerder.",
+        "en": "The store (S3 server {endpoint}) cannot be reached, not even after {retries} "
+        "retries; nothing was recorded. Try again later; if it stays so, tell the "
+        "administrator.",
+    },
+    "err_store_stalled": {
+        "nl": "De opslag (S3-server {endpoint}) antwoordde niet binnen {seconds} s: ze is "
+        "vastgelopen of overbelast; er is niets vastgelegd. Probeer het later opnieuw.",
+        "en": "The store (S3 server {endpoint}) did not answer within {seconds} s: it is "
+        "stalled or overloaded; nothing was recorded. Try again later.",
+    },
+    "err_store_refused": {
+        "nl": "De opslag (S3-server {endpoint}) weigerde de bewerking ({code}); waarschuw de "
+        "beheerder.",
+        "en": "The store (S3 server {endpoint}) refused the operation ({code}); tell the "
+        "administrator.",
+    },
+    "err_store_read_unavailable": {
+        "nl": "De opslag antwoordde niet bij het lezen van {object}: ze is niet bereikbaar of "
+        "overbelast. Probeer het later opnieuw.",
+        "en": "The store did not answer while reading {object}: it cannot be reached or is "
+        "overloaded. Try again later.",
+    },
+    "err_store_size_differs": {
+        "nl": "De opslag bewaart {held} bytes van {object}, maar er werden {sent} verstuurd; "
+        "meld dit aan de bewijsbeheerder en neem de upload opnieuw op.",
+        "en": "The store holds {held} bytes of {object} but {sent} were sent; report this to "
+        "the evidence officer and take the upload in again.",
+    },
+    "err_evidence_size_differs": {
+        "nl": "Het bewijsstuk {object} is {held} bytes in de opslag, maar bij de opname werden "
+        "{recorded} bytes vastgelegd; stop en meld het aan de bewijsbeheerder.",
+        "en": "Evidence {object} is {held} bytes in the store but {recorded} were recorded at "
+        "intake; stop and report it to the evidence officer.",
+    },
+    "err_media_size_differs": {
+        "nl": "{file}: de media leverde {read} bytes bij het lezen, maar is {size} bytes "
+        "groot; er is niets opgeslagen.",
+        "en": "{file}: reading the media gave {read} bytes but it is {size} bytes; nothing "
+        "was stored.",
+    },
+    "err_staging_changed": {
+        "nl": "{file}: de tussenkopie heeft niet meer dezelfde hash als de ontvangen bytes "
+        "(gewijzigd in de opslag?); er is niets opgeslagen. Stuur het opnieuw en waarschuw de "
+        "bewijsbeheerder.",
+        "en": "{file}: the staging copy no longer hashes as the bytes received (changed in "
+        "the store?); nothing was stored. Send it again and tell the evidence officer.",
+    },
+    "err_store_still_writing": {
+        "nl": "De opslag schrijft het laatste deel nog weg; vraag het zo dadelijk opnieuw.",
+        "en": "The store is still writing the last part; ask again in a moment.",
+    },
+    "err_store_no_result": {
+        "nl": "De opslag gaf geen resultaat; er is niets opgenomen.",
+        "en": "The store gave no result; nothing was taken in.",
+    },
+    # images: containers lccu does not read, and damaged ones
+    "err_image_unsupported": {
+        "nl": "{file} is een {container_kind}; dat leest lccu niet: {advice_kind}.",
+        "en": "{file} is a {container_kind}, which lccu does not read: {advice_kind}.",
+    },
+    "err_image_empty": {
+        "nl": "{file} is leeg (0 bytes); er staat geen image in.",
+        "en": "{file} is empty (0 bytes); it holds no image.",
+    },
+    "err_image_not_readable": {
+        "nl": "{file} is geen leesbaar {format}-image: het is beschadigd of afgekapt, of er "
+        "ontbreekt een deel.",
+        "en": "{file} is not a readable {format} image: it is damaged or truncated, or a part "
+        "is missing.",
+    },
+    "err_image_no_media": {
+        "nl": "{file}: de container bevat geen mediagegevens.",
+        "en": "{file}: the container reports no media data.",
+    },
+    "err_image_corrupt_at": {
+        "nl": "{file}: de gegevens op media-offset {offset} zijn niet te decoderen; de "
+        "container is beschadigd of afgekapt.",
+        "en": "{file}: the data at media offset {offset} cannot be decoded; the container is "
+        "corrupt or truncated.",
+    },
+    "err_image_read_failed": {
+        "nl": "{file}: lezen op offset {offset} is mislukt.",
+        "en": "{file}: reading at offset {offset} failed.",
+    },
+    "err_image_short_read": {
+        "nl": "{file}: op offset {offset} werden {expected} bytes verwacht, maar er kwamen er "
+        "{got}; het image is afgekapt of veranderde tijdens het lezen.",
+        "en": "{file}: expected {expected} bytes at offset {offset}, got {got}; the image is "
+        "truncated or changed while being read.",
+    },
+    "err_vhd_footer_size": {
+        "nl": "{file} is een VHD waarvan de voettekst een schijf van {media_size} bytes "
+        "beschrijft, met {before} bytes ervoor: de schijf is niet de ontvangen bytes. Een "
+        "beheerder kan het opnemen via de opdrachtregel (gelezen met libvhdi); er is niets "
+        "opgeslagen.",
+        "en": "{file} is a VHD whose footer describes a {media_size}-byte disk with {before} "
+        "bytes before it: its disk is not the bytes received. An administrator can take it "
+        "in from the command line (read through libvhdi); nothing was stored.",
+    },
+    # what a container lccu recognises but does not read is (err_image_unsupported)
+    "container_l01": {
+        "nl": "logisch EnCase-bewijsbestand (L01/Lx01)",
+        "en": "EnCase logical evidence file (L01/Lx01)",
+    },
+    "container_vdi": {"nl": "VirtualBox-schijfimage (VDI)", "en": "VirtualBox VDI disk image"},
+    "container_aff": {
+        "nl": "AFF-image (Advanced Forensic Format)",
+        "en": "AFF (Advanced Forensic Format) image",
+    },
+    "container_parallels": {"nl": "Parallels-schijfimage", "en": "Parallels disk image"},
+    "container_zip": {
+        "nl": "ZIP-archief (of een AFF4-image)",
+        "en": "ZIP archive (or an AFF4 image)",
+    },
+    "container_gzip": {"nl": "met gzip gecomprimeerd bestand", "en": "gzip-compressed file"},
+    "container_xz": {"nl": "met xz gecomprimeerd bestand", "en": "xz-compressed file"},
+    "container_bzip2": {"nl": "met bzip2 gecomprimeerd bestand", "en": "bzip2-compressed file"},
+    "container_7z": {"nl": "7-Zip-archief", "en": "7-Zip archive"},
+    "container_zstd": {"nl": "met zstd gecomprimeerd bestand", "en": "zstd-compressed file"},
+    "container_dmg": {
+        "nl": "Apple-schijfimage (DMG/UDIF)",
+        "en": "Apple disk image (DMG/UDIF)",
+    },
+    "container_advice_l01": {
+        "nl": "een L01 of Lx01 bevat geselecteerde bestanden, geen schijfimage; exporteer de "
+        "bestanden met EnCase of ewfexport en voeg ze toe als afzonderlijke stukken",
+        "en": "an L01 or Lx01 holds selected files, not a disk image; export the files with "
+        "EnCase or ewfexport and add them as separate items",
+    },
+    "container_advice_vdi": {
+        "nl": "zet het eerst om naar raw (bv. met qemu-img convert -O raw) en voeg het "
+        "resultaat toe",
+        "en": "convert it to raw first (e.g. qemu-img convert -O raw) and add the result",
+    },
+    "container_advice_aff": {
+        "nl": "exporteer het naar raw met affconvert of FTK Imager en voeg het resultaat toe",
+        "en": "export it to raw with affconvert or FTK Imager and add the result",
+    },
+    "container_advice_parallels": {
+        "nl": "zet het eerst om naar raw (bv. met qemu-img convert -O raw) en voeg het "
+        "resultaat toe",
+        "en": "convert it to raw first (e.g. qemu-img convert -O raw) and add the result",
+    },
+    "container_advice_zip": {
+        "nl": "een AFF4-image of een gezipt image wordt niet rechtstreeks gelezen; pak het "
+        "schijfimage uit of zet het om en voeg het toe",
+        "en": "an AFF4 image or a zipped image is not read directly; extract or convert the "
+        "disk image and add it",
+    },
+    "container_advice_gzip": {
+        "nl": "pak het eerst uit en voeg het image erin toe",
+        "en": "decompress it first and add the image inside",
+    },
+    "container_advice_xz": {
+        "nl": "pak het eerst uit en voeg het image erin toe",
+        "en": "decompress it first and add the image inside",
+    },
+    "container_advice_bzip2": {
+        "nl": "pak het eerst uit en voeg het image erin toe",
+        "en": "decompress it first and add the image inside",
+    },
+    "container_advice_7z": {
+        "nl": "pak het eerst uit en voeg het image erin toe",
+        "en": "decompress it first and add the image inside",
+    },
+    "container_advice_zstd": {
+        "nl": "pak het eerst uit en voeg het image erin toe",
+        "en": "decompress it first and add the image inside",
+    },
+    "container_advice_dmg": {
+        "nl": "zet het om naar raw op een Mac (hdiutil convert -format UDTO) of met dmg2img en "
+        "voeg het resultaat toe",
+        "en": "convert it to raw on a Mac (hdiutil convert -format UDTO) or with dmg2img and "
+        "add the result",
+    },
     "preview_busy": {
         "nl": "De server maakt al {slots} videovoorbeelden; "
         "probeer het over {seconds} seconden opnieuw.",

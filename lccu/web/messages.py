@@ -48,6 +48,8 @@ _WORDS = {
     "custody_action": "custody_",
     "role": "role_",
     "user_role": "user_role_",
+    "container_kind": "container_",
+    "advice_kind": "container_advice_",
 }
 
 

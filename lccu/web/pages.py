@@ -175,38 +175,28 @@ def unlock_key(
     ip, me = client_ip(request), user.actor.username
     audit = AuditLog(state.db)
     target = _safe_next(next)
+
+    def refused(why: str, message: str, status: int) -> Response:
+        audit.write(
+            user.actor,
+            "key.unlock",
+            allowed=False,
+            object_type="user",
+            object_id=me,
+            detail={"why": why, "ip": ip, "via": "web"},
+        )
+        return render(
+            request,
+            "key.html",
+            {"unlocked": False, "next": target, "error": t[message]},
+            status,
+            user=user,
+        )
+
     if not state.limiter.admit(f"key:{me}", ip):
-        audit.write(
-            user.actor,
-            "key.unlock",
-            allowed=False,
-            object_type="user",
-            object_id=me,
-            detail={"why": "rate limited", "ip": ip, "via": "web"},
-        )
-        return render(
-            request,
-            "key.html",
-            {"unlocked": False, "next": target, "error": t["login_blocked"]},
-            429,
-            user=user,
-        )
+        return refused("rate limited", "login_blocked", 429)
     if not passphrase or not state.unlock(user.session_hash, me, passphrase):
-        audit.write(
-            user.actor,
-            "key.unlock",
-            allowed=False,
-            object_type="user",
-            object_id=me,
-            detail={"why": "the passphrase does not unlock the key", "ip": ip, "via": "web"},
-        )
-        return render(
-            request,
-            "key.html",
-            {"unlocked": False, "next": target, "error": t["key_unlock_failed"]},
-            401,
-            user=user,
-        )
+        return refused("the passphrase does not unlock the key", "key_unlock_failed", 401)
     state.limiter.succeeded(f"key:{me}", ip)
     audit.write(
         user.actor,

@@ -22,30 +22,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lccu.errors import LccuError
-from lccu.thumbnail.picture import (
-    MAX_FILE_BYTES,
-    MAX_PIXELS,
-    PREVIEW_SIZE,
-    SIZE,
-    ThumbnailError,
-    preview_png,
-    thumbnail_png,
-)
-from lccu.thumbnail.video import video_png
+from lccu.thumbnail import PREVIEW_SIZE, ThumbnailError, preview_png, video_png
 
-__all__ = [
-    "MAX_FILE_BYTES",
-    "MAX_PIXELS",
-    "MAX_PREVIEW_VIDEO",
-    "PREVIEW_SIZE",
-    "SIZE",
-    "PreviewSlots",
-    "PreviewsBusy",
-    "ThumbnailError",
-    "large_preview",
-    "thumbnail_png",
-    "visual_kind",
-]
+__all__ = ["MAX_PREVIEW_VIDEO", "PreviewSlots", "PreviewsBusy", "large_preview", "visual_kind"]
 
 #: the largest video whose key frame is made on request for its page (bytes)
 MAX_PREVIEW_VIDEO = 256 * 1024 * 1024

@@ -99,6 +99,35 @@ def module_processed_item(base: Path, planted_disk: PlantedManifest) -> Iterator
             app.state.web.db.dispose()
 
 
+def shared_item_fixtures(folder: str) -> tuple[Any, Any, Any, Any]:
+    """The fixtures ``shared``, ``make_lab``, ``app`` and ``processed_item`` of a module whose
+    tests only read one processed item (``shared = ...`` at the module's top level): the
+    item is built once for the module in the temporary folder ``folder``, because
+    processing it was most of each test's time; ``processed_item`` is it with ``client``
+    logged in as vlas_inv."""
+
+    @pytest.fixture(scope="module")
+    def shared(
+        tmp_path_factory: pytest.TempPathFactory, planted_disk: PlantedManifest
+    ) -> Iterator[SharedItem]:
+        with module_processed_item(tmp_path_factory.mktemp(folder), planted_disk) as item:
+            yield item
+
+    @pytest.fixture
+    def make_lab(shared: SharedItem) -> Callable[..., Any]:
+        return shared.make_lab
+
+    @pytest.fixture
+    def app(shared: SharedItem) -> FastAPI:
+        return shared.app
+
+    @pytest.fixture
+    def processed_item(shared: SharedItem, client: TestClient) -> PlantedItem:
+        return shared.logged_in(client)
+
+    return shared, make_lab, app, processed_item
+
+
 def web_config(**changes: Any) -> WebConfig:
     """The tests' web settings (plain-HTTP cookies, MAX_UPLOAD, 128-byte upload chunks)
     with ``changes``."""

@@ -404,3 +404,53 @@ def test_http_errors_are_said_in_dutch(client: TestClient, make_lab: Callable[..
         json={"filename": "usb.dd", "size": 10, "description": "USB"},
     )
     _dutch(no_token, 403, "Het formulier is verlopen of ongeldig; laad de pagina opnieuw.")
+
+
+@WEB
+def test_image_refusals_are_said_in_dutch(client: TestClient, make_lab: Callable[..., Lab]) -> None:
+    """A single-file upload of a container lccu does not read (VDI, AFF, gzip), Dutch
+    chosen, is refused as `lccu evidence add` refuses it, in Dutch with the container's
+    kind and what to do; a truncated E01 is refused naming the offset it cannot decode.
+    Nothing becomes evidence."""
+    import struct
+
+    from tests.web.test_uploads_media import send
+
+    case_id = make_lab("vlas_inv").create_case("Formaten").id
+    csrf = login(client, "vlas_inv")
+    client.get("/cases", params={"lang": "nl"})
+    tries = [
+        ("schijf.vdi", bytes(64) + struct.pack("<I", 0xBEDA107F) + DATA,
+         "schijf.vdi is een VirtualBox-schijfimage (VDI); dat leest lccu niet: zet het eerst "
+         "om naar raw"),
+        ("schijf.aff", b"AFF10\r\n\x00" + DATA,
+         "schijf.aff is een AFF-image (Advanced Forensic Format); dat leest lccu niet: "
+         "exporteer het naar raw met affconvert"),
+        ("schijf.dd.gz", b"\x1f\x8b\x08\x00" + DATA,
+         "schijf.dd.gz is een met gzip gecomprimeerd bestand; dat leest lccu niet: pak het "
+         "eerst uit"),
+    ]  # fmt: skip
+    for name, data, dutch in tries:
+        answer = send(client, csrf, case_id, [(name, data)])
+        shown = _dutch(answer, 400, dutch)
+        assert "does not read" in answer.json()["detail"], shown
+    from tests.imaging.conftest import corpus_dir
+
+    e01 = (corpus_dir() / "dfvfs" / "ext2.E01").read_bytes()
+    cut = send(client, csrf, case_id, [("kort.E01", e01[: len(e01) // 2])])
+    _dutch(cut, 400, "kort.E01: de gegevens op media-offset 0 zijn niet te decoderen; de "
+           "container is beschadigd of afgekapt.")  # fmt: skip
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
+
+
+def test_every_unsupported_container_is_named_in_both_languages() -> None:
+    """Each container kind lccu recognises but does not read has its name and its advice
+    in Dutch and English (what err_image_unsupported fills in)."""
+    from lccu.imaging import signatures
+
+    kinds = {row[0] for row in signatures._HEAD_TABLE if row[4]} | {"dmg"}
+    assert {"l01", "vdi", "aff", "zip", "gzip"} <= kinds
+    for kind in kinds:
+        for prefix in ("container_", "container_advice_"):
+            entry = STRINGS.get(prefix + kind)
+            assert entry and entry["nl"] and entry["en"], prefix + kind

@@ -5,44 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
-from lccu.testing.images import PlantedManifest
-from tests.web.conftest import SharedItem, module_processed_item
+from tests.web.conftest import shared_item_fixtures
 from tests.web.helpers import PlantedItem, login
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def shared(
-    tmp_path_factory: pytest.TempPathFactory, planted_disk: PlantedManifest
-) -> Iterator[SharedItem]:
-    """The processed item built once for the module, whose tests only read it (the refused
-    zone is its own user's): processing it was most of each test's time."""
-    with module_processed_item(tmp_path_factory.mktemp("reports"), planted_disk) as shared:
-        yield shared
-
-
-@pytest.fixture
-def make_lab(shared: SharedItem) -> Callable[..., Lab]:
-    return shared.make_lab
-
-
-@pytest.fixture
-def app(shared: SharedItem) -> FastAPI:
-    return shared.app
-
-
-@pytest.fixture
-def processed_item(shared: SharedItem, client: TestClient) -> PlantedItem:
-    """The shared processed item, ``client`` logged in as vlas_inv."""
-    return shared.logged_in(client)
+# the processed item built once for the module; its tests only read it (the refused zone is
+# its own user's)
+shared, make_lab, app, processed_item = shared_item_fixtures("reports")
 
 
 def test_report_page_json_and_linked_download(

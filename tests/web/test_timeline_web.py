@@ -8,46 +8,23 @@ import csv
 import html
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
 from lccu.testing.images import PlantedManifest
 from lccu.web import timeline
-from tests.web.conftest import SharedItem, module_processed_item
+from tests.web.conftest import shared_item_fixtures
 from tests.web.helpers import PlantedItem, login
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def shared(
-    tmp_path_factory: pytest.TempPathFactory, planted_disk: PlantedManifest
-) -> Iterator[SharedItem]:
-    """The processed item built once for the module: its tests only read it (the refused
-    zone is its own user's; the source-zone test processes an item of its own beside it),
-    and processing it was most of each test's time."""
-    with module_processed_item(tmp_path_factory.mktemp("timeline"), planted_disk) as shared:
-        yield shared
-
-
-@pytest.fixture
-def make_lab(shared: SharedItem) -> Callable[..., Lab]:
-    return shared.make_lab
-
-
-@pytest.fixture
-def app(shared: SharedItem) -> FastAPI:
-    return shared.app
-
-
-@pytest.fixture
-def processed_item(shared: SharedItem, client: TestClient) -> PlantedItem:
-    """The shared processed item, ``client`` logged in as vlas_inv."""
-    return shared.logged_in(client)
+# the processed item built once for the module: its tests only read it (the refused zone is
+# its own user's; the source-zone test processes an item of its own beside it)
+shared, make_lab, app, processed_item = shared_item_fixtures("timeline")
 
 
 def _total(page: str) -> int:

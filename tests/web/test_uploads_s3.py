@@ -95,16 +95,23 @@ def test_upload_that_ends_badly_leaves_no_version(
     assert make_lab("vlas_inv").list_evidence(case_id) == []
 
 
+def _s3_behind_gate(app: object, unit: Settings) -> TcpGate:
+    """The app's S3 server reached through an open gate the test can close (the shared
+    server keeps running for the other tests)."""
+    gate = TcpGate(str(unit.s3_endpoint))
+    gate.open()
+    state = app.state.web  # type: ignore[attr-defined]
+    state.settings = dataclasses.replace(unit, s3_endpoint=f"127.0.0.1:{gate.port}")
+    return gate
+
+
 def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
     app: object, client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab]
 ) -> None:
     """The S3 server becomes unreachable after the first chunks: a chunk or the completion
     answers 503 naming the store, the upload then answers 410, and once S3 is back the
     bucket holds no version of it and no item was recorded."""
-    gate = TcpGate(str(unit.s3_endpoint))
-    gate.open()
-    state = app.state.web  # type: ignore[attr-defined]
-    state.settings = dataclasses.replace(unit, s3_endpoint=f"127.0.0.1:{gate.port}")
+    gate = _s3_behind_gate(app, unit)
     data = random.Random(5).randbytes(40 * MIB)
     csrf = login(client, "vlas_inv")
     headers = {"X-CSRF-Token": csrf}
@@ -191,3 +198,31 @@ def test_split_raw_upload_in_s3(
         hashlib.sha256(s).hexdigest() for s in segments
     ]
     assert len(evidence_versions(unit)) == 3
+
+
+def test_s3_outage_is_said_in_dutch(
+    app: object, client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab]
+) -> None:
+    """Dutch chosen, the S3 server (behind a gate this test closes; the shared server keeps
+    running) stops answering before an upload completes: the 503's ``message`` says in
+    Dutch that the store named by its address cannot be reached and nothing was recorded,
+    with none of the library's English; the ``detail`` keeps it for scripts."""
+    gate = _s3_behind_gate(app, unit)
+    data = random.Random(6).randbytes(3 * MIB)
+    csrf = login(client, "vlas_inv")
+    client.get("/cases", params={"lang": "nl"})
+    try:
+        upload_id, _ = upload_file(client, csrf, case_id, data, chunk=MIB, complete=False)
+        gate.close()
+        done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers={"X-CSRF-Token": csrf})
+    finally:
+        gate.open()
+    assert done.status_code == 503, done.text
+    body = done.json()
+    assert "unreachable" in body["detail"]
+    assert body["message"] == (
+        f"De opslag (S3-server 127.0.0.1:{gate.port}) is niet bereikbaar, ook niet na 2 nieuwe "
+        "pogingen; er is niets vastgelegd. Probeer het later opnieuw; blijft het zo, "
+        "waarschuw dan de beheerder."
+    ), body
+    assert make_lab("vlas_inv").list_evidence(case_id) == []
