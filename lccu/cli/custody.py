@@ -122,6 +122,14 @@ def _pending(result: VerifyResult, say: Callable[[str], object]) -> None:
         say(f"  {pending}")
 
 
+def _notes(result: VerifyResult, say: Callable[[str], object]) -> None:
+    """Remarks that are not failures (events anchored late after their process stopped)."""
+    if result.notes:
+        say("notes (not a failure):")
+    for note in result.notes:
+        say(f"  {visible(note)}")
+
+
 def _report(result: VerifyResult, as_json: bool) -> None:
     if as_json:
         emit_json(result.as_dict())
@@ -132,6 +140,7 @@ def _report(result: VerifyResult, as_json: bool) -> None:
         for after in result.after_head:
             plain(f"  {visible(after)}")
         _pending(result, plain)
+        _notes(result, plain)
     else:
         from rich.text import Text
 
@@ -145,6 +154,7 @@ def _report(result: VerifyResult, as_json: bool) -> None:
         for violation in result.violations:
             err_console.print(f"  {visible(violation)}", markup=False)
         _pending(result, lambda line: err_console.print(visible(line), markup=False))
+        _notes(result, lambda line: err_console.print(line, markup=False))
     if not result.ok:
         raise SystemExit(1)
 

@@ -43,7 +43,8 @@ FORMAT_VERSION = 1
 
 __all__ = ["ACTIONS", "AFTER_DISPOSAL_ALLOWED", "COUNTERSIGN_ROLES", "DISPOSAL_ACTIONS",
            "Anchor", "PendingSignature", "Problem", "SignerKey", "VerifyResult", "Violation",
-           "check_countersignatures", "compute_event_hash", "named_party", "verify_events"]
+           "check_countersignatures", "check_link", "compute_event_hash", "named_party",
+           "verify_events"]
 
 HASHED_FIELDS = (
     "v",
@@ -88,11 +89,19 @@ class SignerKey:
 
 @dataclass(frozen=True)
 class Anchor:
-    """A head (sequence number and hash) recorded outside the database."""
+    """A head (sequence number and hash) recorded outside the database. ``late``: written
+    not by the process that appended the event (it stopped first) but by the next append to
+    the case, ``anchored_by`` whom, at ``recorded_at``, after checking the event's chain link
+    and signature (see :func:`check_link`)."""
 
     seq: int
     head_hash: str
     source: str
+    late: bool = False
+    anchored_by: str | None = None
+    recorded_at: str | None = None
+    #: the actor the anchor line names (for a late anchor: the event's, not the signer)
+    actor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,8 @@ class VerifyResult:
     unit_key_id: str | None = None
     #: True when that unit key came from the export file itself, not from the verifier
     unit_key_from_file: bool = False
+    #: remarks that are not failures (an event anchored late after its process stopped)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -192,7 +203,8 @@ class VerifyResult:
                 "noted_head_seq": self.noted_head_seq,
                 "after_head": [{"seq": a.seq, "action": a.action, "actor": a.actor,
                                 "recorded_at": a.recorded_at} for a in self.after_head],
-                "unit_key_id": self.unit_key_id, "unit_key_from_file": self.unit_key_from_file}
+                "unit_key_id": self.unit_key_id, "unit_key_from_file": self.unit_key_from_file,
+                "notes": list(self.notes)}
 
     def summary(self) -> str:
         if self.ok:
@@ -202,7 +214,8 @@ class VerifyResult:
                 f"{self.head_hash}"
             ) + (f"; {waiting} countersignature(s) pending" if waiting else "") + (
                 f"; extends the noted head #{self.noted_head_seq} by {len(self.after_head)} "
-                "event(s)" if self.after_head else "")
+                "event(s)" if self.after_head else "") + (
+                f"; {len(self.notes)} note(s)" if self.notes else "")
         rules = (f"{len(self.violations)} custody rule violation(s), the first at "
                  f"{self.first_violation}")
         if self.problems:
@@ -334,6 +347,17 @@ def _check_event(
     if event.get("action") not in ACTIONS:
         reasons.append(f"unknown action {event.get('action')!r}")
     return reasons
+
+
+def check_link(event: Mapping[str, Any], prev_hash: str, keys: KeyRing,
+               case_id: str) -> list[str]:
+    """Why ``event`` does not extend a chain whose previous event (``seq - 1``) has hash
+    ``prev_hash`` (empty: it does): the same hash, link, sequence and signature checks as
+    :func:`verify_events`, for one event. Used before anchoring an event late."""
+    seq = event.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        return [f"sequence number {seq!r} is not a number"]
+    return _check_event(event, seq, prev_hash, keys, case_id)
 
 
 def _check_noted_head(result: VerifyResult, events: Sequence[Mapping[str, Any]],

@@ -27,7 +27,10 @@ from lccu.config import Settings, load_settings
 from lccu.errors import AccessDenied, ConfigError, LccuError, NotFound
 from lccu.evidence.access import Actor, AuditLog
 from lccu.evidence.anchors import AnchorJournal, AuditAnchors
-from lccu.evidence.custody import append_event, load_registry
+from lccu.evidence.canonical import GENESIS_HASH
+from lccu.evidence.caselock import lock_case
+from lccu.evidence.chain import check_link
+from lccu.evidence.custody import append_event, event_to_dict, load_registry, signer_keys
 from lccu.evidence.db import Database
 from lccu.evidence.gate import Gate
 from lccu.evidence.keys import ClearKey, KeyLocked, KeyStore
@@ -48,7 +51,7 @@ from lccu.evidence.lab_tags import LabTags
 from lccu.evidence.lab_thumbnails import LabThumbnails
 from lccu.evidence.lab_timelines import LabTimelines
 from lccu.evidence.lab_xzone import LabCrossZone
-from lccu.evidence.models import Case, EvidenceItem, KeyRegistryEntry, User
+from lccu.evidence.models import Case, CustodyEvent, EvidenceItem, KeyRegistryEntry, User
 from lccu.evidence.registry import KeyRing, verify_registry
 
 
@@ -199,7 +202,10 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
     def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:
         key_id = self._signing_key_id(session)
         self.keys.forget_unless(self.actor.username, key_id)  # rotated since unlocked
+        self._anchor_late(session, case.id)
         event = append_event(session, case, self.actor, key_id, self.keys, action, **fields)
+        self.anchors.intend(case.id, event.seq, event.event_hash, self.actor.username,
+                            self.keys)  # before the commit: see _anchor_late
         return {"case_id": case.id, "seq": event.seq, "event_hash": event.event_hash}
 
     def _key_ring(self, session: Session,
@@ -211,6 +217,50 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
             return KeyRing(), ["no unit public key to check the key registry against: give "
                                "--unit-key or set LCCU_UNIT_PUBLIC_KEY"]
         return verify_registry(load_registry(session), public)
+
+    def _anchor_late(self, session: Session, case_id: str) -> None:
+        """Anchor the case's last event if the process that appended it stopped before
+        anchoring it (it commits first, then anchors), so that a crash does not leave an
+        honest event that verify cannot tell from an inserted one.
+
+        Runs under the case row's lock, before each append. The normal path costs one look:
+        is the last event anchored (:meth:`AnchorJournal.is_anchored`)? Only if not, the
+        event is anchored late, and only if it belongs to the chain: its predecessor has a
+        verified anchor (or it is event 1) and it links to that anchored hash with a valid
+        signature by a key the unit certified for its actor (:func:`check_link`, the
+        verifier's own checks), and its actor's signed intent line, written before the
+        commit (:meth:`AnchorJournal.intend`), names it: an event put straight into the
+        database has none, even one signed with a real key. Only that one event: a crash
+        leaves at most one, since every append first anchors its predecessor; more
+        unanchored events at the tail mean deleted anchors or inserted events, which must
+        stay findings. An event that fails stays unanchored and verify reports it."""
+        lock_case(session, case_id)
+        rows = session.scalars(select(CustodyEvent).where(CustodyEvent.case_id == case_id)
+                               .order_by(CustodyEvent.seq.desc()).limit(2)).all()
+        if not rows or self.anchors.is_anchored(case_id, rows[0].seq, self.settings):
+            return
+        last = event_to_dict(rows[0])
+        if unit_public_key(self.settings, self.keys) is not None:
+            ring, _ = self._key_ring(session)
+        else:  # a worker without LCCU_UNIT_PUBLIC_KEY: the users' keys (verify checks the
+            # event again against the unit-certified registry: a key swapped in users fails)
+            ring = KeyRing.trusting(signer_keys(session))
+        prev_hash = GENESIS_HASH
+        if last["seq"] != 1:
+            if len(rows) < 2 or rows[1].seq != last["seq"] - 1:
+                return
+            anchored = {a.head_hash for a in self.anchors.read_seq(
+                case_id, rows[1].seq, ring, self.settings)}
+            if rows[1].event_hash not in anchored:
+                return
+            prev_hash = rows[1].event_hash
+        if check_link(last, prev_hash, ring, case_id):
+            return
+        if not any(i.head_hash == last["event_hash"] and i.actor == last["actor"]
+                   for i in self.anchors.intents(case_id, last["seq"], ring)):
+            return  # no intent written before its commit: not appended by lccu
+        self.anchors.record(case_id, last["seq"], last["event_hash"], last["actor"], self.keys,
+                            self.settings, late_by=self.actor.username)
 
     def _anchor(self, head: dict[str, Any]) -> None:
         self.anchors.record(head["case_id"], head["seq"], head["event_hash"],

@@ -129,9 +129,10 @@ class LabCustody(LabBase):
 
     def _unanchored(self, case_id: str, events: list[dict[str, Any]], anchors: list[Anchor],
                     *, server: bool) -> list[Problem]:
-        """Absence is a finding: every event is anchored when it is appended, so a case with
-        events but no anchors lost them, and an event without its anchor was put in the
-        database some other way."""
+        """Absence is a finding: every event is anchored when it is appended (or, if that
+        process stopped first, late by the next append), so a case with events but no anchors
+        lost them, and an event before the last without its anchor was put in the database
+        some other way. The last one may also be a crash's: the message says both."""
         where = "in S3 (object lock)" if server else f"in {self.anchors.directory}"
         if not events:
             return []
@@ -144,8 +145,28 @@ class LabCustody(LabBase):
                                   "lccu")]
         anchored = {a.seq for a in anchors}
         missing = [e["seq"] for e in events if e["seq"] not in anchored]
-        return [Problem(seq, f"event {seq} has no anchor {where}: it was not appended by "
-                             "lccu (inserted in the database?)") for seq in missing]
+        last = events[-1]["seq"]
+        return [Problem(seq, f"event {seq} has no anchor {where}: the process that appended "
+                             "it stopped before anchoring it (the next append to the case "
+                             "anchors it late if its chain link and signature verify), or it "
+                             "was inserted into the database" if seq == last else
+                        f"event {seq} has no anchor {where}: it was not appended by "
+                        "lccu (inserted in the database?)") for seq in missing]
+
+    @staticmethod
+    def _late_notes(events: list[dict[str, Any]], anchors: list[Anchor]) -> list[str]:
+        """Events whose only anchors were written late (the appending process stopped
+        first): a note, not a failure; the late anchor's signature was checked like any."""
+        seqs = {e["seq"] for e in events}
+        notes: list[str] = []
+        for seq in sorted({a.seq for a in anchors if a.late} & seqs):
+            own = [a for a in anchors if a.seq == seq]
+            if all(a.late for a in own):
+                first = min(own, key=lambda a: a.recorded_at or "")
+                notes.append(f"event {seq} anchored late by {first.anchored_by} at "
+                             f"{first.recorded_at} (the process that appended it stopped "
+                             "before anchoring)")
+        return notes
 
     def custody_log(self, case_ref: str) -> list[dict[str, Any]]:
         """The case's custody events, oldest first, as plain data (the read is audited)."""
@@ -182,8 +203,9 @@ class LabCustody(LabBase):
                                prefix=prefix)
         for complaint in [*registry_problems, *complaints]:
             result.problems.append(Problem(None, complaint))
-        result.problems += self._unanchored(case_id, events, anchors if remote is None
-                                            else remote[0], server=remote is not None)
+        counted = anchors if remote is None else remote[0]
+        result.problems += self._unanchored(case_id, events, counted, server=remote is not None)
+        result.notes += self._late_notes(events, counted)
         result.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
         if (head_seq, head_hash) != (result.head_seq, result.head_hash) and events:
             result.problems.append(Problem(

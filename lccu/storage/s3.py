@@ -516,6 +516,15 @@ class S3Store:
                             retention=Retention(COMPLIANCE, until))
         return cast(str | None, result.version_id)
 
+    def anchor_exists(self, name: str) -> bool:
+        """Whether ``anchors/<name>`` is stored (one HEAD request)."""
+        key = ANCHOR_PREFIX + name
+        try:
+            self._call(f"looking up anchor {key!r}", self.client.stat_object, self.bucket, key)
+        except NotFound:
+            return False
+        return True
+
     def anchors(self, prefix: str) -> list[tuple[str, bytes]]:
         """Every stored anchor under ``anchors/<prefix>`` (each version), as name and body."""
         found: list[tuple[str, bytes]] = []

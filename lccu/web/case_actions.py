@@ -302,53 +302,56 @@ Csrf = Annotated[str, Form(max_length=200)]
 Justification = Annotated[str, Form(max_length=500)]
 
 
-def _form(
-    user: Principal,
-    state: WebState,
-    ref: str,
-    csrf: str,
-    justification: str,
-    done: str,
-    work: Callable[[Lab, str], object],
-) -> Response:
-    """Run ``work`` and go back to the case page with a notice. Input errors are shown
-    there; a refusal is a 403 page (the Lab has audited it)."""
-    check_csrf(user, csrf)
-    ref = ref.strip()[:100]
-    query = urlencode({"justification": justification.strip()}) if justification.strip() else ""
-    response = RedirectResponse(
-        f"/cases/{quote(ref, safe='')}" + (f"?{query}" if query else ""), status_code=303
-    )
-    try:
-        work(state.lab(user), ref)
-    except (InvalidInput, NotFound, AlreadyExists) as exc:
-        _set_flash(response, state, ref, "bad", "action_failed", exc)
+class CaseForm:
+    """What every form of the case page posts beside its own fields: the case (from the
+    address), the CSRF token, and the justification the page was opened with (kept in the
+    address the browser is sent back to)."""
+
+    def __init__(
+        self,
+        ref: str,
+        user: PageUser,
+        state: State,
+        csrf: Csrf = "",
+        justification: Justification = "",
+    ) -> None:
+        self.ref, self.user, self.state = ref, user, state
+        self.csrf, self.justification = csrf, justification
+
+    def run(self, done: str, work: Callable[[Lab, str], object]) -> Response:
+        """Run ``work`` and go back to the case page with a notice. Input errors are shown
+        there; a refusal is a 403 page (the Lab has audited it)."""
+        user, state, justification = self.user, self.state, self.justification
+        check_csrf(user, self.csrf)
+        ref = self.ref.strip()[:100]
+        query = urlencode({"justification": justification.strip()}) if justification.strip() else ""
+        response = RedirectResponse(
+            f"/cases/{quote(ref, safe='')}" + (f"?{query}" if query else ""), status_code=303
+        )
+        try:
+            work(state.lab(user), ref)
+        except (InvalidInput, NotFound, AlreadyExists) as exc:
+            _set_flash(response, state, ref, "bad", "action_failed", exc)
+            return response
+        except KeyLocked:  # refused and audited by the Lab; the page offers the unlock form
+            _set_flash(response, state, ref, "bad", "key_locked")
+            return response
+        _set_flash(response, state, ref, "ok", done)
         return response
-    except KeyLocked:  # refused and audited by the Lab; the page offers the unlock form
-        _set_flash(response, state, ref, "bad", "key_locked")
-        return response
-    _set_flash(response, state, ref, "ok", done)
-    return response
+
+
+CaseFormFields = Annotated[CaseForm, Depends()]
 
 
 @pages.post("/cases/{ref}/share")
 def share_form(
-    ref: str,
-    user: PageUser,
-    state: State,
-    csrf: Csrf = "",
-    justification: Justification = "",
+    form: CaseFormFields,
     zone: Annotated[str, Form(max_length=100)] = "",
     permission: Annotated[str, Form(max_length=20)] = "read",
     purpose: Annotated[str, Form(max_length=300)] = "",
     valid_until: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    return _form(
-        user,
-        state,
-        ref,
-        csrf,
-        justification,
+    return form.run(
         "share_done",
         lambda lab, r: share(
             lab,
@@ -363,20 +366,11 @@ def share_form(
 
 @pages.post("/cases/{ref}/unshare")
 def revoke_form(
-    ref: str,
-    user: PageUser,
-    state: State,
-    csrf: Csrf = "",
-    justification: Justification = "",
+    form: CaseFormFields,
     zone: Annotated[str, Form(max_length=100)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    return _form(
-        user,
-        state,
-        ref,
-        csrf,
-        justification,
+    return form.run(
         "unshare_done",
         lambda lab, r: revoke(lab, r, zone, reason=reason),
     )
@@ -384,19 +378,10 @@ def revoke_form(
 
 @pages.post("/cases/{ref}/close")
 def close_form(
-    ref: str,
-    user: PageUser,
-    state: State,
-    csrf: Csrf = "",
-    justification: Justification = "",
+    form: CaseFormFields,
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    return _form(
-        user,
-        state,
-        ref,
-        csrf,
-        justification,
+    return form.run(
         "close_done",
         lambda lab, r: close(lab, r, reason=reason),
     )
@@ -404,11 +389,7 @@ def close_form(
 
 @pages.post("/cases/{ref}/custody")
 def custody_form(
-    ref: str,
-    user: PageUser,
-    state: State,
-    csrf: Csrf = "",
-    justification: Justification = "",
+    form: CaseFormFields,
     action: Annotated[str, Form(max_length=20)] = "",
     evidence: Annotated[str, Form(max_length=100)] = "",
     location: Annotated[str, Form(max_length=300)] = "",
@@ -432,12 +413,7 @@ def custody_form(
         "from_location": from_location,
         "to_location": to_location,
     }
-    return _form(
-        user,
-        state,
-        ref,
-        csrf,
-        justification,
+    return form.run(
         "custody_done",
         lambda lab, r: record(
             lab,
@@ -454,20 +430,11 @@ def custody_form(
 
 @pages.post("/cases/{ref}/custody/{seq}/countersign")
 def countersign_form(
-    ref: str,
+    form: CaseFormFields,
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ)],
-    user: PageUser,
-    state: State,
-    csrf: Csrf = "",
-    justification: Justification = "",
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    return _form(
-        user,
-        state,
-        ref,
-        csrf,
-        justification,
+    return form.run(
         "countersign_done",
         lambda lab, r: lab.countersign(r, seq, role=role.strip() or None),
     )

@@ -30,67 +30,59 @@ PageUser = Annotated[Principal, Depends(page_user)]
 ApiUser = Annotated[Principal, Depends(api_user)]
 
 
-def _case_table(
-    request: Request,
-    ref: str,
-    user: Principal,
-    state: WebState,
-    table: TableFilters,
-    exhibit: str,
-    page: int,
-    *,
-    gallery: bool,
-) -> HTMLResponse:
-    size = GALLERY_SIZE if gallery else PAGE_SIZE
-    found = state.lab(user).case_file_page(
-        ref.strip()[:100],
-        page_filter(table, gallery=gallery),
-        exhibit=exhibit.strip() or None,
-        sort=table.sort,
-        descending=table.desc,
-        offset=(page - 1) * size,
-        limit=size,
-    )
-    context = {
-        "scope": "case",
-        "base_url": f"/cases/{found.case_id}/{'gallery' if gallery else 'files'}",
-        "case_id": found.case_id,
-        "case_number": found.case_number,
-        "exhibits": found.exhibits,
-        "unprocessed": found.unprocessed,
-        "query": link_query(exhibit=exhibit.strip(), **table.query()),
-        "filters": {"exhibit": exhibit.strip(), **table.shown()},
-    }
-    return table_page(request, user, found, page, gallery=gallery, context=context)
+class CaseTable:
+    """What a case's file table and gallery are asked for: the case, the filters and sort,
+    the exhibit (any when empty), and the page."""
+
+    def __init__(
+        self,
+        request: Request,
+        ref: str,
+        user: PageUser,
+        state: State,
+        table: Annotated[TableFilters, Depends()],
+        exhibit: Annotated[str, Query(max_length=100)] = "",
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    ) -> None:
+        self.request, self.ref, self.user, self.state = request, ref, user, state
+        self.table, self.exhibit, self.page = table, exhibit, page
+
+    def render(self, *, gallery: bool) -> HTMLResponse:
+        table, exhibit, page = self.table, self.exhibit, self.page
+        size = GALLERY_SIZE if gallery else PAGE_SIZE
+        found = self.state.lab(self.user).case_file_page(
+            self.ref.strip()[:100],
+            page_filter(table, gallery=gallery),
+            exhibit=exhibit.strip() or None,
+            sort=table.sort,
+            descending=table.desc,
+            offset=(page - 1) * size,
+            limit=size,
+        )
+        context = {
+            "scope": "case",
+            "base_url": f"/cases/{found.case_id}/{'gallery' if gallery else 'files'}",
+            "case_id": found.case_id,
+            "case_number": found.case_number,
+            "exhibits": found.exhibits,
+            "unprocessed": found.unprocessed,
+            "query": link_query(exhibit=exhibit.strip(), **table.query()),
+            "filters": {"exhibit": exhibit.strip(), **table.shown()},
+        }
+        return table_page(self.request, self.user, found, page, gallery=gallery, context=context)
 
 
 @pages.get("/cases/{ref}/files", response_class=HTMLResponse)
-def case_files_page(
-    request: Request,
-    ref: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    exhibit: Annotated[str, Query(max_length=100)] = "",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-) -> HTMLResponse:
+def case_files_page(view: Annotated[CaseTable, Depends()]) -> HTMLResponse:
     """One page of the case's files, filtered and sorted across its items."""
-    return _case_table(request, ref, user, state, table, exhibit, page, gallery=False)
+    return view.render(gallery=False)
 
 
 @pages.get("/cases/{ref}/gallery", response_class=HTMLResponse)
-def case_gallery_page(
-    request: Request,
-    ref: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    exhibit: Annotated[str, Query(max_length=100)] = "",
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-) -> HTMLResponse:
+def case_gallery_page(view: Annotated[CaseTable, Depends()]) -> HTMLResponse:
     """The pictures and videos of every processed item of the case as thumbnails, with the
     case table's filters (one ``case_file_page``: decided and audited once)."""
-    return _case_table(request, ref, user, state, table, exhibit, page, gallery=True)
+    return view.render(gallery=True)
 
 
 @api.get("/cases/{ref}/files")

@@ -88,60 +88,54 @@ def page_filter(table: TableFilters, *, gallery: bool) -> FileFilter:
     return replace(table.file_filter(), visual=True) if gallery else table.file_filter()
 
 
-def _item_table(
-    request: Request,
-    item_id: str,
-    user: Principal,
-    state: WebState,
-    table: TableFilters,
-    page: int,
-    *,
-    gallery: bool,
-) -> HTMLResponse:
-    ref = item_id.strip()[:100]
-    size = GALLERY_SIZE if gallery else PAGE_SIZE
-    found = state.lab(user).file_page(
-        ref,
-        page_filter(table, gallery=gallery),
-        sort=table.sort,
-        descending=table.desc,
-        offset=(page - 1) * size,
-        limit=size,
-    )
-    context = {
-        "scope": "item",
-        "base_url": f"/evidence/{ref}/{'gallery' if gallery else 'files'}",
-        "item_id": ref,
-        "query": table.query(),
-        "filters": table.shown(),
-    }
-    return table_page(request, user, found, page, gallery=gallery, context=context)
+class ItemTable:
+    """What an item's file table and gallery are asked for: the item, the filters and sort,
+    and the page."""
+
+    def __init__(
+        self,
+        request: Request,
+        item_id: str,
+        user: PageUser,
+        state: State,
+        table: Annotated[TableFilters, Depends()],
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
+    ) -> None:
+        self.request, self.item_id, self.user, self.state = request, item_id, user, state
+        self.table, self.page = table, page
+
+    def render(self, *, gallery: bool) -> HTMLResponse:
+        table, page = self.table, self.page
+        ref = self.item_id.strip()[:100]
+        size = GALLERY_SIZE if gallery else PAGE_SIZE
+        found = self.state.lab(self.user).file_page(
+            ref,
+            page_filter(table, gallery=gallery),
+            sort=table.sort,
+            descending=table.desc,
+            offset=(page - 1) * size,
+            limit=size,
+        )
+        context = {
+            "scope": "item",
+            "base_url": f"/evidence/{ref}/{'gallery' if gallery else 'files'}",
+            "item_id": ref,
+            "query": table.query(),
+            "filters": table.shown(),
+        }
+        return table_page(self.request, self.user, found, page, gallery=gallery, context=context)
 
 
 @pages.get("/evidence/{item_id}/files", response_class=HTMLResponse)
-def files_page(
-    request: Request,
-    item_id: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-) -> HTMLResponse:
+def files_page(view: Annotated[ItemTable, Depends()]) -> HTMLResponse:
     """One page of the item's files, filtered and sorted by the database."""
-    return _item_table(request, item_id, user, state, table, page, gallery=False)
+    return view.render(gallery=False)
 
 
 @pages.get("/evidence/{item_id}/gallery", response_class=HTMLResponse)
-def gallery_page(
-    request: Request,
-    item_id: str,
-    user: PageUser,
-    state: State,
-    table: Annotated[TableFilters, Depends()],
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
-) -> HTMLResponse:
+def gallery_page(view: Annotated[ItemTable, Depends()]) -> HTMLResponse:
     """The item's pictures and videos as thumbnails, with every filter of the table."""
-    return _item_table(request, item_id, user, state, table, page, gallery=True)
+    return view.render(gallery=True)
 
 
 def _hex_rows(data: bytes) -> list[tuple[str, str, str]]:

@@ -352,6 +352,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "Nog niet medeondertekend (geen fout):",
         "en": "Not countersigned yet (not a failure):",
     },
+    "verify_notes": {
+        "nl": "Opmerkingen (geen fout):",
+        "en": "Notes (not a failure):",
+    },
     "share_done": {"nl": "Het dossier is gedeeld.", "en": "The case has been shared."},
     "unshare_done": {"nl": "De deling is ingetrokken.", "en": "The share has been revoked."},
     "close_done": {"nl": "Het dossier is afgesloten.", "en": "The case has been closed."},

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -353,25 +354,19 @@ def test_api_case_actions(
     polder_headers = {"X-CSRF-Token": login(polder, "polder_inv")}
     base = f"/api/v1/cases/{case.id}"
 
+    def posted(
+        path: str, json: dict[str, Any], who: TestClient = client, sent: dict[str, str] = headers
+    ) -> int:
+        """The status of a POST to the case's ``path`` (as vlas_inv, unless ``who``)."""
+        return who.post(f"{base}/{path}", headers=sent, json=json).status_code
+
     assert (
         client.post(f"{base}/shares", json={"zone": "PZ Polder", "purpose": "p"}).status_code == 403
     )  # no CSRF header
-    assert (
-        client.post(
-            f"{base}/shares",
-            headers=headers,
-            json={"zone": "PZ Polder", "purpose": "p", "valid_until": "2020-01-01T00:00:00+00:00"},
-        ).status_code
-        == 422
-    )
-    assert (
-        client.post(
-            f"{base}/shares",
-            headers=headers,
-            json={"zone": "PZ Polder", "purpose": "p", "valid_until": "2099-01-01T00:00:00"},
-        ).status_code
-        == 422
-    )  # no time zone
+    past = {"zone": "PZ Polder", "purpose": "p", "valid_until": "2020-01-01T00:00:00+00:00"}
+    assert posted("shares", past) == 422
+    naive = {"zone": "PZ Polder", "purpose": "p", "valid_until": "2099-01-01T00:00:00"}
+    assert posted("shares", naive) == 422  # no time zone
     until = (datetime.now(UTC) + timedelta(days=90)).replace(microsecond=0)
     shared = client.post(
         f"{base}/shares",
@@ -405,37 +400,12 @@ def test_api_case_actions(
     log = client.get(f"{base}/custody").json()
     assert log[-1]["seq"] == head["seq"] and log[-1]["event_hash"] == head["event_hash"]
     assert (log[-1]["location"], log[-1]["occurred_at"][:19]) == ("Labo 3", "2026-01-05T08:30:00")
-    assert (
-        client.post(
-            f"{base}/custody", headers=headers, json={"action": "note", "reason": "  "}
-        ).status_code
-        == 422
-    )
-    assert (
-        client.post(
-            f"{base}/custody", headers=headers, json={"action": "intake", "reason": "r"}
-        ).status_code
-        == 422
-    )
-    assert (
-        client.post(
-            f"{base}/custody",
-            headers=headers,
-            json={"action": "note", "reason": "r", "evidence": "no-such-item"},
-        ).status_code
-        == 404
-    )
+    assert posted("custody", {"action": "note", "reason": "  "}) == 422
+    assert posted("custody", {"action": "intake", "reason": "r"}) == 422
+    assert posted("custody", {"action": "note", "reason": "r", "evidence": "no-such-item"}) == 404
 
-    assert (
-        polder.post(f"{base}/close", headers=polder_headers, json={"reason": "ours"}).status_code
-        == 403
-    )
-    assert (
-        polder.post(
-            f"{base}/shares", headers=polder_headers, json={"zone": "PZ Westkust", "purpose": "p"}
-        ).status_code
-        == 403
-    )
+    assert posted("close", {"reason": "ours"}, polder, polder_headers) == 403
+    assert posted("shares", {"zone": "PZ Westkust", "purpose": "p"}, polder, polder_headers) == 403
     assert denied(make_lab, "polder_inv", "case.close", case.id)
     assert denied(make_lab, "polder_inv", "case.share", case.id)
 
@@ -446,19 +416,12 @@ def test_api_case_actions(
     )
     assert revoked.status_code == 200 and revoked.json()["shares"][0]["revoked_at"]
     assert polder.get(base).status_code == 403
-    assert (
-        client.post(
-            f"{base}/shares/revoke", headers=headers, json={"zone": "PZ Polder", "reason": "again"}
-        ).status_code
-        == 404
-    )
+    assert posted("shares/revoke", {"zone": "PZ Polder", "reason": "again"}) == 404
 
-    assert client.post(f"{base}/close", headers=headers, json={}).status_code == 422
+    assert posted("close", {}) == 422
     closed = client.post(f"{base}/close", headers=headers, json={"reason": "done"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    assert (
-        client.post(f"{base}/close", headers=headers, json={"reason": "again"}).status_code == 422
-    )
+    assert posted("close", {"reason": "again"}) == 422
     verify = client.post(f"{base}/custody/verify", headers=headers).json()
     assert verify["ok"] and verify["head_seq"] == closed.json()["head_seq"]
 

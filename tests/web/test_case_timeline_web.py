@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi import FastAPI
@@ -23,6 +24,9 @@ from lccu.testing.time_images import FatTimesImage
 from lccu.web.app import create_app
 from tests.web.conftest import module_unit, web_config
 from tests.web.helpers import PASSWORD, artifact, login
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.slow
 
@@ -114,15 +118,7 @@ def test_case_timeline_merges_counts_and_filters(client: TestClient, case: Case)
     unit = re.search(r'data-unit="(day|month|year)"', text)
     assert unit and f"per {unit.group(1)}" in text
 
-    # a bar is a link to its period: following it selects exactly the bar's events
-    bar = re.search(
-        r'<a href="(/cases/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
-        r'data-count="([1-9]\d*)"',
-        text,
-    )
-    assert bar
-    narrowed = client.get(html.unescape(bar.group(1)))
-    assert _total(narrowed.text) == int(bar.group(2))
+    _follow_a_bar(client, text, "cases")
 
     deleted = client.get(f"/cases/{case.id}/timeline", params={"deleted": "yes"}).text
     expected = [r for r in every if r["deleted"] == "yes"]
@@ -171,6 +167,46 @@ def test_other_zone_is_refused_once(
     assert len(denied) == 1 and denied[0].operation == "derived.read"
 
 
+def _follow_a_bar(client: TestClient, text: str, kind: str) -> None:
+    """A bar of the histogram on a timeline page (of ``kind``: cases or evidence) is a link
+    to its period: following it selects exactly the bar's events."""
+    bar = re.search(
+        rf'<a href="(/{kind}/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
+        r'data-count="([1-9]\d*)"',
+        text,
+    )
+    assert bar
+    narrowed = client.get(html.unescape(bar.group(1)))
+    assert _total(narrowed.text) == int(bar.group(2))
+
+
+def _deleted_then_notable(
+    page: Page, total: int, deleted_cell: int, screenshot: str | None = None
+) -> None:
+    """On a timeline page in Chromium (of ``total`` events): the deleted filter (fewer
+    rows, each deleted: its cell ``deleted_cell`` says so), then the notable one (the tagged
+    /notes.txt first), and that row's link to its page in the file browser."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Verwijderd").select_option("yes")
+    page.get_by_role("button", name="Filteren").click()
+    rows = page.locator("#timeline tbody tr")
+    expect(rows.first).to_be_visible()
+    assert int(page.locator("#total").inner_text()) < total
+    for n in range(rows.count()):
+        expect(rows.nth(n).locator("td").nth(deleted_cell)).to_have_text("ja")
+    page.get_by_label("Verwijderd").select_option("")
+    page.get_by_label("Opvallend of gekend").select_option("notable")
+    page.get_by_role("button", name="Filteren").click()
+    expect(rows.first).to_contain_text("/notes.txt")
+    expect(rows.first).to_contain_text("opvallend")
+    if screenshot:
+        page.screenshot(path=artifact(screenshot), full_page=True)
+    rows.first.get_by_role("link", name="/notes.txt").click()  # the file browser's page
+    expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
+    expect(page.locator("main")).to_contain_text("/notes.txt")
+
+
 def test_browser_case_timeline(server: str, case: Case) -> None:
     """In Chromium, from the case page: the case timeline, a histogram bar followed to its
     period, the deleted and notable filters, and a row's link to its file's page."""
@@ -190,22 +226,7 @@ def test_browser_case_timeline(server: str, case: Case) -> None:
         expect(page).to_have_url(re.compile(r"/timeline\?from=\d{4}-\d\d-\d\d&to="))
         expect(page.locator("#total")).to_have_text(str(count))
         page.goto(f"{server}/cases/{case.id}/timeline")
-        page.get_by_label("Verwijderd").select_option("yes")
-        page.get_by_role("button", name="Filteren").click()
-        rows = page.locator("#timeline tbody tr")
-        expect(rows.first).to_be_visible()
-        assert int(page.locator("#total").inner_text()) < total
-        for n in range(rows.count()):
-            expect(rows.nth(n).locator("td").nth(6)).to_have_text("ja")
-        page.get_by_label("Verwijderd").select_option("")
-        page.get_by_label("Opvallend of gekend").select_option("notable")
-        page.get_by_role("button", name="Filteren").click()
-        expect(rows.first).to_contain_text("/notes.txt")
-        expect(rows.first).to_contain_text("opvallend")
-        page.screenshot(path=artifact("13-case-timeline-notable.png"), full_page=True)
-        rows.first.get_by_role("link", name="/notes.txt").click()  # the file browser's page
-        expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
-        expect(page.locator("main")).to_contain_text("/notes.txt")
+        _deleted_then_notable(page, total, 6, "13-case-timeline-notable.png")
 
 
 def test_item_timeline_has_histogram_and_filters(client: TestClient, case: Case) -> None:
@@ -222,14 +243,7 @@ def test_item_timeline_has_histogram_and_filters(client: TestClient, case: Case)
     counts = [int(c) for c in re.findall(r'data-count="(\d+)"', text)]
     assert sum(counts) == len(rows)
     assert re.search(r'data-unit="(day|month|year)"', text) and "Activity over time" in text
-    bar = re.search(
-        r'<a href="(/evidence/[^"]+/timeline\?[^"]+)"><rect class="bar"[^>]*'
-        r'data-count="([1-9]\d*)"',
-        text,
-    )
-    assert bar
-    narrowed = client.get(html.unescape(bar.group(1)))
-    assert _total(narrowed.text) == int(bar.group(2))
+    _follow_a_bar(client, text, "evidence")
 
     deleted = client.get(url, params={"deleted": "yes"}).text
     assert 0 < _total(deleted) == sum(r["deleted"] == "yes" for r in rows) < len(rows)
@@ -274,18 +288,4 @@ def test_browser_item_timeline(server: str, case: Case) -> None:
         expect(page.locator("#total")).to_have_text(str(count))
         page.screenshot(path=artifact("14-item-timeline-bar.png"), full_page=True)
         page.goto(f"{server}/evidence/{disk}/timeline")
-        page.get_by_label("Verwijderd").select_option("yes")
-        page.get_by_role("button", name="Filteren").click()
-        rows = page.locator("#timeline tbody tr")
-        expect(rows.first).to_be_visible()
-        assert int(page.locator("#total").inner_text()) < total
-        for n in range(rows.count()):
-            expect(rows.nth(n).locator("td").nth(5)).to_have_text("ja")
-        page.get_by_label("Verwijderd").select_option("")
-        page.get_by_label("Opvallend of gekend").select_option("notable")
-        page.get_by_role("button", name="Filteren").click()
-        expect(rows.first).to_contain_text("/notes.txt")
-        expect(rows.first).to_contain_text("opvallend")
-        rows.first.get_by_role("link", name="/notes.txt").click()
-        expect(page).to_have_url(re.compile(r"/evidence/[0-9a-f-]+/files/\d+$"))
-        expect(page.locator("main")).to_contain_text("/notes.txt")
+        _deleted_then_notable(page, total, 5)

@@ -95,16 +95,23 @@ def test_upload_that_ends_badly_leaves_no_version(
     assert make_lab("vlas_inv").list_evidence(case_id) == []
 
 
+def _s3_behind_gate(app: object, unit: Settings) -> TcpGate:
+    """The app's S3 server reached through an open gate the test can close (the shared
+    server keeps running for the other tests)."""
+    gate = TcpGate(str(unit.s3_endpoint))
+    gate.open()
+    state = app.state.web  # type: ignore[attr-defined]
+    state.settings = dataclasses.replace(unit, s3_endpoint=f"127.0.0.1:{gate.port}")
+    return gate
+
+
 def test_s3_outage_mid_upload_is_reported_and_stores_nothing(
     app: object, client: TestClient, case_id: str, unit: Settings, make_lab: Callable[..., Lab]
 ) -> None:
     """The S3 server becomes unreachable after the first chunks: a chunk or the completion
     answers 503 naming the store, the upload then answers 410, and once S3 is back the
     bucket holds no version of it and no item was recorded."""
-    gate = TcpGate(str(unit.s3_endpoint))
-    gate.open()
-    state = app.state.web  # type: ignore[attr-defined]
-    state.settings = dataclasses.replace(unit, s3_endpoint=f"127.0.0.1:{gate.port}")
+    gate = _s3_behind_gate(app, unit)
     data = random.Random(5).randbytes(40 * MIB)
     csrf = login(client, "vlas_inv")
     headers = {"X-CSRF-Token": csrf}
@@ -200,10 +207,7 @@ def test_s3_outage_is_said_in_dutch(
     running) stops answering before an upload completes: the 503's ``message`` says in
     Dutch that the store named by its address cannot be reached and nothing was recorded,
     with none of the library's English; the ``detail`` keeps it for scripts."""
-    gate = TcpGate(str(unit.s3_endpoint))
-    gate.open()
-    state = app.state.web  # type: ignore[attr-defined]
-    state.settings = dataclasses.replace(unit, s3_endpoint=f"127.0.0.1:{gate.port}")
+    gate = _s3_behind_gate(app, unit)
     data = random.Random(6).randbytes(3 * MIB)
     csrf = login(client, "vlas_inv")
     client.get("/cases", params={"lang": "nl"})
