@@ -57,7 +57,8 @@ class _Layout:
 
 def _layout(name: str, head: bytes, file_size: int) -> _Layout:
     if len(head) < 48 or head[:4] != MAGIC:
-        raise ImageFormatError(f"{name}: not a QCOW image (no QFI signature)")
+        raise ImageFormatError(f"{name}: not a QCOW image (no QFI signature)",
+                               key="image_not_readable", params={"file": name, "format": "QCOW"})
     version = struct.unpack_from(">I", head, 4)[0]
     backing_offset, backing_size = struct.unpack_from(">QI", head, 8)
     if version == 1:
@@ -80,22 +81,28 @@ def _layout(name: str, head: bytes, file_size: int) -> _Layout:
                 if incompatible >> bit & 1:
                     raise ImageFormatError(f"{name}: this QCOW2 uses {what}, which lccu does "
                                            "not read; convert it with `qemu-img convert -O "
-                                           "raw` and add the result")  # fmt: skip
+                                           "raw` and add the result", key="qcow_feature",
+                                           params={"file": name, "qcow_feature": bit},
+                                           )  # fmt: skip
     else:
-        raise ImageFormatError(f"{name}: QCOW version {version} is not supported (1, 2, 3 are)")
+        raise ImageFormatError(f"{name}: QCOW version {version} is not supported (1, 2, 3 are)",
+                               key="qcow_version", params={"file": name, "version": version})
     if not 9 <= cluster_bits <= 21:
         raise ImageFormatError(f"{name}: QCOW cluster size 2^{cluster_bits} is out of range; "
-                               "the header is corrupt")  # fmt: skip
+                               "the header is corrupt", key="image_header_corrupt",
+                               params={"file": name})  # fmt: skip
     if crypt:
         method = {1: "AES", 2: "LUKS"}.get(crypt, f"method {crypt}")
         raise ImageFormatError(f"{name}: the QCOW image is encrypted ({method}); lccu cannot "
                                "read it without the key: decrypt it with `qemu-img convert` "
-                               "and the passphrase, and add the result")  # fmt: skip
+                               "and the passphrase, and add the result", key="qcow_encrypted",
+                               params={"file": name, "method": method})  # fmt: skip
     if backing_offset:
         raise _Overlay(backing_offset, min(backing_size, 1023))
     if l1_offset + 8 * l1_entries > file_size or l1_entries > (1 << 28):
         raise ImageFormatError(f"{name}: the QCOW cluster table lies beyond the end of the "
-                               "file; it is truncated or corrupt")  # fmt: skip
+                               "file; it is truncated or corrupt", key="image_header_corrupt",
+                               params={"file": name})  # fmt: skip
     return _Layout(version, cluster_bits, l2_bits, size, l1_offset, l1_entries,
                    compressed_bit, compressed_shift)
 
@@ -119,7 +126,9 @@ class QcowSource:
             raise ImageFormatError(
                 f"{self.name}: this QCOW is an overlay: its data continues in the backing file "
                 f"{backing.decode('utf-8', 'replace')!r}, which lccu does not combine; flatten "
-                "it with `qemu-img convert -O raw` and add the result") from None
+                "it with `qemu-img convert -O raw` and add the result", key="image_needs_parent",
+                params={"file": first.name,
+                        "parent": backing.decode("utf-8", "replace")}) from None
         self.size = self.layout.size
         self.format_name = "qcow" if self.layout.version == 1 else "qcow2"
         raw = read_at(self._stream, self.layout.l1_offset, 8 * self.layout.l1_entries)
@@ -133,7 +142,9 @@ class QcowSource:
         if missing > 0 and not (data and offset < self._file_size
                                 and missing < self.layout.cluster_size):
             raise ImageFormatError(f"{self.name}: data at file offset {offset} lies beyond the "
-                                   "end of the file; the QCOW is truncated")  # fmt: skip
+                                   "end of the file; the QCOW is truncated",
+                                   key="image_truncated_at",
+                                   params={"file": self.name, "offset": offset})  # fmt: skip
         found = read_at(self._stream, offset, length)
         return found + bytes(length - len(found)) if missing > 0 else found
 
@@ -183,15 +194,21 @@ class QcowSource:
         length = min(length, self._file_size - offset)
         where = (f"{self.name}: compressed cluster {index} (media offset "
                  f"{index << layout.cluster_bits})")
+        facts = {"file": self.name, "offset": index << layout.cluster_bits}
         try:
             data = zlib.decompressobj(-15).decompress(self._host(offset, length),
                                                       layout.cluster_size)
         except zlib.error as exc:
             raise ImageFormatError(f"{where} does not inflate: {exc}; the image is "
-                                   "corrupt") from exc  # fmt: skip
+                                   "corrupt", key="image_cluster_corrupt",
+                                   params=facts,
+                                   ) from exc  # fmt: skip
         if len(data) != layout.cluster_size:
             raise ImageFormatError(f"{where} inflates to {len(data)} bytes instead of "
-                                   f"{layout.cluster_size}; the image is corrupt")  # fmt: skip
+                                   f"{layout.cluster_size}; the image is corrupt",
+                                   key="image_cluster_corrupt",
+                                   params=facts,
+                                   )  # fmt: skip
         return data
 
     def read_range(self, offset: int, length: int) -> bytes:

@@ -114,7 +114,8 @@ class SplitSource:
             data = segment.read_range(offset - start, want)
             if len(data) != want:
                 raise ImageFormatError(
-                    f"{segment.name}: segment shorter than when opened; it changed or is truncated"
+                    f"{segment.name}: segment shorter than when opened; it changed or is truncated",
+                    key="segment_shrunk", params={"file": segment.name},
                 )
             pieces.append(data)
             offset += want

@@ -33,7 +33,9 @@ def open_containers(containers: Containers) -> LibyalSource:
             raise ImageFormatError(
                 f"{first.name} is a differencing {label}; it needs its parent "
                 f"{handle.get_parent_filename() or '(unnamed)'}, which lccu does not combine; "
-                "merge it into its parent (Hyper-V, qemu-img commit) and add the result"
+                "merge it into its parent (Hyper-V, qemu-img commit) and add the result",
+                key="image_needs_parent",
+                params={"file": first.name, "parent": handle.get_parent_filename() or "?"},
             )
         return LibyalSource(handle, name, containers.streams(), label.lower())
 

@@ -63,7 +63,9 @@ def open_containers(containers: Containers) -> LibyalSource:
             raise ImageFormatError(
                 f"{descriptor.name} is a VMDK snapshot (delta) disk; it needs its parent "
                 f"{handle.get_parent_filename() or '(unnamed)'}, which lccu does not combine; "
-                "consolidate the snapshot in VMware or add the parent disk instead"
+                "consolidate the snapshot in VMware or add the parent disk instead",
+                key="image_needs_parent",
+                params={"file": descriptor.name, "parent": handle.get_parent_filename() or "?"},
             )
         extents = []
         for wanted in extent_names(handle):
@@ -71,7 +73,10 @@ def open_containers(containers: Containers) -> LibyalSource:
             if found is None:
                 raise ImageFormatError(
                     f"{descriptor.name}: extent file {wanted!r} is missing; add every file the "
-                    f"descriptor lists ({', '.join(extent_names(handle))})"
+                    f"descriptor lists ({', '.join(extent_names(handle))})",
+                    key="vmdk_extent_missing",
+                    params={"file": descriptor.name, "extent": wanted,
+                            "extents": ", ".join(extent_names(handle))},
                 )
             extents.append(found.stream)
         used = {id(stream) for stream in extents} | {id(descriptor.stream)}

@@ -1419,6 +1419,60 @@ STRINGS: dict[str, dict[str, str]] = {
         "bytes before it: its disk is not the bytes received. An administrator can take it "
         "in from the command line (read through libvhdi); nothing was stored.",
     },
+    "err_image_header_corrupt": {
+        "nl": "{file}: de kop van het image is beschadigd of het bestand is afgekapt.",
+        "en": "{file}: the image's header is corrupt or the file is truncated.",
+    },
+    "err_image_truncated_at": {
+        "nl": "{file}: de gegevens op bestandsoffset {offset} liggen voorbij het einde van het "
+        "bestand; het image is afgekapt.",
+        "en": "{file}: the data at file offset {offset} lies beyond the end of the file; the "
+        "image is truncated.",
+    },
+    "err_image_cluster_corrupt": {
+        "nl": "{file}: het gecomprimeerde blok op media-offset {offset} is niet uit te pakken; "
+        "het image is beschadigd.",
+        "en": "{file}: the compressed cluster at media offset {offset} does not inflate; the "
+        "image is corrupt.",
+    },
+    "err_image_needs_parent": {
+        "nl": "{file} is een verschil- of overlay-image: de gegevens gaan verder in {parent}, dat "
+        "lccu er niet mee samenvoegt; voeg ze samen (bv. qemu-img convert, VMware, Hyper-V) en "
+        "voeg het resultaat toe.",
+        "en": "{file} is a differencing or overlay image: its data continues in {parent}, which "
+        "lccu does not combine; merge them (e.g. qemu-img convert, VMware, Hyper-V) and add the "
+        "result.",
+    },
+    "err_qcow_encrypted": {
+        "nl": "{file}: het QCOW-image is versleuteld ({method}); lccu kan het niet lezen zonder "
+        "de sleutel: ontsleutel het met qemu-img convert en de wachtzin, en voeg het resultaat "
+        "toe.",
+        "en": "{file}: the QCOW image is encrypted ({method}); lccu cannot read it without the "
+        "key: decrypt it with qemu-img convert and the passphrase, and add the result.",
+    },
+    "err_qcow_version": {
+        "nl": "{file}: QCOW-versie {version} wordt niet ondersteund (1, 2 en 3 wel).",
+        "en": "{file}: QCOW version {version} is not supported (1, 2, 3 are).",
+    },
+    "err_qcow_feature": {
+        "nl": "{file}: deze QCOW2 gebruikt {qcow_feature}, wat lccu niet leest; zet het om met "
+        "qemu-img convert -O raw en voeg het resultaat toe.",
+        "en": "{file}: this QCOW2 uses {qcow_feature}, which lccu does not read; convert it with "
+        "qemu-img convert -O raw and add the result.",
+    },
+    "qcow_feature_2": {"nl": "een extern gegevensbestand", "en": "an external data file"},
+    "qcow_feature_3": {"nl": "zstd-compressie", "en": "zstd compression"},
+    "qcow_feature_4": {"nl": "uitgebreide L2-items", "en": "extended L2 entries"},
+    "err_vmdk_extent_missing": {
+        "nl": "{file}: het extentbestand {extent} ontbreekt; voeg elk bestand toe dat de "
+        "descriptor noemt ({extents}).",
+        "en": "{file}: extent file {extent} is missing; add every file the descriptor lists "
+        "({extents}).",
+    },
+    "err_segment_shrunk": {
+        "nl": "{file}: het segment is korter dan bij het openen; het is gewijzigd of afgekapt.",
+        "en": "{file}: the segment is shorter than when opened; it changed or is truncated.",
+    },
     # what a container lccu recognises but does not read is (err_image_unsupported)
     "container_l01": {
         "nl": "logisch EnCase-bewijsbestand (L01/Lx01)",

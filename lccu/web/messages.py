@@ -51,6 +51,7 @@ _WORDS = {
     "container_kind": "container_",
     "advice_kind": "container_advice_",
     "disposal": "custody_",
+    "qcow_feature": "qcow_feature_",
 }
 
 

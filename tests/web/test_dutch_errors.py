@@ -440,6 +440,10 @@ def test_image_refusals_are_said_in_dutch(client: TestClient, make_lab: Callable
     cut = send(client, csrf, case_id, [("kort.E01", e01[: len(e01) // 2])])
     _dutch(cut, 400, "kort.E01: de gegevens op media-offset 0 zijn niet te decoderen; de "
            "container is beschadigd of afgekapt.")  # fmt: skip
+    qcow = (corpus_dir() / "dfvfs" / "ext2.qcow2").read_bytes()
+    cut_qcow = send(client, csrf, case_id, [("kort.qcow2", qcow[: len(qcow) * 6 // 10])])
+    _dutch(cut_qcow, 400, "de gegevens op bestandsoffset 262144 liggen voorbij het einde van "
+           "het bestand; het image is afgekapt.")  # fmt: skip
     assert make_lab("vlas_inv").list_evidence(case_id) == []
 
 
@@ -454,6 +458,11 @@ def test_every_unsupported_container_is_named_in_both_languages() -> None:
         for prefix in ("container_", "container_advice_"):
             entry = STRINGS.get(prefix + kind)
             assert entry and entry["nl"] and entry["en"], prefix + kind
+    from lccu.imaging.qcow import _INCOMPATIBLE
+
+    for bit in _INCOMPATIBLE:  # what err_qcow_feature names
+        entry = STRINGS.get(f"qcow_feature_{bit}")
+        assert entry and entry["nl"] and entry["en"], bit
 
 
 @WEB
