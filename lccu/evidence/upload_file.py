@@ -10,7 +10,8 @@ bytes before the footer is taken in as that disk; a footer libvhdi cannot read m
 file evidence as received, marked (as `lccu evidence add` does); a footer that describes
 another size is refused (its disk is not the bytes before it; `lccu evidence add` reads it
 through libvhdi). The file is committed only after the go-ahead and the declared-hash
-check against the media.
+check against the media. A disk image told by its tail to be a container lccu does not
+read (a DMG) is refused as `lccu evidence add` refuses it, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ def media_of(
     from lccu.imaging.vhd import fixed_media_size
 
     found = identify(head, tail)
+    if found is not None and found.unsupported and pending.facts.item_type == "disk-image":
+        from lccu.imaging.signatures import unsupported_error
+
+        raise unsupported_error(pending.source_name, found)  # told by its tail (a DMG)
     if found is None or found.unsupported or found.kind != "vhd" or before_footer is None:
         return None
     try:

@@ -408,7 +408,7 @@ def test_http_errors_are_said_in_dutch(client: TestClient, make_lab: Callable[..
 
 @WEB
 def test_image_refusals_are_said_in_dutch(client: TestClient, make_lab: Callable[..., Lab]) -> None:
-    """A single-file upload of a container lccu does not read (VDI, AFF, gzip), Dutch
+    """A single-file upload of a container lccu does not read (VDI, AFF, DMG, gzip), Dutch
     chosen, is refused as `lccu evidence add` refuses it, in Dutch with the container's
     kind and what to do; a truncated E01 is refused naming the offset it cannot decode.
     Nothing becomes evidence."""
@@ -426,6 +426,9 @@ def test_image_refusals_are_said_in_dutch(client: TestClient, make_lab: Callable
         ("schijf.aff", b"AFF10\r\n\x00" + DATA,
          "schijf.aff is een AFF-image (Advanced Forensic Format); dat leest lccu niet: "
          "exporteer het naar raw met affconvert"),
+        ("schijf.dmg", DATA + b"koly" + bytes(508),
+         "schijf.dmg is een Apple-schijfimage (DMG/UDIF); dat leest lccu niet: zet het om "
+         "naar raw op een Mac"),
         ("schijf.dd.gz", b"\x1f\x8b\x08\x00" + DATA,
          "schijf.dd.gz is een met gzip gecomprimeerd bestand; dat leest lccu niet: pak het "
          "eerst uit"),
