@@ -27,14 +27,9 @@ INSERT = (
 )
 
 
-def insert_signed_event(lab: Lab, case_id: str, actor: str) -> dict[str, object]:
-    """What an insider with SQL and the lab folder does: a real user's key signs an event
-    appended straight into custody_events, with the case row's head moved to it."""
-    with lab.db.session() as session:
-        previous = load_events(session, case_id)[-1]
-    event = forged_event(
-        previous, actor, previous["key_id"], lambda digest: lab.keys.sign(actor, digest)
-    )
+def insert_event(lab: Lab, event: dict[str, object]) -> None:
+    """What an insider with SQL does: ``event`` straight into custody_events, with the
+    case row's head moved to it."""
     row = {
         k: (
             json.dumps(v, sort_keys=True, separators=(",", ":"))
@@ -49,8 +44,19 @@ def insert_signed_event(lab: Lab, case_id: str, actor: str) -> dict[str, object]
         "UPDATE cases SET head_seq = :s, head_hash = :h WHERE id = :c",
         s=event["seq"],
         h=event["event_hash"],
-        c=case_id,
+        c=event["case_id"],
     )
+
+
+def insert_signed_event(lab: Lab, case_id: str, actor: str) -> dict[str, object]:
+    """What an insider with SQL and the lab folder does: a real user's key signs an event
+    appended straight into custody_events, with the case row's head moved to it."""
+    with lab.db.session() as session:
+        previous = load_events(session, case_id)[-1]
+    event = forged_event(
+        previous, actor, previous["key_id"], lambda digest: lab.keys.sign(actor, digest)
+    )
+    insert_event(lab, event)
     return event
 
 

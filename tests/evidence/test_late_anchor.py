@@ -23,8 +23,8 @@ from lccu.evidence.custody import load_events
 from lccu.evidence.lab import Lab
 from lccu.testing.keys import KEY_ENV
 from lccu.testing.pytest_services import on_s3
-from tests.evidence.conftest import tamper
 from tests.evidence.custody_unit import forged_event
+from tests.evidence.test_anchors_required import insert_event
 
 MODES = [
     pytest.param("sqlite", "local", id="local-file"),
@@ -148,26 +148,6 @@ def test_crash_before_anchor_is_anchored_late(shared_case: tuple[Lab, Lab, str])
     assert code == 0 and "custody log verified" in out and note in out, out
 
 
-def _insert(lab: Lab, event: dict[str, Any]) -> None:
-    """What an insider with SQL does: the row straight into custody_events, head moved."""
-    from tests.evidence.test_anchors_required import INSERT
-
-    row = {
-        k: json.dumps(v, sort_keys=True, separators=(",", ":"))
-        if k in ("details", "observed_hashes")
-        else v
-        for k, v in event.items()
-    }
-    tamper(lab, INSERT, **row)
-    tamper(
-        lab,
-        "UPDATE cases SET head_seq = :s, head_hash = :h WHERE id = :c",
-        s=event["seq"],
-        h=event["event_hash"],
-        c=event["case_id"],
-    )
-
-
 @pytest.mark.parametrize(("database_url", "mode"), MODES, indirect=True)
 @pytest.mark.parametrize("kind", ["bad-signature", "not-chained", "real-key-no-intent"])
 def test_inserted_event_is_not_anchored_late(shared_case: tuple[Lab, Lab, str], kind: str) -> None:
@@ -199,7 +179,7 @@ def test_inserted_event_is_not_anchored_late(shared_case: tuple[Lab, Lab, str], 
         event = forged_event(
             previous, "vlas_inv", mine["key_id"], lambda digest: lab.keys.sign("vlas_inv", digest)
         )
-    _insert(lab, event)
+    insert_event(lab, event)
     polder.record_event(case_id, "note", reason="next append, other zone")
     assert anchor_lines(lab, case_id, event["seq"]) == []
     result = lab.verify_custody(case_id)
