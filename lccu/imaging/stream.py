@@ -11,7 +11,6 @@ by ``cache_blocks * block_size`` whatever the image size.
 from __future__ import annotations
 
 import io
-import os
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterator
@@ -248,12 +247,14 @@ class ImageStream(io.RawIOBase):
     def direct_fd(self) -> int | None:
         """A read-only OS file descriptor whose bytes are exactly this stream's (a raw image
         in one local file), for code in C that reads it with ``pread``; None for every
-        other source (segments, containers, S3), which only this stream can read."""
+        other source (segments, containers, S3), which only this stream can read. The
+        stream's size is its source's; :meth:`lccu.imaging.tsk.TskImage.direct_fd` checks
+        the file still has the size the image was opened with."""
         direct = getattr(self.source, "direct_fd", None)
         if self.closed or direct is None:
             return None
         fd: int | None = direct()
-        return fd if fd is not None and os.fstat(fd).st_size == self.size else None
+        return fd
 
     # Positional reads ------------------------------------------------------------------
     def pread(self, offset: int, length: int) -> bytes:
