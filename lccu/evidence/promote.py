@@ -104,9 +104,10 @@ def _raise_with(exc: BaseException, said: str, name: str,
         again = StorageError(said)
     recorded = said.endswith("recorded in the audit log and the chain of custody")
     again.key = "intake_retained" if recorded else "intake_retained_unrecorded"
-    keyed = isinstance(exc, LccuError)  # another library's error may have its own .params
-    cause = {"key": exc.key if keyed else None, "params": dict(exc.params) if keyed else {},
-             "text": str(exc)}
+    if isinstance(exc, LccuError):  # another library's error may have its own .params
+        cause = {"key": exc.key, "params": dict(exc.params), "text": str(exc)}
+    else:
+        cause = {"key": None, "params": {}, "text": str(exc)}
     again.params = {
         "reasons": [cause], "file": name, "count": len(files),
         "objects": ", ".join(f"{s.key} (version {s.version_id})" for _n, s in files),
