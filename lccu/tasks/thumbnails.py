@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import io
 import mimetypes
-import shutil
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lccu.errors import LccuError
-from lccu.thumbnail import ThumbnailError, ffmpeg_version, thumbnail_png, video_png
+from lccu.thumbnail import ThumbnailError, ffmpeg_version, thumbnail_png, video_stream_png
 from lccu.thumbnail.picture import MAX_FILE_BYTES
 
 if TYPE_CHECKING:
@@ -107,11 +104,8 @@ def _video(ctx: StageContext, key: str, size: Any) -> bytes:
         )
     if isinstance(size, int) and size > MAX_VIDEO_BYTES:
         raise ThumbnailError(f"the video is {size} bytes, over {MAX_VIDEO_BYTES}: no thumbnail")
-    with tempfile.TemporaryDirectory(prefix="lccu-video-") as tmp:
-        copy = Path(tmp) / "video"
-        with ctx.store.open_derived(key) as raw, copy.open("wb") as out:
-            shutil.copyfileobj(raw, out, CHUNK)  # ffmpeg may need to seek (MP4 index last)
-        return video_png(copy)
+    with ctx.store.open_derived(key) as raw:
+        return video_stream_png(raw, limit=MAX_VIDEO_BYTES)
 
 
 def run_thumbnails(ctx: StageContext) -> dict[str, Any]:

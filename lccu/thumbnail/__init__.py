@@ -11,7 +11,7 @@ from lccu.thumbnail.picture import (
     preview_png,
     thumbnail_png,
 )
-from lccu.thumbnail.video import ffmpeg_version, video_png
+from lccu.thumbnail.video import ffmpeg_version, video_png, video_stream_png
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -23,4 +23,5 @@ __all__ = [
     "preview_png",
     "thumbnail_png",
     "video_png",
+    "video_stream_png",
 ]

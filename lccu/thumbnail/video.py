@@ -14,11 +14,14 @@ import subprocess
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 from lccu.thumbnail.picture import SIZE, ThumbnailError, picture_png
 
 #: how long ffmpeg may take for one video (seconds)
 TIMEOUT = 60
+#: bytes per read when a video is copied for ffmpeg
+COPY_CHUNK = 1024 * 1024
 
 
 @lru_cache(maxsize=1)
@@ -91,3 +94,30 @@ def video_png(
             raise ThumbnailError(f"ffmpeg found no frame to show: {why[0][:200]}")
         with frame.open("rb") as fh:
             return picture_png(fh, frame.stat().st_size, box, what)
+
+
+def video_stream_png(
+    stream: BinaryIO,
+    *,
+    limit: int,
+    scratch: Path | None = None,
+    timeout: int = TIMEOUT,
+    box: tuple[int, int] = SIZE,
+    what: str = "thumbnail",
+) -> bytes:
+    """:func:`video_png` of the video read from ``stream``, copied first to a temporary
+    folder (in ``scratch`` if given; removed after) because ffmpeg may need to seek (an MP4's
+    index often comes last). The copy stops with :class:`ThumbnailError` past ``limit``
+    bytes, whatever size the caller was told."""
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lccu-video-", dir=scratch) as tmp:
+        copy = Path(tmp) / "video"
+        copied = 0
+        with copy.open("wb") as out:
+            while block := stream.read(COPY_CHUNK):
+                copied += len(block)
+                if copied > limit:  # the recorded size was wrong
+                    raise ThumbnailError(f"the video is over {limit} bytes: no {what}")
+                out.write(block)
+        return video_png(copy, timeout=timeout, box=box, what=what)

@@ -14,7 +14,6 @@ start one per request; a request that finds no free slot within a short wait is 
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lccu.errors import LccuError
-from lccu.thumbnail import PREVIEW_SIZE, ThumbnailError, preview_png, video_png
+from lccu.thumbnail import PREVIEW_SIZE, ThumbnailError, preview_png, video_stream_png
 
 __all__ = ["MAX_PREVIEW_VIDEO", "PreviewSlots", "PreviewsBusy", "large_preview", "visual_kind"]
 
@@ -95,19 +94,11 @@ def large_preview(
             "download it to view it"
         )
     with slots.held() if slots is not None else nullcontext():
-        return _video_preview(stream, scratch)
-
-
-def _video_preview(stream: BinaryIO, scratch: Path) -> bytes:
-    """The video copied to ``scratch`` (bounded), then its first key frame by ffmpeg."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="preview-", dir=scratch) as tmp:
-        copy = Path(tmp) / "video"
-        copied = 0
-        with copy.open("wb") as out:
-            while block := stream.read(1024 * 1024):
-                copied += len(block)
-                if copied > MAX_PREVIEW_VIDEO:  # the recorded size was wrong
-                    raise ThumbnailError(f"the video is over {MAX_PREVIEW_VIDEO} bytes: no preview")
-                out.write(block)
-        return video_png(copy, timeout=PREVIEW_TIMEOUT, box=PREVIEW_SIZE, what="preview")
+        return video_stream_png(
+            stream,
+            limit=MAX_PREVIEW_VIDEO,
+            scratch=scratch,
+            timeout=PREVIEW_TIMEOUT,
+            box=PREVIEW_SIZE,
+            what="preview",
+        )
