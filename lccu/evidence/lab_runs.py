@@ -58,6 +58,21 @@ def timeline_key(session: Session, run_id: str) -> str | None:
     return str(key) if key else None
 
 
+def newest_timeline(
+    session: Session, runs: list[ProcessingRun], evidence: str
+) -> tuple[ProcessingRun, str]:
+    """The first of ``runs`` (newest first) with a finished ``timeline`` stage, and that
+    stage's result key; :class:`NotFound` when none has one."""
+    for run in runs:
+        key = timeline_key(session, run.id)
+        if key:
+            return run, key
+    raise NotFound(
+        f"no finished timeline for {evidence}; see `lccu status {evidence}`",
+        key="not_processed",
+    )
+
+
 def _status(run: Any, stages: Any) -> dict[str, Any]:
     from lccu.evidence.runstate import PRIORITIES
 
@@ -272,14 +287,8 @@ class LabRuns(LabBase):
         :class:`NotFound` when there is none. Audited once as ``derived.read``."""
         with self.db.session() as session:
             _case, item, runs = item_runs(self.gate, session, evidence, run_id, "derived.read")
-            for run in runs:
-                key = timeline_key(session, run.id)
-                if key:
-                    return str(item.id), str(run.id), key
-        raise NotFound(
-            f"no finished timeline for {evidence}; see `lccu status {evidence}`",
-            key="not_processed",
-        )
+            run, key = newest_timeline(session, runs, evidence)
+            return str(item.id), str(run.id), key
 
     def finished_report(
         self, evidence: str, run_id: str | None = None, fmt: str = "json"

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from lccu.errors import NotFound
 from lccu.evidence.lab_base import LabBase
-from lccu.evidence.lab_runs import item_runs, timeline_key
+from lccu.evidence.lab_runs import item_runs, newest_timeline
 from lccu.evidence.models import EvidenceItem
 
 
@@ -54,31 +53,24 @@ class LabTimelines(LabBase):
 
         with self.db.session() as session:
             case, item, runs = item_runs(self.gate, session, evidence, run_id, "derived.read")
-            for run in runs:
-                key = timeline_key(session, run.id)
-                if not key:
-                    continue
-                report = run.report_key if run.state == "done" and run.report_key else None
-                tagged = frozenset(
-                    (str(e), int(v), str(p))
-                    for e, v, p in session.execute(
-                        select(FileTag.evidence_id, FileTag.volume, FileTag.path).where(
-                            FileTag.evidence_id == item.id, FileTag.removed_at.is_(None)
-                        )
+            run, key = newest_timeline(session, runs, evidence)
+            report = run.report_key if run.state == "done" and run.report_key else None
+            tagged = frozenset(
+                (str(e), int(v), str(p))
+                for e, v, p in session.execute(
+                    select(FileTag.evidence_id, FileTag.volume, FileTag.path).where(
+                        FileTag.evidence_id == item.id, FileTag.removed_at.is_(None)
                     )
                 )
-                found = ItemTimeline(
-                    str(item.id),
-                    item.exhibit_number,
-                    str(run.id),
-                    key,
-                    str(report) if report else None,
-                )
-                return CaseTimelines(str(case.id), case.number, [found], [], tagged)
-        raise NotFound(
-            f"no finished timeline for {evidence}; see `lccu status {evidence}`",
-            key="not_processed",
-        )
+            )
+            found = ItemTimeline(
+                str(item.id),
+                item.exhibit_number,
+                str(run.id),
+                key,
+                str(report) if report else None,
+            )
+            return CaseTimelines(str(case.id), case.number, [found], [], tagged)
 
     def case_timelines(self, case_ref: str) -> CaseTimelines:
         """Every item of the case with the newest of its runs that finished a ``timeline``

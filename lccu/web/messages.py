@@ -12,13 +12,8 @@ from __future__ import annotations
 import re
 import string
 
-from lccu.web.i18n import STRINGS, Translator, operation_label
+from lccu.web.i18n import STRINGS, operation_label
 
-#: library messages a web user meets, recognised by what they say: the page's own words
-KNOWN = (
-    (re.compile(r"no finished (processing run|timeline)|has no finished (processing )?run"),
-     "err_not_processed"),
-)  # fmt: skip
 #: a parenthesis naming a command: "(`lccu unit key` prints it)"
 _PARENTHESIS = re.compile(r"\s*\([^()]*`lccu[^()]*\)")
 #: the parts of a message: clauses (";"), sentences (". "), and what a dash sets apart
@@ -71,7 +66,8 @@ def _reason(part: object, lang: str) -> str:
     final full stop, else its text without command-line instructions."""
     if not isinstance(part, dict):
         return without_commands(str(part))
-    params = part.get("params") if isinstance(part.get("params"), dict) else {}
+    given = part.get("params")
+    params: dict[str, object] = given if isinstance(given, dict) else {}
     shown = keyed_message(str(part.get("key")), params, lang) if part.get("key") else None
     return shown.rstrip(".") if shown is not None else without_commands(str(part.get("text")))
 
@@ -99,8 +95,4 @@ def user_message(error: BaseException | str, lang: str) -> str:
         shown = keyed_message(key, getattr(error, "params", {}), lang)
         if shown is not None:
             return shown
-    text = str(error)
-    for pattern, key in KNOWN:
-        if pattern.search(text):
-            return Translator(lang)[key]
-    return without_commands(text)
+    return without_commands(str(error))
