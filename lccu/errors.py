@@ -54,6 +54,16 @@ class AccessDenied(LccuError, PermissionError):
     exit_code = 1
 
 
+class NotVisible(NotFound, AccessDenied):
+    """A refusal that answers as :class:`NotFound`, word for word: the object is in a case
+    of another zone that is not shared with the actor's, and any other answer would tell
+    that it exists (and whose it is). The gate audits it as refused, with the real reason;
+    the exit code, HTTP status and message are those of an unknown reference, and an
+    ``except PermissionError`` still catches it."""
+
+    exit_code = 2
+
+
 class CustodyError(LccuError):
     """The chain of custody could not be written or read."""
 

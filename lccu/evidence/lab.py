@@ -159,15 +159,10 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
 
     def resolve(self, ref: str) -> str:
         """``"case"`` or ``"evidence"``: what ``ref`` names (access is checked when it is
-        used). Raises :class:`NotFound` for neither."""
+        used). Raises :class:`NotFound` for neither, and for a case or item the user's
+        zone may not see (:meth:`Gate.kind_of`)."""
         with self.db.session() as session:
-            if _lookup_case(session, ref) is not None:
-                return "case"
-            if self.gate.find_item(session, ref) is not None:
-                return "evidence"
-        self.audit.write(self.actor, "resolve", allowed=False, object_id=ref[:64],
-                         detail={"why": "no such case or evidence item"})
-        raise NotFound(f"no case or evidence item {ref!r}", key="no_such", params={"ref": ref})
+            return self.gate.kind_of(session, ref, "resolve")
 
     def _find_item(self, session: Session, ref: str, *,
                    case: Case | None = None) -> EvidenceItem:

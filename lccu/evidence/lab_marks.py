@@ -16,7 +16,6 @@ from lccu.errors import AccessDenied, InvalidInput, LccuError, NotFound
 from lccu.evidence.access import CASE_CREATOR_ROLES
 from lccu.evidence.gate import UNIT_ADMIN_ROLES, article
 from lccu.evidence.lab_base import BOOTSTRAP, _now
-from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_tags import FILE_FIELDS, LabTags
 from lccu.evidence.lab_xzone import offer_files
 from lccu.evidence.marks import (
@@ -137,7 +136,7 @@ class LabNotableMarks(LabTags):
                 self._allow("notable.list", object_type="notable_mark",
                             detail={"state": state})
                 full = False
-            elif _lookup_case(session, ref) is not None:
+            elif self.gate.kind_of(session, ref, "notable.list") == "case":
                 case = self.gate.case(session, ref, "notable.list")
                 query = query.where(NotableMark.case_id == case.id)
                 full = True

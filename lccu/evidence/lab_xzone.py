@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lccu.errors import AccessDenied, InvalidInput
+from lccu.errors import AccessDenied, InvalidInput, NotVisible
 from lccu.evidence import xzone
 from lccu.evidence.access import CASE_CREATOR_ROLES, Decision
 from lccu.evidence.canonical import format_time, utc_now
@@ -204,9 +204,9 @@ class LabCrossZone(LabBase):
                 False, f"only {case.zone.name}, which owns case {case.number}, asks about its files"
             )
         if not decision.allowed:
-            raise self.gate.deny(
-                operation, decision.why, case=case, object_type="case", object_id=case.id,
-                reason=decision,
+            raise self.gate.refuse(
+                operation, decision, case=case, object_type="case", object_id=case.id,
+                ref=ref, what="case",
             )
         self._require_enabled(session, operation, case)
         return case
@@ -330,7 +330,11 @@ class LabCrossZone(LabBase):
                 raise self.gate.missing("xzone.hits", "evidence", evidence, "evidence item")
             case = session.get(Case, item.case_id)
             assert case is not None
-            case = self._asking_case(session, case.id, "xzone.hits")
+            try:
+                case = self._asking_case(session, case.id, "xzone.hits")
+            except NotVisible:  # audited; named as the item asked for, not by its case
+                raise NotVisible(f"no evidence item {evidence.strip()!r}", key="no_such",
+                                 params={"ref": evidence.strip()}) from None
             digests = list(
                 session.scalars(
                     select(CrossZoneFile.sha256)
@@ -617,9 +621,9 @@ class LabCrossZone(LabBase):
             raise self.gate.missing(operation, "case", case_ref, "case")
         decision = self.gate.decide(case, write=True, owner=True)
         if not decision.allowed:
-            raise self.gate.deny(
-                operation, decision.why, case=case, object_type="case", object_id=case.id,
-                reason=decision,
+            raise self.gate.refuse(
+                operation, decision, case=case, object_type="case", object_id=case.id,
+                ref=case_ref, what="case",
             )
         if case.id not in {c.id for c in holding}:
             raise InvalidInput(f"case {case.number} does not hold this file",
