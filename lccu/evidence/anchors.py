@@ -42,6 +42,13 @@ if TYPE_CHECKING:
     from lccu.storage.s3 import S3Store
 
 
+#: what reading a line someone with file access wrote may raise: not JSON or not UTF-8
+#: (ValueError), a field missing or of the wrong kind, JSON nested past the recursion limit,
+#: a number that is no integer (infinity): each is that line's finding, never a crash of
+#: verify or of the append that looks for a late anchor
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError)
+
+
 class AnchorJournal:
     """Append-only, signed head records per case, outside the database."""
 
@@ -175,9 +182,9 @@ class AnchorJournal:
         path = self._path(case_id)
         if not path.exists():
             return [], []
-        lines = [(f"anchor file {path.name} line {number}", raw.encode())
-                 for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if raw.strip()]
+        lines = [(f"anchor file {path.name} line {number}", raw)
+                 for number, raw in enumerate(path.read_bytes().splitlines(), 1)
+                 if raw.strip()]  # bytes: a line that is not UTF-8 is unreadable, not a crash
         return _parse(lines, case_id, keys)
 
 
@@ -201,7 +208,7 @@ def _parse(lines: list[tuple[str, bytes]], case_id: str,
             if late and (body["late"] is not True or not isinstance(body["anchored_by"], str)):
                 raise ValueError("bad late anchor")
             seq = int(body["seq"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except UNREADABLE:
             complaints.append(f"{source}: unreadable {what}")
             continue
         if (body.get("intent") is True) != intents:  # an intent is no anchor, nor vice versa
@@ -228,7 +235,7 @@ def _has_seq(lines: list[bytes], seq: int) -> bool:
         try:
             if int(json.loads(raw)["seq"]) == seq:
                 return True
-        except (ValueError, KeyError, TypeError):
+        except UNREADABLE:
             continue
     return False
 
@@ -269,9 +276,8 @@ class AuditAnchors:
         complaints: list[str] = []
         lines: list[tuple[str, bytes]] = []
         if self.path.exists():
-            lines += [(f"{self.path.name} line {n}", raw.encode()) for n, raw in
-                      enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1)
-                      if raw.strip()]
+            lines += [(f"{self.path.name} line {n}", raw) for n, raw in
+                      enumerate(self.path.read_bytes().splitlines(), 1) if raw.strip()]
         store = remote_store(settings)
         if store is not None:
             lines += [(f"S3 object anchors/{name}", body) for name, body in store.anchors("audit/")]
@@ -279,6 +285,6 @@ class AuditAnchors:
             try:
                 record = json.loads(raw)
                 found.append((int(record["seq"]), str(record["entry_hash"]), source))
-            except (ValueError, KeyError, TypeError):
+            except UNREADABLE:
                 complaints.append(f"{source}: unreadable audit anchor")
         return found, complaints
