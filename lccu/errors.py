@@ -20,8 +20,9 @@ class LccuError(Exception):
 
     exit_code = 2
 
-    def __init__(self, *args: object, key: str | None = None,
-                 params: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self, *args: object, key: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
         super().__init__(*args)
         self.key = key
         self.params: dict[str, object] = dict(params or {})
@@ -101,9 +102,16 @@ class DeclaredHashMismatch(LccuError, ValueError):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, mismatched: list[str], declared: dict[str, str],
-                 observed: dict[str, str], key: str | None = None,
-                 params: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        mismatched: list[str],
+        declared: dict[str, str],
+        observed: dict[str, str],
+        key: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message, key=key, params=params)
         self.mismatched, self.declared, self.observed = mismatched, declared, observed
 

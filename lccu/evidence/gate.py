@@ -237,8 +237,7 @@ class Gate:
             object_id=object_id,
             detail={"why": decision.why, "answered": "as an unknown reference"},
         )
-        return NotVisible(f"no {what} {ref.strip()!r}", key="no_such",
-                          params={"ref": ref.strip()})
+        return NotVisible(f"no {what} {ref.strip()!r}", key="no_such", params={"ref": ref.strip()})
 
     def kind_of(self, session: Session, ref: str, operation: str) -> str:
         """``"case"`` or ``"evidence"``: what ``ref`` names, for the calls that take either
@@ -267,8 +266,11 @@ class Gate:
             case=hidden[0] if hidden else None,
             object_type=hidden[1] if hidden else None,
             object_id=hidden[2] if hidden else ref[:64],
-            detail={"why": "no such case or evidence item" if hidden is None
-                    else self.decide(hidden[0]).why},
+            detail={
+                "why": "no such case or evidence item"
+                if hidden is None
+                else self.decide(hidden[0]).why
+            },
         )
         kind = NotFound if hidden is None else NotVisible
         raise kind(f"no case or evidence item {ref!r}", key="no_such", params={"ref": ref})

@@ -284,7 +284,8 @@ def test_other_zone_cannot_close_or_share(client: TestClient, make_lab: Callable
             f"/cases/{case.id}/{path}", data={"csrf": csrf, **form}, follow_redirects=False
         )
         missing = client.post(
-            f"/cases/LCCU-2026-99999/{path}", data={"csrf": csrf, **form},
+            f"/cases/LCCU-2026-99999/{path}",
+            data={"csrf": csrf, **form},
             follow_redirects=False,
         )
         assert (answer.status_code, missing.status_code) == (303, 303), path

@@ -73,7 +73,10 @@ PROBES: dict[str, dict[str, Any]] = {
     "GET /evidence/{item_id}/files/{file_id}": {},
     "GET /evidence/{item_id}/files/{file_id}/download": {},
     "POST /evidence/{item_id}/files/{file_id}/notable": {
-        "path": "/a", "category": "c", "reason": "r"},
+        "path": "/a",
+        "category": "c",
+        "reason": "r",
+    },
     "GET /evidence/{item_id}/files/{file_id}/preview": {},
     "POST /evidence/{item_id}/files/{file_id}/tags": {"path": "/a", "label": "wapen"},
     "GET /evidence/{item_id}/files/{file_id}/thumbnail": {},
@@ -85,7 +88,10 @@ PROBES: dict[str, dict[str, Any]] = {
     "GET /evidence/{item_id}/timeline.csv": {},
     "GET /evidence/{item_id}/xzone": {},
     "POST /evidence/{item_id}/xzone/request": {
-        "sha256": "0" * 64, "zone": "PZ Vlas", "purpose": "x"},
+        "sha256": "0" * 64,
+        "zone": "PZ Vlas",
+        "purpose": "x",
+    },
     "GET /evidence/{item_id}/{area}/{path}": {},
 }
 
@@ -172,14 +178,17 @@ def _ask(client: TestClient, csrf: str, route: str, ids: dict[str, str]) -> tupl
     url = template.format(**ids)
     body = dict(PROBES[route])
     if url.startswith("/api/"):
-        sent = client.request(method, url, headers={"X-CSRF-Token": csrf},
-                              json=body if method in ("POST", "PUT") else None,
-                              params={"run": ids["run"]} if url.endswith("/report") else None)
+        sent = client.request(
+            method,
+            url,
+            headers={"X-CSRF-Token": csrf},
+            json=body if method in ("POST", "PUT") else None,
+            params={"run": ids["run"]} if url.endswith("/report") else None,
+        )
     elif method == "GET":
         sent = client.get(url, params=body)
     else:
-        sent = client.request(method, url, data={**body, "csrf": csrf},
-                              follow_redirects=False)
+        sent = client.request(method, url, data={**body, "csrf": csrf}, follow_redirects=False)
     return sent.status_code, sent.text
 
 
@@ -217,12 +226,16 @@ def test_another_zones_ids_answer_as_ids_that_do_not_exist(
                 answers.append((status, _normalised(text, ids)))
                 raw.append(text)
                 if [e.allowed for e in new] != [False]:
-                    problems.append(f"{route} {'foreign' if ids is foreign else 'missing'}: "
-                                    f"audit {[(e.operation, e.allowed) for e in new]}")
+                    problems.append(
+                        f"{route} {'foreign' if ids is foreign else 'missing'}: "
+                        f"audit {[(e.operation, e.allowed) for e in new]}"
+                    )
             (f_status, f_text), (m_status, m_text) = answers
             if f_status != m_status or f_text != m_text:
-                problems.append(f"{route}: another zone's ids {f_status} {f_text[:160]!r}, "
-                                f"missing ids {m_status} {m_text[:160]!r}")
+                problems.append(
+                    f"{route}: another zone's ids {f_status} {f_text[:160]!r}, "
+                    f"missing ids {m_status} {m_text[:160]!r}"
+                )
             asked = route.split(" ", 1)[1].format(**foreign)
             for secret in ("PZ Vlas", "Planted disk", shared.case_id, foreign["ref"]):
                 if secret in raw[0] and secret not in asked:  # not an echo of the address
