@@ -218,12 +218,12 @@ class Lab(
             parties=parties,
         )
 
-    def resolve(self, ref: str) -> str:
+    def resolve(self, ref: str, operation: str = "resolve") -> str:
         """``"case"`` or ``"evidence"``: what ``ref`` names (access is checked when it is
         used). Raises :class:`NotFound` for neither, and for a case or item the user's
-        zone may not see (:meth:`Gate.kind_of`)."""
+        zone may not see (:meth:`Gate.kind_of`), audited as ``operation``."""
         with self.db.session() as session:
-            return self.gate.kind_of(session, ref, "resolve")
+            return self.gate.kind_of(session, ref, operation)
 
     def _find_item(self, session: Session, ref: str, *, case: Case | None = None) -> EvidenceItem:
         item = self.gate.find_item(session, ref, case=case)
