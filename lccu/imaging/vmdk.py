@@ -32,15 +32,21 @@ def _pyvmdk() -> Any:
 def _descriptor(containers: Containers) -> Container:
     descriptors = [c for c in containers if c.kind == "vmdk-descriptor"]
     if len(descriptors) > 1:
-        raise ImageFormatError(f"{containers.label}: {len(descriptors)} VMDK descriptor files "
-                               f"({', '.join(c.name for c in descriptors)}); give one disk at "
-                               "a time")  # fmt: skip
+        names = ", ".join(c.name for c in descriptors)
+        raise ImageFormatError(
+            f"{containers.label}: {len(descriptors)} VMDK descriptor files ({names}); give one "
+            "disk at a time",
+            key="vmdk_several_descriptors",
+            params={"file": containers.label, "count": len(descriptors), "names": names},
+        )
     if descriptors:
         return descriptors[0]
     if len(containers) > 1:
         raise ImageFormatError(
             f"{containers.label}: {len(containers)} VMDK extent files but no descriptor file "
-            "(the small text file `# Disk DescriptorFile` that lists them); add it"
+            "(the small text file `# Disk DescriptorFile` that lists them); add it",
+            key="vmdk_no_descriptor",
+            params={"file": containers.label, "count": len(containers)},
         )
     return containers.first
 
