@@ -32,7 +32,7 @@ from lccu.imaging.containers import (
     refuse_empty,
 )
 from lccu.imaging.signatures import HEAD_BYTES, TAIL_BYTES, identify, unsupported_error
-from lccu.imaging.stream import ImageStream, MediaInfo, RangeSource
+from lccu.imaging.stream import DEFAULT_BLOCK_SIZE, ImageStream, MediaInfo, RangeSource
 
 __all__ = ["FORMATS", "ImageFormat", "ImageStream", "MediaInfo", "RangeSource", "detect_format",
            "open_image"]  # fmt: skip
@@ -50,8 +50,11 @@ class ImageFormat:
 #: Every format lccu reads; detection is by signature (see ``lccu.imaging.signatures``).
 FORMATS: tuple[ImageFormat, ...] = (
     ImageFormat("ewf", "lccu.imaging.ewf", "EnCase E01/Ex01 in one or more segments (libewf)"),
-    ImageFormat("vmdk", "lccu.imaging.vmdk",
-                "VMware VMDK: monolithic or split, sparse, flat or stream-optimised (libvmdk)"),
+    ImageFormat(
+        "vmdk",
+        "lccu.imaging.vmdk",
+        "VMware VMDK: monolithic or split, sparse, flat or stream-optimised (libvmdk)",
+    ),
     ImageFormat("vhd", "lccu.imaging.vhd", "Microsoft VHD (fixed, dynamic) and VHDX (libvhdi)"),
     ImageFormat("qcow", "lccu.imaging.qcow", "QEMU QCOW versions 1, 2 and 3"),
     ImageFormat("split", "lccu.imaging.split", "split raw (.001/.000/aa segments)"),
@@ -62,6 +65,9 @@ Segment = IO[bytes] | io.RawIOBase | io.BufferedIOBase
 ImageInput = (str | os.PathLike[str] | RangeSource | Segment | Sequence[Segment]
               | Mapping[str, Segment])  # fmt: skip
 _LOCAL_BLOCK = 1024 * 1024  # container files on local disk: the page cache does the rest
+#: what a scattered read of decoded media (a file-system walk) decodes: two EWF chunks, not
+#: a 4 MiB block (which libewf would fetch from the segments, in S3 over the network)
+MEDIA_PAGE = 64 * 1024
 
 
 def _choose(containers: Containers) -> str:
@@ -70,7 +76,8 @@ def _choose(containers: Containers) -> str:
     if first.signature is not None and first.signature.unsupported:
         raise unsupported_error(first.name, first.signature)
     if first.kind in ("vmdk", "vmdk-descriptor") or any(
-            c.kind == "vmdk-descriptor" for c in containers):
+        c.kind == "vmdk-descriptor" for c in containers
+    ):
         return "vmdk"
     if first.kind in ("ewf", "ewf2"):
         return "ewf"
@@ -100,6 +107,9 @@ def open_containers(containers: Containers, **stream_options: Any) -> ImageStrea
         raise
     media = MediaInfo(format=getattr(source, "format_name", fmt),
                       containers=containers.segments())  # fmt: skip
+    block = int(stream_options.get("block_size", DEFAULT_BLOCK_SIZE))
+    if block % MEDIA_PAGE == 0:
+        stream_options = {"page_size": MEDIA_PAGE, **stream_options}
     return ImageStream(source, media=media, **stream_options)
 
 
@@ -117,8 +127,10 @@ def _open_local(path: Path, stream_options: dict[str, Any]) -> ImageStream:
     probe = FileSource(path, allow_empty=True)
     try:
         refuse_empty(str(path), probe.size)
-        signature = identify(probe.read_range(0, HEAD_BYTES),
-                             probe.read_range(max(0, probe.size - TAIL_BYTES), TAIL_BYTES))
+        signature = identify(
+            probe.read_range(0, HEAD_BYTES),
+            probe.read_range(max(0, probe.size - TAIL_BYTES), TAIL_BYTES),
+        )
     finally:
         probe.close()
     kind = signature.kind if signature else None

@@ -82,8 +82,13 @@ class Container:
 class Containers:
     """The ordered container files of one item (see the module docstring)."""
 
-    def __init__(self, items: Sequence[tuple[str, BinaryIO]], label: str | None = None, *,
-                 opener: Callable[[str], BinaryIO | None] | None = None) -> None:
+    def __init__(
+        self,
+        items: Sequence[tuple[str, BinaryIO]],
+        label: str | None = None,
+        *,
+        opener: Callable[[str], BinaryIO | None] | None = None,
+    ) -> None:
         """``opener`` finds a named container that was not given (a local VMDK's extents
         beside its descriptor); it returns ``None`` when there is no such file."""
         if not items:
@@ -102,8 +107,10 @@ class Containers:
     def _add(self, name: str, stream: BinaryIO) -> Container:
         size = _size(stream)
         head = read_at(stream, 0, HEAD_BYTES)
-        tail = read_at(stream, max(0, size - TAIL_BYTES), TAIL_BYTES)
-        container = Container(name, stream, size, identify(head, tail))
+        signature = identify(head)  # the tail only when the head says nothing (fixed VHD)
+        if signature is None:
+            signature = identify(head, read_at(stream, max(0, size - TAIL_BYTES), TAIL_BYTES))
+        container = Container(name, stream, size, signature)
         self.items.append(container)
         return container
 
@@ -187,5 +194,8 @@ def check_input_file(path: str | os.PathLike[str]) -> os.stat_result:
 
 def refuse_empty(name: str, size: int) -> None:
     if size == 0:
-        raise ImageFormatError(f"{name} is empty (0 bytes); it holds no image",
-                               key="image_empty", params={"file": name})
+        raise ImageFormatError(
+            f"{name} is empty (0 bytes); it holds no image",
+            key="image_empty",
+            params={"file": name},
+        )

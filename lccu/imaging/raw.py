@@ -132,6 +132,9 @@ class S3ObjectSource:
             size = int(info.size or 0)
             self.version_id = version_id = info.version_id or version_id
         self.size = size
+        #: bytes received from the store and ranged GETs made so far (every thread)
+        self.fetched = self.requests = 0
+        self._count_lock = threading.Lock()
 
     def read_range(self, offset: int, length: int) -> bytes:
         if length <= 0 or offset >= self.size:
@@ -141,7 +144,11 @@ class S3ObjectSource:
                 self.bucket, self.key, offset=offset, length=length, version_id=self.version_id
             )
             try:
-                return bytes(response.read())
+                data = bytes(response.read())
+                with self._count_lock:
+                    self.fetched += len(data)
+                    self.requests += 1
+                return data
             finally:
                 response.close()
                 response.release_conn()

@@ -6,6 +6,13 @@ through :meth:`RangeSource.read_range`. :class:`ImageStream` adds what engines n
 system walks that revisit metadata do not refetch it, and sequential read-ahead so a linear
 hash or carve overlaps fetching block ``n+1`` with processing block ``n``. Memory is bounded
 by ``cache_blocks * block_size`` whatever the image size.
+
+A stream with a ``page_size`` smaller than its block fetches only the pages a scattered
+read needs (a container's metadata at the head and tail of each segment, a file-system walk):
+opening a 2 GiB E01 segment in S3 then costs a few 64 KiB GETs, not two 8 MiB blocks. Whole
+blocks and read-ahead are for sequential access only: a run of forward reads spanning at
+least ``sequential_after`` bytes (a hash, a carve, libewf decoding chunk after chunk), not
+re-reads within a block.
 """
 
 from __future__ import annotations
@@ -24,6 +31,15 @@ from lccu.imaging.faults import FaultLog
 DEFAULT_BLOCK_SIZE = 4 * 1024 * 1024
 DEFAULT_CACHE_BLOCKS = 32
 DEFAULT_READ_AHEAD = 2
+#: bytes spanned by a run of forward reads (at least two) before it counts as sequential
+DEFAULT_SEQUENTIAL_AFTER = 512 * 1024
+#: a read that starts at most this far past the previous one's end continues its run: a
+#: scan of small reads this close (a stream-optimised VMDK's grain markers, 66 KiB apart)
+#: needs most pages anyway, so whole blocks and read-ahead serve it better
+SEQUENTIAL_GAP = 128 * 1024
+#: ... or starts at most this far before it (YARA's segments overlap by up to 256 KiB)
+SEQUENTIAL_OVERLAP = 1024 * 1024
+_BLOCK, _PAGE = 0, 1
 
 
 @runtime_checkable
@@ -54,6 +70,7 @@ class BlockCache:
     Sharing matters for multi-segment images (split E01 in S3): each segment is its own
     stream, and one budget for all of them keeps memory bounded however many segments
     there are. Entries are futures so a block being prefetched is fetched only once.
+    Entries are whole blocks or, for scattered reads, pages (``kind``).
     """
 
     def __init__(self, max_bytes: int) -> None:
@@ -61,34 +78,50 @@ class BlockCache:
             raise InvalidInput("a block cache needs a positive byte budget")
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: OrderedDict[tuple[int, int], tuple[Future[bytes], int]] = OrderedDict()
+        self._entries: OrderedDict[tuple[int, int, int], tuple[Future[bytes], int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, owner: int, index: int, cost: int) -> tuple[Future[bytes], bool]:
+    def lookup(
+        self, owner: int, index: int, cost: int, kind: int = _BLOCK
+    ) -> tuple[Future[bytes], bool]:
         """The cached future for a block, or a new pending one (``True``) the caller fills."""
-        key = (owner, index)
+        key = (owner, kind, index)
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
                 return entry[0], False
             future: Future[bytes] = Future()
-            self._entries[key] = (future, cost)
-            self.bytes += cost
-            while self.bytes > self.max_bytes and len(self._entries) > 1:
-                _, (_, freed) = self._entries.popitem(last=False)
-                self.bytes -= freed
+            self._put(key, future, cost)
             return future, True
 
-    def discard(self, owner: int, index: int, future: Future[bytes]) -> None:
-        """Forget a block (a failed read is not cached; a retry may succeed)."""
+    def peek(self, owner: int, index: int, kind: int = _BLOCK) -> Future[bytes] | None:
+        """The cached (or pending) future for a block, or None; adds nothing."""
+        key = (owner, kind, index)
         with self._lock:
-            entry = self._entries.get((owner, index))
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def _put(self, key: tuple[int, int, int], future: Future[bytes], cost: int) -> None:
+        self._entries[key] = (future, cost)
+        self.bytes += cost
+        while self.bytes > self.max_bytes and len(self._entries) > 1:
+            _, (_, freed) = self._entries.popitem(last=False)
+            self.bytes -= freed
+
+    def discard(self, owner: int, index: int, future: Future[bytes], kind: int = _BLOCK) -> None:
+        """Forget a block (a failed read is not cached; a retry may succeed)."""
+        key = (owner, kind, index)
+        with self._lock:
+            entry = self._entries.get(key)
             if entry is not None and entry[0] is future:
-                del self._entries[(owner, index)]
+                del self._entries[key]
                 self.bytes -= entry[1]
 
     def drop(self, owner: int) -> None:
@@ -96,6 +129,20 @@ class BlockCache:
         with self._lock:
             for key in [k for k in self._entries if k[0] == owner]:
                 self.bytes -= self._entries.pop(key)[1]
+
+    def move_to(self, other: BlockCache, owner: int) -> None:
+        """Hand one stream's entries to ``other`` (oldest first), forgetting them here: what
+        was read before the stream joined a shared cache (format detection) is not fetched
+        again."""
+        with self._lock:
+            keys = [k for k in self._entries if k[0] == owner]
+            moved = [(k, *self._entries.pop(k)) for k in keys]
+            for _, _, cost in moved:
+                self.bytes -= cost
+        with other._lock:
+            for key, future, cost in moved:
+                if key not in other._entries:
+                    other._put(key, future, cost)
 
 
 class ImageStream(io.RawIOBase):
@@ -114,10 +161,17 @@ class ImageStream(io.RawIOBase):
         read_ahead: int = DEFAULT_READ_AHEAD,
         close_source: bool = True,
         media: MediaInfo | None = None,
+        page_size: int | None = None,
+        sequential_after: int = DEFAULT_SEQUENTIAL_AFTER,
     ) -> None:
+        """``page_size`` (a divisor of ``block_size``) is what a scattered read fetches
+        instead of a whole block; None fetches whole blocks always. Read-ahead starts once a
+        run of forward reads spans ``sequential_after`` bytes (at most a block)."""
         super().__init__()
         if block_size <= 0 or cache_blocks < 1 or read_ahead < 0:
             raise InvalidInput("block_size and cache_blocks must be positive, read_ahead >= 0")
+        if page_size is not None and (page_size <= 0 or block_size % page_size):
+            raise InvalidInput("page_size must be a positive divisor of block_size")
         if read_ahead >= cache_blocks:
             raise InvalidInput("read_ahead must be smaller than cache_blocks")
         self.source = source
@@ -128,7 +182,12 @@ class ImageStream(io.RawIOBase):
         self._read_ahead = read_ahead
         self._close_source = close_source
         self._pos = 0
-        self._last_block = -2
+        self.page_size = page_size or block_size
+        self._sequential_after = max(1, min(sequential_after, block_size))
+        self._next = 0  # the furthest end of a read in this run of reads ...
+        self._run_start = 0  # ... where the run started ...
+        self._run_reads = 0  # ... and how many reads it has
+        self._ahead_of = -1  # the block whose followers read-ahead was last asked for
         self.cache = BlockCache(cache_blocks * block_size)
         self._pool: ThreadPoolExecutor | None = None
         if read_ahead:
@@ -258,30 +317,93 @@ class ImageStream(io.RawIOBase):
 
     # Positional reads ------------------------------------------------------------------
     def pread(self, offset: int, length: int) -> bytes:
-        """Up to ``length`` bytes at ``offset`` without moving the position (thread-safe)."""
+        """Up to ``length`` bytes at ``offset`` without moving the position (thread-safe).
+
+        A sequential read (see :meth:`_sequential_access`) goes by whole blocks and starts
+        read-ahead of the following ones; a scattered one takes a block only if it is cached
+        already (or covers it whole), otherwise just the pages it needs."""
         if offset >= self.size or length <= 0:
             return b""
         end = min(self.size, offset + length)
-        first, last = offset // self.block_size, (end - 1) // self.block_size
-        sequential = first in (self._last_block, self._last_block + 1)
-        self._last_block = last
-        if self._pool is not None and sequential:
+        bs = self.block_size
+        first, last = offset // bs, (end - 1) // bs
+        sequential = self._sequential_access(offset, end)
+        if self._pool is not None and sequential and last != self._ahead_of:
+            self._ahead_of = last  # once per block, not per small read within it
             for index in range(last + 1, last + 1 + self._read_ahead):
                 self._future(index, prefetch=True)
+        paged = self.page_size < bs and not sequential
         pieces = []
         for index in range(first, last + 1):
-            future = self._future(index)
+            base = index * bs
+            start, stop = max(offset, base) - base, min(end, base + bs) - base
+            future = self.cache.peek(id(self), index)
+            if future is None:
+                if paged and stop - start < min(bs, self.size - base):
+                    pieces.append(self._paged(base + start, base + stop))
+                    continue
+                future = self._future(index)
             try:
                 block = future.result()
             except BaseException:
                 self.cache.discard(id(self), index, future)  # a retry may succeed
                 raise
-            start = offset - index * self.block_size if index == first else 0
-            stop = end - index * self.block_size if index == last else len(block)
             if start == 0 and stop == len(block):
                 pieces.append(block)  # whole block: no copy
             else:
                 pieces.append(block[start:stop])
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _sequential_access(self, offset: int, end: int) -> bool:
+        """Note a read of ``[offset, end)``; True once it continues a run of reads (each
+        starting at most ``SEQUENTIAL_GAP`` past the furthest end so far, or at most
+        ``SEQUENTIAL_OVERLAP`` before it) that spans at least ``sequential_after`` bytes.
+        Only forward progress counts: re-reads within a block (a container's metadata, a
+        file-system walk) never make a stream sequential, nor does a jump."""
+        gap = offset - self._next
+        if self._run_reads and -SEQUENTIAL_OVERLAP <= gap <= SEQUENTIAL_GAP:
+            self._run_reads += 1
+            self._next = max(self._next, end)
+        else:
+            self._run_start, self._run_reads, self._next = offset, 1, end
+        return self._run_reads >= 2 and self._next - self._run_start >= self._sequential_after
+
+    def _paged(self, start: int, stop: int) -> bytes:
+        """``[start, stop)`` (inside one block) from cached pages; the missing pages are
+        fetched with one ranged read per contiguous run of them."""
+        ps, owner = self.page_size, id(self)
+        pages = range(start // ps, (stop - 1) // ps + 1)
+        futures: list[Future[bytes]] = []
+        fresh: list[tuple[int, Future[bytes]]] = []
+        for page in pages:
+            future, new = self.cache.lookup(owner, page, min(ps, self.size - page * ps), _PAGE)
+            futures.append(future)
+            if new:
+                fresh.append((page, future))
+        while fresh:
+            count = 1
+            while count < len(fresh) and fresh[count][0] == fresh[0][0] + count:
+                count += 1
+            run, fresh = fresh[:count], fresh[count:]
+            at = run[0][0] * ps
+            try:
+                data = self._read_exact(at, min(self.size, (run[-1][0] + 1) * ps) - at)
+            except BaseException as exc:
+                for page, future in run + fresh:
+                    future.set_exception(exc)
+                    self.cache.discard(owner, page, future, _PAGE)
+                raise
+            for n, (_, future) in enumerate(run):
+                future.set_result(data if count == 1 else data[n * ps : (n + 1) * ps])
+        pieces = []
+        for page, future in zip(pages, futures, strict=True):
+            try:
+                data = future.result()
+            except BaseException:
+                self.cache.discard(owner, page, future, _PAGE)
+                raise
+            base = page * ps
+            pieces.append(data[max(start, base) - base : min(stop, base + len(data)) - base])
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def _future(self, index: int, prefetch: bool = False) -> Future[bytes]:
@@ -372,8 +494,9 @@ class ImageStream(io.RawIOBase):
         """Use ``cache`` (shared with other streams) instead of this stream's own budget."""
         if (self._read_ahead + 1) * self.block_size > cache.max_bytes:
             raise InvalidInput("a shared cache must hold at least read_ahead + 1 blocks")
-        self.cache.drop(id(self))
-        self.cache = cache
+        old, self.cache = self.cache, cache
+        if old is not cache:
+            old.move_to(cache, id(self))
 
     def _check_open(self) -> None:
         if self.closed:

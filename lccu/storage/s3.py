@@ -55,6 +55,7 @@ MAX_PARTS = 10_000
 PARALLEL_PARTS = 3  # parts on their way to S3 while the next one is read and hashed
 IN_FLIGHT_BYTES = 64 * MIB  # ... but no more than this (big images have big parts)
 READ_BLOCK = 8 * 1024 * 1024
+READ_PAGE = 64 * 1024  # what a scattered read (a container's metadata) fetches
 READ_CACHE_BLOCKS = 16
 READ_AHEAD = 3
 CONNECT_TIMEOUT = 3.0  # at most; LCCU_S3_TIMEOUT if smaller
@@ -469,7 +470,7 @@ class S3Store:
                     raise NotFound(f"evidence {key!r} is not in bucket {self.bucket!r}") from exc
                 raise
         return ImageStream(source, block_size=READ_BLOCK, cache_blocks=READ_CACHE_BLOCKS,
-                           read_ahead=READ_AHEAD)  # fmt: skip
+                           read_ahead=READ_AHEAD, page_size=READ_PAGE)  # fmt: skip
 
     def delete_derived(self, key: str) -> None:
         name = DERIVED_PREFIX + check_key(key, derived=True)
@@ -614,7 +615,7 @@ class S3Store:
                     raise NotFound(f"derived file {key!r} is not in the store") from exc
                 raise
         return ImageStream(source, block_size=READ_BLOCK, cache_blocks=READ_CACHE_BLOCKS,
-                           read_ahead=READ_AHEAD)  # fmt: skip
+                           read_ahead=READ_AHEAD, page_size=READ_PAGE)  # fmt: skip
 
     def close(self) -> None:
         """Nothing to release: connections are pooled by the client and closed with it."""
