@@ -147,15 +147,17 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
     def _case_for(self, session: Session, ref: str, operation: str, *, write: bool = False,
                   justification: str | None = None, processing: bool = False,
                   owner: bool = False, open_case: bool = False,
-                  parties: tuple[str, ...] = (), signs: bool = False) -> Case:
-        """Load a case and check access through the gate (one audit entry either way).
+                  parties: tuple[str, ...] = (), signs: bool = False,
+                  audit: bool = True) -> Case:
+        """Load a case and check access through the gate (one audit entry either way;
+        with ``audit=False`` only a refusal, see :meth:`Gate.case`).
         A change (``write``) or a read that ``signs`` a custody event first unlocks the
         actor's key (:meth:`_unlock_own_key`)."""
         if write or signs:
             self._unlock_own_key(operation)
         return self.gate.case(session, ref, operation, write=write, owner=owner,
                               open_case=open_case, justification=justification,
-                              processing=processing, parties=parties)
+                              processing=processing, parties=parties, audit=audit)
 
     def resolve(self, ref: str) -> str:
         """``"case"`` or ``"evidence"``: what ``ref`` names (access is checked when it is

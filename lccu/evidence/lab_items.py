@@ -9,14 +9,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lccu.errors import InvalidInput
+from lccu.errors import InputTooLarge, InvalidInput
 from lccu.evidence.canonical import parse_time
-from lccu.evidence.intake import PIPE_BYTES, ItemFacts, StreamingIntake
+from lccu.evidence.intake import PIPE_BYTES, ItemFacts, StreamingIntake, refusals_audited
 from lccu.evidence.intake import prepare as prepare_intake
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.lab_lookup import _recorded_event
@@ -24,6 +24,14 @@ from lccu.evidence.models import CustodyEvent, EvidenceItem
 from lccu.evidence.records import EvidenceInfo
 from lccu.hashing import Digests, MultiHasher
 from lccu.storage.base import Progress, StoredEvidence
+
+if TYPE_CHECKING:
+    from lccu.evidence.acquisition import LocalAcquisition
+
+
+def _first_name(paths: Sequence[str | os.PathLike[str]]) -> str:
+    """The name an intake of ``paths`` goes by (its first file's)."""
+    return Path(paths[0]).name if paths else ""
 
 
 class LabItems(LabBase):
@@ -68,29 +76,57 @@ class LabItems(LabBase):
         is evidence). An E01's stored hashes are checked against the media and recorded.
         See :mod:`lccu.evidence.intake` and :mod:`lccu.evidence.acquisition`.
         """
-        from lccu.evidence.acquisition import gather
         from lccu.evidence.intake import take_in_files
 
         paths = [path] if isinstance(path, str | os.PathLike) else list(path)
-        acquisition = gather([Path(p) for p in paths], item_type=item_type)
         facts = ItemFacts(
             description=description, item_type=item_type, seal_number=seal_number, make=make,
             model=model, serial=serial, acquired_by=acquired_by, acquired_at=acquired_at,
             acquisition_tool=acquisition_tool,
             acquisition_tool_version=acquisition_tool_version, image_format=image_format,
             exhibit_number=exhibit_number, location=location)
-        pending = prepare_intake(self, case_ref,
-                                 source_name=acquisition.paths[0].name,
-                                 size=acquisition.container_bytes, facts=facts,
-                                 declared=declared, accept_mismatch=accept_mismatch,
-                                 legal_hold=legal_hold)
-        return take_in_files(pending, acquisition, progress)
+        case_id = self._intake_case(case_ref)
+        with refusals_audited(self, case_id, _first_name(paths)) as known:
+            acquisition = self._gather(paths, item_type)
+            pending = prepare_intake(self, case_id,
+                                     source_name=acquisition.paths[0].name,
+                                     size=acquisition.container_bytes, facts=facts,
+                                     declared=declared, accept_mismatch=accept_mismatch,
+                                     legal_hold=legal_hold)
+            known.update(size=pending.size, item_id=pending.item_id)
+            return take_in_files(pending, acquisition, progress)
+
+    def gather_evidence(self, case_ref: str,
+                        path: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+                        item_type: str = "disk-image") -> LocalAcquisition:
+        """The container files of the acquisition ``path`` names, checked for an intake into
+        ``case_ref`` as :meth:`add_evidence` checks them (what `lccu evidence add` lists
+        before it starts): access first (a refusal audited by the gate), then the files;
+        a refusal of the files is audited once as ``evidence.refused``."""
+        paths = [path] if isinstance(path, str | os.PathLike) else list(path)
+        case_id = self._intake_case(case_ref)
+        with refusals_audited(self, case_id, _first_name(paths)):
+            return self._gather(paths, item_type)
+
+    def _intake_case(self, case_ref: str) -> str:
+        """The id of the case an intake goes into, if the actor may add to it now (a refusal
+        audited by the gate; the allowed access is audited when the intake is prepared)."""
+        with self.db.session() as session:
+            return self._case_for(session, case_ref, "evidence.add", write=True,
+                                  open_case=True, audit=False).id
+
+    @staticmethod
+    def _gather(paths: Sequence[str | os.PathLike[str]], item_type: str) -> LocalAcquisition:
+        from lccu.evidence.acquisition import gather
+
+        return gather([Path(p) for p in paths], item_type=item_type)
 
     def begin_intake(self, case_ref: str, *, source_name: str, size: int, facts: ItemFacts,
                      declared: Mapping[str, str] | None = None,
                      accept_mismatch: bool = False, legal_hold: bool = False,
                      buffer_bytes: int = PIPE_BYTES,
-                     files: Sequence[tuple[str, int]] | None = None) -> StreamingIntake:
+                     files: Sequence[tuple[str, int]] | None = None,
+                     max_bytes: int | None = None) -> StreamingIntake:
         """An intake fed with :meth:`StreamingIntake.write` and ended with ``finish()``.
 
         For bytes that arrive in pieces (web uploads): they stream into the store as they
@@ -98,15 +134,25 @@ class LabItems(LabBase):
         check and the custody record are the same as :meth:`add_evidence`. ``files``
         (name, size in order) makes one item of several files sent one after the other:
         the segments of a split raw image, each stored with its own hashes, the item's
-        hashes those of their concatenation (the media)."""
-        if files and len(files) > 1:
-            from lccu.evidence.intake import check_upload_files
+        hashes those of their concatenation (the media). ``max_bytes``: the most this way
+        in takes (the server's upload limit). A refusal of what is sent is audited once as
+        ``evidence.refused``, here or when the bytes tell it."""
+        case_id = self._intake_case(case_ref)
+        with refusals_audited(self, case_id, source_name) as known:
+            known["size"] = size
+            if max_bytes is not None and size > max_bytes:
+                raise InputTooLarge(f"{size} bytes is more than the maximum of {max_bytes}",
+                                    key="upload_too_large",
+                                    params={"size": size, "max": max_bytes})
+            if files and len(files) > 1:
+                from lccu.evidence.intake import check_upload_files
 
-            check_upload_files(files, size)  # before the case is touched or the store opened
-        pending = prepare_intake(self, case_ref, source_name=source_name, size=size,
-                                 facts=facts, declared=declared,
-                                 accept_mismatch=accept_mismatch, legal_hold=legal_hold)
-        return StreamingIntake(pending, buffer_bytes=buffer_bytes, files=files)
+                check_upload_files(files, size)  # before the store is opened
+            pending = prepare_intake(self, case_id, source_name=source_name, size=size,
+                                     facts=facts, declared=declared,
+                                     accept_mismatch=accept_mismatch, legal_hold=legal_hold)
+            known["item_id"] = pending.item_id
+            return StreamingIntake(pending, buffer_bytes=buffer_bytes, files=files)
 
     def get_evidence(self, ref: str, *, processing: bool = False) -> EvidenceInfo:
         """An evidence item by id, unique id prefix or exhibit number, through its case's

@@ -104,6 +104,7 @@ def _raise_with(exc: BaseException, said: str, name: str,
         again = StorageError(said)
     recorded = said.endswith("recorded in the audit log and the chain of custody")
     again.key = "intake_retained" if recorded else "intake_retained_unrecorded"
+    again.audited = True  # the refused intake is audited above (or could not be): not twice
     if isinstance(exc, LccuError):  # another library's error may have its own .params
         cause = {"key": exc.key, "params": dict(exc.params), "text": str(exc)}
     else:

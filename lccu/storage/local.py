@@ -299,11 +299,14 @@ class LocalStore:
         return ImageStream(FileSource(path, allow_empty=True))
 
     def delete_derived(self, key: str) -> None:
+        """Remove a derived file, and the folders it leaves empty (a refused upload's
+        staging copies leave no empty folder named after an item that never was)."""
         path = self.root / DERIVED_PREFIX / check_key(key, derived=True)
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
             raise StorageError(f"deleting derived file {key!r} failed: {exc}") from exc
+        _remove_empty([p for p in path.parents if self.root in p.parents])
 
     def close(self) -> None:
         """Nothing to release."""

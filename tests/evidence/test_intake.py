@@ -52,7 +52,7 @@ def test_mismatch_is_refused_and_audited(make_lab: Callable[..., Lab], image_fil
     assert _count_rows(lab) == before and lab.list_evidence(case.id) == []
     store_root = lab.settings.evidence_dir
     assert not store_root.exists() or not any(p.is_file() for p in store_root.rglob("*"))
-    refusal = [e for e in make_lab("dpo").audit_log() if e.operation == "evidence.add"
+    refusal = [e for e in make_lab("dpo").audit_log() if e.operation == "evidence.refused"
                and not e.allowed]
     assert len(refusal) == 1
     detail = json.loads(refusal[0].detail or "{}")
