@@ -80,8 +80,9 @@ def _segments(spans: list[tuple[int, int]], segment_size: int) -> Iterator[tuple
             yield at, min(at + segment_size, end)
 
 
-def _scan(reader: Reader, start: int, end: int, overlap: int,
-          formats: tuple[Format, ...]) -> list[tuple[int, int]]:
+def _scan(
+    reader: Reader, start: int, end: int, overlap: int, formats: tuple[Format, ...]
+) -> list[tuple[int, int]]:
     """Header starts owned by ``[start, end)``; the segment buffer is freed on return."""
     with reader.view(start, end - start + overlap) as data:
         hits = find_headers(data, formats)
@@ -96,8 +97,9 @@ def _digests(reader: Reader, offset: int, length: int) -> Digests:
         return hasher.digests()
 
 
-def _segment_job(reader: Reader, start: int, end: int, overlap: int,
-                 formats: tuple[Format, ...], nested: bool) -> list[tuple[CarvedFile, bool]]:
+def _segment_job(
+    reader: Reader, start: int, end: int, overlap: int, formats: tuple[Format, ...], nested: bool
+) -> list[tuple[CarvedFile, bool]]:
     """Search, validate and hash one segment (in a worker thread).
 
     Returns records with their format's ``opaque_interior`` flag. Headers inside a file
@@ -116,8 +118,12 @@ def _segment_job(reader: Reader, start: int, end: int, overlap: int,
                 continue
             digests = _digests(reader, offset, verdict.length)
         except OSError as exc:
-            raise CarveError(f"reading the {fmt.name} candidate at {offset} failed: {exc}; "
-                             "check that the image is readable") from exc
+            raise CarveError(
+                f"reading the {fmt.name} candidate at {offset} failed: {exc}; "
+                "check that the image is readable",
+                key="carve_read_failed",
+                params={"format": fmt.name, "offset": offset},
+            ) from exc
         except (ValueError, IndexError, struct.error, zlib.error, OverflowError) as exc:
             # One malformed header must not end a carve of a whole image: drop it, say so.
             log.warning("dropped %s candidate at %d: %s", fmt.name, offset, exc)

@@ -28,7 +28,9 @@ def _rules(formats: tuple[Format, ...]) -> yara.Rules:
     try:
         return yara.compile(source=source)
     except yara.Error as exc:  # a bug in a signature table, not in the evidence
-        raise CarveError(f"carving signatures do not compile: {exc}") from exc
+        raise CarveError(
+            f"carving signatures do not compile: {exc}", key="carve_signatures"
+        ) from exc
 
 
 def _find_all(data: bytes | memoryview, formats: tuple[Format, ...]) -> list[tuple[int, int, int]]:
@@ -59,7 +61,9 @@ def find_headers(data: bytes | memoryview, formats: tuple[Format, ...]) -> list[
     try:
         matches = _rules(formats).match(data=data, warnings_callback=warned)
     except yara.Error as exc:
-        raise CarveError(f"signature search failed on a segment: {exc}") from exc
+        raise CarveError(
+            f"signature search failed on a segment: {exc}", key="carve_search_failed"
+        ) from exc
     if overflow:
         raw = _find_all(data, formats)
     else:

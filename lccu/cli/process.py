@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lccu.cli.app import State, cli, emit_json, pass_state, plain
-from lccu.errors import InvalidInput, LccuError
 from lccu.textsafe import visible
 
 if TYPE_CHECKING:
@@ -240,63 +239,23 @@ def status(state: State, evidence: str | None, watch: bool, workers: bool, as_js
         raise click.exceptions.Exit(130) from None
 
 
-def write_run_report(lab: Lab, evidence: str, run_id: str | None, fmt: str, output: Path) -> str:
-    """Copy the report of a finished processing run of ``evidence`` to ``output``; returns
-    the run id (exported paths in it are relative to derived/<evidence id>/ in the store,
-    where the report itself is stored; the HTML page embeds its thumbnails)."""
-    import shutil
-
-    from lccu.storage import open_store
-    from lccu.tasks.report import finished_report
-
-    run, key = finished_report(lab, evidence, run_id, fmt)
-    if output.is_dir():
-        raise InvalidInput(f"-o {output} is a directory; give a file name")
-    store = open_store(lab.settings)
-    try:
-        with store.open_derived(key) as fh, output.open("wb") as out:
-            shutil.copyfileobj(fh, out, 4 * 1024 * 1024)
-        if fmt == "html":
-            copy_linked_files(store, key, output)
-    finally:
-        store.close()
-    return run
-
-
-def copy_linked_files(store: Any, key: str, page: Path) -> int:
-    """Copy the exported files an HTML report links (``href`` relative to the page, as it
-    is stored beside them in the derived store) from the store to beside ``page``, so that
-    its links resolve where the page was written; returns how many. A link that is not a
-    plain relative path inside the page's folder is left alone (nothing outside it is
-    written), and one the store lacks stays broken, as it would be in the store."""
-    import re
-    import shutil
-    from urllib.parse import unquote, urlsplit
-
-    base = key.rpartition("/")[0]
-    folder = page.parent.resolve()
-    text = page.read_text("utf-8", errors="replace")
-    copied = 0
-    for href in dict.fromkeys(re.findall(r'href="([^"#][^"]*)"', text)):
-        parts = urlsplit(href)
-        name = unquote(parts.path)
-        if parts.scheme or parts.netloc or not name or name.startswith(("/", "\\")):
-            continue
-        if any(part in ("", ".", "..") for part in name.split("/")):
-            continue
-        target = (folder / name).resolve()
-        if not target.is_relative_to(folder) or target.exists():
-            continue
-        try:
-            with store.open_derived(f"{base}/{name}" if base else name) as fh:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with target.open("wb") as out:
-                    shutil.copyfileobj(fh, out, 4 * 1024 * 1024)
-        except (LccuError, OSError):
-            target.unlink(missing_ok=True)  # no half copy beside the page
-            continue
-        copied += 1
-    return copied
+def write_run_report(
+    lab: Lab,
+    evidence: str,
+    run_id: str | None,
+    fmt: str,
+    output: Path,
+    *,
+    files: bool = True,
+    recipient: str | None = None,
+) -> str:
+    """Write the report of a finished processing run of ``evidence`` to ``output`` (an HTML
+    page with the exported files it links copied beside it, unless ``files`` is False);
+    returns the run id. Audited as ``report.export``
+    (:meth:`lccu.evidence.lab.Lab.export_run_report`)."""
+    return lab.export_run_report(
+        evidence, output, run_id=run_id, fmt=fmt, files=files, recipient=recipient
+    ).run
 
 
 @cli.command("worker")

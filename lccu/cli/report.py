@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lccu.cli.app import State, cli, pass_state, plain
 from lccu.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from lccu.evidence.lab_export import ReportCopy
 
 
 @cli.command("report")
@@ -35,6 +39,15 @@ from lccu.errors import InvalidInput, NotFound
 )
 @click.option("--run", "run_id", default=None, help="With json/html: a specific run.")
 @click.option("--recipient", default=None, help="Who receives it (court, defence ...); logged.")
+@click.option(
+    "--no-files",
+    "no_files",
+    is_flag=True,
+    help="With html processing reports: write the page only, without copying the exported "
+    "files it links beside it (their paths are then text, and the page says how to get "
+    "them). Copies are logged in the audit log (report.export) with their count and bytes. "
+    "json never copies files.",
+)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
 @pass_state
 def report(
@@ -44,12 +57,11 @@ def report(
     lang: str,
     run_id: str | None,
     recipient: str | None,
+    no_files: bool,
     output: Path,
 ) -> None:
     """Write a case's report for court, export a case (CASE/UCO) or write processing
     reports (JSON/HTML)."""
-    from lccu.cli.process import write_run_report
-
     lab = state.lab()
     kind = lab.resolve(target)
     fmt = fmt or ("case" if kind == "case" else "json")
@@ -62,23 +74,43 @@ def report(
     if kind == "evidence":
         if fmt in ("pdf", "docx"):
             raise InvalidInput(f"--format {fmt} writes a case's report for court: give a CASE")
-        run = write_run_report(lab, target, run_id, fmt, output)
-        plain(f"wrote {fmt} report of run {run} to {output}")
+        written = lab.export_run_report(
+            target, output, run_id=run_id, fmt=fmt, files=not no_files, recipient=recipient
+        )
+        note = _files_note(written, no_files)
+        plain(f"wrote {fmt} report of run {written.run} to {output}{note}")
         return
     if run_id is not None:
         raise InvalidInput("--run names one item's run: give an EVIDENCE id, not a case")
     if fmt in ("pdf", "docx") or (fmt == "html" and not output.is_dir()):
         from lccu.report.court import write_court_report
 
-        written = write_court_report(lab, target, output, fmt=fmt, lang=lang)
-        plain(f"wrote the {fmt} report for court ({lang}) to {written}")
+        court = write_court_report(lab, target, output, fmt=fmt, lang=lang)
+        plain(f"wrote the {fmt} report for court ({lang}) to {court}")
         return
     output.mkdir(parents=True, exist_ok=True)
     for item in lab.list_evidence(target):
         destination = output / f"{item.exhibit_number}.{fmt}"
         try:
-            run = write_run_report(lab, item.id, None, fmt, destination)
+            written = lab.export_run_report(
+                item.id, destination, fmt=fmt, files=not no_files, recipient=recipient
+            )
         except NotFound:
             plain(f"{item.exhibit_number} was never processed: no report written for it")
             continue
-        plain(f"wrote {fmt} report of {item.exhibit_number} (run {run}) to {destination}")
+        plain(
+            f"wrote {fmt} report of {item.exhibit_number} (run {written.run}) to "
+            f"{destination}{_files_note(written, no_files)}"
+        )
+
+
+def _files_note(written: ReportCopy, no_files: bool) -> str:
+    """What became of the exported files the page names."""
+    if not written.linked:
+        return ""
+    if no_files:
+        return f"; the {written.linked} exported file(s) it names were not copied (--no-files)"
+    return (
+        f"; copied {written.files} of the {written.linked} exported file(s) it names, "
+        f"{written.bytes:,} bytes, beside it (audit log: report.export)"
+    )

@@ -62,6 +62,7 @@ _PHRASES = {
     "run.list": "list the processing runs of this item",
     "run.submit": "process this evidence item",
     "report.read": "read this report",
+    "report.export": "write this report out of lccu",
     "derived.read": "read this derived file",
     "custody.read": "read the custody log of this case",
     "custody.verify": "verify the custody log of this case",
@@ -412,10 +413,12 @@ class Gate:
         operation: str = "run.read",
         *,
         processing: bool = False,
+        audit: bool = True,
     ) -> tuple[Case, EvidenceItem, ProcessingRun]:
         """A processing run reached through its item: the item's access check, and the run
         must be one of that item's; a run of another item (of any zone) is refused as
-        "no such run of this item", audited once."""
+        "no such run of this item", audited once. With ``audit=False`` an allowed read is
+        left to the caller to audit, as :meth:`item` does."""
         from lccu.evidence.runstate import ProcessingRun
 
         case, item = self.item(session, item_ref, operation, processing=processing, audit=False)
@@ -436,7 +439,7 @@ class Gate:
                 detail={"why": why, "evidence": item.id},
             )
             raise NotFound(why, key="no_run", params={"exhibit": item.exhibit_number})
-        if (operation, run.id) not in self._runs_read:
+        if audit and (operation, run.id) not in self._runs_read:
             self._runs_read.add((operation, run.id))
             self.allow(
                 operation,

@@ -25,23 +25,45 @@ if TYPE_CHECKING:
 
 
 def item_runs(
-    gate: Gate, session: Session, evidence: str, run_id: str | None, operation: str
+    gate: Gate,
+    session: Session,
+    evidence: str,
+    run_id: str | None,
+    operation: str,
+    *,
+    audit: bool = True,
 ) -> tuple[Case, EvidenceItem, list[ProcessingRun]]:
     """The item's run ``run_id`` (refused unless it is one of the item's), else all its runs
     newest first: the one access decision on the item, audited once as ``operation``, that
-    each read of a run's timeline or report starts with."""
+    each read of a run's timeline or report starts with. With ``audit=False`` only a
+    refusal is audited here; the caller audits the allowed access with what it read."""
     from lccu.evidence.runstate import ProcessingRun
 
     if run_id is not None:
-        case, item, run = gate.run(session, evidence, run_id, operation)
+        case, item, run = gate.run(session, evidence, run_id, operation, audit=audit)
         return case, item, [run]
-    case, item = gate.item(session, evidence, operation)
+    case, item = gate.item(session, evidence, operation, audit=audit)
     runs = session.scalars(
         select(ProcessingRun)
         .where(ProcessingRun.evidence_id == item.id)
         .order_by(ProcessingRun.submitted_at.desc())
     )
     return case, item, list(runs)
+
+
+def finished_of(runs: list[ProcessingRun], evidence: str, fmt: str) -> tuple[str, str]:
+    """The run id and stored key of the ``fmt`` (json or html) report of the first of
+    ``runs`` (newest first) that finished; :class:`NotFound` when none did."""
+    for run in runs:
+        if run.state == "done" and run.report_key:
+            key = str(run.report_key)  # report-<run>.json (older: <run>/report.json)
+            if fmt == "html":
+                key = key.removesuffix(".json") + ".html"
+            return str(run.id), key
+    raise NotFound(
+        f"no finished processing run for {evidence}; see `lccu status {evidence}`",
+        key="not_processed",
+    )
 
 
 def timeline_key(session: Session, run_id: str) -> str | None:
@@ -298,13 +320,4 @@ class LabRuns(LabBase):
         item's); :class:`NotFound` when there is none. Audited as ``report.read``."""
         with self.db.session() as session:
             _case, _item, runs = item_runs(self.gate, session, evidence, run_id, "report.read")
-            for run in runs:
-                if run.state == "done" and run.report_key:
-                    key = str(run.report_key)  # report-<run>.json (older: <run>/report.json)
-                    if fmt == "html":
-                        key = key.removesuffix(".json") + ".html"
-                    return str(run.id), key
-        raise NotFound(
-            f"no finished processing run for {evidence}; see `lccu status {evidence}`",
-            key="not_processed",
-        )
+            return finished_of(runs, evidence, fmt)

@@ -41,8 +41,7 @@ STAGING = "staging"
 
 def read_through(signature: Signature | None) -> bool:
     """Whether a file with this signature carries media lccu reads through its reader."""
-    return signature is not None and not signature.unsupported and \
-        signature.kind in READ_THROUGH
+    return signature is not None and not signature.unsupported and signature.kind in READ_THROUGH
 
 
 class _Counted:
@@ -75,8 +74,9 @@ class _Staging:
         self.store = pending.store
         self.names = list(names)
         folder = f"{STAGING}/{pending.case_id}/{pending.item_id}"
-        self.keys = [f"{folder}/{key.rsplit('/', 1)[-1]}"
-                     for key in container_keys(pending, self.names)]
+        self.keys = [
+            f"{folder}/{key.rsplit('/', 1)[-1]}" for key in container_keys(pending, self.names)
+        ]
         self.written: list[str] = []
         self.digests: list[Digests] = []
         self.ends: list[tuple[bytes, bytes]] = []
@@ -95,8 +95,9 @@ class _Staging:
         """A staging copy as a stream with a small cache (many may be open at once)."""
         whole = self.store.open_derived(self.keys[index])
         self._opened.append(whole)  # its source is shared; closed in remove()
-        return ImageStream(whole.source, close_source=False, block_size=1024 * 1024,
-                           cache_blocks=4, read_ahead=1)
+        return ImageStream(
+            whole.source, close_source=False, block_size=1024 * 1024, cache_blocks=4, read_ahead=1
+        )
 
     def remove(self) -> None:
         for stream in self._opened:
@@ -118,8 +119,9 @@ def _read_media(staging: _Staging) -> MediaFacts:
     names = staging.names
     first = identify(*staging.ends[0])
     if first is not None and first.kind in ("ewf", "ewf2"):
-        check_ewf_segments([(name, head, tail) for name, (head, tail)
-                            in zip(names, staging.ends, strict=True)])
+        check_ewf_segments(
+            [(name, head, tail) for name, (head, tail) in zip(names, staging.ends, strict=True)]
+        )
     streams: dict[str, BinaryIO] = {}
     try:
         for index, name in enumerate(names):
@@ -128,9 +130,21 @@ def _read_media(staging: _Staging) -> MediaFacts:
     except ImageFormatError as exc:
         for stream in streams.values():
             stream.close()
+        if len(names) > 1 and exc.key:  # the reader's own reason, said in the page's language
+            raise InvalidInput(
+                f"{names[0]}: {exc}; nothing was stored",
+                key="image_unreadable_because",
+                params={
+                    "file": names[0],
+                    "reasons": [{"key": exc.key, "params": dict(exc.params), "text": str(exc)}],
+                },
+            ) from exc
         if len(names) > 1:
-            raise InvalidInput(f"{names[0]}: {exc}; nothing was stored", key="image_unreadable",
-                               params={"file": names[0]}) from exc
+            raise InvalidInput(
+                f"{names[0]}: {exc}; nothing was stored",
+                key="image_unreadable",
+                params={"file": names[0]},
+            ) from exc
         # one damaged container file: the copy as received is still evidence, taken in
         # as the file it is and marked (as `lccu evidence add` does), never silently
         return MediaFacts("file", staging.digests[0], unreadable=str(exc))
@@ -144,19 +158,28 @@ def _read_media(staging: _Staging) -> MediaFacts:
         used = {str(c["name"]) for c in media.containers}
         unused = [name for name in names if name not in used]
         if unused:
-            raise InvalidInput(f"{', '.join(unused)}: not part of the image that {names[0]} "
-                               "starts; send only one image's files; nothing was stored",
-                               key="not_part_of_image",
-                               params={"files": ", ".join(unused), "first": names[0]})
+            raise InvalidInput(
+                f"{', '.join(unused)}: not part of the image that {names[0]} "
+                "starts; send only one image's files; nothing was stored",
+                key="not_part_of_image",
+                params={"files": ", ".join(unused), "first": names[0]},
+            )
         digests = hash_stream(image)
         check = check_media(image, digests)
         if digests.size != image.size:
-            raise IntegrityError(f"{names[0]}: the media read {digests.size} bytes but is "
-                                 f"{image.size}; nothing was stored", key="media_size_differs",
-                                 params={"file": names[0], "read": digests.size,
-                                         "size": image.size})
-        return MediaFacts(media.format, digests, dict(check.stored),
-                          tuple(check.read_errors()), check.unreadable_bytes)
+            raise IntegrityError(
+                f"{names[0]}: the media read {digests.size} bytes but is "
+                f"{image.size}; nothing was stored",
+                key="media_size_differs",
+                params={"file": names[0], "read": digests.size, "size": image.size},
+            )
+        return MediaFacts(
+            media.format,
+            digests,
+            dict(check.stored),
+            tuple(check.read_errors()),
+            check.unreadable_bytes,
+        )
 
 
 def _check_declared(pending: PendingIntake, media: MediaFacts, staging: _Staging) -> None:
@@ -168,17 +191,24 @@ def _check_declared(pending: PendingIntake, media: MediaFacts, staging: _Staging
     params = mismatch_params(pending.source_name, differ, pending.declared, observed)
     for name, digests in zip(staging.names, staging.digests, strict=True):
         if any(digests.hashes()[n] == v for n, v in pending.declared.items()):
-            hint = (f" (the declared hash is that of the container file {name}, not of the "
-                    "media it carries: declare the hash of the acquired disk)")
+            hint = (
+                f" (the declared hash is that of the container file {name}, not of the "
+                "media it carries: declare the hash of the acquired disk)"
+            )
             key, params["container"] = "declared_hash_of_container", name
     raise DeclaredHashMismatch(
         f"{pending.source_name}: declared "
         + ", ".join(f"{n.upper()} {pending.declared[n]}" for n in differ)
         + f" but the {media.format} media in {len(staging.names)} file(s) hash to "
-        + ", ".join(f"{n.upper()} {observed[n]}" for n in differ) + hint
+        + ", ".join(f"{n.upper()} {observed[n]}" for n in differ)
+        + hint
         + "; nothing was stored and nothing recorded as evidence",
-        mismatched=differ, declared=pending.declared, observed=observed, key=key,
-        params=params)
+        mismatched=differ,
+        declared=pending.declared,
+        observed=observed,
+        key=key,
+        params=params,
+    )
 
 
 def _promote(pending: PendingIntake, staging: _Staging) -> list[StagedEvidence]:
@@ -189,16 +219,21 @@ def _promote(pending: PendingIntake, staging: _Staging) -> list[StagedEvidence]:
     try:
         for index, key in enumerate(container_keys(pending, staging.names)):
             with staging.open(index) as source:
-                stage = store.stage_evidence(key, cast(BinaryIO, source),
-                                             size=staging.digests[index].size,
-                                             legal_hold=pending.legal_hold)
+                stage = store.stage_evidence(
+                    key,
+                    cast(BinaryIO, source),
+                    size=staging.digests[index].size,
+                    legal_hold=pending.legal_hold,
+                )
             staged.append(stage)
             if stage.digests != staging.digests[index]:
                 raise IntegrityError(
                     f"{staging.names[index]}: the staging copy no longer hashes as the "
                     "bytes received (changed in the store?); nothing was stored, send it "
-                    "again and tell the evidence officer", key="staging_changed",
-                    params={"file": staging.names[index]})
+                    "again and tell the evidence officer",
+                    key="staging_changed",
+                    params={"file": staging.names[index]},
+                )
     except BaseException:
         for stage in reversed(staged):
             stage.abort()
@@ -206,9 +241,9 @@ def _promote(pending: PendingIntake, staging: _Staging) -> list[StagedEvidence]:
     return staged
 
 
-def take_in_upload(pending: PendingIntake, source: Reader,
-                   files: Sequence[tuple[str, int]]) -> tuple[list[tuple[str, StoredEvidence]],
-                                                              MediaFacts]:
+def take_in_upload(
+    pending: PendingIntake, source: Reader, files: Sequence[tuple[str, int]]
+) -> tuple[list[tuple[str, StoredEvidence]], MediaFacts]:
     """Stage every file of the upload, wait for the go-ahead (``source`` ends), read and
     check the media, check access again, then promote and commit the files (see the
     module's docstring). Returns the committed files and the media read."""
@@ -217,8 +252,9 @@ def take_in_upload(pending: PendingIntake, source: Reader,
     try:
         staging.write(source, [size for _name, size in files])
         if source.read(1):  # waits for the go-ahead (finish) or the abort
-            raise InvalidInput("the upload sent more bytes than its files hold",
-                               key="upload_more_than_files")
+            raise InvalidInput(
+                "the upload sent more bytes than its files hold", key="upload_more_than_files"
+            )
         media = _read_media(staging)
         _check_declared(pending, media, staging)
         staged = _promote(pending, staging)

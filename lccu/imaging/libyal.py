@@ -25,7 +25,9 @@ def load_binding(module: str, package: str, what: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:  # a missing optional library fails loudly
         raise ImageFormatError(
-            f"reading {what} needs libyal's Python binding {module}: pip install {package}"
+            f"reading {what} needs libyal's Python binding {module}: pip install {package}",
+            key="binding_missing",
+            params={"module": module, "package": package},
         ) from exc
 
 

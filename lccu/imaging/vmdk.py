@@ -32,15 +32,21 @@ def _pyvmdk() -> Any:
 def _descriptor(containers: Containers) -> Container:
     descriptors = [c for c in containers if c.kind == "vmdk-descriptor"]
     if len(descriptors) > 1:
-        raise ImageFormatError(f"{containers.label}: {len(descriptors)} VMDK descriptor files "
-                               f"({', '.join(c.name for c in descriptors)}); give one disk at "
-                               "a time")  # fmt: skip
+        names = ", ".join(c.name for c in descriptors)
+        raise ImageFormatError(
+            f"{containers.label}: {len(descriptors)} VMDK descriptor files ({names}); give one "
+            "disk at a time",
+            key="vmdk_several_descriptors",
+            params={"file": containers.label, "count": len(descriptors), "names": names},
+        )
     if descriptors:
         return descriptors[0]
     if len(containers) > 1:
         raise ImageFormatError(
             f"{containers.label}: {len(containers)} VMDK extent files but no descriptor file "
-            "(the small text file `# Disk DescriptorFile` that lists them); add it"
+            "(the small text file `# Disk DescriptorFile` that lists them); add it",
+            key="vmdk_no_descriptor",
+            params={"file": containers.label, "count": len(containers)},
         )
     return containers.first
 
@@ -75,8 +81,11 @@ def open_containers(containers: Containers) -> LibyalSource:
                     f"{descriptor.name}: extent file {wanted!r} is missing; add every file the "
                     f"descriptor lists ({', '.join(extent_names(handle))})",
                     key="vmdk_extent_missing",
-                    params={"file": descriptor.name, "extent": wanted,
-                            "extents": ", ".join(extent_names(handle))},
+                    params={
+                        "file": descriptor.name,
+                        "extent": wanted,
+                        "extents": ", ".join(extent_names(handle)),
+                    },
                 )
             extents.append(found.stream)
         used = {id(stream) for stream in extents} | {id(descriptor.stream)}
@@ -85,6 +94,7 @@ def open_containers(containers: Containers) -> LibyalSource:
             raise ImageFormatError(
                 f"{', '.join(foreign)}: not part of the VMDK disk that {descriptor.name} "
                 f"describes (its extents: {', '.join(extent_names(handle))}); give only "
-                "one image's files")
+                "one image's files"
+            )
         handle.open_extent_data_files_as_file_objects(extents)
         return LibyalSource(handle, name, containers.streams(), "vmdk")

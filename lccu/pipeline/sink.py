@@ -72,5 +72,7 @@ def copy_stream(source: BinaryIO, target: BinaryIO, chunk: int = 4 * 1024 * 1024
         try:
             target.write(block)
         except OSError as exc:
-            raise StorageError(f"cannot write a derived file: {exc}") from exc
+            raise StorageError(
+                f"cannot write a derived file: {exc}", key="derived_write_failed"
+            ) from exc
         total += len(block)

@@ -26,7 +26,9 @@ def encode_json(report: Mapping[str, Any]) -> bytes:
     try:
         text = json.dumps(report, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"report cannot be written as JSON: {exc}") from exc
+        raise InvalidInput(
+            f"report cannot be written as JSON: {exc}", key="report_not_json"
+        ) from exc
     return text.encode("ascii")
 
 
@@ -40,7 +42,9 @@ def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     validate_report(report)
     payload = encode_json(report)
     if out_dir.exists() and not out_dir.is_dir():
-        raise InvalidInput(f"report output {out_dir} exists and is not a directory")
+        raise InvalidInput(
+            f"report output {out_dir} exists and is not a directory", key="report_not_folder"
+        )
     page = render_html(report, out_dir)
     # Evidence names can hold unpaired surrogates; show them escaped rather than fail.
     html_bytes = page.encode("utf-8", errors="backslashreplace")
@@ -51,5 +55,7 @@ def write_reports(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
             with output_file(path) as fh:
                 fh.write(data)
     except OSError as exc:
-        raise StorageError(f"could not write the scan report into {out_dir}: {exc}") from exc
+        raise StorageError(
+            f"could not write the scan report into {out_dir}: {exc}", key="report_write_failed"
+        ) from exc
     return json_path, html_path

@@ -93,7 +93,8 @@ class LocalStaged:
             except FileExistsError as exc:
                 raise AlreadyExists(
                     f"evidence {key!r} appeared in {self.store.root} while it was being written;"
-                    " the new copy was discarded"
+                    " the new copy was discarded",
+                    key="evidence_key_raced",
                 ) from exc
             finally:
                 with contextlib.suppress(OSError):
@@ -102,7 +103,8 @@ class LocalStaged:
         except OSError as exc:
             _remove_empty(self._created)
             raise StorageError(
-                f"writing evidence {key!r} under {self.store.root} failed: {exc}"
+                f"writing evidence {key!r} under {self.store.root} failed: {exc}",
+                key="store_write_failed",
             ) from exc
         except BaseException:
             _remove_empty(self._created)
@@ -133,9 +135,13 @@ class LocalStore:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"cannot create evidence directory {self.root}: {exc}") from exc
+            raise StorageError(
+                f"cannot create evidence directory {self.root}: {exc}", key="store_unusable"
+            ) from exc
         if not self.root.is_dir():
-            raise StorageError(f"evidence directory {self.root} is not a directory")
+            raise StorageError(
+                f"evidence directory {self.root} is not a directory", key="store_unusable"
+            )
 
     def _path(self, key: str) -> Path:
         return self.root / key
@@ -194,7 +200,10 @@ class LocalStore:
         check_key(key)
         final = self._path(key)
         if final.exists():
-            raise AlreadyExists(f"evidence {key!r} already exists in {self.root}; choose a new key")
+            raise AlreadyExists(
+                f"evidence {key!r} already exists in {self.root}; choose a new key",
+                key="evidence_key_exists",
+            )
         created = self._new_dirs(final)
         try:
             with MultiHasher() as hasher:
@@ -207,7 +216,8 @@ class LocalStore:
             _remove_empty(created)
             if isinstance(exc, OSError):
                 raise StorageError(
-                    f"writing evidence {key!r} under {self.root} failed: {exc}"
+                    f"writing evidence {key!r} under {self.root} failed: {exc}",
+                    key="store_write_failed",
                 ) from exc
             raise
         staged = LocalStaged(self, key, final, temp, digests, legal_hold, created)
@@ -289,7 +299,9 @@ class LocalStore:
             temp = self._write_temp(final, stream, None)
             os.replace(temp, final)
         except OSError as exc:
-            raise StorageError(f"writing derived file {key!r} failed: {exc}") from exc
+            raise StorageError(
+                f"writing derived file {key!r} failed: {exc}", key="derived_write_failed"
+            ) from exc
         return self._uri(final)
 
     def open_derived(self, key: str) -> ImageStream:
@@ -305,7 +317,9 @@ class LocalStore:
         try:
             path.unlink(missing_ok=True)
         except OSError as exc:
-            raise StorageError(f"deleting derived file {key!r} failed: {exc}") from exc
+            raise StorageError(
+                f"deleting derived file {key!r} failed: {exc}", key="derived_delete_failed"
+            ) from exc
         _remove_empty([p for p in path.parents if self.root in p.parents])
 
     def close(self) -> None:

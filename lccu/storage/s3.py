@@ -173,11 +173,14 @@ class S3Store:
                 raise StorageError(
                     f"{action}: the S3 server refused our credentials or their rights ({code});"
                     " check LCCU_S3_ACCESS_KEY, LCCU_S3_SECRET_KEY and the identity's policy",
-                    key="store_refused", params={"endpoint": self.endpoint, "code": code},
+                    key="store_refused",
+                    params={"endpoint": self.endpoint, "code": code},
                 ) from exc
-            raise StorageError(f"{action}: the S3 server refused it: {code}: {exc}",
-                               key="store_refused",
-                               params={"endpoint": self.endpoint, "code": code}) from exc
+            raise StorageError(
+                f"{action}: the S3 server refused it: {code}: {exc}",
+                key="store_refused",
+                params={"endpoint": self.endpoint, "code": code},
+            ) from exc
         except self._http_error as exc:
             if stalled(exc):
                 raise StoreUnavailable(
@@ -191,7 +194,8 @@ class S3Store:
                 f"{action}: S3 server {self.endpoint} unreachable after {RETRIES} retries with"
                 f" backoff ({type(exc).__name__}); nothing was recorded. Check that it runs"
                 " and LCCU_S3_ENDPOINT / LCCU_S3_SECURE are right",
-                key="store_unreachable", params={"endpoint": self.endpoint, "retries": RETRIES},
+                key="store_unreachable",
+                params={"endpoint": self.endpoint, "retries": RETRIES},
             ) from exc
 
     def _call(self, action: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -200,7 +204,11 @@ class S3Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _optional(
-        self, action: str, absent: tuple[str, ...], func: Callable[..., T], *args: Any,
+        self,
+        action: str,
+        absent: tuple[str, ...],
+        func: Callable[..., T],
+        *args: Any,
         **kwargs: Any,
     ) -> T | None:
         """``func(...)``, or None when the server answers that the setting is absent."""
@@ -274,13 +282,13 @@ class S3Store:
         action = f"storing evidence {key!r} in {self.bucket!r}"
         if self._call(action, self._any_version, key):
             raise AlreadyExists(
-                f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key"
+                f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key",
+                key="evidence_key_exists",
             )
         retention = self._retention()
         with MultiHasher() as hasher:
             reader = HashingReader(stream, hasher, key, size, progress, expected)
-            version_id = self._call(action, self._write_parts, key, reader, retention,
-                                    legal_hold)
+            version_id = self._call(action, self._write_parts, key, reader, retention, legal_hold)
             digests = hasher.digests()
         return self._committed(key, version_id, digests)
 
@@ -296,7 +304,9 @@ class S3Store:
             raise AlreadyExists(
                 f"evidence {key!r} was written by another intake at the same time; this upload"
                 f" (version {version_id}) is locked but is not the evidence item: record the"
-                " earlier version and tell the evidence officer"
+                " earlier version and tell the evidence officer",
+                key="evidence_key_raced_locked",
+                params={"version": str(version_id)},
             )
         info = self.stat(StoredEvidence(
             uri="", bucket=self.bucket, key=key, version_id=version_id, size=digests.size,
@@ -338,14 +348,16 @@ class S3Store:
         action = f"storing evidence {key!r} in {self.bucket!r}"
         if self._call(action, self._any_version, key):
             raise AlreadyExists(
-                f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key"
+                f"evidence {key!r} already exists in bucket {self.bucket!r}; choose a new key",
+                key="evidence_key_exists",
             )
         retention = self._retention()
         with MultiHasher() as hasher:
             reader = HashingReader(stream, hasher, key, size, progress, mark_at=mark_at)
             data = reader.read(part_size_for(reader.size))
-            upload_id, parts = self._call(action, self._send_parts, key, reader, retention,
-                                          legal_hold, data)
+            upload_id, parts = self._call(
+                action, self._send_parts, key, reader, retention, legal_hold, data
+            )
             digests = hasher.digests()
             marked = hasher.marked()
         staged = S3Staged(self, key, upload_id, parts, digests)
@@ -360,8 +372,9 @@ class S3Store:
         )
         return Retention(self.retention_mode, retain_until)
 
-    def _send_parts(self, key: str, reader: HashingReader, retention: Any, legal_hold: bool,
-                    data: bytes) -> tuple[str, list[Any]]:
+    def _send_parts(
+        self, key: str, reader: HashingReader, retention: Any, legal_hold: bool, data: bytes
+    ) -> tuple[str, list[Any]]:
         """A multipart upload of ``data`` and the rest of ``reader``, not completed; any
         failure aborts it. Parts go up ``PARALLEL_PARTS`` at a time (bounded bytes)."""
         from minio.datatypes import Part
@@ -378,8 +391,17 @@ class S3Store:
                 sent: list[Future[str]] = []
                 pending: set[Future[str]] = set()
                 while data:
-                    sent.append(pool.submit(client._upload_part, self.bucket, key, data, None,
-                                            upload_id, len(sent) + 1))
+                    sent.append(
+                        pool.submit(
+                            client._upload_part,
+                            self.bucket,
+                            key,
+                            data,
+                            None,
+                            upload_id,
+                            len(sent) + 1,
+                        )
+                    )
                     pending.add(sent[-1])
                     data = b""  # the pool holds the part now
                     if len(pending) >= parallel:
@@ -394,8 +416,9 @@ class S3Store:
             raise
         return upload_id, parts
 
-    def _write_parts(self, key: str, reader: HashingReader, retention: Any,
-                     legal_hold: bool) -> str | None:
+    def _write_parts(
+        self, key: str, reader: HashingReader, retention: Any, legal_hold: bool
+    ) -> str | None:
         """Upload ``reader`` as one object; returns its version id.
 
         The object is a multipart upload (even of one part) whose parts
@@ -412,8 +435,9 @@ class S3Store:
         part_size = part_size_for(reader.size)
         data = reader.read(part_size)
         if not data:  # an empty source: nothing that could stall half-way
-            result = self.client.put_object(self.bucket, key, io.BytesIO(data), 0,
-                                            retention=retention, legal_hold=legal_hold)
+            result = self.client.put_object(
+                self.bucket, key, io.BytesIO(data), 0, retention=retention, legal_hold=legal_hold
+            )
             return result.version_id  # type: ignore[no-any-return]
         # Even one part goes through a multipart upload: a single PUT whose answer timed out
         # (a stalled server) may still be completed by the server afterwards, leaving a
@@ -450,13 +474,20 @@ class S3Store:
     def delete_derived(self, key: str) -> None:
         name = DERIVED_PREFIX + check_key(key, derived=True)
         action = f"deleting derived file {key!r}"
-        versions = self._call(action, lambda: [
-            obj.version_id for obj in self.client.list_objects(
-                self.derived_bucket, prefix=name, include_version=True)
-            if obj.object_name == name])
+        versions = self._call(
+            action,
+            lambda: [
+                obj.version_id
+                for obj in self.client.list_objects(
+                    self.derived_bucket, prefix=name, include_version=True
+                )
+                if obj.object_name == name
+            ],
+        )
         for version in versions or [None]:
-            self._call(action, self.client.remove_object, self.derived_bucket, name,
-                       version_id=version)
+            self._call(
+                action, self.client.remove_object, self.derived_bucket, name, version_id=version
+            )
 
     def stat(self, ref: EvidenceRef) -> EvidenceInfo:
         key, version_id = self._pinned(ref)
@@ -511,9 +542,16 @@ class S3Store:
         key = ANCHOR_PREFIX + name
         action = f"storing anchor {key!r} in {self.bucket!r}"
         until = (datetime.now(UTC) + timedelta(days=self.retention_days)).replace(microsecond=0)
-        result = self._call(action, self.client.put_object, self.bucket, key, io.BytesIO(body),
-                            len(body), content_type="application/json",
-                            retention=Retention(COMPLIANCE, until))
+        result = self._call(
+            action,
+            self.client.put_object,
+            self.bucket,
+            key,
+            io.BytesIO(body),
+            len(body),
+            content_type="application/json",
+            retention=Retention(COMPLIANCE, until),
+        )
         return cast(str | None, result.version_id)
 
     def anchor_exists(self, name: str) -> bool:
@@ -529,13 +567,24 @@ class S3Store:
         """Every stored anchor under ``anchors/<prefix>`` (each version), as name and body."""
         found: list[tuple[str, bytes]] = []
         action = f"reading anchors {prefix!r} from {self.bucket!r}"
-        objects = self._call(action, lambda: list(self.client.list_objects(
-            self.bucket, prefix=ANCHOR_PREFIX + prefix, recursive=True, include_version=True)))
+        objects = self._call(
+            action,
+            lambda: list(
+                self.client.list_objects(
+                    self.bucket, prefix=ANCHOR_PREFIX + prefix, recursive=True, include_version=True
+                )
+            ),
+        )
         for obj in objects:
             if getattr(obj, "is_delete_marker", False):
                 continue
-            response = self._call(action, self.client.get_object, self.bucket,
-                                  obj.object_name, version_id=obj.version_id)
+            response = self._call(
+                action,
+                self.client.get_object,
+                self.bucket,
+                obj.object_name,
+                version_id=obj.version_id,
+            )
             try:
                 body = response.read(1 << 20)
             finally:
@@ -591,8 +640,14 @@ class S3Staged:
         store, key = self.store, self.key
         action = f"storing evidence {key!r} in {store.bucket!r}"
         try:
-            result = store._call(action, store.client._complete_multipart_upload, store.bucket,
-                                 key, self._upload_id, self._parts)
+            result = store._call(
+                action,
+                store.client._complete_multipart_upload,
+                store.bucket,
+                key,
+                self._upload_id,
+                self._parts,
+            )
         except BaseException:
             with contextlib.suppress(Exception):
                 store.client._abort_multipart_upload(store.bucket, key, self._upload_id)
@@ -604,5 +659,4 @@ class S3Staged:
             return
         self._done = True
         with contextlib.suppress(Exception):
-            self.store.client._abort_multipart_upload(self.store.bucket, self.key,
-                                                      self._upload_id)
+            self.store.client._abort_multipart_upload(self.store.bucket, self.key, self._upload_id)

@@ -735,6 +735,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "nl": "{file}: de bestanden vormen geen leesbaar image; er is niets opgeslagen.",
         "en": "{file}: the files do not make a readable image; nothing was stored.",
     },
+    "err_image_unreadable_because": {
+        "nl": "De bestanden vormen geen leesbaar image ({reasons}); er is niets opgeslagen.",
+        "en": "The files do not make a readable image ({reasons}); nothing was stored.",
+    },
     "err_split_segment_size": {
         "nl": "{file} is {size} bytes terwijl {first} {first_size} bytes is: de segmenten "
         "van een gesplitst image zijn even lang als het eerste, behalve het laatste dat niet "
@@ -1566,6 +1570,107 @@ STRINGS: dict[str, dict[str, str]] = {
     "stage_hashsets": {"nl": "hashsets", "en": "hash sets"},
     "stage_thumbnails": {"nl": "miniaturen", "en": "thumbnails"},
     "stage_report": {"nl": "rapport", "en": "report"},
+    # the evidence store and its derived files (local disk, S3)
+    "err_store_write_failed": {
+        "nl": "Het stuk kon niet in de bewijsopslag worden geschreven; er is niets "
+        "opgeslagen. Meld het aan de beheerder van de server.",
+        "en": "The item could not be written to the evidence store; nothing was stored. "
+        "Tell the server's administrator.",
+    },
+    "err_store_unusable": {
+        "nl": "De map van de bewijsopslag op de server is onbruikbaar; er is niets "
+        "opgeslagen. Meld het aan de beheerder van de server.",
+        "en": "The evidence store's folder on the server cannot be used; nothing was "
+        "stored. Tell the server's administrator.",
+    },
+    "err_derived_write_failed": {
+        "nl": "Een afgeleid bestand (rapport, geëxporteerd of gecarved bestand) kon niet in "
+        "de opslag worden geschreven. Meld het aan de beheerder van de server.",
+        "en": "A derived file (report, exported or carved file) could not be written to "
+        "the store. Tell the server's administrator.",
+    },
+    "err_derived_delete_failed": {
+        "nl": "Een afgeleid bestand kon niet uit de opslag worden verwijderd. Meld het aan "
+        "de beheerder van de server.",
+        "en": "A derived file could not be removed from the store. Tell the server's "
+        "administrator.",
+    },
+    "err_evidence_key_exists": {
+        "nl": "Onder deze naam staat al een stuk in de bewijsopslag; het bestaande stuk "
+        "blijft ongewijzigd en deze opname is geweigerd. Neem het opnieuw op.",
+        "en": "The evidence store already holds an item under this name; it stays as it "
+        "is and this intake was refused. Take it in again.",
+    },
+    "err_evidence_key_raced": {
+        "nl": "Een andere opname schreef tegelijk een stuk onder dezelfde naam in de "
+        "bewijsopslag; deze kopie is verworpen. Neem het opnieuw op.",
+        "en": "Another intake wrote an item under the same name in the evidence store at "
+        "the same time; this copy was discarded. Take it in again.",
+    },
+    "err_evidence_key_raced_locked": {
+        "nl": "Een andere opname schreef tegelijk een stuk onder dezelfde naam in de "
+        "bewijsopslag; deze kopie (versie {version}) is vergrendeld maar is niet het stuk. "
+        "Noteer de eerdere versie en meld het aan de bewijsbeheerder.",
+        "en": "Another intake wrote an item under the same name in the evidence store at "
+        "the same time; this copy (version {version}) is locked but is not the item. "
+        "Note the earlier version and tell the evidence officer.",
+    },
+    # image readers
+    "err_binding_missing": {
+        "nl": "Dit formaat lezen vereist de Python-binding {module} van libyal (pakket "
+        "{package}), die op deze server ontbreekt; vraag de beheerder die te installeren.",
+        "en": "Reading this format needs libyal's Python binding {module} (package "
+        "{package}), which this server lacks; ask the administrator to install it.",
+    },
+    "err_vmdk_several_descriptors": {
+        "nl": "{file}: {count} VMDK-beschrijvingsbestanden ({names}); neem één schijf tegelijk op.",
+        "en": "{file}: {count} VMDK descriptor files ({names}); take in one disk at a time.",
+    },
+    "err_vmdk_no_descriptor": {
+        "nl": "{file}: {count} VMDK-extentbestanden maar geen beschrijvingsbestand (het "
+        "kleine tekstbestand '# Disk DescriptorFile' dat ze opsomt); voeg het toe.",
+        "en": "{file}: {count} VMDK extent files but no descriptor file (the small text "
+        "file '# Disk DescriptorFile' that lists them); add it.",
+    },
+    # carving and the processing report
+    "err_carve_read_failed": {
+        "nl": "Het lezen van de {format}-kandidaat op offset {offset} is mislukt tijdens "
+        "het carven; controleer of het image leesbaar is.",
+        "en": "Reading the {format} candidate at offset {offset} failed while carving; "
+        "check that the image is readable.",
+    },
+    "err_carve_signatures": {
+        "nl": "De carving-handtekeningen van lccu compileren niet; meld het aan de "
+        "beheerder (een fout in lccu, niet in het stuk).",
+        "en": "lccu's carving signatures do not compile; tell the administrator (a fault "
+        "in lccu, not in the item).",
+    },
+    "err_carve_search_failed": {
+        "nl": "Het zoeken naar bestandshandtekeningen in een segment is mislukt tijdens het "
+        "carven.",
+        "en": "Searching a segment for file signatures failed while carving.",
+    },
+    "err_report_not_json": {
+        "nl": "Het rapport kan niet als JSON worden geschreven.",
+        "en": "The report cannot be written as JSON.",
+    },
+    "err_report_not_folder": {
+        "nl": "De doelmap van het rapport bestaat al en is geen map.",
+        "en": "The report's output folder exists and is not a folder.",
+    },
+    "err_report_write_failed": {
+        "nl": "Het rapport kon niet worden geschreven. Meld het aan de beheerder van de server.",
+        "en": "The report could not be written. Tell the server's administrator.",
+    },
+    # the custody fields a custody-rule reason names
+    "field_released_by": {"nl": "Afgegeven door", "en": "Released by"},
+    "field_received_by": {"nl": "Ontvangen door", "en": "Received by"},
+    "field_witness": {"nl": "Getuige", "en": "Witness"},
+    "field_from_location": {"nl": "Van plaats", "en": "From location"},
+    "field_to_location": {"nl": "Naar plaats", "en": "To location"},
+    "field_seal_before": {"nl": "Zegel aangetroffen", "en": "Seal as found"},
+    "field_seal_after": {"nl": "Zegel achtergelaten", "en": "Seal as left"},
+    "field_seal_intact": {"nl": "Zegel intact", "en": "Seal intact"},
 }
 
 
@@ -1595,6 +1700,10 @@ OPERATIONS: dict[str, dict[str, str]] = {
     "run.list": {"nl": "verwerkingen oplijsten", "en": "list processing runs"},
     "run.submit": {"nl": "verwerking starten", "en": "start processing"},
     "report.read": {"nl": "rapport inzien", "en": "read a report"},
+    "report.export": {
+        "nl": "rapport wegschrijven (met bestanden)",
+        "en": "write a report out (with its files)",
+    },
     "derived.read": {"nl": "afgeleid bestand inzien", "en": "read a derived file"},
     "custody.read": {"nl": "bewaringsketen inzien", "en": "read the chain of custody"},
     "custody.verify": {"nl": "bewaringsketen controleren", "en": "verify the chain of custody"},

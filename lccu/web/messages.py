@@ -55,6 +55,8 @@ def _word(name: str, value: object, lang: str) -> object:
     of reasons, each with its own key and facts, said one after the other)."""
     if name == "operation":
         return operation_label(str(value), lang)
+    if name == "fields":  # "released_by, witness": each field by its name
+        return ", ".join(str(_word("field", part.strip(), lang)) for part in str(value).split(","))
     if isinstance(value, list):
         return "; ".join(_reason(part, lang) for part in value)
     entry = STRINGS.get(_WORDS.get(name, "\0") + str(value).replace(" ", "_"))

@@ -256,6 +256,11 @@ def test_every_raised_message_key_is_in_both_languages() -> None:
         assert set(fields.findall(entry["nl"])) == set(fields.findall(entry["en"])), key
     for code, names in OPERATIONS.items():
         assert names["nl"] and names["en"], code
+    from lccu.evidence.invariants import TRANSFER_FIELDS
+
+    for name in TRANSFER_FIELDS:  # what a custody-rule reason's {field} and {fields} name
+        entry = STRINGS.get(f"field_{name}")
+        assert entry and entry["nl"] and entry["en"], name
 
 
 @WEB
@@ -474,10 +479,11 @@ def test_custody_rule_and_question_refusals_are_said_in_dutch(
 ) -> None:
     """Dutch chosen: custody events from the case page that would break the chain (a seal
     recorded before the event that is not the item's seal, a hand-over by someone who does
-    not hold the item, to oneself, handling after destruction) are refused naming the rule
-    and its facts in Dutch; a case question with a NUL character is refused in Dutch, and
-    an empty or too long one (which the forms' limits keep from the library) is said in
-    Dutch when the library refuses it."""
+    not hold the item, to oneself, a witness on a note, handling after destruction) are
+    refused naming the rule and its facts (the custody fields too) in Dutch; a case
+    question with a NUL character is refused in Dutch, and an empty or too long one (which
+    the forms' limits keep from the library) is said in Dutch when the library refuses
+    it."""
     from lccu.errors import InvalidInput
     from lccu.web.messages import user_message
     from tests.web.test_case_actions import add_item
@@ -497,6 +503,9 @@ def test_custody_rule_and_question_refusals_are_said_in_dutch(
         ({"action": "transferred", "received_by": "vlas_inv"},
          "vlas_inv kan een stuk niet aan zichzelf overdragen"),
         ({"action": "transferred", "received_by": "niemand"}, "er is geen gebruiker niemand"),
+        ({"action": "note", "witness": "vlas_two"},
+         "Getuige horen bij een overdracht, uitlening, terugbrenging, teruggave of "
+         "vernietiging, niet bij een gebeurtenis"),
         ({"action": "destroyed"}, ""),
         ({"action": "checked_out", "location": "Labo 2"},
          "een gebeurtenis 'uitgeleend (uit de bewaarplaats)' voor stuk EXH-001 nadat het bij "
@@ -525,3 +534,48 @@ def test_custody_rule_and_question_refusals_are_said_in_dutch(
         with pytest.raises(InvalidInput) as refused:
             lab.set_question(case.id, question)
         assert user_message(refused.value, "nl") == dutch
+
+
+@WEB
+def test_store_and_intake_failures_are_said_in_dutch(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
+    """Dutch chosen, for real: the local evidence store cannot write the item (its case
+    folder's place is taken by a regular file, which stops root as well as anyone); another
+    intake put a file under the item's name while this one was being written; two VMDK
+    descriptor files in one upload. Each is refused in Dutch, and nothing becomes evidence."""
+    from tests.web.test_uploads_media import send
+
+    lab = make_lab("vlas_inv")
+    store = Path(lab.settings.evidence_dir) / "cases"
+    csrf = login(client, "vlas_inv")
+    client.get("/cases", params={"lang": "nl"})
+
+    blocked = lab.create_case("Geblokkeerd").id
+    store.mkdir(parents=True, exist_ok=True)
+    (store / blocked).write_bytes(b"not a folder")
+    headers = {"X-CSRF-Token": csrf}
+    start = _start(client, headers, blocked)
+    assert start.status_code == 201, start.text
+    upload = start.json()["upload_id"]
+    sent = client.put(
+        f"/api/v1/uploads/{upload}", params={"offset": 0}, content=DATA, headers=headers
+    )  # the store's refusal comes with these bytes or, if they were faster, with completing
+    if sent.status_code == 200:
+        sent = client.post(f"/api/v1/uploads/{upload}/complete", headers=headers)
+    _dutch(sent, 503, "Het stuk kon niet in de bewijsopslag worden geschreven")
+
+    raced = lab.create_case("Gelijktijdig").id
+    _upload_id, _ = upload_file(client, csrf, raced, DATA, complete=False)
+    [partial] = (store / raced).glob("*/.lccu-partial-*")
+    (partial.parent / "image.dd").write_bytes(b"the other intake's copy")
+    done = client.post(f"/api/v1/uploads/{_upload_id}/complete", headers=headers)
+    _dutch(done, 409, "Een andere opname schreef tegelijk een stuk onder dezelfde naam")
+    assert (partial.parent / "image.dd").read_bytes() == b"the other intake's copy"
+
+    vmdk = lab.create_case("Twee schijven").id
+    descriptor = b"# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n"
+    answer = send(client, csrf, vmdk, [("a.vmdk", descriptor), ("b.vmdk", descriptor)])
+    _dutch(answer, 422, "2 VMDK-beschrijvingsbestanden (a.vmdk, b.vmdk); neem één schijf")
+    for case in (blocked, raced, vmdk):
+        assert lab.list_evidence(case) == []
