@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,11 @@ def test_another_zones_run_id_is_refused(shared: Shared, tmp_path: Path) -> None
     answer = cli(lab_settings, "polder_inv", "report", b_item, "--run", a_run, "-o", str(out))
     assert answer.returncode == 2, answer.stderr
     assert "no processing run" in answer.stderr and not out.exists()
+    # another zone's item answers as an id that names nothing: exit 2, "no ...", no zone
     status = cli(lab_settings, "polder_inv", "status", two_zones["a_item"].id)
-    assert status.returncode == 1 and "may not" in status.stderr, status.stderr
+    made_up = cli(lab_settings, "polder_inv", "status", str(uuid.uuid4()))
+    assert (status.returncode, made_up.returncode) == (2, 2), status.stderr
+    assert "no evidence item" in status.stderr and "PZ Vlas" not in status.stderr
     assert two_zones["a_item"].id not in status.stdout
 
 
@@ -183,14 +187,14 @@ def test_zone_operator_is_refused_on_another_zones_items(shared: Shared, tmp_pat
     ]
 
     out = tmp_path / "r.json"
-    for args in (
-        ("report", a_item, "-o", str(out)),
-        ("status", a_item),
-        ("user", "add", "evil4", "--zone", "PZ Vlas", "--role", "investigator"),
+    for args, code, said in (
+        (("report", a_item, "-o", str(out)), 2, "no case or evidence item"),
+        (("status", a_item), 2, "no evidence item"),
+        (("user", "add", "evil4", "--zone", "PZ Vlas", "--role", "investigator"), 1, "may not"),
     ):
         answer = cli(lab_settings, "polder_op", *args)
-        assert answer.returncode == 1, (args, answer.stdout, answer.stderr)
-        assert "may not" in answer.stderr
+        assert answer.returncode == code, (args, answer.stdout, answer.stderr)
+        assert said in answer.stderr
     assert not out.exists()
     assert "evil4" not in [u.username for u in make_lab("admin").users()]
 

@@ -229,7 +229,7 @@ def test_container_upload_rechecks_access_at_commit(
     change: str,
 ) -> None:
     """An E01 uploaded to a shared case whose share is revoked (or the case closed) after
-    the last chunk: completion is refused (403 / 422), audited as refused, no item, no
+    the last chunk: completion is refused (404 / 422), audited as refused, no item, no
     object left (neither evidence nor staging copy)."""
     vlas = make_lab("vlas_inv")
     case = vlas.create_case("Shared for uploads")
@@ -244,7 +244,8 @@ def test_container_upload_rechecks_access_at_commit(
     else:
         vlas.close_case(case.id, reason="closed mid-upload")
     done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers={"X-CSRF-Token": csrf})
-    assert done.status_code == (403 if change == "revoke" else 422), done.text
+    # revoked: the case is no longer the zone's to see (404, as if it were not there)
+    assert done.status_code == (404 if change == "revoke" else 422), done.text
     assert vlas.list_evidence(case.id) == [] and stored_objects(unit) == []
     refused = [
         e.allowed
@@ -363,8 +364,12 @@ def test_fixed_vhd_upload_is_the_disk_as_on_the_cli(
 
 
 def test_completion_in_the_background_is_polled(
-        client: TestClient, case_id: str, unit: Settings, new_client: Callable[[], TestClient],
-        small_disk: BuiltContainers) -> None:
+    client: TestClient,
+    case_id: str,
+    unit: Settings,
+    new_client: Callable[[], TestClient],
+    small_disk: BuiltContainers,
+) -> None:
     """`complete?wait=false` answers 202 at once and `.../result` answers 202 until the
     E01 is read and committed, then the item with the disk's hashes; a wrong declared
     hash ends in the 422 the waiting `complete` gives, storing nothing; another user's
@@ -376,8 +381,9 @@ def test_completion_in_the_background_is_polled(
 
     def finish(declared: dict[str, str]) -> Any:
         upload_id = send(client, csrf, case_id, e01, declared, complete=False)
-        started = client.post(f"/api/v1/uploads/{upload_id}/complete",
-                              params={"wait": "false"}, headers=headers)
+        started = client.post(
+            f"/api/v1/uploads/{upload_id}/complete", params={"wait": "false"}, headers=headers
+        )
         assert started.status_code == 202, started.text
         assert started.json()["result"] == f"/api/v1/uploads/{upload_id}/result"
         other = new_client()
@@ -397,12 +403,19 @@ def test_completion_in_the_background_is_polled(
     assert done.status_code == 200, done.text
     item = done.json()
     assert (item["size"], item["sha256"], item["container_format"]) == (
-        len(raw), hashes(raw)["sha256"], "ewf")
+        len(raw),
+        hashes(raw)["sha256"],
+        "ewf",
+    )
 
 
 def test_fixed_vhd_with_an_unreadable_footer_is_the_file_as_received(
-        client: TestClient, case_id: str, make_lab: Callable[..., Lab],
-        small_disk: BuiltContainers, tmp_path: Path) -> None:
+    client: TestClient,
+    case_id: str,
+    make_lab: Callable[..., Lab],
+    small_disk: BuiltContainers,
+    tmp_path: Path,
+) -> None:
     """A file ending in a `conectix` footer that libvhdi cannot read (it says dynamic, with
     no header where it points): taken in as the file it is, marked unreadable, exactly as
     `lccu evidence add` takes the same file in (format `file`, the file's hashes)."""
@@ -417,10 +430,17 @@ def test_fixed_vhd_with_an_unreadable_footer_is_the_file_as_received(
     assert done.status_code == 201, done.text
     web = done.json()
     assert (web["container_format"], web["sha256"], web["size"]) == (
-        "file", hashlib.sha256(bad).hexdigest(), len(bad))
+        "file",
+        hashlib.sha256(bad).hexdigest(),
+        len(bad),
+    )
     assert "not a readable VHD" in web["media_check"]["container_unreadable"]
     path = tmp_path / name
     path.write_bytes(bad)
     cli = make_lab("vlas_inv").add_evidence(case_id, path, description="same file on the CLI")
     assert (cli.container_format, cli.sha256, cli.size, cli.state) == (
-        "file", web["sha256"], web["size"], web["state"])
+        "file",
+        web["sha256"],
+        web["size"],
+        web["state"],
+    )
