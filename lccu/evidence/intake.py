@@ -752,8 +752,8 @@ def put_files(
                 staged.append(
                     store.stage_evidence(
                         key,
-                        part,
-                        size=size,  # type: ignore[arg-type]
+                        part,  # type: ignore[arg-type]
+                        size=size,
                         legal_hold=pending.legal_hold,
                     )
                 )
