@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from lccu.evidence.lab import Lab
+from lccu.testing.images import PlantedManifest
 from tests.web.conftest import shared_item_fixtures
 from tests.web.helpers import login
 
@@ -241,3 +242,40 @@ def test_another_zones_ids_answer_as_ids_that_do_not_exist(
                 if secret in raw[0] and secret not in asked:  # not an echo of the address
                     problems.append(f"{route}: answer names {secret!r}")
     assert problems == [], "\n".join(problems)
+
+
+#: the pages and API calls that take ``?run=`` on an item
+RUN_ROUTES = (
+    "/api/v1/evidence/{item_id}/report",
+    "/evidence/{item_id}/report",
+    "/evidence/{item_id}/timeline",
+    "/evidence/{item_id}/timeline.csv",
+)
+
+
+def test_another_zones_run_on_an_own_item_answers_as_a_made_up_run(
+    shared: Any, app: FastAPI, make_lab: Callable[..., Lab], planted_disk: PlantedManifest
+) -> None:
+    """polder_inv names PZ Vlas's run on her own item (``?run=``): the same answer as for a
+    run id that does not exist, nothing of PZ Vlas's run, one refused audit entry each (an
+    allowed read of her own item may come before it)."""
+    polder = make_lab("polder_inv")
+    case = polder.create_case("Polder's own")
+    own = polder.add_evidence(case.id, planted_disk.image, description="own disk").id
+    foreign = make_lab("vlas_inv").file_page(shared.item_id, limit=1).run_id
+    made_up = str(uuid.uuid4())
+    dpo = make_lab("dpo")
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        login(client, "polder_inv")
+        for route in RUN_ROUTES:
+            url = route.format(item_id=own)
+            answers = []
+            for run in (foreign, made_up):
+                before = len(_entries(dpo, "polder_inv"))
+                sent = client.get(url, params={"run": run})
+                new = _entries(dpo, "polder_inv")[before:]
+                # one refusal (the run); the page may first read the own item, allowed
+                assert [e.allowed for e in new if e.object_id != own] == [False], (route, new)
+                answers.append((sent.status_code, _normalised(sent.text, {"run": run})))
+            assert answers[0] == answers[1], (route, answers)
+            assert answers[0][0] == 404 and shared.item_id not in answers[0][1]
