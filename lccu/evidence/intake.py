@@ -900,6 +900,19 @@ class StreamingIntake:
     def received(self) -> int:
         return self._pipe.written
 
+    def file_progress(self) -> list[dict[str, Any]] | None:
+        """Per file of a multi-file upload (None for one file): its name, size, ``start``
+        (its first byte's offset in the upload) and how many of its bytes were
+        ``received``, so that a client resumes inside the file it stopped in."""
+        if not self._files:
+            return None
+        received, start, progress = self.received, 0, []
+        for name, size in self._files:
+            got = max(0, min(size, received - start))
+            progress.append({"name": name, "size": size, "start": start, "received": got})
+            start += size
+        return progress
+
     @property
     def error(self) -> BaseException | None:
         return self._pipe.error

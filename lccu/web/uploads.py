@@ -395,10 +395,17 @@ class UploadArea:
                 upload.lock.release()
 
     def as_dict(self, upload: Upload) -> dict[str, Any]:
-        return {
+        """An upload as the API shows it: ``offset`` is the next byte expected; for the
+        files of one acquisition sent as one upload, ``files`` says how much of each
+        arrived (where to resume inside the file that was being sent)."""
+        shown: dict[str, Any] = {
             "upload_id": upload.id,
             "case_id": upload.case_id,
             "filename": upload.filename,
             "size": upload.size,
             "offset": upload.intake.received,
         }
+        files = upload.intake.file_progress()
+        if files is not None:
+            shown["files"] = files
+        return shown

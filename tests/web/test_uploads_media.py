@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import random
 import time
 from collections.abc import Callable
@@ -444,3 +445,70 @@ def test_fixed_vhd_with_an_unreadable_footer_is_the_file_as_received(
         web["size"],
         web["state"],
     )
+
+
+def test_multi_file_upload_resumes_in_the_file_it_stopped_in(
+    client: TestClient, case_id: str, unit: Settings, small_disk: BuiltContainers
+) -> None:
+    """An E01 in 3 segments sent as one upload, cut off in the middle of the second
+    segment (a chunk lost, then one sent at the wrong offset): the upload's status says,
+    per file, how much of it arrived (the first whole, the second in part, the third not
+    at all); the client resumes inside the second file, never sending the first again,
+    and completing gives one item with the disk's hashes."""
+    e01 = files_of(small_disk, "ewf")
+    assert len(e01) >= 3
+    raw = small_disk.raw.read_bytes()
+    data = b"".join(body for _name, body in e01)
+    first = len(e01[0][1])
+    cut = first + len(e01[1][1]) // 2  # in the middle of the second file
+    csrf = login(client, "vlas_inv")
+    headers = {"X-CSRF-Token": csrf}
+    started = client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        headers=headers,
+        json={
+            "filename": e01[0][0],
+            "size": len(data),
+            "description": "seized disk",
+            "files": [{"name": n, "size": len(b)} for n, b in e01],
+            **hashes(raw),
+        },
+    )
+    assert started.status_code == 201, started.text
+    upload_id = started.json()["upload_id"]
+    offsets = [*range(0, cut, MIB), cut]
+    for start, end in itertools.pairwise(offsets):
+        assert (
+            client.put(
+                f"/api/v1/uploads/{upload_id}",
+                params={"offset": start},
+                content=data[start:end],
+                headers=headers,
+            ).status_code
+            == 200
+        )
+    # the next chunk was lost on the way; the one after it arrives at the wrong offset
+    ahead = cut + MIB
+    wrong = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": ahead},
+                       content=data[ahead : ahead + MIB], headers=headers)  # fmt: skip
+    assert wrong.status_code == 409 and wrong.json()["expected_offset"] == cut, wrong.text
+    status = client.get(f"/api/v1/uploads/{upload_id}").json()
+    assert status["offset"] == cut
+    starts = [sum(len(b) for _n, b in e01[:i]) for i in range(len(e01))]
+    assert status["files"] == [
+        {"name": name, "size": len(body), "start": start,
+         "received": max(0, min(len(body), cut - start))}
+        for (name, body), start in zip(e01, starts, strict=True)
+    ]  # fmt: skip
+    assert [f["received"] for f in status["files"]][:3] == [first, cut - first, 0]
+    resume = status["files"][1]["start"] + status["files"][1]["received"]
+    for offset in range(resume, len(data), MIB):
+        sent = client.put(f"/api/v1/uploads/{upload_id}", params={"offset": offset},
+                          content=data[offset : offset + MIB], headers=headers)  # fmt: skip
+        assert sent.status_code == 200, sent.text
+    done = client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
+    assert done.status_code == 201, done.text
+    item = done.json()
+    assert (item["size"], item["sha256"], item["container_format"]) == (
+        len(raw), hashes(raw)["sha256"], "ewf")  # fmt: skip
+    assert [c["name"] for c in item["containers"]] == [name for name, _body in e01]
