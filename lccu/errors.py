@@ -19,6 +19,9 @@ class LccuError(Exception):
     """
 
     exit_code = 2
+    #: already written to the audit log as a refusal (by the access gate, or by the intake
+    #: that refused it): whoever sees it next does not audit it again (audited once)
+    audited = False
 
     def __init__(
         self, *args: object, key: str | None = None, params: Mapping[str, object] | None = None
@@ -47,6 +50,11 @@ class AlreadyExists(LccuError, ValueError):
 
 class InvalidInput(LccuError, ValueError):
     """Input that is malformed: a hash of the wrong length, an empty file, a bad name."""
+
+
+class InputTooLarge(InvalidInput):
+    """More bytes than this way in takes (an upload over the server's limit, or more than
+    its declared size); nothing was kept."""
 
 
 class AccessDenied(LccuError, PermissionError):

@@ -91,8 +91,6 @@ def evidence_add(
     hashes (--md5/--sha1/--sha256: the acquired disk's) are compared with the media's
     before anything is committed: a mismatch stores nothing (exit 1) unless
     --accept-mismatch, which records it loudly."""
-    from lccu.evidence.acquisition import gather
-
     if timezone is not None:  # lccu.fs loads the file-system engine (pytsk3): only if needed
         from lccu.fs.times import source_zone
 
@@ -100,7 +98,8 @@ def evidence_add(
     lab = state.lab()
     acquired = _parse_time(acquired_at, "--acquired-at")
     item_type = str(fields.get("item_type") or "disk-image")
-    files = gather(paths, item_type=item_type).paths  # refusals before the progress bar
+    # refusals (audited) before the progress bar
+    files = lab.gather_evidence(case_ref, list(paths), item_type=item_type).paths
     if len(files) > 1 and not as_json:
         err_console.print(
             f"taking {len(files)} container files: "  # names: never markup

@@ -343,7 +343,9 @@ class Gate:
                 object_id=case.id,
                 detail={"why": why},
             )
-            raise InvalidInput(why, key="case_not_open", params={"case": case.number})
+            refused = InvalidInput(why, key="case_not_open", params={"case": case.number})
+            refused.audited = True  # just now: not again by the intake that meets it
+            raise refused
         if not audit:
             return case
         why = justification or (decision.via_share.purpose if decision.via_share else None)

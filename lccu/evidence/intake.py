@@ -8,6 +8,16 @@ last byte has been read and *before* the store commits: a mismatch stores nothin
 no item and leaves a refusal in the audit log, unless the examiner explicitly asks to take
 the mismatching copy in (``accept_mismatch``), in which case the item is marked
 ``hash-mismatch`` and the intake event says which digests differ.
+
+Every refusal of an intake for what was handed in (a missing or out-of-order segment, a
+container lccu does not read, a damaged segment set, an empty file, a path that is not a
+regular file, too many bytes, a declared-hash mismatch, ...) is audited once, as a refused
+:data:`REFUSED`, by :func:`audit_refusal`, wherever the intake decides it: around
+:meth:`Lab.add_evidence` and :meth:`Lab.gather_evidence` (the library and the command line),
+:meth:`Lab.begin_intake` and the streaming intake's reader (the REST API and the upload
+page). A store that fails (S3 down or stalled) is not a refusal but an error of an allowed
+intake (nothing stored, the same files sent again later are taken in); objects a failure
+left committed are audited by :mod:`lccu.evidence.promote`.
 """
 
 from __future__ import annotations
@@ -15,14 +25,21 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from sqlalchemy import func, select
 
-from lccu.errors import DeclaredHashMismatch, InvalidInput, LccuError, StorageError
+from lccu.errors import (
+    DeclaredHashMismatch,
+    ImageFormatError,
+    InvalidInput,
+    LccuError,
+    StorageError,
+)
 from lccu.evidence.canonical import format_time, utc_now
 from lccu.evidence.lab_base import LabBase
 from lccu.evidence.models import EvidenceContainer, EvidenceItem, new_uuid
@@ -40,6 +57,74 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 PIPE_BYTES = 32 * 1024 * 1024  # what may wait in memory between an upload and the store
+#: the audit log's operation for an intake refused for what was handed in (access refusals
+#: are the gate's, as ``evidence.add``)
+REFUSED = "evidence.refused"
+#: the errors that refuse an intake for its input. Not among them: the store failing
+#: (:class:`StorageError`), a cancelled upload (:class:`IntakeAborted`), access refusals
+#: (audited by the gate)
+REFUSALS = (InvalidInput, ImageFormatError, DeclaredHashMismatch)
+
+
+def _plain(value: object) -> object:
+    """``value`` as JSON can hold it (an error's parameters)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def audit_refusal(
+    lab: LabBase,
+    case_id: str,
+    exc: BaseException,
+    *,
+    source_name: str,
+    size: int | None = None,
+    item_id: str | None = None,
+) -> None:
+    """Write ``exc``, an intake into case ``case_id`` refused for its input, to the audit
+    log as a refused :data:`REFUSED` naming the cause (its message, key and facts; for a
+    declared-hash mismatch both digests). Once: an error that is not a refusal of the
+    input, or that was audited already, is left alone; the error is marked audited."""
+    if not isinstance(exc, REFUSALS) or exc.audited:
+        return
+    exc.audited = True
+    detail: dict[str, Any] = {
+        "why": str(exc)[:4000],
+        "key": exc.key,
+        "params": _plain(exc.params) or None,
+        "source_name": source_name,
+        "size": size,
+    }
+    if isinstance(exc, DeclaredHashMismatch):
+        detail.update(mismatched=exc.mismatched, declared=exc.declared, observed=exc.observed)
+    with lab.db.session() as session:
+        case = lab._find_case(session, case_id)
+        lab.audit.write(
+            lab.actor,
+            REFUSED,
+            allowed=False,
+            case=case,
+            object_type="evidence" if item_id else "case",
+            object_id=item_id or case.id,
+            detail={k: v for k, v in detail.items() if v is not None},
+        )
+
+
+@contextmanager
+def refusals_audited(lab: LabBase, case_id: str, source_name: str) -> Iterator[dict[str, Any]]:
+    """Audit (:func:`audit_refusal`) a refusal raised in the block, then let it go on; the
+    dict yielded takes the intake's ``size`` and ``item_id`` once they are known."""
+    known: dict[str, Any] = {}
+    try:
+        yield known
+    except BaseException as exc:
+        audit_refusal(lab, case_id, exc, source_name=source_name, **known)
+        raise
 
 
 class Reader(Protocol):
@@ -138,9 +223,8 @@ class PendingIntake:
                 expected=None if self.accept_mismatch else self.declared,
             )
         except DeclaredHashMismatch as exc:
-            self._audit_refusal(exc)
             differ = exc.mismatched
-            raise DeclaredHashMismatch(
+            refused = DeclaredHashMismatch(
                 f"{self.source_name}: declared "
                 + ", ".join(f"{n.upper()} {exc.declared[n]}" for n in differ)
                 + " but the bytes received hash to "
@@ -153,30 +237,22 @@ class PendingIntake:
                 observed=exc.observed,
                 key="declared_hash_mismatch",
                 params=mismatch_params(self.source_name, differ, exc.declared, exc.observed),
-            ) from exc
+            )
+            self.refused(refused)
+            raise refused from exc
         finally:
             self.store.close()
 
-    def _audit_refusal(self, exc: DeclaredHashMismatch) -> None:
-        lab = self.lab
-        with lab.db.session() as session:
-            case = lab._find_case(session, self.case_id)
-            lab.audit.write(
-                lab.actor,
-                "evidence.add",
-                allowed=False,
-                case=case,
-                object_type="evidence",
-                object_id=self.item_id,
-                detail={
-                    "why": "declared hash mismatch: nothing stored",
-                    "source_name": self.source_name,
-                    "size": self.size,
-                    "mismatched": exc.mismatched,
-                    "declared": exc.declared,
-                    "observed": exc.observed,
-                },
-            )
+    def refused(self, exc: BaseException) -> None:
+        """Audit ``exc`` if it refuses this intake for its input (:func:`audit_refusal`)."""
+        audit_refusal(
+            self.lab,
+            self.case_id,
+            exc,
+            source_name=self.source_name,
+            size=self.size,
+            item_id=self.item_id,
+        )
 
     def recheck(self) -> None:
         """Access and case state again, just before the commit: a share revoked or the
@@ -537,10 +613,6 @@ def _take_in_files(
         observed = media.digests.hashes()
         differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
         if differ and not pending.accept_mismatch:
-            exc = DeclaredHashMismatch(
-                "declared mismatch", mismatched=differ, declared=pending.declared, observed=observed
-            )
-            pending._audit_refusal(exc)
             carried = (
                 f"the {acquisition.format} media in {len(names)} container file(s)"
                 if acquisition.format not in ("raw", "file")
@@ -562,12 +634,13 @@ def _take_in_files(
                 params=mismatch_params(pending.source_name, differ, pending.declared, observed),
             )
         pending.recheck()  # access and case state again, before anything is committed
-    except BaseException:
+    except BaseException as exc:
         for stage in reversed(staged):  # the last one staged removes no folder still used
             stage.abort()
         if reader is not None:
             reader.join()
         store.close()
+        pending.refused(exc)
         raise
     from lccu.evidence.promote import commit_all, record_or_report
 
@@ -703,10 +776,6 @@ def put_files(
         observed = digests.hashes()
         differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
         if differ and not pending.accept_mismatch:
-            exc = DeclaredHashMismatch(
-                "declared mismatch", mismatched=differ, declared=pending.declared, observed=observed
-            )
-            pending._audit_refusal(exc)
             raise DeclaredHashMismatch(
                 f"{pending.source_name}: declared "
                 + ", ".join(f"{n.upper()} {pending.declared[n]}" for n in differ)
@@ -817,6 +886,7 @@ class StreamingIntake:
 
                 self._stored, self._media = put_file(self.pending, source, head)
         except BaseException as exc:  # handed to the writer; nothing was stored
+            self.pending.refused(exc)  # a refusal of what was sent: audited, once
             self._pipe.fail(exc)
         finally:
             self._routed.set()
@@ -848,8 +918,19 @@ class StreamingIntake:
         return self._pipe.error
 
     def write(self, data: bytes | Sequence[bytes], timeout: float | None = None) -> int:
-        """Hand over the next bytes; returns how many have been received in all."""
-        return self._pipe.write(data, timeout)
+        """Hand over the next bytes; returns how many have been received in all. More bytes
+        than declared are refused (audited) and end the intake."""
+        try:
+            return self._pipe.write(data, timeout)
+        except InvalidInput as exc:
+            if self._pipe.error is None:  # refused here (too many bytes), not by the reader
+                self.refuse(exc)
+            raise
+
+    def refuse(self, exc: LccuError) -> None:
+        """End the intake refused with ``exc`` (audited once); nothing is stored."""
+        self.pending.refused(exc)
+        self.abort(f"was refused: {exc}")
 
     def finish(self, timeout: float | None = None) -> EvidenceInfo:
         """Wait for the store to commit, then record the item (once, however often asked).

@@ -200,8 +200,10 @@ class Lab(
         open_case: bool = False,
         parties: tuple[str, ...] = (),
         signs: bool = False,
+        audit: bool = True,
     ) -> Case:
-        """Load a case and check access through the gate (one audit entry either way).
+        """Load a case and check access through the gate (one audit entry either way;
+        with ``audit=False`` only a refusal, see :meth:`Gate.case`).
         A change (``write``) or a read that ``signs`` a custody event first unlocks the
         actor's key (:meth:`_unlock_own_key`)."""
         if write or signs:
@@ -216,6 +218,7 @@ class Lab(
             justification=justification,
             processing=processing,
             parties=parties,
+            audit=audit,
         )
 
     def resolve(self, ref: str, operation: str = "resolve") -> str:

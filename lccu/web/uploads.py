@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lccu.errors import LccuError, NotFound
+from lccu.errors import InputTooLarge, LccuError, NotFound
 from lccu.evidence.intake import ItemFacts, StreamingIntake
 from lccu.evidence.lab import Lab
 from lccu.evidence.records import EvidenceInfo
@@ -53,7 +53,7 @@ class UploadConflict(LccuError):
         self.expected = expected
 
 
-class UploadTooLarge(LccuError):
+class UploadTooLarge(InputTooLarge):
     """More bytes than allowed; the upload has been discarded."""
 
 
@@ -163,14 +163,9 @@ class UploadArea:
         declared: Mapping[str, str],
         files: list[tuple[str, int]] | None = None,
     ) -> Upload:
-        """Take a slot, check the case, the size and the declared hashes, and open the
-        store's upload; the slot is given back if any of that fails."""
-        if size > self.max_bytes:
-            raise UploadTooLarge(
-                f"{size} bytes is more than the maximum of {self.max_bytes}",
-                key="upload_too_large",
-                params={"size": size, "max": self.max_bytes},
-            )
+        """Take a slot, check the case, the size (at most ``max_bytes``) and the declared
+        hashes, and open the store's upload; the slot is given back if any of that fails.
+        The intake decides (and audits) every refusal of what is sent."""
         self.sweep()
         slot = self._take_slot(user_id, zone)
         try:
@@ -183,6 +178,7 @@ class UploadArea:
                 declared=declared,
                 buffer_bytes=self.buffer_bytes,
                 files=parts or None,
+                max_bytes=self.max_bytes,
             )
             upload = Upload(uuid.uuid4().hex, user_id, zone, intake)
             with self._lock:
@@ -350,13 +346,16 @@ class UploadArea:
         )
 
     def too_large(self, upload: Upload) -> UploadTooLarge:
-        """End an upload that sent more than it declared; the error to raise."""
-        self.discard(upload, "sent more bytes than it declared")
-        return UploadTooLarge(
+        """End an upload that sent more than it declared (a refusal of the intake, audited
+        once); the error to raise."""
+        error = UploadTooLarge(
             f"more bytes than the declared {upload.size}; upload discarded, nothing recorded",
             key="upload_sent_too_much",
             params={"size": upload.size},
         )
+        upload.intake.pending.refused(error)
+        self.discard(upload, "sent more bytes than it declared")
+        return error
 
     def discard(self, upload: Upload, why: str) -> None:
         """Abandon the store's upload; nothing of it stays, and it is never evidence."""

@@ -162,9 +162,11 @@ def test_hash_mismatch_never_becomes_evidence(
     assert len(make_lab("vlas_inv").custody_log(case_id)) == events_before
     assert evidence_files(unit) == [] and scratch_files(unit) == []
     refused = [
-        e for e in make_lab("dpo").audit_log() if e.operation == "evidence.add" and not e.allowed
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.operation == "evidence.refused" and not e.allowed
     ]
-    assert len(refused) == 1 and "declared hash mismatch" in (refused[0].detail or "")
+    assert len(refused) == 1 and "declared_hash_mismatch" in (refused[0].detail or "")
     again = client.get(f"/api/v1/uploads/{upload_id}")
     assert again.status_code == 410 and "was not taken in" in again.json()["detail"]
 
