@@ -19,9 +19,13 @@ class LccuError(Exception):
     """
 
     exit_code = 2
+    #: already written to the audit log as a refusal (by the access gate, or by the intake
+    #: that refused it): whoever sees it next does not audit it again (audited once)
+    audited = False
 
-    def __init__(self, *args: object, key: str | None = None,
-                 params: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self, *args: object, key: str | None = None, params: Mapping[str, object] | None = None
+    ) -> None:
         super().__init__(*args)
         self.key = key
         self.params: dict[str, object] = dict(params or {})
@@ -48,10 +52,25 @@ class InvalidInput(LccuError, ValueError):
     """Input that is malformed: a hash of the wrong length, an empty file, a bad name."""
 
 
+class InputTooLarge(InvalidInput):
+    """More bytes than this way in takes (an upload over the server's limit, or more than
+    its declared size); nothing was kept."""
+
+
 class AccessDenied(LccuError, PermissionError):
     """The acting user may not do this; the refusal itself has been written to the audit log."""
 
     exit_code = 1
+
+
+class NotVisible(NotFound, AccessDenied):
+    """A refusal that answers as :class:`NotFound`, word for word: the object is in a case
+    of another zone that is not shared with the actor's, and any other answer would tell
+    that it exists (and whose it is). The gate audits it as refused, with the real reason;
+    the exit code, HTTP status and message are those of an unknown reference, and an
+    ``except PermissionError`` still catches it."""
+
+    exit_code = 2
 
 
 class CustodyError(LccuError):
@@ -91,9 +110,16 @@ class DeclaredHashMismatch(LccuError, ValueError):
 
     exit_code = 1
 
-    def __init__(self, message: str, *, mismatched: list[str], declared: dict[str, str],
-                 observed: dict[str, str], key: str | None = None,
-                 params: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        mismatched: list[str],
+        declared: dict[str, str],
+        observed: dict[str, str],
+        key: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message, key=key, params=params)
         self.mismatched, self.declared, self.observed = mismatched, declared, observed
 

@@ -32,18 +32,23 @@ def evidence() -> None:
 
 @evidence.command("add")
 @click.argument("case_ref", metavar="CASE")
-@click.argument("paths", metavar="PATH...", nargs=-1, required=True,
-                type=click.Path(path_type=Path))
+@click.argument(
+    "paths", metavar="PATH...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
 @click.option("--description", required=True)
-@click.option("--type", "item_type", type=click.Choice(ITEM_TYPES), default="disk-image",
-              show_default=True)
+@click.option(
+    "--type", "item_type", type=click.Choice(ITEM_TYPES), default="disk-image", show_default=True
+)
 @click.option("--seal", "seal_number", default=None, help="Seal or bag number.")
 @click.option("--md5", default=None, help="Declared acquisition MD5.")
 @click.option("--sha1", default=None, help="Declared acquisition SHA-1.")
 @click.option("--sha256", default=None, help="Declared acquisition SHA-256.")
-@click.option("--accept-mismatch", is_flag=True,
-              help="Take the copy in even if it does not match the declared hashes (marked "
-                   "hash-mismatch); without it a mismatch stores nothing.")
+@click.option(
+    "--accept-mismatch",
+    is_flag=True,
+    help="Take the copy in even if it does not match the declared hashes (marked "
+    "hash-mismatch); without it a mismatch stores nothing.",
+)
 @click.option("--make", default=None)
 @click.option("--model", default=None)
 @click.option("--serial", default=None)
@@ -55,14 +60,29 @@ def evidence() -> None:
 @click.option("--exhibit", "exhibit_number", default=None)
 @click.option("--location", default=None, help="Where the original is kept.")
 @click.option("--legal-hold", is_flag=True, help="Put the stored object under legal hold.")
-@click.option("--timezone", "timezone", default=None, metavar="ZONE",
-              help="IANA time zone the source machine's clock was set to (Europe/Brussels); "
-                   "recorded in custody, used for FAT/exFAT/ISO 9660 local times.")
+@click.option(
+    "--timezone",
+    "timezone",
+    default=None,
+    metavar="ZONE",
+    help="IANA time zone the source machine's clock was set to (Europe/Brussels); "
+    "recorded in custody, used for FAT/exFAT/ISO 9660 local times.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
-def evidence_add(state: State, /, case_ref: str, paths: tuple[Path, ...], md5: str | None,
-                 sha1: str | None, sha256: str | None, acquired_at: str | None,
-                 timezone: str | None, as_json: bool, **fields: object) -> None:
+def evidence_add(
+    state: State,
+    /,
+    case_ref: str,
+    paths: tuple[Path, ...],
+    md5: str | None,
+    sha1: str | None,
+    sha256: str | None,
+    acquired_at: str | None,
+    timezone: str | None,
+    as_json: bool,
+    **fields: object,
+) -> None:
     """Take in one acquisition: PATH is the image, or the first file of a multi-file one
     (disk.E01, disk.001, diskaa, a VMDK descriptor: the segments beside it are taken too),
     or all its files in order. Every file is streamed into the evidence store with its own
@@ -71,25 +91,30 @@ def evidence_add(state: State, /, case_ref: str, paths: tuple[Path, ...], md5: s
     hashes (--md5/--sha1/--sha256: the acquired disk's) are compared with the media's
     before anything is committed: a mismatch stores nothing (exit 1) unless
     --accept-mismatch, which records it loudly."""
-    from lccu.evidence.acquisition import gather
-    from lccu.fs.times import source_zone
+    if timezone is not None:  # lccu.fs loads the file-system engine (pytsk3): only if needed
+        from lccu.fs.times import source_zone
 
-    source_zone(timezone)  # a bad zone is refused before anything is stored
+        source_zone(timezone)  # a bad zone is refused before anything is stored
     lab = state.lab()
     acquired = _parse_time(acquired_at, "--acquired-at")
     item_type = str(fields.get("item_type") or "disk-image")
-    files = gather(paths, item_type=item_type).paths  # refusals before the progress bar
+    # refusals (audited) before the progress bar
+    files = lab.gather_evidence(case_ref, list(paths), item_type=item_type).paths
     if len(files) > 1 and not as_json:
-        err_console.print(f"taking {len(files)} container files: "  # names: never markup
-                          + ", ".join(visible(p.name) for p in files), markup=False,
-                          highlight=False)
-    advance, stop = progress_bar(sum(p.stat().st_size for p in files),
-                                 f"intake {files[0].name}")
+        err_console.print(
+            f"taking {len(files)} container files: "  # names: never markup
+            + ", ".join(visible(p.name) for p in files),
+            markup=False,
+            highlight=False,
+        )
+    advance, stop = progress_bar(sum(p.stat().st_size for p in files), f"intake {files[0].name}")
     try:
         info = lab.add_evidence(
-            case_ref, list(files), declared={"md5": md5 or "", "sha1": sha1 or "",
-                                             "sha256": sha256 or ""},
-            acquired_at=acquired, progress=advance,
+            case_ref,
+            list(files),
+            declared={"md5": md5 or "", "sha1": sha1 or "", "sha256": sha256 or ""},
+            acquired_at=acquired,
+            progress=advance,
             **fields,  # type: ignore[arg-type]
         )
     finally:
@@ -102,14 +127,21 @@ def evidence_add(state: State, /, case_ref: str, paths: tuple[Path, ...], md5: s
         emit_json({**info.as_dict(), "source_timezone": timezone})
     else:
         fmt = info.container_format or "raw"
-        lines = [f"{info.id}", f"  exhibit {visible(info.exhibit_number)}, media {info.size} "
-                 f"bytes ({fmt}, {len(info.containers) or 1} container file(s)), stored at "
-                 f"{visible(info.storage_uri)}",
-                 f"  md5    {info.md5}", f"  sha1   {info.sha1}", f"  sha256 {info.sha256}"]
+        lines = [
+            f"{info.id}",
+            f"  exhibit {visible(info.exhibit_number)}, media {info.size} "
+            f"bytes ({fmt}, {len(info.containers) or 1} container file(s)), stored at "
+            f"{visible(info.storage_uri)}",
+            f"  md5    {info.md5}",
+            f"  sha1   {info.sha1}",
+            f"  sha256 {info.sha256}",
+        ]
         if len(info.containers) > 1 or fmt not in ("raw", "file"):
             lines.append("  container files:")
-            lines += [f"    {visible(c['name'])}  {c['size']} bytes  sha256 {c['sha256']}"
-                      for c in info.containers]
+            lines += [
+                f"    {visible(c['name'])}  {c['size']} bytes  sha256 {c['sha256']}"
+                for c in info.containers
+            ]
         stored = (info.media_check or {}).get("stored_hashes") or {}
         if stored.get("match") in ("match", "mismatch"):
             lines.append(f"  hashes stored in the container: {stored['match']}")
@@ -120,23 +152,32 @@ def evidence_add(state: State, /, case_ref: str, paths: tuple[Path, ...], md5: s
             "[bold red]CONTAINER CANNOT BE READ[/]: "
             + visible(str(check["container_unreadable"]))
             + "; the file was taken in as received (its hashes are the file's, not a disk's),"
-            " marked hash-mismatch, and this is recorded in the intake event.")
+            " marked hash-mismatch, and this is recorded in the intake event."
+        )
         raise SystemExit(1)
     if (check.get("stored_hashes") or {}).get("match") == "mismatch" or check.get("read_errors"):
         err_console.print(
             "[bold red]NOT READ AS ACQUIRED[/]: "
-            + ("the hashes stored in the container differ from the media as read now; "
-               if (check.get("stored_hashes") or {}).get("match") == "mismatch" else "")
-            + (f"{len(check['read_errors'])} range(s) could not be read (read as zeros); "
-               if check.get("read_errors") else "")
+            + (
+                "the hashes stored in the container differ from the media as read now; "
+                if (check.get("stored_hashes") or {}).get("match") == "mismatch"
+                else ""
+            )
+            + (
+                f"{len(check['read_errors'])} range(s) could not be read (read as zeros); "
+                if check.get("read_errors")
+                else ""
+            )
             + "the copy was taken in as received, marked hash-mismatch, and this is recorded "
-            "in the intake event.")
+            "in the intake event."
+        )
         raise SystemExit(1)
     if info.hash_mismatches:
         err_console.print(
             f"[bold red]HASH MISMATCH[/]: declared {', '.join(info.hash_mismatches)} "
             "differ from the bytes received; this is recorded in the intake event and the "
-            "item is marked hash-mismatch.")
+            "item is marked hash-mismatch."
+        )
         raise SystemExit(1)
 
 
@@ -163,8 +204,13 @@ def evidence_show(state: State, item_ref: str) -> None:
 
     lab = state.lab()
     zone = item_timezone(lab, item_ref)
-    emit_json({**lab.get_evidence(item_ref).as_dict(), "source_timezone": zone.zone,
-               "source_timezone_origin": zone.origin})
+    emit_json(
+        {
+            **lab.get_evidence(item_ref).as_dict(),
+            "source_timezone": zone.zone,
+            "source_timezone_origin": zone.origin,
+        }
+    )
 
 
 @evidence.command("timezone")
@@ -200,8 +246,10 @@ def evidence_verify(state: State, item_ref: str, as_json: bool) -> None:
         emit_json(outcome)
     else:
         word = "MATCHES" if outcome["match"] else "DOES NOT MATCH"
-        lines = [f"{info.exhibit_number} {word} its intake hashes "
-                 f"(media sha256 {outcome['observed']['sha256']})"]
+        lines = [
+            f"{info.exhibit_number} {word} its intake hashes "
+            f"(media sha256 {outcome['observed']['sha256']})"
+        ]
         for name in outcome["containers_mismatched"]:
             lines.append(f"  container file {visible(name)} differs from intake")
         if outcome["stored_hashes"].get("match") == "mismatch":

@@ -63,7 +63,7 @@ def report(
     """Write a case's report for court, export a case (CASE/UCO) or write processing
     reports (JSON/HTML)."""
     lab = state.lab()
-    kind = lab.resolve(target)
+    kind = lab.resolve(target, "report.export")  # a refusal is audited as the report's
     fmt = fmt or ("case" if kind == "case" else "json")
     if fmt == "case":
         if kind != "case":

@@ -42,6 +42,13 @@ if TYPE_CHECKING:
     from lccu.storage.s3 import S3Store
 
 
+#: what reading a line someone with file access wrote may raise: not JSON or not UTF-8
+#: (ValueError), a field missing or of the wrong kind, JSON nested past the recursion limit,
+#: a number that is no integer (infinity): each is that line's finding, never a crash of
+#: verify or of the append that looks for a late anchor
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, RecursionError, OverflowError)
+
+
 class AnchorJournal:
     """Append-only, signed head records per case, outside the database."""
 
@@ -61,15 +68,24 @@ class AnchorJournal:
         return self._remote[1]
 
     def _path(self, case_id: str) -> Path:
-        if not case_id or any(c in case_id for c in "/\\.") :
+        if not case_id or any(c in case_id for c in "/\\."):
             raise CustodyError(f"invalid case id for an anchor file: {case_id!r}")
         return self.directory / f"{case_id}.anchors"
 
     def exists(self, case_id: str) -> bool:
         return self._path(case_id).exists()
 
-    def record(self, case_id: str, seq: int, head_hash: str, actor: str, keys: KeyStore,
-               settings: Settings | None = None, *, late_by: str | None = None) -> None:
+    def record(
+        self,
+        case_id: str,
+        seq: int,
+        head_hash: str,
+        actor: str,
+        keys: KeyStore,
+        settings: Settings | None = None,
+        *,
+        late_by: str | None = None,
+    ) -> None:
         """Append the signed head line; in server mode also store it in S3 under object
         lock (with the audit log's head of the moment). ``late_by``: a late anchor of
         ``actor``'s event, written and signed by ``late_by``."""
@@ -93,8 +109,7 @@ class AnchorJournal:
         if store is not None:
             store.put_anchor(f"case/{case_id}/{seq:012d}.json", canonical_json(line))
 
-    def intend(self, case_id: str, seq: int, event_hash: str, actor: str,
-               keys: KeyStore) -> None:
+    def intend(self, case_id: str, seq: int, event_hash: str, actor: str, keys: KeyStore) -> None:
         """Before the commit of event ``seq``: append a line saying lccu is appending it,
         signed by its actor, to ``<anchor_dir>/<case_id>.intents``. It is no anchor; it lets
         the next append tell a process that stopped between commit and anchor (an intent,
@@ -102,11 +117,18 @@ class AnchorJournal:
         finding. Local only: one fsync'd line, no network, on every append."""
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._path(case_id)  # checks the case id
-        body = {"case_id": case_id, "seq": seq, "head_hash": event_hash,
-                "recorded_at": format_time(utc_now()), "actor": actor, "intent": True}
+        body = {
+            "case_id": case_id,
+            "seq": seq,
+            "head_hash": event_hash,
+            "recorded_at": format_time(utc_now()),
+            "actor": actor,
+            "intent": True,
+        }
         line = dict(body, signature=keys.sign(actor, canonical_json(body)))
-        fd = os.open(self.directory / f"{case_id}.intents",
-                     os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(
+            self.directory / f"{case_id}.intents", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+        )
         with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, sort_keys=True) + "\n")
             fh.flush()
@@ -117,8 +139,11 @@ class AnchorJournal:
         path = self.directory / f"{self._path(case_id).stem}.intents"
         if not path.exists():
             return []
-        lines = [(f"{path.name} line {n}", raw) for n, raw in
-                 enumerate(path.read_bytes().splitlines(), 1) if raw.strip()]
+        lines = [
+            (f"{path.name} line {n}", raw)
+            for n, raw in enumerate(path.read_bytes().splitlines(), 1)
+            if raw.strip()
+        ]
         return [a for a in _parse(lines, case_id, keys, intents=True)[0] if a.seq == seq]
 
     def is_anchored(self, case_id: str, seq: int, settings: Settings | None) -> bool:
@@ -139,12 +164,13 @@ class AnchorJournal:
                 tail = fh.read()
         except FileNotFoundError:
             return False
-        if _has_seq(tail.splitlines()[1 if size > 16384 else 0:], seq):
+        if _has_seq(tail.splitlines()[1 if size > 16384 else 0 :], seq):
             return True
         return size > 16384 and _has_seq(path.read_bytes().splitlines(), seq)
 
-    def read_seq(self, case_id: str, seq: int, keys: KeyRing,
-                 settings: Settings | None) -> list[Anchor]:
+    def read_seq(
+        self, case_id: str, seq: int, keys: KeyRing, settings: Settings | None
+    ) -> list[Anchor]:
         """The verified anchors of event ``seq`` where verify looks for them (S3 in server
         mode, else the anchor file)."""
         store = self._store(settings)
@@ -153,37 +179,49 @@ class AnchorJournal:
         else:
             self._path(case_id)
             name = f"case/{case_id}/{seq:012d}.json"
-            found = _parse([(f"S3 object anchors/{n}", body) for n, body in store.anchors(name)
-                            if n == name], case_id, keys)[0]
+            found = _parse(
+                [(f"S3 object anchors/{n}", body) for n, body in store.anchors(name) if n == name],
+                case_id,
+                keys,
+            )[0]
         return [a for a in found if a.seq == seq]
 
-    def read_remote(self, case_id: str, keys: Mapping[str, SignerKey] | KeyRing,
-                    settings: Settings | None) -> tuple[list[Anchor], list[str]] | None:
+    def read_remote(
+        self, case_id: str, keys: Mapping[str, SignerKey] | KeyRing, settings: Settings | None
+    ) -> tuple[list[Anchor], list[str]] | None:
         """The case's anchors in S3 (server mode), or None in embedded mode."""
         store = self._store(settings)
         if store is None:
             return None
         self._path(case_id)  # checks the case id
-        lines = [(f"S3 object anchors/{name}", body)
-                 for name, body in store.anchors(f"case/{case_id}/")]
+        lines = [
+            (f"S3 object anchors/{name}", body) for name, body in store.anchors(f"case/{case_id}/")
+        ]
         return _parse(lines, case_id, keys)
 
-    def read(self, case_id: str,
-             keys: Mapping[str, SignerKey] | KeyRing) -> tuple[list[Anchor], list[str]]:
+    def read(
+        self, case_id: str, keys: Mapping[str, SignerKey] | KeyRing
+    ) -> tuple[list[Anchor], list[str]]:
         """Anchors whose signature verifies (by a key certified for their actor), and a list
         of complaints about the others."""
         path = self._path(case_id)
         if not path.exists():
             return [], []
-        lines = [(f"anchor file {path.name} line {number}", raw.encode())
-                 for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-                 if raw.strip()]
+        lines = [
+            (f"anchor file {path.name} line {number}", raw)
+            for number, raw in enumerate(path.read_bytes().splitlines(), 1)
+            if raw.strip()
+        ]  # bytes: a line that is not UTF-8 is unreadable, not a crash
         return _parse(lines, case_id, keys)
 
 
-def _parse(lines: list[tuple[str, bytes]], case_id: str,
-           keys: Mapping[str, SignerKey] | KeyRing, *,
-           intents: bool = False) -> tuple[list[Anchor], list[str]]:
+def _parse(
+    lines: list[tuple[str, bytes]],
+    case_id: str,
+    keys: Mapping[str, SignerKey] | KeyRing,
+    *,
+    intents: bool = False,
+) -> tuple[list[Anchor], list[str]]:
     """Anchors (or, ``intents``, intent lines) whose signature verifies by a key certified
     for their signer (the actor, or ``anchored_by`` of a late anchor); complaints about the
     others."""
@@ -201,7 +239,7 @@ def _parse(lines: list[tuple[str, bytes]], case_id: str,
             if late and (body["late"] is not True or not isinstance(body["anchored_by"], str)):
                 raise ValueError("bad late anchor")
             seq = int(body["seq"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except UNREADABLE:
             complaints.append(f"{source}: unreadable {what}")
             continue
         if (body.get("intent") is True) != intents:  # an intent is no anchor, nor vice versa
@@ -211,14 +249,25 @@ def _parse(lines: list[tuple[str, bytes]], case_id: str,
             complaints.append(f"{source}: {what} of another case")
             continue
         signer = str(body["anchored_by"] if late else body["actor"])
-        if not any(verify_signature(period.public_key, str(line.get("signature", "")),
-                                    canonical_json(body))
-                   for period in ring.keys_of(signer)):
+        if not any(
+            verify_signature(
+                period.public_key, str(line.get("signature", "")), canonical_json(body)
+            )
+            for period in ring.keys_of(signer)
+        ):
             complaints.append(f"{source}: {what} signature does not verify")
             continue
-        anchors.append(Anchor(seq, str(body["head_hash"]), source, late=late,
-                              anchored_by=signer if late else None,
-                              recorded_at=str(body["recorded_at"]), actor=str(body["actor"])))
+        anchors.append(
+            Anchor(
+                seq,
+                str(body["head_hash"]),
+                source,
+                late=late,
+                anchored_by=signer if late else None,
+                recorded_at=str(body["recorded_at"]),
+                actor=str(body["actor"]),
+            )
+        )
     return anchors, complaints
 
 
@@ -228,7 +277,7 @@ def _has_seq(lines: list[bytes], seq: int) -> bool:
         try:
             if int(json.loads(raw)["seq"]) == seq:
                 return True
-        except (ValueError, KeyError, TypeError):
+        except UNREADABLE:
             continue
     return False
 
@@ -259,9 +308,12 @@ class AuditAnchors:
     def record_remote(self, seq: int, entry_hash: str, settings: Settings | None) -> None:
         store = remote_store(settings)
         if store is not None:
-            store.put_anchor(f"audit/{seq:012d}.json",
-                             canonical_json({"seq": seq, "entry_hash": entry_hash,
-                                             "recorded_at": format_time(utc_now())}))
+            store.put_anchor(
+                f"audit/{seq:012d}.json",
+                canonical_json(
+                    {"seq": seq, "entry_hash": entry_hash, "recorded_at": format_time(utc_now())}
+                ),
+            )
 
     def read(self, settings: Settings | None) -> tuple[list[tuple[int, str, str]], list[str]]:
         """``(seq, entry_hash, source)`` of every audit anchor, and complaints."""
@@ -269,9 +321,11 @@ class AuditAnchors:
         complaints: list[str] = []
         lines: list[tuple[str, bytes]] = []
         if self.path.exists():
-            lines += [(f"{self.path.name} line {n}", raw.encode()) for n, raw in
-                      enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1)
-                      if raw.strip()]
+            lines += [
+                (f"{self.path.name} line {n}", raw)
+                for n, raw in enumerate(self.path.read_bytes().splitlines(), 1)
+                if raw.strip()
+            ]
         store = remote_store(settings)
         if store is not None:
             lines += [(f"S3 object anchors/{name}", body) for name, body in store.anchors("audit/")]
@@ -279,6 +333,6 @@ class AuditAnchors:
             try:
                 record = json.loads(raw)
                 found.append((int(record["seq"]), str(record["entry_hash"]), source))
-            except (ValueError, KeyError, TypeError):
+            except UNREADABLE:
                 complaints.append(f"{source}: unreadable audit anchor")
         return found, complaints

@@ -5,6 +5,12 @@ being the server choice. The schema is created and upgraded with Alembic, never 
 ``create_all``. A new, empty database is created on first use; an existing one moves forward
 only with ``lccu db upgrade``, and lccu refuses to run against a schema older or newer than
 its code (:func:`check_schema`).
+
+Alembic is imported only when a database is not at this code's newest revision: opening an
+up-to-date database reads its ``alembic_version`` row with SQLAlchemy and compares it with
+:func:`head_revision` (:func:`at_head`). Importing Alembic (with Mako, Pygments and every
+dialect's DDL module) and reading the migration scripts cost 0.1-0.2 s, paid by every
+``lccu`` command that opens the database.
 """
 
 from __future__ import annotations
@@ -12,23 +18,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lccu.errors import ConfigError, InvalidInput, SchemaMismatch
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+@cache
+def head_revision() -> str:
+    """The newest revision this code knows, from the migration files' names
+    (``versions/NNNN_name.py`` holds revision ``NNNN``) without importing Alembic.
+    tests/evidence/test_db_head.py checks that it is Alembic's head and that every file
+    follows the naming."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("*_*.py"))
+
+
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     url = engine.url.render_as_string(hide_password=False)
@@ -44,27 +61,40 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def _refuse_nul(_conn: object, _cursor: object, _statement: str, parameters: object,
-                _context: object, _executemany: bool) -> None:
+def _refuse_nul(
+    _conn: object,
+    _cursor: object,
+    _statement: str,
+    parameters: object,
+    _context: object,
+    _executemany: bool,
+) -> None:
     """Refuse text holding a NUL character before it reaches the database: PostgreSQL cannot
     store it (an internal error, 500 or exit 3, for what is bad input) and SQLite would
     store it where other tools cut the text short. Same answer on both: InvalidInput."""
-    rows: Any = parameters if isinstance(parameters, list | tuple) and parameters and \
-        isinstance(parameters[0], dict | list | tuple) else [parameters]
+    rows: Any = (
+        parameters
+        if isinstance(parameters, list | tuple)
+        and parameters
+        and isinstance(parameters[0], dict | list | tuple)
+        else [parameters]
+    )
     for row in rows:
         values = row.values() if isinstance(row, dict) else row
-        for value in values if isinstance(values, Iterable) and not isinstance(values, str) \
-                else [values]:
+        for value in (
+            values if isinstance(values, Iterable) and not isinstance(values, str) else [values]
+        ):
             if isinstance(value, str) and "\x00" in value:
-                raise InvalidInput("text with a NUL character (\\u0000) is refused: lccu "
-                                   "neither stores nor looks up such text; remove it")
+                raise InvalidInput(
+                    "text with a NUL character (\\u0000) is refused: lccu "
+                    "neither stores nor looks up such text; remove it"
+                )
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite the parent directory is created."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True,
-                                                                        exist_ok=True)
+        Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as exc:
@@ -93,8 +123,27 @@ class SchemaState:
         return self.current is not None and self.current not in self.known
 
 
+def at_head(engine: Engine) -> bool:
+    """Whether the database records exactly :func:`head_revision`: one SELECT, no Alembic.
+    False for anything else (no ``alembic_version`` table as in a new database, an older or
+    a newer revision), which :func:`schema_state` then tells apart; a database that cannot
+    be reached is a ConfigError, as there."""
+    try:
+        with engine.connect() as conn:
+            try:
+                rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+            except SQLAlchemyError:
+                return False  # no such table (a new database), or not an lccu database
+    except SQLAlchemyError as exc:
+        raise ConfigError(f"cannot open the case database {_shown(engine)}: {exc}") from exc
+    return [row[0] for row in rows] == [head_revision()]
+
+
 def schema_state(engine: Engine) -> SchemaState:
-    """Read the database's revision (without changing anything)."""
+    """Read the database's revision (without changing anything), with Alembic."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_alembic_config(engine))
     known = tuple(reversed([r.revision for r in script.walk_revisions()]))
     try:
@@ -118,6 +167,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         raise SchemaMismatch(_newer_message(engine, state))
     if state.current == state.head:
         return state.current, state.head
+    from alembic import command
+
     cfg = _alembic_config(engine)
     try:
         with engine.begin() as conn:
@@ -132,10 +183,12 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 
 def _newer_message(engine: Engine, state: SchemaState) -> str:
-    return (f"the case database {_shown(engine)} is at schema {state.current}, newer than "
-            f"this lccu knows (its newest is {state.head}): another server upgraded it; "
-            "install the same lccu version as that server here (never run an older lccu "
-            "against it)")
+    return (
+        f"the case database {_shown(engine)} is at schema {state.current}, newer than "
+        f"this lccu knows (its newest is {state.head}): another server upgraded it; "
+        "install the same lccu version as that server here (never run an older lccu "
+        "against it)"
+    )
 
 
 def check_schema(engine: Engine) -> None:
@@ -144,6 +197,8 @@ def check_schema(engine: Engine) -> None:
 
     Upgrading is an operator's decision (back up first, every server on the same version),
     so it is never done implicitly: ``lccu db upgrade``."""
+    if at_head(engine):
+        return
     state = schema_state(engine)
     if state.current == state.head:
         return
@@ -153,12 +208,16 @@ def check_schema(engine: Engine) -> None:
     if state.newer:
         raise SchemaMismatch(_newer_message(engine, state))
     if state.current is None:
-        raise SchemaMismatch(f"the database {_shown(engine)} has tables but no lccu schema "
-                             "version: it is not an lccu case database; check "
-                             "LCCU_DATABASE_URL")
-    raise SchemaMismatch(f"the case database {_shown(engine)} is at schema {state.current}, "
-                         f"this lccu needs {state.head}: back it up, stop the workers and "
-                         "the web server, then run `lccu db upgrade`")
+        raise SchemaMismatch(
+            f"the database {_shown(engine)} has tables but no lccu schema "
+            "version: it is not an lccu case database; check "
+            "LCCU_DATABASE_URL"
+        )
+    raise SchemaMismatch(
+        f"the case database {_shown(engine)} is at schema {state.current}, "
+        f"this lccu needs {state.head}: back it up, stop the workers and "
+        "the web server, then run `lccu db upgrade`"
+    )
 
 
 class Database:

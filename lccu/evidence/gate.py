@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from lccu.errors import AccessDenied, InvalidInput, NotFound
+from lccu.errors import AccessDenied, InvalidInput, NotFound, NotVisible
 from lccu.evidence.access import (
     WRITER_ROLES,
     Actor,
@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 #: the unit-wide administrator: zones and the users of every zone (few people; audited)
 UNIT_ADMIN_ROLES = frozenset({"admin"})
+#: the decision (its key) that the actor's zone may not see the case at all: answered as an
+#: unknown reference (:meth:`Gate.refuse`)
+NOT_VISIBLE = "access_denied_not_shared"
 #: who administers the users of their own zone
 ZONE_ADMIN_ROLES = frozenset({"operator"})
 #: roles a zone operator may give to users of their zone (dpo and admin are unit-wide)
@@ -201,6 +204,78 @@ class Gate:
         )
         return NotFound(f"no {what} {ref.strip()!r}", key="no_such", params={"ref": ref.strip()})
 
+    def refuse(
+        self,
+        operation: str,
+        decision: Decision,
+        *,
+        case: Case,
+        object_type: str,
+        object_id: str,
+        ref: str,
+        what: str,
+    ) -> AccessDenied:
+        """Audit the refusal ``decision`` (once) and return the error to raise. A case of
+        another zone that is not shared with the actor's (:data:`NOT_VISIBLE`) is answered
+        as :meth:`missing` answers a reference to nothing, word for word (:class:`NotVisible`,
+        404, exit 2): a refusal would tell that the case, item or run exists, and whose
+        it is. The audit entry keeps the real reason and the case, for its zone's DPO."""
+        if decision.key != NOT_VISIBLE:
+            return self.deny(
+                operation,
+                decision.why,
+                case=case,
+                object_type=object_type,
+                object_id=object_id,
+                reason=decision,
+            )
+        self.audit.write(
+            self.actor,
+            operation,
+            allowed=False,
+            case=case,
+            object_type=object_type,
+            object_id=object_id,
+            detail={"why": decision.why, "answered": "as an unknown reference"},
+        )
+        return NotVisible(f"no {what} {ref.strip()!r}", key="no_such", params={"ref": ref.strip()})
+
+    def kind_of(self, session: Session, ref: str, operation: str) -> str:
+        """``"case"`` or ``"evidence"``: what ``ref`` names, for the calls that take either
+        (access is decided, and audited, when it is used). A case or item of another zone
+        not shared with the actor's is named as nothing is: "no case or evidence item",
+        audited once, refused (with the case, for its zone's DPO)."""
+        case = _lookup_case(session, ref)
+        hidden: tuple[Case, str, str] | None = None
+        if case is not None:
+            if self.decide(case).key != NOT_VISIBLE:
+                return "case"
+            hidden = (case, "case", case.id)
+        else:
+            item = self.find_item(session, ref)
+            if item is not None:
+                owning = session.get(Case, item.case_id)
+                assert owning is not None
+                decision = self.decide(owning)
+                if decision.key != NOT_VISIBLE:
+                    return "evidence"
+                hidden = (owning, "evidence", item.id)
+        self.audit.write(
+            self.actor,
+            operation,
+            allowed=False,
+            case=hidden[0] if hidden else None,
+            object_type=hidden[1] if hidden else None,
+            object_id=hidden[2] if hidden else ref[:64],
+            detail={
+                "why": "no such case or evidence item"
+                if hidden is None
+                else self.decide(hidden[0]).why
+            },
+        )
+        kind = NotFound if hidden is None else NotVisible
+        raise kind(f"no case or evidence item {ref!r}", key="no_such", params={"ref": ref})
+
     # -- decisions ----------------------------------------------------------------------------
 
     def decide(
@@ -248,13 +323,14 @@ class Gate:
             if why is not None:
                 decision = Decision(False, why)
         if not decision.allowed:
-            raise self.deny(
+            raise self.refuse(
                 operation,
-                decision.why,
+                decision,
                 case=case,
                 object_type="case",
                 object_id=case.id,
-                reason=decision,
+                ref=ref,
+                what="case",
             )
         if open_case and case.status != "open":  # allowed, but not in this state: input
             why = f"case {case.number} is {case.status}"
@@ -267,7 +343,9 @@ class Gate:
                 object_id=case.id,
                 detail={"why": why},
             )
-            raise InvalidInput(why, key="case_not_open", params={"case": case.number})
+            refused = InvalidInput(why, key="case_not_open", params={"case": case.number})
+            refused.audited = True  # just now: not again by the intake that meets it
+            raise refused
         if not audit:
             return case
         why = justification or (decision.via_share.purpose if decision.via_share else None)
@@ -385,13 +463,14 @@ class Gate:
         assert owning is not None
         decision = self.decide(owning, write=write, processing=processing)
         if not decision.allowed:
-            raise self.deny(
+            raise self.refuse(
                 operation,
-                decision.why,
+                decision,
                 case=owning,
                 object_type="evidence",
                 object_id=item.id,
-                reason=decision,
+                ref=ref,
+                what="evidence item",
             )
         if audit:
             self.allow(
@@ -467,13 +546,14 @@ class Gate:
         assert item is not None and case is not None
         decision = self.decide(case, processing=processing)
         if not decision.allowed:
-            raise self.deny(
+            raise self.refuse(
                 operation,
-                decision.why,
+                decision,
                 case=case,
                 object_type="run",
                 object_id=run.id,
-                reason=decision,
+                ref=run_id,
+                what="processing run",
             )
         if (operation, run.id) not in self._runs_read:
             self._runs_read.add((operation, run.id))

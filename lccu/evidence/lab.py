@@ -55,21 +55,43 @@ from lccu.evidence.models import Case, CustodyEvent, EvidenceItem, KeyRegistryEn
 from lccu.evidence.registry import KeyRing, verify_registry
 
 
-class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, LabExport,
-          LabAudit, LabHashSets, LabNotableMarks, LabTags, LabCaseFiles, LabThumbnails,
-          LabCrossZone,
-          LabTimelines):
+class Lab(
+    LabAdmin,
+    LabCases,
+    LabItems,
+    LabRuns,
+    LabCustody,
+    LabCountersign,
+    LabExport,
+    LabAudit,
+    LabHashSets,
+    LabNotableMarks,
+    LabTags,
+    LabCaseFiles,
+    LabThumbnails,
+    LabCrossZone,
+    LabTimelines,
+):
     """lccu as seen by one user. Open it with :func:`open_lab`."""
 
-    def __init__(self, settings: Settings, actor: Actor, db: Database,
-                 prompt: Callable[[str, bool], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        actor: Actor,
+        db: Database,
+        prompt: Callable[[str, bool], str | None] | None = None,
+    ) -> None:
         self.settings = settings
         self.actor = actor
         self.db = db
         #: asks a passphrase (``prompt(question, confirm)``) when the settings hold none
         self.prompt = prompt
-        self.keys = KeyStore(settings.key_dir, passphrase=self._passphrase,
-                             kdf=settings.key_kdf, unit_passphrase=self._unit_passphrase)
+        self.keys = KeyStore(
+            settings.key_dir,
+            passphrase=self._passphrase,
+            kdf=settings.key_kdf,
+            unit_passphrase=self._unit_passphrase,
+        )
         self.anchors = AnchorJournal(settings.anchor_dir)
         self.audit = AuditLog(db, AuditAnchors(settings.anchor_dir))
         self.gate = Gate(actor, self.audit)
@@ -114,16 +136,37 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _deny(self, operation: str, why: str, *, case: Case | None = None,
-              object_type: str | None = None, object_id: str | None = None) -> AccessDenied:
-        return self.gate.deny(operation, why, case=case, object_type=object_type,
-                              object_id=object_id)
+    def _deny(
+        self,
+        operation: str,
+        why: str,
+        *,
+        case: Case | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+    ) -> AccessDenied:
+        return self.gate.deny(
+            operation, why, case=case, object_type=object_type, object_id=object_id
+        )
 
-    def _allow(self, operation: str, *, case: Case | None = None, object_type: str | None = None,
-               object_id: str | None = None, justification: str | None = None,
-               detail: dict[str, Any] | None = None) -> None:
-        self.gate.allow(operation, case=case, object_type=object_type, object_id=object_id,
-                        justification=justification, detail=detail)
+    def _allow(
+        self,
+        operation: str,
+        *,
+        case: Case | None = None,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        justification: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.gate.allow(
+            operation,
+            case=case,
+            object_type=object_type,
+            object_id=object_id,
+            justification=justification,
+            detail=detail,
+        )
 
     def _find_case(self, session: Session, ref: str) -> Case:
         case = _lookup_case(session, ref)
@@ -144,41 +187,63 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
             self.gate.deny(operation, str(exc), object_type="user", object_id=me)
             raise
 
-    def _case_for(self, session: Session, ref: str, operation: str, *, write: bool = False,
-                  justification: str | None = None, processing: bool = False,
-                  owner: bool = False, open_case: bool = False,
-                  parties: tuple[str, ...] = (), signs: bool = False) -> Case:
-        """Load a case and check access through the gate (one audit entry either way).
+    def _case_for(
+        self,
+        session: Session,
+        ref: str,
+        operation: str,
+        *,
+        write: bool = False,
+        justification: str | None = None,
+        processing: bool = False,
+        owner: bool = False,
+        open_case: bool = False,
+        parties: tuple[str, ...] = (),
+        signs: bool = False,
+        audit: bool = True,
+    ) -> Case:
+        """Load a case and check access through the gate (one audit entry either way;
+        with ``audit=False`` only a refusal, see :meth:`Gate.case`).
         A change (``write``) or a read that ``signs`` a custody event first unlocks the
         actor's key (:meth:`_unlock_own_key`)."""
         if write or signs:
             self._unlock_own_key(operation)
-        return self.gate.case(session, ref, operation, write=write, owner=owner,
-                              open_case=open_case, justification=justification,
-                              processing=processing, parties=parties)
+        return self.gate.case(
+            session,
+            ref,
+            operation,
+            write=write,
+            owner=owner,
+            open_case=open_case,
+            justification=justification,
+            processing=processing,
+            parties=parties,
+            audit=audit,
+        )
 
-    def resolve(self, ref: str) -> str:
+    def resolve(self, ref: str, operation: str = "resolve") -> str:
         """``"case"`` or ``"evidence"``: what ``ref`` names (access is checked when it is
-        used). Raises :class:`NotFound` for neither."""
+        used). Raises :class:`NotFound` for neither, and for a case or item the user's
+        zone may not see (:meth:`Gate.kind_of`), audited as ``operation``."""
         with self.db.session() as session:
-            if _lookup_case(session, ref) is not None:
-                return "case"
-            if self.gate.find_item(session, ref) is not None:
-                return "evidence"
-        self.audit.write(self.actor, "resolve", allowed=False, object_id=ref[:64],
-                         detail={"why": "no such case or evidence item"})
-        raise NotFound(f"no case or evidence item {ref!r}", key="no_such", params={"ref": ref})
+            return self.gate.kind_of(session, ref, operation)
 
-    def _find_item(self, session: Session, ref: str, *,
-                   case: Case | None = None) -> EvidenceItem:
+    def _find_item(self, session: Session, ref: str, *, case: Case | None = None) -> EvidenceItem:
         item = self.gate.find_item(session, ref, case=case)
         if item is None:
             raise self.gate.missing("evidence.read", "evidence", ref, "evidence item")
         return item
 
-    def _item_for(self, session: Session, ref: str, operation: str, *,
-                  write: bool = False, processing: bool = False,
-                  signs: bool = False) -> tuple[Case, EvidenceItem]:
+    def _item_for(
+        self,
+        session: Session,
+        ref: str,
+        operation: str,
+        *,
+        write: bool = False,
+        processing: bool = False,
+        signs: bool = False,
+    ) -> tuple[Case, EvidenceItem]:
         """Load an item and check access through its case (one audit entry either way),
         after unlocking the actor's key for a change or a read that ``signs``."""
         if write or signs:
@@ -190,13 +255,20 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
             raise AccessDenied("custody events need a real user: pass --as USER")
         user = session.get(User, self.actor.user_id)
         assert user is not None
-        revoked = session.scalar(select(KeyRegistryEntry.recorded_at).where(
-            KeyRegistryEntry.action == "revoked", KeyRegistryEntry.key_id == user.key_id,
-            KeyRegistryEntry.username == user.username))
+        revoked = session.scalar(
+            select(KeyRegistryEntry.recorded_at).where(
+                KeyRegistryEntry.action == "revoked",
+                KeyRegistryEntry.key_id == user.key_id,
+                KeyRegistryEntry.username == user.username,
+            )
+        )
         if revoked is not None:
-            raise AccessDenied(f"{user.username}'s signing key was revoked at {revoked}; an "
-                               "operator gives a new one (`lccu user rotate-key`)",
-                               key="key_revoked", params={"user": user.username, "at": revoked})
+            raise AccessDenied(
+                f"{user.username}'s signing key was revoked at {revoked}; an "
+                "operator gives a new one (`lccu user rotate-key`)",
+                key="key_revoked",
+                params={"user": user.username, "at": revoked},
+            )
         return user.key_id
 
     def _append(self, session: Session, case: Case, action: str, **fields: Any) -> dict[str, Any]:
@@ -204,18 +276,20 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         self.keys.forget_unless(self.actor.username, key_id)  # rotated since unlocked
         self._anchor_late(session, case.id)
         event = append_event(session, case, self.actor, key_id, self.keys, action, **fields)
-        self.anchors.intend(case.id, event.seq, event.event_hash, self.actor.username,
-                            self.keys)  # before the commit: see _anchor_late
+        self.anchors.intend(
+            case.id, event.seq, event.event_hash, self.actor.username, self.keys
+        )  # before the commit: see _anchor_late
         return {"case_id": case.id, "seq": event.seq, "event_hash": event.event_hash}
 
-    def _key_ring(self, session: Session,
-                  unit_key: str | None = None) -> tuple[KeyRing, list[str]]:
+    def _key_ring(self, session: Session, unit_key: str | None = None) -> tuple[KeyRing, list[str]]:
         """The keys the unit certified (checked against the unit's public key) and the
         problems of the registry itself."""
         public = unit_public_key(self.settings, self.keys, unit_key)
         if public is None:
-            return KeyRing(), ["no unit public key to check the key registry against: give "
-                               "--unit-key or set LCCU_UNIT_PUBLIC_KEY"]
+            return KeyRing(), [
+                "no unit public key to check the key registry against: give "
+                "--unit-key or set LCCU_UNIT_PUBLIC_KEY"
+            ]
         return verify_registry(load_registry(session), public)
 
     def _anchor_late(self, session: Session, case_id: str) -> None:
@@ -235,8 +309,12 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         unanchored events at the tail mean deleted anchors or inserted events, which must
         stay findings. An event that fails stays unanchored and verify reports it."""
         lock_case(session, case_id)
-        rows = session.scalars(select(CustodyEvent).where(CustodyEvent.case_id == case_id)
-                               .order_by(CustodyEvent.seq.desc()).limit(2)).all()
+        rows = session.scalars(
+            select(CustodyEvent)
+            .where(CustodyEvent.case_id == case_id)
+            .order_by(CustodyEvent.seq.desc())
+            .limit(2)
+        ).all()
         if not rows or self.anchors.is_anchored(case_id, rows[0].seq, self.settings):
             return
         last = event_to_dict(rows[0])
@@ -249,32 +327,51 @@ class Lab(LabAdmin, LabCases, LabItems, LabRuns, LabCustody, LabCountersign, Lab
         if last["seq"] != 1:
             if len(rows) < 2 or rows[1].seq != last["seq"] - 1:
                 return
-            anchored = {a.head_hash for a in self.anchors.read_seq(
-                case_id, rows[1].seq, ring, self.settings)}
+            anchored = {
+                a.head_hash
+                for a in self.anchors.read_seq(case_id, rows[1].seq, ring, self.settings)
+            }
             if rows[1].event_hash not in anchored:
                 return
             prev_hash = rows[1].event_hash
         if check_link(last, prev_hash, ring, case_id):
             return
-        if not any(i.head_hash == last["event_hash"] and i.actor == last["actor"]
-                   for i in self.anchors.intents(case_id, last["seq"], ring)):
+        if not any(
+            i.head_hash == last["event_hash"] and i.actor == last["actor"]
+            for i in self.anchors.intents(case_id, last["seq"], ring)
+        ):
             return  # no intent written before its commit: not appended by lccu
-        self.anchors.record(case_id, last["seq"], last["event_hash"], last["actor"], self.keys,
-                            self.settings, late_by=self.actor.username)
+        self.anchors.record(
+            case_id,
+            last["seq"],
+            last["event_hash"],
+            last["actor"],
+            self.keys,
+            self.settings,
+            late_by=self.actor.username,
+        )
 
     def _anchor(self, head: dict[str, Any]) -> None:
-        self.anchors.record(head["case_id"], head["seq"], head["event_hash"],
-                            self.actor.username, self.keys, self.settings)
+        self.anchors.record(
+            head["case_id"],
+            head["seq"],
+            head["event_hash"],
+            self.actor.username,
+            self.keys,
+            self.settings,
+        )
         if self.settings.s3_endpoint:  # the audit log's head goes under object lock too
             with self.db.session() as session:
                 audit_head = self.audit.head(session)
             if audit_head is not None:
-                AuditAnchors(self.settings.anchor_dir).record_remote(*audit_head,
-                                                                     self.settings)
+                AuditAnchors(self.settings.anchor_dir).record_remote(*audit_head, self.settings)
 
 
-def open_lab(user: str | None = None, settings: Settings | None = None,
-             prompt: Callable[[str, bool], str | None] | None = None) -> Lab:
+def open_lab(
+    user: str | None = None,
+    settings: Settings | None = None,
+    prompt: Callable[[str, bool], str | None] | None = None,
+) -> Lab:
     """Open lccu as ``user`` (default ``LCCU_USER``); migrates the database if needed.
     ``prompt`` asks for a passphrase the settings do not give (the CLI in a terminal)."""
     settings = settings or load_settings()
@@ -288,10 +385,15 @@ def open_lab(user: str | None = None, settings: Settings | None = None,
             row = session.scalar(select(User).where(User.username == username))
             if row is None:
                 AuditLog(db, AuditAnchors(settings.anchor_dir)).write(
-                    Actor(username, None, None, None), "login", allowed=False,
-                                   detail={"why": "unknown user"})
-                raise NotFound(f"no user {username!r}; the unit admin or the zone's operator "
-                               "adds users with `lccu user add`")
+                    Actor(username, None, None, None),
+                    "login",
+                    allowed=False,
+                    detail={"why": "unknown user"},
+                )
+                raise NotFound(
+                    f"no user {username!r}; the unit admin or the zone's operator "
+                    "adds users with `lccu user add`"
+                )
             if not row.active:
                 raise AccessDenied(f"user {username!r} is deactivated")
             actor = Actor(row.username, row.zone.name, row.zone_id, row.role, row.id)

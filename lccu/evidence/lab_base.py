@@ -50,43 +50,77 @@ class LabBase:
     gate: Gate
 
     if TYPE_CHECKING:
-        def _deny(self, operation: str, why: str, *, case: Case | None = None,
-                  object_type: str | None = None, object_id: str | None = None
-                  ) -> AccessDenied: ...
 
-        def _allow(self, operation: str, *, case: Case | None = None,
-                   object_type: str | None = None, object_id: str | None = None,
-                   justification: str | None = None,
-                   detail: dict[str, Any] | None = None) -> None: ...
+        def _deny(
+            self,
+            operation: str,
+            why: str,
+            *,
+            case: Case | None = None,
+            object_type: str | None = None,
+            object_id: str | None = None,
+        ) -> AccessDenied: ...
+
+        def _allow(
+            self,
+            operation: str,
+            *,
+            case: Case | None = None,
+            object_type: str | None = None,
+            object_id: str | None = None,
+            justification: str | None = None,
+            detail: dict[str, Any] | None = None,
+        ) -> None: ...
 
         def _find_case(self, session: Session, ref: str) -> Case: ...
 
-        def _case_for(self, session: Session, ref: str, operation: str, *,
-                      write: bool = False, justification: str | None = None,
-                      processing: bool = False, owner: bool = False,
-                      open_case: bool = False, parties: tuple[str, ...] = (),
-                      signs: bool = False) -> Case: ...
+        def _case_for(
+            self,
+            session: Session,
+            ref: str,
+            operation: str,
+            *,
+            write: bool = False,
+            justification: str | None = None,
+            processing: bool = False,
+            owner: bool = False,
+            open_case: bool = False,
+            parties: tuple[str, ...] = (),
+            signs: bool = False,
+            audit: bool = True,
+        ) -> Case: ...
 
         def _unlock_own_key(self, operation: str) -> None: ...
 
-        def _find_item(self, session: Session, ref: str, *,
-                       case: Case | None = None) -> EvidenceItem: ...
+        def _find_item(
+            self, session: Session, ref: str, *, case: Case | None = None
+        ) -> EvidenceItem: ...
 
-        def _item_for(self, session: Session, ref: str, operation: str, *,
-                      write: bool = False, processing: bool = False,
-                      signs: bool = False) -> tuple[Case, EvidenceItem]: ...
+        def _item_for(
+            self,
+            session: Session,
+            ref: str,
+            operation: str,
+            *,
+            write: bool = False,
+            processing: bool = False,
+            signs: bool = False,
+        ) -> tuple[Case, EvidenceItem]: ...
 
         def _signing_key_id(self, session: Session) -> str: ...
 
-        def _append(self, session: Session, case: Case, action: str,
-                    **fields: Any) -> dict[str, Any]: ...
+        def _append(
+            self, session: Session, case: Case, action: str, **fields: Any
+        ) -> dict[str, Any]: ...
 
         def _anchor(self, head: dict[str, Any]) -> None: ...
 
-        def finished_report(self, evidence: str, run_id: str | None = None,
-                            fmt: str = "json") -> tuple[str, str]: ...
+        def finished_report(
+            self, evidence: str, run_id: str | None = None, fmt: str = "json"
+        ) -> tuple[str, str]: ...
 
         def _new_passphrase(self, username: str) -> str | None: ...
 
-        def _key_ring(self, session: Session,
-                      unit_key: str | None = None) -> tuple[KeyRing, list[str]]: ...
+        def _key_ring(
+            self, session: Session, unit_key: str | None = None
+        ) -> tuple[KeyRing, list[str]]: ...

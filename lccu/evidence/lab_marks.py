@@ -16,7 +16,6 @@ from lccu.errors import AccessDenied, InvalidInput, LccuError, NotFound
 from lccu.evidence.access import CASE_CREATOR_ROLES
 from lccu.evidence.gate import UNIT_ADMIN_ROLES, article
 from lccu.evidence.lab_base import BOOTSTRAP, _now
-from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.lab_tags import FILE_FIELDS, LabTags
 from lccu.evidence.lab_xzone import offer_files
 from lccu.evidence.marks import (
@@ -67,27 +66,34 @@ class LabNotableMarks(LabTags):
             raise InvalidInput("a notable mark needs a reason", key="mark_reason_needed")
         check_text("file name", file)
         with self.db.session() as session:
-            case, item = self.gate.item(session, evidence, "notable.mark", write=True,
-                                        audit=False)
+            case, item = self.gate.item(session, evidence, "notable.mark", write=True, audit=False)
             if self.actor.role not in CASE_CREATOR_ROLES:
                 # proposing a file for the whole unit is an investigative judgement: an
                 # operator writes her zone's cases for the workers, not for this
                 raise self.gate.deny(
                     "notable.mark",
                     f"{article(self.actor.role)} does not propose notable files",
-                    case=case, object_type="evidence", object_id=item.id,
+                    case=case,
+                    object_type="evidence",
+                    object_id=item.id,
                 )
             try:
                 if case.status != "open":
-                    raise InvalidInput(f"case {case.number} is {case.status}",
-                                       key="case_not_open", params={"case": case.number})
+                    raise InvalidInput(
+                        f"case {case.number} is {case.status}",
+                        key="case_not_open",
+                        params={"case": case.number},
+                    )
                 run_id, files = self._report_files(session, item)
                 entry = find_file(files, file, volume, item.exhibit_number)
                 sha256 = _hex(entry, "sha256")
                 if sha256 is None:
-                    raise InvalidInput(f"{entry.get('path')} has no SHA-256 in the report "
-                                       "(its content could not be read)", key="file_no_sha256",
-                                       params={"file": entry.get("path")})
+                    raise InvalidInput(
+                        f"{entry.get('path')} has no SHA-256 in the report "
+                        "(its content could not be read)",
+                        key="file_no_sha256",
+                        params={"file": entry.get("path")},
+                    )
             except (InvalidInput, NotFound) as exc:
                 raise self._refuse_input("notable.mark", case, item, exc) from None
             mark_id = new_uuid()
@@ -96,48 +102,72 @@ class LabNotableMarks(LabTags):
                 case=case,
                 object_type="notable_mark",
                 object_id=mark_id,
-                detail={"evidence": item.id, "path": entry["path"], "sha256": sha256,
-                        "category": category, "run": run_id},
+                detail={
+                    "evidence": item.id,
+                    "path": entry["path"],
+                    "sha256": sha256,
+                    "category": category,
+                    "run": run_id,
+                },
             )
             mark = NotableMark(
-                id=mark_id, case_id=case.id, evidence_id=item.id, zone_id=case.zone_id,
-                run_id=run_id, volume=int(entry.get("volume") or 0), path=str(entry["path"]),
-                md5=_hex(entry, "md5"), sha1=_hex(entry, "sha1"), sha256=sha256,
+                id=mark_id,
+                case_id=case.id,
+                evidence_id=item.id,
+                zone_id=case.zone_id,
+                run_id=run_id,
+                volume=int(entry.get("volume") or 0),
+                path=str(entry["path"]),
+                md5=_hex(entry, "md5"),
+                sha1=_hex(entry, "sha1"),
+                sha256=sha256,
                 file=json.dumps({k: entry.get(k) for k in FILE_FIELDS}, sort_keys=True),
-                category=category, reason=why, proposed_by=self.actor.username,
-                proposed_at=_now(), state=PROPOSED,
+                category=category,
+                reason=why,
+                proposed_by=self.actor.username,
+                proposed_at=_now(),
+                state=PROPOSED,
             )
             session.add(mark)
             session.flush()
             offer_files(session, case, item.id, mark.id, [sha256], "marked")
             head = self._append(
-                session, case, "note", evidence_id=item.id,
+                session,
+                case,
+                "note",
+                evidence_id=item.id,
                 reason=f"file marked notable ({category}): {mark.path}",
-                details={"notable_mark": mark.id, "category": category, "reason": why,
-                         "volume": mark.volume, "path": mark.path, "sha256": sha256,
-                         "run": run_id},
+                details={
+                    "notable_mark": mark.id,
+                    "category": category,
+                    "reason": why,
+                    "volume": mark.volume,
+                    "path": mark.path,
+                    "sha256": sha256,
+                    "run": run_id,
+                },
             )
             info = MarkInfo.of(mark, case.zone.name, item.exhibit_number)
         self._anchor(head)
         return info
 
-    def notable_marks(self, ref: str | None = None, *,
-                      state: str | None = None) -> list[MarkInfo]:
+    def notable_marks(self, ref: str | None = None, *, state: str | None = None) -> list[MarkInfo]:
         """The marks of a case or item (its readers: the full view), or, without ``ref``,
         the whole unit's for a unit admin (hashes, category, reason, zone and proposer; no
         case, item or path); ``state`` filters (proposed, approved, rejected)."""
         if state not in (None, PROPOSED, APPROVED, REJECTED):
             raise InvalidInput("state must be proposed, approved or rejected")
         with self.db.session() as session:
-            query = select(NotableMark, EvidenceItem.exhibit_number, Zone.name).join(
-                EvidenceItem, EvidenceItem.id == NotableMark.evidence_id
-            ).join(Zone, Zone.id == NotableMark.zone_id)
+            query = (
+                select(NotableMark, EvidenceItem.exhibit_number, Zone.name)
+                .join(EvidenceItem, EvidenceItem.id == NotableMark.evidence_id)
+                .join(Zone, Zone.id == NotableMark.zone_id)
+            )
             if ref is None:
                 self._require_mark_admin("notable.list")
-                self._allow("notable.list", object_type="notable_mark",
-                            detail={"state": state})
+                self._allow("notable.list", object_type="notable_mark", detail={"state": state})
                 full = False
-            elif _lookup_case(session, ref) is not None:
+            elif self.gate.kind_of(session, ref, "notable.list") == "case":
                 case = self.gate.case(session, ref, "notable.list")
                 query = query.where(NotableMark.case_id == case.id)
                 full = True
@@ -165,14 +195,18 @@ class LabNotableMarks(LabTags):
         ref = mark_id.strip()
         mark = session.get(NotableMark, ref) if ref else None
         if mark is None and len(ref) >= 8:
-            found = list(session.scalars(
-                select(NotableMark).where(NotableMark.id.startswith(ref)).limit(2)))
+            found = list(
+                session.scalars(select(NotableMark).where(NotableMark.id.startswith(ref)).limit(2))
+            )
             mark = found[0] if len(found) == 1 else None
         if mark is None:
             raise self.gate.missing(operation, "notable_mark", ref, "notable mark")
         if mark.state != PROPOSED:
-            raise InvalidInput(f"notable mark {mark.id} is already {mark.state}",
-                               key="mark_decided", params={"mark_state": mark.state})
+            raise InvalidInput(
+                f"notable mark {mark.id} is already {mark.state}",
+                key="mark_decided",
+                params={"mark_state": mark.state},
+            )
         return mark
 
     def approve_mark(self, mark_id: str, *, set_name: str = DEFAULT_SET) -> MarkInfo:
@@ -181,26 +215,45 @@ class LabNotableMarks(LabTags):
         self._require_mark_admin("notable.approve")
         with self.db.session() as session:
             mark = self._proposed(session, mark_id, "notable.approve")
-            digests = [(bytes.fromhex(h), mark.category)
-                       for h in (mark.md5, mark.sha1, mark.sha256) if h]
+            digests = [
+                (bytes.fromhex(h), mark.category) for h in (mark.md5, mark.sha1, mark.sha256) if h
+            ]
             case = session.get(Case, mark.case_id)
             assert case is not None
             zone = case.zone.name
         try:
             info = HashSetStore(self.db.engine).extend(
-                set_name, digests, entries=1, kind="notable", imported_by=self.actor.username,
+                set_name,
+                digests,
+                entries=1,
+                kind="notable",
+                imported_by=self.actor.username,
                 source="approved notable marks",
             )
         except LccuError as exc:
-            self.audit.write(self.actor, "notable.approve", allowed=False,
-                             object_type="notable_mark", object_id=mark.id,
-                             detail={"why": str(exc)})
+            self.audit.write(
+                self.actor,
+                "notable.approve",
+                allowed=False,
+                object_type="notable_mark",
+                object_id=mark.id,
+                detail={"why": str(exc)},
+            )
             raise
         self._allow(
-            "notable.approve", object_type="notable_mark", object_id=mark.id,
-            detail={"set": info.name, "version": info.version, "sha256": mark.sha256,
-                    "md5": mark.md5, "sha1": mark.sha1, "category": mark.category,
-                    "proposed_by": mark.proposed_by, "zone": zone},
+            "notable.approve",
+            object_type="notable_mark",
+            object_id=mark.id,
+            detail={
+                "set": info.name,
+                "version": info.version,
+                "sha256": mark.sha256,
+                "md5": mark.md5,
+                "sha1": mark.sha1,
+                "category": mark.category,
+                "proposed_by": mark.proposed_by,
+                "zone": zone,
+            },
         )
         return self._decided(mark.id, APPROVED, None, info.name, info.version, zone)
 
@@ -219,15 +272,31 @@ class LabNotableMarks(LabTags):
             zone = case.zone.name
         # the same facts as an approval's entry: the audit chain alone says which hashes
         # were kept out of the unit's set, of what category, proposed by whom
-        self._allow("notable.reject", object_type="notable_mark", object_id=mark.id,
-                    justification=why,
-                    detail={"sha256": mark.sha256, "md5": mark.md5, "sha1": mark.sha1,
-                            "category": mark.category, "proposed_by": mark.proposed_by,
-                            "zone": zone})
+        self._allow(
+            "notable.reject",
+            object_type="notable_mark",
+            object_id=mark.id,
+            justification=why,
+            detail={
+                "sha256": mark.sha256,
+                "md5": mark.md5,
+                "sha1": mark.sha1,
+                "category": mark.category,
+                "proposed_by": mark.proposed_by,
+                "zone": zone,
+            },
+        )
         return self._decided(mark.id, REJECTED, why, None, None, zone)
 
-    def _decided(self, mark_id: str, state: str, why: str | None, set_name: str | None,
-                 version: int | None, zone: str) -> MarkInfo:
+    def _decided(
+        self,
+        mark_id: str,
+        state: str,
+        why: str | None,
+        set_name: str | None,
+        version: int | None,
+        zone: str,
+    ) -> MarkInfo:
         with self.db.session() as session:
             mark = session.get(NotableMark, mark_id)
             assert mark is not None

@@ -312,6 +312,22 @@ class LabRuns(LabBase):
             run, key = newest_timeline(session, runs, evidence)
             return str(item.id), str(run.id), key
 
+    def linked_file_key(self, evidence: str, relative: str) -> str:
+        """The derived-store key of ``relative`` (an exported file a report of ``evidence``
+        links: ``<stage>/files/...``, checked by the caller), audited once as
+        ``derived.read`` with that path, so that the audit log says which file was
+        consulted, not only that the item was."""
+        with self.db.session() as session:
+            case, item = self.gate.item(session, evidence, "derived.read", audit=False)
+            self.gate.allow(
+                "derived.read",
+                case=case,
+                object_type="evidence",
+                object_id=item.id,
+                detail={"path": relative[:4096]},
+            )
+            return f"{item.id}/{relative}"
+
     def finished_report(
         self, evidence: str, run_id: str | None = None, fmt: str = "json"
     ) -> tuple[str, str]:

@@ -17,9 +17,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from lccu.errors import InvalidInput, LccuError, NotFound
+from lccu.errors import InvalidInput, LccuError, NotFound, NotVisible
 from lccu.evidence.lab_base import LabBase, _now
-from lccu.evidence.lab_lookup import _lookup_case
 from lccu.evidence.models import Case, EvidenceItem, new_uuid
 from lccu.evidence.tags import (
     FileTag,
@@ -208,7 +207,7 @@ class LabTags(LabBase):
         unit's and the case's, oldest first (empty: any label). Audited once as
         ``tag.list``."""
         with self.db.session() as session:
-            if _lookup_case(session, ref) is not None:
+            if self.gate.kind_of(session, ref, "tag.list") == "case":
                 found = self._case_for(session, ref, "tag.list")
             else:
                 found, _item = self.gate.item(session, ref, "tag.list")
@@ -218,7 +217,7 @@ class LabTags(LabBase):
         """The tags of a case or of one evidence item, oldest first (removed ones only
         with ``include_removed``)."""
         with self.db.session() as session:
-            kind = "case" if _lookup_case(session, ref) is not None else "evidence"
+            kind = self.gate.kind_of(session, ref, "tag.list")
             query = select(FileTag, EvidenceItem.exhibit_number).join(
                 EvidenceItem, EvidenceItem.id == FileTag.evidence_id
             )
@@ -247,9 +246,12 @@ class LabTags(LabBase):
                 tag = found[0] if len(found) == 1 else None
             if tag is None or tag.removed_at is not None:
                 raise self.gate.missing("tag.remove", "tag", ref, "tag")
-            case, item = self.gate.item(
-                session, tag.evidence_id, "tag.remove", write=True, audit=False
-            )
+            try:
+                case, item = self.gate.item(
+                    session, tag.evidence_id, "tag.remove", write=True, audit=False
+                )
+            except NotVisible:  # audited; answered as an unknown tag, not by its item's id
+                raise NotVisible(f"no tag {ref!r}", key="no_such", params={"ref": ref}) from None
             if case.status != "open":
                 raise self._refuse_input(
                     "tag.remove", case, item, InvalidInput(f"case {case.number} is {case.status}")

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lccu.errors import AccessDenied, InvalidInput
+from lccu.errors import AccessDenied, InvalidInput, NotVisible
 from lccu.evidence import xzone
 from lccu.evidence.access import CASE_CREATOR_ROLES, Decision
 from lccu.evidence.canonical import format_time, utc_now
@@ -204,9 +204,14 @@ class LabCrossZone(LabBase):
                 False, f"only {case.zone.name}, which owns case {case.number}, asks about its files"
             )
         if not decision.allowed:
-            raise self.gate.deny(
-                operation, decision.why, case=case, object_type="case", object_id=case.id,
-                reason=decision,
+            raise self.gate.refuse(
+                operation,
+                decision,
+                case=case,
+                object_type="case",
+                object_id=case.id,
+                ref=ref,
+                what="case",
             )
         self._require_enabled(session, operation, case)
         return case
@@ -330,7 +335,14 @@ class LabCrossZone(LabBase):
                 raise self.gate.missing("xzone.hits", "evidence", evidence, "evidence item")
             case = session.get(Case, item.case_id)
             assert case is not None
-            case = self._asking_case(session, case.id, "xzone.hits")
+            try:
+                case = self._asking_case(session, case.id, "xzone.hits")
+            except NotVisible:  # audited; named as the item asked for, not by its case
+                raise NotVisible(
+                    f"no evidence item {evidence.strip()!r}",
+                    key="no_such",
+                    params={"ref": evidence.strip()},
+                ) from None
             digests = list(
                 session.scalars(
                     select(CrossZoneFile.sha256)
@@ -460,9 +472,13 @@ class LabCrossZone(LabBase):
                 .distinct()
                 .order_by(Case.number)
             )
-            return RequestView(**base, reason=request.reason, holding_cases=list(holding),
-                               case_number=request.disclosed_case_number,
-                               contact=request.disclosed_contact)
+            return RequestView(
+                **base,
+                reason=request.reason,
+                holding_cases=list(holding),
+                case_number=request.disclosed_case_number,
+                contact=request.disclosed_contact,
+            )
         own = session.get(Case, request.from_case_id)
         granted = request.state == GRANTED
         return RequestView(
@@ -566,8 +582,11 @@ class LabCrossZone(LabBase):
                 )
             )
             if request.state != PENDING:
-                raise InvalidInput(f"request {request.id} is already {request.state}",
-                                   key="request_decided", params={"request_state": request.state})
+                raise InvalidInput(
+                    f"request {request.id} is already {request.state}",
+                    key="request_decided",
+                    params={"request_state": request.state},
+                )
             chosen = self._chosen_case(session, holding, case_ref, operation)
             asking = session.get(Case, request.from_case_id)
             assert asking is not None
@@ -580,14 +599,23 @@ class LabCrossZone(LabBase):
                 else None,
             }
             self.gate.allow(
-                operation, case=chosen, object_type="xzone_request", object_id=request.id,
-                justification=reason, detail=detail,
+                operation,
+                case=chosen,
+                object_type="xzone_request",
+                object_id=request.id,
+                justification=reason,
+                detail=detail,
             )
             self.gate.allow(  # the receiving zone's side, for its DPO
                 "xzone.disclosed" if state == GRANTED else "xzone.refused",
-                case=asking, object_type="xzone_request", object_id=request.id,
-                detail={"request": request.id, "from_zone": self.actor.zone,
-                        **({"disclosed": detail["disclosed"]} if state == GRANTED else {})},
+                case=asking,
+                object_type="xzone_request",
+                object_id=request.id,
+                detail={
+                    "request": request.id,
+                    "from_zone": self.actor.zone,
+                    **({"disclosed": detail["disclosed"]} if state == GRANTED else {}),
+                },
             )
             request.state = state
             request.decided_by = self.actor.username
@@ -608,20 +636,30 @@ class LabCrossZone(LabBase):
         if case_ref is None:
             if len(holding) != 1:
                 numbers = ", ".join(c.number for c in holding) or "none"
-                raise InvalidInput(f"name the case to disclose (cases holding the file: "
-                                   f"{numbers})", key="name_case_to_disclose",
-                                   params={"cases": numbers})
+                raise InvalidInput(
+                    f"name the case to disclose (cases holding the file: {numbers})",
+                    key="name_case_to_disclose",
+                    params={"cases": numbers},
+                )
             case_ref = holding[0].id
         case = _lookup_case(session, case_ref)
         if case is None:
             raise self.gate.missing(operation, "case", case_ref, "case")
         decision = self.gate.decide(case, write=True, owner=True)
         if not decision.allowed:
-            raise self.gate.deny(
-                operation, decision.why, case=case, object_type="case", object_id=case.id,
-                reason=decision,
+            raise self.gate.refuse(
+                operation,
+                decision,
+                case=case,
+                object_type="case",
+                object_id=case.id,
+                ref=case_ref,
+                what="case",
             )
         if case.id not in {c.id for c in holding}:
-            raise InvalidInput(f"case {case.number} does not hold this file",
-                               key="case_lacks_file", params={"case": case.number})
+            raise InvalidInput(
+                f"case {case.number} does not hold this file",
+                key="case_lacks_file",
+                params={"case": case.number},
+            )
         return case

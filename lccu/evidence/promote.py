@@ -25,13 +25,23 @@ if TYPE_CHECKING:
 
 def retained(files: Sequence[tuple[str, StoredEvidence]]) -> list[dict[str, Any]]:
     """What is said of each object a refused intake left in the store."""
-    return [{"name": name, "key": s.key, "storage_uri": s.uri,
-             "storage_version_id": s.version_id, "size": s.size, **s.digests.hashes(),
-             "lock_mode": s.lock_mode} for name, s in files]
+    return [
+        {
+            "name": name,
+            "key": s.key,
+            "storage_uri": s.uri,
+            "storage_version_id": s.version_id,
+            "size": s.size,
+            **s.digests.hashes(),
+            "lock_mode": s.lock_mode,
+        }
+        for name, s in files
+    ]
 
 
-def record_retained(pending: PendingIntake, files: Sequence[tuple[str, StoredEvidence]],
-                    cause: BaseException) -> str:
+def record_retained(
+    pending: PendingIntake, files: Sequence[tuple[str, StoredEvidence]], cause: BaseException
+) -> str:
     """Write the refused intake and the objects it left to the audit log and the custody
     chain (best effort: the store or database may be what failed); returns the sentence
     for the examiner's error message."""
@@ -39,31 +49,53 @@ def record_retained(pending: PendingIntake, files: Sequence[tuple[str, StoredEvi
     objects = retained(files)
     listing = ", ".join(f"{o['key']} (version {o['storage_version_id']})" for o in objects)
     why = f"{type(cause).__name__}: {cause}"[:1000]
-    sentence = (f"refused intake of {pending.source_name!r}: {len(objects)} of its files "
-                f"were already committed and are retained (lccu never deletes evidence; on "
-                f"S3 they are under object lock): {listing}")
+    sentence = (
+        f"refused intake of {pending.source_name!r}: {len(objects)} of its files "
+        f"were already committed and are retained (lccu never deletes evidence; on "
+        f"S3 they are under object lock): {listing}"
+    )
     try:
         with lab.db.session() as session:
             case = lab._find_case(session, pending.case_id)
-            lab.audit.write(lab.actor, "evidence.add", allowed=False, case=case,
-                            object_type="evidence", object_id=pending.item_id, detail={
-                                "why": "refused intake: objects retained in the store",
-                                "source_name": pending.source_name, "cause": why,
-                                "retained": objects})
+            lab.audit.write(
+                lab.actor,
+                "evidence.add",
+                allowed=False,
+                case=case,
+                object_type="evidence",
+                object_id=pending.item_id,
+                detail={
+                    "why": "refused intake: objects retained in the store",
+                    "source_name": pending.source_name,
+                    "cause": why,
+                    "retained": objects,
+                },
+            )
             head = lab._append(
-                session, case, "note", reason=sentence,
-                details={"refused_intake": pending.item_id,
-                         "source_name": pending.source_name, "cause": why,
-                         "retained_objects": objects, "not_evidence": True})
+                session,
+                case,
+                "note",
+                reason=sentence,
+                details={
+                    "refused_intake": pending.item_id,
+                    "source_name": pending.source_name,
+                    "cause": why,
+                    "retained_objects": objects,
+                    "not_evidence": True,
+                },
+            )
         lab._anchor(head)
     except Exception as exc:  # the examiner's message must still name them
-        return (f"{sentence}; recording this in the audit log and custody FAILED ({exc}): "
-                "tell the evidence officer")
+        return (
+            f"{sentence}; recording this in the audit log and custody FAILED ({exc}): "
+            "tell the evidence officer"
+        )
     return f"{sentence}; recorded in the audit log and the chain of custody"
 
 
-def commit_all(pending: PendingIntake, staged: Sequence[StagedEvidence],
-               names: Sequence[str]) -> list[tuple[str, StoredEvidence]]:
+def commit_all(
+    pending: PendingIntake, staged: Sequence[StagedEvidence], names: Sequence[str]
+) -> list[tuple[str, StoredEvidence]]:
     """Commit every staged file in order; if one fails, abort the rest and record what the
     ones before it left (see the module docstring), then raise."""
     committed: list[StoredEvidence] = []
@@ -71,7 +103,7 @@ def commit_all(pending: PendingIntake, staged: Sequence[StagedEvidence],
         for stage in staged:
             committed.append(stage.commit())
     except BaseException as exc:
-        for stage in staged[len(committed):]:
+        for stage in staged[len(committed) :]:
             stage.abort()
         if committed:
             kept = list(zip(names, committed, strict=False))
@@ -80,8 +112,11 @@ def commit_all(pending: PendingIntake, staged: Sequence[StagedEvidence],
     return list(zip(names, committed, strict=True))
 
 
-def record_or_report(pending: PendingIntake, files: Sequence[tuple[str, StoredEvidence]],
-                     record: Callable[[], EvidenceInfo]) -> EvidenceInfo:
+def record_or_report(
+    pending: PendingIntake,
+    files: Sequence[tuple[str, StoredEvidence]],
+    record: Callable[[], EvidenceInfo],
+) -> EvidenceInfo:
     """``record()`` (the item rows and intake event); if it fails, the committed files are
     recorded as retained by a refused intake, and the error says so."""
     try:
@@ -90,8 +125,9 @@ def record_or_report(pending: PendingIntake, files: Sequence[tuple[str, StoredEv
         _raise_with(exc, record_retained(pending, files, exc), pending.source_name, files)
 
 
-def _raise_with(exc: BaseException, said: str, name: str,
-                files: Sequence[tuple[str, StoredEvidence]]) -> NoReturn:
+def _raise_with(
+    exc: BaseException, said: str, name: str, files: Sequence[tuple[str, StoredEvidence]]
+) -> NoReturn:
     """``exc`` again (same kind, so the same exit code or HTTP status) with ``said``; its
     message key names the retained objects and keeps the cause's own key and facts, so the
     web says both in the page's language."""
@@ -104,6 +140,7 @@ def _raise_with(exc: BaseException, said: str, name: str,
         again = StorageError(said)
     recorded = said.endswith("recorded in the audit log and the chain of custody")
     again.key = "intake_retained" if recorded else "intake_retained_unrecorded"
+    again.audited = True  # the refused intake is audited above (or could not be): not twice
     if isinstance(exc, LccuError):  # another library's error may have its own .params
         cause = {"key": exc.key, "params": dict(exc.params), "text": str(exc)}
     else:

@@ -83,11 +83,6 @@ def _check_declared(
     differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
     if not differ or pending.accept_mismatch:
         return
-    pending._audit_refusal(
-        DeclaredHashMismatch(
-            "declared mismatch", mismatched=differ, declared=pending.declared, observed=observed
-        )
-    )
     carried = (
         f"the {media.format} media in it"
         if media and media.format != "file"

@@ -187,10 +187,6 @@ def _check_declared(pending: PendingIntake, media: MediaFacts, staging: _Staging
     differ = sorted(n for n, v in pending.declared.items() if observed[n] != v)
     if not differ or pending.accept_mismatch:
         return
-    exc = DeclaredHashMismatch(
-        "declared mismatch", mismatched=differ, declared=pending.declared, observed=observed
-    )
-    pending._audit_refusal(exc)
     hint, key = "", "declared_hash_mismatch"
     params = mismatch_params(pending.source_name, differ, pending.declared, observed)
     for name, digests in zip(staging.names, staging.digests, strict=True):

@@ -74,8 +74,15 @@ def open_containers(containers: Containers) -> LibyalSource:
                 params={"file": descriptor.name, "parent": handle.get_parent_filename() or "?"},
             )
         extents = []
-        for wanted in extent_names(handle):
+        names = extent_names(handle)
+        # a monolithic sparse or stream-optimised disk (one KDMV/COWD file) names itself as
+        # its one extent, by the name it had when it was written: a copy renamed since
+        # (disk.vmdk kept as EXH-001.vmdk) is still that extent, not a missing file
+        itself = descriptor.kind != "vmdk-descriptor" and len(names) == 1 == len(containers)
+        for wanted in names:
             found = containers.named(wanted) if wanted else descriptor
+            if found is None and itself:
+                found = descriptor
             if found is None:
                 raise ImageFormatError(
                     f"{descriptor.name}: extent file {wanted!r} is missing; add every file the "

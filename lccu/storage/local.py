@@ -311,6 +311,8 @@ class LocalStore:
         return ImageStream(FileSource(path, allow_empty=True))
 
     def delete_derived(self, key: str) -> None:
+        """Remove a derived file, and the folders it leaves empty (a refused upload's
+        staging copies leave no empty folder named after an item that never was)."""
         path = self.root / DERIVED_PREFIX / check_key(key, derived=True)
         try:
             path.unlink(missing_ok=True)
@@ -318,6 +320,7 @@ class LocalStore:
             raise StorageError(
                 f"deleting derived file {key!r} failed: {exc}", key="derived_delete_failed"
             ) from exc
+        _remove_empty([p for p in path.parents if self.root in p.parents])
 
     def close(self) -> None:
         """Nothing to release."""

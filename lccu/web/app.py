@@ -13,6 +13,7 @@ from lccu.errors import (
     AccessDenied,
     AlreadyExists,
     DeclaredHashMismatch,
+    InputTooLarge,
     InvalidInput,
     LccuError,
     NotFound,
@@ -48,14 +49,13 @@ from lccu.web.uploads import (
     UploadGone,
     UploadsBusy,
     UploadSlotsTaken,
-    UploadTooLarge,
 )
 
 _STATUS: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "not_found"),
     (AccessDenied, 403, "forbidden"),
     (UploadConflict, 409, "invalid"),
-    (UploadTooLarge, 413, "invalid"),
+    (InputTooLarge, 413, "invalid"),
     (UploadGone, 410, "invalid"),
     (UploadSlotsTaken, 429, "error"),
     (UploadsBusy, 503, "error"),

@@ -4,7 +4,8 @@ and a picture gallery with thumbnails made here.
 
 Everything goes through :class:`~lccu.evidence.lab.Lab` (``file_page``, ``file``,
 ``opened_file``): the gate decides and audits each request once, and a user of another
-zone gets 403 (404 for a file id that is not one of the item's). File bytes come from the
+zone gets 404, as for an item that does not exist (and a file id that is not one of the
+item's). File bytes come from the
 stored evidence a chunk at a time; they are never rendered in this origin (a download is
 ``application/octet-stream`` in a sandbox), and a preview shows them escaped.
 """

@@ -1691,6 +1691,7 @@ OPERATIONS: dict[str, dict[str, str]] = {
     "case.question": {"nl": "onderzoeksvraag vastleggen", "en": "set the question of a case"},
     "case.export": {"nl": "dossier exporteren", "en": "export a case"},
     "evidence.add": {"nl": "stuk toevoegen", "en": "add an evidence item"},
+    "evidence.refused": {"nl": "stuk geweigerd bij opname", "en": "evidence refused at intake"},
     "evidence.read": {"nl": "stuk inzien", "en": "read an evidence item"},
     "evidence.list": {"nl": "stukken oplijsten", "en": "list evidence items"},
     "evidence.access": {"nl": "stuk openen", "en": "open an evidence item"},

@@ -33,8 +33,10 @@ api = APIRouter(prefix="/api/v1", tags=["api"], route_class=StrictJsonRoute)
 State = Annotated[WebState, Depends(web)]
 PageUser = Annotated[Principal, Depends(page_user)]
 ApiUser = Annotated[Principal, Depends(api_user)]
-REPORT_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-              "frame-ancestors 'none'; form-action 'none'")
+REPORT_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'; form-action 'none'"
+)
 
 
 def _opened(state: WebState, key: str) -> Iterator[bytes]:
@@ -58,40 +60,59 @@ def _opened(state: WebState, key: str) -> Iterator[bytes]:
     return blocks()
 
 
-def report_response(state: WebState, lab: Lab, item_id: str, fmt: str,
-                    run_id: str | None) -> StreamingResponse:
+def report_response(
+    state: WebState, lab: Lab, item_id: str, fmt: str, run_id: str | None
+) -> StreamingResponse:
     item = lab.get_evidence(item_id)  # access checked and audited
     _run, key = finished_report(lab, item.id, run_id, fmt)
     if fmt == "html":
-        return StreamingResponse(_opened(state, key), media_type="text/html; charset=utf-8",
-                                 headers={"Content-Security-Policy": REPORT_CSP})
-    return StreamingResponse(_opened(state, key), media_type="application/json", headers={
-        "Content-Disposition": f'attachment; filename="report-{item.id}.json"'})
+        return StreamingResponse(
+            _opened(state, key),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": REPORT_CSP},
+        )
+    return StreamingResponse(
+        _opened(state, key),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="report-{item.id}.json"'},
+    )
 
 
 @pages.get("/evidence/{item_id}/report")
-def report_page(item_id: str, user: PageUser, state: State,
-                run: Annotated[str | None, Query(max_length=64)] = None) -> StreamingResponse:
+def report_page(
+    item_id: str,
+    user: PageUser,
+    state: State,
+    run: Annotated[str | None, Query(max_length=64)] = None,
+) -> StreamingResponse:
     return report_response(state, state.lab(user), item_id[:100], "html", run)
 
 
 @pages.get("/cases/{case_ref}/court-report")
-def court_report(case_ref: str, user: PageUser, state: State,
-                 format: Annotated[str, Query(pattern="^(pdf|html|docx)$")] = "pdf",
-                 lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl") -> Response:
+def court_report(
+    case_ref: str,
+    user: PageUser,
+    state: State,
+    format: Annotated[str, Query(pattern="^(pdf|html|docx)$")] = "pdf",
+    lang: Annotated[str, Query(pattern="^(nl|en)$")] = "nl",
+) -> Response:
     """The case's report for court as a download (what ``lccu report CASE --format pdf``
     writes, or html or docx); every read behind it is the Lab's, checked and audited."""
     data = court_report_data(state.lab(user), case_ref[:100])
     name = file_name(data["case"].number, lang, format)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"',
-               "Content-Security-Policy": REPORT_CSP}
-    return Response(court_report_bytes(data, format, lang), media_type=MEDIA_TYPES[format],
-                    headers=headers)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Security-Policy": REPORT_CSP,
+    }
+    return Response(
+        court_report_bytes(data, format, lang), media_type=MEDIA_TYPES[format], headers=headers
+    )
 
 
 @pages.get("/evidence/{item_id}/{area}/{path:path}")
-def linked_file(item_id: str, area: str, path: str, user: PageUser,
-                state: State) -> StreamingResponse:
+def linked_file(
+    item_id: str, area: str, path: str, user: PageUser, state: State
+) -> StreamingResponse:
     """A file the report links to, as a download (``Content-Disposition: attachment``)."""
     relative = f"{area}/{path}"
     try:
@@ -100,18 +121,29 @@ def linked_file(item_id: str, area: str, path: str, user: PageUser,
         raise NotFound("no such file", key="no_such", params={"ref": path}) from exc
     if not linkable(relative):
         raise NotFound("no such file")
-    item = state.lab(user).get_evidence(item_id[:100])
+    key = state.lab(user).linked_file_key(item_id[:100], relative)  # decided, audited
     name = relative.rsplit("/", 1)[-1]
     return StreamingResponse(
-        _opened(state, f"{item.id}/{relative}"), media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"',
-                 "Content-Security-Policy": "sandbox; default-src 'none'"})
+        _opened(state, key),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+        },
+    )
 
 
-@api.get("/evidence/{item_id}/report", response_model=None,
-         responses={200: {"content": {"application/json": {}, "text/html": {}}}})
-def report_api(item_id: str, user: ApiUser, state: State,
-               format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
-               run: Annotated[str | None, Query(max_length=64)] = None) -> Any:
+@api.get(
+    "/evidence/{item_id}/report",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, "text/html": {}}}},
+)
+def report_api(
+    item_id: str,
+    user: ApiUser,
+    state: State,
+    format: Annotated[str, Query(pattern="^(json|html)$")] = "json",
+    run: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
     """The report (JSON by default, or the HTML page) of the newest finished run."""
     return report_response(state, state.lab(user), item_id[:100], format, run)

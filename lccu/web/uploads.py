@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lccu.errors import LccuError, NotFound
+from lccu.errors import InputTooLarge, LccuError, NotFound
 from lccu.evidence.intake import ItemFacts, StreamingIntake
 from lccu.evidence.lab import Lab
 from lccu.evidence.records import EvidenceInfo
@@ -41,13 +41,19 @@ GONE_SECONDS = 3600  # how long the reason an upload ended stays answerable
 class UploadConflict(LccuError):
     """A chunk at the wrong offset, or completing an upload that is not complete."""
 
-    def __init__(self, message: str, expected: int, *, key: str | None = None,
-                 params: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        expected: int,
+        *,
+        key: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message, key=key, params=params)
         self.expected = expected
 
 
-class UploadTooLarge(LccuError):
+class UploadTooLarge(InputTooLarge):
     """More bytes than allowed; the upload has been discarded."""
 
 
@@ -57,8 +63,12 @@ class UploadGone(LccuError):
 
 #: how an upload ended (the ``why`` :meth:`UploadArea.discard` is given starts with one of
 #: these) -> the web's message key for it
-_ENDINGS = (("was taken in", "upload_ended_taken_in"), ("was cancelled", "upload_ended_cancelled"),
-            ("sent more bytes", "upload_ended_too_much"), ("was abandoned", "upload_ended_idle"))
+_ENDINGS = (
+    ("was taken in", "upload_ended_taken_in"),
+    ("was cancelled", "upload_ended_cancelled"),
+    ("sent more bytes", "upload_ended_too_much"),
+    ("was abandoned", "upload_ended_idle"),
+)
 
 
 def _gone(message: str, filename: str, minutes: str) -> UploadGone:
@@ -118,9 +128,16 @@ class _Slot:
 class UploadArea:
     """The uploads in progress on this server, each private to the user who started it."""
 
-    def __init__(self, max_bytes: int, *, max_active: int = 8, per_user: int = 2,
-                 per_zone: int = 4, chunk_bytes: int = 16 << 20,
-                 idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        max_bytes: int,
+        *,
+        max_active: int = 8,
+        per_user: int = 2,
+        per_zone: int = 4,
+        chunk_bytes: int = 16 << 20,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.max_bytes, self.max_active = max_bytes, max_active
         self.per_user, self.per_zone = per_user, per_zone
         self.buffer_bytes = 2 * chunk_bytes  # chunks that may wait for the store
@@ -133,22 +150,36 @@ class UploadArea:
         self._results: dict[str, tuple[int, float, EvidenceInfo | Exception]] = {}
         self._lock = threading.Lock()
 
-    def start(self, lab: Lab, *, user_id: int, zone: str, case_id: str, filename: str,
-              size: int, facts: ItemFacts, declared: Mapping[str, str],
-              files: list[tuple[str, int]] | None = None) -> Upload:
-        """Take a slot, check the case, the size and the declared hashes, and open the
-        store's upload; the slot is given back if any of that fails."""
-        if size > self.max_bytes:
-            raise UploadTooLarge(f"{size} bytes is more than the maximum of {self.max_bytes}",
-                                 key="upload_too_large",
-                                 params={"size": size, "max": self.max_bytes})
+    def start(
+        self,
+        lab: Lab,
+        *,
+        user_id: int,
+        zone: str,
+        case_id: str,
+        filename: str,
+        size: int,
+        facts: ItemFacts,
+        declared: Mapping[str, str],
+        files: list[tuple[str, int]] | None = None,
+    ) -> Upload:
+        """Take a slot, check the case, the size (at most ``max_bytes``) and the declared
+        hashes, and open the store's upload; the slot is given back if any of that fails.
+        The intake decides (and audits) every refusal of what is sent."""
         self.sweep()
         slot = self._take_slot(user_id, zone)
         try:
             parts = [(safe_filename(name), length) for name, length in files or []]
-            intake = lab.begin_intake(case_id, source_name=safe_filename(filename), size=size,
-                                      facts=facts, declared=declared,
-                                      buffer_bytes=self.buffer_bytes, files=parts or None)
+            intake = lab.begin_intake(
+                case_id,
+                source_name=safe_filename(filename),
+                size=size,
+                facts=facts,
+                declared=declared,
+                buffer_bytes=self.buffer_bytes,
+                files=parts or None,
+                max_bytes=self.max_bytes,
+            )
             upload = Upload(uuid.uuid4().hex, user_id, zone, intake)
             with self._lock:
                 self._active[upload.id] = upload
@@ -169,16 +200,22 @@ class UploadArea:
                     "cancel with DELETE /api/v1/uploads/<id>); an upload that receives nothing "
                     f"for {self.idle_seconds / 60:g} minutes is abandoned",
                     key="upload_slots_user",
-                    params={"count": self.per_user, "minutes": f"{self.idle_seconds / 60:g}"})
+                    params={"count": self.per_user, "minutes": f"{self.idle_seconds / 60:g}"},
+                )
             if sum(s.zone == zone for s in taken) >= self.per_zone:
                 raise UploadSlotsTaken(
                     f"{zone} has {self.per_zone} uploads in progress (the most one zone may); "
                     "try again when one has finished",
-                    key="upload_slots_zone", params={"zone": zone, "count": self.per_zone})
+                    key="upload_slots_zone",
+                    params={"zone": zone, "count": self.per_zone},
+                )
             if len(taken) >= self.max_active:
-                raise UploadsBusy(f"{self.max_active} uploads are in progress on this server;"
-                                  " try again when one has finished", key="uploads_busy",
-                                  params={"count": self.max_active})
+                raise UploadsBusy(
+                    f"{self.max_active} uploads are in progress on this server;"
+                    " try again when one has finished",
+                    key="uploads_busy",
+                    params={"count": self.max_active},
+                )
             slot = _Slot(user_id, zone)
             self._opening.append(slot)
             return slot
@@ -199,8 +236,10 @@ class UploadArea:
             return upload
         if gone is not None and gone[0] == user_id:
             raise _gone(gone[1], gone[3], f"{self.idle_seconds / 60:g}")
-        raise NotFound("no such upload (it may have ended, or the server restarted:"
-                       " start the upload again)", key="upload_not_found")
+        raise NotFound(
+            "no such upload (it may have ended, or the server restarted: start the upload again)",
+            key="upload_not_found",
+        )
 
     def append(self, upload: Upload, offset: int, chunk: bytes | list[bytes]) -> int:
         """Hand ``chunk`` (bytes, or the pieces it arrived in) to the store if it starts
@@ -212,9 +251,12 @@ class UploadArea:
             upload.touched = time.monotonic()  # arriving data is use, however slow the store
             have = upload.intake.received
             if offset != have:
-                raise UploadConflict(f"expected offset {have}, not {offset}", have,
-                                     key="upload_offset",
-                                     params={"expected": have, "offset": offset})
+                raise UploadConflict(
+                    f"expected offset {have}, not {offset}",
+                    have,
+                    key="upload_offset",
+                    params={"expected": have, "offset": offset},
+                )
             if have + length > upload.size:
                 raise self.too_large(upload)
             try:
@@ -232,9 +274,12 @@ class UploadArea:
                 raise _gone(upload.ended, upload.filename, f"{self.idle_seconds / 60:g}")
             have = upload.intake.received
             if have != upload.size:
-                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have,
-                                     key="upload_incomplete",
-                                     params={"received": have, "size": upload.size})
+                raise UploadConflict(
+                    f"upload incomplete: {have} of {upload.size} bytes",
+                    have,
+                    key="upload_incomplete",
+                    params={"received": have, "size": upload.size},
+                )
             try:
                 info = upload.intake.finish()
             except LccuError as exc:
@@ -256,14 +301,18 @@ class UploadArea:
                 return
             have = upload.intake.received
             if have != upload.size:
-                raise UploadConflict(f"upload incomplete: {have} of {upload.size} bytes", have,
-                                     key="upload_incomplete",
-                                     params={"received": have, "size": upload.size})
+                raise UploadConflict(
+                    f"upload incomplete: {have} of {upload.size} bytes",
+                    have,
+                    key="upload_incomplete",
+                    params={"received": have, "size": upload.size},
+                )
             upload.completing = True
             with self._lock:
                 self._jobs.add(upload.id)
-        threading.Thread(target=self._complete_job, args=(upload,), daemon=True,
-                         name=f"complete-{upload.id[:8]}").start()
+        threading.Thread(
+            target=self._complete_job, args=(upload,), daemon=True, name=f"complete-{upload.id[:8]}"
+        ).start()
 
     def _complete_job(self, upload: Upload) -> None:
         outcome: EvidenceInfo | Exception
@@ -290,15 +339,23 @@ class UploadArea:
         if running and active is not None and active.user_id == user_id:
             return None
         upload = self.get(upload_id, user_id)  # not found, or ended otherwise: says why
-        raise UploadConflict("the upload is not being completed: POST .../complete first",
-                             upload.intake.received, key="upload_not_completing")
+        raise UploadConflict(
+            "the upload is not being completed: POST .../complete first",
+            upload.intake.received,
+            key="upload_not_completing",
+        )
 
     def too_large(self, upload: Upload) -> UploadTooLarge:
-        """End an upload that sent more than it declared; the error to raise."""
+        """End an upload that sent more than it declared (a refusal of the intake, audited
+        once); the error to raise."""
+        error = UploadTooLarge(
+            f"more bytes than the declared {upload.size}; upload discarded, nothing recorded",
+            key="upload_sent_too_much",
+            params={"size": upload.size},
+        )
+        upload.intake.pending.refused(error)
         self.discard(upload, "sent more bytes than it declared")
-        return UploadTooLarge(f"more bytes than the declared {upload.size}; upload "
-                              "discarded, nothing recorded", key="upload_sent_too_much",
-                              params={"size": upload.size})
+        return error
 
     def discard(self, upload: Upload, why: str) -> None:
         """Abandon the store's upload; nothing of it stays, and it is never evidence."""
@@ -309,8 +366,12 @@ class UploadArea:
         with self._lock:
             self._active.pop(upload.id, None)
             upload.ended = f"upload {upload.filename!r} {why}"
-            self._gone[upload.id] = (upload.user_id, upload.ended, time.monotonic(),
-                                     upload.filename)
+            self._gone[upload.id] = (
+                upload.user_id,
+                upload.ended,
+                time.monotonic(),
+                upload.filename,
+            )
 
     def sweep(self) -> None:
         """Abandon uploads that received nothing for ``idle_seconds`` (one busy handing a
@@ -319,19 +380,32 @@ class UploadArea:
         with self._lock:
             idle = [u for u in self._active.values() if now - u.touched > self.idle_seconds]
             self._gone = {k: v for k, v in self._gone.items() if now - v[2] < GONE_SECONDS}
-            self._results = {k: v for k, v in self._results.items()
-                             if now - v[1] < GONE_SECONDS}
+            self._results = {k: v for k, v in self._results.items() if now - v[1] < GONE_SECONDS}
         for upload in idle:
             if not upload.lock.acquire(blocking=False):
                 continue  # a chunk is being handed to the store: in use, not idle
             try:
                 if not upload.ended and time.monotonic() - upload.touched > self.idle_seconds:
-                    self.discard(upload, f"was abandoned: nothing received for "
-                                         f"{self.idle_seconds / 60:g} minutes; nothing stored")
+                    self.discard(
+                        upload,
+                        f"was abandoned: nothing received for "
+                        f"{self.idle_seconds / 60:g} minutes; nothing stored",
+                    )
             finally:
                 upload.lock.release()
 
     def as_dict(self, upload: Upload) -> dict[str, Any]:
-        return {"upload_id": upload.id, "case_id": upload.case_id,
-                "filename": upload.filename, "size": upload.size,
-                "offset": upload.intake.received}
+        """An upload as the API shows it: ``offset`` is the next byte expected; for the
+        files of one acquisition sent as one upload, ``files`` says how much of each
+        arrived (where to resume inside the file that was being sent)."""
+        shown: dict[str, Any] = {
+            "upload_id": upload.id,
+            "case_id": upload.case_id,
+            "filename": upload.filename,
+            "size": upload.size,
+            "offset": upload.intake.received,
+        }
+        files = upload.intake.file_progress()
+        if files is not None:
+            shown["files"] = files
+        return shown

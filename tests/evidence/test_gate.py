@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -124,8 +125,11 @@ def test_another_zones_run_id_is_refused(shared: Shared, tmp_path: Path) -> None
     answer = cli(lab_settings, "polder_inv", "report", b_item, "--run", a_run, "-o", str(out))
     assert answer.returncode == 2, answer.stderr
     assert "no processing run" in answer.stderr and not out.exists()
+    # another zone's item answers as an id that names nothing: exit 2, "no ...", no zone
     status = cli(lab_settings, "polder_inv", "status", two_zones["a_item"].id)
-    assert status.returncode == 1 and "may not" in status.stderr, status.stderr
+    made_up = cli(lab_settings, "polder_inv", "status", str(uuid.uuid4()))
+    assert (status.returncode, made_up.returncode) == (2, 2), status.stderr
+    assert "no evidence item" in status.stderr and "PZ Vlas" not in status.stderr
     assert two_zones["a_item"].id not in status.stdout
 
 
@@ -183,14 +187,14 @@ def test_zone_operator_is_refused_on_another_zones_items(shared: Shared, tmp_pat
     ]
 
     out = tmp_path / "r.json"
-    for args in (
-        ("report", a_item, "-o", str(out)),
-        ("status", a_item),
-        ("user", "add", "evil4", "--zone", "PZ Vlas", "--role", "investigator"),
+    for args, code, said in (
+        (("report", a_item, "-o", str(out)), 2, "no case or evidence item"),
+        (("status", a_item), 2, "no evidence item"),
+        (("user", "add", "evil4", "--zone", "PZ Vlas", "--role", "investigator"), 1, "may not"),
     ):
         answer = cli(lab_settings, "polder_op", *args)
-        assert answer.returncode == 1, (args, answer.stdout, answer.stderr)
-        assert "may not" in answer.stderr
+        assert answer.returncode == code, (args, answer.stdout, answer.stderr)
+        assert said in answer.stderr
     assert not out.exists()
     assert "evil4" not in [u.username for u in make_lab("admin").users()]
 
@@ -339,3 +343,111 @@ def test_read_only_share_cannot_queue_processing(
         submit(polder, item.id, yara=False, carve="none", expand=False)
     assert [r["allowed"] for r in audit_rows(polder, "polder_inv", "run.submit")] == [False]
     assert polder.runs_of(item.id) == []
+
+
+#: the Lab calls (what the CLI and the web call) that take a case, item, run, file or tag,
+#: with the ids they are given: ``{case}`` (a case number), ``{item}``, ``{run}``,
+#: ``{file}``, ``{tag}``
+LIBRARY_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+    ("get_case", ("{case}",), {"justification": "curious"}),
+    ("list_evidence", ("{case}",), {}),
+    ("custody_log", ("{case}",), {}),
+    ("verify_custody", ("{case}",), {}),
+    ("case_runs", ("{case}",), {}),
+    ("case_timelines", ("{case}",), {}),
+    ("case_file_page", ("{case}",), {}),
+    ("tags", ("{case}",), {}),
+    ("tag_labels", ("{case}",), {}),
+    ("notable_marks", ("{case}",), {}),
+    ("record_event", ("{case}", "note"), {"reason": "x"}),
+    ("set_question", ("{case}", "what happened?"), {}),
+    ("share_case", ("{case}", "PZ Polder"), {"purpose": "x"}),
+    ("close_case", ("{case}",), {"reason": "x"}),
+    ("define_label", ("wapen",), {"case": "{case}"}),
+    ("countersign", ("{case}", 1), {}),
+    ("get_evidence", ("{item}",), {}),
+    ("signed_intake_hashes", ("{item}",), {}),
+    ("runs_of", ("{item}",), {}),
+    ("file_page", ("{item}",), {}),
+    ("file", ("{item}", "{file}"), {}),
+    ("report", ("{item}",), {}),
+    ("item_timeline", ("{item}",), {}),
+    ("finished_report", ("{item}",), {}),
+    ("tags", ("{item}",), {}),
+    ("tag_labels", ("{item}",), {}),
+    ("notable_marks", ("{item}",), {}),
+    ("tag_file", ("{item}", "/a"), {"label": "x"}),
+    ("mark_notable", ("{item}", "/a"), {"category": "c", "reason": "r"}),
+    ("stored_thumbnail", ("{item}", "{file}"), {}),
+    ("verify_evidence", ("{item}",), {}),
+    ("resolve", ("{item}",), {}),
+    ("resolve", ("{case}",), {}),
+    ("run_status", ("{run}",), {}),
+    ("untag", ("{tag}",), {}),
+]
+
+
+def _filled(value: Any, ids: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    return value
+
+
+def _attempt(
+    lab: Lab, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], ids: dict[str, Any]
+) -> tuple[str, str]:
+    """Whether the call's error is a NotFound, its exit code and its message (with the ids
+    asked for written as their names), or "ok"."""
+    try:
+        result = getattr(lab, name)(
+            *(_filled(a, ids) for a in args), **{k: _filled(v, ids) for k, v in kwargs.items()}
+        )
+        if hasattr(result, "__next__"):
+            list(result)
+    except Exception as exc:
+        text = str(exc)
+        for key, value in sorted(ids.items(), key=lambda kv: -len(str(kv[1]))):
+            text = text.replace(str(value), f"<{key}>")
+        # the class is not compared: NotVisible is a NotFound that library callers may
+        # still catch as a PermissionError; the CLI shows the words and the exit code
+        return f"{isinstance(exc, NotFound)} exit {getattr(exc, 'exit_code', '-')}", text
+    return "ok", ""
+
+
+def test_library_answers_another_zones_ids_as_unknown_ones(shared: Shared) -> None:
+    """Every Lab call the CLI makes with a case, item, run, file or tag: PZ Vlas's ids
+    asked by polder_inv give the same error, exit code and words as made-up ids (no zone
+    named, nothing that says they exist), and each attempt is one refused audit entry."""
+    make_lab, _settings, two_zones = shared
+    vlas, polder = make_lab("vlas_inv"), make_lab("polder_inv")
+    item = two_zones["a_item"].id
+    file = vlas.file_page(item, limit=1).files[0]
+    tag = vlas.tag_file(item, file.path, label="library probe", volume=file.volume)
+    foreign = {
+        "case": two_zones["a_case"].number,
+        "item": item,
+        "run": two_zones["a_run"],
+        "file": file.id,
+        "tag": tag.id,
+    }
+    made_up = {
+        "case": "LCCU-2026-99999",
+        "item": str(uuid.uuid4()),
+        "run": str(uuid.uuid4()),
+        "file": 999_999_999,
+        "tag": str(uuid.uuid4()),
+    }
+    problems = []
+    for name, args, kwargs in LIBRARY_CALLS:
+        answers = []
+        for ids in (foreign, made_up):
+            before = len(audit_rows(vlas, "polder_inv"))
+            answers.append(_attempt(polder, name, args, kwargs, ids))
+            new = audit_rows(vlas, "polder_inv")[before:]
+            if [e["allowed"] for e in new] != [False]:
+                problems.append(f"{name}{args} {ids['item'][:4]}: audit {new}")
+        if answers[0] != answers[1] or answers[0][0] == "ok":
+            problems.append(f"{name}{args}: {answers[0]} against {answers[1]}")
+        if "PZ Vlas" in answers[0][1]:
+            problems.append(f"{name}{args}: names PZ Vlas: {answers[0][1]}")
+    assert problems == [], "\n".join(problems)

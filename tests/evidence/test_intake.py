@@ -15,20 +15,35 @@ from lccu.evidence.lab import Lab
 
 def _declared(path: Path) -> dict[str, str]:
     data = path.read_bytes()
-    return {"md5": hashlib.md5(data).hexdigest(), "sha1": hashlib.sha1(data).hexdigest(),
-            "sha256": hashlib.sha256(data).hexdigest()}
+    return {
+        "md5": hashlib.md5(data).hexdigest(),
+        "sha1": hashlib.sha1(data).hexdigest(),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
 
 
-def test_intake_matches_hashlib_and_records_event(make_lab: Callable[..., Lab],
-                                                  image_file: Path) -> None:
+def test_intake_matches_hashlib_and_records_event(
+    make_lab: Callable[..., Lab], image_file: Path
+) -> None:
     """The three digests equal hashlib's, the declared ones match, the intake event says so."""
     lab = make_lab("vlas_inv")
     case = lab.create_case("Intake")
     declared = _declared(image_file)
-    item = lab.add_evidence(case.id, image_file, description="disk", declared=declared,
-                            seal_number="S-9", make="WD", model="Blue", serial="WX1")
-    assert (item.md5, item.sha1, item.sha256) == (declared["md5"], declared["sha1"],
-                                                 declared["sha256"])
+    item = lab.add_evidence(
+        case.id,
+        image_file,
+        description="disk",
+        declared=declared,
+        seal_number="S-9",
+        make="WD",
+        model="Blue",
+        serial="WX1",
+    )
+    assert (item.md5, item.sha1, item.sha256) == (
+        declared["md5"],
+        declared["sha1"],
+        declared["sha256"],
+    )
     assert item.size == image_file.stat().st_size
     assert item.state == "stored" and item.hashes_match and item.exhibit_number == "EXH-001"
     intake = lab.custody_log(case.id)[-1]
@@ -52,8 +67,11 @@ def test_mismatch_is_refused_and_audited(make_lab: Callable[..., Lab], image_fil
     assert _count_rows(lab) == before and lab.list_evidence(case.id) == []
     store_root = lab.settings.evidence_dir
     assert not store_root.exists() or not any(p.is_file() for p in store_root.rglob("*"))
-    refusal = [e for e in make_lab("dpo").audit_log() if e.operation == "evidence.add"
-               and not e.allowed]
+    refusal = [
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.operation == "evidence.refused" and not e.allowed
+    ]
     assert len(refusal) == 1
     detail = json.loads(refusal[0].detail or "{}")
     assert detail["mismatched"] == ["sha256"] and detail["declared"]["sha256"] == "0" * 64
@@ -61,15 +79,17 @@ def test_mismatch_is_refused_and_audited(make_lab: Callable[..., Lab], image_fil
     assert lab.verify_custody(case.id).ok
 
 
-def test_accepted_mismatch_is_recorded_not_hidden(make_lab: Callable[..., Lab],
-                                                  image_file: Path) -> None:
+def test_accepted_mismatch_is_recorded_not_hidden(
+    make_lab: Callable[..., Lab], image_file: Path
+) -> None:
     """With accept_mismatch the copy is taken in, marked hash-mismatch, the event names it."""
     lab = make_lab("vlas_inv")
     case = lab.create_case("Mismatch kept")
     declared = _declared(image_file)
     declared["sha256"] = "0" * 64
-    item = lab.add_evidence(case.id, image_file, description="disk", declared=declared,
-                            accept_mismatch=True)
+    item = lab.add_evidence(
+        case.id, image_file, description="disk", declared=declared, accept_mismatch=True
+    )
     assert item.state == "hash-mismatch" and item.hash_mismatches == ("sha256",)
     event = lab.custody_log(case.id)[-1]
     assert event["details"]["mismatched"] == ["sha256"]
@@ -98,10 +118,12 @@ def _count_rows(lab: Lab) -> tuple[int, int]:
     return int(items), int(events)
 
 
-@pytest.mark.parametrize("problem", ["empty", "directory", "missing", "bad-md5", "bad-sha256",
-                                     "non-hex"])
-def test_bad_input_stores_and_records_nothing(make_lab: Callable[..., Lab], tmp_path: Path,
-                                              image_file: Path, problem: str) -> None:
+@pytest.mark.parametrize(
+    "problem", ["empty", "directory", "missing", "bad-md5", "bad-sha256", "non-hex"]
+)
+def test_bad_input_stores_and_records_nothing(
+    make_lab: Callable[..., Lab], tmp_path: Path, image_file: Path, problem: str
+) -> None:
     """Zero-byte file, directory, missing path or a malformed declared hash: InvalidInput,
     no item, no event, nothing in the evidence store."""
     lab = make_lab("vlas_inv")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from lccu.errors import DeclaredHashMismatch, InvalidInput
+from lccu.errors import DeclaredHashMismatch, ImageFormatError, InvalidInput
 from lccu.evidence.lab import Lab
 from lccu.evidence.models import EvidenceContainer, EvidenceItem
 from lccu.testing.cli import lccu_env, run_lccu
@@ -152,7 +152,10 @@ def test_every_segment_named_in_order_is_one_item(
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize(("fmt", "drop"), [("ewf", 1), ("ewf", -1), ("split", 1)])
+@pytest.mark.parametrize(
+    ("fmt", "drop"),
+    [("ewf", 1), ("ewf", -1), ("split", 1), ("vmdk-split-flat", 2), ("vmdk-split-sparse", 1)],
+)
 def test_missing_segment_is_refused_naming_it(
     make_lab: Callable[..., Lab],
     media_containers: BuiltContainers,
@@ -161,14 +164,15 @@ def test_missing_segment_is_refused_naming_it(
     drop: int,
 ) -> None:
     """A segment missing in the middle (a gap beside the files) or at the end (an E01
-    whose last segment says more follow): refused naming it, nothing stored."""
+    whose last segment says more follow), or an extent a VMDK descriptor names: refused
+    naming it, nothing stored."""
     lab = make_lab("vlas_inv")
     case = lab.create_case("Missing segment")
     files = media_containers.formats[fmt]
     missing = files[drop].name
     copied = _copy(files, tmp_path / fmt, skip=missing)
     before = _rows(lab)
-    with pytest.raises(InvalidInput, match=missing.replace(".", r"\.")):
+    with pytest.raises((InvalidInput, ImageFormatError), match=missing.replace(".", r"\.")):
         lab.add_evidence(case.id, copied[0], description="disk")
     assert _rows(lab) == before and _store_files(lab) == []
 
@@ -194,22 +198,24 @@ def test_segments_out_of_order_are_refused(
 
 
 @SQLITE_ONLY
-@pytest.mark.parametrize("fmt", ["ewf", "split", "raw"])
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_wrong_declared_hash_stores_nothing(
     make_lab: Callable[..., Lab],
     media_containers: BuiltContainers,
     media_hashes: dict[str, str],
     fmt: str,
 ) -> None:
-    """A wrong declared media hash: nothing stored (no object, no empty folder), no item;
-    declaring the container file's hash instead of the disk's is explained."""
+    """A wrong declared media hash, in every format: nothing stored (no object, no empty
+    folder), no item; declaring the container file's hash instead of the disk's is
+    explained."""
     lab = make_lab("vlas_inv")
     case = lab.create_case("Wrong hash")
     files = media_containers.formats[fmt]
     with pytest.raises(DeclaredHashMismatch, match="nothing was stored"):
         lab.add_evidence(case.id, files[0], description="disk", declared={"sha256": "ab" * 32})
-    if fmt == "ewf":
-        with pytest.raises(DeclaredHashMismatch, match=r"container file disk\.E01"):
+    if MEDIA_FORMAT[fmt] not in ("raw", "split"):  # the first file is not the media's start
+        first = files[0].name.replace(".", r"\.")
+        with pytest.raises(DeclaredHashMismatch, match=rf"container file {first}"):
             lab.add_evidence(
                 case.id,
                 files[0],
@@ -226,6 +232,7 @@ def _flip_byte(segment: Path) -> int:
     offset = 1024 * 1024
     while sum(1 for b in data[offset : offset + 512] if b) < 400:
         offset += 512
+        assert offset < len(data), f"no chunk data in {segment.name} to flip"
     offset += 256
     data[offset] ^= 0xFF
     os.chmod(segment, 0o644)
@@ -302,6 +309,79 @@ def test_cli_takes_the_segments_beside_the_first(
 
 
 @SQLITE_ONLY
+def test_cli_lists_what_it_took_and_says_a_flipped_byte(
+    make_lab: Callable[..., Lab],
+    media_containers: BuiltContainers,
+    media_hashes: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """As a user reads it (no --json): `evidence add disk.E01` says which segments it took
+    and lists them with their hashes; `diskaa` (coreutils split's alphabetic names) takes
+    `diskab ...`; several paths named in order are one item. An E01 with a flipped byte in
+    a segment: `evidence add` exits 1 saying it was not read as acquired, and `evidence
+    verify` exits 1 saying the stored hashes differ and a range could not be read."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("CLI text")
+    env = lccu_env(
+        lab.settings.home,
+        user="vlas_inv",
+        LCCU_DATABASE_URL=str(lab.settings.database_url),
+        LCCU_EVIDENCE_DIR=str(lab.settings.evidence_dir),
+    )
+
+    def add(*paths: Path, md5: str = media_hashes["md5"]) -> subprocess.CompletedProcess[str]:
+        args = ["evidence", "add", case.id, *map(str, paths), "--description", "disk"]
+        return run_lccu(*args, *(["--md5", md5] if md5 else []), env=env)
+
+    e01 = media_containers.formats["ewf"]
+    took = add(e01[0])
+    assert took.returncode == 0, took.stderr
+    names = [p.name for p in e01]
+    assert f"taking {len(e01)} container files: {', '.join(names)}" in took.stderr
+    assert f"media {media_containers.raw.stat().st_size} bytes (ewf, {len(e01)} container" in (
+        took.stdout
+    )
+    for path in e01:
+        assert (
+            f"    {path.name}  {path.stat().st_size} bytes  sha256 {_hashes(path)['sha256']}"
+            in (took.stdout)
+        )
+    assert "hashes stored in the container: match" in took.stdout
+    alpha = tmp_path / "alpha"
+    alpha.mkdir()
+    segment = str(media_containers.formats["split"][0].stat().st_size)
+    subprocess.run(
+        ["split", "-b", segment, str(media_containers.raw), str(alpha / "disk")],
+        check=True,
+        timeout=60,
+    )
+    pieces = sorted(alpha.iterdir())
+    assert [p.name for p in pieces] == ["diskaa", "diskab", "diskac"]
+    taken = add(pieces[0])
+    assert taken.returncode == 0, taken.stderr
+    assert "taking 3 container files: diskaa, diskab, diskac" in taken.stderr
+    named = add(*media_containers.formats["split"])
+    assert named.returncode == 0, named.stderr
+    assert "taking 3 container files: disk.001, disk.002, disk.003" in named.stderr
+    items = lab.list_evidence(case.id)
+    assert [len(i.containers) for i in items] == [3, 3, 3]
+    assert {i.sha256 for i in items} == {media_hashes["sha256"]}
+    flipped = _copy(e01, tmp_path / "flipped")
+    _flip_byte(flipped[1])
+    bad = add(flipped[0], md5="")
+    assert bad.returncode == 1, (bad.stdout, bad.stderr)
+    assert "NOT READ AS ACQUIRED" in bad.stderr and "Traceback" not in bad.stderr
+    assert "the hashes stored in the container differ" in bad.stderr
+    assert "hashes stored in the container: mismatch" in bad.stdout
+    item_id = bad.stdout.splitlines()[0].strip()
+    verified = run_lccu("evidence", "verify", item_id, env=env)
+    assert verified.returncode == 1, (verified.stdout, verified.stderr)
+    assert "DOES NOT MATCH" in verified.stdout
+    assert "the hashes stored in the container differ from the media as read" in verified.stdout
+    assert "range(s) could not be read" in verified.stdout
+
+
+@SQLITE_ONLY
 @pytest.mark.parametrize(
     "first", ["ext2.split.E01", "ext2.splitraw.000", "ext2.qcow2", "ext2.E01"]
 )  # ext2.vhd's disk is CHS-rounded: larger
@@ -329,6 +409,42 @@ def test_corpus_images_are_taken_in_as_their_media(
         if p.name.startswith(stem + ".") and not p.name.endswith(".txt")
     )
     assert [c["name"] for c in item.containers] == (beside if "split" in first else [first])
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [("vmdk-sparse", "EXH-001.vmdk"), ("vhdx", "exhibit.img"), ("qcow2", "disk.E01")],
+)
+def test_renamed_container_is_taken_in_by_its_signature(
+    make_lab: Callable[..., Lab],
+    media_containers: BuiltContainers,
+    media_hashes: dict[str, str],
+    tmp_path: Path,
+    fmt: str,
+    name: str,
+) -> None:
+    """A one-file container renamed after acquisition (to its exhibit number, or to a
+    name that says another format) is still its format's media: the disk's hashes match
+    the declared ones, the file is kept under its new name, and the item is processed
+    from the store under that name (a monolithic sparse VMDK names itself inside as
+    disk.vmdk: the renamed file is that extent, not a missing one)."""
+    from lccu.storage import open_store
+    from lccu.tasks import drain, run_status, submit
+
+    renamed = tmp_path / name
+    shutil.copyfile(media_containers.formats[fmt][0], renamed)
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("Renamed")
+    item = lab.add_evidence(case.id, renamed, description="disk", declared=media_hashes)
+    assert (item.state, item.container_format) == ("stored", MEDIA_FORMAT[fmt])
+    assert (item.size, item.sha256) == (media_containers.raw.stat().st_size,
+                                        media_hashes["sha256"])  # fmt: skip
+    assert [c["name"] for c in item.containers] == [name]
+    run = submit(lab, item.id, yara=False, carve="none", expand=False)
+    drain(lab, open_store(lab.settings))
+    status = run_status(lab, run.run_id)
+    assert (status["state"], status["outcome"]) == ("done", "done"), status
 
 
 @SQLITE_ONLY

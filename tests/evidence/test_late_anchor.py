@@ -190,3 +190,61 @@ def test_inserted_event_is_not_anchored_late(shared_case: tuple[Lab, Lab, str], 
         and "inserted in the database" in p.reason
         for p in result.problems
     ), result.problems
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("mode", ["local"], indirect=True)
+@pytest.mark.parametrize(
+    "junk",
+    [b"\xff\xfe not UTF-8\n", b"[" * 200_000 + b"\n", b'{"seq": 1e999999}\n'],
+    ids=["not-utf8", "deeply-nested", "huge-number"],
+)
+def test_junk_in_anchor_files_is_a_finding_not_a_crash(
+    busy_case: tuple[Lab, str], junk: bytes
+) -> None:
+    """An insider with file access who deletes the last anchor line and writes junk into
+    the anchor and intent files (bytes that are not UTF-8, JSON nested past Python's
+    recursion limit) can neither crash verify (was: UnicodeDecodeError / RecursionError,
+    exit 3) nor stop the case's next append (which looks for a late anchor, reading both
+    files); verify names the junk and the missing anchor."""
+    lab, case_id = busy_case
+    folder = lab.settings.anchor_dir
+    anchors = folder / f"{case_id}.anchors"
+    lines = anchors.read_bytes().splitlines(keepends=True)
+    anchors.write_bytes(b"".join(lines[:-1]) + junk)  # the last event's anchor gone
+    with (folder / f"{case_id}.intents").open("ab") as fh:
+        fh.write(junk)
+    result = lab.verify_custody(case_id)
+    assert not result.ok
+    last = lab.custody_log(case_id)[-1]["seq"]
+    assert any(p.seq == last and "has no anchor" in p.reason for p in result.problems)
+    assert any("unreadable anchor" in p.reason for p in result.problems), result.problems
+    code, out = cli_verify(lab.settings, case_id)
+    assert code == 1 and "unreadable anchor" in out, out
+    head = lab.record_event(case_id, "note", reason="the next append still works")
+    assert head["seq"] == last + 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("mode", ["local"], indirect=True)
+def test_deleted_or_forged_intents_anchor_nothing(shared_case: tuple[Lab, Lab, str]) -> None:
+    """An insider with file access cannot use the intent file: deleting it after a crash
+    leaves the crashed event unanchored (a finding, not hidden), and an intent line they
+    write themselves for it (signed by another user's real key, or copied from another
+    event with the hash changed) does not get it anchored late either."""
+    lab, polder, case_id = shared_case
+    seq = append_then_killed(lab, case_id)
+    intents = lab.settings.anchor_dir / f"{case_id}.intents"
+    genuine = [json.loads(line) for line in intents.read_text().splitlines()]
+    (mine,) = [i for i in genuine if i["seq"] == seq]
+    intents.unlink()
+    forged = [
+        dict(mine, signature=polder.keys.sign("polder_inv", b"whatever")),
+        dict(genuine[0], seq=seq, head_hash=mine["head_hash"]),  # another line's signature
+    ]
+    intents.write_text("".join(json.dumps(f) + "\n" for f in forged))
+    polder.record_event(case_id, "note", reason="next append, other zone")
+    assert anchor_lines(lab, case_id, seq) == []
+    result = lab.verify_custody(case_id)
+    assert not result.ok and result.notes == []
+    assert any(p.seq == seq and "has no anchor" in p.reason for p in result.problems)

@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import pytest
 
@@ -263,13 +263,15 @@ def test_corpus_vhd_qemu_refuses_decodes_as_published(corpus: Path) -> None:
 @pytest.mark.s3
 def test_containers_read_from_s3(s3_settings: Settings, media_containers: BuiltContainers,
                                  raw_media: bytes) -> None:  # fmt: skip
-    """A split sparse VMDK and a VHDX stored in S3 open from the store's streams (ranged
-    reads, no local copy) to the raw disk's SHA-256."""
+    """A split sparse VMDK, a VHDX, a dynamic VHD, a QCOW2 and an E01 in 3 segments stored
+    in S3 open from the store's streams (ranged reads, no local copy) to the raw disk's
+    bytes: a positional read in the middle of the disk and the SHA-256 of all of it."""
     from lccu.storage.s3 import S3Store
 
     store = S3Store(s3_settings)
     expected = hashlib.sha256(raw_media).hexdigest()
-    for fmt in ("vmdk-split-sparse", "vhdx"):
+    middle = len(raw_media) // 2 + 12_345
+    for fmt in ("vmdk-split-sparse", "vhdx", "vhd-dynamic", "qcow2", "ewf"):
         keys = []
         for path in media_containers.formats[fmt]:
             keys.append(f"{fmt}/{path.name}")
@@ -279,28 +281,89 @@ def test_containers_read_from_s3(s3_settings: Settings, media_containers: BuiltC
         assert all(isinstance(s, ImageStream) for s in streams)
         with open_image(streams) as image:
             assert image.media is not None and image.media.format == EXPECTED[fmt]
+            assert [c["name"] for c in image.media.containers] == sorted(
+                p.name for p in media_containers.formats[fmt]
+            )
+            assert image.pread(middle, 4096) == raw_media[middle : middle + 4096]
             assert sha256_of(image) == expected
 
 
-def _scan(image: Path, out: Path) -> dict[str, object]:
-    subprocess.run([sys.executable, "-m", "lccu.cli.main", "scan", str(image), "--out", str(out),
-                    "--no-yara"], check=True, capture_output=True, timeout=300)  # fmt: skip
-    report: dict[str, object] = json.loads((out / "report.json").read_text())
+JPEG_RULE = "rule jpeg_soi { strings: $soi = { FF D8 FF } condition: $soi }\n"
+
+
+def _scan(image: Path, out: Path, rules: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "lccu.cli.main", "scan", str(image), "--out", str(out)]
+    subprocess.run([*command, "--rules", str(rules)], check=True, capture_output=True, timeout=300)
+    report: dict[str, Any] = json.loads((out / "report.json").read_text())
     return report
 
 
-def test_lccu_scan_of_a_compressed_qcow2_matches_raw(media_containers: BuiltContainers,
-                                                      tmp_path: Path) -> None:  # fmt: skip
-    """`lccu scan` of the compressed QCOW2 lists the raw disk's volumes, files and carved
-    items, hashes the same media, and names the container format and file."""
-    raw = _scan(media_containers.raw, tmp_path / "raw")
-    qcow = _scan(media_containers.formats["qcow2-compressed"][0], tmp_path / "qcow")
-    for key in ("volumes", "files", "carved"):
-        assert qcow[key] == raw[key], key
-    raw_image, qcow_image = (
-        cast(dict[str, object], raw["image"]),
-        cast(dict[str, object], qcow["image"]),
-    )
+@pytest.fixture(scope="module")
+def raw_cli_scan(
+    media_containers: BuiltContainers, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, Any], Path]:
+    """`lccu scan` of the raw disk with a rule that hits JPEG headers, and the rule."""
+    rules = tmp_path_factory.mktemp("rules") / "jpeg.yar"
+    rules.write_text(JPEG_RULE)
+    report = _scan(media_containers.raw, tmp_path_factory.mktemp("raw-scan") / "out", rules)
+    assert report["files"] and report["carved"] and report["yara"]  # something to compare
+    return report, rules
+
+
+@pytest.mark.parametrize("fmt", ["qcow2-compressed", "ewf", "split", "vmdk-split-flat"])
+def test_lccu_scan_of_a_container_matches_raw(
+    media_containers: BuiltContainers,
+    raw_cli_scan: tuple[dict[str, Any], Path],
+    tmp_path: Path,
+    fmt: str,
+) -> None:
+    """`lccu scan` of the compressed QCOW2, the E01 in 3 segments, the split raw image and
+    the split flat VMDK lists the raw disk's volumes, files, carved items and YARA hits,
+    hashes the same media, and names the container format and its files (report.json and
+    report.html)."""
+    raw, rules = raw_cli_scan
+    files = media_containers.formats[fmt]
+    got = _scan(files[0], tmp_path / "out", rules)
+    for key in ("volumes", "files", "carved", "errors", "warnings", "read_errors"):
+        assert got[key] == raw[key], key
+    hits = {(h["rule"], h["source"], h["offset"], h["carved_offset"]) for h in raw["yara"]}
+    assert {(h["rule"], h["source"], h["offset"], h["carved_offset"]) for h in got["yara"]} == hits
     for key in ("size", "md5", "sha1", "sha256"):
-        assert qcow_image[key] == raw_image[key]
-    assert qcow_image["format"] == "qcow2"
+        assert got["image"][key] == raw["image"][key]
+    assert got["image"]["format"] == EXPECTED[fmt]
+    assert [c["name"] for c in got["image"]["containers"]] == [p.name for p in files]
+    page = (tmp_path / "out" / "report.html").read_text()  # what a reader of the report sees
+    shown = "<br>".join(f"{p.name} ({p.stat().st_size:,} bytes)" for p in files)
+    assert f'Container files</th><td class="path">{shown}</td>' in page
+    assert f"<td>{EXPECTED[fmt]}</td>" in page and f"({raw['image']['size']:,} bytes)" in page
+
+
+def test_format_is_told_by_signature_not_by_name(
+    media_containers: BuiltContainers, raw_media: bytes, tmp_path: Path
+) -> None:
+    """Each one-file container renamed to a name that says something else (``.dd``,
+    ``.E01``, ``.vmdk``, no extension) opens as its own format with the raw disk's bytes,
+    and the raw disk named ``.E01``, ``.qcow2`` or ``.vhd`` is raw: the name is never asked."""
+    expected = hashlib.sha256(raw_media).hexdigest()
+    misnamed = {
+        "vmdk-sparse": "exhibit.dd",
+        "vhd-fixed": "disk.E01",
+        "vhd-dynamic": "disk.qcow2",
+        "vhdx": "disk.vmdk",
+        "qcow2": "evidence",
+    }
+    cases = {fmt: (media_containers.formats[fmt][0], name) for fmt, name in misnamed.items()}
+    cases.update(
+        {f"raw as {n}": (media_containers.raw, n) for n in ("disk.E01", "d.qcow2", "d.vhd")}
+    )
+    for case, (source, name) in cases.items():
+        folder = tmp_path / case.replace(" ", "-")
+        folder.mkdir()
+        renamed = folder / name
+        renamed.symlink_to(source)
+        with open_image(renamed) as image:
+            assert image.media is not None
+            assert image.media.format == EXPECTED.get(case, "raw"), case
+            assert [c["name"] for c in image.media.containers] == [name], case
+            assert image.size == len(raw_media), case
+            assert sha256_of(image) == expected, case

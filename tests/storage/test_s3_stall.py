@@ -24,6 +24,7 @@ import pytest
 from lccu.config import Settings
 from lccu.errors import StoreUnavailable
 from lccu.storage import open_store
+from lccu.testing.formats import BuiltContainers
 from lccu.testing.keys import KEY_ENV
 from lccu.testing.pytest_services import evidence_versions, s3_env
 from lccu.testing.weed import PrivateWeed
@@ -142,17 +143,61 @@ def test_intake_frozen_mid_upload(
 
 
 @SQLITE_ONLY
-def test_processing_read_fails_within_the_timeout(
-    make_lab: Callable[..., Any], lab_settings: Settings, thawed: PrivateWeed, planted_disk: Any
+def test_e01_intake_frozen_between_segments(
+    make_lab: Callable[..., Any],
+    lab_settings: Settings,
+    thawed: PrivateWeed,
+    media_containers: BuiltContainers,
 ) -> None:
-    """A processing stage reading the evidence from a frozen server fails within the bound
-    with the stall named (the stage goes back to the queue, nothing is stored for it);
-    after SIGCONT the run completes."""
+    """An E01 in 3 segments: the server freezes once the first segment is staged, while the
+    second streams (and libewf reads the media beside the upload): the intake fails within
+    the bound naming the stall, records no item, leaves no object version; the retry after
+    SIGCONT stores the 3 segments as one item with the disk's hashes."""
+    lab = make_lab("vlas_inv")
+    case = lab.create_case("stalled E01 upload")
+    files = media_containers.formats["ewf"]
+    assert len(files) >= 3
+    first = files[0].stat().st_size
+    sent = [0]
+    frozen: list[float] = []
+
+    def freeze_in_segment_2(n: int) -> None:
+        sent[0] += n
+        if not frozen and sent[0] > first:
+            thawed.freeze()
+            frozen.append(time.monotonic())
+
+    with pytest.raises(StoreUnavailable, match=f"did not answer within {TIMEOUT:g} s"):
+        lab.add_evidence(case.id, files[0], description="disk", progress=freeze_in_segment_2)
+    took = time.monotonic() - frozen[0]
+    thawed.thaw()
+    assert took < BOUND, took
+    assert items_of(lab, case.id) == []
+    time.sleep(3)  # what the server had buffered is handled now, if ever
+    assert evidence_versions(lab_settings) == []
+    item = lab.add_evidence(case.id, files[0], description="disk")
+    assert item.size == media_containers.raw.stat().st_size and item.container_format == "ewf"
+    assert len(evidence_versions(lab_settings)) == len(files)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("fmt", ["raw", "ewf"])
+def test_processing_read_fails_within_the_timeout(
+    make_lab: Callable[..., Any],
+    lab_settings: Settings,
+    thawed: PrivateWeed,
+    media_containers: BuiltContainers,
+    fmt: str,
+) -> None:
+    """A processing stage reading the evidence from a frozen server (a raw image, and an
+    E01 in 3 segments read through libewf with ranged GETs) fails within the bound with
+    the stall named (the stage goes back to the queue, nothing is stored for it); after
+    SIGCONT the run completes."""
     from lccu.tasks import drain, run_status, submit
 
     lab = make_lab("vlas_inv")
     case = lab.create_case("stalled processing")
-    item = lab.add_evidence(case.id, planted_disk.image, description="disk")
+    item = lab.add_evidence(case.id, media_containers.formats[fmt][0], description="disk")
     run = submit(lab, item.id, yara=False, carve="none", expand=False)
     store = open_store(lab_settings)
     before = set(evidence_versions(lab_settings))

@@ -95,7 +95,10 @@ def test_html_report_copies_its_files_audited_once(
     refused = unit.cli(
         "report", evidence, "--format", "html", "-o", str(stolen / "E1.html"), user="polder_inv"
     )
-    assert refused.returncode == 1 and "may not" in refused.stderr, refused.stderr
+    # another zone's item: as an id that names nothing (exit 2), audited as refused
+    assert refused.returncode == 2, refused.stderr
+    assert f"no case or evidence item '{evidence}'" in refused.stderr
+    assert "PZ Vlas" not in refused.stderr
     assert not stolen.exists()
     assert [e["allowed"] for e in exports(unit.lab("polder_inv"), "polder_inv")] == [False]
 

@@ -13,24 +13,30 @@ from tests.web.helpers import login
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def test_other_zone_case_is_denied_and_audited(client: TestClient,
-                                               make_lab: Callable[..., Lab]) -> None:
-    """Another zone's unshared case is 403 by API and page, and the denial is in the audit log."""
+def test_other_zone_case_is_denied_and_audited(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
+    """Another zone's unshared case is 404 by API and page, as a case that does not exist
+    (a 403 would say that it exists, and whose it is), and the denial is in the audit log."""
     case = make_lab("vlas_inv").create_case("Vlas only")
     login(client, "polder_inv")
-    assert client.get(f"/api/v1/cases/{case.id}").status_code == 403
-    assert client.get(f"/api/v1/cases/{case.id}/evidence").status_code == 403
-    assert client.get(f"/api/v1/cases/{case.id}/custody").status_code == 403
+    assert client.get(f"/api/v1/cases/{case.id}").status_code == 404
+    assert client.get(f"/api/v1/cases/{case.id}/evidence").status_code == 404
+    assert client.get(f"/api/v1/cases/{case.id}/custody").status_code == 404
     page = client.get(f"/cases/{case.id}", params={"justification": "curious"})
-    assert page.status_code == 403
-    assert "Vlas only" not in page.text
-    denied = [e for e in make_lab("dpo").audit_log()
-              if e.username == "polder_inv" and not e.allowed and e.case_id == case.id]
+    assert page.status_code == 404
+    assert "Vlas only" not in page.text and "PZ Vlas" not in page.text
+    denied = [
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.username == "polder_inv" and not e.allowed and e.case_id == case.id
+    ]
     assert len(denied) >= 4
 
 
-def test_shared_case_asks_for_justification_and_logs_it(client: TestClient,
-                                                        make_lab: Callable[..., Lab]) -> None:
+def test_shared_case_asks_for_justification_and_logs_it(
+    client: TestClient, make_lab: Callable[..., Lab]
+) -> None:
     """A case shared with the user's zone first asks why; the reason reaches the audit log."""
     vlas = make_lab("vlas_inv")
     case = vlas.create_case("Shared fraud")
@@ -41,8 +47,11 @@ def test_shared_case_asks_for_justification_and_logs_it(client: TestClient,
     assert "Shared fraud" not in ask.text
     shown = client.get(f"/cases/{case.id}", params={"justification": "PV 123/2026 suspect"})
     assert shown.status_code == 200 and "Shared fraud" in shown.text
-    reads = [e for e in make_lab("dpo").audit_log()
-             if e.operation == "case.read" and e.username == "polder_inv"]
+    reads = [
+        e
+        for e in make_lab("dpo").audit_log()
+        if e.operation == "case.read" and e.username == "polder_inv"
+    ]
     assert reads[-1].justification == "PV 123/2026 suspect"
 
 
@@ -51,8 +60,7 @@ def test_unknown_case_asks_like_a_foreign_one(client: TestClient) -> None:
     then 404."""
     login(client, "polder_inv")
     assert 'name="justification"' in client.get("/cases/LCCU-1999-99999").text
-    assert client.get("/cases/LCCU-1999-99999",
-                      params={"justification": "x"}).status_code == 404
+    assert client.get("/cases/LCCU-1999-99999", params={"justification": "x"}).status_code == 404
 
 
 def test_case_ref_traversal_is_harmless(client: TestClient) -> None:
@@ -61,8 +69,11 @@ def test_case_ref_traversal_is_harmless(client: TestClient) -> None:
     for ref in ("..", "..%2F..%2Fetc%2Fpasswd", "%2e%2e", "....//....//etc"):
         answer = client.get(f"/api/v1/cases/{ref}/evidence")
         assert answer.status_code in (404, 405), (ref, answer.status_code)
-        start = client.post(f"/api/v1/cases/{ref}/uploads", headers={"X-CSRF-Token": csrf},
-                            json={"filename": "a", "size": 1, "description": "d"})
+        start = client.post(
+            f"/api/v1/cases/{ref}/uploads",
+            headers={"X-CSRF-Token": csrf},
+            json={"filename": "a", "size": 1, "description": "d"},
+        )
         assert start.status_code in (404, 405), (ref, start.status_code)
 
 
@@ -75,8 +86,7 @@ def test_dpo_audit_view_filters(client: TestClient, make_lab: Callable[..., Lab]
     page = client.get("/audit", params={"username": "polder_inv", "allowed": "no"})
     assert page.status_code == 200
     assert "case.read" in page.text
-    rows = client.get("/api/v1/audit", params={"username": "polder_inv",
-                                               "allowed": False}).json()
+    rows = client.get("/api/v1/audit", params={"username": "polder_inv", "allowed": False}).json()
     assert rows and all(r["username"] == "polder_inv" and not r["allowed"] for r in rows)
     by_zone = client.get("/api/v1/audit", params={"zone": "PZ Westkust"}).json()
     assert all("PZ Westkust" in (r["zone"], r["case_zone"]) for r in by_zone)
@@ -93,9 +103,11 @@ def test_non_dpo_cannot_read_audit(client: TestClient) -> None:
 def test_case_pages_and_custody_verify(client: TestClient) -> None:
     """Creating a case by form shows it in the list; verifying custody reports the head hash."""
     csrf = login(client, "vlas_inv")
-    made = client.post("/cases/new", data={"title": "Phishing <script>x</script>",
-                                           "reference": "PV 42", "csrf": csrf},
-                       follow_redirects=False)
+    made = client.post(
+        "/cases/new",
+        data={"title": "Phishing <script>x</script>", "reference": "PV 42", "csrf": csrf},
+        follow_redirects=False,
+    )
     assert made.status_code == 303
     case_url = made.headers["location"]
     listing = client.get("/cases")
@@ -103,8 +115,9 @@ def test_case_pages_and_custody_verify(client: TestClient) -> None:
     result = client.post(f"{case_url}/verify", data={"csrf": csrf})
     assert result.status_code == 200
     case_id = case_url.rsplit("/", 1)[1]
-    head = client.post(f"/api/v1/cases/{case_id}/custody/verify",
-                       headers={"X-CSRF-Token": csrf}).json()
+    head = client.post(
+        f"/api/v1/cases/{case_id}/custody/verify", headers={"X-CSRF-Token": csrf}
+    ).json()
     assert head["ok"] and head["head_hash"] in result.text
     assert 'id="verify-result"' in result.text
 
@@ -116,22 +129,23 @@ def test_language_switch(client: TestClient) -> None:
     assert "Log in" in client.get("/login").text
 
 
-def test_verify_shows_first_broken_event(client: TestClient,
-                                         make_lab: Callable[..., Lab]) -> None:
+def test_verify_shows_first_broken_event(client: TestClient, make_lab: Callable[..., Lab]) -> None:
     """After the custody log is edited in the database, the verify button names that event."""
     from tests.evidence.conftest import tamper
 
     lab = make_lab("vlas_inv")
     case = lab.create_case("Tampered")
     lab.record_event(case.id, "note", reason="magistrate informed")
-    tamper(lab, "UPDATE custody_events SET reason = 'edited' WHERE case_id = :c AND seq = 2",
-           c=case.id)
+    tamper(
+        lab, "UPDATE custody_events SET reason = 'edited' WHERE case_id = :c AND seq = 2", c=case.id
+    )
     csrf = login(client, "vlas_inv")
     page = client.post(f"/cases/{case.id}/verify", data={"csrf": csrf})
     assert page.status_code == 200
     assert 'class="notice bad"' in page.text and "event 2" in page.text
-    api = client.post(f"/api/v1/cases/{case.id}/custody/verify",
-                      headers={"X-CSRF-Token": csrf}).json()
+    api = client.post(
+        f"/api/v1/cases/{case.id}/custody/verify", headers={"X-CSRF-Token": csrf}
+    ).json()
     assert not api["ok"] and api["first_problem"].startswith("event 2")
 
 
@@ -142,9 +156,11 @@ def test_custody_export_download(client: TestClient, make_lab: Callable[..., Lab
 
     case = make_lab("vlas_inv").create_case("Export me")
     csrf = login(client, "vlas_inv")
-    answer = client.post(f"/api/v1/cases/{case.id}/custody/export",
-                         params={"recipient": "Parket West-Vlaanderen"},
-                         headers={"X-CSRF-Token": csrf})
+    answer = client.post(
+        f"/api/v1/cases/{case.id}/custody/export",
+        params={"recipient": "Parket West-Vlaanderen"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert answer.status_code == 200
     lines = [json.loads(line) for line in answer.text.splitlines() if line.strip()]
     assert len(lines) >= 2

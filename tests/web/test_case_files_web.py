@@ -1,7 +1,7 @@
 """The file browser of a whole case on the web (issue 20): one table of every processed
 item's files, with the item table's filters plus the exhibit, linked from the case page,
 as a page and as JSON, and the case's picture gallery with the same filters; another zone
-refused (403, audited once) until the case is shared."""
+refused (404, as a case that does not exist; audited once) until the case is shared."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_case_file_browser(
 ) -> None:
     """The case page links the case's table; its filters (deleted, picture, tagged,
     exhibit, path text) span both processed disks as their manifests say; the JSON API
-    gives the same rows with their exhibit; another zone gets 403 for both, each audited
+    gives the same rows with their exhibit; another zone gets 404 for both, each audited
     once as a refused file.list, and sees the table once the case is shared."""
     second = build_mbr_fat32_ext4(tmp_path / "second.img", seed=2)
     lab = make_lab("vlas_inv")
@@ -146,10 +146,11 @@ def test_case_file_browser(
 
     other = new_client()
     login(other, "polder_inv")
-    assert other.get(url).status_code == 403
-    assert other.get(f"/api/v1/cases/{case.id}/files").status_code == 403
+    # not shared: answered as a case that does not exist (404), audited as refused
+    assert other.get(url).status_code == 404
+    assert other.get(f"/api/v1/cases/{case.id}/files").status_code == 404
     refused = other.get(gallery_url)
-    assert refused.status_code == 403 and "/dir/picture.png" not in refused.text
+    assert refused.status_code == 404 and "/dir/picture.png" not in refused.text
     audit = [
         (e.operation, e.allowed)
         for e in make_lab("dpo").audit_log()

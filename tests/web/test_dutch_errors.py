@@ -104,8 +104,9 @@ def test_upload_refusals_are_said_in_dutch(
     for upload in held:
         client.delete(f"/api/v1/uploads/{upload}", headers=headers)
 
-    denied = _start(client, headers, foreign)
-    _dutch(denied, 403, "Geweigerd: vlas_inv mag dit niet (stuk toevoegen)")
+    denied = _start(client, headers, foreign)  # another zone's: as a case that is not there
+    said = _dutch(denied, 404, f"Niet gevonden: {foreign}")
+    assert "PZ Polder" not in said
 
     segments = [("usb.001", DATA), ("usb.002", DATA), ("usb.003", DATA[:1234])]
     media = b"".join(data for _name, data in segments)
@@ -164,11 +165,10 @@ def test_page_refusals_are_said_in_dutch(
     polder = new_client()
     login(polder, "polder_inv")
     asked = {"lang": "nl", "justification": "PV 12/2026"}
-    foreign = polder.get(f"/cases/{case.id}", params=asked)
-    assert foreign.status_code == 403
-    assert "Geweigerd: polder_inv mag dit niet (dossier inzien)" in _main(foreign.text)
-    because = f"dossier {case.number} behoort tot PZ Vlas en is niet gedeeld met PZ Polder"
-    assert because in _main(foreign.text)
+    foreign = polder.get(f"/cases/{case.id}", params=asked)  # said as a case not there
+    assert foreign.status_code == 404
+    assert f"Niet gevonden: {case.id}" in _main(foreign.text)
+    assert "PZ Vlas" not in foreign.text and case.number not in foreign.text
     assert not ENGLISH.search(_main(foreign.text)), _main(foreign.text)
 
     csrf = login(client, "vlas_inv")

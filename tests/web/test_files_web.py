@@ -1,7 +1,8 @@
 """The web file browser of a processed item (issue 20): the paged, filtered file table, a
 file's page (hashes, tags, hex and text preview from the evidence, a large preview of a
 picture), the download, the gallery with thumbnails made on the server and the table's
-filters, in Dutch and English; another zone refused (403) and audited once per request."""
+filters, in Dutch and English; another zone refused (404, as for an item that does not
+exist) and audited once per request."""
 
 from __future__ import annotations
 
@@ -321,7 +322,8 @@ def test_file_browser_gallery_and_download(
     assert {f["path"] for f in case_rest["files"]} == known_files
     assert client.get(f"/evidence/{item_id}/files/999999").status_code == 404
 
-    # another zone: 403 for the table, the gallery, a file, its download and thumbnail
+    # another zone: 404 (as for an item that does not exist) for the table, the gallery, a
+    # file, its download, thumbnail and large preview
     other = new_client()
     login(other, "polder_inv")
     for url in (
@@ -333,9 +335,9 @@ def test_file_browser_gallery_and_download(
         large.group(1),
     ):
         answer = other.get(url)
-        assert answer.status_code == 403, (url, answer.status_code)
+        assert answer.status_code == 404, (url, answer.status_code)
         assert report.sha256 not in answer.text
-    assert other.get(f"/api/v1/evidence/{item_id}/files").status_code == 403
+    assert other.get(f"/api/v1/evidence/{item_id}/files").status_code == 404
     audit = [
         (e.username, e.operation, e.allowed)
         for e in make_lab("dpo").audit_log()

@@ -131,13 +131,13 @@ def test_other_zone_is_denied(
     client: TestClient, evidence_id: str, make_lab: Callable[..., Lab]
 ) -> None:
     """An investigator of another zone can neither see nor start processing of the item
-    (403 on API and page), and nothing is queued."""
+    (404 on API and page, as for an item that does not exist), and nothing is queued."""
     csrf = login(client, "polder_inv")
     url = f"/evidence/{evidence_id}/processing"
-    assert client.get(f"/api/v1{url}").status_code == 403
-    assert client.get(url).status_code == 403
+    assert client.get(f"/api/v1{url}").status_code == 404
+    assert client.get(url).status_code == 404
     post = client.post(f"/api/v1{url}", json={"priority": "urgent"}, headers={"X-CSRF-Token": csrf})
-    assert post.status_code == 403
+    assert post.status_code == 404
     from lccu.tasks import runs_of
 
     assert runs_of(make_lab("vlas_inv"), evidence_id) == []

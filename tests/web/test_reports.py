@@ -23,7 +23,7 @@ shared, make_lab, app, processed_item = shared_item_fixtures("reports")
 
 
 def test_report_page_json_and_linked_download(
-    client: TestClient, processed_item: PlantedItem
+    client: TestClient, processed_item: PlantedItem, make_lab: Callable[..., Lab]
 ) -> None:
     item_id = processed_item.item_id
     page = client.get(f"/evidence/{item_id}/report")
@@ -44,6 +44,10 @@ def test_report_page_json_and_linked_download(
     assert download.headers["content-disposition"].startswith("attachment")
     assert "sandbox" in download.headers["content-security-policy"]
     assert hashlib.sha256(download.content).hexdigest() == first["sha256"]
+    # the DPO can tell which exported file was consulted (was: only "evidence.read")
+    last = [e for e in make_lab("dpo").audit_log() if e.username == "vlas_inv"][-1]
+    assert (last.operation, last.allowed, last.object_id) == ("derived.read", True, item_id)
+    assert json.loads(last.detail or "{}")["path"] == first["exported"]
     html = client.get(f"/api/v1/evidence/{item_id}/report", params={"format": "html"})
     assert html.text == page.text
 
@@ -72,8 +76,8 @@ def test_other_zone_cannot_read_the_report(
     item_id = processed_item.item_id
     other = new_client()
     login(other, "polder_inv")
-    assert other.get(f"/evidence/{item_id}/report").status_code == 403
-    assert other.get(f"/evidence/{item_id}/files/vol02/8.txt").status_code == 403
+    assert other.get(f"/evidence/{item_id}/report").status_code == 404  # as if not there
+    assert other.get(f"/evidence/{item_id}/files/vol02/8.txt").status_code == 404
     denied = [
         e for e in make_lab("dpo").audit_log() if e.username == "polder_inv" and not e.allowed
     ]

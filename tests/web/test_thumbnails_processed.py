@@ -75,7 +75,8 @@ def test_processing_stores_thumbnails_and_the_gallery_serves_them(
     PNG; with the evidence moved out of the store, the gallery lists the pictures and the
     video, and their thumbnails are the stored bytes; the bomb's gives its reason. The
     file pages' large previews: 1600x1200 for the 2400x1800 JPEG, the video's key frame at
-    its own 320x240, the bomb and a text file refused with the reason, another zone 403."""
+    its own 320x240, the bomb and a text file refused with the reason, another zone 404 (as
+    for an item that does not exist)."""
     image = fat_image(
         tmp_path / "media.img",
         {
@@ -202,7 +203,7 @@ def test_processing_stores_thumbnails_and_the_gallery_serves_them(
     other = new_client()
     login(other, "polder_inv")
     refused = other.get(preview_of("/PHOTO.JPG"))
-    assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+    assert refused.status_code == 404 and refused.headers["content-type"].startswith("text/html")
     entries = [e for e in make_lab("dpo").audit_log() if e.operation == "file.read"]
     assert [e.allowed for e in entries if e.username == "polder_inv"] == [False]
     previews = [
