@@ -53,6 +53,7 @@ from lccu.storage.pipe import BytePipe
 
 if TYPE_CHECKING:
     from lccu.evidence.acquisition import LocalAcquisition
+    from lccu.imaging.stream import ImageStream
 
 Progress = Callable[[int], None]
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -500,33 +501,43 @@ def container_keys(pending: PendingIntake, names: Sequence[str]) -> list[str]:
 
 
 def _read_media(acquisition: LocalAcquisition) -> MediaFacts:
-    """Hash the media through the image readers (one pass; libewf for an E01) and say
-    whether it was read as acquired (stored hashes, unreadable ranges)."""
+    """Hash the media through the image readers (one pass; libewf for an E01)."""
     from lccu.evidence.acquisition import open_local_media
+
+    with open_local_media(acquisition) as image:
+        return hash_media(
+            image, acquisition.format, acquisition.paths[0].name, acquisition.media_size
+        )
+
+
+def hash_media(
+    image: ImageStream,
+    media_format: str | None,
+    name: str,
+    size: int,
+    short: type[StorageError] = StorageError,
+) -> MediaFacts:
+    """Hash the opened media in one pass and say whether it was read as acquired (stored
+    hashes, unreadable ranges); a media that reads other than ``size`` bytes stores
+    nothing (``short`` is the error a caller's path raises for it)."""
     from lccu.hashing import hash_stream
     from lccu.imaging.integrity import check_media
 
-    with open_local_media(acquisition) as image:
-        digests = hash_stream(image)
-        check = check_media(image, digests)
-        if digests.size != acquisition.media_size:
-            raise StorageError(
-                f"{acquisition.paths[0].name}: the media read {digests.size} "
-                f"bytes but is {acquisition.media_size}; nothing was stored",
-                key="media_size_differs",
-                params={
-                    "file": acquisition.paths[0].name,
-                    "read": digests.size,
-                    "size": acquisition.media_size,
-                },
-            )
-        return MediaFacts(
-            acquisition.format,
-            digests,
-            dict(check.stored),
-            tuple(check.read_errors()),
-            check.unreadable_bytes,
+    digests = hash_stream(image)
+    check = check_media(image, digests)
+    if digests.size != size:
+        raise short(
+            f"{name}: the media read {digests.size} bytes but is {size}; nothing was stored",
+            key="media_size_differs",
+            params={"file": name, "read": digests.size, "size": size},
         )
+    return MediaFacts(
+        media_format,
+        digests,
+        dict(check.stored),
+        tuple(check.read_errors()),
+        check.unreadable_bytes,
+    )
 
 
 def _hint(pending: PendingIntake, staged: Sequence[StagedEvidence]) -> str:

@@ -25,6 +25,7 @@ from lccu.evidence.intake import (
     PendingIntake,
     Reader,
     container_keys,
+    hash_media,
     mismatch_params,
 )
 from lccu.evidence.promote import commit_all
@@ -112,9 +113,7 @@ def _read_media(staging: _Staging) -> MediaFacts:
     """Open the media from the staging copies through its reader, hash it in one pass and
     say whether it was read as acquired; the set of files is checked first."""
     from lccu.evidence.acquisition import SEQUENTIAL, check_ewf_segments
-    from lccu.hashing import hash_stream
     from lccu.imaging import open_image
-    from lccu.imaging.integrity import check_media
 
     names = staging.names
     first = identify(*staging.ends[0])
@@ -164,22 +163,7 @@ def _read_media(staging: _Staging) -> MediaFacts:
                 key="not_part_of_image",
                 params={"files": ", ".join(unused), "first": names[0]},
             )
-        digests = hash_stream(image)
-        check = check_media(image, digests)
-        if digests.size != image.size:
-            raise IntegrityError(
-                f"{names[0]}: the media read {digests.size} bytes but is "
-                f"{image.size}; nothing was stored",
-                key="media_size_differs",
-                params={"file": names[0], "read": digests.size, "size": image.size},
-            )
-        return MediaFacts(
-            media.format,
-            digests,
-            dict(check.stored),
-            tuple(check.read_errors()),
-            check.unreadable_bytes,
-        )
+        return hash_media(image, media.format, names[0], image.size, IntegrityError)
 
 
 def _check_declared(pending: PendingIntake, media: MediaFacts, staging: _Staging) -> None:
