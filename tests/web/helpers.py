@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -120,3 +121,49 @@ class PlantedItem:
         )
         assert started.status_code == 202, started.text
         assert self.app.state.web.processor.wait(120)
+
+
+def send_upload(
+    client: TestClient,
+    headers: dict[str, str],
+    case_id: str,
+    files: list[tuple[str, bytes]],
+    declared: dict[str, str] | None = None,
+    *,
+    size: int | None = None,
+    extra: bytes = b"",
+    complete: bool = True,
+) -> Any:
+    """Start an upload of ``files`` (one after the other, as the page sends them), send its
+    bytes (and ``extra`` beyond them) in 1 MiB chunks and complete it; the answer of the
+    step that failed, or of the completion (the upload's id with ``complete=False``).
+    ``size`` is the size declared at the start, if not the files' own."""
+    mib = 1024 * 1024
+    data = b"".join(body for _name, body in files) + extra
+    start = client.post(
+        f"/api/v1/cases/{case_id}/uploads",
+        headers=headers,
+        json={
+            "filename": files[0][0],
+            "size": len(data) - len(extra) if size is None else size,
+            "description": "seized disk",
+            "item_type": "disk-image",
+            "files": [{"name": n, "size": len(b)} for n, b in files] if len(files) > 1 else None,
+            **(declared or {}),
+        },
+    )
+    if start.status_code != 201:
+        return start
+    upload_id = start.json()["upload_id"]
+    for offset in range(0, len(data), mib):
+        sent = client.put(
+            f"/api/v1/uploads/{upload_id}",
+            params={"offset": offset},
+            content=data[offset : offset + mib],
+            headers=headers,
+        )
+        if sent.status_code != 200:
+            return sent
+    if not complete:
+        return upload_id
+    return client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -27,7 +26,7 @@ from lccu.testing.refusals import (
     refusals,
 )
 from lccu.web.auth import Tokens, check_password
-from tests.web.helpers import PASSWORD, login
+from tests.web.helpers import PASSWORD, login, send_upload
 
 MIB = 1024 * 1024
 MAX_BYTES = 16 * MIB
@@ -60,40 +59,6 @@ def sender(client: TestClient, app: FastAPI, via: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}", "X-Key-Passphrase": PASSWORD}
 
 
-def send(
-    client: TestClient,
-    headers: dict[str, str],
-    case_id: str,
-    files: list[tuple[str, bytes]],
-    declared: dict[str, str],
-    *,
-    size: int | None = None,
-    extra: bytes = b"",
-) -> Any:
-    """Start an upload of ``files`` (one after the other, as the page sends them), send its
-    bytes (and ``extra`` beyond them) in 1 MiB chunks and complete it; the answer of the
-    step that failed, or of the completion."""
-    data = b"".join(body for _name, body in files) + extra
-    start = client.post(f"/api/v1/cases/{case_id}/uploads", headers=headers, json={
-        "filename": files[0][0], "size": len(data) - len(extra) if size is None else size,
-        "description": "seized disk", "item_type": "disk-image",
-        "files": [{"name": n, "size": len(b)} for n, b in files] if len(files) > 1 else None,
-        **declared})  # fmt: skip
-    if start.status_code != 201:
-        return start
-    upload_id = start.json()["upload_id"]
-    for offset in range(0, len(data), MIB):
-        sent = client.put(
-            f"/api/v1/uploads/{upload_id}",
-            params={"offset": offset},
-            content=data[offset : offset + MIB],
-            headers=headers,
-        )
-        if sent.status_code != 200:
-            return sent
-    return client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
-
-
 @pytest.mark.parametrize("via", ["rest", "web"])
 @pytest.mark.parametrize("kind", ANY_WAY + UPLOAD_ONLY)
 def test_upload_refusal_is_audited_once(
@@ -111,15 +76,15 @@ def test_upload_refusal_is_audited_once(
     if kind in UPLOAD_ONLY:
         files = [("disk.raw", sources.raw.read_bytes())]
         if kind == "too_large":
-            answer = send(client, headers, case_id, files, {}, size=MAX_BYTES + 1)
+            answer = send_upload(client, headers, case_id, files, {}, size=MAX_BYTES + 1)
             causes: tuple[str, ...] = (f"{MAX_BYTES + 1} bytes", f"maximum of {MAX_BYTES}")
         else:
-            answer = send(client, headers, case_id, files, {}, extra=b"x")
+            answer = send_upload(client, headers, case_id, files, {}, extra=b"x")
             causes = ("more bytes than the declared",)
     else:
         refused = make_refusal(kind, sources, tmp_path / "input")
         files = [(p.name, p.read_bytes()) for p in refused.sent]
-        answer = send(client, headers, case_id, files, refused.declared)
+        answer = send_upload(client, headers, case_id, files, refused.declared)
         causes = refused.causes
     assert answer.status_code in (400, 413, 422), answer.text
     assert_refused_once(make_lab, case_id, causes)
@@ -133,7 +98,7 @@ def test_upload_taken_in_is_not_audited_as_refused(
 ) -> None:
     case_id = make_lab("vlas_inv").create_case("Upload taken in").id
     files = [(p.name, p.read_bytes()) for p in sources.ewf]
-    answer = send(client, sender(client, app, via), case_id, files, {})
+    answer = send_upload(client, sender(client, app, via), case_id, files, {})
     assert answer.status_code == 201, answer.text
     assert answer.json()["container_format"] == "ewf"
     assert refusals(make_lab) == []

@@ -26,7 +26,7 @@ from lccu.config import Settings
 from lccu.evidence.lab import Lab
 from lccu.storage import open_store
 from lccu.testing.formats import BuiltContainers, build_containers
-from tests.web.helpers import login, web_keys
+from tests.web.helpers import login, send_upload, web_keys
 
 MIB = 1024 * 1024
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -108,37 +108,9 @@ def send(
     *,
     complete: bool = True,
 ) -> Any:
-    """Start an upload of ``files`` (one after the other, as the page sends them), send
-    every byte in 1 MiB chunks and complete it; the answer of the step that failed."""
+    """:func:`send_upload` from the page's session (its CSRF token)."""
     headers = {"X-CSRF-Token": csrf}
-    data = b"".join(body for _name, body in files)
-    start = client.post(
-        f"/api/v1/cases/{case_id}/uploads",
-        headers=headers,
-        json={
-            "filename": files[0][0],
-            "size": len(data),
-            "description": "seized disk",
-            "item_type": "disk-image",
-            "files": [{"name": n, "size": len(b)} for n, b in files] if len(files) > 1 else None,
-            **(declared or {}),
-        },
-    )
-    if start.status_code != 201:
-        return start
-    upload_id = start.json()["upload_id"]
-    for offset in range(0, len(data), MIB):
-        sent = client.put(
-            f"/api/v1/uploads/{upload_id}",
-            params={"offset": offset},
-            content=data[offset : offset + MIB],
-            headers=headers,
-        )
-        if sent.status_code != 200:
-            return sent
-    if not complete:
-        return upload_id
-    return client.post(f"/api/v1/uploads/{upload_id}/complete", headers=headers)
+    return send_upload(client, headers, case_id, files, declared, complete=complete)
 
 
 def files_of(built: BuiltContainers, fmt: str) -> list[tuple[str, bytes]]:
